@@ -1,0 +1,151 @@
+/* ca/ — the certification authority: the profile table of every certificate
+ * type of CPS §1.2.1, subject validation (CPS §3.1.1), issuance, and the key
+ * ceremony.  Never parses HTTP; reads keys only through keys/.
+ * Depends on core/, store/, keys/, audit/. */
+#ifndef LLAVE_CA_H
+#define LLAVE_CA_H
+
+#include "audit/audit.h"
+#include "core/core.h"
+#include "keys/keys.h"
+#include "store/store.h"
+
+#include <openssl/x509.h>
+
+/* ---- profiles (R4.3, R4.4) ------------------------------------------- */
+
+/* Which CA signs a profile's certificates (CPS §1.3.1). */
+typedef enum { LV_ISSUER_QUALIFIED, LV_ISSUER_STANDARD } lv_issuer_kind;
+
+/* The subject DN rules of CPS §3.1.1 that apply. */
+typedef enum {
+    LV_SUBJ_NATURAL,         /* §3.1.1.1 */
+    LV_SUBJ_LINKED,          /* §3.1.1.2 */
+    LV_SUBJ_REP_LEGAL,       /* §3.1.1.3 legal-person representative */
+    LV_SUBJ_REP_ENTITY,      /* §3.1.1.4 entity without legal personality */
+    LV_SUBJ_SEAL,            /* §3.1.1.5 */
+    LV_SUBJ_TSA,             /* §1.4.1.12, a seal of the provider itself */
+    LV_SUBJ_WEB_EV,          /* CABF EV guidelines §9.2 */
+    LV_SUBJ_WEB_OV,          /* CABF BR §7.1.4.2 */
+} lv_subject_kind;
+
+/* Where the subject's private key lives (R4.6, R5.1). */
+typedef enum {
+    LV_CUSTODY_SUBSCRIBER, /* CSR, or a key pair delivered in PKCS#12 */
+    LV_CUSTODY_CLOUD,      /* generated and kept in the key store */
+    LV_CUSTODY_CLOUD_HSM,  /* idem, in the QSCD: QcSSCD present */
+    LV_CUSTODY_PROVIDER,   /* the provider's own service key (TSA) */
+} lv_custody;
+
+typedef enum { LV_QCTYPE_NONE, LV_QCTYPE_ESIGN, LV_QCTYPE_ESEAL, LV_QCTYPE_WEB } lv_qctype;
+
+typedef struct lv_profile {
+    const char *id;            /* kebab-case, e.g. natural-person-cloud-hsm */
+    const char *oid_suffix;    /* appended to the enterprise arc: "1.1.1" */
+    const char *name;          /* English name */
+    const char *name_es;       /* the CPS's own name */
+    const char *cps_section;   /* "1.4.1.1" */
+    const char *etsi_policy;   /* QCP-n 0.4.0.194112.1.0, ... */
+    const char *etsi_policy_name;
+    const char *extra_policies[2]; /* CABF EV, Spanish AGE profiles; NULL-ended */
+    lv_issuer_kind issuer;
+    lv_subject_kind subject;
+    lv_custody custody;
+    int qualified;             /* QcCompliance */
+    int qscd;                  /* QcSSCD (only Cloud HSM / QSCD types) */
+    lv_qctype qctype;
+    int psd2;                  /* PSD2 QCStatement 0.4.0.19495.2 */
+    int wildcard;              /* DNS names may start with "*." */
+    const char *key_usage;     /* OpenSSL keyUsage list, always critical */
+    const char *ext_key_usage; /* OpenSSL extendedKeyUsage list or NULL */
+    int eku_critical;
+    int validity_days;
+    const char *user_notice;   /* explicitText of the policy user notice */
+} lv_profile;
+
+const lv_profile *ca_profiles(size_t *count);
+const lv_profile *ca_profile_find(const char *id);
+/* The profile's CPS policy OID under the configured arc. */
+int ca_profile_oid(const lv_config *cfg, const lv_profile *p, char *out,
+                   size_t cap);
+
+/* ---- subject validation (CPS §3.1.1, R2.3, R2.7) ---------------------- */
+
+/* DNI: 8 digits + check letter; NIE: X/Y/Z + 7 digits + letter. */
+int ca_check_dni_nie(const char *id, lv_err *err);
+/* Spanish NIF of an organization (CIF): letter + 7 digits + control. */
+int ca_check_cif(const char *id, lv_err *err);
+
+/* A validated subject: the DN and SubjectAltName to put in the certificate
+ * and the identifiers R2.9 counts by. */
+typedef struct lv_subject {
+    X509_NAME *dn;
+    GENERAL_NAMES *san;      /* NULL when none */
+    char subject_id[64];     /* IDCES-…, VATES-…, or the first DNS name */
+    char subscriber_id[64];  /* organization id, or subject_id */
+    int64_t not_after_cap;   /* document expiry (R2.4), 0 when none */
+    int test;                /* "test": true (R4.7) */
+    /* PSD2 (ETSI TS 119 495) */
+    char psd2_nca_name[128];
+    char psd2_nca_id[16];
+    int psd2_roles;          /* bit set of LV_PSD2_* */
+} lv_subject;
+
+enum { LV_PSD2_AS = 1, LV_PSD2_PI = 2, LV_PSD2_AI = 4, LV_PSD2_IC = 8 };
+
+/* Checks the JSON subject against the profile's DN rules and builds it.
+ * Every violation gets its own message naming the field. */
+int ca_subject_build(const lv_profile *p, const json_t *subject,
+                     lv_subject *out, lv_err *err);
+void ca_subject_free(lv_subject *s);
+
+/* ---- the CA context ---------------------------------------------------- */
+typedef struct lv_ca lv_ca;
+
+/* Loads the CA records written by the ceremony. */
+int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
+            lv_err *err);
+void ca_close(lv_ca *ca);
+const lv_config *ca_config(const lv_ca *ca);
+/* The CA certificate for a short name (root, qualified, ...), or NULL. */
+X509 *ca_cert(const lv_ca *ca, const char *name);
+/* PEM chain: issuing CAs then root. */
+int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err);
+
+/* ---- issuance (R4.5, R4.6, R2.9, R5.1) -------------------------------- */
+typedef struct lv_issue_req {
+    const char *profile_id;
+    const json_t *subject;
+    X509_REQ *csr;             /* optional; its signature is checked */
+    const char *p12_password;  /* non-cloud without CSR: deliver PKCS#12 */
+    const char *actor;         /* who asked, for the audit trail */
+} lv_issue_req;
+
+typedef struct lv_issue_result {
+    X509 *cert;
+    char serial[65];
+    char key_id[LV_KEY_ID_LEN + 1];  /* cloud keys: id in the key store */
+    unsigned char *p12;              /* PKCS#12 when delivered */
+    size_t p12_len;
+} lv_issue_result;
+
+int ca_issue(lv_ca *ca, const lv_issue_req *req, lv_issue_result *out,
+             lv_err *err);
+void ca_issue_result_free(lv_issue_result *r);
+
+/* Hex serial as `openssl x509 -serial` prints it (upper case, even length). */
+int ca_serial_hex(const ASN1_INTEGER *serial, char out[65]);
+
+/* ---- ceremony (R4.1, R4.2, R9.5) -------------------------------------- */
+typedef struct lv_ceremony_opts {
+    const char *participants; /* names recorded in the transcript */
+    int demo;                 /* keep two shares in DIR (insecure) */
+} lv_ceremony_opts;
+
+/* Creates key store, database, the CA hierarchy, TSA and OCSP-responder
+ * certificates, and a signed transcript in DIR/ceremony/.  shares receives
+ * the three custodian shares. */
+int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
+                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err);
+
+#endif

@@ -1,0 +1,149 @@
+/* core/ — errors, logging, buffers, encodings, time, randomness and the
+ * configuration shared by every other llave component.  Depends only on libc,
+ * OpenSSL and jansson (DESIGN.md "Components"). */
+#ifndef LLAVE_CORE_H
+#define LLAVE_CORE_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ---- errors ------------------------------------------------------------
+ * Every fallible function returns 0 or a negative LV_E code and fills an
+ * optional lv_err with a message a human can act on.  HTTP maps the code to a
+ * status (see lv_err_http_status). */
+enum {
+    LV_OK = 0,
+    LV_EINVAL = -1,     /* bad input from the caller: 400 */
+    LV_ENOTFOUND = -2,  /* 404 */
+    LV_EEXISTS = -3,    /* uniqueness or state conflict: 409 */
+    LV_EPERM = -4,      /* not allowed for this actor: 403 */
+    LV_EAUTH = -5,      /* authentication failed: 401 */
+    LV_ESTATE = -6,     /* operation not valid in current state: 409 */
+    LV_ECRYPTO = -7,    /* cryptographic failure: 500 */
+    LV_ESTORE = -8,     /* database failure: 500 */
+    LV_EIO = -9,        /* file system failure: 500 */
+    LV_ENOMEM = -10,    /* 500 */
+    LV_ESEALED = -11,   /* key store not opened (needs 2 of 3 shares): 503 */
+    LV_ETOOBIG = -12,   /* 413 */
+    LV_EINTERNAL = -13, /* a bug: 500 */
+};
+
+#define LV_ERR_MSG_MAX 256
+
+typedef struct lv_err {
+    int code;
+    char msg[LV_ERR_MSG_MAX];
+} lv_err;
+
+/* Records code and message in err (if not NULL) and returns code, so that a
+ * failure reads `return lv_fail(err, LV_EINVAL, "bad %s", what);`. */
+int lv_fail(lv_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like lv_fail, appending the first queued OpenSSL error reason. */
+int lv_fail_ssl(lv_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *lv_err_name(int code); /* "invalid_request", "not_found", ... */
+int lv_err_http_status(int code);
+
+/* Early-return helpers in the style of s2n's GUARD: one checked call a line. */
+#define LV_TRY(expr)                                                           \
+    do {                                                                       \
+        int lv_try_rc_ = (expr);                                               \
+        if (lv_try_rc_ < 0)                                                    \
+            return lv_try_rc_;                                                 \
+    } while (0)
+#define LV_TRY_GOTO(rc, expr, label)                                           \
+    do {                                                                       \
+        (rc) = (expr);                                                         \
+        if ((rc) < 0)                                                          \
+            goto label;                                                        \
+    } while (0)
+
+/* ---- logging -----------------------------------------------------------
+ * Operational log to stderr.  Never pass secrets (R9.2 keeps audit apart). */
+typedef enum { LV_LOG_DEBUG, LV_LOG_INFO, LV_LOG_WARN, LV_LOG_ERROR } lv_log_level;
+void lv_log_set_level(lv_log_level level);
+void lv_log(lv_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- growable byte buffer ---------------------------------------------- */
+typedef struct lv_buf {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+} lv_buf;
+
+int lv_buf_append(lv_buf *b, const void *data, size_t len);
+int lv_buf_appendf(lv_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void lv_buf_free(lv_buf *b);        /* frees; buffer may be reused */
+void lv_buf_free_secret(lv_buf *b); /* cleanses before freeing */
+
+/* ---- encodings (OpenSSL does the work; never hand-written) ------------- */
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void lv_hex_encode(const unsigned char *in, size_t len, char *out);
+/* Decodes hex (either case, optional ':' separators); returns bytes written
+ * or a negative code. */
+int lv_hex_decode(const char *in, unsigned char *out, size_t out_cap);
+/* Base64 (RFC 4648 §4) without line breaks; caller frees *out. */
+int lv_b64_encode(const unsigned char *in, size_t len, char **out);
+int lv_b64_decode(const char *in, size_t in_len, unsigned char **out,
+                  size_t *out_len);
+
+/* ---- randomness --------------------------------------------------------- */
+int lv_random(void *out, size_t len);
+
+/* ---- time (all UTC) ---------------------------------------------------- */
+int64_t lv_now(void);               /* seconds since the epoch */
+int64_t lv_now_ms(void);            /* milliseconds since the epoch */
+void lv_time_iso(int64_t t, char out[32]); /* 2026-11-24T23:45:00Z */
+/* Parses YYYY-MM-DD (midnight UTC) or full ISO-8601 UTC. */
+int lv_time_parse(const char *s, int64_t *out);
+
+/* ---- files -------------------------------------------------------------- */
+int lv_file_read(const char *path, unsigned char **data, size_t *len,
+                 size_t max_len, lv_err *err);
+/* Writes atomically (temp file + rename) with the given mode. */
+int lv_file_write(const char *path, const void *data, size_t len, int mode,
+                  lv_err *err);
+int lv_mkdir_p(const char *path, int mode, lv_err *err);
+int lv_path_join(char *out, size_t cap, const char *dir, const char *name);
+
+/* ---- configuration -----------------------------------------------------
+ * One JSON file, DIR/llave.json, written by the ceremony.  Every field has an
+ * embedded default so that a demo runs with no file at all. */
+typedef struct lv_config {
+    char dir[512];          /* the data directory */
+    char org_name[128];     /* O of CA certificates */
+    char org_country[3];    /* C of CA certificates */
+    char org_id[64];        /* organizationIdentifier of the provider */
+    char oid_arc[128];      /* enterprise arc for CPS policy OIDs (R4.3) */
+    char public_url[256];   /* base URL in CRL DP / AIA, no trailing '/' */
+    char root_name[32];     /* short names: /ca/{name}.crt, /crl/{name}.crl */
+    char qualified_name[32];
+    char standard_name[32];
+    char root_cn[128];
+    char qualified_cn[128];
+    char standard_cn[128];
+    char listen_addr[64];
+    int listen_port;
+    int threads;
+    int demo; /* 1: demo install, shares kept in an insecure file */
+} lv_config;
+
+void lv_config_defaults(lv_config *cfg, const char *dir);
+/* Loads DIR/llave.json over the defaults; a missing file is not an error. */
+int lv_config_load(lv_config *cfg, const char *dir, lv_err *err);
+/* Applies the keys present in json (same names as the struct). */
+int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err);
+int lv_config_save(const lv_config *cfg, lv_err *err);
+
+/* ---- JSON helpers ------------------------------------------------------ */
+/* Returns the string member or NULL when absent or not a string. */
+const char *lv_json_str(const json_t *obj, const char *key);
+int lv_json_load_file(const char *path, json_t **out, lv_err *err);
+
+#endif
