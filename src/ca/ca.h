@@ -102,13 +102,20 @@ void ca_subject_free(lv_subject *s);
 /* ---- the CA context ---------------------------------------------------- */
 typedef struct lv_ca lv_ca;
 
-/* Loads the CA records written by the ceremony. */
+/* Loads the CA records written by the ceremony (st is only read during the
+ * call).  ks may be NULL while the key store is sealed: the CA then serves
+ * its certificates but every operation needing a private key fails with
+ * LV_ESEALED.  The context is read-only afterwards and may be shared by
+ * threads; each thread passes its own lv_store to the calls below. */
 int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
             lv_err *err);
 void ca_close(lv_ca *ca);
 const lv_config *ca_config(const lv_ca *ca);
-/* The CA certificate for a short name (root, qualified, ...), or NULL. */
+/* The CA certificate for a short name (root, qualified, ...), or NULL; the
+ * DER form is cached for serving. */
 X509 *ca_cert(const lv_ca *ca, const char *name);
+int ca_cert_der(const lv_ca *ca, const char *name, const unsigned char **der,
+                size_t *len);
 /* PEM chain: issuing CAs then root. */
 int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err);
 
@@ -129,8 +136,8 @@ typedef struct lv_issue_result {
     size_t p12_len;
 } lv_issue_result;
 
-int ca_issue(lv_ca *ca, const lv_issue_req *req, lv_issue_result *out,
-             lv_err *err);
+int ca_issue(lv_ca *ca, lv_store *st, const lv_issue_req *req,
+             lv_issue_result *out, lv_err *err);
 void ca_issue_result_free(lv_issue_result *r);
 
 /* Hex serial as `openssl x509 -serial` prints it (upper case, even length). */
@@ -147,5 +154,11 @@ typedef struct lv_ceremony_opts {
  * the three custodian shares. */
 int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
                 char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err);
+
+/* The demo ceremony keeps two shares in DIR/demo-shares.INSECURE so that a
+ * demo service starts unattended.  Opens the key store from that file;
+ * LV_ENOTFOUND when there is none (a production install). */
+#define LV_DEMO_SHARES_FILE "demo-shares.INSECURE"
+int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err);
 
 #endif
