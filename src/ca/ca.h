@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /* ---- profiles (R4.3, R4.4) ------------------------------------------- */
 
@@ -61,6 +62,9 @@ typedef struct lv_profile {
     int eku_critical;
     int validity_days;
     const char *user_notice;   /* explicitText of the policy user notice */
+    int internal;              /* the provider's own (OCSP responder): not
+                                  issued through `cert issue` */
+    int ocsp_nocheck;          /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) */
 } lv_profile;
 
 const lv_profile *ca_profiles(size_t *count);
@@ -81,8 +85,8 @@ int ca_check_cif(const char *id, lv_err *err);
 typedef struct lv_subject {
     X509_NAME *dn;
     GENERAL_NAMES *san;      /* NULL when none */
-    char subject_id[64];     /* IDCES-…, VATES-…, or the first DNS name */
-    char subscriber_id[64];  /* organization id, or subject_id */
+    char subject_id[72];     /* IDCES-…, VATES-…, or the first DNS name */
+    char subscriber_id[72];  /* organization id, or subject_id */
     int64_t not_after_cap;   /* document expiry (R2.4), 0 when none */
     int test;                /* "test": true (R4.7) */
     /* PSD2 (ETSI TS 119 495) */

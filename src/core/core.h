@@ -120,6 +120,7 @@ typedef struct lv_config {
     char org_name[128];     /* O of CA certificates */
     char org_country[3];    /* C of CA certificates */
     char org_id[64];        /* organizationIdentifier of the provider */
+    char org_locality[64];  /* L of the provider's seals (TSA, OCSP) */
     char oid_arc[128];      /* enterprise arc for CPS policy OIDs (R4.3) */
     char public_url[256];   /* base URL in CRL DP / AIA, no trailing '/' */
     char root_name[32];     /* short names: /ca/{name}.crt, /crl/{name}.crl */

@@ -26,6 +26,9 @@ int store_schema_version(lv_store *st, int *version, lv_err *err);
 int store_begin(lv_store *st, lv_err *err);
 int store_commit(lv_store *st, lv_err *err);
 void store_rollback(lv_store *st);
+/* 1 between store_begin and store_commit/store_rollback (audit_log checks
+ * that it runs inside the caller's transaction). */
+int store_in_transaction(const lv_store *st);
 
 /* ---- certification authorities (root, issuing CAs, OCSP, TSA) ---------- */
 typedef struct lv_ca_rec {
@@ -55,8 +58,8 @@ typedef struct lv_cert_rec {
     char serial[65];        /* hex, as `openssl x509 -serial` prints it */
     char ca[32];            /* issuing CA short name */
     char profile[48];       /* profile id, e.g. natural-person-cloud */
-    char subject_id[64];    /* ID of the person named (IDCES-…, VATES-…) */
-    char subscriber_id[64]; /* ID of the subscriber; equals subject_id for
+    char subject_id[72];    /* ID of the person named (IDCES-…, VATES-…) */
+    char subscriber_id[72]; /* ID of the subscriber; equals subject_id for
                                individuals */
     char subject_dn[512];   /* RFC 2253 form, for display and search */
     char key_id[65];        /* key store id for cloud keys, else "" */

@@ -1,0 +1,152 @@
+/* The CA context: the CA, OCSP and TSA certificates recorded by the
+ * ceremony, loaded once and shared read-only by every thread. */
+#include "ca/ca_internal.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct load_ctx {
+    lv_ca *ca;
+    lv_err *err;
+} load_ctx;
+
+static int load_one(const lv_ca_rec *rec, void *arg)
+{
+    load_ctx *lc = arg;
+    lv_ca *ca = lc->ca;
+    ca_entry *grown = realloc(ca->entries, (ca->count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return LV_ENOMEM;
+    ca->entries = grown;
+    ca_entry *e = &ca->entries[ca->count];
+    memset(e, 0, sizeof *e);
+    e->rec = *rec;
+    e->rec.cert_der = malloc(rec->cert_len);
+    if (e->rec.cert_der == NULL)
+        return LV_ENOMEM;
+    memcpy(e->rec.cert_der, rec->cert_der, rec->cert_len);
+    const unsigned char *p = e->rec.cert_der;
+    e->cert = d2i_X509(NULL, &p, (long)rec->cert_len);
+    ca->count++;
+    if (e->cert == NULL)
+        return lv_fail_ssl(lc->err, LV_ESTORE,
+                           "stored certificate of CA '%s' does not parse",
+                           rec->name);
+    return 0;
+}
+
+int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
+            lv_err *err)
+{
+    lv_ca *ca = calloc(1, sizeof *ca);
+    if (ca == NULL)
+        return LV_ENOMEM;
+    ca->cfg = *cfg;
+    ca->ks = ks;
+    load_ctx lc = {ca, err};
+    int rc = store_ca_foreach(st, load_one, &lc, err);
+    if (rc == 0 && ca_entry_find(ca, cfg->root_name) == NULL)
+        rc = lv_fail(err, LV_ENOTFOUND,
+                     "no root CA '%s' in %s: run `llave init` first",
+                     cfg->root_name, cfg->dir);
+    if (rc < 0) {
+        ca_close(ca);
+        return rc;
+    }
+    *out = ca;
+    return 0;
+}
+
+void ca_close(lv_ca *ca)
+{
+    if (ca == NULL)
+        return;
+    for (size_t i = 0; i < ca->count; i++) {
+        X509_free(ca->entries[i].cert);
+        free(ca->entries[i].rec.cert_der);
+    }
+    free(ca->entries);
+    free(ca);
+}
+
+const lv_config *ca_config(const lv_ca *ca)
+{
+    return &ca->cfg;
+}
+
+const ca_entry *ca_entry_find(const lv_ca *ca, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < ca->count; i++) {
+        if (strcmp(ca->entries[i].rec.name, name) == 0)
+            return &ca->entries[i];
+    }
+    return NULL;
+}
+
+const ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
+{
+    return ca_entry_find(ca, p->issuer == LV_ISSUER_QUALIFIED
+                                 ? ca->cfg.qualified_name
+                                 : ca->cfg.standard_name);
+}
+
+X509 *ca_cert(const lv_ca *ca, const char *name)
+{
+    const ca_entry *e = ca_entry_find(ca, name);
+    return e ? e->cert : NULL;
+}
+
+int ca_cert_der(const lv_ca *ca, const char *name, const unsigned char **der,
+                size_t *len)
+{
+    const ca_entry *e = ca_entry_find(ca, name);
+    if (e == NULL)
+        return LV_ENOTFOUND;
+    *der = e->rec.cert_der;
+    *len = e->rec.cert_len;
+    return 0;
+}
+
+static int write_pem(const char *path, X509 *const *certs, size_t n,
+                     lv_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    int rc = bio ? 0 : LV_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!PEM_write_bio_X509(bio, certs[i]))
+            rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
+    }
+    if (rc == 0) {
+        char *data;
+        long len = BIO_get_mem_data(bio, &data);
+        rc = lv_file_write(path, data, (size_t)len, 0644, err);
+    }
+    BIO_free(bio);
+    return rc;
+}
+
+/* Writes root.pem, one PEM per CA, and chain.pem (issuing CAs then root),
+ * the files `openssl verify -CAfile root.pem -untrusted chain.pem` wants. */
+int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err)
+{
+    char path[1024], name[64];
+    X509 *chain[8];
+    size_t n = 0;
+    X509 *root = ca_cert(ca, ca->cfg.root_name);
+    LV_TRY(lv_mkdir_p(outdir, 0755, err));
+    for (size_t i = 0; i < ca->count; i++) {
+        const ca_entry *e = &ca->entries[i];
+        snprintf(name, sizeof name, "%s.pem", e->rec.name);
+        LV_TRY(lv_path_join(path, sizeof path, outdir, name));
+        LV_TRY(write_pem(path, &e->cert, 1, err));
+        int issuing = strcmp(e->rec.role, "qualified") == 0 ||
+                      strcmp(e->rec.role, "standard") == 0;
+        if (issuing && n < 7)
+            chain[n++] = e->cert;
+    }
+    chain[n++] = root;
+    LV_TRY(lv_path_join(path, sizeof path, outdir, "chain.pem"));
+    return write_pem(path, chain, n, err);
+}

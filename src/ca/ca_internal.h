@@ -1,0 +1,70 @@
+/* Internal to ca/: the CA context and the certificate-building helpers the
+ * issuance and ceremony code share. */
+#ifndef LLAVE_CA_INTERNAL_H
+#define LLAVE_CA_INTERNAL_H
+
+#include "ca/ca.h"
+
+#include <openssl/x509v3.h>
+
+typedef struct ca_entry {
+    lv_ca_rec rec;
+    X509 *cert;
+} ca_entry;
+
+struct lv_ca {
+    lv_config cfg;
+    lv_keystore *ks; /* NULL while sealed */
+    ca_entry *entries;
+    size_t count;
+};
+
+const ca_entry *ca_entry_find(const lv_ca *ca, const char *name);
+/* The issuing CA for a profile (qualified or standard). */
+const ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p);
+
+/* A fresh v3 certificate: random positive serial of 126 bits (R4.5),
+ * validity [not_before, not_after], subject, issuer (subject when
+ * issuer_cert is NULL) and public key.  Extensions are the caller's. */
+typedef struct ca_cert_params {
+    const X509_NAME *subject;
+    EVP_PKEY *public_key;
+    X509 *issuer_cert; /* NULL for a self-signed certificate */
+    int64_t not_before;
+    int64_t not_after;
+} ca_cert_params;
+
+int64_t ca_time_unix(const ASN1_TIME *t);
+int ca_cert_new(const ca_cert_params *params, X509 **out, lv_err *err);
+/* Adds an extension from OpenSSL's configuration syntax ("critical,..."). */
+int ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
+               lv_err *err);
+/* Adds an extension whose value is already DER. */
+int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
+                   const unsigned char *der, size_t len, lv_err *err);
+/* certificatePolicies: anyPolicy (issuing CA certificates). */
+int ca_add_any_policy(X509 *cert, lv_err *err);
+/* Signs with sha256WithRSAEncryption (CPS §7.1.3) under the key `key_id`. */
+int ca_sign_cert(lv_keystore *ks, const char *key_id, X509 *cert, lv_err *err);
+
+/* End-entity extensions from the profile table (R4.3, R4.4). */
+int ca_add_profile_extensions(X509 *cert, const ca_entry *issuer,
+                              const lv_profile *p, const lv_subject *s,
+                              const lv_config *cfg, lv_err *err);
+int ca_add_qcstatements(X509 *cert, const lv_profile *p, const lv_subject *s,
+                        const lv_config *cfg, lv_err *err);
+
+/* Records a freshly signed end-entity certificate and its audit entry in
+ * one transaction, re-checking R2.9 uniqueness inside it. */
+int ca_record_cert(lv_store *st, X509 *cert, const lv_profile *p,
+                   const lv_subject *s, const char *issuer_name,
+                   const char *key_id, const char *actor, lv_err *err);
+
+/* ca_issue with an explicit issuing CA; used by the ceremony for the
+ * provider's own certificates (internal profiles such as the OCSP
+ * responder of each CA). */
+int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
+                const ca_entry *issuer_override, lv_issue_result *out,
+                lv_err *err);
+
+#endif

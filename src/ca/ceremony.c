@@ -1,0 +1,445 @@
+/* The key ceremony (R4.1, R4.2, R9.5, CPS §6.1.1): key store with a 2-of-3
+ * split master key, Root CA, qualified and non-qualified issuing CAs, the
+ * TSA certificate and one delegated OCSP responder per CA, all recorded in
+ * the store and the audit trail and summed up in a transcript signed with
+ * the root key. */
+#include "ca/ca_internal.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define YEAR_DAYS 365.2425
+#define ROOT_YEARS 25
+#define ISSUING_YEARS 13
+#define ACTOR "ceremony"
+
+typedef struct ceremony {
+    const lv_config *cfg;
+    const lv_ceremony_opts *opts;
+    lv_keystore *ks;
+    lv_store *st;
+    json_t *steps;  /* transcript: what was done, in order */
+    int64_t started;
+} ceremony;
+
+static void step(ceremony *c, const char *action, const char *object,
+                 json_t *details)
+{
+    char when[32];
+    lv_time_iso(lv_now(), when);
+    json_array_append_new(c->steps,
+                          json_pack("{s:s, s:s, s:s, s:o}", "time", when,
+                                    "action", action, "object", object,
+                                    "details", details ? details : json_null()));
+}
+
+static int refuse_existing(const lv_config *cfg, lv_err *err)
+{
+    char path[1024];
+    struct stat sb;
+    LV_TRY(lv_path_join(path, sizeof path, cfg->dir, "llave.db"));
+    if (stat(path, &sb) == 0)
+        return lv_fail(err, LV_EEXISTS,
+                       "%s already holds a llave installation; the ceremony "
+                       "runs once",
+                       cfg->dir);
+    return 0;
+}
+
+/* ---- CA certificates ------------------------------------------------------ */
+
+static int ca_name(const lv_config *cfg, const char *cn, X509_NAME **out,
+                   lv_err *err)
+{
+    X509_NAME *dn = X509_NAME_new();
+    int ok = dn &&
+             X509_NAME_add_entry_by_NID(dn, NID_countryName, MBSTRING_UTF8,
+                                        (const unsigned char *)cfg->org_country,
+                                        -1, -1, 0) &&
+             X509_NAME_add_entry_by_NID(dn, NID_organizationName, MBSTRING_UTF8,
+                                        (const unsigned char *)cfg->org_name,
+                                        -1, -1, 0) &&
+             X509_NAME_add_entry_by_NID(dn, NID_organizationIdentifier,
+                                        MBSTRING_UTF8,
+                                        (const unsigned char *)cfg->org_id, -1,
+                                        -1, 0) &&
+             X509_NAME_add_entry_by_NID(dn, NID_commonName, MBSTRING_UTF8,
+                                        (const unsigned char *)cn, -1, -1, 0);
+    if (!ok) {
+        X509_NAME_free(dn);
+        return lv_fail_ssl(err, LV_EINVAL, "bad CA name '%s'", cn);
+    }
+    *out = dn;
+    return 0;
+}
+
+/* RFC 5280 §4.2.1.9/§4.2.1.3: CA:TRUE and keyCertSign,cRLSign, critical;
+ * issuing CAs are pathlen 0 (R4.1) and point to the root's CRL and OCSP. */
+static int add_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
+                             lv_err *err)
+{
+    char value[700];
+    LV_TRY(ca_add_ext(cert, issuer,
+                      NID_basic_constraints,
+                      issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE",
+                      err));
+    LV_TRY(ca_add_ext(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign",
+                      err));
+    LV_TRY(ca_add_ext(cert, issuer, NID_subject_key_identifier, "hash", err));
+    if (issuer == NULL)
+        return 0;
+    LV_TRY(ca_add_ext(cert, issuer, NID_authority_key_identifier,
+                      "keyid:always", err));
+    LV_TRY(ca_add_any_policy(cert, err));
+    snprintf(value, sizeof value, "URI:%s/crl/%s.crl", cfg->public_url,
+             cfg->root_name);
+    LV_TRY(ca_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
+    snprintf(value, sizeof value, "OCSP;URI:%s/ocsp,caIssuers;URI:%s/ca/%s.crt",
+             cfg->public_url, cfg->public_url, cfg->root_name);
+    return ca_add_ext(cert, issuer, NID_info_access, value, err);
+}
+
+static int64_t years(int n)
+{
+    return (int64_t)(n * YEAR_DAYS * 86400.0);
+}
+
+typedef struct ca_spec {
+    const char *name;
+    const char *role;
+    const char *cn;
+    int years;
+} ca_spec;
+
+static int fill_ca_rec(lv_ca_rec *rec, const ca_spec *spec, const char *issuer,
+                       const char *key_id, X509 *cert)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->name, sizeof rec->name, "%s", spec->name);
+    snprintf(rec->role, sizeof rec->role, "%s", spec->role);
+    snprintf(rec->issuer, sizeof rec->issuer, "%s", issuer);
+    snprintf(rec->key_id, sizeof rec->key_id, "%s", key_id);
+    snprintf(rec->status, sizeof rec->status, "active");
+    LV_TRY(ca_serial_hex(X509_get0_serialNumber(cert), rec->serial));
+    rec->not_before = ca_time_unix(X509_get0_notBefore(cert));
+    rec->not_after = ca_time_unix(X509_get0_notAfter(cert));
+    int len = i2d_X509(cert, &rec->cert_der);
+    if (len <= 0)
+        return LV_ECRYPTO;
+    rec->cert_len = (size_t)len;
+    return 0;
+}
+
+static int record_ca(ceremony *c, const lv_ca_rec *rec, lv_err *err)
+{
+    json_t *details = json_pack("{s:s, s:s, s:s, s:s}", "role", rec->role,
+                                "issuer", rec->issuer, "serial", rec->serial,
+                                "key_id", rec->key_id);
+    int rc = store_begin(c->st, err);
+    if (rc == 0) {
+        if ((rc = store_ca_insert(c->st, rec, err)) == 0 &&
+            (rc = audit_log(c->st, ACTOR, "ca.create", rec->name,
+                            LV_AUDIT_SUCCESS, details, err)) == 0)
+            rc = store_commit(c->st, err);
+        if (rc < 0)
+            store_rollback(c->st);
+    }
+    step(c, "ca.create", rec->name, json_deep_copy(details));
+    json_decref(details);
+    return rc;
+}
+
+static int generate_key(ceremony *c, lv_key_type type, lv_key_class cls,
+                        const char *label, char id[LV_KEY_ID_LEN + 1],
+                        EVP_PKEY **pub, lv_err *err)
+{
+    LV_TRY(keys_generate(c->ks, type, cls, label, id, err));
+    LV_TRY(keys_public(c->ks, id, pub, err));
+    json_t *details = json_pack("{s:s, s:s, s:s}", "key_id", id, "type",
+                                keys_type_name(type), "class",
+                                keys_class_name(cls));
+    int rc = audit_log_standalone(c->st, ACTOR, "key.generate", label,
+                                  LV_AUDIT_SUCCESS, details, err);
+    step(c, "key.generate", label, details);
+    return rc;
+}
+
+/* One CA: key in the key store (R4.2), certificate, store record. */
+static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
+                     const char *issuer_name, const char *issuer_key,
+                     X509 **cert_out, char key_id[LV_KEY_ID_LEN + 1],
+                     lv_err *err)
+{
+    EVP_PKEY *pub = NULL;
+    X509_NAME *dn = NULL;
+    X509 *cert = NULL;
+    lv_ca_rec rec = {0};
+    int64_t now = lv_now();
+    int rc = generate_key(c, LV_KEY_RSA4096, LV_KEY_CLASS_CA, spec->name,
+                          key_id, &pub, err);
+    if (rc == 0)
+        rc = ca_name(c->cfg, spec->cn, &dn, err);
+    ca_cert_params params = {dn, pub, issuer_cert, now, now + years(spec->years)};
+    if (rc == 0)
+        rc = ca_cert_new(&params, &cert, err);
+    if (rc == 0)
+        rc = add_ca_extensions(cert, issuer_cert, c->cfg, err);
+    if (rc == 0)
+        rc = ca_sign_cert(c->ks, issuer_key ? issuer_key : key_id, cert, err);
+    if (rc == 0)
+        rc = fill_ca_rec(&rec, spec, issuer_name ? issuer_name : spec->name,
+                         key_id, cert);
+    if (rc == 0)
+        rc = record_ca(c, &rec, err);
+    OPENSSL_free(rec.cert_der);
+    EVP_PKEY_free(pub);
+    X509_NAME_free(dn);
+    if (rc < 0) {
+        X509_free(cert);
+        return rc;
+    }
+    *cert_out = cert;
+    return 0;
+}
+
+static int create_hierarchy(ceremony *c, lv_err *err)
+{
+    const lv_config *cfg = c->cfg;
+    ca_spec root = {cfg->root_name, "root", cfg->root_cn, ROOT_YEARS};
+    ca_spec issuing[2] = {
+        {cfg->qualified_name, "qualified", cfg->qualified_cn, ISSUING_YEARS},
+        {cfg->standard_name, "standard", cfg->standard_cn, ISSUING_YEARS}};
+    char root_key[LV_KEY_ID_LEN + 1], key[LV_KEY_ID_LEN + 1];
+    X509 *root_cert = NULL, *cert = NULL;
+    int rc = create_ca(c, &root, NULL, NULL, NULL, &root_cert, root_key, err);
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        rc = create_ca(c, &issuing[i], root_cert, cfg->root_name, root_key,
+                       &cert, key, err);
+        X509_free(cert);
+        cert = NULL;
+    }
+    X509_free(root_cert);
+    return rc;
+}
+
+/* ---- the provider's own end-entity certificates --------------------------- */
+
+/* "VATES-B00000000" → organization_id B00000000, country ES. */
+static json_t *provider_subject(const lv_config *cfg, const char *cn)
+{
+    char country[3] = "ES";
+    const char *nif = cfg->org_id;
+    if (strncmp(nif, "VAT", 3) == 0 && strlen(nif) > 6 && nif[5] == '-') {
+        memcpy(country, nif + 3, 2);
+        nif += 6;
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "country",
+                     cfg->org_country, "organization", cfg->org_name,
+                     "organization_id", nif, "organization_country", country,
+                     "locality", cfg->org_locality, "common_name", cn);
+}
+
+static int record_service(ceremony *c, const char *name, const char *role,
+                          const char *issuer, const lv_issue_result *r,
+                          lv_err *err)
+{
+    lv_ca_rec rec = {0};
+    ca_spec spec = {name, role, "", 0};
+    LV_TRY(fill_ca_rec(&rec, &spec, issuer, r->key_id, r->cert));
+    int rc = record_ca(c, &rec, err);
+    OPENSSL_free(rec.cert_der);
+    return rc;
+}
+
+static int issue_service(ceremony *c, lv_ca *ca, const char *profile,
+                         const char *name, const char *role, const char *cn,
+                         const char *issuer, lv_err *err)
+{
+    json_t *subject = provider_subject(c->cfg, cn);
+    lv_issue_req req = {profile, subject, NULL, NULL, ACTOR};
+    lv_issue_result r;
+    int rc = ca_issue_by(ca, c->st, &req, ca_entry_find(ca, issuer), &r, err);
+    json_decref(subject);
+    if (rc == 0) {
+        step(c, "cert.issue", name,
+             json_pack("{s:s, s:s}", "profile", profile, "serial", r.serial));
+        rc = record_service(c, name, role, issuer, &r, err);
+    }
+    ca_issue_result_free(&r);
+    return rc;
+}
+
+static int create_services(ceremony *c, lv_err *err)
+{
+    const lv_config *cfg = c->cfg;
+    lv_ca *ca = NULL;
+    char name[40], cn[160];
+    LV_TRY(ca_open(cfg, c->st, c->ks, &ca, err));
+    snprintf(cn, sizeof cn, "%s TSU 1", cfg->org_name);
+    int rc = issue_service(c, ca, "tsa", "tsa", "tsa", cn,
+                           cfg->qualified_name, err);
+    const char *cas[3] = {cfg->root_name, cfg->qualified_name,
+                          cfg->standard_name};
+    const char *cns[3] = {cfg->root_cn, cfg->qualified_cn, cfg->standard_cn};
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        snprintf(name, sizeof name, "%s-ocsp", cas[i]);
+        snprintf(cn, sizeof cn, "%.40s OCSP Responder", cns[i]);
+        rc = issue_service(c, ca, "ocsp-responder", name, "ocsp", cn, cas[i],
+                           err);
+    }
+    ca_close(ca);
+    return rc;
+}
+
+/* ---- transcript, shares ----------------------------------------------------- */
+
+static int write_transcript(ceremony *c, const char *root_key, lv_err *err)
+{
+    char dir[1024], path[1100], started[32], finished[32];
+    lv_time_iso(c->started, started);
+    lv_time_iso(lv_now(), finished);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:O}", "ceremony",
+        "llave key ceremony (CPS 6.1.1)", "started", started, "finished",
+        finished, "participants",
+        c->opts->participants ? c->opts->participants : "", "demo",
+        c->opts->demo, "oid_arc", c->cfg->oid_arc, "shares_total",
+        LV_SHARES_TOTAL, "shares_needed", LV_SHARES_NEEDED, "steps", c->steps);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (text == NULL)
+        return LV_ENOMEM;
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+    int rc = lv_path_join(dir, sizeof dir, c->cfg->dir, "ceremony");
+    if (rc == 0)
+        rc = lv_mkdir_p(dir, 0750, err);
+    if (rc == 0)
+        rc = lv_path_join(path, sizeof path, dir, "transcript.json");
+    if (rc == 0)
+        rc = lv_file_write(path, text, strlen(text), 0640, err);
+    /* verifiable by anyone: openssl dgst -sha256 -verify root-pub.pem */
+    if (rc == 0)
+        rc = keys_sign(c->ks, root_key, EVP_sha256(),
+                       (const unsigned char *)text, strlen(text), &sig,
+                       &sig_len, err);
+    if (rc == 0)
+        rc = lv_path_join(path, sizeof path, dir, "transcript.sig");
+    if (rc == 0)
+        rc = lv_file_write(path, sig, sig_len, 0640, err);
+    OPENSSL_free(sig);
+    free(text);
+    return rc;
+}
+
+#define DEMO_HEADER                                                            \
+    "# INSECURE - demo installation only.\n"                                   \
+    "# Two of the three custodian shares are kept here so that llaved can\n"   \
+    "# start unattended.  A production install never writes this file: each\n" \
+    "# custodian keeps one share and two of them unseal the key store.\n"
+
+static int write_demo_files(const lv_config *cfg,
+                            char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                            lv_err *err)
+{
+    char path[1024];
+    lv_buf b = {0};
+    lv_buf_appendf(&b, "%s%s\n%s\n", DEMO_HEADER, shares[0], shares[1]);
+    int rc = lv_path_join(path, sizeof path, cfg->dir, LV_DEMO_SHARES_FILE);
+    if (rc == 0)
+        rc = lv_file_write(path, b.data, b.len, 0600, err);
+    lv_buf_free_secret(&b);
+    json_t *creds = json_pack(
+        "{s:s, s:s, s:[]}", "warning",
+        "Demo installation: these credentials are public. Never use in "
+        "production.",
+        "custodian_shares", LV_DEMO_SHARES_FILE, "accounts");
+    char *text = json_dumps(creds, JSON_INDENT(2));
+    json_decref(creds);
+    if (rc == 0)
+        rc = lv_path_join(path, sizeof path, cfg->dir, "demo-credentials.json");
+    if (rc == 0 && text != NULL)
+        rc = lv_file_write(path, text, strlen(text), 0600, err);
+    free(text);
+    return rc;
+}
+
+static int run(ceremony *c, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+               lv_err *err)
+{
+    char db[1024];
+    const char *two[2] = {shares[0], shares[1]};
+    LV_TRY(keys_create(c->cfg->dir, shares, err));
+    LV_TRY(keys_open(c->cfg->dir, two, 2, &c->ks, err));
+    LV_TRY(lv_path_join(db, sizeof db, c->cfg->dir, "llave.db"));
+    LV_TRY(store_open(db, &c->st, err));
+    LV_TRY(audit_log_standalone(
+        c->st, ACTOR, "ceremony.start", c->cfg->dir, LV_AUDIT_SUCCESS,
+        json_pack("{s:s, s:b}", "participants",
+                  c->opts->participants ? c->opts->participants : "", "demo",
+                  c->opts->demo),
+        err));
+    LV_TRY(create_hierarchy(c, err));
+    LV_TRY(create_services(c, err));
+    lv_ca_rec root;
+    LV_TRY(store_ca_get(c->st, c->cfg->root_name, &root, err));
+    int rc = write_transcript(c, root.key_id, err);
+    store_ca_rec_free(&root);
+    LV_TRY(rc);
+    if (c->opts->demo)
+        LV_TRY(write_demo_files(c->cfg, shares, err));
+    return audit_log_standalone(c->st, ACTOR, "ceremony.finish", c->cfg->dir,
+                                LV_AUDIT_SUCCESS, NULL, err);
+}
+
+int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
+                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err)
+{
+    ceremony c = {cfg, opts, NULL, NULL, json_array(), lv_now()};
+    lv_config saved = *cfg;
+    saved.demo = opts->demo;
+    int rc = refuse_existing(cfg, err);
+    if (rc == 0)
+        rc = lv_mkdir_p(cfg->dir, 0700, err);
+    if (rc == 0)
+        rc = lv_config_save(&saved, err);
+    if (rc == 0)
+        rc = run(&c, shares, err);
+    json_decref(c.steps);
+    store_close(c.st);
+    keys_close(c.ks);
+    return rc;
+}
+
+/* ---- demo unseal --------------------------------------------------------------- */
+
+int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err)
+{
+    char path[1024], text[4097];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    struct stat sb;
+    LV_TRY(lv_path_join(path, sizeof path, dir, LV_DEMO_SHARES_FILE));
+    if (stat(path, &sb) != 0)
+        return LV_ENOTFOUND;
+    LV_TRY(lv_file_read(path, &data, &len, sizeof text - 1, err));
+    memcpy(text, data, len);
+    text[len] = '\0';
+    OPENSSL_cleanse(data, len);
+    free(data);
+    const char *shares[LV_SHARES_TOTAL];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save);
+         line != NULL && n < LV_SHARES_TOTAL;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] != '#' && line[0] != '\0')
+            shares[n++] = line;
+    }
+    int rc = keys_open(dir, shares, n, out, err);
+    OPENSSL_cleanse(text, sizeof text);
+    return rc;
+}

@@ -1,0 +1,191 @@
+/* Argument dispatch and the shared context of the `llave` commands. */
+#include "cli/cli.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: llave init DIR [--demo] [--config FILE] [--participants NAMES]\n"
+    "       llave -d DIR [--share FILE]... COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  ca export OUTDIR                 write the CA chain as PEM\n"
+    "  ca list                          list CA and service certificates\n"
+    "  profile list                     list the certificate profiles\n"
+    "  cert issue PROFILE --subject FILE.json [--csr REQ.pem] [--out "
+    "CERT.pem]\n"
+    "             [--p12 OUT.p12 --p12-password-file FILE]\n"
+    "  cert show SERIAL                 print a certificate (PEM)\n"
+    "  audit verify                     check the audit hash chain\n"
+    "\n"
+    "The key store opens with the demo share file when the install is a demo,\n"
+    "otherwise with two custodian shares given as --share FILE (one share per\n"
+    "file) or typed on standard input.\n";
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("llave: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\n\n", stderr);
+    fputs(USAGE, stderr);
+    va_end(ap);
+    return 2;
+}
+
+int cli_report(int rc, const lv_err *err)
+{
+    if (rc >= 0)
+        return 0;
+    const char *msg = err && err->msg[0] ? err->msg : lv_err_name(rc);
+    fprintf(stderr, "llave: %s\n", msg);
+    return 1;
+}
+
+static void set_actor(cli_ctx *ctx)
+{
+    const char *user = getenv("LLAVE_OPERATOR");
+    struct passwd *pw = user ? NULL : getpwuid(getuid());
+    if (user == NULL)
+        user = pw ? pw->pw_name : "unknown";
+    snprintf(ctx->actor, sizeof ctx->actor, "console:%s", user);
+}
+
+/* A share typed by a custodian or kept in a file: first non-comment line. */
+static int read_share_line(FILE *in, char *out, size_t cap)
+{
+    while (fgets(out, (int)cap, in) != NULL) {
+        out[strcspn(out, "\r\n")] = '\0';
+        if (out[0] != '\0' && out[0] != '#')
+            return 0;
+    }
+    return LV_EINVAL;
+}
+
+static int open_keys_with_shares(cli_ctx *ctx, lv_err *err)
+{
+    char shares[LV_SHARES_NEEDED][LV_SHARE_TEXT_MAX];
+    const char *ptrs[LV_SHARES_NEEDED];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < LV_SHARES_NEEDED; i++) {
+        FILE *in = stdin;
+        if (i < ctx->share_file_count)
+            in = fopen(ctx->share_files[i], "r");
+        else if (isatty(STDIN_FILENO))
+            fprintf(stderr, "custodian share %zu of %d: ", i + 1,
+                    LV_SHARES_NEEDED);
+        if (in == NULL)
+            return lv_fail(err, LV_EIO, "cannot read %s",
+                           ctx->share_files[i]);
+        if (read_share_line(in, shares[i], sizeof shares[i]) < 0)
+            rc = lv_fail(err, LV_EAUTH, "custodian share %zu is missing",
+                         i + 1);
+        if (in != stdin)
+            fclose(in);
+        ptrs[i] = shares[i];
+    }
+    if (rc == 0)
+        rc = keys_open(ctx->dir, ptrs, LV_SHARES_NEEDED, &ctx->ks, err);
+    OPENSSL_cleanse(shares, sizeof shares);
+    return rc;
+}
+
+static int open_keys(cli_ctx *ctx, lv_err *err)
+{
+    int rc = ca_demo_unseal(ctx->dir, &ctx->ks, err);
+    if (rc != LV_ENOTFOUND)
+        return rc;
+    return open_keys_with_shares(ctx, err);
+}
+
+int cli_open(cli_ctx *ctx, int needs, lv_err *err)
+{
+    char db[1024];
+    if (ctx->dir == NULL)
+        return lv_fail(err, LV_EINVAL, "this command needs -d DIR");
+    if (ctx->st == NULL) {
+        LV_TRY(lv_config_load(&ctx->cfg, ctx->dir, err));
+        LV_TRY(lv_path_join(db, sizeof db, ctx->dir, "llave.db"));
+        if (access(db, F_OK) != 0)
+            return lv_fail(err, LV_ENOTFOUND,
+                           "%s is not a llave installation (run `llave init "
+                           "%s` first)",
+                           ctx->dir, ctx->dir);
+        LV_TRY(store_open(db, &ctx->st, err));
+    }
+    if ((needs & CLI_NEED_KEYS) && ctx->ks == NULL)
+        LV_TRY(open_keys(ctx, err));
+    if ((needs & CLI_NEED_CA) && ctx->ca == NULL)
+        LV_TRY(ca_open(&ctx->cfg, ctx->st, ctx->ks, &ctx->ca, err));
+    return 0;
+}
+
+void cli_close(cli_ctx *ctx)
+{
+    ca_close(ctx->ca);
+    keys_close(ctx->ks);
+    store_close(ctx->st);
+    ctx->ca = NULL;
+    ctx->ks = NULL;
+    ctx->st = NULL;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(cli_ctx *ctx, int argc, char **argv);
+} command;
+
+static const command COMMANDS[] = {
+    {"ca", cli_ca},
+    {"cert", cli_cert},
+    {"profile", cli_profile},
+    {"audit", cli_audit},
+};
+
+static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *next)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+            ctx->dir = argv[++i];
+        } else if (strcmp(argv[i], "--share") == 0 && i + 1 < argc &&
+                   ctx->share_file_count < 3) {
+            ctx->share_files[ctx->share_file_count++] = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            fputs(USAGE, stdout);
+            return 1;
+        } else {
+            return cli_usage_error("unknown option %s", argv[i]);
+        }
+    }
+    *next = i;
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    cli_ctx ctx;
+    int next = 0;
+    memset(&ctx, 0, sizeof ctx);
+    set_actor(&ctx);
+    if (argc >= 2 && strcmp(argv[1], "init") == 0)
+        return cli_init(argc - 1, argv + 1);
+    int rc = parse_globals(&ctx, argc, argv, &next);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    if (next >= argc)
+        return cli_usage_error("missing command");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
+        if (strcmp(COMMANDS[i].name, argv[next]) == 0) {
+            rc = COMMANDS[i].run(&ctx, argc - next, argv + next);
+            cli_close(&ctx);
+            return rc;
+        }
+    }
+    return cli_usage_error("unknown command '%s'", argv[next]);
+}

@@ -1,0 +1,40 @@
+/* cli/ — the operator's console tool `llave` (DESIGN.md "Programs").  It
+ * calls the libraries directly under an operator identity and every action
+ * is audited exactly as in the server.  One file per command group. */
+#ifndef LLAVE_CLI_H
+#define LLAVE_CLI_H
+
+#include "ca/ca.h"
+
+/* What a command needs: opened lazily by cli_open. */
+typedef struct cli_ctx {
+    const char *dir;       /* -d DIR */
+    char actor[128];       /* console:<user> */
+    lv_config cfg;
+    lv_store *st;
+    lv_keystore *ks;
+    lv_ca *ca;
+    const char *share_files[3];
+    size_t share_file_count;
+} cli_ctx;
+
+enum { CLI_NEED_STORE = 1, CLI_NEED_KEYS = 2, CLI_NEED_CA = 4 };
+
+int cli_open(cli_ctx *ctx, int needs, lv_err *err);
+void cli_close(cli_ctx *ctx);
+
+/* Prints "llave: <message>" to stderr and returns the exit status. */
+int cli_report(int rc, const lv_err *err);
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Command groups: argv[0] is the group name ("cert", "ca", ...). */
+int cli_init(int argc, char **argv);
+int cli_ca(cli_ctx *ctx, int argc, char **argv);
+int cli_cert(cli_ctx *ctx, int argc, char **argv);
+int cli_profile(cli_ctx *ctx, int argc, char **argv);
+int cli_audit(cli_ctx *ctx, int argc, char **argv);
+
+/* Entry point used by src/llave.c. */
+int cli_main(int argc, char **argv);
+
+#endif

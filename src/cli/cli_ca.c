@@ -1,0 +1,37 @@
+/* llave -d DIR ca export OUTDIR | ca list */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int print_ca(const lv_ca_rec *rec, void *arg)
+{
+    (void)arg;
+    char until[32];
+    lv_time_iso(rec->not_after, until);
+    printf("%-18s %-10s %-10s issuer=%-12s serial=%s until=%s\n", rec->name,
+           rec->role, rec->status, rec->issuer, rec->serial, until);
+    return 0;
+}
+
+int cli_ca(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    int rc;
+    if (argc == 3 && strcmp(argv[1], "export") == 0) {
+        rc = cli_open(ctx, CLI_NEED_CA, &err);
+        if (rc == 0)
+            rc = ca_export_chain(ctx->ca, argv[2], &err);
+        if (rc == 0)
+            printf("wrote %s/chain.pem, %s/%s.pem and one PEM per CA\n",
+                   argv[2], argv[2], ctx->cfg.root_name);
+        return cli_report(rc, &err);
+    }
+    if (argc == 2 && strcmp(argv[1], "list") == 0) {
+        rc = cli_open(ctx, CLI_NEED_STORE, &err);
+        if (rc == 0)
+            rc = store_ca_foreach(ctx->st, print_ca, NULL, &err);
+        return cli_report(rc, &err);
+    }
+    return cli_usage_error("ca: expected `export OUTDIR` or `list`");
+}

@@ -1,0 +1,160 @@
+/* llave -d DIR cert issue PROFILE --subject FILE.json [--csr REQ.pem]
+ *        [--out CERT.pem] [--p12 OUT.p12 --p12-password-file FILE]
+ * llave -d DIR cert show SERIAL */
+#include "cli/cli.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_MAX_INPUT (1024 * 1024)
+
+typedef struct issue_args {
+    const char *profile;
+    const char *subject;
+    const char *csr;
+    const char *out;
+    const char *p12;
+    const char *p12_password_file;
+} issue_args;
+
+static int parse_issue(int argc, char **argv, issue_args *a)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--subject") == 0 && v)
+            a->subject = argv[++i];
+        else if (strcmp(argv[i], "--csr") == 0 && v)
+            a->csr = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && v)
+            a->out = argv[++i];
+        else if (strcmp(argv[i], "--p12") == 0 && v)
+            a->p12 = argv[++i];
+        else if (strcmp(argv[i], "--p12-password-file") == 0 && v)
+            a->p12_password_file = argv[++i];
+        else if (argv[i][0] != '-' && a->profile == NULL)
+            a->profile = argv[i];
+        else
+            return cli_usage_error("cert issue: unexpected argument %s",
+                                   argv[i]);
+    }
+    if (a->profile == NULL || a->subject == NULL)
+        return cli_usage_error("cert issue: PROFILE and --subject are needed");
+    if ((a->p12 == NULL) != (a->p12_password_file == NULL))
+        return cli_usage_error("cert issue: --p12 and --p12-password-file go "
+                               "together");
+    return 0;
+}
+
+static int read_csr(const char *path, X509_REQ **out, lv_err *err)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    LV_TRY(lv_file_read(path, &data, &len, CLI_MAX_INPUT, err));
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+    if (req == NULL) {
+        /* also accept DER */
+        const unsigned char *p = data;
+        req = d2i_X509_REQ(NULL, &p, (long)len);
+    }
+    BIO_free(bio);
+    free(data);
+    if (req == NULL)
+        return lv_fail_ssl(err, LV_EINVAL, "%s is not a PKCS#10 request",
+                           path);
+    *out = req;
+    return 0;
+}
+
+static int read_password(const char *path, char *out, size_t cap, lv_err *err)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    LV_TRY(lv_file_read(path, &data, &len, cap - 1, err));
+    memcpy(out, data, len);
+    out[len] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    OPENSSL_clear_free(data, len);
+    return 0;
+}
+
+static int write_cert_pem(const char *path, X509 *cert, lv_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data;
+    if (bio == NULL || !PEM_write_bio_X509(bio, cert)) {
+        BIO_free(bio);
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
+    }
+    long len = BIO_get_mem_data(bio, &data);
+    int rc = path ? lv_file_write(path, data, (size_t)len, 0644, err)
+                  : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len
+                         ? 0
+                         : LV_EIO);
+    BIO_free(bio);
+    return rc;
+}
+
+static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
+{
+    json_t *subject = NULL;
+    X509_REQ *csr = NULL;
+    char password[256] = "";
+    lv_issue_result r;
+    memset(&r, 0, sizeof r);
+    int rc = lv_json_load_file(a->subject, &subject, err);
+    if (rc == 0 && a->csr)
+        rc = read_csr(a->csr, &csr, err);
+    if (rc == 0 && a->p12_password_file)
+        rc = read_password(a->p12_password_file, password, sizeof password,
+                           err);
+    if (rc == 0)
+        rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err);
+    lv_issue_req req = {a->profile, subject, csr,
+                        a->p12_password_file ? password : NULL, ctx->actor};
+    if (rc == 0)
+        rc = ca_issue(ctx->ca, ctx->st, &req, &r, err);
+    if (rc == 0)
+        rc = write_cert_pem(a->out, r.cert, err);
+    if (rc == 0 && a->p12)
+        rc = lv_file_write(a->p12, r.p12, r.p12_len, 0600, err);
+    if (rc == 0)
+        fprintf(stderr, "issued %s serial=%s%s%s\n", a->profile, r.serial,
+                r.key_id[0] ? " key=" : "", r.key_id);
+    OPENSSL_cleanse(password, sizeof password);
+    ca_issue_result_free(&r);
+    X509_REQ_free(csr);
+    json_decref(subject);
+    return rc;
+}
+
+static int show(cli_ctx *ctx, const char *serial, lv_err *err)
+{
+    lv_cert_rec rec;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(store_cert_get(ctx->st, serial, &rec, err));
+    const unsigned char *p = rec.der;
+    X509 *cert = d2i_X509(NULL, &p, (long)rec.der_len);
+    printf("serial=%s profile=%s ca=%s status=%s subject=%s\n", rec.serial,
+           rec.profile, rec.ca,
+           rec.status == LV_CERT_VALID ? "valid" : "revoked", rec.subject_dn);
+    int rc = cert ? write_cert_pem(NULL, cert, err) : LV_ESTORE;
+    X509_free(cert);
+    store_cert_rec_free(&rec);
+    return rc;
+}
+
+int cli_cert(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    issue_args a = {0};
+    if (argc >= 2 && strcmp(argv[1], "issue") == 0) {
+        int rc = parse_issue(argc, argv, &a);
+        return rc != 0 ? rc : cli_report(issue(ctx, &a, &err), &err);
+    }
+    if (argc == 3 && strcmp(argv[1], "show") == 0)
+        return cli_report(show(ctx, argv[2], &err), &err);
+    return cli_usage_error("cert: expected `issue` or `show`");
+}

@@ -1,0 +1,87 @@
+/* llave init DIR [--demo] [--config FILE] [--participants NAMES]:
+ * the key ceremony (R4.2, CPS §6.1.1). */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct init_args {
+    const char *dir;
+    const char *config;
+    const char *participants;
+    int demo;
+} init_args;
+
+static int parse(int argc, char **argv, init_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--demo") == 0)
+            a->demo = 1;
+        else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            a->config = argv[++i];
+        else if (strcmp(argv[i], "--participants") == 0 && i + 1 < argc)
+            a->participants = argv[++i];
+        else if (argv[i][0] != '-' && a->dir == NULL)
+            a->dir = argv[i];
+        else
+            return cli_usage_error("init: unexpected argument %s", argv[i]);
+    }
+    return a->dir ? 0 : cli_usage_error("init: missing DIR");
+}
+
+static int load_config(const init_args *a, lv_config *cfg, lv_err *err)
+{
+    lv_config_defaults(cfg, a->dir);
+    if (a->config == NULL)
+        return 0;
+    json_t *json = NULL;
+    LV_TRY(lv_json_load_file(a->config, &json, err));
+    int rc = lv_config_apply_json(cfg, json, err);
+    json_decref(json);
+    return rc;
+}
+
+static void print_shares(const init_args *a,
+                         char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX])
+{
+    if (a->demo) {
+        printf("DEMO install: two custodian shares were stored in %s/%s "
+               "(INSECURE).\n",
+               a->dir, LV_DEMO_SHARES_FILE);
+        printf("Demo accounts are listed in %s/demo-credentials.json\n",
+               a->dir);
+        return;
+    }
+    printf("Custodian shares (R9.5): hand one to each custodian; any two "
+           "open the key store.\nThey are shown once and stored nowhere.\n");
+    for (int i = 0; i < LV_SHARES_TOTAL; i++)
+        printf("  custodian %d: %s\n", i + 1, shares[i]);
+}
+
+int cli_init(int argc, char **argv)
+{
+    init_args a = {0};
+    lv_config cfg;
+    lv_err err = {0};
+    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
+    int rc = parse(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    rc = load_config(&a, &cfg, &err);
+    lv_ceremony_opts opts = {a.participants, a.demo};
+    if (rc == 0) {
+        fprintf(stderr, "llave: key ceremony in %s (RSA-4096 CA keys; this "
+                        "takes a few seconds)\n",
+                a.dir);
+        rc = ca_ceremony(&cfg, &opts, shares, &err);
+    }
+    if (rc == 0) {
+        printf("Ceremony complete in %s: Root CA, qualified and non-qualified "
+               "CAs, TSA and OCSP responders.\n",
+               a.dir);
+        printf("Signed transcript: %s/ceremony/transcript.json (.sig)\n", a.dir);
+        print_shares(&a, shares);
+    }
+    OPENSSL_cleanse(shares, sizeof shares);
+    return cli_report(rc, &err);
+}
