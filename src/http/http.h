@@ -1,0 +1,144 @@
+/* http/ — the HTTP front end: a libmicrohttpd server, a table-driven router
+ * and one handler file per API (http_repo.c serves /ca, later /crl, /ocsp,
+ * /tsa, /api/v1, /csc/v2 ...).
+ *
+ * Handlers see only lv_http_req / lv_http_resp and the lv_app context; they
+ * never touch libmicrohttpd.  Every error answer is JSON
+ * {"error": lv_err_name(code), "message": "..."} with the status of
+ * lv_err_http_status(code) (DESIGN.md "C conventions").
+ *
+ * Data flows one way (DESIGN.md): handlers call ra/, auth/, sign/, ca/; they
+ * never open the database or a key by themselves: the store comes from
+ * lv_app_store, the key store only ever travels inside ca/ or sign/. */
+#ifndef LLAVE_HTTP_H
+#define LLAVE_HTTP_H
+
+#include "ca/ca.h"
+#include "core/core.h"
+#include "keys/keys.h"
+#include "store/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- application context ------------------------------------------------
+ * Shared by every worker thread; read-only once the server runs, except for
+ * the per-thread stores. */
+typedef struct lv_app lv_app;
+
+/* Copies cfg.  ks is NULL while the key store is sealed.  The stores are
+ * opened at DIR/llave.db (cfg->dir). */
+int lv_app_new(const lv_config *cfg, lv_keystore *ks, lv_app **out,
+               lv_err *err);
+/* Sets the CA (borrowed; may stay NULL).  Call before http_server_start. */
+void lv_app_set_ca(lv_app *app, lv_ca *ca);
+/* Closes every store still open.  Call after http_server_stop. */
+void lv_app_free(lv_app *app);
+
+const lv_config *lv_app_config(const lv_app *app);
+lv_ca *lv_app_ca(const lv_app *app);             /* NULL when not loaded */
+lv_keystore *lv_app_keystore(const lv_app *app); /* NULL while sealed */
+int lv_app_sealed(const lv_app *app);
+const char *lv_app_store_location(const lv_app *app);
+
+/* The calling thread's own store, opened (and migrated) on first use and
+ * closed when the thread exits: a SQLite connection must not be shared by
+ * threads, and one per worker avoids a global lock on the hot path.  The
+ * store is valid for the rest of the thread's life; never close it. */
+int lv_app_store(lv_app *app, lv_store **st, lv_err *err);
+
+/* ---- requests ----------------------------------------------------------- */
+#define LV_HTTP_BODY_DEFAULT ((size_t)64 * 1024) /* per-route limit when 0 */
+#define LV_HTTP_PARAM_MAX 128                    /* longest {name} segment */
+
+typedef struct lv_http_req {
+    const char *method;        /* "GET", "POST", ... ("HEAD" runs GET) */
+    const char *path;          /* decoded path, query string removed */
+    const char *param;         /* the {name} segment; "" when none */
+    const unsigned char *body; /* NUL-terminated (not counted); NULL if none */
+    size_t body_len;
+    const char *remote_addr; /* numeric IPv4 / IPv6 address */
+    void *impl_;             /* private to the server */
+} lv_http_req;
+
+/* Query argument or request header (case-insensitive name); NULL if absent. */
+const char *http_req_query(const lv_http_req *req, const char *name);
+const char *http_req_header(const lv_http_req *req, const char *name);
+
+/* ---- responses ---------------------------------------------------------- */
+#define LV_HTTP_MAX_HEADERS 8
+
+typedef struct lv_http_header {
+    char name[48];
+    char value[208];
+} lv_http_header;
+
+typedef struct lv_http_resp {
+    int status; /* 0 until a helper below fills the response */
+    char content_type[80];
+    lv_buf body;             /* owned copy */
+    const void *body_static; /* or borrowed bytes, see http_resp_static */
+    size_t body_static_len;
+    lv_http_header headers[LV_HTTP_MAX_HEADERS]; /* Cache-Control, ETag .. */
+    size_t nheaders;
+} lv_http_resp;
+
+/* All helpers return 0 or a negative LV_E code, so that a handler can end
+ * with `return http_resp_err(resp, &err);`. */
+
+/* Adds a header; LV_EINVAL for CR/LF (header injection) or overlong text,
+ * LV_ETOOBIG when the table is full. */
+int http_resp_header(lv_http_resp *r, const char *name, const char *value);
+/* Copies len bytes as the body. */
+int http_resp_bytes(lv_http_resp *r, int status, const char *content_type,
+                    const void *data, size_t len);
+/* Serves bytes without copying; they must outlive the server (for example
+ * the DER that ca_cert_der caches in the CA context). */
+int http_resp_static(lv_http_resp *r, int status, const char *content_type,
+                     const void *data, size_t len);
+/* application/json, compact. */
+int http_resp_json(lv_http_resp *r, int status, const json_t *json);
+/* JSON error for an LV_E code; the status is lv_err_http_status(code).
+ * Replaces anything the response held. */
+int http_resp_error(lv_http_resp *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int http_resp_err(lv_http_resp *r, const lv_err *err);
+
+/* ---- routes -------------------------------------------------------------
+ * A pattern is an exact path ("/healthz") or a prefix, one {name} segment
+ * and an optional fixed tail ("/ca/{name}.crt", "/api/v1/tx/{id}").  The
+ * segment is never empty and never holds '/'.  Exact paths win over
+ * patterns; otherwise the first match in table order wins. */
+struct lv_http_route;
+typedef int (*lv_http_handler)(lv_app *app, const lv_http_req *req,
+                               lv_http_resp *resp);
+/* A handler returns 0 once resp is filled.  A negative LV_E code makes the
+ * server answer with that code's JSON error instead (the message is generic;
+ * use http_resp_error for a useful one). */
+
+typedef struct lv_http_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* see above */
+    lv_http_handler handler;
+    size_t max_body; /* request body limit in bytes; 0: LV_HTTP_BODY_DEFAULT */
+} lv_http_route;
+
+/* A route table ends with an entry whose method is NULL.  A table list is a
+ * NULL-terminated array of tables. */
+const lv_http_route *const *http_api_tables(void); /* every API of llaved */
+
+/* ---- server -------------------------------------------------------------- */
+typedef struct lv_http_server lv_http_server;
+
+/* Starts listening on cfg.listen_addr (127.0.0.1 when empty) and
+ * cfg.listen_port (0: any free port) with a pool of cfg.threads workers
+ * (0: one per CPU).  Requests are served on the pool's threads until
+ * http_server_stop. */
+int http_server_start(lv_app *app, const lv_http_route *const *tables,
+                      lv_http_server **out, lv_err *err);
+uint16_t http_server_port(const lv_http_server *s); /* the bound port */
+/* Stops accepting, waits for the workers (their stores close as they exit)
+ * and frees the server.  NULL is accepted. */
+void http_server_stop(lv_http_server *s);
+
+#endif

@@ -1,0 +1,126 @@
+/* Building responses.  Handlers fill an lv_http_resp; the server turns it
+ * into a libmicrohttpd response (http_server.c). */
+#include "http/http_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Header text must not carry CR or LF: a value taken from a request could
+ * otherwise inject headers (response splitting). */
+static int resp_text_ok(const char *s, size_t cap)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= cap)
+        return 0;
+    return strpbrk(s, "\r\n") == NULL;
+}
+
+int http_resp_header(lv_http_resp *r, const char *name, const char *value)
+{
+    if (r->nheaders == LV_HTTP_MAX_HEADERS)
+        return LV_ETOOBIG;
+    lv_http_header *h = &r->headers[r->nheaders];
+    if (!resp_text_ok(name, sizeof h->name) ||
+        !resp_text_ok(value, sizeof h->value))
+        return LV_EINVAL;
+    snprintf(h->name, sizeof h->name, "%s", name);
+    snprintf(h->value, sizeof h->value, "%s", value);
+    r->nheaders++;
+    return 0;
+}
+
+static int resp_start(lv_http_resp *r, int status, const char *content_type)
+{
+    if (status < 100 || status > 599 ||
+        !resp_text_ok(content_type, sizeof r->content_type))
+        return LV_EINVAL;
+    lv_buf_free(&r->body);
+    r->body_static = NULL;
+    r->body_static_len = 0;
+    r->status = status;
+    snprintf(r->content_type, sizeof r->content_type, "%s", content_type);
+    return 0;
+}
+
+int http_resp_bytes(lv_http_resp *r, int status, const char *content_type,
+                    const void *data, size_t len)
+{
+    LV_TRY(resp_start(r, status, content_type));
+    int rc = lv_buf_append(&r->body, data, len);
+    if (rc < 0)
+        r->status = 0;
+    return rc;
+}
+
+int http_resp_static(lv_http_resp *r, int status, const char *content_type,
+                     const void *data, size_t len)
+{
+    LV_TRY(resp_start(r, status, content_type));
+    r->body_static = data;
+    r->body_static_len = len;
+    return 0;
+}
+
+int http_resp_json(lv_http_resp *r, int status, const json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT);
+    if (!text)
+        return LV_ENOMEM;
+    int rc = http_resp_bytes(r, status, "application/json", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* jansson refuses strings that are not UTF-8; a message quoting untrusted
+ * input might not be, so such bytes become '?'. */
+static json_t *resp_message(const char *msg)
+{
+    json_t *s = json_string(msg);
+    if (s)
+        return s;
+    char clean[LV_ERR_MSG_MAX];
+    snprintf(clean, sizeof clean, "%s", msg);
+    for (char *p = clean; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+    return json_string(clean);
+}
+
+int http_resp_error_status(lv_http_resp *r, int status, int code,
+                           const char *msg)
+{
+    json_t *obj = json_object();
+    json_t *m = resp_message(msg);
+    int rc = LV_ENOMEM;
+    if (obj && m &&
+        json_object_set_new(obj, "error", json_string(lv_err_name(code))) ==
+            0 &&
+        json_object_set(obj, "message", m) == 0)
+        rc = http_resp_json(r, status, obj);
+    json_decref(m);
+    json_decref(obj);
+    if (rc < 0)
+        return rc;
+    /* Errors describe one request at one moment: never cache them. */
+    r->nheaders = 0;
+    return http_resp_header(r, "Cache-Control", "no-store");
+}
+
+int http_resp_error(lv_http_resp *r, int code, const char *fmt, ...)
+{
+    char msg[LV_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return http_resp_error_status(r, lv_err_http_status(code), code, msg);
+}
+
+int http_resp_err(lv_http_resp *r, const lv_err *err)
+{
+    int code = err->code < 0 ? err->code : LV_EINTERNAL;
+    const char *msg = err->msg[0] ? err->msg : lv_err_name(code);
+    return http_resp_error_status(r, lv_err_http_status(code), code, msg);
+}

@@ -1,0 +1,15 @@
+/* Every API llaved serves.  Adding an API: write src/http/http_<api>.c with
+ * its handlers and a table `const lv_http_route http_<api>_routes[]`,
+ * declare the table in http_internal.h and list it here. */
+#include "http/http_internal.h"
+
+static const lv_http_route *const api_tables[] = {
+    http_health_routes,
+    http_repo_routes,
+    NULL,
+};
+
+const lv_http_route *const *http_api_tables(void)
+{
+    return api_tables;
+}

@@ -1,0 +1,539 @@
+/* The libmicrohttpd server and the router.  This is the only file that
+ * speaks libmicrohttpd; handlers see lv_http_req / lv_http_resp only.
+ *
+ * libmicrohttpd calls the access handler several times per request: once
+ * when the headers are in (we route and check the declared body size), once
+ * per piece of body (we buffer up to the route's limit, then discard), and
+ * then with no data until a response is queued (we run the handler). */
+#include "http/http_internal.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bytes of an oversized or misrouted body we read and drop so that the
+ * client, still sending, reliably receives its 413/404 before the close.
+ * Beyond this the connection is cut: memory never grows past the route
+ * limit, and bandwidth spent on a rejected request stays bounded. */
+#define SRV_DISCARD_MAX ((size_t)16 * 1024 * 1024)
+#define SRV_TIMEOUT_S 30u
+#define SRV_LOG_PATH_MAX 200
+
+typedef struct srv_route {
+    const lv_http_route *r;
+    size_t prefix_len; /* the whole pattern when there is no {name} */
+    const char *suffix;
+    size_t suffix_len;
+    int has_param;
+} srv_route;
+
+struct lv_http_server {
+    struct MHD_Daemon *daemon;
+    lv_app *app;
+    srv_route *routes;
+    size_t nroutes;
+    uint16_t port;
+    char oom_body[96]; /* last-resort answer, built before it is needed */
+};
+
+/* Per-request state, libmicrohttpd's con_cls. */
+typedef struct srv_request {
+    int64_t start_us;
+    const srv_route *route;
+    char param[LV_HTTP_PARAM_MAX + 1];
+    int reject;     /* 404/405 (routing) or 413 (body size) */
+    char allow[64]; /* Allow header of a 405 */
+    size_t limit;
+    size_t discarded;
+    lv_buf body;
+    int status; /* queued status, for the access log */
+    char method[16];
+    char path[SRV_LOG_PATH_MAX + 1];
+} srv_request;
+
+static int64_t srv_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static int route_compile(const lv_http_route *r, srv_route *out, lv_err *err)
+{
+    if (!r->pattern || r->pattern[0] != '/' || !r->handler)
+        return lv_fail(err, LV_EINVAL, "bad route %s", r->method);
+    out->r = r;
+    const char *open = strchr(r->pattern, '{');
+    if (!open) {
+        out->prefix_len = strlen(r->pattern);
+        return 0;
+    }
+    const char *close = strchr(open, '}');
+    if (!close || memchr(open + 1, '/', (size_t)(close - open)) ||
+        strchr(close, '{'))
+        return lv_fail(err, LV_EINVAL, "bad route pattern %s", r->pattern);
+    out->has_param = 1;
+    out->prefix_len = (size_t)(open - r->pattern);
+    out->suffix = close + 1;
+    out->suffix_len = strlen(out->suffix);
+    return 0;
+}
+
+static int routes_compile(lv_http_server *s, const lv_http_route *const *tables,
+                          lv_err *err)
+{
+    size_t n = 0;
+    for (size_t t = 0; tables[t]; t++)
+        for (const lv_http_route *r = tables[t]; r->method; r++)
+            n++;
+    s->routes = calloc(n ? n : 1, sizeof *s->routes);
+    if (!s->routes)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    for (size_t t = 0; tables[t]; t++)
+        for (const lv_http_route *r = tables[t]; r->method; r++)
+            LV_TRY(route_compile(r, &s->routes[s->nroutes++], err));
+    return 0;
+}
+
+/* Does path match the route?  Fills param with the {name} segment. */
+static int route_match(const srv_route *sr, const char *path,
+                       char param[LV_HTTP_PARAM_MAX + 1])
+{
+    const char *pattern = sr->r->pattern;
+    if (!sr->has_param)
+        return strcmp(pattern, path) == 0;
+    size_t len = strlen(path);
+    if (len <= sr->prefix_len + sr->suffix_len ||
+        strncmp(path, pattern, sr->prefix_len) != 0 ||
+        strcmp(path + len - sr->suffix_len, sr->suffix) != 0)
+        return 0;
+    size_t plen = len - sr->prefix_len - sr->suffix_len;
+    const char *seg = path + sr->prefix_len;
+    if (plen > LV_HTTP_PARAM_MAX || memchr(seg, '/', plen))
+        return 0;
+    memcpy(param, seg, plen);
+    param[plen] = '\0';
+    return 1;
+}
+
+/* HEAD is answered by the GET route; libmicrohttpd drops the body. */
+static int route_method_ok(const srv_route *sr, const char *method)
+{
+    const char *m = sr->r->method;
+    return strcmp(m, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(m, "GET") == 0);
+}
+
+/* Appends method to the ", "-separated Allow list unless already there. */
+static void allow_add(char *allow, size_t cap, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = allow; *p;) {
+        size_t tok = strcspn(p, ",");
+        if (tok == n && strncmp(p, method, n) == 0)
+            return;
+        p += tok;
+        p += strspn(p, ", ");
+    }
+    size_t len = strlen(allow);
+    if (len + n + 3 > cap)
+        return;
+    snprintf(allow + len, cap - len, "%s%s", len ? ", " : "", method);
+}
+
+/* Exact paths first, then patterns, each in table order.  A path served
+ * only under other methods gives 405 with their list in rq->allow. */
+static void route_find(const lv_http_server *s, const char *path,
+                       const char *method, srv_request *rq)
+{
+    char param[LV_HTTP_PARAM_MAX + 1];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->nroutes; i++) {
+            const srv_route *sr = &s->routes[i];
+            if (sr->has_param != pass || !route_match(sr, path, param))
+                continue;
+            if (route_method_ok(sr, method)) {
+                rq->route = sr;
+                memcpy(rq->param, param, sizeof param);
+                return;
+            }
+            allow_add(rq->allow, sizeof rq->allow, sr->r->method);
+            if (strcmp(sr->r->method, "GET") == 0)
+                allow_add(rq->allow, sizeof rq->allow, "HEAD");
+        }
+    }
+    rq->reject = rq->allow[0] ? 405 : 404;
+}
+
+/* ---- request lookups for handlers --------------------------------------- */
+
+const char *http_req_query(const lv_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->impl_, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_header(const lv_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->impl_, MHD_HEADER_KIND, name);
+}
+
+static void srv_remote_addr(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    const void *a = NULL;
+    if (sa->sa_family == AF_INET)
+        a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (a)
+        inet_ntop(sa->sa_family, a, out, (socklen_t)cap);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+/* Last resort when even an error response cannot be built: no allocation
+ * but MHD's own. */
+static enum MHD_Result srv_queue_fallback(const lv_http_server *s,
+                                          struct MHD_Connection *conn,
+                                          srv_request *rq)
+{
+    struct MHD_Response *mr = MHD_create_response_from_buffer(
+        strlen(s->oom_body), (void *)s->oom_body, MHD_RESPMEM_PERSISTENT);
+    if (!mr)
+        return MHD_NO;
+    MHD_add_response_header(mr, "Content-Type", "application/json");
+    rq->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rq->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static struct MHD_Response *srv_mhd_response(const lv_http_resp *resp)
+{
+    struct MHD_Response *mr;
+    if (resp->body_static)
+        mr = MHD_create_response_from_buffer(resp->body_static_len,
+                                             (void *)resp->body_static,
+                                             MHD_RESPMEM_PERSISTENT);
+    else
+        mr = MHD_create_response_from_buffer(
+            resp->body.len, resp->body.data ? (void *)resp->body.data : "",
+            MHD_RESPMEM_MUST_COPY);
+    if (!mr)
+        return NULL;
+    int ok = MHD_add_response_header(mr, "Content-Type", resp->content_type);
+    for (size_t i = 0; ok && i < resp->nheaders; i++)
+        ok = MHD_add_response_header(mr, resp->headers[i].name,
+                                     resp->headers[i].value);
+    if (!ok) {
+        MHD_destroy_response(mr);
+        return NULL;
+    }
+    return mr;
+}
+
+/* Queues resp (status 0 means it could not be built) and frees its body. */
+static enum MHD_Result srv_queue(const lv_http_server *s,
+                                 struct MHD_Connection *conn, srv_request *rq,
+                                 lv_http_resp *resp)
+{
+    struct MHD_Response *mr = resp->status ? srv_mhd_response(resp) : NULL;
+    lv_buf_free(&resp->body);
+    if (!mr)
+        return srv_queue_fallback(s, conn, rq);
+    rq->status = resp->status;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rq->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* The router's own answers: 404, 405, 413. */
+static enum MHD_Result srv_reject(const lv_http_server *s,
+                                  struct MHD_Connection *conn, srv_request *rq)
+{
+    lv_http_resp resp = {0};
+    if (rq->reject == 404) {
+        http_resp_error(&resp, LV_ENOTFOUND, "no such resource: %s", rq->path);
+    } else if (rq->reject == 405) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "method %s not allowed; allowed: %s",
+                 rq->method, rq->allow);
+        if (http_resp_error_status(&resp, 405, LV_EINVAL, msg) == 0 &&
+            http_resp_header(&resp, "Allow", rq->allow) < 0)
+            resp.status = 0;
+    } else {
+        http_resp_error(&resp, LV_ETOOBIG, "request body larger than %zu bytes",
+                        rq->limit);
+    }
+    return srv_queue(s, conn, rq, &resp);
+}
+
+static enum MHD_Result srv_dispatch(lv_http_server *s,
+                                    struct MHD_Connection *conn,
+                                    srv_request *rq, const char *url)
+{
+    char remote[INET6_ADDRSTRLEN];
+    srv_remote_addr(conn, remote, sizeof remote);
+    lv_http_req req = {
+        .method = rq->method,
+        .path = url,
+        .param = rq->param,
+        .body = rq->body.len ? rq->body.data : NULL,
+        .body_len = rq->body.len,
+        .remote_addr = remote,
+        .impl_ = conn,
+    };
+    lv_http_resp resp = {0};
+    int rc = rq->route->r->handler(s->app, &req, &resp);
+    if (rc < 0) {
+        lv_log(LV_LOG_WARN, "http %s %s: handler failed: %s", rq->method,
+               rq->path, lv_err_name(rc));
+        http_resp_error(&resp, rc, "request failed: %s", lv_err_name(rc));
+    } else if (resp.status == 0) {
+        http_resp_error(&resp, LV_EINTERNAL, "no response");
+    }
+    return srv_queue(s, conn, rq, &resp);
+}
+
+/* ---- the access handler ------------------------------------------------- */
+
+/* Copies text for the log, replacing control bytes so that a path such as
+ * "/%0a..." cannot forge log lines. */
+static void srv_log_copy(char *out, size_t cap, const char *in)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = in[i];
+        if (c < 0x20 || c == 0x7f)
+            out[i] = '?';
+    }
+    out[i] = '\0';
+}
+
+static int srv_content_length(struct MHD_Connection *conn, uint64_t *len)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v)
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end)
+        return 0;
+    *len = n;
+    return 1;
+}
+
+static int srv_expects_continue(struct MHD_Connection *conn)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_EXPECT);
+    return v && strcasecmp(v, "100-continue") == 0;
+}
+
+/* First call: headers are in, the body (if any) is not. */
+static enum MHD_Result srv_begin(lv_http_server *s, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 void **con_cls)
+{
+    srv_request *rq = calloc(1, sizeof *rq);
+    if (!rq)
+        return MHD_NO;
+    *con_cls = rq;
+    rq->start_us = srv_now_us();
+    srv_log_copy(rq->method, sizeof rq->method, method);
+    srv_log_copy(rq->path, sizeof rq->path, url);
+    route_find(s, url, method, rq);
+    rq->limit = LV_HTTP_BODY_DEFAULT;
+    if (rq->route && rq->route->r->max_body)
+        rq->limit = rq->route->r->max_body;
+    uint64_t len = 0;
+    if (!srv_content_length(conn, &len) || len == 0)
+        return MHD_YES;
+    if (!rq->reject && len > rq->limit) {
+        rq->reject = 413;
+    }
+    /* Answer before the body when the client waits for "100 Continue" (it
+     * will then not send it) or when the body is too big to swallow. */
+    if (rq->reject && (srv_expects_continue(conn) || len > SRV_DISCARD_MAX))
+        return srv_reject(s, conn, rq);
+    return MHD_YES;
+}
+
+/* A piece of the body.  Memory never exceeds the route limit. */
+static enum MHD_Result srv_receive(srv_request *rq, const char *data,
+                                   size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (!rq->reject && n > rq->limit - rq->body.len) {
+        rq->reject = 413;
+        rq->discarded = rq->body.len;
+        lv_buf_free(&rq->body);
+    }
+    if (rq->reject) {
+        rq->discarded += n;
+        return rq->discarded > SRV_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    return lv_buf_append(&rq->body, data, n) < 0 ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result srv_access(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    lv_http_server *s = cls;
+    srv_request *rq = *con_cls;
+    if (!rq)
+        return srv_begin(s, conn, url, method, con_cls);
+    if (*upload_data_size)
+        return srv_receive(rq, upload_data, upload_data_size);
+    if (rq->reject)
+        return srv_reject(s, conn, rq);
+    return srv_dispatch(s, conn, rq, url);
+}
+
+/* Access log: one line per request, no bodies, no query strings (they may
+ * carry tokens). */
+static void srv_completed(void *cls, struct MHD_Connection *conn,
+                          void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    srv_request *rq = *con_cls;
+    if (!rq)
+        return;
+    long long us = (long long)(srv_now_us() - rq->start_us);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        lv_log(LV_LOG_INFO, "http %s %s %d %lldus", rq->method, rq->path,
+               rq->status, us);
+    else
+        lv_log(LV_LOG_INFO, "http %s %s %d %lldus aborted (%d)", rq->method,
+               rq->path, rq->status, us, (int)toe);
+    lv_buf_free(&rq->body);
+    free(rq);
+    *con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void
+srv_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    lv_log(LV_LOG_WARN, "microhttpd: %s", msg);
+}
+
+/* ---- the daemon --------------------------------------------------------- */
+
+static int srv_resolve(const lv_config *cfg, struct sockaddr_storage *ss,
+                       lv_err *err)
+{
+    const char *host = cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1";
+    if (cfg->listen_port < 0 || cfg->listen_port > 65535)
+        return lv_fail(err, LV_EINVAL, "bad listen port %d", cfg->listen_port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(host, NULL, &hints, &ai);
+    if (rc != 0)
+        return lv_fail(err, LV_EINVAL, "listen address %s: %s", host,
+                       gai_strerror(rc));
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    uint16_t port = htons((uint16_t)cfg->listen_port);
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = port;
+    else
+        ((struct sockaddr_in *)ss)->sin_port = port;
+    return 0;
+}
+
+static unsigned srv_threads(const lv_config *cfg)
+{
+    if (cfg->threads > 0)
+        return (unsigned)cfg->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static int srv_listen(lv_http_server *s, lv_err *err)
+{
+    const lv_config *cfg = lv_app_config(s->app);
+    struct sockaddr_storage ss = {0};
+    LV_TRY(srv_resolve(cfg, &ss, err));
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, srv_access, s,
+        /* first, as libmicrohttpd asks, so that no message escapes it */
+        MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, (void *)s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, srv_threads(cfg),
+        MHD_OPTION_CONNECTION_TIMEOUT, SRV_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s, MHD_OPTION_END);
+    if (!s->daemon)
+        return lv_fail(err, LV_EIO, "cannot listen on %s port %d",
+                       cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1",
+                       cfg->listen_port);
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : (uint16_t)cfg->listen_port;
+    return 0;
+}
+
+int http_server_start(lv_app *app, const lv_http_route *const *tables,
+                      lv_http_server **out, lv_err *err)
+{
+    *out = NULL;
+    lv_http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    s->app = app;
+    snprintf(s->oom_body, sizeof s->oom_body,
+             "{\"error\":\"%s\",\"message\":\"out of memory\"}",
+             lv_err_name(LV_ENOMEM));
+    int rc;
+    LV_TRY_GOTO(rc, routes_compile(s, tables, err), fail);
+    LV_TRY_GOTO(rc, srv_listen(s, err), fail);
+    *out = s;
+    return 0;
+fail:
+    http_server_stop(s);
+    return rc;
+}
+
+uint16_t http_server_port(const lv_http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(lv_http_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    free(s->routes);
+    free(s);
+}

@@ -1,0 +1,208 @@
+/* llaved — the llave service: one HTTP listener and a worker pool serving
+ * every API (DESIGN.md "Programs").  A thin entry point: configuration,
+ * key store, CA context, server, then wait for SIGTERM/SIGINT.
+ *
+ *   llaved -d DIR [--port N] [--listen ADDR] [--foreground]
+ *
+ * It never daemonizes: a service manager (systemd, a container runtime)
+ * supervises it in the foreground. */
+#include "ca/ca.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "keys/keys.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct daemon_opts {
+    const char *dir;
+    const char *listen;
+    int port; /* -1: from the configuration */
+} daemon_opts;
+
+/* Everything main has to undo, in the order it was made. */
+typedef struct daemon_state {
+    lv_config cfg;
+    lv_keystore *ks;
+    lv_app *app;
+    lv_ca *ca;
+    lv_http_server *srv;
+    char pid_path[600];
+} daemon_state;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: llaved -d DIR [--port N] [--listen ADDR] "
+                 "[--foreground]\n");
+}
+
+static int parse_port(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 0 || v > 65535)
+        return LV_EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, daemon_opts *o)
+{
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},
+        {"port", required_argument, NULL, 'p'},
+        {"listen", required_argument, NULL, 'l'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (daemon_opts){.port = -1};
+    int c;
+    while ((c = getopt_long(argc, argv, "d:p:l:fh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->dir = optarg;
+            break;
+        case 'p':
+            LV_TRY(parse_port(optarg, &o->port));
+            break;
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'f':
+            break; /* always in the foreground */
+        case 'h':
+            return 1;
+        default:
+            return LV_EINVAL;
+        }
+    }
+    return o->dir && optind == argc ? 0 : LV_EINVAL;
+}
+
+static int load_config(const daemon_opts *o, lv_config *cfg, lv_err *err)
+{
+    LV_TRY(lv_config_load(cfg, o->dir, err));
+    if (o->listen && snprintf(cfg->listen_addr, sizeof cfg->listen_addr, "%s",
+                              o->listen) >= (int)sizeof cfg->listen_addr)
+        return lv_fail(err, LV_EINVAL, "listen address too long");
+    if (o->port >= 0)
+        cfg->listen_port = o->port;
+    return 0;
+}
+
+/* A demo install keeps two custodian shares next to the data so that it
+ * starts unattended; a real one starts sealed and waits for custodians. */
+static int open_keystore(const char *dir, lv_keystore **ks, lv_err *err)
+{
+    char path[600];
+    *ks = NULL;
+    if (lv_path_join(path, sizeof path, dir, LV_DEMO_SHARES_FILE) < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    if (access(path, F_OK) != 0) {
+        lv_log(LV_LOG_WARN,
+               "key store sealed: signing is unavailable until "
+               "%d of %d custodian shares are presented",
+               LV_SHARES_NEEDED, LV_SHARES_TOTAL);
+        return 0;
+    }
+    LV_TRY(ca_demo_unseal(dir, ks, err));
+    lv_log(LV_LOG_WARN,
+           "WARNING: DEMO INSTALL, NOT SECURE: the key store was opened with "
+           "custodian shares read from %s; never use this install for real "
+           "certificates",
+           path);
+    return 0;
+}
+
+/* Opens the main thread's store (creating and migrating the database) and
+ * loads the CA from it. */
+static int open_ca(daemon_state *d, lv_err *err)
+{
+    lv_store *st;
+    LV_TRY(lv_app_store(d->app, &st, err));
+    LV_TRY(ca_open(&d->cfg, st, d->ks, &d->ca, err));
+    lv_app_set_ca(d->app, d->ca);
+    return 0;
+}
+
+static int write_pid(daemon_state *d, lv_err *err)
+{
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (lv_path_join(d->pid_path, sizeof d->pid_path, d->cfg.dir,
+                     "llaved.pid") < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    return lv_file_write(d->pid_path, pid, (size_t)n, 0644, err);
+}
+
+static void announce(const daemon_state *d)
+{
+    const char *addr = d->cfg.listen_addr[0] ? d->cfg.listen_addr : "127.0.0.1";
+    int v6 = strchr(addr, ':') != NULL;
+    /* Tests and scripts read this line to learn the port. */
+    printf("llaved listening on http://%s%s%s:%u\n", v6 ? "[" : "", addr,
+           v6 ? "]" : "", (unsigned)http_server_port(d->srv));
+    fflush(stdout);
+}
+
+static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
+{
+    LV_TRY(load_config(o, &d->cfg, err));
+    LV_TRY(open_keystore(d->cfg.dir, &d->ks, err));
+    LV_TRY(lv_app_new(&d->cfg, d->ks, &d->app, err));
+    LV_TRY(open_ca(d, err));
+    LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
+    LV_TRY(write_pid(d, err));
+    announce(d);
+    return 0;
+}
+
+static void stop(daemon_state *d)
+{
+    http_server_stop(d->srv); /* joins the workers first */
+    lv_app_free(d->app);
+    ca_close(d->ca);
+    keys_close(d->ks);
+    if (d->pid_path[0])
+        unlink(d->pid_path);
+}
+
+/* Blocks the stop signals in every thread (the workers inherit the mask)
+ * so that only sigwait in main sees them. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+    daemon_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0) {
+        usage(rc > 0 ? stdout : stderr);
+        return rc > 0 ? 0 : 2;
+    }
+    sigset_t set;
+    block_signals(&set);
+    daemon_state d = {0};
+    lv_err err = {0};
+    if (start(&d, &o, &err) < 0) {
+        lv_log(LV_LOG_ERROR, "llaved: %s", err.msg);
+        stop(&d);
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&set, &sig);
+    lv_log(LV_LOG_INFO, "llaved: signal %d, stopping", sig);
+    stop(&d);
+    return 0;
+}
