@@ -264,6 +264,8 @@ static int issue_service(ceremony *c, lv_ca *ca, const char *profile,
     int rc = ca_issue_by(ca, c->st, &req, ca_entry_find(ca, issuer), &r, err);
     json_decref(subject);
     if (rc == 0) {
+        step(c, "key.generate", name,
+             json_pack("{s:s, s:s}", "key_id", r.key_id, "class", "service"));
         step(c, "cert.issue", name,
              json_pack("{s:s, s:s}", "profile", profile, "serial", r.serial));
         rc = record_service(c, name, role, issuer, &r, err);

@@ -15,6 +15,7 @@ static const char USAGE[] =
     "  ca export OUTDIR                 write the CA chain as PEM\n"
     "  ca list                          list CA and service certificates\n"
     "  profile list                     list the certificate profiles\n"
+    "  profile show ID                  one profile of the table, as JSON\n"
     "  cert issue PROFILE --subject FILE.json [--csr REQ.pem] [--out "
     "CERT.pem]\n"
     "             [--p12 OUT.p12 --p12-password-file FILE]\n"

@@ -1,0 +1,132 @@
+"""Shared helpers for llave's integration tests.
+
+Tests drive the real `llave` and `llaved` binaries and judge their outputs
+with tools nobody on the team wrote: the openssl command line and sqlite3.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BUILD = os.environ.get("LLAVE_BUILD_DIR", os.path.join(os.getcwd(), "build"))
+SOURCE = os.environ.get("LLAVE_SOURCE_DIR", os.getcwd())
+LLAVE = os.path.join(BUILD, "llave")
+LLAVED = os.path.join(BUILD, "llaved")
+SUBJECTS = os.path.join(SOURCE, "examples", "subjects")
+
+FAILURES = []
+
+
+def check(cond, what):
+    """Records one assertion; the test exits non-zero if any failed."""
+    if cond:
+        print(f"ok   {what}")
+    else:
+        print(f"FAIL {what}")
+        FAILURES.append(what)
+    return cond
+
+
+def finish():
+    if FAILURES:
+        print(f"\n{len(FAILURES)} check(s) failed:")
+        for f in FAILURES:
+            print(f"  - {f}")
+        sys.exit(1)
+    print("\nall checks passed")
+
+
+def run(args, input=None, check_rc=None, env=None):
+    """Runs a command; returns (rc, stdout, stderr) as text."""
+    p = subprocess.run(args, input=input, capture_output=True, text=True,
+                       env=env)
+    if check_rc is not None and p.returncode != check_rc:
+        raise RuntimeError(f"{args} -> {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p.returncode, p.stdout, p.stderr
+
+
+def llave(d, *args, **kw):
+    return run([LLAVE, "-d", d, *args], **kw)
+
+
+def openssl(*args, **kw):
+    return run(["openssl", *args], **kw)
+
+
+def workdir(name):
+    path = tempfile.mkdtemp(prefix=f"llave-{name}-")
+    return path
+
+
+def demo_install(parent, name="demo"):
+    d = os.path.join(parent, name)
+    run([LLAVE, "init", d, "--demo"], check_rc=0)
+    out = os.path.join(parent, "pem")
+    llave(d, "ca", "export", out, check_rc=0)
+    return d, out
+
+
+def sql(d, query):
+    """Reads the store with the sqlite3 CLI, not through llave."""
+    rc, out, err = run(["sqlite3", os.path.join(d, "llave.db"), query])
+    if rc != 0:
+        raise RuntimeError(err)
+    return out.strip()
+
+
+def x509_text(pem_path):
+    return openssl("x509", "-in", pem_path, "-noout", "-text", check_rc=0)[1]
+
+
+def new_csr(dirpath, name, keyspec="rsa:2048"):
+    key = os.path.join(dirpath, f"{name}.key")
+    csr = os.path.join(dirpath, f"{name}.csr")
+    openssl("req", "-new", "-newkey", keyspec, "-nodes", "-keyout", key,
+            "-subj", "/CN=ignored by the CA", "-out", csr, check_rc=0)
+    return csr
+
+
+class Server:
+    """A real llaved on 127.0.0.1 and a free port, stopped by PID."""
+
+    def __init__(self, d, extra=()):
+        self.proc = subprocess.Popen(
+            [LLAVED, "-d", d, "--port", "0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on (http://[0-9.]+:\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"llaved did not start: {line!r} "
+                               f"{self.proc.stderr.read()}")
+        self.url = m.group(1)
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def cleanup(path):
+    if os.environ.get("LLAVE_KEEP_TMP"):
+        print(f"kept {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
