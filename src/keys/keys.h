@@ -75,7 +75,8 @@ int keys_info(lv_keystore *ks, const char *id, lv_key_type *type,
 int keys_sign_init(lv_keystore *ks, const char *id, const EVP_MD *md,
                    EVP_MD_CTX *md_ctx, lv_err *err);
 
-/* Signs data (hash-and-sign) with a CA or service key. */
+/* Signs data (hash-and-sign) with a CA or service key; *sig is allocated
+ * with malloc() and freed by the caller with free(). */
 int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
               const unsigned char *data, size_t len, unsigned char **sig,
               size_t *sig_len, lv_err *err);

@@ -1,0 +1,341 @@
+/* Configuration: embedded defaults, DIR/llave.json over them, validation.
+ * A table describes every field once so that loading, saving and the
+ * "unknown key" check cannot drift apart. */
+#include "core/core.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_FILE "llave.json"
+#define CONFIG_MODE 0640
+
+typedef enum { CF_STR, CF_INT, CF_BOOL } cf_type;
+
+typedef struct cf_field {
+    const char *key;
+    cf_type type;
+    size_t off;
+    size_t size; /* capacity of a string field */
+} cf_field;
+
+#define CF_S(f)                                                                \
+    {                                                                          \
+#f, CF_STR, offsetof(lv_config, f), sizeof(((lv_config *)0)->f)        \
+    }
+#define CF_I(f)                                                                \
+    {                                                                          \
+#f, CF_INT, offsetof(lv_config, f), 0                                  \
+    }
+#define CF_B(f)                                                                \
+    {                                                                          \
+#f, CF_BOOL, offsetof(lv_config, f), 0                                 \
+    }
+
+/* `dir` is deliberately absent: the file lives in the directory it would
+ * name, so storing it would only break moving an installation. */
+static const cf_field cf_fields[] = {
+    CF_S(org_name),     CF_S(org_country),    CF_S(org_id),
+    CF_S(org_locality), CF_S(oid_arc),        CF_S(public_url),
+    CF_S(root_name),    CF_S(qualified_name), CF_S(standard_name),
+    CF_S(root_cn),      CF_S(qualified_cn),   CF_S(standard_cn),
+    CF_S(listen_addr),  CF_I(listen_port),    CF_I(threads),
+    CF_B(demo),
+};
+#define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
+
+static char *cf_str(lv_config *cfg, const cf_field *f)
+{
+    return (char *)cfg + f->off;
+}
+
+static int *cf_int(lv_config *cfg, const cf_field *f)
+{
+    return (int *)((char *)cfg + f->off);
+}
+
+static void set_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+void lv_config_defaults(lv_config *cfg, const char *dir)
+{
+    memset(cfg, 0, sizeof *cfg);
+    set_str(cfg->dir, sizeof cfg->dir, dir ? dir : "");
+    set_str(cfg->org_name, sizeof cfg->org_name, "llave Demo Trust Services");
+    set_str(cfg->org_country, sizeof cfg->org_country, "ES");
+    set_str(cfg->org_id, sizeof cfg->org_id, "VATES-B00000000");
+    set_str(cfg->org_locality, sizeof cfg->org_locality, "Madrid");
+    /* A UUID-derived arc (X.667, 2.25.<uuid>) needs no registration. */
+    set_str(cfg->oid_arc, sizeof cfg->oid_arc,
+            "2.25.329800735698586629295641978511506172918");
+    set_str(cfg->public_url, sizeof cfg->public_url, "http://127.0.0.1:8080");
+    set_str(cfg->root_name, sizeof cfg->root_name, "root");
+    set_str(cfg->qualified_name, sizeof cfg->qualified_name, "qualified");
+    set_str(cfg->standard_name, sizeof cfg->standard_name, "standard");
+    set_str(cfg->root_cn, sizeof cfg->root_cn, "llave Root CA");
+    set_str(cfg->qualified_cn, sizeof cfg->qualified_cn, "llave Qualified CA");
+    set_str(cfg->standard_cn, sizeof cfg->standard_cn, "llave CA");
+    set_str(cfg->listen_addr, sizeof cfg->listen_addr, "127.0.0.1");
+    cfg->listen_port = 8080;
+    cfg->threads = 0; /* 0: one per CPU */
+    cfg->demo = 0;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+/* Dotted decimal OID: at least two arcs, first 0..2, no empty arcs and no
+ * leading zeros (DER could not encode "01" back to the same text). */
+static int valid_oid(const char *s)
+{
+    int arcs = 0;
+    if (!(s[0] >= '0' && s[0] <= '2') || s[1] != '.')
+        return 0;
+    for (const char *p = s; *p; arcs++) {
+        const char *start = p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == start || (*start == '0' && p - start > 1))
+            return 0;
+        if (*p == '.' && p[1] == '\0')
+            return 0;
+        if (*p == '.')
+            p++;
+        else if (*p)
+            return 0;
+    }
+    return arcs >= 2;
+}
+
+/* Short names end up in URLs and file names: /ca/{name}.crt. */
+static int valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 31)
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static int validate_url(lv_config *cfg, lv_err *err)
+{
+    char *u = cfg->public_url;
+    size_t n = strlen(u);
+    size_t scheme = strncmp(u, "https://", 8) == 0  ? 8
+                    : strncmp(u, "http://", 7) == 0 ? 7
+                                                    : 0;
+    if (scheme && n > scheme && u[n - 1] == '/')
+        u[--n] = '\0'; /* one trailing slash is tolerated, then stripped */
+    if (!scheme || n == scheme || u[n - 1] == '/' || strpbrk(u, " \t\r\n"))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key public_url must be an http:// or "
+                       "https:// URL without trailing slash");
+    return 0;
+}
+
+static int validate_names(const lv_config *cfg, lv_err *err)
+{
+    const char *names[] = {cfg->root_name, cfg->qualified_name,
+                           cfg->standard_name};
+    const char *keys[] = {"root_name", "qualified_name", "standard_name"};
+    for (int i = 0; i < 3; i++) {
+        if (!valid_name(names[i]))
+            return lv_fail(err, LV_EINVAL,
+                           "configuration key %s must be 1 to 31 characters "
+                           "of a-z, 0-9 and '-'",
+                           keys[i]);
+        for (int j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return lv_fail(err, LV_EINVAL,
+                               "configuration keys %s and %s must differ",
+                               keys[j], keys[i]);
+    }
+    return 0;
+}
+
+static int validate_nonempty(const lv_config *cfg, lv_err *err)
+{
+    for (size_t i = 0; i < CF_COUNT; i++) {
+        const cf_field *f = &cf_fields[i];
+        if (f->type == CF_STR && cf_str((lv_config *)cfg, f)[0] == '\0')
+            return lv_fail(err, LV_EINVAL,
+                           "configuration key %s must not be empty", f->key);
+    }
+    return 0;
+}
+
+static int config_validate(lv_config *cfg, lv_err *err)
+{
+    const char *c = cfg->org_country;
+    LV_TRY(validate_nonempty(cfg, err));
+    if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z')
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key org_country must be two upper-case "
+                       "letters (ISO 3166)");
+    if (!valid_oid(cfg->oid_arc))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key oid_arc must be a dotted OID such as "
+                       "2.25.1234");
+    LV_TRY(validate_names(cfg, err));
+    LV_TRY(validate_url(cfg, err));
+    if (cfg->listen_port < 0 || cfg->listen_port > 65535)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key listen_port must be 0..65535");
+    if (cfg->threads < 0 || cfg->threads > 1024)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key threads must be 0..1024");
+    return 0;
+}
+
+/* ---- JSON <-> struct --------------------------------------------------- */
+
+static const cf_field *cf_find(const char *key)
+{
+    for (size_t i = 0; i < CF_COUNT; i++)
+        if (strcmp(cf_fields[i].key, key) == 0)
+            return &cf_fields[i];
+    return NULL;
+}
+
+static int apply_str(lv_config *cfg, const cf_field *f, const json_t *v,
+                     lv_err *err)
+{
+    if (!json_is_string(v))
+        return lv_fail(err, LV_EINVAL, "configuration key %s must be a string",
+                       f->key);
+    if (json_string_length(v) >= f->size ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key %s is too long (at most %zu bytes)",
+                       f->key, f->size - 1);
+    set_str(cf_str(cfg, f), f->size, json_string_value(v));
+    return 0;
+}
+
+static int apply_int(lv_config *cfg, const cf_field *f, const json_t *v,
+                     lv_err *err)
+{
+    if (!json_is_integer(v))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key %s must be an integer", f->key);
+    json_int_t i = json_integer_value(v);
+    if (i < 0 || i > 65535)
+        return lv_fail(err, LV_EINVAL, "configuration key %s is out of range",
+                       f->key);
+    *cf_int(cfg, f) = (int)i;
+    return 0;
+}
+
+/* JSON true/false; 0 and 1 are accepted for hand-written files. */
+static int apply_bool(lv_config *cfg, const cf_field *f, const json_t *v,
+                      lv_err *err)
+{
+    json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (!json_is_boolean(v) && i != 0 && i != 1)
+        return lv_fail(err, LV_EINVAL, "configuration key %s must be a boolean",
+                       f->key);
+    *cf_int(cfg, f) = json_is_boolean(v) ? json_is_true(v) : (int)i;
+    return 0;
+}
+
+static int apply_field(lv_config *cfg, const cf_field *f, const json_t *v,
+                       lv_err *err)
+{
+    switch (f->type) {
+    case CF_STR:
+        return apply_str(cfg, f, v, err);
+    case CF_INT:
+        return apply_int(cfg, f, v, err);
+    case CF_BOOL:
+        return apply_bool(cfg, f, v, err);
+    }
+    return lv_fail(err, LV_EINTERNAL, "bad configuration table");
+}
+
+/* Applied to a copy and validated as a whole, so that a failure leaves the
+ * caller's configuration untouched. */
+int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err)
+{
+    if (!json_is_object(json))
+        return lv_fail(err, LV_EINVAL, "configuration must be a JSON object");
+    lv_config next = *cfg;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)json, key, v)
+    {
+        const cf_field *f = cf_find(key);
+        if (!f)
+            return lv_fail(err, LV_EINVAL, "unknown configuration key %s", key);
+        LV_TRY(apply_field(&next, f, v, err));
+    }
+    LV_TRY(config_validate(&next, err));
+    *cfg = next;
+    return 0;
+}
+
+int lv_config_load(lv_config *cfg, const char *dir, lv_err *err)
+{
+    char path[1024];
+    json_t *j = NULL;
+    lv_config_defaults(cfg, dir);
+    if (lv_path_join(path, sizeof path, dir, CONFIG_FILE) < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    int rc = lv_json_load_file(path, &j, err);
+    if (rc == LV_ENOTFOUND)
+        return 0; /* no file: a demo runs on the defaults */
+    if (rc < 0)
+        return rc;
+    rc = lv_config_apply_json(cfg, j, err);
+    json_decref(j);
+    if (rc < 0 && err) {
+        /* Name the file after the message; truncation then only cuts the
+         * path, never the key the message names. */
+        size_t used = strlen(err->msg);
+        if (snprintf(err->msg + used, sizeof err->msg - used, " (in %s)",
+                     path) < 0)
+            err->msg[used] = '\0';
+    }
+    return rc;
+}
+
+static json_t *config_to_json(const lv_config *cfg)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < CF_COUNT; i++) {
+        const cf_field *f = &cf_fields[i];
+        lv_config *c = (lv_config *)cfg;
+        json_t *v = f->type == CF_STR   ? json_string(cf_str(c, f))
+                    : f->type == CF_INT ? json_integer(*cf_int(c, f))
+                                        : json_boolean(*cf_int(c, f));
+        if (json_object_set_new(o, f->key, v) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int lv_config_save(const lv_config *cfg, lv_err *err)
+{
+    char path[1024];
+    lv_config valid = *cfg;
+    /* Never write a file that lv_config_load would then refuse. */
+    LV_TRY(config_validate(&valid, err));
+    if (lv_path_join(path, sizeof path, cfg->dir, CONFIG_FILE) < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    json_t *o = config_to_json(&valid);
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    if (!text)
+        return lv_fail(err, LV_ENOMEM, "cannot serialize configuration");
+    lv_buf b = {0};
+    int rc = lv_buf_appendf(&b, "%s\n", text);
+    free(text);
+    if (rc == 0)
+        rc = lv_file_write(path, b.data, b.len, CONFIG_MODE, err);
+    else
+        rc = lv_fail(err, LV_ENOMEM, "cannot serialize configuration");
+    lv_buf_free(&b);
+    return rc;
+}

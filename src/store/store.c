@@ -1,0 +1,172 @@
+/* Opening a store, schema migrations and transactions. */
+#include "store/migrations.h"
+#include "store/store_driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Not part of any numbered migration: it has to exist before we can tell
+ * which migrations have run. */
+static const char schema_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version BIGINT PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at BIGINT NOT NULL)";
+
+/* R10.2: a PostgreSQL URL will select the PostgreSQL driver. */
+static int store_pick_driver(const char *location, const lv_db_driver **drv,
+                             lv_err *err)
+{
+    if (strncmp(location, "postgres://", 11) == 0 ||
+        strncmp(location, "postgresql://", 13) == 0)
+        return lv_fail(err, LV_EINVAL,
+                       "this build has no PostgreSQL back end yet");
+    *drv = &lv_db_sqlite;
+    return 0;
+}
+
+int store_schema_version(lv_store *st, int *version, lv_err *err)
+{
+    store_q q;
+    store_q_prepare(
+        &q, st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", err);
+    int rc = store_q_step(&q);
+    if (rc == LV_DB_ROW)
+        *version = (int)store_q_col_int64(&q, 0);
+    else if (rc == LV_DB_DONE)
+        rc = lv_fail(err, LV_ESTORE, "schema_migrations returned no row");
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+static int latest_known(void)
+{
+    int v = 0;
+    for (size_t i = 0; i < lv_migrations_count; i++)
+        if (lv_migrations[i].version > v)
+            v = lv_migrations[i].version;
+    return v;
+}
+
+static int record_migration(lv_store *st, const lv_migration *m, lv_err *err)
+{
+    store_q q;
+    store_q_prepare(&q, st,
+                    "INSERT INTO schema_migrations (version, name, applied_at)"
+                    " VALUES (?, ?, ?)",
+                    err);
+    store_q_int64(&q, m->version);
+    store_q_text(&q, m->name);
+    store_q_int64(&q, lv_now());
+    int rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    return rc;
+}
+
+/* One transaction per migration.  The version is read again under the write
+ * lock because another process (a second llaved worker) may have applied
+ * the same migration since we looked. */
+static int apply_migration(lv_store *st, const lv_migration *m, lv_err *err)
+{
+    int current = 0, rc;
+    LV_TRY(store_begin(st, err));
+    LV_TRY_GOTO(rc, store_schema_version(st, &current, err), fail);
+    if (current >= m->version)
+        return store_commit(st, err);
+    LV_TRY_GOTO(rc, st->drv->exec(st->db, m->sql, err), fail);
+    LV_TRY_GOTO(rc, record_migration(st, m, err), fail);
+    LV_TRY(store_commit(st, err));
+    lv_log(LV_LOG_INFO, "store: applied migration %s", m->name);
+    return 0;
+fail:
+    store_rollback(st);
+    if (err) {
+        char msg[LV_ERR_MSG_MAX];
+        memcpy(msg, err->msg, sizeof msg);
+        lv_fail(err, rc, "migration %s failed: %.200s", m->name, msg);
+    }
+    return rc;
+}
+
+static int store_migrate(lv_store *st, lv_err *err)
+{
+    int current = 0;
+    LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
+    LV_TRY(store_schema_version(st, &current, err));
+    /* An older binary must not write into a schema it does not know. */
+    if (current > latest_known())
+        return lv_fail(err, LV_ESTATE,
+                       "database schema version %d is newer than this llave "
+                       "(knows up to %d); upgrade llave",
+                       current, latest_known());
+    /* The table is generated from sorted file names, so it is ascending. */
+    for (size_t i = 0; i < lv_migrations_count; i++)
+        if (lv_migrations[i].version > current)
+            LV_TRY(apply_migration(st, &lv_migrations[i], err));
+    return 0;
+}
+
+int store_open(const char *location, lv_store **out, lv_err *err)
+{
+    *out = NULL;
+    lv_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = store_pick_driver(location, &st->drv, err);
+    if (rc == 0)
+        rc = st->drv->open(location, &st->db, err);
+    if (rc == 0)
+        rc = store_migrate(st, err);
+    if (rc < 0) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void store_close(lv_store *st)
+{
+    if (!st)
+        return;
+    if (st->db && st->in_tx)
+        st->drv->rollback(st->db);
+    if (st->db)
+        st->drv->close(st->db);
+    free(st);
+}
+
+int store_begin(lv_store *st, lv_err *err)
+{
+    if (st->in_tx)
+        return lv_fail(err, LV_ESTATE, "a transaction is already open");
+    LV_TRY(st->drv->begin(st->db, err));
+    st->in_tx = 1;
+    return 0;
+}
+
+int store_commit(lv_store *st, lv_err *err)
+{
+    if (!st->in_tx)
+        return lv_fail(err, LV_ESTATE, "no transaction is open");
+    int rc = st->drv->commit(st->db, err);
+    /* A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; end it
+     * so the caller's state is "nothing happened", never "half-open". */
+    if (rc < 0)
+        st->drv->rollback(st->db);
+    st->in_tx = 0;
+    return rc;
+}
+
+void store_rollback(lv_store *st)
+{
+    if (!st || !st->in_tx)
+        return;
+    st->drv->rollback(st->db);
+    st->in_tx = 0;
+}
+
+int store_in_transaction(const lv_store *st)
+{
+    return st && st->in_tx;
+}

@@ -1,0 +1,106 @@
+/* The statement helper of store_driver.h: sticky-error binding and typed
+ * column reads over whichever driver the store was opened with. */
+#include "store/store_driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int store_q_prepare(store_q *q, lv_store *st, const char *sql, lv_err *err)
+{
+    *q = (store_q){.st = st, .err = err, .next = 1};
+    q->rc = st->drv->prepare(st->db, sql, &q->stmt, err);
+    return q->rc;
+}
+
+void store_q_text(store_q *q, const char *v)
+{
+    int idx = q->next++;
+    if (q->rc == 0)
+        q->rc = v ? q->st->drv->bind_text(q->stmt, idx, v, q->err)
+                  : q->st->drv->bind_null(q->stmt, idx, q->err);
+}
+
+void store_q_int64(store_q *q, int64_t v)
+{
+    int idx = q->next++;
+    if (q->rc == 0)
+        q->rc = q->st->drv->bind_int64(q->stmt, idx, v, q->err);
+}
+
+void store_q_blob(store_q *q, const void *v, size_t len)
+{
+    int idx = q->next++;
+    if (q->rc == 0)
+        q->rc = q->st->drv->bind_blob(q->stmt, idx, v, len, q->err);
+}
+
+int store_q_step(store_q *q)
+{
+    if (q->rc < 0)
+        return q->rc;
+    int rc = q->st->drv->step(q->stmt, q->err);
+    if (rc < 0)
+        q->rc = rc;
+    return rc;
+}
+
+int store_q_exec(store_q *q)
+{
+    int rc = store_q_step(q);
+    if (rc == LV_DB_ROW)
+        return lv_fail(q->err, LV_EINTERNAL, "statement returned a row");
+    return rc;
+}
+
+void store_q_finalize(store_q *q)
+{
+    if (q->stmt)
+        q->st->drv->finalize(q->stmt);
+    q->stmt = NULL;
+}
+
+const char *store_q_col_text(store_q *q, int col)
+{
+    const char *v = q->st->drv->column_text(q->stmt, col);
+    return v ? v : "";
+}
+
+int64_t store_q_col_int64(store_q *q, int col)
+{
+    return q->st->drv->column_int64(q->stmt, col);
+}
+
+int store_q_col_copy(store_q *q, int col, char *dst, size_t cap)
+{
+    const char *v = store_q_col_text(q, col);
+    size_t n = strlen(v);
+    if (n >= cap)
+        return lv_fail(q->err, LV_ESTORE,
+                       "column %d holds %zu bytes, more than llave writes", col,
+                       n);
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+int store_q_col_blob(store_q *q, int col, unsigned char **out, size_t *len)
+{
+    size_t n = 0;
+    const void *p = q->st->drv->column_blob(q->stmt, col, &n);
+    *out = NULL;
+    *len = 0;
+    if (!p || n == 0)
+        return 0;
+    *out = malloc(n);
+    if (!*out)
+        return lv_fail(q->err, LV_ENOMEM, "out of memory");
+    memcpy(*out, p, n);
+    *len = n;
+    return 0;
+}
+
+int store_check_field(const char *v, size_t cap, const char *name, lv_err *err)
+{
+    if (memchr(v, '\0', cap) == NULL)
+        return lv_fail(err, LV_EINVAL, "%s is not terminated", name);
+    return 0;
+}

@@ -1,0 +1,223 @@
+/* SQLite back end of lv_db_driver: the embedded default (DESIGN.md). */
+#include "store/store_driver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SQLITE_BUSY_MS 5000
+
+struct lv_db {
+    sqlite3 *h;
+};
+
+struct lv_db_stmt {
+    sqlite3_stmt *s;
+    sqlite3 *h;
+};
+
+/* Maps SQLite's extended result codes onto llave's error codes. */
+static int sq_fail(sqlite3 *h, int rc, lv_err *err)
+{
+    const char *msg = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return lv_fail(err, LV_EEXISTS, "already exists (%s)", msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return lv_fail(err, LV_EINVAL, "refers to a missing record (%s)", msg);
+    case SQLITE_NOMEM:
+        return lv_fail(err, LV_ENOMEM, "sqlite: out of memory");
+    default:
+        return lv_fail(err, LV_ESTORE, "sqlite: %s", msg);
+    }
+}
+
+/* SQLite creates the file with 0644 & ~umask; the database holds personal
+ * data, so it is created 0600 first.  The -wal and -shm files inherit the
+ * database file's mode. */
+static int sq_create_private(const char *path, lv_err *err)
+{
+    if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
+        return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return lv_fail(err, LV_EIO, "cannot create database %s: %s", path,
+                       strerror(errno));
+    close(fd);
+    return 0;
+}
+
+static int sq_exec(lv_db *db, const char *sql, lv_err *err)
+{
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sq_fail(db->h, rc, err);
+}
+
+/* WAL lets readers run beside the one writer; NORMAL is durable in WAL mode
+ * except for the last transactions on power loss, never corrupting. */
+static int sq_configure(lv_db *db, lv_err *err)
+{
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, SQLITE_BUSY_MS);
+    LV_TRY(sq_exec(db, "PRAGMA journal_mode=WAL", err));
+    LV_TRY(sq_exec(db, "PRAGMA synchronous=NORMAL", err));
+    LV_TRY(sq_exec(db, "PRAGMA foreign_keys=ON", err));
+    return 0;
+}
+
+static void sq_close(lv_db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close_v2(db->h);
+    free(db);
+}
+
+static int sq_open(const char *location, lv_db **out, lv_err *err)
+{
+    *out = NULL;
+    LV_TRY(sq_create_private(location, err));
+    lv_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = sqlite3_open_v2(location, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sq_configure(db, err);
+    else
+        rc = lv_fail(err, LV_ESTORE, "cannot open database %s: %s", location,
+                     db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+    if (rc < 0) {
+        sq_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+static int sq_prepare(lv_db *db, const char *sql, lv_db_stmt **out, lv_err *err)
+{
+    *out = NULL;
+    lv_db_stmt *s = calloc(1, sizeof *s);
+    if (!s)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &s->s, NULL);
+    if (rc != SQLITE_OK) {
+        free(s);
+        return sq_fail(db->h, rc, err);
+    }
+    s->h = db->h;
+    *out = s;
+    return 0;
+}
+
+static int sq_bind_rc(lv_db_stmt *s, int rc, lv_err *err)
+{
+    return rc == SQLITE_OK ? 0 : sq_fail(s->h, rc, err);
+}
+
+static int sq_bind_text(lv_db_stmt *s, int idx, const char *v, lv_err *err)
+{
+    return sq_bind_rc(s, sqlite3_bind_text(s->s, idx, v, -1, SQLITE_TRANSIENT),
+                      err);
+}
+
+static int sq_bind_int64(lv_db_stmt *s, int idx, int64_t v, lv_err *err)
+{
+    return sq_bind_rc(s, sqlite3_bind_int64(s->s, idx, v), err);
+}
+
+static int sq_bind_blob(lv_db_stmt *s, int idx, const void *v, size_t len,
+                        lv_err *err)
+{
+    /* A zero-length blob must still be a blob, not NULL. */
+    return sq_bind_rc(
+        s, sqlite3_bind_blob64(s->s, idx, len ? v : "", len, SQLITE_TRANSIENT),
+        err);
+}
+
+static int sq_bind_null(lv_db_stmt *s, int idx, lv_err *err)
+{
+    return sq_bind_rc(s, sqlite3_bind_null(s->s, idx), err);
+}
+
+static int sq_step(lv_db_stmt *s, lv_err *err)
+{
+    int rc = sqlite3_step(s->s);
+    if (rc == SQLITE_ROW)
+        return LV_DB_ROW;
+    if (rc == SQLITE_DONE)
+        return LV_DB_DONE;
+    return sq_fail(s->h, rc, err);
+}
+
+static const char *sq_column_text(lv_db_stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(s->s, col);
+}
+
+static int64_t sq_column_int64(lv_db_stmt *s, int col)
+{
+    return sqlite3_column_int64(s->s, col);
+}
+
+static const void *sq_column_blob(lv_db_stmt *s, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(s->s, col);
+    *len = (size_t)sqlite3_column_bytes(s->s, col);
+    return p;
+}
+
+static void sq_finalize(lv_db_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->s);
+    free(s);
+}
+
+static int sq_begin(lv_db *db, lv_err *err)
+{
+    return sq_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+static int sq_commit(lv_db *db, lv_err *err)
+{
+    return sq_exec(db, "COMMIT", err);
+}
+
+static void sq_rollback(lv_db *db)
+{
+    /* Fails harmlessly when SQLite already rolled back by itself. */
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int64_t sq_changes(lv_db *db)
+{
+    return sqlite3_changes(db->h);
+}
+
+const lv_db_driver lv_db_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind_text = sq_bind_text,
+    .bind_int64 = sq_bind_int64,
+    .bind_blob = sq_bind_blob,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .column_text = sq_column_text,
+    .column_int64 = sq_column_int64,
+    .column_blob = sq_column_blob,
+    .finalize = sq_finalize,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .changes = sq_changes,
+};
