@@ -332,7 +332,7 @@ static int write_transcript(ceremony *c, const char *root_key, lv_err *err)
         rc = lv_path_join(path, sizeof path, dir, "transcript.sig");
     if (rc == 0)
         rc = lv_file_write(path, sig, sig_len, 0640, err);
-    OPENSSL_free(sig);
+    free(sig); /* keys_sign allocates with malloc */
     free(text);
     return rc;
 }
@@ -378,12 +378,15 @@ static int run(ceremony *c, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
     LV_TRY(keys_open(c->cfg->dir, two, 2, &c->ks, err));
     LV_TRY(lv_path_join(db, sizeof db, c->cfg->dir, "llave.db"));
     LV_TRY(store_open(db, &c->st, err));
-    LV_TRY(audit_log_standalone(
-        c->st, ACTOR, "ceremony.start", c->cfg->dir, LV_AUDIT_SUCCESS,
-        json_pack("{s:s, s:b}", "participants",
-                  c->opts->participants ? c->opts->participants : "", "demo",
-                  c->opts->demo),
-        err));
+    json_t *start = json_pack("{s:s, s:b}", "participants",
+                              c->opts->participants ? c->opts->participants
+                                                    : "",
+                              "demo", c->opts->demo);
+    int started = audit_log_standalone(c->st, ACTOR, "ceremony.start",
+                                       c->cfg->dir, LV_AUDIT_SUCCESS, start,
+                                       err);
+    json_decref(start);
+    LV_TRY(started);
     LV_TRY(create_hierarchy(c, err));
     LV_TRY(create_services(c, err));
     lv_ca_rec root;

@@ -341,7 +341,6 @@ def check_service(d, pem):
     srv = Server(d)
     try:
         status, headers, body = srv.get("/ca/root.crt")
-        der = openssl("x509", "-in", f"{pem}/root.pem", "-outform", "DER")
         check(status == 200 and
               headers.get("Content-Type") == "application/pkix-cert",
               "GET /ca/root.crt serves DER")
