@@ -150,6 +150,22 @@ static void announce(const daemon_state *d)
     fflush(stdout);
 }
 
+/* R9.1, CPS §5.4.1: service start and stop are audited events. */
+static void audit_service(daemon_state *d, const char *event)
+{
+    lv_store *st;
+    lv_err err = {0};
+    if (d->app == NULL || lv_app_store(d->app, &st, &err) < 0)
+        return;
+    json_t *details = json_pack("{s:i, s:b, s:b}", "port",
+                                d->srv ? (int)http_server_port(d->srv) : 0,
+                                "sealed", d->ks == NULL, "demo", d->cfg.demo);
+    if (audit_log_standalone(st, "llaved", event, d->cfg.dir,
+                             LV_AUDIT_SUCCESS, details, &err) < 0)
+        lv_log(LV_LOG_ERROR, "llaved: cannot audit %s: %s", event, err.msg);
+    json_decref(details);
+}
+
 static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 {
     LV_TRY(load_config(o, &d->cfg, err));
@@ -158,6 +174,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(open_ca(d, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
+    audit_service(d, "service.start");
     announce(d);
     return 0;
 }
@@ -165,6 +182,8 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
+    if (d->pid_path[0])
+        audit_service(d, "service.stop");
     lv_app_free(d->app);
     ca_close(d->ca);
     keys_close(d->ks);
