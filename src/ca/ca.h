@@ -165,4 +165,29 @@ int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
 #define LV_DEMO_SHARES_FILE "demo-shares.INSECURE"
 int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err);
 
+/* ---- OCSP responder (R6.4, RFC 6960; src/ca/ocsp.c) ------------------- */
+
+/* Re-signs and stores the pre-signed OCSP response of one end-entity
+ * certificate (DESIGN "Status"): call it right after a status change has
+ * committed.  Needs the issuing CA's responder key (LV_ESEALED when sealed);
+ * LV_ENOTFOUND for an unknown serial. */
+int ca_ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err);
+/* The same for every certificate issued by the CA `ca_name` (compromise
+ * drill, R6.5). */
+int ca_ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name,
+                       lv_err *err);
+/* Re-signs up to `max` stored responses whose nextUpdate falls before
+ * now + the refresh margin, and fills responses still missing; *done
+ * receives how many were signed.  llaved's refresher thread calls it. */
+int ca_ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
+                        lv_err *err);
+
+/* Answers one DER OCSPRequest with a DER OCSPResponse (caller frees *resp
+ * with OPENSSL_free).  Protocol errors (malformedRequest, unauthorized, ...)
+ * are answers, not failures: a negative code means no response could be
+ * built at all. */
+int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
+                    size_t req_len, unsigned char **resp, size_t *resp_len,
+                    lv_err *err);
+
 #endif
