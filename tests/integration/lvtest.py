@@ -93,35 +93,57 @@ def new_csr(dirpath, name, keyspec="rsa:2048"):
 
 
 class Server:
-    """A real llaved on 127.0.0.1 and a free port, stopped by PID."""
+    """A real llaved on 127.0.0.1 and a free port, stopped by PID.  Its log
+    goes to a file (a pipe nobody reads could fill up and block it)."""
 
     def __init__(self, d, extra=()):
+        self.log_path = os.path.join(d, f"llaved-test-{os.getpid()}.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [LLAVED, "-d", d, "--port", "0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (http://[0-9.]+:\d+)", line)
         if not m:
             self.stop()
             raise RuntimeError(f"llaved did not start: {line!r} "
-                               f"{self.proc.stderr.read()}")
+                               f"{self.read_log()}")
         self.url = m.group(1)
 
-    def get(self, path):
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def request(self, method, path, body=None, headers=None):
+        req = urllib.request.Request(self.url + path, data=body,
+                                     method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
 
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, body, content_type="application/json", headers=None):
+        h = {"Content-Type": content_type, **(headers or {})}
+        return self.request("POST", path, body, h)
+
     def stop(self):
+        """SIGTERM; returns the exit status (llaved exits 0 on a clean stop)."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                print("llaved did not stop within 60 s; killing it")
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        self.log.close()
+        if self.proc.returncode != 0:
+            print(f"llaved exited {self.proc.returncode}; its log:\n"
+                  f"{self.read_log()}")
         return self.proc.returncode
 
 
