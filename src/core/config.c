@@ -42,6 +42,8 @@ static const cf_field cf_fields[] = {
     CF_S(root_cn),      CF_S(qualified_cn),   CF_S(standard_cn),
     CF_S(listen_addr),  CF_I(listen_port),    CF_I(threads),
     CF_B(demo),
+    CF_I(ocsp_validity_hours), CF_B(ocsp_nonce_fresh), CF_I(ocsp_sign_rate),
+    CF_I(ocsp_refresh_interval),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -82,6 +84,10 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->listen_port = 8080;
     cfg->threads = 0; /* 0: one per CPU */
     cfg->demo = 0;
+    cfg->ocsp_validity_hours = 24; /* R6.4; RFC 5019 §6: hours to days */
+    cfg->ocsp_nonce_fresh = 1;
+    cfg->ocsp_sign_rate = 200;
+    cfg->ocsp_refresh_interval = 60;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -185,6 +191,13 @@ static int config_validate(lv_config *cfg, lv_err *err)
     if (cfg->threads < 0 || cfg->threads > 1024)
         return lv_fail(err, LV_EINVAL,
                        "configuration key threads must be 0..1024");
+    if (cfg->ocsp_validity_hours < 1 || cfg->ocsp_validity_hours > 168)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key ocsp_validity_hours must be 1..168");
+    if (cfg->ocsp_refresh_interval < 1)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key ocsp_refresh_interval must be at "
+                       "least 1 second");
     return 0;
 }
 

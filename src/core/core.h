@@ -133,6 +133,31 @@ typedef struct lv_config {
     int listen_port;
     int threads;
     int demo; /* 1: demo install, shares kept in an insecure file */
+    /* auth/ (R3.1-R3.6): Argon2id cost, password policy, lockout, codes */
+    int argon2_memory_mib;    /* Argon2id memory, MiB (64) */
+    int argon2_time;          /* Argon2id passes (3) */
+    int argon2_parallelism;   /* Argon2id lanes (1) */
+    int password_min_length;  /* 12..128 (12) */
+    int password_history;     /* previous passwords refused (5) */
+    int password_expiry_days; /* R3.2 (180) */
+    int lockout_threshold;    /* consecutive failures that lock (5) */
+    int otp_ttl_seconds;      /* R3.3 (300) */
+    int otp_max_attempts;     /* R3.3 (3) */
+    int session_ttl_seconds;  /* bearer tokens (900) */
+    int activation_ttl_hours; /* activation codes (72) */
+    /* notify/ (R3.7): "outbox" (DIR/outbox/) or "http" (JSON POST) */
+    char notify_backend[16];
+    char notify_url[256];           /* http back end; may be empty */
+    char notify_user[128];          /* basic auth user; may be empty */
+    char notify_password_file[512]; /* password or bearer token; may be
+                                       empty */
+    int notify_timeout_s;           /* http back end (10) */
+    /* OCSP responder (R6.4, src/ca/ocsp.c) */
+    int ocsp_validity_hours;   /* nextUpdate - thisUpdate of responses */
+    int ocsp_nonce_fresh;      /* answer nonce requests with a fresh signature */
+    int ocsp_sign_rate;        /* fresh signatures per second on the request
+                                  path (nonce, unknown, multi); 0: none */
+    int ocsp_refresh_interval; /* seconds between refresher passes */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
