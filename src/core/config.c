@@ -18,19 +18,26 @@ typedef struct cf_field {
     cf_type type;
     size_t off;
     size_t size; /* capacity of a string field */
+    int optional; /* a string that may be empty (CF_SO) */
 } cf_field;
 
 #define CF_S(f)                                                                \
     {                                                                          \
-#f, CF_STR, offsetof(lv_config, f), sizeof(((lv_config *)0)->f)        \
+#f, CF_STR, offsetof(lv_config, f), sizeof(((lv_config *)0)->f), 0     \
+    }
+/* A string that may stay empty (the notify gateway's URL and
+ * credentials, unused by the default outbox back end). */
+#define CF_SO(f)                                                               \
+    {                                                                          \
+#f, CF_STR, offsetof(lv_config, f), sizeof(((lv_config *)0)->f), 1     \
     }
 #define CF_I(f)                                                                \
     {                                                                          \
-#f, CF_INT, offsetof(lv_config, f), 0                                  \
+#f, CF_INT, offsetof(lv_config, f), 0, 0                               \
     }
 #define CF_B(f)                                                                \
     {                                                                          \
-#f, CF_BOOL, offsetof(lv_config, f), 0                                 \
+#f, CF_BOOL, offsetof(lv_config, f), 0, 0                              \
     }
 
 /* `dir` is deliberately absent: the file lives in the directory it would
@@ -44,6 +51,12 @@ static const cf_field cf_fields[] = {
     CF_B(demo),
     CF_I(ocsp_validity_hours), CF_B(ocsp_nonce_fresh), CF_I(ocsp_sign_rate),
     CF_I(ocsp_refresh_interval),
+    CF_I(argon2_memory_mib), CF_I(argon2_time), CF_I(argon2_parallelism),
+    CF_I(password_min_length), CF_I(password_history),
+    CF_I(password_expiry_days), CF_I(lockout_threshold),
+    CF_I(otp_ttl_seconds), CF_I(otp_max_attempts), CF_I(session_ttl_seconds),
+    CF_I(activation_ttl_hours), CF_S(notify_backend), CF_SO(notify_url),
+    CF_SO(notify_user), CF_SO(notify_password_file), CF_I(notify_timeout_s),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -88,6 +101,21 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->ocsp_nonce_fresh = 1;
     cfg->ocsp_sign_rate = 200;
     cfg->ocsp_refresh_interval = 60;
+    /* auth/: RFC 9106 §4's second recommended option is 64 MiB, t=3, p=4;
+     * one lane keeps a login to one core of a shared server. */
+    cfg->argon2_memory_mib = 64;
+    cfg->argon2_time = 3;
+    cfg->argon2_parallelism = 1;
+    cfg->password_min_length = 12;
+    cfg->password_history = 5;
+    cfg->password_expiry_days = 180;
+    cfg->lockout_threshold = 5;
+    cfg->otp_ttl_seconds = 300; /* R3.3: 5 minutes */
+    cfg->otp_max_attempts = 3;
+    cfg->session_ttl_seconds = 900;
+    cfg->activation_ttl_hours = 72;
+    set_str(cfg->notify_backend, sizeof cfg->notify_backend, "outbox");
+    cfg->notify_timeout_s = 10;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -164,11 +192,63 @@ static int validate_nonempty(const lv_config *cfg, lv_err *err)
 {
     for (size_t i = 0; i < CF_COUNT; i++) {
         const cf_field *f = &cf_fields[i];
-        if (f->type == CF_STR && cf_str((lv_config *)cfg, f)[0] == '\0')
+        if (f->type == CF_STR && !f->optional &&
+            cf_str((lv_config *)cfg, f)[0] == '\0')
             return lv_fail(err, LV_EINVAL,
                            "configuration key %s must not be empty", f->key);
     }
     return 0;
+}
+
+static int check_range(int v, int lo, int hi, const char *key, lv_err *err)
+{
+    if (v < lo || v > hi)
+        return lv_fail(err, LV_EINVAL, "configuration key %s must be %d..%d",
+                       key, lo, hi);
+    return 0;
+}
+
+/* auth/ limits: a password shorter than 12 is never acceptable (R3.1);
+ * Argon2 memory stays within what one login may take from a server. */
+static int validate_auth(const lv_config *c, lv_err *err)
+{
+    LV_TRY(check_range(c->argon2_memory_mib, 1, 4096, "argon2_memory_mib",
+                       err));
+    LV_TRY(check_range(c->argon2_time, 1, 64, "argon2_time", err));
+    LV_TRY(check_range(c->argon2_parallelism, 1, 16, "argon2_parallelism",
+                       err));
+    LV_TRY(check_range(c->password_min_length, 12, 128, "password_min_length",
+                       err));
+    LV_TRY(check_range(c->password_history, 0, 24, "password_history", err));
+    LV_TRY(check_range(c->password_expiry_days, 1, 3650,
+                       "password_expiry_days", err));
+    LV_TRY(check_range(c->lockout_threshold, 1, 100, "lockout_threshold",
+                       err));
+    LV_TRY(check_range(c->otp_ttl_seconds, 30, 3600, "otp_ttl_seconds", err));
+    LV_TRY(check_range(c->otp_max_attempts, 1, 10, "otp_max_attempts", err));
+    LV_TRY(check_range(c->session_ttl_seconds, 60, 86400,
+                       "session_ttl_seconds", err));
+    return check_range(c->activation_ttl_hours, 1, 720,
+                       "activation_ttl_hours", err);
+}
+
+static int validate_notify(const lv_config *c, lv_err *err)
+{
+    int http = strcmp(c->notify_backend, "http") == 0;
+    if (!http && strcmp(c->notify_backend, "outbox") != 0)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key notify_backend must be \"outbox\" "
+                       "or \"http\"");
+    if (http && strncmp(c->notify_url, "http://", 7) != 0 &&
+        strncmp(c->notify_url, "https://", 8) != 0)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key notify_url must be an http:// or "
+                       "https:// URL when notify_backend is \"http\"");
+    if (strpbrk(c->notify_url, " \t\r\n") || strchr(c->notify_user, ':'))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration keys notify_url and notify_user must "
+                       "not hold blanks (or ':' in the user)");
+    return check_range(c->notify_timeout_s, 1, 300, "notify_timeout_s", err);
 }
 
 static int config_validate(lv_config *cfg, lv_err *err)
@@ -198,6 +278,8 @@ static int config_validate(lv_config *cfg, lv_err *err)
         return lv_fail(err, LV_EINVAL,
                        "configuration key ocsp_refresh_interval must be at "
                        "least 1 second");
+    LV_TRY(validate_auth(cfg, err));
+    LV_TRY(validate_notify(cfg, err));
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #ifndef LLAVE_HTTP_H
 #define LLAVE_HTTP_H
 
+#include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
 #include "keys/keys.h"
@@ -32,11 +33,15 @@ int lv_app_new(const lv_config *cfg, lv_keystore *ks, lv_app **out,
                lv_err *err);
 /* Sets the CA (borrowed; may stay NULL).  Call before http_server_start. */
 void lv_app_set_ca(lv_app *app, lv_ca *ca);
+/* Sets the auth context (borrowed; may stay NULL: then every route that
+ * needs a session answers 503).  Call before http_server_start. */
+void lv_app_set_auth(lv_app *app, lv_auth *auth);
 /* Closes every store still open.  Call after http_server_stop. */
 void lv_app_free(lv_app *app);
 
 const lv_config *lv_app_config(const lv_app *app);
 lv_ca *lv_app_ca(const lv_app *app);             /* NULL when not loaded */
+lv_auth *lv_app_auth(const lv_app *app);         /* NULL when not set */
 lv_keystore *lv_app_keystore(const lv_app *app); /* NULL while sealed */
 int lv_app_sealed(const lv_app *app);
 const char *lv_app_store_location(const lv_app *app);

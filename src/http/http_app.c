@@ -18,6 +18,7 @@ typedef struct app_slot {
 struct lv_app {
     lv_config cfg;
     lv_ca *ca;
+    lv_auth *auth;
     lv_keystore *ks;
     char location[576]; /* lv_config.dir + "/llave.db" */
     pthread_key_t key;
@@ -73,6 +74,11 @@ void lv_app_set_ca(lv_app *app, lv_ca *ca)
     app->ca = ca;
 }
 
+void lv_app_set_auth(lv_app *app, lv_auth *auth)
+{
+    app->auth = auth;
+}
+
 void lv_app_free(lv_app *app)
 {
     if (!app)
@@ -103,6 +109,11 @@ const lv_config *lv_app_config(const lv_app *app)
 lv_ca *lv_app_ca(const lv_app *app)
 {
     return app->ca;
+}
+
+lv_auth *lv_app_auth(const lv_app *app)
+{
+    return app->auth;
 }
 
 lv_keystore *lv_app_keystore(const lv_app *app)

@@ -8,10 +8,26 @@
 /* One table per API file (DESIGN.md: one handler file per API). */
 extern const lv_http_route http_health_routes[]; /* http_health.c */
 extern const lv_http_route http_repo_routes[];   /* http_repo.c */
+extern const lv_http_route http_auth_routes[];   /* http_auth.c */
 
 /* JSON error with an explicit status, for the router's own answers whose
  * status no LV_E code maps to (405). */
 int http_resp_error_status(lv_http_resp *r, int status, int code,
                            const char *msg);
+
+/* Authorization for a handler (http_auth.c): reads "Authorization: Bearer
+ * <token>", checks it with auth_session_check and requires one of `roles`
+ * (0: any valid session; LV_ROLE_CITIZEN: a citizen's session).  Returns 0
+ * with *who filled, or a negative code with resp already holding the JSON
+ * error (401 with WWW-Authenticate, 403, 503 without auth context), so a
+ * handler starts with
+ *     lv_principal who;
+ *     lv_store *st;
+ *     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
+ *         return 0;
+ * and uses who.actor in the audit trail.  st receives the thread's store
+ * (may be NULL). */
+int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                      unsigned roles, lv_store **st, lv_principal *who);
 
 #endif
