@@ -107,4 +107,347 @@ int store_audit_foreach(lv_store *st, int64_t from_seq,
                         lv_err *err);
 void store_audit_row_free(lv_audit_row *row);
 
+/* ---- pre-signed OCSP responses (R6.4; sql/003_ocsp.sql) -------------- */
+typedef struct lv_ocsp_rec {
+    char serial[65];
+    char hash_alg[16];       /* CertID hash: "SHA1", "SHA256", ... */
+    char ca[32];             /* issuing CA short name */
+    unsigned char *cert_id;  /* DER CertID inside the response; owned */
+    size_t cert_id_len;
+    int cert_status;         /* the certs.status the response states */
+    int64_t this_update;
+    int64_t next_update;
+    unsigned char *response; /* DER OCSPResponse; owned */
+    size_t response_len;
+} lv_ocsp_rec;
+
+/* Inserts or replaces the row of (serial, hash_alg). */
+int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err);
+void store_ocsp_rec_free(lv_ocsp_rec *rec);
+
+/* The responder's one lookup: the certificate's status joined with its
+ * stored response for hash_alg.  cert.der is not read.  *found is 0 when no
+ * certificate has this serial; *has_resp is 0 when no response is stored. */
+int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
+                      lv_cert_rec *cert, int *found, lv_ocsp_rec *resp,
+                      int *has_resp, lv_err *err);
+
+/* Up to `limit` (serial, hash_alg) pairs whose response is due: next_update
+ * before `before`, soonest first. */
+int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
+                           int (*fn)(const char *serial, const char *hash_alg,
+                                     void *ctx),
+                           void *ctx, lv_err *err);
+/* Up to `limit` pairs of certificates revoked at or after `since` whose
+ * stored response still states them valid (a revocation whose re-signing
+ * did not happen, e.g. while the key store was sealed). */
+int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
+                             int (*fn)(const char *serial,
+                                       const char *hash_alg, void *ctx),
+                             void *ctx, lv_err *err);
+/* Up to `limit` serials of certificates created at or after `since` that
+ * have no stored response for hash_alg. */
+int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
+                               int64_t since, int limit,
+                               int (*fn)(const char *serial, void *ctx),
+                               void *ctx, lv_err *err);
+/* Serials of the CA's certificates greater than `after` (keyset paging;
+ * "" to start), ascending, at most `limit`. */
+int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
+                              int limit,
+                              int (*fn)(const char *serial, void *ctx),
+                              void *ctx, lv_err *err);
+
+/* ---- registration authority (sql/006_ra.sql; the rules live in ra/) ----
+ * Ids are 32 hex characters (128 random bits) chosen by ra/.  Times are
+ * Unix seconds, 0 meaning "none".  Inserting a row whose unique key exists
+ * is LV_EEXISTS; an unknown id on get is LV_ENOTFOUND. */
+#define LV_RA_ID_LEN 32
+
+typedef struct lv_citizen_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char person_id[64];  /* IDCES-12345678Z (ETSI EN 319 412-1) */
+    char level[16];      /* "basic" / "advanced" (R2.1) */
+    char given_name[65];
+    char surname[129];
+    char country[3];     /* ISO 3166 alpha-2: C of the certificates */
+    char birth_date[11]; /* YYYY-MM-DD, "" when unknown (telematic) */
+    char mobile[24];     /* E.164, the OTP phone (R3.3) */
+    char email[255];
+    int64_t created_at;
+    int64_t updated_at;
+} lv_citizen_rec;
+
+int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err);
+int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
+                      lv_err *err);
+int store_citizen_by_person(lv_store *st, const char *person_id,
+                            lv_citizen_rec *out, lv_err *err);
+
+/* Identity documents (R2.3, R2.5). */
+typedef struct lv_iddoc_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char citizen_id[LV_RA_ID_LEN + 1];
+    char doc_type[16]; /* DNI, NIE, TIE, EU_REGISTRATION */
+    char number[33];
+    char country[3];
+    char support_number[33];
+    int64_t expiry;
+    char companion_type[16]; /* PASSPORT / ID_CARD with EU_REGISTRATION */
+    char companion_number[33];
+    char companion_country[3];
+    int64_t companion_expiry;
+    char status[16];         /* "current" / "replaced" */
+    char replace_reason[16]; /* loss, theft, damage, renewal */
+    int64_t created_at;
+    int64_t replaced_at;
+} lv_iddoc_rec;
+
+int store_iddoc_insert(lv_store *st, const lv_iddoc_rec *rec, lv_err *err);
+/* The citizen's current document. */
+int store_iddoc_current(lv_store *st, const char *citizen_id,
+                        lv_iddoc_rec *out, lv_err *err);
+/* Marks a current document replaced (LV_ESTATE when it is not current). */
+int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
+                       int64_t when, lv_err *err);
+int store_iddoc_foreach(lv_store *st, const char *citizen_id,
+                        int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
+                        lv_err *err);
+
+/* Registration evidence (R2.6, CPS §5.5); never updated. */
+typedef struct lv_registration_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char citizen_id[LV_RA_ID_LEN + 1];
+    char kind[24];   /* registration, document_replacement */
+    char method[24]; /* face_to_face, ecert, console */
+    char actor[128];
+    char evidence_ref[256];
+    const char *details; /* JSON text or NULL; borrowed (valid in fn) */
+    int64_t created_at;
+    int64_t retain_until; /* CPS §4.2.1: 15 years */
+} lv_registration_rec;
+
+int store_registration_insert(lv_store *st, const lv_registration_rec *rec,
+                              lv_err *err);
+int store_registration_foreach(lv_store *st, const char *citizen_id,
+                               int (*fn)(const lv_registration_rec *, void *),
+                               void *ctx, lv_err *err);
+
+/* Organizations (R2.7). */
+typedef struct lv_org_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char org_identifier[64]; /* VATES-B12345678 = certs.subscriber_id */
+    char nif[33];
+    char country[3];
+    char legal_name[129];
+    char kind[16]; /* legal_person / entity */
+    char locality[129];
+    char business_category[64];
+    char contact_email[255];
+    char contact_mobile[24];
+    char psd2_nca_name[128];
+    char psd2_nca_id[16];
+    char psd2_roles[64]; /* comma-separated PSP_AS,PSP_PI,... */
+    char psd2_authorization[36];
+    char created_by[128];
+    int64_t created_at;
+} lv_org_rec;
+
+int store_org_insert(lv_store *st, const lv_org_rec *rec, lv_err *err);
+int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err);
+int store_org_by_identifier(lv_store *st, const char *org_identifier,
+                            lv_org_rec *out, lv_err *err);
+
+/* Representatives and linked persons of an organization. */
+typedef struct lv_org_person_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char org_id[LV_RA_ID_LEN + 1];
+    char role[16]; /* representative / member */
+    char person_id[64];
+    char given_name[65];
+    char surname[129];
+    char id_type[16];
+    char id_number[33];
+    char id_country[3];
+    int64_t document_expiry;
+    char email[255];
+    char unit[65];
+    char title[65];
+    char powers_scope[128];
+    int64_t powers_from;
+    int64_t powers_until;
+    char powers_document[1025]; /* the subject description (R2.7) */
+    char created_by[128];
+    int64_t created_at;
+} lv_org_person_rec;
+
+int store_org_person_insert(lv_store *st, const lv_org_person_rec *rec,
+                            lv_err *err);
+int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
+                         lv_err *err);
+int store_org_person_foreach(lv_store *st, const char *org_id,
+                             int (*fn)(const lv_org_person_rec *, void *),
+                             void *ctx, lv_err *err);
+/* Representatives of the organization org_identifier who are the person
+ * person_id and whose powers cover `now`. */
+int store_org_representative_count(lv_store *st, const char *org_identifier,
+                                   const char *person_id, int64_t now,
+                                   int *count, lv_err *err);
+
+/* Certificate requests of organizations (R1.5, R2.8). */
+typedef struct lv_cert_request_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char org_id[LV_RA_ID_LEN + 1];
+    char profile[48];
+    char person_ref[LV_RA_ID_LEN + 1];
+    char *subject; /* JSON text; owned (store_cert_request_rec_free) */
+    char *csr;     /* PEM or NULL; owned */
+    char status[16]; /* pending, approved, rejected */
+    char created_by[128];
+    int64_t created_at;
+    char decided_by[128];
+    int64_t decided_at;
+    char reason[512];
+    char cert_serial[65];
+} lv_cert_request_rec;
+
+int store_cert_request_insert(lv_store *st, const lv_cert_request_rec *rec,
+                              lv_err *err);
+int store_cert_request_get(lv_store *st, const char *id,
+                           lv_cert_request_rec *out, lv_err *err);
+/* pending -> approved / rejected; LV_ESTATE when no longer pending. */
+int store_cert_request_decide(lv_store *st, const char *id, const char *status,
+                              const char *decided_by, const char *reason,
+                              const char *cert_serial, int64_t when,
+                              lv_err *err);
+/* status NULL: every request; oldest first. */
+int store_cert_request_foreach(lv_store *st, const char *status,
+                               int (*fn)(const lv_cert_request_rec *, void *),
+                               void *ctx, lv_err *err);
+void store_cert_request_rec_free(lv_cert_request_rec *rec);
+
+/* Revocation requests (R6.1, CPS §4.9.3.1). */
+typedef struct lv_revocation_request_rec {
+    char id[LV_RA_ID_LEN + 1];
+    char serial[65];
+    char subscriber_id[72];
+    int reason; /* RFC 5280 CRLReason code */
+    char comment[512];
+    char requester[128];
+    char capacity[16]; /* holder, representative, officer */
+    char contact[255];
+    int64_t created_at;
+} lv_revocation_request_rec;
+
+int store_revocation_request_insert(lv_store *st,
+                                    const lv_revocation_request_rec *rec,
+                                    lv_err *err);
+
+/* Certificates naming `party` as subject or subscriber, newest first; the
+ * records carry no DER (der NULL). */
+int store_cert_foreach_party(lv_store *st, const char *party,
+                             int (*fn)(const lv_cert_rec *, void *),
+                             void *ctx, lv_err *err);
+
+/* ---- auth (sql/005_auth.sql; the rules live in auth/) -----------------
+ * Plain records: auth/ decides, hashes and seals; these only read and
+ * write rows.  Updates are meant to run inside the caller's transaction
+ * after reading the row again there (store_begin holds the write lock). */
+typedef struct lv_operator_rec {
+    char login[72];
+    char roles[256]; /* comma-separated role names */
+    int enabled;
+    int locked;
+    int failed_attempts;
+    char password_hash[192];       /* Argon2id encoded */
+    unsigned char totp_sealed[96]; /* nonce || ciphertext || tag */
+    size_t totp_sealed_len;
+    int64_t totp_last_step;
+    int64_t created_at; /* 0 on insert: now */
+    char created_by[128];
+    int64_t updated_at; /* set by insert / update */
+} lv_operator_rec;
+
+int store_operator_insert(lv_store *st, const lv_operator_rec *rec,
+                          lv_err *err);
+int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
+                       lv_err *err);
+/* Writes every field but login, created_at and created_by. */
+int store_operator_update(lv_store *st, const lv_operator_rec *rec,
+                          lv_err *err);
+/* In login order. */
+int store_operator_foreach(lv_store *st,
+                           int (*fn)(const lv_operator_rec *, void *),
+                           void *ctx, lv_err *err);
+
+typedef struct lv_cred_rec {
+    char citizen_id[72];
+    char user_id[72];
+    char mobile[24];
+    char password_hash[192]; /* "" until activation */
+    int64_t password_set_at;
+    int64_t password_expires_at;
+    int failed_attempts;
+    int locked;
+    char activation_hash[65]; /* hex HMAC of the pending code, or "" */
+    int64_t activation_expires_at;
+    int activation_attempts;
+    int64_t created_at; /* 0 on insert: now */
+    int64_t updated_at;
+} lv_cred_rec;
+
+int store_cred_insert(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
+                   lv_err *err);
+int store_cred_get_by_user(lv_store *st, const char *user_id,
+                           lv_cred_rec *out, lv_err *err);
+/* Writes every field but citizen_id and created_at. */
+int store_cred_update(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+
+/* Password history (R3.2): appends, and calls fn with the `limit` newest
+ * hashes, newest first. */
+int store_pwhist_add(lv_store *st, const char *citizen_id,
+                     const char *password_hash, int64_t set_at, lv_err *err);
+int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
+                         int (*fn)(const char *password_hash, void *),
+                         void *ctx, lv_err *err);
+
+typedef struct lv_session_rec {
+    char token_hash[65]; /* SHA-256 hex of the bearer token */
+    char kind[16];       /* "operator" / "citizen" */
+    char principal[72];
+    int64_t created_at;
+    int64_t expires_at;
+    char ip[64];
+} lv_session_rec;
+
+int store_session_insert(lv_store *st, const lv_session_rec *rec,
+                         lv_err *err);
+int store_session_get(lv_store *st, const char *token_hash,
+                      lv_session_rec *out, lv_err *err);
+int store_session_delete(lv_store *st, const char *token_hash, lv_err *err);
+/* Ends every session of one principal; *count (may be NULL) gets how many. */
+int store_session_delete_principal(lv_store *st, const char *kind,
+                                   const char *principal, int64_t *count,
+                                   lv_err *err);
+/* Drops sessions that expired before `now`. */
+int store_session_purge(lv_store *st, int64_t now, lv_err *err);
+
+typedef struct lv_otp_rec {
+    char id[33];
+    char citizen_id[72];
+    char purpose[33];
+    char binding[65];   /* SHA-256 hex of purpose and data */
+    char code_hash[65]; /* HMAC-SHA256 hex of the code */
+    int64_t created_at;
+    int64_t expires_at;
+    int attempts;
+    int used;
+} lv_otp_rec;
+
+int store_otp_insert(lv_store *st, const lv_otp_rec *rec, lv_err *err);
+int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err);
+/* Writes attempts and used. */
+int store_otp_update(lv_store *st, const lv_otp_rec *rec, lv_err *err);
+
 #endif

@@ -1,0 +1,229 @@
+/* Pre-signed OCSP responses (table ocsp_responses, sql/003_ocsp.sql) and the
+ * certificate reads the responder and its refresher need. */
+#include "store/store_driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define OCSP_COLUMNS                                                           \
+    "serial, hash_alg, ca, cert_id, cert_status, this_update, next_update, "   \
+    "response"
+
+static int ocsp_check(const lv_ocsp_rec *r, lv_err *err)
+{
+    LV_TRY(store_check_field(r->serial, sizeof r->serial, "serial", err));
+    LV_TRY(store_check_field(r->hash_alg, sizeof r->hash_alg, "hash", err));
+    LV_TRY(store_check_field(r->ca, sizeof r->ca, "CA name", err));
+    if (r->serial[0] == '\0' || r->hash_alg[0] == '\0' || !r->cert_id ||
+        !r->cert_id_len || !r->response || !r->response_len)
+        return lv_fail(err, LV_EINVAL,
+                       "OCSP record needs serial, hash, CertID and response");
+    if (r->cert_status != LV_CERT_VALID && r->cert_status != LV_CERT_REVOKED)
+        return lv_fail(err, LV_EINVAL, "bad certificate status %d",
+                       r->cert_status);
+    return 0;
+}
+
+/* INSERT OR REPLACE is SQLite only; DELETE + INSERT inside the caller's
+ * transaction (or autocommit pair) is portable and equivalent. */
+int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err)
+{
+    store_q q;
+    LV_TRY(ocsp_check(rec, err));
+    store_q_prepare(
+        &q, st, "DELETE FROM ocsp_responses WHERE serial = ? AND hash_alg = ?",
+        err);
+    store_q_text(&q, rec->serial);
+    store_q_text(&q, rec->hash_alg);
+    int rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    LV_TRY(rc);
+    store_q_prepare(&q, st,
+                    "INSERT INTO ocsp_responses (" OCSP_COLUMNS
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    err);
+    store_q_text(&q, rec->serial);
+    store_q_text(&q, rec->hash_alg);
+    store_q_text(&q, rec->ca);
+    store_q_blob(&q, rec->cert_id, rec->cert_id_len);
+    store_q_int64(&q, rec->cert_status);
+    store_q_int64(&q, rec->this_update);
+    store_q_int64(&q, rec->next_update);
+    store_q_blob(&q, rec->response, rec->response_len);
+    rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    if (rc == LV_EINVAL)
+        return lv_fail(err, rc, "no certificate with serial %s", rec->serial);
+    return rc;
+}
+
+void store_ocsp_rec_free(lv_ocsp_rec *rec)
+{
+    if (!rec)
+        return;
+    free(rec->cert_id);
+    free(rec->response);
+    rec->cert_id = rec->response = NULL;
+    rec->cert_id_len = rec->response_len = 0;
+}
+
+/* ---- the responder's lookup -------------------------------------------- */
+
+/* Columns 0-6 come from certs, 7-12 from the (possibly absent) response. */
+static int lookup_read(store_q *q, const char *hash_alg, lv_cert_rec *c,
+                       lv_ocsp_rec *o, int *has_resp)
+{
+    LV_TRY(store_q_col_copy(q, 0, c->serial, sizeof c->serial));
+    LV_TRY(store_q_col_copy(q, 1, c->ca, sizeof c->ca));
+    c->status = (int)store_q_col_int64(q, 2);
+    c->revoked_at = store_q_col_int64(q, 3);
+    c->revocation_reason = (int)store_q_col_int64(q, 4);
+    c->not_before = store_q_col_int64(q, 5);
+    c->not_after = store_q_col_int64(q, 6);
+    *has_resp = store_q_col_int64(q, 7) != 0;
+    if (!*has_resp)
+        return 0;
+    memcpy(o->serial, c->serial, sizeof o->serial);
+    snprintf(o->hash_alg, sizeof o->hash_alg, "%s", hash_alg);
+    memcpy(o->ca, c->ca, sizeof o->ca);
+    LV_TRY(store_q_col_blob(q, 8, &o->cert_id, &o->cert_id_len));
+    o->cert_status = (int)store_q_col_int64(q, 9);
+    o->this_update = store_q_col_int64(q, 10);
+    o->next_update = store_q_col_int64(q, 11);
+    return store_q_col_blob(q, 12, &o->response, &o->response_len);
+}
+
+/* R10.1: one statement, two primary-key probes. */
+int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
+                      lv_cert_rec *cert, int *found, lv_ocsp_rec *resp,
+                      int *has_resp, lv_err *err)
+{
+    store_q q;
+    memset(cert, 0, sizeof *cert);
+    memset(resp, 0, sizeof *resp);
+    *found = *has_resp = 0;
+    store_q_prepare(
+        &q, st,
+        "SELECT c.serial, c.ca, c.status, c.revoked_at, c.revocation_reason,"
+        " c.not_before, c.not_after,"
+        " CASE WHEN o.serial IS NULL THEN 0 ELSE 1 END, o.cert_id,"
+        " o.cert_status, o.this_update, o.next_update, o.response"
+        " FROM certs c LEFT JOIN ocsp_responses o"
+        " ON o.serial = c.serial AND o.hash_alg = ?"
+        " WHERE c.serial = ?",
+        err);
+    store_q_text(&q, hash_alg);
+    store_q_text(&q, serial);
+    int rc = store_q_step(&q);
+    if (rc == LV_DB_ROW) {
+        *found = 1;
+        rc = lookup_read(&q, hash_alg, cert, resp, has_resp);
+    }
+    store_q_finalize(&q);
+    if (rc < 0) {
+        store_ocsp_rec_free(resp);
+        *found = *has_resp = 0;
+        return rc;
+    }
+    return 0;
+}
+
+/* ---- the refresher's queries -------------------------------------------- */
+
+/* Steps a prepared query whose rows are (serial[, hash_alg]) and calls the
+ * matching callback for each. */
+typedef struct pair_cb {
+    int (*pair)(const char *serial, const char *hash_alg, void *ctx);
+    int (*one)(const char *serial, void *ctx);
+    void *ctx;
+} pair_cb;
+
+static int run_serials(store_q *q, const pair_cb *cb)
+{
+    int rc;
+    char serial[65], alg[16];
+    while ((rc = store_q_step(q)) == LV_DB_ROW) {
+        rc = store_q_col_copy(q, 0, serial, sizeof serial);
+        if (rc == 0 && cb->pair)
+            rc = store_q_col_copy(q, 1, alg, sizeof alg);
+        if (rc == 0)
+            rc = cb->pair ? cb->pair(serial, alg, cb->ctx)
+                          : cb->one(serial, cb->ctx);
+        if (rc < 0)
+            break;
+    }
+    store_q_finalize(q);
+    return rc < 0 ? rc : 0;
+}
+
+int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
+                           int (*fn)(const char *serial, const char *hash_alg,
+                                     void *ctx),
+                           void *ctx, lv_err *err)
+{
+    store_q q;
+    pair_cb cb = {fn, NULL, ctx};
+    store_q_prepare(&q, st,
+                    "SELECT serial, hash_alg FROM ocsp_responses"
+                    " WHERE next_update < ? ORDER BY next_update LIMIT ?",
+                    err);
+    store_q_int64(&q, before);
+    store_q_int64(&q, limit);
+    return run_serials(&q, &cb);
+}
+
+int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
+                             int (*fn)(const char *serial,
+                                       const char *hash_alg, void *ctx),
+                             void *ctx, lv_err *err)
+{
+    store_q q;
+    pair_cb cb = {fn, NULL, ctx};
+    store_q_prepare(&q, st,
+                    "SELECT o.serial, o.hash_alg FROM certs c"
+                    " JOIN ocsp_responses o ON o.serial = c.serial"
+                    " WHERE c.revoked_at >= ? AND c.status = ?"
+                    " AND o.cert_status <> c.status LIMIT ?",
+                    err);
+    store_q_int64(&q, since > 0 ? since : 1);
+    store_q_int64(&q, LV_CERT_REVOKED);
+    store_q_int64(&q, limit);
+    return run_serials(&q, &cb);
+}
+
+int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
+                               int64_t since, int limit,
+                               int (*fn)(const char *serial, void *ctx),
+                               void *ctx, lv_err *err)
+{
+    store_q q;
+    pair_cb cb = {NULL, fn, ctx};
+    store_q_prepare(&q, st,
+                    "SELECT c.serial FROM certs c"
+                    " LEFT JOIN ocsp_responses o"
+                    " ON o.serial = c.serial AND o.hash_alg = ?"
+                    " WHERE c.created_at >= ? AND o.serial IS NULL"
+                    " ORDER BY c.created_at LIMIT ?",
+                    err);
+    store_q_text(&q, hash_alg);
+    store_q_int64(&q, since);
+    store_q_int64(&q, limit);
+    return run_serials(&q, &cb);
+}
+
+int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
+                              int limit,
+                              int (*fn)(const char *serial, void *ctx),
+                              void *ctx, lv_err *err)
+{
+    store_q q;
+    pair_cb cb = {NULL, fn, ctx};
+    store_q_prepare(&q, st,
+                    "SELECT serial FROM certs WHERE ca = ? AND serial > ?"
+                    " ORDER BY serial LIMIT ?",
+                    err);
+    store_q_text(&q, ca);
+    store_q_text(&q, after ? after : "");
+    store_q_int64(&q, limit);
+    return run_serials(&q, &cb);
+}
