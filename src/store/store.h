@@ -158,6 +158,92 @@ int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
                               int (*fn)(const char *serial, void *ctx),
                               void *ctx, lv_err *err);
 
+/* ---- revocation, CA status, CRLs, consent (sql/002_status.sql; issue 4) --
+ * The rules (reasons, expiry, CRL building) live in ca/; these are the
+ * rows.  Functions that change something run inside the caller's
+ * transaction, next to its audit entry. */
+typedef struct lv_revocation {
+    char serial[65];
+    int64_t revoked_at;
+    int reason;              /* RFC 5280 CRLReason code */
+    int64_t invalidity_date; /* RFC 5280 §5.3.2; 0 when not given */
+    char requester[128];     /* R6.1: who asked */
+    char authority[128];     /* R6.1: who processed it (operator identity) */
+} lv_revocation;
+
+/* Marks a valid certificate revoked and bumps its CA's status revision.
+ * LV_ESTATE when the certificate is unknown or not valid (the caller has
+ * read it first and tells the two apart): nothing is changed. */
+int store_cert_revoke(lv_store *st, const lv_revocation *rev, lv_err *err);
+
+/* The columns of 002 that lv_cert_rec does not carry. */
+typedef struct lv_cert_status {
+    char serial[65];
+    char requester[128];
+    char authority[128];
+    int64_t invalidity_date;
+    int64_t publish_consent_at; /* R8.1: 0 when not consented */
+} lv_cert_status;
+int store_cert_status_get(lv_store *st, const char *serial,
+                          lv_cert_status *out, lv_err *err);
+/* Serials of the CA's certificates not yet revoked (expired ones too),
+ * except the provider's OCSP responders (R6.5 compromise drill). */
+int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
+                                 int (*fn)(const char *serial, void *),
+                                 void *ctx, lv_err *err);
+
+typedef struct lv_ca_status {
+    char status[16]; /* "active", "retired", "compromised" */
+    int64_t revoked_at;
+    int revocation_reason; /* -1 while not revoked */
+    int64_t revision;      /* bumped by every change its CRL must show */
+} lv_ca_status;
+int store_ca_status_get(lv_store *st, const char *name, lv_ca_status *out,
+                        lv_err *err);
+/* revoked_at 0 keeps the CA unrevoked (a retired CA); otherwise it appears
+ * on its issuer's CRL with `reason`. */
+int store_ca_set_status(lv_store *st, const char *name, const char *status,
+                        int64_t revoked_at, int reason, lv_err *err);
+int store_ca_bump_revision(lv_store *st, const char *name, lv_err *err);
+
+/* One entry of a CRL. */
+typedef struct lv_crl_entry {
+    char serial[65];
+    int64_t revoked_at;
+    int reason;
+    int64_t invalidity_date; /* 0: none */
+} lv_crl_entry;
+/* R6.3: the certificates and subordinate CAs issued by `ca` that are
+ * revoked and not expired at `now`, streamed (a CRL may have millions). */
+int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
+                            int (*fn)(const lv_crl_entry *, void *), void *ctx,
+                            lv_err *err);
+
+typedef struct lv_crl_rec {
+    char ca[32];
+    int64_t number; /* cRLNumber, monotonic per CA */
+    int64_t this_update;
+    int64_t next_update; /* 0: final CRL without nextUpdate (R6.5) */
+    int64_t revision;    /* the CA status revision it covers */
+    int64_t entries;
+    unsigned char *der; /* owned; NULL when read without it */
+    size_t der_len;
+} lv_crl_rec;
+int store_crl_insert(lv_store *st, const lv_crl_rec *rec, lv_err *err);
+/* The newest CRL of `ca`; LV_ENOTFOUND when none.  with_der 0 reads only
+ * the metadata (cheap check before serving or regenerating). */
+int store_crl_latest(lv_store *st, const char *ca, int with_der,
+                     lv_crl_rec *out, lv_err *err);
+void store_crl_rec_free(lv_crl_rec *rec);
+
+/* R8.1: at > 0 records consent to publication, 0 withdraws it. */
+int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
+                           lv_err *err);
+/* Consented certificates, newest consent first; der is not read. */
+int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
+                                 int (*fn)(const lv_cert_rec *, void *),
+                                 void *ctx, lv_err *err);
+
 /* ---- registration authority (sql/006_ra.sql; the rules live in ra/) ----
  * Ids are 32 hex characters (128 random bits) chosen by ra/.  Times are
  * Unix seconds, 0 meaning "none".  Inserting a row whose unique key exists
