@@ -31,11 +31,11 @@ int ca_serial_hex(const ASN1_INTEGER *serial, char out[65])
     if (len <= 0 || len > 32)
         return LV_EINVAL;
     static const char hex[] = "0123456789ABCDEF";
-    for (int i = 0; i < len; i++) {
+    for (size_t i = 0; i < (size_t)len; i++) {
         out[2 * i] = hex[bytes[i] >> 4];
         out[2 * i + 1] = hex[bytes[i] & 0xf];
     }
-    out[2 * len] = '\0';
+    out[2 * (size_t)len] = '\0';
     return 0;
 }
 

@@ -40,11 +40,28 @@ typedef struct lv_err {
 
 /* Records code and message in err (if not NULL) and returns code, so that a
  * failure reads `return lv_fail(err, LV_EINVAL, "bad %s", what);`. */
-int lv_fail(lv_err *err, int code, const char *fmt, ...)
+int lv_fail_record(lv_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Like lv_fail, appending the first queued OpenSSL error reason. */
-int lv_fail_ssl(lv_err *err, int code, const char *fmt, ...)
+int lv_fail_ssl_record(lv_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* For static analysers the macros make the returned value (always `code`)
+ * visible at the call site, so they know a failure path returns < 0. */
+#ifdef __clang_analyzer__
+#define lv_fail(err, code, ...)                                                \
+    ({                                                                         \
+        lv_fail_record((err), (code), __VA_ARGS__);                            \
+        (code);                                                                \
+    })
+#define lv_fail_ssl(err, code, ...)                                            \
+    ({                                                                         \
+        lv_fail_ssl_record((err), (code), __VA_ARGS__);                        \
+        (code);                                                                \
+    })
+#else
+#define lv_fail lv_fail_record
+#define lv_fail_ssl lv_fail_ssl_record
+#endif
 const char *lv_err_name(int code); /* "invalid_request", "not_found", ... */
 int lv_err_http_status(int code);
 

@@ -14,7 +14,7 @@ static void err_vset(lv_err *err, int code, const char *fmt, va_list ap)
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 }
 
-int lv_fail(lv_err *err, int code, const char *fmt, ...)
+int lv_fail_record(lv_err *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -25,7 +25,7 @@ int lv_fail(lv_err *err, int code, const char *fmt, ...)
     return code;
 }
 
-int lv_fail_ssl(lv_err *err, int code, const char *fmt, ...)
+int lv_fail_ssl_record(lv_err *err, int code, const char *fmt, ...)
 {
     /* Take the oldest error (the root cause) and drop the rest so a later,
      * unrelated failure does not report stale reasons. */
