@@ -51,6 +51,7 @@ static const cf_field cf_fields[] = {
     CF_B(demo),
     CF_I(ocsp_validity_hours), CF_B(ocsp_nonce_fresh), CF_I(ocsp_sign_rate),
     CF_I(ocsp_refresh_interval),
+    CF_I(crl_interval_hours), CF_I(crl_check_seconds),
     CF_I(argon2_memory_mib), CF_I(argon2_time), CF_I(argon2_parallelism),
     CF_I(password_min_length), CF_I(password_history),
     CF_I(password_expiry_days), CF_I(lockout_threshold),
@@ -101,6 +102,9 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->ocsp_nonce_fresh = 1;
     cfg->ocsp_sign_rate = 200;
     cfg->ocsp_refresh_interval = 60;
+    /* R6.3, CPS §4.9.7: a CRL at least every 24 hours */
+    cfg->crl_interval_hours = 24;
+    cfg->crl_check_seconds = 60;
     /* auth/: RFC 9106 §4's second recommended option is 64 MiB, t=3, p=4;
      * one lane keeps a login to one core of a shared server. */
     cfg->argon2_memory_mib = 64;
@@ -278,6 +282,12 @@ static int config_validate(lv_config *cfg, lv_err *err)
         return lv_fail(err, LV_EINVAL,
                        "configuration key ocsp_refresh_interval must be at "
                        "least 1 second");
+    if (cfg->crl_interval_hours < 1 || cfg->crl_interval_hours > 168)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key crl_interval_hours must be 1..168");
+    if (cfg->crl_check_seconds < 1 || cfg->crl_check_seconds > 3600)
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key crl_check_seconds must be 1..3600");
     LV_TRY(validate_auth(cfg, err));
     LV_TRY(validate_notify(cfg, err));
     return 0;

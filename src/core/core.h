@@ -175,6 +175,9 @@ typedef struct lv_config {
     int ocsp_sign_rate;        /* fresh signatures per second on the request
                                   path (nonce, unknown, multi); 0: none */
     int ocsp_refresh_interval; /* seconds between refresher passes */
+    /* CRLs (R6.3, src/ca/crl.c) */
+    int crl_interval_hours; /* nextUpdate - thisUpdate, 1..168 (24) */
+    int crl_check_seconds;  /* llaved's CRL keeper wakes this often (60) */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
