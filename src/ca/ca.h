@@ -190,4 +190,161 @@ int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
                     size_t req_len, unsigned char **resp, size_t *resp_len,
                     lv_err *err);
 
+/* ---- revocation (R6.1, R6.2; src/ca/revoke.c) -------------------------
+ * RFC 5280 §5.3.1 CRLReason codes.  certificateHold and removeFromCRL exist
+ * only to be refused: no suspension, no reactivation (CPS §4.9.3, §4.9.12). */
+enum {
+    LV_REASON_UNSPECIFIED = 0,
+    LV_REASON_KEY_COMPROMISE = 1,
+    LV_REASON_CA_COMPROMISE = 2,
+    LV_REASON_AFFILIATION_CHANGED = 3,
+    LV_REASON_SUPERSEDED = 4,
+    LV_REASON_CESSATION = 5,
+    LV_REASON_CERTIFICATE_HOLD = 6,
+    LV_REASON_REMOVE_FROM_CRL = 8,
+    LV_REASON_PRIVILEGE_WITHDRAWN = 9,
+    LV_REASON_AA_COMPROMISE = 10,
+};
+
+/* "keyCompromise" -> 1.  Names are RFC 5280's, case-insensitive; hold,
+ * removeFromCRL and aACompromise are refused with a message saying why. */
+int ca_reason_parse(const char *name, int *code, lv_err *err);
+const char *ca_reason_name(int code); /* "unknown" outside the table */
+/* Normalizes a serial typed by a person to the stored form (upper-case hex,
+ * even length, as `openssl x509 -serial` prints): "4a:0b..." and "4a0b.."
+ * are accepted, anything but hex digits and ':' is refused. */
+int ca_serial_normalize(const char *in, char out[65], lv_err *err);
+
+typedef struct lv_revoke_req {
+    const char *serial;      /* hex, either case */
+    int reason;              /* LV_REASON_* */
+    const char *requester;   /* R6.1 who asked: "subject", "subscriber",
+                                "ca", "nca", "psp" or an identity; NULL: the
+                                actor */
+    const char *actor;       /* the authority processing it (audited) */
+    int64_t invalidity_date; /* RFC 5280 §5.3.2, 0 when not known */
+} lv_revoke_req;
+
+typedef struct lv_revoke_result {
+    char serial[65];
+    char ca[32];          /* issuing CA */
+    int64_t revoked_at;
+    int64_t crl_number;   /* the CRL that lists it; 0 if it could not be
+                             generated yet (llaved's keeper retries) */
+} lv_revoke_result;
+
+/* Revokes one end-entity certificate: status, time, reason, requester,
+ * authority and the audit entry in one transaction; then, after the commit,
+ * the CA's CRL and the certificate's OCSP response are regenerated (R6.2:
+ * processed at once).  Unknown serial (LV_ENOTFOUND), already revoked,
+ * expired (LV_ESTATE), refused reasons (LV_EINVAL) change nothing; refusals
+ * are audited as failures. */
+int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
+              lv_revoke_result *out, lv_err *err);
+
+/* ---- CRLs (R6.3; src/ca/crl.c) -------------------------------------------- */
+typedef struct lv_crl_info {
+    char ca[32];
+    int64_t number;
+    int64_t this_update;
+    int64_t next_update; /* 0: final CRL */
+    int64_t entries;
+} lv_crl_info;
+
+/* Builds, signs and stores the next CRL v2 of the CA `name` (root or issuing
+ * CA, active or retired): CRL number, AKI, thisUpdate/nextUpdate
+ * (crl_interval_hours), one entry per revoked unexpired certificate with
+ * its reason code and invalidity date.  A compromised CA gets its final CRL
+ * without nextUpdate (R6.5), after which it is refused (LV_ESTATE).  Takes
+ * the store's write lock for the whole build so that CRL numbers and
+ * contents never go backwards; audited as crl.generate. */
+int ca_crl_generate(lv_ca *ca, lv_store *st, const char *name,
+                    const char *actor, lv_crl_info *out, lv_err *err);
+/* Generates the CRLs that are due: none yet, half their interval (at most
+ * 24 h) elapsed, behind a status change, or a compromised CA without its
+ * final CRL.  *generated (may be NULL) counts them. */
+int ca_crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
+                   lv_err *err);
+/* The newest CRL of a CA (with_der 0: metadata only). */
+int ca_crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
+                  lv_crl_rec *out, lv_err *err);
+
+/* llaved's CRL keeper: a thread with its own store that runs ca_crl_refresh
+ * every crl_check_seconds.  Stop joins it.  NULL is accepted by stop. */
+typedef struct lv_crl_keeper lv_crl_keeper;
+int ca_crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err);
+void ca_crl_keeper_stop(lv_crl_keeper *k);
+
+/* ---- CA compromise and key change-over (R6.5, R6.6; src/ca/lifecycle.c) -- */
+typedef struct lv_compromise_result {
+    int64_t revoked;         /* end-entity certificates revoked now */
+    int64_t crl_number;      /* the CA's final CRL (0 if not yet made) */
+    int64_t root_crl_number; /* the root CRL listing the CA (0 idem) */
+} lv_compromise_result;
+
+/* CA key compromise drill (CPS §4.9.11, §5.7.3) of an issuing CA: every
+ * certificate it issued that is not revoked yet is revoked with
+ * keyCompromise (its delegated OCSP responder excepted, which goes on
+ * signing the answers), the CA is marked compromised and revoked with
+ * cACompromise on the root's CRL, all in one transaction; then the final
+ * CRL without nextUpdate, the root CRL and the OCSP responses.  `confirm`
+ * must repeat the CA name (R1.5's second person comes with issue 6). */
+int ca_compromise(lv_ca *ca, lv_store *st, const char *name,
+                  const char *confirm, const char *actor,
+                  lv_compromise_result *out, lv_err *err);
+
+typedef struct lv_rollover_result {
+    char name[32];      /* the new CA: "<base>-g<N>" */
+    char cn[128];       /* "<base CN> G<N>" */
+    char serial[65];
+    char key_id[LV_KEY_ID_LEN + 1];
+    char ocsp_name[40]; /* its delegated responder "<name>-ocsp" */
+} lv_rollover_result;
+
+/* Key change-over (CPS §5.6): a new RSA-4096 key and CA certificate with a
+ * new DN signed by the root, its OCSP responder and first CRL; the old CA
+ * becomes retired (or stays compromised) and from then on signs only CRLs:
+ * issuance uses the active CA of the role.  Naming: qualified -> qualified-g2
+ * ("llave Qualified CA G2"), qualified-g2 -> qualified-g3, ... */
+int ca_rollover(lv_ca *ca, lv_store *st, const char *name, const char *actor,
+                lv_rollover_result *out, lv_err *err);
+/* The names ca_rollover gives the successor of (name, cn). */
+int ca_rollover_names(const char *name, const char *cn, char new_name[32],
+                      char new_cn[128], lv_err *err);
+
+/* ---- public repository (R8.1, R8.2; src/ca/repository.c) ------------------ */
+typedef struct lv_repo_doc {
+    const char *name;         /* file name under DIR/repository/ and URL */
+    const char *content_type;
+    const char *title;
+    const char *lang;         /* "es", "en" */
+} lv_repo_doc;
+
+/* The policy documents the repository serves (CPS and PDS, Spanish and
+ * English, PDF). */
+const lv_repo_doc *ca_repo_docs(size_t *count);
+const lv_repo_doc *ca_repo_doc_find(const char *name);
+/* Copies the built-in placeholder documents into DIR/repository/ where the
+ * operator has not put their own (never overwrites). */
+int ca_repo_install_defaults(const lv_config *cfg, lv_err *err);
+/* Reads DIR/repository/<doc->name>; the caller frees *data. */
+int ca_repo_doc_read(const lv_config *cfg, const lv_repo_doc *doc,
+                     unsigned char **data, size_t *len, lv_err *err);
+/* The repository index as JSON: CA certificates (status, validity,
+ * SHA-256), CRLs, policy documents (SHA-256) and the certificates whose
+ * holders consented (page of `limit` from `offset`). */
+int ca_repo_index(lv_ca *ca, lv_store *st, int64_t offset, int64_t limit,
+                  json_t **out, lv_err *err);
+/* R8.1: records (consent 1) or withdraws (0) the consent to publish one
+ * issued certificate; audited as cert.publish / cert.unpublish. */
+int ca_cert_publish(lv_ca *ca, lv_store *st, const char *serial, int consent,
+                    const char *actor, lv_err *err);
+/* DER of a certificate whose holder consented; LV_ENOTFOUND otherwise. */
+int ca_published_cert(lv_ca *ca, lv_store *st, const char *serial,
+                      unsigned char **der, size_t *len, lv_err *err);
+/* A CA or service certificate from the store (one created after this
+ * context was loaded, e.g. by a rollover); caller frees *der. */
+int ca_cert_der_stored(lv_ca *ca, lv_store *st, const char *name,
+                       unsigned char **der, size_t *len, lv_err *err);
+
 #endif
