@@ -58,6 +58,8 @@ static const cf_field cf_fields[] = {
     CF_I(otp_ttl_seconds), CF_I(otp_max_attempts), CF_I(session_ttl_seconds),
     CF_I(activation_ttl_hours), CF_S(notify_backend), CF_SO(notify_url),
     CF_SO(notify_user), CF_SO(notify_password_file), CF_I(notify_timeout_s),
+    CF_SO(tsa_policy_oid), CF_S(tsa_unit), CF_I(tsa_accuracy_ms),
+    CF_B(tsa_require_clock_sync), CF_B(tsa_include_name),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -120,6 +122,11 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->activation_ttl_hours = 72;
     set_str(cfg->notify_backend, sizeof cfg->notify_backend, "outbox");
     cfg->notify_timeout_s = 10;
+    /* TSA: an empty policy is derived from oid_arc at use (ca_tsa_policy) */
+    set_str(cfg->tsa_unit, sizeof cfg->tsa_unit, "tsa");
+    cfg->tsa_accuracy_ms = 1000;     /* EN 319 421 §7.7.2: declared */
+    cfg->tsa_require_clock_sync = 1; /* R7.2; `llave init --demo` clears it */
+    cfg->tsa_include_name = 0;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -255,6 +262,21 @@ static int validate_notify(const lv_config *c, lv_err *err)
     return check_range(c->notify_timeout_s, 1, 300, "notify_timeout_s", err);
 }
 
+/* TSA: a policy OID DER can encode, a unit that is a CA short name, an
+ * accuracy TSTInfo can state (RFC 3161 §2.4.2 Accuracy). */
+static int validate_tsa(const lv_config *c, lv_err *err)
+{
+    if (c->tsa_policy_oid[0] && !valid_oid(c->tsa_policy_oid))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key tsa_policy_oid must be empty or a "
+                       "dotted OID");
+    if (!valid_name(c->tsa_unit))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key tsa_unit must be 1 to 31 characters "
+                       "of a-z, 0-9 and '-'");
+    return check_range(c->tsa_accuracy_ms, 1, 60000, "tsa_accuracy_ms", err);
+}
+
 static int config_validate(lv_config *cfg, lv_err *err)
 {
     const char *c = cfg->org_country;
@@ -290,6 +312,7 @@ static int config_validate(lv_config *cfg, lv_err *err)
                        "configuration key crl_check_seconds must be 1..3600");
     LV_TRY(validate_auth(cfg, err));
     LV_TRY(validate_notify(cfg, err));
+    LV_TRY(validate_tsa(cfg, err));
     return 0;
 }
 
