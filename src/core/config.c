@@ -60,6 +60,7 @@ static const cf_field cf_fields[] = {
     CF_SO(notify_user), CF_SO(notify_password_file), CF_I(notify_timeout_s),
     CF_SO(tsa_policy_oid), CF_S(tsa_unit), CF_I(tsa_accuracy_ms),
     CF_B(tsa_require_clock_sync), CF_B(tsa_include_name),
+    CF_SO(ecert_trust_file),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -127,6 +128,9 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->tsa_accuracy_ms = 1000;     /* EN 319 421 §7.7.2: declared */
     cfg->tsa_require_clock_sync = 1; /* R7.2; `llave init --demo` clears it */
     cfg->tsa_include_name = 0;
+    /* R2.2: no CA is recognised until the operator installs this file */
+    set_str(cfg->ecert_trust_file, sizeof cfg->ecert_trust_file,
+            "ecert-trust.pem");
 }
 
 /* ---- validation -------------------------------------------------------- */

@@ -185,6 +185,10 @@ typedef struct lv_config {
     int tsa_require_clock_sync; /* R7.2: refuse while the clock is not NTP
                                    synchronized within the accuracy */
     int tsa_include_name;       /* TSTInfo.tsa = the TSU's subject */
+    /* telematic registration (R2.2, src/ra/ecert.c): PEM bundle of the CAs
+     * whose certificates are recognised, with their CRLs; relative to DIR
+     * ("ecert-trust.pem") */
+    char ecert_trust_file[512];
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
