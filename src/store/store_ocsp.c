@@ -173,8 +173,8 @@ int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
 }
 
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
-                             int (*fn)(const char *serial,
-                                       const char *hash_alg, void *ctx),
+                             int (*fn)(const char *serial, const char *hash_alg,
+                                       void *ctx),
                              void *ctx, lv_err *err)
 {
     store_q q;

@@ -1,0 +1,477 @@
+/* The OCSP responder (R6.4, RFC 6960; DESIGN.md "Status").
+ *
+ * ca_ocsp_respond answers one DER request:
+ *   decode (ocsp_request.c) → malformedRequest on failure
+ *   match every CertID to one of our issuers → unauthorized otherwise
+ *   one CertID, no nonce to honour: the pre-signed response from the store
+ *     when it matches the request's CertID, states the current status and is
+ *     not past nextUpdate — one lookup, no private-key operation (R10.1);
+ *     otherwise sign, store for the next request ("lazy"), answer
+ *   a nonce (ocsp_nonce_fresh) or several CertIDs: a fresh signature
+ * Every signature on the request path is paid from a budget of
+ * ocsp_sign_rate per second.  A CertID is inside the signed data, so an
+ * unknown serial cannot be answered from anything pre-signed: a flood of
+ * made-up serials would otherwise be a flood of RSA operations.  Beyond the
+ * budget, requests that would need a signature get tryLater (§4.2.1), a
+ * nonce request falls back to the pre-signed answer without nonce (RFC 8954
+ * §2.1 lets a responder leave the nonce out), and pre-signed answers keep
+ * flowing. */
+#include "ca/ocsp_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ca_ocsp {
+    ca_ocsp_issuer *issuers;
+    size_t count;
+    pthread_mutex_t lock; /* guards the budget */
+    double tokens;
+    int64_t refilled_ms;
+    ca_ocsp_marks marks; /* the refresher's, under lock too */
+};
+
+/* ---- issuers --------------------------------------------------------------
+ */
+
+/* The delegated responder of a CA (ceremony: "<ca>-ocsp", role "ocsp",
+ * issued by that CA with id-kp-OCSPSigning, RFC 6960 §4.2.2.2). */
+static const ca_entry *find_responder(const lv_ca *ca, const ca_entry *issuer)
+{
+    const ca_entry *found = NULL;
+    for (size_t i = 0; i < ca->count; i++) {
+        const ca_entry *e = &ca->entries[i];
+        if (strcmp(e->rec.role, "ocsp") != 0 ||
+            strcmp(e->rec.issuer, issuer->rec.name) != 0 ||
+            X509_check_issued(issuer->cert, e->cert) != X509_V_OK)
+            continue;
+        if (!found || strcmp(e->rec.status, "active") == 0)
+            found = e;
+    }
+    return found;
+}
+
+/* §4.1.1: issuerNameHash over the DER of the issuer's subject name,
+ * issuerKeyHash over the value of its subjectPublicKey BIT STRING. */
+static int issuer_hashes(ca_ocsp_issuer *is, lv_err *err)
+{
+    for (int h = 0; h < CA_OCSP_NHASH; h++) {
+        unsigned int n = 0, k = 0;
+        const EVP_MD *md = ca_ocsp_hash_md(h);
+        if (!md ||
+            !X509_NAME_digest(X509_get_subject_name(is->ca->cert), md,
+                              is->name_hash[h], &n) ||
+            !X509_pubkey_digest(is->ca->cert, md, is->key_hash[h], &k))
+            return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash CA %s",
+                               is->ca->rec.name);
+    }
+    return 0;
+}
+
+int ca_ocsp_init(lv_ca *ca, lv_err *err)
+{
+    ca_ocsp *o = calloc(1, sizeof *o);
+    if (!o || !(o->issuers = calloc(ca->count + 1, sizeof *o->issuers))) {
+        free(o);
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&o->lock, NULL);
+    o->tokens = ca->cfg.ocsp_sign_rate;
+    o->refilled_ms = lv_now_ms();
+    ca->ocsp = o;
+    for (size_t i = 0; i < ca->count; i++) {
+        const ca_entry *e = &ca->entries[i];
+        if (X509_check_ca(e->cert) < 1)
+            continue;
+        ca_ocsp_issuer *is = &o->issuers[o->count++];
+        is->ca = e;
+        /* §2.6: without a delegated responder the CA answers itself */
+        is->responder = find_responder(ca, e);
+        if (!is->responder)
+            is->responder = e;
+        LV_TRY(issuer_hashes(is, err));
+    }
+    return 0;
+}
+
+void ca_ocsp_free(ca_ocsp *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_destroy(&o->lock);
+    free(o->issuers);
+    free(o);
+}
+
+const ca_ocsp_issuer *ca_ocsp_match(const lv_ca *ca, const ca_ocsp_id *id)
+{
+    const ca_ocsp *o = ca->ocsp;
+    if (!o || id->hash < 0)
+        return NULL;
+    for (size_t i = 0; i < o->count; i++) {
+        const ca_ocsp_issuer *is = &o->issuers[i];
+        if (memcmp(is->name_hash[id->hash], id->name_hash, id->hash_len) == 0 &&
+            memcmp(is->key_hash[id->hash], id->key_hash, id->hash_len) == 0)
+            return is;
+    }
+    return NULL;
+}
+
+const ca_ocsp_issuer *ca_ocsp_issuer_by_name(const lv_ca *ca, const char *name)
+{
+    const ca_ocsp *o = ca->ocsp;
+    for (size_t i = 0; o && i < o->count; i++)
+        if (strcmp(o->issuers[i].ca->rec.name, name) == 0)
+            return &o->issuers[i];
+    return NULL;
+}
+
+/* ---- the signing budget ----------------------------------------------------
+ */
+
+/* A token bucket: ocsp_sign_rate tokens a second, at most one second's
+ * worth saved up. */
+int ca_ocsp_budget_take(lv_ca *ca)
+{
+    ca_ocsp *o = ca->ocsp;
+    double rate = ca->cfg.ocsp_sign_rate;
+    int ok = 0;
+    if (!o || rate <= 0)
+        return 0;
+    pthread_mutex_lock(&o->lock);
+    int64_t now = lv_now_ms();
+    o->tokens += (double)(now - o->refilled_ms) * rate / 1000.0;
+    if (o->tokens > rate)
+        o->tokens = rate;
+    o->refilled_ms = now;
+    if (o->tokens >= 1.0) {
+        o->tokens -= 1.0;
+        ok = 1;
+    }
+    pthread_mutex_unlock(&o->lock);
+    return ok;
+}
+
+void ca_ocsp_marks_get(lv_ca *ca, ca_ocsp_marks *m)
+{
+    pthread_mutex_lock(&ca->ocsp->lock);
+    *m = ca->ocsp->marks;
+    pthread_mutex_unlock(&ca->ocsp->lock);
+}
+
+void ca_ocsp_marks_set(lv_ca *ca, const ca_ocsp_marks *m)
+{
+    pthread_mutex_lock(&ca->ocsp->lock);
+    ca->ocsp->marks = *m;
+    pthread_mutex_unlock(&ca->ocsp->lock);
+}
+
+/* ---- statuses ---------------------------------------------------------------
+ */
+
+/* The root's CA certificates are records of the cas table, not of certs.
+ * A compromised CA (R6.5) is revoked with cACompromise as of its notBefore:
+ * nothing its key ever signed can be told apart from a forgery any more. */
+static void ca_cert_status(const lv_ca *ca, const ca_ocsp_issuer *is,
+                           const char *serial, ca_ocsp_status *out)
+{
+    for (size_t i = 0; i < ca->count; i++) {
+        const ca_entry *e = &ca->entries[i];
+        if (e == is->ca || strcmp(e->rec.serial, serial) != 0 ||
+            strcmp(e->rec.issuer, is->ca->rec.name) != 0)
+            continue;
+        out->known = 1;
+        if (strcmp(e->rec.status, "compromised") == 0) {
+            out->revoked = 1;
+            out->revoked_at = e->rec.not_before;
+            out->reason = OCSP_REVOKED_STATUS_CACOMPROMISE;
+        }
+        return;
+    }
+}
+
+int ca_ocsp_status_of(const lv_ca *ca, const ca_ocsp_issuer *is,
+                      const lv_cert_rec *cert, int found, const char *serial,
+                      ca_ocsp_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->reason = -1;
+    if (serial[0] == '\0')
+        return 0;
+    /* a serial of another of our CAs is not this issuer's certificate */
+    if (!found) {
+        ca_cert_status(ca, is, serial, out);
+        return 0;
+    }
+    if (strcmp(cert->ca, is->ca->rec.name) != 0)
+        return 0;
+    out->known = 1;
+    out->revoked = cert->status == LV_CERT_REVOKED;
+    out->revoked_at = cert->revoked_at;
+    out->reason = cert->revocation_reason;
+    return 0;
+}
+
+/* ---- signing
+ * ----------------------------------------------------------------- */
+
+int ca_ocsp_error_response(int status, unsigned char **der, size_t *len)
+{
+    OCSP_RESPONSE *r = OCSP_response_create(status, NULL);
+    unsigned char *out = NULL;
+    int n = r ? i2d_OCSP_RESPONSE(r, &out) : -1;
+    OCSP_RESPONSE_free(r);
+    if (n <= 0)
+        return LV_ENOMEM;
+    *der = out;
+    *len = (size_t)n;
+    return 0;
+}
+
+static ASN1_TIME *unix_time(int64_t t)
+{
+    return ASN1_GENERALIZEDTIME_set(NULL, (time_t)t);
+}
+
+/* §4.2.1 SingleResponse.  RFC 5280 §5.3.1 asks to leave the reason out
+ * rather than say unspecified(0); RevokedInfo's reason is optional too. */
+static int add_single(OCSP_BASICRESP *bs, OCSP_CERTID *cid,
+                      const ca_ocsp_status *s, ASN1_TIME *this_upd,
+                      ASN1_TIME *next_upd)
+{
+    int status = !s->known    ? V_OCSP_CERTSTATUS_UNKNOWN
+                 : s->revoked ? V_OCSP_CERTSTATUS_REVOKED
+                              : V_OCSP_CERTSTATUS_GOOD;
+    int reason =
+        s->revoked && s->reason > 0 ? s->reason : OCSP_REVOKED_STATUS_NOSTATUS;
+    ASN1_TIME *rev = s->revoked ? unix_time(s->revoked_at) : NULL;
+    if (s->revoked && !rev)
+        return LV_ENOMEM;
+    OCSP_SINGLERESP *single = OCSP_basic_add1_status(bs, cid, status, reason,
+                                                     rev, this_upd, next_upd);
+    ASN1_TIME_free(rev);
+    return single ? 0 : LV_ECRYPTO;
+}
+
+/* §4.2.2.2: signed by the delegated responder's key; responderID byKey
+ * (RFC 5019 §2.2.3 recommends it: it is stable across re-issuance); the
+ * responder certificate travels in `certs` so that clients can check its
+ * delegation without fetching anything. */
+static int sign_basic(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_BASICRESP *bs,
+                      lv_err *err)
+{
+    if (!ca->ks)
+        return lv_fail(err, LV_ESEALED,
+                       "the key store is sealed: OCSP responses cannot be "
+                       "signed");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return LV_ENOMEM;
+    int rc = keys_sign_init(ca->ks, is->responder->rec.key_id, EVP_sha256(),
+                            ctx, err);
+    if (rc == 0 && !OCSP_basic_sign_ctx(bs, is->responder->cert, ctx, NULL,
+                                        OCSP_RESPID_KEY))
+        rc = lv_fail_ssl(err, LV_ECRYPTO, "signing the OCSP response failed");
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+static int encode_success(OCSP_BASICRESP *bs, ca_ocsp_signed *out)
+{
+    OCSP_RESPONSE *r =
+        OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+    unsigned char *der = NULL;
+    int n = r ? i2d_OCSP_RESPONSE(r, &der) : -1;
+    OCSP_RESPONSE_free(r);
+    if (n <= 0)
+        return LV_ENOMEM;
+    out->der = der;
+    out->len = (size_t)n;
+    return 0;
+}
+
+int ca_ocsp_sign(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *const *ids,
+                 const ca_ocsp_status *st, int n, OCSP_REQUEST *nonce_req,
+                 ca_ocsp_signed *out, lv_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->this_update = lv_now();
+    out->next_update =
+        out->this_update + (int64_t)ca->cfg.ocsp_validity_hours * 3600;
+    OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+    ASN1_TIME *this_upd = unix_time(out->this_update);
+    ASN1_TIME *next_upd = unix_time(out->next_update);
+    int rc = bs && this_upd && next_upd ? 0 : LV_ENOMEM;
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = add_single(bs, ids[i], &st[i], this_upd, next_upd);
+    /* RFC 8954 §2.1: the nonce comes back unchanged */
+    if (rc == 0 && nonce_req && OCSP_copy_nonce(bs, nonce_req) <= 0)
+        rc = LV_ECRYPTO;
+    if (rc == 0)
+        rc = sign_basic(ca, is, bs, err);
+    if (rc == 0)
+        rc = encode_success(bs, out);
+    ASN1_TIME_free(this_upd);
+    ASN1_TIME_free(next_upd);
+    OCSP_BASICRESP_free(bs);
+    if (rc < 0 && err && err->code == 0)
+        lv_fail(err, rc, "cannot build the OCSP response");
+    return rc;
+}
+
+/* ---- answering a request
+ * ------------------------------------------------------- */
+
+/* The answer under construction: either a borrowed/owned DER or an error
+ * status. */
+typedef struct answer {
+    unsigned char *der;
+    size_t len;
+} answer;
+
+static int answer_error(int status, answer *a)
+{
+    return ca_ocsp_error_response(status, &a->der, &a->len);
+}
+
+static int answer_copy(const unsigned char *der, size_t len, answer *a)
+{
+    a->der = OPENSSL_malloc(len);
+    if (!a->der)
+        return LV_ENOMEM;
+    memcpy(a->der, der, len);
+    a->len = len;
+    return 0;
+}
+
+/* §4.2.1 tryLater for what cannot be signed now (sealed, or budget). */
+static int answer_signed(int rc, ca_ocsp_signed *s, answer *a)
+{
+    if (rc == LV_ESEALED || rc == LV_ECRYPTO)
+        return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
+    if (rc < 0)
+        return rc;
+    a->der = s->der;
+    a->len = s->len;
+    return 0;
+}
+
+/* Several CertIDs, or a nonce to echo: one fresh signature. */
+static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
+                        const ca_ocsp_issuer *is, answer *a, lv_err *err)
+{
+    OCSP_CERTID *ids[CA_OCSP_MAX_IDS];
+    ca_ocsp_status status[CA_OCSP_MAX_IDS];
+    for (int i = 0; i < q->count; i++) {
+        lv_cert_rec cert = {0};
+        lv_ocsp_rec resp = {0};
+        int found = 0, has = 0;
+        ids[i] = q->ids[i].cid;
+        if (q->ids[i].serial[0])
+            LV_TRY(store_ocsp_lookup(st, q->ids[i].serial,
+                                     ca_ocsp_hash_name(q->ids[i].hash), &cert,
+                                     &found, &resp, &has, err));
+        store_ocsp_rec_free(&resp);
+        ca_ocsp_status_of(ca, is, &cert, found, q->ids[i].serial, &status[i]);
+    }
+    ca_ocsp_signed s;
+    int rc = ca_ocsp_sign(ca, is, ids, status, q->count,
+                          q->nonce ? q->req : NULL, &s, err);
+    return answer_signed(rc, &s, a);
+}
+
+/* May the stored response answer this request? */
+static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
+                            const ca_ocsp_id *id, int64_t now)
+{
+    return resp->cert_status == cert->status && resp->next_update > now &&
+           resp->cert_id_len == id->der_len &&
+           memcmp(resp->cert_id, id->der, id->der_len) == 0;
+}
+
+/* One CertID without nonce: the hot path. */
+static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
+                         const ca_ocsp_issuer *is, answer *a, lv_err *err)
+{
+    const ca_ocsp_id *id = &q->ids[0];
+    lv_cert_rec cert = {0};
+    lv_ocsp_rec resp = {0};
+    int found = 0, has = 0, rc = 0;
+    if (id->serial[0])
+        LV_TRY(store_ocsp_lookup(st, id->serial, ca_ocsp_hash_name(id->hash),
+                                 &cert, &found, &resp, &has, err));
+    int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
+    if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
+        rc = answer_copy(resp.response, resp.response_len, a);
+    } else if (!ca_ocsp_budget_take(ca)) {
+        rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
+    } else if (mine) {
+        ca_ocsp_signed s;
+        rc = ca_ocsp_presign_cid(ca, st, is, id->cid, id->hash, &cert, "lazy",
+                                 &s, err);
+        rc = answer_signed(rc, &s, a);
+    } else {
+        ca_ocsp_query one = *q;
+        one.count = 1;
+        one.nonce = 0;
+        rc = answer_fresh(ca, st, &one, is, a, err);
+    }
+    store_ocsp_rec_free(&resp);
+    return rc;
+}
+
+static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q, answer *a,
+                   lv_err *err)
+{
+    const ca_ocsp_issuer *is = NULL;
+    for (int i = 0; i < q->count; i++) {
+        const ca_ocsp_issuer *m = ca_ocsp_match(ca, &q->ids[i]);
+        /* §2.3 unauthorized: not a CA we answer for.  One response has
+         * one signer, and a delegated responder speaks for its own CA
+         * only (§4.2.2.2), so a request mixing issuers is refused too. */
+        if (!m || (is && m != is))
+            return answer_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, a);
+        is = m;
+    }
+    int wants_nonce = q->nonce && ca->cfg.ocsp_nonce_fresh;
+    if (q->count == 1 && !wants_nonce)
+        return answer_single(ca, st, q, is, a, err);
+    if (ca_ocsp_budget_take(ca))
+        return answer_fresh(ca, st, q, is, a, err);
+    if (q->count == 1)
+        return answer_single(ca, st, q, is, a, err);
+    return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
+}
+
+int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
+                    size_t req_len, unsigned char **resp, size_t *resp_len,
+                    lv_err *err)
+{
+    ca_ocsp_query q;
+    answer a = {0};
+    lv_err why = {0};
+    int rc;
+    *resp = NULL;
+    *resp_len = 0;
+    if (ca_ocsp_query_parse(req, req_len, &q, &why) < 0) {
+        lv_log(LV_LOG_DEBUG, "ocsp: malformed request: %s", why.msg);
+        rc = answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, &a);
+    } else {
+        rc = respond(ca, st, &q, &a, err);
+        ca_ocsp_query_free(&q);
+    }
+    if (rc < 0) {
+        /* §4.2.1 internalError: the store failed, say; the client may
+         * retry elsewhere */
+        lv_log(LV_LOG_ERROR, "ocsp: %s",
+               err && err->msg[0] ? err->msg : lv_err_name(rc));
+        OPENSSL_free(a.der);
+        a.der = NULL;
+        rc = answer_error(OCSP_RESPONSE_STATUS_INTERNALERROR, &a);
+    }
+    if (rc < 0)
+        return rc;
+    *resp = a.der;
+    *resp_len = a.len;
+    return 0;
+}
