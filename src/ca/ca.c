@@ -51,6 +51,8 @@ int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
         rc = lv_fail(err, LV_ENOTFOUND,
                      "no root CA '%s' in %s: run `llave init` first",
                      cfg->root_name, cfg->dir);
+    if (rc == 0)
+        rc = ca_ocsp_init(ca, err);
     if (rc < 0) {
         ca_close(ca);
         return rc;
@@ -68,6 +70,7 @@ void ca_close(lv_ca *ca)
         free(ca->entries[i].rec.cert_der);
     }
     free(ca->entries);
+    ca_ocsp_free(ca->ocsp);
     free(ca);
 }
 

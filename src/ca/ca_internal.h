@@ -17,7 +17,13 @@ struct lv_ca {
     lv_keystore *ks; /* NULL while sealed */
     ca_entry *entries;
     size_t count;
+    struct ca_ocsp *ocsp; /* ocsp.c: responder issuers, budget (R6.4) */
 };
+
+/* The OCSP responder's issuers and signing budget (ocsp.c): built by ca_open
+ * once the entries are loaded, freed by ca_close. */
+int ca_ocsp_init(lv_ca *ca, lv_err *err);
+void ca_ocsp_free(struct ca_ocsp *o);
 
 const ca_entry *ca_entry_find(const lv_ca *ca, const char *name);
 /* The issuing CA for a profile (qualified or standard). */
