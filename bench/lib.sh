@@ -289,6 +289,16 @@ bench_ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.3f\n", a / b }'
 }
 
+# bench_combine_rates N1 RATE1 [N2 RATE2...] — the rate of several runs
+# taken together: (N1 + N2 + ...) / (N1/RATE1 + N2/RATE2 + ...).
+bench_combine_rates() {
+    awk 'BEGIN {
+        for (i = 1; i + 1 < ARGC; i += 2) { n += ARGV[i]; t += ARGV[i] / ARGV[i + 1] }
+        if (t == 0) exit 1
+        printf "%.2f\n", n / t
+    }' "$@" || bench_die "cannot combine rates: $*"
+}
+
 # bench_num N — a figure with two decimals.
 bench_num() {
     awk -v a="$1" 'BEGIN { printf "%.2f\n", a }'
