@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_THREADS 64
 #define DNI_LETTERS "TRWAGMYFPDXBNJZSQVHLCKE" /* R2.3: letter = n mod 23 */
@@ -314,6 +315,11 @@ static int open_and_bench(const bench_opts *o, lv_err *err)
                      o->subject);
     if (rc == 0)
         rc = lv_path_join(db, sizeof db, o->dir, "llave.db");
+    /* store_open would create an empty database anywhere */
+    if (rc == 0 && access(db, F_OK) != 0)
+        rc = lv_fail(err, LV_ENOTFOUND,
+                     "%s is not a llave installation (llave init DIR --demo)",
+                     o->dir);
     if (rc == 0)
         rc = store_open(db, &st, err);
     if (rc == 0)
