@@ -81,32 +81,32 @@ static int usage(void)
     return 2;
 }
 
+/* Every option takes a value: argv holds OPTION VALUE pairs. */
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
     *o = (bench_opts){.count = 100, .threads = 2, .first = -1};
-    for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (v == NULL)
-            return usage();
-        if (strcmp(argv[i], "-d") == 0)
+    if (argc % 2 == 0)
+        return usage();
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (strcmp(k, "-d") == 0)
             o->dir = v;
-        else if (strcmp(argv[i], "--profile") == 0)
+        else if (strcmp(k, "--profile") == 0)
             o->profile = v;
-        else if (strcmp(argv[i], "--subject") == 0)
+        else if (strcmp(k, "--subject") == 0)
             o->subject = v;
-        else if (strcmp(argv[i], "--csr") == 0)
+        else if (strcmp(k, "--csr") == 0)
             o->csr = v;
-        else if (strcmp(argv[i], "--last-cert") == 0)
+        else if (strcmp(k, "--last-cert") == 0)
             o->last_cert = v;
-        else if (strcmp(argv[i], "-n") == 0)
+        else if (strcmp(k, "-n") == 0)
             o->count = atoi(v);
-        else if (strcmp(argv[i], "-t") == 0)
+        else if (strcmp(k, "-t") == 0)
             o->threads = atoi(v);
-        else if (strcmp(argv[i], "--first") == 0)
+        else if (strcmp(k, "--first") == 0)
             o->first = atol(v);
         else
             return usage();
-        i++;
     }
     if (o->dir == NULL || o->profile == NULL || o->subject == NULL ||
         o->count < 1 || o->threads < 1 || o->threads > MAX_THREADS ||
