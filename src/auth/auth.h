@@ -81,8 +81,8 @@ typedef enum {
     LV_PRINCIPAL_CITIZEN = 2,
 } lv_principal_kind;
 
-#define LV_AUTH_ID_MAX 72     /* operator login / citizen id, NUL included */
-#define LV_AUTH_TOKEN_LEN 64  /* hex characters of a bearer token */
+#define LV_AUTH_ID_MAX 72    /* operator login / citizen id, NUL included */
+#define LV_AUTH_TOKEN_LEN 64 /* hex characters of a bearer token */
 
 typedef struct lv_principal {
     lv_principal_kind kind;
@@ -99,8 +99,7 @@ typedef struct lv_principal {
  * none of them.  required_roles == 0 accepts any valid session.  out may be
  * NULL. */
 int auth_session_check(lv_auth *auth, lv_store *st, const char *token,
-                       unsigned required_roles, lv_principal *out,
-                       lv_err *err);
+                       unsigned required_roles, lv_principal *out, lv_err *err);
 /* Ends a session (logout).  Audited. */
 int auth_session_end(lv_auth *auth, lv_store *st, const char *token,
                      lv_err *err);
@@ -124,7 +123,7 @@ void auth_token_wipe(lv_session_token *t);
 typedef struct lv_operator_secret {
     char password[LV_AUTH_PASSWORD_MAX + 1];
     char totp_secret[64];
-    char totp_uri[384];
+    char totp_uri[1024];
 } lv_operator_secret;
 void auth_operator_secret_wipe(lv_operator_secret *s);
 
@@ -203,8 +202,7 @@ int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
                                   const char *mobile,
                                   lv_activation_channel channel,
                                   const char *actor,
-                                  char code_out[LV_AUTH_CODE_MAX],
-                                  lv_err *err);
+                                  char code_out[LV_AUTH_CODE_MAX], lv_err *err);
 /* The citizen proves the code and sets a password (policy checked first:
  * a weak password is LV_EINVAL and does not use up an attempt).  A wrong
  * or expired code is LV_EAUTH; after lockout_threshold wrong codes the code
@@ -237,22 +235,21 @@ int auth_citizen_unlock(lv_auth *auth, lv_store *st, const char *citizen_id,
                         const char *actor, lv_err *err);
 /* Changes the mobile one-time codes go to (after ra/ updated the
  * registration record).  Audited. */
-int auth_citizen_set_mobile(lv_auth *auth, lv_store *st,
-                            const char *citizen_id, const char *mobile,
-                            const char *actor, lv_err *err);
+int auth_citizen_set_mobile(lv_auth *auth, lv_store *st, const char *citizen_id,
+                            const char *mobile, const char *actor, lv_err *err);
 
 typedef struct lv_citizen_cred {
     char citizen_id[LV_AUTH_ID_MAX];
     char user_id[LV_AUTH_ID_MAX];
     char mobile[24];
-    int active;          /* a password has been set */
+    int active; /* a password has been set */
     int locked;
     int failed_attempts;
     int64_t password_expires_at; /* 0 while not active */
 } lv_citizen_cred;
 /* LV_ENOTFOUND when the citizen has no credential record yet. */
-int auth_citizen_get(lv_store *st, const char *citizen_id,
-                     lv_citizen_cred *out, lv_err *err);
+int auth_citizen_get(lv_store *st, const char *citizen_id, lv_citizen_cred *out,
+                     lv_err *err);
 
 /* ---- one-time codes bound to an operation (R3.3, R3.4) --------------------
  * purpose names the operation ("sign", "revoke", ...: 1 to 32 characters of
@@ -281,17 +278,17 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
  * consumed except failed attempts.  Password first, so that a wrong
  * password does not burn the OTP.  This is what sign/ (R5.2) and
  * self-service revocation (R6.1) call before acting. */
-int auth_citizen_authorize(lv_auth *auth, lv_store *st,
-                           const char *citizen_id, const char *password,
-                           const char *otp_id, const char *purpose,
-                           const unsigned char *data, size_t data_len,
-                           const char *code, lv_err *err);
+int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
+                           const char *password, const char *otp_id,
+                           const char *purpose, const unsigned char *data,
+                           size_t data_len, const char *code, lv_err *err);
 
 /* ---- TOTP primitive (RFC 6238 / RFC 4226), exposed for tests ------------ */
 /* The code for time step `step` (= unix time / 30) with HMAC over md
- * ("SHA1" for authenticator apps, "SHA256", "SHA512") and `digits` digits (6..8). */
+ * ("SHA1" for authenticator apps, "SHA256", "SHA512") and `digits` digits
+ * (6..8). */
 int auth_totp_code(const unsigned char *secret, size_t secret_len,
-                   uint64_t step, const char *md_name, int digits,
-                   char out[16], lv_err *err);
+                   uint64_t step, const char *md_name, int digits, char out[16],
+                   lv_err *err);
 
 #endif
