@@ -182,13 +182,31 @@ int ca_ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name,
 int ca_ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
                         lv_err *err);
 
-/* Answers one DER OCSPRequest with a DER OCSPResponse (caller frees *resp
- * with OPENSSL_free).  Protocol errors (malformedRequest, unauthorized, ...)
- * are answers, not failures: a negative code means no response could be
- * built at all. */
+/* One answer of the responder. */
+typedef struct lv_ocsp_answer {
+    unsigned char *der; /* DER OCSPResponse */
+    size_t len;
+    int status;         /* OCSPResponseStatus: 0 successful, 1 malformed-
+                           Request, 2 internalError, 3 tryLater, 6 unauthorized */
+    int cacheable;      /* no nonce: HTTP caches may keep it (RFC 5019 §6) */
+    int64_t this_update; /* of a successful answer */
+    int64_t next_update;
+} lv_ocsp_answer;
+
+/* Answers one DER OCSPRequest.  Protocol errors (malformedRequest,
+ * unauthorized, tryLater, ...) are answers, not failures: a negative code
+ * means no response could be built at all. */
 int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                    size_t req_len, unsigned char **resp, size_t *resp_len,
-                    lv_err *err);
+                    size_t req_len, lv_ocsp_answer *out, lv_err *err);
+void ca_ocsp_answer_free(lv_ocsp_answer *a);
+
+/* llaved's OCSP refresher: a thread with its own store connection that runs
+ * ca_ocsp_refresh_due every ocsp_refresh_interval seconds, at a lower CPU
+ * priority than the request threads.  Not started (and *out NULL) while the
+ * key store is sealed. */
+typedef struct lv_ocsp_refresher lv_ocsp_refresher;
+int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err);
+void ca_ocsp_refresher_stop(lv_ocsp_refresher *r);
 
 /* ---- revocation (R6.1, R6.2; src/ca/revoke.c) -------------------------
  * RFC 5280 §5.3.1 CRLReason codes.  certificateHold and removeFromCRL exist

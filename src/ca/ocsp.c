@@ -322,30 +322,32 @@ int ca_ocsp_sign(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *const *ids,
 /* ---- answering a request
  * ------------------------------------------------------- */
 
-/* The answer under construction: either a borrowed/owned DER or an error
- * status. */
-typedef struct answer {
-    unsigned char *der;
-    size_t len;
-} answer;
-
-static int answer_error(int status, answer *a)
+static int answer_error(int status, lv_ocsp_answer *a)
 {
+    memset(a, 0, sizeof *a);
+    a->status = status;
     return ca_ocsp_error_response(status, &a->der, &a->len);
 }
 
-static int answer_copy(const unsigned char *der, size_t len, answer *a)
+/* A pre-signed response: the same bytes for every such request until its
+ * nextUpdate, so HTTP caches may keep it (RFC 5019 §6.2). */
+static int answer_stored(const lv_ocsp_rec *rec, lv_ocsp_answer *a)
 {
-    a->der = OPENSSL_malloc(len);
+    a->der = OPENSSL_malloc(rec->response_len);
     if (!a->der)
         return LV_ENOMEM;
-    memcpy(a->der, der, len);
-    a->len = len;
+    memcpy(a->der, rec->response, rec->response_len);
+    a->len = rec->response_len;
+    a->status = OCSP_RESPONSE_STATUS_SUCCESSFUL;
+    a->cacheable = 1;
+    a->this_update = rec->this_update;
+    a->next_update = rec->next_update;
     return 0;
 }
 
-/* §4.2.1 tryLater for what cannot be signed now (sealed, or budget). */
-static int answer_signed(int rc, ca_ocsp_signed *s, answer *a)
+/* §4.2.1 tryLater for what cannot be signed now (sealed key store). */
+static int answer_signed(int rc, ca_ocsp_signed *s, int cacheable,
+                         lv_ocsp_answer *a)
 {
     if (rc == LV_ESEALED || rc == LV_ECRYPTO)
         return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
@@ -353,12 +355,17 @@ static int answer_signed(int rc, ca_ocsp_signed *s, answer *a)
         return rc;
     a->der = s->der;
     a->len = s->len;
+    a->status = OCSP_RESPONSE_STATUS_SUCCESSFUL;
+    a->cacheable = cacheable;
+    a->this_update = s->this_update;
+    a->next_update = s->next_update;
     return 0;
 }
 
 /* Several CertIDs, or a nonce to echo: one fresh signature. */
 static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                        const ca_ocsp_issuer *is, answer *a, lv_err *err)
+                        const ca_ocsp_issuer *is, lv_ocsp_answer *a,
+                        lv_err *err)
 {
     OCSP_CERTID *ids[CA_OCSP_MAX_IDS];
     ca_ocsp_status status[CA_OCSP_MAX_IDS];
@@ -377,7 +384,7 @@ static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     ca_ocsp_signed s;
     int rc = ca_ocsp_sign(ca, is, ids, status, q->count,
                           q->nonce ? q->req : NULL, &s, err);
-    return answer_signed(rc, &s, a);
+    return answer_signed(rc, &s, !q->nonce, a);
 }
 
 /* May the stored response answer this request? */
@@ -391,7 +398,8 @@ static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
 
 /* One CertID without nonce: the hot path. */
 static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                         const ca_ocsp_issuer *is, answer *a, lv_err *err)
+                         const ca_ocsp_issuer *is, lv_ocsp_answer *a,
+                         lv_err *err)
 {
     const ca_ocsp_id *id = &q->ids[0];
     lv_cert_rec cert = {0};
@@ -402,14 +410,14 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
                                  &cert, &found, &resp, &has, err));
     int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
-        rc = answer_copy(resp.response, resp.response_len, a);
+        rc = answer_stored(&resp, a);
     } else if (!ca_ocsp_budget_take(ca)) {
         rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     } else if (mine) {
         ca_ocsp_signed s;
         rc = ca_ocsp_presign_cid(ca, st, is, id->cid, id->hash, &cert, "lazy",
                                  &s, err);
-        rc = answer_signed(rc, &s, a);
+        rc = answer_signed(rc, &s, 1, a);
     } else {
         ca_ocsp_query one = *q;
         one.count = 1;
@@ -420,8 +428,8 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     return rc;
 }
 
-static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q, answer *a,
-                   lv_err *err)
+static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
+                   lv_ocsp_answer *a, lv_err *err)
 {
     const ca_ocsp_issuer *is = NULL;
     for (int i = 0; i < q->count; i++) {
@@ -444,34 +452,33 @@ static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q, answer *a,
 }
 
 int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                    size_t req_len, unsigned char **resp, size_t *resp_len,
-                    lv_err *err)
+                    size_t req_len, lv_ocsp_answer *out, lv_err *err)
 {
     ca_ocsp_query q;
-    answer a = {0};
     lv_err why = {0};
     int rc;
-    *resp = NULL;
-    *resp_len = 0;
+    memset(out, 0, sizeof *out);
     if (ca_ocsp_query_parse(req, req_len, &q, &why) < 0) {
         lv_log(LV_LOG_DEBUG, "ocsp: malformed request: %s", why.msg);
-        rc = answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, &a);
-    } else {
-        rc = respond(ca, st, &q, &a, err);
-        ca_ocsp_query_free(&q);
+        return answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out);
     }
+    rc = respond(ca, st, &q, out, err);
+    ca_ocsp_query_free(&q);
     if (rc < 0) {
-        /* §4.2.1 internalError: the store failed, say; the client may
-         * retry elsewhere */
+        /* §4.2.1 internalError (the store failed, say): the client may try
+         * another responder */
         lv_log(LV_LOG_ERROR, "ocsp: %s",
                err && err->msg[0] ? err->msg : lv_err_name(rc));
-        OPENSSL_free(a.der);
-        a.der = NULL;
-        rc = answer_error(OCSP_RESPONSE_STATUS_INTERNALERROR, &a);
+        ca_ocsp_answer_free(out);
+        rc = answer_error(OCSP_RESPONSE_STATUS_INTERNALERROR, out);
     }
-    if (rc < 0)
-        return rc;
-    *resp = a.der;
-    *resp_len = a.len;
-    return 0;
+    return rc;
+}
+
+void ca_ocsp_answer_free(lv_ocsp_answer *a)
+{
+    if (!a)
+        return;
+    OPENSSL_free(a->der);
+    memset(a, 0, sizeof *a);
 }

@@ -59,7 +59,8 @@ int lv_app_store(lv_app *app, lv_store **st, lv_err *err);
 typedef struct lv_http_req {
     const char *method;        /* "GET", "POST", ... ("HEAD" runs GET) */
     const char *path;          /* decoded path, query string removed */
-    const char *param;         /* the {name} segment; "" when none */
+    const char *param;         /* the {name} segment ({name*}: the rest of
+                                  the path); "" when none */
     const unsigned char *body; /* NUL-terminated (not counted); NULL if none */
     size_t body_len;
     const char *remote_addr; /* numeric IPv4 / IPv6 address */
@@ -112,8 +113,10 @@ int http_resp_err(lv_http_resp *r, const lv_err *err);
 /* ---- routes -------------------------------------------------------------
  * A pattern is an exact path ("/healthz") or a prefix, one {name} segment
  * and an optional fixed tail ("/ca/{name}.crt", "/api/v1/tx/{id}").  The
- * segment is never empty and never holds '/'.  Exact paths win over
- * patterns; otherwise the first match in table order wins. */
+ * segment is never empty and never holds '/'.  A final {name*} instead takes
+ * the whole non-empty rest of the path, '/' included and without the
+ * LV_HTTP_PARAM_MAX cap ("/ocsp/{request*}", RFC 6960 A.1).  Exact paths win
+ * over patterns; otherwise the first match in table order wins. */
 struct lv_http_route;
 typedef int (*lv_http_handler)(lv_app *app, const lv_http_req *req,
                                lv_http_resp *resp);

@@ -9,6 +9,13 @@
 extern const lv_http_route http_health_routes[]; /* http_health.c */
 extern const lv_http_route http_repo_routes[];   /* http_repo.c */
 extern const lv_http_route http_auth_routes[];   /* http_auth.c */
+extern const lv_http_route http_ocsp_routes[];   /* http_ocsp.c */
+
+/* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
+ * (base64, URL-encoded; base64url and missing padding tolerated).  Caller
+ * frees *der; LV_EINVAL when it is not base64, LV_ETOOBIG past the limit.
+ * fuzz/fuzz_url_b64.c drives it. */
+int http_ocsp_path_decode(const char *tail, unsigned char **der, size_t *len);
 
 /* JSON error with an explicit status, for the router's own answers whose
  * status no LV_E code maps to (405). */

@@ -32,6 +32,7 @@ typedef struct srv_route {
     const char *suffix;
     size_t suffix_len;
     int has_param;
+    int tail; /* {name*}: the rest of the path, '/' included */
 } srv_route;
 
 struct lv_http_server {
@@ -85,6 +86,10 @@ static int route_compile(const lv_http_route *r, srv_route *out, lv_err *err)
     out->prefix_len = (size_t)(open - r->pattern);
     out->suffix = close + 1;
     out->suffix_len = strlen(out->suffix);
+    out->tail = close[-1] == '*';
+    if (out->tail && out->suffix_len)
+        return lv_fail(err, LV_EINVAL, "a {name*} tail must end the pattern %s",
+                       r->pattern);
     return 0;
 }
 
@@ -112,6 +117,13 @@ static int route_match(const srv_route *sr, const char *path,
     if (!sr->has_param)
         return strcmp(pattern, path) == 0;
     size_t len = strlen(path);
+    if (sr->tail) {
+        /* the handler reads the tail from the path itself (srv_dispatch):
+         * it may be longer than param and hold '/' (RFC 6960 A.1 base64) */
+        param[0] = '\0';
+        return len > sr->prefix_len &&
+               strncmp(path, pattern, sr->prefix_len) == 0;
+    }
     if (len <= sr->prefix_len + sr->suffix_len ||
         strncmp(path, pattern, sr->prefix_len) != 0 ||
         strcmp(path + len - sr->suffix_len, sr->suffix) != 0)
@@ -291,7 +303,7 @@ static enum MHD_Result srv_dispatch(lv_http_server *s,
     lv_http_req req = {
         .method = rq->method,
         .path = url,
-        .param = rq->param,
+        .param = rq->route->tail ? url + rq->route->prefix_len : rq->param,
         .body = rq->body.len ? rq->body.data : NULL,
         .body_len = rq->body.len,
         .remote_addr = remote,
