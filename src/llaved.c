@@ -30,6 +30,7 @@ typedef struct daemon_state {
     lv_keystore *ks;
     lv_app *app;
     lv_ca *ca;
+    lv_ocsp_refresher *ocsp; /* pre-signed OCSP responses (R6.4) */
     lv_http_server *srv;
     char pid_path[600];
 } daemon_state;
@@ -172,6 +173,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(open_keystore(d->cfg.dir, &d->ks, err));
     LV_TRY(lv_app_new(&d->cfg, d->ks, &d->app, err));
     LV_TRY(open_ca(d, err));
+    LV_TRY(ca_ocsp_refresher_start(d->ca, &d->ocsp, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     audit_service(d, "service.start");
@@ -182,6 +184,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
+    ca_ocsp_refresher_stop(d->ocsp);
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);
