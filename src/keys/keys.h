@@ -84,4 +84,78 @@ int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
 /* Overwrites and removes the key file and drops it from the cache. */
 int keys_destroy(lv_keystore *ks, const char *id, lv_err *err);
 
+/* ---- custody of the shares (R9.5, CPS §6.2.2, §6.2.8; issue 8) ---------- */
+
+/* Share rotation without changing keys: opens the master key with two
+ * current shares, splits the same master key again into three new shares
+ * (written to out) and replaces keystore.json atomically (new share
+ * digests, new check value; the key files are untouched).  From then on
+ * only the new shares open the store. */
+int keys_rotate_shares(const char *dir, const char *const *shares, size_t n,
+                       char out[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                       lv_err *err);
+
+/* An unseal session: custodians hand in their shares one at a time (a
+ * running llaved, POST /api/v1/unseal).  Each share is checked on arrival
+ * (format and checksum: LV_EINVAL; not one of this store's shares:
+ * LV_EAUTH; a share number already received: LV_EEXISTS) and kept in
+ * secure memory; the second distinct share opens the store.  Not
+ * thread-safe: the caller serializes calls. */
+typedef struct lv_unseal lv_unseal;
+
+int keys_unseal_new(const char *dir, lv_unseal **out, lv_err *err);
+/* Wipes any share held. */
+void keys_unseal_free(lv_unseal *u);
+/* Adds one share.  *index receives its number (1..3, 0 when it did not
+ * parse) for the audit trail, *received how many distinct shares are held
+ * after the call.  When that reaches LV_SHARES_NEEDED the store is opened
+ * into *ks (otherwise *ks is NULL) and the session is emptied again. */
+int keys_unseal_add(lv_unseal *u, const char *share, unsigned *index,
+                    size_t *received, lv_keystore **ks, lv_err *err);
+/* Shares held (0 or 1 with the 2-of-3 scheme). */
+size_t keys_unseal_received(const lv_unseal *u);
+/* Forgets the shares held (a custodian gave up, or they waited too long). */
+void keys_unseal_reset(lv_unseal *u);
+
+/* ---- signer keys: sole control (R5.1, R5.2; src/keys/keys_signer.c) -----
+ * A citizen's key (class signer) signs only through keys_signer_sign and
+ * only when handed an activation token that sign/ minted right after it
+ * checked that citizen's authorization (password + an OTP bound to exactly
+ * these digests, or the SAD that authorization produced).  A token is
+ * 256 random bits given out once as 64 hex characters; keys/ keeps only
+ * SHA-256 of it, the key id, SHA-256 of the digest algorithm and digests it
+ * is bound to, and its expiry, in this process's memory.  A token is
+ * redeemed by the process that minted it, in the same request: what
+ * crosses processes (several llaved on one database) is the authorization
+ * record in the store, never the token.  Any redemption, successful or
+ * not, consumes the token.  No CLI command or operator endpoint mints one:
+ * operators and administrators have no path to a citizen's key. */
+#define LV_ACTIVATION_TOKEN_LEN 64  /* hex characters */
+#define LV_ACTIVATION_TTL_MAX 300   /* seconds */
+#define LV_ACTIVATION_PENDING_MAX 4096
+#define LV_SIGNER_BATCH_MAX 1000    /* digests per token */
+
+/* Mints a token for the signer key `key_id` bound to the n digests of
+ * algorithm md laid end to end in `digests` (n * EVP_MD_get_size(md)
+ * bytes, in order), valid for ttl_seconds (1..LV_ACTIVATION_TTL_MAX).
+ * LV_EPERM for a key that is not a signer key. */
+int keys_activation_mint(lv_keystore *ks, const char *key_id, const EVP_MD *md,
+                         const unsigned char *digests, size_t n,
+                         int ttl_seconds,
+                         char token_out[LV_ACTIVATION_TOKEN_LEN + 1],
+                         lv_err *err);
+
+/* Signs each digest with PKCS#1 v1.5 (OpenSSL builds the DigestInfo of md)
+ * when `token` was minted for this key and exactly these digests, has not
+ * expired and was never presented before; LV_EPERM otherwise, naming why
+ * (unknown or used, expired, another key, other digests), and nothing is
+ * signed.  *sigs (malloc, caller frees) receives n signatures of *sig_len
+ * bytes each, in order.  RSA signer keys only. */
+int keys_signer_sign(lv_keystore *ks, const char *key_id, const char *token,
+                     const EVP_MD *md, const unsigned char *digests, size_t n,
+                     unsigned char **sigs, size_t *sig_len, lv_err *err);
+
+/* Tokens minted and not yet redeemed or expired (for tests and metrics). */
+size_t keys_activation_pending(lv_keystore *ks);
+
 #endif

@@ -422,3 +422,180 @@ void keys_close(lv_keystore *ks)
     OPENSSL_cleanse(ks, sizeof *ks);
     free(ks);
 }
+
+/* ---- share rotation (R9.5) ---------------------------------------------- */
+/* The same master key under three new shares: `created` stays (the AAD of
+ * every key file binds its own metadata, never the shares), the digests
+ * and the check value are new, so an old share no longer matches. */
+static int rotate_info(const unsigned char *master,
+                       const lv_share sh[LV_SHARES_TOTAL], store_info *si,
+                       lv_err *err)
+{
+    for (int i = 0; i < LV_SHARES_TOTAL; i++)
+        keys_share_digest(&sh[i], si->digests[i]);
+    return check_seal(master, si, err);
+}
+
+/* rename() over the old file: readers see the old or the new store, never
+ * a mixture (lv_file_write is temp file + fsync + rename). */
+static int store_replace(const char *kdir, const char *path,
+                         const store_info *si, lv_err *err)
+{
+    json_t *o = store_json(si);
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    int rc = text ? lv_file_write(path, text, strlen(text), 0600, err)
+                  : lv_fail(err, LV_ENOMEM, "cannot build keystore.json");
+    free(text);
+    json_decref(o);
+    return rc < 0 ? rc : keys_fsync_dir(kdir, err);
+}
+
+int keys_rotate_shares(const char *dir, const char *const *shares, size_t n,
+                       char out[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                       lv_err *err)
+{
+    char kdir[LV_KEYS_PATH_MAX], path[LV_KEYS_PATH_MAX];
+    unsigned char *master = NULL;
+    lv_share sh[LV_SHARES_TOTAL];
+    store_info si;
+    int rc;
+
+    if (!out || (n > 0 && !shares))
+        return lv_fail(err, LV_EINVAL, "keys_rotate_shares: missing argument");
+    LV_TRY(store_paths(dir, kdir, path, STORE_FILE, err));
+    LV_TRY(store_load(path, &si, err));
+    master = OPENSSL_secure_zalloc(LV_MASTER_KEY_LEN);
+    if (!master)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    LV_TRY_GOTO(rc, open_master(shares, n, &si, master, err), out);
+    LV_TRY_GOTO(rc, keys_share_split(master, sh, err), out);
+    LV_TRY_GOTO(rc, rotate_info(master, sh, &si, err), out);
+    LV_TRY_GOTO(rc, store_replace(kdir, path, &si, err), out);
+    for (int i = 0; i < LV_SHARES_TOTAL; i++)
+        keys_share_format(&sh[i], out[i]);
+out:
+    OPENSSL_secure_clear_free(master, LV_MASTER_KEY_LEN);
+    OPENSSL_cleanse(sh, sizeof sh);
+    return rc;
+}
+
+/* ---- unseal sessions (R9.5: two distinct custodians, one at a time) ----- */
+struct lv_unseal {
+    char dir[LV_KEYS_PATH_MAX];
+    lv_share *held; /* secure heap, LV_SHARES_TOTAL slots */
+    size_t count;
+};
+
+int keys_unseal_new(const char *dir, lv_unseal **out, lv_err *err)
+{
+    lv_unseal *u = calloc(1, sizeof *u);
+    *out = NULL;
+    if (!u)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    u->held = OPENSSL_secure_zalloc(sizeof(lv_share) * LV_SHARES_TOTAL);
+    if (!u->held || snprintf(u->dir, sizeof u->dir, "%s", dir ? dir : "") >=
+                        (int)sizeof u->dir) {
+        keys_unseal_free(u);
+        return lv_fail(err, LV_EINVAL, "cannot start an unseal session");
+    }
+    *out = u;
+    return 0;
+}
+
+void keys_unseal_reset(lv_unseal *u)
+{
+    if (!u)
+        return;
+    if (u->held)
+        OPENSSL_cleanse(u->held, sizeof(lv_share) * LV_SHARES_TOTAL);
+    u->count = 0;
+}
+
+void keys_unseal_free(lv_unseal *u)
+{
+    if (!u)
+        return;
+    if (u->held)
+        OPENSSL_secure_clear_free(u->held, sizeof(lv_share) * LV_SHARES_TOTAL);
+    free(u);
+}
+
+size_t keys_unseal_received(const lv_unseal *u)
+{
+    return u ? u->count : 0;
+}
+
+/* A share is judged on arrival, against the keystore.json of the moment
+ * (a rotation in between is seen): its checksum, then its digest. */
+static int unseal_admit(lv_unseal *u, const char *text, lv_share *s,
+                        store_info *si, lv_err *err)
+{
+    char kdir[LV_KEYS_PATH_MAX], path[LV_KEYS_PATH_MAX];
+    unsigned char d[DIGEST_LEN];
+    LV_TRY(keys_share_parse(text, s, err));
+    LV_TRY(store_paths(u->dir, kdir, path, STORE_FILE, err));
+    LV_TRY(store_load(path, si, err));
+    keys_share_digest(s, d);
+    if (CRYPTO_memcmp(d, si->digests[s->index - 1], DIGEST_LEN))
+        return lv_fail(err, LV_EAUTH,
+                       "share %u does not belong to this key store (wrong or "
+                       "rotated share)",
+                       (unsigned)s->index);
+    for (size_t i = 0; i < u->count; i++)
+        if (u->held[i].index == s->index)
+            return lv_fail(err, LV_EEXISTS,
+                           "share %u was already received: a different "
+                           "custodian must submit the next share",
+                           (unsigned)s->index);
+    return 0;
+}
+
+static int unseal_open(lv_unseal *u, const store_info *si, lv_keystore **ks,
+                       lv_err *err)
+{
+    char kdir[LV_KEYS_PATH_MAX], path[LV_KEYS_PATH_MAX];
+    unsigned char *master = OPENSSL_secure_zalloc(LV_MASTER_KEY_LEN);
+    int rc;
+    if (!master)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    LV_TRY_GOTO(rc, store_paths(u->dir, kdir, path, STORE_FILE, err), fail);
+    LV_TRY_GOTO(rc, keys_share_combine(u->held, u->count, master, err), fail);
+    if (check_verify(master, si) < 0) {
+        rc = lv_fail(err, LV_EAUTH,
+                     "the shares do not reproduce the master key (key store "
+                     "file altered?)");
+        goto fail;
+    }
+    LV_TRY_GOTO(rc, open_alloc(kdir, master, ks, err), fail);
+    return 0;
+fail:
+    OPENSSL_secure_clear_free(master, LV_MASTER_KEY_LEN);
+    return rc;
+}
+
+int keys_unseal_add(lv_unseal *u, const char *share, unsigned *index,
+                    size_t *received, lv_keystore **ks, lv_err *err)
+{
+    lv_share s = {0};
+    store_info si;
+    int rc;
+    *index = 0;
+    *ks = NULL;
+    *received = u->count;
+    rc = unseal_admit(u, share, &s, &si, err);
+    if (s.index >= 1 && s.index <= LV_SHARES_TOTAL)
+        *index = s.index;
+    if (rc == 0 && u->count < LV_SHARES_TOTAL)
+        u->held[u->count++] = s;
+    OPENSSL_cleanse(&s, sizeof s);
+    if (rc < 0 || u->count < LV_SHARES_NEEDED) {
+        *received = u->count;
+        return rc;
+    }
+    /* Success or not, the shares are forgotten: a failed combination means
+     * the key store file changed under us and both must be given again. */
+    rc = unseal_open(u, &si, ks, err);
+    *received = rc == 0 ? u->count : 0;
+    keys_unseal_reset(u);
+    return rc;
+}

@@ -871,6 +871,88 @@ static void test_concurrent_signing(void **state)
     EVP_PKEY_free(pubs[1]);
 }
 
+/* ---- share rotation and unseal sessions (issue 8) ----------------------- */
+/* R9.5: the same keys open under the new shares; no old share works any
+ * more, alone or mixed with a new one. */
+static void test_rotate_shares(void **state)
+{
+    fixture *fx = *state;
+    char fresh[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
+    char id[LV_KEY_ID_LEN + 1];
+    lv_err err = {0};
+    lv_keystore *ks = open_pair(fx, 0, 1);
+    generate(ks, LV_KEY_EC_P256, LV_KEY_CLASS_SERVICE, id);
+    keys_close(ks);
+    const char *two[2] = {fx->shares[1], fx->shares[2]};
+    assert_int_equal(keys_rotate_shares(fx->dir, two, 2, fresh, &err), 0);
+    for (int i = 0; i < LV_SHARES_TOTAL; i++) {
+        assert_int_equal(keys_share_check(fresh[i], NULL), 0);
+        assert_string_not_equal(fresh[i], fx->shares[i]);
+    }
+    assert_int_equal(open_with(fx, two, 2, &err), LV_EAUTH);
+    const char *mixed[2] = {fx->shares[0], fresh[1]};
+    assert_int_equal(open_with(fx, mixed, 2, &err), LV_EAUTH);
+    memcpy(fx->shares, fresh, sizeof fresh);
+    ks = open_pair(fx, 0, 2);
+    sign_and_verify(ks, id, EVP_sha256()); /* the old key, unchanged */
+    keys_close(ks);
+    /* one share is not enough to rotate either */
+    assert_int_equal(keys_rotate_shares(fx->dir, two, 1, fresh, &err),
+                     LV_EAUTH);
+}
+
+static void test_unseal_session(void **state)
+{
+    fixture *fx = *state;
+    lv_unseal *u = NULL;
+    lv_keystore *ks = NULL;
+    lv_err err = {0};
+    unsigned idx = 0;
+    size_t got = 9;
+    char other[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%.256s/other", fx->dir);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    assert_int_equal(keys_create(tmp, other, &err), 0);
+    assert_int_equal(keys_unseal_new(fx->dir, &u, &err), 0);
+    /* garbage, a foreign share: refused, nothing held */
+    assert_int_equal(
+        keys_unseal_add(u, "llave-share-1-00", &idx, &got, &ks, &err),
+        LV_EINVAL);
+    assert_int_equal(keys_unseal_add(u, other[0], &idx, &got, &ks, &err),
+                     LV_EAUTH);
+    assert_int_equal(idx, 1);
+    assert_int_equal(got, 0);
+    /* one share: held, not open */
+    assert_int_equal(keys_unseal_add(u, fx->shares[1], &idx, &got, &ks, &err),
+                     0);
+    assert_null(ks);
+    assert_int_equal(got, 1);
+    assert_int_equal(keys_unseal_received(u), 1);
+    /* the same share again: refused, still one held */
+    assert_int_equal(keys_unseal_add(u, fx->shares[1], &idx, &got, &ks, &err),
+                     LV_EEXISTS);
+    assert_null(ks);
+    assert_int_equal(got, 1);
+    /* reset forgets it */
+    keys_unseal_reset(u);
+    assert_int_equal(keys_unseal_received(u), 0);
+    assert_int_equal(keys_unseal_add(u, fx->shares[2], &idx, &got, &ks, &err),
+                     0);
+    assert_int_equal(keys_unseal_add(u, fx->shares[0], &idx, &got, &ks, &err),
+                     0);
+    assert_int_equal(idx, 1);
+    assert_int_equal(got, 2);
+    assert_non_null(ks);
+    assert_int_equal(keys_unseal_received(u), 0);
+    char id[LV_KEY_ID_LEN + 1];
+    generate(ks, LV_KEY_EC_P256, LV_KEY_CLASS_SERVICE, id);
+    sign_and_verify(ks, id, EVP_sha256());
+    keys_close(ks);
+    keys_unseal_free(u);
+    keys_unseal_free(NULL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -903,6 +985,8 @@ int main(void)
         T(test_bad_arguments),
         T(test_type_and_class_names),
         T(test_concurrent_signing),
+        T(test_rotate_shares),
+        T(test_unseal_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
