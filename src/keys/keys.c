@@ -367,3 +367,14 @@ int keys_destroy(lv_keystore *ks, const char *id, lv_err *err)
     LV_TRY(shred_file(path, id, err));
     return keys_fsync_dir(ks->dir, err);
 }
+
+/* ---- for keys_signer.c ----------------------------------------------------- */
+int keys_acquire_private(lv_keystore *ks, const char *id, EVP_PKEY **pkey,
+                         lv_key_class *cls, lv_err *err)
+{
+    key_ref r;
+    LV_TRY(key_acquire(ks, id, &r, err));
+    *pkey = r.pkey; /* the reference taken by key_acquire */
+    *cls = r.meta.cls;
+    return 0;
+}

@@ -45,6 +45,9 @@ struct lv_keystore {
     pthread_mutex_t lock;       /* guards buckets and generation */
     uint64_t generation;        /* bumped by keys_destroy, see cache_put */
     lv_key_entry *buckets[LV_KEY_BUCKETS];
+    /* keys_signer.c: pending activation tokens (R5.2), under `lock` */
+    struct keys_activation *activations;
+    size_t activations_pending;
 };
 
 /* keys_share.c: printable shares and Shamir splitting (libgfshare). */
@@ -78,6 +81,14 @@ int keys_file_read(const char *path, const char *id,
 
 /* keys_store.c: makes a rename, link or unlink in dir durable. */
 int keys_fsync_dir(const char *dir, lv_err *err);
+
+/* keys.c: the cached private key of `id` (a new reference the caller
+ * frees) and its class, for keys_signer.c. */
+int keys_acquire_private(lv_keystore *ks, const char *id, EVP_PKEY **pkey,
+                         lv_key_class *cls, lv_err *err);
+
+/* keys_signer.c: drops every pending activation token (keys_close). */
+void keys_activations_free(lv_keystore *ks);
 
 /* keys_types.c */
 int keys_type_check(lv_key_type type, EVP_PKEY *pkey);

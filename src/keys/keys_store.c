@@ -417,6 +417,7 @@ void keys_close(lv_keystore *ks)
             e = next;
         }
     }
+    keys_activations_free(ks);
     pthread_mutex_destroy(&ks->lock);
     OPENSSL_secure_clear_free(ks->master, LV_MASTER_KEY_LEN);
     OPENSSL_cleanse(ks, sizeof *ks);
