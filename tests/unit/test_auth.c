@@ -1,0 +1,847 @@
+/* Unit tests of auth/ and notify/ over a real SQLite store in a temporary
+ * directory: RFC 6238 / RFC 4226 / RFC 4648 vectors, Argon2id round trip,
+ * password policy, operator login with TOTP (replay, lockout, roles),
+ * citizens' activation, history, expiry, lockout and unlock, and one-time
+ * codes bound to an operation.  Codes sent by SMS are read back from the
+ * outbox files notify/ writes, as a citizen's phone would receive them. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "auth/auth_internal.h"
+#include "notify/notify.h"
+
+// clang-format off
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+// clang-format on
+#include <dirent.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct fixture {
+    char dir[512];
+    char db[600];
+    lv_config cfg;
+    lv_store *st;
+    lv_auth *auth;
+} fixture;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    lv_err err = {0};
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(f->dir, sizeof f->dir, "%s/llave-test-auth-XXXXXX", base);
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
+    lv_config_defaults(&f->cfg, f->dir);
+    f->cfg.argon2_memory_mib = 1; /* fast; the parameters are checked below */
+    f->cfg.argon2_time = 1;
+    f->cfg.lockout_threshold = 3;
+    if (store_open(f->db, &f->st, &err) != 0 ||
+        auth_open(&f->cfg, &f->auth, &err) != 0) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    auth_close(f->auth);
+    store_close(f->st);
+    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* SQL behind llave's back (to age a row, count rows). */
+static long long raw_sql(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *s;
+    long long v = -1;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+    int rc = sqlite3_step(s);
+    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}
+
+static long long audit_count(fixture *f, const char *event, const char *result)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM audit_log WHERE event = '%s'"
+             " AND result = '%s'",
+             event, result);
+    return raw_sql(f->db, sql);
+}
+
+/* ---- RFC vectors ------------------------------------------------------------
+ */
+
+/* RFC 6238 Appendix B: the 20-, 32- and 64-byte ASCII seeds, 8 digits. */
+static void test_totp_rfc6238(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t t;
+        const char *sha1, *sha256, *sha512;
+    } V[] = {
+        {59, "94287082", "46119246", "90693936"},
+        {1111111109, "07081804", "68084774", "25091201"},
+        {1111111111, "14050471", "67062674", "99943326"},
+        {1234567890, "89005924", "91819424", "93441116"},
+        {2000000000, "69279037", "90698825", "38618901"},
+        {20000000000, "65353130", "77737706", "47863826"},
+    };
+    const char *s20 = "12345678901234567890";
+    const char *s32 = "12345678901234567890123456789012";
+    const char *s64 =
+        "1234567890123456789012345678901234567890123456789012345678"
+        "901234";
+    char out[16];
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+        uint64_t step = (uint64_t)(V[i].t / 30);
+        assert_int_equal(auth_totp_code((const unsigned char *)s20, 20, step,
+                                        "SHA1", 8, out, NULL),
+                         0);
+        assert_string_equal(out, V[i].sha1);
+        assert_int_equal(auth_totp_code((const unsigned char *)s32, 32, step,
+                                        "SHA256", 8, out, NULL),
+                         0);
+        assert_string_equal(out, V[i].sha256);
+        assert_int_equal(auth_totp_code((const unsigned char *)s64, 64, step,
+                                        "SHA512", 8, out, NULL),
+                         0);
+        assert_string_equal(out, V[i].sha512);
+    }
+}
+
+/* RFC 4226 Appendix D: HOTP = TOTP with the counter as the step. */
+static void test_hotp_rfc4226(void **state)
+{
+    (void)state;
+    static const char *V[] = {"755224", "287082", "359152", "969429", "338314",
+                              "254676", "287922", "162583", "399871", "520489"};
+    char out[16];
+    for (uint64_t c = 0; c < 10; c++) {
+        assert_int_equal(
+            auth_totp_code((const unsigned char *)"12345678901234567890", 20, c,
+                           "SHA1", 6, out, NULL),
+            0);
+        assert_string_equal(out, V[c]);
+    }
+}
+
+/* The +-1 step window, and nothing beyond it. */
+static void test_totp_window(void **state)
+{
+    (void)state;
+    const unsigned char *k = (const unsigned char *)"12345678901234567890";
+    int64_t now = 1111111111, step = now / 30;
+    char code[16];
+    for (int d = -2; d <= 2; d++) {
+        assert_int_equal(
+            auth_totp_code(k, 20, (uint64_t)(step + d), "SHA1", 6, code, NULL),
+            0);
+        int64_t m = auth_totp_match(k, 20, now, code);
+        assert_int_equal(m, d >= -1 && d <= 1 ? step + d : 0);
+    }
+    assert_int_equal(auth_totp_match(k, 20, now, "12345"), 0);
+    assert_int_equal(auth_totp_match(k, 20, now, "12a456"), 0);
+}
+
+/* RFC 4648 §10 vectors, padding removed. */
+static void test_base32(void **state)
+{
+    (void)state;
+    static const char *in[] = {"f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *out[] = {"MY",      "MZXQ",     "MZXW6",
+                                "MZXW6YQ", "MZXW6YTB", "MZXW6YTBOI"};
+    char b[32];
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(auth_base32((const unsigned char *)in[i],
+                                     strlen(in[i]), b, sizeof b),
+                         0);
+        assert_string_equal(b, out[i]);
+    }
+    assert_true(auth_base32((const unsigned char *)"foobar", 6, b, 5) < 0);
+}
+
+/* ---- passwords
+ * ---------------------------------------------------------------- */
+
+static void test_argon2_round_trip(void **state)
+{
+    fixture *f = *state;
+    char h[AUTH_PWHASH_MAX], h2[AUTH_PWHASH_MAX];
+    assert_int_equal(auth_password_hash(f->auth, "Correct-Horse-9", h, NULL),
+                     0);
+    assert_non_null(strstr(h, "$argon2id$v=19$m=1024,t=1,p=1$"));
+    assert_int_equal(auth_password_matches(f->auth, h, "Correct-Horse-9"), 1);
+    assert_int_equal(auth_password_matches(f->auth, h, "Correct-Horse-8"), 0);
+    assert_int_equal(auth_password_matches(f->auth, "", "Correct-Horse-9"), 0);
+    /* A fresh salt each time. */
+    assert_int_equal(auth_password_hash(f->auth, "Correct-Horse-9", h2, NULL),
+                     0);
+    assert_string_not_equal(h, h2);
+}
+
+static void test_password_policy(void **state)
+{
+    fixture *f = *state;
+    lv_err err = {0};
+    char longpw[200];
+    memset(longpw, 'a', sizeof longpw - 1);
+    longpw[sizeof longpw - 1] = '\0';
+    longpw[0] = 'A';
+    longpw[1] = '1';
+    assert_int_equal(auth_password_check(f->auth, "Sh0rt-pass", NULL, &err),
+                     LV_EINVAL);
+    assert_non_null(strstr(err.msg, "too short"));
+    assert_int_equal(
+        auth_password_check(f->auth, "alllowercaseletters", NULL, &err),
+        LV_EINVAL);
+    assert_int_equal(
+        auth_password_check(f->auth, "lowerandUPPERonly", NULL, &err),
+        LV_EINVAL);
+    assert_non_null(strstr(err.msg, "too weak"));
+    assert_int_equal(
+        auth_password_check(f->auth, "xx12345678Zyy!", "12345678Z", &err),
+        LV_EINVAL);
+    assert_non_null(strstr(err.msg, "user id"));
+    assert_int_equal(
+        auth_password_check(f->auth, "Tab\there-Pass1", NULL, &err), LV_EINVAL);
+    assert_int_equal(auth_password_check(f->auth, longpw, NULL, &err),
+                     LV_EINVAL);
+    assert_int_equal(
+        auth_password_check(f->auth, "Lower-and-digit-9", "1234Z", &err), 0);
+    /* Non-ASCII counts as "other", and by characters, not bytes. */
+    assert_int_equal(auth_password_check(f->auth, "contraseñañañ1", NULL, &err),
+                     0);
+    assert_int_equal(auth_password_check(f->auth, "ñññññññññññ", NULL, &err),
+                     LV_EINVAL);
+    json_t *p = auth_password_policy_json(f->auth);
+    assert_non_null(p);
+    json_t *pw = json_object_get(p, "password");
+    assert_int_equal(json_integer_value(json_object_get(pw, "min_length")), 12);
+    assert_int_equal(json_integer_value(json_object_get(pw, "history")), 5);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(p, "otp"), "ttl_seconds")),
+                     300);
+    json_decref(p);
+    char gen[64];
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(auth_password_generate(f->auth, gen, sizeof gen, NULL),
+                         0);
+        assert_int_equal(auth_password_check(f->auth, gen, NULL, NULL), 0);
+    }
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    unsigned r = 0;
+    char buf[256];
+    assert_int_equal(auth_role_parse("ra_officer", &r, NULL), 0);
+    assert_int_equal(r, LV_ROLE_RA_OFFICER);
+    assert_int_equal(auth_role_parse("root", &r, NULL), LV_EINVAL);
+    assert_int_equal(
+        auth_roles_format(LV_ROLE_AUDITOR | LV_ROLE_RA_ADMIN, buf, sizeof buf),
+        0);
+    assert_string_equal(buf, "auditor,ra_admin");
+    assert_int_equal(auth_roles_parse_list("auditor,ra_admin,bogus,citizen"),
+                     LV_ROLE_AUDITOR | LV_ROLE_RA_ADMIN);
+    assert_string_equal(auth_role_name(LV_ROLE_VALIDATION_OFFICER),
+                        "validation_officer");
+    assert_null(auth_role_name(LV_ROLE_AUDITOR | LV_ROLE_SYSADMIN));
+}
+
+/* ---- operators
+ * ------------------------------------------------------------------ */
+
+static int b32_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= '2' && c <= '7')
+        return c - '2' + 26;
+    return -1;
+}
+
+/* The test's own base32 decoder, so the secret the operator was shown is
+ * checked independently of auth_base32. */
+static size_t b32_decode(const char *s, unsigned char *out)
+{
+    size_t n = 0;
+    unsigned acc = 0, bits = 0;
+    for (; *s; s++) {
+        acc = (acc << 5) | (unsigned)b32_value(*s);
+        bits += 5;
+        if (bits >= 8) {
+            out[n++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    return n;
+}
+
+static void totp_now(const lv_operator_secret *s, int64_t delta_steps,
+                     char code[16])
+{
+    unsigned char key[64];
+    size_t n = b32_decode(s->totp_secret, key);
+    assert_int_equal(n, 20);
+    uint64_t step = (uint64_t)(lv_now() / 30 + delta_steps);
+    assert_int_equal(auth_totp_code(key, n, step, "SHA1", 6, code, NULL), 0);
+}
+
+static void test_operator_login(void **state)
+{
+    fixture *f = *state;
+    lv_operator_secret s;
+    lv_session_token tok;
+    lv_principal p;
+    lv_err err = {0};
+    char code[16], code2[16], far[16];
+    assert_int_equal(auth_operator_add(f->auth, f->st, "ana.officer",
+                                       LV_ROLE_RA_OFFICER, "test", &s, &err),
+                     0);
+    assert_non_null(strstr(s.totp_uri, "otpauth://totp/"));
+    assert_non_null(strstr(s.totp_uri, s.totp_secret));
+    assert_int_equal(auth_operator_add(f->auth, f->st, "ana.officer",
+                                       LV_ROLE_RA_OFFICER, "test", &s, &err),
+                     LV_EEXISTS);
+    assert_int_equal(auth_operator_add(f->auth, f->st, "Bad Login",
+                                       LV_ROLE_RA_OFFICER, "test", NULL, &err),
+                     LV_EINVAL);
+    assert_int_equal(
+        auth_operator_add(f->auth, f->st, "noroles", 0, "test", NULL, &err),
+        LV_EINVAL);
+    /* A failed add wipes what it was given; a reset gives fresh secrets. */
+    assert_int_equal(
+        auth_operator_reset(f->auth, f->st, "ana.officer", "test", &s, &err),
+        0);
+    totp_now(&s, 0, code);
+    assert_int_equal(auth_operator_login(f->auth, f->st, "ana.officer",
+                                         "wrong-Password-1", code, "10.0.0.1",
+                                         &tok, &err),
+                     LV_EAUTH);
+    totp_now(&s, 3, far); /* outside the +-1 window */
+    assert_int_equal(auth_operator_login(f->auth, f->st, "ana.officer",
+                                         s.password, far, NULL, &tok, &err),
+                     strcmp(far, code) == 0 ? 0 : LV_EAUTH);
+    assert_int_equal(auth_operator_login(f->auth, f->st, "ana.officer",
+                                         s.password, code, NULL, &tok, &err),
+                     0);
+    assert_int_equal(strlen(tok.token), LV_AUTH_TOKEN_LEN);
+    assert_int_equal(tok.roles, LV_ROLE_RA_OFFICER);
+    /* Replay of the same code: refused (RFC 6238 §5.2). */
+    lv_session_token t2;
+    assert_int_equal(auth_operator_login(f->auth, f->st, "ana.officer",
+                                         s.password, code, NULL, &t2, &err),
+                     LV_EAUTH);
+    /* The next step's code is inside the window and new. */
+    totp_now(&s, 1, code2);
+    assert_int_equal(auth_operator_login(f->auth, f->st, "ana.officer",
+                                         s.password, code2, NULL, &t2, &err),
+                     0);
+    /* Session checks: role present, missing (403), any. */
+    assert_int_equal(auth_session_check(f->auth, f->st, tok.token,
+                                        LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN,
+                                        &p, &err),
+                     0);
+    assert_string_equal(p.actor, "operator:ana.officer");
+    assert_int_equal(p.kind, LV_PRINCIPAL_OPERATOR);
+    assert_int_equal(auth_session_check(f->auth, f->st, tok.token,
+                                        LV_ROLE_CA_ADMIN, &p, &err),
+                     LV_EPERM);
+    assert_int_equal(audit_count(f, "auth.denied", "failure"), 1);
+    assert_int_equal(auth_session_check(f->auth, f->st, tok.token,
+                                        LV_ROLE_CITIZEN, &p, &err),
+                     LV_EPERM);
+    assert_int_equal(auth_session_check(f->auth, f->st, "abc", 0, &p, &err),
+                     LV_EAUTH);
+    /* Disabling ends sessions at once; unknown account costs the same. */
+    assert_int_equal(auth_operator_set_enabled(f->auth, f->st, "ana.officer", 0,
+                                               "test", &err),
+                     0);
+    assert_int_equal(auth_session_check(f->auth, f->st, t2.token, 0, &p, &err),
+                     LV_EAUTH);
+    assert_int_equal(auth_operator_login(f->auth, f->st, "nobody", s.password,
+                                         code, NULL, &t2, &err),
+                     LV_EAUTH);
+    assert_int_equal(audit_count(f, "operator.login", "failure"), 4);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                    "details LIKE '%replayed TOTP code%'"),
+                     1);
+    auth_operator_secret_wipe(&s);
+}
+
+static void test_operator_lockout_and_expiry(void **state)
+{
+    fixture *f = *state;
+    lv_operator_secret s;
+    lv_session_token tok;
+    lv_err err = {0};
+    char code[16];
+    assert_int_equal(auth_operator_add(f->auth, f->st, "bob", LV_ROLE_AUDITOR,
+                                       "test", &s, &err),
+                     0);
+    totp_now(&s, 0, code);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_operator_login(f->auth, f->st, "bob",
+                                             "Wrong-password-1", code, NULL,
+                                             &tok, &err),
+                         LV_EAUTH);
+    lv_operator_info info;
+    assert_int_equal(auth_operator_get(f->st, "bob", &info, &err), 0);
+    assert_true(info.locked);
+    /* Locked: even the right password and code fail. */
+    assert_int_equal(auth_operator_login(f->auth, f->st, "bob", s.password,
+                                         code, NULL, &tok, &err),
+                     LV_EAUTH);
+    assert_int_equal(
+        auth_operator_set_enabled(f->auth, f->st, "bob", 1, "test", &err), 0);
+    assert_int_equal(auth_operator_login(f->auth, f->st, "bob", s.password,
+                                         code, NULL, &tok, &err),
+                     0);
+    raw_sql(f->db, "UPDATE sessions SET expires_at = 1");
+    assert_int_equal(
+        auth_session_check(f->auth, f->st, tok.token, 0, NULL, &err), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "expired"));
+    assert_int_equal(audit_count(f, "auth.session", "failure"), 1);
+    /* The expired row is gone: a replayed token is not audited again. */
+    assert_int_equal(
+        auth_session_check(f->auth, f->st, tok.token, 0, NULL, &err), LV_EAUTH);
+    assert_int_equal(audit_count(f, "auth.session", "failure"), 1);
+    /* TOTP secrets are sealed at rest: the raw secret is not in the row. */
+    unsigned char key[64];
+    size_t n = b32_decode(s.totp_secret, key);
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    sqlite3_prepare_v2(h, "SELECT totp_secret FROM operators WHERE login='bob'",
+                       -1, &q, NULL);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    const unsigned char *blob = sqlite3_column_blob(q, 0);
+    int blen = sqlite3_column_bytes(q, 0);
+    assert_int_equal(blen, 12 + 20 + 16);
+    for (int i = 0; i + (int)n <= blen; i++)
+        assert_true(memcmp(blob + i, key, n) != 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    auth_operator_secret_wipe(&s);
+}
+
+/* ---- citizens
+ * ------------------------------------------------------------------- */
+
+/* The newest outbox message to `to`; its text in out. */
+static void outbox_last(fixture *f, const char *to, char *out, size_t cap)
+{
+    char dir[700], best[256] = "", path[1000];
+    snprintf(dir, sizeof dir, "%s/outbox", f->dir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", e->d_name);
+    closedir(d);
+    snprintf(path, sizeof path, "%s/%s", dir, best);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+    json_t *j = json_load_file(path, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(lv_json_str(j, "channel"), "sms");
+    assert_string_equal(lv_json_str(j, "to"), to);
+    snprintf(out, cap, "%s", lv_json_str(j, "text"));
+    json_decref(j);
+}
+
+/* The first run of `digits` digits in text. */
+static void code_in(const char *text, int digits, char *code)
+{
+    for (const char *p = text; *p; p++)
+        if (strspn(p, "0123456789") == (size_t)digits) {
+            memcpy(code, p, (size_t)digits);
+            code[digits] = '\0';
+            return;
+        }
+    fail_msg("no %d-digit code in '%s'", digits, text);
+}
+
+#define PW1 "Primera-clave-2026"
+#define PW2 "Segunda-clave-2026"
+
+static void activate_citizen(fixture *f, const char *cid, const char *uid,
+                             const char *mobile)
+{
+    char text[512], code[16];
+    lv_err err = {0};
+    assert_int_equal(auth_citizen_activation_start(f->auth, f->st, cid, uid,
+                                                   mobile, LV_ACTIVATION_SMS,
+                                                   "operator:ana", NULL, &err),
+                     0);
+    outbox_last(f, mobile, text, sizeof text);
+    code_in(text, 8, code);
+    assert_int_equal(
+        auth_citizen_activate(f->auth, f->st, uid, code, PW1, NULL, NULL, &err),
+        0);
+}
+
+static void test_citizen_activation(void **state)
+{
+    fixture *f = *state;
+    char text[512], code[16], cid[LV_AUTH_ID_MAX], letter[LV_AUTH_CODE_MAX];
+    lv_err err = {0};
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C1", "12345678Z", "+34600000001",
+                         LV_ACTIVATION_SMS, "operator:ana", NULL, &err),
+                     0);
+    outbox_last(f, "+34600000001", text, sizeof text);
+    code_in(text, 8, code);
+    assert_null(strstr(text, PW1));
+    /* Weak password: refused before the code is even looked at. */
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "12345678Z", code,
+                                           "weak", NULL, NULL, &err),
+                     LV_EINVAL);
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "12345678Z", code,
+                                           "Abc-12345678Z-x", NULL, NULL, &err),
+                     LV_EINVAL);
+    /* Wrong code, unknown user: 401, nothing set. */
+    char wrong[16];
+    snprintf(wrong, sizeof wrong, "%08d", (atoi(code) + 1) % 100000000);
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "12345678Z", wrong,
+                                           PW1, NULL, NULL, &err),
+                     LV_EAUTH);
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "nobody", code, PW1,
+                                           NULL, NULL, &err),
+                     LV_EAUTH);
+    lv_citizen_cred c;
+    assert_int_equal(auth_citizen_get(f->st, "C1", &c, &err), 0);
+    assert_false(c.active);
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "12345678Z", code,
+                                           PW1, "10.1.1.1", cid, &err),
+                     0);
+    assert_string_equal(cid, "C1");
+    /* A code works once. */
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "12345678Z", code,
+                                           PW2, NULL, NULL, &err),
+                     LV_EAUTH);
+    assert_int_equal(auth_citizen_get(f->st, "C1", &c, &err), 0);
+    assert_true(c.active);
+    assert_true(c.password_expires_at > lv_now() + 179 * 86400);
+    /* A user id belongs to one citizen. */
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C2", "12345678Z", "+34600000002",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &err),
+                     LV_EEXISTS);
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C2", "X1234567L", "600000002",
+                         LV_ACTIVATION_SMS, "operator:ana", NULL, &err),
+                     LV_EINVAL);
+    /* Expired code. */
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C2", "X1234567L", "+34600000002",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &err),
+                     0);
+    raw_sql(f->db, "UPDATE citizen_credentials SET activation_expires_at = 1"
+                   " WHERE citizen_id = 'C2'");
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "X1234567L", letter,
+                                           PW1, NULL, NULL, &err),
+                     LV_EAUTH);
+    assert_int_equal(audit_count(f, "citizen.activate", "failure"), 4);
+    assert_int_equal(audit_count(f, "citizen.activate", "success"), 1);
+}
+
+/* Wrong codes use up attempts; lockout_threshold of them kill the code. */
+static void test_activation_attempts(void **state)
+{
+    fixture *f = *state;
+    char letter[LV_AUTH_CODE_MAX], wrong[16];
+    lv_err err = {0};
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C3", "Y7654321G", "+34600000003",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &err),
+                     0);
+    snprintf(wrong, sizeof wrong, "%08d", (atoi(letter) + 7) % 100000000);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_citizen_activate(f->auth, f->st, "Y7654321G",
+                                               wrong, PW1, NULL, NULL, &err),
+                         LV_EAUTH);
+    assert_int_equal(auth_citizen_activate(f->auth, f->st, "Y7654321G", letter,
+                                           PW1, NULL, NULL, &err),
+                     LV_EAUTH);
+}
+
+static void test_citizen_login_history_lockout(void **state)
+{
+    fixture *f = *state;
+    lv_session_token tok;
+    lv_principal p;
+    lv_err err = {0};
+    activate_citizen(f, "C1", "12345678Z", "+34600000001");
+    assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z", PW1,
+                                        "10.0.0.9", &tok, &err),
+                     0);
+    assert_int_equal(auth_session_check(f->auth, f->st, tok.token,
+                                        LV_ROLE_CITIZEN, &p, &err),
+                     0);
+    assert_int_equal(p.kind, LV_PRINCIPAL_CITIZEN);
+    assert_string_equal(p.id, "C1");
+    assert_int_equal(auth_session_check(f->auth, f->st, tok.token,
+                                        LV_ROLE_RA_OFFICER, &p, &err),
+                     LV_EPERM);
+    /* History: the current password cannot be set again. */
+    assert_int_equal(auth_citizen_password_change(f->auth, f->st, "12345678Z",
+                                                  PW1, PW1, NULL, &err),
+                     LV_EINVAL);
+    assert_non_null(strstr(err.msg, "used recently"));
+    assert_int_equal(auth_citizen_password_change(f->auth, f->st, "12345678Z",
+                                                  PW1, PW2, NULL, &err),
+                     0);
+    assert_int_equal(auth_citizen_password_change(f->auth, f->st, "12345678Z",
+                                                  PW2, PW1, NULL, &err),
+                     LV_EINVAL);
+    /* Expiry gates login but not a change of password. */
+    raw_sql(f->db, "UPDATE citizen_credentials SET password_expires_at = 1");
+    assert_int_equal(
+        auth_citizen_login(f->auth, f->st, "12345678Z", PW2, NULL, &tok, &err),
+        LV_EAUTH);
+    assert_non_null(strstr(err.msg, "expired"));
+    assert_int_equal(auth_citizen_password_change(f->auth, f->st, "12345678Z",
+                                                  PW2, "Tercera-clave-2026",
+                                                  NULL, &err),
+                     0);
+    /* Lockout after lockout_threshold (3) failures; R3.5. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
+                                            "Wrong-clave-2026", NULL, &tok,
+                                            &err),
+                         LV_EAUTH);
+    assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
+                                        "Tercera-clave-2026", NULL, &tok, &err),
+                     LV_EPERM);
+    assert_int_equal(
+        auth_verify_password(f->auth, f->st, "C1", "Tercera-clave-2026", &err),
+        LV_EPERM);
+    assert_int_equal(
+        auth_citizen_unlock(f->auth, f->st, "C1", "operator:ana", &err), 0);
+    assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
+                                        "Tercera-clave-2026", NULL, &tok, &err),
+                     0);
+    assert_int_equal(
+        auth_citizen_unlock(f->auth, f->st, "C9", "operator:ana", &err),
+        LV_ENOTFOUND);
+    assert_int_equal(audit_count(f, "citizen.unlock", "success"), 1);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM password_history"),
+                     3);
+}
+
+/* ---- one-time codes
+ * ---------------------------------------------------------------- */
+
+static void otp_send(fixture *f, const char *cid, const char *mobile,
+                     const char *data, char id[LV_AUTH_OTP_ID_LEN + 1],
+                     char code[16])
+{
+    char text[512];
+    lv_err err = {0};
+    assert_int_equal(auth_otp_send(f->auth, f->st, cid, "sign",
+                                   (const unsigned char *)data, strlen(data),
+                                   id, &err),
+                     0);
+    outbox_last(f, mobile, text, sizeof text);
+    code_in(text, 6, code);
+}
+
+#define VERIFY(f, id, cid, purpose, data, code)                                \
+    auth_otp_verify((f)->auth, (f)->st, id, cid, purpose,                      \
+                    (const unsigned char *)(data), strlen(data), code, &err)
+
+static void test_otp_binding(void **state)
+{
+    fixture *f = *state;
+    char id[LV_AUTH_OTP_ID_LEN + 1], code[16], bad[16];
+    lv_err err = {0};
+    activate_citizen(f, "C1", "12345678Z", "+34600000001");
+    activate_citizen(f, "C2", "X1234567L", "+34600000002");
+    otp_send(f, "C1", "+34600000001", "digest-A", id, code);
+    snprintf(bad, sizeof bad, "%06d", (atoi(code) + 1) % 1000000);
+    /* Other data, other purpose, other citizen, wrong code: each fails
+     * and uses an attempt. */
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-B", code), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "another operation"));
+    assert_int_equal(VERIFY(f, id, "C1", "revoke", "digest-A", code), LV_EAUTH);
+    assert_int_equal(VERIFY(f, id, "C2", "sign", "digest-A", code), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "another citizen"));
+    /* Three attempts used: the code is dead even when right (R3.3). */
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-A", code), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "too many attempts"));
+    /* A fresh code: a wrong guess, then the right one; then replay. */
+    otp_send(f, "C1", "+34600000001", "digest-A", id, code);
+    snprintf(bad, sizeof bad, "%06d", (atoi(code) + 1) % 1000000);
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-A", bad), LV_EAUTH);
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-A", code), 0);
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-A", code), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "already used"));
+    /* Expired. */
+    otp_send(f, "C1", "+34600000001", "digest-A", id, code);
+    raw_sql(f->db, "UPDATE otps SET expires_at = 1");
+    assert_int_equal(VERIFY(f, id, "C1", "sign", "digest-A", code), LV_EAUTH);
+    assert_non_null(strstr(err.msg, "expired"));
+    /* Malformed input is 400 and costs nothing. */
+    assert_int_equal(VERIFY(f, "xyz", "C1", "sign", "digest-A", code),
+                     LV_EINVAL);
+    assert_int_equal(VERIFY(f, id, "C1", "Sign!", "digest-A", code), LV_EINVAL);
+    assert_int_equal(audit_count(f, "otp.verify", "success"), 1);
+    assert_int_equal(audit_count(f, "otp.verify", "failure"), 7);
+}
+
+static void test_authorize(void **state)
+{
+    fixture *f = *state;
+    char id[LV_AUTH_OTP_ID_LEN + 1], code[16];
+    lv_err err = {0};
+    const unsigned char digests[64] = {1, 2, 3};
+    activate_citizen(f, "C1", "12345678Z", "+34600000001");
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign", digests,
+                                   sizeof digests, id, &err),
+                     0);
+    char text[512];
+    outbox_last(f, "+34600000001", text, sizeof text);
+    code_in(text, 6, code);
+    /* Wrong password: refused and the OTP is not burnt. */
+    assert_int_equal(
+        auth_citizen_authorize(f->auth, f->st, "C1", "Wrong-clave-2026", id,
+                               "sign", digests, sizeof digests, code, &err),
+        LV_EAUTH);
+    assert_int_equal(raw_sql(f->db, "SELECT SUM(attempts) FROM otps"), 0);
+    assert_int_equal(auth_citizen_authorize(f->auth, f->st, "C1", PW1, id,
+                                            "sign", digests, sizeof digests,
+                                            code, &err),
+                     0);
+    /* Unknown citizen and a citizen with no activation cannot get OTPs. */
+    assert_int_equal(
+        auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1, id, &err),
+        LV_ENOTFOUND);
+}
+
+/* ---- notify
+ * --------------------------------------------------------------------- */
+
+static void test_notify(void **state)
+{
+    fixture *f = *state;
+    char id[LV_NOTIFY_ID_MAX];
+    lv_err err = {0};
+    assert_int_equal(notify_check_mobile("+34600000000", NULL), 0);
+    assert_int_equal(notify_check_mobile("34600000000", NULL), LV_EINVAL);
+    assert_int_equal(notify_check_mobile("+3460000000a", NULL), LV_EINVAL);
+    assert_int_equal(notify_check_mobile("+1234567890123456", NULL), LV_EINVAL);
+    assert_int_equal(notify_check_email("ana@example.es", NULL), 0);
+    assert_int_equal(notify_check_email("ana@example", NULL), LV_EINVAL);
+    assert_int_equal(notify_check_email("a b@example.es", NULL), LV_EINVAL);
+    assert_int_equal(notify_check_email("a@b@example.es", NULL), LV_EINVAL);
+    assert_int_equal(notify_sms(&f->cfg, "+34600000000", "", id, &err),
+                     LV_EINVAL);
+    assert_int_equal(
+        notify_email(&f->cfg, "ana@example.es", "two\nlines", "text", id, &err),
+        LV_EINVAL);
+    assert_int_equal(notify_email(&f->cfg, "ana@example.es", "Subject",
+                                  "Body text", id, &err),
+                     0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/outbox/%s.json", f->dir, id);
+    json_t *j = json_load_file(path, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(lv_json_str(j, "channel"), "email");
+    assert_string_equal(lv_json_str(j, "subject"), "Subject");
+    assert_string_equal(lv_json_str(j, "id"), id);
+    json_decref(j);
+    /* HTTP back end with nobody listening: LV_EIO, nothing in the outbox. */
+    lv_config c = f->cfg;
+    snprintf(c.notify_backend, sizeof c.notify_backend, "http");
+    snprintf(c.notify_url, sizeof c.notify_url, "http://127.0.0.1:9/sms");
+    c.notify_timeout_s = 2;
+    assert_int_equal(notify_sms(&c, "+34600000000", "hello", id, &err), LV_EIO);
+    /* Configuration validation of the new keys. */
+    json_t *bad = json_pack("{s:s}", "notify_backend", "pigeon");
+    assert_int_equal(lv_config_apply_json(&c, bad, &err), LV_EINVAL);
+    json_decref(bad);
+    bad = json_pack("{s:s, s:s}", "notify_backend", "http", "notify_url", "");
+    assert_int_equal(lv_config_apply_json(&c, bad, &err), LV_EINVAL);
+    json_decref(bad);
+    bad = json_pack("{s:i}", "password_min_length", 8);
+    assert_int_equal(lv_config_apply_json(&c, bad, &err), LV_EINVAL);
+    json_decref(bad);
+}
+
+/* The key file: created 0600 once, reused after, refused when damaged. */
+static void test_key_file(void **state)
+{
+    fixture *f = *state;
+    char path[700];
+    struct stat sb;
+    lv_auth *again = NULL;
+    lv_err err = {0};
+    snprintf(path, sizeof path, "%s/auth.key", f->dir);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(auth_open(&f->cfg, &again, &err), 0);
+    assert_int_equal(memcmp(again->seal_key, f->auth->seal_key, 32), 0);
+    auth_close(again);
+    FILE *fp = fopen(path, "w");
+    fputs("not a key\n", fp);
+    fclose(fp);
+    assert_int_equal(auth_open(&f->cfg, &again, &err), LV_ECRYPTO);
+    assert_null(again);
+}
+
+#define TF(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_totp_rfc6238),
+        cmocka_unit_test(test_hotp_rfc4226),
+        cmocka_unit_test(test_totp_window),
+        cmocka_unit_test(test_base32),
+        cmocka_unit_test(test_roles),
+        TF(test_argon2_round_trip),
+        TF(test_password_policy),
+        TF(test_operator_login),
+        TF(test_operator_lockout_and_expiry),
+        TF(test_citizen_activation),
+        TF(test_activation_attempts),
+        TF(test_citizen_login_history_lockout),
+        TF(test_otp_binding),
+        TF(test_authorize),
+        TF(test_notify),
+        TF(test_key_file),
+    };
+    lv_log_set_level(LV_LOG_WARN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
