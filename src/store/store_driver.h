@@ -52,6 +52,9 @@ typedef struct lv_db_driver {
     int (*commit)(lv_db *db, lv_err *err);
     void (*rollback)(lv_db *db);
     int64_t (*changes)(lv_db *db); /* rows changed by the last statement */
+    /* A consistent snapshot of the whole database into a new file (issue 8
+     * backups); NULL when the back end has its own tools (pg_dump). */
+    int (*backup)(lv_db *db, const char *path, lv_err *err);
 } lv_db_driver;
 
 extern const lv_db_driver lv_db_sqlite;

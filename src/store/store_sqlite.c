@@ -201,6 +201,44 @@ static int64_t sq_changes(lv_db *db)
     return sqlite3_changes(db->h);
 }
 
+/* Issue 8 backups: the online backup API copies every page under a read
+ * transaction, so the copy is one consistent state of the database even
+ * while llaved writes (WAL readers never block writers).  The copy is a
+ * plain rollback-journal file, mode 0600. */
+static int sq_backup_copy(sqlite3 *src, sqlite3 *dst, lv_err *err)
+{
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b)
+        return sq_fail(dst, sqlite3_errcode(dst), err);
+    int rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE)
+        return sq_fail(dst, rc, err);
+    return 0;
+}
+
+static int sq_backup(lv_db *db, const char *path, lv_err *err)
+{
+    sqlite3 *dst = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return lv_fail(err, errno == EEXIST ? LV_EEXISTS : LV_EIO,
+                       "cannot create %s: %s", path, strerror(errno));
+    close(fd);
+    int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
+    if (rc != SQLITE_OK)
+        rc = sq_fail(dst, rc, err);
+    else
+        rc = sq_backup_copy(db->h, dst, err);
+    if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL,
+                                NULL) != SQLITE_OK)
+        rc = sq_fail(dst, sqlite3_errcode(dst), err);
+    sqlite3_close(dst);
+    if (rc < 0)
+        unlink(path);
+    return rc;
+}
+
 const lv_db_driver lv_db_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -220,4 +258,5 @@ const lv_db_driver lv_db_sqlite = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .changes = sq_changes,
+    .backup = sq_backup,
 };

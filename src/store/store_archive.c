@@ -1,0 +1,258 @@
+/* The archive of R9.3 / CPS §5.5 (table archive_items, sql/007): which
+ * records are archived, their retention dates and the digest that stands
+ * for their content.
+ *
+ * Digest of a record: SHA-256 over "llave-archive-v1", NUL, kind, NUL, ref,
+ * NUL, then for each archived column its length as 8 bytes big-endian
+ * (all ones for SQL NULL) and its bytes (integers as decimal text).  The
+ * columns are the ones a record never changes after it is archived: a
+ * certificate's DER, a CRL, the evidence rows of registrations and
+ * requests.  Status changes (revocation) are audit events instead. */
+#include "store/store_driver.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RETAIN "473354280" /* 15 years of 365.2425 days, CPS §5.5.2 */
+#define ARCHIVE_COLS 8
+
+typedef struct archive_kind {
+    const char *kind;
+    const char *table;
+    const char *ref;    /* expression naming the row */
+    const char *retain; /* retention date expression */
+    const char *cols;   /* ARCHIVE_COLS expressions (NULL padded) */
+    const char *where;  /* which rows are archived */
+} archive_kind;
+
+static const archive_kind KINDS[] = {
+    {"cert", "certs", "t.serial", "t.not_after + " RETAIN,
+     "t.serial, t.ca, t.profile, t.subject_id, t.created_at, t.der, NULL, "
+     "NULL",
+     "1 = 1"},
+    {"ca", "cas", "t.name", "t.not_after + " RETAIN,
+     "t.name, t.role, t.issuer, t.key_id, t.serial, t.cert_der, NULL, NULL",
+     "1 = 1"},
+    {"crl", "crls", "t.ca || ':' || CAST(t.crl_number AS TEXT)",
+     "t.this_update + " RETAIN,
+     "t.ca, t.crl_number, t.this_update, t.next_update, t.der, NULL, NULL, "
+     "NULL",
+     "1 = 1"},
+    {"registration", "registrations", "t.id", "t.retain_until",
+     "t.id, t.citizen_id, t.kind, t.method, t.actor, t.evidence_ref, "
+     "t.details, t.created_at",
+     "1 = 1"},
+    {"revocation_request", "revocation_requests", "t.id",
+     "t.created_at + " RETAIN,
+     "t.id, t.serial, t.reason, t.requester, t.capacity, t.comment, "
+     "t.contact, t.created_at",
+     "1 = 1"},
+    /* Decided requests only: a pending one still changes. */
+    {"cert_request", "cert_requests", "t.id", "t.created_at + " RETAIN,
+     "t.id, t.org_id, t.profile, t.subject, t.status, t.decided_by, "
+     "t.reason, t.cert_serial",
+     "t.status <> 'pending'"},
+};
+#define NKINDS (sizeof KINDS / sizeof KINDS[0])
+
+static int digest_row(store_q *q, int first, const archive_kind *k,
+                      const char *ref, char out[65])
+{
+    unsigned char md[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(ctx, "llave-archive-v1", 17) &&
+             EVP_DigestUpdate(ctx, k->kind, strlen(k->kind) + 1) &&
+             EVP_DigestUpdate(ctx, ref, strlen(ref) + 1);
+    for (int i = 0; ok && i < ARCHIVE_COLS; i++) {
+        size_t n = 0;
+        const void *p = q->st->drv->column_blob(q->stmt, first + i, &n);
+        const char *t = p ? NULL : q->st->drv->column_text(q->stmt, first + i);
+        unsigned char len[8];
+        uint64_t v = p ? n : (t ? 0 : UINT64_MAX);
+        for (int b = 7; b >= 0; b--, v >>= 8)
+            len[b] = (unsigned char)(v & 0xff);
+        ok = EVP_DigestUpdate(ctx, len, sizeof len) &&
+             (!p || EVP_DigestUpdate(ctx, p, n));
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, NULL);
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return lv_fail(q->err, LV_ECRYPTO, "SHA-256 failed");
+    lv_hex_encode(md, sizeof md, out);
+    return 0;
+}
+
+/* ---- new rows ------------------------------------------------------------ */
+static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
+                       int (*fn)(const lv_archive_item *, void *), void *ctx,
+                       int *seen, lv_err *err)
+{
+    char sql[1024];
+    store_q q;
+    int rc;
+    snprintf(sql, sizeof sql,
+             "SELECT %s, %s, %s FROM %s t WHERE %s AND %s NOT IN"
+             " (SELECT ref FROM archive_items WHERE kind = ?)"
+             " ORDER BY 1 LIMIT ?",
+             k->ref, k->retain, k->cols, k->table, k->where, k->ref);
+    store_q_prepare(&q, st, sql, err);
+    store_q_text(&q, k->kind);
+    store_q_int64(&q, limit);
+    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
+        lv_archive_item it = {0};
+        snprintf(it.kind, sizeof it.kind, "%s", k->kind);
+        rc = store_q_col_copy(&q, 0, it.ref, sizeof it.ref);
+        it.retain_until = store_q_col_int64(&q, 1);
+        if (rc == 0)
+            rc = digest_row(&q, 2, k, it.ref, it.sha256);
+        if (rc == 0)
+            rc = fn(&it, ctx);
+        if (rc < 0)
+            break;
+        (*seen)++;
+    }
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+int store_archive_foreach_new(lv_store *st, int limit,
+                              int (*fn)(const lv_archive_item *, void *),
+                              void *ctx, lv_err *err)
+{
+    int seen = 0;
+    for (size_t i = 0; i < NKINDS && seen < limit; i++)
+        LV_TRY(new_of_kind(st, &KINDS[i], limit - seen, fn, ctx, &seen, err));
+    return 0;
+}
+
+int store_archive_insert(lv_store *st, const lv_archive_item *it, lv_err *err)
+{
+    store_q q;
+    LV_TRY(store_check_field(it->kind, sizeof it->kind, "archive kind", err));
+    LV_TRY(store_check_field(it->ref, sizeof it->ref, "archive ref", err));
+    LV_TRY(
+        store_check_field(it->sha256, sizeof it->sha256, "archive hash", err));
+    store_q_prepare(&q, st,
+                    "INSERT INTO archive_items (kind, ref, sha256,"
+                    " archived_at, retain_until, batch)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    err);
+    store_q_text(&q, it->kind);
+    store_q_text(&q, it->ref);
+    store_q_text(&q, it->sha256);
+    store_q_int64(&q, it->archived_at);
+    store_q_int64(&q, it->retain_until);
+    store_q_int64(&q, it->batch);
+    int rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    return rc;
+}
+
+/* ---- recorded rows --------------------------------------------------------
+ */
+#define ITEM_COLS                                                              \
+    "a.kind, a.ref, a.sha256, a.archived_at, a.retain_until, a.batch"
+
+static int item_read(store_q *q, lv_archive_item *it)
+{
+    memset(it, 0, sizeof *it);
+    LV_TRY(store_q_col_copy(q, 0, it->kind, sizeof it->kind));
+    LV_TRY(store_q_col_copy(q, 1, it->ref, sizeof it->ref));
+    LV_TRY(store_q_col_copy(q, 2, it->sha256, sizeof it->sha256));
+    it->archived_at = store_q_col_int64(q, 3);
+    it->retain_until = store_q_col_int64(q, 4);
+    it->batch = store_q_col_int64(q, 5);
+    return 0;
+}
+
+int store_archive_foreach(lv_store *st,
+                          int (*fn)(const lv_archive_item *, void *), void *ctx,
+                          lv_err *err)
+{
+    store_q q;
+    lv_archive_item it;
+    int rc;
+    store_q_prepare(&q, st,
+                    "SELECT " ITEM_COLS
+                    " FROM archive_items a ORDER BY a.batch, a.kind, a.ref",
+                    err);
+    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
+        rc = item_read(&q, &it);
+        if (rc == 0)
+            rc = fn(&it, ctx);
+        if (rc < 0)
+            break;
+    }
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+/* Present rows are joined from the source side, so that the lookup into
+ * archive_items uses its primary key whatever the ref expression. */
+static int check_present(lv_store *st, const archive_kind *k,
+                         int (*fn)(const lv_archive_item *, const char *,
+                                   void *),
+                         void *ctx, lv_err *err)
+{
+    char sql[1024], now[65];
+    store_q q;
+    lv_archive_item it;
+    int rc;
+    snprintf(sql, sizeof sql,
+             "SELECT " ITEM_COLS ", %s FROM %s t JOIN archive_items a"
+             " ON a.kind = ? AND a.ref = %s ORDER BY a.ref",
+             k->cols, k->table, k->ref);
+    store_q_prepare(&q, st, sql, err);
+    store_q_text(&q, k->kind);
+    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
+        rc = item_read(&q, &it);
+        if (rc == 0)
+            rc = digest_row(&q, 6, k, it.ref, now);
+        if (rc == 0)
+            rc = fn(&it, now, ctx);
+        if (rc < 0)
+            break;
+    }
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+static int check_missing(lv_store *st, const archive_kind *k,
+                         int (*fn)(const lv_archive_item *, const char *,
+                                   void *),
+                         void *ctx, lv_err *err)
+{
+    char sql[1024];
+    store_q q;
+    lv_archive_item it;
+    int rc;
+    snprintf(sql, sizeof sql,
+             "SELECT " ITEM_COLS " FROM archive_items a WHERE a.kind = ?"
+             " AND a.ref NOT IN (SELECT %s FROM %s t) ORDER BY a.ref",
+             k->ref, k->table);
+    store_q_prepare(&q, st, sql, err);
+    store_q_text(&q, k->kind);
+    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
+        rc = item_read(&q, &it);
+        if (rc == 0)
+            rc = fn(&it, "", ctx);
+        if (rc < 0)
+            break;
+    }
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+int store_archive_foreach_check(lv_store *st,
+                                int (*fn)(const lv_archive_item *recorded,
+                                          const char *current, void *),
+                                void *ctx, lv_err *err)
+{
+    for (size_t i = 0; i < NKINDS; i++) {
+        LV_TRY(check_present(st, &KINDS[i], fn, ctx, err));
+        LV_TRY(check_missing(st, &KINDS[i], fn, ctx, err));
+    }
+    return 0;
+}
