@@ -58,7 +58,8 @@ int ra_document_parse(const json_t *in, int64_t now, lv_iddoc_rec *doc,
  * companion's (R2.4). */
 int64_t ra_document_valid_until(const lv_iddoc_rec *doc);
 
-/* ---- citizens (R2.1-R2.6) --------------------------------------------------- */
+/* ---- citizens (R2.1-R2.6) ---------------------------------------------------
+ */
 
 typedef struct ra_registered {
     char citizen_id[LV_RA_ID_LEN + 1];
@@ -99,8 +100,8 @@ int ra_citizen_json(lv_store *st, const char *citizen_id, json_t **out,
  * registration, LV_ESTATE when the identity document has expired (its
  * certificates become unusable for signing even if still within their
  * validity), LV_ENOTFOUND for an unknown citizen. */
-int ra_citizen_check_signing(lv_store *st, const char *citizen_id,
-                             int64_t now, lv_err *err);
+int ra_citizen_check_signing(lv_store *st, const char *citizen_id, int64_t now,
+                             lv_err *err);
 /* The same plus the certificate: it must name this citizen, be valid now
  * and not revoked (R5.5, CPS §4.9.6). */
 int ra_cert_check_signing(lv_store *st, const char *citizen_id,
@@ -185,7 +186,8 @@ int ra_request_json(lv_store *st, const char *request_id, json_t **out,
 int ra_request_list_json(lv_store *st, const char *status, json_t **out,
                          lv_err *err);
 
-/* ---- revocation requests (R6.1, R6.2) ---------------------------------------- */
+/* ---- revocation requests (R6.1, R6.2)
+ * ---------------------------------------- */
 
 typedef struct ra_revocation {
     const char *serial;  /* hex, either case */

@@ -429,10 +429,23 @@ int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
     return org_get_by(st, "id", id, out, err);
 }
 
+/* A PSD2 organization's certificates name it PSD<NCA id>-<authorization>
+ * (ETSI TS 119 495 §5.2.1) instead of its VAT identifier. */
+#define ORG_MATCHES_IDENTIFIER                                                 \
+    "(o.org_identifier = ? OR (o.psd2_nca_id <> '' AND"                        \
+    " 'PSD' || o.psd2_nca_id || '-' || o.psd2_authorization = ?))"
+
 int store_org_by_identifier(lv_store *st, const char *org_identifier,
                             lv_org_rec *out, lv_err *err)
 {
-    return org_get_by(st, "org_identifier", org_identifier, out, err);
+    store_q q;
+    store_q_prepare(&q, st,
+                    "SELECT " ORG_COLUMNS
+                    " FROM organizations o WHERE " ORG_MATCHES_IDENTIFIER,
+                    err);
+    store_q_text(&q, org_identifier);
+    store_q_text(&q, org_identifier);
+    return get_one(&q, org_read, out, "organization", org_identifier, err);
 }
 
 /* ---- representatives and linked persons -------------------------------- */
@@ -560,10 +573,11 @@ int store_org_representative_count(lv_store *st, const char *org_identifier,
     *count = 0;
     store_q_prepare(&q, st,
                     "SELECT COUNT(*) FROM org_persons p JOIN organizations o"
-                    " ON o.id = p.org_id WHERE o.org_identifier = ?"
+                    " ON o.id = p.org_id WHERE " ORG_MATCHES_IDENTIFIER
                     " AND p.person_id = ? AND p.role = 'representative'"
                     " AND p.powers_from <= ? AND p.powers_until > ?",
                     err);
+    store_q_text(&q, org_identifier);
     store_q_text(&q, org_identifier);
     store_q_text(&q, person_id);
     store_q_int64(&q, now);

@@ -1,0 +1,163 @@
+/* llave -d DIR citizen add --json FILE
+ * llave -d DIR citizen show ID
+ * llave -d DIR citizen document ID --json FILE
+ * llave -d DIR citizen activation ID
+ * llave -d DIR citizen issue ID [--profile PROFILE] [--out CERT.pem]
+ *
+ * Registration at the console (R2.2, R2.6): the operator checked the
+ * document face to face; the evidence record names console:<user>. */
+#include "cli/cli.h"
+#include "ra/ra.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "--json FILE" at argv[i]; the other arguments are positional. */
+static const char *json_arg(int argc, char **argv, int from)
+{
+    for (int i = from; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+static void print_json(const json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (text != NULL)
+        printf("%s\n", text);
+    free(text);
+}
+
+static int open_auth(cli_ctx *ctx, lv_auth **auth, lv_err *err)
+{
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    return auth_open(&ctx->cfg, auth, err);
+}
+
+static int add(cli_ctx *ctx, const char *path, lv_err *err)
+{
+    json_t *in = NULL;
+    lv_auth *auth = NULL;
+    ra_registered r;
+    LV_TRY(lv_json_load_file(path, &in, err));
+    ra_origin origin = {ctx->actor, "console"};
+    int rc = open_auth(ctx, &auth, err);
+    if (rc == 0)
+        rc = ra_citizen_register(auth, ctx->st, in, &origin, &r, err);
+    if (rc == 0) {
+        printf("registered citizen %s (%s), user id %s\n", r.citizen_id,
+               r.person_id, r.user_id);
+        if (r.activation_sent)
+            printf("activation code sent by SMS (R3.1)\n");
+        else
+            printf("activation code NOT sent: %s\n(retry with `llave citizen "
+                   "activation %s`)\n",
+                   r.activation_error, r.citizen_id);
+    }
+    auth_close(auth);
+    json_decref(in);
+    return rc;
+}
+
+static int show(cli_ctx *ctx, const char *id, lv_err *err)
+{
+    json_t *out = NULL;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(ra_citizen_json(ctx->st, id, &out, err));
+    print_json(out);
+    json_decref(out);
+    return 0;
+}
+
+static int document(cli_ctx *ctx, const char *id, const char *path, lv_err *err)
+{
+    json_t *in = NULL;
+    LV_TRY(lv_json_load_file(path, &in, err));
+    ra_origin origin = {ctx->actor, "console"};
+    int rc = cli_open(ctx, CLI_NEED_STORE, err);
+    if (rc == 0)
+        rc = ra_citizen_replace_document(ctx->st, id, in, &origin, err);
+    if (rc == 0)
+        printf("identity document of citizen %s replaced; certificates kept "
+               "(R2.5)\n",
+               id);
+    json_decref(in);
+    return rc;
+}
+
+static int activation(cli_ctx *ctx, const char *id, lv_err *err)
+{
+    lv_auth *auth = NULL;
+    int rc = open_auth(ctx, &auth, err);
+    if (rc == 0)
+        rc = ra_citizen_activation_resend(auth, ctx->st, id, ctx->actor, err);
+    if (rc == 0)
+        printf("activation code sent by SMS\n");
+    auth_close(auth);
+    return rc;
+}
+
+static int write_pem(const char *path, X509 *cert, lv_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    if (bio == NULL || !PEM_write_bio_X509(bio, cert)) {
+        BIO_free(bio);
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
+    }
+    long len = BIO_get_mem_data(bio, &data);
+    int rc =
+        path ? lv_file_write(path, data, (size_t)len, 0644, err)
+             : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len ? 0
+                                                                    : LV_EIO);
+    BIO_free(bio);
+    return rc;
+}
+
+/* R5.3: the citizen's signing certificate, asked for in person. */
+static int issue(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    const char *profile = NULL, *out = NULL;
+    lv_issue_result r;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
+            profile = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else
+            return lv_fail(err, LV_EINVAL, "citizen issue: unexpected %s",
+                           argv[i]);
+    }
+    LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
+    LV_TRY(ra_citizen_issue(ctx->ca, ctx->st, argv[2], profile, ctx->actor, &r,
+                            err));
+    int rc = write_pem(out, r.cert, err);
+    if (rc == 0)
+        fprintf(stderr, "issued serial=%s\n", r.serial);
+    ca_issue_result_free(&r);
+    return rc;
+}
+
+int cli_citizen(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    const char *sub = argc >= 2 ? argv[1] : "";
+    const char *json = json_arg(argc, argv, 2);
+    if (strcmp(sub, "add") == 0 && argc == 4 && json)
+        return cli_report(add(ctx, json, &err), &err);
+    if (strcmp(sub, "show") == 0 && argc == 3)
+        return cli_report(show(ctx, argv[2], &err), &err);
+    if (strcmp(sub, "document") == 0 && argc == 5 && json)
+        return cli_report(document(ctx, argv[2], json, &err), &err);
+    if (strcmp(sub, "activation") == 0 && argc == 3)
+        return cli_report(activation(ctx, argv[2], &err), &err);
+    if (strcmp(sub, "issue") == 0 && argc >= 3)
+        return cli_report(issue(ctx, argc, argv, &err), &err);
+    return cli_usage_error("citizen: expected `add --json FILE`, `show ID`, "
+                           "`document ID --json FILE`, `activation ID` or "
+                           "`issue ID`");
+}

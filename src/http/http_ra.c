@@ -1,0 +1,521 @@
+/* The registration authority API (docs/API.md "Registration"): officers
+ * register citizens and organizations and prepare certificate requests, a
+ * registration administrator decides them (R1.5), revocation officers
+ * revoke; citizens read their own record, get their signing certificate
+ * and revoke with password + OTP; telematic registration with a signed
+ * request needs no session (R2.2).  The rules are ra/'s: handlers only
+ * authenticate, parse the body and map results to JSON. */
+#include "http/http_internal.h"
+#include "ra/ra.h"
+
+#include <openssl/pem.h>
+#include <string.h>
+
+#define ROLES_RA_READ (LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN | LV_ROLE_AUDITOR)
+#define ECERT_BODY_MAX ((size_t)256 * 1024)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int respond(lv_http_resp *resp, int status, json_t *body)
+{
+    if (body == NULL)
+        return http_resp_error(resp, LV_ENOMEM, "out of memory");
+    int rc = http_resp_json(resp, status, body);
+    json_decref(body);
+    if (rc == 0)
+        rc = http_resp_header(resp, "Cache-Control", "no-store");
+    return rc;
+}
+
+/* The body as a JSON object; 0, or -1 with resp holding the 400. */
+static int body_json(const lv_http_req *req, lv_http_resp *resp, json_t **out)
+{
+    json_error_t je;
+    *out = NULL;
+    if (req->body != NULL && req->body_len > 0)
+        *out = json_loadb((const char *)req->body, req->body_len,
+                          JSON_REJECT_DUPLICATES, &je);
+    if (*out != NULL && json_is_object(*out))
+        return 0;
+    if (*out == NULL && req->body != NULL && req->body_len > 0)
+        http_resp_error(resp, LV_EINVAL, "the body is not JSON: %s (line %d)",
+                        je.text, je.line);
+    else
+        http_resp_error(resp, LV_EINVAL, "the body must be a JSON object");
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+}
+
+/* Record ids are 32 hex characters; anything else names nothing and is not
+ * echoed back. */
+static int id_ok(const char *id)
+{
+    return strlen(id) == LV_RA_ID_LEN &&
+           strspn(id, "0123456789abcdef") == LV_RA_ID_LEN;
+}
+
+static int bad_id(lv_http_resp *resp)
+{
+    return http_resp_error(resp, LV_ENOTFOUND, "no such record");
+}
+
+static json_t *cert_pem_json(X509 *cert)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    json_t *pem = NULL;
+    if (bio != NULL && PEM_write_bio_X509(bio, cert)) {
+        long len = BIO_get_mem_data(bio, &data);
+        pem = json_stringn(data, (size_t)len);
+    }
+    BIO_free(bio);
+    return pem ? pem : json_null();
+}
+
+static json_t *issued_json(const lv_issue_result *r)
+{
+    return json_pack("{s:s, s:o}", "serial", r->serial, "certificate",
+                     cert_pem_json(r->cert));
+}
+
+static json_t *registered_json(const ra_registered *r)
+{
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s}", "id", r->citizen_id, "person_id",
+                  r->person_id, "user_id", r->user_id, "activation",
+                  r->activation_sent ? "sent" : "not_sent");
+    if (o != NULL && !r->activation_sent)
+        json_object_set_new(o, "activation_error",
+                            json_string(r->activation_error));
+    return o;
+}
+
+/* A citizen may act only on their own record (R1.1 vs. another citizen's
+ * data); operators pass on their roles.  Refusals are audited. */
+static int own_record(lv_store *st, const lv_principal *who, const char *id,
+                      lv_http_resp *resp)
+{
+    if (who->kind != LV_PRINCIPAL_CITIZEN || strcmp(who->id, id) == 0)
+        return 0;
+    json_t *details = json_pack("{s:s}", "reason", "another citizen's record");
+    audit_log_standalone(st, who->actor, "auth.denied", id, LV_AUDIT_FAILURE,
+                         details, NULL);
+    json_decref(details);
+    http_resp_error(resp, LV_EPERM,
+                    "a citizen may act only on their own "
+                    "record");
+    return -1;
+}
+
+/* ---- citizens (officers) ----------------------------------------------------
+ */
+
+/* POST /api/v1/ra/citizens: face-to-face registration (R2.2, R2.6). */
+static int citizen_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    ra_registered r;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    ra_origin origin = {who.actor, "face_to_face"};
+    int rc = ra_citizen_register(lv_app_auth(app), st, in, &origin, &r, &err);
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, registered_json(&r));
+}
+
+/* GET /api/v1/ra/citizens/{id} and /api/v1/citizens/{id} */
+static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, ROLES_RA_READ | LV_ROLE_CITIZEN, &st,
+                          &who) < 0 ||
+        own_record(st, &who, req->param, resp) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (ra_citizen_json(st, req->param, &out, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* POST /api/v1/ra/citizens/{id}/documents: duplicate or renewal (R2.5). */
+static int citizen_document(lv_app *app, const lv_http_req *req,
+                            lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in, *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (body_json(req, resp, &in) < 0)
+        return 0;
+    ra_origin origin = {who.actor, "face_to_face"};
+    int rc = ra_citizen_replace_document(st, req->param, in, &origin, &err);
+    json_decref(in);
+    if (rc == 0)
+        rc = ra_citizen_json(st, req->param, &out, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* POST /api/v1/ra/citizens/{id}/activation: a new activation code (R3.1). */
+static int citizen_activation(lv_app *app, const lv_http_req *req,
+                              lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (ra_citizen_activation_resend(lv_app_auth(app), st, req->param,
+                                     who.actor, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, json_pack("{s:s}", "activation", "sent"));
+}
+
+/* ---- the citizen's own
+ * -------------------------------------------------------- */
+
+/* POST /api/v1/citizens/{id}/certificates: R5.3, at the citizen's will. */
+static int citizen_issue(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    lv_issue_result r;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
+        own_record(st, &who, req->param, resp) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    const char *profile = lv_json_str(in, "profile");
+    int rc = json_object_size(in) > (profile ? 1u : 0u)
+                 ? lv_fail(&err, LV_EINVAL, "only field 'profile' is read")
+                 : 0;
+    if (rc == 0 && lv_app_ca(app) == NULL)
+        rc = lv_fail(&err, LV_ESEALED, "the CA is not loaded");
+    if (rc == 0)
+        rc = ra_citizen_issue(lv_app_ca(app), st, who.id, profile, who.actor,
+                              &r, &err);
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    rc = respond(resp, 201, issued_json(&r));
+    ca_issue_result_free(&r);
+    return rc;
+}
+
+/* POST /api/v1/citizens/{id}/revocations/otp: {serial} -> {otp_id}. */
+static int citizen_revoke_otp(lv_app *app, const lv_http_req *req,
+                              lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    char otp_id[LV_AUTH_OTP_ID_LEN + 1];
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
+        own_record(st, &who, req->param, resp) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    int rc = ra_revoke_otp_send(lv_app_auth(app), st, who.id,
+                                lv_json_str(in, "serial"), otp_id, &err);
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, json_pack("{s:s}", "otp_id", otp_id));
+}
+
+static ra_revocation revocation_from(const json_t *in)
+{
+    return (ra_revocation){lv_json_str(in, "serial"), lv_json_str(in, "reason"),
+                           lv_json_str(in, "comment"),
+                           lv_json_str(in, "contact")};
+}
+
+/* POST /api/v1/citizens/{id}/revocations: password + OTP (R6.1, R3.4). */
+static int citizen_revoke(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
+        own_record(st, &who, req->param, resp) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    ra_revocation r = revocation_from(in);
+    int rc =
+        lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
+    if (rc == 0)
+        rc = ra_revoke_by_citizen(lv_app_auth(app), lv_app_ca(app), st, who.id,
+                                  &r, lv_json_str(in, "password"),
+                                  lv_json_str(in, "otp_id"),
+                                  lv_json_str(in, "otp"), &err);
+    json_t *out = rc == 0 ? json_pack("{s:s, s:s}", "serial", r.serial,
+                                      "status", "revoked")
+                          : NULL;
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* ---- organizations and requests
+ * ------------------------------------------------ */
+
+/* POST /api/v1/ra/organizations (R2.7) */
+static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in, *out;
+    char id[LV_RA_ID_LEN + 1];
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    int rc = ra_org_create(st, in, who.actor, id, &err);
+    json_decref(in);
+    if (rc == 0)
+        rc = ra_org_json(st, id, &out, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, out);
+}
+
+static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (ra_org_json(st, req->param, &out, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+static int org_person(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                      const char *role)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    char id[LV_RA_ID_LEN + 1];
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (body_json(req, resp, &in) < 0)
+        return 0;
+    int rc = ra_org_add_person(st, req->param, role, in, who.actor, id, &err);
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, json_pack("{s:s, s:s}", "id", id, "role", role));
+}
+
+/* POST /api/v1/ra/organizations/{id}/representatives (CPS §3.2.2) */
+static int org_representative(lv_app *app, const lv_http_req *req,
+                              lv_http_resp *resp)
+{
+    return org_person(app, req, resp, "representative");
+}
+
+/* POST /api/v1/ra/organizations/{id}/members (CPS §3.2.3.2) */
+static int org_member(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    return org_person(app, req, resp, "member");
+}
+
+/* POST /api/v1/ra/requests (R2.8) */
+static int request_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in, *out;
+    char id[LV_RA_ID_LEN + 1];
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    int rc = ra_request_create(st, in, who.actor, id, &err);
+    json_decref(in);
+    if (rc == 0)
+        rc = ra_request_json(st, id, &out, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, out);
+}
+
+/* GET /api/v1/ra/requests[?status=pending] */
+static int request_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
+        return 0;
+    if (ra_request_list_json(st, http_req_query(req, "status"), &out, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, json_pack("{s:o}", "requests", out));
+}
+
+static int request_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (ra_request_json(st, req->param, &out, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* POST /api/v1/ra/requests/{id}/approve: the second person (R1.5). */
+static int request_approve(lv_app *app, const lv_http_req *req,
+                           lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    lv_issue_result r;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_ADMIN, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (lv_app_ca(app) == NULL)
+        return http_resp_error(resp, LV_ESEALED, "the CA is not loaded");
+    if (ra_request_approve(lv_app_ca(app), st, req->param, who.actor, &r,
+                           &err) < 0)
+        return http_resp_err(resp, &err);
+    json_t *out = issued_json(&r);
+    if (out != NULL)
+        json_object_set_new(out, "request", json_string(req->param));
+    ca_issue_result_free(&r);
+    return respond(resp, 200, out);
+}
+
+/* POST /api/v1/ra/requests/{id}/reject: {reason} (R2.8). */
+static int request_reject(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in, *out;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_ADMIN, &st, &who) < 0)
+        return 0;
+    if (!id_ok(req->param))
+        return bad_id(resp);
+    if (body_json(req, resp, &in) < 0)
+        return 0;
+    int rc = ra_request_reject(st, lv_app_config(app), req->param, who.actor,
+                               lv_json_str(in, "reason"), &err);
+    json_decref(in);
+    if (rc == 0)
+        rc = ra_request_json(st, req->param, &out, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* ---- revocation by an officer and telematic registration
+ * --------------------- */
+
+/* POST /api/v1/ra/revocations: {serial, reason, comment, contact} (R6.1). */
+static int officer_revoke(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    lv_principal who;
+    lv_store *st;
+    json_t *in;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_REVOCATION_OFFICER, &st,
+                          &who) < 0 ||
+        body_json(req, resp, &in) < 0)
+        return 0;
+    ra_revocation r = revocation_from(in);
+    int rc =
+        lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
+    if (rc == 0)
+        rc = ra_revoke_by_officer(lv_app_ca(app), st, &r, who.actor, &err);
+    json_t *out = rc == 0 ? json_pack("{s:s, s:s}", "serial", r.serial,
+                                      "status", "revoked")
+                          : NULL;
+    json_decref(in);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 200, out);
+}
+
+/* POST /api/v1/register/ecert: a CMS-signed request (R2.2); no session,
+ * the signature is the authentication. */
+static int register_ecert(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    lv_store *st;
+    ra_registered r;
+    lv_err err = {0};
+    if (req->body == NULL || req->body_len == 0)
+        return http_resp_error(resp, LV_EINVAL,
+                               "the body must be a CMS-signed request");
+    if (lv_app_store(app, &st, &err) < 0)
+        return http_resp_err(resp, &err);
+    if (ra_register_ecert(lv_app_auth(app), st, lv_app_config(app), req->body,
+                          req->body_len, req->remote_addr, &r, &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, registered_json(&r));
+}
+
+const lv_http_route http_ra_routes[] = {
+    {"POST", "/api/v1/ra/citizens", citizen_add, 0},
+    {"GET", "/api/v1/ra/citizens/{id}", citizen_get, 0},
+    {"POST", "/api/v1/ra/citizens/{id}/documents", citizen_document, 0},
+    {"POST", "/api/v1/ra/citizens/{id}/activation", citizen_activation, 0},
+    {"GET", "/api/v1/citizens/{id}", citizen_get, 0},
+    {"POST", "/api/v1/citizens/{id}/certificates", citizen_issue, 0},
+    {"POST", "/api/v1/citizens/{id}/revocations/otp", citizen_revoke_otp, 0},
+    {"POST", "/api/v1/citizens/{id}/revocations", citizen_revoke, 0},
+    {"POST", "/api/v1/ra/organizations", org_add, 0},
+    {"GET", "/api/v1/ra/organizations/{id}", org_get, 0},
+    {"POST", "/api/v1/ra/organizations/{id}/representatives",
+     org_representative, 0},
+    {"POST", "/api/v1/ra/organizations/{id}/members", org_member, 0},
+    {"POST", "/api/v1/ra/requests", request_add, 0},
+    {"GET", "/api/v1/ra/requests", request_list, 0},
+    {"GET", "/api/v1/ra/requests/{id}", request_get, 0},
+    {"POST", "/api/v1/ra/requests/{id}/approve", request_approve, 0},
+    {"POST", "/api/v1/ra/requests/{id}/reject", request_reject, 0},
+    {"POST", "/api/v1/ra/revocations", officer_revoke, 0},
+    {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX},
+    {0},
+};

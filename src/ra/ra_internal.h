@@ -1,0 +1,76 @@
+/* Internal to ra/: helpers the registration files share. */
+#ifndef LLAVE_RA_INTERNAL_H
+#define LLAVE_RA_INTERNAL_H
+
+#include "ra/ra.h"
+
+#include <stdio.h>
+
+#define RA_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+/* A fresh record id: 128 random bits as 32 lower-case hex characters. */
+int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err);
+
+/* ---- JSON input, as strict as ca/subject.c ---------------------------------
+ * A string field: 1..max_len bytes, no control characters, no leading or
+ * trailing blanks (refused, never silently fixed).  *out is NULL when the
+ * field is absent and not required. */
+int ra_field_str(const json_t *obj, const char *key, int required,
+                 size_t max_len, const char **out, lv_err *err);
+/* A date "YYYY-MM-DD" (or full ISO-8601 UTC); *out 0 when absent. */
+int ra_field_date(const json_t *obj, const char *key, int required,
+                  int64_t *out, lv_err *err);
+/* An optional boolean; *out 0 when absent. */
+int ra_field_bool(const json_t *obj, const char *key, int *out, lv_err *err);
+/* Every member of obj must be one of allowed (NULL-ended): a misspelt field
+ * must not vanish silently. */
+int ra_check_keys(const json_t *obj, const char *const *allowed,
+                  const char *what, lv_err *err);
+/* ISO 3166 alpha-2, upper case. */
+int ra_check_country(const char *c, const char *field, lv_err *err);
+/* Identity document types a person other than a citizen may present
+ * (representatives, linked persons): DNI, NIE, PASSPORT, ID_CARD. */
+int ra_check_person_doc(const char *type, lv_err *err);
+
+/* ra_citizen_parse, with the birth date optional (telematic registration:
+ * a certificate does not say it). */
+int ra_citizen_parse_opt(const json_t *in, int64_t now, int birth_required,
+                         lv_citizen_rec *c, lv_iddoc_rec *doc, lv_err *err);
+
+/* ---- writing ---------------------------------------------------------------
+ */
+/* Ends a transaction begun by the caller: commit when rc == 0, otherwise
+ * roll back; returns the final code. */
+int ra_tx_end(lv_store *st, int rc, lv_err *err);
+/* Records a refused operation in its own transaction (CPS §5.4.1). */
+void ra_audit_refusal(lv_store *st, const char *actor, const char *event,
+                      const char *object, const lv_err *why,
+                      const json_t *extra);
+/* ISO-8601 text of t, or JSON null for 0. */
+json_t *ra_time_json(int64_t t);
+
+/* ---- notifications (R2.8, R4.10, R6.2)
+ * ---------------------------------------- Best effort: the state change they
+ * report has already committed.  Each message sent or failed is recorded in one
+ * "notify.send" audit entry for `object` (message ids and channels, never the
+ * text). */
+typedef struct ra_notice {
+    const char *mobile;  /* E.164 or NULL/"" */
+    const char *email;   /* or NULL/"" */
+    const char *subject; /* email subject */
+    const char *text;
+} ra_notice;
+void ra_notify(const lv_config *cfg, lv_store *st, const char *actor,
+               const char *object, const ra_notice *notices, size_t n);
+
+/* ---- shared registration step
+ * ------------------------------------------------- */
+/* Writes citizen, current document and registration evidence with the
+ * "citizen.register" audit entry in one transaction, then starts the
+ * activation (R3.1) when auth is given.  c->id, doc->id are assigned here. */
+int ra_register_records(lv_auth *auth, lv_store *st, lv_citizen_rec *c,
+                        lv_iddoc_rec *doc, const ra_origin *origin,
+                        const char *evidence_ref, const json_t *details,
+                        ra_registered *out, lv_err *err);
+
+#endif
