@@ -411,7 +411,7 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
         rc = answer_stored(&resp, a);
-    } else if (!ca_ocsp_budget_take(ca)) {
+    } else if (!ca->ks || !ca_ocsp_budget_take(ca)) {
         rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     } else if (mine) {
         ca_ocsp_signed s;
@@ -444,7 +444,7 @@ static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     int wants_nonce = q->nonce && ca->cfg.ocsp_nonce_fresh;
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, a, err);
-    if (ca_ocsp_budget_take(ca))
+    if (ca->ks && ca_ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)
         return answer_single(ca, st, q, is, a, err);
