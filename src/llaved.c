@@ -31,6 +31,7 @@ typedef struct daemon_state {
     lv_app *app;
     lv_ca *ca;
     lv_ocsp_refresher *ocsp; /* pre-signed OCSP responses (R6.4) */
+    lv_crl_keeper *crl;      /* CRLs fresh before nextUpdate (R6.3) */
     lv_http_server *srv;
     char pid_path[600];
 } daemon_state;
@@ -174,6 +175,9 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(lv_app_new(&d->cfg, d->ks, &d->app, err));
     LV_TRY(open_ca(d, err));
     LV_TRY(ca_ocsp_refresher_start(d->ca, &d->ocsp, err));
+    /* R8.1: the placeholder CPS and PDS unless the operator put their own */
+    LV_TRY(ca_repo_install_defaults(&d->cfg, err));
+    LV_TRY(ca_crl_keeper_start(d->ca, &d->crl, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     audit_service(d, "service.start");
@@ -185,6 +189,7 @@ static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
     ca_ocsp_refresher_stop(d->ocsp);
+    ca_crl_keeper_stop(d->crl);
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);

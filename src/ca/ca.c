@@ -88,11 +88,20 @@ const ca_entry *ca_entry_find(const lv_ca *ca, const char *name)
     return NULL;
 }
 
+/* R6.6: after a key change-over the old CA signs only CRLs, so the issuer
+ * of a profile is the newest active CA of its role (the ceremony's
+ * qualified_name / standard_name until the first change-over). */
 const ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
 {
-    return ca_entry_find(ca, p->issuer == LV_ISSUER_QUALIFIED
-                                 ? ca->cfg.qualified_name
-                                 : ca->cfg.standard_name);
+    const char *role =
+        p->issuer == LV_ISSUER_QUALIFIED ? "qualified" : "standard";
+    for (size_t i = ca->count; i-- > 0;) {
+        const ca_entry *e = &ca->entries[i];
+        if (strcmp(e->rec.role, role) == 0 &&
+            strcmp(e->rec.status, "active") == 0)
+            return e;
+    }
+    return NULL;
 }
 
 X509 *ca_cert(const lv_ca *ca, const char *name)

@@ -241,6 +241,8 @@ typedef struct lv_revoke_req {
                                 actor */
     const char *actor;       /* the authority processing it (audited) */
     int64_t invalidity_date; /* RFC 5280 §5.3.2, 0 when not known */
+    const char *reason_name; /* when not NULL, parsed by ca_revoke in place
+                                of `reason`, so a refused name is audited */
 } lv_revoke_req;
 
 typedef struct lv_revoke_result {
@@ -348,6 +350,12 @@ int ca_repo_install_defaults(const lv_config *cfg, lv_err *err);
 /* Reads DIR/repository/<doc->name>; the caller frees *data. */
 int ca_repo_doc_read(const lv_config *cfg, const lv_repo_doc *doc,
                      unsigned char **data, size_t *len, lv_err *err);
+/* R8.2: replaces a policy document with the operator's own (a PDF named in
+ * ca_repo_docs), written atomically and audited as repository.put with its
+ * size and SHA-256. */
+int ca_repo_doc_put(lv_ca *ca, lv_store *st, const char *name,
+                    const unsigned char *data, size_t len, const char *actor,
+                    lv_err *err);
 /* The repository index as JSON: CA certificates (status, validity,
  * SHA-256), CRLs, policy documents (SHA-256) and the certificates whose
  * holders consented (page of `limit` from `offset`). */

@@ -66,6 +66,14 @@ int ca_record_cert(lv_store *st, X509 *cert, const lv_profile *p,
                    const lv_subject *s, const char *issuer_name,
                    const char *key_id, const char *actor, lv_err *err);
 
+/* The extensions of an issuing CA certificate signed by `issuer` (the
+ * root), as the ceremony makes them; the change-over reuses them. */
+int ca_ceremony_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
+                              lv_err *err);
+/* R6.6: LV_ESTATE unless the issuing CA is active in the store (a retired
+ * or compromised CA signs CRLs only).  lifecycle.c */
+int ca_issuer_check_active(lv_store *st, const ca_entry *issuer, lv_err *err);
+
 /* ca_issue with an explicit issuing CA; used by the ceremony for the
  * provider's own certificates (internal profiles such as the OCSP
  * responder of each CA). */

@@ -448,3 +448,11 @@ int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err)
     OPENSSL_cleanse(text, sizeof text);
     return rc;
 }
+
+/* ---- shared with the key change-over (lifecycle.c) ------------------------ */
+
+int ca_ceremony_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
+                              lv_err *err)
+{
+    return add_ca_extensions(cert, issuer, cfg, err);
+}

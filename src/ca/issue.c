@@ -306,8 +306,10 @@ static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
     issue_keys k = {0};
     X509 *cert = NULL;
     if (issuer == NULL)
-        return lv_fail(err, LV_ESTATE, "the issuing CA of '%s' is missing",
+        return lv_fail(err, LV_ESTATE,
+                       "no active issuing CA for '%s' (see `llave ca list`)",
                        p->id);
+    LV_TRY(ca_issuer_check_active(st, issuer, err));
     int rc = obtain_keys(ca, p, req, &k, err);
     if (rc == 0)
         rc = build_cert(ca, issuer, p, s, k.public_key, &cert, err);

@@ -21,6 +21,13 @@ static const char USAGE[] =
     "             [--p12 OUT.p12 --p12-password-file FILE]\n"
     "  cert show SERIAL                 print a certificate (PEM)\n"
     "  audit verify                     check the audit hash chain\n"
+    "  cert revoke SERIAL --reason REASON [--requester WHO]\n"
+    "              [--invalidity-date DATE]   revoke (RFC 5280 reason name)\n"
+    "  cert publish SERIAL --consent|--withdraw  repository publication\n"
+    "  ca compromise CA --confirm CA    key compromise drill (revokes all)\n"
+    "  ca rollover CA                   key change-over: new CA key and DN\n"
+    "  crl generate [CA] | crl list | crl export CA FILE.crl\n"
+    "  repository list | install | put NAME FILE.pdf\n"
     "\n"
     "The key store opens with the demo share file when the install is a demo,\n"
     "otherwise with two custodian shares given as --share FILE (one share per\n"
@@ -145,6 +152,8 @@ static const command COMMANDS[] = {
     {"cert", cli_cert},
     {"profile", cli_profile},
     {"audit", cli_audit},
+    {"crl", cli_crl},
+    {"repository", cli_repository},
 };
 
 static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *next)

@@ -33,6 +33,13 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv);
 int cli_cert(cli_ctx *ctx, int argc, char **argv);
 int cli_profile(cli_ctx *ctx, int argc, char **argv);
 int cli_audit(cli_ctx *ctx, int argc, char **argv);
+/* issue 4 part A (cli_status.c, cli_repo.c) */
+int cli_cert_revoke(cli_ctx *ctx, int argc, char **argv);
+int cli_cert_publish(cli_ctx *ctx, int argc, char **argv);
+int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv);
+int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv);
+int cli_crl(cli_ctx *ctx, int argc, char **argv);
+int cli_repository(cli_ctx *ctx, int argc, char **argv);
 
 /* Entry point used by src/llave.c. */
 int cli_main(int argc, char **argv);

@@ -33,5 +33,10 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv)
             rc = store_ca_foreach(ctx->st, print_ca, NULL, &err);
         return cli_report(rc, &err);
     }
-    return cli_usage_error("ca: expected `export OUTDIR` or `list`");
+    if (argc >= 2 && strcmp(argv[1], "compromise") == 0)
+        return cli_ca_compromise(ctx, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "rollover") == 0)
+        return cli_ca_rollover(ctx, argc, argv);
+    return cli_usage_error("ca: expected `export OUTDIR`, `list`, "
+                           "`compromise CA --confirm CA` or `rollover CA`");
 }

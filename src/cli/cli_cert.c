@@ -156,5 +156,10 @@ int cli_cert(cli_ctx *ctx, int argc, char **argv)
     }
     if (argc == 3 && strcmp(argv[1], "show") == 0)
         return cli_report(show(ctx, argv[2], &err), &err);
-    return cli_usage_error("cert: expected `issue` or `show`");
+    if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
+        return cli_cert_revoke(ctx, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "publish") == 0)
+        return cli_cert_publish(ctx, argc, argv);
+    return cli_usage_error(
+        "cert: expected `issue`, `show`, `revoke` or `publish`");
 }

@@ -10,6 +10,7 @@ extern const lv_http_route http_health_routes[]; /* http_health.c */
 extern const lv_http_route http_repo_routes[];   /* http_repo.c */
 extern const lv_http_route http_auth_routes[];   /* http_auth.c */
 extern const lv_http_route http_ocsp_routes[];   /* http_ocsp.c */
+extern const lv_http_route http_crl_routes[];    /* http_crl.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
  * (base64, URL-encoded; base64url and missing padding tolerated).  Caller

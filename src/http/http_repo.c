@@ -1,9 +1,18 @@
-/* The public repository (R8.1, CPS §2): CA certificates under
- * /ca/{name}.crt, the URL the AIA caIssuers of every certificate points to.
- * Later: policy documents (CRLs get their own file, http_crl.c). */
+/* The public repository (R8.1, R8.2, CPS §2), read-only over HTTP:
+ *   GET /ca/{name}.crt             CA certificates (the AIA caIssuers URL)
+ *   GET /repository/               index, HTML or JSON (Accept or ?format=json)
+ *   GET /repository/{doc}          CPS and PDS (the QcPDS URLs)
+ *   GET /repository/cert/{serial}.crt  certificates whose holder consented
+ * CRLs have their own file, http_crl.c.  Every change to the repository is
+ * made with the operator console and audited. */
 #include "http/http_internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define INDEX_LIMIT_DEFAULT 100
+#define INDEX_LIMIT_MAX 1000
 
 /* Short names are what the configuration accepts (a-z, 0-9, -); anything
  * else cannot name a CA and is not echoed back. */
@@ -14,23 +23,247 @@ static int repo_name_ok(const char *name)
            strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* A CA created after llaved loaded its context (a key change-over, R6.6)
+ * is served from the store. */
+static int repo_ca_cert_stored(lv_app *app, const lv_http_req *req,
+                               lv_http_resp *resp)
+{
+    lv_store *st;
+    lv_err err = {0};
+    unsigned char *der = NULL;
+    size_t len = 0;
+    if (lv_app_store(app, &st, &err) < 0 ||
+        ca_cert_der_stored(lv_app_ca(app), st, req->param, &der, &len, &err) <
+            0)
+        return http_resp_error(resp, LV_ENOTFOUND, "no CA certificate named %s",
+                               req->param);
+    int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
+    free(der);
+    return rc < 0 ? rc
+                  : http_resp_header(resp, "Cache-Control",
+                                     "public, max-age=86400");
+}
+
 static int repo_ca_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     const lv_ca *ca = lv_app_ca(app);
     const unsigned char *der = NULL;
     size_t len = 0;
-    if (!repo_name_ok(req->param))
+    if (!repo_name_ok(req->param) || ca == NULL)
         return http_resp_error(resp, LV_ENOTFOUND, "no such CA certificate");
-    if (!ca || ca_cert_der(ca, req->param, &der, &len) < 0 || !der)
-        return http_resp_error(resp, LV_ENOTFOUND, "no CA certificate named %s",
-                               req->param);
+    if (ca_cert_der(ca, req->param, &der, &len) < 0 || !der)
+        return repo_ca_cert_stored(app, req, resp);
     /* The DER is cached in the CA context, which outlives the server. */
     LV_TRY(http_resp_static(resp, 200, "application/pkix-cert", der, len));
     /* CA certificates change only at a ceremony: let caches keep them. */
     return http_resp_header(resp, "Cache-Control", "public, max-age=86400");
 }
 
+/* ---- the index ------------------------------------------------------------
+ */
+
+static void html_text(lv_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            lv_buf_appendf(b, "&amp;");
+            break;
+        case '<':
+            lv_buf_appendf(b, "&lt;");
+            break;
+        case '>':
+            lv_buf_appendf(b, "&gt;");
+            break;
+        case '"':
+            lv_buf_appendf(b, "&quot;");
+            break;
+        default:
+            lv_buf_append(b, s, 1);
+        }
+    }
+}
+
+/* One table: a header row, then one row per object with `cols` keys; the
+ * first key holding a URL ("url") becomes a link on the first column. */
+static void html_table(lv_buf *b, const char *title, const json_t *rows,
+                       const char *const *cols)
+{
+    size_t i;
+    json_t *row;
+    lv_buf_appendf(b, "<h2>");
+    html_text(b, title);
+    lv_buf_appendf(b, "</h2>\n<table>\n<tr>");
+    for (const char *const *c = cols; *c; c++) {
+        lv_buf_appendf(b, "<th>");
+        html_text(b, *c);
+        lv_buf_appendf(b, "</th>");
+    }
+    lv_buf_appendf(b, "</tr>\n");
+    json_array_foreach(rows, i, row)
+    {
+        lv_buf_appendf(b, "<tr>");
+        for (const char *const *c = cols; *c; c++) {
+            json_t *v = json_object_get(row, *c);
+            const char *url = lv_json_str(row, "url");
+            char num[32] = "";
+            const char *text = json_is_string(v) ? json_string_value(v) : "";
+            if (json_is_integer(v)) {
+                snprintf(num, sizeof num, "%lld",
+                         (long long)json_integer_value(v));
+                text = num;
+            }
+            lv_buf_appendf(b, "<td>");
+            if (c == cols && url) {
+                lv_buf_appendf(b, "<a href=\"");
+                html_text(b, url);
+                lv_buf_appendf(b, "\">");
+            }
+            html_text(b, text);
+            lv_buf_appendf(b, c == cols && url ? "</a></td>" : "</td>");
+        }
+        lv_buf_appendf(b, "</tr>\n");
+    }
+    lv_buf_appendf(b, "</table>\n");
+}
+
+static int index_html(lv_http_resp *resp, const json_t *idx)
+{
+    static const char *const ca_cols[] = {
+        "name", "role", "status", "subject", "not_after", "sha256", NULL};
+    static const char *const crl_cols[] = {
+        "ca", "crl_number", "this_update", "next_update", "entries", NULL};
+    static const char *const doc_cols[] = {"name", "title", "lang", "sha256",
+                                           NULL};
+    static const char *const cert_cols[] = {"serial", "subject",   "profile",
+                                            "status", "not_after", NULL};
+    lv_buf b = {0};
+    lv_buf_appendf(&b, "<!DOCTYPE html>\n<html lang=\"es\"><head><meta "
+                       "charset=\"utf-8\"><title>Repositorio / Repository "
+                       "&ndash; ");
+    html_text(&b, lv_json_str(idx, "provider"));
+    lv_buf_appendf(&b, "</title></head><body>\n<h1>Repositorio / Repository "
+                       "&ndash; ");
+    html_text(&b, lv_json_str(idx, "provider"));
+    lv_buf_appendf(&b, "</h1>\n");
+    html_table(&b, "Certificados de CA / CA certificates",
+               json_object_get(idx, "ca_certificates"), ca_cols);
+    html_table(&b, "CRL", json_object_get(idx, "crls"), crl_cols);
+    html_table(&b, "Documentos / Policy documents",
+               json_object_get(idx, "documents"), doc_cols);
+    html_table(&b, "Certificados publicados / Published certificates",
+               json_object_get(idx, "certificates"), cert_cols);
+    lv_buf_appendf(&b, "<p>JSON: <a href=\"?format=json\">?format=json</a>"
+                       "</p>\n</body></html>\n");
+    int rc = b.data ? http_resp_bytes(resp, 200, "text/html; charset=utf-8",
+                                      b.data, b.len)
+                    : LV_ENOMEM;
+    lv_buf_free(&b);
+    return rc;
+}
+
+static int wants_json(const lv_http_req *req)
+{
+    const char *fmt = http_req_query(req, "format");
+    const char *accept = http_req_header(req, "Accept");
+    if (fmt != NULL)
+        return strcmp(fmt, "json") == 0;
+    return accept != NULL && strstr(accept, "application/json") != NULL &&
+           strstr(accept, "text/html") == NULL;
+}
+
+/* A non-negative decimal query argument up to max; def when absent. */
+static int query_count(const lv_http_req *req, const char *name, long def,
+                       long max, long *out)
+{
+    const char *v = http_req_query(req, name);
+    char *end;
+    *out = def;
+    if (v == NULL)
+        return 0;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 0 || n > max)
+        return LV_EINVAL;
+    *out = n;
+    return 0;
+}
+
+static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_store *st;
+    lv_err err = {0};
+    json_t *idx = NULL;
+    long offset, limit;
+    const char *fmt = http_req_query(req, "format");
+    if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "html") != 0)
+        return http_resp_error(resp, LV_EINVAL, "format must be json or html");
+    if (query_count(req, "offset", 0, 1L << 30, &offset) < 0 ||
+        query_count(req, "limit", INDEX_LIMIT_DEFAULT, INDEX_LIMIT_MAX,
+                    &limit) < 0)
+        return http_resp_error(resp, LV_EINVAL,
+                               "offset must be 0 or more and limit 0..%d",
+                               INDEX_LIMIT_MAX);
+    if (lv_app_ca(app) == NULL)
+        return http_resp_error(resp, LV_ESTATE, "no CA loaded");
+    if (lv_app_store(app, &st, &err) < 0 ||
+        ca_repo_index(lv_app_ca(app), st, offset, limit, &idx, &err) < 0)
+        return http_resp_err(resp, &err);
+    int rc = wants_json(req) ? http_resp_json(resp, 200, idx)
+                             : index_html(resp, idx);
+    json_decref(idx);
+    /* the index changes with every CRL: short cache */
+    return rc < 0
+               ? rc
+               : http_resp_header(resp, "Cache-Control", "public, max-age=60");
+}
+
+/* ---- documents and published certificates
+ * -------------------------------------- */
+
+static int repo_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    const lv_repo_doc *doc = ca_repo_doc_find(req->param);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    if (doc == NULL)
+        return http_resp_error(resp, LV_ENOTFOUND,
+                               "no such document in the repository");
+    if (ca_repo_doc_read(lv_app_config(app), doc, &data, &len, &err) < 0)
+        return http_resp_error(resp, LV_ENOTFOUND, "%s is not published",
+                               doc->name);
+    int rc = http_resp_bytes(resp, 200, doc->content_type, data, len);
+    free(data);
+    return rc < 0 ? rc
+                  : http_resp_header(resp, "Cache-Control",
+                                     "public, max-age=3600");
+}
+
+static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char serial[65];
+    lv_store *st;
+    lv_err err = {0};
+    unsigned char *der = NULL;
+    size_t len = 0;
+    if (ca_serial_normalize(req->param, serial, &err) < 0)
+        return http_resp_error(resp, LV_ENOTFOUND,
+                               "no such published certificate");
+    if (lv_app_store(app, &st, &err) < 0 ||
+        ca_published_cert(lv_app_ca(app), st, serial, &der, &len, &err) < 0)
+        return http_resp_err(resp, &err);
+    int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
+    free(der);
+    return rc < 0
+               ? rc
+               : http_resp_header(resp, "Cache-Control", "public, max-age=300");
+}
+
 const lv_http_route http_repo_routes[] = {
     {"GET", "/ca/{name}.crt", repo_ca_cert, 0},
+    {"GET", "/repository/", repo_index, 0},
+    {"GET", "/repository", repo_index, 0},
+    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0},
+    {"GET", "/repository/{name}", repo_doc, 0},
     {0},
 };

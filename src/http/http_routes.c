@@ -7,6 +7,7 @@ static const lv_http_route *const api_tables[] = {
     http_health_routes,
     http_repo_routes,
     http_ocsp_routes,
+    http_crl_routes,
     NULL,
 };
 

@@ -1,0 +1,61 @@
+/* The public repository from the operator's side (R8.1, R8.2): only the
+ * console changes it, and every change is audited.
+ *   llave -d DIR repository list          the index, as JSON
+ *   llave -d DIR repository install       placeholder CPS/PDS where missing
+ *   llave -d DIR repository put NAME FILE replace a policy document */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPO_FILE_MAX ((size_t)16 * 1024 * 1024)
+
+static int repo_list(cli_ctx *ctx, lv_err *err)
+{
+    json_t *idx = NULL;
+    LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
+    LV_TRY(ca_repo_install_defaults(&ctx->cfg, err));
+    LV_TRY(ca_repo_index(ctx->ca, ctx->st, 0, 1000, &idx, err));
+    int rc = json_dumpf(idx, stdout, JSON_INDENT(2)) == 0 ? 0 : LV_EIO;
+    putchar('\n');
+    json_decref(idx);
+    return rc;
+}
+
+static int repo_put(cli_ctx *ctx, const char *name, const char *path,
+                    lv_err *err)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    LV_TRY(lv_file_read(path, &data, &len, REPO_FILE_MAX, err));
+    int rc = cli_open(ctx, CLI_NEED_CA, err);
+    if (rc == 0)
+        rc =
+            ca_repo_doc_put(ctx->ca, ctx->st, name, data, len, ctx->actor, err);
+    if (rc == 0)
+        printf("published %s (%zu bytes) in %s/repository/\n", name, len,
+               ctx->dir);
+    free(data);
+    return rc;
+}
+
+int cli_repository(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    int rc;
+    if (argc == 2 && strcmp(argv[1], "list") == 0)
+        return cli_report(repo_list(ctx, &err), &err);
+    if (argc == 2 && strcmp(argv[1], "install") == 0) {
+        rc = cli_open(ctx, CLI_NEED_STORE, &err);
+        if (rc == 0)
+            rc = ca_repo_install_defaults(&ctx->cfg, &err);
+        if (rc == 0)
+            printf("policy documents in %s/repository/\n", ctx->dir);
+        return cli_report(rc, &err);
+    }
+    if (argc == 4 && strcmp(argv[1], "put") == 0)
+        return cli_report(repo_put(ctx, argv[2], argv[3], &err), &err);
+    return cli_usage_error(
+        "repository: expected `list`, `install` or `put NAME FILE`");
+}

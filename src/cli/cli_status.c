@@ -1,0 +1,241 @@
+/* Certificate status commands (issue 4: R6.1-R6.6, R8.1):
+ *   llave -d DIR cert revoke SERIAL --reason REASON [--requester WHO]
+ *                [--invalidity-date DATE]
+ *   llave -d DIR cert publish SERIAL (--consent | --withdraw)
+ *   llave -d DIR ca compromise CA --confirm CA
+ *   llave -d DIR ca rollover CA
+ *   llave -d DIR crl generate [CA] | crl list | crl export CA FILE */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cert revoke --------------------------------------------------------- */
+
+typedef struct revoke_args {
+    const char *serial;
+    const char *reason;
+    const char *requester;
+    const char *invalidity;
+} revoke_args;
+
+static int parse_revoke(int argc, char **argv, revoke_args *a)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--reason") == 0 && v)
+            a->reason = argv[++i];
+        else if (strcmp(argv[i], "--requester") == 0 && v)
+            a->requester = argv[++i];
+        else if (strcmp(argv[i], "--invalidity-date") == 0 && v)
+            a->invalidity = argv[++i];
+        else if (argv[i][0] != '-' && a->serial == NULL)
+            a->serial = argv[i];
+        else
+            return cli_usage_error("cert revoke: unexpected argument %s",
+                                   argv[i]);
+    }
+    if (a->serial == NULL || a->reason == NULL)
+        return cli_usage_error("cert revoke: SERIAL and --reason are needed");
+    return 0;
+}
+
+static int revoke(cli_ctx *ctx, const revoke_args *a, lv_err *err)
+{
+    lv_revoke_req req = {.serial = a->serial,
+                         .reason_name = a->reason,
+                         .requester = a->requester,
+                         .actor = ctx->actor};
+    lv_revoke_result r;
+    char when[32];
+    if (a->invalidity && lv_time_parse(a->invalidity, &req.invalidity_date) < 0)
+        return lv_fail(err, LV_EINVAL,
+                       "--invalidity-date must be YYYY-MM-DD or ISO-8601 UTC");
+    LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
+    LV_TRY(ca_revoke(ctx->ca, ctx->st, &req, &r, err));
+    lv_time_iso(r.revoked_at, when);
+    printf("revoked %s (%s) at %s; ", r.serial, a->reason, when);
+    if (r.crl_number > 0)
+        printf("CRL %s number %lld published\n", r.ca, (long long)r.crl_number);
+    else
+        printf("CRL %s not yet regenerated (see the warning above)\n", r.ca);
+    return 0;
+}
+
+int cli_cert_revoke(cli_ctx *ctx, int argc, char **argv)
+{
+    revoke_args a = {0};
+    lv_err err = {0};
+    int rc = parse_revoke(argc, argv, &a);
+    return rc != 0 ? rc : cli_report(revoke(ctx, &a, &err), &err);
+}
+
+/* ---- cert publish -----------------------------------------------------------
+ */
+
+int cli_cert_publish(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    int consent = -1;
+    if (argc == 4 && strcmp(argv[3], "--consent") == 0)
+        consent = 1;
+    else if (argc == 4 && strcmp(argv[3], "--withdraw") == 0)
+        consent = 0;
+    if (consent < 0)
+        return cli_usage_error(
+            "cert publish: SERIAL and --consent (the holder agreed, R8.1) or "
+            "--withdraw");
+    int rc = cli_open(ctx, CLI_NEED_CA, &err);
+    if (rc == 0)
+        rc = ca_cert_publish(ctx->ca, ctx->st, argv[2], consent, ctx->actor,
+                             &err);
+    if (rc == 0)
+        printf("%s %s\n", argv[2],
+               consent ? "published in the repository"
+                       : "withdrawn from the repository");
+    return cli_report(rc, &err);
+}
+
+/* ---- ca compromise / rollover
+ * ------------------------------------------------- */
+
+int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    lv_compromise_result r;
+    const char *confirm = NULL;
+    if (argc == 5 && strcmp(argv[3], "--confirm") == 0)
+        confirm = argv[4];
+    if (argc < 3 || argc > 5 || (argc != 3 && confirm == NULL))
+        return cli_usage_error("ca compromise: CA --confirm CA");
+    int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    if (rc == 0)
+        rc = ca_compromise(ctx->ca, ctx->st, argv[2], confirm, ctx->actor, &r,
+                           &err);
+    if (rc == 0)
+        printf("CA %s compromised: %lld certificate(s) revoked "
+               "(keyCompromise); final CRL number %lld without nextUpdate; "
+               "root CRL number %lld lists the CA (cACompromise)\n",
+               argv[2], (long long)r.revoked, (long long)r.crl_number,
+               (long long)r.root_crl_number);
+    return cli_report(rc, &err);
+}
+
+int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    lv_rollover_result r;
+    if (argc != 3)
+        return cli_usage_error("ca rollover: CA");
+    int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    if (rc == 0)
+        rc = ca_rollover(ctx->ca, ctx->st, argv[2], ctx->actor, &r, &err);
+    if (rc == 0)
+        printf("CA %s (\"%s\", serial %s) now issues in place of %s, which "
+               "signs only CRLs; OCSP responder %s; restart llaved to serve "
+               "it\n",
+               r.name, r.cn, r.serial, argv[2], r.ocsp_name);
+    return cli_report(rc, &err);
+}
+
+/* ---- crl
+ * ----------------------------------------------------------------------- */
+
+static void print_crl(const lv_crl_info *c)
+{
+    char tu[32], nu[32] = "none (final CRL)";
+    lv_time_iso(c->this_update, tu);
+    if (c->next_update)
+        lv_time_iso(c->next_update, nu);
+    printf("%-16s number=%lld entries=%lld thisUpdate=%s nextUpdate=%s\n",
+           c->ca, (long long)c->number, (long long)c->entries, tu, nu);
+}
+
+typedef struct issuer_list {
+    char names[64][32];
+    size_t count;
+} issuer_list;
+
+static int collect_issuer(const lv_ca_rec *rec, void *arg)
+{
+    issuer_list *l = arg;
+    int issuer = strcmp(rec->role, "root") == 0 ||
+                 strcmp(rec->role, "qualified") == 0 ||
+                 strcmp(rec->role, "standard") == 0;
+    if (issuer && l->count < 64)
+        snprintf(l->names[l->count++], 32, "%s", rec->name);
+    return 0;
+}
+
+static int crl_generate(cli_ctx *ctx, const char *name, lv_err *err)
+{
+    issuer_list l = {.count = 0};
+    lv_crl_info info;
+    LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
+    if (name != NULL) {
+        LV_TRY(ca_crl_generate(ctx->ca, ctx->st, name, ctx->actor, &info, err));
+        print_crl(&info);
+        return 0;
+    }
+    LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
+    for (size_t i = 0; i < l.count; i++) {
+        lv_err e = {0};
+        int rc = ca_crl_generate(ctx->ca, ctx->st, l.names[i], ctx->actor,
+                                 &info, &e);
+        if (rc == LV_ESTATE) /* a compromised CA's final CRL stays final */
+            printf("%-16s %s\n", l.names[i], e.msg);
+        else if (rc < 0)
+            return lv_fail(err, rc, "%s", e.msg);
+        else
+            print_crl(&info);
+    }
+    return 0;
+}
+
+static int crl_list(cli_ctx *ctx, lv_err *err)
+{
+    issuer_list l = {.count = 0};
+    LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
+    LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
+    for (size_t i = 0; i < l.count; i++) {
+        lv_crl_rec c;
+        if (ca_crl_latest(ctx->ca, ctx->st, l.names[i], 0, &c, NULL) < 0) {
+            printf("%-16s no CRL yet\n", l.names[i]);
+            continue;
+        }
+        lv_crl_info info = {"", c.number, c.this_update, c.next_update,
+                            c.entries};
+        snprintf(info.ca, sizeof info.ca, "%s", c.ca);
+        print_crl(&info);
+    }
+    return 0;
+}
+
+static int crl_export(cli_ctx *ctx, const char *name, const char *path,
+                      lv_err *err)
+{
+    lv_crl_rec c;
+    LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
+    LV_TRY(ca_crl_latest(ctx->ca, ctx->st, name, 1, &c, err));
+    int rc = lv_file_write(path, c.der, c.der_len, 0644, err);
+    if (rc == 0)
+        printf("wrote CRL %s number %lld to %s (DER)\n", name,
+               (long long)c.number, path);
+    store_crl_rec_free(&c);
+    return rc;
+}
+
+int cli_crl(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "generate") == 0)
+        return cli_report(crl_generate(ctx, argc == 3 ? argv[2] : NULL, &err),
+                          &err);
+    if (argc == 2 && strcmp(argv[1], "list") == 0)
+        return cli_report(crl_list(ctx, &err), &err);
+    if (argc == 4 && strcmp(argv[1], "export") == 0)
+        return cli_report(crl_export(ctx, argv[2], argv[3], &err), &err);
+    return cli_usage_error(
+        "crl: expected `generate [CA]`, `list` or `export CA FILE`");
+}
