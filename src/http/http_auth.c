@@ -1,0 +1,366 @@
+/* Authentication API (issue 6): operator and citizen login, logout,
+ * activation, password change, the published policy, operator accounts and
+ * the officer's unlock of a citizen.  Also http_auth_require, the bearer
+ * check every protected handler starts with.  The rules are in auth/; this
+ * file only maps JSON to calls and codes to statuses. */
+#include "http/http_internal.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define BODY_SMALL 4096
+
+/* ---- helpers ---------------------------------------------------------------
+ */
+
+static int no_auth(lv_http_resp *resp)
+{
+    return http_resp_error_status(resp, 503, LV_EINTERNAL,
+                                  "authentication is not available");
+}
+
+/* "Authorization: Bearer <token>" (RFC 6750 §2.1); NULL when absent. */
+static const char *bearer(const lv_http_req *req)
+{
+    const char *h = http_req_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                      unsigned roles, lv_store **st_out, lv_principal *who)
+{
+    lv_store *st;
+    lv_err err = {0};
+    lv_auth *auth = lv_app_auth(app);
+    if (!auth) {
+        no_auth(resp);
+        return LV_EINTERNAL;
+    }
+    int rc = lv_app_store(app, &st, &err);
+    if (rc == 0)
+        rc = auth_session_check(auth, st, bearer(req), roles, who, &err);
+    if (rc < 0) {
+        http_resp_err(resp, &err);
+        /* RFC 6750 §3: a 401 names the scheme. */
+        if (rc == LV_EAUTH)
+            http_resp_header(resp, "WWW-Authenticate",
+                             "Bearer realm=\"llave\"");
+        return rc;
+    }
+    if (st_out)
+        *st_out = st;
+    return 0;
+}
+
+/* Parses the body as one JSON object; fills resp with a 400 otherwise. */
+static json_t *body_json(const lv_http_req *req, lv_http_resp *resp)
+{
+    json_error_t je;
+    json_t *j = req->body ? json_loadb((const char *)req->body, req->body_len,
+                                       JSON_REJECT_DUPLICATES, &je)
+                          : NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        http_resp_error(resp, LV_EINVAL, "request body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* The string members named in keys (NULL-terminated), all required. */
+static int fields(const json_t *j, const char *const *keys, const char **out,
+                  lv_http_resp *resp)
+{
+    for (size_t i = 0; keys[i]; i++) {
+        out[i] = lv_json_str(j, keys[i]);
+        if (!out[i]) {
+            http_resp_error(resp, LV_EINVAL,
+                            "field \"%s\" (a string) is required", keys[i]);
+            return LV_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Common prologue: auth context, body, fields, store.  Returns the parsed
+ * body (caller decrefs) or NULL with resp filled. */
+static json_t *prologue(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                        const char *const *keys, const char **vals,
+                        lv_store **st)
+{
+    lv_err err = {0};
+    if (!lv_app_auth(app)) {
+        no_auth(resp);
+        return NULL;
+    }
+    json_t *j = body_json(req, resp);
+    if (j && fields(j, keys, vals, resp) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    if (j && lv_app_store(app, st, &err) < 0) {
+        http_resp_err(resp, &err);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int token_json(lv_http_resp *resp, const lv_session_token *t)
+{
+    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "token", t->token,
+                          "token_type", "Bearer", "expires_in",
+                          (json_int_t)(t->expires_at - lv_now()), "roles",
+                          auth_roles_json(t->roles));
+    if (!o)
+        return LV_ENOMEM;
+    int rc = http_resp_json(resp, 200, o);
+    json_decref(o);
+    LV_TRY(rc);
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static int ok_json(lv_http_resp *resp, json_t *o)
+{
+    if (!o)
+        return LV_ENOMEM;
+    int rc = http_resp_json(resp, 200, o);
+    json_decref(o);
+    LV_TRY(rc);
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* ---- logins
+ * ------------------------------------------------------------------- */
+
+/* POST /api/v1/operators/login {login, password, totp} (R3.6). */
+static int operator_login(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    static const char *const keys[] = {"login", "password", "totp", NULL};
+    const char *v[3];
+    lv_store *st;
+    lv_session_token t;
+    lv_err err = {0};
+    json_t *j = prologue(app, req, resp, keys, v, &st);
+    if (!j)
+        return 0;
+    int rc = auth_operator_login(lv_app_auth(app), st, v[0], v[1], v[2],
+                                 req->remote_addr, &t, &err);
+    json_decref(j);
+    rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
+    auth_token_wipe(&t);
+    return rc;
+}
+
+/* POST /api/v1/auth/login {user_id, password}: a citizen session. */
+static int citizen_login(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp)
+{
+    static const char *const keys[] = {"user_id", "password", NULL};
+    const char *v[2];
+    lv_store *st;
+    lv_session_token t;
+    lv_err err = {0};
+    json_t *j = prologue(app, req, resp, keys, v, &st);
+    if (!j)
+        return 0;
+    int rc = auth_citizen_login(lv_app_auth(app), st, v[0], v[1],
+                                req->remote_addr, &t, &err);
+    json_decref(j);
+    rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
+    auth_token_wipe(&t);
+    return rc;
+}
+
+/* POST /api/v1/auth/logout with the bearer token. */
+static int logout(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_store *st;
+    lv_principal who;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, 0, &st, &who) < 0)
+        return 0;
+    if (auth_session_end(lv_app_auth(app), st, bearer(req), &err) < 0)
+        return http_resp_err(resp, &err);
+    return ok_json(resp, json_pack("{s:b}", "logged_out", 1));
+}
+
+/* GET /api/v1/auth/session: who the token belongs to. */
+static int session_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_principal who;
+    if (http_auth_require(app, req, resp, 0, NULL, &who) < 0)
+        return 0;
+    return ok_json(
+        resp,
+        json_pack("{s:s, s:s, s:o, s:I}", "kind",
+                  who.kind == LV_PRINCIPAL_OPERATOR ? "operator" : "citizen",
+                  "id", who.id, "roles", auth_roles_json(who.roles),
+                  "expires_in", (json_int_t)(who.expires_at - lv_now())));
+}
+
+/* ---- citizens' credentials
+ * ------------------------------------------------------ */
+
+/* POST /api/v1/citizens/activate {user_id, code, password} (R3.1). */
+static int citizen_activate(lv_app *app, const lv_http_req *req,
+                            lv_http_resp *resp)
+{
+    static const char *const keys[] = {"user_id", "code", "password", NULL};
+    const char *v[3];
+    char cid[LV_AUTH_ID_MAX];
+    lv_store *st;
+    lv_err err = {0};
+    json_t *j = prologue(app, req, resp, keys, v, &st);
+    if (!j)
+        return 0;
+    int rc = auth_citizen_activate(lv_app_auth(app), st, v[0], v[1], v[2],
+                                   req->remote_addr, cid, &err);
+    json_t *o = rc < 0 ? NULL
+                       : json_pack("{s:s, s:s, s:b}", "user_id", v[0],
+                                   "citizen_id", cid, "activated", 1);
+    json_decref(j);
+    return rc < 0 ? http_resp_err(resp, &err) : ok_json(resp, o);
+}
+
+/* POST /api/v1/auth/password {user_id, password, new_password} (R3.2);
+ * works with an expired password. */
+static int password_change(lv_app *app, const lv_http_req *req,
+                           lv_http_resp *resp)
+{
+    static const char *const keys[] = {"user_id", "password", "new_password",
+                                       NULL};
+    const char *v[3];
+    lv_store *st;
+    lv_err err = {0};
+    json_t *j = prologue(app, req, resp, keys, v, &st);
+    if (!j)
+        return 0;
+    int rc = auth_citizen_password_change(lv_app_auth(app), st, v[0], v[1],
+                                          v[2], req->remote_addr, &err);
+    json_decref(j);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return ok_json(resp, json_pack("{s:b}", "changed", 1));
+}
+
+/* GET /api/v1/policy: the password and code rules (R3.1: "published"). */
+static int policy(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    (void)req;
+    if (!lv_app_auth(app))
+        return no_auth(resp);
+    json_t *p = auth_password_policy_json(lv_app_auth(app));
+    if (!p)
+        return LV_ENOMEM;
+    int rc = http_resp_json(resp, 200, p);
+    json_decref(p);
+    LV_TRY(rc);
+    return http_resp_header(resp, "Cache-Control", "public, max-age=300");
+}
+
+/* POST /api/v1/ra/citizens/{id}/unlock (R3.5): registration officers. */
+static int citizen_unlock(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    lv_store *st;
+    lv_principal who;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN,
+                          &st, &who) < 0)
+        return 0;
+    if (auth_citizen_unlock(lv_app_auth(app), st, req->param, who.actor, &err) <
+        0)
+        return http_resp_err(resp, &err);
+    return ok_json(
+        resp, json_pack("{s:s, s:b}", "citizen_id", req->param, "unlocked", 1));
+}
+
+/* ---- operator accounts
+ * ------------------------------------------------------------ */
+
+static int op_item(const lv_operator_info *o, void *ctx)
+{
+    char created[32];
+    lv_time_iso(o->created_at, created);
+    json_t *item = json_pack(
+        "{s:s, s:o, s:b, s:b, s:s, s:s}", "login", o->login, "roles",
+        auth_roles_json(o->roles), "enabled", o->enabled, "locked", o->locked,
+        "created_at", created, "created_by", o->created_by);
+    return item && json_array_append_new(ctx, item) == 0 ? 0 : LV_ENOMEM;
+}
+
+/* GET /api/v1/operators: security officer, system administrator, auditor
+ * (read only). */
+static int operator_list(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp)
+{
+    lv_store *st;
+    lv_principal who;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp,
+                          LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN |
+                              LV_ROLE_AUDITOR,
+                          &st, &who) < 0)
+        return 0;
+    json_t *a = json_array();
+    int rc = a ? auth_operator_foreach(st, op_item, a, &err) : LV_ENOMEM;
+    if (rc < 0) {
+        json_decref(a);
+        return err.msg[0] ? http_resp_err(resp, &err) : rc;
+    }
+    return ok_json(resp, json_pack("{s:o}", "operators", a));
+}
+
+/* POST /api/v1/operators/{login}/enable|disable: security officer or
+ * system administrator; never an auditor (R1.4). */
+static int operator_enable(lv_app *app, const lv_http_req *req,
+                           lv_http_resp *resp, int enabled)
+{
+    lv_store *st;
+    lv_principal who;
+    lv_err err = {0};
+    if (http_auth_require(app, req, resp,
+                          LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN, &st,
+                          &who) < 0)
+        return 0;
+    if (auth_operator_set_enabled(lv_app_auth(app), st, req->param, enabled,
+                                  who.actor, &err) < 0)
+        return http_resp_err(resp, &err);
+    return ok_json(
+        resp, json_pack("{s:s, s:b}", "login", req->param, "enabled", enabled));
+}
+
+static int operator_disable_h(lv_app *app, const lv_http_req *req,
+                              lv_http_resp *resp)
+{
+    return operator_enable(app, req, resp, 0);
+}
+
+static int operator_enable_h(lv_app *app, const lv_http_req *req,
+                             lv_http_resp *resp)
+{
+    return operator_enable(app, req, resp, 1);
+}
+
+const lv_http_route http_auth_routes[] = {
+    {"POST", "/api/v1/operators/login", operator_login, BODY_SMALL},
+    {"GET", "/api/v1/operators", operator_list, 0},
+    {"POST", "/api/v1/operators/{login}/disable", operator_disable_h,
+     BODY_SMALL},
+    {"POST", "/api/v1/operators/{login}/enable", operator_enable_h, BODY_SMALL},
+    {"POST", "/api/v1/auth/login", citizen_login, BODY_SMALL},
+    {"POST", "/api/v1/auth/logout", logout, BODY_SMALL},
+    {"GET", "/api/v1/auth/session", session_info, 0},
+    {"POST", "/api/v1/auth/password", password_change, BODY_SMALL},
+    {"POST", "/api/v1/citizens/activate", citizen_activate, BODY_SMALL},
+    {"GET", "/api/v1/policy", policy, 0},
+    {"POST", "/api/v1/ra/citizens/{id}/unlock", citizen_unlock, BODY_SMALL},
+    {0},
+};
