@@ -61,6 +61,7 @@ static const cf_field cf_fields[] = {
     CF_SO(tsa_policy_oid), CF_S(tsa_unit), CF_I(tsa_accuracy_ms),
     CF_B(tsa_require_clock_sync), CF_B(tsa_include_name),
     CF_SO(ecert_trust_file),
+    CF_B(csc_otp_hashes),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -131,6 +132,8 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     /* R2.2: no CA is recognised until the operator installs this file */
     set_str(cfg->ecert_trust_file, sizeof cfg->ecert_trust_file,
             "ecert-trust.pem");
+    /* R3.3: an OTP binds the exact hashes unless the operator opts out */
+    cfg->csc_otp_hashes = 1;
 }
 
 /* ---- validation -------------------------------------------------------- */

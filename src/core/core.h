@@ -189,6 +189,10 @@ typedef struct lv_config {
      * whose certificates are recognised, with their CRLs; relative to DIR
      * ("ecert-trust.pem") */
     char ecert_trust_file[512];
+    /* remote signing (R3.3, R10.4, src/sign/): 1 = CSC credentials/sendOTP
+     * must name the hashes the OTP authorizes (our extension); 0 = accept
+     * the standard request and bind the OTP to the credential only */
+    int csc_otp_hashes;
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);

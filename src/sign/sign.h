@@ -1,0 +1,229 @@
+/* sign/ — remote signing (R5.1-R5.7, R10.4): relying applications and their
+ * signature transactions (the Cl@ve Firma style API), the citizens' cloud
+ * signing credentials, CSC signature activation data (SAD), and the
+ * signatures themselves: raw PKCS#1 v1.5 over submitted digests and CAdES
+ * (CMS SignedData with signing-certificate-v2, optionally with a signature
+ * time-stamp from our own TSA).
+ *
+ * Sole control (R5.2): a signature is made only through
+ * keys_activation_mint + keys_signer_sign, and sign/ mints a token only
+ * right after the citizen's authorization was proved in this same call:
+ * auth_citizen_authorize (password + an OTP bound to exactly the digests),
+ * or a SAD that such an authorization produced and that is consumed here.
+ * Nothing in this header takes an operator identity.
+ *
+ * Before every signature (R5.5): the citizen is advanced-level, not locked,
+ * the identity document is in force, the certificate names the citizen, is
+ * not revoked and is within its validity.
+ *
+ * Every state change writes its audit entry in the same transaction;
+ * refusals of a signature are audited too ("sign.refused").
+ *
+ * Depends on core/, store/, keys/, ca/, auth/, audit/ (and ra/ for the
+ * citizen checks and certificate issuance of R5.3). */
+#ifndef LLAVE_SIGN_H
+#define LLAVE_SIGN_H
+
+#include "auth/auth.h"
+#include "ca/ca.h"
+#include "core/core.h"
+#include "keys/keys.h"
+#include "store/store.h"
+
+#include <openssl/evp.h>
+
+/* What a signing call needs.  Built per request by the caller (http/ from
+ * its application context, so that a key store installed later by an
+ * unseal is seen at once). */
+typedef struct lv_sign_env {
+    const lv_config *cfg;
+    lv_ca *ca;       /* issuance (R5.3) and the TSA (CAdES-T) */
+    lv_keystore *ks; /* NULL while sealed: LV_ESEALED */
+    lv_auth *auth;   /* password + OTP */
+} lv_sign_env;
+
+#define LV_SIGN_TX_TTL 900         /* seconds a transaction stays open */
+#define LV_SIGN_TX_DOCS_MAX 100    /* documents per transaction */
+#define LV_SIGN_SAD_TTL 300        /* seconds a SAD is valid */
+#define LV_SIGN_HASHES_MAX 1000    /* digests per CSC authorization */
+#define LV_SIGN_SIGNATURES_MAX 100000 /* numSignatures of one SAD */
+#define LV_SIGN_SECRET_LEN 64      /* hex characters of a client secret */
+#define LV_SIGN_SAD_LEN 64         /* hex characters of a SAD */
+
+/* Why a signature cannot happen.  The names are the "error" of the API
+ * answers, so that applications can tell the cases apart (R5.6). */
+typedef enum {
+    LV_SIGN_OK = 0,
+    LV_SIGN_UNKNOWN_CITIZEN,     /* "unknown_citizen" */
+    LV_SIGN_BASIC_LEVEL,         /* "basic_level" (R2.1) */
+    LV_SIGN_DOCUMENT_EXPIRED,    /* "document_expired" (R2.4, R5.5) */
+    LV_SIGN_NO_CERTIFICATE,      /* "no_valid_certificate" */
+    LV_SIGN_CERTIFICATE_BLOCKED, /* "certificate_blocked": revoked */
+    LV_SIGN_LOCKED,              /* "citizen_locked" (R3.5) */
+    LV_SIGN_NOT_ACTIVE,          /* "citizen_not_active": no password yet */
+    LV_SIGN_BAD_PASSWORD,        /* "invalid_password" */
+    LV_SIGN_BAD_OTP,             /* "invalid_otp" */
+} lv_sign_refusal;
+const char *sign_refusal_name(lv_sign_refusal r);
+
+/* "sha256", "SHA-256", "sha384", ... -> EVP_MD; NULL for anything else
+ * (SHA-1 included: R4.1). */
+const EVP_MD *sign_md_by_name(const char *name);
+/* 2.16.840.1.101.3.4.2.1 (SHA-256), .2 (SHA-384), .3 (SHA-512). */
+const EVP_MD *sign_md_by_oid(const char *oid);
+/* "sha256" ... */
+const char *sign_md_name(const EVP_MD *md);
+const char *sign_md_oid(const EVP_MD *md);
+
+/* ---- relying applications (R5.6) ------------------------------------------ */
+typedef struct lv_sign_app_secret {
+    char client_id[40];
+    char secret[LV_SIGN_SECRET_LEN + 1]; /* shown once; wipe after use */
+} lv_sign_app_secret;
+
+/* Registers an application: client id "app-<16 hex>", a 256-bit random
+ * secret of which only SHA-256 is stored.  Audited as "app.add". */
+int sign_app_add(lv_store *st, const char *name, const char *actor,
+                 lv_sign_app_secret *out, lv_err *err);
+/* HTTP Basic credentials of an application; LV_EAUTH for an unknown id, a
+ * wrong secret or a disabled application (constant-time compare). */
+int sign_app_check(lv_store *st, const char *client_id, const char *secret,
+                   lv_sign_app_rec *out, lv_err *err);
+/* [{client_id, name, enabled, created_at, created_by}] (new reference). */
+int sign_app_list_json(lv_store *st, json_t **out, lv_err *err);
+
+/* ---- credentials: the citizens' cloud certificates (R5.3-R5.5) ------------ */
+
+/* The citizen id of a document number ("12345678Z", or a full person id
+ * "IDCES-12345678Z"); LV_ENOTFOUND with why = LV_SIGN_UNKNOWN_CITIZEN. */
+int sign_citizen_by_owner(lv_store *st, const char *owner,
+                          char citizen_id[72], lv_sign_refusal *why,
+                          lv_err *err);
+/* R2.1, R2.4, R3.5: may the citizen sign at all now? */
+int sign_citizen_check(lv_store *st, const char *citizen_id,
+                       lv_sign_refusal *why, lv_err *err);
+/* The newest usable cloud certificate of the citizen (serial_out).  When
+ * there is none: LV_ESTATE with why CERTIFICATE_BLOCKED when the newest
+ * one is revoked, NO_CERTIFICATE otherwise. */
+int sign_credential_pick(lv_store *st, const char *citizen_id,
+                         char serial_out[65], lv_sign_refusal *why,
+                         lv_err *err);
+/* R5.5 before every signature: citizen checks plus this certificate. */
+int sign_credential_check(lv_store *st, const char *citizen_id,
+                          const char *serial, lv_sign_refusal *why,
+                          lv_err *err);
+/* The citizen's cloud certificates (key in the store), newest first. */
+int sign_credential_foreach(lv_store *st, const char *citizen_id,
+                            int (*fn)(const lv_cert_rec *, void *), void *ctx,
+                            lv_err *err);
+/* One of the citizen's cloud certificates, with its DER; LV_ENOTFOUND when
+ * the serial is not one of them (another citizen's included). */
+int sign_credential_get(lv_store *st, const char *citizen_id,
+                        const char *serial, lv_cert_rec *out, lv_err *err);
+/* R5.3: a certificate at the citizen's will (or the demo ceremony), through
+ * ra_citizen_issue with the default profile natural-person-cloud-hsm. */
+int sign_credential_issue(const lv_sign_env *env, lv_store *st,
+                          const char *citizen_id, const char *actor,
+                          char serial_out[65], lv_err *err);
+
+/* R5.4, CPS §4.4.2: the acceptance sheet of a certificate (malloc'd text
+ * the citizen reads and signs with the certificate's key).  *accepted is 1
+ * when it has been signed already. */
+int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
+                          int *accepted, lv_err *err);
+
+/* ---- transactions (R5.6) ------------------------------------------------------
+ * Request: {"owner", "digest_algorithm", "documents": [{"id", "name",
+ * "title", "digest" (base64)}], "redirect_ok_url", "redirect_error_url",
+ * "generate_certificate" (optional, default true: R5.3)}.  Answer:
+ * {"id", "state", "path", "url", "expires_at"}.  Refusals fill why. */
+int sign_tx_create(const lv_sign_env *env, lv_store *st,
+                   const lv_sign_app_rec *app, const json_t *req,
+                   json_t **out, lv_sign_refusal *why, lv_err *err);
+/* For the owning application: state, documents and, once signed, the
+ * signatures (base64) and the certificate (base64 DER). */
+int sign_tx_json(lv_store *st, const lv_sign_app_rec *app, const char *id,
+                 json_t **out, lv_err *err);
+/* The application ends a transaction: no signature can happen any more and
+ * the signatures are no longer served.  Audited as "sign.tx.end". */
+int sign_tx_end(lv_store *st, const lv_sign_app_rec *app, const char *id,
+                lv_err *err);
+
+/* The citizen's side (the page at /sign/{id}).  login: user id + password
+ * (auth_citizen_login); the session must be this transaction's owner.
+ * *out: {token, expires_in, application, documents, certificate}. */
+int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
+                  const char *user_id, const char *password, const char *ip,
+                  json_t **out, lv_sign_refusal *why, lv_err *err);
+/* What the logged-in owner sees: documents (name, title, digest),
+ * application, state, acceptance sheet when one is part of the batch. */
+int sign_tx_view(const lv_sign_env *env, lv_store *st, const char *id,
+                 const lv_principal *who, json_t **out, lv_err *err);
+/* Sends the OTP bound to the batch (R3.3); at a first signature the
+ * certificate is generated here (R5.3) and its acceptance sheet joins the
+ * batch (R5.4). */
+int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
+                     const lv_principal *who, json_t **out,
+                     lv_sign_refusal *why, lv_err *err);
+/* Password + OTP, then the signatures; *out: {state, redirect}. */
+int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
+                    const lv_principal *who, const char *password,
+                    const char *otp, json_t **out, lv_sign_refusal *why,
+                    lv_err *err);
+/* The citizen declines; *out: {state, redirect} (the error URL). */
+int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
+                   json_t **out, lv_err *err);
+
+/* ---- CSC (R10.4): SAD and hash signing ------------------------------------------
+ * A credential is one of the citizen's cloud certificates, named by its
+ * serial (credentialID).  hashes are digests of md laid end to end. */
+
+/* credentials/sendOTP.  With hashes (our documented extension) the OTP is
+ * bound to them (R3.3); without, only when csc_otp_hashes is 0, to the
+ * credential alone. */
+int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
+                      const char *citizen_id, const char *serial,
+                      const EVP_MD *md, const unsigned char *hashes, size_t n,
+                      lv_sign_refusal *why, lv_err *err);
+/* credentials/authorize: PIN (password) + OTP -> SAD (hex) for up to
+ * num_signatures signatures of these hashes, valid LV_SIGN_SAD_TTL s.  A
+ * certificate not yet accepted has its acceptance sheet signed here too
+ * (R5.4; the OTP then also covers the sheet). */
+int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
+                       const char *citizen_id, const char *serial,
+                       const EVP_MD *md, const unsigned char *hashes, size_t n,
+                       int num_signatures, const char *pin, const char *otp,
+                       char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
+                       lv_sign_refusal *why, lv_err *err);
+/* credentials/extendTransaction: a fresh expiry for an unexpired SAD. */
+int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
+                    const char *sad, int *expires_in, lv_err *err);
+/* signatures/signHash: n PKCS#1 v1.5 signatures (*sigs, n * *sig_len). */
+int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
+                       const char *citizen_id, const char *serial,
+                       const char *sad, const EVP_MD *md,
+                       const unsigned char *hashes, size_t n,
+                       unsigned char **sigs, size_t *sig_len,
+                       lv_sign_refusal *why, lv_err *err);
+
+/* signatures/signDoc, CAdES (ETSI EN 319 122-1): CMS SignedData over a
+ * document, or over its digest when doc is NULL (detached only), with
+ * contentType, signingTime, messageDigest and signing-certificate-v2;
+ * with `timestamp` a signature time-stamp (id-aa-signatureTimeStampToken)
+ * from the TSA (CAdES-T).  The SAD must authorize md(document). */
+typedef struct lv_cades_req {
+    const char *serial;
+    const char *sad;
+    const EVP_MD *md;
+    const unsigned char *doc; /* NULL: digest given */
+    size_t doc_len;
+    const unsigned char *digest; /* when doc is NULL */
+    int attached;                /* eContent carries the document */
+    int timestamp;               /* CAdES-T */
+} lv_cades_req;
+int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
+                        const char *citizen_id, const lv_cades_req *req,
+                        unsigned char **der, size_t *der_len,
+                        lv_sign_refusal *why, lv_err *err);
+
+#endif
