@@ -161,3 +161,93 @@ int cli_citizen(cli_ctx *ctx, int argc, char **argv)
                            "`document ID --json FILE`, `activation ID` or "
                            "`issue ID`");
 }
+
+/* ---- the --demo citizen ----------------------------------------------------
+ */
+
+#define DEMO_PASSWORD "Llave-Demo-Citizen-1"
+#define DEMO_MOBILE "+34600000001"
+
+/* A fictitious citizen in the style of CPS §1.4.3's test data; the DNI
+ * number's check letter is valid.  The document expires in five years. */
+static json_t *demo_registration(void)
+{
+    char expiry[32];
+    lv_time_iso(lv_now() + (int64_t)5 * 365 * 86400, expiry);
+    expiry[10] = '\0';
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, "
+                     "s:s}",
+                     "given_name", "Ciudadana", "surname", "Demo Pruebas",
+                     "birth_date", "1980-01-01", "mobile", DEMO_MOBILE, "email",
+                     "ciudadana.demo@example.es", "level", "advanced",
+                     "document", "type", "DNI", "number", "99999999R", "expiry",
+                     expiry, "evidence_ref",
+                     "demo installation (no real evidence)");
+}
+
+/* Registered without the SMS, then activated with a letter code so that the
+ * password is known (R3.1 by letter). */
+static int demo_register(lv_auth *auth, lv_store *st, ra_registered *r,
+                         lv_err *err)
+{
+    char code[LV_AUTH_CODE_MAX];
+    json_t *in = demo_registration();
+    ra_origin origin = {"ceremony", "console"};
+    int rc = in ? ra_citizen_register(NULL, st, in, &origin, r, err)
+                : lv_fail(err, LV_ENOMEM, "out of memory");
+    json_decref(in);
+    if (rc == 0)
+        rc = auth_citizen_activation_start(auth, st, r->citizen_id, r->user_id,
+                                           DEMO_MOBILE, LV_ACTIVATION_LETTER,
+                                           "ceremony", code, err);
+    if (rc == 0)
+        rc = auth_citizen_activate(auth, st, r->user_id, code, DEMO_PASSWORD,
+                                   NULL, NULL, err);
+    OPENSSL_cleanse(code, sizeof code);
+    return rc;
+}
+
+/* Appends the citizen to the "accounts" of demo-credentials.json. */
+static int demo_write(const char *dir, const ra_registered *r, lv_err *err)
+{
+    char path[1024];
+    json_t *creds = NULL;
+    LV_TRY(lv_path_join(path, sizeof path, dir, "demo-credentials.json"));
+    LV_TRY(lv_json_load_file(path, &creds, err));
+    json_t *list = json_object_get(creds, "accounts");
+    json_t *me = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "citizen", "citizen_id",
+        r->citizen_id, "user_id", r->user_id, "password", DEMO_PASSWORD,
+        "mobile", DEMO_MOBILE, "person_id", r->person_id, "level", "advanced");
+    int rc = json_is_array(list) && me && json_array_append_new(list, me) == 0
+                 ? 0
+                 : lv_fail(err, LV_EINVAL, "%s has no accounts list", path);
+    char *text = rc == 0 ? json_dumps(creds, JSON_INDENT(2)) : NULL;
+    if (rc == 0 && text == NULL)
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = lv_file_write(path, text, strlen(text), 0600, err);
+    free(text);
+    json_decref(creds);
+    return rc;
+}
+
+int cli_citizen_demo(const lv_config *cfg, lv_err *err)
+{
+    char db[1024];
+    lv_store *st = NULL;
+    lv_auth *auth = NULL;
+    ra_registered r;
+    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
+    if (rc == 0)
+        rc = store_open(db, &st, err);
+    if (rc == 0)
+        rc = auth_open(cfg, &auth, err);
+    if (rc == 0)
+        rc = demo_register(auth, st, &r, err);
+    if (rc == 0)
+        rc = demo_write(cfg->dir, &r, err);
+    auth_close(auth);
+    store_close(st);
+    return rc;
+}
