@@ -42,13 +42,13 @@ typedef struct lv_sign_env {
     lv_auth *auth;   /* password + OTP */
 } lv_sign_env;
 
-#define LV_SIGN_TX_TTL 900         /* seconds a transaction stays open */
-#define LV_SIGN_TX_DOCS_MAX 100    /* documents per transaction */
-#define LV_SIGN_SAD_TTL 300        /* seconds a SAD is valid */
-#define LV_SIGN_HASHES_MAX 1000    /* digests per CSC authorization */
+#define LV_SIGN_TX_TTL 900            /* seconds a transaction stays open */
+#define LV_SIGN_TX_DOCS_MAX 100       /* documents per transaction */
+#define LV_SIGN_SAD_TTL 300           /* seconds a SAD is valid */
+#define LV_SIGN_HASHES_MAX 1000       /* digests per CSC authorization */
 #define LV_SIGN_SIGNATURES_MAX 100000 /* numSignatures of one SAD */
-#define LV_SIGN_SECRET_LEN 64      /* hex characters of a client secret */
-#define LV_SIGN_SAD_LEN 64         /* hex characters of a SAD */
+#define LV_SIGN_SECRET_LEN 64         /* hex characters of a client secret */
+#define LV_SIGN_SAD_LEN 64            /* hex characters of a SAD */
 
 /* Why a signature cannot happen.  The names are the "error" of the API
  * answers, so that applications can tell the cases apart (R5.6). */
@@ -75,7 +75,8 @@ const EVP_MD *sign_md_by_oid(const char *oid);
 const char *sign_md_name(const EVP_MD *md);
 const char *sign_md_oid(const EVP_MD *md);
 
-/* ---- relying applications (R5.6) ------------------------------------------ */
+/* ---- relying applications (R5.6) ------------------------------------------
+ */
 typedef struct lv_sign_app_secret {
     char client_id[40];
     char secret[LV_SIGN_SECRET_LEN + 1]; /* shown once; wipe after use */
@@ -92,13 +93,13 @@ int sign_app_check(lv_store *st, const char *client_id, const char *secret,
 /* [{client_id, name, enabled, created_at, created_by}] (new reference). */
 int sign_app_list_json(lv_store *st, json_t **out, lv_err *err);
 
-/* ---- credentials: the citizens' cloud certificates (R5.3-R5.5) ------------ */
+/* ---- credentials: the citizens' cloud certificates (R5.3-R5.5) ------------
+ */
 
 /* The citizen id of a document number ("12345678Z", or a full person id
  * "IDCES-12345678Z"); LV_ENOTFOUND with why = LV_SIGN_UNKNOWN_CITIZEN. */
-int sign_citizen_by_owner(lv_store *st, const char *owner,
-                          char citizen_id[72], lv_sign_refusal *why,
-                          lv_err *err);
+int sign_citizen_by_owner(lv_store *st, const char *owner, char citizen_id[72],
+                          lv_sign_refusal *why, lv_err *err);
 /* R2.1, R2.4, R3.5: may the citizen sign at all now? */
 int sign_citizen_check(lv_store *st, const char *citizen_id,
                        lv_sign_refusal *why, lv_err *err);
@@ -132,14 +133,15 @@ int sign_credential_issue(const lv_sign_env *env, lv_store *st,
 int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
                           int *accepted, lv_err *err);
 
-/* ---- transactions (R5.6) ------------------------------------------------------
- * Request: {"owner", "digest_algorithm", "documents": [{"id", "name",
- * "title", "digest" (base64)}], "redirect_ok_url", "redirect_error_url",
- * "generate_certificate" (optional, default true: R5.3)}.  Answer:
+/* ---- transactions (R5.6)
+ * ------------------------------------------------------ Request: {"owner",
+ * "digest_algorithm", "documents": [{"id", "name", "title", "digest"
+ * (base64)}], "redirect_ok_url", "redirect_error_url", "generate_certificate"
+ * (optional, default true: R5.3)}.  Answer:
  * {"id", "state", "path", "url", "expires_at"}.  Refusals fill why. */
 int sign_tx_create(const lv_sign_env *env, lv_store *st,
-                   const lv_sign_app_rec *app, const json_t *req,
-                   json_t **out, lv_sign_refusal *why, lv_err *err);
+                   const lv_sign_app_rec *app, const json_t *req, json_t **out,
+                   lv_sign_refusal *why, lv_err *err);
 /* For the owning application: state, documents and, once signed, the
  * signatures (base64) and the certificate (base64 DER). */
 int sign_tx_json(lv_store *st, const lv_sign_app_rec *app, const char *id,
@@ -174,9 +176,10 @@ int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
 int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
                    json_t **out, lv_err *err);
 
-/* ---- CSC (R10.4): SAD and hash signing ------------------------------------------
- * A credential is one of the citizen's cloud certificates, named by its
- * serial (credentialID).  hashes are digests of md laid end to end. */
+/* ---- CSC (R10.4): SAD and hash signing
+ * ------------------------------------------ A credential is one of the
+ * citizen's cloud certificates, named by its serial (credentialID).  hashes are
+ * digests of md laid end to end. */
 
 /* credentials/sendOTP.  With hashes (our documented extension) the OTP is
  * bound to them (R3.3); without, only when csc_otp_hashes is 0, to the

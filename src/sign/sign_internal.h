@@ -1,0 +1,55 @@
+/* Private to sign/: helpers the sign_*.c files share. */
+#ifndef LLAVE_SIGN_INTERNAL_H
+#define LLAVE_SIGN_INTERNAL_H
+
+#include "sign/sign.h"
+
+#include <jansson.h>
+
+/* OTP purpose of every signature authorization (auth_otp_send). */
+#define SIGN_OTP_PURPOSE "sign"
+
+/* What an OTP and a keys/ token are bound to (R3.3, R5.2): "llave-sign-v1"
+ * 0 context 0 md-name 0 digests.  context names the operation
+ * ("tx:<id>", "csc:<serial>"); the caller frees *out. */
+int sign_binding(const char *context, const EVP_MD *md,
+                 const unsigned char *digests, size_t n, lv_buf *out);
+
+/* SHA-256 hex of text (client secrets, SADs). */
+int sign_sha256_hex(const void *data, size_t len, char out[65]);
+/* A random id of `bytes` random bytes as hex (out: 2*bytes+1). */
+int sign_random_hex(size_t bytes, char *out, lv_err *err);
+
+/* Audit helpers: in the caller's transaction, or on their own. */
+int sign_audit(lv_store *st, const char *actor, const char *event,
+               const char *object, json_t *details, lv_err *err);
+void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
+                        const char *object, lv_sign_refusal why,
+                        const lv_err *reason);
+/* "citizen:<id>" */
+void sign_citizen_actor(const char *citizen_id, char out[96]);
+
+/* Mints a token and signs (R5.2): the only path to a signer key. */
+int sign_with_key(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+                  const unsigned char *digests, size_t n, unsigned char **sigs,
+                  size_t *sig_len, lv_err *err);
+
+/* The key id of a certificate (cloud keys). */
+int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
+                  lv_err *err);
+
+/* The acceptance sheet digest with md; *text is malloc'd. */
+int sign_sheet_digest(lv_store *st, const char *serial, const EVP_MD *md,
+                      char **text, unsigned char digest[EVP_MAX_MD_SIZE],
+                      int *accepted, lv_err *err);
+/* Records the signed sheet in the caller's transaction, audited
+ * "cert.accept". */
+int sign_acceptance_record(lv_store *st, const char *citizen_id,
+                           const char *serial, const char *sheet,
+                           const EVP_MD *md, const unsigned char *sig,
+                           size_t sig_len, const char *channel, lv_err *err);
+
+/* Maps an auth_citizen_authorize failure to a refusal. */
+lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);
+
+#endif

@@ -1,0 +1,738 @@
+/* Signature transactions (R5.6), modelled on the Cl@ve Firma gateway: an
+ * application submits documents' digests for one citizen; the citizen
+ * reviews them at /sign/{id}, receives one OTP bound to all the digests
+ * (R3.3), confirms with password + OTP (R3.4); sign/ then signs the whole
+ * batch with one activation token (R5.2) and the application fetches the
+ * PKCS#1 signatures and the certificate. */
+#include "sign/sign_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading the application's request
+ * -------------------------------------------- */
+
+static int text_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Absolute http(s) URL without spaces or control characters. */
+static int url_ok(const char *s)
+{
+    if (!text_ok(s, 8, 1000) || strpbrk(s, " \"<>\\^`{|}"))
+        return 0;
+    return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+typedef struct tx_req {
+    const char *owner;
+    const EVP_MD *md;
+    const char *ok_url, *error_url;
+    int generate;
+    size_t n;
+    lv_sign_doc_rec docs[LV_SIGN_TX_DOCS_MAX];
+} tx_req;
+
+static int parse_doc(const json_t *d, size_t i, const EVP_MD *md,
+                     lv_sign_doc_rec *out, lv_err *err)
+{
+    const char *id = lv_json_str(d, "id"), *name = lv_json_str(d, "name");
+    const char *title = lv_json_str(d, "title"),
+               *b64 = lv_json_str(d, "digest");
+    unsigned char *raw = NULL;
+    size_t len = 0;
+    if (!json_is_object(d))
+        return lv_fail(err, LV_EINVAL, "documents[%zu]: not an object", i);
+    if (!text_ok(id, 1, 128) || !text_ok(name, 1, 255) ||
+        (title && !text_ok(title, 0, 255)))
+        return lv_fail(err, LV_EINVAL,
+                       "documents[%zu]: id (1-128), name (1-255) and title "
+                       "(0-255) are printable text",
+                       i);
+    if (!b64 || lv_b64_decode(b64, strlen(b64), &raw, &len) < 0 ||
+        len != (size_t)EVP_MD_get_size(md)) {
+        free(raw);
+        return lv_fail(err, LV_EINVAL,
+                       "documents[%zu].digest: base64 of a %d-byte %s digest",
+                       i, EVP_MD_get_size(md), sign_md_name(md));
+    }
+    memset(out, 0, sizeof *out);
+    out->seq = (int)i;
+    snprintf(out->doc_id, sizeof out->doc_id, "%s", id);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->title, sizeof out->title, "%s", title ? title : "");
+    memcpy(out->digest, raw, len);
+    out->digest_len = len;
+    free(raw);
+    return 0;
+}
+
+static int parse_req(const json_t *in, tx_req *r, lv_err *err)
+{
+    static const char *const known[] = {
+        "owner",           "digest_algorithm",   "documents",
+        "redirect_ok_url", "redirect_error_url", "generate_certificate"};
+    const char *key;
+    json_t *v;
+    if (!json_is_object(in))
+        return lv_fail(err, LV_EINVAL, "the body must be a JSON object");
+    json_object_foreach((json_t *)in, key, v)
+    {
+        size_t k = 0;
+        while (k < 6 && strcmp(key, known[k]) != 0)
+            k++;
+        if (k == 6)
+            return lv_fail(err, LV_EINVAL, "unknown field '%.64s'", key);
+    }
+    r->owner = lv_json_str(in, "owner");
+    r->md = sign_md_by_name(lv_json_str(in, "digest_algorithm"));
+    r->ok_url = lv_json_str(in, "redirect_ok_url");
+    r->error_url = lv_json_str(in, "redirect_error_url");
+    json_t *gen = json_object_get(in, "generate_certificate");
+    r->generate = !gen || json_is_true(gen);
+    if (!r->owner)
+        return lv_fail(err, LV_EINVAL, "owner: the citizen's document number");
+    if (!r->md)
+        return lv_fail(err, LV_EINVAL,
+                       "digest_algorithm: SHA-256, SHA-384 or SHA-512");
+    if (!url_ok(r->ok_url) || !url_ok(r->error_url))
+        return lv_fail(err, LV_EINVAL,
+                       "redirect_ok_url and redirect_error_url: absolute "
+                       "http(s) URLs of at most 1000 characters");
+    if (gen && !json_is_boolean(gen))
+        return lv_fail(err, LV_EINVAL, "generate_certificate: true or false");
+    json_t *docs = json_object_get(in, "documents");
+    r->n = json_array_size(docs);
+    if (!json_is_array(docs) || r->n == 0 || r->n > LV_SIGN_TX_DOCS_MAX)
+        return lv_fail(err, LV_EINVAL, "documents: 1 to %d documents",
+                       LV_SIGN_TX_DOCS_MAX);
+    for (size_t i = 0; i < r->n; i++)
+        LV_TRY(parse_doc(json_array_get(docs, i), i, r->md, &r->docs[i], err));
+    return 0;
+}
+
+/* ---- create
+ * ------------------------------------------------------------------------- */
+
+static void app_actor(const lv_sign_app_rec *app, char out[96])
+{
+    snprintf(out, 96, "app:%s", app->client_id);
+}
+
+/* Who signs and with what: the refusals of R5.6 told apart. */
+static int tx_eligible(lv_store *st, const tx_req *r, lv_sign_tx_rec *tx,
+                       lv_sign_refusal *why, lv_err *err)
+{
+    LV_TRY(sign_citizen_by_owner(st, r->owner, tx->citizen_id, why, err));
+    LV_TRY(sign_citizen_check(st, tx->citizen_id, why, err));
+    int rc =
+        sign_credential_pick(st, tx->citizen_id, tx->cert_serial, why, err);
+    /* R5.3: no certificate yet is generated at this first signature */
+    if (rc == LV_ESTATE && *why == LV_SIGN_NO_CERTIFICATE && r->generate) {
+        *why = LV_SIGN_OK;
+        tx->cert_serial[0] = '\0';
+        return 0;
+    }
+    return rc;
+}
+
+static int tx_insert(lv_store *st, const lv_sign_tx_rec *tx, const tx_req *r,
+                     const char *actor, lv_err *err)
+{
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_tx_insert(st, tx, err);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        rc = store_sign_doc_insert(st, tx->id, &r->docs[i], err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, "sign.tx.create", tx->id,
+                        json_pack("{s:s, s:s, s:i, s:s}", "citizen",
+                                  tx->citizen_id, "digest_alg", tx->digest_alg,
+                                  "documents", (int)r->n, "certificate",
+                                  tx->cert_serial[0] ? tx->cert_serial
+                                                     : "(at first signature)"),
+                        err);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+static json_t *created_json(const lv_config *cfg, const lv_sign_tx_rec *tx)
+{
+    char path[64], url[512], exp[32];
+    snprintf(path, sizeof path, "/sign/%s", tx->id);
+    snprintf(url, sizeof url, "%s%s", cfg ? cfg->public_url : "", path);
+    lv_time_iso(tx->expires_at, exp);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", tx->id, "state",
+                     tx->state, "path", path, "url", url, "expires_at", exp);
+}
+
+int sign_tx_create(const lv_sign_env *env, lv_store *st,
+                   const lv_sign_app_rec *app, const json_t *req, json_t **out,
+                   lv_sign_refusal *why, lv_err *err)
+{
+    lv_sign_tx_rec tx = {0};
+    char actor[96];
+    *out = NULL;
+    *why = LV_SIGN_OK;
+    app_actor(app, actor);
+    tx_req *r = calloc(1, sizeof *r); /* 100 documents: not on the stack */
+    if (!r)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = parse_req(req, r, err);
+    if (rc == 0 && (rc = tx_eligible(st, r, &tx, why, err)) < 0)
+        sign_audit_refusal(st, actor, "sign.tx.create", r->owner, *why, err);
+    if (rc == 0)
+        rc = sign_random_hex(16, tx.id, err);
+    if (rc == 0) {
+        snprintf(tx.app_id, sizeof tx.app_id, "%s", app->client_id);
+        snprintf(tx.owner, sizeof tx.owner, "%s", r->owner);
+        snprintf(tx.digest_alg, sizeof tx.digest_alg, "%s",
+                 sign_md_name(r->md));
+        snprintf(tx.state, sizeof tx.state, "pending");
+        snprintf(tx.redirect_ok, sizeof tx.redirect_ok, "%s", r->ok_url);
+        snprintf(tx.redirect_error, sizeof tx.redirect_error, "%s",
+                 r->error_url);
+        tx.created_at = lv_now();
+        tx.expires_at = tx.created_at + LV_SIGN_TX_TTL;
+        rc = tx_insert(st, &tx, r, actor, err);
+    }
+    free(r);
+    if (rc == 0 && !(*out = created_json(env->cfg, &tx)))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* ---- loading
+ * -------------------------------------------------------------------------- */
+
+/* The state an outsider sees: an open transaction past its time is
+ * "expired". */
+static const char *tx_state(const lv_sign_tx_rec *tx)
+{
+    int open =
+        strcmp(tx->state, "pending") == 0 || strcmp(tx->state, "otp_sent") == 0;
+    return open && lv_now() >= tx->expires_at ? "expired" : tx->state;
+}
+
+typedef struct tx_batch {
+    lv_sign_tx_rec tx;
+    const EVP_MD *md;
+    size_t n;
+    lv_sign_doc_rec docs[LV_SIGN_TX_DOCS_MAX];
+    unsigned char *sigs[LV_SIGN_TX_DOCS_MAX]; /* owned */
+    size_t sig_lens[LV_SIGN_TX_DOCS_MAX];
+} tx_batch;
+
+static int batch_doc(const lv_sign_doc_rec *d, void *ctx)
+{
+    tx_batch *b = ctx;
+    if (b->n == LV_SIGN_TX_DOCS_MAX)
+        return LV_ESTORE;
+    b->docs[b->n] = *d;
+    b->docs[b->n].signature = NULL;
+    b->docs[b->n].signature_len = 0;
+    if (d->signature) {
+        b->sigs[b->n] = malloc(d->signature_len);
+        if (!b->sigs[b->n])
+            return LV_ENOMEM;
+        memcpy(b->sigs[b->n], d->signature, d->signature_len);
+        b->sig_lens[b->n] = d->signature_len;
+    }
+    b->n++;
+    return 0;
+}
+
+static void batch_free(tx_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        free(b->sigs[i]);
+    free(b);
+}
+
+static int batch_load(lv_store *st, const char *id, tx_batch **out, lv_err *err)
+{
+    tx_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = store_sign_tx_get(st, id, &b->tx, err);
+    if (rc == 0)
+        rc = store_sign_doc_foreach(st, id, batch_doc, b, err);
+    b->md = sign_md_by_name(b->tx.digest_alg);
+    if (rc == 0 && !b->md)
+        rc =
+            lv_fail(err, LV_ESTORE, "transaction %s: bad digest algorithm", id);
+    if (rc < 0) {
+        batch_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+/* Ids are 32 hex characters; anything else is not a transaction. */
+static int tx_id_ok(const char *id, lv_err *err)
+{
+    if (!id || strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
+        return lv_fail(err, LV_ENOTFOUND, "no such transaction");
+    return 0;
+}
+
+/* ---- the application's view
+ * ------------------------------------------------------------ */
+
+static json_t *doc_json(const tx_batch *b, size_t i, int with_sig)
+{
+    char *dig = NULL, *sig = NULL;
+    const lv_sign_doc_rec *d = &b->docs[i];
+    lv_b64_encode(d->digest, d->digest_len, &dig);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", d->doc_id, "name",
+                          d->name, "title", d->title, "digest", dig ? dig : "");
+    if (o && with_sig && b->sigs[i] &&
+        lv_b64_encode(b->sigs[i], b->sig_lens[i], &sig) == 0)
+        json_object_set_new(o, "signature", json_string(sig));
+    free(dig);
+    free(sig);
+    return o;
+}
+
+static int add_certificate(lv_store *st, const char *serial, json_t *o,
+                           lv_err *err)
+{
+    lv_cert_rec c;
+    char *b64 = NULL;
+    LV_TRY(store_cert_get(st, serial, &c, err));
+    int rc = lv_b64_encode(c.der, c.der_len, &b64);
+    store_cert_rec_free(&c);
+    if (rc < 0)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    json_object_set_new(o, "certificate", json_string(b64));
+    json_object_set_new(o, "certificate_serial", json_string(serial));
+    free(b64);
+    return 0;
+}
+
+int sign_tx_json(lv_store *st, const lv_sign_app_rec *app, const char *id,
+                 json_t **out, lv_err *err)
+{
+    tx_batch *b = NULL;
+    char created[32], expires[32], signed_at[32] = "";
+    *out = NULL;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    int rc = 0;
+    /* another application's transaction does not exist for this one */
+    if (strcmp(b->tx.app_id, app->client_id) != 0)
+        rc = lv_fail(err, LV_ENOTFOUND, "no such transaction");
+    int show = strcmp(b->tx.state, "signed") == 0;
+    lv_time_iso(b->tx.created_at, created);
+    lv_time_iso(b->tx.expires_at, expires);
+    if (b->tx.signed_at)
+        lv_time_iso(b->tx.signed_at, signed_at);
+    json_t *o = rc < 0 ? NULL
+                       : json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+                                   b->tx.id, "state", tx_state(&b->tx), "owner",
+                                   b->tx.owner, "digest_algorithm",
+                                   b->tx.digest_alg, "created_at", created,
+                                   "expires_at", expires, "error", b->tx.error);
+    json_t *docs = json_array();
+    for (size_t i = 0; o && docs && i < b->n; i++)
+        json_array_append_new(docs, doc_json(b, i, show));
+    if (o && docs) {
+        json_object_set(o, "documents", docs);
+        if (show) {
+            json_object_set_new(o, "signed_at", json_string(signed_at));
+            rc = add_certificate(st, b->tx.cert_serial, o, err);
+        }
+    } else if (rc == 0) {
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    json_decref(docs);
+    batch_free(b);
+    if (rc < 0) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+static int tx_update(lv_store *st, lv_sign_tx_rec *tx, const char *from,
+                     const char *actor, const char *event, json_t *details,
+                     lv_err *err)
+{
+    int rc = store_begin(st, err);
+    if (rc < 0) {
+        json_decref(details);
+        return rc;
+    }
+    rc = store_sign_tx_update(st, tx, from, err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, event, tx->id, details, err);
+    else
+        json_decref(details);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+int sign_tx_end(lv_store *st, const lv_sign_app_rec *app, const char *id,
+                lv_err *err)
+{
+    lv_sign_tx_rec tx;
+    char actor[96], from[16];
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(store_sign_tx_get(st, id, &tx, err));
+    if (strcmp(tx.app_id, app->client_id) != 0)
+        return lv_fail(err, LV_ENOTFOUND, "no such transaction");
+    if (strcmp(tx.state, "ended") == 0)
+        return lv_fail(err, LV_ESTATE, "the transaction has ended already");
+    app_actor(app, actor);
+    snprintf(from, sizeof from, "%s", tx.state);
+    snprintf(tx.state, sizeof tx.state, "ended");
+    tx.ended_at = lv_now();
+    return tx_update(st, &tx, from, actor, "sign.tx.end",
+                     json_pack("{s:s}", "previous_state", from), err);
+}
+
+/* ---- the citizen's side
+ * -------------------------------------------------------------- */
+
+/* The transaction is open and belongs to the caller (a citizen session).
+ * Another citizen is told it does not exist. */
+static int tx_owned(const tx_batch *b, const lv_principal *who, int need_otp,
+                    lv_err *err)
+{
+    if (!who || who->kind != LV_PRINCIPAL_CITIZEN ||
+        strcmp(who->id, b->tx.citizen_id) != 0)
+        return lv_fail(err, LV_ENOTFOUND, "no such transaction");
+    const char *state = tx_state(&b->tx);
+    if (strcmp(state, "pending") != 0 && strcmp(state, "otp_sent") != 0)
+        return lv_fail(err, LV_ESTATE, "the transaction is %s", state);
+    if (need_otp && strcmp(state, "otp_sent") != 0)
+        return lv_fail(err, LV_ESTATE, "request the one-time code first");
+    return 0;
+}
+
+static int app_name(lv_store *st, const char *client_id, char out[129])
+{
+    lv_sign_app_rec app;
+    lv_err ignored = {0};
+    if (store_sign_app_get(st, client_id, &app, &ignored) < 0)
+        snprintf(out, 129, "%s", client_id);
+    else
+        snprintf(out, 129, "%s", app.name);
+    return 0;
+}
+
+static json_t *view_json(lv_store *st, const tx_batch *b)
+{
+    char app[129], expires[32];
+    app_name(st, b->tx.app_id, app);
+    lv_time_iso(b->tx.expires_at, expires);
+    json_t *docs = json_array();
+    for (size_t i = 0; docs && i < b->n; i++)
+        json_array_append_new(docs, doc_json(b, i, 0));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s}", "id", b->tx.id,
+                  "application", app, "state", tx_state(&b->tx),
+                  "digest_algorithm", b->tx.digest_alg, "expires_at", expires,
+                  "documents", docs ? docs : json_array(), "certificate",
+                  b->tx.cert_serial[0] ? b->tx.cert_serial : "new",
+                  "redirect_error", b->tx.redirect_error);
+    if (o && b->tx.accept_serial[0]) {
+        char *sheet = NULL;
+        int accepted = 0;
+        if (sign_acceptance_sheet(st, b->tx.accept_serial, &sheet, &accepted,
+                                  NULL) == 0)
+            json_object_set_new(o, "acceptance",
+                                json_pack("{s:s, s:s}", "serial",
+                                          b->tx.accept_serial, "sheet", sheet));
+        free(sheet);
+    }
+    return o;
+}
+
+int sign_tx_view(const lv_sign_env *env, lv_store *st, const char *id,
+                 const lv_principal *who, json_t **out, lv_err *err)
+{
+    tx_batch *b = NULL;
+    (void)env;
+    *out = NULL;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    int rc = tx_owned(b, who, 0, err);
+    if (rc == 0 && !(*out = view_json(st, b)))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    batch_free(b);
+    return rc;
+}
+
+int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
+                  const char *user_id, const char *password, const char *ip,
+                  json_t **out, lv_sign_refusal *why, lv_err *err)
+{
+    lv_session_token tok;
+    lv_principal who;
+    tx_batch *b = NULL;
+    *out = NULL;
+    *why = LV_SIGN_OK;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    const char *state = tx_state(&b->tx);
+    int rc = strcmp(state, "pending") == 0 || strcmp(state, "otp_sent") == 0
+                 ? 0
+                 : lv_fail(err, LV_ESTATE, "the transaction is %s", state);
+    memset(&tok, 0, sizeof tok);
+    if (rc == 0 && (rc = auth_citizen_login(env->auth, st, user_id, password,
+                                            ip, &tok, err)) < 0)
+        *why = sign_auth_refusal(rc, err);
+    if (rc == 0)
+        rc = auth_session_check(env->auth, st, tok.token, LV_ROLE_CITIZEN, &who,
+                                err);
+    if (rc == 0 && strcmp(who.id, b->tx.citizen_id) != 0) {
+        /* the session is of no use here: end it at once */
+        auth_session_end(env->auth, st, tok.token, NULL);
+        rc = lv_fail(err, LV_EPERM,
+                     "this transaction is addressed to another citizen");
+        sign_audit_refusal(st, who.actor, "sign.tx.login", id,
+                           LV_SIGN_UNKNOWN_CITIZEN, err);
+    }
+    if (rc == 0 && (*out = view_json(st, b)) != NULL) {
+        json_object_set_new(*out, "token", json_string(tok.token));
+        json_object_set_new(*out, "expires_in",
+                            json_integer(tok.expires_at - lv_now()));
+    } else if (rc == 0) {
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    auth_token_wipe(&tok);
+    batch_free(b);
+    return rc;
+}
+
+/* The digests the citizen authorizes, in order: the acceptance sheet of a
+ * certificate not yet accepted (R5.4), then the documents. */
+static int batch_digests(lv_store *st, const tx_batch *b, lv_buf *out,
+                         char **sheet, lv_err *err)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    int accepted = 0;
+    memset(out, 0, sizeof *out);
+    *sheet = NULL;
+    if (b->tx.accept_serial[0]) {
+        LV_TRY(sign_sheet_digest(st, b->tx.accept_serial, b->md, sheet, d,
+                                 &accepted, err));
+        if (lv_buf_append(out, d, (size_t)EVP_MD_get_size(b->md)) < 0)
+            return LV_ENOMEM;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (lv_buf_append(out, b->docs[i].digest, b->docs[i].digest_len) < 0)
+            return LV_ENOMEM;
+    return 0;
+}
+
+static int tx_binding(const tx_batch *b, const lv_buf *digests, lv_buf *out)
+{
+    char ctx[40];
+    snprintf(ctx, sizeof ctx, "tx:%s", b->tx.id);
+    return sign_binding(ctx, b->md, digests->data,
+                        digests->len / (size_t)EVP_MD_get_size(b->md), out);
+}
+
+/* R5.3: a first signature gets its certificate now; R5.4: a certificate
+ * not yet accepted has its sheet signed in this batch. */
+static int prepare_certificate(const lv_sign_env *env, lv_store *st,
+                               tx_batch *b, lv_sign_refusal *why, lv_err *err)
+{
+    char actor[96], *sheet = NULL;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    int accepted = 0;
+    sign_citizen_actor(b->tx.citizen_id, actor);
+    if (b->tx.cert_serial[0] == '\0') {
+        int rc = sign_credential_pick(st, b->tx.citizen_id, b->tx.cert_serial,
+                                      why, err);
+        if (rc == LV_ESTATE && *why == LV_SIGN_NO_CERTIFICATE) {
+            *why = LV_SIGN_OK;
+            rc = sign_credential_issue(env, st, b->tx.citizen_id, actor,
+                                       b->tx.cert_serial, err);
+        }
+        LV_TRY(rc);
+    }
+    LV_TRY(sign_credential_check(st, b->tx.citizen_id, b->tx.cert_serial, why,
+                                 err));
+    LV_TRY(sign_sheet_digest(st, b->tx.cert_serial, b->md, &sheet, d, &accepted,
+                             err));
+    free(sheet);
+    snprintf(b->tx.accept_serial, sizeof b->tx.accept_serial, "%s",
+             accepted ? "" : b->tx.cert_serial);
+    return 0;
+}
+
+int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
+                     const lv_principal *who, json_t **out,
+                     lv_sign_refusal *why, lv_err *err)
+{
+    tx_batch *b = NULL;
+    lv_buf digests = {0}, binding = {0};
+    char *sheet = NULL, from[16], otp_id[LV_AUTH_OTP_ID_LEN + 1];
+    *out = NULL;
+    *why = LV_SIGN_OK;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    snprintf(from, sizeof from, "%s", b->tx.state);
+    int rc = tx_owned(b, who, 0, err);
+    if (rc == 0)
+        rc = prepare_certificate(env, st, b, why, err);
+    if (rc == 0)
+        rc = batch_digests(st, b, &digests, &sheet, err);
+    if (rc == 0)
+        rc = tx_binding(b, &digests, &binding);
+    if (rc == 0)
+        rc = auth_otp_send(env->auth, st, b->tx.citizen_id, SIGN_OTP_PURPOSE,
+                           binding.data, binding.len, otp_id, err);
+    if (rc == 0) {
+        snprintf(b->tx.state, sizeof b->tx.state, "otp_sent");
+        snprintf(b->tx.otp_id, sizeof b->tx.otp_id, "%s", otp_id);
+        rc = tx_update(
+            st, &b->tx, from, who->actor, "sign.tx.otp",
+            json_pack("{s:s, s:i, s:s}", "certificate", b->tx.cert_serial,
+                      "digests",
+                      (int)(digests.len / (size_t)EVP_MD_get_size(b->md)),
+                      "otp_id", otp_id),
+            err);
+    }
+    if (rc < 0 && *why != LV_SIGN_OK)
+        sign_audit_refusal(st, who ? who->actor : "citizen", "sign.tx.otp", id,
+                           *why, err);
+    if (rc == 0 && !(*out = view_json(st, b)))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    free(sheet);
+    lv_buf_free(&digests);
+    lv_buf_free(&binding);
+    batch_free(b);
+    return rc;
+}
+
+/* The signatures and the new state, with the acceptance when the sheet
+ * was part of the batch, in one transaction. */
+static int record_signed(lv_store *st, tx_batch *b, const char *actor,
+                         const char *sheet, const unsigned char *sigs,
+                         size_t sig_len, const lv_buf *binding, lv_err *err)
+{
+    char bhash[65];
+    size_t first = b->tx.accept_serial[0] ? 1 : 0;
+    sign_sha256_hex(binding->data, binding->len, bhash);
+    snprintf(b->tx.state, sizeof b->tx.state, "signed");
+    b->tx.signed_at = lv_now();
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_tx_update(st, &b->tx, "otp_sent", err);
+    for (size_t i = 0; rc == 0 && i < b->n; i++)
+        rc = store_sign_doc_set_signature(st, b->tx.id, b->docs[i].seq,
+                                          sigs + (first + i) * sig_len, sig_len,
+                                          err);
+    if (rc == 0 && first)
+        rc = sign_acceptance_record(st, b->tx.citizen_id, b->tx.accept_serial,
+                                    sheet, b->md, sigs, sig_len, "transaction",
+                                    err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, "sign.tx.sign", b->tx.id,
+                        json_pack("{s:s, s:s, s:i, s:s}", "certificate",
+                                  b->tx.cert_serial, "digest_alg",
+                                  b->tx.digest_alg, "documents", (int)b->n,
+                                  "binding_sha256", bhash),
+                        err);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
+                    const lv_principal *who, const char *password,
+                    const char *otp, json_t **out, lv_sign_refusal *why,
+                    lv_err *err)
+{
+    tx_batch *b = NULL;
+    lv_buf digests = {0}, binding = {0};
+    char *sheet = NULL, key_id[65];
+    unsigned char *sigs = NULL;
+    size_t sig_len = 0;
+    *out = NULL;
+    *why = LV_SIGN_OK;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    int rc = tx_owned(b, who, 1, err);
+    /* R5.5: the certificate and the citizen, again, right before signing */
+    if (rc == 0)
+        rc = sign_credential_check(st, b->tx.citizen_id, b->tx.cert_serial, why,
+                                   err);
+    if (rc < 0 && *why != LV_SIGN_OK)
+        sign_audit_refusal(st, who->actor, "sign.tx.sign", id, *why, err);
+    if (rc == 0)
+        rc = batch_digests(st, b, &digests, &sheet, err);
+    if (rc == 0)
+        rc = tx_binding(b, &digests, &binding);
+    /* R3.4: password and the OTP bound to exactly these digests */
+    if (rc == 0) {
+        rc = auth_citizen_authorize(env->auth, st, b->tx.citizen_id, password,
+                                    b->tx.otp_id, SIGN_OTP_PURPOSE,
+                                    binding.data, binding.len, otp, err);
+        if (rc < 0)
+            *why = sign_auth_refusal(rc, err);
+    }
+    if (rc == 0)
+        rc = sign_cert_key(st, b->tx.cert_serial, key_id, err);
+    if (rc == 0)
+        rc = sign_with_key(env, key_id, b->md, digests.data,
+                           digests.len / (size_t)EVP_MD_get_size(b->md), &sigs,
+                           &sig_len, err);
+    if (rc == 0)
+        rc = record_signed(st, b, who->actor, sheet, sigs, sig_len, &binding,
+                           err);
+    if (rc == 0 && !(*out = json_pack("{s:s, s:s}", "state", "signed",
+                                      "redirect", b->tx.redirect_ok)))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    free(sigs);
+    free(sheet);
+    lv_buf_free(&digests);
+    lv_buf_free(&binding);
+    batch_free(b);
+    return rc;
+}
+
+int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
+                   json_t **out, lv_err *err)
+{
+    tx_batch *b = NULL;
+    char from[16];
+    *out = NULL;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, &b, err));
+    int rc = tx_owned(b, who, 0, err);
+    snprintf(from, sizeof from, "%s", b->tx.state);
+    if (rc == 0) {
+        snprintf(b->tx.state, sizeof b->tx.state, "failed");
+        snprintf(b->tx.error, sizeof b->tx.error, "declined by the citizen");
+        rc = tx_update(st, &b->tx, from, who->actor, "sign.tx.cancel",
+                       json_pack("{}"), err);
+    }
+    if (rc == 0 && !(*out = json_pack("{s:s, s:s}", "state", "failed",
+                                      "redirect", b->tx.redirect_error)))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    batch_free(b);
+    return rc;
+}

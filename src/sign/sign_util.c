@@ -1,0 +1,196 @@
+/* Shared pieces of sign/: digest algorithms, refusal names, the binding of
+ * an authorization to its digests, audit helpers, and the one place where a
+ * signer key is used (sign_with_key). */
+#include "audit/audit.h"
+#include "sign/sign_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const REFUSALS[] = {
+    [LV_SIGN_OK] = "ok",
+    [LV_SIGN_UNKNOWN_CITIZEN] = "unknown_citizen",
+    [LV_SIGN_BASIC_LEVEL] = "basic_level",
+    [LV_SIGN_DOCUMENT_EXPIRED] = "document_expired",
+    [LV_SIGN_NO_CERTIFICATE] = "no_valid_certificate",
+    [LV_SIGN_CERTIFICATE_BLOCKED] = "certificate_blocked",
+    [LV_SIGN_LOCKED] = "citizen_locked",
+    [LV_SIGN_NOT_ACTIVE] = "citizen_not_active",
+    [LV_SIGN_BAD_PASSWORD] = "invalid_password",
+    [LV_SIGN_BAD_OTP] = "invalid_otp",
+};
+
+const char *sign_refusal_name(lv_sign_refusal r)
+{
+    if ((unsigned)r >= sizeof REFUSALS / sizeof REFUSALS[0])
+        return "refused";
+    return REFUSALS[r];
+}
+
+/* ---- digest algorithms (R4.1: SHA-2 only)
+ * ------------------------------------ */
+static const struct {
+    const char *name, *alt, *oid;
+} MDS[] = {
+    {"sha256", "SHA-256", "2.16.840.1.101.3.4.2.1"},
+    {"sha384", "SHA-384", "2.16.840.1.101.3.4.2.2"},
+    {"sha512", "SHA-512", "2.16.840.1.101.3.4.2.3"},
+};
+#define MD_COUNT (sizeof MDS / sizeof MDS[0])
+
+const EVP_MD *sign_md_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < MD_COUNT; i++)
+        if (strcasecmp(name, MDS[i].name) == 0 ||
+            strcasecmp(name, MDS[i].alt) == 0)
+            return EVP_get_digestbyname(MDS[i].name);
+    return NULL;
+}
+
+const EVP_MD *sign_md_by_oid(const char *oid)
+{
+    for (size_t i = 0; oid && i < MD_COUNT; i++)
+        if (strcmp(oid, MDS[i].oid) == 0)
+            return EVP_get_digestbyname(MDS[i].name);
+    return NULL;
+}
+
+static size_t md_index(const EVP_MD *md)
+{
+    for (size_t i = 0; md && i < MD_COUNT; i++)
+        if (EVP_MD_is_a(md, MDS[i].name))
+            return i;
+    return MD_COUNT;
+}
+
+const char *sign_md_name(const EVP_MD *md)
+{
+    size_t i = md_index(md);
+    return i < MD_COUNT ? MDS[i].name : "";
+}
+
+const char *sign_md_oid(const EVP_MD *md)
+{
+    size_t i = md_index(md);
+    return i < MD_COUNT ? MDS[i].oid : "";
+}
+
+/* ---- hashing and ids
+ * ---------------------------------------------------------- */
+
+int sign_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char h[32];
+    if (EVP_Digest(data, len, h, NULL, EVP_sha256(), NULL) != 1)
+        return LV_ECRYPTO;
+    lv_hex_encode(h, sizeof h, out);
+    return 0;
+}
+
+int sign_random_hex(size_t bytes, char *out, lv_err *err)
+{
+    unsigned char raw[32];
+    if (bytes > sizeof raw || lv_random(raw, bytes) < 0)
+        return lv_fail(err, LV_ECRYPTO, "no randomness");
+    lv_hex_encode(raw, bytes, out);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}
+
+int sign_binding(const char *context, const EVP_MD *md,
+                 const unsigned char *digests, size_t n, lv_buf *out)
+{
+    static const char label[] = "llave-sign-v1";
+    const char *name = sign_md_name(md);
+    size_t dlen = md ? (size_t)EVP_MD_get_size(md) : 0;
+    memset(out, 0, sizeof *out);
+    int rc = lv_buf_append(out, label, sizeof label);
+    if (rc == 0)
+        rc = lv_buf_append(out, context, strlen(context) + 1);
+    if (rc == 0)
+        rc = lv_buf_append(out, name, strlen(name) + 1);
+    if (rc == 0 && n)
+        rc = lv_buf_append(out, digests, n * dlen);
+    if (rc < 0)
+        lv_buf_free(out);
+    return rc;
+}
+
+/* ---- audit
+ * -------------------------------------------------------------------------- */
+
+void sign_citizen_actor(const char *citizen_id, char out[96])
+{
+    snprintf(out, 96, "citizen:%s", citizen_id);
+}
+
+int sign_audit(lv_store *st, const char *actor, const char *event,
+               const char *object, json_t *details, lv_err *err)
+{
+    int rc =
+        audit_log(st, actor, event, object, LV_AUDIT_SUCCESS, details, err);
+    json_decref(details);
+    return rc;
+}
+
+/* CPS §5.4.1: a refused signature is a security event, recorded even
+ * though nothing else changes. */
+void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
+                        const char *object, lv_sign_refusal why,
+                        const lv_err *reason)
+{
+    json_t *d =
+        json_pack("{s:s, s:s}", "refusal", sign_refusal_name(why), "reason",
+                  reason && reason->msg[0] ? reason->msg : "");
+    if (store_in_transaction(st))
+        store_rollback(st);
+    audit_log_standalone(st, actor, event, object, LV_AUDIT_FAILURE, d, NULL);
+    json_decref(d);
+}
+
+lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err)
+{
+    const char *m = err ? err->msg : "";
+    if (rc == LV_EPERM && strstr(m, "locked"))
+        return LV_SIGN_LOCKED;
+    if (strstr(m, "password") || strstr(m, "user id"))
+        return LV_SIGN_BAD_PASSWORD;
+    return LV_SIGN_BAD_OTP;
+}
+
+/* ---- the signer key
+ * ------------------------------------------------------------------ */
+
+/* R5.2: the token is minted for exactly these digests and redeemed at
+ * once; it never leaves this function. */
+int sign_with_key(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+                  const unsigned char *digests, size_t n, unsigned char **sigs,
+                  size_t *sig_len, lv_err *err)
+{
+    char token[LV_ACTIVATION_TOKEN_LEN + 1];
+    if (!env->ks)
+        return lv_fail(err, LV_ESEALED,
+                       "the key store is sealed: 2 of 3 custodian shares are "
+                       "needed");
+    LV_TRY(
+        keys_activation_mint(env->ks, key_id, md, digests, n, 60, token, err));
+    int rc = keys_signer_sign(env->ks, key_id, token, md, digests, n, sigs,
+                              sig_len, err);
+    OPENSSL_cleanse(token, sizeof token);
+    return rc;
+}
+
+int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
+                  lv_err *err)
+{
+    lv_cert_rec c;
+    LV_TRY(store_cert_get(st, serial, &c, err));
+    snprintf(key_id, 65, "%s", c.key_id);
+    store_cert_rec_free(&c);
+    if (key_id[0] == '\0')
+        return lv_fail(err, LV_ESTATE,
+                       "certificate %s has no key in the key store", serial);
+    return 0;
+}
