@@ -62,6 +62,7 @@ static const cf_field cf_fields[] = {
     CF_B(tsa_require_clock_sync), CF_B(tsa_include_name),
     CF_SO(ecert_trust_file),
     CF_B(csc_otp_hashes),
+    CF_I(audit_seal_minutes), CF_I(audit_seal_entries),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -134,6 +135,8 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
             "ecert-trust.pem");
     /* R3.3: an OTP binds the exact hashes unless the operator opts out */
     cfg->csc_otp_hashes = 1;
+    cfg->audit_seal_minutes = 60; /* CPS §5.4.2: reviewed at least daily */
+    cfg->audit_seal_entries = 1000;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -320,6 +323,10 @@ static int config_validate(lv_config *cfg, lv_err *err)
     LV_TRY(validate_auth(cfg, err));
     LV_TRY(validate_notify(cfg, err));
     LV_TRY(validate_tsa(cfg, err));
+    LV_TRY(check_range(cfg->audit_seal_minutes, 0, 1440, "audit_seal_minutes",
+                       err));
+    LV_TRY(check_range(cfg->audit_seal_entries, 0, 1000000,
+                       "audit_seal_entries", err));
     return 0;
 }
 

@@ -193,6 +193,11 @@ typedef struct lv_config {
      * must name the hashes the OTP authorizes (our extension); 0 = accept
      * the standard request and bind the OTP to the credential only */
     int csc_otp_hashes;
+    /* audit seals (R9.2, src/ca/audit_seal.c): llaved seals the trail
+     * every audit_seal_minutes or after audit_seal_entries new entries,
+     * whichever comes first; 0 disables that trigger */
+    int audit_seal_minutes; /* 60 */
+    int audit_seal_entries; /* 1000 */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
