@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SQLITE_BUSY_MS 5000
@@ -38,10 +39,19 @@ static int sq_fail(sqlite3 *h, int rc, lv_err *err)
 
 /* SQLite creates the file with 0644 & ~umask; the database holds personal
  * data, so it is created 0600 first.  The -wal and -shm files inherit the
- * database file's mode. */
+ * database file's mode.
+ *
+ * Only when it does not exist yet: close() on any descriptor of the file
+ * drops every POSIX lock this process holds on it, including those of the
+ * other threads' open connections ("How To Corrupt An SQLite Database File"
+ * §2.2).  Another process could then take the file for its own, checkpoint
+ * and remove the WAL under them: llaved then read stale or "malformed"
+ * pages when a worker opened its store while `llave` was writing. */
 static int sq_create_private(const char *path, lv_err *err)
 {
-    if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
+    struct stat sb;
+    if (strcmp(path, ":memory:") == 0 || path[0] == '\0' ||
+        stat(path, &sb) == 0)
         return 0;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
