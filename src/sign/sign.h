@@ -224,6 +224,7 @@ typedef struct lv_cades_req {
     int attached;                /* eContent carries the document */
     int timestamp;               /* CAdES-T */
 } lv_cades_req;
+/* *der is freed with OPENSSL_free. */
 int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
                         const char *citizen_id, const lv_cades_req *req,
                         unsigned char **der, size_t *der_len,

@@ -49,6 +49,13 @@ int sign_acceptance_record(lv_store *st, const char *citizen_id,
                            const EVP_MD *md, const unsigned char *sig,
                            size_t sig_len, const char *channel, lv_err *err);
 
+/* sign_csc.c: checks and consumes a SAD for n signatures over hashes
+ * (audited as event); *key_id receives the credential's key. */
+int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
+                     const char *sad, const EVP_MD *md,
+                     const unsigned char *hashes, size_t n, const char *event,
+                     char key_id[65], lv_sign_refusal *why, lv_err *err);
+
 /* Maps an auth_citizen_authorize failure to a refusal. */
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);
 

@@ -1,0 +1,283 @@
+/* CAdES signatures (R5.7, ETSI EN 319 122-1; RFC 5652, RFC 5035) for CSC
+ * signatures/signDoc: a CMS SignedData whose one SignerInfo carries the
+ * signed attributes contentType, signingTime, messageDigest and
+ * signing-certificate-v2 (CAdES-B-B), and optionally the unsigned
+ * id-aa-signatureTimeStampToken from our own TSA (CAdES-B-T).
+ *
+ * The signer key stays in keys/: OpenSSL builds the SignerInfo around the
+ * certificate's public key (CMS_PARTIAL, nothing is signed), we take the
+ * DER of the signed attributes (RFC 5652 §5.4: the SET OF encoding, which
+ * PKCS7_ATTR_SIGN gives), hash it, and keys_signer_sign signs that digest
+ * under a token minted after the SAD was checked and consumed. */
+#include "sign/sign_internal.h"
+
+#include <openssl/cms.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cades {
+    CMS_ContentInfo *cms;
+    CMS_SignerInfo *si;
+    X509 *cert;
+    const EVP_MD *md;
+} cades;
+
+static void cades_free(cades *c)
+{
+    CMS_ContentInfo_free(c->cms);
+    X509_free(c->cert);
+}
+
+static int load_cert(lv_store *st, const char *serial, X509 **out,
+                     char ca_name[32], lv_err *err)
+{
+    lv_cert_rec rec;
+    LV_TRY(store_cert_get(st, serial, &rec, err));
+    const unsigned char *p = rec.der;
+    *out = d2i_X509(NULL, &p, (long)rec.der_len);
+    snprintf(ca_name, 32, "%s", rec.ca);
+    store_cert_rec_free(&rec);
+    return *out ? 0
+                : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
+}
+
+/* The SignedData skeleton: certificates, the SignerInfo with
+ * signing-certificate-v2 (CMS_CADES), no signature yet. */
+static int cades_start(const lv_sign_env *env, const char *ca_name, cades *c,
+                       int attached, lv_err *err)
+{
+    unsigned flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES;
+    c->cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_PARTIAL | CMS_BINARY);
+    if (!c->cms)
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot start the SignedData");
+    /* X509_check_private_key only compares public keys: the public key is
+     * all OpenSSL gets, and CMS_PARTIAL keeps it from signing */
+    c->si = CMS_add1_signer(c->cms, c->cert, X509_get0_pubkey(c->cert), c->md,
+                            flags);
+    if (!c->si)
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot add the signer");
+    X509 *issuer = env->ca ? ca_cert(env->ca, ca_name) : NULL;
+    if (issuer && !CMS_add1_cert(c->cms, issuer))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot add the CA certificate");
+    if (!CMS_set_detached(c->cms, !attached))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot set the content");
+    return 0;
+}
+
+static int set_content(cades *c, const unsigned char *doc, size_t len,
+                       lv_err *err)
+{
+    ASN1_OCTET_STRING **pos = CMS_get0_content(c->cms);
+    if (!pos)
+        return lv_fail(err, LV_ECRYPTO, "no content slot");
+    ASN1_OCTET_STRING_free(*pos);
+    *pos = ASN1_OCTET_STRING_new();
+    if (!*pos || !ASN1_OCTET_STRING_set(*pos, doc, (int)len))
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* RFC 5652 §11: contentType and messageDigest; §11.3 signingTime. */
+static int add_signed_attrs(cades *c, const unsigned char *digest, lv_err *err)
+{
+    ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)lv_now());
+    int ok =
+        t &&
+        CMS_signed_add1_attr_by_NID(c->si, NID_pkcs9_contentType, V_ASN1_OBJECT,
+                                    OBJ_nid2obj(NID_pkcs7_data), -1) &&
+        CMS_signed_add1_attr_by_NID(c->si, NID_pkcs9_signingTime, t->type, t,
+                                    -1) &&
+        CMS_signed_add1_attr_by_NID(c->si, NID_pkcs9_messageDigest,
+                                    V_ASN1_OCTET_STRING, digest,
+                                    EVP_MD_get_size(c->md));
+    ASN1_TIME_free(t);
+    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot add attributes");
+}
+
+/* The digest the signature covers: md over the DER SET OF the signed
+ * attributes (RFC 5652 §5.4). */
+static int signed_attrs_digest(cades *c, unsigned char out[EVP_MAX_MD_SIZE],
+                               lv_err *err)
+{
+    STACK_OF(X509_ATTRIBUTE) *sk = sk_X509_ATTRIBUTE_new_null();
+    unsigned char *der = NULL;
+    int n = CMS_signed_get_attr_count(c->si);
+    for (int i = 0; sk && i < n; i++)
+        if (!sk_X509_ATTRIBUTE_push(sk, CMS_signed_get_attr(c->si, i)))
+            n = -1;
+    int len = sk && n > 0 ? ASN1_item_i2d((ASN1_VALUE *)sk, &der,
+                                          ASN1_ITEM_rptr(PKCS7_ATTR_SIGN))
+                          : -1;
+    sk_X509_ATTRIBUTE_free(sk); /* the attributes belong to the SignerInfo */
+    int ok = len > 0 && EVP_Digest(der, (size_t)len, out, NULL, c->md, NULL);
+    OPENSSL_free(der);
+    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot encode attributes");
+}
+
+static int put_signature(const lv_sign_env *env, cades *c, const char *key_id,
+                         lv_err *err)
+{
+    unsigned char tbs[EVP_MAX_MD_SIZE], *sig = NULL;
+    size_t len = 0;
+    LV_TRY(signed_attrs_digest(c, tbs, err));
+    LV_TRY(sign_with_key(env, key_id, c->md, tbs, 1, &sig, &len, err));
+    int ok =
+        ASN1_STRING_set(CMS_SignerInfo_get0_signature(c->si), sig, (int)len);
+    free(sig);
+    return ok ? 0 : lv_fail(err, LV_ENOMEM, "out of memory");
+}
+
+/* ---- CAdES-T: the signature time-stamp (EN 319 122-1 §5.3)
+ * ------------------------ */
+
+static int ts_query(const unsigned char *sig, size_t len, unsigned char **der,
+                    int *der_len)
+{
+    unsigned char h[32], nonce_raw[8];
+    TS_REQ *req = TS_REQ_new();
+    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+    X509_ALGOR *alg = X509_ALGOR_new();
+    ASN1_INTEGER *nonce = NULL;
+    BIGNUM *bn = NULL;
+    int ok =
+        req && mi && alg && EVP_Digest(sig, len, h, NULL, EVP_sha256(), NULL) &&
+        X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) &&
+        TS_MSG_IMPRINT_set_algo(mi, alg) &&
+        TS_MSG_IMPRINT_set_msg(mi, h, sizeof h) && TS_REQ_set_version(req, 1) &&
+        TS_REQ_set_msg_imprint(req, mi) && TS_REQ_set_cert_req(req, 1) &&
+        lv_random(nonce_raw, sizeof nonce_raw) == 0 &&
+        (bn = BN_bin2bn(nonce_raw, sizeof nonce_raw, NULL)) &&
+        (nonce = BN_to_ASN1_INTEGER(bn, NULL)) && TS_REQ_set_nonce(req, nonce);
+    *der = NULL;
+    *der_len = ok ? i2d_TS_REQ(req, der) : -1;
+    BN_free(bn);
+    ASN1_INTEGER_free(nonce);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(mi);
+    TS_REQ_free(req);
+    return *der_len > 0;
+}
+
+/* The token of a granted reply, DER; LV_ESTATE when the TSA refused. */
+static int ts_token(const unsigned char *reply, size_t len, unsigned char **der,
+                    int *der_len, lv_err *err)
+{
+    const unsigned char *p = reply;
+    TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+    if (!resp)
+        return lv_fail(err, LV_ECRYPTO, "the TSA reply does not parse");
+    long status = ASN1_INTEGER_get(
+        TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
+    PKCS7 *tok = TS_RESP_get_token(resp);
+    *der = NULL;
+    *der_len = (status == 0 || status == 1) && tok ? i2d_PKCS7(tok, der) : -1;
+    TS_RESP_free(resp);
+    if (*der_len <= 0)
+        return lv_fail(err, LV_ESTATE,
+                       "the TSA granted no time-stamp (status %ld): is its "
+                       "clock synchronized (R7.2)?",
+                       status);
+    return 0;
+}
+
+static int add_timestamp(const lv_sign_env *env, lv_store *st, cades *c,
+                         lv_err *err)
+{
+    ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(c->si);
+    unsigned char *q = NULL, *reply = NULL, *tok = NULL;
+    int qlen = 0, tlen = 0;
+    size_t rlen = 0;
+    if (!env->ca)
+        return lv_fail(err, LV_ESTATE, "no TSA loaded");
+    if (!ts_query(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
+                  &q, &qlen))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot build the TSA query");
+    int rc =
+        ca_tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);
+    if (rc == 0)
+        rc = ts_token(reply, rlen, &tok, &tlen, err);
+    /* RFC 3161 App. A / RFC 5035: id-aa-signatureTimeStampToken over the
+     * signature value, an unsigned attribute */
+    if (rc == 0 &&
+        !CMS_unsigned_add1_attr_by_NID(c->si, NID_id_smime_aa_timeStampToken,
+                                       V_ASN1_SEQUENCE, tok, tlen))
+        rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot add the time-stamp");
+    OPENSSL_free(q);
+    OPENSSL_free(reply);
+    OPENSSL_free(tok);
+    return rc;
+}
+
+/* ---- signatures/signDoc
+ * ------------------------------------------------------------- */
+
+static int doc_digest(const lv_cades_req *req, unsigned char d[EVP_MAX_MD_SIZE],
+                      lv_err *err)
+{
+    if (!req->md)
+        return lv_fail(err, LV_EINVAL, "hash algorithm: SHA-2 only");
+    if (req->doc) {
+        if (EVP_Digest(req->doc, req->doc_len, d, NULL, req->md, NULL) != 1)
+            return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
+        return 0;
+    }
+    if (!req->digest || req->attached)
+        return lv_fail(err, LV_EINVAL,
+                       "an attached signature needs the document itself");
+    memcpy(d, req->digest, (size_t)EVP_MD_get_size(req->md));
+    return 0;
+}
+
+static int cades_build(const lv_sign_env *env, lv_store *st,
+                       const lv_cades_req *req, const char *serial,
+                       const char *key_id, const unsigned char *digest,
+                       cades *c, lv_err *err)
+{
+    char ca_name[32];
+    LV_TRY(load_cert(st, serial, &c->cert, ca_name, err));
+    LV_TRY(cades_start(env, ca_name, c, req->attached, err));
+    if (req->attached)
+        LV_TRY(set_content(c, req->doc, req->doc_len, err));
+    LV_TRY(add_signed_attrs(c, digest, err));
+    LV_TRY(put_signature(env, c, key_id, err));
+    if (req->timestamp)
+        LV_TRY(add_timestamp(env, st, c, err));
+    return 0;
+}
+
+int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
+                        const char *citizen_id, const lv_cades_req *req,
+                        unsigned char **der, size_t *der_len,
+                        lv_sign_refusal *why, lv_err *err)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    char key_id[65], serial[65];
+    lv_err ignored = {0};
+    cades c = {.md = req->md};
+    *der = NULL;
+    *der_len = 0;
+    *why = LV_SIGN_OK;
+    if (!env->ks)
+        return lv_fail(err, LV_ESEALED,
+                       "the key store is sealed: 2 of 3 custodian shares are "
+                       "needed");
+    if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
+        return lv_fail(err, LV_EINVAL, "invalid credentialID");
+    LV_TRY(doc_digest(req, digest, err));
+    LV_TRY(sign_csc_use_sad(st, citizen_id, serial, req->sad, req->md, digest,
+                            1, "sign.csc.sign_doc", key_id, why, err));
+    int rc = cades_build(env, st, req, serial, key_id, digest, &c, err);
+    unsigned char *out = NULL;
+    int len = rc == 0 ? i2d_CMS_ContentInfo(c.cms, &out) : -1;
+    if (rc == 0 && len <= 0)
+        rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot encode the CMS");
+    cades_free(&c);
+    if (rc < 0)
+        return rc;
+    *der = out;
+    *der_len = (size_t)len;
+    return 0;
+}

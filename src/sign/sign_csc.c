@@ -1,0 +1,446 @@
+/* The CSC machinery (R10.4): the OTP of a credential, the authorization
+ * (PIN = password, OTP) that yields a SAD, and the signing of hashes under
+ * a SAD.  A SAD is 256 random bits given out once; the store keeps its
+ * SHA-256 with the credential, the authorized digests and a signature
+ * budget, so any llaved on the database honours it and a conditional
+ * UPDATE makes each signature count once. */
+#include "sign/sign_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hashes_ok(const EVP_MD *md, const unsigned char *hashes, size_t n,
+                     lv_err *err)
+{
+    if (!md)
+        return lv_fail(err, LV_EINVAL,
+                       "hash algorithm: SHA-256, SHA-384 or SHA-512");
+    if (!hashes || n == 0 || n > LV_SIGN_HASHES_MAX)
+        return lv_fail(err, LV_EINVAL, "1 to %d hashes", LV_SIGN_HASHES_MAX);
+    return 0;
+}
+
+static int normalize(const char *serial, char out[65], lv_err *err)
+{
+    lv_err ignored = {0};
+    if (!serial || ca_serial_normalize(serial, out, &ignored) < 0)
+        return lv_fail(err, LV_EINVAL, "invalid credentialID");
+    return 0;
+}
+
+/* The digests an OTP or a keys/ token covers: the acceptance sheet of a
+ * certificate not yet accepted (R5.4), then the client's hashes. */
+typedef struct csc_batch {
+    const EVP_MD *md;
+    lv_buf digests;
+    char *sheet; /* set when the sheet is part of the batch */
+} csc_batch;
+
+static int csc_batch_build(lv_store *st, const char *serial, const EVP_MD *md,
+                           const unsigned char *hashes, size_t n, csc_batch *b,
+                           lv_err *err)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    char *sheet = NULL;
+    int accepted = 0;
+    memset(b, 0, sizeof *b);
+    b->md = md;
+    LV_TRY(sign_sheet_digest(st, serial, md, &sheet, d, &accepted, err));
+    int rc = 0;
+    if (!accepted) {
+        b->sheet = sheet;
+        rc = lv_buf_append(&b->digests, d, (size_t)EVP_MD_get_size(md));
+    } else {
+        free(sheet);
+    }
+    if (rc == 0 && n)
+        rc =
+            lv_buf_append(&b->digests, hashes, n * (size_t)EVP_MD_get_size(md));
+    return rc < 0 ? lv_fail(err, LV_ENOMEM, "out of memory") : 0;
+}
+
+static void csc_batch_free(csc_batch *b)
+{
+    lv_buf_free(&b->digests);
+    free(b->sheet);
+    b->sheet = NULL;
+}
+
+static int csc_binding(const char *serial, const csc_batch *b, lv_buf *out)
+{
+    char ctx[80];
+    snprintf(ctx, sizeof ctx, "csc:%s", serial);
+    return sign_binding(ctx, b->md, b->digests.data,
+                        b->digests.len / (size_t)EVP_MD_get_size(b->md), out);
+}
+
+/* ---- credentials/sendOTP
+ * ------------------------------------------------------ */
+
+static int otp_record(lv_store *st, const char *citizen_id, const char *serial,
+                      const EVP_MD *md, const unsigned char *hashes, size_t n,
+                      const char *otp_id, lv_err *err)
+{
+    char actor[96];
+    lv_sign_otp_rec r = {0};
+    snprintf(r.citizen_id, sizeof r.citizen_id, "%s", citizen_id);
+    snprintf(r.serial, sizeof r.serial, "%s", serial);
+    snprintf(r.otp_id, sizeof r.otp_id, "%s", otp_id);
+    snprintf(r.digest_alg, sizeof r.digest_alg, "%s", sign_md_name(md));
+    r.hashes = (unsigned char *)hashes;
+    r.hashes_len = n * (size_t)EVP_MD_get_size(md);
+    r.created_at = lv_now();
+    sign_citizen_actor(citizen_id, actor);
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_otp_put(st, &r, err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, "sign.csc.otp", serial,
+                        json_pack("{s:s, s:i, s:s}", "otp_id", otp_id, "hashes",
+                                  (int)n, "digest_alg", r.digest_alg),
+                        err);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
+                      const char *citizen_id, const char *serial,
+                      const EVP_MD *md, const unsigned char *hashes, size_t n,
+                      lv_sign_refusal *why, lv_err *err)
+{
+    char norm[65], otp_id[LV_AUTH_OTP_ID_LEN + 1];
+    csc_batch b;
+    lv_buf binding = {0};
+    *why = LV_SIGN_OK;
+    LV_TRY(normalize(serial, norm, err));
+    if (n == 0 && env->cfg && env->cfg->csc_otp_hashes)
+        return lv_fail(err, LV_EINVAL,
+                       "this service binds the OTP to the data it authorizes "
+                       "(R3.3): send \"hashes\" and \"hashAlgorithmOID\" with "
+                       "credentials/sendOTP");
+    if (n)
+        LV_TRY(hashes_ok(md, hashes, n, err));
+    if (!md)
+        md = EVP_sha256();
+    LV_TRY(sign_credential_check(st, citizen_id, norm, why, err));
+    LV_TRY(csc_batch_build(st, norm, md, hashes, n, &b, err));
+    int rc = csc_binding(norm, &b, &binding);
+    if (rc == 0)
+        rc = auth_otp_send(env->auth, st, citizen_id, SIGN_OTP_PURPOSE,
+                           binding.data, binding.len, otp_id, err);
+    if (rc == 0)
+        rc = otp_record(st, citizen_id, norm, md, hashes, n, otp_id, err);
+    lv_buf_free(&binding);
+    csc_batch_free(&b);
+    return rc;
+}
+
+/* ---- credentials/authorize
+ * ------------------------------------------------------ */
+
+typedef struct sad_new {
+    char sad[LV_SIGN_SAD_LEN + 1];
+    lv_sign_sad_rec rec;
+} sad_new;
+
+static int sad_record(lv_store *st, const char *citizen_id, sad_new *s,
+                      const csc_batch *b, const unsigned char *sheet_sig,
+                      size_t sig_len, lv_err *err)
+{
+    char actor[96];
+    sign_citizen_actor(citizen_id, actor);
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_sad_insert(st, &s->rec, err);
+    if (rc == 0)
+        rc = store_sign_otp_delete(st, citizen_id, s->rec.serial, err);
+    if (rc == 0 && b->sheet)
+        rc = sign_acceptance_record(st, citizen_id, s->rec.serial, b->sheet,
+                                    b->md, sheet_sig, sig_len, "csc", err);
+    if (rc == 0)
+        rc = sign_audit(
+            st, actor, "sign.csc.authorize", s->rec.serial,
+            json_pack("{s:i, s:i, s:s}", "hashes",
+                      (int)(s->rec.hashes_len / (size_t)EVP_MD_get_size(b->md)),
+                      "num_signatures", s->rec.remaining, "digest_alg",
+                      s->rec.digest_alg),
+            err);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+/* The OTP of this credential and the digests it was bound to. */
+static int otp_for(lv_store *st, const char *citizen_id, const char *serial,
+                   const EVP_MD *md, const unsigned char *hashes, size_t n,
+                   lv_sign_otp_rec *otp, const EVP_MD **bound_md,
+                   size_t *bound_n, lv_sign_refusal *why, lv_err *err)
+{
+    int rc = store_sign_otp_get(st, citizen_id, serial, otp, err);
+    if (rc == LV_ENOTFOUND) {
+        *why = LV_SIGN_BAD_OTP;
+        return lv_fail(err, LV_EAUTH,
+                       "no OTP was sent for this credential: call "
+                       "credentials/sendOTP first");
+    }
+    LV_TRY(rc);
+    /* bound mode: the OTP covers exactly the hashes presented now, or it
+     * does not verify (R3.3); unbound (csc_otp_hashes 0): the credential */
+    *bound_md = otp->hashes_len ? md : sign_md_by_name(otp->digest_alg);
+    *bound_n = otp->hashes_len ? n : 0;
+    (void)hashes;
+    return *bound_md ? 0 : lv_fail(err, LV_ESTORE, "bad OTP record");
+}
+
+static int authorize_checks(const lv_sign_env *env, lv_store *st,
+                            const char *citizen_id, const char *serial,
+                            const EVP_MD *md, const unsigned char *hashes,
+                            size_t n, int num, lv_sign_refusal *why,
+                            lv_err *err)
+{
+    (void)env;
+    LV_TRY(hashes_ok(md, hashes, n, err));
+    if (num < (int)n || num > LV_SIGN_SIGNATURES_MAX)
+        return lv_fail(err, LV_EINVAL,
+                       "numSignatures: at least the number of hashes, at "
+                       "most %d",
+                       LV_SIGN_SIGNATURES_MAX);
+    return sign_credential_check(st, citizen_id, serial, why, err);
+}
+
+/* The acceptance sheet, when part of the batch, is signed now: the
+ * authorization that just succeeded covered it (R5.4). */
+static int sign_sheet(const lv_sign_env *env, lv_store *st, const char *serial,
+                      const csc_batch *b, unsigned char **sig, size_t *len,
+                      lv_err *err)
+{
+    char key_id[65];
+    *sig = NULL;
+    *len = 0;
+    if (!b->sheet)
+        return 0;
+    LV_TRY(sign_cert_key(st, serial, key_id, err));
+    return sign_with_key(env, key_id, b->md, b->digests.data, 1, sig, len, err);
+}
+
+static int new_sad(const char *citizen_id, const char *serial, const EVP_MD *md,
+                   const unsigned char *hashes, size_t n, int num, sad_new *s,
+                   lv_err *err)
+{
+    memset(s, 0, sizeof *s);
+    LV_TRY(sign_random_hex(LV_SIGN_SAD_LEN / 2, s->sad, err));
+    LV_TRY(sign_sha256_hex(s->sad, LV_SIGN_SAD_LEN, s->rec.sad_hash));
+    snprintf(s->rec.citizen_id, sizeof s->rec.citizen_id, "%s", citizen_id);
+    snprintf(s->rec.serial, sizeof s->rec.serial, "%s", serial);
+    snprintf(s->rec.digest_alg, sizeof s->rec.digest_alg, "%s",
+             sign_md_name(md));
+    s->rec.hashes = (unsigned char *)hashes;
+    s->rec.hashes_len = n * (size_t)EVP_MD_get_size(md);
+    s->rec.remaining = num;
+    s->rec.created_at = lv_now();
+    s->rec.expires_at = s->rec.created_at + LV_SIGN_SAD_TTL;
+    return 0;
+}
+
+int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
+                       const char *citizen_id, const char *serial,
+                       const EVP_MD *md, const unsigned char *hashes, size_t n,
+                       int num_signatures, const char *pin, const char *otp,
+                       char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
+                       lv_sign_refusal *why, lv_err *err)
+{
+    char norm[65];
+    lv_sign_otp_rec orec = {0};
+    const EVP_MD *bmd = NULL;
+    size_t bn = 0;
+    csc_batch b = {0};
+    lv_buf binding = {0};
+    unsigned char *sheet_sig = NULL;
+    size_t sheet_len = 0;
+    sad_new s = {0};
+    sad_out[0] = '\0';
+    *why = LV_SIGN_OK;
+    LV_TRY(normalize(serial, norm, err));
+    LV_TRY(authorize_checks(env, st, citizen_id, norm, md, hashes, n,
+                            num_signatures, why, err));
+    LV_TRY(otp_for(st, citizen_id, norm, md, hashes, n, &orec, &bmd, &bn, why,
+                   err));
+    int rc = csc_batch_build(st, norm, bmd, hashes, bn, &b, err);
+    if (rc == 0)
+        rc = csc_binding(norm, &b, &binding);
+    /* R3.4: PIN (the password) and the OTP, both */
+    if (rc == 0 &&
+        (rc = auth_citizen_authorize(env->auth, st, citizen_id, pin,
+                                     orec.otp_id, SIGN_OTP_PURPOSE,
+                                     binding.data, binding.len, otp, err)) < 0)
+        *why = sign_auth_refusal(rc, err);
+    if (rc == 0)
+        rc = sign_sheet(env, st, norm, &b, &sheet_sig, &sheet_len, err);
+    if (rc == 0)
+        rc = new_sad(citizen_id, norm, md, hashes, n, num_signatures, &s, err);
+    if (rc == 0)
+        rc = sad_record(st, citizen_id, &s, &b, sheet_sig, sheet_len, err);
+    if (rc == 0) {
+        memcpy(sad_out, s.sad, sizeof s.sad);
+        *expires_in = LV_SIGN_SAD_TTL;
+    }
+    OPENSSL_cleanse(&s, sizeof s);
+    free(sheet_sig);
+    lv_buf_free(&binding);
+    csc_batch_free(&b);
+    store_sign_otp_rec_free(&orec);
+    return rc;
+}
+
+/* ---- the SAD at signing time
+ * ----------------------------------------------------- */
+
+static int sad_load(lv_store *st, const char *citizen_id, const char *serial,
+                    const char *sad, lv_sign_sad_rec *rec, lv_err *err)
+{
+    char hash[65];
+    lv_err ignored = {0};
+    if (!sad || strlen(sad) != LV_SIGN_SAD_LEN ||
+        strspn(sad, "0123456789abcdef") != LV_SIGN_SAD_LEN)
+        return lv_fail(err, LV_EPERM, "invalid SAD");
+    LV_TRY(sign_sha256_hex(sad, LV_SIGN_SAD_LEN, hash));
+    if (store_sign_sad_get(st, hash, rec, &ignored) < 0)
+        return lv_fail(err, LV_EPERM, "invalid SAD");
+    if (strcmp(rec->citizen_id, citizen_id) != 0 ||
+        strcmp(rec->serial, serial) != 0) {
+        store_sign_sad_rec_free(rec);
+        return lv_fail(err, LV_EPERM,
+                       "the SAD was issued for another credential");
+    }
+    if (rec->expires_at <= lv_now()) {
+        store_sign_sad_rec_free(rec);
+        return lv_fail(err, LV_EPERM, "the SAD has expired");
+    }
+    return 0;
+}
+
+/* Every hash must be one the SAD authorizes (R3.3: nothing else). */
+static int sad_covers(const lv_sign_sad_rec *rec, const EVP_MD *md,
+                      const unsigned char *hashes, size_t n, lv_err *err)
+{
+    size_t dlen = (size_t)EVP_MD_get_size(md);
+    if (strcmp(rec->digest_alg, sign_md_name(md)) != 0)
+        return lv_fail(err, LV_EPERM, "the SAD authorizes %s hashes, not %s",
+                       rec->digest_alg, sign_md_name(md));
+    for (size_t i = 0; i < n; i++) {
+        int found = 0;
+        for (size_t j = 0; !found && j + dlen <= rec->hashes_len; j += dlen)
+            found = memcmp(rec->hashes + j, hashes + i * dlen, dlen) == 0;
+        if (!found)
+            return lv_fail(err, LV_EPERM,
+                           "hash %zu is not one the SAD authorizes", i);
+    }
+    return 0;
+}
+
+static int sad_consume(lv_store *st, const char *citizen_id,
+                       const lv_sign_sad_rec *rec, const EVP_MD *md,
+                       const unsigned char *hashes, size_t n, const char *event,
+                       lv_err *err)
+{
+    char actor[96], digest[65];
+    sign_citizen_actor(citizen_id, actor);
+    sign_sha256_hex(hashes, n * (size_t)EVP_MD_get_size(md), digest);
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_sad_consume(st, rec->sad_hash, (int)n, lv_now(), err);
+    if (rc == LV_ESTATE)
+        rc = lv_fail(err, LV_EPERM,
+                     "the SAD is used up (numSignatures) or expired");
+    if (rc == 0)
+        rc = sign_audit(st, actor, event, rec->serial,
+                        json_pack("{s:i, s:s, s:s}", "signatures", (int)n,
+                                  "digest_alg", sign_md_name(md),
+                                  "hashes_sha256", digest),
+                        err);
+    if (rc == 0)
+        rc = store_commit(st, err);
+    if (rc < 0)
+        store_rollback(st);
+    return rc;
+}
+
+/* Checks and consumes the SAD for n signatures over hashes; *key_id
+ * receives the credential's key.  Refusals are audited. */
+int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
+                     const char *sad, const EVP_MD *md,
+                     const unsigned char *hashes, size_t n, const char *event,
+                     char key_id[65], lv_sign_refusal *why, lv_err *err)
+{
+    char norm[65], actor[96];
+    lv_sign_sad_rec rec = {0};
+    *why = LV_SIGN_OK;
+    LV_TRY(normalize(serial, norm, err));
+    LV_TRY(hashes_ok(md, hashes, n, err));
+    int rc = sad_load(st, citizen_id, norm, sad, &rec, err);
+    if (rc == 0)
+        rc = sad_covers(&rec, md, hashes, n, err);
+    /* R5.5: status checked before every signature */
+    if (rc == 0)
+        rc = sign_credential_check(st, citizen_id, norm, why, err);
+    if (rc == 0)
+        rc = sad_consume(st, citizen_id, &rec, md, hashes, n, event, err);
+    if (rc == 0)
+        rc = sign_cert_key(st, norm, key_id, err);
+    if (rc < 0) {
+        sign_citizen_actor(citizen_id, actor);
+        sign_audit_refusal(st, actor, event, norm, *why, err);
+    }
+    store_sign_sad_rec_free(&rec);
+    return rc;
+}
+
+int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
+                       const char *citizen_id, const char *serial,
+                       const char *sad, const EVP_MD *md,
+                       const unsigned char *hashes, size_t n,
+                       unsigned char **sigs, size_t *sig_len,
+                       lv_sign_refusal *why, lv_err *err)
+{
+    char key_id[65];
+    *sigs = NULL;
+    *sig_len = 0;
+    if (!env->ks)
+        return lv_fail(err, LV_ESEALED,
+                       "the key store is sealed: 2 of 3 custodian shares are "
+                       "needed");
+    LV_TRY(sign_csc_use_sad(st, citizen_id, serial, sad, md, hashes, n,
+                            "sign.csc.sign_hash", key_id, why, err));
+    return sign_with_key(env, key_id, md, hashes, n, sigs, sig_len, err);
+}
+
+int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
+                    const char *sad, int *expires_in, lv_err *err)
+{
+    char norm[65], actor[96];
+    lv_sign_sad_rec rec = {0};
+    LV_TRY(normalize(serial, norm, err));
+    LV_TRY(sad_load(st, citizen_id, norm, sad, &rec, err));
+    int rc = rec.remaining > 0 ? store_begin(st, err)
+                               : lv_fail(err, LV_EPERM, "the SAD is used up");
+    if (rc == 0) {
+        rc = store_sign_sad_extend(st, rec.sad_hash, lv_now() + LV_SIGN_SAD_TTL,
+                                   err);
+        sign_citizen_actor(citizen_id, actor);
+        if (rc == 0)
+            rc =
+                sign_audit(st, actor, "sign.csc.extend", norm,
+                           json_pack("{s:i}", "remaining", rec.remaining), err);
+        if (rc == 0)
+            rc = store_commit(st, err);
+        if (rc < 0)
+            store_rollback(st);
+    }
+    if (rc == 0)
+        *expires_in = LV_SIGN_SAD_TTL;
+    store_sign_sad_rec_free(&rec);
+    return rc;
+}
