@@ -53,6 +53,8 @@ int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
                      cfg->root_name, cfg->dir);
     if (rc == 0)
         rc = ca_ocsp_init(ca, err);
+    if (rc == 0)
+        rc = ca_unseal_init(ca, err);
     if (rc < 0) {
         ca_close(ca);
         return rc;
@@ -65,6 +67,7 @@ void ca_close(lv_ca *ca)
 {
     if (ca == NULL)
         return;
+    ca_unseal_free(ca); /* closes a key store it opened (issue 8) */
     for (size_t i = 0; i < ca->count; i++) {
         X509_free(ca->entries[i].cert);
         free(ca->entries[i].rec.cert_der);

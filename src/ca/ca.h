@@ -373,4 +373,72 @@ int ca_published_cert(lv_ca *ca, lv_store *st, const char *serial,
 int ca_cert_der_stored(lv_ca *ca, lv_store *st, const char *name,
                        unsigned char **der, size_t *len, lv_err *err);
 
+/* ---- audit seals, activation, termination (issue 8; src/ca/audit_seal.c,
+ * unseal.c, termination.c) ------------------------------------------------ */
+
+/* R9.2: signs the audit chain head with the audit-seal key and has our TSA
+ * time-stamp it (the message is audit_seal_message's), then records the
+ * seal and its "audit.seal" entry.  The audit-seal key and certificate
+ * (profile "audit-seal", non-qualified CA, cas role "audit") are created on
+ * first use and renewed a week before they expire.  out->sealed is 0 when
+ * nothing new was written since the last seal.  Needs the key store
+ * (LV_ESEALED) and a TSA that grants the token (R7.2 clock guard). */
+typedef struct lv_seal_result {
+    int sealed;
+    int64_t id;  /* the new seal */
+    int64_t seq; /* entries covered */
+    char hash[65];
+    char signer[32];
+} lv_seal_result;
+int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
+                  lv_seal_result *out, lv_err *err);
+/* The active audit-seal certificate's record (created if none). */
+int ca_audit_signer(lv_ca *ca, lv_store *st, const char *actor,
+                    lv_ca_rec *out, lv_err *err);
+
+/* llaved's sealer: a thread with its own store that, once the key store is
+ * open, records new archive items (audit_archive_sync) and seals every
+ * audit_seal_minutes or after audit_seal_entries new entries.  Stop joins
+ * it; NULL is accepted. */
+typedef struct lv_audit_sealer lv_audit_sealer;
+int ca_audit_sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err);
+void ca_audit_sealer_stop(lv_audit_sealer *s);
+
+/* R9.5, R1.5: two-of-three activation of a CA context opened sealed (ks
+ * NULL).  Each call hands in one custodian share; it is checked at once
+ * (LV_EINVAL malformed, LV_EAUTH not this store's, LV_EEXISTS already
+ * received) and audited as keys.unseal_share with its number only.  The
+ * second distinct share opens the key store and publishes it atomically
+ * to every thread using this context (keys.unseal); from then on
+ * ca_sealed is 0 and the context owns the key store (ca_close closes it).
+ * A share waiting more than 15 minutes for the second is forgotten.
+ * LV_ESTATE once unsealed. */
+typedef struct lv_unseal_progress {
+    int sealed;
+    size_t received; /* distinct shares held */
+    size_t needed;   /* LV_SHARES_NEEDED */
+    unsigned index;  /* number of the share just submitted (0: unparsable) */
+} lv_unseal_progress;
+int ca_unseal_submit(lv_ca *ca, lv_store *st, const char *share,
+                     const char *actor, lv_unseal_progress *out, lv_err *err);
+void ca_unseal_status(lv_ca *ca, lv_unseal_progress *out);
+int ca_sealed(const lv_ca *ca);
+/* The key store once unsealed (or given to ca_open), else NULL; for the
+ * components that sign through it (sign/). */
+lv_keystore *ca_keystore(const lv_ca *ca);
+
+/* R9.6: writes every CA certificate, the newest CRL of each CA, the OCSP
+ * responder certificates, every issued certificate (DER) with its status
+ * (certificates.jsonl), one OpenSSL index per CA (`openssl ocsp -index`)
+ * and a manifest of SHA-256 sums signed by the audit-seal key into outdir
+ * (absent or empty).  Seals the audit trail first.  Audited. */
+typedef struct lv_termination_result {
+    int64_t certificates;
+    int64_t revoked;
+    int64_t crls;
+} lv_termination_result;
+int ca_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
+                          const char *actor, lv_termination_result *out,
+                          lv_err *err);
+
 #endif

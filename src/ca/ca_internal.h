@@ -14,9 +14,12 @@ typedef struct ca_entry {
 
 struct lv_ca {
     lv_config cfg;
-    lv_keystore *ks; /* NULL while sealed */
+    /* NULL while sealed; set once by ca_unseal_submit (issue 8), so it is
+     * atomic: readers see no key store or a complete one. */
+    lv_keystore *_Atomic ks;
     ca_entry *entries;
     size_t count;
+    struct ca_unseal *unseal; /* unseal.c: shares of a sealed context */
     struct ca_ocsp *ocsp; /* ocsp.c: responder issuers, budget (R6.4) */
 };
 
@@ -24,6 +27,10 @@ struct lv_ca {
  * once the entries are loaded, freed by ca_close. */
 int ca_ocsp_init(lv_ca *ca, lv_err *err);
 void ca_ocsp_free(struct ca_ocsp *o);
+
+/* unseal.c (issue 8): share collection of a sealed context. */
+int ca_unseal_init(lv_ca *ca, lv_err *err);
+void ca_unseal_free(lv_ca *ca);
 
 const ca_entry *ca_entry_find(const lv_ca *ca, const char *name);
 /* The issuing CA for a profile (qualified or standard). */

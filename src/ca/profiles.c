@@ -172,6 +172,13 @@ static const lv_profile profiles[] = {
      LV_ISSUER_QUALIFIED, LV_SUBJ_TSA, LV_CUSTODY_PROVIDER, 0, 0,
      LV_QCTYPE_NONE, 0, 0, "digitalSignature", "OCSPSigning", 0, 365,
      "Respondedor OCSP de la autoridad de certificacion", 1, 1},
+    /* Issue 8: the key that seals the audit trail (R9.2, CPS §5.4.4);
+     * issued by the non-qualified CA on first use, never to a subscriber. */
+    {"audit-seal", "9.2", "Audit trail seal (internal)",
+     "Sello del registro de auditoría", "5.4.4", NULL, NULL, {NULL},
+     LV_ISSUER_STANDARD, LV_SUBJ_TSA, LV_CUSTODY_PROVIDER, 0, 0,
+     LV_QCTYPE_NONE, 0, 0, "digitalSignature,nonRepudiation", NULL, 0, 1826,
+     "Sello del registro de auditoria del prestador", 1, 0},
 };
 
 const lv_profile *ca_profiles(size_t *count)

@@ -561,6 +561,10 @@ int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err);
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,
                              int (*fn)(const lv_audit_seal_rec *, void *),
                              void *ctx, lv_err *err);
+/* Seals covering exactly entry `seq`. */
+int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
+                                 int (*fn)(const lv_audit_seal_rec *, void *),
+                                 void *ctx, lv_err *err);
 void store_audit_seal_rec_free(lv_audit_seal_rec *rec);
 
 /* R9.3 archive.  kind: "cert", "ca", "crl", "registration",

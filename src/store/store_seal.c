@@ -109,18 +109,15 @@ int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err)
     return rc < 0 ? rc : 0;
 }
 
-int store_audit_seal_foreach(lv_store *st, int64_t from_id,
-                             int (*fn)(const lv_audit_seal_rec *, void *),
-                             void *ctx, lv_err *err)
+static int seal_foreach(lv_store *st, const char *sql, int64_t arg,
+                        int (*fn)(const lv_audit_seal_rec *, void *), void *ctx,
+                        lv_err *err)
 {
     store_q q;
     lv_audit_seal_rec rec;
     int rc;
-    store_q_prepare(&q, st,
-                    "SELECT " SEAL_COLUMNS
-                    " FROM audit_seals WHERE id >= ? ORDER BY id",
-                    err);
-    store_q_int64(&q, from_id);
+    store_q_prepare(&q, st, sql, err);
+    store_q_int64(&q, arg);
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
         rc = seal_read(&q, &rec);
         if (rc == 0)
@@ -131,6 +128,26 @@ int store_audit_seal_foreach(lv_store *st, int64_t from_id,
     }
     store_q_finalize(&q);
     return rc < 0 ? rc : 0;
+}
+
+int store_audit_seal_foreach(lv_store *st, int64_t from_id,
+                             int (*fn)(const lv_audit_seal_rec *, void *),
+                             void *ctx, lv_err *err)
+{
+    return seal_foreach(st,
+                        "SELECT " SEAL_COLUMNS
+                        " FROM audit_seals WHERE id >= ? ORDER BY id",
+                        from_id, fn, ctx, err);
+}
+
+int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
+                                 int (*fn)(const lv_audit_seal_rec *, void *),
+                                 void *ctx, lv_err *err)
+{
+    return seal_foreach(st,
+                        "SELECT " SEAL_COLUMNS
+                        " FROM audit_seals WHERE seq = ? ORDER BY id",
+                        seq, fn, ctx, err);
 }
 
 void store_audit_seal_rec_free(lv_audit_seal_rec *rec)
