@@ -52,6 +52,8 @@ int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
                      "no root CA '%s' in %s: run `llave init` first",
                      cfg->root_name, cfg->dir);
     if (rc == 0)
+        rc = ca_tsa_load(ca, err);
+    if (rc == 0)
         rc = ca_ocsp_init(ca, err);
     if (rc == 0)
         rc = ca_unseal_init(ca, err);
@@ -73,6 +75,7 @@ void ca_close(lv_ca *ca)
         free(ca->entries[i].rec.cert_der);
     }
     free(ca->entries);
+    ca_tsa_free(ca->tsa);
     ca_ocsp_free(ca->ocsp);
     free(ca);
 }

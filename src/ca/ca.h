@@ -130,6 +130,9 @@ typedef struct lv_issue_req {
     X509_REQ *csr;             /* optional; its signature is checked */
     const char *p12_password;  /* non-cloud without CSR: deliver PKCS#12 */
     const char *actor;         /* who asked, for the audit trail */
+    const char *key_type;      /* optional: keys_type_name of a key generated
+                                  in the key store ("ec-p256"); NULL: the
+                                  profile's default (R4.1) */
 } lv_issue_req;
 
 typedef struct lv_issue_result {
@@ -372,6 +375,55 @@ int ca_published_cert(lv_ca *ca, lv_store *st, const char *serial,
  * context was loaded, e.g. by a rollover); caller frees *der. */
 int ca_cert_der_stored(lv_ca *ca, lv_store *st, const char *name,
                        unsigned char **der, size_t *len, lv_err *err);
+
+/* ---- time-stamp authority (R7.1, R7.2; RFC 3161, RFC 5816, ETSI EN
+ * 319 421/422; src/ca/tsa*.c) -----------------------------------------------
+ * Time-stamping units (TSUs) are the cas rows of role "tsa": the ceremony's
+ * "tsa" (RSA-4096) and any added with ca_tsa_add_unit.  Tokens are signed
+ * through keys_sign: the TSU key never leaves keys/. */
+
+/* Largest TimeStampReq accepted, in bytes: one with a SHA-512 imprint, a
+ * policy and a 160-bit nonce is about 130; extensions are refused anyway. */
+#define LV_TSA_REQUEST_MAX 2048
+
+/* The TSA policy OID of the tokens: tsa_policy_oid, or <oid_arc>.1.5.1.1
+ * when that is empty. */
+int ca_tsa_policy(const lv_config *cfg, char *out, size_t cap);
+
+/* Answers one DER TimeStampReq with a DER TimeStampResp (caller frees
+ * *reply with OPENSSL_free) from the TSU `unit` (NULL or "": tsa_unit).
+ * Refusals are answers with PKIStatus rejection and a failInfo: badAlg
+ * (digest other than SHA-256/384/512), badDataFormat (bad DER, imprint
+ * length), badRequest (version), unacceptedPolicy, unacceptedExtension,
+ * timeNotAvailable (clock guard, R7.2), systemFailure (sealed key store).
+ * A negative code means no answer at all: LV_ENOTFOUND for an unknown unit.
+ * st is written only when the clock's synchronization changes (audited as
+ * tsa.clock). */
+int ca_tsa_respond(lv_ca *ca, lv_store *st, const char *unit,
+                   const unsigned char *req, size_t req_len,
+                   unsigned char **reply, size_t *reply_len, lv_err *err);
+
+/* R7.2: the system clock as ntp_adjtime reports it, judged against the
+ * declared accuracy (tsa_accuracy_ms). */
+typedef struct lv_tsa_clock {
+    int usable;       /* synchronized and within the accuracy */
+    int state;        /* ntp_adjtime's return (TIME_OK, TIME_ERROR, ...) */
+    int status;       /* timex.status (STA_UNSYNC, ...) */
+    long maxerror_us; /* timex.maxerror */
+    long esterror_us; /* timex.esterror */
+    char reason[160]; /* why it is not usable; "" when usable */
+} lv_tsa_clock;
+int ca_tsa_clock(const lv_ca *ca, lv_tsa_clock *out);
+
+/* A further TSU: a key of `key_type` ("ec-p256", "ec-p384", "rsa4096") in
+ * the key store, a "tsa" profile certificate from the qualified CA with
+ * common name `cn` (the profile's subject id, so it must differ from the
+ * other units'), and a cas row `name` of role "tsa"; audited as
+ * key.generate, cert.issue and ca.create.  A running llaved serves it
+ * after a restart. */
+int ca_tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
+                    const char *key_type, const char *actor,
+                    lv_issue_result *out, lv_err *err);
 
 /* ---- audit seals, activation, termination (issue 8; src/ca/audit_seal.c,
  * unseal.c, termination.c) ------------------------------------------------ */

@@ -20,6 +20,7 @@ struct lv_ca {
     ca_entry *entries;
     size_t count;
     struct ca_unseal *unseal; /* unseal.c: shares of a sealed context */
+    struct ca_tsa *tsa; /* tsa_unit.c: TSUs and clock state (R7.1, R7.2) */
     struct ca_ocsp *ocsp; /* ocsp.c: responder issuers, budget (R6.4) */
 };
 
@@ -27,6 +28,14 @@ struct lv_ca {
  * once the entries are loaded, freed by ca_close. */
 int ca_ocsp_init(lv_ca *ca, lv_err *err);
 void ca_ocsp_free(struct ca_ocsp *o);
+
+/* The subject JSON of the provider's own seals (TSU, OCSP responder):
+ * organization from the configuration, common name cn (ceremony.c). */
+json_t *ca_provider_subject(const lv_config *cfg, const char *cn);
+
+/* Built by ca_open once the entries are loaded; freed by ca_close. */
+int ca_tsa_load(lv_ca *ca, lv_err *err);
+void ca_tsa_free(struct ca_tsa *tsa);
 
 /* unseal.c (issue 8): share collection of a sealed context. */
 int ca_unseal_init(lv_ca *ca, lv_err *err);

@@ -228,7 +228,7 @@ static int create_hierarchy(ceremony *c, lv_err *err)
 /* ---- the provider's own end-entity certificates --------------------------- */
 
 /* "VATES-B00000000" → organization_id B00000000, country ES. */
-static json_t *provider_subject(const lv_config *cfg, const char *cn)
+json_t *ca_provider_subject(const lv_config *cfg, const char *cn)
 {
     char country[3] = "ES";
     const char *nif = cfg->org_id;
@@ -258,8 +258,8 @@ static int issue_service(ceremony *c, lv_ca *ca, const char *profile,
                          const char *name, const char *role, const char *cn,
                          const char *issuer, lv_err *err)
 {
-    json_t *subject = provider_subject(c->cfg, cn);
-    lv_issue_req req = {profile, subject, NULL, NULL, ACTOR};
+    json_t *subject = ca_provider_subject(c->cfg, cn);
+    lv_issue_req req = {profile, subject, NULL, NULL, ACTOR, NULL};
     lv_issue_result r;
     int rc = ca_issue_by(ca, c->st, &req, ca_entry_find(ca, issuer), &r, err);
     json_decref(subject);

@@ -118,8 +118,22 @@ typedef struct issue_keys {
     char key_id[LV_KEY_ID_LEN + 1]; /* generated in the key store */
 } issue_keys;
 
-static int generate_in_store(lv_ca *ca, const lv_profile *p, issue_keys *k,
-                             lv_err *err)
+/* R4.1: RSA 2048 and up, or ECDSA P-256/P-384 offered additionally; a TSU
+ * key is never a smaller RSA key than 4096 bits. */
+static int requested_key_type(const lv_profile *p, const char *name,
+                              lv_key_type *type, lv_err *err)
+{
+    int tsu = p->subject == LV_SUBJ_TSA && !p->internal;
+    if (keys_type_parse(name, type) < 0)
+        return lv_fail(err, LV_EINVAL, "unknown key type '%s'", name);
+    if (tsu && (*type == LV_KEY_RSA2048 || *type == LV_KEY_RSA3072))
+        return lv_fail(err, LV_EINVAL,
+                       "a TSU key is RSA 4096 or ECDSA (R4.1, CPS §6.1.5)");
+    return 0;
+}
+
+static int generate_in_store(lv_ca *ca, const lv_profile *p,
+                             const char *key_type, issue_keys *k, lv_err *err)
 {
     lv_key_class cls = p->custody == LV_CUSTODY_PROVIDER ? LV_KEY_CLASS_SERVICE
                                                          : LV_KEY_CLASS_SIGNER;
@@ -127,6 +141,8 @@ static int generate_in_store(lv_ca *ca, const lv_profile *p, issue_keys *k,
     lv_key_type type = p->subject == LV_SUBJ_TSA && !p->internal
                            ? LV_KEY_RSA4096
                            : LV_KEY_RSA2048;
+    if (key_type != NULL)
+        LV_TRY(requested_key_type(p, key_type, &type, err));
     LV_TRY(keys_generate(ca->ks, type, cls, p->id, k->key_id, err));
     return keys_public(ca->ks, k->key_id, &k->public_key, err);
 }
@@ -134,10 +150,15 @@ static int generate_in_store(lv_ca *ca, const lv_profile *p, issue_keys *k,
 static int obtain_keys(lv_ca *ca, const lv_profile *p, const lv_issue_req *req,
                        issue_keys *k, lv_err *err)
 {
+    if (req->key_type != NULL &&
+        (req->csr != NULL || p->custody == LV_CUSTODY_SUBSCRIBER))
+        return lv_fail(err, LV_EINVAL,
+                       "a key type applies only to keys generated in the key "
+                       "store");
     if (req->csr != NULL)
         return csr_public_key(req->csr, &k->public_key, err);
     if (p->custody != LV_CUSTODY_SUBSCRIBER)
-        return generate_in_store(ca, p, k, err);
+        return generate_in_store(ca, p, req->key_type, k, err);
     /* CPS §6.1.2: a non-cloud key pair generated here and handed over in
      * PKCS#12; we keep no copy (CPS §6.2.3). */
     k->p12_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)MIN_RSA_BITS);

@@ -21,6 +21,10 @@ static const char USAGE[] =
     "             [--p12 OUT.p12 --p12-password-file FILE]\n"
     "  cert show SERIAL                 print a certificate (PEM)\n"
     "  audit verify                     check the audit hash chain\n"
+    "  operator add LOGIN --role ROLE [--role ROLE]... [--json]\n"
+    "                                   new operator; prints the initial\n"
+    "                                   password and TOTP URI once\n"
+    "  operator list | disable LOGIN | enable LOGIN | reset LOGIN [--json]\n"
     "  cert revoke SERIAL --reason REASON [--requester WHO]\n"
     "              [--invalidity-date DATE]   revoke (RFC 5280 reason name)\n"
     "  cert publish SERIAL --consent|--withdraw  repository publication\n"
@@ -28,6 +32,20 @@ static const char USAGE[] =
     "  ca rollover CA                   key change-over: new CA key and DN\n"
     "  crl generate [CA] | crl list | crl export CA FILE.crl\n"
     "  repository list | install | put NAME FILE.pdf\n"
+    "  tsa stamp FILE [--out FILE.tsr] [--unit NAME] [--digest sha384]\n"
+    "            [--no-cert]            RFC 3161 time-stamp of FILE\n"
+    "  tsa add-unit NAME [--key-type ec-p256] [--cn CN]\n"
+    "                                   another time-stamping unit\n"
+    "  tsa units                        TSA units, policy and clock state\n"
+    "  citizen add --json FILE          register a citizen face to face (R2.2)\n"
+    "  citizen show ID | activation ID  the record; resend the activation code\n"
+    "  citizen document ID --json FILE  duplicate or renewed document (R2.5)\n"
+    "  citizen issue ID [--profile P] [--out CERT.pem]  signing certificate\n"
+    "  org add --json FILE | show ID    organizations (R2.7)\n"
+    "  org representative|member ORG --json FILE\n"
+    "  org request --json FILE          certificate request (decided over\n"
+    "                                   the API by a second officer, R1.5)\n"
+    "  org requests [--status STATUS]   list requests\n"
     "\n"
     "The key store opens with the demo share file when the install is a demo,\n"
     "otherwise with two custodian shares given as --share FILE (one share per\n"
@@ -152,8 +170,12 @@ static const command COMMANDS[] = {
     {"cert", cli_cert},
     {"profile", cli_profile},
     {"audit", cli_audit},
+    {"operator", cli_operator},
     {"crl", cli_crl},
     {"repository", cli_repository},
+    {"tsa", cli_tsa},
+    {"citizen", cli_citizen},
+    {"org", cli_org},
 };
 
 static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *next)

@@ -33,6 +33,11 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv);
 int cli_cert(cli_ctx *ctx, int argc, char **argv);
 int cli_profile(cli_ctx *ctx, int argc, char **argv);
 int cli_audit(cli_ctx *ctx, int argc, char **argv);
+/* issue 6 part A (cli_operator.c) */
+int cli_operator(cli_ctx *ctx, int argc, char **argv);
+/* The demo ceremony's operators, one per role, appended to
+ * DIR/demo-credentials.json. */
+int cli_operator_demo(const lv_config *cfg, lv_err *err);
 /* issue 4 part A (cli_status.c, cli_repo.c) */
 int cli_cert_revoke(cli_ctx *ctx, int argc, char **argv);
 int cli_cert_publish(cli_ctx *ctx, int argc, char **argv);
@@ -40,6 +45,13 @@ int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv);
 int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv);
 int cli_crl(cli_ctx *ctx, int argc, char **argv);
 int cli_repository(cli_ctx *ctx, int argc, char **argv);
+int cli_tsa(cli_ctx *ctx, int argc, char **argv);
+/* issue 6 part B (cli_citizen.c, cli_org.c) */
+int cli_citizen(cli_ctx *ctx, int argc, char **argv);
+int cli_org(cli_ctx *ctx, int argc, char **argv);
+/* The demo ceremony's activated advanced-level citizen, appended to
+ * DIR/demo-credentials.json (after cli_operator_demo). */
+int cli_citizen_demo(const lv_config *cfg, lv_err *err);
 
 /* Entry point used by src/llave.c. */
 int cli_main(int argc, char **argv);

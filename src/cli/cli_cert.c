@@ -113,7 +113,8 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     if (rc == 0)
         rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err);
     lv_issue_req req = {a->profile, subject, csr,
-                        a->p12_password_file ? password : NULL, ctx->actor};
+                        a->p12_password_file ? password : NULL, ctx->actor,
+                        NULL};
     if (rc == 0)
         rc = ca_issue(ctx->ca, ctx->st, &req, &r, err);
     if (rc == 0)

@@ -9,8 +9,10 @@
 extern const lv_http_route http_health_routes[]; /* http_health.c */
 extern const lv_http_route http_repo_routes[];   /* http_repo.c */
 extern const lv_http_route http_auth_routes[];   /* http_auth.c */
+extern const lv_http_route http_tsa_routes[];    /* http_tsa.c */
 extern const lv_http_route http_ocsp_routes[];   /* http_ocsp.c */
 extern const lv_http_route http_crl_routes[];    /* http_crl.c */
+extern const lv_http_route http_ra_routes[];     /* http_ra.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
  * (base64, URL-encoded; base64url and missing padding tolerated).  Caller

@@ -8,6 +8,9 @@ static const lv_http_route *const api_tables[] = {
     http_repo_routes,
     http_ocsp_routes,
     http_crl_routes,
+    http_tsa_routes,
+    http_auth_routes,
+    http_ra_routes,
     NULL,
 };
 
