@@ -12,6 +12,7 @@
 #include "keys/keys.h"
 
 #include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@ typedef struct daemon_state {
     lv_ca *ca;
     lv_ocsp_refresher *ocsp; /* pre-signed OCSP responses (R6.4) */
     lv_crl_keeper *crl;      /* CRLs fresh before nextUpdate (R6.3) */
+    lv_audit_sealer *sealer; /* audit seals (R9.2; issue 8) */
+    char url_path[600];      /* DIR/llaved.url for `llave unseal` */
     lv_http_server *srv;
     char pid_path[600];
 } daemon_state;
@@ -132,6 +135,20 @@ static int open_ca(daemon_state *d, lv_err *err)
     return 0;
 }
 
+/* `llave -d DIR unseal` finds the running service here (issue 8). */
+static int write_url(daemon_state *d, lv_err *err)
+{
+    char url[160];
+    const char *addr = d->cfg.listen_addr[0] ? d->cfg.listen_addr : "127.0.0.1";
+    int v6 = strchr(addr, ':') != NULL;
+    int n = snprintf(url, sizeof url, "http://%s%.64s%s:%u\n", v6 ? "[" : "",
+                     addr, v6 ? "]" : "", (unsigned)http_server_port(d->srv));
+    if (lv_path_join(d->url_path, sizeof d->url_path, d->cfg.dir,
+                     "llaved.url") < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    return lv_file_write(d->url_path, url, (size_t)n, 0644, err);
+}
+
 static int write_pid(daemon_state *d, lv_err *err)
 {
     char pid[32];
@@ -178,8 +195,10 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     /* R8.1: the placeholder CPS and PDS unless the operator put their own */
     LV_TRY(ca_repo_install_defaults(&d->cfg, err));
     LV_TRY(ca_crl_keeper_start(d->ca, &d->crl, err));
+    LV_TRY(ca_audit_sealer_start(d->ca, &d->sealer, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
+    LV_TRY(write_url(d, err));
     audit_service(d, "service.start");
     announce(d);
     return 0;
@@ -190,6 +209,7 @@ static void stop(daemon_state *d)
     http_server_stop(d->srv); /* joins the workers first */
     ca_ocsp_refresher_stop(d->ocsp);
     ca_crl_keeper_stop(d->crl);
+    ca_audit_sealer_stop(d->sealer);
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);
@@ -197,6 +217,36 @@ static void stop(daemon_state *d)
     keys_close(d->ks);
     if (d->pid_path[0])
         unlink(d->pid_path);
+    if (d->url_path[0])
+        unlink(d->url_path);
+}
+
+/* Issue 8: a service started sealed is unsealed later by custodians
+ * (POST /api/v1/unseal); the keepers that need a key are started then. */
+static void after_unseal(daemon_state *d)
+{
+    lv_err err = {0};
+    if (ca_sealed(d->ca))
+        return;
+    if (!d->ocsp && ca_ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0)
+        lv_log(LV_LOG_ERROR, "llaved: OCSP refresher: %s", err.msg);
+    if (!d->crl && ca_crl_keeper_start(d->ca, &d->crl, &err) < 0)
+        lv_log(LV_LOG_ERROR, "llaved: CRL keeper: %s", err.msg);
+}
+
+static void wait_signal(daemon_state *d, const sigset_t *set, int *sig)
+{
+    const struct timespec tick = {1, 0};
+    int unsealed = !ca_sealed(d->ca);
+    for (;;) {
+        *sig = sigtimedwait(set, NULL, &tick);
+        if (*sig > 0)
+            return;
+        if (!unsealed && !ca_sealed(d->ca)) {
+            unsealed = 1;
+            after_unseal(d);
+        }
+    }
 }
 
 /* Blocks the stop signals in every thread (the workers inherit the mask)
@@ -228,7 +278,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int sig = 0;
-    sigwait(&set, &sig);
+    wait_signal(&d, &set, &sig);
     lv_log(LV_LOG_INFO, "llaved: signal %d, stopping", sig);
     stop(&d);
     return 0;

@@ -116,14 +116,18 @@ lv_auth *lv_app_auth(const lv_app *app)
     return app->auth;
 }
 
+/* Issue 8: a service started sealed gets its key store later, through
+ * the CA context (ca_unseal_submit publishes it atomically). */
 lv_keystore *lv_app_keystore(const lv_app *app)
 {
-    return app->ks;
+    if (app->ks)
+        return app->ks;
+    return app->ca ? ca_keystore(app->ca) : NULL;
 }
 
 int lv_app_sealed(const lv_app *app)
 {
-    return app->ks == NULL;
+    return lv_app_keystore(app) == NULL;
 }
 
 const char *lv_app_store_location(const lv_app *app)

@@ -7,6 +7,8 @@
 
 /* One table per API file (DESIGN.md: one handler file per API). */
 extern const lv_http_route http_health_routes[]; /* http_health.c */
+extern const lv_http_route http_audit_routes[];  /* http_audit.c */
+extern const lv_http_route http_unseal_routes[]; /* http_unseal.c */
 extern const lv_http_route http_repo_routes[];   /* http_repo.c */
 extern const lv_http_route http_auth_routes[];   /* http_auth.c */
 extern const lv_http_route http_tsa_routes[];    /* http_tsa.c */

@@ -5,6 +5,8 @@
 
 static const lv_http_route *const api_tables[] = {
     http_health_routes,
+    http_audit_routes,
+    http_unseal_routes,
     http_repo_routes,
     http_ocsp_routes,
     http_crl_routes,
