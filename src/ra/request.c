@@ -224,7 +224,15 @@ static int check_csr(const json_t *in, const lv_profile *p, const char **csr,
                      lv_err *err)
 {
     X509_REQ *req = NULL;
-    LV_TRY(ra_field_str(in, "csr", 0, CSR_MAX, csr, err));
+    json_t *v = json_object_get(in, "csr");
+    /* PEM has line breaks: not a one-line text field */
+    *csr = json_is_string(v) ? json_string_value(v) : NULL;
+    if (v != NULL && (*csr == NULL || json_string_length(v) > CSR_MAX ||
+                      strlen(*csr) != json_string_length(v)))
+        return lv_fail(err, LV_EINVAL,
+                       "field 'csr' must be a PEM PKCS#10 request of at most "
+                       "%d bytes",
+                       CSR_MAX);
     int subscriber_key = p->custody == LV_CUSTODY_SUBSCRIBER;
     if (subscriber_key && *csr == NULL)
         return lv_fail(err, LV_EINVAL,
