@@ -13,6 +13,9 @@ static const lv_http_route *const api_tables[] = {
     http_tsa_routes,
     http_auth_routes,
     http_ra_routes,
+    http_clave_routes,
+    http_csc_routes,
+    http_web_routes,
     NULL,
 };
 

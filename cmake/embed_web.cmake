@@ -1,0 +1,28 @@
+# Turns web/**/*.{html,css,js} into a C table {path, content type, data, len}
+# that http/ serves (src/http/http_web.c), so that llaved needs no web
+# directory at run time.
+file(GLOB_RECURSE files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.css
+     ${WEB_DIR}/*.js)
+list(SORT files)
+set(body "/* generated from web/ by cmake/embed_web.cmake; do not edit */\n#include \"http/web_assets.h\"\n\n")
+set(table "const lv_web_asset lv_web_assets[] = {\n")
+set(i 0)
+foreach(f ${files})
+  get_filename_component(ext ${f} EXT)
+  if(ext STREQUAL ".html")
+    set(type "text/html; charset=utf-8")
+  elseif(ext STREQUAL ".css")
+    set(type "text/css; charset=utf-8")
+  else()
+    set(type "text/javascript; charset=utf-8")
+  endif()
+  file(READ ${WEB_DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const unsigned char asset${i}[] = {${hex}};\n")
+  string(APPEND table "    {\"${f}\", \"${type}\", asset${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst size_t lv_web_assets_count = sizeof lv_web_assets / sizeof lv_web_assets[0];\n")
+file(WRITE ${OUT} "${body}\n${table}")

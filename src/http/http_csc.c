@@ -1,0 +1,1071 @@
+/* The Cloud Signature Consortium API (R10.4): v2.0.0.2 under /csc/v2/ and
+ * the v1.0.4.0 shapes under /csc/v1/, over the same sign/ machinery.
+ *
+ * Authentication: auth/login with HTTP Basic (the citizen's user id and
+ * password) gives a bearer access token, a citizen session; every other
+ * call but info needs it.  Operators' tokens are refused (R5.2).  PIN is
+ * the citizen's password, OTP the SMS code (R3.4).  Errors follow the
+ * specification: {"error": "invalid_request", "error_description": ...}
+ * with 400, 401 invalid_token, 403 access_denied, and invalid_pin /
+ * invalid_otp for a wrong PIN or OTP. */
+#include "http/http_internal.h"
+#include "sign/sign.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BODY_CSC ((size_t)256 * 1024)
+#define BODY_DOC ((size_t)8 * 1024 * 1024)
+
+#define OID_RSA "1.2.840.113549.1.1.1"
+#define OID_RSA_SHA256 "1.2.840.113549.1.1.11"
+#define OID_RSA_SHA384 "1.2.840.113549.1.1.12"
+#define OID_RSA_SHA512 "1.2.840.113549.1.1.13"
+
+typedef struct csc_call {
+    lv_app *app;
+    const lv_http_req *req;
+    lv_http_resp *resp;
+    int v2;
+    lv_store *st;
+    lv_principal who;
+    json_t *body;
+    lv_sign_env env;
+} csc_call;
+
+/* ---- answers
+ * ------------------------------------------------------------------ */
+
+static int csc_json(lv_http_resp *resp, int status, json_t *o)
+{
+    if (!o)
+        return LV_ENOMEM;
+    int rc = http_resp_json(resp, status, o);
+    json_decref(o);
+    LV_TRY(rc);
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static int csc_error(lv_http_resp *resp, int status, const char *error,
+                     const char *desc);
+
+/* Fills resp with the error and returns code (for early returns). */
+static int csc_refuse(lv_http_resp *resp, int status, const char *error,
+                      const char *desc, int code)
+{
+    csc_error(resp, status, error, desc);
+    return code;
+}
+
+static int csc_error(lv_http_resp *resp, int status, const char *error,
+                     const char *desc)
+{
+    json_t *o =
+        json_pack("{s:s, s:s}", "error", error, "error_description", desc);
+    if (!o)
+        o = json_pack("{s:s, s:s}", "error", error, "error_description",
+                      "(not printable)");
+    LV_TRY(csc_json(resp, status, o));
+    if (status == 401)
+        http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"csc\"");
+    return 0;
+}
+
+/* LV codes and refusals to the CSC error table. */
+static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
+                    const lv_err *err)
+{
+    const char *m = err && err->msg[0] ? err->msg : lv_err_name(rc);
+    if (why == LV_SIGN_BAD_PASSWORD)
+        return csc_error(resp, 400, "invalid_pin", m);
+    if (why == LV_SIGN_BAD_OTP)
+        return csc_error(resp, 400, "invalid_otp", m);
+    if (why == LV_SIGN_LOCKED || rc == LV_EPERM)
+        return csc_error(
+            resp, why == LV_SIGN_LOCKED ? 403 : 400,
+            why == LV_SIGN_LOCKED ? "access_denied" : "invalid_request", m);
+    switch (rc) {
+    case LV_EINVAL:
+    case LV_ENOTFOUND:
+    case LV_ESTATE:
+    case LV_EEXISTS:
+        return csc_error(resp, 400, "invalid_request", m);
+    case LV_EAUTH:
+        return csc_error(resp, 401, "invalid_token", m);
+    case LV_ESEALED:
+        return csc_error(resp, 503, "temporarily_unavailable", m);
+    default:
+        return csc_error(resp, 500, "server_error", m);
+    }
+}
+
+/* ---- request plumbing
+ * ---------------------------------------------------------------- */
+
+static int body_parse(csc_call *c, int required)
+{
+    json_error_t je;
+    c->body = c->req->body
+                  ? json_loadb((const char *)c->req->body, c->req->body_len,
+                               JSON_REJECT_DUPLICATES, &je)
+                  : NULL;
+    if (!c->body && !required)
+        c->body = json_object();
+    if (!json_is_object(c->body)) {
+        json_decref(c->body);
+        c->body = NULL;
+        csc_error(c->resp, 400, "invalid_request",
+                  "the request body must be a JSON object");
+        return LV_EINVAL;
+    }
+    return 0;
+}
+
+static const char *bearer(const lv_http_req *req)
+{
+    const char *h = http_req_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+/* Store, citizen session and body; resp filled on failure. */
+static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
+                     lv_http_resp *resp, int v2, int need_session)
+{
+    lv_err err = {0};
+    memset(c, 0, sizeof *c);
+    c->app = app;
+    c->req = req;
+    c->resp = resp;
+    c->v2 = v2;
+    c->env = (lv_sign_env){lv_app_config(app), lv_app_ca(app),
+                           lv_app_keystore(app), lv_app_auth(app)};
+    if (!c->env.auth)
+        return csc_refuse(resp, 503, "temporarily_unavailable",
+                          "authentication is not available", LV_ESEALED);
+    int rc = lv_app_store(app, &c->st, &err);
+    if (rc < 0) {
+        csc_fail(resp, rc, LV_SIGN_OK, &err);
+        return rc;
+    }
+    if (need_session) {
+        rc = auth_session_check(c->env.auth, c->st, bearer(req),
+                                LV_ROLE_CITIZEN, &c->who, &err);
+        /* R5.2: operators hold no credentials here */
+        if (rc == LV_EPERM)
+            return csc_refuse(resp, 403, "access_denied",
+                              "only the citizen's own session can use their "
+                              "signing credentials",
+                              rc);
+        if (rc < 0)
+            return csc_refuse(resp, 401, "invalid_token", err.msg, rc);
+    }
+    return body_parse(c, 0);
+}
+
+static void csc_end(csc_call *c)
+{
+    json_decref(c->body);
+}
+
+static int str_param(csc_call *c, const char *name, int required,
+                     const char **out)
+{
+    json_t *v = json_object_get(c->body, name);
+    *out = json_string_value(v);
+    if ((v && !json_is_string(v)) || (required && !*out)) {
+        char m[128];
+        snprintf(m, sizeof m, "Missing (or invalid type) string parameter %s",
+                 name);
+        csc_error(c->resp, 400, "invalid_request", m);
+        return LV_EINVAL;
+    }
+    return 0;
+}
+
+static int bool_param(csc_call *c, const char *name, int dflt)
+{
+    json_t *v = json_object_get(c->body, name);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    /* v1 clients often send "true"/"false" as strings */
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), "true") == 0;
+    return dflt;
+}
+
+/* Base64 or base64url (CSC v2 hashes), padding optional. */
+static int b64_any(const char *in, unsigned char **out, size_t *len)
+{
+    size_t n = strlen(in);
+    char *t = malloc(n + 4);
+    if (!t)
+        return LV_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        t[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    while (n % 4)
+        t[n++] = '=';
+    int rc = lv_b64_decode(t, n, out, len);
+    free(t);
+    return rc;
+}
+
+/* The hash algorithm: hashAlgorithmOID / hashAlgo, or implied by signAlgo,
+ * or (v1 authorize) by the hash length. */
+static const EVP_MD *md_from(csc_call *c, const char *hash_key, size_t len)
+{
+    const char *oid = json_string_value(json_object_get(c->body, hash_key));
+    const char *sa = json_string_value(json_object_get(c->body, "signAlgo"));
+    if (oid)
+        return sign_md_by_oid(oid);
+    if (sa && strcmp(sa, OID_RSA_SHA256) == 0)
+        return EVP_sha256();
+    if (sa && strcmp(sa, OID_RSA_SHA384) == 0)
+        return EVP_sha384();
+    if (sa && strcmp(sa, OID_RSA_SHA512) == 0)
+        return EVP_sha512();
+    return len == 32   ? EVP_sha256()
+           : len == 48 ? EVP_sha384()
+           : len == 64 ? EVP_sha512()
+                       : NULL;
+}
+
+/* The hash array (v2 "hashes", v1 "hash") laid end to end. */
+static int hashes_param(csc_call *c, int required, const EVP_MD **md,
+                        lv_buf *out)
+{
+    const char *key = c->v2 ? "hashes" : "hash";
+    json_t *a = json_object_get(c->body, key);
+    char m[160];
+    memset(out, 0, sizeof *out);
+    *md = NULL;
+    if (!a && !required)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) == 0 ||
+        json_array_size(a) > LV_SIGN_HASHES_MAX) {
+        snprintf(m, sizeof m, "Missing (or invalid type) array parameter %s",
+                 key);
+        return csc_refuse(c->resp, 400, "invalid_request", m, LV_EINVAL);
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        unsigned char *raw = NULL;
+        size_t len = 0;
+        if (!s || b64_any(s, &raw, &len) < 0 || len == 0) {
+            free(raw);
+            lv_buf_free(out);
+            return csc_refuse(c->resp, 400, "invalid_request",
+                              "Invalid Base64 hash string parameter",
+                              LV_EINVAL);
+        }
+        if (!*md)
+            *md = md_from(c, c->v2 ? "hashAlgorithmOID" : "hashAlgo", len);
+        int bad = !*md || len != (size_t)EVP_MD_get_size(*md) ||
+                  lv_buf_append(out, raw, len) < 0;
+        free(raw);
+        if (bad) {
+            lv_buf_free(out);
+            return csc_refuse(c->resp, 400, "invalid_request",
+                              "Invalid digest value length or hash "
+                              "algorithm (SHA-256, SHA-384, SHA-512)",
+                              LV_EINVAL);
+        }
+    }
+    return 0;
+}
+
+/* signAlgo must be an RSA PKCS#1 v1.5 algorithm of the credential. */
+static int sign_algo_ok(csc_call *c, const EVP_MD *md)
+{
+    const char *sa = json_string_value(json_object_get(c->body, "signAlgo"));
+    const char *want = EVP_MD_is_a(md, "SHA256")   ? OID_RSA_SHA256
+                       : EVP_MD_is_a(md, "SHA384") ? OID_RSA_SHA384
+                                                   : OID_RSA_SHA512;
+    if (!sa || strcmp(sa, OID_RSA) == 0 || strcmp(sa, want) == 0)
+        return 0;
+    return csc_refuse(c->resp, 400, "invalid_request",
+                      "Invalid parameter signAlgo (RSA PKCS#1 v1.5 with the "
+                      "hash algorithm of the hashes)",
+                      LV_EINVAL);
+}
+
+/* ---- info and auth
+ * ---------------------------------------------------------------------- */
+
+static json_t *methods_json(int v2)
+{
+    json_t *m =
+        json_pack("[s, s, s, s, s, s, s, s, s]", "auth/login", "auth/revoke",
+                  "credentials/list", "credentials/info",
+                  "credentials/authorize", "credentials/extendTransaction",
+                  "credentials/sendOTP", "signatures/signHash", "info");
+    if (m && v2)
+        json_array_append_new(m, json_string("signatures/signDoc"));
+    return m;
+}
+
+static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp, int v2)
+{
+    const lv_config *cfg = lv_app_config(app);
+    (void)req;
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "specs",
+                  v2 ? "2.0.0.2" : "1.0.4.0", "name", cfg->org_name, "logo", "",
+                  "region", cfg->org_country, "lang", "en-US", "description",
+                  "llave remote signing service: password + SMS OTP (SCAL2)",
+                  "authType", "basic", "methods", methods_json(v2));
+    if (o && v2) {
+        json_object_set_new(o, "signAlgorithms",
+                            json_pack("{s:[s, s, s, s]}", "algos", OID_RSA,
+                                      OID_RSA_SHA256, OID_RSA_SHA384,
+                                      OID_RSA_SHA512));
+        json_object_set_new(o, "signature_formats",
+                            json_pack("{s:[s], s:[[s, s]]}", "formats", "C",
+                                      "envelope_properties", "Detached",
+                                      "Attached"));
+        json_object_set_new(o, "conformance_levels",
+                            json_pack("[s, s]", "Ades-B-B", "Ades-B-T"));
+    }
+    return csc_json(resp, 200, o);
+}
+
+static int info_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return info(a, r, p, 0);
+}
+
+static int info_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return info(a, r, p, 1);
+}
+
+/* auth/login: HTTP Basic user id and password -> access token. */
+static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                      int v2)
+{
+    csc_call c;
+    lv_err err = {0};
+    lv_session_token t = {0};
+    const char *h = http_req_header(req, "Authorization");
+    unsigned char *raw = NULL;
+    size_t len = 0;
+    if (csc_begin(&c, app, req, resp, v2, 0) < 0)
+        return 0;
+    int rc = h && strncasecmp(h, "Basic ", 6) == 0 &&
+                     lv_b64_decode(h + 6, strlen(h + 6), &raw, &len) == 0 &&
+                     memchr(raw, ':', len) && !memchr(raw, '\0', len)
+                 ? 0
+                 : LV_EINVAL;
+    char *cred = NULL;
+    if (rc == 0 && (cred = calloc(1, len + 1)) != NULL) {
+        memcpy(cred, raw, len);
+        char *colon = strchr(cred, ':');
+        *colon = '\0';
+        rc = auth_citizen_login(c.env.auth, c.st, cred, colon + 1,
+                                req->remote_addr, &t, &err);
+        OPENSSL_cleanse(cred, len);
+    }
+    free(cred);
+    if (raw)
+        OPENSSL_cleanse(raw, len);
+    free(raw);
+    if (rc == LV_EINVAL)
+        rc = csc_error(resp, 400, "invalid_request",
+                       "HTTP Basic authentication with the user id and "
+                       "password is required");
+    else if (rc < 0)
+        rc = csc_error(resp, 401, "authentication_error", err.msg);
+    else
+        rc = csc_json(resp, 200,
+                      json_pack("{s:s, s:I}", "access_token", t.token,
+                                "expires_in",
+                                (json_int_t)(t.expires_at - lv_now())));
+    auth_token_wipe(&t);
+    csc_end(&c);
+    return rc;
+}
+
+static int login_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return auth_login(a, r, p, 0);
+}
+
+static int login_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return auth_login(a, r, p, 1);
+}
+
+/* auth/revoke: ends the session of the token given (or the caller's). */
+static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    csc_call c;
+    lv_err err = {0};
+    const char *tok = NULL;
+    if (csc_begin(&c, app, req, resp, 1, 1) < 0)
+        return 0;
+    int rc = str_param(&c, "token", 0, &tok);
+    if (rc == 0 &&
+        auth_session_end(c.env.auth, c.st, tok ? tok : bearer(req), &err) < 0)
+        rc = csc_fail(resp, LV_EINVAL, LV_SIGN_OK, &err);
+    else if (rc == 0)
+        rc = http_resp_bytes(resp, 204, "application/json", "", 0);
+    csc_end(&c);
+    return rc < 0 ? 0 : rc;
+}
+
+/* ---- credentials
+ * ------------------------------------------------------------------------ */
+
+static const char *cert_status(const lv_cert_rec *r)
+{
+    int64_t now = lv_now();
+    if (r->status != LV_CERT_VALID)
+        return "revoked";
+    if (r->not_after <= now)
+        return "expired";
+    return r->not_before > now ? "invalid" : "valid";
+}
+
+static void gtime(int64_t t, char out[20])
+{
+    char iso[32];
+    lv_time_iso(t, iso); /* 2026-11-24T23:45:00Z -> 20261124234500Z */
+    snprintf(out, 20, "%.4s%.2s%.2s%.2s%.2s%.2sZ", iso, iso + 5, iso + 8,
+             iso + 11, iso + 14, iso + 17);
+}
+
+static json_t *b64_json(const unsigned char *der, size_t len)
+{
+    char *b = NULL;
+    if (lv_b64_encode(der, len, &b) < 0)
+        return NULL;
+    json_t *s = json_string(b);
+    free(b);
+    return s;
+}
+
+static json_t *x509_b64(X509 *x)
+{
+    unsigned char *der = NULL;
+    int len = x ? i2d_X509(x, &der) : -1;
+    json_t *s = len > 0 ? b64_json(der, (size_t)len) : NULL;
+    OPENSSL_free(der);
+    return s;
+}
+
+static json_t *certs_json(csc_call *c, const lv_cert_rec *r, const char *mode)
+{
+    json_t *a = json_array();
+    if (!a || strcmp(mode, "none") == 0)
+        return a;
+    json_array_append_new(a, b64_json(r->der, r->der_len));
+    if (strcmp(mode, "chain") == 0 && c->env.ca) {
+        json_array_append_new(a, x509_b64(ca_cert(c->env.ca, r->ca)));
+        json_array_append_new(
+            a, x509_b64(ca_cert(c->env.ca, c->env.cfg->root_name)));
+    }
+    return a;
+}
+
+static json_t *cert_json(csc_call *c, const lv_cert_rec *r, const char *mode,
+                         int cert_info)
+{
+    json_t *o = json_pack("{s:s}", "status", cert_status(r));
+    if (o && strcmp(mode, "none") != 0)
+        json_object_set_new(o, "certificates", certs_json(c, r, mode));
+    if (o && cert_info) {
+        const unsigned char *p = r->der;
+        X509 *x = d2i_X509(NULL, &p, (long)r->der_len);
+        char issuer[512] = "", from[20], to[20];
+        if (x)
+            X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
+        X509_free(x);
+        gtime(r->not_before, from);
+        gtime(r->not_after, to);
+        json_object_update_missing_new(
+            o, json_pack("{s:s, s:s, s:s, s:s, s:s}", "issuerDN", issuer,
+                         "serialNumber", r->serial, "subjectDN", r->subject_dn,
+                         "validFrom", from, "validTo", to));
+    }
+    return o;
+}
+
+static json_t *auth_json(int v2)
+{
+    if (v2)
+        return json_pack(
+            "{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, "
+            "s:s, s:s}]}",
+            "mode", "explicit", "expression", "PIN AND OTP", "objects", "type",
+            "Password", "id", "PIN", "format", "A", "label", "Password",
+            "description", "Your Cl@ve password", "type", "Password", "id",
+            "OTP", "format", "N", "generator", "sms", "label", "OTP",
+            "description", "The code sent to your mobile");
+    return NULL;
+}
+
+static json_t *credential_json(csc_call *c, const lv_cert_rec *r,
+                               const char *mode, int cert_info, int auth_info)
+{
+    json_t *o =
+        json_pack("{s:s, s:{s:s, s:[s, s, s, s], s:i}, s:o, s:i, s:s}",
+                  "description", r->profile, "key", "status",
+                  r->status == LV_CERT_VALID ? "enabled" : "disabled", "algo",
+                  OID_RSA, OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512,
+                  "len", 2048, "cert", cert_json(c, r, mode, cert_info),
+                  "multisign", LV_SIGN_HASHES_MAX, "lang", "en-US");
+    if (!o)
+        return NULL;
+    if (c->v2) {
+        json_object_set_new(o, "SCAL", json_string("2"));
+        json_object_set_new(o, "signatureQualifier",
+                            json_string("eu_eidas_qes"));
+        if (auth_info)
+            json_object_set_new(o, "auth", auth_json(1));
+        return o;
+    }
+    json_object_set_new(o, "SCAL", json_string("2"));
+    json_object_set_new(o, "authMode", json_string("explicit"));
+    if (auth_info) {
+        json_object_set_new(o, "PIN",
+                            json_pack("{s:s, s:s, s:s, s:s}", "presence",
+                                      "true", "format", "A", "label",
+                                      "Password", "description",
+                                      "Your Cl@ve password"));
+        json_object_set_new(
+            o, "OTP",
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "presence", "true",
+                      "type", "online", "format", "N", "label", "OTP",
+                      "description", "The code sent to your mobile", "ID",
+                      "sms", "provider", "llave"));
+    }
+    return o;
+}
+
+typedef struct list_ctx {
+    csc_call *c;
+    json_t *ids, *infos;
+    int only_valid;
+    const char *mode;
+    int cert_info, auth_info;
+} list_ctx;
+
+static int list_one(const lv_cert_rec *r, void *p)
+{
+    list_ctx *l = p;
+    if (l->only_valid && strcmp(cert_status(r), "valid") != 0)
+        return 0;
+    json_array_append_new(l->ids, json_string(r->serial));
+    if (!l->infos)
+        return 0;
+    lv_cert_rec full;
+    /* the listing carries no DER: read the certificate itself */
+    if (store_cert_get(l->c->st, r->serial, &full, NULL) < 0)
+        return 0;
+    json_t *info =
+        credential_json(l->c, &full, l->mode, l->cert_info, l->auth_info);
+    store_cert_rec_free(&full);
+    if (info)
+        json_object_set_new(info, "credentialID", json_string(r->serial));
+    json_array_append_new(l->infos, info);
+    return 0;
+}
+
+static const char *certs_mode(csc_call *c)
+{
+    const char *m = json_string_value(json_object_get(c->body, "certificates"));
+    if (m && (strcmp(m, "none") == 0 || strcmp(m, "chain") == 0))
+        return m;
+    return "single";
+}
+
+static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                     int v2)
+{
+    csc_call c;
+    lv_err err = {0};
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    list_ctx l = {&c,
+                  json_array(),
+                  NULL,
+                  bool_param(&c, "onlyValid", 0),
+                  certs_mode(&c),
+                  bool_param(&c, "certInfo", 0),
+                  bool_param(&c, "authInfo", 0)};
+    if (v2 && bool_param(&c, "credentialInfo", 0))
+        l.infos = json_array();
+    int rc = sign_credential_foreach(c.st, c.who.id, list_one, &l, &err);
+    if (rc < 0) {
+        rc = csc_fail(resp, rc, LV_SIGN_OK, &err);
+    } else {
+        json_t *o = json_pack("{s:O}", "credentialIDs", l.ids);
+        if (o && l.infos)
+            json_object_set(o, "credentialInfos", l.infos);
+        if (o && v2)
+            json_object_set_new(o, "onlyValid", json_boolean(l.only_valid));
+        rc = csc_json(resp, 200, o);
+    }
+    json_decref(l.ids);
+    json_decref(l.infos);
+    csc_end(&c);
+    return rc;
+}
+
+static int list_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return cred_list(a, r, p, 0);
+}
+
+static int list_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return cred_list(a, r, p, 1);
+}
+
+/* The credential of credentialID, one of the caller's; resp filled when
+ * not. */
+static int credential_param(csc_call *c, lv_cert_rec *out)
+{
+    const char *id = NULL;
+    lv_err err = {0};
+    LV_TRY(str_param(c, "credentialID", 1, &id));
+    if (sign_credential_get(c->st, c->who.id, id, out, &err) < 0)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter credentialID", LV_EINVAL);
+    return 0;
+}
+
+static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                     int v2)
+{
+    csc_call c;
+    lv_cert_rec r;
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        rc = csc_json(resp, 200,
+                      credential_json(&c, &r, certs_mode(&c),
+                                      bool_param(&c, "certInfo", 0),
+                                      bool_param(&c, "authInfo", 1)));
+        store_cert_rec_free(&r);
+    }
+    csc_end(&c);
+    return rc < 0 && resp->status ? 0 : rc;
+}
+
+static int info_c1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return cred_info(a, r, p, 0);
+}
+
+static int info_c2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return cred_info(a, r, p, 1);
+}
+
+/* credentials/sendOTP; "hashes"/"hash" with the algorithm bind the OTP
+ * (our extension, R3.3). */
+static int send_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                    int v2)
+{
+    csc_call c;
+    lv_cert_rec r;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    const EVP_MD *md = NULL;
+    lv_buf hashes = {0};
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        store_cert_rec_free(&r);
+        rc = hashes_param(&c, 0, &md, &hashes);
+    }
+    if (rc == 0) {
+        size_t n = md ? hashes.len / (size_t)EVP_MD_get_size(md) : 0;
+        rc = sign_csc_send_otp(&c.env, c.st, c.who.id, r.serial, md,
+                               hashes.data, n, &why, &err);
+        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
+                    : http_resp_bytes(resp, 204, "application/json", "", 0);
+    }
+    lv_buf_free(&hashes);
+    csc_end(&c);
+    return rc < 0 && resp->status ? 0 : rc;
+}
+
+static int otp_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return send_otp(a, r, p, 0);
+}
+
+static int otp_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return send_otp(a, r, p, 1);
+}
+
+/* PIN and OTP: v1 top-level strings, v2 authData [{id, value}]. */
+static void auth_data(csc_call *c, const char **pin, const char **otp)
+{
+    *pin = *otp = NULL;
+    if (!c->v2) {
+        *pin = json_string_value(json_object_get(c->body, "PIN"));
+        *otp = json_string_value(json_object_get(c->body, "OTP"));
+        return;
+    }
+    json_t *a = json_object_get(c->body, "authData");
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *id = lv_json_str(json_array_get(a, i), "id");
+        const char *v = lv_json_str(json_array_get(a, i), "value");
+        if (id && strcmp(id, "PIN") == 0)
+            *pin = v;
+        else if (id && strcmp(id, "OTP") == 0)
+            *otp = v;
+    }
+}
+
+static int num_signatures(csc_call *c, int *out)
+{
+    json_t *v = json_object_get(c->body, "numSignatures");
+    /* v1 clients send it as a string too */
+    if (json_is_string(v))
+        *out = atoi(json_string_value(v));
+    else if (json_is_integer(v))
+        *out = (int)json_integer_value(v);
+    else
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Missing (or invalid type) integer parameter "
+                          "numSignatures",
+                          LV_EINVAL);
+    return 0;
+}
+
+static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                     int v2)
+{
+    csc_call c;
+    lv_cert_rec r;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    const EVP_MD *md = NULL;
+    lv_buf hashes = {0};
+    const char *pin, *otp;
+    char sad[LV_SIGN_SAD_LEN + 1];
+    int num = 0, expires = 0;
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        store_cert_rec_free(&r);
+        rc = num_signatures(&c, &num);
+    }
+    if (rc == 0)
+        rc = hashes_param(&c, 1, &md, &hashes);
+    auth_data(&c, &pin, &otp);
+    if (rc == 0 && (!pin || !otp))
+        rc = csc_refuse(resp, 400, "invalid_request",
+                        c.v2 ? "authData must carry PIN and OTP"
+                             : "Missing (or invalid type) string parameter "
+                               "PIN or OTP",
+                        LV_EINVAL);
+    if (rc == 0) {
+        rc = sign_csc_authorize(&c.env, c.st, c.who.id, r.serial, md,
+                                hashes.data,
+                                hashes.len / (size_t)EVP_MD_get_size(md), num,
+                                pin, otp, sad, &expires, &why, &err);
+        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
+                    : csc_json(resp, 200,
+                               json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
+                                         expires));
+        OPENSSL_cleanse(sad, sizeof sad);
+    }
+    lv_buf_free(&hashes);
+    csc_end(&c);
+    return rc < 0 && resp->status ? 0 : rc;
+}
+
+static int auth_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return authorize(a, r, p, 0);
+}
+
+static int auth_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return authorize(a, r, p, 1);
+}
+
+static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                  int v2)
+{
+    csc_call c;
+    lv_cert_rec r;
+    lv_err err = {0};
+    const char *sad = NULL;
+    int expires = 0;
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        store_cert_rec_free(&r);
+        rc = str_param(&c, "SAD", 1, &sad);
+    }
+    if (rc == 0) {
+        rc = sign_csc_extend(c.st, c.who.id, r.serial, sad, &expires, &err);
+        rc = rc < 0 ? csc_fail(resp, rc, LV_SIGN_OK, &err)
+                    : csc_json(resp, 200,
+                               json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
+                                         expires));
+    }
+    csc_end(&c);
+    return rc < 0 && resp->status ? 0 : rc;
+}
+
+static int ext_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return extend(a, r, p, 0);
+}
+
+static int ext_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return extend(a, r, p, 1);
+}
+
+/* ---- signatures
+ * -------------------------------------------------------------------------- */
+
+static json_t *sigs_json(const unsigned char *sigs, size_t n, size_t len)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, b64_json(sigs + i * len, len));
+    return a;
+}
+
+static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                     int v2)
+{
+    csc_call c;
+    lv_cert_rec r;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    const EVP_MD *md = NULL;
+    lv_buf hashes = {0};
+    const char *sad = NULL;
+    unsigned char *sigs = NULL;
+    size_t len = 0;
+    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+        return 0;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        store_cert_rec_free(&r);
+        rc = str_param(&c, "SAD", 1, &sad);
+    }
+    if (rc == 0)
+        rc = hashes_param(&c, 1, &md, &hashes);
+    if (rc == 0)
+        rc = sign_algo_ok(&c, md);
+    if (rc == 0) {
+        size_t n = hashes.len / (size_t)EVP_MD_get_size(md);
+        rc = sign_csc_sign_hash(&c.env, c.st, c.who.id, r.serial, sad, md,
+                                hashes.data, n, &sigs, &len, &why, &err);
+        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
+                    : csc_json(resp, 200,
+                               json_pack("{s:o}", "signatures",
+                                         sigs_json(sigs, n, len)));
+    }
+    free(sigs);
+    lv_buf_free(&hashes);
+    csc_end(&c);
+    return rc < 0 && resp->status ? 0 : rc;
+}
+
+static int hash_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return sign_hash(a, r, p, 0);
+}
+
+static int hash_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+{
+    return sign_hash(a, r, p, 1);
+}
+
+/* One entry of documents[] or documentDigests[]: CAdES only ("C"),
+ * conformance Ades-B-B or Ades-B-T, Detached or Attached. */
+static int doc_options(csc_call *c, const json_t *d, lv_cades_req *cr)
+{
+    const char *fmt = lv_json_str(d, "signature_format");
+    const char *lvl = lv_json_str(d, "conformance_level");
+    const char *env = lv_json_str(d, "signed_envelope_property");
+    const char *alg = lv_json_str(d, "hashAlgorithmOID");
+    const char *sa = lv_json_str(d, "signAlgo");
+    if (!fmt || strcmp(fmt, "C") != 0)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter signature_format: only \"C\" "
+                          "(CAdES) is offered",
+                          LV_EINVAL);
+    if (lvl && strcasecmp(lvl, "Ades-B-B") != 0 &&
+        strcasecmp(lvl, "Ades-B-T") != 0 && strcasecmp(lvl, "Ades-B") != 0 &&
+        strcasecmp(lvl, "Ades-T") != 0)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter conformance_level: Ades-B-B or "
+                          "Ades-B-T",
+                          LV_EINVAL);
+    cr->timestamp = lvl && (strcasecmp(lvl, "Ades-B-T") == 0 ||
+                            strcasecmp(lvl, "Ades-T") == 0);
+    cr->attached = env && strcasecmp(env, "Attached") == 0;
+    if (env && !cr->attached && strcasecmp(env, "Detached") != 0)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter signed_envelope_property: "
+                          "Detached or Attached",
+                          LV_EINVAL);
+    cr->md = alg                                     ? sign_md_by_oid(alg)
+             : sa && strcmp(sa, OID_RSA_SHA384) == 0 ? EVP_sha384()
+             : sa && strcmp(sa, OID_RSA_SHA512) == 0 ? EVP_sha512()
+                                                     : EVP_sha256();
+    if (!cr->md)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter hashAlgorithmOID", LV_EINVAL);
+    return 0;
+}
+
+typedef struct doc_out {
+    json_t *with_sig, *sig_obj;
+} doc_out;
+
+static int cades_one(csc_call *c, const char *serial, const char *sad,
+                     lv_cades_req *cr, doc_out *out)
+{
+    unsigned char *der = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    cr->serial = serial;
+    cr->sad = sad;
+    int rc = sign_csc_sign_cades(&c->env, c->st, c->who.id, cr, &der, &len,
+                                 &why, &err);
+    if (rc < 0) {
+        csc_fail(c->resp, rc, why, &err);
+        return rc;
+    }
+    json_array_append_new(cr->attached ? out->with_sig : out->sig_obj,
+                          b64_json(der, len));
+    OPENSSL_free(der);
+    return 0;
+}
+
+static int sign_documents(csc_call *c, const char *serial, const char *sad,
+                          doc_out *out)
+{
+    json_t *docs = json_object_get(c->body, "documents");
+    for (size_t i = 0; i < json_array_size(docs); i++) {
+        json_t *d = json_array_get(docs, i);
+        lv_cades_req cr = {0};
+        unsigned char *raw = NULL;
+        const char *b64 = lv_json_str(d, "document");
+        LV_TRY(doc_options(c, d, &cr));
+        if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
+            return csc_refuse(c->resp, 400, "invalid_request",
+                              "Invalid Base64 document", LV_EINVAL);
+        cr.doc = raw;
+        int rc = cades_one(c, serial, sad, &cr, out);
+        free(raw);
+        LV_TRY(rc);
+    }
+    return 0;
+}
+
+static int sign_digests(csc_call *c, const char *serial, const char *sad,
+                        doc_out *out)
+{
+    json_t *dd = json_object_get(c->body, "documentDigests");
+    for (size_t i = 0; i < json_array_size(dd); i++) {
+        json_t *d = json_array_get(dd, i);
+        json_t *hs = json_object_get(d, "hashes");
+        lv_cades_req cr = {0};
+        LV_TRY(doc_options(c, d, &cr));
+        if (cr.attached)
+            return csc_refuse(c->resp, 400, "invalid_request",
+                              "an Attached signature needs the document",
+                              LV_EINVAL);
+        for (size_t k = 0; k < json_array_size(hs); k++) {
+            unsigned char *raw = NULL;
+            size_t len = 0;
+            const char *s = json_string_value(json_array_get(hs, k));
+            if (!s || b64_any(s, &raw, &len) < 0 ||
+                len != (size_t)EVP_MD_get_size(cr.md)) {
+                free(raw);
+                return csc_refuse(c->resp, 400, "invalid_request",
+                                  "Invalid digest value length", LV_EINVAL);
+            }
+            cr.digest = raw;
+            int rc = cades_one(c, serial, sad, &cr, out);
+            free(raw);
+            LV_TRY(rc);
+        }
+    }
+    return 0;
+}
+
+/* signatures/signDoc (v2): CAdES-B-B / B-T over documents or digests. */
+static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    csc_call c;
+    lv_cert_rec r;
+    const char *sad = NULL;
+    doc_out out = {json_array(), json_array()};
+    if (csc_begin(&c, app, req, resp, 1, 1) < 0)
+        goto done;
+    int rc = credential_param(&c, &r);
+    if (rc == 0) {
+        store_cert_rec_free(&r);
+        rc = str_param(&c, "SAD", 1, &sad);
+    }
+    if (rc == 0 && !json_array_size(json_object_get(c.body, "documents")) &&
+        !json_array_size(json_object_get(c.body, "documentDigests")))
+        rc = csc_refuse(resp, 400, "invalid_request",
+                        "documents or documentDigests is required", LV_EINVAL);
+    if (rc == 0)
+        rc = sign_documents(&c, r.serial, sad, &out);
+    if (rc == 0)
+        rc = sign_digests(&c, r.serial, sad, &out);
+    if (rc == 0)
+        csc_json(resp, 200,
+                 json_pack("{s:O, s:O}", "DocumentWithSignature", out.with_sig,
+                           "SignatureObject", out.sig_obj));
+    csc_end(&c);
+done:
+    json_decref(out.with_sig);
+    json_decref(out.sig_obj);
+    return 0;
+}
+
+const lv_http_route http_csc_routes[] = {
+    {"POST", "/csc/v2/info", info_v2, BODY_CSC},
+    {"GET", "/csc/v2/info", info_v2, 0},
+    {"POST", "/csc/v2/auth/login", login_v2, BODY_CSC},
+    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC},
+    {"POST", "/csc/v2/credentials/list", list_v2, BODY_CSC},
+    {"POST", "/csc/v2/credentials/info", info_c2, BODY_CSC},
+    {"POST", "/csc/v2/credentials/sendOTP", otp_v2, BODY_CSC},
+    {"POST", "/csc/v2/credentials/authorize", auth_v2, BODY_CSC},
+    {"POST", "/csc/v2/credentials/extendTransaction", ext_v2, BODY_CSC},
+    {"POST", "/csc/v2/signatures/signHash", hash_v2, BODY_CSC},
+    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC},
+    {"POST", "/csc/v1/info", info_v1, BODY_CSC},
+    {"POST", "/csc/v1/auth/login", login_v1, BODY_CSC},
+    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC},
+    {"POST", "/csc/v1/credentials/list", list_v1, BODY_CSC},
+    {"POST", "/csc/v1/credentials/info", info_c1, BODY_CSC},
+    {"POST", "/csc/v1/credentials/sendOTP", otp_v1, BODY_CSC},
+    {"POST", "/csc/v1/credentials/authorize", auth_v1, BODY_CSC},
+    {"POST", "/csc/v1/credentials/extendTransaction", ext_v1, BODY_CSC},
+    {"POST", "/csc/v1/signatures/signHash", hash_v1, BODY_CSC},
+    {0},
+};

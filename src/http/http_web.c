@@ -1,0 +1,62 @@
+/* Static pages of web/ (compiled in): the citizen's signing page at
+ * /sign/{transaction id} and its assets under /web/sign/.  The page only
+ * talks to the JSON API of http_clave.c.
+ *
+ * The headers matter for a page that authorizes signatures: no framing
+ * (clickjacking), scripts and styles only from this origin, no referrer
+ * (the transaction id is in the URL), no caching. */
+#include "http/http_internal.h"
+#include "http/web_assets.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const lv_web_asset *asset_find(const char *path)
+{
+    for (size_t i = 0; i < lv_web_assets_count; i++)
+        if (strcmp(lv_web_assets[i].path, path) == 0)
+            return &lv_web_assets[i];
+    return NULL;
+}
+
+static int serve(lv_http_resp *resp, const lv_web_asset *a)
+{
+    if (!a)
+        return http_resp_error(resp, LV_ENOTFOUND, "no such page");
+    /* the table is static data: no copy */
+    LV_TRY(http_resp_static(resp, 200, a->content_type, a->data, a->len));
+    LV_TRY(http_resp_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'self'; "
+                            "style-src 'self'; connect-src 'self'; "
+                            "form-action 'none'; frame-ancestors 'none'; "
+                            "base-uri 'none'"));
+    LV_TRY(http_resp_header(resp, "X-Frame-Options", "DENY"));
+    LV_TRY(http_resp_header(resp, "Referrer-Policy", "no-referrer"));
+    LV_TRY(http_resp_header(resp, "X-Content-Type-Options", "nosniff"));
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* GET /sign/{id}: the page reads the id from its own URL. */
+static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    (void)app;
+    size_t n = strlen(req->param);
+    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
+        return http_resp_error(resp, LV_ENOTFOUND, "no such transaction");
+    return serve(resp, asset_find("sign/index.html"));
+}
+
+/* GET /web/sign/{file}: sign.js, sign.css. */
+static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char path[LV_HTTP_PARAM_MAX + 8];
+    (void)app;
+    snprintf(path, sizeof path, "sign/%s", req->param);
+    return serve(resp, asset_find(path));
+}
+
+const lv_http_route http_web_routes[] = {
+    {"GET", "/sign/{id}", sign_page, 0},
+    {"GET", "/web/sign/{file}", sign_asset, 0},
+    {0},
+};
