@@ -262,7 +262,8 @@ int store_iddoc_foreach(lv_store *st, const char *citizen_id,
     lv_iddoc_rec row;
     store_q_prepare(&q, st,
                     "SELECT " IDDOC_COLUMNS " FROM identity_documents"
-                    " WHERE citizen_id = ? ORDER BY created_at, id",
+                    " WHERE citizen_id = ? ORDER BY created_at,"
+                    " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
                     err);
     store_q_text(&q, citizen_id);
     EACH_ROW(&q, iddoc_read, &row, fn, ctx);
@@ -324,7 +325,8 @@ int store_registration_foreach(lv_store *st, const char *citizen_id,
     lv_registration_rec row;
     store_q_prepare(&q, st,
                     "SELECT " REGISTRATION_COLUMNS " FROM registrations"
-                    " WHERE citizen_id = ? ORDER BY created_at, id",
+                    " WHERE citizen_id = ? ORDER BY created_at,"
+                    " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
                     err);
     store_q_text(&q, citizen_id);
     EACH_ROW(&q, registration_read, &row, fn, ctx);
