@@ -31,6 +31,7 @@ typedef struct daemon_state {
     lv_keystore *ks;
     lv_app *app;
     lv_ca *ca;
+    lv_auth *auth;           /* sessions, logins (issue 6) */
     lv_ocsp_refresher *ocsp; /* pre-signed OCSP responses (R6.4) */
     lv_crl_keeper *crl;      /* CRLs fresh before nextUpdate (R6.3) */
     lv_audit_sealer *sealer; /* audit seals (R9.2; issue 8) */
@@ -191,6 +192,8 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(open_keystore(d->cfg.dir, &d->ks, err));
     LV_TRY(lv_app_new(&d->cfg, d->ks, &d->app, err));
     LV_TRY(open_ca(d, err));
+    LV_TRY(auth_open(&d->cfg, &d->auth, err));
+    lv_app_set_auth(d->app, d->auth);
     LV_TRY(ca_ocsp_refresher_start(d->ca, &d->ocsp, err));
     /* R8.1: the placeholder CPS and PDS unless the operator put their own */
     LV_TRY(ca_repo_install_defaults(&d->cfg, err));
@@ -213,6 +216,7 @@ static void stop(daemon_state *d)
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);
+    auth_close(d->auth);
     ca_close(d->ca);
     keys_close(d->ks);
     if (d->pid_path[0])
