@@ -245,7 +245,7 @@ static int seal_head(lv_ca *ca, lv_store *st, const char *actor,
 int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
                   lv_seal_result *out, lv_err *err)
 {
-    lv_audit_row head;
+    lv_audit_row head = {0};
     lv_ca_rec signer = {0};
     lv_audit_seal_rec rec = {0};
     memset(out, 0, sizeof *out);
@@ -253,10 +253,11 @@ int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
         return lv_fail(err, LV_ESEALED,
                        "key store sealed: the audit-seal key needs 2 of 3 "
                        "shares");
-    LV_TRY(store_audit_last(st, &head, err));
-    int rc = nothing_new(st, &head, err);
+    /* The signer first: creating it appends entries the seal then covers. */
+    LV_TRY(ca_audit_signer(ca, st, actor, &signer, err));
+    int rc = store_audit_last(st, &head, err);
     if (rc == 0)
-        rc = ca_audit_signer(ca, st, actor, &signer, err);
+        rc = nothing_new(st, &head, err);
     if (rc == 0)
         rc = seal_head(ca, st, actor, &signer, &head, &rec, err);
     if (rc == 0) {

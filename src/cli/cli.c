@@ -9,6 +9,7 @@
 
 static const char USAGE[] =
     "usage: llave init DIR [--demo] [--config FILE] [--participants NAMES]\n"
+    "       llave restore BUNDLE DIR --key CUSTODIAN_KEY.pem [--cert CERT]\n"
     "       llave -d DIR [--share FILE]... COMMAND ...\n"
     "\n"
     "commands:\n"
@@ -20,7 +21,16 @@ static const char USAGE[] =
     "CERT.pem]\n"
     "             [--p12 OUT.p12 --p12-password-file FILE]\n"
     "  cert show SERIAL                 print a certificate (PEM)\n"
-    "  audit verify                     check the audit hash chain\n"
+    "  audit verify [--expect-seq N]    check the audit hash chain and seals\n"
+    "  audit seal                       seal the trail now (signature + "
+    "RFC 3161)\n"
+    "  audit export [--from SEQ]        the trail as JSON lines, with seals\n"
+    "  unseal [--url URL]               submit custodian shares to llaved\n"
+    "  shares rotate                    two current shares in, three new out\n"
+    "  backup create OUT --recipient CUSTODIAN_CERT.pem\n"
+    "                                   encrypted bundle for the custodian\n"
+    "  archive sync | archive verify    record / check archived records\n"
+    "  termination export OUTDIR        status data for another provider\n"
     "  operator add LOGIN --role ROLE [--role ROLE]... [--json]\n"
     "                                   new operator; prints the initial\n"
     "                                   password and TOTP URI once\n"
@@ -41,6 +51,9 @@ static const char USAGE[] =
     "  citizen show ID | activation ID  the record; resend the activation code\n"
     "  citizen document ID --json FILE  duplicate or renewed document (R2.5)\n"
     "  citizen issue ID [--profile P] [--out CERT.pem]  signing certificate\n"
+    "  app add NAME [--json]            register a relying application of the\n"
+    "                                   transaction API; prints its secret once\n"
+    "  app list                         the registered applications\n"
     "  org add --json FILE | show ID    organizations (R2.7)\n"
     "  org representative|member ORG --json FILE\n"
     "  org request --json FILE          certificate request (decided over\n"
@@ -176,6 +189,12 @@ static const command COMMANDS[] = {
     {"tsa", cli_tsa},
     {"citizen", cli_citizen},
     {"org", cli_org},
+    {"unseal", cli_unseal},
+    {"shares", cli_shares},
+    {"backup", cli_backup},
+    {"archive", cli_archive},
+    {"termination", cli_termination},
+    {"app", cli_app},
 };
 
 static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *next)
@@ -207,6 +226,8 @@ int cli_main(int argc, char **argv)
     set_actor(&ctx);
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return cli_init(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "restore") == 0)
+        return cli_restore(argc - 1, argv + 1);
     int rc = parse_globals(&ctx, argc, argv, &next);
     if (rc != 0)
         return rc == 1 ? 0 : rc;

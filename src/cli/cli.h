@@ -33,6 +33,14 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv);
 int cli_cert(cli_ctx *ctx, int argc, char **argv);
 int cli_profile(cli_ctx *ctx, int argc, char **argv);
 int cli_audit(cli_ctx *ctx, int argc, char **argv);
+/* issue 8: custody, archive, termination (cli_unseal.c, cli_backup.c,
+ * cli_archive.c, cli_termination.c); restore, like init, takes no -d */
+int cli_unseal(cli_ctx *ctx, int argc, char **argv);
+int cli_shares(cli_ctx *ctx, int argc, char **argv);
+int cli_backup(cli_ctx *ctx, int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_archive(cli_ctx *ctx, int argc, char **argv);
+int cli_termination(cli_ctx *ctx, int argc, char **argv);
 /* issue 6 part A (cli_operator.c) */
 int cli_operator(cli_ctx *ctx, int argc, char **argv);
 /* The demo ceremony's operators, one per role, appended to
@@ -52,6 +60,11 @@ int cli_org(cli_ctx *ctx, int argc, char **argv);
 /* The demo ceremony's activated advanced-level citizen, appended to
  * DIR/demo-credentials.json (after cli_operator_demo). */
 int cli_citizen_demo(const lv_config *cfg, lv_err *err);
+/* issue 7 (cli_app.c): relying applications; the demo citizen's signing
+ * certificate and a demo application in DIR/demo-credentials.json (after
+ * cli_citizen_demo). */
+int cli_app(cli_ctx *ctx, int argc, char **argv);
+int cli_app_demo(const lv_config *cfg, lv_err *err);
 
 /* Entry point used by src/llave.c. */
 int cli_main(int argc, char **argv);

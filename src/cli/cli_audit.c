@@ -1,21 +1,42 @@
-/* llave -d DIR audit verify: walk the hash chain (R9.2). */
+/* llave -d DIR audit verify [--expect-seq N] | seal | export [--from SEQ]
+ * (R9.1, R9.2; issue 8). */
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int cli_audit(cli_ctx *ctx, int argc, char **argv)
+static int parse_seq(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 0)
+        return LV_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int audit_verify_cmd(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     lv_audit_report report;
-    if (argc != 2 || strcmp(argv[1], "verify") != 0)
-        return cli_usage_error("audit: expected `verify`");
+    lv_audit_verify_opts opts = {0};
+    if (argc == 4 && strcmp(argv[2], "--expect-seq") == 0) {
+        if (parse_seq(argv[3], &opts.expect_seq) < 0)
+            return cli_usage_error("audit verify: bad --expect-seq");
+    } else if (argc != 2) {
+        return cli_usage_error("audit verify: unexpected argument");
+    }
     memset(&report, 0, sizeof report);
     int rc = cli_open(ctx, CLI_NEED_STORE, &err);
     if (rc == 0)
-        rc = audit_verify(ctx->st, &report, &err);
+        rc = audit_verify_opts(ctx->st, &opts, &report, &err);
     if (rc == 0) {
-        printf("audit trail intact: %lld entries\n", (long long)report.entries);
+        printf("audit trail intact: %lld entries, %lld seal(s), sealed up to "
+               "entry %lld (%lld not sealed yet)\n",
+               (long long)report.entries, (long long)report.seals,
+               (long long)report.sealed_seq,
+               (long long)(report.entries - report.sealed_seq));
         return 0;
     }
     if (report.bad_seq > 0) {
@@ -24,4 +45,58 @@ int cli_audit(cli_ctx *ctx, int argc, char **argv)
         return 1;
     }
     return cli_report(rc, &err);
+}
+
+static int audit_seal_cmd(cli_ctx *ctx)
+{
+    lv_err err = {0};
+    lv_seal_result r;
+    int rc = cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, &err);
+    if (rc == 0)
+        rc = audit_archive_sync(ctx->st, ctx->actor, NULL, &err);
+    if (rc == 0)
+        rc = ca_audit_seal(ctx->ca, ctx->st, ctx->actor, &r, &err);
+    if (rc == 0 && r.sealed)
+        printf("seal %lld covers entries 1..%lld (head %s), signed by %s\n",
+               (long long)r.id, (long long)r.seq, r.hash, r.signer);
+    else if (rc == 0)
+        printf("nothing to seal: the newest entries are sealed already\n");
+    return cli_report(rc, &err);
+}
+
+static int print_line(const char *line, void *arg)
+{
+    (void)arg;
+    return puts(line) < 0 ? LV_EIO : 0;
+}
+
+static int audit_export_cmd(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    int64_t from = 1;
+    if (argc == 4 && strcmp(argv[2], "--from") == 0) {
+        if (parse_seq(argv[3], &from) < 0 || from < 1)
+            return cli_usage_error("audit export: bad --from");
+    } else if (argc != 2) {
+        return cli_usage_error("audit export: unexpected argument");
+    }
+    int rc = cli_open(ctx, CLI_NEED_STORE, &err);
+    if (rc == 0)
+        rc = audit_export(ctx->st, from, 0, print_line, NULL, NULL, &err);
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = lv_fail(&err, LV_EIO, "cannot write the export");
+    return cli_report(rc, &err);
+}
+
+int cli_audit(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+        return audit_verify_cmd(ctx, argc, argv);
+    if (argc == 2 && strcmp(argv[1], "seal") == 0)
+        return audit_seal_cmd(ctx);
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return audit_export_cmd(ctx, argc, argv);
+    return cli_usage_error(
+        "audit: expected `verify [--expect-seq N]`, `seal` or `export "
+        "[--from SEQ]`");
 }
