@@ -87,6 +87,10 @@ int cli_init(int argc, char **argv)
     /* R2.2, R3.1: an activated advanced-level citizen for the demo */
     if (rc == 0 && a.demo)
         rc = cli_citizen_demo(&cfg, &err);
+    /* R5.3, R5.6: the demo citizen's cloud signing certificate and a demo
+     * relying application (issue 7) */
+    if (rc == 0 && a.demo)
+        rc = cli_app_demo(&cfg, &err);
     if (rc == 0) {
         printf("Ceremony complete in %s: Root CA, qualified and non-qualified "
                "CAs, TSA and OCSP responders.\n",

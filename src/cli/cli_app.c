@@ -1,0 +1,130 @@
+/* llave -d DIR app add NAME | app list: relying applications of the
+ * transaction API (R1.3, R5.6).  The client secret is printed once; only
+ * its SHA-256 is stored.
+ *
+ * Also the remote-signing part of the --demo ceremony: the demo citizen's
+ * cloud signing certificate (R5.3, so that CSC credentials/list of a fresh
+ * demo shows it) and one demo application, both listed in
+ * DIR/demo-credentials.json. */
+#include "cli/cli.h"
+#include "sign/sign.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int app_add(cli_ctx *ctx, const char *name, int as_json, lv_err *err)
+{
+    lv_sign_app_secret s;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(sign_app_add(ctx->st, name, ctx->actor, &s, err));
+    if (as_json)
+        printf("{\"client_id\": \"%s\", \"client_secret\": \"%s\"}\n",
+               s.client_id, s.secret);
+    else
+        printf("application: %s\nclient id: %s\nclient secret: %s\n"
+               "The secret is shown once and stored nowhere: the application "
+               "authenticates with HTTP Basic (client id, secret).\n",
+               name, s.client_id, s.secret);
+    OPENSSL_cleanse(&s, sizeof s);
+    return 0;
+}
+
+static int app_list(cli_ctx *ctx, lv_err *err)
+{
+    json_t *list = NULL;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(sign_app_list_json(ctx->st, &list, err));
+    char *text = json_dumps(list, JSON_INDENT(2));
+    json_decref(list);
+    if (!text)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+int cli_app(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "add") == 0 && (argc == 3 || argc == 4)) {
+        int as_json = argc == 4 && strcmp(argv[3], "--json") == 0;
+        if (argc == 4 && !as_json)
+            return cli_usage_error("app add: unexpected %s", argv[3]);
+        return cli_report(app_add(ctx, argv[2], as_json, &err), &err);
+    }
+    if (strcmp(sub, "list") == 0 && argc == 2)
+        return cli_report(app_list(ctx, &err), &err);
+    return cli_usage_error("app: expected `add NAME [--json]` or `list`");
+}
+
+/* ---- the --demo ceremony
+ * ----------------------------------------------------------- */
+
+/* The demo citizen written by cli_citizen_demo. */
+static json_t *demo_citizen(json_t *accounts)
+{
+    for (size_t i = 0; i < json_array_size(accounts); i++) {
+        json_t *a = json_array_get(accounts, i);
+        const char *kind = lv_json_str(a, "kind");
+        if (kind && strcmp(kind, "citizen") == 0)
+            return a;
+    }
+    return NULL;
+}
+
+static int demo_record(const char *path, json_t *creds, lv_err *err)
+{
+    char *text = json_dumps(creds, JSON_INDENT(2));
+    if (!text)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = lv_file_write(path, text, strlen(text), 0600, err);
+    free(text);
+    return rc;
+}
+
+static int demo_sign(cli_ctx *ctx, json_t *creds, lv_err *err)
+{
+    lv_sign_app_secret s;
+    char serial[65];
+    json_t *accounts = json_object_get(creds, "accounts");
+    json_t *citizen = demo_citizen(accounts);
+    const char *cid = lv_json_str(citizen, "citizen_id");
+    if (!cid)
+        return lv_fail(err, LV_EINVAL,
+                       "demo-credentials.json names no demo citizen");
+    lv_sign_env env = {&ctx->cfg, ctx->ca, ctx->ks, NULL};
+    /* R5.3: "on request"; the ceremony asks on the citizen's behalf */
+    LV_TRY(sign_credential_issue(&env, ctx->st, cid, "ceremony", serial, err));
+    json_object_set_new(citizen, "signing_certificate", json_string(serial));
+    LV_TRY(
+        sign_app_add(ctx->st, "Demo relying application", "ceremony", &s, err));
+    json_array_append_new(
+        accounts, json_pack("{s:s, s:s, s:s, s:s}", "kind", "application",
+                            "name", "Demo relying application", "client_id",
+                            s.client_id, "client_secret", s.secret));
+    OPENSSL_cleanse(&s, sizeof s);
+    return 0;
+}
+
+int cli_app_demo(const lv_config *cfg, lv_err *err)
+{
+    char path[1024];
+    json_t *creds = NULL;
+    cli_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.dir = cfg->dir;
+    snprintf(ctx.actor, sizeof ctx.actor, "ceremony");
+    LV_TRY(lv_path_join(path, sizeof path, cfg->dir, "demo-credentials.json"));
+    int rc = lv_json_load_file(path, &creds, err);
+    if (rc == 0)
+        rc = cli_open(&ctx, CLI_NEED_STORE | CLI_NEED_KEYS | CLI_NEED_CA, err);
+    if (rc == 0)
+        rc = demo_sign(&ctx, creds, err);
+    if (rc == 0)
+        rc = demo_record(path, creds, err);
+    json_decref(creds);
+    cli_close(&ctx);
+    return rc;
+}
