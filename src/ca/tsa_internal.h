@@ -32,7 +32,7 @@
 typedef struct tsa_unit {
     const ca_entry *entry; /* name, key id, certificate */
     EVP_PKEY *pub;         /* the certificate's public key: algorithm ids */
-    const EVP_MD *md;      /* SHA-256; SHA-384 for a P-384 key */
+    EVP_MD *md;            /* SHA-256; SHA-384 for a P-384 key */
     ASN1_STRING *ess;      /* DER of SigningCertificateV2 (RFC 5035) */
     GENERAL_NAME *name;    /* directoryName for TSTInfo.tsa */
 } tsa_unit;

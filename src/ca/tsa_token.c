@@ -247,7 +247,17 @@ ASN1_SEQUENCE(LV_PKI_STATUS_INFO) =
            ASN1_BIT_STRING_set_bit(s->failure_info, failure, 1);
 }
 
-/* Our template's DER read back as OpenSSL's TS_STATUS_INFO. */
+static TS_STATUS_INFO *status_granted(void)
+{
+    TS_STATUS_INFO *si = TS_STATUS_INFO_new();
+    if (si != NULL && !TS_STATUS_INFO_set_status(si, TS_STATUS_GRANTED)) {
+        TS_STATUS_INFO_free(si);
+        return NULL;
+    }
+    return si;
+}
+
+/* A refusal: our template's DER read back as OpenSSL's TS_STATUS_INFO. */
 static TS_STATUS_INFO *status_new(int status, int failure, const char *text)
 {
     const ASN1_ITEM *it = ASN1_ITEM_rptr(LV_PKI_STATUS_INFO);
@@ -311,6 +321,5 @@ int tsa_token_reply(lv_ca *ca, const tsa_unit *u, const TS_REQ *req,
         TS_TST_INFO_free(tst);
         return rc;
     }
-    return reply_encode(status_new(TS_STATUS_GRANTED, -1, NULL), p7, tst, reply,
-                        reply_len, err);
+    return reply_encode(status_granted(), p7, tst, reply, reply_len, err);
 }

@@ -40,12 +40,13 @@ static ASN1_STRING *ess_attribute(X509 *cert)
     return s;
 }
 
-/* CPS §7.1.3: SHA-256; a P-384 key signs with SHA-384 (RFC 5480 §4). */
-static const EVP_MD *unit_md(EVP_PKEY *pub)
+/* CPS §7.1.3: SHA-256; a P-384 key signs with SHA-384 (RFC 5480 §4).
+ * Fetched once: OpenSSL 3 would otherwise fetch it again for every digest
+ * and signature of every token. */
+static EVP_MD *unit_md(EVP_PKEY *pub)
 {
-    if (EVP_PKEY_is_a(pub, "EC") && EVP_PKEY_get_bits(pub) > 256)
-        return EVP_sha384();
-    return EVP_sha256();
+    int p384 = EVP_PKEY_is_a(pub, "EC") && EVP_PKEY_get_bits(pub) > 256;
+    return EVP_MD_fetch(NULL, p384 ? "SHA384" : "SHA256", NULL);
 }
 
 static int unit_init(tsa_unit *u, const ca_entry *e, lv_err *err)
@@ -60,16 +61,17 @@ static int unit_init(tsa_unit *u, const ca_entry *e, lv_err *err)
         dn = NULL;
     }
     X509_NAME_free(dn);
-    if (!u->pub || !u->ess || !u->name || dn)
+    u->md = u->pub ? unit_md(u->pub) : NULL;
+    if (!u->pub || !u->md || !u->ess || !u->name || dn)
         return lv_fail_ssl(err, LV_ECRYPTO, "TSU %s: cannot prepare",
                            e->rec.name);
-    u->md = unit_md(u->pub);
     return 0;
 }
 
 static void unit_free(tsa_unit *u)
 {
     EVP_PKEY_free(u->pub);
+    EVP_MD_free(u->md);
     ASN1_STRING_free(u->ess);
     GENERAL_NAME_free(u->name);
 }
