@@ -253,9 +253,12 @@ int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
         return lv_fail(err, LV_ESEALED,
                        "key store sealed: the audit-seal key needs 2 of 3 "
                        "shares");
-    /* The signer first: creating it appends entries the seal then covers. */
+    /* The signer, then the archive batch (R9.3): what they append is
+     * covered by the seal made right after. */
     LV_TRY(ca_audit_signer(ca, st, actor, &signer, err));
-    int rc = store_audit_last(st, &head, err);
+    int rc = audit_archive_sync(st, actor, NULL, err);
+    if (rc == 0)
+        rc = store_audit_last(st, &head, err);
     if (rc == 0)
         rc = nothing_new(st, &head, err);
     if (rc == 0)
@@ -329,9 +332,7 @@ static void sealer_pass(lv_audit_sealer *s)
     lv_seal_result r;
     if (s->ca->ks == NULL || !sealer_due(s))
         return;
-    int rc = audit_archive_sync(s->st, SEALER_ACTOR, NULL, &err);
-    if (rc == 0)
-        rc = ca_audit_seal(s->ca, s->st, SEALER_ACTOR, &r, &err);
+    int rc = ca_audit_seal(s->ca, s->st, SEALER_ACTOR, &r, &err);
     if (rc < 0 && !s->last_failed)
         lv_log(LV_LOG_WARN, "audit sealer: %s", err.msg);
     else if (rc == 0 && r.sealed)

@@ -430,7 +430,8 @@ int ca_tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
 
 /* R9.2: signs the audit chain head with the audit-seal key and has our TSA
  * time-stamp it (the message is audit_seal_message's), then records the
- * seal and its "audit.seal" entry.  The audit-seal key and certificate
+ * seal and its "audit.seal" entry, after recording new archive items
+ * (audit_archive_sync).  The audit-seal key and certificate
  * (profile "audit-seal", non-qualified CA, cas role "audit") are created on
  * first use and renewed a week before they expire.  out->sealed is 0 when
  * nothing new was written since the last seal.  Needs the key store

@@ -53,8 +53,6 @@ static int audit_seal_cmd(cli_ctx *ctx)
     lv_seal_result r;
     int rc = cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, &err);
     if (rc == 0)
-        rc = audit_archive_sync(ctx->st, ctx->actor, NULL, &err);
-    if (rc == 0)
         rc = ca_audit_seal(ctx->ca, ctx->st, ctx->actor, &r, &err);
     if (rc == 0 && r.sealed)
         printf("seal %lld covers entries 1..%lld (head %s), signed by %s\n",
