@@ -24,6 +24,8 @@
   function show(step) {
     for (const s of ['step-login', 'step-review', 'step-confirm'])
       $(s).hidden = s !== step && !(step === 'step-confirm' && s === 'step-review');
+    // once the code is sent, "Send a new code" takes over
+    $('otp-button').hidden = step === 'step-confirm';
   }
 
   async function call(method, path, body) {

@@ -1,0 +1,188 @@
+// Issue 7: the citizen's authorization page (web/sign/) end to end in a real
+// browser (Debian chromium driven by playwright-core) against a real llaved:
+// an application opens a transaction, the citizen logs in, reviews the
+// documents, receives the OTP (read from DIR/outbox), confirms and lands on
+// the application's redirect URL; the signatures are then checked with
+// `openssl pkeyutl -verify`.  Declining lands on the error URL.
+// Screenshots are kept in <build>/tests/e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
+const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  throw new Error('playwright-core is missing: run scripts/setup (npm ci in ' +
+                  'tests/e2e with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)');
+}
+
+let tmp, dir, server, url, browser, creds;
+
+function llave(...args) {
+  return execFileSync(path.join(BUILD, 'llave'), args, { encoding: 'utf8' });
+}
+
+async function startServer() {
+  const proc = spawn(path.join(BUILD, 'llaved'), ['-d', dir, '--port', '0'],
+                     { stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines = readline.createInterface({ input: proc.stdout });
+  for await (const line of lines) {
+    const m = line.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+    if (m) return { proc, url: m[1] };
+  }
+  throw new Error('llaved did not start');
+}
+
+function lastOtp(mobile) {
+  const box = path.join(dir, 'outbox');
+  const msgs = fs.readdirSync(box).sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(box, f), 'utf8')))
+    .filter((m) => m.to === mobile && m.text.includes("'sign'"));
+  return msgs.at(-1).text.match(/code for 'sign' is (\d+)/)[1];
+}
+
+async function api(method, p, body) {
+  const auth = Buffer.from(`${creds.app.client_id}:${creds.app.client_secret}`)
+    .toString('base64');
+  const r = await fetch(url + p, {
+    method, body: body ? JSON.stringify(body) : undefined,
+    headers: { 'Content-Type': 'application/json',
+               Authorization: 'Basic ' + auth } });
+  return { status: r.status, json: await r.json() };
+}
+
+function digest(text) {
+  return createHash('sha256').update(text).digest();
+}
+
+async function newTransaction(docs) {
+  const r = await api('POST', '/api/v1/transactions', {
+    owner: creds.citizen.user_id, digest_algorithm: 'SHA-256',
+    documents: docs.map((d, i) => ({
+      id: `d${i}`, name: d.name, title: d.title,
+      digest: digest(d.text).toString('base64') })),
+    redirect_ok_url: `${url}/healthz?result=ok`,
+    redirect_error_url: `${url}/healthz?result=error` });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+function pkcs1Verifies(certDer, dg, sig) {
+  const f = (n, b) => { const p = path.join(tmp, n); fs.writeFileSync(p, b); return p; };
+  const cert = f('c.der', certDer);
+  const pub = path.join(tmp, 'pub.pem');
+  execFileSync('openssl', ['x509', '-inform', 'DER', '-in', cert, '-pubkey',
+                           '-noout', '-out', pub]);
+  try {
+    const out = execFileSync('openssl', [
+      'pkeyutl', '-verify', '-pubin', '-inkey', pub, '-in', f('d.bin', dg),
+      '-sigfile', f('s.bin', sig), '-pkeyopt', 'digest:sha256'],
+      { encoding: 'utf8' });
+    return out.includes('Signature Verified Successfully');
+  } catch (e) {
+    return false;
+  }
+}
+
+before(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'llave-e2e-'));
+  dir = path.join(tmp, 'demo');
+  const cfg = path.join(tmp, 'config.json');
+  fs.writeFileSync(cfg, JSON.stringify({ argon2_memory_mib: 1, argon2_time: 1 }));
+  execFileSync(path.join(BUILD, 'llave'), ['init', dir, '--demo', '--config', cfg],
+               { stdio: 'ignore' });
+  const accounts = JSON.parse(fs.readFileSync(
+    path.join(dir, 'demo-credentials.json'), 'utf8')).accounts;
+  creds = { citizen: accounts.find((a) => a.kind === 'citizen'),
+            app: accounts.find((a) => a.kind === 'application') };
+  ({ proc: server, url } = await startServer());
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu',
+           '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run'] });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  if (!process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the citizen signs a batch and returns to the application', async () => {
+  const docs = [
+    { name: 'contrato.pdf', title: 'Contrato de alquiler', text: 'contract' },
+    { name: 'anexo.pdf', title: 'Anexo I: inventario', text: 'annex' }];
+  const tx = await newTransaction(docs);
+  const page = await browser.newPage();
+  await page.goto(url + tx.path);
+  await page.getByLabel('User id').fill(creds.citizen.user_id);
+  await page.getByLabel('Password').fill(creds.citizen.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const items = page.locator('#documents li');
+  await items.first().waitFor();
+  assert.equal(await items.count(), 2);
+  assert.match(await items.nth(0).innerText(), /contrato\.pdf[\s\S]*Contrato de alquiler/);
+  assert.match(await items.nth(1).innerText(), /anexo\.pdf[\s\S]*Anexo I/);
+  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
+  await page.getByLabel('One-time code').waitFor();
+  // the demo certificate is not accepted yet: its sheet is in the batch (R5.4)
+  assert.match(await page.locator('#acceptance-sheet').innerText(),
+               /CERTIFICATE ACCEPTANCE SHEET/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sign-review.png'),
+                          fullPage: true });
+  await page.getByLabel('One-time code').fill(lastOtp(creds.citizen.mobile));
+  await Promise.all([
+    page.waitForURL(/healthz\?result=ok/),
+    page.getByRole('button', { name: 'Sign', exact: true }).click()]);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sign-redirected.png') });
+  await page.close();
+
+  const r = await api('GET', `/api/v1/transactions/${tx.id}`);
+  assert.equal(r.json.state, 'signed');
+  const cert = Buffer.from(r.json.certificate, 'base64');
+  r.json.documents.forEach((d, i) => {
+    assert.ok(pkcs1Verifies(cert, digest(docs[i].text),
+                            Buffer.from(d.signature, 'base64')),
+              `signature ${i} verifies with openssl pkeyutl`);
+  });
+});
+
+test('a wrong code is refused on the page, declining returns to the error URL',
+     async () => {
+  const tx = await newTransaction([{ name: 'x.pdf', title: 'X', text: 'x' }]);
+  const page = await browser.newPage();
+  await page.goto(url + tx.path);
+  await page.getByLabel('User id').fill(creds.citizen.user_id);
+  await page.getByLabel('Password').fill('not the password 1');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('alert').filter({ hasText: /password/ }).waitFor();
+  await page.getByLabel('Password').fill(creds.citizen.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
+  await page.getByLabel('One-time code').fill('000000');
+  await page.getByRole('button', { name: 'Sign', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: /code/ }).waitFor();
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sign-wrong-code.png') });
+  await Promise.all([
+    page.waitForURL(/healthz\?result=error/),
+    page.getByRole('button', { name: 'Do not sign' }).click()]);
+  await page.close();
+  const r = await api('GET', `/api/v1/transactions/${tx.id}`);
+  assert.equal(r.json.state, 'failed');
+  assert.ok(!JSON.stringify(r.json.documents).includes('signature'));
+});
