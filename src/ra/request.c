@@ -456,6 +456,10 @@ int ra_request_approve(lv_ca *ca, lv_store *st, const char *request_id,
     if (rc == 0)
         rc = record_decision(st, &r, "approved", actor, NULL, out->serial,
                              "ra.request.approve", err);
+    /* only a race with another decision gets here after issuance; the
+     * certificate stays recorded and audited by the CA */
+    if (rc < 0)
+        ca_issue_result_free(out);
     if (rc == 0) {
         snprintf(text, sizeof text,
                  "llave: request %s (%s) was approved; certificate serial "

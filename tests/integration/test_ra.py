@@ -446,6 +446,7 @@ def check_organizations(api, d, tok, pem, tmp, extra_ops):
     check(st == 200 and "OU = Contabilidad" in text and
           "title = Responsable de facturas" in text,
           f"linked person's certificate with unit and title ({st})")
+    check_psd2(api, d, tok, tmp)
     st, out = api.call("GET", "/api/v1/ra/requests?status=pending", None,
                        tok["auditor"])
     check(st == 200 and out["requests"] == [],
@@ -453,6 +454,54 @@ def check_organizations(api, d, tok, pem, tmp, extra_ops):
     return {"org_id": org_id, "nif": nif, "rep_serial":
             sql(d, f"select cert_serial from cert_requests where id='{req_id}'"),
             "rep_dni": rep_dni}
+
+
+def qc_statements(pem):
+    """The QCStatements extension as `openssl asn1parse -strparse` shows it."""
+    _, out, _ = openssl("asn1parse", "-in", pem, check_rc=0)
+    m = re.search(r"OBJECT +:qcStatements\n *(\d+):", out)
+    if not m:
+        return ""
+    return openssl("asn1parse", "-in", pem, "-strparse", m.group(1))[1]
+
+
+def check_psd2(api, d, tok, tmp):
+    """A payment service provider's seal carries its NCA data (R2.7)."""
+    org = {"legal_name": "Pagos Rapidos SA", "nif": cif("A", "7654321"),
+           "locality": "Bilbao", "contact_email": "psd2@pagos.es",
+           "psd2": {"nca_name": "Banco de Espana", "nca_id": "ES-BE",
+                    "roles": ["PSP_PI", "PSP_AI"],
+                    "authorization_number": "6789"}}
+    refused(api, d, "PSD2 NCA id without country", "POST",
+            "/api/v1/ra/organizations",
+            dict(org, psd2=dict(org["psd2"], nca_id="BE")), tok["ra_officer"],
+            400, ["nca_id"])
+    st, out = api.call("POST", "/api/v1/ra/organizations", org,
+                       tok["ra_officer"])
+    check(st == 201 and out.get("psd2", {}).get("roles") ==
+          ["PSP_PI", "PSP_AI"], f"PSD2 organization with NCA data ({st})")
+    org_id = out.get("id")
+    refused(api, d, "PSD2 profile for an organization without PSD2 data",
+            "POST", "/api/v1/ra/requests",
+            {"org_id": sql(d, "select id from organizations where "
+                              "psd2_nca_id = '' limit 1"),
+             "profile": "eseal-psd2", "csr": csr_pem(tmp, "nopsd2")},
+            tok["ra_officer"], 400, ["PSD2"])
+    st, out = api.call("POST", "/api/v1/ra/requests",
+                       {"org_id": org_id, "profile": "eseal-psd2",
+                        "common_name": "Pagos Rapidos API",
+                        "csr": csr_pem(tmp, "psd2")}, tok["ra_officer"])
+    st, out = api.call("POST", f"/api/v1/ra/requests/{out.get('id')}/approve",
+                       {}, tok["ra_admin"])
+    path = os.path.join(tmp, "psd2.pem")
+    with open(path, "w") as f:
+        f.write(out.get("certificate") or "")
+    text = x509_text(path) if st == 200 else ""
+    qc = qc_statements(path) if st == 200 else ""
+    check("organizationIdentifier = PSDES-BE-6789" in text and
+          "Banco de Espana" in qc and "ES-BE" in qc and
+          "0.4.0.19495.2" in qc,
+          f"PSD2 seal: PSDES-BE-… identifier and NCA roles ({st})")
 
 
 # ---- revocation requests ------------------------------------------------------------
