@@ -363,6 +363,29 @@ static void *sealer_main(void *arg)
     return NULL;
 }
 
+/* CPS §5.4.1 configuration changes: llave.json is edited by hand, so each
+ * start records the SHA-256 of the configuration it runs with; two starts
+ * with different hashes are a configuration change. */
+static void audit_config(lv_ca *ca, lv_store *st)
+{
+    char path[1024], hex[65] = "";
+    unsigned char *data = NULL, md[32];
+    size_t len = 0;
+    lv_err ignored = {0};
+    if (lv_path_join(path, sizeof path, ca->cfg.dir, "llave.json") == 0 &&
+        lv_file_read(path, &data, &len, 1 << 20, NULL) == 0 &&
+        EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+        lv_hex_encode(md, sizeof md, hex);
+    free(data);
+    json_t *d = json_pack("{s:s, s:i, s:i}", "sha256", hex,
+                          "audit_seal_minutes", ca->cfg.audit_seal_minutes,
+                          "audit_seal_entries", ca->cfg.audit_seal_entries);
+    audit_log_standalone(st, SEALER_ACTOR, "config.load", path,
+                         hex[0] ? LV_AUDIT_SUCCESS : LV_AUDIT_FAILURE, d,
+                         &ignored);
+    json_decref(d);
+}
+
 /* Runs while sealed too: once custodians unseal the key store (R9.5) the
  * next pass finds ca->ks set and starts sealing. */
 int ca_audit_sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err)
@@ -380,6 +403,8 @@ int ca_audit_sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     int rc = store_open(db, &s->st, err);
+    if (rc == 0)
+        audit_config(ca, s->st);
     if (rc == 0 && pthread_create(&s->thread, NULL, sealer_main, s) != 0)
         rc = lv_fail(err, LV_EINTERNAL, "cannot start the audit sealer");
     s->started = rc == 0;
