@@ -123,7 +123,7 @@ static int issue(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     const char *profile = NULL, *out = NULL;
     lv_issue_result r;
-    for (int i = 3; i < argc; i++) {
+    for (int i = 3; i < argc && argv[i] != NULL; i++) {
         if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
             profile = argv[++i];
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)

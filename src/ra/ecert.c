@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CONTENT_MAX (16 * 1024)
+#define CONTENT_MAX 16384
 
 typedef struct ecert {
     CMS_ContentInfo *cms;
@@ -261,7 +261,7 @@ static int name_entry(const X509_NAME *name, int nid, char *out, size_t cap)
 static int person_from_cert(const X509 *cert, json_t *reg, lv_err *err)
 {
     const X509_NAME *name = X509_get_subject_name(cert);
-    char serial[80], given[80], surname[140], country[8];
+    char serial[80] = "", given[80] = "", surname[140] = "", country[8] = "";
     name_entry(name, NID_serialNumber, serial, sizeof serial);
     name_entry(name, NID_givenName, given, sizeof given);
     name_entry(name, NID_surname, surname, sizeof surname);

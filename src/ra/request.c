@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CSR_MAX (16 * 1024)
+#define CSR_MAX 16384
 #define REASON_MAX 500
 
 /* ---- the subject, from stored data ----------------------------------------

@@ -20,10 +20,10 @@ static int exec_insert(store_q *q, const char *what, lv_err *err)
     int rc = store_q_exec(q);
     store_q_finalize(q);
     if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "%s already exists", what);
+        return lv_fail(err, LV_EEXISTS, "%s already exists", what);
     if (rc == LV_EINVAL)
-        return lv_fail(err, rc, "%s refers to a record that does not exist",
-                       what);
+        return lv_fail(err, LV_EINVAL,
+                       "%s refers to a record that does not exist", what);
     return rc < 0 ? rc : 0;
 }
 
@@ -99,7 +99,7 @@ int store_citizen_insert(lv_store *st, const lv_citizen_rec *r, lv_err *err)
     int rc = store_q_exec(&q);
     store_q_finalize(&q);
     if (rc == LV_EEXISTS)
-        return lv_fail(err, rc,
+        return lv_fail(err, LV_EEXISTS,
                        "a citizen with identifier %s is already "
                        "registered",
                        r->person_id);
@@ -386,7 +386,7 @@ int store_org_insert(lv_store *st, const lv_org_rec *r, lv_err *err)
     int rc = store_q_exec(&q);
     store_q_finalize(&q);
     if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "organization %s is already registered",
+        return lv_fail(err, LV_EEXISTS, "organization %s is already registered",
                        r->org_identifier);
     return rc < 0 ? rc : 0;
 }
@@ -509,10 +509,11 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
     int rc = store_q_exec(&q);
     store_q_finalize(&q);
     if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "%s is already a %s of this organization",
-                       r->person_id, r->role);
+        return lv_fail(err, LV_EEXISTS,
+                       "%s is already a %s of this organization", r->person_id,
+                       r->role);
     if (rc == LV_EINVAL)
-        return lv_fail(err, rc, "no organization %s", r->org_id);
+        return lv_fail(err, LV_EINVAL, "no organization %s", r->org_id);
     return rc < 0 ? rc : 0;
 }
 
