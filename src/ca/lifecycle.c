@@ -211,7 +211,7 @@ int ca_rollover_names(const char *name, const char *cn, char new_name[32],
 {
     size_t base = 0, cn_len = strlen(cn);
     int next = generation_of(name, &base) + 1;
-    char suffix[8];
+    char suffix[16];
     snprintf(suffix, sizeof suffix, " G%d", next - 1);
     /* strip the CN's own " G<n>" when it carries the current generation */
     if (next > 2 && cn_len > strlen(suffix) &&
