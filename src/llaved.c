@@ -210,7 +210,6 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
-    d->srv = NULL; /* freed: audit_service must not read its port (ASan) */
     d->srv = NULL;            /* freed: service.stop must not read its port */
     ca_ocsp_refresher_stop(d->ocsp);
     ca_crl_keeper_stop(d->crl);
