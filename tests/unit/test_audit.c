@@ -452,6 +452,147 @@ static void test_two_connections_share_one_chain(void **state)
 }
 
 #define TE(f) cmocka_unit_test_setup_teardown(f, setup_empty, teardown)
+
+/* ---- issue 8: seals, export, archive ------------------------------------- */
+static void test_seal_message(void **state)
+{
+    (void)state;
+    char msg[LV_AUDIT_SEAL_MSG_MAX];
+    assert_int_equal(audit_seal_message(42, ZEROS, msg), 0);
+    assert_string_equal(msg, "llave-audit-seal/1 seq=42 hash=" ZEROS);
+    assert_int_equal(audit_seal_message(42, "abc", msg), LV_EINVAL);
+}
+
+/* A seal row over entry 10 (signature checks come after the structural
+ * ones, so junk bytes do here): truncating the tail is then caught. */
+static void add_seal(fixture *f, int64_t seq)
+{
+    lv_audit_row row;
+    get_row(f, seq, &row);
+    lv_audit_seal_rec rec = {.seq = seq, .sealed_at = 1};
+    unsigned char junk[4] = {1, 2, 3, 4};
+    memcpy(rec.hash, row.hash, sizeof rec.hash);
+    strcpy(rec.signer, "audit-seal");
+    rec.signature = junk;
+    rec.signature_len = sizeof junk;
+    rec.tst = junk;
+    rec.tst_len = sizeof junk;
+    store_audit_row_free(&row);
+    assert_int_equal(store_begin(f->st, NULL), 0);
+    assert_int_equal(audit_seal_record(f->st, &rec, "test", NULL), 0);
+    assert_int_equal(store_commit(f->st, NULL), 0);
+    assert_int_equal(rec.id, 1);
+}
+
+static void test_detects_truncated_sealed_tail(void **state)
+{
+    fixture *f = *state;
+    add_seal(f, N_ENTRIES);
+    tamper(f, "DELETE FROM audit_log WHERE seq >= 9");
+    expect_broken(f, 9, "trail ends at 8 (truncated)");
+}
+
+static void test_detects_rewritten_sealed_entry(void **state)
+{
+    fixture *f = *state;
+    add_seal(f, 5);
+    tamper(f, "UPDATE audit_seals SET hash = '" ZEROS "'");
+    expect_broken(f, 1, "entry 5 is not the sealed one");
+}
+
+static void test_detects_unknown_seal_signer(void **state)
+{
+    fixture *f = *state;
+    add_seal(f, 5);
+    expect_broken(f, 5, "not an audit-seal certificate");
+}
+
+static void test_expect_seq(void **state)
+{
+    fixture *f = *state;
+    lv_audit_report rep;
+    lv_audit_verify_opts opts = {.expect_seq = N_ENTRIES + 1};
+    assert_int_equal(audit_verify_opts(f->st, &opts, &rep, NULL), LV_ESTATE);
+    assert_int_equal(rep.bad_seq, N_ENTRIES + 1);
+    opts.expect_seq = N_ENTRIES;
+    assert_int_equal(audit_verify_opts(f->st, &opts, &rep, NULL), 0);
+}
+
+static int count_line(const char *line, void *arg)
+{
+    json_t *o = json_loads(line, 0, NULL);
+    assert_non_null(o);
+    assert_string_equal(lv_json_str(o, "type"), "entry");
+    assert_int_equal(strlen(lv_json_str(o, "hash")), 64);
+    json_decref(o);
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_export_pages(void **state)
+{
+    fixture *f = *state;
+    int n = 0;
+    int64_t next = 0;
+    assert_int_equal(audit_export(f->st, 3, 4, count_line, &n, &next, NULL), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(next, 7);
+    n = 0;
+    assert_int_equal(audit_export(f->st, 7, 0, count_line, &n, &next, NULL), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(next, 0);
+}
+
+static void note_problem(const char *kind, const char *ref, const char *what,
+                         void *arg)
+{
+    (void)kind, (void)ref, (void)what;
+    (*(int *)arg)++;
+}
+
+static void test_archive_sync_and_verify(void **state)
+{
+    fixture *f = *state;
+    unsigned char der[3] = {0x30, 0x01, 0x00};
+    lv_ca_rec ca = {.name = "root",
+                    .role = "root",
+                    .issuer = "root",
+                    .key_id = "k",
+                    .serial = "01",
+                    .status = "active",
+                    .not_before = 0,
+                    .not_after = 4000000000LL,
+                    .cert_der = der,
+                    .cert_len = sizeof der};
+    lv_archive_report rep;
+    int64_t n = 0;
+    int problems = 0;
+    assert_int_equal(store_ca_insert(f->st, &ca, NULL), 0);
+    assert_int_equal(audit_archive_sync(f->st, "test", &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(audit_archive_sync(f->st, "test", &n, NULL), 0);
+    assert_int_equal(n, 0); /* nothing new */
+    assert_int_equal(
+        audit_archive_verify(f->st, note_problem, &problems, &rep, NULL), 0);
+    assert_int_equal(rep.items, 1);
+    assert_int_equal(rep.batches, 1);
+    lv_audit_row last;
+    assert_int_equal(store_audit_last(f->st, &last, NULL), 0);
+    assert_string_equal(last.event, "archive.record");
+    store_audit_row_free(&last);
+    tamper(f, "UPDATE cas SET cert_der = x'3000'");
+    assert_int_equal(
+        audit_archive_verify(f->st, note_problem, &problems, &rep, NULL),
+        LV_ESTATE);
+    assert_int_equal(problems, 1);
+    tamper(f, "DELETE FROM cas");
+    problems = 0;
+    assert_int_equal(
+        audit_archive_verify(f->st, note_problem, &problems, &rep, NULL),
+        LV_ESTATE);
+    assert_int_equal(problems, 1); /* missing */
+}
+
 #define TT(f) cmocka_unit_test_setup_teardown(f, setup_trail, teardown)
 
 int main(void)
@@ -476,6 +617,13 @@ int main(void)
         TT(test_detects_row_before_start),
         TT(test_detects_garbage_details),
         TT(test_two_connections_share_one_chain),
+        TE(test_seal_message),
+        TT(test_detects_truncated_sealed_tail),
+        TT(test_detects_rewritten_sealed_entry),
+        TT(test_detects_unknown_seal_signer),
+        TT(test_expect_seq),
+        TT(test_export_pages),
+        TT(test_archive_sync_and_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
