@@ -743,6 +743,19 @@ static void test_authorize(void **state)
                                             "sign", digests, sizeof digests,
                                             code, &err),
                      0);
+    /* A new mobile (after ra/ updated the registration): codes follow it. */
+    assert_int_equal(auth_citizen_set_mobile(f->auth, f->st, "C1", "600111222",
+                                             "operator:ana", &err),
+                     LV_EINVAL);
+    assert_int_equal(auth_citizen_set_mobile(f->auth, f->st, "C1",
+                                             "+34600999999", "operator:ana",
+                                             &err),
+                     0);
+    assert_int_equal(
+        auth_otp_send(f->auth, f->st, "C1", "revoke", digests, 3, id, &err), 0);
+    outbox_last(f, "+34600999999", text, sizeof text);
+    assert_non_null(strstr(text, "'revoke'"));
+    assert_int_equal(audit_count(f, "citizen.set_mobile", "success"), 1);
     /* Unknown citizen and a citizen with no activation cannot get OTPs. */
     assert_int_equal(
         auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1, id, &err),
