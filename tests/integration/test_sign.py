@@ -676,6 +676,45 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
                                          "were signed")
 
 
+def check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem):
+    """With csc_otp_hashes 0, a v1.0.4.0 client that sends credentials/
+    sendOTP without hashes signs unchanged (the OTP is then bound to the
+    credential, the SAD to the hashes)."""
+    path = os.path.join(d, "llave.json")
+    with open(path) as f:
+        c = json.load(f)
+    c["csc_otp_hashes"] = False
+    with open(path, "w") as f:
+        json.dump(c, f)
+    srv = Server(d)
+    try:
+        api = Api(srv)
+        st, tok = csc_login(api, "v1", citizen["user_id"],
+                            citizen["password"])
+        serial = citizen["signing_certificate"]
+        st, o = api.call("POST", "/csc/v1/credentials/sendOTP",
+                         {"credentialID": serial}, token=tok)
+        check(st == 204, f"v1 sendOTP without hashes (csc_otp_hashes 0) "
+                         f"({st} {o})")
+        h = hashlib.sha512(b"unchanged client").digest()
+        st, o = api.call("POST", "/csc/v1/credentials/authorize",
+                         {"credentialID": serial, "numSignatures": "1",
+                          "hash": [b64(h)], "PIN": citizen["password"],
+                          "OTP": last_otp(d, citizen["mobile"])}, token=tok)
+        sad = o.get("SAD")
+        check(st == 200 and sad, f"v1 authorize, SHA-512 hash ({st} {o})")
+        st, o = api.call("POST", "/csc/v1/signatures/signHash",
+                         {"credentialID": serial, "SAD": sad,
+                          "hash": [b64(h)],
+                          "signAlgo": "1.2.840.113549.1.1.13"}, token=tok)
+        check(st == 200 and pkcs1_ok(tmp, cert_pem, h,
+                                     base64.b64decode(o["signatures"][0]),
+                                     "sha512"),
+              "v1 signHash with sha512WithRSAEncryption verifies")
+    finally:
+        check(srv.stop() == 0, "the second llaved stopped cleanly")
+
+
 def check_operator_has_no_path(d):
     """R5.2: the console has no command that signs with a citizen's key."""
     rc, out, err = run([LLAVE, "--help"])
@@ -703,6 +742,9 @@ def main():
         creds = check_transactions(api, d, tmp, app, citizen, cert_pem)
         check_refusals(api, d, tmp, pem, creds, citizen)
         check_operator_has_no_path(d)
+        check(srv.stop() == 0, "llaved stopped cleanly")
+        srv = None
+        check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem)
         rc, out, _ = llave(d, "audit", "verify")
         check(rc == 0, "the audit chain verifies after all of it")
     finally:
