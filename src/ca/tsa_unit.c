@@ -179,7 +179,9 @@ static int check_new_unit(lv_store *st, const char *name, const char *cn,
         store_ca_rec_free(&existing);
         return lv_fail(err, LV_EEXISTS, "a CA or unit named %s exists", name);
     }
-    return rc == LV_ENOTFOUND ? 0 : lv_fail(err, rc, "cannot read the store");
+    if (rc != LV_ENOTFOUND)
+        return lv_fail(err, rc, "cannot read the store");
+    return 0;
 }
 
 static int unit_rec(lv_ca_rec *rec, const char *name, const char *issuer,
