@@ -10,14 +10,24 @@
 #include <unistd.h>
 
 #define SQLITE_BUSY_MS 5000
-
-struct lv_db {
-    sqlite3 *h;
-};
+/* R10.1: compiling a statement costs more than running the one-row lookups
+ * of the hot paths (OCSP, TSA), so each connection keeps the statements it
+ * finalized most recently, compiled.  A statement enters the cache reset
+ * with its bindings cleared: it holds no lock and no value between uses. */
+#define SQ_CACHE 32
 
 struct lv_db_stmt {
     sqlite3_stmt *s;
     sqlite3 *h;
+    struct lv_db *db;
+    const char *key; /* the caller's SQL pointer: a cache hit needs the same
+                        pointer and the same text */
+};
+
+struct lv_db {
+    sqlite3 *h;
+    lv_db_stmt *cache[SQ_CACHE]; /* idle, oldest first */
+    size_t ncache;
 };
 
 /* Maps SQLite's extended result codes onto llave's error codes. */
@@ -79,10 +89,19 @@ static int sq_configure(lv_db *db, lv_err *err)
     return 0;
 }
 
+static void sq_stmt_free(lv_db_stmt *s)
+{
+    sqlite3_finalize(s->s);
+    free(s);
+}
+
 static void sq_close(lv_db *db)
 {
     if (!db)
         return;
+    for (size_t i = 0; i < db->ncache; i++)
+        sq_stmt_free(db->cache[i]);
+    db->ncache = 0;
     sqlite3_close_v2(db->h);
     free(db);
 }
@@ -109,18 +128,38 @@ static int sq_open(const char *location, lv_db **out, lv_err *err)
     return 0;
 }
 
+/* Takes a cached statement compiled from the same SQL out of the cache. */
+static lv_db_stmt *sq_cache_take(lv_db *db, const char *sql)
+{
+    for (size_t i = db->ncache; i-- > 0;) {
+        lv_db_stmt *s = db->cache[i];
+        if (s->key != sql || strcmp(sqlite3_sql(s->s), sql) != 0)
+            continue;
+        memmove(&db->cache[i], &db->cache[i + 1],
+                (db->ncache - i - 1) * sizeof db->cache[0]);
+        db->ncache--;
+        return s;
+    }
+    return NULL;
+}
+
 static int sq_prepare(lv_db *db, const char *sql, lv_db_stmt **out, lv_err *err)
 {
-    *out = NULL;
+    *out = sq_cache_take(db, sql);
+    if (*out)
+        return 0;
     lv_db_stmt *s = calloc(1, sizeof *s);
     if (!s)
         return lv_fail(err, LV_ENOMEM, "out of memory");
-    int rc = sqlite3_prepare_v2(db->h, sql, -1, &s->s, NULL);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->s, NULL);
     if (rc != SQLITE_OK) {
         free(s);
         return sq_fail(db->h, rc, err);
     }
     s->h = db->h;
+    s->db = db;
+    s->key = sql;
     *out = s;
     return 0;
 }
@@ -182,12 +221,24 @@ static const void *sq_column_blob(lv_db_stmt *s, int col, size_t *len)
     return p;
 }
 
+/* Back into the cache, reset; the oldest idle statement makes room. */
 static void sq_finalize(lv_db_stmt *s)
 {
     if (!s)
         return;
-    sqlite3_finalize(s->s);
-    free(s);
+    lv_db *db = s->db;
+    if (sqlite3_reset(s->s) != SQLITE_OK || !db) {
+        sq_stmt_free(s); /* a failed statement is compiled afresh next time */
+        return;
+    }
+    sqlite3_clear_bindings(s->s);
+    if (db->ncache == SQ_CACHE) {
+        sq_stmt_free(db->cache[0]);
+        memmove(&db->cache[0], &db->cache[1],
+                (SQ_CACHE - 1) * sizeof db->cache[0]);
+        db->ncache--;
+    }
+    db->cache[db->ncache++] = s;
 }
 
 static int sq_begin(lv_db *db, lv_err *err)
