@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define HOUR 3600
-#define MAX_REFRESH_AGE (24 * HOUR) /* R6.3: at least every 24 hours */
+#define MAX_REFRESH_AGE ((int64_t)24 * HOUR) /* R6.3: at least every 24 h */
 
 /* The CAs that publish CRLs: root and issuing CAs (services do not issue). */
 static int issues_crls(const char *role)
