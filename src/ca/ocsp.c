@@ -169,47 +169,18 @@ void ca_ocsp_marks_set(lv_ca *ca, const ca_ocsp_marks *m)
 /* ---- statuses ---------------------------------------------------------------
  */
 
-/* The root's CA certificates are records of the cas table, not of certs.
- * A compromised CA (R6.5) is revoked with cACompromise as of its notBefore:
- * nothing its key ever signed can be told apart from a forgery any more. */
-static void ca_cert_status(const lv_ca *ca, const ca_ocsp_issuer *is,
-                           const char *serial, ca_ocsp_status *out)
-{
-    for (size_t i = 0; i < ca->count; i++) {
-        const ca_entry *e = &ca->entries[i];
-        if (e == is->ca || strcmp(e->rec.serial, serial) != 0 ||
-            strcmp(e->rec.issuer, is->ca->rec.name) != 0)
-            continue;
-        out->known = 1;
-        if (strcmp(e->rec.status, "compromised") == 0) {
-            out->revoked = 1;
-            out->revoked_at = e->rec.not_before;
-            out->reason = OCSP_REVOKED_STATUS_CACOMPROMISE;
-        }
-        return;
-    }
-}
-
-int ca_ocsp_status_of(const lv_ca *ca, const ca_ocsp_issuer *is,
-                      const lv_cert_rec *cert, int found, const char *serial,
-                      ca_ocsp_status *out)
+void ca_ocsp_status_of(const ca_ocsp_issuer *is, const lv_cert_rec *cert,
+                       int found, const char *serial, ca_ocsp_status *out)
 {
     memset(out, 0, sizeof *out);
     out->reason = -1;
-    if (serial[0] == '\0')
-        return 0;
     /* a serial of another of our CAs is not this issuer's certificate */
-    if (!found) {
-        ca_cert_status(ca, is, serial, out);
-        return 0;
-    }
-    if (strcmp(cert->ca, is->ca->rec.name) != 0)
-        return 0;
+    if (serial[0] == '\0' || !found || strcmp(cert->ca, is->ca->rec.name) != 0)
+        return;
     out->known = 1;
     out->revoked = cert->status == LV_CERT_REVOKED;
     out->revoked_at = cert->revoked_at;
     out->reason = cert->revocation_reason;
-    return 0;
 }
 
 /* ---- signing
@@ -379,7 +350,11 @@ static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
                                      ca_ocsp_hash_name(q->ids[i].hash), &cert,
                                      &found, &resp, &has, err));
         store_ocsp_rec_free(&resp);
-        ca_ocsp_status_of(ca, is, &cert, found, q->ids[i].serial, &status[i]);
+        /* the root's certificates are the issuing CAs (cas, not certs) */
+        if (!found && q->ids[i].serial[0])
+            LV_TRY(store_ocsp_ca_cert(st, q->ids[i].serial, is->ca->rec.name,
+                                      &cert, &found, err));
+        ca_ocsp_status_of(is, &cert, found, q->ids[i].serial, &status[i]);
     }
     ca_ocsp_signed s;
     int rc = ca_ocsp_sign(ca, is, ids, status, q->count,

@@ -100,11 +100,11 @@ int ca_ocsp_sign(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *const *ids,
  * internalError: RFC 6960 §4.2.1). */
 int ca_ocsp_error_response(int status, unsigned char **der, size_t *len);
 
-/* The status of a serial under an issuer: certs row, or a CA certificate
- * the issuer signed. *cert receives the row when there is one. */
-int ca_ocsp_status_of(const lv_ca *ca, const ca_ocsp_issuer *is,
-                      const lv_cert_rec *cert, int found, const char *serial,
-                      ca_ocsp_status *out);
+/* What to answer for `serial` under `is`, given the record found for it
+ * (a certs row, or for the root a cas row; found 0: none): unknown unless
+ * the record is the issuer's. */
+void ca_ocsp_status_of(const ca_ocsp_issuer *is, const lv_cert_rec *cert,
+                       int found, const char *serial, ca_ocsp_status *out);
 
 /* ---- pre-signed responses (ocsp_refresh.c) ------------------------------- */
 

@@ -92,7 +92,7 @@ static int sign_one(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *cid,
                     const lv_cert_rec *cert, ca_ocsp_signed *out, lv_err *err)
 {
     ca_ocsp_status status;
-    ca_ocsp_status_of(ca, is, cert, 1, cert->serial, &status);
+    ca_ocsp_status_of(is, cert, 1, cert->serial, &status);
     return ca_ocsp_sign(ca, is, &cid, &status, 1, NULL, out, err);
 }
 

@@ -132,6 +132,12 @@ int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
                       lv_cert_rec *cert, int *found, lv_ocsp_rec *resp,
                       int *has_resp, lv_err *err);
 
+/* A CA certificate (a cas row, not in certs) with this serial signed by
+ * `issuer`, as a certificate record: serial, ca (= issuer), status,
+ * revoked_at, revocation_reason, validity.  *found is 0 when there is
+ * none.  The root's responder answers for the issuing CAs with it. */
+int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
+                       lv_cert_rec *out, int *found, lv_err *err);
 /* Up to `limit` (serial, hash_alg) pairs whose response is due: next_update
  * before `before`, soonest first. */
 int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,

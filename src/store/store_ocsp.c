@@ -128,6 +128,38 @@ int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
     return 0;
 }
 
+/* cas.revoked_at and cas.revocation_reason come from sql/002_status.sql. */
+int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
+                       lv_cert_rec *out, int *found, lv_err *err)
+{
+    store_q q;
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    store_q_prepare(&q, st,
+                    "SELECT serial, issuer, revoked_at, revocation_reason,"
+                    " not_before, not_after FROM cas"
+                    " WHERE serial = ? AND issuer = ? AND name <> issuer",
+                    err);
+    store_q_text(&q, serial);
+    store_q_text(&q, issuer);
+    int rc = store_q_step(&q);
+    if (rc == LV_DB_ROW) {
+        *found = 1;
+        rc = store_q_col_copy(&q, 0, out->serial, sizeof out->serial);
+        if (rc == 0)
+            rc = store_q_col_copy(&q, 1, out->ca, sizeof out->ca);
+        out->revoked_at = store_q_col_int64(&q, 2);
+        out->revocation_reason = (int)store_q_col_int64(&q, 3);
+        out->status = out->revoked_at > 0 ? LV_CERT_REVOKED : LV_CERT_VALID;
+        out->not_before = store_q_col_int64(&q, 4);
+        out->not_after = store_q_col_int64(&q, 5);
+    }
+    store_q_finalize(&q);
+    if (rc < 0)
+        *found = 0;
+    return rc < 0 ? rc : 0;
+}
+
 /* ---- the refresher's queries -------------------------------------------- */
 
 /* Steps a prepared query whose rows are (serial[, hash_alg]) and calls the

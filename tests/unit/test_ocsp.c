@@ -675,7 +675,8 @@ static void test_multiple(void **state)
     OCSP_REQUEST_free(req);
 }
 
-/* The root answers for the CA certificates it signed (cas table). */
+/* The root answers for the CA certificates it signed (cas table), with
+ * their current status. */
 static void test_ca_certificates(void **state)
 {
     (void)state;
@@ -693,6 +694,20 @@ static void test_ca_certificates(void **state)
     assert_int_equal(OCSP_basic_verify(bs, NULL, trust, 0), 1);
     assert_int_equal(status_of(bs, "root", NULL, serial).status,
                      V_OCSP_CERTSTATUS_GOOD);
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(resp);
+    /* R6.5: a compromised issuing CA is revoked on the root's answers */
+    raw_sql("UPDATE cas SET revoked_at = 1700000000, revocation_reason = 2"
+            " WHERE name = 'qualified'");
+    resp = ask(req);
+    bs = OCSP_response_get1_basic(resp);
+    assert_int_equal(OCSP_basic_verify(bs, NULL, trust, 0), 1);
+    found_status s = status_of(bs, "root", NULL, serial);
+    assert_int_equal(s.status, V_OCSP_CERTSTATUS_REVOKED);
+    assert_int_equal(s.reason, LV_REASON_CA_COMPROMISE);
+    assert_int_equal(s.rev, 1700000000);
+    raw_sql("UPDATE cas SET revoked_at = 0, revocation_reason = -1"
+            " WHERE name = 'qualified'");
     X509_STORE_free(trust);
     OCSP_BASICRESP_free(bs);
     OCSP_RESPONSE_free(resp);
