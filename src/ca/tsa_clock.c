@@ -11,7 +11,6 @@
  * as unsynchronized.  It can only make the TSA refuse, never accept. */
 #include "ca/tsa_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/timex.h>

@@ -56,7 +56,7 @@ typedef struct tsa_refusal {
     char text[LV_TSA_TEXT_MAX];
 } tsa_refusal;
 
-/* ---- tsa_request.c ------------------------------------------------------ */
+/* ---- tsa_request.c ------------------------------------------------------- */
 /* Parses one DER TimeStampReq and checks it against RFC 3161 §2.4.1 and our
  * profile: 0 with *out set, 1 with `why` filled (the answer is a refusal),
  * or a negative LV_E code.  `policy` is the only one accepted. */
@@ -67,7 +67,7 @@ int tsa_request_check(const unsigned char *der, size_t len,
  * any other. */
 int tsa_imprint_len(int nid);
 
-/* ---- tsa_token.c -------------------------------------------------------- */
+/* ---- tsa_token.c --------------------------------------------------------- */
 /* Fraction digits worth printing for a clock of resolution res_ns. */
 int tsa_clock_digits(long res_ns);
 /* GeneralizedTime text "YYYYMMDDhhmmss[.f*]Z" with up to `digits` fraction
@@ -84,7 +84,7 @@ int tsa_token_reply(lv_ca *ca, const tsa_unit *u, const TS_REQ *req,
 int tsa_refusal_reply(const tsa_refusal *why, unsigned char **reply,
                       size_t *reply_len, lv_err *err);
 
-/* ---- tsa_clock.c -------------------------------------------------------- */
+/* ---- tsa_clock.c --------------------------------------------------------- */
 /* Judges the kernel's report: 1 when usable, 0 with `why` filled. */
 int tsa_clock_judge(int state, int status, long maxerror_us, long esterror_us,
                     long accuracy_us, char *why, size_t cap);
@@ -92,7 +92,7 @@ int tsa_clock_judge(int state, int status, long maxerror_us, long esterror_us,
  * filled (timeNotAvailable).  A change of judgement is audited. */
 int tsa_clock_guard(lv_ca *ca, lv_store *st, tsa_refusal *why);
 
-/* ---- tsa_unit.c --------------------------------------------------------- */
+/* ---- tsa_unit.c ---------------------------------------------------------- */
 /* The unit named `name` (NULL or "": tsa_unit), or NULL. */
 const tsa_unit *tsa_unit_find(const lv_ca *ca, const char *name);
 

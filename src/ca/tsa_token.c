@@ -73,7 +73,7 @@ int tsa_serial_new(ASN1_INTEGER **out)
     return *out ? 0 : LV_ENOMEM;
 }
 
-/* ---- TSTInfo ------------------------------------------------------------ */
+/* ---- TSTInfo ------------------------------------------------------------- */
 
 static int tst_time(TS_TST_INFO *tst, const struct timespec *now, int digits)
 {
@@ -118,8 +118,7 @@ static TS_TST_INFO *tst_build(const struct ca_tsa *tsa, const tsa_unit *u,
     return tst;
 }
 
-/* ---- the SignedData -------------------------------------------------------
- */
+/* ---- the SignedData ------------------------------------------------------ */
 
 /* encapContentInfo: id-ct-TSTInfo with the DER TSTInfo as eContent. */
 static int token_content(PKCS7 *p7, const unsigned char *tst, int tst_len)
@@ -207,8 +206,7 @@ static int token_build(lv_ca *ca, const tsa_unit *u, const TS_REQ *req,
     return 0;
 }
 
-/* ---- TimeStampResp ---------------------------------------------------------
- */
+/* ---- TimeStampResp ------------------------------------------------------- */
 
 /* PKIStatusInfo (RFC 4210 §5.2.3) as an OpenSSL template: the TS API can
  * read statusString and failInfo but offers no setter for them. */

@@ -19,8 +19,7 @@ int ca_tsa_policy(const lv_config *cfg, char *out, size_t cap)
     return (n < 0 || (size_t)n >= cap) ? LV_EINVAL : 0;
 }
 
-/* ---- loading --------------------------------------------------------------
- */
+/* ---- loading ------------------------------------------------------------- */
 
 /* RFC 5816 §2.2.1 / EN 319 422 §5.2.2: ESSCertIDv2 with SHA-256 (the
  * default, so its AlgorithmIdentifier is omitted); no issuerSerial, as
@@ -159,8 +158,7 @@ const tsa_unit *tsa_unit_find(const lv_ca *ca, const char *name)
     return NULL;
 }
 
-/* ---- adding a unit --------------------------------------------------------
- */
+/* ---- adding a unit ------------------------------------------------------- */
 
 static int check_new_unit(lv_store *st, const char *name, const char *cn,
                           lv_err *err)

@@ -27,8 +27,7 @@ typedef struct stamp_args {
     int no_cert;
 } stamp_args;
 
-/* ---- tsa stamp ------------------------------------------------------------
- */
+/* ---- tsa stamp ----------------------------------------------------------- */
 
 static int parse_stamp(int argc, char **argv, stamp_args *a)
 {
@@ -197,8 +196,7 @@ static int tsa_stamp(cli_ctx *ctx, int argc, char **argv)
     return cli_report(rc, &err);
 }
 
-/* ---- tsa add-unit -----------------------------------------------------------
- */
+/* ---- tsa add-unit -------------------------------------------------------- */
 
 static int tsa_add_unit(cli_ctx *ctx, int argc, char **argv)
 {

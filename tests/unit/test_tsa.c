@@ -101,8 +101,7 @@ static int check_spec(const req_spec *s)
     return rc == 0 ? -1 : why.failure;
 }
 
-/* ---- pure pieces ------------------------------------------------------------
- */
+/* ---- pure pieces --------------------------------------------------------- */
 
 static void test_imprint_algorithms(void **state)
 {
