@@ -410,22 +410,6 @@ static int record_responder(rollover *r, const lv_issue_result *res,
     return rc;
 }
 
-/* The provider as the subject of its own responder certificate, as the
- * ceremony writes it: "VATES-B00000000" -> organization_id B00000000. */
-static json_t *responder_subject(const lv_config *cfg, const char *cn)
-{
-    char country[3] = "ES";
-    const char *nif = cfg->org_id;
-    if (strncmp(nif, "VAT", 3) == 0 && strlen(nif) > 6 && nif[5] == '-') {
-        memcpy(country, nif + 3, 2);
-        nif += 6;
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "country",
-                     cfg->org_country, "organization", cfg->org_name,
-                     "organization_id", nif, "organization_country", country,
-                     "locality", cfg->org_locality, "common_name", cn);
-}
-
 /* The successor's delegated OCSP responder, as the ceremony makes one per
  * CA (RFC 6960 §4.2.2.2), recorded in cas like the ceremony's. */
 static int successor_responder(rollover *r, lv_err *err)
@@ -435,7 +419,7 @@ static int successor_responder(rollover *r, lv_err *err)
     snprintf(cn, sizeof cn, "%.40s OCSP Responder", r->out->cn);
     snprintf(r->out->ocsp_name, sizeof r->out->ocsp_name, "%s-ocsp",
              r->out->name);
-    json_t *subject = responder_subject(&r->ca->cfg, cn);
+    json_t *subject = ca_provider_subject(&r->ca->cfg, cn);
     lv_issue_req req = {
         .profile_id = "ocsp-responder", .subject = subject, .actor = r->actor};
     lv_issue_result res;
