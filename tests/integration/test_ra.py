@@ -446,6 +446,28 @@ def check_organizations(api, d, tok, pem, tmp, extra_ops):
     check(st == 200 and "OU = Contabilidad" in text and
           "title = Responsable de facturas" in text,
           f"linked person's certificate with unit and title ({st})")
+    # a web certificate: DNS names from the request, O/L/C from the record
+    st, out = api.call("POST", "/api/v1/ra/requests",
+                       {"org_id": org_id, "profile": "web-ov",
+                        "dns_names": ["www.ejemplo.es", "ejemplo.es"],
+                        "csr": csr_pem(tmp, "web")}, officer)
+    check(st == 201 and out.get("subject", {}).get("organization") ==
+          "Ejemplo Servicios SL", f"web-ov request ({st})")
+    st, out = api.call("POST", f"/api/v1/ra/requests/{out.get('id')}/approve",
+                       {}, admin)
+    web = os.path.join(tmp, "web.pem")
+    with open(web, "w") as f:
+        f.write(out.get("certificate") or "")
+    rc, _, verr = openssl("verify", "-x509_strict", "-purpose", "sslserver",
+                          "-CAfile", f"{pem}/root.pem", "-untrusted",
+                          f"{pem}/chain.pem", web) if st == 200 else (1, "", "")
+    check(rc == 0 and "DNS:www.ejemplo.es" in x509_text(web),
+          f"web-ov certificate verifies for sslserver with its DNS names "
+          f"{verr}")
+    refused(api, d, "DNS names on a seal request", "POST",
+            "/api/v1/ra/requests",
+            {"org_id": org_id, "profile": "eseal-cloud",
+             "dns_names": ["a.es"]}, officer, 400, ["dns_names"])
     check_psd2(api, d, tok, tmp)
     st, out = api.call("GET", "/api/v1/ra/requests?status=pending", None,
                        tok["auditor"])
