@@ -674,6 +674,27 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
           f"a pending transaction of a revoked certificate: refused ({o})")
     check(audit(d, "sign.tx.sign") == 2, "only the two authorized batches "
                                          "were signed")
+    # wrong passwords at the confirmation lock the citizen (R3.5): no
+    # transaction and no signature any more
+    eva = dni(33333333)
+    register(api, d, tmp, eva, "+34600700003")
+    st, o = api.call("POST", "/api/v1/transactions", tx_body(eva, h),
+                     basic=creds)
+    tx3 = o.get("id")
+    st, o = api.call("POST", f"/api/v1/transactions/{tx3}/login",
+                     {"user_id": eva, "password": PW})
+    tok3 = o.get("token")
+    api.call("POST", f"/api/v1/transactions/{tx3}/otp", token=tok3)
+    code3 = last_otp(d, "+34600700003")
+    for i in range(5):
+        st, o = api.call("POST", f"/api/v1/transactions/{tx3}/confirm",
+                         {"password": f"Wrong-password-{i}", "otp": code3},
+                         token=tok3)
+    st, o = api.call("POST", "/api/v1/transactions", tx_body(eva, h),
+                     basic=creds)
+    check(st == 403 and o.get("error") == "citizen_locked",
+          f"a locked citizen: 403 citizen_locked (R3.5) ({st} {o})")
+    check(audit(d, "sign.tx.sign") == 2, "the locked citizen signed nothing")
 
 
 def check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem):
