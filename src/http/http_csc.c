@@ -208,8 +208,14 @@ static int b64_any(const char *in, unsigned char **out, size_t *len)
     char *t = malloc(n + 4);
     if (!t)
         return LV_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        t[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    for (size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        if (ch == '-')
+            ch = '+';
+        else if (ch == '_')
+            ch = '/';
+        t[i] = ch;
+    }
     while (n % 4)
         t[n++] = '=';
     int rc = lv_b64_decode(t, n, out, len);
