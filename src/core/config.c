@@ -50,7 +50,7 @@ static const cf_field cf_fields[] = {
     CF_S(listen_addr),  CF_I(listen_port),    CF_I(threads),
     CF_B(demo),
     CF_I(ocsp_validity_hours), CF_B(ocsp_nonce_fresh), CF_I(ocsp_sign_rate),
-    CF_I(ocsp_refresh_interval),
+    CF_I(ocsp_refresh_interval), CF_B(access_log),
     CF_I(crl_interval_hours), CF_I(crl_check_seconds),
     CF_I(argon2_memory_mib), CF_I(argon2_time), CF_I(argon2_parallelism),
     CF_I(password_min_length), CF_I(password_history),
@@ -107,6 +107,7 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->ocsp_nonce_fresh = 1;
     cfg->ocsp_sign_rate = 200;
     cfg->ocsp_refresh_interval = 60;
+    cfg->access_log = 1;
     /* R6.3, CPS §4.9.7: a CRL at least every 24 hours */
     cfg->crl_interval_hours = 24;
     cfg->crl_check_seconds = 60;

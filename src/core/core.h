@@ -175,6 +175,8 @@ typedef struct lv_config {
     int ocsp_sign_rate;        /* fresh signatures per second on the request
                                   path (nonce, unknown, multi); 0: none */
     int ocsp_refresh_interval; /* seconds between refresher passes */
+    int access_log; /* llaved: one log line per HTTP request (default on;
+                       errors and aborted requests are logged regardless) */
     /* CRLs (R6.3, src/ca/crl.c) */
     int crl_interval_hours; /* nextUpdate - thisUpdate, 1..168 (24) */
     int crl_check_seconds;  /* llaved's CRL keeper wakes this often (60) */
