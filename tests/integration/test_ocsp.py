@@ -333,6 +333,7 @@ def check_sealed(d, pem, tmp, good):
     shares = os.path.join(d, "demo-shares.INSECURE")
     aside = os.path.join(tmp, "shares-aside")
     shutil.move(shares, aside)
+    set_config(d, access_log=False)
     srv = Server(d)
     try:
         o = Ocsp(srv, pem, tmp)
@@ -346,6 +347,9 @@ def check_sealed(d, pem, tmp, good):
     finally:
         srv.stop()
         shutil.move(aside, shares)
+    log = srv.read_log()
+    check("http POST /ocsp" not in log and "llaved: signal" in log,
+          "access_log false: no line per answered request")
 
 
 def missing_responses(d):
@@ -369,6 +373,15 @@ def check_refresher(d):
     check(rc == 0, "audit chain intact")
 
 
+def set_config(d, **keys):
+    path = os.path.join(d, "llave.json")
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg.update(keys)
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+
+
 def main():
     tmp = workdir("ocsp")
     d, pem = demo_install(tmp)
@@ -381,12 +394,7 @@ def main():
           os.path.join(SUBJECTS, "web-ov.json"), "--csr", csr, "--out", web,
           check_rc=0)
     revoked_serial = serial_of(revoked)
-    cfg_path = os.path.join(d, "llave.json")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
-    cfg["ocsp_refresh_interval"] = 2
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f)
+    set_config(d, ocsp_refresh_interval=2)
     srv = Server(d)
     try:
         o = Ocsp(srv, pem, tmp)
