@@ -316,10 +316,13 @@ static int answer_stored(const lv_ocsp_rec *rec, lv_ocsp_answer *a)
     return 0;
 }
 
-/* §4.2.1 tryLater for what cannot be signed now (sealed key store). */
+/* §4.2.1 tryLater for what cannot be signed now: sealed key store, or a
+ * responder key that fails (logged: that needs an operator). */
 static int answer_signed(int rc, ca_ocsp_signed *s, int cacheable,
                          lv_ocsp_answer *a)
 {
+    if (rc == LV_ECRYPTO)
+        lv_log(LV_LOG_WARN, "ocsp: signing failed; answering tryLater");
     if (rc == LV_ESEALED || rc == LV_ECRYPTO)
         return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     if (rc < 0)
