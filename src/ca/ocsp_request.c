@@ -7,6 +7,7 @@
 #include "ca/ocsp_internal.h"
 
 #include <limits.h>
+#include <openssl/err.h>
 #include <string.h>
 
 /* RFC 6960 §4.3 requires SHA-1 CertIDs; RFC 5019 §2.1.1 adds SHA-256 as the
@@ -67,6 +68,24 @@ static int check_critical(X509_EXTENSION *ext, int allowed, const char *where,
     return 0;
 }
 
+/* The DER we compare with pre-signed CertIDs must mean the CertID asked
+ * about.  OpenSSL reads hashAlgorithm parameters of any type and writes
+ * some of them back as another type (a constructed universal 0, say); such
+ * a CertID is not DER (RFC 5754 §2: the parameters of a SHA-2 algorithm
+ * are absent or NULL) and is refused.  Found by fuzz_ocsp_request. */
+static int check_round_trip(const ca_ocsp_id *id, lv_err *err)
+{
+    const unsigned char *p = id->der;
+    OCSP_CERTID *again = d2i_OCSP_CERTID(NULL, &p, (long)id->der_len);
+    int same = again != NULL && p == id->der + id->der_len &&
+               OCSP_id_cmp(again, id->cid) == 0;
+    OCSP_CERTID_free(again);
+    ERR_clear_error();
+    return same ? 0
+                : lv_fail(err, LV_EINVAL,
+                          "CertID hash algorithm parameters are not DER");
+}
+
 static int parse_id(OCSP_ONEREQ *one, ca_ocsp_id *id, lv_err *err)
 {
     ASN1_OCTET_STRING *name_hash = NULL, *key_hash = NULL;
@@ -95,7 +114,7 @@ static int parse_id(OCSP_ONEREQ *one, ca_ocsp_id *id, lv_err *err)
     if (len <= 0)
         return lv_fail_ssl(err, LV_EINVAL, "CertID does not re-encode");
     id->der_len = (size_t)len;
-    return 0;
+    return check_round_trip(id, err);
 }
 
 /* RFC 8954 §2.1: the extnValue holds an OCTET STRING of 1..32 octets.  A

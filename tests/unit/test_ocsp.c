@@ -304,6 +304,29 @@ static void test_parse_malformed(void **state)
     OCSP_REQUEST_free(req);
 }
 
+/* Found by fuzz_ocsp_request: hashAlgorithm parameters OpenSSL would
+ * re-encode as another type (RFC 5754: absent or NULL) are refused. */
+static void test_parse_params_not_der(void **state)
+{
+    (void)state;
+    char path[1024];
+    const char *src = getenv("LLAVE_SOURCE_DIR");
+    snprintf(path, sizeof path,
+             "%s/fuzz/corpus/fuzz_ocsp_request/certid-params-not-der.der",
+             src ? src : ".");
+    unsigned char *der = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    assert_int_equal(lv_file_read(path, &der, &len, 4096, &err), 0);
+    assert_int_equal(parses(der, len), LV_EINVAL);
+    /* the same request with NULL parameters is fine: byte 0x13 of the
+     * file is the tag of the parameters ("20 00" -> "05 00") */
+    assert_int_equal(der[0x13], 0x20);
+    der[0x13] = 0x05;
+    assert_int_equal(parses(der, len), 0);
+    free(der);
+}
+
 static void test_parse_limits(void **state)
 {
     (void)state;
@@ -815,6 +838,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_valid),
         cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_parse_params_not_der),
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_parse_negative_serial),
         cmocka_unit_test(test_path_decode),
