@@ -37,6 +37,12 @@ static int load_config(const init_args *a, lv_config *cfg, lv_err *err)
      * off unless --config says otherwise. */
     if (a->demo)
         cfg->tsa_require_clock_sync = 0;
+    /* Existing CSC v1/v2 clients cannot send the hashes with sendOTP; the
+     * demo accepts them unchanged (the OTP is then bound to the credential
+     * and the SAD to the hashes).  Production keeps the strict R3.3 binding
+     * unless the operator chooses otherwise (docs/API.md). */
+    if (a->demo)
+        cfg->csc_otp_hashes = 0;
     if (a->config == NULL)
         return 0;
     json_t *json = NULL;
@@ -75,8 +81,9 @@ int cli_init(int argc, char **argv)
     rc = load_config(&a, &cfg, &err);
     lv_ceremony_opts opts = {a.participants, a.demo};
     if (rc == 0) {
-        fprintf(stderr, "llave: key ceremony in %s (RSA-4096 CA keys; this "
-                        "takes a few seconds)\n",
+        fprintf(stderr,
+                "llave: key ceremony in %s (RSA-4096 CA keys; this "
+                "takes a few seconds)\n",
                 a.dir);
         rc = ca_ceremony(&cfg, &opts, shares, &err);
     }
@@ -95,7 +102,8 @@ int cli_init(int argc, char **argv)
         printf("Ceremony complete in %s: Root CA, qualified and non-qualified "
                "CAs, TSA and OCSP responders.\n",
                a.dir);
-        printf("Signed transcript: %s/ceremony/transcript.json (.sig)\n", a.dir);
+        printf("Signed transcript: %s/ceremony/transcript.json (.sig)\n",
+               a.dir);
         print_shares(&a, shares);
     }
     OPENSSL_cleanse(shares, sizeof shares);
