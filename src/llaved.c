@@ -11,8 +11,8 @@
 #include "http/http.h"
 #include "keys/keys.h"
 
-#include <getopt.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,8 +180,8 @@ static void audit_service(daemon_state *d, const char *event)
     json_t *details = json_pack("{s:i, s:b, s:b}", "port",
                                 d->srv ? (int)http_server_port(d->srv) : 0,
                                 "sealed", d->ks == NULL, "demo", d->cfg.demo);
-    if (audit_log_standalone(st, "llaved", event, d->cfg.dir,
-                             LV_AUDIT_SUCCESS, details, &err) < 0)
+    if (audit_log_standalone(st, "llaved", event, d->cfg.dir, LV_AUDIT_SUCCESS,
+                             details, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: cannot audit %s: %s", event, err.msg);
     json_decref(details);
 }

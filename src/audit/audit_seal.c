@@ -45,8 +45,8 @@ int audit_seal_record(lv_store *st, lv_audit_seal_rec *rec, const char *actor,
 /* ---- the certificates seals are checked with ------------------------------
  */
 typedef struct seal_certs {
-    X509_STORE *roots;       /* cas rows of role root: the trust anchors */
-    STACK_OF(X509) * others; /* issuing CAs, TSUs, audit-seal certificates */
+    X509_STORE *roots;      /* cas rows of role root: the trust anchors */
+    STACK_OF(X509) *others; /* issuing CAs, TSUs, audit-seal certificates */
     struct {
         char name[32];
         char role[16];

@@ -20,14 +20,14 @@ typedef enum { LV_ISSUER_QUALIFIED, LV_ISSUER_STANDARD } lv_issuer_kind;
 
 /* The subject DN rules of CPS §3.1.1 that apply. */
 typedef enum {
-    LV_SUBJ_NATURAL,         /* §3.1.1.1 */
-    LV_SUBJ_LINKED,          /* §3.1.1.2 */
-    LV_SUBJ_REP_LEGAL,       /* §3.1.1.3 legal-person representative */
-    LV_SUBJ_REP_ENTITY,      /* §3.1.1.4 entity without legal personality */
-    LV_SUBJ_SEAL,            /* §3.1.1.5 */
-    LV_SUBJ_TSA,             /* §1.4.1.12, a seal of the provider itself */
-    LV_SUBJ_WEB_EV,          /* CABF EV guidelines §9.2 */
-    LV_SUBJ_WEB_OV,          /* CABF BR §7.1.4.2 */
+    LV_SUBJ_NATURAL,    /* §3.1.1.1 */
+    LV_SUBJ_LINKED,     /* §3.1.1.2 */
+    LV_SUBJ_REP_LEGAL,  /* §3.1.1.3 legal-person representative */
+    LV_SUBJ_REP_ENTITY, /* §3.1.1.4 entity without legal personality */
+    LV_SUBJ_SEAL,       /* §3.1.1.5 */
+    LV_SUBJ_TSA,        /* §1.4.1.12, a seal of the provider itself */
+    LV_SUBJ_WEB_EV,     /* CABF EV guidelines §9.2 */
+    LV_SUBJ_WEB_OV,     /* CABF BR §7.1.4.2 */
 } lv_subject_kind;
 
 /* Where the subject's private key lives (R4.6, R5.1). */
@@ -38,22 +38,28 @@ typedef enum {
     LV_CUSTODY_PROVIDER,   /* the provider's own service key (TSA) */
 } lv_custody;
 
-typedef enum { LV_QCTYPE_NONE, LV_QCTYPE_ESIGN, LV_QCTYPE_ESEAL, LV_QCTYPE_WEB } lv_qctype;
+typedef enum {
+    LV_QCTYPE_NONE,
+    LV_QCTYPE_ESIGN,
+    LV_QCTYPE_ESEAL,
+    LV_QCTYPE_WEB
+} lv_qctype;
 
 typedef struct lv_profile {
-    const char *id;            /* kebab-case, e.g. natural-person-cloud-hsm */
-    const char *oid_suffix;    /* appended to the enterprise arc: "1.1.1" */
-    const char *name;          /* English name */
-    const char *name_es;       /* the CPS's own name */
-    const char *cps_section;   /* "1.4.1.1" */
-    const char *etsi_policy;   /* QCP-n 0.4.0.194112.1.0, ... */
+    const char *id;          /* kebab-case, e.g. natural-person-cloud-hsm */
+    const char *oid_suffix;  /* appended to the enterprise arc: "1.1.1" */
+    const char *name;        /* English name */
+    const char *name_es;     /* the CPS's own name */
+    const char *cps_section; /* "1.4.1.1" */
+    const char *etsi_policy; /* QCP-n 0.4.0.194112.1.0, ... */
     const char *etsi_policy_name;
-    const char *extra_policies[2]; /* CABF EV, Spanish AGE profiles; NULL-ended */
+    const char
+        *extra_policies[2]; /* CABF EV, Spanish AGE profiles; NULL-ended */
     lv_issuer_kind issuer;
     lv_subject_kind subject;
     lv_custody custody;
-    int qualified;             /* QcCompliance */
-    int qscd;                  /* QcSSCD (only Cloud HSM / QSCD types) */
+    int qualified; /* QcCompliance */
+    int qscd;      /* QcSSCD (only Cloud HSM / QSCD types) */
     lv_qctype qctype;
     int psd2;                  /* PSD2 QCStatement 0.4.0.19495.2 */
     int wildcard;              /* DNS names may start with "*." */
@@ -61,10 +67,10 @@ typedef struct lv_profile {
     const char *ext_key_usage; /* OpenSSL extendedKeyUsage list or NULL */
     int eku_critical;
     int validity_days;
-    const char *user_notice;   /* explicitText of the policy user notice */
-    int internal;              /* the provider's own (OCSP responder): not
-                                  issued through `cert issue` */
-    int ocsp_nocheck;          /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) */
+    const char *user_notice; /* explicitText of the policy user notice */
+    int internal;            /* the provider's own (OCSP responder): not
+                                issued through `cert issue` */
+    int ocsp_nocheck;        /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) */
 } lv_profile;
 
 const lv_profile *ca_profiles(size_t *count);
@@ -84,15 +90,15 @@ int ca_check_cif(const char *id, lv_err *err);
  * and the identifiers R2.9 counts by. */
 typedef struct lv_subject {
     X509_NAME *dn;
-    GENERAL_NAMES *san;      /* NULL when none */
-    char subject_id[72];     /* IDCES-…, VATES-…, or the first DNS name */
-    char subscriber_id[72];  /* organization id, or subject_id */
-    int64_t not_after_cap;   /* document expiry (R2.4), 0 when none */
-    int test;                /* "test": true (R4.7) */
+    GENERAL_NAMES *san;     /* NULL when none */
+    char subject_id[72];    /* IDCES-…, VATES-…, or the first DNS name */
+    char subscriber_id[72]; /* organization id, or subject_id */
+    int64_t not_after_cap;  /* document expiry (R2.4), 0 when none */
+    int test;               /* "test": true (R4.7) */
     /* PSD2 (ETSI TS 119 495) */
     char psd2_nca_name[128];
     char psd2_nca_id[16];
-    int psd2_roles;          /* bit set of LV_PSD2_* */
+    int psd2_roles; /* bit set of LV_PSD2_* */
 } lv_subject;
 
 enum { LV_PSD2_AS = 1, LV_PSD2_PI = 2, LV_PSD2_AI = 4, LV_PSD2_IC = 8 };
@@ -127,19 +133,19 @@ int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err);
 typedef struct lv_issue_req {
     const char *profile_id;
     const json_t *subject;
-    X509_REQ *csr;             /* optional; its signature is checked */
-    const char *p12_password;  /* non-cloud without CSR: deliver PKCS#12 */
-    const char *actor;         /* who asked, for the audit trail */
-    const char *key_type;      /* optional: keys_type_name of a key generated
-                                  in the key store ("ec-p256"); NULL: the
-                                  profile's default (R4.1) */
+    X509_REQ *csr;            /* optional; its signature is checked */
+    const char *p12_password; /* non-cloud without CSR: deliver PKCS#12 */
+    const char *actor;        /* who asked, for the audit trail */
+    const char *key_type;     /* optional: keys_type_name of a key generated
+                                 in the key store ("ec-p256"); NULL: the
+                                 profile's default (R4.1) */
 } lv_issue_req;
 
 typedef struct lv_issue_result {
     X509 *cert;
     char serial[65];
-    char key_id[LV_KEY_ID_LEN + 1];  /* cloud keys: id in the key store */
-    unsigned char *p12;              /* PKCS#12 when delivered */
+    char key_id[LV_KEY_ID_LEN + 1]; /* cloud keys: id in the key store */
+    unsigned char *p12;             /* PKCS#12 when delivered */
     size_t p12_len;
 } lv_issue_result;
 
@@ -189,9 +195,9 @@ int ca_ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
 typedef struct lv_ocsp_answer {
     unsigned char *der; /* DER OCSPResponse */
     size_t len;
-    int status;         /* OCSPResponseStatus: 0 successful, 1 malformed-
-                           Request, 2 internalError, 3 tryLater, 6 unauthorized */
-    int cacheable;      /* no nonce: HTTP caches may keep it (RFC 5019 §6) */
+    int status;          /* OCSPResponseStatus: 0 successful, 1 malformed-
+                            Request, 2 internalError, 3 tryLater, 6 unauthorized */
+    int cacheable;       /* no nonce: HTTP caches may keep it (RFC 5019 §6) */
     int64_t this_update; /* of a successful answer */
     int64_t next_update;
 } lv_ocsp_answer;
@@ -250,10 +256,10 @@ typedef struct lv_revoke_req {
 
 typedef struct lv_revoke_result {
     char serial[65];
-    char ca[32];          /* issuing CA */
+    char ca[32]; /* issuing CA */
     int64_t revoked_at;
-    int64_t crl_number;   /* the CRL that lists it; 0 if it could not be
-                             generated yet (llaved's keeper retries) */
+    int64_t crl_number; /* the CRL that lists it; 0 if it could not be
+                           generated yet (llaved's keeper retries) */
 } lv_revoke_result;
 
 /* Revokes one end-entity certificate: status, time, reason, requester,
@@ -265,7 +271,8 @@ typedef struct lv_revoke_result {
 int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
               lv_revoke_result *out, lv_err *err);
 
-/* ---- CRLs (R6.3; src/ca/crl.c) -------------------------------------------- */
+/* ---- CRLs (R6.3; src/ca/crl.c) --------------------------------------------
+ */
 typedef struct lv_crl_info {
     char ca[32];
     int64_t number;
@@ -317,8 +324,8 @@ int ca_compromise(lv_ca *ca, lv_store *st, const char *name,
                   lv_compromise_result *out, lv_err *err);
 
 typedef struct lv_rollover_result {
-    char name[32];      /* the new CA: "<base>-g<N>" */
-    char cn[128];       /* "<base CN> G<N>" */
+    char name[32]; /* the new CA: "<base>-g<N>" */
+    char cn[128];  /* "<base CN> G<N>" */
     char serial[65];
     char key_id[LV_KEY_ID_LEN + 1];
     char ocsp_name[40]; /* its delegated responder "<name>-ocsp" */
@@ -335,12 +342,13 @@ int ca_rollover(lv_ca *ca, lv_store *st, const char *name, const char *actor,
 int ca_rollover_names(const char *name, const char *cn, char new_name[32],
                       char new_cn[128], lv_err *err);
 
-/* ---- public repository (R8.1, R8.2; src/ca/repository.c) ------------------ */
+/* ---- public repository (R8.1, R8.2; src/ca/repository.c) ------------------
+ */
 typedef struct lv_repo_doc {
-    const char *name;         /* file name under DIR/repository/ and URL */
+    const char *name; /* file name under DIR/repository/ and URL */
     const char *content_type;
     const char *title;
-    const char *lang;         /* "es", "en" */
+    const char *lang; /* "es", "en" */
 } lv_repo_doc;
 
 /* The policy documents the repository serves (CPS and PDS, Spanish and
@@ -446,8 +454,8 @@ typedef struct lv_seal_result {
 int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
                   lv_seal_result *out, lv_err *err);
 /* The active audit-seal certificate's record (created if none). */
-int ca_audit_signer(lv_ca *ca, lv_store *st, const char *actor,
-                    lv_ca_rec *out, lv_err *err);
+int ca_audit_signer(lv_ca *ca, lv_store *st, const char *actor, lv_ca_rec *out,
+                    lv_err *err);
 
 /* llaved's sealer: a thread with its own store that, once the key store is
  * open, records new archive items (audit_archive_sync) and seals every

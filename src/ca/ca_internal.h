@@ -20,7 +20,7 @@ struct lv_ca {
     ca_entry *entries;
     size_t count;
     struct ca_unseal *unseal; /* unseal.c: shares of a sealed context */
-    struct ca_tsa *tsa; /* tsa_unit.c: TSUs and clock state (R7.1, R7.2) */
+    struct ca_tsa *tsa;   /* tsa_unit.c: TSUs and clock state (R7.1, R7.2) */
     struct ca_ocsp *ocsp; /* ocsp.c: responder issuers, budget (R6.4) */
 };
 

@@ -21,7 +21,7 @@ typedef struct ceremony {
     const lv_ceremony_opts *opts;
     lv_keystore *ks;
     lv_store *st;
-    json_t *steps;  /* transcript: what was done, in order */
+    json_t *steps; /* transcript: what was done, in order */
     int64_t started;
 } ceremony;
 
@@ -30,10 +30,10 @@ static void step(ceremony *c, const char *action, const char *object,
 {
     char when[32];
     lv_time_iso(lv_now(), when);
-    json_array_append_new(c->steps,
-                          json_pack("{s:s, s:s, s:s, s:o}", "time", when,
-                                    "action", action, "object", object,
-                                    "details", details ? details : json_null()));
+    json_array_append_new(c->steps, json_pack("{s:s, s:s, s:s, s:o}", "time",
+                                              when, "action", action, "object",
+                                              object, "details",
+                                              details ? details : json_null()));
 }
 
 static int refuse_existing(const lv_config *cfg, lv_err *err)
@@ -49,7 +49,8 @@ static int refuse_existing(const lv_config *cfg, lv_err *err)
     return 0;
 }
 
-/* ---- CA certificates ------------------------------------------------------ */
+/* ---- CA certificates ------------------------------------------------------
+ */
 
 static int ca_name(const lv_config *cfg, const char *cn, X509_NAME **out,
                    lv_err *err)
@@ -62,10 +63,9 @@ static int ca_name(const lv_config *cfg, const char *cn, X509_NAME **out,
              X509_NAME_add_entry_by_NID(dn, NID_organizationName, MBSTRING_UTF8,
                                         (const unsigned char *)cfg->org_name,
                                         -1, -1, 0) &&
-             X509_NAME_add_entry_by_NID(dn, NID_organizationIdentifier,
-                                        MBSTRING_UTF8,
-                                        (const unsigned char *)cfg->org_id, -1,
-                                        -1, 0) &&
+             X509_NAME_add_entry_by_NID(
+                 dn, NID_organizationIdentifier, MBSTRING_UTF8,
+                 (const unsigned char *)cfg->org_id, -1, -1, 0) &&
              X509_NAME_add_entry_by_NID(dn, NID_commonName, MBSTRING_UTF8,
                                         (const unsigned char *)cn, -1, -1, 0);
     if (!ok) {
@@ -82,12 +82,11 @@ static int add_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
                              lv_err *err)
 {
     char value[700];
-    LV_TRY(ca_add_ext(cert, issuer,
-                      NID_basic_constraints,
-                      issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE",
-                      err));
-    LV_TRY(ca_add_ext(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign",
-                      err));
+    LV_TRY(ca_add_ext(
+        cert, issuer, NID_basic_constraints,
+        issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE", err));
+    LV_TRY(ca_add_ext(cert, issuer, NID_key_usage,
+                      "critical,keyCertSign,cRLSign", err));
     LV_TRY(ca_add_ext(cert, issuer, NID_subject_key_identifier, "hash", err));
     if (issuer == NULL)
         return 0;
@@ -135,9 +134,9 @@ static int fill_ca_rec(lv_ca_rec *rec, const ca_spec *spec, const char *issuer,
 
 static int record_ca(ceremony *c, const lv_ca_rec *rec, lv_err *err)
 {
-    json_t *details = json_pack("{s:s, s:s, s:s, s:s}", "role", rec->role,
-                                "issuer", rec->issuer, "serial", rec->serial,
-                                "key_id", rec->key_id);
+    json_t *details =
+        json_pack("{s:s, s:s, s:s, s:s}", "role", rec->role, "issuer",
+                  rec->issuer, "serial", rec->serial, "key_id", rec->key_id);
     int rc = store_begin(c->st, err);
     if (rc == 0) {
         if ((rc = store_ca_insert(c->st, rec, err)) == 0 &&
@@ -158,9 +157,9 @@ static int generate_key(ceremony *c, lv_key_type type, lv_key_class cls,
 {
     LV_TRY(keys_generate(c->ks, type, cls, label, id, err));
     LV_TRY(keys_public(c->ks, id, pub, err));
-    json_t *details = json_pack("{s:s, s:s, s:s}", "key_id", id, "type",
-                                keys_type_name(type), "class",
-                                keys_class_name(cls));
+    json_t *details =
+        json_pack("{s:s, s:s, s:s}", "key_id", id, "type", keys_type_name(type),
+                  "class", keys_class_name(cls));
     int rc = audit_log_standalone(c->st, ACTOR, "key.generate", label,
                                   LV_AUDIT_SUCCESS, details, err);
     step(c, "key.generate", label, details);
@@ -182,7 +181,8 @@ static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
                           key_id, &pub, err);
     if (rc == 0)
         rc = ca_name(c->cfg, spec->cn, &dn, err);
-    ca_cert_params params = {dn, pub, issuer_cert, now, now + years(spec->years)};
+    ca_cert_params params = {dn, pub, issuer_cert, now,
+                             now + years(spec->years)};
     if (rc == 0)
         rc = ca_cert_new(&params, &cert, err);
     if (rc == 0)
@@ -225,7 +225,8 @@ static int create_hierarchy(ceremony *c, lv_err *err)
     return rc;
 }
 
-/* ---- the provider's own end-entity certificates --------------------------- */
+/* ---- the provider's own end-entity certificates ---------------------------
+ */
 
 /* "VATES-B00000000" → organization_id B00000000, country ES. */
 json_t *ca_provider_subject(const lv_config *cfg, const char *cn)
@@ -281,8 +282,8 @@ static int create_services(ceremony *c, lv_err *err)
     char name[40], cn[160];
     LV_TRY(ca_open(cfg, c->st, c->ks, &ca, err));
     snprintf(cn, sizeof cn, "%s TSU 1", cfg->org_name);
-    int rc = issue_service(c, ca, "tsa", "tsa", "tsa", cn,
-                           cfg->qualified_name, err);
+    int rc =
+        issue_service(c, ca, "tsa", "tsa", "tsa", cn, cfg->qualified_name, err);
     const char *cas[3] = {cfg->root_name, cfg->qualified_name,
                           cfg->standard_name};
     const char *cns[3] = {cfg->root_cn, cfg->qualified_cn, cfg->standard_cn};
@@ -296,7 +297,8 @@ static int create_services(ceremony *c, lv_err *err)
     return rc;
 }
 
-/* ---- transcript, shares ----------------------------------------------------- */
+/* ---- transcript, shares -----------------------------------------------------
+ */
 
 static int write_transcript(ceremony *c, const char *root_key, lv_err *err)
 {
@@ -378,13 +380,13 @@ static int run(ceremony *c, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
     LV_TRY(keys_open(c->cfg->dir, two, 2, &c->ks, err));
     LV_TRY(lv_path_join(db, sizeof db, c->cfg->dir, "llave.db"));
     LV_TRY(store_open(db, &c->st, err));
-    json_t *start = json_pack("{s:s, s:b}", "participants",
-                              c->opts->participants ? c->opts->participants
-                                                    : "",
-                              "demo", c->opts->demo);
-    int started = audit_log_standalone(c->st, ACTOR, "ceremony.start",
-                                       c->cfg->dir, LV_AUDIT_SUCCESS, start,
-                                       err);
+    json_t *start =
+        json_pack("{s:s, s:b}", "participants",
+                  c->opts->participants ? c->opts->participants : "", "demo",
+                  c->opts->demo);
+    int started =
+        audit_log_standalone(c->st, ACTOR, "ceremony.start", c->cfg->dir,
+                             LV_AUDIT_SUCCESS, start, err);
     json_decref(start);
     LV_TRY(started);
     LV_TRY(create_hierarchy(c, err));
@@ -419,7 +421,8 @@ int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
     return rc;
 }
 
-/* ---- demo unseal --------------------------------------------------------------- */
+/* ---- demo unseal
+ * --------------------------------------------------------------- */
 
 int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err)
 {
@@ -449,7 +452,8 @@ int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err)
     return rc;
 }
 
-/* ---- shared with the key change-over (lifecycle.c) ------------------------ */
+/* ---- shared with the key change-over (lifecycle.c) ------------------------
+ */
 
 int ca_ceremony_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
                               lv_err *err)

@@ -102,7 +102,8 @@ int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
     X509_EXTENSION_free(ext);
     ASN1_OBJECT_free(obj);
     ASN1_OCTET_STRING_free(value);
-    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot add extension %s", oid);
+    return ok ? 0
+              : lv_fail_ssl(err, LV_ECRYPTO, "cannot add extension %s", oid);
 }
 
 int ca_sign_cert(lv_keystore *ks, const char *key_id, X509 *cert, lv_err *err)
@@ -168,7 +169,8 @@ static int push_policy(CERTIFICATEPOLICIES *pols, const char *oid,
         goto fail;
     if (q1 != NULL) {
         pi->qualifiers = sk_POLICYQUALINFO_new_null();
-        if (pi->qualifiers == NULL || !sk_POLICYQUALINFO_push(pi->qualifiers, q1))
+        if (pi->qualifiers == NULL ||
+            !sk_POLICYQUALINFO_push(pi->qualifiers, q1))
             goto fail;
         q1 = NULL;
         if (q2 != NULL && !sk_POLICYQUALINFO_push(pi->qualifiers, q2))
@@ -252,8 +254,8 @@ int ca_add_profile_extensions(X509 *cert, const ca_entry *issuer,
 {
     char ku[128];
     X509 *ic = issuer->cert;
-    LV_TRY(ca_add_ext(cert, ic, NID_basic_constraints, "critical,CA:FALSE",
-                      err));
+    LV_TRY(
+        ca_add_ext(cert, ic, NID_basic_constraints, "critical,CA:FALSE", err));
     snprintf(ku, sizeof ku, "critical,%s", p->key_usage);
     LV_TRY(ca_add_ext(cert, ic, NID_key_usage, ku, err));
     if (p->ext_key_usage != NULL) {
@@ -265,9 +267,8 @@ int ca_add_profile_extensions(X509 *cert, const ca_entry *issuer,
     LV_TRY(ca_add_ext(cert, ic, NID_authority_key_identifier, "keyid:always",
                       err));
     LV_TRY(add_policies(cert, p, s, cfg, err));
-    if (s->san != NULL &&
-        !X509_add1_ext_i2d(cert, NID_subject_alt_name, s->san, 0,
-                           X509V3_ADD_DEFAULT))
+    if (s->san != NULL && !X509_add1_ext_i2d(cert, NID_subject_alt_name, s->san,
+                                             0, X509V3_ADD_DEFAULT))
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot add subjectAltName");
     if (p->ocsp_nocheck)
         LV_TRY(ca_add_ext(cert, ic, NID_id_pkix_OCSP_noCheck, "ignored", err));

@@ -3,23 +3,24 @@
  * build and sign the certificate, record it with its audit entry. */
 #include "ca/ca_internal.h"
 
+#include <openssl/core_names.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
-#include <openssl/core_names.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DAY 86400
-#define MIN_RSA_BITS 2048   /* R4.1, CPS §6.1.5 */
+#define MIN_RSA_BITS 2048 /* R4.1, CPS §6.1.5 */
 #define MAX_RSA_BITS 8192
 
-/* ---- request checks -------------------------------------------------------- */
+/* ---- request checks --------------------------------------------------------
+ */
 
 static int check_custody(const lv_profile *p, const lv_issue_req *req,
                          const ca_entry *issuer_override, lv_err *err)
 {
-    int cloud = p->custody == LV_CUSTODY_CLOUD ||
-                p->custody == LV_CUSTODY_CLOUD_HSM;
+    int cloud =
+        p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM;
     if (p->internal && issuer_override == NULL)
         return lv_fail(err, LV_EINVAL,
                        "profile '%s' is issued only by the key ceremony",
@@ -110,11 +111,12 @@ static int check_unique(lv_store *st, const lv_profile *p, const lv_subject *s,
     return 0;
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------
+ */
 
 typedef struct issue_keys {
     EVP_PKEY *public_key;
-    EVP_PKEY *p12_key;           /* subscriber key pair to deliver */
+    EVP_PKEY *p12_key;              /* subscriber key pair to deliver */
     char key_id[LV_KEY_ID_LEN + 1]; /* generated in the key store */
 } issue_keys;
 
@@ -178,7 +180,8 @@ static void release_keys(lv_ca *ca, issue_keys *k, int destroy_stored)
     EVP_PKEY_free(k->p12_key);
 }
 
-/* ---- the certificate -------------------------------------------------------- */
+/* ---- the certificate --------------------------------------------------------
+ */
 
 /* R2.4: never past the identity document's expiry; RFC 5280 §6.1.3: never
  * past the issuer's own notAfter. */
@@ -229,8 +232,8 @@ static int make_p12(const lv_ca *ca, const ca_entry *issuer, EVP_PKEY *key,
         return LV_ENOMEM;
     }
     /* OpenSSL 3 defaults: AES-256-CBC with PBKDF2 and an HMAC-SHA256 MAC */
-    PKCS12 *p12 = PKCS12_create(password, "llave", key, cert, chain, 0, 0, 0,
-                                0, 0);
+    PKCS12 *p12 =
+        PKCS12_create(password, "llave", key, cert, chain, 0, 0, 0, 0, 0);
     sk_X509_free(chain);
     unsigned char *der = NULL;
     int len = p12 ? i2d_PKCS12(p12, &der) : -1;
@@ -242,7 +245,8 @@ static int make_p12(const lv_ca *ca, const ca_entry *issuer, EVP_PKEY *key,
     return 0;
 }
 
-/* ---- recording ---------------------------------------------------------------- */
+/* ---- recording
+ * ---------------------------------------------------------------- */
 
 static json_t *issue_details(const lv_profile *p, const lv_subject *s,
                              const char *key_id, X509 *cert)
@@ -338,8 +342,7 @@ static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
         rc = ca_record_cert(st, cert, p, s, issuer->rec.name, k.key_id,
                             req->actor, err);
     if (rc == 0 && k.p12_key != NULL)
-        rc = make_p12(ca, issuer, k.p12_key, cert, req->p12_password, out,
-                      err);
+        rc = make_p12(ca, issuer, k.p12_key, cert, req->p12_password, out, err);
     release_keys(ca, &k, rc < 0);
     if (rc < 0) {
         X509_free(cert);
@@ -374,10 +377,9 @@ int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
     }
     rc = check_unique(st, p, &s, err);
     if (rc == 0)
-        rc = issue_signed(ca, st, req, p, &s,
-                          issuer_override ? issuer_override
-                                          : ca_issuer_for(ca, p),
-                          out, err);
+        rc = issue_signed(
+            ca, st, req, p, &s,
+            issuer_override ? issuer_override : ca_issuer_for(ca, p), out, err);
     if (rc < 0)
         audit_refusal(st, req, err);
     ca_subject_free(&s);

@@ -25,13 +25,13 @@ DEFINE_STACK_OF(LV_QC_STATEMENT)
 typedef STACK_OF(LV_QC_STATEMENT) LV_QC_STATEMENTS;
 ASN1_ITEM_TEMPLATE(LV_QC_STATEMENTS) = ASN1_EX_TEMPLATE_TYPE(
     ASN1_TFLG_SEQUENCE_OF, 0, QCStatements, LV_QC_STATEMENT)
-ASN1_ITEM_TEMPLATE_END(LV_QC_STATEMENTS)
+    ASN1_ITEM_TEMPLATE_END(LV_QC_STATEMENTS)
 
 /* QcType ::= SEQUENCE OF OBJECT IDENTIFIER (EN 319 412-5 §4.2.3) */
 typedef STACK_OF(ASN1_OBJECT) LV_OID_SEQ;
-ASN1_ITEM_TEMPLATE(LV_OID_SEQ) =
-    ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, oids, ASN1_OBJECT)
-ASN1_ITEM_TEMPLATE_END(LV_OID_SEQ)
+ASN1_ITEM_TEMPLATE(LV_OID_SEQ) = ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0,
+                                                       oids, ASN1_OBJECT)
+    ASN1_ITEM_TEMPLATE_END(LV_OID_SEQ)
 
 /* PdsLocation ::= SEQUENCE { url IA5String, language PrintableString } */
 typedef struct {
@@ -48,9 +48,9 @@ IMPLEMENT_ASN1_FUNCTIONS(LV_PDS_LOCATION)
 DEFINE_STACK_OF(LV_PDS_LOCATION)
 
 typedef STACK_OF(LV_PDS_LOCATION) LV_PDS_LOCATIONS;
-ASN1_ITEM_TEMPLATE(LV_PDS_LOCATIONS) = ASN1_EX_TEMPLATE_TYPE(
-    ASN1_TFLG_SEQUENCE_OF, 0, locations, LV_PDS_LOCATION)
-ASN1_ITEM_TEMPLATE_END(LV_PDS_LOCATIONS)
+ASN1_ITEM_TEMPLATE(LV_PDS_LOCATIONS) =
+    ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, locations, LV_PDS_LOCATION)
+        ASN1_ITEM_TEMPLATE_END(LV_PDS_LOCATIONS)
 
 /* TS 119 495 §5.1: PSD2QcType ::= SEQUENCE { rolesOfPSP RolesOfPSP,
  * nCAName NCAName, nCAId NCAId }; RoleOfPSP ::= SEQUENCE { roleOfPspOid,
@@ -239,13 +239,15 @@ static int add_psd2(LV_QC_STATEMENTS *sts, const lv_subject *s)
 }
 
 /* EN 319 412-1 §5.1.3/§5.1.4: the semantics of serialNumber (natural) or
- * organizationIdentifier (legal) are declared in a pkixQCSyntax-v2 statement. */
+ * organizationIdentifier (legal) are declared in a pkixQCSyntax-v2 statement.
+ */
 static int add_semantics(LV_QC_STATEMENTS *sts, int natural)
 {
     LV_SEMANTICS_INFO *si = LV_SEMANTICS_INFO_new();
     if (si == NULL)
         return LV_ENOMEM;
-    si->semantics_id = oid(natural ? OID_SEMANTICS_NATURAL : OID_SEMANTICS_LEGAL);
+    si->semantics_id =
+        oid(natural ? OID_SEMANTICS_NATURAL : OID_SEMANTICS_LEGAL);
     ASN1_TYPE *info = si->semantics_id
                           ? sequence_type(ASN1_ITEM_rptr(LV_SEMANTICS_INFO), si)
                           : NULL;

@@ -73,8 +73,10 @@ int ca_check_cif(const char *id, lv_err *err)
                        id ? id : "");
     for (int i = 1; i < 8; i++) {
         if (!isdigit((unsigned char)id[i]))
-            return lv_fail(err, LV_EINVAL, "organization NIF '%s' has a "
-                                           "non-digit", id);
+            return lv_fail(err, LV_EINVAL,
+                           "organization NIF '%s' has a "
+                           "non-digit",
+                           id);
     }
     int digit = cif_control_digit(id + 1);
     char letter = "JABCDEFGHI"[digit];
@@ -158,13 +160,13 @@ static int derive_person_id(const json_t *subj, derived *d, lv_err *err)
     const char *prefix = NULL;
     if (strcmp(type, "DNI") == 0 || strcmp(type, "NIE") == 0) {
         if (country != NULL && strcmp(country, "ES") != 0)
-            return lv_fail(err, LV_EINVAL, "a %s is issued by ES, not %s",
-                           type, country);
+            return lv_fail(err, LV_EINVAL, "a %s is issued by ES, not %s", type,
+                           country);
         LV_TRY(ca_check_dni_nie(number, err));
         int is_nie = strchr("XYZxyz", number[0]) != NULL;
         if (is_nie != (strcmp(type, "NIE") == 0))
-            return lv_fail(err, LV_EINVAL,
-                           "id_number '%s' is not a %s number", number, type);
+            return lv_fail(err, LV_EINVAL, "id_number '%s' is not a %s number",
+                           number, type);
         country = "ES";
         prefix = "IDC";
     } else if (strcmp(type, "PASSPORT") == 0) {
@@ -237,7 +239,8 @@ static int derive_rep_cn(const json_t *subj, derived *d, lv_err *err)
     return 0;
 }
 
-/* ---- DNS names (web profiles) --------------------------------------------- */
+/* ---- DNS names (web profiles) ---------------------------------------------
+ */
 
 static int check_dns_label(const char *label, size_t len, lv_err *err)
 {
@@ -277,8 +280,8 @@ static int check_dns_name(const char *name, int wildcard_ok, lv_err *err)
         start = dot + 1;
     }
     if (labels < 1)
-        return lv_fail(err, LV_EINVAL,
-                       "DNS name '%s' must be fully qualified", name);
+        return lv_fail(err, LV_EINVAL, "DNS name '%s' must be fully qualified",
+                       name);
     return 0;
 }
 
@@ -299,8 +302,7 @@ static int build_dns_san(const json_t *subj, const lv_profile *p,
     json_array_foreach(names, i, v)
     {
         if (!json_is_string(v))
-            return lv_fail(err, LV_EINVAL, "dns_names[%zu] is not a string",
-                           i);
+            return lv_fail(err, LV_EINVAL, "dns_names[%zu] is not a string", i);
         const char *dns = json_string_value(v);
         LV_TRY(check_dns_name(dns, p->wildcard, err));
         GENERAL_NAME *gn = GENERAL_NAME_new();
@@ -319,8 +321,7 @@ static int build_dns_san(const json_t *subj, const lv_profile *p,
     return 0;
 }
 
-static int build_email_san(const json_t *subj, GENERAL_NAMES **san,
-                           lv_err *err)
+static int build_email_san(const json_t *subj, GENERAL_NAMES **san, lv_err *err)
 {
     const char *email;
     LV_TRY(get_field(subj, "email", 0, 254, &email, err));
@@ -371,8 +372,10 @@ static int psd2_roles(const json_t *roles, int *out, lv_err *err)
                 bit = PSD2_ROLES[r].bit;
         }
         if (bit == 0)
-            return lv_fail(err, LV_EINVAL, "psd2.roles[%zu] is not a PSD2 "
-                                           "role", i);
+            return lv_fail(err, LV_EINVAL,
+                           "psd2.roles[%zu] is not a PSD2 "
+                           "role",
+                           i);
         *out |= bit;
     }
     return 0;
@@ -405,7 +408,8 @@ static int derive_psd2(const json_t *subj, lv_subject *out, derived *d,
     return 0;
 }
 
-/* ---- DN rules (CPS §3.1.1) ------------------------------------------------ */
+/* ---- DN rules (CPS §3.1.1) ------------------------------------------------
+ */
 
 enum { OPT = 0, REQ = 1 };
 
@@ -416,7 +420,10 @@ typedef struct dn_rule {
     size_t max_len;
 } dn_rule;
 
-#define END_RULES {NID_undef, NULL, 0, 0}
+#define END_RULES                                                              \
+    {                                                                          \
+        NID_undef, NULL, 0, 0                                                  \
+    }
 
 static const dn_rule NATURAL_RULES[] = {
     {NID_countryName, "country", REQ, 2},
@@ -530,12 +537,11 @@ static int add_rule(X509_NAME *dn, const dn_rule *r, const json_t *subj,
         value = derived_value(d, r->source);
         if (value[0] == '\0')
             return r->required ? lv_fail(err, LV_EINTERNAL,
-                                         "derived value %s is empty",
-                                         r->source)
+                                         "derived value %s is empty", r->source)
                                : 0;
     } else {
-        LV_TRY(get_field(subj, r->source, r->required, r->max_len, &value,
-                         err));
+        LV_TRY(
+            get_field(subj, r->source, r->required, r->max_len, &value, err));
         if (value == NULL)
             return 0;
         if (r->nid == NID_countryName || r->nid == NID_jurisdictionCountryName)
@@ -573,10 +579,10 @@ static int in_list(const char *const *list, const char *key)
 static int field_allowed(const lv_profile *p, const char *key)
 {
     static const char *const person[] = {
-        "given_name", "surname", "id_type", "id_number", "id_country",
-        "document_expiry", "email", NULL};
-    static const char *const org[] = {"organization_id",
-                                      "organization_country", NULL};
+        "given_name", "surname",         "id_type", "id_number",
+        "id_country", "document_expiry", "email",   NULL};
+    static const char *const org[] = {"organization_id", "organization_country",
+                                      NULL};
     if (strcmp(key, "test") == 0)
         return 1;
     for (const dn_rule *r = rules_for(p->subject); r && r->source; r++) {
@@ -608,8 +614,8 @@ static int check_known_fields(const lv_profile *p, const json_t *subject,
     return 0;
 }
 
-/* ---- putting it together ---------------------------------------------------- */
-
+/* ---- putting it together ----------------------------------------------------
+ */
 
 static int derive_all(const lv_profile *p, const json_t *subj, lv_subject *out,
                       derived *d, lv_err *err)
@@ -640,8 +646,9 @@ static int read_flags(const json_t *subj, lv_subject *out, lv_err *err)
 {
     json_t *test = json_object_get(subj, "test");
     if (test != NULL && !json_is_boolean(test))
-        return lv_fail(err, LV_EINVAL, "subject field 'test' must be true or "
-                                       "false");
+        return lv_fail(err, LV_EINVAL,
+                       "subject field 'test' must be true or "
+                       "false");
     out->test = json_is_true(test);
     const char *expiry;
     LV_TRY(get_field(subj, "document_expiry", 0, 32, &expiry, err));

@@ -212,19 +212,18 @@ static int token_build(lv_ca *ca, const tsa_unit *u, const TS_REQ *req,
  * read statusString and failInfo but offers no setter for them. */
 typedef struct {
     ASN1_INTEGER *status;
-    STACK_OF(ASN1_UTF8STRING) * text;
+    STACK_OF(ASN1_UTF8STRING) *text;
     ASN1_BIT_STRING *failure_info;
 } LV_PKI_STATUS_INFO;
 
-ASN1_SEQUENCE(LV_PKI_STATUS_INFO) =
-    {
-        ASN1_SIMPLE(LV_PKI_STATUS_INFO, status, ASN1_INTEGER),
-        ASN1_SEQUENCE_OF_OPT(LV_PKI_STATUS_INFO, text, ASN1_UTF8STRING),
-        ASN1_OPT(LV_PKI_STATUS_INFO, failure_info, ASN1_BIT_STRING),
+ASN1_SEQUENCE(LV_PKI_STATUS_INFO) = {
+    ASN1_SIMPLE(LV_PKI_STATUS_INFO, status, ASN1_INTEGER),
+    ASN1_SEQUENCE_OF_OPT(LV_PKI_STATUS_INFO, text, ASN1_UTF8STRING),
+    ASN1_OPT(LV_PKI_STATUS_INFO, failure_info, ASN1_BIT_STRING),
 } ASN1_SEQUENCE_END(LV_PKI_STATUS_INFO)
 
-        static int status_fill(LV_PKI_STATUS_INFO * s, int status, int failure,
-                               const char *text)
+static int status_fill(LV_PKI_STATUS_INFO *s, int status, int failure,
+                       const char *text)
 {
     ASN1_UTF8STRING *t = NULL;
     if (!ASN1_INTEGER_set(s->status, status))

@@ -47,12 +47,15 @@ static const char USAGE[] =
     "  tsa add-unit NAME [--key-type ec-p256] [--cn CN]\n"
     "                                   another time-stamping unit\n"
     "  tsa units                        TSA units, policy and clock state\n"
-    "  citizen add --json FILE          register a citizen face to face (R2.2)\n"
-    "  citizen show ID | activation ID  the record; resend the activation code\n"
+    "  citizen add --json FILE          register a citizen face to face "
+    "(R2.2)\n"
+    "  citizen show ID | activation ID  the record; resend the activation "
+    "code\n"
     "  citizen document ID --json FILE  duplicate or renewed document (R2.5)\n"
     "  citizen issue ID [--profile P] [--out CERT.pem]  signing certificate\n"
     "  app add NAME [--json]            register a relying application of the\n"
-    "                                   transaction API; prints its secret once\n"
+    "                                   transaction API; prints its secret "
+    "once\n"
     "  app list                         the registered applications\n"
     "  org add --json FILE | show ID    organizations (R2.7)\n"
     "  org representative|member ORG --json FILE\n"
@@ -118,11 +121,10 @@ static int open_keys_with_shares(cli_ctx *ctx, lv_err *err)
             fprintf(stderr, "custodian share %zu of %d: ", i + 1,
                     LV_SHARES_NEEDED);
         if (in == NULL)
-            return lv_fail(err, LV_EIO, "cannot read %s",
-                           ctx->share_files[i]);
+            return lv_fail(err, LV_EIO, "cannot read %s", ctx->share_files[i]);
         if (read_share_line(in, shares[i], sizeof shares[i]) < 0)
-            rc = lv_fail(err, LV_EAUTH, "custodian share %zu is missing",
-                         i + 1);
+            rc =
+                lv_fail(err, LV_EAUTH, "custodian share %zu is missing", i + 1);
         if (in != stdin)
             fclose(in);
         ptrs[i] = shares[i];

@@ -8,8 +8,8 @@
 
 /* What a command needs: opened lazily by cli_open. */
 typedef struct cli_ctx {
-    const char *dir;       /* -d DIR */
-    char actor[128];       /* console:<user> */
+    const char *dir; /* -d DIR */
+    char actor[128]; /* console:<user> */
     lv_config cfg;
     lv_store *st;
     lv_keystore *ks;

@@ -62,8 +62,7 @@ static int read_csr(const char *path, X509_REQ **out, lv_err *err)
     BIO_free(bio);
     free(data);
     if (req == NULL)
-        return lv_fail_ssl(err, LV_EINVAL, "%s is not a PKCS#10 request",
-                           path);
+        return lv_fail_ssl(err, LV_EINVAL, "%s is not a PKCS#10 request", path);
     *out = req;
     return 0;
 }
@@ -89,10 +88,10 @@ static int write_cert_pem(const char *path, X509 *cert, lv_err *err)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
     }
     long len = BIO_get_mem_data(bio, &data);
-    int rc = path ? lv_file_write(path, data, (size_t)len, 0644, err)
-                  : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len
-                         ? 0
-                         : LV_EIO);
+    int rc =
+        path ? lv_file_write(path, data, (size_t)len, 0644, err)
+             : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len ? 0
+                                                                    : LV_EIO);
     BIO_free(bio);
     return rc;
 }
@@ -108,13 +107,13 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     if (rc == 0 && a->csr)
         rc = read_csr(a->csr, &csr, err);
     if (rc == 0 && a->p12_password_file)
-        rc = read_password(a->p12_password_file, password, sizeof password,
-                           err);
+        rc =
+            read_password(a->p12_password_file, password, sizeof password, err);
     if (rc == 0)
         rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err);
-    lv_issue_req req = {a->profile, subject, csr,
-                        a->p12_password_file ? password : NULL, ctx->actor,
-                        NULL};
+    lv_issue_req req = {a->profile, subject,
+                        csr,        a->p12_password_file ? password : NULL,
+                        ctx->actor, NULL};
     if (rc == 0)
         rc = ca_issue(ctx->ca, ctx->st, &req, &r, err);
     if (rc == 0)

@@ -31,8 +31,8 @@ static int show(const lv_config *cfg, const char *id)
         QCTYPES[p->qctype], "psd2", p->psd2, "wildcard", p->wildcard,
         "key_usage", p->key_usage, "ext_key_usage", p->ext_key_usage,
         "eku_critical", p->eku_critical, "validity_days", p->validity_days,
-        "cloud", p->custody == LV_CUSTODY_CLOUD ||
-                     p->custody == LV_CUSTODY_CLOUD_HSM);
+        "cloud",
+        p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM);
     char *text = json_dumps(doc, JSON_INDENT(2));
     json_decref(doc);
     puts(text ? text : "{}");

@@ -17,7 +17,7 @@ typedef struct cf_field {
     const char *key;
     cf_type type;
     size_t off;
-    size_t size; /* capacity of a string field */
+    size_t size;  /* capacity of a string field */
     int optional; /* a string that may be empty (CF_SO) */
 } cf_field;
 
@@ -43,26 +43,54 @@ typedef struct cf_field {
 /* `dir` is deliberately absent: the file lives in the directory it would
  * name, so storing it would only break moving an installation. */
 static const cf_field cf_fields[] = {
-    CF_S(org_name),     CF_S(org_country),    CF_S(org_id),
-    CF_S(org_locality), CF_S(oid_arc),        CF_S(public_url),
-    CF_S(root_name),    CF_S(qualified_name), CF_S(standard_name),
-    CF_S(root_cn),      CF_S(qualified_cn),   CF_S(standard_cn),
-    CF_S(listen_addr),  CF_I(listen_port),    CF_I(threads),
+    CF_S(org_name),
+    CF_S(org_country),
+    CF_S(org_id),
+    CF_S(org_locality),
+    CF_S(oid_arc),
+    CF_S(public_url),
+    CF_S(root_name),
+    CF_S(qualified_name),
+    CF_S(standard_name),
+    CF_S(root_cn),
+    CF_S(qualified_cn),
+    CF_S(standard_cn),
+    CF_S(listen_addr),
+    CF_I(listen_port),
+    CF_I(threads),
     CF_B(demo),
-    CF_I(ocsp_validity_hours), CF_B(ocsp_nonce_fresh), CF_I(ocsp_sign_rate),
-    CF_I(ocsp_refresh_interval), CF_B(access_log),
-    CF_I(crl_interval_hours), CF_I(crl_check_seconds),
-    CF_I(argon2_memory_mib), CF_I(argon2_time), CF_I(argon2_parallelism),
-    CF_I(password_min_length), CF_I(password_history),
-    CF_I(password_expiry_days), CF_I(lockout_threshold),
-    CF_I(otp_ttl_seconds), CF_I(otp_max_attempts), CF_I(session_ttl_seconds),
-    CF_I(activation_ttl_hours), CF_S(notify_backend), CF_SO(notify_url),
-    CF_SO(notify_user), CF_SO(notify_password_file), CF_I(notify_timeout_s),
-    CF_SO(tsa_policy_oid), CF_S(tsa_unit), CF_I(tsa_accuracy_ms),
-    CF_B(tsa_require_clock_sync), CF_B(tsa_include_name),
+    CF_I(ocsp_validity_hours),
+    CF_B(ocsp_nonce_fresh),
+    CF_I(ocsp_sign_rate),
+    CF_I(ocsp_refresh_interval),
+    CF_B(access_log),
+    CF_I(crl_interval_hours),
+    CF_I(crl_check_seconds),
+    CF_I(argon2_memory_mib),
+    CF_I(argon2_time),
+    CF_I(argon2_parallelism),
+    CF_I(password_min_length),
+    CF_I(password_history),
+    CF_I(password_expiry_days),
+    CF_I(lockout_threshold),
+    CF_I(otp_ttl_seconds),
+    CF_I(otp_max_attempts),
+    CF_I(session_ttl_seconds),
+    CF_I(activation_ttl_hours),
+    CF_S(notify_backend),
+    CF_SO(notify_url),
+    CF_SO(notify_user),
+    CF_SO(notify_password_file),
+    CF_I(notify_timeout_s),
+    CF_SO(tsa_policy_oid),
+    CF_S(tsa_unit),
+    CF_I(tsa_accuracy_ms),
+    CF_B(tsa_require_clock_sync),
+    CF_B(tsa_include_name),
     CF_SO(ecert_trust_file),
     CF_B(csc_otp_hashes),
-    CF_I(audit_seal_minutes), CF_I(audit_seal_entries),
+    CF_I(audit_seal_minutes),
+    CF_I(audit_seal_entries),
 };
 #define CF_COUNT (sizeof cf_fields / sizeof cf_fields[0])
 
@@ -234,24 +262,23 @@ static int check_range(int v, int lo, int hi, const char *key, lv_err *err)
  * Argon2 memory stays within what one login may take from a server. */
 static int validate_auth(const lv_config *c, lv_err *err)
 {
-    LV_TRY(check_range(c->argon2_memory_mib, 1, 4096, "argon2_memory_mib",
-                       err));
+    LV_TRY(
+        check_range(c->argon2_memory_mib, 1, 4096, "argon2_memory_mib", err));
     LV_TRY(check_range(c->argon2_time, 1, 64, "argon2_time", err));
-    LV_TRY(check_range(c->argon2_parallelism, 1, 16, "argon2_parallelism",
-                       err));
+    LV_TRY(
+        check_range(c->argon2_parallelism, 1, 16, "argon2_parallelism", err));
     LV_TRY(check_range(c->password_min_length, 12, 128, "password_min_length",
                        err));
     LV_TRY(check_range(c->password_history, 0, 24, "password_history", err));
-    LV_TRY(check_range(c->password_expiry_days, 1, 3650,
-                       "password_expiry_days", err));
-    LV_TRY(check_range(c->lockout_threshold, 1, 100, "lockout_threshold",
+    LV_TRY(check_range(c->password_expiry_days, 1, 3650, "password_expiry_days",
                        err));
+    LV_TRY(check_range(c->lockout_threshold, 1, 100, "lockout_threshold", err));
     LV_TRY(check_range(c->otp_ttl_seconds, 30, 3600, "otp_ttl_seconds", err));
     LV_TRY(check_range(c->otp_max_attempts, 1, 10, "otp_max_attempts", err));
-    LV_TRY(check_range(c->session_ttl_seconds, 60, 86400,
-                       "session_ttl_seconds", err));
-    return check_range(c->activation_ttl_hours, 1, 720,
-                       "activation_ttl_hours", err);
+    LV_TRY(check_range(c->session_ttl_seconds, 60, 86400, "session_ttl_seconds",
+                       err));
+    return check_range(c->activation_ttl_hours, 1, 720, "activation_ttl_hours",
+                       err);
 }
 
 static int validate_notify(const lv_config *c, lv_err *err)

@@ -81,7 +81,12 @@ int lv_err_http_status(int code);
 
 /* ---- logging -----------------------------------------------------------
  * Operational log to stderr.  Never pass secrets (R9.2 keeps audit apart). */
-typedef enum { LV_LOG_DEBUG, LV_LOG_INFO, LV_LOG_WARN, LV_LOG_ERROR } lv_log_level;
+typedef enum {
+    LV_LOG_DEBUG,
+    LV_LOG_INFO,
+    LV_LOG_WARN,
+    LV_LOG_ERROR
+} lv_log_level;
 void lv_log_set_level(lv_log_level level);
 void lv_log(lv_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -114,8 +119,8 @@ int lv_b64_decode(const char *in, size_t in_len, unsigned char **out,
 int lv_random(void *out, size_t len);
 
 /* ---- time (all UTC) ---------------------------------------------------- */
-int64_t lv_now(void);               /* seconds since the epoch */
-int64_t lv_now_ms(void);            /* milliseconds since the epoch */
+int64_t lv_now(void);                      /* seconds since the epoch */
+int64_t lv_now_ms(void);                   /* milliseconds since the epoch */
 void lv_time_iso(int64_t t, char out[32]); /* 2026-11-24T23:45:00Z */
 /* Parses YYYY-MM-DD (midnight UTC) or full ISO-8601 UTC. */
 int lv_time_parse(const char *s, int64_t *out);
@@ -133,14 +138,14 @@ int lv_path_join(char *out, size_t cap, const char *dir, const char *name);
  * One JSON file, DIR/llave.json, written by the ceremony.  Every field has an
  * embedded default so that a demo runs with no file at all. */
 typedef struct lv_config {
-    char dir[512];          /* the data directory */
-    char org_name[128];     /* O of CA certificates */
-    char org_country[3];    /* C of CA certificates */
-    char org_id[64];        /* organizationIdentifier of the provider */
-    char org_locality[64];  /* L of the provider's seals (TSA, OCSP) */
-    char oid_arc[128];      /* enterprise arc for CPS policy OIDs (R4.3) */
-    char public_url[256];   /* base URL in CRL DP / AIA, no trailing '/' */
-    char root_name[32];     /* short names: /ca/{name}.crt, /crl/{name}.crl */
+    char dir[512];         /* the data directory */
+    char org_name[128];    /* O of CA certificates */
+    char org_country[3];   /* C of CA certificates */
+    char org_id[64];       /* organizationIdentifier of the provider */
+    char org_locality[64]; /* L of the provider's seals (TSA, OCSP) */
+    char oid_arc[128];     /* enterprise arc for CPS policy OIDs (R4.3) */
+    char public_url[256];  /* base URL in CRL DP / AIA, no trailing '/' */
+    char root_name[32];    /* short names: /ca/{name}.crt, /crl/{name}.crl */
     char qualified_name[32];
     char standard_name[32];
     char root_cn[128];
@@ -170,10 +175,10 @@ typedef struct lv_config {
                                        empty */
     int notify_timeout_s;           /* http back end (10) */
     /* OCSP responder (R6.4, src/ca/ocsp.c) */
-    int ocsp_validity_hours;   /* nextUpdate - thisUpdate of responses */
-    int ocsp_nonce_fresh;      /* answer nonce requests with a fresh signature */
-    int ocsp_sign_rate;        /* fresh signatures per second on the request
-                                  path (nonce, unknown, multi); 0: none */
+    int ocsp_validity_hours; /* nextUpdate - thisUpdate of responses */
+    int ocsp_nonce_fresh;    /* answer nonce requests with a fresh signature */
+    int ocsp_sign_rate;      /* fresh signatures per second on the request
+                                path (nonce, unknown, multi); 0: none */
     int ocsp_refresh_interval; /* seconds between refresher passes */
     int access_log; /* llaved: one log line per HTTP request (default on;
                        errors and aborted requests are logged regardless) */

@@ -368,7 +368,8 @@ int keys_destroy(lv_keystore *ks, const char *id, lv_err *err)
     return keys_fsync_dir(ks->dir, err);
 }
 
-/* ---- for keys_signer.c ----------------------------------------------------- */
+/* ---- for keys_signer.c -----------------------------------------------------
+ */
 int keys_acquire_private(lv_keystore *ks, const char *id, EVP_PKEY **pkey,
                          lv_key_class *cls, lv_err *err)
 {

@@ -19,8 +19,8 @@ typedef struct lv_keystore lv_keystore;
 
 #define LV_SHARES_TOTAL 3
 #define LV_SHARES_NEEDED 2
-#define LV_KEY_ID_LEN 32       /* hex characters, random 128-bit id */
-#define LV_SHARE_TEXT_MAX 160  /* printable share, NUL included */
+#define LV_KEY_ID_LEN 32      /* hex characters, random 128-bit id */
+#define LV_SHARE_TEXT_MAX 160 /* printable share, NUL included */
 
 typedef enum {
     LV_KEY_RSA2048,
@@ -40,15 +40,15 @@ typedef enum {
     LV_KEY_CLASS_SIGNER,
 } lv_key_class;
 
-const char *keys_type_name(lv_key_type t);  /* "rsa2048", "ec-p256", ... */
+const char *keys_type_name(lv_key_type t); /* "rsa2048", "ec-p256", ... */
 int keys_type_parse(const char *name, lv_key_type *out);
 const char *keys_class_name(lv_key_class c);
 
 /* Creates an empty key store under dir/keys with a fresh master key and
  * writes the three printable custodian shares to shares[i] (text such as
  * "llave-share-1-<hex>-<check>").  Fails if a store already exists. */
-int keys_create(const char *dir, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
-                lv_err *err);
+int keys_create(const char *dir,
+                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err);
 
 /* Opens the store with `n` printable shares.  Fewer than two distinct valid
  * shares, a share that fails its checksum, or a combination that does not
@@ -62,7 +62,8 @@ void keys_close(lv_keystore *ks); /* wipes the master key and cached keys */
 int keys_share_check(const char *share, lv_err *err);
 
 int keys_generate(lv_keystore *ks, lv_key_type type, lv_key_class cls,
-                  const char *label, char id_out[LV_KEY_ID_LEN + 1], lv_err *err);
+                  const char *label, char id_out[LV_KEY_ID_LEN + 1],
+                  lv_err *err);
 int keys_public(lv_keystore *ks, const char *id, EVP_PKEY **pub, lv_err *err);
 int keys_info(lv_keystore *ks, const char *id, lv_key_type *type,
               lv_key_class *cls, lv_err *err);
@@ -130,10 +131,10 @@ void keys_unseal_reset(lv_unseal *u);
  * record in the store, never the token.  Any redemption, successful or
  * not, consumes the token.  No CLI command or operator endpoint mints one:
  * operators and administrators have no path to a citizen's key. */
-#define LV_ACTIVATION_TOKEN_LEN 64  /* hex characters */
-#define LV_ACTIVATION_TTL_MAX 300   /* seconds */
+#define LV_ACTIVATION_TOKEN_LEN 64 /* hex characters */
+#define LV_ACTIVATION_TTL_MAX 300  /* seconds */
 #define LV_ACTIVATION_PENDING_MAX 4096
-#define LV_SIGNER_BATCH_MAX 1000    /* digests per token */
+#define LV_SIGNER_BATCH_MAX 1000 /* digests per token */
 
 /* Mints a token for the signer key `key_id` bound to the n digests of
  * algorithm md laid end to end in `digests` (n * EVP_MD_get_size(md)

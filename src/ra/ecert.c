@@ -22,8 +22,8 @@
 
 typedef struct ecert {
     CMS_ContentInfo *cms;
-    STACK_OF(X509) * certs; /* certificates carried in the CMS */
-    X509 *signer;           /* borrowed from certs */
+    STACK_OF(X509) *certs; /* certificates carried in the CMS */
+    X509 *signer;          /* borrowed from certs */
     X509_STORE *trust;
     json_t *content;
     char actor[96];

@@ -1,4 +1,5 @@
-/* The schema migrations embedded from sql/ at build time (internal to store/). */
+/* The schema migrations embedded from sql/ at build time (internal to store/).
+ */
 #ifndef LLAVE_STORE_MIGRATIONS_H
 #define LLAVE_STORE_MIGRATIONS_H
 

@@ -32,12 +32,12 @@ int store_in_transaction(const lv_store *st);
 
 /* ---- certification authorities (root, issuing CAs, OCSP, TSA) ---------- */
 typedef struct lv_ca_rec {
-    char name[32];    /* short name used in URLs: /ca/{name}.crt */
-    char role[16];    /* "root", "qualified", "standard", "ocsp", "tsa" */
-    char issuer[32];  /* name of the issuing CA; itself for the root */
-    char key_id[65];  /* key store id of the private key */
-    char serial[65];  /* hex serial as `openssl x509 -serial` prints it */
-    char status[16];  /* "active", "retired", "compromised" */
+    char name[32];   /* short name used in URLs: /ca/{name}.crt */
+    char role[16];   /* "root", "qualified", "standard", "ocsp", "tsa" */
+    char issuer[32]; /* name of the issuing CA; itself for the root */
+    char key_id[65]; /* key store id of the private key */
+    char serial[65]; /* hex serial as `openssl x509 -serial` prints it */
+    char status[16]; /* "active", "retired", "compromised" */
     int64_t not_before;
     int64_t not_after;
     unsigned char *cert_der; /* owned; freed by store_ca_rec_free */
@@ -66,11 +66,11 @@ typedef struct lv_cert_rec {
     int64_t not_before;
     int64_t not_after;
     int64_t created_at;
-    int status;             /* LV_CERT_VALID / LV_CERT_REVOKED */
+    int status; /* LV_CERT_VALID / LV_CERT_REVOKED */
     int64_t revoked_at;
-    int revocation_reason;  /* RFC 5280 CRLReason code, -1 when not revoked */
-    int test;               /* 1 for test certificates (R4.7) */
-    unsigned char *der;     /* owned; freed by store_cert_rec_free */
+    int revocation_reason; /* RFC 5280 CRLReason code, -1 when not revoked */
+    int test;              /* 1 for test certificates (R4.7) */
+    unsigned char *der;    /* owned; freed by store_cert_rec_free */
     size_t der_len;
 } lv_cert_rec;
 
@@ -88,12 +88,12 @@ void store_cert_rec_free(lv_cert_rec *rec);
 /* ---- audit rows (the chain logic lives in audit/) --------------------- */
 typedef struct lv_audit_row {
     int64_t seq;
-    char time[32];     /* ISO-8601 UTC with milliseconds */
+    char time[32]; /* ISO-8601 UTC with milliseconds */
     char actor[128];
     char event[64];
     char object[256];
-    char result[16];   /* "success" / "failure" */
-    char *details;     /* JSON text, owned; may be NULL */
+    char result[16]; /* "success" / "failure" */
+    char *details;   /* JSON text, owned; may be NULL */
     char prev_hash[65];
     char hash[65];
 } lv_audit_row;
@@ -110,11 +110,11 @@ void store_audit_row_free(lv_audit_row *row);
 /* ---- pre-signed OCSP responses (R6.4; sql/003_ocsp.sql) -------------- */
 typedef struct lv_ocsp_rec {
     char serial[65];
-    char hash_alg[16];       /* CertID hash: "SHA1", "SHA256", ... */
-    char ca[32];             /* issuing CA short name */
-    unsigned char *cert_id;  /* DER CertID inside the response; owned */
+    char hash_alg[16];      /* CertID hash: "SHA1", "SHA256", ... */
+    char ca[32];            /* issuing CA short name */
+    unsigned char *cert_id; /* DER CertID inside the response; owned */
     size_t cert_id_len;
-    int cert_status;         /* the certs.status the response states */
+    int cert_status; /* the certs.status the response states */
     int64_t this_update;
     int64_t next_update;
     unsigned char *response; /* DER OCSPResponse; owned */
@@ -148,8 +148,8 @@ int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
  * stored response still states them valid (a revocation whose re-signing
  * did not happen, e.g. while the key store was sealed). */
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
-                             int (*fn)(const char *serial,
-                                       const char *hash_alg, void *ctx),
+                             int (*fn)(const char *serial, const char *hash_alg,
+                                       void *ctx),
                              void *ctx, lv_err *err);
 /* Up to `limit` serials of certificates created at or after `since` that
  * have no stored response for hash_alg. */
@@ -190,8 +190,8 @@ typedef struct lv_cert_status {
     int64_t invalidity_date;
     int64_t publish_consent_at; /* R8.1: 0 when not consented */
 } lv_cert_status;
-int store_cert_status_get(lv_store *st, const char *serial,
-                          lv_cert_status *out, lv_err *err);
+int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
+                          lv_err *err);
 /* Serials of the CA's certificates not yet revoked (expired ones too),
  * except the provider's OCSP responders (R6.5 compromise drill). */
 int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
@@ -258,8 +258,8 @@ int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
 
 typedef struct lv_citizen_rec {
     char id[LV_RA_ID_LEN + 1];
-    char person_id[64];  /* IDCES-12345678Z (ETSI EN 319 412-1) */
-    char level[16];      /* "basic" / "advanced" (R2.1) */
+    char person_id[64]; /* IDCES-12345678Z (ETSI EN 319 412-1) */
+    char level[16];     /* "basic" / "advanced" (R2.1) */
     char given_name[65];
     char surname[129];
     char country[3];     /* ISO 3166 alpha-2: C of the certificates */
@@ -297,8 +297,8 @@ typedef struct lv_iddoc_rec {
 
 int store_iddoc_insert(lv_store *st, const lv_iddoc_rec *rec, lv_err *err);
 /* The citizen's current document. */
-int store_iddoc_current(lv_store *st, const char *citizen_id,
-                        lv_iddoc_rec *out, lv_err *err);
+int store_iddoc_current(lv_store *st, const char *citizen_id, lv_iddoc_rec *out,
+                        lv_err *err);
 /* Marks a current document replaced (LV_ESTATE when it is not current). */
 int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
                        int64_t when, lv_err *err);
@@ -392,8 +392,8 @@ typedef struct lv_cert_request_rec {
     char org_id[LV_RA_ID_LEN + 1];
     char profile[48];
     char person_ref[LV_RA_ID_LEN + 1];
-    char *subject; /* JSON text; owned (store_cert_request_rec_free) */
-    char *csr;     /* PEM or NULL; owned */
+    char *subject;   /* JSON text; owned (store_cert_request_rec_free) */
+    char *csr;       /* PEM or NULL; owned */
     char status[16]; /* pending, approved, rejected */
     char created_by[128];
     int64_t created_at;
@@ -438,8 +438,8 @@ int store_revocation_request_insert(lv_store *st,
 /* Certificates naming `party` as subject or subscriber, newest first; the
  * records carry no DER (der NULL). */
 int store_cert_foreach_party(lv_store *st, const char *party,
-                             int (*fn)(const lv_cert_rec *, void *),
-                             void *ctx, lv_err *err);
+                             int (*fn)(const lv_cert_rec *, void *), void *ctx,
+                             lv_err *err);
 
 /* ---- auth (sql/005_auth.sql; the rules live in auth/) -----------------
  * Plain records: auth/ decides, hashes and seals; these only read and
@@ -491,8 +491,8 @@ typedef struct lv_cred_rec {
 int store_cred_insert(lv_store *st, const lv_cred_rec *rec, lv_err *err);
 int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
                    lv_err *err);
-int store_cred_get_by_user(lv_store *st, const char *user_id,
-                           lv_cred_rec *out, lv_err *err);
+int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
+                           lv_err *err);
 /* Writes every field but citizen_id and created_at. */
 int store_cred_update(lv_store *st, const lv_cred_rec *rec, lv_err *err);
 
@@ -513,10 +513,9 @@ typedef struct lv_session_rec {
     char ip[64];
 } lv_session_rec;
 
-int store_session_insert(lv_store *st, const lv_session_rec *rec,
-                         lv_err *err);
-int store_session_get(lv_store *st, const char *token_hash,
-                      lv_session_rec *out, lv_err *err);
+int store_session_insert(lv_store *st, const lv_session_rec *rec, lv_err *err);
+int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
+                      lv_err *err);
 int store_session_delete(lv_store *st, const char *token_hash, lv_err *err);
 /* Ends every session of one principal; *count (may be NULL) gets how many. */
 int store_session_delete_principal(lv_store *st, const char *kind,
@@ -547,11 +546,11 @@ int store_otp_update(lv_store *st, const lv_otp_rec *rec, lv_err *err);
 int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out, lv_err *err);
 
 typedef struct lv_audit_seal_rec {
-    int64_t id;       /* 1, 2, ...: a gap is a deleted seal */
-    int64_t seq;      /* last audit entry covered */
-    char hash[65];    /* its hash, the sealed chain head */
+    int64_t id;    /* 1, 2, ...: a gap is a deleted seal */
+    int64_t seq;   /* last audit entry covered */
+    char hash[65]; /* its hash, the sealed chain head */
     int64_t sealed_at;
-    char signer[32];  /* cas name of the audit-seal certificate */
+    char signer[32]; /* cas name of the audit-seal certificate */
     char actor[128];
     unsigned char *signature; /* owned */
     size_t signature_len;
@@ -595,8 +594,8 @@ int store_archive_insert(lv_store *st, const lv_archive_item *item,
                          lv_err *err);
 /* Every archived item in (batch, kind, ref) order. */
 int store_archive_foreach(lv_store *st,
-                          int (*fn)(const lv_archive_item *, void *),
-                          void *ctx, lv_err *err);
+                          int (*fn)(const lv_archive_item *, void *), void *ctx,
+                          lv_err *err);
 /* Every archived item with the digest of its source row as it is now
  * (current is "" when the row is gone), kind by kind. */
 int store_archive_foreach_check(lv_store *st,
@@ -649,8 +648,7 @@ typedef struct lv_sign_tx_rec {
     int64_t ended_at;
 } lv_sign_tx_rec;
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec,
-                         lv_err *err);
+int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec, lv_err *err);
 int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
                       lv_err *err);
 /* Writes state, cert_serial, accept_serial, otp_id, error, signed_at and
@@ -694,8 +692,8 @@ typedef struct lv_sign_sad_rec {
 
 int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *rec,
                           lv_err *err);
-int store_sign_sad_get(lv_store *st, const char *sad_hash,
-                       lv_sign_sad_rec *out, lv_err *err);
+int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
+                       lv_err *err);
 /* remaining -= n if remaining >= n and expires_at > now; LV_ESTATE when
  * not (used up, expired, or a concurrent request took it first). */
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
@@ -717,8 +715,8 @@ typedef struct lv_sign_otp_rec {
 
 /* Inserts or replaces the row of (citizen_id, serial). */
 int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec, lv_err *err);
-int store_sign_otp_get(lv_store *st, const char *citizen_id,
-                       const char *serial, lv_sign_otp_rec *out, lv_err *err);
+int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
+                       lv_sign_otp_rec *out, lv_err *err);
 int store_sign_otp_delete(lv_store *st, const char *citizen_id,
                           const char *serial, lv_err *err);
 void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
