@@ -8,10 +8,8 @@
  * audit_seal_entries new entries. */
 #include "ca/ca_internal.h"
 
-#include <errno.h>
 #include <openssl/rand.h>
 #include <openssl/ts.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,11 +287,7 @@ int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
 struct lv_audit_sealer {
     lv_ca *ca;
     lv_store *st;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stopping;
-    int started;
+    lv_worker *worker;
     int64_t last_seal; /* time of the newest seal seen */
     int last_failed;
 };
@@ -326,8 +320,9 @@ static int sealer_due(lv_audit_sealer *s)
     return by_time || by_count;
 }
 
-static void sealer_pass(lv_audit_sealer *s)
+static void sealer_pass(void *arg)
 {
+    lv_audit_sealer *s = arg;
     lv_err err = {0};
     lv_seal_result r;
     if (s->ca->ks == NULL || !sealer_due(s))
@@ -340,27 +335,6 @@ static void sealer_pass(lv_audit_sealer *s)
                (long long)r.id, (long long)r.seq);
     s->last_failed = rc < 0;
     s->last_seal = lv_now();
-}
-
-static void *sealer_main(void *arg)
-{
-    lv_audit_sealer *s = arg;
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += SEALER_TICK;
-        int rc = 0;
-        while (!s->stopping && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&s->wake, &s->lock, &until);
-        if (s->stopping)
-            break;
-        pthread_mutex_unlock(&s->lock);
-        sealer_pass(s);
-        pthread_mutex_lock(&s->lock);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
 }
 
 /* CPS §5.4.1 configuration changes: llave.json is edited by hand, so each
@@ -390,24 +364,19 @@ static void audit_config(lv_ca *ca, lv_store *st)
  * next pass finds ca->ks set and starts sealing. */
 int ca_audit_sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err)
 {
-    char db[1024];
     *out = NULL;
     if (ca->cfg.audit_seal_minutes == 0 && ca->cfg.audit_seal_entries == 0)
         return 0;
-    LV_TRY(lv_path_join(db, sizeof db, ca->cfg.dir, "llave.db"));
     lv_audit_sealer *s = calloc(1, sizeof *s);
     if (s == NULL)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     s->ca = ca;
     s->last_seal = lv_now();
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
-    int rc = store_open(db, &s->st, err);
-    if (rc == 0)
+    int rc = ca_open_own_store(ca, &s->st, err);
+    if (rc == 0) {
         audit_config(ca, s->st);
-    if (rc == 0 && pthread_create(&s->thread, NULL, sealer_main, s) != 0)
-        rc = lv_fail(err, LV_EINTERNAL, "cannot start the audit sealer");
-    s->started = rc == 0;
+        rc = lv_worker_start(&s->worker, sealer_pass, s, SEALER_TICK, 0, err);
+    }
     if (rc < 0) {
         ca_audit_sealer_stop(s);
         return rc;
@@ -420,15 +389,7 @@ void ca_audit_sealer_stop(lv_audit_sealer *s)
 {
     if (s == NULL)
         return;
-    if (s->started) {
-        pthread_mutex_lock(&s->lock);
-        s->stopping = 1;
-        pthread_cond_signal(&s->wake);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->thread, NULL);
-    }
+    lv_worker_stop(s->worker);
     store_close(s->st);
-    pthread_cond_destroy(&s->wake);
-    pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -80,6 +80,14 @@ void ca_close(lv_ca *ca)
     free(ca);
 }
 
+int ca_open_own_store(const lv_ca *ca, lv_store **out, lv_err *err)
+{
+    char db[1024];
+    *out = NULL;
+    LV_TRY(lv_path_join(db, sizeof db, ca->cfg.dir, "llave.db"));
+    return store_open(db, out, err);
+}
+
 const lv_config *ca_config(const lv_ca *ca)
 {
     return &ca->cfg;

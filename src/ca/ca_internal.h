@@ -97,4 +97,8 @@ int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
                 const ca_entry *issuer_override, lv_issue_result *out,
                 lv_err *err);
 
+/* Opens a store connection of its own on DIR/llave.db for one of llaved's
+ * background threads (CRL keeper, OCSP refresher, audit sealer).  ca.c */
+int ca_open_own_store(const lv_ca *ca, lv_store **out, lv_err *err);
+
 #endif

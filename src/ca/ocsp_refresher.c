@@ -9,12 +9,9 @@
  * own scheduling priority so that request threads win the CPU. */
 #include "ca/ocsp_internal.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CHUNK 256   /* responses per ca_ocsp_refresh_due call */
@@ -23,37 +20,10 @@
 struct lv_ocsp_refresher {
     lv_ca *ca;
     lv_store *st;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stopping;
-    int started;
+    lv_worker *worker;
+    int niced;       /* the thread's priority is lowered on its first pass */
     int last_failed; /* log a persistent failure once, not every pass */
 };
-
-static int stopping(lv_ocsp_refresher *r)
-{
-    pthread_mutex_lock(&r->lock);
-    int s = r->stopping;
-    pthread_mutex_unlock(&r->lock);
-    return s;
-}
-
-/* One pass: chunks until nothing is due or we are asked to stop. */
-static void refresher_pass(lv_ocsp_refresher *r)
-{
-    int total = 0, done = CHUNK, rc = 0;
-    lv_err err = {0};
-    while (rc == 0 && done == CHUNK && !stopping(r)) {
-        rc = ca_ocsp_refresh_due(r->ca, r->st, CHUNK, &done, &err);
-        total += done;
-    }
-    if (rc < 0 && !r->last_failed)
-        lv_log(LV_LOG_WARN, "OCSP refresher: %s", err.msg);
-    else if (total > 0)
-        lv_log(LV_LOG_INFO, "OCSP refresher: %d response(s) signed", total);
-    r->last_failed = rc < 0;
-}
 
 /* Linux: nice applies to the calling thread when given its thread id. */
 static void lower_priority(void)
@@ -65,32 +35,29 @@ static void lower_priority(void)
 #endif
 }
 
-static void *refresher_main(void *arg)
+/* One pass: chunks until nothing is due or we are asked to stop. */
+static void refresher_pass(void *arg)
 {
     lv_ocsp_refresher *r = arg;
-    lower_priority();
-    refresher_pass(r);
-    pthread_mutex_lock(&r->lock);
-    while (!r->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += r->ca->cfg.ocsp_refresh_interval;
-        int rc = 0;
-        while (!r->stopping && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&r->wake, &r->lock, &until);
-        if (r->stopping)
-            break;
-        pthread_mutex_unlock(&r->lock);
-        refresher_pass(r);
-        pthread_mutex_lock(&r->lock);
+    int total = 0, done = CHUNK, rc = 0;
+    lv_err err = {0};
+    if (!r->niced) {
+        lower_priority();
+        r->niced = 1;
     }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
+    while (rc == 0 && done == CHUNK && !lv_worker_stopping(r->worker)) {
+        rc = ca_ocsp_refresh_due(r->ca, r->st, CHUNK, &done, &err);
+        total += done;
+    }
+    if (rc < 0 && !r->last_failed)
+        lv_log(LV_LOG_WARN, "OCSP refresher: %s", err.msg);
+    else if (total > 0)
+        lv_log(LV_LOG_INFO, "OCSP refresher: %d response(s) signed", total);
+    r->last_failed = rc < 0;
 }
 
 int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
 {
-    char db[1024];
     *out = NULL;
     if (ca->ks == NULL) {
         /* sealed: the stored responses are still served until nextUpdate */
@@ -98,18 +65,15 @@ int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
                "OCSP refresher not started: the key store is sealed");
         return 0;
     }
-    LV_TRY(lv_path_join(db, sizeof db, ca->cfg.dir, "llave.db"));
     lv_ocsp_refresher *r = calloc(1, sizeof *r);
     if (r == NULL)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     r->ca = ca;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    int rc = store_open(db, &r->st, err);
-    if (rc == 0 && pthread_create(&r->thread, NULL, refresher_main, r) != 0)
-        rc = lv_fail(err, LV_EINTERNAL,
-                     "cannot start the OCSP refresher thread");
-    r->started = rc == 0;
+    int rc = ca_open_own_store(ca, &r->st, err);
+    if (rc == 0)
+        rc = lv_worker_start(&r->worker, refresher_pass, r,
+                             ca->cfg.ocsp_refresh_interval, LV_WORKER_RUN_FIRST,
+                             err);
     if (rc < 0) {
         ca_ocsp_refresher_stop(r);
         return rc;
@@ -122,15 +86,7 @@ void ca_ocsp_refresher_stop(lv_ocsp_refresher *r)
 {
     if (r == NULL)
         return;
-    if (r->started) {
-        pthread_mutex_lock(&r->lock);
-        r->stopping = 1;
-        pthread_cond_signal(&r->wake);
-        pthread_mutex_unlock(&r->lock);
-        pthread_join(r->thread, NULL);
-    }
+    lv_worker_stop(r->worker);
     store_close(r->st);
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }

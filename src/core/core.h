@@ -219,4 +219,19 @@ int lv_config_save(const lv_config *cfg, lv_err *err);
 const char *lv_json_str(const json_t *obj, const char *key);
 int lv_json_load_file(const char *path, json_t **out, lv_err *err);
 
+/* ---- background workers ------------------------------------------------ */
+/* A thread that calls fn(arg) every interval seconds until lv_worker_stop
+ * (llaved's CRL keeper, OCSP refresher and audit sealer).  With
+ * LV_WORKER_RUN_FIRST the thread calls fn once before its first wait.
+ * *out is set before the thread starts, so fn may read it through arg. */
+typedef struct lv_worker lv_worker;
+typedef void (*lv_worker_fn)(void *arg);
+#define LV_WORKER_RUN_FIRST 1
+int lv_worker_start(lv_worker **out, lv_worker_fn fn, void *arg,
+                    int interval_seconds, int flags, lv_err *err);
+/* 1 once lv_worker_stop was called: long passes check it between chunks. */
+int lv_worker_stopping(lv_worker *w);
+/* Wakes the thread, waits for it to finish its pass, frees w; NULL is ok. */
+void lv_worker_stop(lv_worker *w);
+
 #endif
