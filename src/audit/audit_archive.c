@@ -199,8 +199,8 @@ int audit_archive_verify(lv_store *st,
                                     const char *problem, void *),
                          void *ctx, lv_archive_report *report, lv_err *err)
 {
-    verify_ctx v = {st, fn, ctx, report, 0, {0}};
     memset(report, 0, sizeof *report);
+    verify_ctx v = {st, fn, ctx, report, 0, {0}};
     LV_TRY(store_archive_foreach_check(st, check_item, &v, err));
     int rc = store_archive_foreach(st, check_batch, &v, err);
     if (rc == 0)

@@ -356,12 +356,12 @@ int ca_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
                           const char *actor, lv_termination_result *out,
                           lv_err *err)
 {
-    term t = {ca, st, outdir, json_array(), NULL, NULL, out, err};
     memset(out, 0, sizeof *out);
     if (ca->ks == NULL)
         return lv_fail(err, LV_ESEALED,
                        "key store sealed: the manifest is signed with the "
                        "audit-seal key");
+    term t = {ca, st, outdir, json_array(), NULL, NULL, out, err};
     int rc = t.files ? run(&t, actor) : LV_ENOMEM;
     json_decref(t.files);
     json_t *d =
