@@ -1,6 +1,5 @@
 /* Unit tests of audit/: the hash chain, its exact hash definition, and
  * detection of every kind of tampering done with raw SQL on the file. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "audit/audit.h"
 
 // clang-format off
@@ -9,7 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,23 +26,12 @@ typedef struct fixture {
     lv_store *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup_empty(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-audit-XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
     lv_log_set_level(LV_LOG_WARN);
-    if (store_open(f->db, &f->st, NULL) != 0)
+    if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "audit") < 0 ||
+        tu_store_open(f->dir, f->db, sizeof f->db, &f->st) < 0)
         return -1;
     *state = f;
     return 0;
@@ -71,7 +60,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }

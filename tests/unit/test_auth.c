@@ -4,7 +4,6 @@
  * citizens' activation, history, expiry, lockout and unlock, and one-time
  * codes bound to an operation.  Codes sent by SMS are read back from the
  * outbox files notify/ writes, as a citizen's phone would receive them. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "auth/auth_internal.h"
 #include "notify/notify.h"
 
@@ -14,8 +13,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
+#include "testutil.h"
+
 #include <dirent.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,28 +30,18 @@ typedef struct fixture {
     lv_auth *auth;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     lv_err err = {0};
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-auth-XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "auth") < 0 ||
+        tu_store_open(f->dir, f->db, sizeof f->db, &f->st) < 0)
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
     lv_config_defaults(&f->cfg, f->dir);
     f->cfg.argon2_memory_mib = 1; /* fast; the parameters are checked below */
     f->cfg.argon2_time = 1;
     f->cfg.lockout_threshold = 3;
-    if (store_open(f->db, &f->st, &err) != 0 ||
-        auth_open(&f->cfg, &f->auth, &err) != 0) {
+    if (auth_open(&f->cfg, &f->auth, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
@@ -64,7 +54,7 @@ static int teardown(void **state)
     fixture *f = *state;
     auth_close(f->auth);
     store_close(f->st);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -72,18 +62,7 @@ static int teardown(void **state)
 /* SQL behind llave's back (to age a row, count rows). */
 static long long raw_sql(const char *db, const char *sql)
 {
-    sqlite3 *h;
-    sqlite3_stmt *s;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-    int rc = sqlite3_step(s);
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
+    return tu_sql(db, sql);
 }
 
 static long long audit_count(fixture *f, const char *event, const char *result)

@@ -1,5 +1,4 @@
 /* Unit tests of core/: errors, buffers, encodings, time, files, config. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "core/core.h"
 
 // clang-format off
@@ -8,7 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -19,19 +19,10 @@
 
 /* ---- temporary directory per test -------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int tmpdir_setup(void **state)
 {
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char *dir = malloc(512);
-    snprintf(dir, 512, "%s/llave-test-core-XXXXXX", base);
-    if (!mkdtemp(dir)) {
+    if (dir == NULL || tu_tmpdir(dir, 512, "core") < 0) {
         free(dir);
         return -1;
     }
@@ -41,7 +32,7 @@ static int tmpdir_setup(void **state)
 
 static int tmpdir_teardown(void **state)
 {
-    nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(*state);
     free(*state);
     return 0;
 }

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <unistd.h>
 /* after the standard headers it needs (setjmp.h, stdarg.h, stddef.h) */
+#include "testutil.h"
+
 #include <cmocka.h>
 
 #define SMALL_LIMIT 16
@@ -251,8 +253,7 @@ static int server_up(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/llave-test-http-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(tu_tmpdir(f->dir, sizeof f->dir, "http"), 0);
     lv_config cfg;
     lv_config_defaults(&cfg, f->dir);
     cfg.listen_port = 0;
@@ -284,7 +285,7 @@ static int server_down(void **state)
         snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
         unlink(path);
     }
-    rmdir(f->dir);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }

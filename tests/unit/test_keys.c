@@ -1,10 +1,8 @@
 /* keys/: file key store, custodian shares (R9.5), sealed keys at rest and
  * the refusal of signer keys outside an activation (R5.1, R5.2).  Every test
  * runs in its own fresh directory holding a freshly created store. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "keys/keys.h"
 
-#include <ftw.h>
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 #include <pthread.h>
@@ -21,6 +19,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 /* clang-format on */
+#include "testutil.h"
 
 typedef struct {
     char dir[256];
@@ -28,24 +27,12 @@ typedef struct {
 } fixture;
 
 /* ---- helpers ------------------------------------------------------------ */
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    const char *tmp = getenv("TMPDIR");
     lv_err err = {0};
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "%s/llave-keys-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(tu_tmpdir(fx->dir, sizeof fx->dir, "keys"), 0);
     assert_int_equal(keys_create(fx->dir, fx->shares, &err), 0);
     *state = fx;
     return 0;
@@ -54,7 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(fx->dir);
     free(fx);
     return 0;
 }

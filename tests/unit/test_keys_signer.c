@@ -2,10 +2,8 @@
  * single-use, short-lived and bound to one key and one list of digests;
  * signatures are PKCS#1 v1.5 over the DigestInfo of the digest, checked
  * here with OpenSSL's own verify. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "keys/keys.h"
 
-#include <ftw.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 /* clang-format on */
+#include "testutil.h"
 
 typedef struct {
     char dir[256];
@@ -29,25 +28,13 @@ typedef struct {
     unsigned char digests[3 * 32];
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
     char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
-    const char *tmp = getenv("TMPDIR");
     lv_err err = {0};
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "%s/llave-signer-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(tu_tmpdir(fx->dir, sizeof fx->dir, "signer"), 0);
     assert_int_equal(keys_create(fx->dir, shares, &err), 0);
     const char *two[] = {shares[0], shares[2]};
     assert_int_equal(keys_open(fx->dir, two, 2, &fx->ks, &err), 0);
@@ -74,7 +61,7 @@ static int teardown(void **state)
 {
     fixture *fx = *state;
     keys_close(fx->ks);
-    nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(fx->dir);
     free(fx);
     return 0;
 }

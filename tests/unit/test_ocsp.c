@@ -3,7 +3,6 @@
  * hierarchy and store.  Answers are judged with OpenSSL's own OCSP client
  * functions (OCSP_basic_verify, OCSP_resp_find_status, OCSP_check_nonce),
  * never by re-reading our own encoder's choices. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "ca/ca.h"
 #include "ca/ocsp_internal.h"
 #include "http/http_internal.h"
@@ -14,55 +13,25 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <openssl/ocsp.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DAY 86400
 
-typedef struct fixture {
-    char dir[512];
-    char db[600];
-    lv_config cfg;
-    lv_keystore *ks;
-    lv_store *st;
-    lv_ca *ca;
-} fixture;
+typedef tu_demo fixture;
 
 static fixture *F;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 /* One demo ceremony for the whole file: RSA-4096 CA keys take seconds. */
 static int group_setup(void **state)
 {
-    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
-    lv_err err = {0};
     fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-ocsp-XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (f == NULL || tu_demo_open(f, "ocsp") < 0)
         return -1;
-    strcat(f->dir, "/demo");
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
-    lv_config_defaults(&f->cfg, f->dir);
-    lv_ceremony_opts opts = {"unit test", 1};
-    if (ca_ceremony(&f->cfg, &opts, shares, &err) < 0 ||
-        ca_demo_unseal(f->dir, &f->ks, &err) < 0 ||
-        store_open(f->db, &f->st, &err) < 0 ||
-        ca_open(&f->cfg, f->st, f->ks, &f->ca, &err) < 0) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        return -1;
-    }
-    OPENSSL_cleanse(shares, sizeof shares);
     F = f;
     *state = f;
     return 0;
@@ -70,14 +39,8 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    fixture *f = *state;
-    ca_close(f->ca);
-    store_close(f->st);
-    keys_close(f->ks);
-    char *slash = strrchr(f->dir, '/');
-    *slash = '\0';
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
+    tu_demo_close(*state);
+    free(*state);
     return 0;
 }
 
@@ -85,29 +48,12 @@ static int group_teardown(void **state)
  * fixture would. */
 static void raw_sql(const char *sql)
 {
-    sqlite3 *h;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(F->db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "sql: %s\n", msg);
-    assert_int_equal(rc, SQLITE_OK);
-    sqlite3_close(h);
+    tu_exec(F->db, sql);
 }
 
 static long long raw_count(const char *sql)
 {
-    sqlite3 *h;
-    sqlite3_stmt *s;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(F->db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
+    return tu_sql(F->db, sql);
 }
 
 /* A certificate row as the responder sees it (it never reads the DER). */

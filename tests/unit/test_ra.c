@@ -3,7 +3,6 @@
  * replacement (R2.5), organizations and powers (R2.7), requests decided by
  * a second person (R1.5, R2.8).  Issuance, revocation and the HTTP API are
  * exercised against a real llaved by tests/integration/test_ra.py. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "ra/ra.h"
 
 // clang-format off
@@ -12,7 +11,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +25,12 @@ typedef struct fixture {
     lv_store *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    lv_err err = {0};
-    snprintf(f->dir, sizeof f->dir, "/tmp/llave-test-ra-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
+    if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "ra") < 0 ||
+        tu_store_open(f->dir, f->db, sizeof f->db, &f->st) < 0)
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
-    if (store_open(f->db, &f->st, &err) != 0) {
-        fprintf(stderr, "store_open: %s\n", err.msg);
-        return -1;
-    }
     *state = f;
     return 0;
 }
@@ -52,7 +39,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -3,10 +3,8 @@
  * checks of a transaction request, on a real store in a fresh directory.
  * The signing flows themselves are tested end to end in
  * tests/integration/test_sign.py and tests/e2e/. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "sign/sign.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,33 +16,20 @@
 #include <stddef.h>
 #include <cmocka.h>
 /* clang-format on */
+#include "testutil.h"
 
 typedef struct {
     char dir[256];
     lv_store *st;
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
     char db[300];
-    const char *tmp = getenv("TMPDIR");
-    lv_err err = {0};
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "%s/llave-sign-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(db, sizeof db, "%s/llave.db", fx->dir);
-    assert_int_equal(store_open(db, &fx->st, &err), 0);
+    assert_int_equal(tu_tmpdir(fx->dir, sizeof fx->dir, "sign"), 0);
+    assert_int_equal(tu_store_open(fx->dir, db, sizeof db, &fx->st), 0);
     *state = fx;
     return 0;
 }
@@ -53,7 +38,7 @@ static int teardown(void **state)
 {
     fixture *fx = *state;
     store_close(fx->st);
-    nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(fx->dir);
     free(fx);
     return 0;
 }

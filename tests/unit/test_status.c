@@ -3,7 +3,6 @@
  * ca_crl_generate (parsed and verified with OpenSSL's X509_CRL functions)
  * and the schedule rules of ca_crl_refresh, against a real demo ceremony's
  * hierarchy and store. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "ca/ca.h"
 
 // clang-format off
@@ -12,56 +11,26 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <openssl/x509v3.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HOUR 3600
 
-typedef struct fixture {
-    char dir[512];
-    char db[600];
-    lv_config cfg;
-    lv_keystore *ks;
-    lv_store *st;
-    lv_ca *ca;
-    int next_dni;
-} fixture;
+typedef tu_demo fixture;
+static int next_dni = 100; /* fresh DNIs for the subjects issued */
 
 static fixture *F;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 /* One demo ceremony for the whole file: RSA-4096 CA keys take seconds. */
 static int group_setup(void **state)
 {
-    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
-    lv_err err = {0};
     fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-status-XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (f == NULL || tu_demo_open(f, "status") < 0)
         return -1;
-    strcat(f->dir, "/demo");
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
-    lv_config_defaults(&f->cfg, f->dir);
-    lv_ceremony_opts opts = {"unit test", 1};
-    if (ca_ceremony(&f->cfg, &opts, shares, &err) < 0 ||
-        ca_demo_unseal(f->dir, &f->ks, &err) < 0 ||
-        store_open(f->db, &f->st, &err) < 0 ||
-        ca_open(&f->cfg, f->st, f->ks, &f->ca, &err) < 0) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    f->next_dni = 100;
     F = f;
     *state = f;
     return 0;
@@ -69,33 +38,15 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    fixture *f = *state;
-    ca_close(f->ca);
-    store_close(f->st);
-    keys_close(f->ks);
-    char *slash = strrchr(f->dir, '/');
-    *slash = '\0';
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
+    tu_demo_close(*state);
+    free(*state);
     return 0;
 }
 
 /* Runs SQL behind llave's back; returns the first integer column or -1. */
 static long long raw_sql(const char *sql)
 {
-    sqlite3 *h;
-    sqlite3_stmt *s;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(F->db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-    int rc = sqlite3_step(s);
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
+    return tu_sql(F->db, sql);
 }
 
 /* A fresh natural-person-cloud certificate of the qualified CA. */
@@ -103,7 +54,7 @@ static void issue(char serial[65])
 {
     static const char letters[] = "TRWAGMYFPDXBNJZSQVHLCKE";
     char id[16];
-    int n = F->next_dni++;
+    int n = next_dni++;
     snprintf(id, sizeof id, "%08d%c", n, letters[n % 23]);
     json_t *subject =
         json_pack("{s:s, s:s, s:s, s:s, s:s}", "given_name", "Ana", "surname",

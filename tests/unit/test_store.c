@@ -1,6 +1,5 @@
 /* Unit tests of store/: migrations, CA and certificate records,
  * transactions, the R2.9 count, and error mapping. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -10,7 +9,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,26 +23,12 @@ typedef struct fixture {
     lv_store *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-store-XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "store") < 0 ||
+        tu_store_open(f->dir, f->db, sizeof f->db, &f->st) < 0)
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/llave.db", f->dir);
-    lv_err err = {0};
-    if (store_open(f->db, &f->st, &err) != 0) {
-        fprintf(stderr, "store_open: %s\n", err.msg);
-        return -1;
-    }
     *state = f;
     return 0;
 }
@@ -51,7 +37,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -60,18 +46,7 @@ static int teardown(void **state)
  * column of the first row as an integer (or -1). */
 static long long raw_sql(const char *db, const char *sql)
 {
-    sqlite3 *h;
-    sqlite3_stmt *s;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-    int rc = sqlite3_step(s);
-    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
+    return tu_sql(db, sql);
 }
 
 static int latest_version(void)

@@ -2,7 +2,7 @@
  * pure pieces (request checks, clock judgement, genTime text, serials,
  * refusals) and the whole path on a small CA with ECDSA keys in a real key
  * store, every token judged by OpenSSL's own TS_RESP_verify_response. */
-#define _XOPEN_SOURCE 700 /* nftw, setenv */
+#define _XOPEN_SOURCE 700 /* setenv */
 #include "ca/tsa_internal.h"
 
 // clang-format off
@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 // clang-format on
-#include <ftw.h>
+#include "testutil.h"
+
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -333,13 +334,6 @@ typedef struct fixture {
     X509 *tsu;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
                        X509 *issuer, const char *issuer_key, int tsu)
 {
@@ -394,16 +388,13 @@ static int fixture_setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], db[600];
     char root_key[LV_KEY_ID_LEN + 1], tsu_key[LV_KEY_ID_LEN + 1];
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(f->dir, sizeof f->dir, "%s/llave-test-tsa-XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "tsa") < 0)
         return -1;
     const char *two[2] = {shares[0], shares[1]};
     if (keys_create(f->dir, shares, NULL) < 0 ||
         keys_open(f->dir, two, 2, &f->ks, NULL) < 0)
         return -1;
-    snprintf(db, sizeof db, "%s/llave.db", f->dir);
-    if (store_open(db, &f->st, NULL) < 0)
+    if (tu_store_open(f->dir, db, sizeof db, &f->st) < 0)
         return -1;
     keys_generate(f->ks, LV_KEY_EC_P256, LV_KEY_CLASS_CA, "root", root_key,
                   NULL);
@@ -428,7 +419,7 @@ static int fixture_teardown(void **state)
     keys_close(f->ks);
     X509_free(f->root);
     X509_free(f->tsu);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }
