@@ -322,7 +322,7 @@ static int key_read(const char *path, unsigned char key[AUTH_KEY_LEN],
     LV_TRY(lv_file_read(path, &data, &len, 256, err));
     data[strcspn((char *)data, "\r\n")] = '\0';
     int n = lv_hex_decode((const char *)data, key, AUTH_KEY_LEN);
-    int bad = strlen((const char *)data) != 2 * AUTH_KEY_LEN;
+    int bad = strlen((const char *)data) != 2 * (size_t)AUTH_KEY_LEN;
     OPENSSL_cleanse(data, len);
     free(data);
     if (n != AUTH_KEY_LEN || bad)

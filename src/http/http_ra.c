@@ -282,8 +282,16 @@ static int citizen_revoke(lv_app *app, const lv_http_req *req,
 /* ---- organizations and requests
  * ------------------------------------------------ */
 
-/* POST /api/v1/ra/organizations (R2.7) */
-static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+typedef int (*ra_create_fn)(lv_store *st, const json_t *in, const char *actor,
+                            char id_out[LV_RA_ID_LEN + 1], lv_err *err);
+typedef int (*ra_show_fn)(lv_store *st, const char *id, json_t **out,
+                          lv_err *err);
+
+/* An officer's JSON body creates a record, answered 201 with the record as
+ * it now reads (organizations, requests). */
+static int create_then_show(lv_app *app, const lv_http_req *req,
+                            lv_http_resp *resp, ra_create_fn create,
+                            ra_show_fn show)
 {
     lv_principal who;
     lv_store *st;
@@ -293,16 +301,18 @@ static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
         body_json(req, resp, &in) < 0)
         return 0;
-    int rc = ra_org_create(st, in, who.actor, id, &err);
+    int rc = create(st, in, who.actor, id, &err);
     json_decref(in);
     if (rc == 0)
-        rc = ra_org_json(st, id, &out, &err);
+        rc = show(st, id, &out, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, out);
 }
 
-static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+/* GET of one record by the {id} of the path, for RA readers. */
+static int show_by_id(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                      ra_show_fn show)
 {
     lv_principal who;
     lv_store *st;
@@ -312,9 +322,20 @@ static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (ra_org_json(st, req->param, &out, &err) < 0)
+    if (show(st, req->param, &out, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, out);
+}
+
+/* POST /api/v1/ra/organizations (R2.7) */
+static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    return create_then_show(app, req, resp, ra_org_create, ra_org_json);
+}
+
+static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    return show_by_id(app, req, resp, ra_org_json);
 }
 
 static int org_person(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
@@ -354,21 +375,7 @@ static int org_member(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* POST /api/v1/ra/requests (R2.8) */
 static int request_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in, *out;
-    char id[LV_RA_ID_LEN + 1];
-    lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
-        body_json(req, resp, &in) < 0)
-        return 0;
-    int rc = ra_request_create(st, in, who.actor, id, &err);
-    json_decref(in);
-    if (rc == 0)
-        rc = ra_request_json(st, id, &out, &err);
-    if (rc < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 201, out);
+    return create_then_show(app, req, resp, ra_request_create, ra_request_json);
 }
 
 /* GET /api/v1/ra/requests[?status=pending] */
@@ -387,17 +394,7 @@ static int request_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 static int request_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *out;
-    lv_err err = {0};
-    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
-        return 0;
-    if (!id_ok(req->param))
-        return bad_id(resp);
-    if (ra_request_json(st, req->param, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    return show_by_id(app, req, resp, ra_request_json);
 }
 
 /* POST /api/v1/ra/requests/{id}/approve: the second person (R1.5). */

@@ -65,8 +65,9 @@ int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
     return rc;
 }
 
-static int op_read_row(store_q *q, lv_operator_rec *r)
+static int op_read_row(store_q *q, void *out)
 {
+    lv_operator_rec *r = out;
     size_t n = 0;
     memset(r, 0, sizeof *r);
     LV_TRY(store_q_col_copy(q, 0, r->login, sizeof r->login));
@@ -98,13 +99,7 @@ int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
     store_q_prepare(
         &q, st, "SELECT " OP_COLUMNS " FROM operators WHERE login = ?", err);
     store_q_text(&q, login);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        rc = op_read_row(&q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no operator %s", login);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_q_get_one(&q, op_read_row, out, "operator", login, err);
 }
 
 int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
@@ -213,8 +208,9 @@ int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
     return rc;
 }
 
-static int cred_read_row(store_q *q, lv_cred_rec *r)
+static int cred_read_row(store_q *q, void *out)
 {
+    lv_cred_rec *r = out;
     memset(r, 0, sizeof *r);
     LV_TRY(store_q_col_copy(q, 0, r->citizen_id, sizeof r->citizen_id));
     LV_TRY(store_q_col_copy(q, 1, r->user_id, sizeof r->user_id));
@@ -240,13 +236,7 @@ static int cred_get_where(lv_store *st, const char *sql, const char *key,
     memset(out, 0, sizeof *out);
     store_q_prepare(&q, st, sql, err);
     store_q_text(&q, key);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        rc = cred_read_row(&q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no credentials for %s", key);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_q_get_one(&q, cred_read_row, out, "credentials for", key, err);
 }
 
 int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,

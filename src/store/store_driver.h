@@ -91,6 +91,11 @@ int64_t store_q_col_int64(store_q *q, int col);
 int store_q_col_copy(store_q *q, int col, char *dst, size_t cap);
 /* Copies a blob column into a fresh allocation (NULL/0 for empty). */
 int store_q_col_blob(store_q *q, int col, unsigned char **out, size_t *len);
+/* Steps a prepared single-row SELECT and reads the row with `read`; no row
+ * is LV_ENOTFOUND "no <what> <key>".  Finalizes q either way. */
+typedef int (*row_reader)(store_q *q, void *out);
+int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
+                    const char *key, lv_err *err);
 
 /* A fixed-size record field must be NUL-terminated within its array. */
 int store_check_field(const char *v, size_t cap, const char *name, lv_err *err);

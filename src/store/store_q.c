@@ -104,3 +104,15 @@ int store_check_field(const char *v, size_t cap, const char *name, lv_err *err)
         return lv_fail(err, LV_EINVAL, "%s is not terminated", name);
     return 0;
 }
+
+int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
+                    const char *key, lv_err *err)
+{
+    int rc = store_q_step(q);
+    if (rc == LV_DB_ROW)
+        rc = read(q, out);
+    else if (rc == LV_DB_DONE)
+        rc = lv_fail(err, LV_ENOTFOUND, "no %s %s", what, key);
+    store_q_finalize(q);
+    return rc < 0 ? rc : 0;
+}

@@ -27,21 +27,6 @@ static int exec_insert(store_q *q, const char *what, lv_err *err)
     return rc < 0 ? rc : 0;
 }
 
-/* Steps a prepared single-row SELECT and reads it with `read`. */
-typedef int (*row_reader)(store_q *q, void *out);
-
-static int get_one(store_q *q, row_reader read, void *out, const char *what,
-                   const char *key, lv_err *err)
-{
-    int rc = store_q_step(q);
-    if (rc == LV_DB_ROW)
-        rc = read(q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no %s %s", what, key);
-    store_q_finalize(q);
-    return rc < 0 ? rc : 0;
-}
-
 /* Steps a prepared SELECT, reading each row into `row` and calling fn;
  * a macro so that fn keeps its own record type. */
 #define EACH_ROW(q, read, row, fn, ctx)                                        \
@@ -133,7 +118,7 @@ static int citizen_get_by(lv_store *st, const char *column, const char *key,
              "SELECT " CITIZEN_COLUMNS " FROM citizens WHERE %s = ?", column);
     store_q_prepare(&q, st, sql, err);
     store_q_text(&q, key);
-    return get_one(&q, citizen_read, out, "citizen", key, err);
+    return store_q_get_one(&q, citizen_read, out, "citizen", key, err);
 }
 
 int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
@@ -228,8 +213,9 @@ int store_iddoc_current(lv_store *st, const char *citizen_id, lv_iddoc_rec *out,
                     " WHERE citizen_id = ? AND status = 'current'",
                     err);
     store_q_text(&q, citizen_id);
-    return get_one(&q, iddoc_read, out, "current identity document of citizen",
-                   citizen_id, err);
+    return store_q_get_one(&q, iddoc_read, out,
+                           "current identity document of citizen", citizen_id,
+                           err);
 }
 
 int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
@@ -423,7 +409,7 @@ static int org_get_by(lv_store *st, const char *column, const char *key,
              "SELECT " ORG_COLUMNS " FROM organizations WHERE %s = ?", column);
     store_q_prepare(&q, st, sql, err);
     store_q_text(&q, key);
-    return get_one(&q, org_read, out, "organization", key, err);
+    return store_q_get_one(&q, org_read, out, "organization", key, err);
 }
 
 int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
@@ -447,7 +433,8 @@ int store_org_by_identifier(lv_store *st, const char *org_identifier,
                     err);
     store_q_text(&q, org_identifier);
     store_q_text(&q, org_identifier);
-    return get_one(&q, org_read, out, "organization", org_identifier, err);
+    return store_q_get_one(&q, org_read, out, "organization", org_identifier,
+                           err);
 }
 
 /* ---- representatives and linked persons -------------------------------- */
@@ -550,8 +537,8 @@ int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
     store_q_prepare(
         &q, st, "SELECT " PERSON_COLUMNS " FROM org_persons WHERE id = ?", err);
     store_q_text(&q, id);
-    return get_one(&q, person_read, out, "representative or linked person", id,
-                   err);
+    return store_q_get_one(&q, person_read, out,
+                           "representative or linked person", id, err);
 }
 
 int store_org_person_foreach(lv_store *st, const char *org_id,
@@ -664,7 +651,8 @@ int store_cert_request_get(lv_store *st, const char *id,
         &q, st, "SELECT " REQUEST_COLUMNS " FROM cert_requests WHERE id = ?",
         err);
     store_q_text(&q, id);
-    int rc = get_one(&q, request_read, out, "certificate request", id, err);
+    int rc =
+        store_q_get_one(&q, request_read, out, "certificate request", id, err);
     if (rc < 0)
         store_cert_request_rec_free(out);
     return rc;

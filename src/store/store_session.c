@@ -134,8 +134,9 @@ int store_otp_insert(lv_store *st, const lv_otp_rec *r, lv_err *err)
     return rc;
 }
 
-static int otp_read_row(store_q *q, lv_otp_rec *r)
+static int otp_read_row(store_q *q, void *out)
 {
+    lv_otp_rec *r = out;
     LV_TRY(store_q_col_copy(q, 0, r->id, sizeof r->id));
     LV_TRY(store_q_col_copy(q, 1, r->citizen_id, sizeof r->citizen_id));
     LV_TRY(store_q_col_copy(q, 2, r->purpose, sizeof r->purpose));
@@ -158,13 +159,7 @@ int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err)
                     " WHERE id = ?",
                     err);
     store_q_text(&q, id);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        rc = otp_read_row(&q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no one-time code %s", id);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_q_get_one(&q, otp_read_row, out, "one-time code", id, err);
 }
 
 int store_otp_update(lv_store *st, const lv_otp_rec *r, lv_err *err)

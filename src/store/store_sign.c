@@ -55,8 +55,9 @@ int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *r, lv_err *err)
     return rc;
 }
 
-static int app_read(store_q *q, lv_sign_app_rec *r)
+static int app_read(store_q *q, void *out)
 {
+    lv_sign_app_rec *r = out;
     memset(r, 0, sizeof *r);
     LV_TRY(store_q_col_copy(q, 0, r->client_id, sizeof r->client_id));
     LV_TRY(store_q_col_copy(q, 1, r->name, sizeof r->name));
@@ -74,13 +75,7 @@ int store_sign_app_get(lv_store *st, const char *client_id,
                     "SELECT " APP_COLUMNS " FROM sign_apps WHERE client_id = ?",
                     err);
     store_q_text(&q, client_id);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        rc = app_read(&q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no application %s", client_id);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_q_get_one(&q, app_read, out, "application", client_id, err);
 }
 
 int store_sign_app_foreach(lv_store *st,
@@ -147,8 +142,9 @@ int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *r, lv_err *err)
     return exec_once(&q);
 }
 
-static int tx_read(store_q *q, lv_sign_tx_rec *r)
+static int tx_read(store_q *q, void *out)
 {
+    lv_sign_tx_rec *r = out;
     memset(r, 0, sizeof *r);
     LV_TRY(store_q_col_copy(q, 0, r->id, sizeof r->id));
     LV_TRY(store_q_col_copy(q, 1, r->app_id, sizeof r->app_id));
@@ -177,13 +173,7 @@ int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
                     "SELECT " TX_COLUMNS " FROM sign_transactions WHERE id = ?",
                     err);
     store_q_text(&q, id);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        rc = tx_read(&q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no transaction %s", id);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_q_get_one(&q, tx_read, out, "transaction", id, err);
 }
 
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
