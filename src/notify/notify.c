@@ -3,6 +3,7 @@
 #include "notify/notify_internal.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +41,24 @@ int notify_check_email(const char *to, lv_err *err)
     return 0;
 }
 
-/* 20261124T234500123Z-<8 hex>: sortable by time, unique by the random
- * part. */
+/* 20261124T234500123Z-000042-<8 hex>: sortable by time and, within one
+ * millisecond of one process, by a sequence number (two codes sent in the
+ * same millisecond must still read in order); unique by the random part. */
+static atomic_uint message_seq;
+
 static int message_id(char out[LV_NOTIFY_ID_MAX], lv_err *err)
 {
     unsigned char rnd[4];
     char hex[9], iso[32];
     int64_t ms = lv_now_ms();
+    unsigned seq = atomic_fetch_add(&message_seq, 1) % 1000000u;
     if (lv_random(rnd, sizeof rnd) < 0)
         return lv_fail(err, LV_ECRYPTO, "no randomness for a message id");
     lv_hex_encode(rnd, sizeof rnd, hex);
     lv_time_iso(ms / 1000, iso); /* 2026-11-24T23:45:00Z */
-    snprintf(out, LV_NOTIFY_ID_MAX, "%.4s%.2s%.2sT%.2s%.2s%.2s%03dZ-%s", iso,
-             iso + 5, iso + 8, iso + 11, iso + 14, iso + 17, (int)(ms % 1000),
-             hex);
+    snprintf(out, LV_NOTIFY_ID_MAX, "%.4s%.2s%.2sT%.2s%.2s%.2s%03dZ-%06u-%s",
+             iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17,
+             (int)(ms % 1000), seq, hex);
     return 0;
 }
 

@@ -335,7 +335,7 @@ def check_citizen(d, api, ops):
     check(code is not None, "activation code SMS in DIR/outbox (R3.1, R3.7)")
     check(msg is not None and msg["_mode"] == 0o640 and
           msg["channel"] == "sms" and
-          re.fullmatch(r"\d{8}T\d{9}Z-[0-9a-f]{8}\.json", msg["_name"]),
+          re.fullmatch(r"\d{8}T\d{9}Z-\d{6}-[0-9a-f]{8}\.json", msg["_name"]),
           "outbox file: mode 0640, time-ordered name, channel sms")
     before = counts(d)
     for pw, why in (("short-1A", "too short"), ("alllowercase-only", "weak"),
