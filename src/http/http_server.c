@@ -35,8 +35,16 @@ typedef struct srv_route {
     int tail; /* {name*}: the rest of the path, '/' included */
 } srv_route;
 
+#define SRV_MAX_LISTENERS 256
+
 struct lv_http_server {
-    struct MHD_Daemon *daemon;
+    /* One single-threaded daemon per worker, each with its own SO_REUSEPORT
+     * socket on the same port: the kernel spreads connections over them.
+     * (libmicrohttpd's own thread pool lets the first worker to wake accept
+     * a whole burst of connections, which left one core idle under
+     * CPU-bound load such as RSA-4096 time-stamps: R10.1.) */
+    struct MHD_Daemon *daemons[SRV_MAX_LISTENERS];
+    unsigned ndaemons;
     lv_app *app;
     srv_route *routes;
     size_t nroutes;
@@ -490,30 +498,55 @@ static unsigned srv_threads(const lv_config *cfg)
     return n > 0 ? (unsigned)n : 1;
 }
 
+static void srv_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static struct MHD_Daemon *
+srv_start_one(lv_http_server *s, struct sockaddr_storage *ss, uint16_t port)
+{
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, port, NULL, NULL, srv_access, s,
+        /* first, as libmicrohttpd asks, so that no message escapes it */
+        MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, (void *)s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_CONNECTION_TIMEOUT, SRV_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s, MHD_OPTION_END);
+}
+
 static int srv_listen(lv_http_server *s, lv_err *err)
 {
     const lv_config *cfg = lv_app_config(s->app);
     struct sockaddr_storage ss = {0};
     LV_TRY(srv_resolve(cfg, &ss, err));
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->listen_port, NULL, NULL, srv_access, s,
-        /* first, as libmicrohttpd asks, so that no message escapes it */
-        MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, (void *)s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, srv_threads(cfg),
-        MHD_OPTION_CONNECTION_TIMEOUT, SRV_TIMEOUT_S,
-        MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s, MHD_OPTION_END);
-    if (!s->daemon)
-        return lv_fail(err, LV_EIO, "cannot listen on %s port %d",
-                       cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1",
-                       cfg->listen_port);
-    const union MHD_DaemonInfo *di =
-        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : (uint16_t)cfg->listen_port;
+    unsigned want = srv_threads(cfg);
+    if (want > SRV_MAX_LISTENERS)
+        want = SRV_MAX_LISTENERS;
+    uint16_t port = (uint16_t)cfg->listen_port;
+    while (s->ndaemons < want) {
+        struct MHD_Daemon *d = srv_start_one(s, &ss, port);
+        if (!d)
+            return lv_fail(err, LV_EIO, "cannot listen on %s port %d",
+                           cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1",
+                           cfg->listen_port);
+        s->daemons[s->ndaemons++] = d;
+        if (port == 0) { /* the others join the port the first one got */
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+            port = di ? di->port : 0;
+            srv_set_port(&ss, port);
+        }
+    }
+    s->port = port;
     return 0;
 }
 
@@ -547,8 +580,8 @@ void http_server_stop(lv_http_server *s)
 {
     if (!s)
         return;
-    if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+    for (unsigned i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
     free(s->routes);
     free(s);
 }
