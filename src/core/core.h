@@ -29,6 +29,9 @@ enum {
     LV_ESEALED = -11,   /* key store not opened (needs 2 of 3 shares): 503 */
     LV_ETOOBIG = -12,   /* 413 */
     LV_EINTERNAL = -13, /* a bug: 500 */
+    LV_ELIMIT = -14,    /* rate limit or throttle reached: 429 + Retry-After */
+    LV_EBUSY = -15,     /* work queue full, key service down: 503 +
+                           Retry-After */
 };
 
 #define LV_ERR_MSG_MAX 256
@@ -36,7 +39,14 @@ enum {
 typedef struct lv_err {
     int code;
     char msg[LV_ERR_MSG_MAX];
+    /* Seconds after which a retry may succeed (LV_ELIMIT, LV_EBUSY); 0 when
+     * unknown.  HTTP sends it as Retry-After (RFC 9110 §10.2.3). */
+    int retry_after;
 } lv_err;
+
+/* Like lv_fail for LV_ELIMIT / LV_EBUSY, recording retry_after seconds. */
+int lv_fail_retry(lv_err *err, int code, int retry_after, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Records code and message in err (if not NULL) and returns code, so that a
  * failure reads `return lv_fail(err, LV_EINVAL, "bad %s", what);`. */

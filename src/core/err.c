@@ -11,6 +11,7 @@ static void err_vset(lv_err *err, int code, const char *fmt, va_list ap)
 static void err_vset(lv_err *err, int code, const char *fmt, va_list ap)
 {
     err->code = code;
+    err->retry_after = 0;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 }
 
@@ -21,6 +22,18 @@ int lv_fail_record(lv_err *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         err_vset(err, code, fmt, ap);
         va_end(ap);
+    }
+    return code;
+}
+
+int lv_fail_retry(lv_err *err, int code, int retry_after, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err_vset(err, code, fmt, ap);
+        va_end(ap);
+        err->retry_after = retry_after > 0 ? retry_after : 1;
     }
     return code;
 }
@@ -64,6 +77,8 @@ static const struct {
     {LV_ENOMEM, "out_of_memory", 500},
     {LV_ESEALED, "sealed", 503},
     {LV_ETOOBIG, "too_large", 413},
+    {LV_ELIMIT, "too_many_requests", 429},
+    {LV_EBUSY, "busy", 503},
     {LV_EINTERNAL, "internal_error", 500},
 };
 

@@ -124,11 +124,28 @@ typedef int (*lv_http_handler)(lv_app *app, const lv_http_req *req,
  * server answer with that code's JSON error instead (the message is generic;
  * use http_resp_error for a useful one). */
 
+/* Where a route's handler runs (issue 11: expensive work never runs on the
+ * I/O threads).  LV_WORK_API, the default, is a bounded pool for ordinary
+ * database work; LV_WORK_INLINE runs on the I/O thread and is only for
+ * answers that are ready (pre-signed OCSP, CRLs, CA certificates, static
+ * files, /healthz); the others are pools per class of expensive work.  A
+ * full queue answers 503 with Retry-After at once (see docs/ARCHITECTURE.md
+ * "HTTP work classes"). */
+typedef enum lv_http_work {
+    LV_WORK_API = 0,  /* database reads and writes */
+    LV_WORK_INLINE,   /* ready answers, on the I/O thread */
+    LV_WORK_PASSWORD, /* Argon2id: logins, activation, password change */
+    LV_WORK_SIGN,     /* private-key operations: TSA, signHash, signDoc */
+    LV_WORK_KEYGEN,   /* key generation: certificate issuance */
+    LV_WORK_COUNT
+} lv_http_work;
+
 typedef struct lv_http_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* see above */
     lv_http_handler handler;
     size_t max_body; /* request body limit in bytes; 0: LV_HTTP_BODY_DEFAULT */
+    lv_http_work work; /* where the handler runs; 0: LV_WORK_API */
 } lv_http_route;
 
 /* A route table ends with an entry whose method is NULL.  A table list is a

@@ -122,5 +122,12 @@ int http_resp_err(lv_http_resp *r, const lv_err *err)
 {
     int code = err->code < 0 ? err->code : LV_EINTERNAL;
     const char *msg = err->msg[0] ? err->msg : lv_err_name(code);
-    return http_resp_error_status(r, lv_err_http_status(code), code, msg);
+    int rc = http_resp_error_status(r, lv_err_http_status(code), code, msg);
+    if (rc == 0 && (code == LV_ELIMIT || code == LV_EBUSY)) {
+        char secs[16]; /* RFC 9110 §10.2.3: delay-seconds */
+        snprintf(secs, sizeof secs, "%d",
+                 err->retry_after > 0 ? err->retry_after : 1);
+        rc = http_resp_header(r, "Retry-After", secs);
+    }
+    return rc;
 }
