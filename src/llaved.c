@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct daemon_opts {
@@ -265,6 +266,19 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Each connection is a file descriptor: take every descriptor the system
+ * allows this process (the hard limit), so that the front door's connection
+ * limits (issue 11), not the default soft limit of 1024, decide. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            lv_log(LV_LOG_WARN, "llaved: cannot raise the open-file limit");
+    }
+}
+
 int main(int argc, char **argv)
 {
     daemon_opts o;
@@ -273,6 +287,7 @@ int main(int argc, char **argv)
         usage(rc > 0 ? stdout : stderr);
         return rc > 0 ? 0 : 2;
     }
+    raise_fd_limit();
     sigset_t set;
     block_signals(&set);
     daemon_state d = {0};

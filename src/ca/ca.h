@@ -207,6 +207,12 @@ typedef struct lv_ocsp_answer {
  * means no response could be built at all. */
 int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
                     size_t req_len, lv_ocsp_answer *out, lv_err *err);
+/* The same, without signing anything (issue 11: the I/O threads serve only
+ * ready answers): a pre-signed response, or an error answer.  When the
+ * request needs a fresh signature, returns 0 with out->der NULL; the caller
+ * then asks ca_ocsp_respond on a signing thread. */
+int ca_ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
+                          size_t req_len, lv_ocsp_answer *out, lv_err *err);
 void ca_ocsp_answer_free(lv_ocsp_answer *a);
 
 /* llaved's OCSP refresher: a thread with its own store connection that runs

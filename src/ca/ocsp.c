@@ -374,10 +374,14 @@ static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
            memcmp(resp->cert_id, id->der, id->der_len) == 0;
 }
 
+/* Returned by respond() when may_sign is 0 and the answer needs a fresh
+ * signature. */
+#define OCSP_NEEDS_SIGNATURE 1
+
 /* One CertID without nonce: the hot path. */
 static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                         const ca_ocsp_issuer *is, lv_ocsp_answer *a,
-                         lv_err *err)
+                         const ca_ocsp_issuer *is, int may_sign,
+                         lv_ocsp_answer *a, lv_err *err)
 {
     const ca_ocsp_id *id = &q->ids[0];
     lv_cert_rec cert = {0};
@@ -389,6 +393,8 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
         rc = answer_stored(&resp, a);
+    } else if (!may_sign && ca->ks) {
+        rc = OCSP_NEEDS_SIGNATURE;
     } else if (!ca->ks || !ca_ocsp_budget_take(ca)) {
         rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     } else if (mine) {
@@ -407,7 +413,7 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
 }
 
 static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                   lv_ocsp_answer *a, lv_err *err)
+                   int may_sign, lv_ocsp_answer *a, lv_err *err)
 {
     const ca_ocsp_issuer *is = NULL;
     for (int i = 0; i < q->count; i++) {
@@ -421,16 +427,19 @@ static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     }
     int wants_nonce = q->nonce && ca->cfg.ocsp_nonce_fresh;
     if (q->count == 1 && !wants_nonce)
-        return answer_single(ca, st, q, is, a, err);
+        return answer_single(ca, st, q, is, may_sign, a, err);
+    if (!may_sign && ca->ks)
+        return OCSP_NEEDS_SIGNATURE;
     if (ca->ks && ca_ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)
-        return answer_single(ca, st, q, is, a, err);
+        return answer_single(ca, st, q, is, may_sign, a, err);
     return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
 }
 
-int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                    size_t req_len, lv_ocsp_answer *out, lv_err *err)
+static int ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
+                        size_t req_len, int may_sign, lv_ocsp_answer *out,
+                        lv_err *err)
 {
     ca_ocsp_query q;
     lv_err why = {0};
@@ -440,8 +449,10 @@ int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
         lv_log(LV_LOG_DEBUG, "ocsp: malformed request: %s", why.msg);
         return answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out);
     }
-    rc = respond(ca, st, &q, out, err);
+    rc = respond(ca, st, &q, may_sign, out, err);
     ca_ocsp_query_free(&q);
+    if (rc == OCSP_NEEDS_SIGNATURE)
+        return 0;
     if (rc < 0) {
         /* §4.2.1 internalError (the store failed, say): the client may try
          * another responder */
@@ -451,6 +462,18 @@ int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
         rc = answer_error(OCSP_RESPONSE_STATUS_INTERNALERROR, out);
     }
     return rc;
+}
+
+int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
+                    size_t req_len, lv_ocsp_answer *out, lv_err *err)
+{
+    return ocsp_respond(ca, st, req, req_len, 1, out, err);
+}
+
+int ca_ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
+                          size_t req_len, lv_ocsp_answer *out, lv_err *err)
+{
+    return ocsp_respond(ca, st, req, req_len, 0, out, err);
 }
 
 void ca_ocsp_answer_free(lv_ocsp_answer *a)

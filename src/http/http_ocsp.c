@@ -135,8 +135,11 @@ static int cache_headers(lv_http_resp *resp, const lv_ocsp_answer *a)
     return http_resp_header(resp, "ETag", digest_hex);
 }
 
-static int ocsp_answer(lv_app *app, const unsigned char *der, size_t len,
-                       int get, lv_http_resp *resp)
+/* On an I/O thread only a ready answer is served; one that needs a
+ * signature moves to the signing pool (issue 11). */
+static int ocsp_answer(lv_app *app, const lv_http_req *req,
+                       const unsigned char *der, size_t len, int get,
+                       lv_http_resp *resp)
 {
     lv_ca *ca = lv_app_ca(app);
     lv_store *st = NULL;
@@ -146,10 +149,13 @@ static int ocsp_answer(lv_app *app, const unsigned char *der, size_t len,
         return http_resp_error(resp, LV_ESTATE, "the CA is not loaded");
     if (lv_app_store(app, &st, &err) < 0)
         return http_resp_err(resp, &err);
-    if (ca_ocsp_respond(ca, st, der, len, &a, &err) < 0)
+    int rc = req->in_pool ? ca_ocsp_respond(ca, st, der, len, &a, &err)
+                          : ca_ocsp_respond_ready(ca, st, der, len, &a, &err);
+    if (rc < 0)
         return http_resp_err(resp, &err);
-    int rc =
-        http_resp_bytes(resp, 200, "application/ocsp-response", a.der, a.len);
+    if (!a.der)
+        return http_defer(resp, LV_WORK_SIGN);
+    rc = http_resp_bytes(resp, 200, "application/ocsp-response", a.der, a.len);
     if (rc == 0 && get)
         rc = cache_headers(resp, &a);
     ca_ocsp_answer_free(&a);
@@ -179,7 +185,7 @@ static int ocsp_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
             resp, 415, LV_EINVAL,
             "an OCSP request is sent as application/ocsp-request "
             "(RFC 6960 A.1)");
-    return ocsp_answer(app, req->body, req->body_len, 0, resp);
+    return ocsp_answer(app, req, req->body, req->body_len, 0, resp);
 }
 
 static int ocsp_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
@@ -194,14 +200,14 @@ static int ocsp_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (rc == LV_ENOMEM)
         return rc;
     /* not base64: an undecodable request, answered malformedRequest */
-    rc = ocsp_answer(app, rc == 0 ? der : (const unsigned char *)"", len, 1,
-                     resp);
+    rc = ocsp_answer(app, req, rc == 0 ? der : (const unsigned char *)"", len,
+                     1, resp);
     free(der);
     return rc;
 }
 
 const lv_http_route http_ocsp_routes[] = {
-    {"POST", "/ocsp", ocsp_post, OCSP_BODY_MAX},
-    {"GET", "/ocsp/{request*}", ocsp_get, 0},
+    {"POST", "/ocsp", ocsp_post, OCSP_BODY_MAX, LV_WORK_INLINE},
+    {"GET", "/ocsp/{request*}", ocsp_get, 0, LV_WORK_INLINE},
     {0},
 };

@@ -8,7 +8,9 @@
 #include "http/http_internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +40,14 @@ typedef struct srv_route {
 #define SRV_MAX_LISTENERS 256
 
 struct lv_http_server {
-    /* One single-threaded daemon per worker, each with its own SO_REUSEPORT
-     * socket on the same port: the kernel spreads connections over them.
-     * (libmicrohttpd's own thread pool lets the first worker to wake accept
-     * a whole burst of connections, which left one core idle under
-     * CPU-bound load such as RSA-4096 time-stamps: R10.1.) */
+    /* The gate (http_gate.c) accepts and vets connections, then hands each
+     * to one of these single-threaded daemons in turn, so that CPU-bound
+     * endpoints use every core (R10.1). */
     struct MHD_Daemon *daemons[SRV_MAX_LISTENERS];
     unsigned ndaemons;
+    _Atomic unsigned next_daemon;
+    http_gate *gate;
+    lv_pool *pools[LV_WORK_COUNT]; /* [LV_WORK_INLINE] stays NULL */
     lv_app *app;
     srv_route *routes;
     size_t nroutes;
@@ -52,12 +55,14 @@ struct lv_http_server {
     char oom_body[96]; /* last-resort answer, built before it is needed */
 };
 
-/* Per-request state, libmicrohttpd's con_cls. */
+/* Per-request state, libmicrohttpd's con_cls, created when the request line
+ * is in (srv_uri_seen). */
 typedef struct srv_request {
     int64_t start_us;
+    int begun; /* the access handler has seen the headers */
     const srv_route *route;
     char param[LV_HTTP_PARAM_MAX + 1];
-    int reject;     /* 404/405 (routing) or 413 (body size) */
+    int reject;     /* 400 (request line), 404/405 (routing), 413 (body) */
     char allow[64]; /* Allow header of a 405 */
     size_t limit;
     size_t discarded;
@@ -65,6 +70,13 @@ typedef struct srv_request {
     int status; /* queued status, for the access log */
     char method[16];
     char path[SRV_LOG_PATH_MAX + 1];
+    /* a handler running on a pool while the connection is suspended */
+    lv_http_server *server;
+    struct MHD_Connection *conn;
+    const char *url;
+    char remote[INET6_ADDRSTRLEN];
+    lv_http_resp resp;
+    _Atomic int done; /* the pool's answer is in resp */
 } srv_request;
 
 static int64_t srv_now_us(void)
@@ -242,6 +254,38 @@ static enum MHD_Result srv_queue_fallback(const lv_http_server *s,
     return ret;
 }
 
+static int srv_has_header(const lv_http_resp *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every answer: nosniff.  Every HTML page (issue 11): a strict CSP unless
+ * the handler set its own, no framing (clickjacking), no referrer. */
+static int srv_security_headers(struct MHD_Response *mr,
+                                const lv_http_resp *resp)
+{
+    static const struct {
+        const char *name, *value;
+    } html[] = {
+        {"Content-Security-Policy",
+         "default-src 'none'; style-src 'self'; img-src 'self'; "
+         "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "no-referrer"},
+    };
+    int ok = srv_has_header(resp, "X-Content-Type-Options") ||
+             MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (strncasecmp(resp->content_type, "text/html", 9) != 0)
+        return ok;
+    for (size_t i = 0; ok && i < sizeof html / sizeof html[0]; i++)
+        ok = srv_has_header(resp, html[i].name) ||
+             MHD_add_response_header(mr, html[i].name, html[i].value);
+    return ok;
+}
+
 static struct MHD_Response *srv_mhd_response(const lv_http_resp *resp)
 {
     struct MHD_Response *mr;
@@ -259,6 +303,8 @@ static struct MHD_Response *srv_mhd_response(const lv_http_resp *resp)
     for (size_t i = 0; ok && i < resp->nheaders; i++)
         ok = MHD_add_response_header(mr, resp->headers[i].name,
                                      resp->headers[i].value);
+    if (ok)
+        ok = srv_security_headers(mr, resp);
     if (!ok) {
         MHD_destroy_response(mr);
         return NULL;
@@ -286,7 +332,11 @@ static enum MHD_Result srv_reject(const lv_http_server *s,
                                   struct MHD_Connection *conn, srv_request *rq)
 {
     lv_http_resp resp = {0};
-    if (rq->reject == 404) {
+    if (rq->reject == 400) {
+        http_resp_error(&resp, LV_EINVAL,
+                        "malformed request: a control character or %%00 in "
+                        "the path, or HTTP/1.1 without Host");
+    } else if (rq->reject == 404) {
         http_resp_error(&resp, LV_ENOTFOUND, "no such resource: %s", rq->path);
     } else if (rq->reject == 405) {
         char msg[128];
@@ -302,30 +352,87 @@ static enum MHD_Result srv_reject(const lv_http_server *s,
     return srv_queue(s, conn, rq, &resp);
 }
 
+/* Runs the route's handler for rq (on an I/O thread or a pool's). */
+static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
+                            lv_http_resp *resp)
+{
+    lv_http_req req = {
+        .method = rq->method,
+        .path = rq->url,
+        .param = rq->route->tail ? rq->url + rq->route->prefix_len : rq->param,
+        .body = rq->body.len ? rq->body.data : NULL,
+        .body_len = rq->body.len,
+        .remote_addr = rq->remote,
+        .in_pool = in_pool,
+        .impl_ = rq->conn,
+    };
+    int rc = rq->route->r->handler(s->app, &req, resp);
+    if (rc < 0) {
+        lv_log(LV_LOG_WARN, "http %s %s: handler failed: %s", rq->method,
+               rq->path, lv_err_name(rc));
+        http_resp_error(resp, rc, "request failed: %s", lv_err_name(rc));
+    } else if (resp->status == 0 && !resp->defer) {
+        http_resp_error(resp, LV_EINTERNAL, "no response");
+    }
+}
+
+/* A pool's thread: the connection is suspended until we resume it. */
+static void srv_pool_job(void *arg)
+{
+    srv_request *rq = arg;
+    srv_run_handler(rq->server, rq, 1, &rq->resp);
+    if (rq->resp.status == 0) /* a deferral from a pool makes no sense */
+        http_resp_error(&rq->resp, LV_EINTERNAL, "no response");
+    atomic_store(&rq->done, 1);
+    MHD_resume_connection(rq->conn);
+}
+
+/* 503 + Retry-After at once when a pool's queue is full (issue 11). */
+static void srv_busy(lv_http_resp *resp)
+{
+    lv_err err = {0};
+    lv_fail_retry(&err, LV_EBUSY, 1,
+                  "the service is busy; retry in a moment");
+    http_resp_err(resp, &err);
+}
+
+/* Suspends the connection and queues the handler on the pool of work. */
+static enum MHD_Result srv_enqueue(lv_http_server *s,
+                                   struct MHD_Connection *conn,
+                                   srv_request *rq, int work)
+{
+    lv_pool *pool = s->pools[work];
+    memset(&rq->resp, 0, sizeof rq->resp);
+    /* suspend first: the job may finish, and resume, before submit returns */
+    MHD_suspend_connection(conn);
+    if (!pool || lv_pool_submit(pool, srv_pool_job, rq) < 0) {
+        srv_busy(&rq->resp);
+        atomic_store(&rq->done, 1);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result srv_dispatch(lv_http_server *s,
                                     struct MHD_Connection *conn,
                                     srv_request *rq, const char *url)
 {
-    char remote[INET6_ADDRSTRLEN];
-    srv_remote_addr(conn, remote, sizeof remote);
-    lv_http_req req = {
-        .method = rq->method,
-        .path = url,
-        .param = rq->route->tail ? url + rq->route->prefix_len : rq->param,
-        .body = rq->body.len ? rq->body.data : NULL,
-        .body_len = rq->body.len,
-        .remote_addr = remote,
-        .impl_ = conn,
-    };
+    rq->server = s;
+    rq->conn = conn;
+    rq->url = url;
+    srv_remote_addr(conn, rq->remote, sizeof rq->remote);
+    int work = (int)rq->route->r->work;
+    if (work != LV_WORK_INLINE)
+        return srv_enqueue(s, conn, rq, work);
     lv_http_resp resp = {0};
-    int rc = rq->route->r->handler(s->app, &req, &resp);
-    if (rc < 0) {
-        lv_log(LV_LOG_WARN, "http %s %s: handler failed: %s", rq->method,
-               rq->path, lv_err_name(rc));
-        http_resp_error(&resp, rc, "request failed: %s", lv_err_name(rc));
-    } else if (resp.status == 0) {
-        http_resp_error(&resp, LV_EINTERNAL, "no response");
+    srv_run_handler(s, rq, 0, &resp);
+    if (resp.status == 0 && resp.defer > 0 && resp.defer < LV_WORK_COUNT &&
+        resp.defer != LV_WORK_INLINE) {
+        lv_buf_free(&resp.body);
+        return srv_enqueue(s, conn, rq, resp.defer);
     }
+    if (resp.status == 0)
+        http_resp_error(&resp, LV_EINTERNAL, "no response");
     return srv_queue(s, conn, rq, &resp);
 }
 
@@ -366,19 +473,35 @@ static int srv_expects_continue(struct MHD_Connection *conn)
     return v && strcasecmp(v, "100-continue") == 0;
 }
 
+static http_gate_conn *srv_gate_conn(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.  The gate
+ * checks the first request of a connection; this catches later ones. */
+static int srv_host_missing(struct MHD_Connection *conn, const char *version)
+{
+    return strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+           !MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_HOST);
+}
+
 /* First call: headers are in, the body (if any) is not. */
 static enum MHD_Result srv_begin(lv_http_server *s, struct MHD_Connection *conn,
                                  const char *url, const char *method,
-                                 void **con_cls)
+                                 const char *version, srv_request *rq)
 {
-    srv_request *rq = calloc(1, sizeof *rq);
-    if (!rq)
-        return MHD_NO;
-    *con_cls = rq;
-    rq->start_us = srv_now_us();
+    rq->begun = 1;
+    http_gate_conn_phase(srv_gate_conn(conn), HTTP_PHASE_BODY);
     srv_log_copy(rq->method, sizeof rq->method, method);
     srv_log_copy(rq->path, sizeof rq->path, url);
-    route_find(s, url, method, rq);
+    if (!rq->reject && srv_host_missing(conn, version))
+        rq->reject = 400;
+    if (!rq->reject)
+        route_find(s, url, method, rq);
     rq->limit = LV_HTTP_BODY_DEFAULT;
     if (rq->route && rq->route->r->max_body)
         rq->limit = rq->route->r->max_body;
@@ -418,16 +541,59 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *conn,
                                   const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     lv_http_server *s = cls;
     srv_request *rq = *con_cls;
     if (!rq)
-        return srv_begin(s, conn, url, method, con_cls);
+        return MHD_NO; /* srv_uri_seen could not allocate it */
+    if (!rq->begun)
+        return srv_begin(s, conn, url, method, version, rq);
     if (*upload_data_size)
         return srv_receive(rq, upload_data, upload_data_size);
+    if (atomic_load(&rq->done)) /* resumed: the pool's answer */
+        return srv_queue(s, conn, rq, &rq->resp);
+    http_gate_conn_phase(srv_gate_conn(conn), HTTP_PHASE_WORK);
     if (rq->reject)
         return srv_reject(s, conn, rq);
     return srv_dispatch(s, conn, rq, url);
+}
+
+/* The request line is in (the headers are not): the request's state starts
+ * here, and a raw target that would decode to a control character is marked
+ * for a 400 before any routing (libmicrohttpd would hand us "/a%00b" as
+ * "/a"). */
+static void *srv_uri_seen(void *cls, const char *uri,
+                          struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    srv_request *rq = calloc(1, sizeof *rq);
+    if (!rq)
+        return NULL;
+    rq->start_us = srv_now_us();
+    if (!http_target_ok(uri, strlen(uri)))
+        rq->reject = 400;
+    return rq;
+}
+
+/* libmicrohttpd's connection start and end: the gate's registry. */
+static void srv_connection(void *cls, struct MHD_Connection *conn,
+                           void **socket_context,
+                           enum MHD_ConnectionNotificationCode toe)
+{
+    lv_http_server *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = fd && sa ? http_gate_conn_started(
+                                         s->gate, fd->connect_fd, sa)
+                                   : NULL;
+    } else {
+        http_gate_conn_closed(s->gate, *socket_context, sa);
+        *socket_context = NULL;
+    }
 }
 
 /* Access log: one line per request, no bodies, no query strings (they may
@@ -436,7 +602,6 @@ static void srv_completed(void *cls, struct MHD_Connection *conn,
                           void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     const lv_http_server *s = cls;
-    (void)conn;
     srv_request *rq = *con_cls;
     if (!rq)
         return;
@@ -450,7 +615,11 @@ static void srv_completed(void *cls, struct MHD_Connection *conn,
     else if (!quiet)
         lv_log(LV_LOG_INFO, "http %s %s %d %lldus", rq->method, rq->path,
                rq->status, us);
+    /* keep-alive: the next head has the head deadline from now */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        http_gate_conn_phase(srv_gate_conn(conn), HTTP_PHASE_HEAD);
     lv_buf_free(&rq->body);
+    lv_buf_free(&rq->resp.body);
     free(rq);
     *con_cls = NULL;
 }
@@ -490,37 +659,82 @@ static int srv_resolve(const lv_config *cfg, struct sockaddr_storage *ss,
     return 0;
 }
 
-static unsigned srv_threads(const lv_config *cfg)
+static unsigned srv_cpus(void)
 {
-    if (cfg->threads > 0)
-        return (unsigned)cfg->threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
 }
 
-static void srv_set_port(struct sockaddr_storage *ss, uint16_t port)
+static unsigned srv_threads(const lv_config *cfg)
 {
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    return cfg->threads > 0 ? (unsigned)cfg->threads : srv_cpus();
 }
 
-static struct MHD_Daemon *
-srv_start_one(lv_http_server *s, struct sockaddr_storage *ss, uint16_t port)
+static struct MHD_Daemon *srv_start_one(lv_http_server *s, unsigned max_conns)
 {
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (ss->ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    const lv_config *cfg = lv_app_config(s->app);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                     MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_ALLOW_SUSPEND_RESUME;
     return MHD_start_daemon(
-        flags, port, NULL, NULL, srv_access, s,
+        flags, 0, NULL, NULL, srv_access, s,
         /* first, as libmicrohttpd asks, so that no message escapes it */
         MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, (void *)s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_CONNECTION_TIMEOUT, SRV_TIMEOUT_S,
+        /* the gate enforces the deadlines; this idle timer is a backstop
+         * for a client that stops reading its answer */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_body_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, max_conns,
+        MHD_OPTION_URI_LOG_CALLBACK, srv_uri_seen, (void *)s,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_connection, (void *)s,
         MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s, MHD_OPTION_END);
+}
+
+/* The gate's handoff: the daemons take connections in turn. */
+static int srv_handoff(void *cls, int fd, const struct sockaddr *sa,
+                       unsigned len)
+{
+    lv_http_server *s = cls;
+    unsigned i = atomic_fetch_add(&s->next_daemon, 1) % s->ndaemons;
+    if (MHD_add_connection(s->daemons[i], fd, sa, (socklen_t)len) == MHD_YES)
+        return 0;
+    lv_log(LV_LOG_WARN, "http: a daemon refused a connection: %s",
+           strerror(errno));
+    return -1; /* libmicrohttpd has closed the socket */
+}
+
+typedef struct srv_pool_spec {
+    const char *name;
+    int work, threads, queue, nice;
+} srv_pool_spec;
+
+/* The work classes of docs/ARCHITECTURE.md "HTTP work classes".  Password
+ * hashing and key generation run at a lower priority: under a login flood
+ * the I/O threads, which serve OCSP and CRLs, still get the CPU first. */
+static int srv_pools(lv_http_server *s, lv_err *err)
+{
+    const lv_config *c = lv_app_config(s->app);
+    unsigned cpus = srv_cpus();
+    srv_pool_spec spec[] = {
+        {"api", LV_WORK_API,
+         c->http_api_threads ? c->http_api_threads : (int)(2 * cpus),
+         c->http_api_queue, 0},
+        {"password", LV_WORK_PASSWORD,
+         c->http_password_threads ? c->http_password_threads
+                                  : (int)(cpus > 1 ? cpus / 2 : 1),
+         c->http_password_queue, 10},
+        {"sign", LV_WORK_SIGN,
+         c->http_sign_threads ? c->http_sign_threads : (int)cpus,
+         c->http_sign_queue, 0},
+        {"keygen", LV_WORK_KEYGEN, c->http_keygen_threads,
+         c->http_keygen_queue, 10},
+    };
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+        int threads = spec[i].threads > 0 ? spec[i].threads : 1;
+        LV_TRY(lv_pool_new(spec[i].name, (unsigned)threads,
+                           (unsigned)spec[i].queue, spec[i].nice,
+                           &s->pools[spec[i].work], err));
+    }
+    return 0;
 }
 
 static int srv_listen(lv_http_server *s, lv_err *err)
@@ -531,22 +745,15 @@ static int srv_listen(lv_http_server *s, lv_err *err)
     unsigned want = srv_threads(cfg);
     if (want > SRV_MAX_LISTENERS)
         want = SRV_MAX_LISTENERS;
-    uint16_t port = (uint16_t)cfg->listen_port;
+    LV_TRY(http_gate_start(cfg, &ss, srv_handoff, s, &s->gate, err));
+    unsigned max_conns = http_gate_max_connections(s->gate);
     while (s->ndaemons < want) {
-        struct MHD_Daemon *d = srv_start_one(s, &ss, port);
+        struct MHD_Daemon *d = srv_start_one(s, max_conns);
         if (!d)
-            return lv_fail(err, LV_EIO, "cannot listen on %s port %d",
-                           cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1",
-                           cfg->listen_port);
+            return lv_fail(err, LV_EIO, "cannot start an HTTP worker");
         s->daemons[s->ndaemons++] = d;
-        if (port == 0) { /* the others join the port the first one got */
-            const union MHD_DaemonInfo *di =
-                MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-            port = di ? di->port : 0;
-            srv_set_port(&ss, port);
-        }
     }
-    s->port = port;
+    s->port = http_gate_port(s->gate);
     return 0;
 }
 
@@ -563,6 +770,7 @@ int http_server_start(lv_app *app, const lv_http_route *const *tables,
              lv_err_name(LV_ENOMEM));
     int rc;
     LV_TRY_GOTO(rc, routes_compile(s, tables, err), fail);
+    LV_TRY_GOTO(rc, srv_pools(s, err), fail);
     LV_TRY_GOTO(rc, srv_listen(s, err), fail);
     *out = s;
     return 0;
@@ -576,12 +784,19 @@ uint16_t http_server_port(const lv_http_server *s)
     return s->port;
 }
 
+/* Order matters: no new connections (gate), then every queued handler runs
+ * and resumes its connection (pools), then the daemons close what is left
+ * (their CLOSED notifications still reach the gate's registry). */
 void http_server_stop(lv_http_server *s)
 {
     if (!s)
         return;
+    http_gate_close(s->gate);
+    for (int i = 0; i < LV_WORK_COUNT; i++)
+        lv_pool_free(s->pools[i]);
     for (unsigned i = 0; i < s->ndaemons; i++)
         MHD_stop_daemon(s->daemons[i]);
+    http_gate_free(s->gate);
     free(s->routes);
     free(s);
 }
