@@ -494,6 +494,14 @@ int ca_sealed(const lv_ca *ca);
  * components that sign through it (sign/). */
 lv_keystore *ca_keystore(const lv_ca *ca);
 
+/* Removes key files that no CA or certificate row names and that are older
+ * than grace_seconds (a killed issuance leaves one: issue 11 item 8); each
+ * removal is audited "key.orphan_remove".  LV_ESEALED while sealed. */
+#define CA_ORPHAN_GRACE_S 600
+int ca_sweep_orphan_keys(lv_ca *ca, lv_store *st, int64_t grace_seconds,
+                         const char *actor, int *removed, lv_err *err)
+    __attribute__((warn_unused_result));
+
 /* R9.6: writes every CA certificate, the newest CRL of each CA, the OCSP
  * responder certificates, every issued certificate (DER) with its status
  * (certificates.jsonl), one OpenSSL index per CA (`openssl ocsp -index`)

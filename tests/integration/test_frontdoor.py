@@ -343,6 +343,64 @@ def check_busy_queue(d):
         check(srv.stop() == 0, "llaved stops cleanly")
 
 
+# ---- orphan keys (item 8) -------------------------------------------------------
+
+def key_files(d):
+    kdir = os.path.join(d, "keys")
+    return {f[:-4] for f in os.listdir(kdir) if f.endswith(".key")}
+
+
+def named_keys(d):
+    out = run(["sqlite3", os.path.join(d, "llave.db"),
+               "SELECT key_id FROM cas UNION SELECT key_id FROM certs "
+               "WHERE key_id <> ''"])[1]
+    return {line for line in out.split() if line}
+
+
+def check_orphans(d):
+    """`llave cert issue` killed at random moments, then llaved's start-up
+    sweep: afterwards every key file is named by a CA or certificate row."""
+    import random
+    import signal
+    import subprocess
+    from lvtest import LLAVE
+    subj = os.path.join(SUBJECTS, "natural-person-cloud.json")
+    for i in range(12):
+        p = subprocess.Popen([LLAVE, "-d", d, "cert", "issue",
+                              "natural-person-cloud", "--subject", subj,
+                              "--out", os.devnull],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(random.uniform(0.02, 0.6))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    # one orphan for certain: a key file copied under an id no row names
+    kdir = os.path.join(d, "keys")
+    some = sorted(key_files(d) - named_keys(d) or key_files(d))[0]
+    young = "f" * 32
+    with open(os.path.join(kdir, some + ".key"), "rb") as f:
+        blob = f.read()
+    for name in ("e" * 32, young):
+        with open(os.path.join(kdir, name + ".key"), "wb") as f:
+            f.write(blob)
+    old = time.time() - 3600
+    for k in key_files(d) - {young}:
+        os.utime(os.path.join(kdir, k + ".key"), (old, old))
+    orphans = key_files(d) - named_keys(d)
+    print(f"orphan key files before the sweep: {len(orphans)}")
+    srv = Server(d)
+    srv.stop()
+    left = key_files(d) - named_keys(d)
+    check(left == {young}, f"the start-up sweep removed every orphan older "
+          f"than the grace period and kept the young one (left: {left})")
+    audited = run(["sqlite3", os.path.join(d, "llave.db"),
+                   "SELECT count(*) FROM audit_log WHERE "
+                   "event='key.orphan_remove' AND result='success'"])[1]
+    check(int(audited.strip() or 0) == len(orphans) - 1,
+          f"each removal is audited ({audited.strip()} entries for "
+          f"{len(orphans) - 1} removed)")
+
+
 # ---- set-up -------------------------------------------------------------------
 
 def set_config(d, **keys):
@@ -403,6 +461,7 @@ def main():
         finally:
             check(srv.stop() == 0, "llaved stops cleanly")
         check_busy_queue(d)
+        check_orphans(d)
     finally:
         cleanup(tmp)
     finish()
