@@ -82,6 +82,13 @@ int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
               const unsigned char *data, size_t len, unsigned char **sig,
               size_t *sig_len, lv_err *err);
 
+/* Counts the key files of the store under dir by class (counts[cls]),
+ * reading the metadata only: nothing is unsealed, so it works on a sealed
+ * store too (llave-keyd's status).  The metadata of a file is
+ * authenticated only when the key is opened; a file that does not parse
+ * is not counted. */
+int keys_count(const char *dir, int64_t counts[3], lv_err *err);
+
 /* Overwrites and removes the key file and drops it from the cache. */
 int keys_destroy(lv_keystore *ks, const char *id, lv_err *err);
 

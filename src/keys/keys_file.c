@@ -16,6 +16,7 @@
 #include <openssl/encoder.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #define KEY_FILE_VERSION 1
@@ -251,4 +252,47 @@ int keys_file_read(const char *path, const char *id,
         rc = file_unseal(id, master, meta, &b, pkey, err);
     free(b.ct);
     return rc;
+}
+
+/* ---- counting (llave-keyd's status) ------------------------------------ */
+
+/* The class of DIR/keys/<name> when name is "<id>.key" with a valid id. */
+static int count_one(const char *kdir, const char *name, lv_key_class *cls)
+{
+    char id[LV_KEY_ID_LEN + 1], path[LV_KEYS_PATH_MAX];
+    size_t len = strlen(name);
+    lv_key_meta m;
+    sealed_blob b = {0};
+    if (len != LV_KEY_ID_LEN + 4 || strcmp(name + LV_KEY_ID_LEN, ".key") != 0)
+        return LV_EINVAL;
+    memcpy(id, name, LV_KEY_ID_LEN);
+    id[LV_KEY_ID_LEN] = '\0';
+    if (!keys_id_valid(id) ||
+        lv_path_join(path, sizeof path, kdir, name) < 0)
+        return LV_EINVAL;
+    int rc = file_load(path, id, &m, &b, NULL);
+    free(b.ct);
+    if (rc == 0)
+        *cls = m.cls;
+    return rc;
+}
+
+int keys_count(const char *dir, int64_t counts[3], lv_err *err)
+{
+    char kdir[LV_KEYS_PATH_MAX];
+    struct dirent *e;
+    counts[0] = counts[1] = counts[2] = 0;
+    if (!dir || lv_path_join(kdir, sizeof kdir, dir, "keys") < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    DIR *d = opendir(kdir);
+    if (!d)
+        return lv_fail(err, LV_EIO, "%s: %s", kdir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        lv_key_class cls;
+        if (count_one(kdir, e->d_name, &cls) == 0 && (int)cls >= 0 &&
+            (int)cls < 3)
+            counts[cls]++;
+    }
+    closedir(d);
+    return 0;
 }
