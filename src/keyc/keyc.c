@@ -152,6 +152,8 @@ static int check_response(const KEYD_RESPONSE *r, int kind, uint32_t id,
                           lv_err *err)
 {
     char msg[KEYD_MESSAGE_MAX + 1] = "";
+    if (!r)
+        return lv_fail(err, LV_EINTERNAL, "no answer from the key service");
     if (r->version != KEYD_PROTO_VERSION || r->id != id || r->kind != kind)
         return lv_fail(err, LV_EINTERNAL,
                        "key service answered another request (id %u, kind "
@@ -201,12 +203,15 @@ static int call(keyc *c, int kind, const ASN1_ITEM *req_it, const void *req,
     if (rc == 0)
         rc = exchange(c, kind, der, len, &r, err);
     pthread_mutex_unlock(&c->lock);
-    if (rc == 0 && !r->body)
+    if (rc == 0 && (!r || !r->body))
         rc = lv_fail(err, LV_EINTERNAL, "key service sent no %s answer",
                      keyd_kind_name(kind));
     if (rc == 0)
         rc = keyd_der_decode(resp_it, ASN1_STRING_get0_data(r->body),
                              (size_t)ASN1_STRING_length(r->body), resp, err);
+    if (rc >= 0 && !*resp)
+        rc =
+            lv_fail(err, LV_EINTERNAL, "empty %s answer", keyd_kind_name(kind));
     OPENSSL_clear_free(body, body_len);
     OPENSSL_clear_free(der, len);
     KEYD_RESPONSE_free(r);
@@ -277,7 +282,7 @@ int keyc_public_key(keyc *c, const char *key_id, EVP_PKEY **pub,
         rc = call(c, KEYD_PUBLIC_KEY, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
                   ASN1_ITEM_rptr(KEYD_PUBKEY_RESP), &v, err);
     else
-        rc = lv_fail(err, rc, "no key id");
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL, "no key id");
     KEYD_KEY_REQ_free(q);
     LV_TRY(rc);
     KEYD_PUBKEY_RESP *r = v;
@@ -321,7 +326,8 @@ static int sign_tbs(keyc *c, const char *key_id, const char *md,
         rc = call(c, KEYD_SIGN_TBS, ASN1_ITEM_rptr(KEYD_SIGN_TBS_REQ), q,
                   ASN1_ITEM_rptr(KEYD_SIG_RESP), &v, err);
     } else {
-        rc = lv_fail(err, rc, "sign_tbs: bad or missing argument");
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
+                     "sign_tbs: bad or missing argument");
     }
     KEYD_SIGN_TBS_REQ_free(q);
     LV_TRY(rc);
@@ -360,7 +366,8 @@ int keyc_generate_citizen_key(keyc *c, const char *type, const char *label,
                   ASN1_ITEM_rptr(KEYD_GENERATE_REQ), q,
                   ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v, err);
     else
-        rc = lv_fail(err, rc, "generate: bad or missing argument");
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
+                     "generate: bad or missing argument");
     KEYD_GENERATE_REQ_free(q);
     LV_TRY(rc);
     KEYD_GENERATE_RESP *r = v;
@@ -441,7 +448,8 @@ int keyc_sign_citizen_digests(
                   ASN1_ITEM_rptr(KEYD_SIGN_DIGESTS_REQ), q,
                   ASN1_ITEM_rptr(KEYD_SIGS_RESP), &v, err);
     else
-        rc = lv_fail(err, rc, "sign_citizen_digests: bad argument");
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
+                     "sign_citizen_digests: bad argument");
     KEYD_SIGN_DIGESTS_REQ_free(q);
     LV_TRY(rc);
     rc = sigs_out(v, n, sigs, sig_len, err);

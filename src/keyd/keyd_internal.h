@@ -14,7 +14,7 @@
 
 /* A first share waits at most this long for the second custodian (as
  * llaved's unseal did, issue 8). */
-#define KEYD_UNSEAL_PENDING_MAX (15 * 60)
+#define KEYD_UNSEAL_PENDING_MAX ((int64_t)15 * 60)
 /* A connection may stay idle between requests this long (llaved keeps
  * one per worker); once a frame has begun it must arrive within
  * KEYD_FRAME_TIMEOUT_MS, so a stalled peer cannot hold a thread. */

@@ -299,7 +299,7 @@ static int server_init(keyd_server *s, const keyd_opts *o, lv_err *err)
         return lv_fail(err, LV_EINVAL, "at most %d connections",
                        KEYD_CONNS_MAX);
     LV_TRY(server_paths(s, o, err));
-    s->conns = calloc((size_t)s->max_conns, sizeof *s->conns);
+    s->conns = calloc((size_t)s->max_conns, sizeof(keyd_conn *));
     if (!s->conns || pthread_mutex_init(&s->conn_lock, NULL) != 0)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     LV_TRY(store_open(s->db_path, &s->st, err));

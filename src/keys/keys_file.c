@@ -10,13 +10,13 @@
  * another id, or editing its type, class, label or date, breaks the tag. */
 #include "keys/keys_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 
 #define KEY_FILE_VERSION 1
@@ -267,8 +267,7 @@ static int count_one(const char *kdir, const char *name, lv_key_class *cls)
         return LV_EINVAL;
     memcpy(id, name, LV_KEY_ID_LEN);
     id[LV_KEY_ID_LEN] = '\0';
-    if (!keys_id_valid(id) ||
-        lv_path_join(path, sizeof path, kdir, name) < 0)
+    if (!keys_id_valid(id) || lv_path_join(path, sizeof path, kdir, name) < 0)
         return LV_EINVAL;
     int rc = file_load(path, id, &m, &b, NULL);
     free(b.ct);
