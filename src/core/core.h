@@ -245,3 +245,6 @@ int lv_worker_stopping(lv_worker *w);
 void lv_worker_stop(lv_worker *w);
 
 #endif
+/* Characters (Unicode code points) of s, which must be valid UTF-8 as every
+ * jansson string is: for limits the API states in characters, not bytes. */
+size_t lv_utf8_chars(const char *s);

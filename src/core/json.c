@@ -13,6 +13,14 @@ const char *lv_json_str(const json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+size_t lv_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) /* RFC 3629 §3: every character but its 10xxxxxx bytes */
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 int lv_json_load_file(const char *path, json_t **out, lv_err *err)
 {
     unsigned char *data;

@@ -57,53 +57,25 @@ int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     return 0;
 }
 
-/* Parses the body as one JSON object; fills resp with a 400 otherwise. */
-static json_t *body_json(const lv_http_req *req, lv_http_resp *resp)
-{
-    json_error_t je;
-    json_t *j = req->body ? json_loadb((const char *)req->body, req->body_len,
-                                       JSON_REJECT_DUPLICATES, &je)
-                          : NULL;
-    if (!json_is_object(j)) {
-        json_decref(j);
-        http_resp_error(resp, LV_EINVAL, "request body must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
-/* The string members named in keys (NULL-terminated), all required. */
-static int fields(const json_t *j, const char *const *keys, const char **out,
-                  lv_http_resp *resp)
-{
-    for (size_t i = 0; keys[i]; i++) {
-        out[i] = lv_json_str(j, keys[i]);
-        if (!out[i]) {
-            http_resp_error(resp, LV_EINVAL,
-                            "field \"%s\" (a string) is required", keys[i]);
-            return LV_EINVAL;
-        }
-    }
-    return 0;
-}
-
-/* Common prologue: auth context, body, fields, store.  Returns the parsed
- * body (caller decrefs) or NULL with resp filled. */
+/* Common prologue: auth context, body (read against schema), store.
+ * vals[i] is the string value of schema[i] (NULL when an optional field is
+ * absent).  Returns the parsed body (caller decrefs) or NULL with resp
+ * filled. */
 static json_t *prologue(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                        const char *const *keys, const char **vals,
+                        const http_body_field *schema, const char **vals,
                         lv_store **st)
 {
     lv_err err = {0};
+    json_t *j;
     if (!lv_app_auth(app)) {
         no_auth(resp);
         return NULL;
     }
-    json_t *j = body_json(req, resp);
-    if (j && fields(j, keys, vals, resp) < 0) {
-        json_decref(j);
+    if (http_body_read(req, schema, resp, &j) < 0)
         return NULL;
-    }
-    if (j && lv_app_store(app, st, &err) < 0) {
+    for (size_t i = 0; schema[i].name; i++)
+        vals[i] = lv_json_str(j, schema[i].name);
+    if (lv_app_store(app, st, &err) < 0) {
         http_resp_err(resp, &err);
         json_decref(j);
         return NULL;
@@ -142,12 +114,15 @@ static int ok_json(lv_http_resp *resp, json_t *o)
 static int operator_login(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    static const char *const keys[] = {"login", "password", "totp", NULL};
+    static const http_body_field body[] = {HTTP_FIELD_REQ("login", HTTP_STR),
+                                           HTTP_FIELD_REQ("password", HTTP_STR),
+                                           HTTP_FIELD_REQ("totp", HTTP_STR),
+                                           {0}};
     const char *v[3];
     lv_store *st;
     lv_session_token t;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, keys, v, &st);
+    json_t *j = prologue(app, req, resp, body, v, &st);
     if (!j)
         return 0;
     int rc = auth_operator_login(lv_app_auth(app), st, v[0], v[1], v[2],
@@ -162,12 +137,14 @@ static int operator_login(lv_app *app, const lv_http_req *req,
 static int citizen_login(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
 {
-    static const char *const keys[] = {"user_id", "password", NULL};
+    static const http_body_field body[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
+                                           HTTP_FIELD_REQ("password", HTTP_STR),
+                                           {0}};
     const char *v[2];
     lv_store *st;
     lv_session_token t;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, keys, v, &st);
+    json_t *j = prologue(app, req, resp, body, v, &st);
     if (!j)
         return 0;
     int rc = auth_citizen_login(lv_app_auth(app), st, v[0], v[1],
@@ -184,7 +161,8 @@ static int logout(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_store *st;
     lv_principal who;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, 0, &st, &who) < 0)
+    if (http_auth_require(app, req, resp, 0, &st, &who) < 0 ||
+        http_body_empty(req, resp) < 0)
         return 0;
     if (auth_session_end(lv_app_auth(app), st, bearer(req), &err) < 0)
         return http_resp_err(resp, &err);
@@ -212,12 +190,15 @@ static int session_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int citizen_activate(lv_app *app, const lv_http_req *req,
                             lv_http_resp *resp)
 {
-    static const char *const keys[] = {"user_id", "code", "password", NULL};
+    static const http_body_field body[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
+                                           HTTP_FIELD_REQ("code", HTTP_STR),
+                                           HTTP_FIELD_REQ("password", HTTP_STR),
+                                           {0}};
     const char *v[3];
     char cid[LV_AUTH_ID_MAX];
     lv_store *st;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, keys, v, &st);
+    json_t *j = prologue(app, req, resp, body, v, &st);
     if (!j)
         return 0;
     int rc = auth_citizen_activate(lv_app_auth(app), st, v[0], v[1], v[2],
@@ -234,12 +215,15 @@ static int citizen_activate(lv_app *app, const lv_http_req *req,
 static int password_change(lv_app *app, const lv_http_req *req,
                            lv_http_resp *resp)
 {
-    static const char *const keys[] = {"user_id", "password", "new_password",
-                                       NULL};
+    static const http_body_field body[] = {
+        HTTP_FIELD_REQ("user_id", HTTP_STR),
+        HTTP_FIELD_REQ("password", HTTP_STR),
+        HTTP_FIELD_REQ("new_password", HTTP_STR),
+        {0}};
     const char *v[3];
     lv_store *st;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, keys, v, &st);
+    json_t *j = prologue(app, req, resp, body, v, &st);
     if (!j)
         return 0;
     int rc = auth_citizen_password_change(lv_app_auth(app), st, v[0], v[1],
@@ -265,21 +249,37 @@ static int policy(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return http_resp_header(resp, "Cache-Control", "public, max-age=300");
 }
 
-/* POST /api/v1/ra/citizens/{id}/unlock (R3.5): registration officers. */
-static int citizen_unlock(lv_app *app, const lv_http_req *req,
-                          lv_http_resp *resp)
+/* POST /api/v1/ra/citizens/{id}/unlock and .../lock (R3.5; issue 11: a
+ * true lock is an officer's decision): registration officers. */
+static int citizen_lock_change(lv_app *app, const lv_http_req *req,
+                               lv_http_resp *resp, int lock)
 {
     lv_store *st;
     lv_principal who;
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN,
-                          &st, &who) < 0)
+                          &st, &who) < 0 ||
+        http_body_empty(req, resp) < 0)
         return 0;
-    if (auth_citizen_unlock(lv_app_auth(app), st, req->param, who.actor, &err) <
-        0)
+    int rc = lock ? auth_citizen_lock(lv_app_auth(app), st, req->param,
+                                      who.actor, &err)
+                  : auth_citizen_unlock(lv_app_auth(app), st, req->param,
+                                        who.actor, &err);
+    if (rc < 0)
         return http_resp_err(resp, &err);
-    return ok_json(
-        resp, json_pack("{s:s, s:b}", "citizen_id", req->param, "unlocked", 1));
+    return ok_json(resp, json_pack("{s:s, s:b}", "citizen_id", req->param,
+                                   lock ? "locked" : "unlocked", 1));
+}
+
+static int citizen_unlock(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    return citizen_lock_change(app, req, resp, 0);
+}
+
+static int citizen_lock(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    return citizen_lock_change(app, req, resp, 1);
 }
 
 /* ---- operator accounts
@@ -318,21 +318,45 @@ static int operator_list(lv_app *app, const lv_http_req *req,
     return ok_json(resp, json_pack("{s:o}", "operators", a));
 }
 
+/* 202: the first of two administrators asked (CPS §5.2.4, issue 11). */
+static int disable_pending(lv_http_resp *resp, const char *login)
+{
+    json_t *o = json_pack("{s:s, s:b, s:b, s:s}", "login", login, "enabled", 1,
+                          "pending", 1, "message",
+                          "disabling an administrator needs a second "
+                          "administrator to make the same request");
+    if (!o)
+        return LV_ENOMEM;
+    int rc = http_resp_json(resp, 202, o);
+    json_decref(o);
+    LV_TRY(rc);
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
 /* POST /api/v1/operators/{login}/enable|disable: security officer or
- * system administrator; never an auditor (R1.4). */
+ * system administrator; never an auditor (R1.4).  Disabling goes through
+ * auth_operator_disable: never the last administrator of a kind, and two
+ * administrators to disable one. */
 static int operator_enable(lv_app *app, const lv_http_req *req,
                            lv_http_resp *resp, int enabled)
 {
     lv_store *st;
     lv_principal who;
     lv_err err = {0};
+    int pending = 0;
     if (http_auth_require(app, req, resp,
                           LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN, &st,
-                          &who) < 0)
+                          &who) < 0 ||
+        http_body_empty(req, resp) < 0)
         return 0;
-    if (auth_operator_set_enabled(lv_app_auth(app), st, req->param, enabled,
-                                  who.actor, &err) < 0)
+    int rc = enabled ? auth_operator_set_enabled(lv_app_auth(app), st,
+                                                 req->param, 1, who.actor, &err)
+                     : auth_operator_disable(lv_app_auth(app), st, req->param,
+                                             &who, &pending, &err);
+    if (rc < 0)
         return http_resp_err(resp, &err);
+    if (pending)
+        return disable_pending(resp, req->param);
     return ok_json(
         resp, json_pack("{s:s, s:b}", "login", req->param, "enabled", enabled));
 }
@@ -350,17 +374,24 @@ static int operator_enable_h(lv_app *app, const lv_http_req *req,
 }
 
 const lv_http_route http_auth_routes[] = {
-    {"POST", "/api/v1/operators/login", operator_login, BODY_SMALL},
-    {"GET", "/api/v1/operators", operator_list, 0},
+    {"POST", "/api/v1/operators/login", operator_login, BODY_SMALL,
+     LV_WORK_PASSWORD},
+    {"GET", "/api/v1/operators", operator_list, 0, LV_WORK_API},
     {"POST", "/api/v1/operators/{login}/disable", operator_disable_h,
-     BODY_SMALL},
-    {"POST", "/api/v1/operators/{login}/enable", operator_enable_h, BODY_SMALL},
-    {"POST", "/api/v1/auth/login", citizen_login, BODY_SMALL},
-    {"POST", "/api/v1/auth/logout", logout, BODY_SMALL},
-    {"GET", "/api/v1/auth/session", session_info, 0},
-    {"POST", "/api/v1/auth/password", password_change, BODY_SMALL},
-    {"POST", "/api/v1/citizens/activate", citizen_activate, BODY_SMALL},
-    {"GET", "/api/v1/policy", policy, 0},
-    {"POST", "/api/v1/ra/citizens/{id}/unlock", citizen_unlock, BODY_SMALL},
+     BODY_SMALL, LV_WORK_API},
+    {"POST", "/api/v1/operators/{login}/enable", operator_enable_h, BODY_SMALL,
+     LV_WORK_API},
+    {"POST", "/api/v1/auth/login", citizen_login, BODY_SMALL, LV_WORK_PASSWORD},
+    {"POST", "/api/v1/auth/logout", logout, BODY_SMALL, LV_WORK_API},
+    {"GET", "/api/v1/auth/session", session_info, 0, LV_WORK_API},
+    {"POST", "/api/v1/auth/password", password_change, BODY_SMALL,
+     LV_WORK_PASSWORD},
+    {"POST", "/api/v1/citizens/activate", citizen_activate, BODY_SMALL,
+     LV_WORK_PASSWORD},
+    {"GET", "/api/v1/policy", policy, 0, LV_WORK_INLINE},
+    {"POST", "/api/v1/ra/citizens/{id}/unlock", citizen_unlock, BODY_SMALL,
+     LV_WORK_API},
+    {"POST", "/api/v1/ra/citizens/{id}/lock", citizen_lock, BODY_SMALL,
+     LV_WORK_API},
     {0},
 };

@@ -16,10 +16,12 @@
 #define BODY_TX ((size_t)256 * 1024) /* 100 documents with their names */
 #define BODY_SMALL 4096
 
-static lv_sign_env env_of(lv_app *app)
+/* remote_addr: throttling and rate limits key on it (issue 11). */
+static lv_sign_env env_of(lv_app *app, const lv_http_req *req)
 {
     return (lv_sign_env){lv_app_config(app), lv_app_ca(app),
-                         lv_app_keystore(app), lv_app_auth(app)};
+                         lv_app_keystore(app), lv_app_auth(app),
+                         req->remote_addr};
 }
 
 static int ok_json(lv_http_resp *resp, int status, json_t *o)
@@ -49,19 +51,34 @@ static int sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
     return http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-static json_t *body_json(const lv_http_req *req, lv_http_resp *resp)
-{
-    json_error_t je;
-    json_t *j = req->body ? json_loadb((const char *)req->body, req->body_len,
-                                       JSON_REJECT_DUPLICATES, &je)
-                          : NULL;
-    if (!json_is_object(j)) {
-        json_decref(j);
-        http_resp_error(resp, LV_EINVAL, "request body must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
+/* POST /api/v1/transactions (docs/API.md "Create"): lengths of the
+ * documents' id, name and title are in characters; sign/ checks the rest
+ * (digest algorithm and length, URLs, 1 to 100 documents). */
+static const http_body_field TX_DOC[] = {
+    {"id", .types = HTTP_STR, .flags = HTTP_REQUIRED | HTTP_CHARS,
+     .max_len = 128},
+    {"name", .types = HTTP_STR, .flags = HTTP_REQUIRED | HTTP_CHARS,
+     .max_len = 255},
+    {"title", .types = HTTP_STR, .flags = HTTP_CHARS, .max_len = 255},
+    HTTP_FIELD_REQ("digest", HTTP_STR),
+    {0}};
+
+static const http_body_field TX_CREATE[] = {
+    HTTP_FIELD_REQ("owner", HTTP_STR),
+    HTTP_FIELD_REQ("digest_algorithm", HTTP_STR),
+    {"documents", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_OBJ,
+     .members = TX_DOC},
+    HTTP_FIELD_REQ("redirect_ok_url", HTTP_STR),
+    HTTP_FIELD_REQ("redirect_error_url", HTTP_STR),
+    HTTP_FIELD("generate_certificate", HTTP_BOOL),
+    {0}};
+
+static const http_body_field TX_LOGIN[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
+                                           HTTP_FIELD_REQ("password", HTTP_STR),
+                                           {0}};
+
+static const http_body_field TX_CONFIRM[] = {
+    HTTP_FIELD_REQ("password", HTTP_STR), HTTP_FIELD_REQ("otp", HTTP_STR), {0}};
 
 /* ---- application authentication (HTTP Basic)
  * ---------------------------------- */
@@ -133,12 +150,11 @@ static int tx_create(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    if (app_require(app, req, resp, &st, &a) < 0)
+    json_t *j;
+    if (app_require(app, req, resp, &st, &a) < 0 ||
+        http_body_read(req, TX_CREATE, resp, &j) < 0)
         return 0;
-    json_t *j = body_json(req, resp);
-    if (!j)
-        return 0;
-    lv_sign_env env = env_of(app);
+    lv_sign_env env = env_of(app, req);
     int rc = sign_tx_create(&env, st, &a, j, &out, &why, &err);
     json_decref(j);
     if (rc < 0)
@@ -189,16 +205,13 @@ static int tx_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                "authentication is not available");
     if (lv_app_store(app, &st, &err) < 0)
         return http_resp_err(resp, &err);
-    json_t *j = body_json(req, resp);
-    if (!j)
+    json_t *j;
+    if (http_body_read(req, TX_LOGIN, resp, &j) < 0)
         return 0;
-    const char *user = lv_json_str(j, "user_id");
-    const char *pass = lv_json_str(j, "password");
-    lv_sign_env env = env_of(app);
-    int rc = user && pass
-                 ? sign_tx_login(&env, st, req->param, user, pass,
-                                 req->remote_addr, &out, &why, &err)
-                 : lv_fail(&err, LV_EINVAL, "user_id and password are needed");
+    lv_sign_env env = env_of(app, req);
+    int rc = sign_tx_login(&env, st, req->param, lv_json_str(j, "user_id"),
+                           lv_json_str(j, "password"), req->remote_addr, &out,
+                           &why, &err);
     json_decref(j);
     if (rc < 0)
         return sign_error(resp, rc, why, &err);
@@ -214,7 +227,7 @@ static int tx_view(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     json_t *out = NULL;
     if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0)
         return 0;
-    lv_sign_env env = env_of(app);
+    lv_sign_env env = env_of(app, req);
     if (sign_tx_view(&env, st, req->param, &who, &out, &err) < 0)
         return http_resp_err(resp, &err);
     return ok_json(resp, 200, out);
@@ -228,9 +241,10 @@ static int tx_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0)
+    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
+        http_body_empty(req, resp) < 0)
         return 0;
-    lv_sign_env env = env_of(app);
+    lv_sign_env env = env_of(app, req);
     int rc = sign_tx_send_otp(&env, st, req->param, &who, &out, &why, &err);
     if (rc < 0)
         return sign_error(resp, rc, why, &err);
@@ -247,16 +261,13 @@ static int tx_confirm(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     json_t *out = NULL;
     if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0)
         return 0;
-    json_t *j = body_json(req, resp);
-    if (!j)
+    json_t *j;
+    if (http_body_read(req, TX_CONFIRM, resp, &j) < 0)
         return 0;
-    const char *pass = lv_json_str(j, "password");
-    const char *otp = lv_json_str(j, "otp");
-    lv_sign_env env = env_of(app);
-    int rc = pass && otp
-                 ? sign_tx_confirm(&env, st, req->param, &who, pass, otp, &out,
-                                   &why, &err)
-                 : lv_fail(&err, LV_EINVAL, "password and otp are needed");
+    lv_sign_env env = env_of(app, req);
+    int rc =
+        sign_tx_confirm(&env, st, req->param, &who, lv_json_str(j, "password"),
+                        lv_json_str(j, "otp"), &out, &why, &err);
     json_decref(j);
     if (rc < 0)
         return sign_error(resp, rc, why, &err);
@@ -270,7 +281,8 @@ static int tx_cancel(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_principal who;
     lv_err err = {0};
     json_t *out = NULL;
-    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0)
+    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
+        http_body_empty(req, resp) < 0)
         return 0;
     if (sign_tx_cancel(st, req->param, &who, &out, &err) < 0)
         return http_resp_err(resp, &err);
@@ -278,13 +290,16 @@ static int tx_cancel(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_clave_routes[] = {
-    {"POST", "/api/v1/transactions", tx_create, BODY_TX},
-    {"GET", "/api/v1/transactions/{id}", tx_get, 0},
-    {"DELETE", "/api/v1/transactions/{id}", tx_delete, 0},
-    {"POST", "/api/v1/transactions/{id}/login", tx_login, BODY_SMALL},
-    {"GET", "/api/v1/transactions/{id}/view", tx_view, 0},
-    {"POST", "/api/v1/transactions/{id}/otp", tx_otp, BODY_SMALL},
-    {"POST", "/api/v1/transactions/{id}/confirm", tx_confirm, BODY_SMALL},
-    {"POST", "/api/v1/transactions/{id}/cancel", tx_cancel, BODY_SMALL},
+    {"POST", "/api/v1/transactions", tx_create, BODY_TX, LV_WORK_API},
+    {"GET", "/api/v1/transactions/{id}", tx_get, 0, LV_WORK_API},
+    {"DELETE", "/api/v1/transactions/{id}", tx_delete, 0, LV_WORK_API},
+    {"POST", "/api/v1/transactions/{id}/login", tx_login, BODY_SMALL,
+     LV_WORK_PASSWORD},
+    {"GET", "/api/v1/transactions/{id}/view", tx_view, 0, LV_WORK_API},
+    {"POST", "/api/v1/transactions/{id}/otp", tx_otp, BODY_SMALL, LV_WORK_API},
+    {"POST", "/api/v1/transactions/{id}/confirm", tx_confirm, BODY_SMALL,
+     LV_WORK_SIGN},
+    {"POST", "/api/v1/transactions/{id}/cancel", tx_cancel, BODY_SMALL,
+     LV_WORK_API},
     {0},
 };

@@ -11,6 +11,7 @@
 #include "http/http_internal.h"
 #include "sign/sign.h"
 
+#include <limits.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,11 +75,24 @@ static int csc_error(lv_http_resp *resp, int status, const char *error,
     return 0;
 }
 
+/* Issue 11: a throttled login or PIN, or an OTP over its rate limit: 429
+ * with the delay (RFC 6585 §4, RFC 9110 §10.2.3). */
+static int csc_limit(lv_http_resp *resp, const lv_err *err)
+{
+    char secs[16];
+    LV_TRY(csc_error(resp, 429, "too_many_requests", err->msg));
+    snprintf(secs, sizeof secs, "%d",
+             err->retry_after > 0 ? err->retry_after : 1);
+    return http_resp_header(resp, "Retry-After", secs);
+}
+
 /* LV codes and refusals to the CSC error table. */
 static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
                     const lv_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : lv_err_name(rc);
+    if (rc == LV_ELIMIT && err)
+        return csc_limit(resp, err);
     if (why == LV_SIGN_BAD_PASSWORD)
         return csc_error(resp, 400, "invalid_pin", m);
     if (why == LV_SIGN_BAD_OTP)
@@ -102,27 +116,242 @@ static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
     }
 }
 
-/* ---- request plumbing
- * ---------------------------------------------------------------- */
+/* ---- request bodies
+ * -------------------------------------------------------------------
+ * Each method accepts exactly the input members its table in the
+ * specification defines (CSC API v1.0.4.0 §11, v2.0.0.2 §11), so that a
+ * conforming client is never refused and a misspelt member never silently
+ * ignored; members llave has no use for (lang, clientData, description ...)
+ * are accepted and ignored.  The hashes of sendOTP are our extension (R3.3,
+ * docs/API.md).  v1 booleans and numbers may come as strings (v1 clients
+ * send "true" and "1"); csc_coerce turns them into JSON values. */
+#define V1_BOOL (HTTP_BOOL | HTTP_STR)
+#define V1_INT (HTTP_INT | HTTP_STR)
 
-static int body_parse(csc_call *c, int required)
+static const http_body_field INFO[] = {HTTP_FIELD("lang", HTTP_STR), {0}};
+
+static const http_body_field LOGIN[] = {HTTP_FIELD("refresh_token", HTTP_STR),
+                                        HTTP_FIELD("rememberMe", HTTP_BOOL),
+                                        HTTP_FIELD("clientData", HTTP_STR),
+                                        {0}};
+
+static const http_body_field LOGIN_V1[] = {
+    HTTP_FIELD("refresh_token", HTTP_STR),
+    HTTP_FIELD("rememberMe", V1_BOOL),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field REVOKE[] = {
+    HTTP_FIELD("token", HTTP_STR),
+    HTTP_FIELD("token_type_hint", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field LIST_V2[] = {
+    HTTP_FIELD("userID", HTTP_STR),
+    HTTP_FIELD("credentialInfo", HTTP_BOOL),
+    HTTP_FIELD("certificates", HTTP_STR),
+    HTTP_FIELD("certInfo", HTTP_BOOL),
+    HTTP_FIELD("authInfo", HTTP_BOOL),
+    HTTP_FIELD("onlyValid", HTTP_BOOL),
+    HTTP_FIELD("lang", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field LIST_V1[] = {HTTP_FIELD("userID", HTTP_STR),
+                                          HTTP_FIELD("maxResults", V1_INT),
+                                          HTTP_FIELD("pageToken", HTTP_STR),
+                                          HTTP_FIELD("clientData", HTTP_STR),
+                                          {0}};
+
+static const http_body_field CRED_INFO_V2[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("certificates", HTTP_STR),
+    HTTP_FIELD("certInfo", HTTP_BOOL),
+    HTTP_FIELD("authInfo", HTTP_BOOL),
+    HTTP_FIELD("lang", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field CRED_INFO_V1[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("certificates", HTTP_STR),
+    HTTP_FIELD("certInfo", V1_BOOL),
+    HTTP_FIELD("authInfo", V1_BOOL),
+    HTTP_FIELD("lang", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field SEND_OTP_V2[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {"hashes", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
+    {0}};
+
+static const http_body_field SEND_OTP_V1[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {"hash", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgo", HTTP_STR),
+    {0}};
+
+static const http_body_field AUTH_DATA[] = {
+    HTTP_FIELD_REQ("id", HTTP_STR), HTTP_FIELD_REQ("value", HTTP_STR), {0}};
+
+static const http_body_field AUTHORIZE_V2[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD_REQ("numSignatures", HTTP_INT),
+    {"hashes", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
+    {"authData", .types = HTTP_ARR, .items = HTTP_OBJ, .members = AUTH_DATA},
+    HTTP_FIELD("description", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field AUTHORIZE_V1[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD_REQ("numSignatures", V1_INT),
+    {"hash", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("PIN", HTTP_STR),
+    HTTP_FIELD("OTP", HTTP_STR),
+    HTTP_FIELD("description", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field EXTEND_V2[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    {"hashes", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
+    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field EXTEND_V1[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    {"hash", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field SIGN_HASH_V2[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
+    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD("signAlgoParams", HTTP_STR),
+    HTTP_FIELD("operationMode", HTTP_STR),
+    HTTP_FIELD("validity_period", HTTP_INT),
+    HTTP_FIELD("response_uri", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field SIGN_HASH_V1[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    {"hash", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgo", HTTP_STR),
+    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD("signAlgoParams", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
+
+static const http_body_field SIGNED_PROP[] = {
+    HTTP_FIELD_REQ("attribute", HTTP_STR), HTTP_FIELD("value", HTTP_STR), {0}};
+
+/* documents[] and documentDigests[] items: the same options, with the
+ * document or its hashes */
+static const http_body_field SIGN_DOC_DOCUMENT[] = {
+    HTTP_FIELD_REQ("document", HTTP_STR),
+    HTTP_FIELD_REQ("signature_format", HTTP_STR),
+    HTTP_FIELD("conformance_level", HTTP_STR),
+    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD("signAlgoParams", HTTP_STR),
+    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
+     .members = SIGNED_PROP},
+    HTTP_FIELD("signed_envelope_property", HTTP_STR),
+    {0}};
+
+static const http_body_field SIGN_DOC_DIGESTS[] = {
+    {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
+    HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
+    HTTP_FIELD_REQ("signature_format", HTTP_STR),
+    HTTP_FIELD("conformance_level", HTTP_STR),
+    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD("signAlgoParams", HTTP_STR),
+    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
+     .members = SIGNED_PROP},
+    HTTP_FIELD("signed_envelope_property", HTTP_STR),
+    {0}};
+
+static const http_body_field SIGN_DOC[] = {
+    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("signatureQualifier", HTTP_STR),
+    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    {"documentDigests", .types = HTTP_ARR, .items = HTTP_OBJ,
+     .members = SIGN_DOC_DIGESTS},
+    {"documents", .types = HTTP_ARR, .items = HTTP_OBJ,
+     .members = SIGN_DOC_DOCUMENT},
+    HTTP_FIELD("operationMode", HTTP_STR),
+    HTTP_FIELD("validity_period", HTTP_INT),
+    HTTP_FIELD("response_uri", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    HTTP_FIELD("returnValidationInfo", HTTP_BOOL),
+    {0}};
+
+/* A v1 string standing for a boolean or a number, as a JSON value; NULL
+ * when it stands for neither. */
+static json_t *v1_value(const char *s, unsigned types)
 {
-    json_error_t je;
-    c->body = c->req->body
-                  ? json_loadb((const char *)c->req->body, c->req->body_len,
-                               JSON_REJECT_DUPLICATES, &je)
-                  : NULL;
-    if (!c->body && !required)
-        c->body = json_object();
-    if (!json_is_object(c->body)) {
-        json_decref(c->body);
-        c->body = NULL;
-        csc_error(c->resp, 400, "invalid_request",
-                  "the request body must be a JSON object");
-        return LV_EINVAL;
+    size_t n = strlen(s);
+    if ((types & HTTP_BOOL) &&
+        (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+        return json_boolean(s[0] == 't');
+    if ((types & HTTP_INT) && n > 0 && n < 10 && strspn(s, "0123456789") == n)
+        return json_integer(strtol(s, NULL, 10));
+    return NULL;
+}
+
+static int csc_coerce(json_t *body, const http_body_field *schema,
+                      lv_http_resp *resp)
+{
+    char m[128];
+    for (const http_body_field *f = schema; f->name; f++) {
+        json_t *v = json_object_get(body, f->name);
+        if (!json_is_string(v) || !(f->types & (HTTP_BOOL | HTTP_INT)))
+            continue;
+        json_t *n = v1_value(json_string_value(v), f->types);
+        if (!n) {
+            snprintf(m, sizeof m, "Invalid parameter %s: %s", f->name,
+                     f->types & HTTP_BOOL ? "true or false" : "a number");
+            return csc_refuse(resp, 400, "invalid_request", m, LV_EINVAL);
+        }
+        json_object_set_new(body, f->name, n);
     }
     return 0;
 }
+
+/* The body read against schema; a refusal is answered in the CSC error
+ * shape {"error": "invalid_request", "error_description": ...}. */
+static int csc_body(const lv_http_req *req, lv_http_resp *resp,
+                    const http_body_field *schema, json_t **out)
+{
+    lv_err err = {0};
+    int rc = http_body_parse(req->body, req->body ? req->body_len : 0, schema,
+                             out, &err);
+    if (rc < 0)
+        return csc_refuse(resp, 400, "invalid_request", err.msg, rc);
+    rc = csc_coerce(*out, schema, resp);
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---- request plumbing
+ * ---------------------------------------------------------------- */
 
 static const char *bearer(const lv_http_req *req)
 {
@@ -137,7 +366,8 @@ static const char *bearer(const lv_http_req *req)
 
 /* Store, citizen session and body; resp filled on failure. */
 static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
-                     lv_http_resp *resp, int v2, int need_session)
+                     lv_http_resp *resp, int v2, int need_session,
+                     const http_body_field *schema)
 {
     lv_err err = {0};
     memset(c, 0, sizeof *c);
@@ -145,8 +375,10 @@ static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
     c->req = req;
     c->resp = resp;
     c->v2 = v2;
-    c->env = (lv_sign_env){lv_app_config(app), lv_app_ca(app),
-                           lv_app_keystore(app), lv_app_auth(app)};
+    /* remote_addr: throttling and rate limits key on it (issue 11) */
+    c->env =
+        (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_keystore(app),
+                      lv_app_auth(app), req->remote_addr};
     if (!c->env.auth)
         return csc_refuse(resp, 503, "temporarily_unavailable",
                           "authentication is not available", LV_ESEALED);
@@ -167,7 +399,7 @@ static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
         if (rc < 0)
             return csc_refuse(resp, 401, "invalid_token", err.msg, rc);
     }
-    return body_parse(c, 0);
+    return csc_body(req, resp, schema, &c->body);
 }
 
 static void csc_end(csc_call *c)
@@ -175,30 +407,11 @@ static void csc_end(csc_call *c)
     json_decref(c->body);
 }
 
-static int str_param(csc_call *c, const char *name, int required,
-                     const char **out)
-{
-    json_t *v = json_object_get(c->body, name);
-    *out = json_string_value(v);
-    if ((v && !json_is_string(v)) || (required && !*out)) {
-        char m[128];
-        snprintf(m, sizeof m, "Missing (or invalid type) string parameter %s",
-                 name);
-        csc_error(c->resp, 400, "invalid_request", m);
-        return LV_EINVAL;
-    }
-    return 0;
-}
-
+/* A boolean member (strings already turned into booleans by csc_coerce). */
 static int bool_param(csc_call *c, const char *name, int dflt)
 {
     json_t *v = json_object_get(c->body, name);
-    if (json_is_boolean(v))
-        return json_is_true(v);
-    /* v1 clients often send "true"/"false" as strings */
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), "true") == 0;
-    return dflt;
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
 /* Base64 or base64url (CSC v2 hashes), padding optional. */
@@ -302,6 +515,20 @@ static int sign_algo_ok(csc_call *c, const EVP_MD *md)
                       LV_EINVAL);
 }
 
+/* operationMode "A" (asynchronous, answered at response_uri) is not
+ * offered: refused, rather than answered synchronously against the
+ * client's request. */
+static int sync_only(csc_call *c)
+{
+    const char *mode = lv_json_str(c->body, "operationMode");
+    if (!mode || strcmp(mode, "S") == 0)
+        return 0;
+    return csc_refuse(c->resp, 400, "invalid_request",
+                      "Invalid parameter operationMode: only \"S\" "
+                      "(synchronous) is offered",
+                      LV_EINVAL);
+}
+
 /* ---- info and auth
  * ---------------------------------------------------------------------- */
 
@@ -320,7 +547,11 @@ static json_t *methods_json(int v2)
 static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp, int v2)
 {
     const lv_config *cfg = lv_app_config(app);
-    (void)req;
+    json_t *in;
+    /* the body may be empty (and a GET has none): then it reads as {} */
+    if (csc_body(req, resp, INFO, &in) < 0)
+        return 0;
+    json_decref(in);
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "specs",
                   v2 ? "2.0.0.2" : "1.0.4.0", "name", cfg->org_name, "logo", "",
@@ -362,7 +593,7 @@ static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     const char *h = http_req_header(req, "Authorization");
     unsigned char *raw = NULL;
     size_t len = 0;
-    if (csc_begin(&c, app, req, resp, v2, 0) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 0, v2 ? LOGIN : LOGIN_V1) < 0)
         return 0;
     int rc = h && strncasecmp(h, "Basic ", 6) == 0 &&
                      lv_b64_decode(h + 6, strlen(h + 6), &raw, &len) == 0 &&
@@ -386,6 +617,8 @@ static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
         rc = csc_error(resp, 400, "invalid_request",
                        "HTTP Basic authentication with the user id and "
                        "password is required");
+    else if (rc == LV_ELIMIT)
+        rc = csc_limit(resp, &err);
     else if (rc < 0)
         rc = csc_error(resp, 401, "authentication_error", err.msg);
     else
@@ -413,14 +646,13 @@ static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     lv_err err = {0};
-    const char *tok = NULL;
-    if (csc_begin(&c, app, req, resp, 1, 1) < 0)
+    if (csc_begin(&c, app, req, resp, 1, 1, REVOKE) < 0)
         return 0;
-    int rc = str_param(&c, "token", 0, &tok);
-    if (rc == 0 &&
-        auth_session_end(c.env.auth, c.st, tok ? tok : bearer(req), &err) < 0)
+    const char *tok = lv_json_str(c.body, "token");
+    int rc = 0;
+    if (auth_session_end(c.env.auth, c.st, tok ? tok : bearer(req), &err) < 0)
         rc = csc_fail(resp, LV_EINVAL, LV_SIGN_OK, &err);
-    else if (rc == 0)
+    else
         rc = http_resp_bytes(resp, 204, "application/json", "", 0);
     csc_end(&c);
     return rc < 0 ? 0 : rc;
@@ -597,7 +829,7 @@ static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
 {
     csc_call c;
     lv_err err = {0};
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? LIST_V2 : LIST_V1) < 0)
         return 0;
     list_ctx l = {&c,
                   json_array(),
@@ -639,9 +871,8 @@ static int list_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
  * not. */
 static int credential_param(csc_call *c, lv_cert_rec *out)
 {
-    const char *id = NULL;
+    const char *id = lv_json_str(c->body, "credentialID");
     lv_err err = {0};
-    LV_TRY(str_param(c, "credentialID", 1, &id));
     if (sign_credential_get(c->st, c->who.id, id, out, &err) < 0)
         return csc_refuse(c->resp, 400, "invalid_request",
                           "Invalid parameter credentialID", LV_EINVAL);
@@ -653,7 +884,8 @@ static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
 {
     csc_call c;
     lv_cert_rec r;
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? CRED_INFO_V2 : CRED_INFO_V1) <
+        0)
         return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
@@ -688,7 +920,8 @@ static int send_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     lv_sign_refusal why = LV_SIGN_OK;
     const EVP_MD *md = NULL;
     lv_buf hashes = {0};
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? SEND_OTP_V2 : SEND_OTP_V1) <
+        0)
         return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
@@ -737,19 +970,16 @@ static void auth_data(csc_call *c, const char **pin, const char **otp)
     }
 }
 
+/* numSignatures: an integer (a v1 string already turned into one by
+ * csc_coerce); sign/ bounds it, once it fits an int. */
 static int num_signatures(csc_call *c, int *out)
 {
-    json_t *v = json_object_get(c->body, "numSignatures");
-    /* v1 clients send it as a string too */
-    if (json_is_string(v))
-        *out = atoi(json_string_value(v));
-    else if (json_is_integer(v))
-        *out = (int)json_integer_value(v);
-    else
+    json_int_t v =
+        json_integer_value(json_object_get(c->body, "numSignatures"));
+    if (v < 0 || v > INT_MAX)
         return csc_refuse(c->resp, 400, "invalid_request",
-                          "Missing (or invalid type) integer parameter "
-                          "numSignatures",
-                          LV_EINVAL);
+                          "Invalid parameter numSignatures", LV_EINVAL);
+    *out = (int)v;
     return 0;
 }
 
@@ -765,7 +995,8 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     const char *pin, *otp;
     char sad[LV_SIGN_SAD_LEN + 1];
     int num = 0, expires = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? AUTHORIZE_V2 : AUTHORIZE_V1) <
+        0)
         return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
@@ -815,12 +1046,12 @@ static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     lv_err err = {0};
     const char *sad = NULL;
     int expires = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? EXTEND_V2 : EXTEND_V1) < 0)
         return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
         store_cert_rec_free(&r);
-        rc = str_param(&c, "SAD", 1, &sad);
+        sad = lv_json_str(c.body, "SAD");
     }
     if (rc == 0) {
         rc = sign_csc_extend(c.st, c.who.id, r.serial, sad, &expires, &err);
@@ -866,13 +1097,16 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     const char *sad = NULL;
     unsigned char *sigs = NULL;
     size_t len = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1) < 0)
+    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? SIGN_HASH_V2 : SIGN_HASH_V1) <
+        0)
         return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
         store_cert_rec_free(&r);
-        rc = str_param(&c, "SAD", 1, &sad);
+        sad = lv_json_str(c.body, "SAD");
     }
+    if (rc == 0)
+        rc = sync_only(&c);
     if (rc == 0)
         rc = hashes_param(&c, 1, &md, &hashes);
     if (rc == 0)
@@ -915,6 +1149,12 @@ static int doc_options(csc_call *c, const json_t *d, lv_cades_req *cr)
         return csc_refuse(c->resp, 400, "invalid_request",
                           "Invalid parameter signature_format: only \"C\" "
                           "(CAdES) is offered",
+                          LV_EINVAL);
+    /* asked-for attributes are refused, not silently left out */
+    if (json_array_size(json_object_get(d, "signed_props")) > 0)
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter signed_props: no further signed "
+                          "attributes are offered",
                           LV_EINVAL);
     if (lvl && strcasecmp(lvl, "Ades-B-B") != 0 &&
         strcasecmp(lvl, "Ades-B-T") != 0 && strcasecmp(lvl, "Ades-B") != 0 &&
@@ -1026,12 +1266,13 @@ static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_cert_rec r;
     const char *sad = NULL;
     doc_out out = {json_array(), json_array()};
-    if (csc_begin(&c, app, req, resp, 1, 1) < 0)
+    if (csc_begin(&c, app, req, resp, 1, 1, SIGN_DOC) < 0)
         goto done;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
         store_cert_rec_free(&r);
-        rc = str_param(&c, "SAD", 1, &sad);
+        sad = lv_json_str(c.body, "SAD");
+        rc = sync_only(&c);
     }
     if (rc == 0 && !json_array_size(json_object_get(c.body, "documents")) &&
         !json_array_size(json_object_get(c.body, "documentDigests")))
@@ -1053,25 +1294,29 @@ done:
 }
 
 const lv_http_route http_csc_routes[] = {
-    {"POST", "/csc/v2/info", info_v2, BODY_CSC},
-    {"GET", "/csc/v2/info", info_v2, 0},
-    {"POST", "/csc/v2/auth/login", login_v2, BODY_CSC},
-    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC},
-    {"POST", "/csc/v2/credentials/list", list_v2, BODY_CSC},
-    {"POST", "/csc/v2/credentials/info", info_c2, BODY_CSC},
-    {"POST", "/csc/v2/credentials/sendOTP", otp_v2, BODY_CSC},
-    {"POST", "/csc/v2/credentials/authorize", auth_v2, BODY_CSC},
-    {"POST", "/csc/v2/credentials/extendTransaction", ext_v2, BODY_CSC},
-    {"POST", "/csc/v2/signatures/signHash", hash_v2, BODY_CSC},
-    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC},
-    {"POST", "/csc/v1/info", info_v1, BODY_CSC},
-    {"POST", "/csc/v1/auth/login", login_v1, BODY_CSC},
-    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC},
-    {"POST", "/csc/v1/credentials/list", list_v1, BODY_CSC},
-    {"POST", "/csc/v1/credentials/info", info_c1, BODY_CSC},
-    {"POST", "/csc/v1/credentials/sendOTP", otp_v1, BODY_CSC},
-    {"POST", "/csc/v1/credentials/authorize", auth_v1, BODY_CSC},
-    {"POST", "/csc/v1/credentials/extendTransaction", ext_v1, BODY_CSC},
-    {"POST", "/csc/v1/signatures/signHash", hash_v1, BODY_CSC},
+    {"POST", "/csc/v2/info", info_v2, BODY_CSC, LV_WORK_API},
+    {"GET", "/csc/v2/info", info_v2, 0, LV_WORK_API},
+    {"POST", "/csc/v2/auth/login", login_v2, BODY_CSC, LV_WORK_PASSWORD},
+    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v2/credentials/list", list_v2, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v2/credentials/info", info_c2, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v2/credentials/sendOTP", otp_v2, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v2/credentials/authorize", auth_v2, BODY_CSC,
+     LV_WORK_PASSWORD},
+    {"POST", "/csc/v2/credentials/extendTransaction", ext_v2, BODY_CSC,
+     LV_WORK_API},
+    {"POST", "/csc/v2/signatures/signHash", hash_v2, BODY_CSC, LV_WORK_SIGN},
+    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC, LV_WORK_SIGN},
+    {"POST", "/csc/v1/info", info_v1, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v1/auth/login", login_v1, BODY_CSC, LV_WORK_PASSWORD},
+    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v1/credentials/list", list_v1, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v1/credentials/info", info_c1, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v1/credentials/sendOTP", otp_v1, BODY_CSC, LV_WORK_API},
+    {"POST", "/csc/v1/credentials/authorize", auth_v1, BODY_CSC,
+     LV_WORK_PASSWORD},
+    {"POST", "/csc/v1/credentials/extendTransaction", ext_v1, BODY_CSC,
+     LV_WORK_API},
+    {"POST", "/csc/v1/signatures/signHash", hash_v1, BODY_CSC, LV_WORK_SIGN},
     {0},
 };

@@ -45,4 +45,127 @@ int http_resp_error_status(lv_http_resp *r, int status, int code,
 int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                       unsigned roles, lv_store **st, lv_principal *who);
 
+/* ---- JSON request bodies (http_body.c) -----------------------------------
+ * Every handler that takes JSON declares the shape of its body as a table of
+ * http_body_field and reads it with http_body_read: one strict reader, so
+ * that malformed JSON, a top level that is not an object, a missing
+ * required field, a value of the wrong type and an unknown member are all
+ * refused the same way (400 invalid_request) before any handler logic runs
+ * (docs/API.md "Request bodies"). */
+
+/* JSON types a field accepts (a set: HTTP_STR | HTTP_NULL is "a string or
+ * null").  HTTP_INT is an integer literal only (RFC 8259 §6: no fraction,
+ * no exponent). */
+enum {
+    HTTP_STR = 1u << 0,
+    HTTP_INT = 1u << 1,
+    HTTP_BOOL = 1u << 2,
+    HTTP_ARR = 1u << 3,
+    HTTP_OBJ = 1u << 4,
+    HTTP_NULL = 1u << 5,
+};
+
+/* Field flags. */
+enum {
+    HTTP_REQUIRED = 1u << 0, /* absent: 400 */
+    HTTP_CHARS = 1u << 1,    /* max_len counts characters, not bytes */
+};
+
+typedef struct http_body_field {
+    const char *name; /* NULL ends a table */
+    unsigned types;   /* HTTP_STR | ... accepted for the value */
+    unsigned flags;   /* HTTP_REQUIRED | HTTP_CHARS */
+    size_t max_len;   /* strings, and string items of an array: the longest
+                         allowed (bytes, or characters with HTTP_CHARS);
+                         0: no limit but the route's body limit */
+    unsigned items;   /* arrays: types accepted for every element */
+    /* objects, and the object items of an array: their members (NULL: no
+     * member is accepted) */
+    const struct http_body_field *members;
+} http_body_field;
+
+/* Rows of a table.  Designated initializers name what a row sets (and keep
+ * -Wmissing-field-initializers quiet); a table ends with {0}:
+ *     HTTP_FIELD_REQ("login", HTTP_STR),
+ *     HTTP_FIELD("comment", HTTP_STR | HTTP_NULL),
+ *     {"documents", .types = HTTP_ARR, .flags = HTTP_REQUIRED,
+ *      .items = HTTP_OBJ, .members = DOCUMENT},
+ *     {0} */
+#define HTTP_FIELD(n, t)                                                       \
+    {                                                                          \
+        (n), .types = (t)                                                      \
+    }
+#define HTTP_FIELD_REQ(n, t)                                                   \
+    {                                                                          \
+        (n), .types = (t), .flags = HTTP_REQUIRED                              \
+    }
+
+/* The schema of a body that has no fields: empty, or {}. */
+extern const http_body_field http_body_none[];
+
+/* Parses len bytes against schema: 0 with *out a JSON object (caller
+ * decrefs), or LV_EINVAL with a message naming the fault in err.  An empty
+ * body reads as {} (so it passes when no field is required).  Pure: the
+ * fuzz target fuzz/fuzz_json_body.c and the unit tests drive it directly. */
+int http_body_parse(const void *body, size_t len, const http_body_field *schema,
+                    json_t **out, lv_err *err);
+
+/* http_body_parse on the request's body; on a refusal resp holds the 400
+ * invalid_request answer and LV_EINVAL is returned. */
+int http_body_read(const lv_http_req *req, const http_body_field *schema,
+                   lv_http_resp *resp, json_t **out);
+/* For a route that takes no fields: 0 for an empty body or {}, else
+ * LV_EINVAL with resp holding the 400. */
+int http_body_empty(const lv_http_req *req, lv_http_resp *resp);
+
+/* ---- the accept gate (http_gate.c, issue 11) ------------------------------
+ * Owns the listening socket, enforces the connection limits and the head
+ * deadline, and hands each connection whose request head is complete and
+ * valid to handoff (which returns < 0 when it could not take it; the socket
+ * is then already closed).  The server registers the connections
+ * libmicrohttpd holds, so that the gate also enforces their body deadline
+ * and the head deadline between keep-alive requests. */
+struct sockaddr;
+struct sockaddr_storage;
+typedef struct http_gate http_gate;
+typedef struct http_gate_conn http_gate_conn;
+typedef int (*http_gate_handoff)(void *cls, int fd, const struct sockaddr *sa,
+                                 unsigned addr_len);
+
+enum {
+    HTTP_PHASE_HEAD, /* waiting for a (next) request head: head deadline */
+    HTTP_PHASE_BODY, /* head in, body arriving: body deadline */
+    HTTP_PHASE_WORK  /* being answered: no deadline of the gate's */
+};
+
+typedef struct http_gate_counts {
+    unsigned long connections, refused, dropped_slow, dropped_deadline,
+        bad_heads;
+} http_gate_counts;
+
+int http_gate_start(const lv_config *cfg, const struct sockaddr_storage *ss,
+                    http_gate_handoff handoff, void *cls, http_gate **out,
+                    lv_err *err) __attribute__((warn_unused_result));
+uint16_t http_gate_port(const http_gate *g);
+unsigned http_gate_max_connections(const http_gate *g);
+/* Stops accepting and drops the heads still pending. */
+void http_gate_close(http_gate *g);
+/* After the daemons stopped (their CLOSED notifications use the gate). */
+void http_gate_free(http_gate *g);
+http_gate_conn *http_gate_conn_started(http_gate *g, int fd,
+                                       const struct sockaddr *sa);
+void http_gate_conn_phase(http_gate_conn *c, int phase);
+/* c may be NULL (allocation failed at start): sa then names the source. */
+void http_gate_conn_closed(http_gate *g, http_gate_conn *c,
+                           const struct sockaddr *sa);
+void http_gate_stats(http_gate *g, http_gate_counts *out);
+
+/* Checks a request head (http_head.c): 0 while incomplete, 1 when complete
+ * and valid (*head_len: its length, blank line included), 400 when it must
+ * be refused (RFC 9112 §3, §5; RFC 9110 §8.6). */
+int http_head_check(const char *buf, size_t len, size_t *head_len);
+/* A raw request target: visible ASCII, no escape decoding to NUL, and in
+ * the path none decoding to another control character. */
+int http_target_ok(const char *target, size_t len);
+
 #endif

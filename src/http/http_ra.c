@@ -14,6 +14,120 @@
 #define ROLES_RA_READ (LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN | LV_ROLE_AUDITOR)
 #define ECERT_BODY_MAX ((size_t)256 * 1024)
 
+/* ---- request bodies -------------------------------------------------------
+ * The shapes of docs/API.md "Registration authority", read by http_body.c.
+ * Values are ra/'s to judge (check letters, dates, lengths, which fields a
+ * profile uses); ra/ also checks members itself, since the console feeds it
+ * JSON files too.  Optional strings may be null, as ra/ reads null as
+ * absent. */
+#define OPT_STR (HTTP_STR | HTTP_NULL)
+
+static const http_body_field COMPANION[] = {HTTP_FIELD_REQ("type", HTTP_STR),
+                                            HTTP_FIELD_REQ("number", HTTP_STR),
+                                            HTTP_FIELD_REQ("country", HTTP_STR),
+                                            HTTP_FIELD_REQ("expiry", HTTP_STR),
+                                            {0}};
+
+static const http_body_field DOCUMENT[] = {
+    HTTP_FIELD_REQ("type", HTTP_STR),
+    HTTP_FIELD_REQ("number", HTTP_STR),
+    HTTP_FIELD("country", OPT_STR),
+    HTTP_FIELD("expiry", OPT_STR),
+    HTTP_FIELD("support_number", OPT_STR),
+    {"companion", .types = HTTP_OBJ, .members = COMPANION},
+    {0}};
+
+static const http_body_field REGISTRATION[] = {
+    HTTP_FIELD("level", OPT_STR),
+    HTTP_FIELD_REQ("given_name", HTTP_STR),
+    HTTP_FIELD_REQ("surname", HTTP_STR),
+    HTTP_FIELD("country", OPT_STR),
+    HTTP_FIELD("birth_date", OPT_STR),
+    HTTP_FIELD_REQ("mobile", HTTP_STR),
+    HTTP_FIELD_REQ("email", HTTP_STR),
+    {"document", .types = HTTP_OBJ, .flags = HTTP_REQUIRED,
+     .members = DOCUMENT},
+    HTTP_FIELD_REQ("evidence_ref", HTTP_STR),
+    {0}};
+
+static const http_body_field REPLACEMENT[] = {
+    HTTP_FIELD_REQ("reason", HTTP_STR),
+    HTTP_FIELD_REQ("evidence_ref", HTTP_STR),
+    {"document", .types = HTTP_OBJ, .flags = HTTP_REQUIRED,
+     .members = DOCUMENT},
+    {0}};
+
+static const http_body_field ISSUE[] = {HTTP_FIELD("profile", HTTP_STR), {0}};
+
+static const http_body_field REVOKE_OTP[] = {HTTP_FIELD_REQ("serial", HTTP_STR),
+                                             {0}};
+
+static const http_body_field REVOKE_OFFICER[] = {
+    HTTP_FIELD_REQ("serial", HTTP_STR),
+    HTTP_FIELD_REQ("reason", HTTP_STR),
+    HTTP_FIELD("comment", OPT_STR),
+    HTTP_FIELD("contact", OPT_STR),
+    {0}};
+
+static const http_body_field REVOKE_CITIZEN[] = {
+    HTTP_FIELD_REQ("serial", HTTP_STR),   HTTP_FIELD_REQ("reason", HTTP_STR),
+    HTTP_FIELD("comment", OPT_STR),       HTTP_FIELD("contact", OPT_STR),
+    HTTP_FIELD_REQ("password", HTTP_STR), HTTP_FIELD_REQ("otp_id", HTTP_STR),
+    HTTP_FIELD_REQ("otp", HTTP_STR),      {0}};
+
+static const http_body_field PSD2[] = {
+    HTTP_FIELD_REQ("nca_name", HTTP_STR),
+    HTTP_FIELD_REQ("nca_id", HTTP_STR),
+    {"roles", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
+    HTTP_FIELD_REQ("authorization_number", HTTP_STR),
+    {0}};
+
+static const http_body_field ORGANIZATION[] = {
+    HTTP_FIELD_REQ("legal_name", HTTP_STR),
+    HTTP_FIELD_REQ("nif", HTTP_STR),
+    HTTP_FIELD("country", OPT_STR),
+    HTTP_FIELD("kind", OPT_STR),
+    HTTP_FIELD_REQ("locality", HTTP_STR),
+    HTTP_FIELD("business_category", OPT_STR),
+    HTTP_FIELD_REQ("contact_email", HTTP_STR),
+    HTTP_FIELD("contact_mobile", OPT_STR),
+    {"psd2", HTTP_OBJ, 0, 0, 0, PSD2},
+    {0}};
+
+static const http_body_field POWERS[] = {HTTP_FIELD_REQ("scope", HTTP_STR),
+                                         HTTP_FIELD_REQ("from", HTTP_STR),
+                                         HTTP_FIELD_REQ("until", HTTP_STR),
+                                         HTTP_FIELD_REQ("document", HTTP_STR),
+                                         {0}};
+
+/* representatives and members alike; ra/ wants powers of the former only */
+static const http_body_field PERSON[] = {
+    HTTP_FIELD_REQ("given_name", HTTP_STR),
+    HTTP_FIELD_REQ("surname", HTTP_STR),
+    HTTP_FIELD_REQ("id_type", HTTP_STR),
+    HTTP_FIELD_REQ("id_number", HTTP_STR),
+    HTTP_FIELD("id_country", OPT_STR),
+    HTTP_FIELD("document_expiry", OPT_STR),
+    HTTP_FIELD_REQ("email", HTTP_STR),
+    HTTP_FIELD("unit", OPT_STR),
+    HTTP_FIELD("title", OPT_STR),
+    {"powers", .types = HTTP_OBJ, .members = POWERS},
+    {0}};
+
+static const http_body_field REQUEST[] = {
+    HTTP_FIELD_REQ("org_id", HTTP_STR),
+    HTTP_FIELD_REQ("profile", HTTP_STR),
+    HTTP_FIELD("person", OPT_STR),
+    HTTP_FIELD("common_name", OPT_STR),
+    HTTP_FIELD("unit", OPT_STR),
+    {"dns_names", .types = HTTP_ARR, .items = HTTP_STR},
+    HTTP_FIELD("csr", HTTP_STR),
+    HTTP_FIELD("test", HTTP_BOOL | HTTP_NULL),
+    {0}};
+
+static const http_body_field REJECT[] = {HTTP_FIELD_REQ("reason", HTTP_STR),
+                                         {0}};
+
 /* ---- helpers ------------------------------------------------------------- */
 
 static int respond(lv_http_resp *resp, int status, json_t *body)
@@ -25,26 +139,6 @@ static int respond(lv_http_resp *resp, int status, json_t *body)
     if (rc == 0)
         rc = http_resp_header(resp, "Cache-Control", "no-store");
     return rc;
-}
-
-/* The body as a JSON object; 0, or -1 with resp holding the 400. */
-static int body_json(const lv_http_req *req, lv_http_resp *resp, json_t **out)
-{
-    json_error_t je;
-    *out = NULL;
-    if (req->body != NULL && req->body_len > 0)
-        *out = json_loadb((const char *)req->body, req->body_len,
-                          JSON_REJECT_DUPLICATES, &je);
-    if (*out != NULL && json_is_object(*out))
-        return 0;
-    if (*out == NULL && req->body != NULL && req->body_len > 0)
-        http_resp_error(resp, LV_EINVAL, "the body is not JSON: %s (line %d)",
-                        je.text, je.line);
-    else
-        http_resp_error(resp, LV_EINVAL, "the body must be a JSON object");
-    json_decref(*out);
-    *out = NULL;
-    return -1;
 }
 
 /* Record ids are 32 hex characters; anything else names nothing and is not
@@ -120,7 +214,7 @@ static int citizen_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     ra_registered r;
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, REGISTRATION, resp, &in) < 0)
         return 0;
     ra_origin origin = {who.actor, "face_to_face"};
     int rc = ra_citizen_register(lv_app_auth(app), st, in, &origin, &r, &err);
@@ -160,7 +254,7 @@ static int citizen_document(lv_app *app, const lv_http_req *req,
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (body_json(req, resp, &in) < 0)
+    if (http_body_read(req, REPLACEMENT, resp, &in) < 0)
         return 0;
     ra_origin origin = {who.actor, "face_to_face"};
     int rc = ra_citizen_replace_document(st, req->param, in, &origin, &err);
@@ -183,6 +277,8 @@ static int citizen_activation(lv_app *app, const lv_http_req *req,
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
+    if (http_body_empty(req, resp) < 0)
+        return 0;
     if (ra_citizen_activation_resend(lv_app_auth(app), st, req->param,
                                      who.actor, &err) < 0)
         return http_resp_err(resp, &err);
@@ -203,14 +299,11 @@ static int citizen_issue(lv_app *app, const lv_http_req *req,
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
         own_record(st, &who, req->param, resp) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, ISSUE, resp, &in) < 0)
         return 0;
     const char *profile = lv_json_str(in, "profile");
-    int rc = json_object_size(in) > (profile ? 1u : 0u)
-                 ? lv_fail(&err, LV_EINVAL, "only field 'profile' is read")
-                 : 0;
-    if (rc == 0 && lv_app_ca(app) == NULL)
-        rc = lv_fail(&err, LV_ESEALED, "the CA is not loaded");
+    int rc =
+        lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
     if (rc == 0)
         rc = ra_citizen_issue(lv_app_ca(app), st, who.id, profile, who.actor,
                               &r, &err);
@@ -233,10 +326,11 @@ static int citizen_revoke_otp(lv_app *app, const lv_http_req *req,
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
         own_record(st, &who, req->param, resp) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, REVOKE_OTP, resp, &in) < 0)
         return 0;
     int rc = ra_revoke_otp_send(lv_app_auth(app), st, who.id,
-                                lv_json_str(in, "serial"), otp_id, &err);
+                                lv_json_str(in, "serial"), req->remote_addr,
+                                otp_id, &err);
     json_decref(in);
     if (rc < 0)
         return http_resp_err(resp, &err);
@@ -260,16 +354,16 @@ static int citizen_revoke(lv_app *app, const lv_http_req *req,
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
         own_record(st, &who, req->param, resp) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, REVOKE_CITIZEN, resp, &in) < 0)
         return 0;
     ra_revocation r = revocation_from(in);
     int rc =
         lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
     if (rc == 0)
-        rc = ra_revoke_by_citizen(lv_app_auth(app), lv_app_ca(app), st, who.id,
-                                  &r, lv_json_str(in, "password"),
-                                  lv_json_str(in, "otp_id"),
-                                  lv_json_str(in, "otp"), &err);
+        rc = ra_revoke_by_citizen(
+            lv_app_auth(app), lv_app_ca(app), st, who.id, &r,
+            lv_json_str(in, "password"), lv_json_str(in, "otp_id"),
+            lv_json_str(in, "otp"), req->remote_addr, &err);
     json_t *out = rc == 0 ? json_pack("{s:s, s:s}", "serial", r.serial,
                                       "status", "revoked")
                           : NULL;
@@ -290,8 +384,8 @@ typedef int (*ra_show_fn)(lv_store *st, const char *id, json_t **out,
 /* An officer's JSON body creates a record, answered 201 with the record as
  * it now reads (organizations, requests). */
 static int create_then_show(lv_app *app, const lv_http_req *req,
-                            lv_http_resp *resp, ra_create_fn create,
-                            ra_show_fn show)
+                            lv_http_resp *resp, const http_body_field *schema,
+                            ra_create_fn create, ra_show_fn show)
 {
     lv_principal who;
     lv_store *st;
@@ -299,7 +393,7 @@ static int create_then_show(lv_app *app, const lv_http_req *req,
     char id[LV_RA_ID_LEN + 1];
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, schema, resp, &in) < 0)
         return 0;
     int rc = create(st, in, who.actor, id, &err);
     json_decref(in);
@@ -330,7 +424,8 @@ static int show_by_id(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
 /* POST /api/v1/ra/organizations (R2.7) */
 static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return create_then_show(app, req, resp, ra_org_create, ra_org_json);
+    return create_then_show(app, req, resp, ORGANIZATION, ra_org_create,
+                            ra_org_json);
 }
 
 static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
@@ -350,7 +445,7 @@ static int org_person(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (body_json(req, resp, &in) < 0)
+    if (http_body_read(req, PERSON, resp, &in) < 0)
         return 0;
     int rc = ra_org_add_person(st, req->param, role, in, who.actor, id, &err);
     json_decref(in);
@@ -375,7 +470,8 @@ static int org_member(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* POST /api/v1/ra/requests (R2.8) */
 static int request_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return create_then_show(app, req, resp, ra_request_create, ra_request_json);
+    return create_then_show(app, req, resp, REQUEST, ra_request_create,
+                            ra_request_json);
 }
 
 /* GET /api/v1/ra/requests[?status=pending] */
@@ -409,6 +505,8 @@ static int request_approve(lv_app *app, const lv_http_req *req,
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
+    if (http_body_empty(req, resp) < 0)
+        return 0;
     if (lv_app_ca(app) == NULL)
         return http_resp_error(resp, LV_ESEALED, "the CA is not loaded");
     if (ra_request_approve(lv_app_ca(app), st, req->param, who.actor, &r,
@@ -433,7 +531,7 @@ static int request_reject(lv_app *app, const lv_http_req *req,
         return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (body_json(req, resp, &in) < 0)
+    if (http_body_read(req, REJECT, resp, &in) < 0)
         return 0;
     int rc = ra_request_reject(st, lv_app_config(app), req->param, who.actor,
                                lv_json_str(in, "reason"), &err);
@@ -458,7 +556,7 @@ static int officer_revoke(lv_app *app, const lv_http_req *req,
     lv_err err = {0};
     if (http_auth_require(app, req, resp, LV_ROLE_REVOCATION_OFFICER, &st,
                           &who) < 0 ||
-        body_json(req, resp, &in) < 0)
+        http_body_read(req, REVOKE_OFFICER, resp, &in) < 0)
         return 0;
     ra_revocation r = revocation_from(in);
     int rc =
@@ -494,25 +592,33 @@ static int register_ecert(lv_app *app, const lv_http_req *req,
 }
 
 const lv_http_route http_ra_routes[] = {
-    {"POST", "/api/v1/ra/citizens", citizen_add, 0},
-    {"GET", "/api/v1/ra/citizens/{id}", citizen_get, 0},
-    {"POST", "/api/v1/ra/citizens/{id}/documents", citizen_document, 0},
-    {"POST", "/api/v1/ra/citizens/{id}/activation", citizen_activation, 0},
-    {"GET", "/api/v1/citizens/{id}", citizen_get, 0},
-    {"POST", "/api/v1/citizens/{id}/certificates", citizen_issue, 0},
-    {"POST", "/api/v1/citizens/{id}/revocations/otp", citizen_revoke_otp, 0},
-    {"POST", "/api/v1/citizens/{id}/revocations", citizen_revoke, 0},
-    {"POST", "/api/v1/ra/organizations", org_add, 0},
-    {"GET", "/api/v1/ra/organizations/{id}", org_get, 0},
+    {"POST", "/api/v1/ra/citizens", citizen_add, 0, LV_WORK_API},
+    {"GET", "/api/v1/ra/citizens/{id}", citizen_get, 0, LV_WORK_API},
+    {"POST", "/api/v1/ra/citizens/{id}/documents", citizen_document, 0,
+     LV_WORK_API},
+    {"POST", "/api/v1/ra/citizens/{id}/activation", citizen_activation, 0,
+     LV_WORK_API},
+    {"GET", "/api/v1/citizens/{id}", citizen_get, 0, LV_WORK_API},
+    {"POST", "/api/v1/citizens/{id}/certificates", citizen_issue, 0,
+     LV_WORK_KEYGEN},
+    {"POST", "/api/v1/citizens/{id}/revocations/otp", citizen_revoke_otp, 0,
+     LV_WORK_API},
+    {"POST", "/api/v1/citizens/{id}/revocations", citizen_revoke, 0,
+     LV_WORK_SIGN},
+    {"POST", "/api/v1/ra/organizations", org_add, 0, LV_WORK_API},
+    {"GET", "/api/v1/ra/organizations/{id}", org_get, 0, LV_WORK_API},
     {"POST", "/api/v1/ra/organizations/{id}/representatives",
-     org_representative, 0},
-    {"POST", "/api/v1/ra/organizations/{id}/members", org_member, 0},
-    {"POST", "/api/v1/ra/requests", request_add, 0},
-    {"GET", "/api/v1/ra/requests", request_list, 0},
-    {"GET", "/api/v1/ra/requests/{id}", request_get, 0},
-    {"POST", "/api/v1/ra/requests/{id}/approve", request_approve, 0},
-    {"POST", "/api/v1/ra/requests/{id}/reject", request_reject, 0},
-    {"POST", "/api/v1/ra/revocations", officer_revoke, 0},
-    {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX},
+     org_representative, 0, LV_WORK_API},
+    {"POST", "/api/v1/ra/organizations/{id}/members", org_member, 0,
+     LV_WORK_API},
+    {"POST", "/api/v1/ra/requests", request_add, 0, LV_WORK_API},
+    {"GET", "/api/v1/ra/requests", request_list, 0, LV_WORK_API},
+    {"GET", "/api/v1/ra/requests/{id}", request_get, 0, LV_WORK_API},
+    {"POST", "/api/v1/ra/requests/{id}/approve", request_approve, 0,
+     LV_WORK_KEYGEN},
+    {"POST", "/api/v1/ra/requests/{id}/reject", request_reject, 0, LV_WORK_API},
+    {"POST", "/api/v1/ra/revocations", officer_revoke, 0, LV_WORK_SIGN},
+    {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX,
+     LV_WORK_API},
     {0},
 };

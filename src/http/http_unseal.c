@@ -43,6 +43,10 @@ static int unseal_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return progress_json(resp, &p);
 }
 
+/* {"share": "llave-share-<n>-..."} and nothing else. */
+static const http_body_field UNSEAL[] = {HTTP_FIELD_REQ("share", HTTP_STR),
+                                         {0}};
+
 static int unseal_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_unseal_progress p;
@@ -52,15 +56,10 @@ static int unseal_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_ca *ca = lv_app_ca(app);
     if (!ca)
         return http_resp_error(resp, LV_ESEALED, "no CA context loaded");
-    json_t *body =
-        req->body ? json_loadb((const char *)req->body, req->body_len, 0, NULL)
-                  : NULL;
+    json_t *body;
+    if (http_body_read(req, UNSEAL, resp, &body) < 0)
+        return 0;
     const char *share = lv_json_str(body, "share");
-    if (!share) {
-        json_decref(body);
-        return http_resp_error(resp, LV_EINVAL,
-                               "expected a JSON object {\"share\": \"...\"}");
-    }
     snprintf(actor, sizeof actor, "custodian@%.64s",
              req->remote_addr ? req->remote_addr : "?");
     int rc = lv_app_store(app, &st, &err);
@@ -75,7 +74,7 @@ static int unseal_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_unseal_routes[] = {
-    {"GET", "/api/v1/unseal", unseal_get, 0},
-    {"POST", "/api/v1/unseal", unseal_post, 4096},
+    {"GET", "/api/v1/unseal", unseal_get, 0, LV_WORK_API},
+    {"POST", "/api/v1/unseal", unseal_post, 4096, LV_WORK_API},
     {0},
 };

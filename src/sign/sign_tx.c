@@ -13,21 +13,28 @@
 /* ---- reading the application's request
  * -------------------------------------------- */
 
+/* Printable text of min to max characters: docs/API.md states the limits
+ * of a document's id, name and title in characters, not bytes (a Spanish
+ * title is not shorter for having no accents).  s is valid UTF-8, as every
+ * jansson string is. */
 static int text_ok(const char *s, size_t min, size_t max)
 {
-    size_t n = s ? strlen(s) : 0;
+    if (!s)
+        return min == 0;
+    size_t n = lv_utf8_chars(s);
     if (n < min || n > max)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
     return 1;
 }
 
-/* Absolute http(s) URL without spaces or control characters. */
+/* Absolute http(s) URL without spaces or control characters, of at most
+ * 1000 bytes (a URI is ASCII, RFC 3986 §2: bytes and characters agree). */
 static int url_ok(const char *s)
 {
-    if (!text_ok(s, 8, 1000) || strpbrk(s, " \"<>\\^`{|}"))
+    if (!text_ok(s, 8, 1000) || strlen(s) > 1000 || strpbrk(s, " \"<>\\^`{|}"))
         return 0;
     return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
@@ -55,7 +62,7 @@ static int parse_doc(const json_t *d, size_t i, const EVP_MD *md,
         (title && !text_ok(title, 0, 255)))
         return lv_fail(err, LV_EINVAL,
                        "documents[%zu]: id (1-128), name (1-255) and title "
-                       "(0-255) are printable text",
+                       "(0-255 characters) are printable text",
                        i);
     if (!b64 || lv_b64_decode(b64, strlen(b64), &raw, &len) < 0 ||
         len != (size_t)EVP_MD_get_size(md)) {
@@ -602,7 +609,8 @@ int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
         rc = tx_binding(b, &digests, &binding);
     if (rc == 0)
         rc = auth_otp_send(env->auth, st, b->tx.citizen_id, SIGN_OTP_PURPOSE,
-                           binding.data, binding.len, otp_id, err);
+                           binding.data, binding.len, env->remote_addr, otp_id,
+                           err);
     if (rc == 0) {
         snprintf(b->tx.state, sizeof b->tx.state, "otp_sent");
         snprintf(b->tx.otp_id, sizeof b->tx.otp_id, "%s", otp_id);
@@ -688,9 +696,10 @@ int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
         rc = tx_binding(b, &digests, &binding);
     /* R3.4: password and the OTP bound to exactly these digests */
     if (rc == 0) {
-        rc = auth_citizen_authorize(env->auth, st, b->tx.citizen_id, password,
-                                    b->tx.otp_id, SIGN_OTP_PURPOSE,
-                                    binding.data, binding.len, otp, err);
+        rc =
+            auth_citizen_authorize(env->auth, st, b->tx.citizen_id, password,
+                                   b->tx.otp_id, SIGN_OTP_PURPOSE, binding.data,
+                                   binding.len, otp, env->remote_addr, err);
         if (rc < 0)
             *why = sign_auth_refusal(rc, err);
     }

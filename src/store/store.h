@@ -659,9 +659,9 @@ int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *rec,
 
 typedef struct lv_sign_doc_rec {
     int seq;
-    char doc_id[129];
-    char name[256];
-    char title[256];
+    char doc_id[4 * 128 + 1];
+    char name[4 * 255 + 1];
+    char title[4 * 255 + 1];
     unsigned char digest[64];
     size_t digest_len;
     unsigned char *signature; /* owned; NULL until signed */
@@ -680,6 +680,8 @@ int store_sign_doc_foreach(lv_store *st, const char *tx_id,
 
 typedef struct lv_sign_sad_rec {
     char sad_hash[65]; /* SHA-256 hex of the SAD */
+/* docs/API.md limits a document's id to 128 characters, name and title to
+ * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
     char citizen_id[72];
     char serial[65];
     char digest_alg[16];

@@ -1,7 +1,9 @@
-/* http/: router, body limits, error JSON, per-thread stores, concurrency.
+/* http/: router, body limits, error JSON, per-thread stores, concurrency,
+ * and the strict JSON body reader (http_body.c).
  * A real server on 127.0.0.1 and a free port, driven with libcurl.  The CA
  * is left out (NULL): the end-to-end /ca test is an integration test. */
 #include "http/http.h"
+#include "http/http_internal.h" /* http_body_parse */
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -98,16 +100,16 @@ static int h_store(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 static const lv_http_route test_routes[] = {
-    {"GET", "/hello", h_hello, 0},
-    {"POST", "/echo", h_echo, 0},
-    {"POST", "/small", h_echo, SMALL_LIMIT},
-    {"GET", "/item/{id}", h_item, 0},
-    {"DELETE", "/item/{id}", h_item, 0},
-    {"GET", "/item/special", h_hello, 0}, /* exact beats pattern */
-    {"GET", "/fail", h_fail, 0},
-    {"GET", "/silent", h_silent, 0},
-    {"GET", "/conflict", h_conflict, 0},
-    {"GET", "/store", h_store, 0},
+    {"GET", "/hello", h_hello, 0, LV_WORK_API},
+    {"POST", "/echo", h_echo, 0, LV_WORK_API},
+    {"POST", "/small", h_echo, SMALL_LIMIT, LV_WORK_API},
+    {"GET", "/item/{id}", h_item, 0, LV_WORK_API},
+    {"DELETE", "/item/{id}", h_item, 0, LV_WORK_API},
+    {"GET", "/item/special", h_hello, 0, LV_WORK_API}, /* exact beats pattern */
+    {"GET", "/fail", h_fail, 0, LV_WORK_API},
+    {"GET", "/silent", h_silent, 0, LV_WORK_API},
+    {"GET", "/conflict", h_conflict, 0, LV_WORK_API},
+    {"GET", "/store", h_store, 0, LV_WORK_API},
     {0},
 };
 
@@ -604,10 +606,13 @@ static int h_never(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static void test_bad_tables(void **state)
 {
     fixture *f = *state;
-    const lv_http_route bad1[] = {{"GET", "nope", h_never, 0}, {0}};
-    const lv_http_route bad2[] = {{"GET", "/a/{x", h_never, 0}, {0}};
-    const lv_http_route bad3[] = {{"GET", "/a/{x}/{y}", h_never, 0}, {0}};
-    const lv_http_route bad4[] = {{"GET", "/a", NULL, 0}, {0}};
+    const lv_http_route bad1[] = {{"GET", "nope", h_never, 0, LV_WORK_API},
+                                  {0}};
+    const lv_http_route bad2[] = {{"GET", "/a/{x", h_never, 0, LV_WORK_API},
+                                  {0}};
+    const lv_http_route bad3[] = {
+        {"GET", "/a/{x}/{y}", h_never, 0, LV_WORK_API}, {0}};
+    const lv_http_route bad4[] = {{"GET", "/a", NULL, 0, LV_WORK_API}, {0}};
     const lv_http_route *bads[] = {bad1, bad2, bad3, bad4};
     for (size_t i = 0; i < 4; i++) {
         const lv_http_route *tables[] = {bads[i], NULL};
@@ -617,6 +622,264 @@ static void test_bad_tables(void **state)
                          LV_EINVAL);
         assert_null(s);
     }
+}
+
+/* ---- JSON request bodies (http_body.c) ----------------------------------- */
+
+static const http_body_field T_DOC[] = {
+    HTTP_FIELD_REQ("type", HTTP_STR),
+    {"name", .types = HTTP_STR, .flags = HTTP_CHARS, .max_len = 5},
+    {0}};
+
+static const http_body_field T_ITEM[] = {HTTP_FIELD_REQ("id", HTTP_STR), {0}};
+
+static const http_body_field T_SCHEMA[] = {
+    HTTP_FIELD_REQ("login", HTTP_STR),
+    HTTP_FIELD("comment", HTTP_STR | HTTP_NULL),
+    HTTP_FIELD("count", HTTP_INT),
+    HTTP_FIELD("flag", HTTP_BOOL),
+    {"code", .types = HTTP_STR, .max_len = 5}, /* bytes */
+    {"document", .types = HTTP_OBJ, .members = T_DOC},
+    {"hashes", .types = HTTP_ARR, .items = HTTP_STR},
+    {"items", .types = HTTP_ARR, .items = HTTP_OBJ, .members = T_ITEM},
+    {0}};
+
+static const http_body_field T_OPTIONAL[] = {HTTP_FIELD("a", HTTP_STR), {0}};
+
+/* text read against T_SCHEMA: accepted, the object handed back. */
+static json_t *body_ok(const char *text)
+{
+    json_t *j = NULL;
+    lv_err err = {0};
+    int rc = http_body_parse(text, strlen(text), T_SCHEMA, &j, &err);
+    if (rc != 0)
+        print_error("refused %s: %s\n", text, err.msg);
+    assert_int_equal(rc, 0);
+    assert_true(json_is_object(j));
+    return j;
+}
+
+/* text refused with a message holding want. */
+static void body_refused_n(const char *text, size_t len,
+                           const http_body_field *schema, const char *want)
+{
+    json_t *j = NULL;
+    lv_err err = {0};
+    assert_int_equal(http_body_parse(text, len, schema, &j, &err), LV_EINVAL);
+    assert_null(j);
+    if (!strstr(err.msg, want))
+        print_error("%s -> \"%s\", wanted \"%s\"\n", text, err.msg, want);
+    assert_non_null(strstr(err.msg, want));
+}
+
+static void body_refused(const char *text, const char *want)
+{
+    body_refused_n(text, strlen(text), T_SCHEMA, want);
+}
+
+static void test_body_valid(void **state)
+{
+    (void)state;
+    json_t *j = body_ok("{\"login\": \"ana\", \"comment\": null, \"count\": 7,"
+                        " \"flag\": false, \"code\": \"12345\","
+                        " \"document\": {\"type\": \"DNI\", \"name\": \"x\"},"
+                        " \"hashes\": [\"a\", \"b\"], \"items\": [{\"id\": "
+                        "\"1\"}, {\"id\": \"2\"}]}");
+    assert_string_equal(lv_json_str(j, "login"), "ana");
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 7);
+    json_decref(j);
+    json_decref(body_ok("{\"login\": \"ana\"}")); /* optional ones absent */
+    json_decref(body_ok(" \r\n\t{\"login\":\"\"} \n")); /* RFC 8259 §2 */
+}
+
+static void test_body_malformed(void **state)
+{
+    (void)state;
+    body_refused("{", "not JSON");
+    body_refused("{\"login\": \"a\",}", "not JSON");
+    body_refused("{\"login\": 'a'}", "not JSON");
+    body_refused("{\"login\": \"a\"} {}", "not JSON"); /* one value */
+    body_refused("{\"login\": \"a\"}x", "not JSON");
+    body_refused("\n", "not JSON");
+    /* RFC 8259 §4: a repeated name is refused, not resolved */
+    body_refused("{\"login\": \"a\", \"login\": \"b\"}", "not JSON");
+    /* the message quotes what jansson choked on, printable only */
+    const char *ctl[] = {"{\"login\": \x01}", "{\"login\": \"\x01\x1b[2J\"}",
+                         "{\"login\": \"a\xff\xfe\"}"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *j = NULL;
+        lv_err err = {0};
+        assert_int_equal(
+            http_body_parse(ctl[i], strlen(ctl[i]), T_SCHEMA, &j, &err),
+            LV_EINVAL);
+        assert_non_null(strstr(err.msg, "is not JSON (RFC 8259) at line 1"));
+        for (const char *m = err.msg; *m; m++)
+            assert_true(*m >= 0x20 && *m < 0x7f);
+    }
+}
+
+static void test_body_not_object(void **state)
+{
+    (void)state;
+    body_refused("[{\"login\": \"a\"}]", "must be a JSON object, not an array");
+    body_refused("\"login\"", "must be a JSON object, not a string");
+    body_refused("7", "must be a JSON object, not an integer");
+    body_refused("7.5", "must be a JSON object, not a number");
+    body_refused("null", "must be a JSON object, not null");
+    body_refused("true", "must be a JSON object, not true or false");
+}
+
+static void test_body_missing(void **state)
+{
+    (void)state;
+    body_refused("{}", "field 'login' (a string) is required");
+    body_refused("{\"comment\": \"c\"}",
+                 "field 'login' (a string) is required");
+    body_refused("{\"login\": \"a\", \"document\": {}}",
+                 "field 'document.type' (a string) is required");
+    body_refused("{\"login\": \"a\", \"items\": [{}]}",
+                 "field 'items[0].id' (a string) is required");
+    /* an empty body reads as {}: fine only when nothing is required */
+    body_refused_n("", 0, T_SCHEMA, "field 'login' (a string) is required");
+    json_t *j = NULL;
+    assert_int_equal(http_body_parse(NULL, 0, T_OPTIONAL, &j, NULL), 0);
+    assert_int_equal(json_object_size(j), 0);
+    json_decref(j);
+}
+
+static void test_body_wrong_type(void **state)
+{
+    (void)state;
+    body_refused("{\"login\": 1}", "field 'login' must be a string");
+    body_refused("{\"login\": null}", "field 'login' must be a string");
+    body_refused("{\"login\": [\"a\"]}", "field 'login' must be a string");
+    body_refused("{\"login\": \"a\", \"comment\": 1}",
+                 "field 'comment' must be a string or null");
+    body_refused("{\"login\": \"a\", \"count\": \"7\"}",
+                 "field 'count' must be an integer");
+    body_refused("{\"login\": \"a\", \"count\": 7.0}",
+                 "field 'count' must be an integer"); /* a fraction part */
+    body_refused("{\"login\": \"a\", \"count\": 7e2}",
+                 "field 'count' must be an integer");
+    body_refused("{\"login\": \"a\", \"flag\": \"true\"}",
+                 "field 'flag' must be true or false");
+    body_refused("{\"login\": \"a\", \"flag\": 1}",
+                 "field 'flag' must be true or false");
+    body_refused("{\"login\": \"a\", \"document\": []}",
+                 "field 'document' must be an object");
+    body_refused("{\"login\": \"a\", \"document\": {\"type\": 3}}",
+                 "field 'document.type' must be a string");
+    body_refused("{\"login\": \"a\", \"hashes\": \"a\"}",
+                 "field 'hashes' must be an array");
+    body_refused("{\"login\": \"a\", \"hashes\": [\"a\", 2]}",
+                 "field 'hashes[1]' must be a string");
+    body_refused("{\"login\": \"a\", \"items\": [{\"id\": \"1\"}, \"2\"]}",
+                 "field 'items[1]' must be an object");
+    /* too big for an integer: jansson refuses it as it reads */
+    body_refused("{\"login\": \"a\", \"count\": 99999999999999999999}",
+                 "not JSON");
+}
+
+static void test_body_unknown(void **state)
+{
+    (void)state;
+    body_refused("{\"login\": \"a\", \"Login\": \"b\"}",
+                 "unknown field 'Login'");
+    body_refused("{\"logn\": \"a\"}", "unknown field 'logn'"); /* before
+                                                                  missing */
+    body_refused("{\"login\": \"a\", \"document\": {\"type\": \"DNI\", "
+                 "\"extra\": 1}}",
+                 "unknown field 'document.extra'");
+    body_refused("{\"login\": \"a\", \"items\": [{\"id\": \"1\", \"x\": 0}]}",
+                 "unknown field 'items[0].x'");
+    /* a name is quoted as printable ASCII only */
+    body_refused("{\"login\": \"a\", \"\\u00f1\\n\": 1}",
+                 "unknown field '?\?\?'");
+    /* a route without fields takes an empty body or {} and nothing else */
+    json_t *j = NULL;
+    assert_int_equal(http_body_parse("", 0, http_body_none, &j, NULL), 0);
+    json_decref(j);
+    assert_int_equal(http_body_parse("{}", 2, http_body_none, &j, NULL), 0);
+    json_decref(j);
+    body_refused_n("{\"a\": 1}", 8, http_body_none, "unknown field 'a'");
+    body_refused_n("[]", 2, http_body_none, "must be a JSON object");
+}
+
+/* RFC 8259 §8.1: UTF-8 only; no NUL inside a string (C code downstream
+ * would cut it there). */
+static void test_body_utf8_nul(void **state)
+{
+    (void)state;
+    body_refused("{\"login\": \"a\xff\"}", "not JSON");
+    body_refused("{\"login\": \"\xc0\xaf\"}", "not JSON");     /* overlong */
+    body_refused("{\"login\": \"\xed\xa0\x80\"}", "not JSON"); /* D800 */
+    body_refused("{\"login\": \"\\ud800\"}", "not JSON");      /* lone */
+    body_refused("{\"login\": \"a\\u0000b\"}", "not JSON");
+    body_refused("{\"lo\xe9gin\": \"a\"}", "not JSON"); /* Latin-1 */
+    const char raw_nul[] = "{\"login\": \"a\0b\"}";
+    body_refused_n(raw_nul, sizeof raw_nul - 1, T_SCHEMA, "not JSON");
+    json_decref(body_ok("{\"login\": \"\\ud83d\\ude00 \xc3\xb1\"}"));
+}
+
+/* docs/API.md: limits stated in characters count characters. */
+static void test_body_length(void **state)
+{
+    (void)state;
+    assert_int_equal(lv_utf8_chars(""), 0);
+    assert_int_equal(lv_utf8_chars("abc"), 3);
+    assert_int_equal(lv_utf8_chars("\xc3\xb1"
+                                   "and\xc3\xba"),
+                     5);
+    assert_int_equal(lv_utf8_chars("\xf0\x9f\x98\x80\xe2\x82\xac"), 2);
+    /* name: 5 characters; "ñandú" is 5 characters in 7 bytes */
+    json_decref(body_ok("{\"login\": \"a\", \"document\": {\"type\": \"t\", "
+                        "\"name\": \"\xc3\xb1"
+                        "and\xc3\xba\"}}"));
+    json_decref(body_ok("{\"login\": \"a\", \"document\": {\"type\": \"t\", "
+                        "\"name\": \"\\u00f1and\\u00fa\"}}"));
+    json_decref(body_ok("{\"login\": \"a\", \"document\": {\"type\": \"t\", "
+                        "\"name\": \"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f"
+                        "\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"}}"));
+    body_refused("{\"login\": \"a\", \"document\": {\"type\": \"t\", "
+                 "\"name\": \"\xc3\xb1"
+                 "and\xc3\xba!\"}}",
+                 "field 'document.name' is longer than 5 characters");
+    /* code: 5 bytes; the same 5 characters are 7 bytes */
+    json_decref(body_ok("{\"login\": \"a\", \"code\": \"12345\"}"));
+    body_refused("{\"login\": \"a\", \"code\": \"\xc3\xb1"
+                 "and\xc3\xba\"}",
+                 "field 'code' is longer than 5 bytes");
+    body_refused("{\"login\": \"a\", \"code\": \"123456\"}",
+                 "field 'code' is longer than 5 bytes");
+}
+
+/* The handlers' entry point answers 400 invalid_request by itself. */
+static void test_body_read_answers(void **state)
+{
+    (void)state;
+    const char text[] = "{\"login\": 5}";
+    lv_http_req req = {.method = "POST",
+                       .path = "/x",
+                       .param = "",
+                       .body = (const unsigned char *)text,
+                       .body_len = sizeof text - 1};
+    lv_http_resp resp = {0};
+    json_t *j = NULL;
+    assert_int_equal(http_body_read(&req, T_SCHEMA, &resp, &j), LV_EINVAL);
+    assert_null(j);
+    assert_int_equal(resp.status, 400);
+    json_t *o =
+        json_loadb((const char *)resp.body.data, resp.body.len, 0, NULL);
+    assert_string_equal(lv_json_str(o, "error"), "invalid_request");
+    assert_string_equal(lv_json_str(o, "message"),
+                        "field 'login' must be a string");
+    json_decref(o);
+    lv_buf_free(&resp.body);
+    lv_http_resp ok = {0};
+    req.body = NULL;
+    req.body_len = 0;
+    assert_int_equal(http_body_empty(&req, &ok), 0);
+    assert_int_equal(ok.status, 0); /* nothing answered yet */
 }
 
 int main(void)
@@ -643,6 +906,18 @@ int main(void)
         cmocka_unit_test(test_still_healthy),
     };
     int rc = cmocka_run_group_tests(tests, server_up, server_down);
+    const struct CMUnitTest body_tests[] = {
+        cmocka_unit_test(test_body_valid),
+        cmocka_unit_test(test_body_malformed),
+        cmocka_unit_test(test_body_not_object),
+        cmocka_unit_test(test_body_missing),
+        cmocka_unit_test(test_body_wrong_type),
+        cmocka_unit_test(test_body_unknown),
+        cmocka_unit_test(test_body_utf8_nul),
+        cmocka_unit_test(test_body_length),
+        cmocka_unit_test(test_body_read_answers),
+    };
+    rc |= cmocka_run_group_tests(body_tests, NULL, NULL);
     curl_global_cleanup();
     return rc;
 }
