@@ -32,11 +32,12 @@ typedef struct daemon_state {
     lv_keystore *ks;
     lv_app *app;
     lv_ca *ca;
-    lv_auth *auth;           /* sessions, logins (issue 6) */
-    lv_ocsp_refresher *ocsp; /* pre-signed OCSP responses (R6.4) */
-    lv_crl_keeper *crl;      /* CRLs fresh before nextUpdate (R6.3) */
-    lv_audit_sealer *sealer; /* audit seals (R9.2; issue 8) */
-    char url_path[600];      /* DIR/llaved.url for `llave unseal` */
+    lv_auth *auth;            /* sessions, logins (issue 6) */
+    lv_auth_reporter *report; /* anonymous failures, aggregated (issue 11) */
+    lv_ocsp_refresher *ocsp;  /* pre-signed OCSP responses (R6.4) */
+    lv_crl_keeper *crl;       /* CRLs fresh before nextUpdate (R6.3) */
+    lv_audit_sealer *sealer;  /* audit seals (R9.2; issue 8) */
+    char url_path[600];       /* DIR/llaved.url for `llave unseal` */
     lv_http_server *srv;
     char pid_path[600];
 } daemon_state;
@@ -195,6 +196,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(open_ca(d, err));
     LV_TRY(auth_open(&d->cfg, &d->auth, err));
     lv_app_set_auth(d->app, d->auth);
+    LV_TRY(auth_reporter_start(d->auth, &d->report, err));
     LV_TRY(ca_ocsp_refresher_start(d->ca, &d->ocsp, err));
     /* R8.1: the placeholder CPS and PDS unless the operator put their own */
     LV_TRY(ca_repo_install_defaults(&d->cfg, err));
@@ -215,6 +217,7 @@ static void stop(daemon_state *d)
     ca_ocsp_refresher_stop(d->ocsp);
     ca_crl_keeper_stop(d->crl);
     ca_audit_sealer_stop(d->sealer);
+    auth_reporter_stop(d->report); /* after the server: the last failures */
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);

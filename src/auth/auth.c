@@ -373,6 +373,10 @@ static int auth_init(lv_auth *a, lv_err *err)
         rc = auth_password_hash(a, pw, a->dummy_hash, err);
     }
     OPENSSL_cleanse(pw, sizeof pw);
+    if (rc == 0)
+        rc = auth_throttle_new(&a->cfg, &a->throttle, err);
+    if (rc == 0)
+        rc = auth_report_new(&a->report, err);
     return rc;
 }
 
@@ -396,6 +400,8 @@ void auth_close(lv_auth *auth)
 {
     if (!auth)
         return;
+    auth_throttle_free(auth->throttle);
+    auth_report_free(auth->report);
     OPENSSL_cleanse(auth, sizeof *auth);
     free(auth);
 }

@@ -1,6 +1,7 @@
 /* auth/ — who is calling and what they may do: operator accounts and their
  * roles (R1.4, R3.6), citizens' "Cl@ve permanente" credentials (R3.1-R3.5),
- * one-time codes bound to an operation (R3.3), bearer sessions, lockout.
+ * one-time codes bound to an operation (R3.3), bearer sessions, and the
+ * front door that keeps them usable under attack (issue 11).
  *
  * - Passwords are stored only as Argon2id hashes (libargon2, parameters from
  *   the configuration: argon2_memory_mib / argon2_time /
@@ -19,11 +20,29 @@
  *   Roles and the enabled/locked state are read again on every check, so
  *   disabling an operator ends their sessions at once.
  *
- * Every state change and every refusal (bad password, bad TOTP, replay,
- * lockout, OTP failure, missing role) writes an audit entry (CPS §5.4.1),
- * in the same store transaction as the change it records.
+ * - Failed logins slow the attacker, not the holder (issue 11): every
+ *   attempt is charged to (id as typed, source address; IPv6 by /64) and
+ *   to the source alone; after auth_throttle_free failures a pair waits 1 s,
+ *   2 s, 4 s ... up to auth_throttle_max_delay, and a source has
+ *   auth_source_failures per auth_source_window.  A throttled attempt is
+ *   LV_ELIMIT (429 + Retry-After) before any lookup or Argon2id, the same
+ *   for ids that exist and ids that do not.  Operators are never locked by
+ *   failures; a citizen is, after lockout_failures_24h wrong passwords in
+ *   24 hours (more than one address can make under the throttle), or by an
+ *   officer (auth_citizen_lock).
+ * - Every failed login answers the same (unknown id, wrong password, not
+ *   activated, locked): only someone who proved the password learns that
+ *   the account is locked or the password expired.
  *
- * Threading: an lv_auth is read-only after auth_open and may be shared by
+ * Every state change and every refusal that concerns a real account (bad
+ * password, bad TOTP, replay, OTP failure, missing role) writes an audit
+ * entry (CPS §5.4.1), in the same store transaction as the change it
+ * records.  Failures that name no existing account, and refusals made
+ * before any lookup, are counted per source and written as periodic
+ * "auth.failures_aggregate" entries (auth_reporter_start).
+ *
+ * Threading: an lv_auth is read-only after auth_open but for its throttle
+ * and failure counters, which lock internally; it may be shared by
  * threads; each thread passes its own lv_store.
  *
  * Depends on core/, store/, audit/, notify/. */
@@ -131,7 +150,7 @@ typedef struct lv_operator_info {
     char login[LV_AUTH_ID_MAX];
     unsigned roles;
     int enabled;
-    int locked; /* too many failures (R3.5) */
+    int locked; /* set before issue 11 by failures; cleared by enable */
     int64_t created_at;
     char created_by[128];
 } lv_operator_info;
@@ -145,15 +164,33 @@ int auth_operator_add(lv_auth *auth, lv_store *st, const char *login,
 /* Login with password and the current TOTP code (R3.6).  Wrong password,
  * wrong or replayed code, unknown, disabled or locked account: LV_EAUTH
  * with a message that does not say which factor failed; the failure is
- * audited ("operator.login" failure, with the reason in details) and counts
- * towards lockout.  ip is recorded in the audit entry (may be NULL). */
+ * audited ("operator.login" failure, with the reason in details; an
+ * unknown login only in the aggregate) and throttled per (login, ip):
+ * LV_ELIMIT while the pair or the source must wait.  Failures never lock
+ * an operator.  ip is recorded in the audit entry (may be NULL). */
 int auth_operator_login(lv_auth *auth, lv_store *st, const char *login,
                         const char *password, const char *totp_code,
                         const char *ip, lv_session_token *out, lv_err *err);
 /* Enable / disable (disabling ends every session of the account at once;
- * enabling also clears a lockout).  Audited. */
+ * enabling also clears a lockout).  Audited.  The console's path (`llave
+ * operator`), run by whoever holds the data directory; the API disables
+ * through auth_operator_disable. */
 int auth_operator_set_enabled(lv_auth *auth, lv_store *st, const char *login,
                               int enabled, const char *actor, lv_err *err);
+/* Disabling over the API (R1.4, CPS §5.2.4), by administrator `by` (a
+ * security officer or system administrator):
+ * - the last active (enabled, not locked) holder of the security officer
+ *   or the sysadmin role is never disabled: LV_ESTATE (409);
+ * - another operator is disabled at once (*pending = 0);
+ * - an administrator needs two: the first request is recorded (*pending =
+ *   1, audited "operator.disable_request"), the same request by a second,
+ *   different administrator within AUTH_APPROVAL_TTL executes it (audited
+ *   "operator.disable" naming both); the same administrator asking again
+ *   changes nothing.
+ * LV_ENOTFOUND for an unknown login. */
+#define AUTH_APPROVAL_TTL 86400 /* seconds a first request waits */
+int auth_operator_disable(lv_auth *auth, lv_store *st, const char *login,
+                          const lv_principal *by, int *pending, lv_err *err);
 /* New random password and TOTP secret, lockout cleared, sessions ended. */
 int auth_operator_reset(lv_auth *auth, lv_store *st, const char *login,
                         const char *actor, lv_operator_secret *secret_out,
@@ -196,7 +233,9 @@ typedef enum {
  * "unlock ... by re-activation").  With LV_ACTIVATION_SMS the code goes to
  * mobile through notify/ and code_out may be NULL; with
  * LV_ACTIVATION_LETTER nothing is sent and code_out receives it.  Audited
- * as "citizen.activation_start". */
+ * as "citizen.activation_start".  At most activation_codes_per_day codes
+ * per citizen in 24 hours (counted in the citizen's row, so every node
+ * agrees): LV_ELIMIT with retry_after, nothing sent or stored. */
 int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
                                   const char *citizen_id, const char *user_id,
                                   const char *mobile,
@@ -205,25 +244,30 @@ int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
                                   char code_out[LV_AUTH_CODE_MAX], lv_err *err);
 /* The citizen proves the code and sets a password (policy checked first:
  * a weak password is LV_EINVAL and does not use up an attempt).  A wrong
- * or expired code is LV_EAUTH; after lockout_threshold wrong codes the code
- * dies.  On success the citizen's id is written to citizen_id_out (may be
- * NULL; LV_AUTH_ID_MAX bytes). */
+ * or expired code, or an unknown user id, is LV_EAUTH with one message and
+ * the same Argon2id work; after activation_max_attempts wrong codes the
+ * code dies.  Throttled per (user id, ip) like a login.  On success the
+ * citizen's id is written to citizen_id_out (may be NULL; LV_AUTH_ID_MAX
+ * bytes). */
 int auth_citizen_activate(lv_auth *auth, lv_store *st, const char *user_id,
                           const char *code, const char *new_password,
                           const char *ip, char *citizen_id_out, lv_err *err);
 /* Login with user id and password: a citizen session (LV_ROLE_CITIZEN).
- * Expired password: LV_EAUTH "password expired" (change it with
- * auth_citizen_password_change). Locked: LV_EPERM. */
+ * Unknown id, wrong password, not activated, locked with a wrong
+ * password: LV_EAUTH "wrong user id or password", all alike.  With the
+ * right password: expired, LV_EAUTH "password expired" (change it with
+ * auth_citizen_password_change); locked, LV_EPERM.  Throttled: LV_ELIMIT. */
 int auth_citizen_login(lv_auth *auth, lv_store *st, const char *user_id,
                        const char *password, const char *ip,
                        lv_session_token *out, lv_err *err);
-/* Verifies a citizen's password (constant time).  A failure counts towards
- * lockout and is audited; lockout_threshold consecutive failures lock the
- * account (LV_EPERM from then on) until an officer unlocks it or the
- * citizen re-activates (R3.5).  An expired password still verifies here:
- * expiry gates login, not the proof of knowledge. */
+/* Verifies a citizen's password (constant time), throttled per (citizen
+ * id, ip).  A failure is audited and counted; lockout_failures_24h of them
+ * within 24 hours lock the account (LV_EPERM to the holder from then on)
+ * until an officer unlocks it or the citizen re-activates (R3.5).  An
+ * expired password still verifies here: expiry gates login, not the proof
+ * of knowledge. */
 int auth_verify_password(lv_auth *auth, lv_store *st, const char *citizen_id,
-                         const char *password, lv_err *err);
+                         const char *password, const char *ip, lv_err *err);
 /* Changes the password (also when expired), checking policy and history
  * (R3.2).  Audited as "citizen.password_change". */
 int auth_citizen_password_change(lv_auth *auth, lv_store *st,
@@ -233,6 +277,10 @@ int auth_citizen_password_change(lv_auth *auth, lv_store *st,
 /* Officer unlock (R3.5).  LV_ENOTFOUND for an unknown citizen.  Audited. */
 int auth_citizen_unlock(lv_auth *auth, lv_store *st, const char *citizen_id,
                         const char *actor, lv_err *err);
+/* Officer lock (R3.5, issue 11: "a true lock only by an officer's
+ * decision"): until unlock or re-activation.  Audited "citizen.lock". */
+int auth_citizen_lock(lv_auth *auth, lv_store *st, const char *citizen_id,
+                      const char *actor, lv_err *err);
 /* Changes the mobile one-time codes go to (after ra/ updated the
  * registration record).  Audited. */
 int auth_citizen_set_mobile(lv_auth *auth, lv_store *st, const char *citizen_id,
@@ -244,7 +292,7 @@ typedef struct lv_citizen_cred {
     char mobile[24];
     int active; /* a password has been set */
     int locked;
-    int failed_attempts;
+    int failed_attempts; /* wrong passwords in the current 24 h window */
     int64_t password_expires_at; /* 0 while not active */
 } lv_citizen_cred;
 /* LV_ENOTFOUND when the citizen has no credential record yet. */
@@ -263,11 +311,18 @@ int auth_citizen_get(lv_store *st, const char *citizen_id, lv_citizen_cred *out,
 
 /* Sends a 6-digit code by SMS to the citizen's registered mobile.  The
  * citizen must be active and not locked.  otp_id_out receives the id the
- * caller keeps (e.g. in its transaction record). */
+ * caller keeps (e.g. in its transaction record).  Rate limits (issue 11):
+ * otp_send_per_operation codes for the same purpose and data (one
+ * transaction, one CSC batch, one revocation) per
+ * otp_send_operation_window, otp_send_per_citizen per
+ * otp_send_citizen_window (both counted in the otps table, so every node
+ * agrees) and otp_send_per_source per otp_send_source_window from ip's
+ * source (in memory); beyond them LV_ELIMIT with retry_after, and nothing
+ * is sent or stored. */
 int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                   const char *purpose, const unsigned char *data,
-                  size_t data_len, char otp_id_out[LV_AUTH_OTP_ID_LEN + 1],
-                  lv_err *err);
+                  size_t data_len, const char *ip,
+                  char otp_id_out[LV_AUTH_OTP_ID_LEN + 1], lv_err *err);
 int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
                     const char *citizen_id, const char *purpose,
                     const unsigned char *data, size_t data_len,
@@ -281,7 +336,15 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
 int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            const char *password, const char *otp_id,
                            const char *purpose, const unsigned char *data,
-                           size_t data_len, const char *code, lv_err *err);
+                           size_t data_len, const char *code, const char *ip,
+                           lv_err *err);
+
+/* ---- the anonymous-failure reporter (issue 11, llaved) -------------------
+ * A thread with its own store that writes the aggregate audit entries of
+ * anonymous failures every auth_report_seconds; stop writes what is left. */
+typedef struct lv_auth_reporter lv_auth_reporter;
+int auth_reporter_start(lv_auth *auth, lv_auth_reporter **out, lv_err *err);
+void auth_reporter_stop(lv_auth_reporter *r); /* NULL accepted */
 
 /* ---- TOTP primitive (RFC 6238 / RFC 4226), exposed for tests ------------ */
 /* The code for time step `step` (= unix time / 30) with HMAC over md

@@ -1,5 +1,10 @@
 /* Citizens' "Cl@ve permanente" credentials (R3.1-R3.5): activation code,
- * password with history and expiry, login, lockout and officer unlock. */
+ * password with history and expiry, login, lock and officer unlock.
+ *
+ * Issue 11: every path is throttled per (id as typed, source) before any
+ * lookup or Argon2id; every failure answers alike, so that the answers do
+ * not tell which document numbers are registered; a citizen is locked only
+ * by an officer or by lockout_failures_24h wrong passwords in 24 hours. */
 #include "auth/auth_internal.h"
 #include "notify/notify.h"
 
@@ -58,6 +63,39 @@ static int user_id_free(lv_store *st, const char *user_id,
     return taken ? lv_fail(err, LV_EEXISTS, "user id %s is taken", user_id) : 0;
 }
 
+/* Issue 11: activation_codes_per_day per citizen, counted in the row so
+ * that every node agrees; the window opens with its first code. */
+static void codes_count(lv_cred_rec *c, int64_t now)
+{
+    if (c->codes_since == 0 || now - c->codes_since >= DAY) {
+        c->codes_since = now;
+        c->codes_sent = 0;
+    }
+    c->codes_sent++;
+}
+
+static int codes_left(const lv_auth *auth, lv_store *st, const char *citizen_id,
+                      lv_err *err)
+{
+    lv_cred_rec c;
+    lv_err e = {0};
+    int64_t now = lv_now();
+    int rc = store_cred_get(st, citizen_id, &c, &e);
+    int full = rc == 0 && c.codes_since && now - c.codes_since < DAY &&
+               c.codes_sent >= auth->cfg.activation_codes_per_day;
+    int64_t wait = rc == 0 ? c.codes_since + DAY - now : 0;
+    OPENSSL_cleanse(&c, sizeof c);
+    if (rc < 0 && rc != LV_ENOTFOUND) /* a first code: no row yet */
+        return lv_fail(err, rc, "%s", e.msg);
+    if (full)
+        return lv_fail_retry(err, LV_ELIMIT, (int)wait,
+                             "%d activation codes were sent to this citizen "
+                             "within 24 hours: the next one in %d minutes",
+                             auth->cfg.activation_codes_per_day,
+                             (int)((wait + 59) / 60));
+    return 0;
+}
+
 static int activation_store(lv_auth *auth, lv_store *st, const lv_cred_rec *in,
                             const char *actor, json_t *details, lv_err *err)
 {
@@ -65,7 +103,9 @@ static int activation_store(lv_auth *auth, lv_store *st, const lv_cred_rec *in,
     LV_TRY(store_begin(st, err));
     int rc = store_cred_get(st, in->citizen_id, &c, err);
     if (rc == LV_ENOTFOUND) {
-        rc = store_cred_insert(st, in, err);
+        c = *in;
+        codes_count(&c, lv_now());
+        rc = store_cred_insert(st, &c, err);
     } else if (rc == 0) {
         memcpy(c.user_id, in->user_id, sizeof c.user_id);
         memcpy(c.mobile, in->mobile, sizeof c.mobile);
@@ -73,6 +113,7 @@ static int activation_store(lv_auth *auth, lv_store *st, const lv_cred_rec *in,
                sizeof c.activation_hash);
         c.activation_expires_at = in->activation_expires_at;
         c.activation_attempts = 0;
+        codes_count(&c, lv_now());
         rc = store_cred_update(st, &c, err);
     }
     if (rc == 0)
@@ -125,6 +166,7 @@ int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
     LV_TRY(activation_args(citizen_id, user_id, mobile, channel, actor,
                            code_out, err));
     LV_TRY(user_id_free(st, user_id, citizen_id, err));
+    LV_TRY(codes_left(auth, st, citizen_id, err));
     snprintf(c.citizen_id, sizeof c.citizen_id, "%s", citizen_id);
     snprintf(c.user_id, sizeof c.user_id, "%s", user_id);
     snprintf(c.mobile, sizeof c.mobile, "%s", mobile);
@@ -197,6 +239,7 @@ static int set_password(lv_auth *auth, lv_store *st, lv_cred_rec *c,
     c->password_expires_at =
         now + (int64_t)auth->cfg.password_expiry_days * DAY;
     c->failed_attempts = 0;
+    c->failures_since = 0;
     c->locked = 0;
     return store_pwhist_add(st, c->citizen_id, hash, now, err);
 }
@@ -215,7 +258,9 @@ static const char *activation_judge(const lv_auth *auth, lv_cred_rec *c,
         return "activation code expired";
     if (auth_hex_equal(c->activation_hash, mac))
         return NULL;
-    if (++c->activation_attempts >= auth->cfg.lockout_threshold)
+    /* Bounds the guesses at one code (10 of 10^8 by default) without
+     * letting a few wrong tries by a stranger kill it (issue 11). */
+    if (++c->activation_attempts >= auth->cfg.activation_max_attempts)
         c->activation_hash[0] = '\0';
     return "wrong activation code";
 }
@@ -258,78 +303,115 @@ static int activate_args(const lv_auth *auth, const char *user_id,
     return auth_password_check(auth, password, user_id, err);
 }
 
+/* An unknown user id costs what a known one does (one Argon2id) and is
+ * counted, not audited row by row (issue 11 items 4 and 5). */
+static void activate_unknown(lv_auth *auth, const char *user_id,
+                             const char *password, const char *ip)
+{
+    auth_password_matches(auth, NULL, password);
+    auth_anon_failure(auth, "citizen.activate", user_id, ip);
+}
+
+static int activate_known(lv_auth *auth, lv_store *st, const lv_cred_rec *c,
+                          const char *code, const char *password,
+                          const char *ip, const char **reason, lv_err *err)
+{
+    char mac[AUTH_HASH_HEX], hash[AUTH_PWHASH_MAX] = "";
+    int rc = activation_mac(auth, c->citizen_id, code, mac, err);
+    /* History is consulted only once the code is known to be right, so it
+     * is no oracle for someone without the code. */
+    if (rc == 0 && c->activation_hash[0] &&
+        auth_hex_equal(mac, c->activation_hash))
+        rc = history_check(auth, st, c->citizen_id, password, err);
+    if (rc == 0)
+        rc = auth_password_hash(auth, password, hash, err);
+    if (rc == 0)
+        rc = activate_commit(auth, st, c->citizen_id, mac, hash, ip, reason,
+                             err);
+    OPENSSL_cleanse(hash, sizeof hash);
+    return rc;
+}
+
 int auth_citizen_activate(lv_auth *auth, lv_store *st, const char *user_id,
                           const char *code, const char *new_password,
                           const char *ip, char *citizen_id_out, lv_err *err)
 {
     lv_cred_rec c;
-    char mac[AUTH_HASH_HEX], hash[AUTH_PWHASH_MAX] = "";
     const char *reason = NULL;
     LV_TRY(activate_args(auth, user_id, code, new_password, err));
+    LV_TRY(auth_gate(auth, AUTH_NS_ACTIVATION, user_id, ip, err));
     int rc = store_cred_get_by_user(st, user_id, &c, err);
     if (rc == LV_ENOTFOUND)
-        auth_audit_refusal(st, "anonymous", "citizen.activate", user_id,
-                           "unknown user id", ip);
-    if (rc == 0)
-        rc = activation_mac(auth, c.citizen_id, code, mac, err);
-    /* History is consulted only once the code is known to be right, so it
-     * is no oracle for someone without the code. */
-    if (rc == 0 && c.activation_hash[0] &&
-        auth_hex_equal(mac, c.activation_hash))
-        rc = history_check(auth, st, c.citizen_id, new_password, err);
-    if (rc == 0)
-        rc = auth_password_hash(auth, new_password, hash, err);
-    if (rc == 0)
-        rc = activate_commit(auth, st, c.citizen_id, mac, hash, ip, &reason,
-                             err);
+        activate_unknown(auth, user_id, new_password, ip);
+    else if (rc == 0)
+        rc = activate_known(auth, st, &c, code, new_password, ip, &reason, err);
     if (rc == 0 && !reason && citizen_id_out)
         snprintf(citizen_id_out, LV_AUTH_ID_MAX, "%s", c.citizen_id);
-    OPENSSL_cleanse(hash, sizeof hash);
     OPENSSL_cleanse(&c, sizeof c);
-    if (rc == LV_ENOTFOUND || (rc == 0 && reason))
+    if (rc == LV_ENOTFOUND || (rc == 0 && reason)) {
+        auth_gate_fail(auth, AUTH_NS_ACTIVATION, user_id, ip);
         return lv_fail(err, LV_EAUTH,
                        "activation failed: wrong user id or activation code, "
                        "or the code expired (ask for a new one)");
+    }
+    if (rc == 0)
+        auth_gate_pass(auth, AUTH_NS_ACTIVATION, user_id, ip);
     return rc;
 }
 
-/* ---- password verification, login, lockout (R3.5)
+/* ---- password verification, login, lock (R3.5)
  * ------------------------------ */
 
 typedef struct pw_op {
     const char *event;
+    const char *ns; /* throttle namespace of the id given */
     const char *ip;
     int check_expiry;          /* login: an expired password opens no session */
     lv_session_token *session; /* login: filled on success */
     const char *reason;
     int outcome;
+    int proved; /* the password matched: the holder may learn the state */
 } pw_op;
 
+/* R3.5 as rebuilt by issue 11: failures are counted in a 24-hour window
+ * that opens with its first failure; lockout_failures_24h of them lock.
+ * A success does not reset the window, or each login of the holder would
+ * give a slow, distributed guesser a fresh allowance. */
+static void pw_count_failure(const lv_auth *auth, lv_cred_rec *c)
+{
+    int64_t now = lv_now();
+    if (c->failures_since == 0 || now - c->failures_since >= DAY) {
+        c->failures_since = now;
+        c->failed_attempts = 0;
+    }
+    c->failed_attempts++;
+    c->locked = c->failed_attempts >= auth->cfg.lockout_failures_24h;
+}
+
 /* Judges against the row read in the transaction.  A password hash that
- * changed since it was verified counts as a mismatch. */
+ * changed since it was verified counts as a mismatch.  The reason is for
+ * the audit trail; the caller is told only what pw_result tells. */
 static void pw_judge(const lv_auth *auth, lv_cred_rec *c, const char *seen,
                      int matched, pw_op *op)
 {
-    int wrong = 0;
     op->outcome = LV_EAUTH;
     op->reason = NULL;
+    op->proved =
+        matched && c->password_hash[0] && strcmp(c->password_hash, seen) == 0;
     if (!c->password_hash[0]) {
         op->reason = "account not activated";
+    } else if (!op->proved) {
+        op->reason =
+            c->locked ? "wrong password (account locked)" : "wrong password";
+        if (!c->locked)
+            pw_count_failure(auth, c);
     } else if (c->locked) {
         op->outcome = LV_EPERM;
         op->reason = "account locked";
-    } else if (!matched || strcmp(c->password_hash, seen) != 0) {
-        op->reason = "wrong password";
-        wrong = 1;
     } else if (op->check_expiry && c->password_expires_at <= lv_now()) {
         op->reason = "password expired";
     } else {
         op->outcome = 0;
-        c->failed_attempts = 0;
-    }
-    if (wrong) {
-        c->failed_attempts++;
-        c->locked = c->failed_attempts >= auth->cfg.lockout_threshold;
     }
 }
 
@@ -360,24 +442,24 @@ static int pw_commit(lv_auth *auth, lv_store *st, const lv_cred_rec *pre,
     return tx_end(st, rc, err);
 }
 
-static int pw_result(const lv_auth *auth, const pw_op *op, lv_err *err)
+/* Issue 11 item 4: unknown id, wrong password, not activated and locked
+ * answer alike; only the holder who proved the password learns more. */
+#define PW_FAILED "wrong user id or password"
+
+static int pw_result(const pw_op *op, lv_err *err)
 {
     if (op->outcome == 0)
         return 0;
+    if (!op->proved)
+        return lv_fail(err, LV_EAUTH, PW_FAILED);
     if (op->outcome == LV_EPERM)
         return lv_fail(err, LV_EPERM,
-                       "account locked after %d failed attempts (R3.5): a "
-                       "registration officer can unlock it, or activate it "
-                       "again with a new activation code",
-                       auth->cfg.lockout_threshold);
-    if (strcmp(op->reason, "password expired") == 0)
-        return lv_fail(err, LV_EAUTH,
-                       "password expired: set a new one (POST "
-                       "/api/v1/auth/password)");
-    if (strcmp(op->reason, "account not activated") == 0)
-        return lv_fail(err, LV_EAUTH,
-                       "account not activated: use the activation code first");
-    return lv_fail(err, LV_EAUTH, "wrong user id or password");
+                       "account locked (R3.5): a registration officer can "
+                       "unlock it, or activate it again with a new "
+                       "activation code");
+    return lv_fail(err, LV_EAUTH,
+                   "password expired: set a new one (POST "
+                   "/api/v1/auth/password)");
 }
 
 /* Argon2id before the transaction: the write lock covers bookkeeping only. */
@@ -388,30 +470,37 @@ static int pw_attempt(lv_auth *auth, lv_store *st, const lv_cred_rec *pre,
     if (m < 0)
         return lv_fail(err, m, "password verification failed");
     LV_TRY(pw_commit(auth, st, pre, m, op, err));
-    return pw_result(auth, op, err);
+    return pw_result(op, err);
 }
 
-/* Looks the credential up by user id or citizen id; an unknown one costs a
- * dummy verification and is audited. */
+/* Looks the credential up by user id or citizen id, after the throttle;
+ * an unknown one costs a dummy verification and is counted in the
+ * aggregate (issue 11 item 5). */
 static int pw_by(lv_auth *auth, lv_store *st, const char *user_id,
                  const char *citizen_id, const char *password, pw_op *op,
                  lv_err *err)
 {
     lv_cred_rec pre;
+    const char *id = user_id ? user_id : citizen_id;
     if (!password || strlen(password) > LV_AUTH_PASSWORD_MAX)
         return lv_fail(err, LV_EINVAL, "password is missing or too long");
+    op->ns = user_id ? AUTH_NS_USER : AUTH_NS_CITIZEN;
+    LV_TRY(auth_gate(auth, op->ns, id, op->ip, err));
     int rc = user_id ? store_cred_get_by_user(st, user_id, &pre, err)
                      : store_cred_get(st, citizen_id, &pre, err);
     if (rc == LV_ENOTFOUND) {
         auth_password_matches(auth, NULL, password);
-        auth_audit_refusal(st, "anonymous", op->event,
-                           user_id ? user_id : citizen_id, "unknown account",
-                           op->ip);
-        return lv_fail(err, LV_EAUTH, "wrong user id or password");
+        auth_anon_failure(auth, op->event, id, op->ip);
+        auth_gate_fail(auth, op->ns, id, op->ip);
+        return lv_fail(err, LV_EAUTH, PW_FAILED);
     }
     if (rc == 0)
         rc = pw_attempt(auth, st, &pre, password, op, err);
     OPENSSL_cleanse(&pre, sizeof pre);
+    if (op->proved)
+        auth_gate_pass(auth, op->ns, id, op->ip);
+    else if (rc == LV_EAUTH)
+        auth_gate_fail(auth, op->ns, id, op->ip);
     return rc;
 }
 
@@ -430,9 +519,9 @@ int auth_citizen_login(lv_auth *auth, lv_store *st, const char *user_id,
 }
 
 int auth_verify_password(lv_auth *auth, lv_store *st, const char *citizen_id,
-                         const char *password, lv_err *err)
+                         const char *password, const char *ip, lv_err *err)
 {
-    pw_op op = {.event = "citizen.password_verify"};
+    pw_op op = {.event = "citizen.password_verify", .ip = ip};
     LV_TRY(check_ids(citizen_id, NULL, err));
     return pw_by(auth, st, NULL, citizen_id, password, &op, err);
 }
@@ -486,20 +575,25 @@ int auth_citizen_password_change(lv_auth *auth, lv_store *st,
 /* ---- officer actions
  * ------------------------------------------------------------- */
 
+typedef enum { CRED_MOBILE, CRED_UNLOCK, CRED_LOCK } cred_what;
+
 static int cred_change(lv_store *st, const char *citizen_id, const char *actor,
-                       const char *event, const char *mobile, json_t *d,
-                       lv_err *err)
+                       const char *event, cred_what what, const char *mobile,
+                       json_t *d, lv_err *err)
 {
     lv_cred_rec c;
     LV_TRY(store_begin(st, err));
     int rc = store_cred_get(st, citizen_id, &c, err);
-    if (rc == 0 && !mobile)
+    if (rc == 0 && what != CRED_MOBILE)
         json_object_set_new(d, "was_locked", json_boolean(c.locked));
-    if (rc == 0 && mobile) {
+    if (rc == 0 && what == CRED_MOBILE) {
         snprintf(c.mobile, sizeof c.mobile, "%s", mobile);
-    } else if (rc == 0) {
+    } else if (rc == 0 && what == CRED_UNLOCK) {
         c.locked = 0; /* R3.5: unlock by an officer */
         c.failed_attempts = 0;
+        c.failures_since = 0;
+    } else if (rc == 0) {
+        c.locked = 1; /* R3.5, issue 11: a lock is an officer's decision */
     }
     if (rc == 0)
         rc = store_cred_update(st, &c, err);
@@ -509,15 +603,33 @@ static int cred_change(lv_store *st, const char *citizen_id, const char *actor,
     return tx_end(st, rc, err);
 }
 
+static int cred_lock_change(const char *citizen_id, lv_store *st,
+                            const char *actor, const char *event,
+                            cred_what what, lv_err *err)
+{
+    LV_TRY(check_ids(citizen_id, NULL, err));
+    json_t *d = json_object();
+    if (!d)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = cred_change(st, citizen_id, actor, event, what, NULL, d, err);
+    json_decref(d);
+    return rc;
+}
+
 int auth_citizen_unlock(lv_auth *auth, lv_store *st, const char *citizen_id,
                         const char *actor, lv_err *err)
 {
     (void)auth;
-    LV_TRY(check_ids(citizen_id, NULL, err));
-    json_t *d = json_object();
-    int rc = cred_change(st, citizen_id, actor, "citizen.unlock", NULL, d, err);
-    json_decref(d);
-    return rc;
+    return cred_lock_change(citizen_id, st, actor, "citizen.unlock",
+                            CRED_UNLOCK, err);
+}
+
+int auth_citizen_lock(lv_auth *auth, lv_store *st, const char *citizen_id,
+                      const char *actor, lv_err *err)
+{
+    (void)auth;
+    return cred_lock_change(citizen_id, st, actor, "citizen.lock", CRED_LOCK,
+                            err);
 }
 
 int auth_citizen_set_mobile(lv_auth *auth, lv_store *st, const char *citizen_id,
@@ -527,8 +639,8 @@ int auth_citizen_set_mobile(lv_auth *auth, lv_store *st, const char *citizen_id,
     LV_TRY(check_ids(citizen_id, NULL, err));
     LV_TRY(notify_check_mobile(mobile, err));
     json_t *d = json_pack("{s:s}", "mobile", mobile);
-    int rc = cred_change(st, citizen_id, actor, "citizen.set_mobile", mobile, d,
-                         err);
+    int rc = cred_change(st, citizen_id, actor, "citizen.set_mobile",
+                         CRED_MOBILE, mobile, d, err);
     json_decref(d);
     return rc;
 }

@@ -11,6 +11,10 @@
 #define AUTH_KEY_LEN 32
 #define AUTH_HASH_HEX 65 /* SHA-256 / HMAC-SHA256 hex, NUL included */
 #define AUTH_PWHASH_MAX 192
+#define AUTH_SOURCE_MAX 64 /* "2001:db8:1:2::/64", "192.0.2.7", NUL */
+
+typedef struct auth_throttle auth_throttle;
+typedef struct auth_report auth_report;
 
 struct lv_auth {
     lv_config cfg;
@@ -22,6 +26,9 @@ struct lv_auth {
      * unknown account cost as much as a wrong password (no timing oracle
      * for which logins exist). */
     char dummy_hash[AUTH_PWHASH_MAX];
+    /* issue 11: the only mutable state, each behind its own lock. */
+    auth_throttle *throttle; /* failed attempts and sends, in memory */
+    auth_report *report;     /* anonymous failures awaiting aggregation */
 };
 
 /* ---- auth.c: primitives ------------------------------------------------ */
@@ -79,6 +86,67 @@ int64_t auth_totp_match(const unsigned char *secret, size_t len, int64_t now,
 int auth_base32(const unsigned char *in, size_t len, char *out, size_t cap);
 int auth_totp_uri(const lv_config *cfg, const char *login, const char *b32,
                   char *out, size_t cap);
+
+/* ---- auth_throttle.c: failed-login throttle (issue 11, R3.5) -------------
+ * Fixed-size tables in memory, keyed by a salted hash, so that memory is
+ * bounded whatever an attacker sends; a full set evicts its least recently
+ * touched entry (which can only loosen a throttle, never lock anyone).
+ * Times are milliseconds so that tests can drive the clock. */
+/* The source an attempt is charged to: an IPv4 address as is, an IPv6
+ * address reduced to its /64 (one subscriber's whole prefix), an
+ * IPv4-mapped IPv6 address as IPv4, NULL or "" as "local". */
+void auth_source_key(const char *ip, char out[AUTH_SOURCE_MAX]);
+int auth_throttle_new(const lv_config *cfg, auth_throttle **out, lv_err *err);
+void auth_throttle_free(auth_throttle *t);
+/* 0 when an attempt on (ns, id) from ip may run now; LV_ELIMIT with
+ * *retry_after (seconds) while the pair waits out its delay or the source
+ * has used up auth_source_failures in its window.  Reads only. */
+int auth_throttle_check(auth_throttle *t, const char *ns, const char *id,
+                        const char *ip, int64_t now_ms, int *retry_after);
+/* A failed attempt: the pair's count grows (after auth_throttle_free of
+ * them the delay doubles from 1 s up to auth_throttle_max_delay) and so
+ * does the source's. */
+void auth_throttle_fail(auth_throttle *t, const char *ns, const char *id,
+                        const char *ip, int64_t now_ms);
+/* The secret was proved: the pair starts again from nothing. */
+void auth_throttle_pass(auth_throttle *t, const char *ns, const char *id,
+                        const char *ip);
+/* Takes one of `limit` uses of `what` per window_s from ip's source;
+ * LV_ELIMIT with *retry_after when none is left. */
+int auth_rate_take(auth_throttle *t, const char *what, const char *ip,
+                   int limit, int window_s, int64_t now_ms, int *retry_after);
+
+/* Namespaces: the id as typed, per kind of secret it is tried against. */
+#define AUTH_NS_OPERATOR "operator"     /* operator login */
+#define AUTH_NS_USER "user"             /* citizen's user id: password */
+#define AUTH_NS_CITIZEN "citizen"       /* citizen id: PIN at authorize */
+#define AUTH_NS_ACTIVATION "activation" /* user id: activation code */
+
+/* What every login path runs before any Argon2id: LV_ELIMIT (429,
+ * Retry-After) for a throttled attempt, counted in the anonymous
+ * aggregate; the same answer whether the id exists or not. */
+int auth_gate(lv_auth *auth, const char *ns, const char *id, const char *ip,
+              lv_err *err);
+void auth_gate_fail(lv_auth *auth, const char *ns, const char *id,
+                    const char *ip);
+void auth_gate_pass(lv_auth *auth, const char *ns, const char *id,
+                    const char *ip);
+
+/* ---- auth_report.c: anonymous failures, aggregated (issue 11) ------------
+ * A failure that names no existing account (or is refused before any
+ * lookup) is counted per source in memory instead of writing one audit
+ * row; auth_report_flush writes at most AUTH_REPORT_TOP + 1 rows
+ * "auth.failures_aggregate" per interval.  Failures on real accounts stay
+ * individual entries (CPS §5.4.1). */
+#define AUTH_REPORT_TOP 4
+int auth_report_new(auth_report **out, lv_err *err);
+void auth_report_free(auth_report *r);
+/* event: "citizen.activate", "throttled", ...; id: as typed (only a
+ * truncated HMAC of it is ever written). */
+void auth_anon_failure(lv_auth *auth, const char *event, const char *id,
+                       const char *ip);
+/* Writes what was counted since the last flush; nothing when nothing. */
+int auth_report_flush(lv_auth *auth, lv_store *st, lv_err *err);
 
 /* ---- auth_session.c ---------------------------------------------------------
  */

@@ -1,6 +1,8 @@
 /* Operator accounts (R1.4, R3.6, CPS §3.2.6, §5.2): creation with an
  * initial password and TOTP secret, login with both, enable / disable /
- * reset.  Every change and every failed login is audited (CPS §5.4.1). */
+ * reset, and the two-person rule for disabling an administrator (CPS
+ * §5.2.4).  Every change and every failed login on a real account is
+ * audited (CPS §5.4.1); failures are throttled, never a lock (issue 11). */
 #include "auth/auth_internal.h"
 
 #include <stdio.h>
@@ -137,12 +139,13 @@ static void login_judge(const lv_auth *auth, lv_operator_rec *op, login_try *t)
     if (t->outcome == 0) {
         op->failed_attempts = 0;
         op->totp_last_step = t->step;
-    } else if (op->enabled && !op->locked) {
-        /* R3.5 also for operators: repeated failures lock the account
-         * until another operator re-enables or resets it. */
+    } else if (op->failed_attempts < INT32_MAX) {
+        /* Issue 11: counted for the officers' view, never a lock.  A lock
+         * after a few failures let anyone shut every administrator out;
+         * the throttle (auth_throttle.c) slows the attacker instead. */
         op->failed_attempts++;
-        op->locked = op->failed_attempts >= auth->cfg.lockout_threshold;
     }
+    (void)auth;
 }
 
 static int login_commit(lv_auth *auth, lv_store *st, const char *login,
@@ -160,8 +163,6 @@ static int login_commit(lv_auth *auth, lv_store *st, const char *login,
         rc = auth_session_create(auth, st, "operator", login,
                                  auth_roles_parse_list(op.roles), ip, out, err);
     json_t *d = auth_details(t->outcome ? t->reason : NULL, ip);
-    if (d && t->outcome && op.locked)
-        json_object_set_new(d, "locked", json_true());
     char actor[96];
     snprintf(actor, sizeof actor, "operator:%s", login);
     if (rc == 0)
@@ -206,13 +207,12 @@ int auth_operator_login(lv_auth *auth, lv_store *st, const char *login,
     if (check_login(login, NULL) < 0 || !password || !totp_code ||
         strlen(password) > LV_AUTH_PASSWORD_MAX)
         return lv_fail(err, LV_EINVAL, "login, password and totp are required");
+    /* Issue 11: before the lookup and before any Argon2id. */
+    LV_TRY(auth_gate(auth, AUTH_NS_OPERATOR, login, ip, err));
     int rc = store_operator_get(st, login, &op, err);
     if (rc == LV_ENOTFOUND) {
-        char actor[96];
-        snprintf(actor, sizeof actor, "operator:%s", login);
         auth_password_matches(auth, NULL, password); /* same cost */
-        auth_audit_refusal(st, actor, "operator.login", login,
-                           "unknown account", ip);
+        auth_anon_failure(auth, "operator.login", login, ip);
     } else if (rc == 0) {
         rc = login_verify(auth, &op, password, totp_code, &t, err);
         if (rc == 0)
@@ -221,6 +221,10 @@ int auth_operator_login(lv_auth *auth, lv_store *st, const char *login,
     OPENSSL_cleanse(&op, sizeof op);
     if (rc < 0 && rc != LV_ENOTFOUND)
         return rc;
+    if (rc == LV_ENOTFOUND || t.outcome)
+        auth_gate_fail(auth, AUTH_NS_OPERATOR, login, ip);
+    else
+        auth_gate_pass(auth, AUTH_NS_OPERATOR, login, ip);
     if (rc == LV_ENOTFOUND || t.outcome)
         return lv_fail(err, LV_EAUTH,
                        "login failed: wrong login, password or TOTP code, or "
@@ -256,6 +260,134 @@ int auth_operator_set_enabled(lv_auth *auth, lv_store *st, const char *login,
     return op_transaction(auth, st, login, actor,
                           enabled ? "operator.enable" : "operator.disable",
                           change_enabled, &enabled, NULL, err);
+}
+
+/* ---- disabling over the API (CPS §5.2.4, issue 11) ------------------------
+ */
+
+#define ADMIN_ROLES (LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN)
+#define APPROVAL_DISABLE "disable"
+
+static int op_active(const lv_operator_rec *r)
+{
+    return r->enabled && !r->locked;
+}
+
+typedef struct holders {
+    const char *except;
+    unsigned role;
+    int n;
+} holders;
+
+static int count_holder(const lv_operator_rec *r, void *ctx)
+{
+    holders *h = ctx;
+    if (strcmp(r->login, h->except) != 0 && op_active(r) &&
+        (auth_roles_parse_list(r->roles) & h->role))
+        h->n++;
+    return 0;
+}
+
+/* Someone must always be left who can manage operators (security officer)
+ * and the system (sysadmin): one administrator could otherwise shut every
+ * other one out, itself last. */
+static int last_admin_check(lv_store *st, const lv_operator_rec *target,
+                            lv_err *err)
+{
+    static const unsigned R[] = {LV_ROLE_SECURITY_OFFICER, LV_ROLE_SYSADMIN};
+    unsigned roles = auth_roles_parse_list(target->roles);
+    for (size_t i = 0; op_active(target) && i < 2; i++) {
+        holders h = {target->login, R[i], 0};
+        if (!(roles & R[i]))
+            continue;
+        LV_TRY(store_operator_foreach(st, count_holder, &h, err));
+        if (h.n == 0)
+            return lv_fail(err, LV_ESTATE,
+                           "%s is the last active %s and cannot be disabled: "
+                           "enable or add another one first",
+                           target->login, auth_role_name(R[i]));
+    }
+    return 0;
+}
+
+static int disable_now(lv_store *st, lv_operator_rec *rec, const char *actor,
+                       json_t *details, lv_err *err)
+{
+    rec->enabled = 0;
+    LV_TRY(store_operator_update(st, rec, err));
+    LV_TRY(end_sessions(st, rec->login, err));
+    return audit_log(st, actor, "operator.disable", rec->login,
+                     LV_AUDIT_SUCCESS, details, err);
+}
+
+/* The first request for an administrator waits for a second one. */
+static int disable_request(lv_store *st, const lv_operator_rec *rec,
+                           const lv_principal *by, lv_err *err)
+{
+    lv_approval_rec ap = {0};
+    snprintf(ap.action, sizeof ap.action, APPROVAL_DISABLE);
+    snprintf(ap.target, sizeof ap.target, "%s", rec->login);
+    snprintf(ap.requested_by, sizeof ap.requested_by, "%s", by->id);
+    ap.requested_at = lv_now();
+    LV_TRY(store_approval_put(st, &ap, err));
+    json_t *d = json_pack("{s:s, s:i}", "requested_by", by->id, "expires_in",
+                          AUTH_APPROVAL_TTL);
+    int rc = audit_log(st, by->actor, "operator.disable_request", rec->login,
+                       LV_AUDIT_SUCCESS, d, err);
+    json_decref(d);
+    return rc;
+}
+
+static int disable_decide(lv_store *st, lv_operator_rec *rec,
+                          const lv_principal *by, int *pending, lv_err *err)
+{
+    lv_approval_rec ap;
+    if (!rec->enabled)
+        return 0; /* nothing to do, nothing to approve */
+    LV_TRY(last_admin_check(st, rec, err));
+    if (!(auth_roles_parse_list(rec->roles) & ADMIN_ROLES))
+        return disable_now(st, rec, by->actor, NULL, err);
+    int rc = store_approval_get(st, APPROVAL_DISABLE, rec->login, &ap, err);
+    if (rc < 0 && rc != LV_ENOTFOUND)
+        return rc;
+    int live = rc == 0 && lv_now() - ap.requested_at < AUTH_APPROVAL_TTL;
+    if (live && strcmp(ap.requested_by, by->id) != 0) {
+        /* CPS §5.2.4: two administrators, both named in the entry */
+        json_t *d = json_pack("{s:s, s:s}", "requested_by", ap.requested_by,
+                              "approved_by", by->id);
+        rc = store_approval_delete(st, APPROVAL_DISABLE, rec->login, err);
+        if (rc == 0)
+            rc = disable_now(st, rec, by->actor, d, err);
+        json_decref(d);
+        return rc;
+    }
+    *pending = 1;
+    return live ? 0 : disable_request(st, rec, by, err);
+}
+
+int auth_operator_disable(lv_auth *auth, lv_store *st, const char *login,
+                          const lv_principal *by, int *pending, lv_err *err)
+{
+    lv_operator_rec rec;
+    (void)auth;
+    *pending = 0;
+    LV_TRY(check_login(login, err));
+    if (!by || by->kind != LV_PRINCIPAL_OPERATOR || !(by->roles & ADMIN_ROLES))
+        return lv_fail(err, LV_EPERM,
+                       "only a security officer or a system administrator "
+                       "disables operators");
+    LV_TRY(store_begin(st, err));
+    int rc = store_operator_get(st, login, &rec, err);
+    if (rc == 0)
+        rc = disable_decide(st, &rec, by, pending, err);
+    OPENSSL_cleanse(&rec, sizeof rec);
+    if (rc == 0)
+        return store_commit(st, err);
+    store_rollback(st);
+    if (rc == LV_ESTATE)
+        auth_audit_refusal(st, by->actor, "operator.disable", login,
+                           err ? err->msg : "last administrator", NULL);
+    return rc;
 }
 
 static int change_reset(lv_auth *auth, lv_store *st, lv_operator_rec *rec,

@@ -92,10 +92,49 @@ static int otp_store(lv_store *st, const lv_otp_rec *r, const char *msg_id,
     return store_commit(st, err);
 }
 
+/* Issue 11 item 6: an SMS costs money and wakes someone up.  Per operation
+ * (same purpose and data: one transaction, one batch, one revocation) and
+ * per citizen from the otps rows, so that every node agrees; per source in
+ * memory.  Checked before anything is sent or stored. */
+static int otp_db_limit(lv_store *st, const char *citizen_id,
+                        const char *binding, int limit, int window,
+                        const char *what, lv_err *err)
+{
+    int n = 0;
+    int64_t oldest = 0, now = lv_now();
+    LV_TRY(store_otp_count(st, citizen_id, binding, now - window, &n, &oldest,
+                           err));
+    if (n < limit)
+        return 0;
+    return lv_fail_retry(err, LV_ELIMIT, (int)(oldest + window - now),
+                         "%d one-time codes were sent %s within %d minutes: "
+                         "wait before asking for another",
+                         n, what, window / 60);
+}
+
+static int otp_limits(lv_auth *auth, lv_store *st, const char *citizen_id,
+                      const char *binding, const char *ip, lv_err *err)
+{
+    const lv_config *c = &auth->cfg;
+    int retry = 0;
+    LV_TRY(otp_db_limit(st, citizen_id, binding, c->otp_send_per_operation,
+                        c->otp_send_operation_window, "for this operation",
+                        err));
+    LV_TRY(otp_db_limit(st, citizen_id, NULL, c->otp_send_per_citizen,
+                        c->otp_send_citizen_window, "to this citizen", err));
+    if (auth_rate_take(auth->throttle, "otp.send", ip, c->otp_send_per_source,
+                       c->otp_send_source_window, lv_now_ms(), &retry) < 0)
+        return lv_fail_retry(err, LV_ELIMIT, retry,
+                             "too many one-time codes asked from this "
+                             "address: try again in %d seconds",
+                             retry);
+    return 0;
+}
+
 int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                   const char *purpose, const unsigned char *data,
-                  size_t data_len, char otp_id_out[LV_AUTH_OTP_ID_LEN + 1],
-                  lv_err *err)
+                  size_t data_len, const char *ip,
+                  char otp_id_out[LV_AUTH_OTP_ID_LEN + 1], lv_err *err)
 {
     lv_cred_rec c;
     lv_otp_rec r = {0};
@@ -113,6 +152,10 @@ int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
     r.expires_at = r.created_at + auth->cfg.otp_ttl_seconds;
     if (rc == 0)
         rc = otp_binding(purpose, data, data_len, r.binding, err);
+    if (rc == 0 &&
+        (rc = otp_limits(auth, st, citizen_id, r.binding, ip, err)) ==
+            LV_ELIMIT) /* counted, not audited one by one (item 5) */
+        auth_anon_failure(auth, "otp.send.limited", citizen_id, ip);
     if (rc == 0)
         rc = otp_mac(auth, r.id, code, r.code_hash, err);
     if (rc == 0 && otp_text(auth, purpose, code, text, sizeof text) < 0)
@@ -232,11 +275,12 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
 int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            const char *password, const char *otp_id,
                            const char *purpose, const unsigned char *data,
-                           size_t data_len, const char *code, lv_err *err)
+                           size_t data_len, const char *code, const char *ip,
+                           lv_err *err)
 {
     /* Formats first: a malformed OTP must not cost a password attempt. */
     LV_TRY(otp_args(otp_id, citizen_id, purpose, code, err));
-    LV_TRY(auth_verify_password(auth, st, citizen_id, password, err));
+    LV_TRY(auth_verify_password(auth, st, citizen_id, password, ip, err));
     return auth_otp_verify(auth, st, otp_id, citizen_id, purpose, data,
                            data_len, code, err);
 }

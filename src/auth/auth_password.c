@@ -116,17 +116,34 @@ int auth_password_check(const lv_auth *auth, const char *password,
 json_t *auth_password_policy_json(const lv_auth *auth)
 {
     const lv_config *c = &auth->cfg;
-    return json_pack(
+    json_t *p = json_pack(
         "{s:{s:i, s:i, s:i, s:[s,s,s,s], s:b, s:i, s:i, s:s}, "
-        "s:{s:i, s:s}, s:{s:i, s:i, s:i}, s:{s:i}}",
+        "s:{s:i, s:i, s:s}, s:{s:i, s:i, s:i}, s:{s:i, s:i}}",
         "password", "min_length", c->password_min_length, "max_bytes",
         LV_AUTH_PASSWORD_MAX, "classes_required", CLASSES_REQUIRED, "classes",
         "lower", "upper", "digit", "other", "may_contain_user_id", 0, "history",
         c->password_history, "expiry_days", c->password_expiry_days, "storage",
-        "argon2id", "lockout", "threshold", c->lockout_threshold, "unlock",
-        "registration officer, or re-activation", "otp", "digits", 6,
-        "ttl_seconds", c->otp_ttl_seconds, "max_attempts", c->otp_max_attempts,
-        "activation_code", "ttl_hours", c->activation_ttl_hours);
+        "argon2id", "lockout", "threshold", c->lockout_failures_24h,
+        "window_hours", 24, "unlock", "registration officer, or re-activation",
+        "otp", "digits", 6, "ttl_seconds", c->otp_ttl_seconds, "max_attempts",
+        c->otp_max_attempts, "activation_code", "ttl_hours",
+        c->activation_ttl_hours, "max_attempts", c->activation_max_attempts);
+    /* Issue 11: published so that clients can tell users how long to wait. */
+    json_t *t = json_pack("{s:i, s:i, s:i, s:i, s:i}", "free_failures",
+                          c->auth_throttle_free, "first_delay_seconds", 1,
+                          "max_delay_seconds", c->auth_throttle_max_delay,
+                          "source_failures", c->auth_source_failures,
+                          "source_window_seconds", c->auth_source_window);
+    if (!p || !t) {
+        json_decref(p);
+        json_decref(t);
+        return NULL;
+    }
+    if (json_object_set_new(p, "throttle", t) != 0) { /* t taken either way */
+        json_decref(p);
+        return NULL;
+    }
+    return p;
 }
 
 /* 20 characters drawn from letters and digits without look-alikes

@@ -172,11 +172,32 @@ typedef struct lv_config {
     int password_min_length;  /* 12..128 (12) */
     int password_history;     /* previous passwords refused (5) */
     int password_expiry_days; /* R3.2 (180) */
-    int lockout_threshold;    /* consecutive failures that lock (5) */
     int otp_ttl_seconds;      /* R3.3 (300) */
     int otp_max_attempts;     /* R3.3 (3) */
     int session_ttl_seconds;  /* bearer tokens (900) */
     int activation_ttl_hours; /* activation codes (72) */
+    /* auth/'s front door (issue 11, docs/ARCHITECTURE.md "Failed logins"):
+     * throttling instead of a hard lockout, a per-source cap, anonymous
+     * failures aggregated in the audit trail, limits on codes sent. */
+    int auth_throttle_free;        /* failures per (id, source) before any
+                                      delay (5) */
+    int auth_throttle_max_delay;   /* seconds; the delay doubles from 1 s up
+                                      to this (1800) */
+    int auth_source_failures;      /* failures per source across ids (100) */
+    int auth_source_window;        /* ... per this many seconds (900) */
+    int auth_throttle_entries;     /* in-memory table size (32768) */
+    int lockout_failures_24h;      /* R3.5: a citizen's failures within 24 h
+                                      that lock the account (200) */
+    int activation_max_attempts;   /* wrong tries that kill a code (10) */
+    int auth_report_seconds;       /* anonymous failures: one aggregate audit
+                                      entry per source per interval (60) */
+    int otp_send_per_operation;    /* OTPs per operation (transaction) (3) */
+    int otp_send_operation_window; /* ... per seconds (300) */
+    int otp_send_per_citizen;      /* OTPs per citizen (10) */
+    int otp_send_citizen_window;   /* ... per seconds (3600) */
+    int otp_send_per_source;       /* OTPs asked from one source (30) */
+    int otp_send_source_window;    /* ... per seconds (3600) */
+    int activation_codes_per_day;  /* activation codes per citizen (3) */
     /* notify/ (R3.7): "outbox" (DIR/outbox/) or "http" (JSON POST) */
     char notify_backend[16];
     char notify_url[256];           /* http back end; may be empty */

@@ -204,12 +204,12 @@ int ra_revoke_by_officer(lv_ca *ca, lv_store *st, const ra_revocation *r,
  * subscriber organization (LV_EPERM otherwise, audited).  First an OTP
  * bound to ("revoke", serial) goes to their mobile ... */
 int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
-                       const char *serial, char otp_id[LV_AUTH_OTP_ID_LEN + 1],
-                       lv_err *err);
+                       const char *serial, const char *ip,
+                       char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_err *err);
 /* ... then password + that OTP authorize the revocation (R3.4). */
 int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,
                          const char *citizen_id, const ra_revocation *r,
                          const char *password, const char *otp_id,
-                         const char *otp, lv_err *err);
+                         const char *otp, const char *ip, lv_err *err);
 
 #endif

@@ -185,8 +185,8 @@ static int check_revocable(lv_store *st, const char *serial, lv_err *err)
 }
 
 int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
-                       const char *serial, char otp_id[LV_AUTH_OTP_ID_LEN + 1],
-                       lv_err *err)
+                       const char *serial, const char *ip,
+                       char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_err *err)
 {
     char actor[96];
     revoke_ctx c = {.actor = actor};
@@ -196,14 +196,14 @@ int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
     LV_TRY(check_revocable(st, c.serial, err));
     /* R3.3: the code authorizes revoking this certificate and nothing else */
     return auth_otp_send(auth, st, citizen_id, OTP_PURPOSE,
-                         (const unsigned char *)c.serial, strlen(c.serial),
+                         (const unsigned char *)c.serial, strlen(c.serial), ip,
                          otp_id, err);
 }
 
 int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,
                          const char *citizen_id, const ra_revocation *r,
                          const char *password, const char *otp_id,
-                         const char *otp, lv_err *err)
+                         const char *otp, const char *ip, lv_err *err)
 {
     char actor[96];
     revoke_ctx c = {.actor = actor};
@@ -217,6 +217,6 @@ int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,
     /* R3.4: password and the OTP bound to this serial, both */
     LV_TRY(auth_citizen_authorize(auth, st, citizen_id, password, otp_id,
                                   OTP_PURPOSE, (const unsigned char *)c.serial,
-                                  strlen(c.serial), otp, err));
+                                  strlen(c.serial), otp, ip, err));
     return apply(ca, st, &c, err);
 }

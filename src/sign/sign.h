@@ -37,9 +37,11 @@
  * unseal is seen at once). */
 typedef struct lv_sign_env {
     const lv_config *cfg;
-    lv_ca *ca;       /* issuance (R5.3) and the TSA (CAdES-T) */
-    lv_keystore *ks; /* NULL while sealed: LV_ESEALED */
-    lv_auth *auth;   /* password + OTP */
+    lv_ca *ca;               /* issuance (R5.3) and the TSA (CAdES-T) */
+    lv_keystore *ks;         /* NULL while sealed: LV_ESEALED */
+    lv_auth *auth;           /* password + OTP */
+    const char *remote_addr; /* the caller's address: throttling and rate
+                                limits (issue 11); NULL from the console */
 } lv_sign_env;
 
 #define LV_SIGN_TX_TTL 900            /* seconds a transaction stays open */

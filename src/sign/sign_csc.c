@@ -130,7 +130,8 @@ int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
     int rc = csc_binding(norm, &b, &binding);
     if (rc == 0)
         rc = auth_otp_send(env->auth, st, citizen_id, SIGN_OTP_PURPOSE,
-                           binding.data, binding.len, otp_id, err);
+                           binding.data, binding.len, env->remote_addr, otp_id,
+                           err);
     if (rc == 0)
         rc = otp_record(st, citizen_id, norm, md, hashes, n, otp_id, err);
     lv_buf_free(&binding);
@@ -273,10 +274,10 @@ int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
     if (rc == 0)
         rc = csc_binding(norm, &b, &binding);
     /* R3.4: PIN (the password) and the OTP, both */
-    if (rc == 0 &&
-        (rc = auth_citizen_authorize(env->auth, st, citizen_id, pin,
-                                     orec.otp_id, SIGN_OTP_PURPOSE,
-                                     binding.data, binding.len, otp, err)) < 0)
+    if (rc == 0 && (rc = auth_citizen_authorize(env->auth, st, citizen_id, pin,
+                                                orec.otp_id, SIGN_OTP_PURPOSE,
+                                                binding.data, binding.len, otp,
+                                                env->remote_addr, err)) < 0)
         *why = sign_auth_refusal(rc, err);
     if (rc == 0)
         rc = sign_sheet(env, st, norm, &b, &sheet_sig, &sheet_len, err);

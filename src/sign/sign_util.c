@@ -153,6 +153,8 @@ void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err)
 {
     const char *m = err ? err->msg : "";
+    if (rc == LV_ELIMIT) /* throttled (issue 11): 429 + Retry-After */
+        return LV_SIGN_OK;
     if (rc == LV_EPERM && strstr(m, "locked"))
         return LV_SIGN_LOCKED;
     if (strstr(m, "password") || strstr(m, "user id"))

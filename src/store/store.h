@@ -467,6 +467,20 @@ int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
 /* Writes every field but login, created_at and created_by. */
 int store_operator_update(lv_store *st, const lv_operator_rec *rec,
                           lv_err *err);
+/* Pending two-person approvals (sql/010_throttle.sql, CPS §5.2.4). */
+typedef struct lv_approval_rec {
+    char action[16];
+    char target[72];
+    char requested_by[72];
+    int64_t requested_at;
+} lv_approval_rec;
+
+int store_approval_get(lv_store *st, const char *action, const char *target,
+                       lv_approval_rec *out, lv_err *err);
+/* Inserts or replaces the pending request for (action, target). */
+int store_approval_put(lv_store *st, const lv_approval_rec *rec, lv_err *err);
+int store_approval_delete(lv_store *st, const char *action, const char *target,
+                          lv_err *err);
 /* In login order. */
 int store_operator_foreach(lv_store *st,
                            int (*fn)(const lv_operator_rec *, void *),
@@ -484,7 +498,10 @@ typedef struct lv_cred_rec {
     char activation_hash[65]; /* hex HMAC of the pending code, or "" */
     int64_t activation_expires_at;
     int activation_attempts;
-    int64_t created_at; /* 0 on insert: now */
+    int64_t failures_since; /* start of the 24 h window of failed_attempts */
+    int64_t codes_since;    /* start of the 24 h window of codes_sent */
+    int codes_sent;         /* activation codes sent in that window */
+    int64_t created_at;     /* 0 on insert: now */
     int64_t updated_at;
 } lv_cred_rec;
 
@@ -538,6 +555,12 @@ typedef struct lv_otp_rec {
 
 int store_otp_insert(lv_store *st, const lv_otp_rec *rec, lv_err *err);
 int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err);
+/* Codes sent to citizen_id since `since` (created_at >= since), only those
+ * with this binding when binding is not NULL: *count and the creation time
+ * of the oldest of them (*oldest, 0 when none), for rate limits that every
+ * node sharing the database agrees on (issue 11). */
+int store_otp_count(lv_store *st, const char *citizen_id, const char *binding,
+                    int64_t since, int *count, int64_t *oldest, lv_err *err);
 /* Writes attempts and used. */
 int store_otp_update(lv_store *st, const lv_otp_rec *rec, lv_err *err);
 

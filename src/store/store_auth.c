@@ -144,12 +144,76 @@ int store_operator_foreach(lv_store *st,
     return rc < 0 ? rc : 0;
 }
 
+/* ---- two-person approvals (CPS §5.2.4) ---------------------------------- */
+
+static int approval_read_row(store_q *q, void *out)
+{
+    lv_approval_rec *r = out;
+    LV_TRY(store_q_col_copy(q, 0, r->action, sizeof r->action));
+    LV_TRY(store_q_col_copy(q, 1, r->target, sizeof r->target));
+    LV_TRY(store_q_col_copy(q, 2, r->requested_by, sizeof r->requested_by));
+    r->requested_at = store_q_col_int64(q, 3);
+    return 0;
+}
+
+int store_approval_get(lv_store *st, const char *action, const char *target,
+                       lv_approval_rec *out, lv_err *err)
+{
+    store_q q;
+    memset(out, 0, sizeof *out);
+    store_q_prepare(&q, st,
+                    "SELECT action, target, requested_by, requested_at"
+                    " FROM operator_approvals WHERE action = ? AND target = ?",
+                    err);
+    store_q_text(&q, action);
+    store_q_text(&q, target);
+    return store_q_get_one(&q, approval_read_row, out, "pending request for",
+                           target, err);
+}
+
+int store_approval_put(lv_store *st, const lv_approval_rec *r, lv_err *err)
+{
+    store_q q;
+    LV_TRY(store_check_field(r->action, sizeof r->action, "action", err));
+    LV_TRY(store_check_field(r->target, sizeof r->target, "target", err));
+    LV_TRY(store_check_field(r->requested_by, sizeof r->requested_by,
+                             "requested by", err));
+    LV_TRY(store_approval_delete(st, r->action, r->target, err));
+    store_q_prepare(&q, st,
+                    "INSERT INTO operator_approvals (action, target,"
+                    " requested_by, requested_at) VALUES (?, ?, ?, ?)",
+                    err);
+    store_q_text(&q, r->action);
+    store_q_text(&q, r->target);
+    store_q_text(&q, r->requested_by);
+    store_q_int64(&q, r->requested_at ? r->requested_at : lv_now());
+    int rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    return rc;
+}
+
+int store_approval_delete(lv_store *st, const char *action, const char *target,
+                          lv_err *err)
+{
+    store_q q;
+    store_q_prepare(&q, st,
+                    "DELETE FROM operator_approvals WHERE action = ?"
+                    " AND target = ?",
+                    err);
+    store_q_text(&q, action);
+    store_q_text(&q, target);
+    int rc = store_q_exec(&q);
+    store_q_finalize(&q);
+    return rc;
+}
+
 /* ---- citizens' credentials ----------------------------------------------- */
 
 #define CRED_COLUMNS                                                           \
     "citizen_id, user_id, mobile, password_hash, password_set_at, "            \
     "password_expires_at, failed_attempts, locked, activation_hash, "          \
-    "activation_expires_at, activation_attempts, created_at, updated_at"
+    "activation_expires_at, activation_attempts, failures_since, "             \
+    "codes_since, codes_sent, created_at, updated_at"
 
 static int cred_check(const lv_cred_rec *r, lv_err *err)
 {
@@ -180,6 +244,9 @@ static void cred_bind_mutable(store_q *q, const lv_cred_rec *r)
     store_q_text(q, r->activation_hash);
     store_q_int64(q, r->activation_expires_at);
     store_q_int64(q, r->activation_attempts);
+    store_q_int64(q, r->failures_since);
+    store_q_int64(q, r->codes_since);
+    store_q_int64(q, r->codes_sent);
     store_q_int64(q, lv_now());
 }
 
@@ -192,8 +259,10 @@ int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
                     " user_id, mobile, password_hash, password_set_at,"
                     " password_expires_at, failed_attempts, locked,"
                     " activation_hash, activation_expires_at,"
-                    " activation_attempts, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " activation_attempts, failures_since, codes_since,"
+                    " codes_sent, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " ?)",
                     err);
     store_q_text(&q, r->citizen_id);
     store_q_int64(&q, r->created_at ? r->created_at : lv_now());
@@ -224,8 +293,11 @@ static int cred_read_row(store_q *q, void *out)
         store_q_col_copy(q, 8, r->activation_hash, sizeof r->activation_hash));
     r->activation_expires_at = store_q_col_int64(q, 9);
     r->activation_attempts = (int)store_q_col_int64(q, 10);
-    r->created_at = store_q_col_int64(q, 11);
-    r->updated_at = store_q_col_int64(q, 12);
+    r->failures_since = store_q_col_int64(q, 11);
+    r->codes_since = store_q_col_int64(q, 12);
+    r->codes_sent = (int)store_q_col_int64(q, 13);
+    r->created_at = store_q_col_int64(q, 14);
+    r->updated_at = store_q_col_int64(q, 15);
     return 0;
 }
 
@@ -267,6 +339,7 @@ int store_cred_update(lv_store *st, const lv_cred_rec *r, lv_err *err)
                     " password_expires_at = ?, failed_attempts = ?,"
                     " locked = ?, activation_hash = ?,"
                     " activation_expires_at = ?, activation_attempts = ?,"
+                    " failures_since = ?, codes_since = ?, codes_sent = ?,"
                     " updated_at = ? WHERE citizen_id = ?",
                     err);
     cred_bind_mutable(&q, r);

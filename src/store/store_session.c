@@ -178,3 +178,33 @@ int store_otp_update(lv_store *st, const lv_otp_rec *r, lv_err *err)
     return n == 1 ? 0
                   : lv_fail(err, LV_ENOTFOUND, "no one-time code %s", r->id);
 }
+
+/* Served by otps_by_citizen (citizen_id, created_at); the binding test
+ * runs on those few rows only. */
+int store_otp_count(lv_store *st, const char *citizen_id, const char *binding,
+                    int64_t since, int *count, int64_t *oldest, lv_err *err)
+{
+    store_q q;
+    const char *b = binding ? binding : "";
+    *count = 0;
+    *oldest = 0;
+    store_q_prepare(&q, st,
+                    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM otps"
+                    " WHERE citizen_id = ? AND created_at >= ?"
+                    " AND (? = '' OR binding = ?)",
+                    err);
+    store_q_text(&q, citizen_id);
+    store_q_int64(&q, since);
+    store_q_text(&q, b);
+    store_q_text(&q, b);
+    int rc = store_q_step(&q);
+    if (rc == LV_DB_ROW) {
+        *count = (int)store_q_col_int64(&q, 0);
+        *oldest = store_q_col_int64(&q, 1);
+        rc = 0;
+    } else if (rc == LV_DB_DONE) {
+        rc = lv_fail(err, LV_ESTORE, "COUNT returned no row");
+    }
+    store_q_finalize(&q);
+    return rc;
+}

@@ -17,7 +17,12 @@ import urllib.request
 from lvtest import (LLAVE, Server, check, cleanup, finish, llave, openssl,
                     run, sql, workdir)
 
-FAST = {"argon2_memory_mib": 1, "argon2_time": 1}
+# The refusal paths below ask for several OTPs for one batch within
+# minutes; issue 11's sending limits (3 per operation, 10 per citizen, 30
+# per source) have their own test (test_frontdoor_auth.py).
+FAST = {"argon2_memory_mib": 1, "argon2_time": 1,
+        "otp_send_per_operation": 20, "otp_send_per_citizen": 200,
+        "otp_send_per_source": 1000}
 PW = "Otra-clave-2026-ok"
 
 
@@ -674,8 +679,8 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
           f"a pending transaction of a revoked certificate: refused ({o})")
     check(audit(d, "sign.tx.sign") == 2, "only the two authorized batches "
                                          "were signed")
-    # wrong passwords at the confirmation lock the citizen (R3.5): no
-    # transaction and no signature any more
+    # wrong passwords at the confirmation are throttled, not a lock (issue
+    # 11); an officer's lock (R3.5) stops every transaction and signature
     eva = dni(33333333)
     register(api, d, tmp, eva, "+34600700003")
     st, o = api.call("POST", "/api/v1/transactions", tx_body(eva, h),
@@ -690,6 +695,22 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
         st, o = api.call("POST", f"/api/v1/transactions/{tx3}/confirm",
                          {"password": f"Wrong-password-{i}", "otp": code3},
                          token=tok3)
+    check(st == 401 and o.get("error") == "invalid_password",
+          f"5 wrong passwords at the confirmation: 401 each ({st} {o})")
+    st, o = api.call("POST", f"/api/v1/transactions/{tx3}/confirm",
+                     {"password": PW, "otp": code3}, token=tok3)
+    check(st == 429, f"the 6th attempt from this address waits ({st} {o})")
+    check(sql(d, "select locked from citizen_credentials where user_id="
+                 f"'{eva}'") == "0", "no lock from a few failures (issue 11)")
+    with open(os.path.join(d, "demo-credentials.json")) as f:
+        officer = [a for a in json.load(f)["accounts"]
+                   if a.get("login") == "demo-ra-officer"][0]
+    cid3 = sql(d, f"select citizen_id from citizen_credentials where "
+                  f"user_id='{eva}'")
+    st, o = api.call("POST", f"/api/v1/ra/citizens/{cid3}/lock",
+                     token=operator_token(api, officer))
+    check(st == 200 and o.get("locked") is True,
+          f"a registration officer locks the citizen (R3.5) ({st} {o})")
     st, o = api.call("POST", "/api/v1/transactions", tx_body(eva, h),
                      basic=creds)
     check(st == 403 and o.get("error") == "citizen_locked",

@@ -1,9 +1,12 @@
 /* Unit tests of auth/ and notify/ over a real SQLite store in a temporary
  * directory: RFC 6238 / RFC 4226 / RFC 4648 vectors, Argon2id round trip,
- * password policy, operator login with TOTP (replay, lockout, roles),
- * citizens' activation, history, expiry, lockout and unlock, and one-time
- * codes bound to an operation.  Codes sent by SMS are read back from the
- * outbox files notify/ writes, as a citizen's phone would receive them. */
+ * password policy, operator login with TOTP (replay, throttling, roles),
+ * citizens' activation, history, expiry, lock and unlock, one-time codes
+ * bound to an operation, and issue 11's front door: one answer for every
+ * failed login, the anonymous-failure aggregate, limits on codes sent and
+ * the two-person rule for disabling an administrator.  Codes sent by SMS are
+ * read back from the outbox files notify/ writes, as a citizen's phone would
+ * receive them. */
 #include "auth/auth_internal.h"
 #include "notify/notify.h"
 
@@ -40,7 +43,8 @@ static int setup(void **state)
     lv_config_defaults(&f->cfg, f->dir);
     f->cfg.argon2_memory_mib = 1; /* fast; the parameters are checked below */
     f->cfg.argon2_time = 1;
-    f->cfg.lockout_threshold = 3;
+    f->cfg.lockout_failures_24h = 3; /* reached within the 5 free */
+    f->cfg.activation_max_attempts = 3;
     if (auth_open(&f->cfg, &f->auth, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
@@ -370,14 +374,19 @@ static void test_operator_login(void **state)
     assert_int_equal(auth_operator_login(f->auth, f->st, "nobody", s.password,
                                          code, NULL, &t2, &err),
                      LV_EAUTH);
-    assert_int_equal(audit_count(f, "operator.login", "failure"), 4);
+    /* The unknown login is counted for the aggregate, not written. */
+    assert_int_equal(audit_count(f, "operator.login", "failure"), 3);
+    assert_int_equal(auth_report_flush(f->auth, f->st, &err), 0);
+    assert_int_equal(audit_count(f, "auth.failures_aggregate", "failure"), 1);
     assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log WHERE "
                                     "details LIKE '%replayed TOTP code%'"),
                      1);
     auth_operator_secret_wipe(&s);
 }
 
-static void test_operator_lockout_and_expiry(void **state)
+/* Issue 11: failures never lock an operator; after auth_throttle_free of
+ * them the attacker's address waits, the holder's other address does not. */
+static void test_operator_throttle_and_expiry(void **state)
 {
     fixture *f = *state;
     lv_operator_secret s;
@@ -388,22 +397,23 @@ static void test_operator_lockout_and_expiry(void **state)
                                        "test", &s, &err),
                      0);
     totp_now(&s, 0, code);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         assert_int_equal(auth_operator_login(f->auth, f->st, "bob",
-                                             "Wrong-password-1", code, NULL,
-                                             &tok, &err),
+                                             "Wrong-password-1", code,
+                                             "192.0.2.66", &tok, &err),
                          LV_EAUTH);
     lv_operator_info info;
     assert_int_equal(auth_operator_get(f->st, "bob", &info, &err), 0);
-    assert_true(info.locked);
-    /* Locked: even the right password and code fail. */
+    assert_false(info.locked);
+    /* The attacker's address now waits, even with the right secrets. */
     assert_int_equal(auth_operator_login(f->auth, f->st, "bob", s.password,
-                                         code, NULL, &tok, &err),
-                     LV_EAUTH);
-    assert_int_equal(
-        auth_operator_set_enabled(f->auth, f->st, "bob", 1, "test", &err), 0);
+                                         code, "192.0.2.66", &tok, &err),
+                     LV_ELIMIT);
+    assert_true(err.retry_after >= 1);
+    assert_int_equal(audit_count(f, "operator.login", "failure"), 5);
+    /* The holder elsewhere gets in at once. */
     assert_int_equal(auth_operator_login(f->auth, f->st, "bob", s.password,
-                                         code, NULL, &tok, &err),
+                                         code, "198.51.100.7", &tok, &err),
                      0);
     raw_sql(f->db, "UPDATE sessions SET expires_at = 1");
     assert_int_equal(
@@ -551,11 +561,12 @@ static void test_citizen_activation(void **state)
     assert_int_equal(auth_citizen_activate(f->auth, f->st, "X1234567L", letter,
                                            PW1, NULL, NULL, &err),
                      LV_EAUTH);
-    assert_int_equal(audit_count(f, "citizen.activate", "failure"), 4);
+    /* "nobody" names no account: aggregated, not one row (issue 11). */
+    assert_int_equal(audit_count(f, "citizen.activate", "failure"), 3);
     assert_int_equal(audit_count(f, "citizen.activate", "success"), 1);
 }
 
-/* Wrong codes use up attempts; lockout_threshold of them kill the code. */
+/* Wrong codes use up attempts; activation_max_attempts kill the code. */
 static void test_activation_attempts(void **state)
 {
     fixture *f = *state;
@@ -614,18 +625,23 @@ static void test_citizen_login_history_lockout(void **state)
                                                   PW2, "Tercera-clave-2026",
                                                   NULL, &err),
                      0);
-    /* Lockout after lockout_threshold (3) failures; R3.5. */
+    /* Lock after lockout_failures_24h (3 here) failures; R3.5.  Only the
+     * holder, who proves the password, learns of it (issue 11). */
     for (int i = 0; i < 3; i++)
         assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
                                             "Wrong-clave-2026", NULL, &tok,
                                             &err),
                          LV_EAUTH);
     assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
+                                        "Wrong-clave-2026", NULL, &tok, &err),
+                     LV_EAUTH);
+    assert_string_equal(err.msg, "wrong user id or password");
+    assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
                                         "Tercera-clave-2026", NULL, &tok, &err),
                      LV_EPERM);
-    assert_int_equal(
-        auth_verify_password(f->auth, f->st, "C1", "Tercera-clave-2026", &err),
-        LV_EPERM);
+    assert_int_equal(auth_verify_password(f->auth, f->st, "C1",
+                                          "Tercera-clave-2026", NULL, &err),
+                     LV_EPERM);
     assert_int_equal(
         auth_citizen_unlock(f->auth, f->st, "C1", "operator:ana", &err), 0);
     assert_int_equal(auth_citizen_login(f->auth, f->st, "12345678Z",
@@ -650,7 +666,7 @@ static void otp_send(fixture *f, const char *cid, const char *mobile,
     lv_err err = {0};
     assert_int_equal(auth_otp_send(f->auth, f->st, cid, "sign",
                                    (const unsigned char *)data, strlen(data),
-                                   id, &err),
+                                   NULL, id, &err),
                      0);
     outbox_last(f, mobile, text, sizeof text);
     code_in(text, 6, code);
@@ -707,20 +723,20 @@ static void test_authorize(void **state)
     const unsigned char digests[64] = {1, 2, 3};
     activate_citizen(f, "C1", "12345678Z", "+34600000001");
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign", digests,
-                                   sizeof digests, id, &err),
+                                   sizeof digests, NULL, id, &err),
                      0);
     char text[512];
     outbox_last(f, "+34600000001", text, sizeof text);
     code_in(text, 6, code);
     /* Wrong password: refused and the OTP is not burnt. */
-    assert_int_equal(
-        auth_citizen_authorize(f->auth, f->st, "C1", "Wrong-clave-2026", id,
-                               "sign", digests, sizeof digests, code, &err),
-        LV_EAUTH);
+    assert_int_equal(auth_citizen_authorize(
+                         f->auth, f->st, "C1", "Wrong-clave-2026", id, "sign",
+                         digests, sizeof digests, code, NULL, &err),
+                     LV_EAUTH);
     assert_int_equal(raw_sql(f->db, "SELECT SUM(attempts) FROM otps"), 0);
     assert_int_equal(auth_citizen_authorize(f->auth, f->st, "C1", PW1, id,
                                             "sign", digests, sizeof digests,
-                                            code, &err),
+                                            code, NULL, &err),
                      0);
     /* A new mobile (after ra/ updated the registration): codes follow it. */
     assert_int_equal(auth_citizen_set_mobile(f->auth, f->st, "C1", "600111222",
@@ -730,15 +746,264 @@ static void test_authorize(void **state)
                                              "+34600999999", "operator:ana",
                                              &err),
                      0);
-    assert_int_equal(
-        auth_otp_send(f->auth, f->st, "C1", "revoke", digests, 3, id, &err), 0);
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "revoke", digests, 3,
+                                   NULL, id, &err),
+                     0);
     outbox_last(f, "+34600999999", text, sizeof text);
     assert_non_null(strstr(text, "'revoke'"));
     assert_int_equal(audit_count(f, "citizen.set_mobile", "success"), 1);
     /* Unknown citizen and a citizen with no activation cannot get OTPs. */
     assert_int_equal(
-        auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1, id, &err),
+        auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1, NULL, id, &err),
         LV_ENOTFOUND);
+}
+
+/* ---- issue 11: the front door ----------------------------------------------
+ */
+
+/* Item 4: unknown id, wrong password, not activated and locked answer
+ * alike; the state is told only to whoever proves the password. */
+static void test_one_answer(void **state)
+{
+    fixture *f = *state;
+    lv_session_token tok;
+    lv_err e[4] = {{0}};
+    char letter[LV_AUTH_CODE_MAX];
+    activate_citizen(f, "C1", "12345678Z", "+34600000001");
+    activate_citizen(f, "C3", "Y7654321G", "+34600000003");
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C2", "X1234567L", "+34600000002",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &e[0]),
+                     0);
+    assert_int_equal(
+        auth_citizen_lock(f->auth, f->st, "C3", "operator:ana", &e[0]), 0);
+    const char *who[4] = {"nobody99", "12345678Z", "X1234567L", "Y7654321G"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(auth_citizen_login(f->auth, f->st, who[i],
+                                            "Wrong-clave-2026", "192.0.2.1",
+                                            &tok, &e[i]),
+                         LV_EAUTH);
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal(e[i].code, e[0].code);
+        assert_string_equal(e[i].msg, e[0].msg);
+    }
+    /* The officers still see why, in the trail. */
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                    "details LIKE '%account not activated%'"),
+                     1);
+    assert_int_equal(audit_count(f, "citizen.lock", "success"), 1);
+    /* Proving the password tells the holder the account is locked. */
+    assert_int_equal(auth_citizen_login(f->auth, f->st, "Y7654321G", PW1,
+                                        "192.0.2.1", &tok, &e[0]),
+                     LV_EPERM);
+    assert_non_null(strstr(e[0].msg, "locked"));
+}
+
+/* Item 5: 3 000 failures naming no account, from 12 sources, become at
+ * most AUTH_REPORT_TOP + 1 audit rows, with no id in them. */
+static void test_anonymous_aggregate(void **state)
+{
+    fixture *f = *state;
+    lv_session_token tok;
+    lv_err err = {0};
+    char ip[32], uid[32];
+    long long before = raw_sql(f->db, "SELECT COUNT(*) FROM audit_log");
+    for (int i = 0; i < 3000; i++) {
+        snprintf(ip, sizeof ip, "198.51.100.%d", i % 12);
+        snprintf(uid, sizeof uid, "%08dQ", 10000000 + i);
+        int rc = i % 2 ? auth_citizen_activate(f->auth, f->st, uid, "12345678",
+                                               PW1, ip, NULL, &err)
+                       : auth_citizen_login(f->auth, f->st, uid, PW1, ip, &tok,
+                                            &err);
+        /* each source has auth_source_failures (100) real tries, then
+         * waits: no Argon2id for the rest */
+        assert_int_equal(rc, i / 12 < 100 ? LV_EAUTH : LV_ELIMIT);
+    }
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log"), before);
+    assert_int_equal(auth_report_flush(f->auth, f->st, &err), 0);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log") - before,
+                     AUTH_REPORT_TOP + 1);
+    assert_int_equal(raw_sql(f->db, "SELECT SUM(json_extract(details, "
+                                    "'$.count')) FROM audit_log WHERE event = "
+                                    "'auth.failures_aggregate'"),
+                     3000);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                    "details LIKE '%10000001Q%'"),
+                     0);
+    /* Nothing counted since: the next flush writes nothing. */
+    assert_int_equal(auth_report_flush(f->auth, f->st, &err), 0);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log") - before,
+                     AUTH_REPORT_TOP + 1);
+}
+
+static long long outbox_count(fixture *f)
+{
+    char dir[700];
+    long long n = 0;
+    snprintf(dir, sizeof dir, "%s/outbox", f->dir);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Item 6: codes cost money and wake people up; refused sends send and
+ * store nothing. */
+static void test_otp_limits(void **state)
+{
+    fixture *f = *state;
+    char id[LV_AUTH_OTP_ID_LEN + 1], data[16];
+    lv_err err = {0};
+    activate_citizen(f, "C1", "12345678Z", "+34600000001");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                       (const unsigned char *)"tx-1", 4,
+                                       "192.0.2.9", id, &err),
+                         0);
+    long long sms = outbox_count(f);
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                   (const unsigned char *)"tx-1", 4,
+                                   "192.0.2.9", id, &err),
+                     LV_ELIMIT);
+    assert_true(err.retry_after >= 1 && err.retry_after <= 300);
+    assert_int_equal(outbox_count(f), sms);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM otps"), 3);
+    /* Other operations go on up to the citizen's limit (10 an hour). */
+    for (int i = 0; i < 7; i++) {
+        snprintf(data, sizeof data, "tx-%d", i + 2);
+        assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                       (const unsigned char *)data,
+                                       strlen(data), "192.0.2.9", id, &err),
+                         0);
+    }
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                   (const unsigned char *)"tx-99", 5,
+                                   "192.0.2.9", id, &err),
+                     LV_ELIMIT);
+    /* An hour later the citizen may again; the source keeps its count. */
+    raw_sql(f->db, "UPDATE otps SET created_at = created_at - 3601");
+    f->auth->cfg.otp_send_per_source = 11;
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                   (const unsigned char *)"tx-99", 5,
+                                   "192.0.2.9", id, &err),
+                     0);
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                   (const unsigned char *)"tx-98", 5,
+                                   "192.0.2.9", id, &err),
+                     LV_ELIMIT);
+    assert_non_null(strstr(err.msg, "address"));
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
+                                   (const unsigned char *)"tx-98", 5,
+                                   "192.0.2.10", id, &err),
+                     0);
+}
+
+static void test_activation_limit(void **state)
+{
+    fixture *f = *state;
+    char letter[LV_AUTH_CODE_MAX];
+    lv_err err = {0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_citizen_activation_start(
+                             f->auth, f->st, "C5", "Z5555555K", "+34600000005",
+                             LV_ACTIVATION_SMS, "operator:ana", NULL, &err),
+                         0);
+    long long sms = outbox_count(f);
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C5", "Z5555555K", "+34600000005",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &err),
+                     LV_ELIMIT);
+    assert_true(err.retry_after > 86000 && err.retry_after <= 86400);
+    assert_int_equal(outbox_count(f), sms);
+    assert_int_equal(audit_count(f, "citizen.activation_start", "success"), 3);
+    raw_sql(f->db, "UPDATE citizen_credentials SET codes_since = codes_since"
+                   " - 86400");
+    assert_int_equal(auth_citizen_activation_start(
+                         f->auth, f->st, "C5", "Z5555555K", "+34600000005",
+                         LV_ACTIVATION_LETTER, "operator:ana", letter, &err),
+                     0);
+}
+
+static lv_principal admin(const char *login, unsigned roles)
+{
+    lv_principal p = {.kind = LV_PRINCIPAL_OPERATOR, .roles = roles};
+    snprintf(p.id, sizeof p.id, "%s", login);
+    snprintf(p.actor, sizeof p.actor, "operator:%s", login);
+    return p;
+}
+
+static int enabled(fixture *f, const char *login)
+{
+    lv_operator_info info;
+    lv_err err = {0};
+    assert_int_equal(auth_operator_get(f->st, login, &info, &err), 0);
+    return info.enabled;
+}
+
+/* Item 3 end, CPS §5.2.4: two administrators to disable one, and never
+ * the last of a kind. */
+static void test_disable_two_person(void **state)
+{
+    fixture *f = *state;
+    lv_err err = {0};
+    lv_operator_secret sec;
+    int pending = -1;
+    lv_principal so1 = admin("so1", LV_ROLE_SECURITY_OFFICER);
+    lv_principal so2 = admin("so2", LV_ROLE_SECURITY_OFFICER);
+    lv_principal sys = admin("sys", LV_ROLE_SYSADMIN);
+    const lv_principal *all[] = {&so1, &so2, &sys};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(auth_operator_add(f->auth, f->st, all[i]->id,
+                                           all[i]->roles, "test", &sec, &err),
+                         0);
+    assert_int_equal(auth_operator_add(f->auth, f->st, "ra1",
+                                       LV_ROLE_RA_OFFICER, "test", &sec, &err),
+                     0);
+    auth_operator_secret_wipe(&sec);
+    /* Not an administrator: at once. */
+    assert_int_equal(
+        auth_operator_disable(f->auth, f->st, "ra1", &so1, &pending, &err), 0);
+    assert_int_equal(pending, 0);
+    assert_false(enabled(f, "ra1"));
+    /* An administrator: pending; the same one again changes nothing. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            auth_operator_disable(f->auth, f->st, "so2", &so1, &pending, &err),
+            0);
+        assert_int_equal(pending, 1);
+        assert_true(enabled(f, "so2"));
+    }
+    assert_int_equal(audit_count(f, "operator.disable_request", "success"), 1);
+    /* A second administrator: done, both named. */
+    assert_int_equal(
+        auth_operator_disable(f->auth, f->st, "so2", &sys, &pending, &err), 0);
+    assert_int_equal(pending, 0);
+    assert_false(enabled(f, "so2"));
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                    "event = 'operator.disable' AND details "
+                                    "LIKE '%\"requested_by\":\"so1\"%' AND "
+                                    "details LIKE '%\"approved_by\":\"sys\"%'"),
+                     1);
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM operator_approvals"),
+                     0);
+    /* so1 is now the last security officer, sys the last sysadmin. */
+    assert_int_equal(
+        auth_operator_disable(f->auth, f->st, "so1", &sys, &pending, &err),
+        LV_ESTATE);
+    assert_non_null(strstr(err.msg, "last active security_officer"));
+    assert_int_equal(
+        auth_operator_disable(f->auth, f->st, "sys", &so1, &pending, &err),
+        LV_ESTATE);
+    assert_true(enabled(f, "so1") && enabled(f, "sys"));
+    assert_int_equal(raw_sql(f->db, "SELECT COUNT(*) FROM operator_approvals"),
+                     0);
+    /* Only administrators may ask at all. */
+    lv_principal ra = admin("ra1", LV_ROLE_RA_OFFICER);
+    assert_int_equal(
+        auth_operator_disable(f->auth, f->st, "so1", &ra, &pending, &err),
+        LV_EPERM);
 }
 
 /* ---- notify
@@ -825,12 +1090,17 @@ int main(void)
         TF(test_argon2_round_trip),
         TF(test_password_policy),
         TF(test_operator_login),
-        TF(test_operator_lockout_and_expiry),
+        TF(test_operator_throttle_and_expiry),
         TF(test_citizen_activation),
         TF(test_activation_attempts),
         TF(test_citizen_login_history_lockout),
         TF(test_otp_binding),
         TF(test_authorize),
+        TF(test_one_answer),
+        TF(test_anonymous_aggregate),
+        TF(test_otp_limits),
+        TF(test_activation_limit),
+        TF(test_disable_two_person),
         TF(test_notify),
         TF(test_key_file),
     };
