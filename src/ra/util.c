@@ -20,9 +20,11 @@ int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err)
 static int text_ok(const char *key, const char *s, size_t max_len, lv_err *err)
 {
     size_t len = strlen(s);
+    /* the limits are the record's buffers, in bytes: a message that said
+     * characters would mislead whoever writes accented names */
     if (len == 0 || len > max_len)
         return lv_fail(err, LV_EINVAL,
-                       "field '%s' must have 1 to %zu characters", key,
+                       "field '%s' must have 1 to %zu bytes of UTF-8", key,
                        max_len);
     if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))
         return lv_fail(err, LV_EINVAL,
