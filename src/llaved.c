@@ -188,6 +188,21 @@ static void audit_service(daemon_state *d, const char *event)
     json_decref(details);
 }
 
+/* Issue 11 item 8: key files a killed issuance left behind. */
+static void sweep_orphan_keys(daemon_state *d)
+{
+    lv_store *st;
+    lv_err err = {0};
+    int removed = 0;
+    if (ca_sealed(d->ca) || lv_app_store(d->app, &st, &err) < 0 ||
+        ca_sweep_orphan_keys(d->ca, st, CA_ORPHAN_GRACE_S, "llaved", &removed,
+                             &err) < 0)
+        lv_log(LV_LOG_ERROR, "llaved: orphan key sweep: %s",
+               err.msg[0] ? err.msg : "sealed");
+    else if (removed)
+        lv_log(LV_LOG_WARN, "llaved: removed %d orphan key(s)", removed);
+}
+
 static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 {
     LV_TRY(load_config(o, &d->cfg, err));
@@ -206,6 +221,8 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));
     audit_service(d, "service.start");
+    if (!ca_sealed(d->ca))
+        sweep_orphan_keys(d);
     announce(d);
     return 0;
 }
@@ -241,6 +258,7 @@ static void after_unseal(daemon_state *d)
         lv_log(LV_LOG_ERROR, "llaved: OCSP refresher: %s", err.msg);
     if (!d->crl && ca_crl_keeper_start(d->ca, &d->crl, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: CRL keeper: %s", err.msg);
+    sweep_orphan_keys(d);
 }
 
 static void wait_signal(daemon_state *d, const sigset_t *set, int *sig)

@@ -64,6 +64,19 @@ static const cf_field cf_fields[] = {
     CF_I(ocsp_sign_rate),
     CF_I(ocsp_refresh_interval),
     CF_B(access_log),
+    CF_I(http_max_connections),
+    CF_I(http_max_per_source),
+    CF_I(http_max_slow),
+    CF_I(http_head_timeout_s),
+    CF_I(http_body_timeout_s),
+    CF_I(http_api_threads),
+    CF_I(http_api_queue),
+    CF_I(http_password_threads),
+    CF_I(http_password_queue),
+    CF_I(http_sign_threads),
+    CF_I(http_sign_queue),
+    CF_I(http_keygen_threads),
+    CF_I(http_keygen_queue),
     CF_I(crl_interval_hours),
     CF_I(crl_check_seconds),
     CF_I(argon2_memory_mib),
@@ -150,6 +163,17 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->ocsp_sign_rate = 200;
     cfg->ocsp_refresh_interval = 60;
     cfg->access_log = 1;
+    /* issue 11: figures for a 2-CPU machine; docs/OPERATIONS.md */
+    cfg->http_max_connections = 0;
+    cfg->http_max_per_source = 64;
+    cfg->http_max_slow = 256;
+    cfg->http_head_timeout_s = 10;
+    cfg->http_body_timeout_s = 30;
+    cfg->http_api_queue = 256;
+    cfg->http_password_queue = 32;
+    cfg->http_sign_queue = 256;
+    cfg->http_keygen_threads = 1;
+    cfg->http_keygen_queue = 8;
     /* R6.3, CPS §4.9.7: a CRL at least every 24 hours */
     cfg->crl_interval_hours = 24;
     cfg->crl_check_seconds = 60;
@@ -382,6 +406,30 @@ static int validate_tsa(const lv_config *c, lv_err *err)
     return check_range(c->tsa_accuracy_ms, 1, 60000, "tsa_accuracy_ms", err);
 }
 
+/* issue 11: the front door's limits; every key has a floor, so that no
+ * value in llave.json can switch a protection off by accident. */
+static int validate_http(const lv_config *c, lv_err *err)
+{
+    LV_TRY(check_range(c->http_max_connections, 0, 1000000,
+                       "http_max_connections", err));
+    LV_TRY(check_range(c->http_max_per_source, 1, 100000,
+                       "http_max_per_source", err));
+    LV_TRY(check_range(c->http_max_slow, 1, 100000, "http_max_slow", err));
+    LV_TRY(check_range(c->http_head_timeout_s, 1, 300, "http_head_timeout_s",
+                       err));
+    LV_TRY(check_range(c->http_body_timeout_s, 1, 3600, "http_body_timeout_s",
+                       err));
+    const int *threads[] = {&c->http_api_threads, &c->http_password_threads,
+                            &c->http_sign_threads, &c->http_keygen_threads};
+    const int *queues[] = {&c->http_api_queue, &c->http_password_queue,
+                           &c->http_sign_queue, &c->http_keygen_queue};
+    for (size_t i = 0; i < 4; i++) {
+        LV_TRY(check_range(*threads[i], 0, 256, "http_*_threads", err));
+        LV_TRY(check_range(*queues[i], 1, 100000, "http_*_queue", err));
+    }
+    return 0;
+}
+
 static int config_validate(lv_config *cfg, lv_err *err)
 {
     const char *c = cfg->org_country;
@@ -416,6 +464,7 @@ static int config_validate(lv_config *cfg, lv_err *err)
         return lv_fail(err, LV_EINVAL,
                        "configuration key crl_check_seconds must be 1..3600");
     LV_TRY(validate_auth(cfg, err));
+    LV_TRY(validate_http(cfg, err));
     LV_TRY(validate_notify(cfg, err));
     LV_TRY(validate_tsa(cfg, err));
     LV_TRY(check_range(cfg->audit_seal_minutes, 0, 1440, "audit_seal_minutes",
@@ -503,12 +552,15 @@ int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err)
     {
         const cf_field *f = cf_find(key);
         /* issue 11: the hard lock after a few failures was a weapon; its
-         * key is retired rather than silently given a new meaning. */
-        if (!f && strcmp(key, "lockout_threshold") == 0)
-            return lv_fail(err, LV_EINVAL,
-                           "configuration key lockout_threshold is retired: "
-                           "remove it (failures are throttled now; "
-                           "lockout_failures_24h sets the citizens' lock)");
+         * key is retired, never given a new meaning: an install written
+         * before still starts, and the operator is told once per load. */
+        if (!f && strcmp(key, "lockout_threshold") == 0) {
+            lv_log(LV_LOG_WARN,
+                   "configuration key lockout_threshold is retired and "
+                   "ignored: failures are throttled now and "
+                   "lockout_failures_24h sets the citizens' lock; remove it");
+            continue;
+        }
         if (!f)
             return lv_fail(err, LV_EINVAL, "unknown configuration key %s", key);
         LV_TRY(apply_field(&next, f, v, err));

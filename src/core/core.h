@@ -213,6 +213,24 @@ typedef struct lv_config {
     int ocsp_refresh_interval; /* seconds between refresher passes */
     int access_log; /* llaved: one log line per HTTP request (default on;
                        errors and aborted requests are logged regardless) */
+    /* llaved's front door (issue 11, docs/OPERATIONS.md "Limits under
+     * attack"): connection limits and deadlines, and the worker pools per
+     * class of work.  0 in a *_threads or max_connections key: sized from
+     * the machine (CPUs, open-file limit). */
+    int http_max_connections;  /* all sources together (0: auto) */
+    int http_max_per_source;   /* per IPv4 address / IPv6 /64 (64) */
+    int http_max_slow;         /* connections still sending a head (256) */
+    int http_head_timeout_s;   /* whole request head, not reset per byte;
+                                  also the keep-alive idle time (10) */
+    int http_body_timeout_s;   /* whole request body (30) */
+    int http_api_threads;      /* database work (0: 2 per CPU) */
+    int http_api_queue;        /* (256) */
+    int http_password_threads; /* Argon2id (0: half the CPUs, at least 1) */
+    int http_password_queue;   /* (32) */
+    int http_sign_threads;     /* private-key operations (0: one per CPU) */
+    int http_sign_queue;       /* (256) */
+    int http_keygen_threads;   /* key generation (1) */
+    int http_keygen_queue;     /* (8) */
     /* CRLs (R6.3, src/ca/crl.c) */
     int crl_interval_hours; /* nextUpdate - thisUpdate, 1..168 (24) */
     int crl_check_seconds;  /* llaved's CRL keeper wakes this often (60) */
@@ -249,6 +267,9 @@ int lv_config_save(const lv_config *cfg, lv_err *err);
 /* Returns the string member or NULL when absent or not a string. */
 const char *lv_json_str(const json_t *obj, const char *key);
 int lv_json_load_file(const char *path, json_t **out, lv_err *err);
+/* Characters (Unicode code points) of s, which must be valid UTF-8 as every
+ * jansson string is: for limits the API states in characters, not bytes. */
+size_t lv_utf8_chars(const char *s);
 
 /* ---- background workers ------------------------------------------------ */
 /* A thread that calls fn(arg) every interval seconds until lv_worker_stop
@@ -265,7 +286,19 @@ int lv_worker_stopping(lv_worker *w);
 /* Wakes the thread, waits for it to finish its pass, frees w; NULL is ok. */
 void lv_worker_stop(lv_worker *w);
 
+/* ---- bounded worker pools (pool.c) --------------------------------------
+ * `threads` threads run submitted jobs in order; at most `queue_max` wait.
+ * nice > 0 lowers the workers' scheduling priority (Linux, per thread). */
+typedef struct lv_pool lv_pool;
+typedef void (*lv_pool_fn)(void *arg);
+int lv_pool_new(const char *name, unsigned threads, unsigned queue_max,
+                int nice, lv_pool **out, lv_err *err);
+/* 0 when queued; LV_EBUSY, with nothing queued, when the queue is full or
+ * the pool is stopping. */
+int lv_pool_submit(lv_pool *p, lv_pool_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+void lv_pool_stats(lv_pool *p, unsigned *queued, unsigned *busy);
+/* Runs every queued job, joins the threads, frees p; NULL is ok. */
+void lv_pool_free(lv_pool *p);
+
 #endif
-/* Characters (Unicode code points) of s, which must be valid UTF-8 as every
- * jansson string is: for limits the API states in characters, not bytes. */
-size_t lv_utf8_chars(const char *s);

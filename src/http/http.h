@@ -64,6 +64,7 @@ typedef struct lv_http_req {
     const unsigned char *body; /* NUL-terminated (not counted); NULL if none */
     size_t body_len;
     const char *remote_addr; /* numeric IPv4 / IPv6 address */
+    int in_pool;             /* 1: running on a worker pool's thread */
     void *impl_;             /* private to the server */
 } lv_http_req;
 
@@ -87,7 +88,14 @@ typedef struct lv_http_resp {
     size_t body_static_len;
     lv_http_header headers[LV_HTTP_MAX_HEADERS]; /* Cache-Control, ETag .. */
     size_t nheaders;
+    int defer; /* see http_defer; 0: none */
 } lv_http_resp;
+
+/* For an LV_WORK_INLINE handler that finds the answer is not ready (an OCSP
+ * response that must be signed): asks the server to run the handler again
+ * on the pool of `work`, with req->in_pool set.  Returns 0; the handler
+ * returns that at once. */
+int http_defer(lv_http_resp *r, int work);
 
 /* All helpers return 0 or a negative LV_E code, so that a handler can end
  * with `return http_resp_err(resp, &err);`. */

@@ -100,6 +100,6 @@ static int audit_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_audit_routes[] = {
-    {"GET", "/api/v1/audit", audit_get, 0},
+    {"GET", "/api/v1/audit", audit_get, 0, LV_WORK_API},
     {0},
 };

@@ -101,6 +101,6 @@ static int crl_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_crl_routes[] = {
-    {"GET", "/crl/{name}.crl", crl_get, 0},
+    {"GET", "/crl/{name}.crl", crl_get, 0, LV_WORK_INLINE},
     {0},
 };

@@ -16,6 +16,6 @@ static int health_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_health_routes[] = {
-    {"GET", "/healthz", health_get, 0},
+    {"GET", "/healthz", health_get, 0, LV_WORK_INLINE},
     {0},
 };

@@ -260,10 +260,10 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_repo_routes[] = {
-    {"GET", "/ca/{name}.crt", repo_ca_cert, 0},
-    {"GET", "/repository/", repo_index, 0},
-    {"GET", "/repository", repo_index, 0},
-    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0},
-    {"GET", "/repository/{name}", repo_doc, 0},
+    {"GET", "/ca/{name}.crt", repo_ca_cert, 0, LV_WORK_INLINE},
+    {"GET", "/repository/", repo_index, 0, LV_WORK_INLINE},
+    {"GET", "/repository", repo_index, 0, LV_WORK_INLINE},
+    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE},
+    {"GET", "/repository/{name}", repo_doc, 0, LV_WORK_INLINE},
     {0},
 };

@@ -131,3 +131,9 @@ int http_resp_err(lv_http_resp *r, const lv_err *err)
     }
     return rc;
 }
+
+int http_defer(lv_http_resp *r, int work)
+{
+    r->defer = work;
+    return 0;
+}

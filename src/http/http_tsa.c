@@ -77,7 +77,7 @@ static int tsa_unit(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_tsa_routes[] = {
-    {"POST", "/tsa", tsa_default, LV_TSA_REQUEST_MAX},
-    {"POST", "/tsa/{unit}", tsa_unit, LV_TSA_REQUEST_MAX},
+    {"POST", "/tsa", tsa_default, LV_TSA_REQUEST_MAX, LV_WORK_SIGN},
+    {"POST", "/tsa/{unit}", tsa_unit, LV_TSA_REQUEST_MAX, LV_WORK_SIGN},
     {0},
 };

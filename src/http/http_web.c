@@ -56,7 +56,7 @@ static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_web_routes[] = {
-    {"GET", "/sign/{id}", sign_page, 0},
-    {"GET", "/web/sign/{file}", sign_asset, 0},
+    {"GET", "/sign/{id}", sign_page, 0, LV_WORK_INLINE},
+    {"GET", "/web/sign/{file}", sign_asset, 0, LV_WORK_INLINE},
     {0},
 };

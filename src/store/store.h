@@ -680,6 +680,8 @@ int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *rec,
                          const char *from, lv_err *err);
 
+/* docs/API.md limits a document's id to 128 characters, name and title to
+ * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
 typedef struct lv_sign_doc_rec {
     int seq;
     char doc_id[4 * 128 + 1];
@@ -703,8 +705,6 @@ int store_sign_doc_foreach(lv_store *st, const char *tx_id,
 
 typedef struct lv_sign_sad_rec {
     char sad_hash[65]; /* SHA-256 hex of the SAD */
-/* docs/API.md limits a document's id to 128 characters, name and title to
- * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
     char citizen_id[72];
     char serial[65];
     char digest_alg[16];
@@ -829,5 +829,12 @@ int store_activation_consume(lv_store *st, const char *id, const char *key_id,
 int store_activation_burn(lv_store *st, const char *id, int64_t now,
                           const char *used_by, const char *refusal,
                           lv_err *err);
+
+/* ---- key references (store_keys.c) --------------------------------------
+ * Every key id a CA or certificate row names, sorted (strcmp) for bsearch:
+ * the orphan-key sweep deletes key files no row names.  Caller frees. */
+#define STORE_KEY_ID_CAP 64
+int store_key_ids(lv_store *st, char (**ids)[STORE_KEY_ID_CAP], size_t *n,
+                  lv_err *err);
 
 #endif
