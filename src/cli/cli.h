@@ -23,6 +23,14 @@ enum { CLI_NEED_STORE = 1, CLI_NEED_KEYS = 2, CLI_NEED_CA = 4 };
 int cli_open(cli_ctx *ctx, int needs, lv_err *err);
 void cli_close(cli_ctx *ctx);
 
+/* Two-person control (cli_two_person.c; R1.5, CPS §5.2.4): reads two
+ * operators' login, password and TOTP from standard input, proves both,
+ * requires them distinct with CA custody roles, and on success sets
+ * ctx->actor to name both.  A refusal is audited as `action`.  Call after
+ * cli_open (needs the store). */
+int cli_two_person(cli_ctx *ctx, const char *action, lv_err *err)
+    __attribute__((warn_unused_result));
+
 /* Prints "llave: <message>" to stderr and returns the exit status. */
 int cli_report(int rc, const lv_err *err);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -38,5 +38,5 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "rollover") == 0)
         return cli_ca_rollover(ctx, argc, argv);
     return cli_usage_error("ca: expected `export OUTDIR`, `list`, "
-                           "`compromise CA --confirm CA` or `rollover CA`");
+                           "`compromise CA` or `rollover CA`");
 }

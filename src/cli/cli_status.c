@@ -2,7 +2,7 @@
  *   llave -d DIR cert revoke SERIAL --reason REASON [--requester WHO]
  *                [--invalidity-date DATE]
  *   llave -d DIR cert publish SERIAL (--consent | --withdraw)
- *   llave -d DIR ca compromise CA --confirm CA
+ *   llave -d DIR ca compromise CA   (two operators confirm on stdin)
  *   llave -d DIR ca rollover CA
  *   llave -d DIR crl generate [CA] | crl list | crl export CA FILE */
 #include "cli/cli.h"
@@ -104,14 +104,14 @@ int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     lv_compromise_result r;
-    const char *confirm = NULL;
-    if (argc == 5 && strcmp(argv[3], "--confirm") == 0)
-        confirm = argv[4];
-    if (argc < 3 || argc > 5 || (argc != 3 && confirm == NULL))
-        return cli_usage_error("ca compromise: CA --confirm CA");
+    if (argc != 3)
+        return cli_usage_error("ca compromise: CA (two operators confirm on "
+                               "standard input)");
     int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    if (rc == 0) /* R1.5, CPS §5.2.4: not a flag, two people */
+        rc = cli_two_person(ctx, "ca.compromise", &err);
     if (rc == 0)
-        rc = ca_compromise(ctx->ca, ctx->st, argv[2], confirm, ctx->actor, &r,
+        rc = ca_compromise(ctx->ca, ctx->st, argv[2], argv[2], ctx->actor, &r,
                            &err);
     if (rc == 0)
         printf("CA %s compromised: %lld certificate(s) revoked "
@@ -129,6 +129,8 @@ int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv)
     if (argc != 3)
         return cli_usage_error("ca rollover: CA");
     int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    if (rc == 0)
+        rc = cli_two_person(ctx, "ca.rollover", &err);
     if (rc == 0)
         rc = ca_rollover(ctx->ca, ctx->st, argv[2], ctx->actor, &r, &err);
     if (rc == 0)

@@ -11,6 +11,8 @@ int cli_termination(cli_ctx *ctx, int argc, char **argv)
     if (argc != 3 || strcmp(argv[1], "export") != 0)
         return cli_usage_error("termination: expected `export OUTDIR`");
     int rc = cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, &err);
+    if (rc == 0) /* R1.5, CPS §5.2.4 */
+        rc = cli_two_person(ctx, "termination.export", &err);
     if (rc == 0)
         rc = ca_termination_export(ctx->ca, ctx->st, argv[2], ctx->actor, &r,
                                    &err);

@@ -175,6 +175,8 @@ static int rotate_cmd(cli_ctx *ctx)
     char fresh[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
     const char *ptrs[LV_SHARES_TOTAL];
     int rc = cli_open(ctx, CLI_NEED_STORE, &err);
+    if (rc == 0) /* R1.5: two operators, besides the two custodians' shares */
+        rc = cli_two_person(ctx, "keys.rotate_shares", &err);
     if (rc == 0)
         rc = read_shares(ctx, LV_SHARES_NEEDED, &s, &err);
     for (size_t i = 0; rc == 0 && i < s.n; i++)

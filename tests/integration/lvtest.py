@@ -3,8 +3,12 @@
 Tests drive the real `llave` and `llaved` binaries and judge their outputs
 with tools nobody on the team wrote: the openssl command line and sqlite3.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
+import struct
 import re
 import shutil
 import signal
@@ -152,3 +156,85 @@ def cleanup(path):
         print(f"kept {path}")
     else:
         shutil.rmtree(path, ignore_errors=True)
+
+
+# ---- two-person confirmation of custody commands (issue 12 item 5) ----------
+
+def totp_at(secret_b32, step):
+    """RFC 6238 with SHA-1, 6 digits, 30 s steps (what llave enrols)."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 10**6
+    return f"{code:06d}"
+
+
+_OPERATORS = {}  # (dir, login) -> {"password", "totp_secret", "last"}
+
+
+_CUSTODY_ROLES = {"demo-ca-admin": "ca_admin", "demo-ca-operator": "ca_operator"}
+
+
+def _demo_account(d, login):
+    try:
+        with open(os.path.join(d, "demo-credentials.json")) as f:
+            return next((x for x in json.load(f)["accounts"]
+                         if x.get("login") == login), None)
+    except FileNotFoundError:
+        return None
+
+
+def _operator(d, login, role=None):
+    """A demo operator's credentials, or a new operator of `role` added for
+    the test (a production install has no demo accounts)."""
+    key = (d, login)
+    if key not in _OPERATORS:
+        a = _demo_account(d, login)
+        if a is None:
+            rc, out, err = run([LLAVE, "-d", d, "operator", "add", login,
+                                "--role", role or _CUSTODY_ROLES[login],
+                                "--json"])
+            if rc != 0:
+                raise RuntimeError(err)
+            a = json.loads(out)
+        _OPERATORS[key] = {"password": a["password"],
+                           "totp_secret": a["totp_secret"], "last": -1}
+    return _OPERATORS[key]
+
+
+def _free_step(op):
+    """The next TOTP step this operator may use without waiting, or None."""
+    now = int(time.time()) // 30
+    step = max(now, op["last"] + 1)
+    return step if step <= now + 1 else None
+
+
+def operator_lines(d, login, role=None):
+    """login, password and a TOTP code never used before by this login
+    (llave refuses a replayed step), waiting for the next step if needed."""
+    op = _operator(d, login, role)
+    while _free_step(op) is None:
+        time.sleep(1)
+    op["last"] = _free_step(op)
+    return f"{login}\n{op['password']}\n{totp_at(op['totp_secret'], op['last'])}\n"
+
+
+def _custody_operator(d, base, role):
+    """base (a demo login) or, when its TOTP steps are spent for now, one
+    more operator of the same role added for the test."""
+    n = 0
+    login = base
+    while True:
+        op = _operator(d, login, role)
+        if _free_step(op) is not None:
+            return login
+        n += 1
+        login = f"{base}-{n}"
+
+
+def two_person(d):
+    """Standard input confirming a custody command with two operators: a CA
+    administrator and a CA operator."""
+    a = _custody_operator(d, "demo-ca-admin", "ca_admin")
+    b = _custody_operator(d, "demo-ca-operator", "ca_operator")
+    return operator_lines(d, a) + operator_lines(d, b)

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from lvtest import (LLAVE, SUBJECTS, Server, check, cleanup, finish, llave,
-                    openssl, run, sql, workdir)
+                    openssl, operator_lines, run, sql, two_person, workdir)
 
 
 # ---- helpers ---------------------------------------------------------------
@@ -394,7 +394,14 @@ def check_archive(d, tmp, serial):
 # ---- shares, backup, restore -------------------------------------------------
 
 def check_rotation(d, tmp, files):
-    rc, out, err = llave(d, *with_shares(files[:2]), "shares", "rotate")
+    rc, out, err = llave(d, *with_shares(files[:2]), "shares", "rotate",
+                         input=operator_lines(d, "demo-ca-admin") * 2)
+    check(rc != 0 and "two different operators" in err and
+          "custodian" not in out,
+          f"shares rotate confirmed by one operator twice is refused: "
+          f"{err.strip()}")
+    rc, out, err = llave(d, *with_shares(files[:2]), "shares", "rotate",
+                         input=two_person(d))
     fresh = re.findall(r"custodian \d: (llave-share-\S+)", out)
     check(rc == 0 and len(fresh) == 3, f"shares rotate ({err.strip()})")
     rc, _, err = llave(d, *with_shares(files[1:]), "audit", "seal")
@@ -480,6 +487,12 @@ def check_termination(d, tmp, files, cert_pem, serial, pem):
     out_dir = os.path.join(tmp, "termination")
     rc, out, err = llave(d, *with_shares(files[:2]), "termination", "export",
                          out_dir)
+    check(rc != 0 and not os.path.exists(os.path.join(out_dir,
+                                                      "manifest.json")),
+          f"termination export without two operators is refused: "
+          f"{err.strip()}")
+    rc, out, err = llave(d, *with_shares(files[:2]), "termination", "export",
+                         out_dir, input=two_person(d))
     check(rc == 0 and "revoked" in out, f"termination export: {out.strip()} "
                                         f"{err.strip()[-200:]}")
     m = json.load(open(os.path.join(out_dir, "manifest.json")))

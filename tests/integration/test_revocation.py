@@ -13,7 +13,8 @@ import subprocess
 import time
 
 from lvtest import (SUBJECTS, Server, check, cleanup, demo_install, finish,
-                    llave, new_csr, openssl, run, sql, workdir, x509_text)
+                    llave, new_csr, openssl, operator_lines, run, sql,
+                    two_person, workdir, x509_text)
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
@@ -94,9 +95,9 @@ def state(d):
             sql(d, "select group_concat(name||status, ',') from cas"))
 
 
-def refused(d, label, args, expect):
+def refused(d, label, args, expect, stdin=None):
     before = state(d)
-    rc, out, err = llave(d, *args)
+    rc, out, err = llave(d, *args, input=stdin)
     check(rc != 0 and expect in err and state(d) == before,
           f"refused, nothing changed: {label}: {err.strip()}")
 
@@ -384,18 +385,35 @@ def ocsp_status(srv, pem, issuer, cert, nonce=False):
 
 def check_compromise(d, tmp, pem):
     webs = [issue_web(d, tmp, f"h{i}.pruebas.example.es") for i in range(3)]
-    refused(d, "compromise without --confirm",
-            ["ca", "compromise", "standard"], "--confirm standard")
-    refused(d, "compromise with a wrong --confirm",
-            ["ca", "compromise", "standard", "--confirm", "qualified"],
-            "--confirm standard")
-    refused(d, "compromise of the root",
-            ["ca", "compromise", "root", "--confirm", "root"],
-            "not an issuing CA")
-    rc, out, err = llave(d, "ca", "compromise", "standard", "--confirm",
-                         "standard")
+    # R1.5, CPS §5.2.4: two distinct operators with CA custody roles
+    refused(d, "compromise confirmed by nobody",
+            ["ca", "compromise", "standard"], "two operators must confirm")
+    one = operator_lines(d, "demo-ca-admin")
+    refused(d, "compromise confirmed by one operator only",
+            ["ca", "compromise", "standard"], "two operators must confirm",
+            stdin=one)
+    refused(d, "compromise confirmed by the same operator twice",
+            ["ca", "compromise", "standard"], "two different operators",
+            stdin=operator_lines(d, "demo-ca-admin") * 2)
+    refused(d, "compromise confirmed by operators without custody roles",
+            ["ca", "compromise", "standard"], "CA administrator",
+            stdin=operator_lines(d, "demo-ca-admin") +
+            operator_lines(d, "demo-auditor"))
+    bad = "demo-ca-admin\nwrong-password-1A\n000000\n" + \
+        operator_lines(d, "demo-ca-operator")
+    refused(d, "compromise with a wrong password", ["ca", "compromise",
+            "standard"], "", stdin=bad)
+    refused(d, "compromise of the root", ["ca", "compromise", "root"],
+            "not an issuing CA", stdin=two_person(d))
+    rc, out, err = llave(d, "ca", "compromise", "standard",
+                         input=two_person(d))
     check(rc == 0 and "3 certificate(s) revoked" in out,
           f"ca compromise: {out.strip()} {err.strip()}")
+    actors = sql(d, "select actor from audit_log where event='ca.compromise'"
+                    " and result='success'")
+    check("operator:demo-ca-admin" in actors and
+          "operator:demo-ca-operator" in actors,
+          f"the compromise entry names both operators ({actors})")
     left = sql(d, "select count(*) from certs where ca='standard' and "
                   "status=0 and serial not in (select serial from cas)")
     check(left == "0", "every end-entity certificate of the CA is revoked")
@@ -430,9 +448,8 @@ def check_compromise(d, tmp, pem):
         srv.stop()
     refused(d, "a second final CRL", ["crl", "generate", "standard"],
             "final CRL")
-    refused(d, "a second compromise",
-            ["ca", "compromise", "standard", "--confirm", "standard"],
-            "already compromised")
+    refused(d, "a second compromise", ["ca", "compromise", "standard"],
+            "already compromised", stdin=two_person(d))
     rc, _, err = llave(d, "cert", "issue", "web-ov", "--subject",
                        os.path.join(SUBJECTS, "web-ov.json"), "--csr",
                        new_csr(tmp, "after"))
@@ -440,11 +457,15 @@ def check_compromise(d, tmp, pem):
 
 
 def check_rollover(d, tmp, pem, old_cert, old_serial):
-    rc, out, err = llave(d, "ca", "rollover", "qualified")
+    refused(d, "rollover confirmed by the same operator twice",
+            ["ca", "rollover", "qualified"], "two different operators",
+            stdin=operator_lines(d, "demo-ca-operator") * 2)
+    rc, out, err = llave(d, "ca", "rollover", "qualified",
+                         input=two_person(d))
     check(rc == 0 and "qualified-g2" in out,
           f"ca rollover qualified: {out.strip()} {err.strip()}")
     refused(d, "rollover of a retired CA", ["ca", "rollover", "qualified"],
-            "already retired")
+            "already retired", stdin=two_person(d))
     pem2 = os.path.join(tmp, "pem2")
     llave(d, "ca", "export", pem2, check_rc=0)
     g2 = x509_text(f"{pem2}/qualified-g2.pem")
