@@ -327,11 +327,35 @@ static void sweep_conns(http_gate *g, int64_t now)
     pthread_mutex_unlock(&g->lock);
 }
 
+/* An attack on connections shows in the log: once a minute, when any
+ * refusal happened, one line with the counts since the last one. */
+#define GATE_REPORT_MS 60000
+
+static void gate_report(http_gate *g, unsigned long last[4])
+{
+    unsigned long now[4] = {g->refused, g->dropped_slow, g->dropped_deadline,
+                            g->bad_heads};
+    if (!memcmp(now, last, sizeof now))
+        return;
+    pthread_mutex_lock(&g->lock);
+    unsigned open = g->total;
+    pthread_mutex_unlock(&g->lock);
+    lv_log(LV_LOG_WARN,
+           "http: in the last minute %lu connection(s) refused over the "
+           "connection limits, %lu unfinished head(s) dropped over "
+           "http_max_slow, %lu cut at a deadline, %lu malformed head(s); "
+           "%u open, %u pending",
+           now[0] - last[0], now[1] - last[1], now[2] - last[2],
+           now[3] - last[3], open, g->npending);
+    memcpy(last, now, sizeof now);
+}
+
 static void *gate_main(void *arg)
 {
     http_gate *g = arg;
     struct epoll_event evs[64];
-    int64_t next_sweep = 0;
+    int64_t next_sweep = 0, next_report = now_ms() + GATE_REPORT_MS;
+    unsigned long reported[4] = {0};
     while (!atomic_load(&g->stopping)) {
         int n = epoll_wait(g->ep, evs, 64, GATE_SWEEP_MS);
         for (int i = 0; i < n; i++) {
@@ -346,6 +370,10 @@ static void *gate_main(void *arg)
         if (now >= next_sweep) {
             sweep_conns(g, now);
             next_sweep = now + GATE_SWEEP_MS;
+        }
+        if (now >= next_report) {
+            gate_report(g, reported);
+            next_report = now + GATE_REPORT_MS;
         }
     }
     return NULL;
