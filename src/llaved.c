@@ -1,23 +1,36 @@
 /* llaved — the llave service: one HTTP listener and a worker pool serving
  * every API (DESIGN.md "Programs").  A thin entry point: configuration,
- * key store, CA context, server, then wait for SIGTERM/SIGINT.
+ * its llave-keyd, CA context, server, then wait for SIGTERM/SIGINT.
  *
  *   llaved -d DIR [--port N] [--listen ADDR] [--foreground]
  *
  * It never daemonizes: a service manager (systemd, a container runtime)
- * supervises it in the foreground. */
+ * supervises it in the foreground.
+ *
+ * llaved holds no private key and links no key code (issue 12 item 2; a
+ * test runs nm on it): every key operation is a request to llave-keyd, the
+ * signature activation module (CEN EN 419 241-1), through keyc.  Unless
+ * llave.json names the socket of a keyd that runs on its own
+ * (keyd_socket: two service units), llaved starts its own keyd as a child
+ * (fork + exec, as sshd starts its monitor), restarts it when it dies
+ * (meanwhile key operations answer 503 and everything else keeps
+ * serving) and stops it on exit. */
 #include "ca/ca.h"
 #include "core/core.h"
 #include "http/http.h"
-#include "keys/keys.h"
+#include "keyc/keyc.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct daemon_opts {
@@ -26,10 +39,28 @@ typedef struct daemon_opts {
     int port; /* -1: from the configuration */
 } daemon_opts;
 
+/* llaved's own llave-keyd: started, watched and restarted by one thread
+ * (PR_SET_PDEATHSIG follows the thread that forked, so every fork happens
+ * in this long-lived thread). */
+typedef struct keyd_child {
+    lv_config cfg;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pid_t pid;      /* the running keyd, or -1 */
+    int first_done; /* the first start finished (ok or not) */
+    int first_rc;
+    lv_err first_err;
+    atomic_int stopping;
+    atomic_int restarts; /* keyd started again after it died */
+    lv_ca *_Atomic ca;   /* told to forget keyd's state after a restart */
+} keyd_child;
+
 /* Everything main has to undo, in the order it was made. */
 typedef struct daemon_state {
     lv_config cfg;
-    lv_keystore *ks;
+    keyd_child keyd;
     lv_app *app;
     lv_ca *ca;
     lv_auth *auth;            /* sessions, logins (issue 6) */
@@ -103,28 +134,133 @@ static int load_config(const daemon_opts *o, lv_config *cfg, lv_err *err)
     return 0;
 }
 
-/* A demo install keeps two custodian shares next to the data so that it
- * starts unattended; a real one starts sealed and waits for custodians. */
-static int open_keystore(const char *dir, lv_keystore **ks, lv_err *err)
+/* ---- llave-keyd --------------------------------------------------------- */
+
+static void sleep_ms(long ms)
 {
-    char path[600];
-    *ks = NULL;
-    if (lv_path_join(path, sizeof path, dir, LV_DEMO_SHARES_FILE) < 0)
-        return lv_fail(err, LV_EINVAL, "data directory path too long");
-    if (access(path, F_OK) != 0) {
-        lv_log(LV_LOG_WARN,
-               "key store sealed: signing is unavailable until "
-               "%d of %d custodian shares are presented",
-               LV_SHARES_NEEDED, LV_SHARES_TOTAL);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int keyd_spawn(keyd_child *k, pid_t *pid, lv_err *err)
+{
+    /* keyd reads DIR/demo-shares.INSECURE itself on a demo install, so even
+     * demo shares never pass through llaved; a production keyd waits sealed
+     * for the custodians (llave unseal, on keyd's socket) */
+    keyc_spawn_opts o = {.dir = k->cfg.dir};
+    return keyc_spawn(&o, pid, err);
+}
+
+static void keyd_set_pid(keyd_child *k, pid_t pid)
+{
+    pthread_mutex_lock(&k->lock);
+    k->pid = pid;
+    pthread_mutex_unlock(&k->lock);
+}
+
+/* Starts keyd, waits for it to die, starts it again: until llaved stops.
+ * A keyd that cannot start is tried again every second (a production
+ * keyd comes back sealed and waits for the custodians again). */
+static void *keyd_watch(void *arg)
+{
+    keyd_child *k = arg;
+    int first = 1;
+    while (!atomic_load(&k->stopping)) {
+        pid_t pid = -1;
+        lv_err err = {0};
+        int rc = keyd_spawn(k, &pid, &err);
+        if (first) {
+            pthread_mutex_lock(&k->lock);
+            k->first_done = 1;
+            k->first_rc = rc;
+            k->first_err = err;
+            k->pid = pid;
+            pthread_cond_broadcast(&k->cond);
+            pthread_mutex_unlock(&k->lock);
+            first = 0;
+            if (rc < 0)
+                return NULL; /* main reports it and stops */
+        } else if (rc < 0) {
+            lv_log(LV_LOG_ERROR, "llaved: llave-keyd did not restart: %s",
+                   err.msg);
+            sleep_ms(1000);
+            continue;
+        } else {
+            keyd_set_pid(k, pid);
+            atomic_fetch_add(&k->restarts, 1);
+            lv_ca *ca = atomic_load(&k->ca);
+            if (ca)
+                ca_keys_invalidate(ca);
+            lv_log(LV_LOG_WARN, "llaved: llave-keyd restarted (pid %ld)",
+                   (long)pid);
+        }
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        keyd_set_pid(k, -1);
+        if (atomic_load(&k->stopping))
+            break;
+        lv_ca *ca = atomic_load(&k->ca);
+        if (ca)
+            ca_keys_invalidate(ca);
+        lv_log(LV_LOG_ERROR,
+               "llaved: llave-keyd (pid %ld) ended (%s %d): key operations "
+               "answer 503 until it is back",
+               (long)pid, WIFEXITED(status) ? "status" : "signal",
+               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        sleep_ms(200); /* a keyd that dies at once must not spin */
+    }
+    return NULL;
+}
+
+/* Starts llaved's keyd and waits until it answers; nothing when llave.json
+ * names an external one (keyd_socket). */
+static int keyd_start(daemon_state *d, lv_err *err)
+{
+    keyd_child *k = &d->keyd;
+    k->pid = -1;
+    if (d->cfg.keyd_socket[0]) {
+        lv_log(LV_LOG_INFO, "llaved: using the llave-keyd on %s",
+               d->cfg.keyd_socket);
         return 0;
     }
-    LV_TRY(ca_demo_unseal(dir, ks, err));
-    lv_log(LV_LOG_WARN,
-           "WARNING: DEMO INSTALL, NOT SECURE: the key store was opened with "
-           "custodian shares read from %s; never use this install for real "
-           "certificates",
-           path);
-    return 0;
+    k->cfg = d->cfg;
+    if (pthread_mutex_init(&k->lock, NULL) != 0 ||
+        pthread_cond_init(&k->cond, NULL) != 0)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    if (pthread_create(&k->thread, NULL, keyd_watch, k) != 0)
+        return lv_fail(err, LV_ENOMEM, "cannot start the keyd watcher");
+    k->started = 1;
+    pthread_mutex_lock(&k->lock);
+    while (!k->first_done)
+        pthread_cond_wait(&k->cond, &k->lock);
+    int rc = k->first_rc;
+    if (rc < 0 && err)
+        *err = k->first_err;
+    pthread_mutex_unlock(&k->lock);
+    if (rc == 0)
+        lv_log(LV_LOG_INFO, "llaved: llave-keyd started (pid %ld)",
+               (long)k->pid);
+    return rc;
+}
+
+static void keyd_stop(daemon_state *d)
+{
+    keyd_child *k = &d->keyd;
+    if (!k->started)
+        return;
+    atomic_store(&k->stopping, 1);
+    pthread_mutex_lock(&k->lock);
+    pid_t pid = k->pid;
+    pthread_mutex_unlock(&k->lock);
+    if (pid > 0)
+        kill(pid, SIGTERM); /* keyd audits keyd.stop, wipes, removes its
+                               socket; the watcher reaps it */
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->cond);
+    pthread_mutex_destroy(&k->lock);
+    k->started = 0;
 }
 
 /* Opens the main thread's store (creating and migrating the database) and
@@ -133,7 +269,8 @@ static int open_ca(daemon_state *d, lv_err *err)
 {
     lv_store *st;
     LV_TRY(lv_app_store(d->app, &st, err));
-    LV_TRY(ca_open(&d->cfg, st, d->ks, &d->ca, err));
+    LV_TRY(ca_open(&d->cfg, st, KEYD_CALLER_SERVICE, &d->ca, err));
+    atomic_store(&d->keyd.ca, d->ca);
     lv_app_set_ca(d->app, d->ca);
     return 0;
 }
@@ -179,35 +316,20 @@ static void audit_service(daemon_state *d, const char *event)
     lv_err err = {0};
     if (d->app == NULL || lv_app_store(d->app, &st, &err) < 0)
         return;
-    json_t *details = json_pack("{s:i, s:b, s:b}", "port",
-                                d->srv ? (int)http_server_port(d->srv) : 0,
-                                "sealed", d->ks == NULL, "demo", d->cfg.demo);
+    json_t *details = json_pack(
+        "{s:i, s:b, s:b}", "port", d->srv ? (int)http_server_port(d->srv) : 0,
+        "sealed", d->ca ? ca_sealed(d->ca) : 1, "demo", d->cfg.demo);
     if (audit_log_standalone(st, "llaved", event, d->cfg.dir, LV_AUDIT_SUCCESS,
                              details, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: cannot audit %s: %s", event, err.msg);
     json_decref(details);
 }
 
-/* Issue 11 item 8: key files a killed issuance left behind. */
-static void sweep_orphan_keys(daemon_state *d)
-{
-    lv_store *st;
-    lv_err err = {0};
-    int removed = 0;
-    if (ca_sealed(d->ca) || lv_app_store(d->app, &st, &err) < 0 ||
-        ca_sweep_orphan_keys(d->ca, st, CA_ORPHAN_GRACE_S, "llaved", &removed,
-                             &err) < 0)
-        lv_log(LV_LOG_ERROR, "llaved: orphan key sweep: %s",
-               err.msg[0] ? err.msg : "sealed");
-    else if (removed)
-        lv_log(LV_LOG_WARN, "llaved: removed %d orphan key(s)", removed);
-}
-
 static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 {
     LV_TRY(load_config(o, &d->cfg, err));
-    LV_TRY(open_keystore(d->cfg.dir, &d->ks, err));
-    LV_TRY(lv_app_new(&d->cfg, d->ks, &d->app, err));
+    LV_TRY(keyd_start(d, err));
+    LV_TRY(lv_app_new(&d->cfg, &d->app, err));
     LV_TRY(open_ca(d, err));
     LV_TRY(auth_open(&d->cfg, &d->auth, err));
     lv_app_set_auth(d->app, d->auth);
@@ -221,8 +343,6 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));
     audit_service(d, "service.start");
-    if (!ca_sealed(d->ca))
-        sweep_orphan_keys(d);
     announce(d);
     return 0;
 }
@@ -239,8 +359,9 @@ static void stop(daemon_state *d)
         audit_service(d, "service.stop");
     lv_app_free(d->app);
     auth_close(d->auth);
+    atomic_store(&d->keyd.ca, NULL);
     ca_close(d->ca);
-    keys_close(d->ks);
+    keyd_stop(d); /* after the last key operation */
     if (d->pid_path[0])
         unlink(d->pid_path);
     if (d->url_path[0])
@@ -248,7 +369,9 @@ static void stop(daemon_state *d)
 }
 
 /* Issue 8: a service started sealed is unsealed later by custodians
- * (POST /api/v1/unseal); the keepers that need a key are started then. */
+ * (`llave unseal`, on keyd's socket); the keepers that need a key are
+ * started then.  keyd itself removes orphan key files once its store
+ * opens (issue 11 item 8): llaved never reads DIR/keys/. */
 static void after_unseal(daemon_state *d)
 {
     lv_err err = {0};
@@ -258,7 +381,6 @@ static void after_unseal(daemon_state *d)
         lv_log(LV_LOG_ERROR, "llaved: OCSP refresher: %s", err.msg);
     if (!d->crl && ca_crl_keeper_start(d->ca, &d->crl, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: CRL keeper: %s", err.msg);
-    sweep_orphan_keys(d);
 }
 
 static void wait_signal(daemon_state *d, const sigset_t *set, int *sig)

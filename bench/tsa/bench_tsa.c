@@ -11,6 +11,7 @@
  *
  * Prints one line: unit=… threads=… tokens=… seconds=… rate=…  */
 #include "ca/ca.h"
+#include "cli/cli.h"
 
 #include <openssl/ts.h>
 #include <pthread.h>
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
     int count = 2000, threads = 2;
     lv_config cfg;
     lv_err err = {0};
-    lv_keystore *ks = NULL;
+    pid_t keyd = -1;
     lv_store *st = NULL;
     shared sh = {0};
     char db[600];
@@ -152,12 +153,14 @@ int main(int argc, char **argv)
     int rc = lv_config_load(&cfg, dir, &err);
     if (rc == 0)
         rc = lv_file_read(query, &sh.query, &sh.query_len, 65536, &err);
+    /* the TSU key is in llave-keyd, as in llaved (one keyc connection
+     * per thread) */
     if (rc == 0)
-        rc = ca_demo_unseal(dir, &ks, &err);
+        rc = cli_keyd_child(&cfg, NULL, 0, &keyd, &err);
     if (rc == 0)
         rc = store_open(db, &st, &err);
     if (rc == 0)
-        rc = ca_open(&cfg, st, ks, &sh.ca, &err);
+        rc = ca_open(&cfg, st, KEYD_CALLER_SERVICE, &sh.ca, &err);
     if (rc < 0) {
         fprintf(stderr, "bench_tsa: %s\n", err.msg);
         return 1;
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
     rc = run(&sh, &cfg, threads);
     ca_close(sh.ca);
     store_close(st);
-    keys_close(ks);
+    keyc_child_stop(keyd);
     free(sh.query);
     return rc;
 }

@@ -38,7 +38,7 @@ static int pick_signer(const lv_ca_rec *rec, void *arg)
         return 0;
     store_ca_rec_free(&f->best);
     f->best = *rec;
-    f->best.cert_der = NULL; /* not needed: keys_sign uses key_id */
+    f->best.cert_der = NULL; /* not needed: keyd signs by key_id */
     f->best.cert_len = 0;
     f->found = 1;
     return 0;
@@ -99,6 +99,12 @@ static int provision_signer(lv_ca *ca, lv_store *st, int existing,
                             const char *actor, char name[32], lv_err *err)
 {
     const ca_entry *issuer = ca_entry_find(ca, ca->cfg.standard_name);
+    /* issue 12: keyd makes service keys for the console only (CPS §6.1.1);
+     * the ceremony made the first one */
+    if (ca_keys_caller(ca) != KEYD_CALLER_CONSOLE)
+        return lv_fail(err, LV_ESTATE,
+                       "no usable audit-seal key: the console makes a new one "
+                       "(llave -d DIR audit seal)");
     if (!issuer)
         return lv_fail(err, LV_ENOTFOUND, "no CA '%s' to certify the seal key",
                        ca->cfg.standard_name);
@@ -228,9 +234,9 @@ static int seal_head(lv_ca *ca, lv_store *st, const char *actor,
     rec->sealed_at = lv_now();
     snprintf(rec->signer, sizeof rec->signer, "%s", signer->name);
     LV_TRY(audit_seal_message(rec->seq, rec->hash, msg));
-    LV_TRY(keys_sign(ca->ks, signer->key_id, EVP_sha256(),
-                     (const unsigned char *)msg, strlen(msg), &rec->signature,
-                     &rec->signature_len, err));
+    LV_TRY(ca_key_sign(ca, signer->key_id, EVP_sha256(),
+                       (const unsigned char *)msg, strlen(msg), &rec->signature,
+                       &rec->signature_len, err));
     LV_TRY(tsa_stamp(ca, st, msg, &rec->tst, &rec->tst_len, err));
     int rc = store_begin(st, err);
     if (rc == 0 && (rc = audit_seal_record(st, rec, actor, err)) == 0)
@@ -247,10 +253,7 @@ int ca_audit_seal(lv_ca *ca, lv_store *st, const char *actor,
     lv_ca_rec signer = {0};
     lv_audit_seal_rec rec = {0};
     memset(out, 0, sizeof *out);
-    if (ca->ks == NULL)
-        return lv_fail(err, LV_ESEALED,
-                       "key store sealed: the audit-seal key needs 2 of 3 "
-                       "shares");
+    LV_TRY(ca_need_keys(ca, "the audit-seal key signs seals", err));
     /* The signer, then the archive batch (R9.3): what they append is
      * covered by the seal made right after. */
     LV_TRY(ca_audit_signer(ca, st, actor, &signer, err));
@@ -325,7 +328,7 @@ static void sealer_pass(void *arg)
     lv_audit_sealer *s = arg;
     lv_err err = {0};
     lv_seal_result r;
-    if (s->ca->ks == NULL || !sealer_due(s))
+    if (!sealer_due(s) || ca_sealed(s->ca))
         return;
     int rc = ca_audit_seal(s->ca, s->st, SEALER_ACTOR, &r, &err);
     if (rc < 0 && !s->last_failed)

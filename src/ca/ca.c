@@ -37,16 +37,17 @@ static int load_one(const lv_ca_rec *rec, void *arg)
     return 0;
 }
 
-int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
+int ca_open(const lv_config *cfg, lv_store *st, int caller, lv_ca **out,
             lv_err *err)
 {
     lv_ca *ca = calloc(1, sizeof *ca);
     if (ca == NULL)
         return LV_ENOMEM;
     ca->cfg = *cfg;
-    ca->ks = ks;
     load_ctx lc = {ca, err};
-    int rc = store_ca_foreach(st, load_one, &lc, err);
+    int rc = ca_keys_init(ca, caller, err);
+    if (rc == 0)
+        rc = store_ca_foreach(st, load_one, &lc, err);
     if (rc == 0 && ca_entry_find(ca, cfg->root_name) == NULL)
         rc = lv_fail(err, LV_ENOTFOUND,
                      "no root CA '%s' in %s: run `llave init` first",
@@ -55,8 +56,6 @@ int ca_open(const lv_config *cfg, lv_store *st, lv_keystore *ks, lv_ca **out,
         rc = ca_tsa_load(ca, err);
     if (rc == 0)
         rc = ca_ocsp_init(ca, err);
-    if (rc == 0)
-        rc = ca_unseal_init(ca, err);
     if (rc < 0) {
         ca_close(ca);
         return rc;
@@ -69,7 +68,7 @@ void ca_close(lv_ca *ca)
 {
     if (ca == NULL)
         return;
-    ca_unseal_free(ca); /* closes a key store it opened (issue 8) */
+    ca_keys_free(ca); /* closes its keyd connections */
     for (size_t i = 0; i < ca->count; i++) {
         X509_free(ca->entries[i].cert);
         free(ca->entries[i].rec.cert_der);
@@ -78,6 +77,23 @@ void ca_close(lv_ca *ca)
     ca_tsa_free(ca->tsa);
     ca_ocsp_free(ca->ocsp);
     free(ca);
+}
+
+int ca_open_keys_only(const lv_config *cfg, int caller, lv_ca **out,
+                      lv_err *err)
+{
+    lv_ca *ca = calloc(1, sizeof *ca);
+    *out = NULL;
+    if (ca == NULL)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    ca->cfg = *cfg;
+    int rc = ca_keys_init(ca, caller, err);
+    if (rc < 0) {
+        free(ca);
+        return rc;
+    }
+    *out = ca;
+    return 0;
 }
 
 int ca_open_own_store(const lv_ca *ca, lv_store **out, lv_err *err)

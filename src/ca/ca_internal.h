@@ -6,6 +6,7 @@
 #include "ca/ca.h"
 
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 typedef struct ca_entry {
     lv_ca_rec rec;
@@ -14,12 +15,9 @@ typedef struct ca_entry {
 
 struct lv_ca {
     lv_config cfg;
-    /* NULL while sealed; set once by ca_unseal_submit (issue 8), so it is
-     * atomic: readers see no key store or a complete one. */
-    lv_keystore *_Atomic ks;
+    struct ca_keys *keys; /* ca_keys.c: llave-keyd handles and state */
     ca_entry *entries;
     size_t count;
-    struct ca_unseal *unseal; /* unseal.c: shares of a sealed context */
     struct ca_tsa *tsa;   /* tsa_unit.c: TSUs and clock state (R7.1, R7.2) */
     struct ca_ocsp *ocsp; /* ocsp.c: responder issuers, budget (R6.4) */
 };
@@ -37,9 +35,25 @@ json_t *ca_provider_subject(const lv_config *cfg, const char *cn);
 int ca_tsa_load(lv_ca *ca, lv_err *err);
 void ca_tsa_free(struct ca_tsa *tsa);
 
-/* unseal.c (issue 8): share collection of a sealed context. */
-int ca_unseal_init(lv_ca *ca, lv_err *err);
-void ca_unseal_free(lv_ca *ca);
+/* ca_keys.c: the keyd seam (issue 12). */
+typedef struct ca_keys ca_keys;
+typedef struct ca_fkey ca_fkey;
+int ca_keys_init(lv_ca *ca, int caller, lv_err *err);
+void ca_keys_free(lv_ca *ca);
+/* Records what a keyd answer says of keyd's state; returns rc. */
+int ca_keys_note(lv_ca *ca, int rc);
+/* The keyd caller class this context speaks as. */
+int ca_keys_caller(const lv_ca *ca);
+ca_fkey **ca_keys_fkeys(lv_ca *ca, pthread_mutex_t **lock);
+/* ca_keys_pkey.c: md_ctx gets an EVP_PKEY whose private operation is a
+ * request to keyd, for X509_sign_ctx, X509_CRL_sign_ctx and
+ * OCSP_basic_sign_ctx (CA and service keys).  After such a call failed,
+ * ca_key_ctx_failed returns keyd's reason (LV_EBUSY, LV_ESEALED, ...) or
+ * LV_ECRYPTO with `what`. */
+int ca_key_sign_init(lv_ca *ca, const char *key_id, const EVP_MD *md,
+                     EVP_MD_CTX *ctx, lv_err *err);
+int ca_key_ctx_failed(lv_err *err, const char *what);
+void ca_fkeys_free(ca_fkey *f);
 
 const ca_entry *ca_entry_find(const lv_ca *ca, const char *name);
 /* The issuing CA for a profile (qualified or standard). */
@@ -66,8 +80,9 @@ int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
                    const unsigned char *der, size_t len, lv_err *err);
 /* certificatePolicies: anyPolicy (issuing CA certificates). */
 int ca_add_any_policy(X509 *cert, lv_err *err);
-/* Signs with sha256WithRSAEncryption (CPS §7.1.3) under the key `key_id`. */
-int ca_sign_cert(lv_keystore *ks, const char *key_id, X509 *cert, lv_err *err);
+/* Signs with sha256WithRSAEncryption (CPS §7.1.3) under the key `key_id`,
+ * through llave-keyd. */
+int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert, lv_err *err);
 
 /* End-entity extensions from the profile table (R4.3, R4.4). */
 int ca_add_profile_extensions(X509 *cert, const ca_entry *issuer,
@@ -96,6 +111,11 @@ int ca_issuer_check_active(lv_store *st, const ca_entry *issuer, lv_err *err);
 int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
                 const ca_entry *issuer_override, lv_issue_result *out,
                 lv_err *err);
+
+/* A context with keyd handles only (no CA loaded): the ceremony signs and
+ * generates through it before the root CA exists.  ca_close frees it. */
+int ca_open_keys_only(const lv_config *cfg, int caller, lv_ca **out,
+                      lv_err *err);
 
 /* Opens a store connection of its own on DIR/llave.db for one of llaved's
  * background threads (CRL keeper, OCSP refresher, audit sealer).  ca.c */

@@ -1,8 +1,14 @@
-/* The key ceremony (R4.1, R4.2, R9.5, CPS §6.1.1): key store with a 2-of-3
- * split master key, Root CA, qualified and non-qualified issuing CAs, the
- * TSA certificate and one delegated OCSP responder per CA, all recorded in
- * the store and the audit trail and summed up in a transcript signed with
- * the root key. */
+/* The key ceremony (R4.1, R4.2, R9.5, CPS §6.1.1): Root CA, qualified and
+ * non-qualified issuing CAs, the TSA certificate and one delegated OCSP
+ * responder per CA, all recorded in the store and the audit trail and
+ * summed up in a transcript signed with the root key.
+ *
+ * The key store with its 2-of-3 split master key is created by the console
+ * (cli_init.c, keys_create) between ca_ceremony_prepare and ca_ceremony;
+ * every key is then generated and used inside llave-keyd (console class),
+ * so ca/ links no key code (issue 12) and the ceremony's keys exist only
+ * in the signature activation module from their first moment (EN 419
+ * 241-2). */
 #include "ca/ca_internal.h"
 
 #include <openssl/pem.h>
@@ -19,7 +25,7 @@
 typedef struct ceremony {
     const lv_config *cfg;
     const lv_ceremony_opts *opts;
-    lv_keystore *ks;
+    lv_ca *keys; /* a context with keys only: no CA exists yet */
     lv_store *st;
     json_t *steps; /* transcript: what was done, in order */
     int64_t started;
@@ -151,15 +157,13 @@ static int record_ca(ceremony *c, const lv_ca_rec *rec, lv_err *err)
     return rc;
 }
 
-static int generate_key(ceremony *c, lv_key_type type, lv_key_class cls,
-                        const char *label, char id[LV_KEY_ID_LEN + 1],
+static int generate_key(ceremony *c, const char *type, const char *cls,
+                        const char *label, char id[CA_KEY_ID_MAX + 1],
                         EVP_PKEY **pub, lv_err *err)
 {
-    LV_TRY(keys_generate(c->ks, type, cls, label, id, err));
-    LV_TRY(keys_public(c->ks, id, pub, err));
+    LV_TRY(ca_key_generate(c->keys, type, cls, label, id, pub, err));
     json_t *details =
-        json_pack("{s:s, s:s, s:s}", "key_id", id, "type", keys_type_name(type),
-                  "class", keys_class_name(cls));
+        json_pack("{s:s, s:s, s:s}", "key_id", id, "type", type, "class", cls);
     int rc = audit_log_standalone(c->st, ACTOR, "key.generate", label,
                                   LV_AUDIT_SUCCESS, details, err);
     step(c, "key.generate", label, details);
@@ -169,7 +173,7 @@ static int generate_key(ceremony *c, lv_key_type type, lv_key_class cls,
 /* One CA: key in the key store (R4.2), certificate, store record. */
 static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
                      const char *issuer_name, const char *issuer_key,
-                     X509 **cert_out, char key_id[LV_KEY_ID_LEN + 1],
+                     X509 **cert_out, char key_id[CA_KEY_ID_MAX + 1],
                      lv_err *err)
 {
     EVP_PKEY *pub = NULL;
@@ -177,8 +181,7 @@ static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
     X509 *cert = NULL;
     lv_ca_rec rec = {0};
     int64_t now = lv_now();
-    int rc = generate_key(c, LV_KEY_RSA4096, LV_KEY_CLASS_CA, spec->name,
-                          key_id, &pub, err);
+    int rc = generate_key(c, "rsa4096", "ca", spec->name, key_id, &pub, err);
     if (rc == 0)
         rc = ca_name(c->cfg, spec->cn, &dn, err);
     ca_cert_params params = {dn, pub, issuer_cert, now,
@@ -188,7 +191,7 @@ static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
     if (rc == 0)
         rc = add_ca_extensions(cert, issuer_cert, c->cfg, err);
     if (rc == 0)
-        rc = ca_sign_cert(c->ks, issuer_key ? issuer_key : key_id, cert, err);
+        rc = ca_sign_cert(c->keys, issuer_key ? issuer_key : key_id, cert, err);
     if (rc == 0)
         rc = fill_ca_rec(&rec, spec, issuer_name ? issuer_name : spec->name,
                          key_id, cert);
@@ -212,7 +215,7 @@ static int create_hierarchy(ceremony *c, lv_err *err)
     ca_spec issuing[2] = {
         {cfg->qualified_name, "qualified", cfg->qualified_cn, ISSUING_YEARS},
         {cfg->standard_name, "standard", cfg->standard_cn, ISSUING_YEARS}};
-    char root_key[LV_KEY_ID_LEN + 1], key[LV_KEY_ID_LEN + 1];
+    char root_key[CA_KEY_ID_MAX + 1], key[CA_KEY_ID_MAX + 1];
     X509 *root_cert = NULL, *cert = NULL;
     int rc = create_ca(c, &root, NULL, NULL, NULL, &root_cert, root_key, err);
     for (int i = 0; rc == 0 && i < 2; i++) {
@@ -260,7 +263,7 @@ static int issue_service(ceremony *c, lv_ca *ca, const char *profile,
                          const char *issuer, lv_err *err)
 {
     json_t *subject = ca_provider_subject(c->cfg, cn);
-    lv_issue_req req = {profile, subject, NULL, NULL, ACTOR, NULL};
+    lv_issue_req req = {profile, subject, NULL, NULL, ACTOR, NULL, NULL};
     lv_issue_result r;
     int rc = ca_issue_by(ca, c->st, &req, ca_entry_find(ca, issuer), &r, err);
     json_decref(subject);
@@ -280,7 +283,7 @@ static int create_services(ceremony *c, lv_err *err)
     const lv_config *cfg = c->cfg;
     lv_ca *ca = NULL;
     char name[40], cn[160];
-    LV_TRY(ca_open(cfg, c->st, c->ks, &ca, err));
+    LV_TRY(ca_open(cfg, c->st, KEYD_CALLER_CONSOLE, &ca, err));
     snprintf(cn, sizeof cn, "%s TSU 1", cfg->org_name);
     int rc =
         issue_service(c, ca, "tsa", "tsa", "tsa", cn, cfg->qualified_name, err);
@@ -293,6 +296,13 @@ static int create_services(ceremony *c, lv_err *err)
         rc = issue_service(c, ca, "ocsp-responder", name, "ocsp", cn, cas[i],
                            err);
     }
+    /* R9.2: the audit-seal key too, now: a service key is made only by the
+     * console (keyd's generate_key), never by the running llaved */
+    lv_ca_rec seal = {0};
+    if (rc == 0 && (rc = ca_audit_signer(ca, c->st, ACTOR, &seal, err)) == 0)
+        step(c, "ca.create", seal.name,
+             json_pack("{s:s, s:s}", "role", seal.role, "serial", seal.serial));
+    store_ca_rec_free(&seal);
     ca_close(ca);
     return rc;
 }
@@ -305,13 +315,14 @@ static int write_transcript(ceremony *c, const char *root_key, lv_err *err)
     char dir[1024], path[1100], started[32], finished[32];
     lv_time_iso(c->started, started);
     lv_time_iso(lv_now(), finished);
-    json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:O}", "ceremony",
-        "llave key ceremony (CPS 6.1.1)", "started", started, "finished",
-        finished, "participants",
-        c->opts->participants ? c->opts->participants : "", "demo",
-        c->opts->demo, "oid_arc", c->cfg->oid_arc, "shares_total",
-        LV_SHARES_TOTAL, "shares_needed", LV_SHARES_NEEDED, "steps", c->steps);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:O}", "ceremony",
+                  "llave key ceremony (CPS 6.1.1)", "started", started,
+                  "finished", finished, "participants",
+                  c->opts->participants ? c->opts->participants : "", "demo",
+                  c->opts->demo, "oid_arc", c->cfg->oid_arc, "shares_total",
+                  KEYD_SHARES_TOTAL, "shares_needed", KEYD_SHARES_NEEDED,
+                  "steps", c->steps);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(doc);
     if (text == NULL)
@@ -327,57 +338,22 @@ static int write_transcript(ceremony *c, const char *root_key, lv_err *err)
         rc = lv_file_write(path, text, strlen(text), 0640, err);
     /* verifiable by anyone: openssl dgst -sha256 -verify root-pub.pem */
     if (rc == 0)
-        rc = keys_sign(c->ks, root_key, EVP_sha256(),
-                       (const unsigned char *)text, strlen(text), &sig,
-                       &sig_len, err);
+        rc = ca_key_sign(c->keys, root_key, EVP_sha256(),
+                         (const unsigned char *)text, strlen(text), &sig,
+                         &sig_len, err);
     if (rc == 0)
         rc = lv_path_join(path, sizeof path, dir, "transcript.sig");
     if (rc == 0)
         rc = lv_file_write(path, sig, sig_len, 0640, err);
-    free(sig); /* keys_sign allocates with malloc */
+    free(sig); /* keyc allocates with malloc */
     free(text);
     return rc;
 }
 
-#define DEMO_HEADER                                                            \
-    "# INSECURE - demo installation only.\n"                                   \
-    "# Two of the three custodian shares are kept here so that llaved can\n"   \
-    "# start unattended.  A production install never writes this file: each\n" \
-    "# custodian keeps one share and two of them unseal the key store.\n"
-
-static int write_demo_files(const lv_config *cfg,
-                            char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
-                            lv_err *err)
-{
-    char path[1024];
-    lv_buf b = {0};
-    lv_buf_appendf(&b, "%s%s\n%s\n", DEMO_HEADER, shares[0], shares[1]);
-    int rc = lv_path_join(path, sizeof path, cfg->dir, LV_DEMO_SHARES_FILE);
-    if (rc == 0)
-        rc = lv_file_write(path, b.data, b.len, 0600, err);
-    lv_buf_free_secret(&b);
-    json_t *creds = json_pack(
-        "{s:s, s:s, s:[]}", "warning",
-        "Demo installation: these credentials are public. Never use in "
-        "production.",
-        "custodian_shares", LV_DEMO_SHARES_FILE, "accounts");
-    char *text = json_dumps(creds, JSON_INDENT(2));
-    json_decref(creds);
-    if (rc == 0)
-        rc = lv_path_join(path, sizeof path, cfg->dir, "demo-credentials.json");
-    if (rc == 0 && text != NULL)
-        rc = lv_file_write(path, text, strlen(text), 0600, err);
-    free(text);
-    return rc;
-}
-
-static int run(ceremony *c, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
-               lv_err *err)
+static int run(ceremony *c, lv_err *err)
 {
     char db[1024];
-    const char *two[2] = {shares[0], shares[1]};
-    LV_TRY(keys_create(c->cfg->dir, shares, err));
-    LV_TRY(keys_open(c->cfg->dir, two, 2, &c->ks, err));
+    LV_TRY(ca_open_keys_only(c->cfg, KEYD_CALLER_CONSOLE, &c->keys, err));
     LV_TRY(lv_path_join(db, sizeof db, c->cfg->dir, "llave.db"));
     LV_TRY(store_open(db, &c->st, err));
     json_t *start =
@@ -396,59 +372,27 @@ static int run(ceremony *c, char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
     int rc = write_transcript(c, root.key_id, err);
     store_ca_rec_free(&root);
     LV_TRY(rc);
-    if (c->opts->demo)
-        LV_TRY(write_demo_files(c->cfg, shares, err));
     return audit_log_standalone(c->st, ACTOR, "ceremony.finish", c->cfg->dir,
                                 LV_AUDIT_SUCCESS, NULL, err);
 }
 
-int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
-                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err)
+int ca_ceremony_prepare(const lv_config *cfg, const lv_ceremony_opts *opts,
+                        lv_err *err)
 {
-    ceremony c = {cfg, opts, NULL, NULL, json_array(), lv_now()};
     lv_config saved = *cfg;
     saved.demo = opts->demo;
-    int rc = refuse_existing(cfg, err);
-    if (rc == 0)
-        rc = lv_mkdir_p(cfg->dir, 0700, err);
-    if (rc == 0)
-        rc = lv_config_save(&saved, err);
-    if (rc == 0)
-        rc = run(&c, shares, err);
-    json_decref(c.steps);
-    store_close(c.st);
-    keys_close(c.ks);
-    return rc;
+    LV_TRY(refuse_existing(cfg, err));
+    LV_TRY(lv_mkdir_p(cfg->dir, 0700, err));
+    return lv_config_save(&saved, err);
 }
 
-/* ---- demo unseal
- * --------------------------------------------------------------- */
-
-int ca_demo_unseal(const char *dir, lv_keystore **out, lv_err *err)
+int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts, lv_err *err)
 {
-    char path[1024], text[4097];
-    unsigned char *data = NULL;
-    size_t len = 0;
-    struct stat sb;
-    LV_TRY(lv_path_join(path, sizeof path, dir, LV_DEMO_SHARES_FILE));
-    if (stat(path, &sb) != 0)
-        return LV_ENOTFOUND;
-    LV_TRY(lv_file_read(path, &data, &len, sizeof text - 1, err));
-    memcpy(text, data, len);
-    text[len] = '\0';
-    OPENSSL_cleanse(data, len);
-    free(data);
-    const char *shares[LV_SHARES_TOTAL];
-    size_t n = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save);
-         line != NULL && n < LV_SHARES_TOTAL;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] != '#' && line[0] != '\0')
-            shares[n++] = line;
-    }
-    int rc = keys_open(dir, shares, n, out, err);
-    OPENSSL_cleanse(text, sizeof text);
+    ceremony c = {cfg, opts, NULL, NULL, json_array(), lv_now()};
+    int rc = c.steps ? run(&c, err) : lv_fail(err, LV_ENOMEM, "out of memory");
+    json_decref(c.steps);
+    store_close(c.st);
+    ca_close(c.keys);
     return rc;
 }
 

@@ -178,16 +178,17 @@ static int crl_entries(lv_store *st, X509_CRL *crl, const char *name,
     return rc;
 }
 
-static int crl_sign(lv_keystore *ks, const char *key_id, X509_CRL *crl,
+static int crl_sign(lv_ca *ca, const char *key_id, X509_CRL *crl,
                     lv_crl_rec *out, lv_err *err)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return LV_ENOMEM;
-    /* CPS §7.1.3: sha256WithRSAEncryption, like the certificates */
-    int rc = keys_sign_init(ks, key_id, EVP_sha256(), ctx, err);
+    /* CPS §7.1.3: sha256WithRSAEncryption, like the certificates; keyd
+     * signs the digest, so a CRL of any size fits its frames */
+    int rc = ca_key_sign_init(ca, key_id, EVP_sha256(), ctx, err);
     if (rc == 0 && X509_CRL_sign_ctx(crl, ctx) <= 0)
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "signing the CRL failed");
+        rc = ca_key_ctx_failed(err, "signing the CRL failed");
     EVP_MD_CTX_free(ctx);
     int len = rc == 0 ? i2d_X509_CRL(crl, &out->der) : 0;
     if (rc == 0 && len <= 0)
@@ -218,7 +219,7 @@ static int crl_build_signed(lv_ca *ca, lv_store *st, const crl_issuer *is,
     if (rc == 0 && !X509_CRL_sort(crl))
         rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot sort the CRL");
     if (rc == 0)
-        rc = crl_sign(ca->ks, is->rec.key_id, crl, out, err);
+        rc = crl_sign(ca, is->rec.key_id, crl, out, err);
     X509_CRL_free(crl);
     return rc;
 }
@@ -264,10 +265,7 @@ int ca_crl_generate(lv_ca *ca, lv_store *st, const char *name,
 {
     lv_crl_rec out;
     memset(&out, 0, sizeof out);
-    if (ca->ks == NULL)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed to sign a CRL");
+    LV_TRY(ca_need_keys(ca, "a CRL cannot be signed", err));
     /* The write lock covers reading the entries, numbering and storing:
      * two concurrent generations can never publish a higher number with
      * older contents. */

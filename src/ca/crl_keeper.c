@@ -33,7 +33,7 @@ static void keeper_pass(void *arg)
 int ca_crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err)
 {
     *out = NULL;
-    if (ca->ks == NULL) {
+    if (ca_sealed(ca)) {
         /* sealed: nothing can be signed; the CRLs stored are still served */
         lv_log(LV_LOG_WARN, "CRL keeper not started: the key store is sealed");
         return 0;

@@ -106,18 +106,16 @@ int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
               : lv_fail_ssl(err, LV_ECRYPTO, "cannot add extension %s", oid);
 }
 
-int ca_sign_cert(lv_keystore *ks, const char *key_id, X509 *cert, lv_err *err)
+int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert, lv_err *err)
 {
-    if (ks == NULL)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed");
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return LV_ENOMEM;
-    int rc = keys_sign_init(ks, key_id, EVP_sha256(), ctx, err);
+    /* the issuer's key stays in llave-keyd: OpenSSL assembles the
+     * certificate and keyd signs its digest (ca_keys_pkey.c) */
+    int rc = ca_key_sign_init(ca, key_id, EVP_sha256(), ctx, err);
     if (rc == 0 && X509_sign_ctx(cert, ctx) <= 0)
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "signing the certificate failed");
+        rc = ca_key_ctx_failed(err, "signing the certificate failed");
     EVP_MD_CTX_free(ctx);
     return rc;
 }

@@ -330,7 +330,7 @@ static int build_successor(rollover *r, EVP_PKEY *pub, lv_err *err)
     if (rc == 0)
         rc = ca_ceremony_ca_extensions(r->cert, r->root_cert, &r->ca->cfg, err);
     if (rc == 0)
-        rc = ca_sign_cert(r->ca->ks, r->root.key_id, r->cert, err);
+        rc = ca_sign_cert(r->ca, r->root.key_id, r->cert, err);
     X509_NAME_free(dn);
     return rc;
 }
@@ -366,9 +366,8 @@ static int record_successor(rollover *r, lv_err *err)
 
 static int new_key(rollover *r, EVP_PKEY **pub, lv_err *err)
 {
-    LV_TRY(keys_generate(r->ca->ks, LV_KEY_RSA4096, LV_KEY_CLASS_CA,
-                         r->out->name, r->out->key_id, err));
-    LV_TRY(keys_public(r->ca->ks, r->out->key_id, pub, err));
+    LV_TRY(ca_key_generate(r->ca, "rsa4096", "ca", r->out->name, r->out->key_id,
+                           pub, err));
     json_t *details = json_pack("{s:s, s:s, s:s}", "key_id", r->out->key_id,
                                 "type", "rsa4096", "class", "ca");
     int rc = audit_log_standalone(r->st, r->actor, "key.generate", r->out->name,
@@ -453,7 +452,7 @@ static int rollover_run(rollover *r, const char *name, lv_err *err)
     if (rc == 0)
         rc = record_successor(r, err);
     if (rc < 0 && r->out->key_id[0] != '\0')
-        keys_destroy(r->ca->ks, r->out->key_id, NULL); /* never used */
+        ca_key_destroy(r->ca, r->out->key_id, NULL); /* never used */
     EVP_PKEY_free(pub);
     LV_TRY(rc);
     snprintf(r->out->serial, sizeof r->out->serial, "%s", r->rec.serial);
@@ -465,10 +464,7 @@ int ca_rollover(lv_ca *ca, lv_store *st, const char *name, const char *actor,
 {
     rollover r = {.ca = ca, .st = st, .actor = actor, .out = out};
     memset(out, 0, sizeof *out);
-    if (ca->ks == NULL)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed");
+    LV_TRY(ca_need_keys(ca, "a CA key change-over needs keys", err));
     int rc = rollover_run(&r, name, err);
     rollover_free(&r);
     if (rc < 0) {

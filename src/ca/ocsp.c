@@ -231,18 +231,14 @@ static int add_single(OCSP_BASICRESP *bs, OCSP_CERTID *cid,
 static int sign_basic(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_BASICRESP *bs,
                       lv_err *err)
 {
-    if (!ca->ks)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: OCSP responses cannot be "
-                       "signed");
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx)
         return LV_ENOMEM;
-    int rc = keys_sign_init(ca->ks, is->responder->rec.key_id, EVP_sha256(),
-                            ctx, err);
+    int rc =
+        ca_key_sign_init(ca, is->responder->rec.key_id, EVP_sha256(), ctx, err);
     if (rc == 0 && !OCSP_basic_sign_ctx(bs, is->responder->cert, ctx, NULL,
                                         OCSP_RESPID_KEY))
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "signing the OCSP response failed");
+        rc = ca_key_ctx_failed(err, "signing the OCSP response failed");
     EVP_MD_CTX_free(ctx);
     return rc;
 }
@@ -393,9 +389,9 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
         rc = answer_stored(&resp, a);
-    } else if (!may_sign && ca->ks) {
+    } else if (!may_sign && !ca_sealed(ca)) {
         rc = OCSP_NEEDS_SIGNATURE;
-    } else if (!ca->ks || !ca_ocsp_budget_take(ca)) {
+    } else if (ca_sealed(ca) || !ca_ocsp_budget_take(ca)) {
         rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     } else if (mine) {
         ca_ocsp_signed s;
@@ -428,9 +424,9 @@ static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     int wants_nonce = q->nonce && ca->cfg.ocsp_nonce_fresh;
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, may_sign, a, err);
-    if (!may_sign && ca->ks)
+    if (!may_sign && !ca_sealed(ca))
         return OCSP_NEEDS_SIGNATURE;
-    if (ca->ks && ca_ocsp_budget_take(ca))
+    if (!ca_sealed(ca) && ca_ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)
         return answer_single(ca, st, q, is, may_sign, a, err);

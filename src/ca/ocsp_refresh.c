@@ -195,11 +195,7 @@ static int add_serial(lv_ca *ca, lv_store *st, batch *b, const char *serial,
 
 static int need_keys(lv_ca *ca, lv_err *err)
 {
-    if (!ca->ks)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: OCSP responses cannot be "
-                       "signed");
-    return 0;
+    return ca_need_keys(ca, "OCSP responses cannot be signed", err);
 }
 
 int ca_ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err)

@@ -59,7 +59,7 @@ static void refresher_pass(void *arg)
 int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
 {
     *out = NULL;
-    if (ca->ks == NULL) {
+    if (ca_sealed(ca)) {
         /* sealed: the stored responses are still served until nextUpdate */
         lv_log(LV_LOG_WARN,
                "OCSP refresher not started: the key store is sealed");

@@ -314,9 +314,9 @@ static int sign_manifest(term *t, const lv_ca_rec *signer)
     if (rc == 0)
         rc = lv_file_write(path, text, strlen(text), 0644, t->err);
     if (rc == 0)
-        rc = keys_sign(t->ca->ks, signer->key_id, EVP_sha256(),
-                       (const unsigned char *)text, strlen(text), &sig,
-                       &sig_len, t->err);
+        rc = ca_key_sign(t->ca, signer->key_id, EVP_sha256(),
+                         (const unsigned char *)text, strlen(text), &sig,
+                         &sig_len, t->err);
     if (rc == 0)
         rc = lv_path_join(path, sizeof path, t->out, "manifest.sig");
     if (rc == 0)
@@ -357,10 +357,8 @@ int ca_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
                           lv_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (ca->ks == NULL)
-        return lv_fail(err, LV_ESEALED,
-                       "key store sealed: the manifest is signed with the "
-                       "audit-seal key");
+    LV_TRY(ca_need_keys(ca, "the manifest is signed with the audit-seal key",
+                        err));
     term t = {ca, st, outdir, json_array(), NULL, NULL, out, err};
     int rc = t.files ? run(&t, actor) : LV_ENOMEM;
     json_decref(t.files);

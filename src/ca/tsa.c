@@ -18,13 +18,18 @@ static int refuse(tsa_refusal *why, int failure, const char *text)
 /* 0: a token may be issued at *now; 1: `why` says why not. */
 static int decide(lv_ca *ca, lv_store *st, const unsigned char *req,
                   size_t req_len, TS_REQ **ts_req, struct timespec *now,
-                  tsa_refusal *why)
+                  tsa_refusal *why, lv_err *err)
 {
     int rc = tsa_request_check(req, req_len, ca->tsa->policy, ts_req, why);
     if (rc != 0)
         return rc;
-    /* sealed: the service exists but cannot sign (no 2 of 3 shares yet) */
-    if (ca->ks == NULL)
+    /* sealed: the service exists but cannot sign (no 2 of 3 shares yet);
+     * llave-keyd away (restarting): LV_EBUSY, 503 + Retry-After, a
+     * transient state the client retries rather than a refusal */
+    rc = ca_need_keys(ca, "time-stamps cannot be signed", err);
+    if (rc == LV_EBUSY)
+        return rc;
+    if (rc < 0)
         return refuse(why, TS_INFO_SYSTEM_FAILURE, "the key store is sealed");
     if (!tsa_clock_guard(ca, st, why))
         return 1;
@@ -47,9 +52,11 @@ int ca_tsa_respond(lv_ca *ca, lv_store *st, const char *unit,
     if (u == NULL)
         return lv_fail(err, LV_ENOTFOUND, "no time-stamping unit %s",
                        unit && unit[0] ? unit : ca->cfg.tsa_unit);
-    int rc = decide(ca, st, req, req_len, &ts_req, &now, &why);
-    if (rc == 0 && (rc = tsa_token_reply(ca, u, ts_req, &now, reply, reply_len,
-                                         err)) < 0) {
+    int rc = decide(ca, st, req, req_len, &ts_req, &now, &why, err);
+    if (rc == 0 &&
+        (rc = tsa_token_reply(ca, u, ts_req, &now, reply, reply_len, err)) <
+            0 &&
+        rc != LV_EBUSY) {
         lv_log(LV_LOG_ERROR, "tsa %s: %s", u->entry->rec.name,
                err ? err->msg : lv_err_name(rc));
         rc = refuse(&why, TS_INFO_SYSTEM_FAILURE,

@@ -1,7 +1,8 @@
 /* Building the TimeStampResp (RFC 3161 §2.4.2): the TSTInfo with OpenSSL's
  * TS API, the SignedData around it with its PKCS7 API (as OpenSSL's own
  * TS_RESP_create_response does), and the signature over the signed
- * attributes from keys_sign, so that the TSU key never leaves keys/.
+ * attributes from llave-keyd (ca_key_sign), so that the TSU key never
+ * leaves it (issue 12).
  *
  *   TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber,
  *      genTime, accuracy OPTIONAL, ordering DEFAULT FALSE, nonce OPTIONAL,
@@ -173,8 +174,8 @@ static int sign_attributes(lv_ca *ca, const tsa_unit *u, PKCS7_SIGNER_INFO *si,
                             ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
     if (len <= 0)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode signed attributes");
-    int rc = keys_sign(ca->ks, u->entry->rec.key_id, u->md, attrs, (size_t)len,
-                       &sig, &sig_len, err);
+    int rc = ca_key_sign(ca, u->entry->rec.key_id, u->md, attrs, (size_t)len,
+                         &sig, &sig_len, err);
     OPENSSL_free(attrs);
     if (rc == 0 && !ASN1_STRING_set(si->enc_digest, sig, (int)sig_len))
         rc = lv_fail(err, LV_ENOMEM, "out of memory");

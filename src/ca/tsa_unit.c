@@ -206,15 +206,15 @@ static int record_unit(lv_ca *ca, lv_store *st, const char *name,
                        const char *actor, const lv_issue_result *r, lv_err *err)
 {
     lv_ca_rec rec;
-    lv_key_type type = LV_KEY_RSA4096;
+    char type[16] = "";
     const ca_entry *issuer = ca_issuer_for(ca, ca_profile_find("tsa"));
-    int rc = keys_info(ca->ks, r->key_id, &type, NULL, err);
+    int rc = ca_key_public(ca, r->key_id, NULL, NULL, type, err);
     if (rc == 0)
         rc = unit_rec(&rec, name, issuer ? issuer->rec.name : "", r);
     if (rc < 0)
         return rc;
     json_t *key = json_pack("{s:s, s:s, s:s}", "key_id", r->key_id, "type",
-                            keys_type_name(type), "class", "service");
+                            type, "class", "service");
     json_t *unit =
         json_pack("{s:s, s:s, s:s, s:s}", "role", "tsa", "issuer", rec.issuer,
                   "serial", rec.serial, "key_id", rec.key_id);

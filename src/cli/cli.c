@@ -1,6 +1,8 @@
 /* Argument dispatch and the shared context of the `llave` commands. */
 #include "cli/cli.h"
 
+#include "keys/keys.h"
+
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ static const char USAGE[] =
     "  audit seal                       seal the trail now (signature + "
     "RFC 3161)\n"
     "  audit export [--from SEQ]        the trail as JSON lines, with seals\n"
-    "  unseal [--url URL]               submit custodian shares to llaved\n"
+    "  unseal [--socket PATH]           submit custodian shares to llave-keyd\n"
     "  shares rotate                    two current shares in, three new out\n"
     "  backup create OUT --recipient CUSTODIAN_CERT.pem\n"
     "                                   encrypted bundle for the custodian\n"
@@ -64,9 +66,12 @@ static const char USAGE[] =
     "                                   the API by a second officer, R1.5)\n"
     "  org requests [--status STATUS]   list requests\n"
     "\n"
-    "The key store opens with the demo share file when the install is a demo,\n"
-    "otherwise with two custodian shares given as --share FILE (one share per\n"
-    "file) or typed on standard input.\n";
+    "Key operations go through llave-keyd: the running one on DIR's socket "
+    "when\n"
+    "it is unsealed, otherwise one started for the command, which opens the\n"
+    "key store with the demo share file when the install is a demo, otherwise\n"
+    "with two custodian shares given as --share FILE (one share per file) or\n"
+    "typed on standard input.\n";
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -109,12 +114,80 @@ static int read_share_line(FILE *in, char *out, size_t cap)
     return LV_EINVAL;
 }
 
-static int open_keys_with_shares(cli_ctx *ctx, lv_err *err)
+int cli_keyd_socket(const cli_ctx *ctx, const char *given, char *out,
+                    size_t cap, lv_err *err)
 {
-    char shares[LV_SHARES_NEEDED][LV_SHARE_TEXT_MAX];
-    const char *ptrs[LV_SHARES_NEEDED];
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < LV_SHARES_NEEDED; i++) {
+    const char *p = given ? given : ctx->cfg.keyd_socket;
+    if (p && p[0])
+        return snprintf(out, cap, "%s", p) < (int)cap
+                   ? 0
+                   : lv_fail(err, LV_EINVAL, "socket path too long");
+    return keyc_default_path(ctx->dir, out, cap, err);
+}
+
+static int unseal_child(const char *sock, const char *const *shares, size_t n,
+                        lv_err *err)
+{
+    keyc *c = NULL;
+    keyc_unseal_progress p = {.sealed = 1};
+    LV_TRY(keyc_connect(sock, KEYD_CALLER_CUSTODIAN, &c, err));
+    int rc = n >= LV_SHARES_NEEDED
+                 ? 0
+                 : lv_fail(err, LV_EAUTH, "%d custodian shares are needed",
+                           LV_SHARES_NEEDED);
+    for (size_t i = 0; rc == 0 && i < n && p.sealed; i++)
+        rc = keyc_unseal_share(c, shares[i], &p, err);
+    keyc_close(c);
+    return rc;
+}
+
+int cli_keyd_child(lv_config *cfg, const char *const *shares, size_t n,
+                   pid_t *pid, lv_err *err)
+{
+    char sock[108];
+    keyc *c = NULL;
+    keyc_info info = {0};
+    static int serial; /* init runs nested commands, each with a keyd */
+    /* a socket of its own: a daemon started meanwhile takes DIR/keyd.sock */
+    int len = snprintf(sock, sizeof sock, "%s/keyd-console-%ld-%d.sock",
+                       cfg->dir, (long)getpid(), ++serial);
+    if (len < 0 || len >= (int)sizeof sock)
+        return lv_fail(err, LV_EINVAL,
+                       "%s is too long a path for llave-keyd's socket",
+                       cfg->dir);
+    keyc_spawn_opts o = {.dir = cfg->dir, .socket_path = sock, .max_conns = 16};
+    LV_TRY(keyc_spawn(&o, pid, err));
+    int rc = keyc_connect(sock, KEYD_CALLER_CONSOLE, &c, err);
+    if (rc == 0)
+        rc = keyc_status(c, &info, err);
+    keyc_close(c);
+    if (rc == 0 && info.sealed)
+        rc = unseal_child(sock, shares, n, err);
+    if (rc < 0) {
+        keyc_child_stop(*pid);
+        *pid = -1;
+        return rc;
+    }
+    snprintf(cfg->keyd_socket, sizeof cfg->keyd_socket, "%s", sock);
+    return 0;
+}
+
+/* 1 when the keyd on DIR's socket answers and is unsealed. */
+static int daemon_keyd_ready(const char *sock)
+{
+    keyc *c = NULL;
+    keyc_info info = {0};
+    if (keyc_connect(sock, KEYD_CALLER_CONSOLE, &c, NULL) < 0)
+        return 0;
+    int ok = keyc_status(c, &info, NULL) == 0 && !info.sealed;
+    keyc_close(c);
+    return ok;
+}
+
+static int read_shares_for_keys(cli_ctx *ctx, char shares[][LV_SHARE_TEXT_MAX],
+                                lv_err *err)
+{
+    for (size_t i = 0; i < LV_SHARES_NEEDED; i++) {
         FILE *in = stdin;
         if (i < ctx->share_file_count)
             in = fopen(ctx->share_files[i], "r");
@@ -123,25 +196,47 @@ static int open_keys_with_shares(cli_ctx *ctx, lv_err *err)
                     LV_SHARES_NEEDED);
         if (in == NULL)
             return lv_fail(err, LV_EIO, "cannot read %s", ctx->share_files[i]);
-        if (read_share_line(in, shares[i], sizeof shares[i]) < 0)
-            rc =
-                lv_fail(err, LV_EAUTH, "custodian share %zu is missing", i + 1);
+        int rc = read_share_line(in, shares[i], LV_SHARE_TEXT_MAX);
         if (in != stdin)
             fclose(in);
-        ptrs[i] = shares[i];
+        if (rc < 0)
+            return lv_fail(err, LV_EAUTH, "custodian share %zu is missing",
+                           i + 1);
     }
-    if (rc == 0)
-        rc = keys_open(ctx->dir, ptrs, LV_SHARES_NEEDED, &ctx->ks, err);
-    OPENSSL_cleanse(shares, sizeof shares);
-    return rc;
+    return 0;
 }
 
+/* The console reaches keys as llaved does, through llave-keyd (issue 12
+ * item 1): the daemon's keyd when one is live and unsealed on DIR's socket;
+ * otherwise a keyd of its own for this command, opened with the demo
+ * shares (keyd reads them itself) or with the two shares the command takes
+ * (--share FILE or standard input), handed over the socket. */
 static int open_keys(cli_ctx *ctx, lv_err *err)
 {
-    int rc = ca_demo_unseal(ctx->dir, &ctx->ks, err);
-    if (rc != LV_ENOTFOUND)
-        return rc;
-    return open_keys_with_shares(ctx, err);
+    char sock[108], path[1024];
+    char shares[LV_SHARES_NEEDED][LV_SHARE_TEXT_MAX];
+    const char *ptrs[LV_SHARES_NEEDED];
+    size_t n = 0;
+    LV_TRY(cli_keyd_socket(ctx, NULL, sock, sizeof sock, err));
+    if (daemon_keyd_ready(sock)) {
+        snprintf(ctx->cfg.keyd_socket, sizeof ctx->cfg.keyd_socket, "%s", sock);
+        ctx->keys_ready = 1;
+        return 0;
+    }
+    LV_TRY(lv_path_join(path, sizeof path, ctx->dir, LV_DEMO_SHARES_FILE));
+    int rc = 0;
+    if (access(path, F_OK) != 0) {
+        rc = read_shares_for_keys(ctx, shares, err);
+        for (size_t i = 0; i < LV_SHARES_NEEDED; i++)
+            ptrs[i] = shares[i];
+        n = LV_SHARES_NEEDED;
+    }
+    if (rc == 0)
+        rc = cli_keyd_child(&ctx->cfg, ptrs, n, &ctx->keyd_pid, err);
+    OPENSSL_cleanse(shares, sizeof shares);
+    if (rc == 0)
+        ctx->keys_ready = 1;
+    return rc;
 }
 
 int cli_open(cli_ctx *ctx, int needs, lv_err *err)
@@ -159,20 +254,21 @@ int cli_open(cli_ctx *ctx, int needs, lv_err *err)
                            ctx->dir, ctx->dir);
         LV_TRY(store_open(db, &ctx->st, err));
     }
-    if ((needs & CLI_NEED_KEYS) && ctx->ks == NULL)
+    if ((needs & CLI_NEED_KEYS) && !ctx->keys_ready)
         LV_TRY(open_keys(ctx, err));
     if ((needs & CLI_NEED_CA) && ctx->ca == NULL)
-        LV_TRY(ca_open(&ctx->cfg, ctx->st, ctx->ks, &ctx->ca, err));
+        LV_TRY(ca_open(&ctx->cfg, ctx->st, KEYD_CALLER_CONSOLE, &ctx->ca, err));
     return 0;
 }
 
 void cli_close(cli_ctx *ctx)
 {
     ca_close(ctx->ca);
-    keys_close(ctx->ks);
+    keyc_child_stop(ctx->keyd_pid); /* keyd wipes its keys as it stops */
     store_close(ctx->st);
     ctx->ca = NULL;
-    ctx->ks = NULL;
+    ctx->keyd_pid = 0;
+    ctx->keys_ready = 0;
     ctx->st = NULL;
 }
 

@@ -6,13 +6,16 @@
 
 #include "ca/ca.h"
 
+#include <sys/types.h>
+
 /* What a command needs: opened lazily by cli_open. */
 typedef struct cli_ctx {
     const char *dir; /* -d DIR */
     char actor[128]; /* console:<user> */
     lv_config cfg;
     lv_store *st;
-    lv_keystore *ks;
+    int keys_ready; /* a llave-keyd serves this command (CLI_NEED_KEYS) */
+    pid_t keyd_pid; /* the console's own keyd, when it started one */
     lv_ca *ca;
     const char *share_files[3];
     size_t share_file_count;
@@ -22,6 +25,17 @@ enum { CLI_NEED_STORE = 1, CLI_NEED_KEYS = 2, CLI_NEED_CA = 4 };
 
 int cli_open(cli_ctx *ctx, int needs, lv_err *err);
 void cli_close(cli_ctx *ctx);
+
+/* The socket of DIR's keyd: `given`, else keyd_socket of llave.json, else
+ * DIR/keyd.sock. */
+int cli_keyd_socket(const cli_ctx *ctx, const char *given, char *out,
+                    size_t cap, lv_err *err);
+/* Starts llave-keyd as the console's child on a socket of its own (sealed
+ * unless the install is a demo) and, when it comes up sealed, hands it the
+ * shares (custodian class); *pid, and cfg->keyd_socket names it.
+ * keyc_child_stop ends it. */
+int cli_keyd_child(lv_config *cfg, const char *const *shares, size_t n,
+                   pid_t *pid, lv_err *err);
 
 /* Two-person control (cli_two_person.c; R1.5, CPS §5.2.4): reads two
  * operators' login, password and TOTP from standard input, proves both,

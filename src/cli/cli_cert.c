@@ -109,11 +109,17 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     if (rc == 0 && a->p12_password_file)
         rc =
             read_password(a->p12_password_file, password, sizeof password, err);
+    /* CPS §6.1.2: the subscriber's key pair, made here in the console and
+     * delivered as PKCS#12; ca/ keeps no copy (CPS §6.2.3) */
+    EVP_PKEY *p12_key = NULL;
+    if (rc == 0 && a->p12_password_file && !a->csr &&
+        !(p12_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)))
+        rc = lv_fail_ssl(err, LV_ECRYPTO, "key generation failed");
     if (rc == 0)
         rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err);
-    lv_issue_req req = {a->profile, subject,
-                        csr,        a->p12_password_file ? password : NULL,
-                        ctx->actor, NULL};
+    lv_issue_req req = {
+        a->profile, subject, csr,    a->p12_password_file ? password : NULL,
+        ctx->actor, NULL,    p12_key};
     if (rc == 0)
         rc = ca_issue(ctx->ca, ctx->st, &req, &r, err);
     if (rc == 0)
@@ -126,6 +132,7 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     OPENSSL_cleanse(password, sizeof password);
     ca_issue_result_free(&r);
     X509_REQ_free(csr);
+    EVP_PKEY_free(p12_key);
     json_decref(subject);
     return rc;
 }

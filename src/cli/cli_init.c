@@ -1,6 +1,15 @@
 /* llave init DIR [--demo] [--config FILE] [--participants NAMES]:
- * the key ceremony (R4.2, CPS §6.1.1). */
+ * the key ceremony (R4.2, CPS §6.1.1).
+ *
+ * The one moment the key store is created, so the one place besides
+ * llave-keyd where key code runs (issue 12): the console creates the store
+ * and its three custodian shares (keys_create), starts a llave-keyd of its
+ * own on the new store, hands it two shares over its socket (custodian
+ * class) and runs the ceremony through it (console class): every CA and
+ * service key is generated inside keyd and never exists elsewhere (EN 419
+ * 241-2).  llaved links none of this. */
 #include "cli/cli.h"
+#include "keys/keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -69,8 +78,55 @@ static void print_shares(const init_args *a,
         printf("  custodian %d: %s\n", i + 1, shares[i]);
 }
 
+#define DEMO_HEADER                                                            \
+    "# INSECURE - demo installation only.\n"                                   \
+    "# Two of the three custodian shares are kept here so that llave-keyd\n"   \
+    "# can start unattended.  A production install never writes this file:\n"  \
+    "# each custodian keeps one share and two of them unseal the key store.\n"
+
+static int write_demo_files(const lv_config *cfg,
+                            char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                            lv_err *err)
+{
+    char path[1024];
+    lv_buf b = {0};
+    lv_buf_appendf(&b, "%s%s\n%s\n", DEMO_HEADER, shares[0], shares[1]);
+    int rc = lv_path_join(path, sizeof path, cfg->dir, LV_DEMO_SHARES_FILE);
+    if (rc == 0)
+        rc = lv_file_write(path, b.data, b.len, 0600, err);
+    lv_buf_free_secret(&b);
+    json_t *creds = json_pack(
+        "{s:s, s:s, s:[]}", "warning",
+        "Demo installation: these credentials are public. Never use in "
+        "production.",
+        "custodian_shares", LV_DEMO_SHARES_FILE, "accounts");
+    char *text = json_dumps(creds, JSON_INDENT(2));
+    json_decref(creds);
+    if (rc == 0)
+        rc = lv_path_join(path, sizeof path, cfg->dir, "demo-credentials.json");
+    if (rc == 0 && text != NULL)
+        rc = lv_file_write(path, text, strlen(text), 0600, err);
+    free(text);
+    return rc;
+}
+
+/* Key store, the console's keyd (unsealed with two shares), ceremony. */
+static int ceremony(lv_config *cfg, const lv_ceremony_opts *opts,
+                    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                    pid_t *keyd, lv_err *err)
+{
+    const char *two[LV_SHARES_NEEDED] = {shares[0], shares[1]};
+    LV_TRY(ca_ceremony_prepare(cfg, opts, err));
+    LV_TRY(keys_create(cfg->dir, shares, err));
+    if (opts->demo)
+        LV_TRY(write_demo_files(cfg, shares, err));
+    LV_TRY(cli_keyd_child(cfg, two, LV_SHARES_NEEDED, keyd, err));
+    return ca_ceremony(cfg, opts, err);
+}
+
 int cli_init(int argc, char **argv)
 {
+    pid_t keyd = -1;
     init_args a = {0};
     lv_config cfg;
     lv_err err = {0};
@@ -85,7 +141,7 @@ int cli_init(int argc, char **argv)
                 "llave: key ceremony in %s (RSA-4096 CA keys; this "
                 "takes a few seconds)\n",
                 a.dir);
-        rc = ca_ceremony(&cfg, &opts, shares, &err);
+        rc = ceremony(&cfg, &opts, shares, &keyd, &err);
     }
     /* R1.4: one demo operator per role, listed in demo-credentials.json
      * (here, not in ca/: the CA never calls auth/). */
@@ -106,6 +162,7 @@ int cli_init(int argc, char **argv)
                a.dir);
         print_shares(&a, shares);
     }
+    keyc_child_stop(keyd);
     OPENSSL_cleanse(shares, sizeof shares);
     return cli_report(rc, &err);
 }

@@ -1,17 +1,18 @@
-/* Custodians' commands (R9.5, R1.5; issue 8):
+/* Custodians' commands (R9.5, R1.5; issues 8 and 12):
  *
- *   llave -d DIR [--share FILE]... unseal [--url URL]
+ *   llave -d DIR [--share FILE]... unseal [--socket PATH]
  *       submits each share (files given with --share, else lines typed on
- *       standard input) to the running llaved: POST URL/api/v1/unseal.  URL
- *       defaults to DIR/llaved.url, written by llaved at start, else the
- *       configured listen address.  Two custodians may each run it with
- *       their own share.
+ *       standard input) to the running llave-keyd, the signature activation
+ *       module, on its UNIX socket (keyd_socket of llave.json, else
+ *       DIR/keyd.sock) as caller class custodian.  Shares never travel over
+ *       HTTP or through llaved (issue 12 item 2).  Two custodians may each
+ *       run it with their own share.
  *   llave -d DIR [--share FILE]... shares rotate
  *       two current shares in, three new shares of the same master key out
  *       (keys_rotate_shares); the old shares stop working. */
 #include "cli/cli.h"
+#include "keys/keys.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,107 +63,54 @@ static int read_shares(cli_ctx *ctx, size_t max, shares_in *s, lv_err *err)
 }
 
 /* ---- unseal ------------------------------------------------------------- */
-static int service_url(cli_ctx *ctx, const char *given, char *url, size_t cap,
-                       lv_err *err)
+
+/* One share to keyd; prints its progress.  *sealed from the answer. */
+static int submit_share(keyc *c, const char *share, int *sealed, lv_err *err)
 {
-    char path[1024];
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (given) {
-        snprintf(url, cap, "%s", given);
-        return 0;
-    }
-    LV_TRY(lv_path_join(path, sizeof path, ctx->dir, "llaved.url"));
-    if (access(path, R_OK) == 0 &&
-        lv_file_read(path, &data, &len, cap - 1, err) == 0) {
-        memcpy(url, data, len);
-        url[len] = '\0';
-        url[strcspn(url, "\r\n")] = '\0';
-        free(data);
-        return 0;
-    }
-    snprintf(url, cap, "http://%s:%d", ctx->cfg.listen_addr,
-             ctx->cfg.listen_port);
+    keyc_unseal_progress p;
+    LV_TRY(keyc_unseal_share(c, share, &p, err));
+    *sealed = p.sealed;
+    if (p.sealed)
+        printf("llave-keyd: share %d accepted, %d of %d shares received\n",
+               p.index, p.received, p.needed);
+    else
+        printf("llave-keyd: share %d accepted, key store unsealed\n", p.index);
     return 0;
-}
-
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-    return lv_buf_append(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-/* One share to the service; prints its answer. *sealed from the answer. */
-static int post_share(const char *url, const char *share, int *sealed,
-                      lv_err *err)
-{
-    char endpoint[600];
-    lv_buf resp = {0};
-    long status = 0;
-    json_t *body = json_pack("{s:s}", "share", share);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: "
-                                                   "application/json");
-    snprintf(endpoint, sizeof endpoint, "%s/api/v1/unseal", url);
-    int rc = text && c && h ? 0 : LV_ENOMEM;
-    if (rc == 0) {
-        curl_easy_setopt(c, CURLOPT_URL, endpoint);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-        CURLcode cc = curl_easy_perform(c);
-        if (cc != CURLE_OK)
-            rc = lv_fail(err, LV_EIO, "%s: %s (is llaved running?)", endpoint,
-                         curl_easy_strerror(cc));
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    }
-    if (text)
-        OPENSSL_cleanse(text, strlen(text));
-    free(text);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    json_t *ans =
-        rc == 0 ? json_loadb((const char *)resp.data, resp.len, 0, NULL) : NULL;
-    lv_buf_free(&resp);
-    if (rc == 0 && status == 200) {
-        *sealed = json_is_true(json_object_get(ans, "sealed"));
-        printf("llaved: %s\n", lv_json_str(ans, "message")
-                                   ? lv_json_str(ans, "message")
-                                   : "accepted");
-    } else if (rc == 0) {
-        const char *msg = lv_json_str(ans, "message");
-        rc = lv_fail(err, LV_EAUTH, "llaved refused the share (HTTP %ld): %s",
-                     status, msg ? msg : "no message");
-    }
-    json_decref(ans);
-    return rc;
 }
 
 static int unseal_cmd(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     shares_in s = {0};
-    char url[512];
+    char sock[108];
     int sealed = 1;
     const char *given = NULL;
-    if (argc == 3 && strcmp(argv[1], "--url") == 0)
+    keyc *c = NULL;
+    if (argc == 3 && strcmp(argv[1], "--socket") == 0)
         given = argv[2];
+    else if (argc == 3 && strcmp(argv[1], "--url") == 0)
+        return cli_usage_error("unseal: shares go to llave-keyd's socket, "
+                               "not over HTTP (--socket PATH)");
     else if (argc != 1)
-        return cli_usage_error("unseal: expected [--url URL]");
+        return cli_usage_error("unseal: expected [--socket PATH]");
     if (ctx->dir == NULL)
         return cli_report(lv_fail(&err, LV_EINVAL, "unseal needs -d DIR"),
                           &err);
     int rc = lv_config_load(&ctx->cfg, ctx->dir, &err);
     if (rc == 0)
-        rc = service_url(ctx, given, url, sizeof url, &err);
+        rc = cli_keyd_socket(ctx, given, sock, sizeof sock, &err);
+    if (rc == 0 &&
+        (rc = keyc_connect(sock, KEYD_CALLER_CUSTODIAN, &c, &err)) < 0)
+        lv_fail(&err, rc,
+                "no llave-keyd answers on %s: is llaved (or "
+                "llave-keyd) running?",
+                sock);
     if (rc == 0)
         rc = read_shares(ctx, LV_SHARES_TOTAL, &s, &err);
     for (size_t i = 0; rc == 0 && i < s.n && sealed; i++)
-        rc = post_share(url, s.text[i], &sealed, &err);
+        rc = submit_share(c, s.text[i], &sealed, &err);
     OPENSSL_cleanse(&s, sizeof s);
+    keyc_close(c);
     return cli_report(rc, &err);
 }
 

@@ -59,6 +59,7 @@ static const cf_field cf_fields[] = {
     CF_I(listen_port),
     CF_I(threads),
     CF_B(demo),
+    CF_SO(keyd_socket),
     CF_I(ocsp_validity_hours),
     CF_B(ocsp_nonce_fresh),
     CF_I(ocsp_sign_rate),
@@ -412,8 +413,8 @@ static int validate_http(const lv_config *c, lv_err *err)
 {
     LV_TRY(check_range(c->http_max_connections, 0, 1000000,
                        "http_max_connections", err));
-    LV_TRY(check_range(c->http_max_per_source, 1, 100000,
-                       "http_max_per_source", err));
+    LV_TRY(check_range(c->http_max_per_source, 1, 100000, "http_max_per_source",
+                       err));
     LV_TRY(check_range(c->http_max_slow, 1, 100000, "http_max_slow", err));
     LV_TRY(check_range(c->http_head_timeout_s, 1, 300, "http_head_timeout_s",
                        err));

@@ -165,6 +165,9 @@ typedef struct lv_config {
     int listen_port;
     int threads;
     int demo; /* 1: demo install, shares kept in an insecure file */
+    /* The socket of a llave-keyd that runs on its own (two service units;
+     * issue 12).  Empty: llaved starts its own keyd on DIR/keyd.sock. */
+    char keyd_socket[108];
     /* auth/ (R3.1-R3.6): Argon2id cost, password policy, lockout, codes */
     int argon2_memory_mib;    /* Argon2id memory, MiB (64) */
     int argon2_time;          /* Argon2id passes (3) */

@@ -16,7 +16,6 @@
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
-#include "keys/keys.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -27,10 +26,9 @@
  * the per-thread stores. */
 typedef struct lv_app lv_app;
 
-/* Copies cfg.  ks is NULL while the key store is sealed.  The stores are
- * opened at DIR/llave.db (cfg->dir). */
-int lv_app_new(const lv_config *cfg, lv_keystore *ks, lv_app **out,
-               lv_err *err);
+/* Copies cfg.  The stores are opened at DIR/llave.db (cfg->dir).  Keys are
+ * reached only through the CA context, which asks llave-keyd (issue 12). */
+int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err);
 /* Sets the CA (borrowed; may stay NULL).  Call before http_server_start. */
 void lv_app_set_ca(lv_app *app, lv_ca *ca);
 /* Sets the auth context (borrowed; may stay NULL: then every route that
@@ -42,7 +40,6 @@ void lv_app_free(lv_app *app);
 const lv_config *lv_app_config(const lv_app *app);
 lv_ca *lv_app_ca(const lv_app *app);             /* NULL when not loaded */
 lv_auth *lv_app_auth(const lv_app *app);         /* NULL when not set */
-lv_keystore *lv_app_keystore(const lv_app *app); /* NULL while sealed */
 int lv_app_sealed(const lv_app *app);
 const char *lv_app_store_location(const lv_app *app);
 

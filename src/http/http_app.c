@@ -19,7 +19,6 @@ struct lv_app {
     lv_config cfg;
     lv_ca *ca;
     lv_auth *auth;
-    lv_keystore *ks;
     char location[576]; /* lv_config.dir + "/llave.db" */
     pthread_key_t key;
     pthread_mutex_t lock; /* guards slots */
@@ -47,14 +46,13 @@ static void app_slot_release(void *p)
     free(s);
 }
 
-int lv_app_new(const lv_config *cfg, lv_keystore *ks, lv_app **out, lv_err *err)
+int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
 {
     *out = NULL;
     lv_app *app = calloc(1, sizeof *app);
     if (!app)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     app->cfg = *cfg;
-    app->ks = ks;
     if (lv_path_join(app->location, sizeof app->location, cfg->dir,
                      "llave.db") < 0) {
         free(app);
@@ -116,18 +114,11 @@ lv_auth *lv_app_auth(const lv_app *app)
     return app->auth;
 }
 
-/* Issue 8: a service started sealed gets its key store later, through
- * the CA context (ca_unseal_submit publishes it atomically). */
-lv_keystore *lv_app_keystore(const lv_app *app)
-{
-    if (app->ks)
-        return app->ks;
-    return app->ca ? ca_keystore(app->ca) : NULL;
-}
-
+/* Issue 12: llaved holds no key; whether signing works is llave-keyd's
+ * state, as the CA context last saw it (sealed, or keyd unreachable). */
 int lv_app_sealed(const lv_app *app)
 {
-    return lv_app_keystore(app) == NULL;
+    return app->ca ? ca_sealed(app->ca) : 1;
 }
 
 const char *lv_app_store_location(const lv_app *app)

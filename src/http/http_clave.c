@@ -20,7 +20,7 @@
 static lv_sign_env env_of(lv_app *app, const lv_http_req *req)
 {
     return (lv_sign_env){lv_app_config(app), lv_app_ca(app),
-                         lv_app_keystore(app), lv_app_auth(app),
+                         lv_app_auth(app),
                          req->remote_addr};
 }
 

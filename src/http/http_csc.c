@@ -377,7 +377,7 @@ static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
     c->v2 = v2;
     /* remote_addr: throttling and rate limits key on it (issue 11) */
     c->env =
-        (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_keystore(app),
+        (lv_sign_env){lv_app_config(app), lv_app_ca(app),
                       lv_app_auth(app), req->remote_addr};
     if (!c->env.auth)
         return csc_refuse(resp, 503, "temporarily_unavailable",

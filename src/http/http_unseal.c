@@ -1,80 +1,48 @@
-/* Two-of-three activation of a running service (R9.5, R1.5; issue 8):
+/* The key service's state for custodians and monitoring (R9.5, R1.5;
+ * issues 8 and 12):
  *
- *   POST /api/v1/unseal  {"share": "llave-share-<n>-..."}
- *   GET  /api/v1/unseal  progress
+ *   GET /api/v1/unseal  {"sealed": true, "received": 1, "needed": 2,
+ *                        "message": "1 of 2 shares received"}
  *
- * No session is needed: the share is the custodian's credential, checked
- * by ca/ and keys/ (malformed 400, not this store's 401, already received
- * 409, already unsealed 409), every attempt audited by share number, never
- * by its text.  The answer tells how many shares are held:
- * {"sealed": true, "received": 1, "needed": 2,
- *  "message": "1 of 2 shares received"}. */
+ * Shares no longer travel over HTTP: llave-keyd, the signature activation
+ * module (CEN EN 419 241-1), takes them only on its own UNIX socket from
+ * `llave unseal` (caller class custodian), so no share ever crosses the
+ * public listener, its parser or llaved's memory (issue 12 item 2).  There
+ * is no POST: it answers 405 like any other method a route lacks.  This
+ * GET relays keyd's status (keyc_status); while keyd is away it answers
+ * 503 + Retry-After. */
 #include "http/http_internal.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
-#include <string.h>
 
-static int progress_json(lv_http_resp *resp, const lv_unseal_progress *p)
+static int unseal_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
+    keyc_info info;
+    lv_err err = {0};
     char msg[96];
-    if (p->sealed)
-        snprintf(msg, sizeof msg, "%zu of %zu shares received", p->received,
-                 p->needed);
+    (void)req;
+    lv_ca *ca = lv_app_ca(app);
+    if (!ca)
+        return http_resp_error(resp, LV_ESEALED, "no CA context loaded");
+    if (ca_keys_status(ca, &info, &err) < 0)
+        return http_resp_err(resp, &err);
+    if (info.sealed)
+        snprintf(msg, sizeof msg, "%d of %d shares received",
+                 info.shares_received, info.shares_needed);
     else
         snprintf(msg, sizeof msg, "key store unsealed");
-    json_t *o = json_pack("{s:b, s:I, s:I, s:s}", "sealed", p->sealed,
-                          "received", (json_int_t)p->received, "needed",
-                          (json_int_t)p->needed, "message", msg);
+    json_t *o = json_pack("{s:b, s:i, s:i, s:s, s:s}", "sealed", info.sealed,
+                          "received", info.sealed ? info.shares_received : 0,
+                          "needed", info.shares_needed, "message", msg,
+                          "unseal_with", "llave -d DIR unseal");
     int rc = o ? http_resp_json(resp, 200, o) : LV_ENOMEM;
     json_decref(o);
     LV_TRY(rc);
     return http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-static int unseal_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    lv_unseal_progress p;
-    (void)req;
-    lv_ca *ca = lv_app_ca(app);
-    if (!ca)
-        return http_resp_error(resp, LV_ESEALED, "no CA context loaded");
-    ca_unseal_status(ca, &p);
-    return progress_json(resp, &p);
-}
-
-/* {"share": "llave-share-<n>-..."} and nothing else. */
-static const http_body_field UNSEAL[] = {HTTP_FIELD_REQ("share", HTTP_STR),
-                                         {0}};
-
-static int unseal_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    lv_unseal_progress p;
-    lv_err err = {0};
-    lv_store *st;
-    char actor[96];
-    lv_ca *ca = lv_app_ca(app);
-    if (!ca)
-        return http_resp_error(resp, LV_ESEALED, "no CA context loaded");
-    json_t *body;
-    if (http_body_read(req, UNSEAL, resp, &body) < 0)
-        return 0;
-    const char *share = lv_json_str(body, "share");
-    snprintf(actor, sizeof actor, "custodian@%.64s",
-             req->remote_addr ? req->remote_addr : "?");
-    int rc = lv_app_store(app, &st, &err);
-    if (rc == 0)
-        rc = ca_unseal_submit(ca, st, share, actor, &p, &err);
-    /* the share text lives in the body's JSON: wipe it */
-    OPENSSL_cleanse((char *)share, strlen(share));
-    json_decref(body);
-    if (rc < 0)
-        return http_resp_err(resp, &err);
-    return progress_json(resp, &p);
-}
-
 const lv_http_route http_unseal_routes[] = {
-    {"GET", "/api/v1/unseal", unseal_get, 0, LV_WORK_API},
-    {"POST", "/api/v1/unseal", unseal_post, 4096, LV_WORK_API},
+    {"GET", "/api/v1/unseal", unseal_get, 0, LV_WORK_API, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {0},
 };

@@ -73,7 +73,7 @@ static int reconnect(keyc *c, lv_err *err)
     return 0;
 }
 
-int keyc_connect(const char *path, int caller, keyc **out, lv_err *err)
+static int handle_new(const char *path, int caller, keyc **out, lv_err *err)
 {
     *out = NULL;
     if (!path || strlen(path) >= sizeof((struct keyc *)0)->path)
@@ -87,13 +87,24 @@ int keyc_connect(const char *path, int caller, keyc **out, lv_err *err)
     c->caller = caller;
     c->fd = -1;
     c->timeout_ms = KEYC_TIMEOUT_MS_DEFAULT;
-    int rc = reconnect(c, err);
-    if (rc < 0) {
-        keyc_close(c);
-        return rc;
-    }
     *out = c;
     return 0;
+}
+
+int keyc_open(const char *path, int caller, keyc **out, lv_err *err)
+{
+    return handle_new(path, caller, out, err);
+}
+
+int keyc_connect(const char *path, int caller, keyc **out, lv_err *err)
+{
+    LV_TRY(handle_new(path, caller, out, err));
+    int rc = reconnect(*out, err);
+    if (rc < 0) {
+        keyc_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 void keyc_close(keyc *c)
@@ -375,6 +386,52 @@ int keyc_generate_citizen_key(keyc *c, const char *type, const char *label,
     if (rc == 0)
         rc = pubkey_of(r->spki, pub, err);
     KEYD_GENERATE_RESP_free(r);
+    return rc;
+}
+
+int keyc_generate_key(keyc *c, const char *type, const char *key_class,
+                      const char *label, char key_id[KEYD_KEY_ID_MAX + 1],
+                      EVP_PKEY **pub, lv_err *err)
+{
+    void *v = NULL;
+    KEYD_GENERATE_KEY_REQ *q = KEYD_GENERATE_KEY_REQ_new();
+    key_id[0] = '\0';
+    int rc = q && type && key_class && label ? 0 : LV_EINVAL;
+    if (rc == 0 && (keyd_str_set(q->key_type, type) < 0 ||
+                    keyd_str_set(q->key_class, key_class) < 0 ||
+                    keyd_str_set(q->label, label) < 0))
+        rc = LV_ENOMEM;
+    if (rc == 0)
+        rc = call(c, KEYD_GENERATE_KEY, ASN1_ITEM_rptr(KEYD_GENERATE_KEY_REQ),
+                  q, ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v, err);
+    else
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
+                     "generate_key: bad or missing argument");
+    KEYD_GENERATE_KEY_REQ_free(q);
+    LV_TRY(rc);
+    KEYD_GENERATE_RESP *r = v;
+    rc = keyd_str_get(r->key_id, key_id, KEYD_KEY_ID_MAX + 1, "key id", err);
+    if (rc == 0)
+        rc = pubkey_of(r->spki, pub, err);
+    KEYD_GENERATE_RESP_free(r);
+    return rc;
+}
+
+int keyc_destroy_key(keyc *c, const char *key_id, lv_err *err)
+{
+    void *v = NULL;
+    KEYD_KEY_REQ *q = KEYD_KEY_REQ_new();
+    int rc = q && key_id ? 0 : LV_EINVAL;
+    if (rc == 0 && keyd_str_set(q->key_id, key_id) < 0)
+        rc = LV_ENOMEM;
+    if (rc == 0)
+        rc = call(c, KEYD_DESTROY_KEY, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
+                  ASN1_ITEM_rptr(KEYD_KEY_REQ), &v, err);
+    else
+        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
+                     "destroy_key: bad or missing argument");
+    KEYD_KEY_REQ_free(q);
+    KEYD_KEY_REQ_free(v);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "keyd/keyd_proto.h"
 
 #include <openssl/evp.h>
+#include <sys/types.h>
 
 typedef struct keyc keyc;
 
@@ -33,6 +34,10 @@ int keyc_default_path(const char *dir, char *out, size_t cap, lv_err *err);
  * owner (SO_PEERCRED) must be this process's uid.  LV_EBUSY when no keyd
  * answers there. */
 int keyc_connect(const char *path, int caller, keyc **out, lv_err *err);
+/* The same without connecting now: the first call connects (and, like
+ * every call, answers LV_EBUSY while no keyd is there).  For handles kept
+ * per thread across keyd restarts. */
+int keyc_open(const char *path, int caller, keyc **out, lv_err *err);
 void keyc_close(keyc *c); /* NULL is ok */
 /* Per call: the whole request and answer (default KEYC_TIMEOUT_MS_DEFAULT). */
 void keyc_set_timeout(keyc *c, int timeout_ms);
@@ -80,6 +85,16 @@ int keyc_generate_citizen_key(keyc *c, const char *type, const char *label,
                               char key_id[KEYD_KEY_ID_MAX + 1], EVP_PKEY **pub,
                               lv_err *err);
 
+/* A CA or service key (key_class "ca" or "service"; key types of
+ * keys_type_name: "rsa4096", "ec-p256", ...) generated inside keyd; the
+ * console only (ceremony, CA change-over, TSA units; CPS §6.1.1). */
+int keyc_generate_key(keyc *c, const char *type, const char *key_class,
+                      const char *label, char key_id[KEYD_KEY_ID_MAX + 1],
+                      EVP_PKEY **pub, lv_err *err);
+/* Destroys a key that no CA or certificate row names (an issuance that
+ * failed after its key was made); LV_EPERM for a key in use. */
+int keyc_destroy_key(keyc *c, const char *key_id, lv_err *err);
+
 /* R5.2: PKCS#1 v1.5 signatures over n digests of md laid end to end, by
  * the citizen's key key_id, authorized by the activation record whose
  * reference is `activation` (store_activation_create; committed before
@@ -91,5 +106,27 @@ int keyc_sign_citizen_digests(
     keyc *c, const char *key_id, const char *md, const unsigned char *digests,
     size_t n, const unsigned char activation[KEYD_ACTIVATION_LEN],
     unsigned char **sigs, size_t *sig_len, lv_err *err);
+
+/* ---- starting llave-keyd (keyc_spawn.c) ---------------------------------
+ * llaved starts its own keyd as a child (fork + exec, as sshd starts its
+ * monitor), and so does the console for one command when no keyd is live.
+ * The program is $LLAVE_KEYD, or llave-keyd next to the running program. */
+#define KEYD_CONNS_SPAWN 512 /* one connection per llaved thread that signs */
+typedef struct keyc_spawn_opts {
+    const char *dir;
+    const char *socket_path; /* NULL: DIR/keyd.sock */
+    int sealed;              /* --sealed: ignore DIR/demo-shares.INSECURE */
+    int max_conns;           /* 0: KEYD_CONNS_SPAWN */
+    int timeout_ms;          /* until it answers; 0: 30 s */
+} keyc_spawn_opts;
+int keyc_program_path(char *out, size_t cap, lv_err *err);
+/* 1 when a keyd answers a status request on path. */
+int keyc_live(const char *path, int caller);
+/* Starts llave-keyd and waits until it answers on its socket.  LV_EEXISTS
+ * when another keyd already answers there. */
+int keyc_spawn(const keyc_spawn_opts *o, pid_t *pid, lv_err *err);
+/* SIGTERM (keyd audits keyd.stop, wipes its keys and removes its socket),
+ * SIGKILL after 10 s; reaps the child. */
+void keyc_child_stop(pid_t pid);
 
 #endif

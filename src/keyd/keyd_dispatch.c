@@ -28,7 +28,12 @@ typedef struct keyd_entry {
  * - citizens' keys sign only for the front end that verified the
  *   citizen (R5.2): no operator path leads to them (CPS §6.2.7.2);
  * - CA and service keys sign TBS for the service and the console, which
- *   assemble certificates, CRLs, OCSP and time-stamp responses. */
+ *   assemble certificates, CRLs, OCSP and time-stamp responses;
+ * - CA and service keys are made only by the console (ceremony, CA
+ *   change-over, TSA units: custody acts of CPS §6.1.1), never by the
+ *   front end;
+ * - a key is destroyed only while no CA or certificate row names it (an
+ *   issuance that failed), so no caller can destroy a key in use. */
 static const keyd_entry TABLE[] = {
     {KEYD_STATUS, ANY_CALLER, NULL, ASN1_ITEM_ref(KEYD_STATUS_RESP),
      keyd_status},
@@ -48,6 +53,13 @@ static const keyd_entry TABLE[] = {
     {KEYD_SIGN_CITIZEN_DIGESTS, CALLER(KEYD_CALLER_SERVICE),
      ASN1_ITEM_ref(KEYD_SIGN_DIGESTS_REQ), ASN1_ITEM_ref(KEYD_SIGS_RESP),
      keyd_sign_citizen_digests},
+    {KEYD_GENERATE_KEY, CALLER(KEYD_CALLER_CONSOLE),
+     ASN1_ITEM_ref(KEYD_GENERATE_KEY_REQ), ASN1_ITEM_ref(KEYD_GENERATE_RESP),
+     keyd_generate_key},
+    {KEYD_DESTROY_KEY,
+     CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE),
+     ASN1_ITEM_ref(KEYD_KEY_REQ), ASN1_ITEM_ref(KEYD_KEY_REQ),
+     keyd_destroy_key},
 };
 
 static const keyd_entry *table_find(int kind)

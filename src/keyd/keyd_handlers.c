@@ -226,17 +226,20 @@ static int citizen_type(const ASN1_STRING *s, lv_key_type *type, lv_err *err)
 }
 
 static void audit_generate(keyd_call *call, const char *id, lv_key_type type,
-                           const char *label)
+                           lv_key_class cls, const char *label)
 {
     char actor[64], object[48];
     keyd_actor(call, actor);
     snprintf(object, sizeof object, "key:%s", id);
     json_t *d = keyd_peer_json(call);
-    json_object_set_new(d, "class", json_string("signer"));
+    json_object_set_new(d, "class", json_string(keys_class_name(cls)));
     json_object_set_new(d, "type", json_string(keys_type_name(type)));
     json_object_set_new(d, "label", json_string(label));
     keyd_audit(call->conn, actor, "key.generate", object, LV_AUDIT_SUCCESS, d);
 }
+
+static int generate_response(lv_keystore *ks, const char *id, void **resp,
+                             lv_err *err);
 
 int keyd_generate_citizen_key(keyd_call *call, void *req, void **resp,
                               lv_err *err)
@@ -250,7 +253,13 @@ int keyd_generate_citizen_key(keyd_call *call, void *req, void **resp,
     LV_TRY(citizen_type(q->key_type, &type, err));
     LV_TRY(keyd_str_get(q->label, label, sizeof label, "label", err));
     LV_TRY(keys_generate(ks, type, LV_KEY_CLASS_SIGNER, label, id, err));
-    audit_generate(call, id, type, label);
+    audit_generate(call, id, type, LV_KEY_CLASS_SIGNER, label);
+    return generate_response(ks, id, resp, err);
+}
+
+static int generate_response(lv_keystore *ks, const char *id, void **resp,
+                             lv_err *err)
+{
     KEYD_GENERATE_RESP *r = KEYD_GENERATE_RESP_new();
     int rc = r ? keyd_str_set(r->key_id, id) : LV_ENOMEM;
     if (rc == 0)
@@ -261,4 +270,44 @@ int keyd_generate_citizen_key(keyd_call *call, void *req, void **resp,
     }
     *resp = r;
     return 0;
+}
+
+/* ---- generate a CA or service key (console only) -------------------------
+ * The ceremony, a CA change-over (R6.6) and a new time-stamping unit are
+ * custody acts of the console (CPS §6.1.1): the table admits this kind
+ * from the console class only, and a signer key is never made here
+ * (generate_citizen_key; R5.1). */
+static int provider_class(const ASN1_STRING *s, lv_key_class *cls, lv_err *err)
+{
+    char name[16];
+    LV_TRY(keyd_str_get(s, name, sizeof name, "key class", err));
+    if (strcmp(name, "ca") == 0)
+        *cls = LV_KEY_CLASS_CA;
+    else if (strcmp(name, "service") == 0)
+        *cls = LV_KEY_CLASS_SERVICE;
+    else
+        return lv_fail(err, LV_EINVAL,
+                       "key class %s: generate_key makes ca or service keys "
+                       "(a citizen's key: generate_citizen_key)",
+                       name);
+    return 0;
+}
+
+int keyd_generate_key(keyd_call *call, void *req, void **resp, lv_err *err)
+{
+    KEYD_GENERATE_KEY_REQ *q = req;
+    char label[129], name[16], id[LV_KEY_ID_LEN + 1];
+    lv_key_type type = LV_KEY_RSA4096;
+    lv_key_class cls = LV_KEY_CLASS_CA;
+    lv_keystore *ks = open_keystore(call, err);
+    if (!ks)
+        return LV_ESEALED;
+    LV_TRY(provider_class(q->key_class, &cls, err));
+    LV_TRY(keyd_str_get(q->key_type, name, sizeof name, "key type", err));
+    if (keys_type_parse(name, &type) < 0)
+        return lv_fail(err, LV_EINVAL, "unknown key type %s", name);
+    LV_TRY(keyd_str_get(q->label, label, sizeof label, "label", err));
+    LV_TRY(keys_generate(ks, type, cls, label, id, err));
+    audit_generate(call, id, type, cls, label);
+    return generate_response(ks, id, resp, err);
 }

@@ -92,6 +92,8 @@ int keyd_public_key(keyd_call *call, void *req, void **resp, lv_err *err);
 int keyd_sign_tbs(keyd_call *call, void *req, void **resp, lv_err *err);
 int keyd_generate_citizen_key(keyd_call *call, void *req, void **resp,
                               lv_err *err);
+int keyd_generate_key(keyd_call *call, void *req, void **resp, lv_err *err);
+int keyd_destroy_key(keyd_call *call, void *req, void **resp, lv_err *err);
 int keyd_key_id(const ASN1_STRING *s, char id[LV_KEY_ID_LEN + 1], lv_err *err);
 
 /* keyd_unseal.c */
@@ -100,6 +102,14 @@ void keyd_unseal_free(keyd_server *s);
 /* Shares held while sealed (0 once open). */
 int keyd_unseal_received(keyd_server *s);
 int keyd_unseal_share(keyd_call *call, void *req, void **resp, lv_err *err);
+
+/* keyd_orphans.c: removes key files no CA or certificate row names, older
+ * than CA_ORPHAN_GRACE_S (issue 11 item 8); run once the store opens. */
+#define KEYD_ORPHAN_GRACE_S 600
+int keyd_sweep_orphans(keyd_server *s, lv_store *st, int64_t grace_seconds,
+                       int *removed, lv_err *err);
+/* The sweep once the store is open (logged, never fatal). */
+void keyd_after_unseal(keyd_server *s, lv_store *st);
 
 /* keyd_activation.c */
 int keyd_sign_citizen_digests(keyd_call *call, void *req, void **resp,

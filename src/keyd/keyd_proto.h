@@ -37,6 +37,11 @@
 #define KEYD_ACTIVATION_LEN 32 /* bytes of an activation reference */
 #define KEYD_DIGESTS_MAX 1000  /* digests per sign_citizen_digests */
 #define KEYD_MESSAGE_MAX 240   /* bytes of a response message */
+/* The custody scheme behind keyd (R9.5, CPS §6.2.2): 2 of 3 custodian
+ * shares open the key store (keys.h: LV_SHARES_*; keyd_unseal.c checks
+ * they agree). */
+#define KEYD_SHARES_TOTAL 3
+#define KEYD_SHARES_NEEDED 2
 
 /* The request table's kinds (numbers are the wire values; never reuse). */
 typedef enum {
@@ -46,6 +51,8 @@ typedef enum {
     KEYD_SIGN_TBS = 4,
     KEYD_GENERATE_CITIZEN_KEY = 5,
     KEYD_SIGN_CITIZEN_DIGESTS = 6,
+    KEYD_GENERATE_KEY = 7, /* a CA or service key: console only */
+    KEYD_DESTROY_KEY = 8,  /* a key no CA or certificate row names */
 } keyd_kind;
 
 /* Who asks.  The table says which class may use which kind; a class only
@@ -166,6 +173,22 @@ typedef struct {
     X509_PUBKEY *spki;
 } KEYD_GENERATE_RESP;
 DECLARE_ASN1_FUNCTIONS(KEYD_GENERATE_RESP)
+
+/* GenerateKeyRequest ::= SEQUENCE { keyType UTF8String,
+ *     keyClass UTF8String ("ca" | "service"), label UTF8String }
+ * answered with GenerateCitizenKeyResponse.  The ceremony, a CA
+ * change-over and a new TSA unit (the console) make their keys here. */
+typedef struct {
+    ASN1_UTF8STRING *key_type;
+    ASN1_UTF8STRING *key_class;
+    ASN1_UTF8STRING *label;
+} KEYD_GENERATE_KEY_REQ;
+DECLARE_ASN1_FUNCTIONS(KEYD_GENERATE_KEY_REQ)
+
+/* DestroyKeyRequest ::= PublicKeyRequest; the response is the same
+ * structure naming the key destroyed.  keyd destroys only a key that no CA
+ * or certificate row names (an issuance that failed after its key was
+ * generated), so that no caller can destroy a key in use. */
 
 /* SignCitizenDigestsRequest ::= SEQUENCE { keyId UTF8String,
  *     digest UTF8String, digests SEQUENCE OF OCTET STRING,

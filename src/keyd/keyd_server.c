@@ -323,6 +323,8 @@ int keyd_start(const keyd_opts *o, keyd_server **out, lv_err *err)
         return rc;
     }
     audit_service(s, "keyd.start");
+    if (atomic_load(&s->ks))
+        keyd_after_unseal(s, s->st); /* a demo install opened at start */
     *out = s;
     return 0;
 }

@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 /* Must name the file ca/ceremony.c writes (LV_DEMO_SHARES_FILE). */
+_Static_assert(KEYD_SHARES_TOTAL == LV_SHARES_TOTAL &&
+                   KEYD_SHARES_NEEDED == LV_SHARES_NEEDED,
+               "keyd_proto.h and keys.h name one custody scheme");
+
 #define KEYD_DEMO_SHARES_FILE "demo-shares.INSECURE"
 #define DEMO_FILE_MAX 4096
 
@@ -157,6 +161,9 @@ static int add_locked(keyd_call *call, const char *share, KEYD_UNSEAL_RESP *r,
                keyd_peer_json(call));
     lv_log(LV_LOG_WARN, "llave-keyd: key store unsealed by %zu custodians",
            received);
+    lv_store *st;
+    if (keyd_conn_store(call->conn, &st, NULL) == 0)
+        keyd_after_unseal(s, st);
     return 0;
 }
 

@@ -5,12 +5,15 @@
  * (CMS SignedData with signing-certificate-v2, optionally with a signature
  * time-stamp from our own TSA).
  *
- * Sole control (R5.2): a signature is made only through
- * keys_activation_mint + keys_signer_sign, and sign/ mints a token only
- * right after the citizen's authorization was proved in this same call:
+ * Sole control (R5.2; CEN EN 419 241-1): a citizen's key is in llave-keyd,
+ * the signature activation module, and signs only when keyd consumes an
+ * activation record bound to that key and exactly those digests.  sign/
+ * writes the record (store_activation_create) only right after the
+ * citizen's authorization was proved in this same call:
  * auth_citizen_authorize (password + an OTP bound to exactly the digests),
- * or a SAD that such an authorization produced and that is consumed here.
- * Nothing in this header takes an operator identity.
+ * or a SAD that such an authorization produced and that is consumed here;
+ * then it hands the record's reference to keyd (ca_key_sign_citizen) and
+ * wipes it.  Nothing in this header takes an operator identity.
  *
  * Before every signature (R5.5): the citizen is advanced-level, not locked,
  * the identity document is in force, the certificate names the citizen, is
@@ -19,27 +22,25 @@
  * Every state change writes its audit entry in the same transaction;
  * refusals of a signature are audited too ("sign.refused").
  *
- * Depends on core/, store/, keys/, ca/, auth/, audit/ (and ra/ for the
- * citizen checks and certificate issuance of R5.3). */
+ * Depends on core/, store/, ca/ (and through it keyc/), auth/, audit/ (and ra/
+ * for the citizen checks and certificate issuance of R5.3). */
 #ifndef LLAVE_SIGN_H
 #define LLAVE_SIGN_H
 
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
-#include "keys/keys.h"
 #include "store/store.h"
 
 #include <openssl/evp.h>
 
 /* What a signing call needs.  Built per request by the caller (http/ from
- * its application context, so that a key store installed later by an
- * unseal is seen at once). */
+ * its application context). */
 typedef struct lv_sign_env {
     const lv_config *cfg;
-    lv_ca *ca;               /* issuance (R5.3) and the TSA (CAdES-T) */
-    lv_keystore *ks;         /* NULL while sealed: LV_ESEALED */
-    lv_auth *auth;           /* password + OTP */
+    lv_ca *ca;     /* keyd (citizens' keys, R5.2), issuance (R5.3) and the
+                      TSA (CAdES-T) */
+    lv_auth *auth; /* password + OTP */
     const char *remote_addr; /* the caller's address: throttling and rate
                                 limits (issue 11); NULL from the console */
 } lv_sign_env;

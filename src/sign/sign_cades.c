@@ -7,7 +7,7 @@
  * The signer key stays in keys/: OpenSSL builds the SignerInfo around the
  * certificate's public key (CMS_PARTIAL, nothing is signed), we take the
  * DER of the signed attributes (RFC 5652 §5.4: the SET OF encoding, which
- * PKCS7_ATTR_SIGN gives), hash it, and keys_signer_sign signs that digest
+ * PKCS7_ATTR_SIGN gives), hash it, and llave-keyd signs that digest
  * under a token minted after the SAD was checked and consumed. */
 #include "sign/sign_internal.h"
 
@@ -117,13 +117,15 @@ static int signed_attrs_digest(cades *c, unsigned char out[EVP_MAX_MD_SIZE],
     return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot encode attributes");
 }
 
-static int put_signature(const lv_sign_env *env, cades *c, const char *key_id,
+static int put_signature(const lv_sign_env *env, lv_store *st,
+                         const char *actor, cades *c, const char *key_id,
                          lv_err *err)
 {
     unsigned char tbs[EVP_MAX_MD_SIZE], *sig = NULL;
     size_t len = 0;
     LV_TRY(signed_attrs_digest(c, tbs, err));
-    LV_TRY(sign_with_key(env, key_id, c->md, tbs, 1, &sig, &len, err));
+    LV_TRY(
+        sign_with_key(env, st, actor, key_id, c->md, tbs, 1, &sig, &len, err));
     int ok =
         ASN1_STRING_set(CMS_SignerInfo_get0_signature(c->si), sig, (int)len);
     free(sig);
@@ -231,7 +233,7 @@ static int doc_digest(const lv_cades_req *req, unsigned char d[EVP_MAX_MD_SIZE],
     return 0;
 }
 
-static int cades_build(const lv_sign_env *env, lv_store *st,
+static int cades_build(const lv_sign_env *env, lv_store *st, const char *actor,
                        const lv_cades_req *req, const char *serial,
                        const char *key_id, const unsigned char *digest,
                        cades *c, lv_err *err)
@@ -242,7 +244,7 @@ static int cades_build(const lv_sign_env *env, lv_store *st,
     if (req->attached)
         LV_TRY(set_content(c, req->doc, req->doc_len, err));
     LV_TRY(add_signed_attrs(c, digest, err));
-    LV_TRY(put_signature(env, c, key_id, err));
+    LV_TRY(put_signature(env, st, actor, c, key_id, err));
     if (req->timestamp)
         LV_TRY(add_timestamp(env, st, c, err));
     return 0;
@@ -254,22 +256,20 @@ int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
                         lv_sign_refusal *why, lv_err *err)
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
-    char key_id[65], serial[65];
+    char key_id[65], serial[65], actor[96];
     lv_err ignored = {0};
     cades c = {.md = req->md};
     *der = NULL;
     *der_len = 0;
     *why = LV_SIGN_OK;
-    if (!env->ks)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed");
+    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
     if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
         return lv_fail(err, LV_EINVAL, "invalid credentialID");
     LV_TRY(doc_digest(req, digest, err));
     LV_TRY(sign_csc_use_sad(st, citizen_id, serial, req->sad, req->md, digest,
                             1, "sign.csc.sign_doc", key_id, why, err));
-    int rc = cades_build(env, st, req, serial, key_id, digest, &c, err);
+    sign_citizen_actor(citizen_id, actor);
+    int rc = cades_build(env, st, actor, req, serial, key_id, digest, &c, err);
     unsigned char *out = NULL;
     int len = rc == 0 ? i2d_CMS_ContentInfo(c.cms, &out) : -1;
     if (rc == 0 && len <= 0)

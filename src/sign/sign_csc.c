@@ -215,17 +215,20 @@ static int authorize_checks(const lv_sign_env *env, lv_store *st,
 
 /* The acceptance sheet, when part of the batch, is signed now: the
  * authorization that just succeeded covered it (R5.4). */
-static int sign_sheet(const lv_sign_env *env, lv_store *st, const char *serial,
+static int sign_sheet(const lv_sign_env *env, lv_store *st,
+                      const char *citizen_id, const char *serial,
                       const csc_batch *b, unsigned char **sig, size_t *len,
                       lv_err *err)
 {
-    char key_id[65];
+    char key_id[65], actor[96];
     *sig = NULL;
     *len = 0;
     if (!b->sheet)
         return 0;
     LV_TRY(sign_cert_key(st, serial, key_id, err));
-    return sign_with_key(env, key_id, b->md, b->digests.data, 1, sig, len, err);
+    sign_citizen_actor(citizen_id, actor);
+    return sign_with_key(env, st, actor, key_id, b->md, b->digests.data, 1, sig,
+                         len, err);
 }
 
 static int new_sad(const char *citizen_id, const char *serial, const EVP_MD *md,
@@ -280,7 +283,8 @@ int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
                                                 env->remote_addr, err)) < 0)
         *why = sign_auth_refusal(rc, err);
     if (rc == 0)
-        rc = sign_sheet(env, st, norm, &b, &sheet_sig, &sheet_len, err);
+        rc = sign_sheet(env, st, citizen_id, norm, &b, &sheet_sig, &sheet_len,
+                        err);
     if (rc == 0)
         rc = new_sad(citizen_id, norm, md, hashes, n, num_signatures, &s, err);
     if (rc == 0)
@@ -406,16 +410,15 @@ int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                        unsigned char **sigs, size_t *sig_len,
                        lv_sign_refusal *why, lv_err *err)
 {
-    char key_id[65];
+    char key_id[65], actor[96];
     *sigs = NULL;
     *sig_len = 0;
-    if (!env->ks)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed");
+    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
     LV_TRY(sign_csc_use_sad(st, citizen_id, serial, sad, md, hashes, n,
                             "sign.csc.sign_hash", key_id, why, err));
-    return sign_with_key(env, key_id, md, hashes, n, sigs, sig_len, err);
+    sign_citizen_actor(citizen_id, actor);
+    return sign_with_key(env, st, actor, key_id, md, hashes, n, sigs, sig_len,
+                         err);
 }
 
 int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,

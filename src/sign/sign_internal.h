@@ -29,8 +29,12 @@ void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
 /* "citizen:<id>" */
 void sign_citizen_actor(const char *citizen_id, char out[96]);
 
-/* Mints a token and signs (R5.2): the only path to a signer key. */
-int sign_with_key(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+/* R5.2: writes and commits the activation record of the authorization the
+ * caller just proved (actor: the citizen), then asks llave-keyd to sign
+ * with it: the only path to a signer key.  st must not be inside a
+ * transaction (keyd reads the record with its own connection). */
+int sign_with_key(const lv_sign_env *env, lv_store *st, const char *actor,
+                  const char *key_id, const EVP_MD *md,
                   const unsigned char *digests, size_t n, unsigned char **sigs,
                   size_t *sig_len, lv_err *err);
 

@@ -706,7 +706,7 @@ int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
     if (rc == 0)
         rc = sign_cert_key(st, b->tx.cert_serial, key_id, err);
     if (rc == 0)
-        rc = sign_with_key(env, key_id, b->md, digests.data,
+        rc = sign_with_key(env, st, who->actor, key_id, b->md, digests.data,
                            digests.len / (size_t)EVP_MD_get_size(b->md), &sigs,
                            &sig_len, err);
     if (rc == 0)

@@ -165,22 +165,34 @@ lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err)
 /* ---- the signer key
  * ------------------------------------------------------------------ */
 
-/* R5.2: the token is minted for exactly these digests and redeemed at
- * once; it never leaves this function. */
-int sign_with_key(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+/* Seconds an activation record lives: it is presented to keyd right
+ * away, so a minute covers a busy keyd without leaving it usable later. */
+#define ACTIVATION_TTL 60
+
+/* R5.2, CEN EN 419 241-1 (SAD): the record is bound to this key and
+ * exactly these digests, committed, and presented to llave-keyd at once;
+ * keyd consumes it in one conditional UPDATE before it signs, so it works
+ * once, and its reference (the only copy) is wiped here. */
+int sign_with_key(const lv_sign_env *env, lv_store *st, const char *actor,
+                  const char *key_id, const EVP_MD *md,
                   const unsigned char *digests, size_t n, unsigned char **sigs,
                   size_t *sig_len, lv_err *err)
 {
-    char token[LV_ACTIVATION_TOKEN_LEN + 1];
-    if (!env->ks)
-        return lv_fail(err, LV_ESEALED,
-                       "the key store is sealed: 2 of 3 custodian shares are "
-                       "needed");
-    LV_TRY(
-        keys_activation_mint(env->ks, key_id, md, digests, n, 60, token, err));
-    int rc = keys_signer_sign(env->ks, key_id, token, md, digests, n, sigs,
-                              sig_len, err);
-    OPENSSL_cleanse(token, sizeof token);
+    unsigned char ref[LV_ACTIVATION_REF_LEN];
+    *sigs = NULL;
+    *sig_len = 0;
+    if (!env->ca)
+        return lv_fail(err, LV_ESEALED, "no key service in this context");
+    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
+    if (store_in_transaction(st))
+        return lv_fail(err, LV_EINTERNAL,
+                       "activation record inside an open transaction: keyd "
+                       "would not see it");
+    LV_TRY(store_activation_create(st, key_id, sign_md_name(md), digests, n,
+                                   ACTIVATION_TTL, actor, ref, err));
+    int rc = ca_key_sign_citizen(env->ca, key_id, md, digests, n, ref, sigs,
+                                 sig_len, err);
+    OPENSSL_cleanse(ref, sizeof ref);
     return rc;
 }
 

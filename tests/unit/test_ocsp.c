@@ -691,9 +691,13 @@ static void test_budget_and_sealed(void **state)
     lv_config cfg = F->cfg;
     lv_err err = {0};
     lv_ca *poor = NULL, *sealed = NULL;
+    lv_config scfg = F->cfg;
+    keyd_server *skeyd = tu_keyd_sealed(&scfg);
+    assert_non_null(skeyd);
     cfg.ocsp_sign_rate = 0;
-    assert_int_equal(ca_open(&cfg, F->st, F->ks, &poor, &err), 0);
-    assert_int_equal(ca_open(&F->cfg, F->st, NULL, &sealed, &err), 0);
+    assert_int_equal(ca_open(&cfg, F->st, KEYD_CALLER_SERVICE, &poor, &err), 0);
+    assert_int_equal(ca_open(&scfg, F->st, KEYD_CALLER_SERVICE, &sealed, &err),
+                     0);
     const char *cached = "7A0000000000000000000000000000C1"; /* SHA-1 row */
     reqspec unknown = {
         "qualified", NULL, {"7A0000000000000000000000000FFFF1", NULL}, 0};
@@ -719,6 +723,7 @@ static void test_budget_and_sealed(void **state)
     assert_int_equal(ca_ocsp_refresh(sealed, F->st, cached, &err), LV_ESEALED);
     ca_close(poor);
     ca_close(sealed);
+    keyd_stop(skeyd);
 }
 
 /* The refresher: certificates without a response get one, responses past

@@ -327,7 +327,8 @@ static void test_policy_oid(void **state)
 typedef struct fixture {
     char dir[512];
     lv_config cfg;
-    lv_keystore *ks;
+    keyd_server *keyd; /* in process, as in production a separate keyd */
+    lv_ca *keys;       /* keys only: generates and signs the fixture */
     lv_store *st;
     lv_ca *ca;
     X509 *root;
@@ -340,7 +341,7 @@ static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
     EVP_PKEY *pub = NULL;
     X509 *cert = NULL;
     X509_NAME *dn = X509_NAME_new();
-    assert_int_equal(keys_public(f->ks, key_id, &pub, NULL), 0);
+    assert_int_equal(ca_key_public(f->keys, key_id, &pub, NULL, NULL, NULL), 0);
     X509_NAME_add_entry_by_txt(dn, "CN", MBSTRING_UTF8,
                                (const unsigned char *)cn, -1, -1, 0);
     ca_cert_params p = {dn, pub, issuer, lv_now() - 60, lv_now() + 86400};
@@ -360,7 +361,7 @@ static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
                                     "critical,keyCertSign,cRLSign", NULL),
                          0);
     }
-    assert_int_equal(ca_sign_cert(f->ks, issuer_key, cert, NULL), 0);
+    assert_int_equal(ca_sign_cert(f->keys, issuer_key, cert, NULL), 0);
     EVP_PKEY_free(pub);
     X509_NAME_free(dn);
     return cert;
@@ -383,28 +384,31 @@ static void add_ca(fixture *f, const char *name, const char *role,
     OPENSSL_free(rec.cert_der);
 }
 
+/* sealed: the context speaks to a second keyd on the same store that
+ * waits for custodians (tu_keyd_sealed) */
+static keyd_server *sealed_keyd;
+
 static int fixture_setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], db[600];
-    char root_key[LV_KEY_ID_LEN + 1], tsu_key[LV_KEY_ID_LEN + 1];
+    char db[600];
+    char root_key[CA_KEY_ID_MAX + 1], tsu_key[CA_KEY_ID_MAX + 1];
     if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "tsa") < 0)
         return -1;
-    const char *two[2] = {shares[0], shares[1]};
-    if (keys_create(f->dir, shares, NULL) < 0 ||
-        keys_open(f->dir, two, 2, &f->ks, NULL) < 0)
+    lv_config_defaults(&f->cfg, f->dir);
+    if (tu_store_open(f->dir, db, sizeof db, &f->st) < 0 ||
+        tu_keyd_demo(f->dir, &f->keyd, NULL) < 0 ||
+        ca_open_keys_only(&f->cfg, KEYD_CALLER_CONSOLE, &f->keys, NULL) < 0)
         return -1;
-    if (tu_store_open(f->dir, db, sizeof db, &f->st) < 0)
+    if (ca_key_generate(f->keys, "ec-p256", "ca", "root", root_key, NULL,
+                        NULL) < 0 ||
+        ca_key_generate(f->keys, "ec-p256", "service", "tsa", tsu_key, NULL,
+                        NULL) < 0)
         return -1;
-    keys_generate(f->ks, LV_KEY_EC_P256, LV_KEY_CLASS_CA, "root", root_key,
-                  NULL);
-    keys_generate(f->ks, LV_KEY_EC_P256, LV_KEY_CLASS_SERVICE, "tsa", tsu_key,
-                  NULL);
     f->root = make_cert(f, "Test Root", root_key, NULL, root_key, 0);
     f->tsu = make_cert(f, "Test TSU", tsu_key, f->root, root_key, 1);
     add_ca(f, "root", "root", root_key, f->root);
     add_ca(f, "tsa", "tsa", tsu_key, f->tsu);
-    lv_config_defaults(&f->cfg, f->dir);
     snprintf(f->cfg.tsa_policy_oid, sizeof f->cfg.tsa_policy_oid, POLICY);
     f->cfg.tsa_require_clock_sync = 0;
     *state = f;
@@ -415,8 +419,11 @@ static int fixture_teardown(void **state)
 {
     fixture *f = *state;
     ca_close(f->ca);
+    ca_close(f->keys);
     store_close(f->st);
-    keys_close(f->ks);
+    keyd_stop(sealed_keyd);
+    sealed_keyd = NULL;
+    keyd_stop(f->keyd);
     X509_free(f->root);
     X509_free(f->tsu);
     tu_rmtree(f->dir);
@@ -424,11 +431,15 @@ static int fixture_teardown(void **state)
     return 0;
 }
 
-static void open_ca(fixture *f, lv_keystore *ks)
+static void open_ca(fixture *f, int sealed)
 {
+    lv_config cfg = f->cfg;
     ca_close(f->ca);
     f->ca = NULL;
-    assert_int_equal(ca_open(&f->cfg, f->st, ks, &f->ca, NULL), 0);
+    keyd_stop(sealed_keyd);
+    sealed_keyd = sealed ? tu_keyd_sealed(&cfg) : NULL;
+    assert_int_equal(ca_open(&cfg, f->st, KEYD_CALLER_SERVICE, &f->ca, NULL),
+                     0);
 }
 
 static TS_RESP *respond(fixture *f, const char *unit, const req_spec *s,
@@ -475,7 +486,7 @@ static void test_token_verifies(void **state)
     fixture *f = *state;
     unsigned char *req = NULL;
     int req_len = 0;
-    open_ca(f, f->ks);
+    open_ca(f, 0);
     for (int cert_req = 0; cert_req < 2; cert_req++) {
         req_spec s = GOOD;
         s.cert_req = cert_req;
@@ -503,7 +514,7 @@ static void test_token_tampered(void **state)
     fixture *f = *state;
     unsigned char *req = NULL;
     int req_len = 0;
-    open_ca(f, f->ks);
+    open_ca(f, 0);
     TS_RESP *resp = respond(f, "tsa", &GOOD, &req, &req_len);
     PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(
         PKCS7_get_signer_info(TS_RESP_get_token(resp)), 0);
@@ -522,7 +533,7 @@ static void test_tsa_name_and_accuracy(void **state)
     int req_len = 0;
     f->cfg.tsa_include_name = 1;
     f->cfg.tsa_accuracy_ms = 1500;
-    open_ca(f, f->ks);
+    open_ca(f, 0);
     TS_RESP *resp = respond(f, NULL, &GOOD, &req, &req_len);
     assert_true(openssl_verifies(f, resp, req, req_len));
     TS_TST_INFO *tst = TS_RESP_get_tst_info(resp);
@@ -556,7 +567,7 @@ static void test_refusals_on_the_path(void **state)
     int req_len = 0;
     size_t len = 0;
     lv_err err = {0};
-    open_ca(f, f->ks);
+    open_ca(f, 0);
     req_spec s = GOOD;
     s.md = EVP_sha1();
     TS_RESP *resp = respond(f, NULL, &s, &req, &req_len);
@@ -571,7 +582,7 @@ static void test_refusals_on_the_path(void **state)
     assert_null(reply);
     OPENSSL_free(req);
     /* sealed: the service answers systemFailure */
-    open_ca(f, NULL);
+    open_ca(f, 1);
     resp = respond(f, NULL, &GOOD, &req, &req_len);
     assert_int_equal(failure_of(resp), TS_INFO_SYSTEM_FAILURE);
     TS_RESP_free(resp);
@@ -594,7 +605,7 @@ static void test_clock_guard(void **state)
     int req_len = 0, failures = 0;
     f->cfg.tsa_require_clock_sync = 1;
     setenv(LV_TSA_CLOCK_HOOK, "1", 1);
-    open_ca(f, f->ks); /* the hook is read when the context opens */
+    open_ca(f, 0); /* the hook is read when the context opens */
     unsetenv(LV_TSA_CLOCK_HOOK);
     lv_tsa_clock c;
     ca_tsa_clock(f->ca, &c);
@@ -614,7 +625,7 @@ static void test_clock_guard(void **state)
     /* with the guard off the same clock is not consulted */
     f->cfg.tsa_require_clock_sync = 0;
     setenv(LV_TSA_CLOCK_HOOK, "1", 1);
-    open_ca(f, f->ks);
+    open_ca(f, 0);
     unsetenv(LV_TSA_CLOCK_HOOK);
     TS_RESP *resp = respond(f, NULL, &GOOD, &req, &req_len);
     assert_int_equal(failure_of(resp), -1);

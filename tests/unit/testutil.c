@@ -82,9 +82,40 @@ void tu_exec(const char *db, const char *sql)
     sqlite3_close(h);
 }
 
+int tu_keyd_demo(const char *dir, keyd_server **out, lv_err *err)
+{
+    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], path[1024], text[400];
+    int rc = keys_create(dir, shares, err);
+    int n =
+        snprintf(text, sizeof text, "# demo\n%s\n%s\n", shares[0], shares[1]);
+    OPENSSL_cleanse(shares, sizeof shares);
+    snprintf(path, sizeof path, "%s/%s", dir, LV_DEMO_SHARES_FILE);
+    if (rc == 0)
+        rc = lv_file_write(path, text, (size_t)n, 0600, err);
+    OPENSSL_cleanse(text, sizeof text);
+    keyd_opts o = {.dir = dir};
+    if (rc == 0)
+        rc = keyd_start(&o, out, err);
+    return rc;
+}
+
+keyd_server *tu_keyd_sealed(lv_config *cfg)
+{
+    keyd_server *s = NULL;
+    lv_err err = {0};
+    if (snprintf(cfg->keyd_socket, sizeof cfg->keyd_socket,
+                 "%.80s/keyd-sealed.sock",
+                 cfg->dir) >= (int)sizeof cfg->keyd_socket)
+        return NULL;
+    keyd_opts o = {
+        .dir = cfg->dir, .socket_path = cfg->keyd_socket, .sealed = 1};
+    if (keyd_start(&o, &s, &err) < 0)
+        fprintf(stderr, "sealed keyd: %s\n", err.msg);
+    return s;
+}
+
 int tu_demo_open(tu_demo *d, const char *name)
 {
-    char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
     lv_err err = {0};
     memset(d, 0, sizeof *d);
     if (tu_tmpdir(d->dir, sizeof d->dir - 8, name) < 0)
@@ -93,11 +124,13 @@ int tu_demo_open(tu_demo *d, const char *name)
     snprintf(d->db, sizeof d->db, "%s/llave.db", d->dir);
     lv_config_defaults(&d->cfg, d->dir);
     lv_ceremony_opts opts = {"unit test", 1};
-    int rc = ca_ceremony(&d->cfg, &opts, shares, &err);
-    OPENSSL_cleanse(shares, sizeof shares);
-    if (rc < 0 || ca_demo_unseal(d->dir, &d->ks, &err) < 0 ||
-        store_open(d->db, &d->st, &err) < 0 ||
-        ca_open(&d->cfg, d->st, d->ks, &d->ca, &err) < 0) {
+    int rc = ca_ceremony_prepare(&d->cfg, &opts, &err);
+    if (rc == 0)
+        rc = tu_keyd_demo(d->dir, &d->keyd, &err);
+    if (rc == 0)
+        rc = ca_ceremony(&d->cfg, &opts, &err);
+    if (rc < 0 || store_open(d->db, &d->st, &err) < 0 ||
+        ca_open(&d->cfg, d->st, KEYD_CALLER_CONSOLE, &d->ca, &err) < 0) {
         fprintf(stderr, "demo fixture: %s\n", err.msg);
         return -1;
     }
@@ -108,7 +141,7 @@ void tu_demo_close(tu_demo *d)
 {
     ca_close(d->ca);
     store_close(d->st);
-    keys_close(d->ks);
+    keyd_stop(d->keyd);
     char *slash = strrchr(d->dir, '/');
     if (slash != NULL)
         *slash = '\0'; /* the temporary directory above demo/ */

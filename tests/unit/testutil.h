@@ -5,6 +5,7 @@
 #define LLAVE_TESTUTIL_H
 
 #include "ca/ca.h"
+#include "keyd/keyd.h"
 #include "keys/keys.h"
 #include "store/store.h"
 
@@ -25,15 +26,25 @@ long long tu_sql(const char *db, const char *sql);
 void tu_exec(const char *db, const char *sql);
 
 /* A demo ceremony in TMPDIR/llave-test-NAME-XXXXXX/demo, unsealed and
- * opened: RSA-4096 CA keys take seconds, so files share one per group. */
+ * opened: RSA-4096 CA keys take seconds, so files share one per group.
+ * The keys live in a llave-keyd served in process on DIR/keyd.sock (as
+ * the console's ceremony runs it: key store created here, keyd opens it
+ * with the demo shares); ca speaks to it as the console. */
 typedef struct tu_demo {
     char dir[512]; /* .../demo */
     char db[600];
     lv_config cfg;
-    lv_keystore *ks;
+    keyd_server *keyd;
     lv_store *st;
     lv_ca *ca;
 } tu_demo;
+
+/* The key store and an in-process keyd for a directory prepared by
+ * ca_ceremony_prepare: keys_create, the demo shares file, keyd_start. */
+int tu_keyd_demo(const char *dir, keyd_server **out, lv_err *err);
+/* A second keyd on the same key store, started sealed, on
+ * DIR/keyd-sealed.sock: cfg (a copy) is pointed at it. */
+keyd_server *tu_keyd_sealed(lv_config *cfg);
 
 int tu_demo_open(tu_demo *d, const char *name);
 /* Closes everything and removes the temporary directory. */
