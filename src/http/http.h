@@ -7,16 +7,22 @@
  * {"error": lv_err_name(code), "message": "..."} with the status of
  * lv_err_http_status(code) (DESIGN.md "C conventions").
  *
+ * A route declares who may call it and what it sends (lv_http_route.auth,
+ * .body): the server authenticates the caller and reads the body before
+ * the handler runs, and hands it the result in lv_http_req (issue 12 item
+ * 7).
+ *
  * Data flows one way (DESIGN.md): handlers call ra/, auth/, sign/, ca/; they
- * never open the database or a key by themselves: the store comes from
- * lv_app_store, the key store only ever travels inside ca/ or sign/. */
+ * never open the database or a key by themselves: the server hands them the
+ * thread's store (lv_http_req.st) to pass on, the key store only ever
+ * travels inside ca/ or sign/.  http/ includes no store/ or keys/ header
+ * (issue 12 item 3). */
 #ifndef LLAVE_HTTP_H
 #define LLAVE_HTTP_H
 
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
-#include "store/store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,8 +44,8 @@ void lv_app_set_auth(lv_app *app, lv_auth *auth);
 void lv_app_free(lv_app *app);
 
 const lv_config *lv_app_config(const lv_app *app);
-lv_ca *lv_app_ca(const lv_app *app);             /* NULL when not loaded */
-lv_auth *lv_app_auth(const lv_app *app);         /* NULL when not set */
+lv_ca *lv_app_ca(const lv_app *app);     /* NULL when not loaded */
+lv_auth *lv_app_auth(const lv_app *app); /* NULL when not set */
 int lv_app_sealed(const lv_app *app);
 const char *lv_app_store_location(const lv_app *app);
 
@@ -53,6 +59,8 @@ int lv_app_store(lv_app *app, lv_store **st, lv_err *err);
 #define LV_HTTP_BODY_DEFAULT ((size_t)64 * 1024) /* per-route limit when 0 */
 #define LV_HTTP_PARAM_MAX 128                    /* longest {name} segment */
 
+struct lv_sign_app_rec;
+
 typedef struct lv_http_req {
     const char *method;        /* "GET", "POST", ... ("HEAD" runs GET) */
     const char *path;          /* decoded path, query string removed */
@@ -62,7 +70,15 @@ typedef struct lv_http_req {
     size_t body_len;
     const char *remote_addr; /* numeric IPv4 / IPv6 address */
     int in_pool;             /* 1: running on a worker pool's thread */
-    void *impl_;             /* private to the server */
+    /* Filled by the server before the handler runs (lv_http_route.auth and
+     * .body): */
+    lv_store *st;     /* the thread's store (lv_app_store), to pass on */
+    lv_principal who; /* a session's caller; zero for other routes */
+    const struct lv_sign_app_rec *client; /* LV_HTTP_AUTH_APP: the
+                                             application; NULL otherwise */
+    json_t *json; /* LV_HTTP_BODY_JSON: the body, checked against the
+                     route's schema; owned by the server; NULL otherwise */
+    void *impl_;  /* private to the server */
 } lv_http_req;
 
 /* Query argument or request header (case-insensitive name); NULL if absent. */
@@ -109,6 +125,11 @@ int http_resp_static(lv_http_resp *r, int status, const char *content_type,
                      const void *data, size_t len);
 /* application/json, compact. */
 int http_resp_json(lv_http_resp *r, int status, const json_t *json);
+/* http_resp_json of o, a new reference that this consumes (NULL, as from a
+ * failed json_pack: LV_ENOMEM), with Cache-Control: cache_control
+ * ("no-store" for whatever concerns one caller or one moment). */
+int http_resp_json_new(lv_http_resp *r, int status, json_t *o,
+                       const char *cache_control);
 /* JSON error for an LV_E code; the status is lv_err_http_status(code).
  * Replaces anything the response held. */
 int http_resp_error(lv_http_resp *r, int code, const char *fmt, ...)
@@ -145,12 +166,72 @@ typedef enum lv_http_work {
     LV_WORK_COUNT
 } lv_http_work;
 
+/* Who may call a route (issue 12 item 7).  The server checks it on the
+ * thread that runs the handler, before the body is read, so that an
+ * anonymous caller learns nothing from the body's faults; a refusal never
+ * reaches the handler. */
+typedef enum lv_http_auth_kind {
+    LV_HTTP_AUTH_NONE = 0, /* anyone: public data, OCSP, TSA */
+    LV_HTTP_AUTH_LOGIN,    /* anyone, whose credentials are the request
+                              (logins, activation): needs the auth context,
+                              503 without it */
+    LV_HTTP_AUTH_SESSION,  /* a bearer session (RFC 6750 §2.1) holding one
+                              of .roles (0: any session; LV_ROLE_CITIZEN: a
+                              citizen's); 401 with WWW-Authenticate, 403,
+                              503 without the auth context */
+    LV_HTTP_AUTH_APP,      /* a relying application: HTTP Basic (RFC 7617)
+                              with its client id and secret; 401 with
+                              WWW-Authenticate */
+} lv_http_auth_kind;
+
+/* lv_http_auth.flags */
+enum {
+    /* A CSC route (CSC API v2.0.0.2 §8: service calls carry the bearer
+     * access token of auth/login): the server's refusals and body faults
+     * use the specification's error shape {"error", "error_description"}
+     * (invalid_token 401, access_denied 403, invalid_request 400,
+     * temporarily_unavailable 503). */
+    LV_HTTP_AUTH_CSC = 1u << 0,
+    /* A citizen's session may name only its own citizen id in {id}
+     * (operators pass on their roles); another's is 403, audited. */
+    LV_HTTP_AUTH_OWN_ID = 1u << 1,
+};
+
+typedef struct lv_http_auth {
+    lv_http_auth_kind kind;
+    unsigned roles; /* LV_HTTP_AUTH_SESSION: see above */
+    unsigned flags; /* LV_HTTP_AUTH_CSC | LV_HTTP_AUTH_OWN_ID */
+} lv_http_auth;
+
+/* What a route takes as its body.  The server reads it once, after the
+ * caller is authenticated, and refuses it before the handler runs. */
+typedef enum lv_http_body_kind {
+    LV_HTTP_BODY_NONE = 0, /* not read: a body sent anyway is ignored */
+    LV_HTTP_BODY_JSON,     /* a JSON object checked against .schema
+                              (http_body.c): 400 invalid_request, then
+                              lv_http_req.json */
+    LV_HTTP_BODY_RAW,      /* bytes, in lv_http_req.body; with .media_type
+                              set, a request of another Content-Type is 415
+                              with .refusal as its message */
+} lv_http_body_kind;
+
+struct http_body_field;
+
+typedef struct lv_http_body {
+    lv_http_body_kind kind;
+    const struct http_body_field *schema; /* LV_HTTP_BODY_JSON */
+    const char *media_type;               /* LV_HTTP_BODY_RAW; NULL: any */
+    const char *refusal;                  /* the 415's message */
+} lv_http_body;
+
 typedef struct lv_http_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* see above */
     lv_http_handler handler;
     size_t max_body; /* request body limit in bytes; 0: LV_HTTP_BODY_DEFAULT */
     lv_http_work work; /* where the handler runs; 0: LV_WORK_API */
+    lv_http_auth auth; /* who may call it; LV_WORK_INLINE: only NONE */
+    lv_http_body body; /* what it sends */
 } lv_http_route;
 
 /* A route table ends with an entry whose method is NULL.  A table list is a

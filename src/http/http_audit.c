@@ -3,8 +3,8 @@
  *
  *   GET /api/v1/audit?from=SEQ&limit=N[&format=jsonl]
  *
- * Auditor role only (auth_session_check with LV_ROLE_AUDITOR: every other
- * role gets 403, audited as auth.denied).  The lines are those of
+ * Auditor role only (the route declares LV_ROLE_AUDITOR: every other role
+ * gets 403, audited as auth.denied).  The lines are those of
  * `llave audit export`: entries with both hashes, each seal after the
  * entry it covers.  Default answer: {"items": [...], "next_from": SEQ or
  * null}; format=jsonl answers application/jsonl with the next page in the
@@ -62,21 +62,15 @@ static int answer(lv_http_resp *resp, page *p, int64_t next)
     }
     json_t *o = json_pack("{s:O, s:o}", "items", p->items, "next_from",
                           next > 0 ? json_integer(next) : json_null());
-    int rc = o ? http_resp_json(resp, 200, o) : LV_ENOMEM;
-    json_decref(o);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "no-store");
+    return http_resp_json_new(resp, 200, o, "no-store");
 }
 
 static int audit_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
     lv_err err = {0};
     long from, limit;
     int64_t next = 0;
-    if (http_auth_require(app, req, resp, LV_ROLE_AUDITOR, &st, &who) < 0)
-        return 0;
+    (void)app;
     const char *fmt = http_req_query(req, "format");
     if (query_long(req, "from", 1, 1, INT64_MAX / 2, &from) < 0 ||
         query_long(req, "limit", AUDIT_LIMIT_DEFAULT, 1, AUDIT_LIMIT_MAX,
@@ -89,7 +83,7 @@ static int audit_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     page p = {0};
     if (!fmt || strcmp(fmt, "json") == 0)
         p.items = json_array();
-    int rc = audit_export(st, from, limit, add_line, &p, &next, &err);
+    int rc = audit_export(req->st, from, limit, add_line, &p, &next, &err);
     if (rc == 0)
         rc = answer(resp, &p, next);
     else
@@ -100,6 +94,7 @@ static int audit_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_audit_routes[] = {
-    {"GET", "/api/v1/audit", audit_get, 0, LV_WORK_API},
+    {"GET", "/api/v1/audit", audit_get, 0, LV_WORK_API,
+     HTTP_SESSION(LV_ROLE_AUDITOR), HTTP_NO_BODY},
     {0},
 };

@@ -1,17 +1,14 @@
 /* Authentication API (issue 6): operator and citizen login, logout,
  * activation, password change, the published policy, operator accounts and
- * the officer's unlock of a citizen.  Also http_auth_require, the bearer
- * check every protected handler starts with.  The rules are in auth/; this
- * file only maps JSON to calls and codes to statuses. */
+ * the officer's unlock of a citizen.  The rules are in auth/; this file only
+ * maps JSON to calls and codes to statuses.  Who may call each route and
+ * the shape of its body are in the table at the end (checked by
+ * http_access.c before a handler runs). */
 #include "http/http_internal.h"
-
-#include <string.h>
-#include <strings.h>
 
 #define BODY_SMALL 4096
 
-/* ---- helpers ---------------------------------------------------------------
- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static int no_auth(lv_http_resp *resp)
 {
@@ -19,92 +16,17 @@ static int no_auth(lv_http_resp *resp)
                                   "authentication is not available");
 }
 
-/* "Authorization: Bearer <token>" (RFC 6750 §2.1); NULL when absent. */
-static const char *bearer(const lv_http_req *req)
+static int ok_json(lv_http_resp *resp, json_t *o)
 {
-    const char *h = http_req_header(req, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return h;
-}
-
-int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                      unsigned roles, lv_store **st_out, lv_principal *who)
-{
-    lv_store *st;
-    lv_err err = {0};
-    lv_auth *auth = lv_app_auth(app);
-    if (!auth) {
-        no_auth(resp);
-        return LV_EINTERNAL;
-    }
-    int rc = lv_app_store(app, &st, &err);
-    if (rc == 0)
-        rc = auth_session_check(auth, st, bearer(req), roles, who, &err);
-    if (rc < 0) {
-        http_resp_err(resp, &err);
-        /* RFC 6750 §3: a 401 names the scheme. */
-        if (rc == LV_EAUTH)
-            http_resp_header(resp, "WWW-Authenticate",
-                             "Bearer realm=\"llave\"");
-        return rc;
-    }
-    if (st_out)
-        *st_out = st;
-    return 0;
-}
-
-/* Common prologue: auth context, body (read against schema), store.
- * vals[i] is the string value of schema[i] (NULL when an optional field is
- * absent).  Returns the parsed body (caller decrefs) or NULL with resp
- * filled. */
-static json_t *prologue(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                        const http_body_field *schema, const char **vals,
-                        lv_store **st)
-{
-    lv_err err = {0};
-    json_t *j;
-    if (!lv_app_auth(app)) {
-        no_auth(resp);
-        return NULL;
-    }
-    if (http_body_read(req, schema, resp, &j) < 0)
-        return NULL;
-    for (size_t i = 0; schema[i].name; i++)
-        vals[i] = lv_json_str(j, schema[i].name);
-    if (lv_app_store(app, st, &err) < 0) {
-        http_resp_err(resp, &err);
-        json_decref(j);
-        return NULL;
-    }
-    return j;
+    return http_resp_json_new(resp, 200, o, "no-store");
 }
 
 static int token_json(lv_http_resp *resp, const lv_session_token *t)
 {
-    json_t *o = json_pack("{s:s, s:s, s:I, s:o}", "token", t->token,
-                          "token_type", "Bearer", "expires_in",
-                          (json_int_t)(t->expires_at - lv_now()), "roles",
-                          auth_roles_json(t->roles));
-    if (!o)
-        return LV_ENOMEM;
-    int rc = http_resp_json(resp, 200, o);
-    json_decref(o);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "no-store");
-}
-
-static int ok_json(lv_http_resp *resp, json_t *o)
-{
-    if (!o)
-        return LV_ENOMEM;
-    int rc = http_resp_json(resp, 200, o);
-    json_decref(o);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "no-store");
+    return ok_json(resp, json_pack("{s:s, s:s, s:I, s:o}", "token", t->token,
+                                   "token_type", "Bearer", "expires_in",
+                                   (json_int_t)(t->expires_at - lv_now()),
+                                   "roles", auth_roles_json(t->roles)));
 }
 
 /* ---- logins
@@ -114,20 +36,12 @@ static int ok_json(lv_http_resp *resp, json_t *o)
 static int operator_login(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    static const http_body_field body[] = {HTTP_FIELD_REQ("login", HTTP_STR),
-                                           HTTP_FIELD_REQ("password", HTTP_STR),
-                                           HTTP_FIELD_REQ("totp", HTTP_STR),
-                                           {0}};
-    const char *v[3];
-    lv_store *st;
     lv_session_token t;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, body, v, &st);
-    if (!j)
-        return 0;
-    int rc = auth_operator_login(lv_app_auth(app), st, v[0], v[1], v[2],
-                                 req->remote_addr, &t, &err);
-    json_decref(j);
+    int rc = auth_operator_login(
+        lv_app_auth(app), req->st, lv_json_str(req->json, "login"),
+        lv_json_str(req->json, "password"), lv_json_str(req->json, "totp"),
+        req->remote_addr, &t, &err);
     rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
     auth_token_wipe(&t);
     return rc;
@@ -137,19 +51,11 @@ static int operator_login(lv_app *app, const lv_http_req *req,
 static int citizen_login(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
 {
-    static const http_body_field body[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
-                                           HTTP_FIELD_REQ("password", HTTP_STR),
-                                           {0}};
-    const char *v[2];
-    lv_store *st;
     lv_session_token t;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, body, v, &st);
-    if (!j)
-        return 0;
-    int rc = auth_citizen_login(lv_app_auth(app), st, v[0], v[1],
-                                req->remote_addr, &t, &err);
-    json_decref(j);
+    int rc = auth_citizen_login(
+        lv_app_auth(app), req->st, lv_json_str(req->json, "user_id"),
+        lv_json_str(req->json, "password"), req->remote_addr, &t, &err);
     rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
     auth_token_wipe(&t);
     return rc;
@@ -158,13 +64,9 @@ static int citizen_login(lv_app *app, const lv_http_req *req,
 /* POST /api/v1/auth/logout with the bearer token. */
 static int logout(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_store *st;
-    lv_principal who;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, 0, &st, &who) < 0 ||
-        http_body_empty(req, resp) < 0)
-        return 0;
-    if (auth_session_end(lv_app_auth(app), st, bearer(req), &err) < 0)
+    if (auth_session_end(lv_app_auth(app), req->st, http_req_bearer(req),
+                         &err) < 0)
         return http_resp_err(resp, &err);
     return ok_json(resp, json_pack("{s:b}", "logged_out", 1));
 }
@@ -172,15 +74,14 @@ static int logout(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /api/v1/auth/session: who the token belongs to. */
 static int session_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    if (http_auth_require(app, req, resp, 0, NULL, &who) < 0)
-        return 0;
+    const lv_principal *who = &req->who;
+    (void)app;
     return ok_json(
         resp,
         json_pack("{s:s, s:s, s:o, s:I}", "kind",
-                  who.kind == LV_PRINCIPAL_OPERATOR ? "operator" : "citizen",
-                  "id", who.id, "roles", auth_roles_json(who.roles),
-                  "expires_in", (json_int_t)(who.expires_at - lv_now())));
+                  who->kind == LV_PRINCIPAL_OPERATOR ? "operator" : "citizen",
+                  "id", who->id, "roles", auth_roles_json(who->roles),
+                  "expires_in", (json_int_t)(who->expires_at - lv_now())));
 }
 
 /* ---- citizens' credentials
@@ -190,24 +91,16 @@ static int session_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int citizen_activate(lv_app *app, const lv_http_req *req,
                             lv_http_resp *resp)
 {
-    static const http_body_field body[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
-                                           HTTP_FIELD_REQ("code", HTTP_STR),
-                                           HTTP_FIELD_REQ("password", HTTP_STR),
-                                           {0}};
-    const char *v[3];
+    const char *user_id = lv_json_str(req->json, "user_id");
     char cid[LV_AUTH_ID_MAX];
-    lv_store *st;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, body, v, &st);
-    if (!j)
-        return 0;
-    int rc = auth_citizen_activate(lv_app_auth(app), st, v[0], v[1], v[2],
-                                   req->remote_addr, cid, &err);
-    json_t *o = rc < 0 ? NULL
-                       : json_pack("{s:s, s:s, s:b}", "user_id", v[0],
-                                   "citizen_id", cid, "activated", 1);
-    json_decref(j);
-    return rc < 0 ? http_resp_err(resp, &err) : ok_json(resp, o);
+    int rc = auth_citizen_activate(
+        lv_app_auth(app), req->st, user_id, lv_json_str(req->json, "code"),
+        lv_json_str(req->json, "password"), req->remote_addr, cid, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    return ok_json(resp, json_pack("{s:s, s:s, s:b}", "user_id", user_id,
+                                   "citizen_id", cid, "activated", 1));
 }
 
 /* POST /api/v1/auth/password {user_id, password, new_password} (R3.2);
@@ -215,20 +108,11 @@ static int citizen_activate(lv_app *app, const lv_http_req *req,
 static int password_change(lv_app *app, const lv_http_req *req,
                            lv_http_resp *resp)
 {
-    static const http_body_field body[] = {
-        HTTP_FIELD_REQ("user_id", HTTP_STR),
-        HTTP_FIELD_REQ("password", HTTP_STR),
-        HTTP_FIELD_REQ("new_password", HTTP_STR),
-        {0}};
-    const char *v[3];
-    lv_store *st;
     lv_err err = {0};
-    json_t *j = prologue(app, req, resp, body, v, &st);
-    if (!j)
-        return 0;
-    int rc = auth_citizen_password_change(lv_app_auth(app), st, v[0], v[1],
-                                          v[2], req->remote_addr, &err);
-    json_decref(j);
+    int rc = auth_citizen_password_change(
+        lv_app_auth(app), req->st, lv_json_str(req->json, "user_id"),
+        lv_json_str(req->json, "password"),
+        lv_json_str(req->json, "new_password"), req->remote_addr, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return ok_json(resp, json_pack("{s:b}", "changed", 1));
@@ -240,13 +124,9 @@ static int policy(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     (void)req;
     if (!lv_app_auth(app))
         return no_auth(resp);
-    json_t *p = auth_password_policy_json(lv_app_auth(app));
-    if (!p)
-        return LV_ENOMEM;
-    int rc = http_resp_json(resp, 200, p);
-    json_decref(p);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "public, max-age=300");
+    return http_resp_json_new(resp, 200,
+                              auth_password_policy_json(lv_app_auth(app)),
+                              "public, max-age=300");
 }
 
 /* POST /api/v1/ra/citizens/{id}/unlock and .../lock (R3.5; issue 11: a
@@ -254,17 +134,11 @@ static int policy(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int citizen_lock_change(lv_app *app, const lv_http_req *req,
                                lv_http_resp *resp, int lock)
 {
-    lv_store *st;
-    lv_principal who;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN,
-                          &st, &who) < 0 ||
-        http_body_empty(req, resp) < 0)
-        return 0;
-    int rc = lock ? auth_citizen_lock(lv_app_auth(app), st, req->param,
-                                      who.actor, &err)
-                  : auth_citizen_unlock(lv_app_auth(app), st, req->param,
-                                        who.actor, &err);
+    int rc = lock ? auth_citizen_lock(lv_app_auth(app), req->st, req->param,
+                                      req->who.actor, &err)
+                  : auth_citizen_unlock(lv_app_auth(app), req->st, req->param,
+                                        req->who.actor, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return ok_json(resp, json_pack("{s:s, s:b}", "citizen_id", req->param,
@@ -301,16 +175,10 @@ static int op_item(const lv_operator_info *o, void *ctx)
 static int operator_list(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
 {
-    lv_store *st;
-    lv_principal who;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp,
-                          LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN |
-                              LV_ROLE_AUDITOR,
-                          &st, &who) < 0)
-        return 0;
+    (void)app;
     json_t *a = json_array();
-    int rc = a ? auth_operator_foreach(st, op_item, a, &err) : LV_ENOMEM;
+    int rc = a ? auth_operator_foreach(req->st, op_item, a, &err) : LV_ENOMEM;
     if (rc < 0) {
         json_decref(a);
         return err.msg[0] ? http_resp_err(resp, &err) : rc;
@@ -325,12 +193,7 @@ static int disable_pending(lv_http_resp *resp, const char *login)
                           "pending", 1, "message",
                           "disabling an administrator needs a second "
                           "administrator to make the same request");
-    if (!o)
-        return LV_ENOMEM;
-    int rc = http_resp_json(resp, 202, o);
-    json_decref(o);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "no-store");
+    return http_resp_json_new(resp, 202, o, "no-store");
 }
 
 /* POST /api/v1/operators/{login}/enable|disable: security officer or
@@ -340,19 +203,13 @@ static int disable_pending(lv_http_resp *resp, const char *login)
 static int operator_enable(lv_app *app, const lv_http_req *req,
                            lv_http_resp *resp, int enabled)
 {
-    lv_store *st;
-    lv_principal who;
     lv_err err = {0};
     int pending = 0;
-    if (http_auth_require(app, req, resp,
-                          LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN, &st,
-                          &who) < 0 ||
-        http_body_empty(req, resp) < 0)
-        return 0;
-    int rc = enabled ? auth_operator_set_enabled(lv_app_auth(app), st,
-                                                 req->param, 1, who.actor, &err)
-                     : auth_operator_disable(lv_app_auth(app), st, req->param,
-                                             &who, &pending, &err);
+    int rc =
+        enabled ? auth_operator_set_enabled(lv_app_auth(app), req->st,
+                                            req->param, 1, req->who.actor, &err)
+                : auth_operator_disable(lv_app_auth(app), req->st, req->param,
+                                        &req->who, &pending, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     if (pending)
@@ -373,25 +230,57 @@ static int operator_enable_h(lv_app *app, const lv_http_req *req,
     return operator_enable(app, req, resp, 1);
 }
 
+#define ROLES_OPERATORS_READ                                                   \
+    (LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN | LV_ROLE_AUDITOR)
+#define ROLES_OPERATORS_WRITE (LV_ROLE_SECURITY_OFFICER | LV_ROLE_SYSADMIN)
+#define ROLES_CITIZEN_LOCK (LV_ROLE_RA_OFFICER | LV_ROLE_RA_ADMIN)
+
+static const http_body_field OPERATOR_LOGIN[] = {
+    HTTP_FIELD_REQ("login", HTTP_STR),
+    HTTP_FIELD_REQ("password", HTTP_STR),
+    HTTP_FIELD_REQ("totp", HTTP_STR),
+    {0}};
+
+static const http_body_field CITIZEN_LOGIN[] = {
+    HTTP_FIELD_REQ("user_id", HTTP_STR),
+    HTTP_FIELD_REQ("password", HTTP_STR),
+    {0}};
+
+static const http_body_field ACTIVATE[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
+                                           HTTP_FIELD_REQ("code", HTTP_STR),
+                                           HTTP_FIELD_REQ("password", HTTP_STR),
+                                           {0}};
+
+static const http_body_field PASSWORD[] = {
+    HTTP_FIELD_REQ("user_id", HTTP_STR),
+    HTTP_FIELD_REQ("password", HTTP_STR),
+    HTTP_FIELD_REQ("new_password", HTTP_STR),
+    {0}};
+
 const lv_http_route http_auth_routes[] = {
     {"POST", "/api/v1/operators/login", operator_login, BODY_SMALL,
-     LV_WORK_PASSWORD},
-    {"GET", "/api/v1/operators", operator_list, 0, LV_WORK_API},
+     LV_WORK_PASSWORD, HTTP_LOGIN, HTTP_JSON(OPERATOR_LOGIN)},
+    {"GET", "/api/v1/operators", operator_list, 0, LV_WORK_API,
+     HTTP_SESSION(ROLES_OPERATORS_READ), HTTP_NO_BODY},
     {"POST", "/api/v1/operators/{login}/disable", operator_disable_h,
-     BODY_SMALL, LV_WORK_API},
+     BODY_SMALL, LV_WORK_API, HTTP_SESSION(ROLES_OPERATORS_WRITE), HTTP_EMPTY},
     {"POST", "/api/v1/operators/{login}/enable", operator_enable_h, BODY_SMALL,
-     LV_WORK_API},
-    {"POST", "/api/v1/auth/login", citizen_login, BODY_SMALL, LV_WORK_PASSWORD},
-    {"POST", "/api/v1/auth/logout", logout, BODY_SMALL, LV_WORK_API},
-    {"GET", "/api/v1/auth/session", session_info, 0, LV_WORK_API},
+     LV_WORK_API, HTTP_SESSION(ROLES_OPERATORS_WRITE), HTTP_EMPTY},
+    {"POST", "/api/v1/auth/login", citizen_login, BODY_SMALL, LV_WORK_PASSWORD,
+     HTTP_LOGIN, HTTP_JSON(CITIZEN_LOGIN)},
+    {"POST", "/api/v1/auth/logout", logout, BODY_SMALL, LV_WORK_API,
+     HTTP_SESSION(0), HTTP_EMPTY},
+    {"GET", "/api/v1/auth/session", session_info, 0, LV_WORK_API,
+     HTTP_SESSION(0), HTTP_NO_BODY},
     {"POST", "/api/v1/auth/password", password_change, BODY_SMALL,
-     LV_WORK_PASSWORD},
+     LV_WORK_PASSWORD, HTTP_LOGIN, HTTP_JSON(PASSWORD)},
     {"POST", "/api/v1/citizens/activate", citizen_activate, BODY_SMALL,
-     LV_WORK_PASSWORD},
-    {"GET", "/api/v1/policy", policy, 0, LV_WORK_INLINE},
+     LV_WORK_PASSWORD, HTTP_LOGIN, HTTP_JSON(ACTIVATE)},
+    {"GET", "/api/v1/policy", policy, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {"POST", "/api/v1/ra/citizens/{id}/unlock", citizen_unlock, BODY_SMALL,
-     LV_WORK_API},
+     LV_WORK_API, HTTP_SESSION(ROLES_CITIZEN_LOCK), HTTP_EMPTY},
     {"POST", "/api/v1/ra/citizens/{id}/lock", citizen_lock, BODY_SMALL,
-     LV_WORK_API},
+     LV_WORK_API, HTTP_SESSION(ROLES_CITIZEN_LOCK), HTTP_EMPTY},
     {0},
 };

@@ -15,10 +15,14 @@
  *   - a top level that is not an object, a missing required member, a value
  *     of another type than declared, a string over its length limit;
  *   - any member the schema does not declare, at every level: a misspelt
- *     optional field must not be silently ignored. */
+ *     optional field must not be silently ignored.
+ *
+ * One leniency, declared per field (HTTP_TEXT): CSC v1 clients send
+ * booleans and numbers as strings, and those are read as the values. */
 #include "http/http_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PATH_LEN 160 /* "documents[99].title" and the like */
@@ -85,11 +89,11 @@ static void path_member(char out[PATH_LEN], const char *parent, const char *key)
     snprintf(out, PATH_LEN, "%s%s%s", parent, parent[0] ? "." : "", k);
 }
 
-static int check_object(const json_t *obj, const http_body_field *members,
+static int check_object(json_t *obj, const http_body_field *members,
                         const char *path, lv_err *err);
 
-static int check_value(const json_t *v, const http_body_field *f,
-                       const char *path, lv_err *err);
+static int check_value(json_t *v, const http_body_field *f, const char *path,
+                       lv_err *err);
 
 static int check_string(const json_t *v, const http_body_field *f,
                         const char *path, lv_err *err)
@@ -104,8 +108,8 @@ static int check_string(const json_t *v, const http_body_field *f,
 }
 
 /* Every element against the field's item types (and members). */
-static int check_items(const json_t *a, const http_body_field *f,
-                       const char *path, lv_err *err)
+static int check_items(json_t *a, const http_body_field *f, const char *path,
+                       lv_err *err)
 {
     http_body_field each = *f;
     each.types = f->items;
@@ -118,8 +122,8 @@ static int check_items(const json_t *a, const http_body_field *f,
     return 0;
 }
 
-static int check_value(const json_t *v, const http_body_field *f,
-                       const char *path, lv_err *err)
+static int check_value(json_t *v, const http_body_field *f, const char *path,
+                       lv_err *err)
 {
     char want[96];
     unsigned t = type_of(v);
@@ -146,15 +150,44 @@ static const http_body_field *field_named(const http_body_field *members,
     return NULL;
 }
 
+/* The boolean or integer a CSC v1 string stands for (HTTP_TEXT): "true",
+ * "false", or up to 9 digits (sign/ bounds the numbers further); NULL for
+ * any other text. */
+static json_t *text_value(const char *s, unsigned types)
+{
+    size_t n = strlen(s);
+    if ((types & HTTP_BOOL) &&
+        (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
+        return json_boolean(s[0] == 't');
+    if ((types & HTTP_INT) && n > 0 && n < 10 && strspn(s, "0123456789") == n)
+        return json_integer(strtol(s, NULL, 10));
+    return NULL;
+}
+
+/* An HTTP_TEXT member given as a string is replaced by its value. */
+static int read_text(json_t *obj, const http_body_field *f, const char *path,
+                     lv_err *err)
+{
+    json_t *v = json_object_get(obj, f->name);
+    if (!(f->flags & HTTP_TEXT) || !json_is_string(v) ||
+        !(f->types & (HTTP_BOOL | HTTP_INT)))
+        return 0;
+    json_t *n = text_value(json_string_value(v), f->types);
+    if (!n)
+        return lv_fail(err, LV_EINVAL, "Invalid parameter %s: %s", path,
+                       f->types & HTTP_BOOL ? "true or false" : "a number");
+    return json_object_set_new(obj, f->name, n) == 0 ? 0 : LV_ENOMEM;
+}
+
 /* Unknown members first: a request that misspells a field is told so,
  * rather than that the field it meant is missing. */
-static int check_object(const json_t *obj, const http_body_field *members,
+static int check_object(json_t *obj, const http_body_field *members,
                         const char *path, lv_err *err)
 {
     char p[PATH_LEN], want[96];
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
+    json_object_foreach(obj, key, v)
     {
         path_member(p, path, key);
         if (!field_named(members, key))
@@ -165,6 +198,7 @@ static int check_object(const json_t *obj, const http_body_field *members,
         v = json_object_get(obj, f->name);
         if (v) {
             LV_TRY(check_value(v, f, p, err));
+            LV_TRY(read_text(obj, f, p, err));
         } else if (f->flags & HTTP_REQUIRED) {
             types_text(f->types, want, sizeof want);
             return lv_fail(err, LV_EINVAL, "field '%s' (%s) is required", p,
@@ -208,24 +242,5 @@ int http_body_parse(const void *body, size_t len, const http_body_field *schema,
         return rc;
     }
     *out = j;
-    return 0;
-}
-
-int http_body_read(const lv_http_req *req, const http_body_field *schema,
-                   lv_http_resp *resp, json_t **out)
-{
-    lv_err err = {0};
-    int rc = http_body_parse(req->body, req->body ? req->body_len : 0, schema,
-                             out, &err);
-    if (rc < 0)
-        http_resp_err(resp, &err);
-    return rc;
-}
-
-int http_body_empty(const lv_http_req *req, lv_http_resp *resp)
-{
-    json_t *j;
-    LV_TRY(http_body_read(req, http_body_none, resp, &j));
-    json_decref(j);
     return 0;
 }

@@ -72,14 +72,12 @@ static int crl_headers(lv_http_resp *resp, const lv_crl_rec *c,
 static int crl_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_ca *ca = lv_app_ca(app);
-    lv_store *st;
+    lv_store *st = req->st;
     lv_crl_rec meta;
     lv_err err = {0};
     char etag[64];
     if (!crl_name_ok(req->param) || ca == NULL)
         return http_resp_error(resp, LV_ENOTFOUND, "no such CRL");
-    if (lv_app_store(app, &st, &err) < 0)
-        return http_resp_err(resp, &err);
     /* metadata first: a conditional request never reads the DER */
     if (ca_crl_latest(ca, st, req->param, 0, &meta, &err) < 0)
         return http_resp_err(resp, &err);
@@ -101,6 +99,7 @@ static int crl_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_crl_routes[] = {
-    {"GET", "/crl/{name}.crl", crl_get, 0, LV_WORK_INLINE},
+    {"GET", "/crl/{name}.crl", crl_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {0},
 };

@@ -1,9 +1,11 @@
 /* The Cloud Signature Consortium API (R10.4): v2.0.0.2 under /csc/v2/ and
  * the v1.0.4.0 shapes under /csc/v1/, over the same sign/ machinery.
  *
- * Authentication: auth/login with HTTP Basic (the citizen's user id and
- * password) gives a bearer access token, a citizen session; every other
- * call but info needs it.  Operators' tokens are refused (R5.2).  PIN is
+ * Authentication (CSC API v2.0.0.2 §8): auth/login with HTTP Basic (the
+ * citizen's user id and password) gives a bearer access token, a citizen
+ * session; every other call but info needs it, and http_access.c checks it
+ * (and reads the body) before a handler runs, as the routes' table at the
+ * end declares.  Operators' tokens are refused (R5.2).  PIN is
  * the citizen's password, OTP the SMS code (R3.4).  Errors follow the
  * specification: {"error": "invalid_request", "error_description": ...}
  * with 400, 401 invalid_token, 403 access_denied, and invalid_pin /
@@ -35,6 +37,7 @@ typedef struct csc_call {
     lv_principal who;
     json_t *body;
     lv_sign_env env;
+    char serial[65]; /* the credential named (credential_serial) */
 } csc_call;
 
 /* ---- answers
@@ -42,16 +45,14 @@ typedef struct csc_call {
 
 static int csc_json(lv_http_resp *resp, int status, json_t *o)
 {
-    if (!o)
-        return LV_ENOMEM;
-    int rc = http_resp_json(resp, status, o);
-    json_decref(o);
-    LV_TRY(rc);
-    return http_resp_header(resp, "Cache-Control", "no-store");
+    return http_resp_json_new(resp, status, o, "no-store");
 }
 
 static int csc_error(lv_http_resp *resp, int status, const char *error,
-                     const char *desc);
+                     const char *desc)
+{
+    return http_resp_csc_error(resp, status, error, desc);
+}
 
 /* Fills resp with the error and returns code (for early returns). */
 static int csc_refuse(lv_http_resp *resp, int status, const char *error,
@@ -59,20 +60,6 @@ static int csc_refuse(lv_http_resp *resp, int status, const char *error,
 {
     csc_error(resp, status, error, desc);
     return code;
-}
-
-static int csc_error(lv_http_resp *resp, int status, const char *error,
-                     const char *desc)
-{
-    json_t *o =
-        json_pack("{s:s, s:s}", "error", error, "error_description", desc);
-    if (!o)
-        o = json_pack("{s:s, s:s}", "error", error, "error_description",
-                      "(not printable)");
-    LV_TRY(csc_json(resp, status, o));
-    if (status == 401)
-        http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"csc\"");
-    return 0;
 }
 
 /* Issue 11: a throttled login or PIN, or an OTP over its rate limit: 429
@@ -124,9 +111,12 @@ static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
  * ignored; members llave has no use for (lang, clientData, description ...)
  * are accepted and ignored.  The hashes of sendOTP are our extension (R3.3,
  * docs/API.md).  v1 booleans and numbers may come as strings (v1 clients
- * send "true" and "1"); csc_coerce turns them into JSON values. */
-#define V1_BOOL (HTTP_BOOL | HTTP_STR)
-#define V1_INT (HTTP_INT | HTTP_STR)
+ * send "true" and "1"): the body reader turns them into JSON values
+ * (HTTP_TEXT).  The routes' table at the end names each method's table. */
+#define V1_FIELD(n, t)                                                         \
+    {                                                                          \
+        (n), .types = (t) | HTTP_STR, .flags = HTTP_TEXT                       \
+    }
 
 static const http_body_field INFO[] = {HTTP_FIELD("lang", HTTP_STR), {0}};
 
@@ -137,7 +127,7 @@ static const http_body_field LOGIN[] = {HTTP_FIELD("refresh_token", HTTP_STR),
 
 static const http_body_field LOGIN_V1[] = {
     HTTP_FIELD("refresh_token", HTTP_STR),
-    HTTP_FIELD("rememberMe", V1_BOOL),
+    V1_FIELD("rememberMe", HTTP_BOOL),
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
@@ -159,7 +149,7 @@ static const http_body_field LIST_V2[] = {
     {0}};
 
 static const http_body_field LIST_V1[] = {HTTP_FIELD("userID", HTTP_STR),
-                                          HTTP_FIELD("maxResults", V1_INT),
+                                          V1_FIELD("maxResults", HTTP_INT),
                                           HTTP_FIELD("pageToken", HTTP_STR),
                                           HTTP_FIELD("clientData", HTTP_STR),
                                           {0}};
@@ -176,8 +166,8 @@ static const http_body_field CRED_INFO_V2[] = {
 static const http_body_field CRED_INFO_V1[] = {
     HTTP_FIELD_REQ("credentialID", HTTP_STR),
     HTTP_FIELD("certificates", HTTP_STR),
-    HTTP_FIELD("certInfo", V1_BOOL),
-    HTTP_FIELD("authInfo", V1_BOOL),
+    V1_FIELD("certInfo", HTTP_BOOL),
+    V1_FIELD("authInfo", HTTP_BOOL),
     HTTP_FIELD("lang", HTTP_STR),
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
@@ -211,7 +201,8 @@ static const http_body_field AUTHORIZE_V2[] = {
 
 static const http_body_field AUTHORIZE_V1[] = {
     HTTP_FIELD_REQ("credentialID", HTTP_STR),
-    HTTP_FIELD_REQ("numSignatures", V1_INT),
+    {"numSignatures", .types = HTTP_INT | HTTP_STR,
+     .flags = HTTP_REQUIRED | HTTP_TEXT},
     {"hash", .types = HTTP_ARR, .items = HTTP_STR},
     HTTP_FIELD("PIN", HTTP_STR),
     HTTP_FIELD("OTP", HTTP_STR),
@@ -300,114 +291,34 @@ static const http_body_field SIGN_DOC[] = {
     HTTP_FIELD("returnValidationInfo", HTTP_BOOL),
     {0}};
 
-/* A v1 string standing for a boolean or a number, as a JSON value; NULL
- * when it stands for neither. */
-static json_t *v1_value(const char *s, unsigned types)
-{
-    size_t n = strlen(s);
-    if ((types & HTTP_BOOL) &&
-        (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))
-        return json_boolean(s[0] == 't');
-    if ((types & HTTP_INT) && n > 0 && n < 10 && strspn(s, "0123456789") == n)
-        return json_integer(strtol(s, NULL, 10));
-    return NULL;
-}
-
-static int csc_coerce(json_t *body, const http_body_field *schema,
-                      lv_http_resp *resp)
-{
-    char m[128];
-    for (const http_body_field *f = schema; f->name; f++) {
-        json_t *v = json_object_get(body, f->name);
-        if (!json_is_string(v) || !(f->types & (HTTP_BOOL | HTTP_INT)))
-            continue;
-        json_t *n = v1_value(json_string_value(v), f->types);
-        if (!n) {
-            snprintf(m, sizeof m, "Invalid parameter %s: %s", f->name,
-                     f->types & HTTP_BOOL ? "true or false" : "a number");
-            return csc_refuse(resp, 400, "invalid_request", m, LV_EINVAL);
-        }
-        json_object_set_new(body, f->name, n);
-    }
-    return 0;
-}
-
-/* The body read against schema; a refusal is answered in the CSC error
- * shape {"error": "invalid_request", "error_description": ...}. */
-static int csc_body(const lv_http_req *req, lv_http_resp *resp,
-                    const http_body_field *schema, json_t **out)
-{
-    lv_err err = {0};
-    int rc = http_body_parse(req->body, req->body ? req->body_len : 0, schema,
-                             out, &err);
-    if (rc < 0)
-        return csc_refuse(resp, 400, "invalid_request", err.msg, rc);
-    rc = csc_coerce(*out, schema, resp);
-    if (rc < 0) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 /* ---- request plumbing
  * ---------------------------------------------------------------- */
 
-static const char *bearer(const lv_http_req *req)
+/* One handler serves a method in both versions: the version is the path's. */
+static int csc_v2(const lv_http_req *req)
 {
-    const char *h = http_req_header(req, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    return h;
+    return strncmp(req->path, "/csc/v2/", 8) == 0;
 }
 
-/* Store, citizen session and body; resp filled on failure. */
-static int csc_begin(csc_call *c, lv_app *app, const lv_http_req *req,
-                     lv_http_resp *resp, int v2, int need_session,
-                     const http_body_field *schema)
+/* The caller (a citizen's session on every route but info and auth/login)
+ * and the body were checked by http_access.c as the route declares. */
+static void csc_init(csc_call *c, lv_app *app, const lv_http_req *req,
+                     lv_http_resp *resp)
 {
-    lv_err err = {0};
     memset(c, 0, sizeof *c);
     c->app = app;
     c->req = req;
     c->resp = resp;
-    c->v2 = v2;
+    c->v2 = csc_v2(req);
+    c->st = req->st;
+    c->who = req->who;
+    c->body = req->json;
     /* remote_addr: throttling and rate limits key on it (issue 11) */
-    c->env =
-        (lv_sign_env){lv_app_config(app), lv_app_ca(app),
-                      lv_app_auth(app), req->remote_addr};
-    if (!c->env.auth)
-        return csc_refuse(resp, 503, "temporarily_unavailable",
-                          "authentication is not available", LV_ESEALED);
-    int rc = lv_app_store(app, &c->st, &err);
-    if (rc < 0) {
-        csc_fail(resp, rc, LV_SIGN_OK, &err);
-        return rc;
-    }
-    if (need_session) {
-        rc = auth_session_check(c->env.auth, c->st, bearer(req),
-                                LV_ROLE_CITIZEN, &c->who, &err);
-        /* R5.2: operators hold no credentials here */
-        if (rc == LV_EPERM)
-            return csc_refuse(resp, 403, "access_denied",
-                              "only the citizen's own session can use their "
-                              "signing credentials",
-                              rc);
-        if (rc < 0)
-            return csc_refuse(resp, 401, "invalid_token", err.msg, rc);
-    }
-    return csc_body(req, resp, schema, &c->body);
+    c->env = (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_auth(app),
+                           req->remote_addr};
 }
 
-static void csc_end(csc_call *c)
-{
-    json_decref(c->body);
-}
-
-/* A boolean member (strings already turned into booleans by csc_coerce). */
+/* A boolean member (strings already turned into booleans, HTTP_TEXT). */
 static int bool_param(csc_call *c, const char *name, int dflt)
 {
     json_t *v = json_object_get(c->body, name);
@@ -544,14 +455,11 @@ static json_t *methods_json(int v2)
     return m;
 }
 
-static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp, int v2)
+/* The body (lang only) may be empty, and a GET has none: it reads as {}. */
+static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     const lv_config *cfg = lv_app_config(app);
-    json_t *in;
-    /* the body may be empty (and a GET has none): then it reads as {} */
-    if (csc_body(req, resp, INFO, &in) < 0)
-        return 0;
-    json_decref(in);
+    int v2 = csc_v2(req);
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "specs",
                   v2 ? "2.0.0.2" : "1.0.4.0", "name", cfg->org_name, "logo", "",
@@ -573,46 +481,24 @@ static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp, int v2)
     return csc_json(resp, 200, o);
 }
 
-static int info_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return info(a, r, p, 0);
-}
+/* Room for any user id and password auth/ could accept (longer ones are
+ * refused as a wrong login, as before; these only bound the copy). */
+#define LOGIN_USER_MAX 256
+#define LOGIN_PASSWORD_MAX 1024
 
-static int info_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
+/* auth/login: HTTP Basic user id and password -> access token (CSC API
+ * v2.0.0.2 §8: the service authenticates the user with Basic and answers
+ * the bearer token the other calls carry). */
+static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return info(a, r, p, 1);
-}
-
-/* auth/login: HTTP Basic user id and password -> access token. */
-static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                      int v2)
-{
-    csc_call c;
+    char user[LOGIN_USER_MAX], pass[LOGIN_PASSWORD_MAX];
     lv_err err = {0};
     lv_session_token t = {0};
-    const char *h = http_req_header(req, "Authorization");
-    unsigned char *raw = NULL;
-    size_t len = 0;
-    if (csc_begin(&c, app, req, resp, v2, 0, v2 ? LOGIN : LOGIN_V1) < 0)
-        return 0;
-    int rc = h && strncasecmp(h, "Basic ", 6) == 0 &&
-                     lv_b64_decode(h + 6, strlen(h + 6), &raw, &len) == 0 &&
-                     memchr(raw, ':', len) && !memchr(raw, '\0', len)
-                 ? 0
-                 : LV_EINVAL;
-    char *cred = NULL;
-    if (rc == 0 && (cred = calloc(1, len + 1)) != NULL) {
-        memcpy(cred, raw, len);
-        char *colon = strchr(cred, ':');
-        *colon = '\0';
-        rc = auth_citizen_login(c.env.auth, c.st, cred, colon + 1,
-                                req->remote_addr, &t, &err);
-        OPENSSL_cleanse(cred, len);
-    }
-    free(cred);
-    if (raw)
-        OPENSSL_cleanse(raw, len);
-    free(raw);
+    int rc = http_req_basic(req, user, sizeof user, pass, sizeof pass);
+    rc = rc < 0 ? LV_EINVAL
+                : auth_citizen_login(lv_app_auth(app), req->st, user, pass,
+                                     req->remote_addr, &t, &err);
+    OPENSSL_cleanse(pass, sizeof pass);
     if (rc == LV_EINVAL)
         rc = csc_error(resp, 400, "invalid_request",
                        "HTTP Basic authentication with the user id and "
@@ -627,18 +513,7 @@ static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                                 "expires_in",
                                 (json_int_t)(t.expires_at - lv_now())));
     auth_token_wipe(&t);
-    csc_end(&c);
     return rc;
-}
-
-static int login_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return auth_login(a, r, p, 0);
-}
-
-static int login_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return auth_login(a, r, p, 1);
 }
 
 /* auth/revoke: ends the session of the token given (or the caller's). */
@@ -646,15 +521,14 @@ static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     lv_err err = {0};
-    if (csc_begin(&c, app, req, resp, 1, 1, REVOKE) < 0)
-        return 0;
+    csc_init(&c, app, req, resp);
     const char *tok = lv_json_str(c.body, "token");
     int rc = 0;
-    if (auth_session_end(c.env.auth, c.st, tok ? tok : bearer(req), &err) < 0)
+    if (auth_session_end(c.env.auth, c.st, tok ? tok : http_req_bearer(req),
+                         &err) < 0)
         rc = csc_fail(resp, LV_EINVAL, LV_SIGN_OK, &err);
     else
         rc = http_resp_bytes(resp, 204, "application/json", "", 0);
-    csc_end(&c);
     return rc < 0 ? 0 : rc;
 }
 
@@ -788,11 +662,8 @@ static json_t *credential_json(csc_call *c, const lv_cert_rec *r,
 }
 
 typedef struct list_ctx {
-    csc_call *c;
-    json_t *ids, *infos;
+    json_t *ids;
     int only_valid;
-    const char *mode;
-    int cert_info, auth_info;
 } list_ctx;
 
 static int list_one(const lv_cert_rec *r, void *p)
@@ -801,19 +672,27 @@ static int list_one(const lv_cert_rec *r, void *p)
     if (l->only_valid && strcmp(cert_status(r), "valid") != 0)
         return 0;
     json_array_append_new(l->ids, json_string(r->serial));
-    if (!l->infos)
-        return 0;
-    lv_cert_rec full;
-    /* the listing carries no DER: read the certificate itself */
-    if (store_cert_get(l->c->st, r->serial, &full, NULL) < 0)
-        return 0;
-    json_t *info =
-        credential_json(l->c, &full, l->mode, l->cert_info, l->auth_info);
-    store_cert_rec_free(&full);
-    if (info)
-        json_object_set_new(info, "credentialID", json_string(r->serial));
-    json_array_append_new(l->infos, info);
     return 0;
+}
+
+/* credentialInfo: the listing carries no DER, so each credential is read
+ * through sign/ once the listing is done. */
+static json_t *list_infos(csc_call *c, const json_t *ids, const char *mode,
+                          int cert_info, int auth_info)
+{
+    json_t *infos = json_array();
+    for (size_t i = 0; infos && i < json_array_size(ids); i++) {
+        const char *serial = json_string_value(json_array_get(ids, i));
+        lv_cert_rec full;
+        if (sign_credential_get(c->st, c->who.id, serial, &full, NULL) < 0)
+            continue;
+        json_t *info = credential_json(c, &full, mode, cert_info, auth_info);
+        store_cert_rec_free(&full);
+        if (info)
+            json_object_set_new(info, "credentialID", json_string(serial));
+        json_array_append_new(infos, info);
+    }
+    return infos;
 }
 
 static const char *certs_mode(csc_call *c)
@@ -824,47 +703,31 @@ static const char *certs_mode(csc_call *c)
     return "single";
 }
 
-static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                     int v2)
+static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     lv_err err = {0};
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? LIST_V2 : LIST_V1) < 0)
-        return 0;
-    list_ctx l = {&c,
-                  json_array(),
-                  NULL,
-                  bool_param(&c, "onlyValid", 0),
-                  certs_mode(&c),
-                  bool_param(&c, "certInfo", 0),
-                  bool_param(&c, "authInfo", 0)};
-    if (v2 && bool_param(&c, "credentialInfo", 0))
-        l.infos = json_array();
+    csc_init(&c, app, req, resp);
+    list_ctx l = {json_array(), bool_param(&c, "onlyValid", 0)};
+    json_t *infos = NULL;
     int rc = sign_credential_foreach(c.st, c.who.id, list_one, &l, &err);
+    if (rc == 0 && c.v2 && bool_param(&c, "credentialInfo", 0))
+        infos =
+            list_infos(&c, l.ids, certs_mode(&c), bool_param(&c, "certInfo", 0),
+                       bool_param(&c, "authInfo", 0));
     if (rc < 0) {
         rc = csc_fail(resp, rc, LV_SIGN_OK, &err);
     } else {
         json_t *o = json_pack("{s:O}", "credentialIDs", l.ids);
-        if (o && l.infos)
-            json_object_set(o, "credentialInfos", l.infos);
-        if (o && v2)
+        if (o && infos)
+            json_object_set(o, "credentialInfos", infos);
+        if (o && c.v2)
             json_object_set_new(o, "onlyValid", json_boolean(l.only_valid));
         rc = csc_json(resp, 200, o);
     }
     json_decref(l.ids);
-    json_decref(l.infos);
-    csc_end(&c);
+    json_decref(infos);
     return rc;
-}
-
-static int list_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return cred_list(a, r, p, 0);
-}
-
-static int list_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return cred_list(a, r, p, 1);
 }
 
 /* The credential of credentialID, one of the caller's; resp filled when
@@ -879,14 +742,22 @@ static int credential_param(csc_call *c, lv_cert_rec *out)
     return 0;
 }
 
-static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                     int v2)
+/* The serial of credentialID, in c->serial, for the methods that only
+ * name the credential to sign/. */
+static int credential_serial(csc_call *c)
+{
+    lv_cert_rec r;
+    LV_TRY(credential_param(c, &r));
+    snprintf(c->serial, sizeof c->serial, "%s", r.serial);
+    store_cert_rec_free(&r);
+    return 0;
+}
+
+static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     lv_cert_rec r;
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? CRED_INFO_V2 : CRED_INFO_V1) <
-        0)
-        return 0;
+    csc_init(&c, app, req, resp);
     int rc = credential_param(&c, &r);
     if (rc == 0) {
         rc = csc_json(resp, 200,
@@ -895,59 +766,31 @@ static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                                       bool_param(&c, "authInfo", 1)));
         store_cert_rec_free(&r);
     }
-    csc_end(&c);
     return rc < 0 && resp->status ? 0 : rc;
-}
-
-static int info_c1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return cred_info(a, r, p, 0);
-}
-
-static int info_c2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return cred_info(a, r, p, 1);
 }
 
 /* credentials/sendOTP; "hashes"/"hash" with the algorithm bind the OTP
  * (our extension, R3.3). */
-static int send_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                    int v2)
+static int send_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     const EVP_MD *md = NULL;
     lv_buf hashes = {0};
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? SEND_OTP_V2 : SEND_OTP_V1) <
-        0)
-        return 0;
-    int rc = credential_param(&c, &r);
-    if (rc == 0) {
-        store_cert_rec_free(&r);
+    csc_init(&c, app, req, resp);
+    int rc = credential_serial(&c);
+    if (rc == 0)
         rc = hashes_param(&c, 0, &md, &hashes);
-    }
     if (rc == 0) {
         size_t n = md ? hashes.len / (size_t)EVP_MD_get_size(md) : 0;
-        rc = sign_csc_send_otp(&c.env, c.st, c.who.id, r.serial, md,
+        rc = sign_csc_send_otp(&c.env, c.st, c.who.id, c.serial, md,
                                hashes.data, n, &why, &err);
         rc = rc < 0 ? csc_fail(resp, rc, why, &err)
                     : http_resp_bytes(resp, 204, "application/json", "", 0);
     }
     lv_buf_free(&hashes);
-    csc_end(&c);
     return rc < 0 && resp->status ? 0 : rc;
-}
-
-static int otp_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return send_otp(a, r, p, 0);
-}
-
-static int otp_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return send_otp(a, r, p, 1);
 }
 
 /* PIN and OTP: v1 top-level strings, v2 authData [{id, value}]. */
@@ -983,11 +826,9 @@ static int num_signatures(csc_call *c, int *out)
     return 0;
 }
 
-static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                     int v2)
+static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     const EVP_MD *md = NULL;
@@ -995,14 +836,10 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     const char *pin, *otp;
     char sad[LV_SIGN_SAD_LEN + 1];
     int num = 0, expires = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? AUTHORIZE_V2 : AUTHORIZE_V1) <
-        0)
-        return 0;
-    int rc = credential_param(&c, &r);
-    if (rc == 0) {
-        store_cert_rec_free(&r);
+    csc_init(&c, app, req, resp);
+    int rc = credential_serial(&c);
+    if (rc == 0)
         rc = num_signatures(&c, &num);
-    }
     if (rc == 0)
         rc = hashes_param(&c, 1, &md, &hashes);
     auth_data(&c, &pin, &otp);
@@ -1013,7 +850,7 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                                "PIN or OTP",
                         LV_EINVAL);
     if (rc == 0) {
-        rc = sign_csc_authorize(&c.env, c.st, c.who.id, r.serial, md,
+        rc = sign_csc_authorize(&c.env, c.st, c.who.id, c.serial, md,
                                 hashes.data,
                                 hashes.len / (size_t)EVP_MD_get_size(md), num,
                                 pin, otp, sad, &expires, &why, &err);
@@ -1024,54 +861,27 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
         OPENSSL_cleanse(sad, sizeof sad);
     }
     lv_buf_free(&hashes);
-    csc_end(&c);
     return rc < 0 && resp->status ? 0 : rc;
 }
 
-static int auth_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return authorize(a, r, p, 0);
-}
-
-static int auth_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return authorize(a, r, p, 1);
-}
-
-static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                  int v2)
+static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
     lv_err err = {0};
     const char *sad = NULL;
     int expires = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? EXTEND_V2 : EXTEND_V1) < 0)
-        return 0;
-    int rc = credential_param(&c, &r);
-    if (rc == 0) {
-        store_cert_rec_free(&r);
+    csc_init(&c, app, req, resp);
+    int rc = credential_serial(&c);
+    if (rc == 0)
         sad = lv_json_str(c.body, "SAD");
-    }
     if (rc == 0) {
-        rc = sign_csc_extend(c.st, c.who.id, r.serial, sad, &expires, &err);
+        rc = sign_csc_extend(c.st, c.who.id, c.serial, sad, &expires, &err);
         rc = rc < 0 ? csc_fail(resp, rc, LV_SIGN_OK, &err)
                     : csc_json(resp, 200,
                                json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
                                          expires));
     }
-    csc_end(&c);
     return rc < 0 && resp->status ? 0 : rc;
-}
-
-static int ext_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return extend(a, r, p, 0);
-}
-
-static int ext_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return extend(a, r, p, 1);
 }
 
 /* ---- signatures
@@ -1085,11 +895,9 @@ static json_t *sigs_json(const unsigned char *sigs, size_t n, size_t len)
     return a;
 }
 
-static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                     int v2)
+static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     const EVP_MD *md = NULL;
@@ -1097,14 +905,10 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     const char *sad = NULL;
     unsigned char *sigs = NULL;
     size_t len = 0;
-    if (csc_begin(&c, app, req, resp, v2, 1, v2 ? SIGN_HASH_V2 : SIGN_HASH_V1) <
-        0)
-        return 0;
-    int rc = credential_param(&c, &r);
-    if (rc == 0) {
-        store_cert_rec_free(&r);
+    csc_init(&c, app, req, resp);
+    int rc = credential_serial(&c);
+    if (rc == 0)
         sad = lv_json_str(c.body, "SAD");
-    }
     if (rc == 0)
         rc = sync_only(&c);
     if (rc == 0)
@@ -1113,7 +917,7 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
         rc = sign_algo_ok(&c, md);
     if (rc == 0) {
         size_t n = hashes.len / (size_t)EVP_MD_get_size(md);
-        rc = sign_csc_sign_hash(&c.env, c.st, c.who.id, r.serial, sad, md,
+        rc = sign_csc_sign_hash(&c.env, c.st, c.who.id, c.serial, sad, md,
                                 hashes.data, n, &sigs, &len, &why, &err);
         rc = rc < 0 ? csc_fail(resp, rc, why, &err)
                     : csc_json(resp, 200,
@@ -1122,18 +926,7 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     }
     free(sigs);
     lv_buf_free(&hashes);
-    csc_end(&c);
     return rc < 0 && resp->status ? 0 : rc;
-}
-
-static int hash_v1(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return sign_hash(a, r, p, 0);
-}
-
-static int hash_v2(lv_app *a, const lv_http_req *r, lv_http_resp *p)
-{
-    return sign_hash(a, r, p, 1);
 }
 
 /* One entry of documents[] or documentDigests[]: CAdES only ("C"),
@@ -1263,14 +1056,11 @@ static int sign_digests(csc_call *c, const char *serial, const char *sad,
 static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
     const char *sad = NULL;
     doc_out out = {json_array(), json_array()};
-    if (csc_begin(&c, app, req, resp, 1, 1, SIGN_DOC) < 0)
-        goto done;
-    int rc = credential_param(&c, &r);
+    csc_init(&c, app, req, resp);
+    int rc = credential_serial(&c);
     if (rc == 0) {
-        store_cert_rec_free(&r);
         sad = lv_json_str(c.body, "SAD");
         rc = sync_only(&c);
     }
@@ -1279,44 +1069,60 @@ static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         rc = csc_refuse(resp, 400, "invalid_request",
                         "documents or documentDigests is required", LV_EINVAL);
     if (rc == 0)
-        rc = sign_documents(&c, r.serial, sad, &out);
+        rc = sign_documents(&c, c.serial, sad, &out);
     if (rc == 0)
-        rc = sign_digests(&c, r.serial, sad, &out);
+        rc = sign_digests(&c, c.serial, sad, &out);
     if (rc == 0)
         csc_json(resp, 200,
                  json_pack("{s:O, s:O}", "DocumentWithSignature", out.with_sig,
                            "SignatureObject", out.sig_obj));
-    csc_end(&c);
-done:
     json_decref(out.with_sig);
     json_decref(out.sig_obj);
     return 0;
 }
 
+/* Every route but info and auth/login needs a citizen's access token
+ * (HTTP_CSC, R5.2); each names the input table of its method and version. */
 const lv_http_route http_csc_routes[] = {
-    {"POST", "/csc/v2/info", info_v2, BODY_CSC, LV_WORK_API},
-    {"GET", "/csc/v2/info", info_v2, 0, LV_WORK_API},
-    {"POST", "/csc/v2/auth/login", login_v2, BODY_CSC, LV_WORK_PASSWORD},
-    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v2/credentials/list", list_v2, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v2/credentials/info", info_c2, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v2/credentials/sendOTP", otp_v2, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v2/credentials/authorize", auth_v2, BODY_CSC,
-     LV_WORK_PASSWORD},
-    {"POST", "/csc/v2/credentials/extendTransaction", ext_v2, BODY_CSC,
-     LV_WORK_API},
-    {"POST", "/csc/v2/signatures/signHash", hash_v2, BODY_CSC, LV_WORK_SIGN},
-    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC, LV_WORK_SIGN},
-    {"POST", "/csc/v1/info", info_v1, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v1/auth/login", login_v1, BODY_CSC, LV_WORK_PASSWORD},
-    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v1/credentials/list", list_v1, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v1/credentials/info", info_c1, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v1/credentials/sendOTP", otp_v1, BODY_CSC, LV_WORK_API},
-    {"POST", "/csc/v1/credentials/authorize", auth_v1, BODY_CSC,
-     LV_WORK_PASSWORD},
-    {"POST", "/csc/v1/credentials/extendTransaction", ext_v1, BODY_CSC,
-     LV_WORK_API},
-    {"POST", "/csc/v1/signatures/signHash", hash_v1, BODY_CSC, LV_WORK_SIGN},
+    {"POST", "/csc/v2/info", info, BODY_CSC, LV_WORK_API, HTTP_CSC_PUBLIC,
+     HTTP_JSON(INFO)},
+    {"GET", "/csc/v2/info", info, 0, LV_WORK_API, HTTP_CSC_PUBLIC,
+     HTTP_JSON(INFO)},
+    {"POST", "/csc/v2/auth/login", auth_login, BODY_CSC, LV_WORK_PASSWORD,
+     HTTP_CSC_LOGIN, HTTP_JSON(LOGIN)},
+    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(REVOKE)},
+    {"POST", "/csc/v2/credentials/list", cred_list, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(LIST_V2)},
+    {"POST", "/csc/v2/credentials/info", cred_info, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(CRED_INFO_V2)},
+    {"POST", "/csc/v2/credentials/sendOTP", send_otp, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(SEND_OTP_V2)},
+    {"POST", "/csc/v2/credentials/authorize", authorize, BODY_CSC,
+     LV_WORK_PASSWORD, HTTP_CSC, HTTP_JSON(AUTHORIZE_V2)},
+    {"POST", "/csc/v2/credentials/extendTransaction", extend, BODY_CSC,
+     LV_WORK_API, HTTP_CSC, HTTP_JSON(EXTEND_V2)},
+    {"POST", "/csc/v2/signatures/signHash", sign_hash, BODY_CSC, LV_WORK_SIGN,
+     HTTP_CSC, HTTP_JSON(SIGN_HASH_V2)},
+    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC, LV_WORK_SIGN,
+     HTTP_CSC, HTTP_JSON(SIGN_DOC)},
+    {"POST", "/csc/v1/info", info, BODY_CSC, LV_WORK_API, HTTP_CSC_PUBLIC,
+     HTTP_JSON(INFO)},
+    {"POST", "/csc/v1/auth/login", auth_login, BODY_CSC, LV_WORK_PASSWORD,
+     HTTP_CSC_LOGIN, HTTP_JSON(LOGIN_V1)},
+    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(REVOKE)},
+    {"POST", "/csc/v1/credentials/list", cred_list, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(LIST_V1)},
+    {"POST", "/csc/v1/credentials/info", cred_info, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(CRED_INFO_V1)},
+    {"POST", "/csc/v1/credentials/sendOTP", send_otp, BODY_CSC, LV_WORK_API,
+     HTTP_CSC, HTTP_JSON(SEND_OTP_V1)},
+    {"POST", "/csc/v1/credentials/authorize", authorize, BODY_CSC,
+     LV_WORK_PASSWORD, HTTP_CSC, HTTP_JSON(AUTHORIZE_V1)},
+    {"POST", "/csc/v1/credentials/extendTransaction", extend, BODY_CSC,
+     LV_WORK_API, HTTP_CSC, HTTP_JSON(EXTEND_V1)},
+    {"POST", "/csc/v1/signatures/signHash", sign_hash, BODY_CSC, LV_WORK_SIGN,
+     HTTP_CSC, HTTP_JSON(SIGN_HASH_V1)},
     {0},
 };

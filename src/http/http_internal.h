@@ -30,28 +30,107 @@ int http_ocsp_path_decode(const char *tail, unsigned char **der, size_t *len);
 int http_resp_error_status(lv_http_resp *r, int status, int code,
                            const char *msg);
 
-/* Authorization for a handler (http_auth.c): reads "Authorization: Bearer
- * <token>", checks it with auth_session_check and requires one of `roles`
- * (0: any valid session; LV_ROLE_CITIZEN: a citizen's session).  Returns 0
- * with *who filled, or a negative code with resp already holding the JSON
- * error (401 with WWW-Authenticate, 403, 503 without auth context), so a
- * handler starts with
- *     lv_principal who;
- *     lv_store *st;
- *     if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
- *         return 0;
- * and uses who.actor in the audit trail.  st receives the thread's store
- * (may be NULL). */
-int http_auth_require(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
-                      unsigned roles, lv_store **st, lv_principal *who);
+/* The CSC API's error object {"error": error, "error_description": desc},
+ * as every CSC method answers its errors, never cached; a 401 names the
+ * scheme, WWW-Authenticate: Bearer realm="csc" (RFC 6750 §3). */
+int http_resp_csc_error(lv_http_resp *r, int status, const char *error,
+                        const char *desc);
+
+/* ---- who is calling (http_access.c) ---------------------------------------
+ * The server runs http_access_begin for every request, on the thread that
+ * runs the handler (a pool's, for every route but LV_WORK_INLINE ones, as
+ * an auth check reads the database): it authenticates the caller as the
+ * route's auth declares, then reads the body as its body declares, and
+ * fills req->st, req->who, req->client and req->json.  It returns 0 when the
+ * handler may run, 1 when resp holds the refusal (401, 403, 415, 400,
+ * 503 ...), or a negative code when not even that could be built.
+ * http_access_end releases what begin took, whatever it returned. */
+typedef struct http_access {
+    lv_sign_app_rec client; /* LV_HTTP_AUTH_APP: req->client points here */
+} http_access;
+
+int http_access_begin(lv_app *app, const lv_http_route *route, lv_http_req *req,
+                      http_access *acc, lv_http_resp *resp);
+void http_access_end(lv_http_req *req, http_access *acc);
+
+/* "Authorization: Bearer <token>" (RFC 6750 §2.1; the scheme is
+ * case-insensitive, RFC 9110 §11.1): the token, or NULL when the header is
+ * absent or names another scheme.  The one Bearer parser of http/; pure, so
+ * that a fuzz target can drive it. */
+const char *http_bearer_token(const char *authorization);
+/* http_bearer_token of the request's Authorization header. */
+const char *http_req_bearer(const lv_http_req *req);
+/* "Authorization: Basic <base64(user:password)>" (RFC 7617 §2), decoded by
+ * libmicrohttpd (http_server.c).  Copies both into the caller's buffers;
+ * LV_EAUTH when the header is absent or malformed, or a part does not fit.
+ * The caller wipes pass. */
+int http_req_basic(const lv_http_req *req, char *user, size_t ucap, char *pass,
+                   size_t pcap);
+
+/* ---- route declarations ----------------------------------------------------
+ * The auth and body members of a route table's rows (lv_http_route):
+ *     {"POST", "/api/v1/ra/citizens", citizen_add, 0, LV_WORK_API,
+ *      HTTP_SESSION(LV_ROLE_RA_OFFICER), HTTP_JSON(REGISTRATION)}, */
+#define HTTP_PUBLIC                                                            \
+    {                                                                          \
+        LV_HTTP_AUTH_NONE, 0, 0                                                \
+    }
+#define HTTP_LOGIN                                                             \
+    {                                                                          \
+        LV_HTTP_AUTH_LOGIN, 0, 0                                               \
+    }
+#define HTTP_SESSION(roles)                                                    \
+    {                                                                          \
+        LV_HTTP_AUTH_SESSION, (roles), 0                                       \
+    }
+#define HTTP_CITIZEN HTTP_SESSION(LV_ROLE_CITIZEN)
+/* a session of roles; a citizen's only for their own {id} */
+#define HTTP_OWN_ID(roles)                                                     \
+    {                                                                          \
+        LV_HTTP_AUTH_SESSION, (roles), LV_HTTP_AUTH_OWN_ID                     \
+    }
+#define HTTP_APP                                                               \
+    {                                                                          \
+        LV_HTTP_AUTH_APP, 0, 0                                                 \
+    }
+/* CSC: info (no caller), auth/login (credentials in the request), and the
+ * rest (a citizen's access token) */
+#define HTTP_CSC_PUBLIC                                                        \
+    {                                                                          \
+        LV_HTTP_AUTH_NONE, 0, LV_HTTP_AUTH_CSC                                 \
+    }
+#define HTTP_CSC_LOGIN                                                         \
+    {                                                                          \
+        LV_HTTP_AUTH_LOGIN, 0, LV_HTTP_AUTH_CSC                                \
+    }
+#define HTTP_CSC                                                               \
+    {                                                                          \
+        LV_HTTP_AUTH_SESSION, LV_ROLE_CITIZEN, LV_HTTP_AUTH_CSC                \
+    }
+
+#define HTTP_NO_BODY                                                           \
+    {                                                                          \
+        LV_HTTP_BODY_NONE, NULL, NULL, NULL                                    \
+    }
+#define HTTP_JSON(schema)                                                      \
+    {                                                                          \
+        LV_HTTP_BODY_JSON, (schema), NULL, NULL                                \
+    }
+/* no fields: an empty body or {} */
+#define HTTP_EMPTY HTTP_JSON(http_body_none)
+#define HTTP_RAW(media_type, refusal)                                          \
+    {                                                                          \
+        LV_HTTP_BODY_RAW, NULL, (media_type), (refusal)                        \
+    }
 
 /* ---- JSON request bodies (http_body.c) -----------------------------------
- * Every handler that takes JSON declares the shape of its body as a table of
- * http_body_field and reads it with http_body_read: one strict reader, so
- * that malformed JSON, a top level that is not an object, a missing
- * required field, a value of the wrong type and an unknown member are all
- * refused the same way (400 invalid_request) before any handler logic runs
- * (docs/API.md "Request bodies"). */
+ * Every route that takes JSON declares the shape of its body as a table of
+ * http_body_field (lv_http_route.body, HTTP_JSON) and the server reads it
+ * with http_body_parse: one strict reader, so that malformed JSON, a top
+ * level that is not an object, a missing required field, a value of the
+ * wrong type and an unknown member are all refused the same way (400
+ * invalid_request) before any handler logic runs (docs/API.md "Request
+ * bodies"). */
 
 /* JSON types a field accepts (a set: HTTP_STR | HTTP_NULL is "a string or
  * null").  HTTP_INT is an integer literal only (RFC 8259 §6: no fraction,
@@ -69,6 +148,10 @@ enum {
 enum {
     HTTP_REQUIRED = 1u << 0, /* absent: 400 */
     HTTP_CHARS = 1u << 1,    /* max_len counts characters, not bytes */
+    /* CSC v1 clients send booleans and numbers as strings ("true", "1"): a
+     * string standing for a boolean or integer the field's types accept is
+     * read as that value, any other string is refused (400) */
+    HTTP_TEXT = 1u << 2,
 };
 
 typedef struct http_body_field {
@@ -109,14 +192,6 @@ extern const http_body_field http_body_none[];
  * fuzz target fuzz/fuzz_json_body.c and the unit tests drive it directly. */
 int http_body_parse(const void *body, size_t len, const http_body_field *schema,
                     json_t **out, lv_err *err);
-
-/* http_body_parse on the request's body; on a refusal resp holds the 400
- * invalid_request answer and LV_EINVAL is returned. */
-int http_body_read(const lv_http_req *req, const http_body_field *schema,
-                   lv_http_resp *resp, json_t **out);
-/* For a route that takes no fields: 0 for an empty body or {}, else
- * LV_EINVAL with resp holding the 400. */
-int http_body_empty(const lv_http_req *req, lv_http_resp *resp);
 
 /* ---- the accept gate (http_gate.c, issue 11) ------------------------------
  * Owns the listening socket, enforces the connection limits and the head

@@ -13,7 +13,6 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* An OCSPRequest naming 32 certificates with SHA-512 CertIDs, a nonce and
  * a signature with its certificate stays well under this. */
@@ -142,13 +141,11 @@ static int ocsp_answer(lv_app *app, const lv_http_req *req,
                        lv_http_resp *resp)
 {
     lv_ca *ca = lv_app_ca(app);
-    lv_store *st = NULL;
+    lv_store *st = req->st;
     lv_err err = {0};
     lv_ocsp_answer a;
     if (!ca)
         return http_resp_error(resp, LV_ESTATE, "the CA is not loaded");
-    if (lv_app_store(app, &st, &err) < 0)
-        return http_resp_err(resp, &err);
     int rc = req->in_pool ? ca_ocsp_respond(ca, st, der, len, &a, &err)
                           : ca_ocsp_respond_ready(ca, st, der, len, &a, &err);
     if (rc < 0)
@@ -162,29 +159,10 @@ static int ocsp_answer(lv_app *app, const lv_http_req *req,
     return rc;
 }
 
-/* RFC 6960 A.1.1: Content-Type application/ocsp-request; parameters and
- * case are tolerated. */
-static int content_type_ok(const char *v)
-{
-    static const char want[] = "application/ocsp-request";
-    if (!v)
-        return 0;
-    v += strspn(v, " \t");
-    size_t n = strlen(want);
-    if (strncasecmp(v, want, n) != 0)
-        return 0;
-    v += n;
-    v += strspn(v, " \t");
-    return *v == '\0' || *v == ';';
-}
-
+/* The media type (RFC 6960 A.1.1: application/ocsp-request; parameters
+ * and case tolerated) is the route's declaration. */
 static int ocsp_post(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    if (!content_type_ok(http_req_header(req, "Content-Type")))
-        return http_resp_error_status(
-            resp, 415, LV_EINVAL,
-            "an OCSP request is sent as application/ocsp-request "
-            "(RFC 6960 A.1)");
     return ocsp_answer(app, req, req->body, req->body_len, 0, resp);
 }
 
@@ -206,8 +184,13 @@ static int ocsp_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return rc;
 }
 
+#define OCSP_REQUEST "application/ocsp-request"
+
 const lv_http_route http_ocsp_routes[] = {
-    {"POST", "/ocsp", ocsp_post, OCSP_BODY_MAX, LV_WORK_INLINE},
-    {"GET", "/ocsp/{request*}", ocsp_get, 0, LV_WORK_INLINE},
+    {"POST", "/ocsp", ocsp_post, OCSP_BODY_MAX, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_RAW(OCSP_REQUEST,
+              "an OCSP request is sent as " OCSP_REQUEST " (RFC 6960 A.1)")},
+    {"GET", "/ocsp/{request*}", ocsp_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {0},
 };

@@ -3,8 +3,10 @@
  * registration administrator decides them (R1.5), revocation officers
  * revoke; citizens read their own record, get their signing certificate
  * and revoke with password + OTP; telematic registration with a signed
- * request needs no session (R2.2).  The rules are ra/'s: handlers only
- * authenticate, parse the body and map results to JSON. */
+ * request needs no session (R2.2).  The rules are ra/'s: handlers map the
+ * request (its caller in req->who, its body in req->json, both checked by
+ * http_access.c as the table at the end declares) to calls and results to
+ * JSON. */
 #include "http/http_internal.h"
 #include "ra/ra.h"
 
@@ -134,11 +136,7 @@ static int respond(lv_http_resp *resp, int status, json_t *body)
 {
     if (body == NULL)
         return http_resp_error(resp, LV_ENOMEM, "out of memory");
-    int rc = http_resp_json(resp, status, body);
-    json_decref(body);
-    if (rc == 0)
-        rc = http_resp_header(resp, "Cache-Control", "no-store");
-    return rc;
+    return http_resp_json_new(resp, status, body, "no-store");
 }
 
 /* Record ids are 32 hex characters; anything else names nothing and is not
@@ -185,40 +183,16 @@ static json_t *registered_json(const ra_registered *r)
     return o;
 }
 
-/* A citizen may act only on their own record (R1.1 vs. another citizen's
- * data); operators pass on their roles.  Refusals are audited. */
-static int own_record(lv_store *st, const lv_principal *who, const char *id,
-                      lv_http_resp *resp)
-{
-    if (who->kind != LV_PRINCIPAL_CITIZEN || strcmp(who->id, id) == 0)
-        return 0;
-    json_t *details = json_pack("{s:s}", "reason", "another citizen's record");
-    audit_log_standalone(st, who->actor, "auth.denied", id, LV_AUDIT_FAILURE,
-                         details, NULL);
-    json_decref(details);
-    http_resp_error(resp, LV_EPERM,
-                    "a citizen may act only on their own "
-                    "record");
-    return -1;
-}
-
-/* ---- citizens (officers) ----------------------------------------------------
- */
+/* ---- citizens (officers) ------------------------------------------------- */
 
 /* POST /api/v1/ra/citizens: face-to-face registration (R2.2, R2.6). */
 static int citizen_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
     ra_registered r;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
-        http_body_read(req, REGISTRATION, resp, &in) < 0)
-        return 0;
-    ra_origin origin = {who.actor, "face_to_face"};
-    int rc = ra_citizen_register(lv_app_auth(app), st, in, &origin, &r, &err);
-    json_decref(in);
+    ra_origin origin = {req->who.actor, "face_to_face"};
+    int rc = ra_citizen_register(lv_app_auth(app), req->st, req->json, &origin,
+                                 &r, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, registered_json(&r));
@@ -227,17 +201,12 @@ static int citizen_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /api/v1/ra/citizens/{id} and /api/v1/citizens/{id} */
 static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
     json_t *out;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, ROLES_RA_READ | LV_ROLE_CITIZEN, &st,
-                          &who) < 0 ||
-        own_record(st, &who, req->param, resp) < 0)
-        return 0;
+    (void)app;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (ra_citizen_json(st, req->param, &out, &err) < 0)
+    if (ra_citizen_json(req->st, req->param, &out, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, out);
 }
@@ -246,21 +215,16 @@ static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int citizen_document(lv_app *app, const lv_http_req *req,
                             lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in, *out;
+    json_t *out;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
-        return 0;
+    (void)app;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (http_body_read(req, REPLACEMENT, resp, &in) < 0)
-        return 0;
-    ra_origin origin = {who.actor, "face_to_face"};
-    int rc = ra_citizen_replace_document(st, req->param, in, &origin, &err);
-    json_decref(in);
+    ra_origin origin = {req->who.actor, "face_to_face"};
+    int rc = ra_citizen_replace_document(req->st, req->param, req->json,
+                                         &origin, &err);
     if (rc == 0)
-        rc = ra_citizen_json(st, req->param, &out, &err);
+        rc = ra_citizen_json(req->st, req->param, &out, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, out);
@@ -270,17 +234,11 @@ static int citizen_document(lv_app *app, const lv_http_req *req,
 static int citizen_activation(lv_app *app, const lv_http_req *req,
                               lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
-        return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (http_body_empty(req, resp) < 0)
-        return 0;
-    if (ra_citizen_activation_resend(lv_app_auth(app), st, req->param,
-                                     who.actor, &err) < 0)
+    if (ra_citizen_activation_resend(lv_app_auth(app), req->st, req->param,
+                                     req->who.actor, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, json_pack("{s:s}", "activation", "sent"));
 }
@@ -292,22 +250,14 @@ static int citizen_activation(lv_app *app, const lv_http_req *req,
 static int citizen_issue(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
     lv_issue_result r;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
-        own_record(st, &who, req->param, resp) < 0 ||
-        http_body_read(req, ISSUE, resp, &in) < 0)
-        return 0;
-    const char *profile = lv_json_str(in, "profile");
+    const char *profile = lv_json_str(req->json, "profile");
     int rc =
         lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
     if (rc == 0)
-        rc = ra_citizen_issue(lv_app_ca(app), st, who.id, profile, who.actor,
-                              &r, &err);
-    json_decref(in);
+        rc = ra_citizen_issue(lv_app_ca(app), req->st, req->who.id, profile,
+                              req->who.actor, &r, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     rc = respond(resp, 201, issued_json(&r));
@@ -319,19 +269,11 @@ static int citizen_issue(lv_app *app, const lv_http_req *req,
 static int citizen_revoke_otp(lv_app *app, const lv_http_req *req,
                               lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
     char otp_id[LV_AUTH_OTP_ID_LEN + 1];
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
-        own_record(st, &who, req->param, resp) < 0 ||
-        http_body_read(req, REVOKE_OTP, resp, &in) < 0)
-        return 0;
-    int rc = ra_revoke_otp_send(lv_app_auth(app), st, who.id,
-                                lv_json_str(in, "serial"), req->remote_addr,
-                                otp_id, &err);
-    json_decref(in);
+    int rc = ra_revoke_otp_send(lv_app_auth(app), req->st, req->who.id,
+                                lv_json_str(req->json, "serial"),
+                                req->remote_addr, otp_id, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, json_pack("{s:s}", "otp_id", otp_id));
@@ -348,29 +290,21 @@ static ra_revocation revocation_from(const json_t *in)
 static int citizen_revoke(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
+    const json_t *in = req->json;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_CITIZEN, &st, &who) < 0 ||
-        own_record(st, &who, req->param, resp) < 0 ||
-        http_body_read(req, REVOKE_CITIZEN, resp, &in) < 0)
-        return 0;
     ra_revocation r = revocation_from(in);
     int rc =
         lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
     if (rc == 0)
         rc = ra_revoke_by_citizen(
-            lv_app_auth(app), lv_app_ca(app), st, who.id, &r,
+            lv_app_auth(app), lv_app_ca(app), req->st, req->who.id, &r,
             lv_json_str(in, "password"), lv_json_str(in, "otp_id"),
             lv_json_str(in, "otp"), req->remote_addr, &err);
-    json_t *out = rc == 0 ? json_pack("{s:s, s:s}", "serial", r.serial,
-                                      "status", "revoked")
-                          : NULL;
-    json_decref(in);
     if (rc < 0)
         return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    return respond(
+        resp, 200,
+        json_pack("{s:s, s:s}", "serial", r.serial, "status", "revoked"));
 }
 
 /* ---- organizations and requests
@@ -383,40 +317,29 @@ typedef int (*ra_show_fn)(lv_store *st, const char *id, json_t **out,
 
 /* An officer's JSON body creates a record, answered 201 with the record as
  * it now reads (organizations, requests). */
-static int create_then_show(lv_app *app, const lv_http_req *req,
-                            lv_http_resp *resp, const http_body_field *schema,
+static int create_then_show(const lv_http_req *req, lv_http_resp *resp,
                             ra_create_fn create, ra_show_fn show)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in, *out;
+    json_t *out;
     char id[LV_RA_ID_LEN + 1];
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0 ||
-        http_body_read(req, schema, resp, &in) < 0)
-        return 0;
-    int rc = create(st, in, who.actor, id, &err);
-    json_decref(in);
+    int rc = create(req->st, req->json, req->who.actor, id, &err);
     if (rc == 0)
-        rc = show(st, id, &out, &err);
+        rc = show(req->st, id, &out, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, out);
 }
 
 /* GET of one record by the {id} of the path, for RA readers. */
-static int show_by_id(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+static int show_by_id(const lv_http_req *req, lv_http_resp *resp,
                       ra_show_fn show)
 {
-    lv_principal who;
-    lv_store *st;
     json_t *out;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
-        return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (show(st, req->param, &out, &err) < 0)
+    if (show(req->st, req->param, &out, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, out);
 }
@@ -424,31 +347,25 @@ static int show_by_id(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
 /* POST /api/v1/ra/organizations (R2.7) */
 static int org_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return create_then_show(app, req, resp, ORGANIZATION, ra_org_create,
-                            ra_org_json);
+    (void)app;
+    return create_then_show(req, resp, ra_org_create, ra_org_json);
 }
 
 static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return show_by_id(app, req, resp, ra_org_json);
+    (void)app;
+    return show_by_id(req, resp, ra_org_json);
 }
 
-static int org_person(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+static int org_person(const lv_http_req *req, lv_http_resp *resp,
                       const char *role)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
     char id[LV_RA_ID_LEN + 1];
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_OFFICER, &st, &who) < 0)
-        return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (http_body_read(req, PERSON, resp, &in) < 0)
-        return 0;
-    int rc = ra_org_add_person(st, req->param, role, in, who.actor, id, &err);
-    json_decref(in);
+    int rc = ra_org_add_person(req->st, req->param, role, req->json,
+                               req->who.actor, id, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, json_pack("{s:s, s:s}", "id", id, "role", role));
@@ -458,59 +375,54 @@ static int org_person(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
 static int org_representative(lv_app *app, const lv_http_req *req,
                               lv_http_resp *resp)
 {
-    return org_person(app, req, resp, "representative");
+    (void)app;
+    return org_person(req, resp, "representative");
 }
 
 /* POST /api/v1/ra/organizations/{id}/members (CPS §3.2.3.2) */
 static int org_member(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return org_person(app, req, resp, "member");
+    (void)app;
+    return org_person(req, resp, "member");
 }
 
 /* POST /api/v1/ra/requests (R2.8) */
 static int request_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return create_then_show(app, req, resp, REQUEST, ra_request_create,
-                            ra_request_json);
+    (void)app;
+    return create_then_show(req, resp, ra_request_create, ra_request_json);
 }
 
 /* GET /api/v1/ra/requests[?status=pending] */
 static int request_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
     json_t *out;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, ROLES_RA_READ, &st, &who) < 0)
-        return 0;
-    if (ra_request_list_json(st, http_req_query(req, "status"), &out, &err) < 0)
+    (void)app;
+    if (ra_request_list_json(req->st, http_req_query(req, "status"), &out,
+                             &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, json_pack("{s:o}", "requests", out));
 }
 
 static int request_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    return show_by_id(app, req, resp, ra_request_json);
+    (void)app;
+    return show_by_id(req, resp, ra_request_json);
 }
 
 /* POST /api/v1/ra/requests/{id}/approve: the second person (R1.5). */
 static int request_approve(lv_app *app, const lv_http_req *req,
                            lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
     lv_issue_result r;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_ADMIN, &st, &who) < 0)
-        return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (http_body_empty(req, resp) < 0)
-        return 0;
     if (lv_app_ca(app) == NULL)
         return http_resp_error(resp, LV_ESEALED, "the CA is not loaded");
-    if (ra_request_approve(lv_app_ca(app), st, req->param, who.actor, &r,
-                           &err) < 0)
+    if (ra_request_approve(lv_app_ca(app), req->st, req->param, req->who.actor,
+                           &r, &err) < 0)
         return http_resp_err(resp, &err);
     json_t *out = issued_json(&r);
     if (out != NULL)
@@ -523,21 +435,15 @@ static int request_approve(lv_app *app, const lv_http_req *req,
 static int request_reject(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in, *out;
+    json_t *out;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_RA_ADMIN, &st, &who) < 0)
-        return 0;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (http_body_read(req, REJECT, resp, &in) < 0)
-        return 0;
-    int rc = ra_request_reject(st, lv_app_config(app), req->param, who.actor,
-                               lv_json_str(in, "reason"), &err);
-    json_decref(in);
+    int rc = ra_request_reject(req->st, lv_app_config(app), req->param,
+                               req->who.actor, lv_json_str(req->json, "reason"),
+                               &err);
     if (rc == 0)
-        rc = ra_request_json(st, req->param, &out, &err);
+        rc = ra_request_json(req->st, req->param, &out, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 200, out);
@@ -550,26 +456,18 @@ static int request_reject(lv_app *app, const lv_http_req *req,
 static int officer_revoke(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    lv_principal who;
-    lv_store *st;
-    json_t *in;
     lv_err err = {0};
-    if (http_auth_require(app, req, resp, LV_ROLE_REVOCATION_OFFICER, &st,
-                          &who) < 0 ||
-        http_body_read(req, REVOKE_OFFICER, resp, &in) < 0)
-        return 0;
-    ra_revocation r = revocation_from(in);
+    ra_revocation r = revocation_from(req->json);
     int rc =
         lv_app_ca(app) ? 0 : lv_fail(&err, LV_ESEALED, "the CA is not loaded");
     if (rc == 0)
-        rc = ra_revoke_by_officer(lv_app_ca(app), st, &r, who.actor, &err);
-    json_t *out = rc == 0 ? json_pack("{s:s, s:s}", "serial", r.serial,
-                                      "status", "revoked")
-                          : NULL;
-    json_decref(in);
+        rc = ra_revoke_by_officer(lv_app_ca(app), req->st, &r, req->who.actor,
+                                  &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    return respond(
+        resp, 200,
+        json_pack("{s:s, s:s}", "serial", r.serial, "status", "revoked"));
 }
 
 /* POST /api/v1/register/ecert: a CMS-signed request (R2.2); no session,
@@ -577,48 +475,62 @@ static int officer_revoke(lv_app *app, const lv_http_req *req,
 static int register_ecert(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    lv_store *st;
     ra_registered r;
     lv_err err = {0};
     if (req->body == NULL || req->body_len == 0)
         return http_resp_error(resp, LV_EINVAL,
                                "the body must be a CMS-signed request");
-    if (lv_app_store(app, &st, &err) < 0)
-        return http_resp_err(resp, &err);
-    if (ra_register_ecert(lv_app_auth(app), st, lv_app_config(app), req->body,
-                          req->body_len, req->remote_addr, &r, &err) < 0)
+    if (ra_register_ecert(lv_app_auth(app), req->st, lv_app_config(app),
+                          req->body, req->body_len, req->remote_addr, &r,
+                          &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, registered_json(&r));
 }
 
+#define RA_OFFICER HTTP_SESSION(LV_ROLE_RA_OFFICER)
+#define RA_ADMIN HTTP_SESSION(LV_ROLE_RA_ADMIN)
+#define RA_READ HTTP_SESSION(ROLES_RA_READ)
+/* the citizen's own routes: a citizen names only their own {id} (R1.1) */
+#define OWN_CITIZEN HTTP_OWN_ID(LV_ROLE_CITIZEN)
+
 const lv_http_route http_ra_routes[] = {
-    {"POST", "/api/v1/ra/citizens", citizen_add, 0, LV_WORK_API},
-    {"GET", "/api/v1/ra/citizens/{id}", citizen_get, 0, LV_WORK_API},
+    {"POST", "/api/v1/ra/citizens", citizen_add, 0, LV_WORK_API, RA_OFFICER,
+     HTTP_JSON(REGISTRATION)},
+    {"GET", "/api/v1/ra/citizens/{id}", citizen_get, 0, LV_WORK_API,
+     HTTP_OWN_ID(ROLES_RA_READ | LV_ROLE_CITIZEN), HTTP_NO_BODY},
     {"POST", "/api/v1/ra/citizens/{id}/documents", citizen_document, 0,
-     LV_WORK_API},
+     LV_WORK_API, RA_OFFICER, HTTP_JSON(REPLACEMENT)},
     {"POST", "/api/v1/ra/citizens/{id}/activation", citizen_activation, 0,
-     LV_WORK_API},
-    {"GET", "/api/v1/citizens/{id}", citizen_get, 0, LV_WORK_API},
+     LV_WORK_API, RA_OFFICER, HTTP_EMPTY},
+    {"GET", "/api/v1/citizens/{id}", citizen_get, 0, LV_WORK_API,
+     HTTP_OWN_ID(ROLES_RA_READ | LV_ROLE_CITIZEN), HTTP_NO_BODY},
     {"POST", "/api/v1/citizens/{id}/certificates", citizen_issue, 0,
-     LV_WORK_KEYGEN},
+     LV_WORK_KEYGEN, OWN_CITIZEN, HTTP_JSON(ISSUE)},
     {"POST", "/api/v1/citizens/{id}/revocations/otp", citizen_revoke_otp, 0,
-     LV_WORK_API},
+     LV_WORK_API, OWN_CITIZEN, HTTP_JSON(REVOKE_OTP)},
     {"POST", "/api/v1/citizens/{id}/revocations", citizen_revoke, 0,
-     LV_WORK_SIGN},
-    {"POST", "/api/v1/ra/organizations", org_add, 0, LV_WORK_API},
-    {"GET", "/api/v1/ra/organizations/{id}", org_get, 0, LV_WORK_API},
+     LV_WORK_SIGN, OWN_CITIZEN, HTTP_JSON(REVOKE_CITIZEN)},
+    {"POST", "/api/v1/ra/organizations", org_add, 0, LV_WORK_API, RA_OFFICER,
+     HTTP_JSON(ORGANIZATION)},
+    {"GET", "/api/v1/ra/organizations/{id}", org_get, 0, LV_WORK_API, RA_READ,
+     HTTP_NO_BODY},
     {"POST", "/api/v1/ra/organizations/{id}/representatives",
-     org_representative, 0, LV_WORK_API},
+     org_representative, 0, LV_WORK_API, RA_OFFICER, HTTP_JSON(PERSON)},
     {"POST", "/api/v1/ra/organizations/{id}/members", org_member, 0,
-     LV_WORK_API},
-    {"POST", "/api/v1/ra/requests", request_add, 0, LV_WORK_API},
-    {"GET", "/api/v1/ra/requests", request_list, 0, LV_WORK_API},
-    {"GET", "/api/v1/ra/requests/{id}", request_get, 0, LV_WORK_API},
+     LV_WORK_API, RA_OFFICER, HTTP_JSON(PERSON)},
+    {"POST", "/api/v1/ra/requests", request_add, 0, LV_WORK_API, RA_OFFICER,
+     HTTP_JSON(REQUEST)},
+    {"GET", "/api/v1/ra/requests", request_list, 0, LV_WORK_API, RA_READ,
+     HTTP_NO_BODY},
+    {"GET", "/api/v1/ra/requests/{id}", request_get, 0, LV_WORK_API, RA_READ,
+     HTTP_NO_BODY},
     {"POST", "/api/v1/ra/requests/{id}/approve", request_approve, 0,
-     LV_WORK_KEYGEN},
-    {"POST", "/api/v1/ra/requests/{id}/reject", request_reject, 0, LV_WORK_API},
-    {"POST", "/api/v1/ra/revocations", officer_revoke, 0, LV_WORK_SIGN},
+     LV_WORK_KEYGEN, RA_ADMIN, HTTP_EMPTY},
+    {"POST", "/api/v1/ra/requests/{id}/reject", request_reject, 0, LV_WORK_API,
+     RA_ADMIN, HTTP_JSON(REJECT)},
+    {"POST", "/api/v1/ra/revocations", officer_revoke, 0, LV_WORK_SIGN,
+     HTTP_SESSION(LV_ROLE_REVOCATION_OFFICER), HTTP_JSON(REVOKE_OFFICER)},
     {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX,
-     LV_WORK_API},
+     LV_WORK_API, HTTP_PUBLIC, HTTP_RAW(NULL, NULL)},
     {0},
 };

@@ -28,13 +28,11 @@ static int repo_name_ok(const char *name)
 static int repo_ca_cert_stored(lv_app *app, const lv_http_req *req,
                                lv_http_resp *resp)
 {
-    lv_store *st;
     lv_err err = {0};
     unsigned char *der = NULL;
     size_t len = 0;
-    if (lv_app_store(app, &st, &err) < 0 ||
-        ca_cert_der_stored(lv_app_ca(app), st, req->param, &der, &len, &err) <
-            0)
+    if (ca_cert_der_stored(lv_app_ca(app), req->st, req->param, &der, &len,
+                           &err) < 0)
         return http_resp_error(resp, LV_ENOTFOUND, "no CA certificate named %s",
                                req->param);
     int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
@@ -190,7 +188,6 @@ static int query_count(const lv_http_req *req, const char *name, long def,
 
 static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    lv_store *st;
     lv_err err = {0};
     json_t *idx = NULL;
     long offset, limit;
@@ -205,8 +202,7 @@ static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                INDEX_LIMIT_MAX);
     if (lv_app_ca(app) == NULL)
         return http_resp_error(resp, LV_ESTATE, "no CA loaded");
-    if (lv_app_store(app, &st, &err) < 0 ||
-        ca_repo_index(lv_app_ca(app), st, offset, limit, &idx, &err) < 0)
+    if (ca_repo_index(lv_app_ca(app), req->st, offset, limit, &idx, &err) < 0)
         return http_resp_err(resp, &err);
     int rc = wants_json(req) ? http_resp_json(resp, 200, idx)
                              : index_html(resp, idx);
@@ -242,15 +238,14 @@ static int repo_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     char serial[65];
-    lv_store *st;
     lv_err err = {0};
     unsigned char *der = NULL;
     size_t len = 0;
     if (ca_serial_normalize(req->param, serial, &err) < 0)
         return http_resp_error(resp, LV_ENOTFOUND,
                                "no such published certificate");
-    if (lv_app_store(app, &st, &err) < 0 ||
-        ca_published_cert(lv_app_ca(app), st, serial, &der, &len, &err) < 0)
+    if (ca_published_cert(lv_app_ca(app), req->st, serial, &der, &len, &err) <
+        0)
         return http_resp_err(resp, &err);
     int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
     free(der);
@@ -260,10 +255,15 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_repo_routes[] = {
-    {"GET", "/ca/{name}.crt", repo_ca_cert, 0, LV_WORK_INLINE},
-    {"GET", "/repository/", repo_index, 0, LV_WORK_INLINE},
-    {"GET", "/repository", repo_index, 0, LV_WORK_INLINE},
-    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE},
-    {"GET", "/repository/{name}", repo_doc, 0, LV_WORK_INLINE},
+    {"GET", "/ca/{name}.crt", repo_ca_cert, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/repository/", repo_index, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/repository", repo_index, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE,
+     HTTP_PUBLIC, HTTP_NO_BODY},
+    {"GET", "/repository/{name}", repo_doc, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {0},
 };

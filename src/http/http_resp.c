@@ -132,6 +132,37 @@ int http_resp_err(lv_http_resp *r, const lv_err *err)
     return rc;
 }
 
+int http_resp_json_new(lv_http_resp *r, int status, json_t *o,
+                       const char *cache_control)
+{
+    if (!o)
+        return LV_ENOMEM;
+    int rc = http_resp_json(r, status, o);
+    json_decref(o);
+    LV_TRY(rc);
+    return http_resp_header(r, "Cache-Control", cache_control);
+}
+
+/* A description that is not UTF-8 (it may quote the client) cannot be a
+ * JSON string: the error name still goes out. */
+int http_resp_csc_error(lv_http_resp *r, int status, const char *error,
+                        const char *desc)
+{
+    json_t *o =
+        json_pack("{s:s, s:s}", "error", error, "error_description", desc);
+    if (!o)
+        o = json_pack("{s:s, s:s}", "error", error, "error_description",
+                      "(not printable)");
+    int rc = o ? http_resp_json(r, status, o) : LV_ENOMEM;
+    json_decref(o);
+    LV_TRY(rc);
+    r->nheaders = 0;
+    LV_TRY(http_resp_header(r, "Cache-Control", "no-store"));
+    if (status == 401)
+        return http_resp_header(r, "WWW-Authenticate", "Bearer realm=\"csc\"");
+    return 0;
+}
+
 int http_defer(lv_http_resp *r, int work)
 {
     r->defer = work;

@@ -10,8 +10,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <stdatomic.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +89,31 @@ static int64_t srv_now_us(void)
 
 /* ---- routes ------------------------------------------------------------- */
 
+/* What a route declares must make sense: an INLINE route runs on the I/O
+ * thread, where nothing may wait on the database as a caller's check does;
+ * a JSON body needs its schema. */
+static int route_declaration_ok(const lv_http_route *r, lv_err *err)
+{
+    if (r->work == LV_WORK_INLINE && r->auth.kind != LV_HTTP_AUTH_NONE)
+        return lv_fail(err, LV_EINVAL,
+                       "route %s %s: an LV_WORK_INLINE route cannot "
+                       "authenticate its caller",
+                       r->method, r->pattern);
+    if (r->body.kind == LV_HTTP_BODY_JSON && !r->body.schema)
+        return lv_fail(err, LV_EINVAL,
+                       "route %s %s: a JSON body needs a schema", r->method,
+                       r->pattern);
+    if (r->auth.kind > LV_HTTP_AUTH_APP || r->body.kind > LV_HTTP_BODY_RAW)
+        return lv_fail(err, LV_EINVAL, "route %s %s: unknown auth or body kind",
+                       r->method, r->pattern);
+    return 0;
+}
+
 static int route_compile(const lv_http_route *r, srv_route *out, lv_err *err)
 {
     if (!r->pattern || r->pattern[0] != '/' || !r->handler)
         return lv_fail(err, LV_EINVAL, "bad route %s", r->method);
+    LV_TRY(route_declaration_ok(r, err));
     out->r = r;
     const char *open = strchr(r->pattern, '{');
     if (!open) {
@@ -216,6 +238,40 @@ const char *http_req_query(const lv_http_req *req, const char *name)
 const char *http_req_header(const lv_http_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->impl_, MHD_HEADER_KIND, name);
+}
+
+static int srv_copy(char *out, size_t cap, const char *in)
+{
+    size_t n = in ? strlen(in) : cap;
+    if (n >= cap)
+        return LV_EAUTH;
+    memcpy(out, in, n + 1);
+    return 0;
+}
+
+/* libmicrohttpd 0.9.75 decodes Basic (RFC 7617 §2): strict base64, the
+ * user id up to the first ':' (so a ':' can only be in the password, as §2
+ * requires).  It takes the scheme only as "Basic " with one space, where
+ * RFC 9110 §11.1 allows any case; every client we know spells it so. */
+int http_req_basic(const lv_http_req *req, char *user, size_t ucap, char *pass,
+                   size_t pcap)
+{
+    char *p = NULL;
+    char *u = MHD_basic_auth_get_username_password(req->impl_, &p);
+    int rc = u && p ? srv_copy(user, ucap, u) : LV_EAUTH;
+    if (rc == 0)
+        rc = srv_copy(pass, pcap, p);
+    if (u) {
+        OPENSSL_cleanse(u, strlen(u));
+        MHD_free(u);
+    }
+    if (p) {
+        OPENSSL_cleanse(p, strlen(p));
+        MHD_free(p);
+    }
+    if (rc < 0 && pcap)
+        OPENSSL_cleanse(pass, pcap);
+    return rc;
 }
 
 static void srv_remote_addr(struct MHD_Connection *conn, char *out, size_t cap)
@@ -352,10 +408,12 @@ static enum MHD_Result srv_reject(const lv_http_server *s,
     return srv_queue(s, conn, rq, &resp);
 }
 
-/* Runs the route's handler for rq (on an I/O thread or a pool's). */
+/* Runs the route's handler for rq (on an I/O thread or a pool's), once the
+ * caller and the body passed the route's declarations (http_access.c). */
 static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
                             lv_http_resp *resp)
 {
+    const lv_http_route *route = rq->route->r;
     lv_http_req req = {
         .method = rq->method,
         .path = rq->url,
@@ -366,7 +424,13 @@ static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
         .in_pool = in_pool,
         .impl_ = rq->conn,
     };
-    int rc = rq->route->r->handler(s->app, &req, resp);
+    http_access acc;
+    int rc = http_access_begin(s->app, route, &req, &acc, resp);
+    if (rc == 0)
+        rc = route->handler(s->app, &req, resp);
+    else if (rc > 0)
+        rc = 0; /* refused: resp holds the answer */
+    http_access_end(&req, &acc);
     if (rc < 0) {
         lv_log(LV_LOG_WARN, "http %s %s: handler failed: %s", rq->method,
                rq->path, lv_err_name(rc));
@@ -391,15 +455,14 @@ static void srv_pool_job(void *arg)
 static void srv_busy(lv_http_resp *resp)
 {
     lv_err err = {0};
-    lv_fail_retry(&err, LV_EBUSY, 1,
-                  "the service is busy; retry in a moment");
+    lv_fail_retry(&err, LV_EBUSY, 1, "the service is busy; retry in a moment");
     http_resp_err(resp, &err);
 }
 
 /* Suspends the connection and queues the handler on the pool of work. */
 static enum MHD_Result srv_enqueue(lv_http_server *s,
-                                   struct MHD_Connection *conn,
-                                   srv_request *rq, int work)
+                                   struct MHD_Connection *conn, srv_request *rq,
+                                   int work)
 {
     lv_pool *pool = s->pools[work];
     memset(&rq->resp, 0, sizeof rq->resp);
@@ -587,9 +650,9 @@ static void srv_connection(void *cls, struct MHD_Connection *conn,
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *fd =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = fd && sa ? http_gate_conn_started(
-                                         s->gate, fd->connect_fd, sa)
-                                   : NULL;
+        *socket_context =
+            fd && sa ? http_gate_conn_started(s->gate, fd->connect_fd, sa)
+                     : NULL;
     } else {
         http_gate_conn_closed(s->gate, *socket_context, sa);
         *socket_context = NULL;
@@ -624,6 +687,15 @@ static void srv_completed(void *cls, struct MHD_Connection *conn,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd reports a malformed Basic header (http_req_basic) as an
+ * error; it is a client's, answered 401, and must not let anyone write a
+ * warning to the operator's log with every request. */
+static int srv_mhd_client_fault(const char *msg)
+{
+    return strncmp(msg, "Basic authentication", 20) == 0 ||
+           strncmp(msg, "Error decoding basic authentication", 35) == 0;
+}
+
 __attribute__((format(printf, 2, 0))) static void
 srv_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -631,7 +703,8 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    lv_log(LV_LOG_WARN, "microhttpd: %s", msg);
+    lv_log(srv_mhd_client_fault(msg) ? LV_LOG_DEBUG : LV_LOG_WARN,
+           "microhttpd: %s", msg);
 }
 
 /* ---- the daemon --------------------------------------------------------- */
@@ -683,10 +756,10 @@ static struct MHD_Daemon *srv_start_one(lv_http_server *s, unsigned max_conns)
         /* the gate enforces the deadlines; this idle timer is a backstop
          * for a client that stops reading its answer */
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_body_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, max_conns,
-        MHD_OPTION_URI_LOG_CALLBACK, srv_uri_seen, (void *)s,
-        MHD_OPTION_NOTIFY_CONNECTION, srv_connection, (void *)s,
-        MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_URI_LOG_CALLBACK,
+        srv_uri_seen, (void *)s, MHD_OPTION_NOTIFY_CONNECTION, srv_connection,
+        (void *)s, MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s,
+        MHD_OPTION_END);
 }
 
 /* The gate's handoff: the daemons take connections in turn. */
@@ -725,8 +798,8 @@ static int srv_pools(lv_http_server *s, lv_err *err)
         {"sign", LV_WORK_SIGN,
          c->http_sign_threads ? c->http_sign_threads : (int)cpus,
          c->http_sign_queue, 0},
-        {"keygen", LV_WORK_KEYGEN, c->http_keygen_threads,
-         c->http_keygen_queue, 10},
+        {"keygen", LV_WORK_KEYGEN, c->http_keygen_threads, c->http_keygen_queue,
+         10},
     };
     for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
         int threads = spec[i].threads > 0 ? spec[i].threads : 1;

@@ -56,7 +56,9 @@ static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_web_routes[] = {
-    {"GET", "/sign/{id}", sign_page, 0, LV_WORK_INLINE},
-    {"GET", "/web/sign/{file}", sign_asset, 0, LV_WORK_INLINE},
+    {"GET", "/sign/{id}", sign_page, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/web/sign/{file}", sign_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
     {0},
 };

@@ -1,14 +1,17 @@
 /* http/: router, body limits, error JSON, per-thread stores, concurrency,
- * and the strict JSON body reader (http_body.c).
+ * the strict JSON body reader (http_body.c), and the routes' declared
+ * authentication and body (http_access.c, issue 12 item 7).
  * A real server on 127.0.0.1 and a free port, driven with libcurl.  The CA
  * is left out (NULL): the end-to-end /ca test is an integration test. */
 #include "http/http.h"
 #include "http/http_internal.h" /* http_body_parse */
+#include "sign/sign.h"          /* sign_app_add: a relying application */
 
 #include <curl/curl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,11 @@ typedef struct fixture {
     lv_app *app;
     lv_http_server *srv;
     char base[64];
+    lv_auth *auth; /* the access tests' fixture only */
+    char citizen[LV_AUTH_ID_MAX];
+    char bearer[128]; /* "Authorization: Bearer <citizen token>" */
+    char basic[256];  /* "Authorization: Basic <application>" */
+    char client_id[40];
 } fixture;
 
 /* ---- test handlers ------------------------------------------------------ */
@@ -99,17 +107,74 @@ static int h_store(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return http_resp_bytes(resp, 200, "text/plain", out, (size_t)n);
 }
 
+#define OPEN HTTP_PUBLIC, HTTP_NO_BODY
+#define BYTES HTTP_PUBLIC, HTTP_RAW(NULL, NULL)
+
 static const lv_http_route test_routes[] = {
-    {"GET", "/hello", h_hello, 0, LV_WORK_API},
-    {"POST", "/echo", h_echo, 0, LV_WORK_API},
-    {"POST", "/small", h_echo, SMALL_LIMIT, LV_WORK_API},
-    {"GET", "/item/{id}", h_item, 0, LV_WORK_API},
-    {"DELETE", "/item/{id}", h_item, 0, LV_WORK_API},
-    {"GET", "/item/special", h_hello, 0, LV_WORK_API}, /* exact beats pattern */
-    {"GET", "/fail", h_fail, 0, LV_WORK_API},
-    {"GET", "/silent", h_silent, 0, LV_WORK_API},
-    {"GET", "/conflict", h_conflict, 0, LV_WORK_API},
-    {"GET", "/store", h_store, 0, LV_WORK_API},
+    {"GET", "/hello", h_hello, 0, LV_WORK_API, OPEN},
+    {"POST", "/echo", h_echo, 0, LV_WORK_API, BYTES},
+    {"POST", "/small", h_echo, SMALL_LIMIT, LV_WORK_API, BYTES},
+    {"POST", "/ignored", h_echo, 0, LV_WORK_API, OPEN}, /* declares no body */
+    {"GET", "/item/{id}", h_item, 0, LV_WORK_API, OPEN},
+    {"DELETE", "/item/{id}", h_item, 0, LV_WORK_API, OPEN},
+    {"GET", "/item/special", h_hello, 0, LV_WORK_API, OPEN}, /* exact wins */
+    {"GET", "/fail", h_fail, 0, LV_WORK_API, OPEN},
+    {"GET", "/silent", h_silent, 0, LV_WORK_API, OPEN},
+    {"GET", "/conflict", h_conflict, 0, LV_WORK_API, OPEN},
+    {"GET", "/store", h_store, 0, LV_WORK_API, OPEN},
+    {0},
+};
+
+/* ---- routes that declare a caller and a body ------------------------------
+ * Each handler counts its runs, so a test can show that a refused request
+ * never reached it, and answers what the server handed it. */
+
+static _Atomic int handler_runs;
+
+static const http_body_field T_NOTE[] = {
+    HTTP_FIELD_REQ("note", HTTP_STR),
+    {"flag", .types = HTTP_BOOL | HTTP_STR, .flags = HTTP_TEXT},
+    {0}};
+
+/* "<actor>|<note>|<flag>" from req->who and req->json */
+static int h_who(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char out[256];
+    (void)app;
+    atomic_fetch_add(&handler_runs, 1);
+    const json_t *flag = json_object_get(req->json, "flag");
+    int n = snprintf(out, sizeof out, "%s|%s|%s", req->who.actor,
+                     req->json ? lv_json_str(req->json, "note") : "-",
+                     !flag                ? "-"
+                     : json_is_true(flag) ? "true"
+                                          : "other");
+    return http_resp_bytes(resp, 200, "text/plain", out, (size_t)n);
+}
+
+/* the calling application's client id */
+static int h_client(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    (void)app;
+    atomic_fetch_add(&handler_runs, 1);
+    const char *id = req->client ? req->client->client_id : "-";
+    return http_resp_bytes(resp, 200, "text/plain", id, strlen(id));
+}
+
+#define T_QUERY "application/x-test-query"
+
+static const lv_http_route access_routes[] = {
+    {"GET", "/t/citizen", h_who, 0, LV_WORK_API, HTTP_CITIZEN, HTTP_NO_BODY},
+    {"GET", "/t/auditor", h_who, 0, LV_WORK_API, HTTP_SESSION(LV_ROLE_AUDITOR),
+     HTTP_NO_BODY},
+    {"POST", "/t/json", h_who, 0, LV_WORK_API, HTTP_CITIZEN, HTTP_JSON(T_NOTE)},
+    {"GET", "/t/own/{id}", h_who, 0, LV_WORK_API,
+     HTTP_OWN_ID(LV_ROLE_CITIZEN | LV_ROLE_AUDITOR), HTTP_NO_BODY},
+    {"POST", "/t/app", h_client, 0, LV_WORK_API, HTTP_APP, HTTP_JSON(T_NOTE)},
+    {"POST", "/t/csc", h_who, 0, LV_WORK_API, HTTP_CSC, HTTP_JSON(T_NOTE)},
+    {"POST", "/t/login", h_who, 0, LV_WORK_PASSWORD, HTTP_LOGIN,
+     HTTP_JSON(T_NOTE)},
+    {"POST", "/t/raw", h_echo, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_RAW(T_QUERY, "a test query is sent as " T_QUERY)},
     {0},
 };
 
@@ -251,27 +316,91 @@ static void get(const fixture *f, const char *path, reply *out)
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static int server_up(void **state)
+static void fixture_config(fixture *f, lv_config *cfg)
 {
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
     assert_int_equal(tu_tmpdir(f->dir, sizeof f->dir, "http"), 0);
-    lv_config cfg;
-    lv_config_defaults(&cfg, f->dir);
-    cfg.listen_port = 0;
-    cfg.threads = 4;
+    lv_config_defaults(cfg, f->dir);
+    cfg->listen_port = 0;
+    cfg->threads = 4;
+    cfg->argon2_memory_mib = 1; /* fast logins */
+    cfg->argon2_time = 1;
+}
+
+/* The test routes plus every real API (with no CA loaded). */
+static void fixture_start(fixture *f)
+{
     lv_err err = {0};
-    assert_int_equal(lv_app_new(&cfg, NULL, &f->app, &err), 0);
-    /* The test routes plus every real API (with no CA loaded). */
-    const lv_http_route *tables[16] = {test_routes};
+    const lv_http_route *tables[20] = {test_routes, access_routes};
     const lv_http_route *const *api = http_api_tables();
-    for (size_t i = 0; api[i] && i + 2 < 16; i++)
-        tables[i + 1] = api[i];
+    for (size_t i = 0; api[i] && i + 3 < 20; i++)
+        tables[i + 2] = api[i];
     if (http_server_start(f->app, tables, &f->srv, &err) < 0)
         fail_msg("server: %s", err.msg);
     assert_int_not_equal(http_server_port(f->srv), 0);
     snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u",
              (unsigned)http_server_port(f->srv));
+}
+
+/* No auth context: every route that needs one answers 503. */
+static int server_up(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    lv_config cfg;
+    lv_err err = {0};
+    fixture_config(f, &cfg);
+    assert_int_equal(lv_app_new(&cfg, &f->app, &err), 0);
+    fixture_start(f);
+    *state = f;
+    return 0;
+}
+
+/* A citizen with a session (R3.1: activation code by letter, then a
+ * password) and a relying application. */
+static void fixture_callers(fixture *f, lv_store *st)
+{
+    char code[LV_AUTH_CODE_MAX];
+    lv_session_token t;
+    lv_sign_app_secret app;
+    lv_err err = {0};
+    snprintf(f->citizen, sizeof f->citizen, "%s",
+             "0123456789abcdef0123456789abcdef");
+    if (auth_citizen_activation_start(f->auth, st, f->citizen, "12345678Z",
+                                      "+34600000001", LV_ACTIVATION_LETTER,
+                                      "test", code, &err) < 0 ||
+        auth_citizen_activate(f->auth, st, "12345678Z", code,
+                              "Correct-Horse-42", "127.0.0.1", NULL,
+                              &err) < 0 ||
+        auth_citizen_login(f->auth, st, "12345678Z", "Correct-Horse-42",
+                           "127.0.0.1", &t, &err) < 0 ||
+        sign_app_add(st, "test application", "test", &app, &err) < 0)
+        fail_msg("callers: %s", err.msg);
+    snprintf(f->bearer, sizeof f->bearer, "Authorization: Bearer %s", t.token);
+    auth_token_wipe(&t);
+    char pair[160], *b64 = NULL;
+    snprintf(pair, sizeof pair, "%s:%s", app.client_id, app.secret);
+    assert_int_equal(
+        lv_b64_encode((const unsigned char *)pair, strlen(pair), &b64), 0);
+    snprintf(f->basic, sizeof f->basic, "Authorization: Basic %s", b64);
+    snprintf(f->client_id, sizeof f->client_id, "%s", app.client_id);
+    free(b64);
+}
+
+static int access_up(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    lv_config cfg;
+    lv_store *st = NULL;
+    lv_err err = {0};
+    fixture_config(f, &cfg);
+    assert_int_equal(lv_app_new(&cfg, &f->app, &err), 0);
+    if (auth_open(&cfg, &f->auth, &err) < 0 ||
+        lv_app_store(f->app, &st, &err) < 0)
+        fail_msg("auth: %s", err.msg);
+    fixture_callers(f, st);
+    lv_app_set_auth(f->app, f->auth);
+    fixture_start(f);
     *state = f;
     return 0;
 }
@@ -281,6 +410,7 @@ static int server_down(void **state)
     fixture *f = *state;
     http_server_stop(f->srv);
     lv_app_free(f->app);
+    auth_close(f->auth);
     char path[128];
     const char *files[] = {"llave.db", "llave.db-wal", "llave.db-shm"};
     for (size_t i = 0; i < 3; i++) {
@@ -606,15 +736,23 @@ static int h_never(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static void test_bad_tables(void **state)
 {
     fixture *f = *state;
-    const lv_http_route bad1[] = {{"GET", "nope", h_never, 0, LV_WORK_API},
-                                  {0}};
-    const lv_http_route bad2[] = {{"GET", "/a/{x", h_never, 0, LV_WORK_API},
-                                  {0}};
+    const lv_http_route bad1[] = {
+        {"GET", "nope", h_never, 0, LV_WORK_API, OPEN}, {0}};
+    const lv_http_route bad2[] = {
+        {"GET", "/a/{x", h_never, 0, LV_WORK_API, OPEN}, {0}};
     const lv_http_route bad3[] = {
-        {"GET", "/a/{x}/{y}", h_never, 0, LV_WORK_API}, {0}};
-    const lv_http_route bad4[] = {{"GET", "/a", NULL, 0, LV_WORK_API}, {0}};
-    const lv_http_route *bads[] = {bad1, bad2, bad3, bad4};
-    for (size_t i = 0; i < 4; i++) {
+        {"GET", "/a/{x}/{y}", h_never, 0, LV_WORK_API, OPEN}, {0}};
+    const lv_http_route bad4[] = {{"GET", "/a", NULL, 0, LV_WORK_API, OPEN},
+                                  {0}};
+    /* a caller's check reads the database: never on the I/O thread */
+    const lv_http_route bad5[] = {
+        {"GET", "/a", h_never, 0, LV_WORK_INLINE, HTTP_CITIZEN, HTTP_NO_BODY},
+        {0}};
+    const lv_http_route bad6[] = {
+        {"POST", "/a", h_never, 0, LV_WORK_API, HTTP_PUBLIC, HTTP_JSON(NULL)},
+        {0}};
+    const lv_http_route *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6};
+    for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
         const lv_http_route *tables[] = {bads[i], NULL};
         lv_http_server *s = NULL;
         lv_err err = {0};
@@ -853,33 +991,223 @@ static void test_body_length(void **state)
                  "field 'code' is longer than 5 bytes");
 }
 
-/* The handlers' entry point answers 400 invalid_request by itself. */
-static void test_body_read_answers(void **state)
+/* ---- declared callers and bodies (http_access.c) ------------------------- */
+
+static void assert_header(const reply *r, const char *name, const char *want)
+{
+    char v[128];
+    const char *got = reply_header(r, name, v, sizeof v);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+}
+
+/* A CSC error object: {"error": want, "error_description": ...} only. */
+static void assert_csc_error(const reply *r, long status, const char *want)
+{
+    assert_int_equal(r->status, status);
+    json_t *j = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(lv_json_str(j, "error"), want);
+    assert_non_null(lv_json_str(j, "error_description"));
+    assert_null(json_object_get(j, "message"));
+    json_decref(j);
+}
+
+static void call(void **state, const char *method, const char *path,
+                 const char *body, const char *header, reply *r)
+{
+    fetch(*state,
+          &(request){.method = method,
+                     .path = path,
+                     .body = body,
+                     .len = body ? strlen(body) : 0,
+                     .header = header},
+          r);
+}
+
+/* RFC 6750 §3: no token, an unknown token or another scheme: 401 naming
+ * the Bearer scheme, and the handler never runs. */
+static void test_access_no_session(void **state)
+{
+    const char *headers[] = {
+        NULL,
+        "Authorization: Bearer "
+        "00000000000000000000000000000000000000000000000000000000000000"
+        "00",
+        "Authorization: Bearer not-a-token",
+        "Authorization: Basic dXNlcjpwYXNz",
+    };
+    int runs = atomic_load(&handler_runs);
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+        reply r;
+        call(state, "GET", "/t/citizen", NULL, headers[i], &r);
+        assert_json_error(&r, 401, LV_EAUTH);
+        assert_header(&r, "WWW-Authenticate", "Bearer realm=\"llave\"");
+        assert_header(&r, "Cache-Control", "no-store");
+        reply_free(&r);
+    }
+    assert_int_equal(atomic_load(&handler_runs), runs);
+}
+
+/* A valid session without the route's role: 403, no challenge. */
+static void test_access_role(void **state)
+{
+    fixture *f = *state;
+    reply r;
+    call(state, "GET", "/t/auditor", NULL, f->bearer, &r);
+    assert_json_error(&r, 403, LV_EPERM);
+    assert_header(&r, "WWW-Authenticate", NULL);
+    reply_free(&r);
+}
+
+/* The handler sees the caller and the parsed body; a CSC v1 string stands
+ * for its boolean (HTTP_TEXT). */
+static void test_access_who_and_json(void **state)
+{
+    fixture *f = *state;
+    char want[160];
+    reply r;
+    call(state, "GET", "/t/citizen", NULL, f->bearer, &r);
+    snprintf(want, sizeof want, "citizen:%s|-|-", f->citizen);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body.data, want);
+    reply_free(&r);
+    call(state, "POST", "/t/json", "{\"note\": \"hi\", \"flag\": \"true\"}",
+         f->bearer, &r);
+    snprintf(want, sizeof want, "citizen:%s|hi|true", f->citizen);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body.data, want);
+    reply_free(&r);
+}
+
+/* Authentication first: an anonymous caller's broken body is answered 401,
+ * not 400; the same body from the citizen is 400, and no handler runs. */
+static void test_access_body_after_auth(void **state)
+{
+    fixture *f = *state;
+    const char *bodies[] = {"{\"note\": ", "{\"note\": 5}", "[]",
+                            "{\"note\": \"x\", \"other\": 1}",
+                            "{\"note\": \"x\", \"flag\": \"yes\"}"};
+    int runs = atomic_load(&handler_runs);
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        reply r;
+        call(state, "POST", "/t/json", bodies[i], NULL, &r);
+        assert_json_error(&r, 401, LV_EAUTH);
+        reply_free(&r);
+        call(state, "POST", "/t/json", bodies[i], f->bearer, &r);
+        assert_json_error(&r, 400, LV_EINVAL);
+        assert_header(&r, "WWW-Authenticate", NULL);
+        reply_free(&r);
+    }
+    assert_int_equal(atomic_load(&handler_runs), runs);
+}
+
+/* LV_HTTP_AUTH_OWN_ID: a citizen names only their own id. */
+static void test_access_own_id(void **state)
+{
+    fixture *f = *state;
+    char path[96];
+    reply r;
+    snprintf(path, sizeof path, "/t/own/%s", f->citizen);
+    call(state, "GET", path, NULL, f->bearer, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    call(state, "GET", "/t/own/ffffffffffffffffffffffffffffffff", NULL,
+         f->bearer, &r);
+    assert_json_error(&r, 403, LV_EPERM);
+    reply_free(&r);
+}
+
+/* A relying application with HTTP Basic (RFC 7617): its record reaches the
+ * handler; anything else is 401 naming the Basic scheme. */
+static void test_access_application(void **state)
+{
+    fixture *f = *state;
+    const char *wrong[] = {NULL, f->bearer,
+                           "Authorization: Basic bm9wZTpub3Bl", /* nope:nope */
+                           "Authorization: Basic !!!!"};
+    reply r;
+    call(state, "POST", "/t/app", "{\"note\": \"x\"}", f->basic, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body.data, f->client_id);
+    reply_free(&r);
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        call(state, "POST", "/t/app", "{\"note\": \"x\"}", wrong[i], &r);
+        assert_json_error(&r, 401, LV_EAUTH);
+        assert_header(&r, "WWW-Authenticate",
+                      "Basic realm=\"llave transactions\"");
+        reply_free(&r);
+    }
+}
+
+/* CSC routes answer in the specification's error shape. */
+static void test_access_csc(void **state)
+{
+    fixture *f = *state;
+    reply r;
+    call(state, "POST", "/t/csc", "{", NULL, &r);
+    assert_csc_error(&r, 401, "invalid_token");
+    assert_header(&r, "WWW-Authenticate", "Bearer realm=\"csc\"");
+    reply_free(&r);
+    call(state, "POST", "/t/csc", "{", f->bearer, &r);
+    assert_csc_error(&r, 400, "invalid_request");
+    reply_free(&r);
+    call(state, "POST", "/t/csc", "{\"note\": \"n\"}", f->bearer, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+/* A raw body of another media type is 415; a route that declares no body
+ * does not see one. */
+static void test_access_raw(void **state)
+{
+    reply r;
+    call(state, "POST", "/t/raw", "abc", "Content-Type: text/plain", &r);
+    assert_json_error(&r, 415, LV_EINVAL);
+    assert_non_null(strstr((char *)r.body.data, "sent as " T_QUERY));
+    reply_free(&r);
+    call(state, "POST", "/t/raw", "abc", "Content-Type: " T_QUERY "; charset=x",
+         &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body.data, "abc");
+    reply_free(&r);
+    call(state, "POST", "/ignored", "abc", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, 0);
+    reply_free(&r);
+}
+
+/* Without an auth context (server_up): 503, not 401, and no challenge. */
+static void test_access_no_auth_context(void **state)
+{
+    const char *paths[] = {"/t/citizen", "/t/login", "/t/csc"};
+    const char *methods[] = {"GET", "POST", "POST"};
+    for (size_t i = 0; i < 3; i++) {
+        reply r;
+        call(state, methods[i], paths[i], "{\"note\": \"x\"}", NULL, &r);
+        if (i < 2)
+            assert_json_error(&r, 503, LV_EINTERNAL);
+        else
+            assert_csc_error(&r, 503, "temporarily_unavailable");
+        assert_header(&r, "WWW-Authenticate", NULL);
+        reply_free(&r);
+    }
+}
+
+/* RFC 6750 §2.1 parsing, shared by every route. */
+static void test_bearer_token(void **state)
 {
     (void)state;
-    const char text[] = "{\"login\": 5}";
-    lv_http_req req = {.method = "POST",
-                       .path = "/x",
-                       .param = "",
-                       .body = (const unsigned char *)text,
-                       .body_len = sizeof text - 1};
-    lv_http_resp resp = {0};
-    json_t *j = NULL;
-    assert_int_equal(http_body_read(&req, T_SCHEMA, &resp, &j), LV_EINVAL);
-    assert_null(j);
-    assert_int_equal(resp.status, 400);
-    json_t *o =
-        json_loadb((const char *)resp.body.data, resp.body.len, 0, NULL);
-    assert_string_equal(lv_json_str(o, "error"), "invalid_request");
-    assert_string_equal(lv_json_str(o, "message"),
-                        "field 'login' must be a string");
-    json_decref(o);
-    lv_buf_free(&resp.body);
-    lv_http_resp ok = {0};
-    req.body = NULL;
-    req.body_len = 0;
-    assert_int_equal(http_body_empty(&req, &ok), 0);
-    assert_int_equal(ok.status, 0); /* nothing answered yet */
+    assert_null(http_bearer_token(NULL));
+    assert_null(http_bearer_token("Basic abc"));
+    assert_null(http_bearer_token("Bearerabc"));
+    assert_string_equal(http_bearer_token("Bearer abc"), "abc");
+    assert_string_equal(http_bearer_token("bearer  abc"), "abc");
+    assert_string_equal(http_bearer_token("Bearer "), "");
 }
 
 int main(void)
@@ -904,6 +1232,7 @@ int main(void)
         cmocka_unit_test(test_store_per_thread),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_still_healthy),
+        cmocka_unit_test(test_access_no_auth_context),
     };
     int rc = cmocka_run_group_tests(tests, server_up, server_down);
     const struct CMUnitTest body_tests[] = {
@@ -915,9 +1244,20 @@ int main(void)
         cmocka_unit_test(test_body_unknown),
         cmocka_unit_test(test_body_utf8_nul),
         cmocka_unit_test(test_body_length),
-        cmocka_unit_test(test_body_read_answers),
+        cmocka_unit_test(test_bearer_token),
     };
     rc |= cmocka_run_group_tests(body_tests, NULL, NULL);
+    const struct CMUnitTest access_tests[] = {
+        cmocka_unit_test(test_access_no_session),
+        cmocka_unit_test(test_access_role),
+        cmocka_unit_test(test_access_who_and_json),
+        cmocka_unit_test(test_access_body_after_auth),
+        cmocka_unit_test(test_access_own_id),
+        cmocka_unit_test(test_access_application),
+        cmocka_unit_test(test_access_csc),
+        cmocka_unit_test(test_access_raw),
+    };
+    rc |= cmocka_run_group_tests(access_tests, access_up, server_down);
     curl_global_cleanup();
     return rc;
 }
