@@ -91,7 +91,7 @@ static int64_t srv_now_us(void)
 
 /* What a route declares must make sense: an INLINE route runs on the I/O
  * thread, where nothing may wait on the database as a caller's check does;
- * a JSON body needs its schema. */
+ * a JSON body needs its schema; an own-id check needs the {id}. */
 static int route_declaration_ok(const lv_http_route *r, lv_err *err)
 {
     if (r->work == LV_WORK_INLINE && r->auth.kind != LV_HTTP_AUTH_NONE)
@@ -99,6 +99,10 @@ static int route_declaration_ok(const lv_http_route *r, lv_err *err)
                        "route %s %s: an LV_WORK_INLINE route cannot "
                        "authenticate its caller",
                        r->method, r->pattern);
+    if ((r->auth.flags & LV_HTTP_AUTH_OWN_ID) && !strchr(r->pattern, '{'))
+        return lv_fail(err, LV_EINVAL,
+                       "route %s %s: an own-id check needs {id}", r->method,
+                       r->pattern);
     if (r->body.kind == LV_HTTP_BODY_JSON && !r->body.schema)
         return lv_fail(err, LV_EINVAL,
                        "route %s %s: a JSON body needs a schema", r->method,

@@ -751,7 +751,10 @@ static void test_bad_tables(void **state)
     const lv_http_route bad6[] = {
         {"POST", "/a", h_never, 0, LV_WORK_API, HTTP_PUBLIC, HTTP_JSON(NULL)},
         {0}};
-    const lv_http_route *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6};
+    const lv_http_route bad7[] = {{"GET", "/a", h_never, 0, LV_WORK_API,
+                                   HTTP_OWN_ID(LV_ROLE_CITIZEN), HTTP_NO_BODY},
+                                  {0}};
+    const lv_http_route *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6, bad7};
     for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
         const lv_http_route *tables[] = {bads[i], NULL};
         lv_http_server *s = NULL;
