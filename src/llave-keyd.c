@@ -3,7 +3,7 @@
  * store.  A thin entry point: harden the process, start the server
  * (src/keyd/), wait for SIGTERM/SIGINT.
  *
- *   llave-keyd -d DIR [--socket PATH] [--sealed] [--max-conns N]
+ *   llave-keyd -d DIR [--socket PATH] [--sealed] [--max-conns N] [--quiet]
  *
  * It never daemonizes; llaved or a service manager supervises it. */
 #define _GNU_SOURCE /* close_range */
@@ -21,10 +21,14 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: llave-keyd -d DIR [--socket PATH] [--sealed] "
-                 "[--max-conns N]\n"
+                 "[--max-conns N] [--quiet]\n"
                  "  --sealed  start sealed even on a demo install: custodians "
-                 "unseal with `llave unseal`\n");
+                 "unseal with `llave unseal`\n"
+                 "  --quiet   errors only (a keyd the console runs for one "
+                 "command)\n");
 }
+
+static int quiet;
 
 static int parse_args(int argc, char **argv, keyd_opts *o)
 {
@@ -33,12 +37,13 @@ static int parse_args(int argc, char **argv, keyd_opts *o)
         {"socket", required_argument, NULL, 's'},
         {"sealed", no_argument, NULL, 'S'},
         {"max-conns", required_argument, NULL, 'm'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     *o = (keyd_opts){0};
-    while ((c = getopt_long(argc, argv, "d:s:Sm:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:s:Sm:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             o->dir = optarg;
@@ -53,6 +58,9 @@ static int parse_args(int argc, char **argv, keyd_opts *o)
             o->max_conns = atoi(optarg);
             if (o->max_conns < 1 || o->max_conns > KEYD_CONNS_MAX)
                 return LV_EINVAL;
+            break;
+        case 'q':
+            quiet = 1;
             break;
         case 'h':
             return 1;
@@ -103,15 +111,19 @@ int main(int argc, char **argv)
     }
     if (harden() < 0)
         return 1;
+    if (quiet)
+        lv_log_set_level(LV_LOG_ERROR);
     block_signals(&set);
     if (keyd_start(&o, &s, &err) < 0) {
         fprintf(stderr, "llave-keyd: %s\n", err.msg);
         return 1;
     }
     /* Tests and llaved read this line to learn that keyd is ready. */
-    printf("llave-keyd listening on %s (%s)\n", keyd_socket(s),
-           keyd_is_sealed(s) ? "sealed" : "unsealed");
-    fflush(stdout);
+    if (!quiet) {
+        printf("llave-keyd listening on %s (%s)\n", keyd_socket(s),
+               keyd_is_sealed(s) ? "sealed" : "unsealed");
+        fflush(stdout);
+    }
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
         ; /* nothing to reload */
     keyd_stop(s);

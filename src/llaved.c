@@ -12,7 +12,9 @@
  * signature activation module (CEN EN 419 241-1), through keyc.  Unless
  * llave.json names the socket of a keyd that runs on its own
  * (keyd_socket: two service units), llaved starts its own keyd as a child
- * (fork + exec, as sshd starts its monitor), restarts it when it dies
+ * (fork + exec, as sshd starts its monitor; another llaved's keyd that
+ * already answers on DIR/keyd.sock is used until it ends), restarts it when
+ * it dies
  * (meanwhile key operations answer 503 and everything else keeps
  * serving) and stops it on exit. */
 #include "ca/ca.h"
@@ -159,6 +161,27 @@ static void keyd_set_pid(keyd_child *k, pid_t pid)
     pthread_mutex_unlock(&k->lock);
 }
 
+/* Another llaved on the same DIR (several share one database) started the
+ * keyd that answers on DIR/keyd.sock: use it while it lives, then start
+ * our own. */
+static void keyd_attached(keyd_child *k)
+{
+    char sock[108];
+    if (keyc_default_path(k->cfg.dir, sock, sizeof sock, NULL) < 0)
+        return;
+    lv_log(LV_LOG_INFO, "llaved: using the llave-keyd that answers on %s",
+           sock);
+    while (!atomic_load(&k->stopping) && keyc_live(sock, KEYD_CALLER_SERVICE))
+        sleep_ms(500);
+    if (atomic_load(&k->stopping))
+        return;
+    lv_ca *ca = atomic_load(&k->ca);
+    if (ca)
+        ca_keys_invalidate(ca);
+    lv_log(LV_LOG_WARN, "llaved: the llave-keyd on %s is gone: starting ours",
+           sock);
+}
+
 /* Starts keyd, waits for it to die, starts it again: until llaved stops.
  * A keyd that cannot start is tried again every second (a production
  * keyd comes back sealed and waits for the custodians again). */
@@ -170,6 +193,9 @@ static void *keyd_watch(void *arg)
         pid_t pid = -1;
         lv_err err = {0};
         int rc = keyd_spawn(k, &pid, &err);
+        int attached = rc == LV_EEXISTS;
+        if (attached)
+            rc = 0;
         if (first) {
             pthread_mutex_lock(&k->lock);
             k->first_done = 1;
@@ -181,12 +207,20 @@ static void *keyd_watch(void *arg)
             first = 0;
             if (rc < 0)
                 return NULL; /* main reports it and stops */
+            if (attached) {
+                keyd_attached(k);
+                continue;
+            }
         } else if (rc < 0) {
             lv_log(LV_LOG_ERROR, "llaved: llave-keyd did not restart: %s",
                    err.msg);
             sleep_ms(1000);
             continue;
         } else {
+            if (attached) {
+                keyd_attached(k);
+                continue;
+            }
             keyd_set_pid(k, pid);
             atomic_fetch_add(&k->restarts, 1);
             lv_ca *ca = atomic_load(&k->ca);
@@ -239,7 +273,7 @@ static int keyd_start(daemon_state *d, lv_err *err)
     if (rc < 0 && err)
         *err = k->first_err;
     pthread_mutex_unlock(&k->lock);
-    if (rc == 0)
+    if (rc == 0 && k->pid > 0)
         lv_log(LV_LOG_INFO, "llaved: llave-keyd started (pid %ld)",
                (long)k->pid);
     return rc;

@@ -155,7 +155,8 @@ int cli_keyd_child(lv_config *cfg, const char *const *shares, size_t n,
         return lv_fail(err, LV_EINVAL,
                        "%s is too long a path for llave-keyd's socket",
                        cfg->dir);
-    keyc_spawn_opts o = {.dir = cfg->dir, .socket_path = sock, .max_conns = 16};
+    keyc_spawn_opts o = {
+        .dir = cfg->dir, .socket_path = sock, .max_conns = 16, .quiet = 1};
     LV_TRY(keyc_spawn(&o, pid, err));
     int rc = keyc_connect(sock, KEYD_CALLER_CONSOLE, &c, err);
     if (rc == 0)

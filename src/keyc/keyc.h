@@ -118,6 +118,7 @@ typedef struct keyc_spawn_opts {
     int sealed;              /* --sealed: ignore DIR/demo-shares.INSECURE */
     int max_conns;           /* 0: KEYD_CONNS_SPAWN */
     int timeout_ms;          /* until it answers; 0: 30 s */
+    int quiet;               /* --quiet: errors only (the console's) */
 } keyc_spawn_opts;
 int keyc_program_path(char *out, size_t cap, lv_err *err);
 /* 1 when a keyd answers a status request on path. */

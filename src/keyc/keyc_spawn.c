@@ -149,6 +149,8 @@ int keyc_spawn(const keyc_spawn_opts *o, pid_t *out, lv_err *err)
     argv[n++] = conns;
     if (o->sealed)
         argv[n++] = "--sealed";
+    if (o->quiet)
+        argv[n++] = "--quiet";
     argv[n] = NULL;
     pid_t parent = getpid();
     fflush(NULL);

@@ -192,8 +192,6 @@ def routes(cz):
          {"password": "x", "otp": "000000"}),
         ("/api/v1/transactions/{id}/cancel",
          f"/api/v1/transactions/{ID}/cancel", "citizen", {}),
-        ("/api/v1/unseal", "/api/v1/unseal", None,
-         {"share": "llave-share-1-x"}),
         ("/csc/v2/info", "/csc/v2/info", None, {"lang": "en-US"}),
         ("/csc/v2/auth/login", "/csc/v2/auth/login", "basic_citizen",
          {"clientData": "x"}),
