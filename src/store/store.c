@@ -28,15 +28,12 @@ static int store_pick_driver(const char *location, const lv_db_driver **drv,
 int store_schema_version(lv_store *st, int *version, lv_err *err)
 {
     store_q q;
+    int64_t v = 0;
     store_q_prepare(
         &q, st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", err);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW)
-        *version = (int)store_q_col_int64(&q, 0);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ESTORE, "schema_migrations returned no row");
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    int rc = store_q_ints(&q, &v, 1);
+    *version = (int)v;
+    return rc;
 }
 
 static int latest_known(void)
@@ -50,17 +47,10 @@ static int latest_known(void)
 
 static int record_migration(lv_store *st, const lv_migration *m, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "INSERT INTO schema_migrations (version, name, applied_at)"
-                    " VALUES (?, ?, ?)",
-                    err);
-    store_q_int64(&q, m->version);
-    store_q_text(&q, m->name);
-    store_q_int64(&q, lv_now());
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc;
+    return STORE_RUN(st, NULL, err,
+                     "INSERT INTO schema_migrations (version, name, applied_at)"
+                     " VALUES (?, ?, ?)",
+                     SQ_INT(m->version), SQ_TEXT(m->name), SQ_INT(lv_now()));
 }
 
 /* One transaction per migration.  The version is read again under the write

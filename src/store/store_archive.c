@@ -8,7 +8,7 @@
  * columns are the ones a record never changes after it is archived: a
  * certificate's DER, a CRL, the evidence rows of registrations and
  * requests.  Status changes (revocation) are audit events instead. */
-#include "store/store_driver.h"
+#include "store/store_rows.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -97,9 +97,7 @@ static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
              " (SELECT ref FROM archive_items WHERE kind = ?)"
              " ORDER BY 1 LIMIT ?",
              k->ref, k->retain, k->cols, k->table, k->where, k->ref);
-    store_q_prepare(&q, st, sql, err);
-    store_q_text(&q, k->kind);
-    store_q_int64(&q, limit);
+    STORE_Q(&q, st, err, sql, SQ_TEXT(k->kind), SQ_INT(limit));
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
         lv_archive_item it = {0};
         snprintf(it.kind, sizeof it.kind, "%s", k->kind);
@@ -127,45 +125,16 @@ int store_archive_foreach_new(lv_store *st, int limit,
     return 0;
 }
 
+#define ITEM_COLS                                                              \
+    "a.kind, a.ref, a.sha256, a.archived_at, a.retain_until, a.batch"
+
 int store_archive_insert(lv_store *st, const lv_archive_item *it, lv_err *err)
 {
-    store_q q;
-    LV_TRY(store_check_field(it->kind, sizeof it->kind, "archive kind", err));
-    LV_TRY(store_check_field(it->ref, sizeof it->ref, "archive ref", err));
-    LV_TRY(
-        store_check_field(it->sha256, sizeof it->sha256, "archive hash", err));
-    store_q_prepare(&q, st,
-                    "INSERT INTO archive_items (kind, ref, sha256,"
-                    " archived_at, retain_until, batch)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    err);
-    store_q_text(&q, it->kind);
-    store_q_text(&q, it->ref);
-    store_q_text(&q, it->sha256);
-    store_q_int64(&q, it->archived_at);
-    store_q_int64(&q, it->retain_until);
-    store_q_int64(&q, it->batch);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc;
+    return store_row_insert(st, &store_row_archive, it, err);
 }
 
 /* ---- recorded rows --------------------------------------------------------
  */
-#define ITEM_COLS                                                              \
-    "a.kind, a.ref, a.sha256, a.archived_at, a.retain_until, a.batch"
-
-static int item_read(store_q *q, lv_archive_item *it)
-{
-    memset(it, 0, sizeof *it);
-    LV_TRY(store_q_col_copy(q, 0, it->kind, sizeof it->kind));
-    LV_TRY(store_q_col_copy(q, 1, it->ref, sizeof it->ref));
-    LV_TRY(store_q_col_copy(q, 2, it->sha256, sizeof it->sha256));
-    it->archived_at = store_q_col_int64(q, 3);
-    it->retain_until = store_q_col_int64(q, 4);
-    it->batch = store_q_col_int64(q, 5);
-    return 0;
-}
 
 int store_archive_foreach(lv_store *st,
                           int (*fn)(const lv_archive_item *, void *), void *ctx,
@@ -178,15 +147,8 @@ int store_archive_foreach(lv_store *st,
                     "SELECT " ITEM_COLS
                     " FROM archive_items a ORDER BY a.batch, a.kind, a.ref",
                     err);
-    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        rc = item_read(&q, &it);
-        if (rc == 0)
-            rc = fn(&it, ctx);
-        if (rc < 0)
-            break;
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    STORE_ROW_EACH(rc, &q, &store_row_archive, &it, fn, ctx);
+    return rc;
 }
 
 /* Present rows are joined from the source side, so that the lookup into
@@ -204,10 +166,9 @@ static int check_present(lv_store *st, const archive_kind *k,
              "SELECT " ITEM_COLS ", %s FROM %s t JOIN archive_items a"
              " ON a.kind = ? AND a.ref = %s ORDER BY a.ref",
              k->cols, k->table, k->ref);
-    store_q_prepare(&q, st, sql, err);
-    store_q_text(&q, k->kind);
+    STORE_Q(&q, st, err, sql, SQ_TEXT(k->kind));
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        rc = item_read(&q, &it);
+        rc = store_row_read(&q, &store_row_archive, &it);
         if (rc == 0)
             rc = digest_row(&q, 6, k, it.ref, now);
         if (rc == 0)
@@ -232,10 +193,9 @@ static int check_missing(lv_store *st, const archive_kind *k,
              "SELECT " ITEM_COLS " FROM archive_items a WHERE a.kind = ?"
              " AND a.ref NOT IN (SELECT %s FROM %s t) ORDER BY a.ref",
              k->ref, k->table);
-    store_q_prepare(&q, st, sql, err);
-    store_q_text(&q, k->kind);
+    STORE_Q(&q, st, err, sql, SQ_TEXT(k->kind));
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        rc = item_read(&q, &it);
+        rc = store_row_read(&q, &store_row_archive, &it);
         if (rc == 0)
             rc = fn(&it, "", ctx);
         if (rc < 0)

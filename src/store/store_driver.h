@@ -99,5 +99,133 @@ int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
 
 /* A fixed-size record field must be NUL-terminated within its array. */
 int store_check_field(const char *v, size_t cap, const char *name, lv_err *err);
+/* Steps a prepared statement that returns no row and finalizes it; *changed
+ * (may be NULL) gets how many rows it changed. */
+int store_q_run(store_q *q, int64_t *changed);
+/* Steps a prepared SELECT of n integers (COUNT, MAX, ...) that always
+ * returns one row into vals; finalizes q. */
+int store_q_ints(store_q *q, int64_t *vals, int n);
+
+/* A statement's parameters in one list, in order:
+ *   STORE_Q(&q, st, err, "SELECT ... WHERE a = ? AND b > ?",
+ *           SQ_TEXT(a), SQ_INT(b));
+ * prepares and binds; STORE_RUN(st, &changed, err, sql, args...) also runs
+ * a statement that returns no row (store_q_run).  Text NULL binds NULL. */
+typedef struct store_arg {
+    enum { STORE_ARG_TEXT, STORE_ARG_INT, STORE_ARG_BLOB } kind;
+    const void *p; /* text or blob */
+    int64_t i;     /* the integer, or the blob's length */
+} store_arg;
+#define SQ_TEXT(v) ((store_arg){.kind = STORE_ARG_TEXT, .p = (v)})
+#define SQ_INT(v) ((store_arg){.kind = STORE_ARG_INT, .i = (v)})
+#define SQ_BLOB(v, n)                                                          \
+    ((store_arg){.kind = STORE_ARG_BLOB, .p = (v), .i = (int64_t)(n)})
+#define STORE_ARGS(...)                                                        \
+    (const store_arg[]){__VA_ARGS__},                                          \
+        sizeof((const store_arg[]){__VA_ARGS__}) / sizeof(store_arg)
+void store_q_arg(store_q *q, const store_arg *a); /* binds the next one */
+int store_q_open(store_q *q, lv_store *st, lv_err *err, const char *sql,
+                 const store_arg *args, size_t n);
+int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
+              const store_arg *args, size_t n);
+#define STORE_Q(q, st, err, sql, ...)                                          \
+    store_q_open(q, st, err, sql, STORE_ARGS(__VA_ARGS__))
+#define STORE_RUN(st, changed, err, sql, ...)                                  \
+    store_run(st, changed, err, sql, STORE_ARGS(__VA_ARGS__))
+/* Calls fn with the first column of every row of a prepared SELECT until
+ * fn fails; finalizes q. */
+int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx);
+
+/* ---- row mapping (store_row.c; the tables are in store_rows.c) ---------
+ * Each record type lists its columns once, in SQL order: the column's name,
+ * how it is stored and where its field lies in the record.  That table
+ * drives binding (store_row_bind), reading (store_row_read), the check
+ * that every text field is terminated (store_row_check) and freeing what a
+ * read allocated (store_row_free). */
+typedef enum store_kind {
+    STORE_TEXT,     /* char[size]: terminated on write, must fit on read */
+    STORE_I64,      /* int64_t */
+    STORE_INT,      /* int */
+    STORE_FLAG,     /* int, written as 0 or 1 */
+    STORE_CREATED,  /* int64_t; 0 writes the time of the write */
+    STORE_TOUCHED,  /* int64_t; every write writes the time of the write */
+    STORE_BLOB,     /* unsigned char * (owned) with its size_t length */
+    STORE_BLOB_OPT, /* the same, an empty one written as SQL NULL */
+    STORE_BYTES,    /* unsigned char[size] with its length: 1..size bytes */
+    STORE_STR,      /* char * (owned); NULL is SQL NULL */
+    STORE_STR_OPT,  /* char * (owned); NULL is written '', '' reads NULL */
+    STORE_STR_REF,  /* const char *; read borrows the row's text (NULL for
+                       SQL NULL), valid until the next step */
+} store_kind;
+
+typedef struct store_col {
+    const char *name; /* the column */
+    store_kind kind;
+    size_t off;     /* offsetof the field */
+    size_t size;    /* sizeof the field */
+    size_t len_off; /* blobs and bytes: offsetof their length */
+} store_col;
+
+typedef struct store_row {
+    const store_col *cols;
+    size_t n;
+    size_t size;         /* sizeof the record */
+    const char *columns; /* the names as the SQL lists them */
+    const char *insert;  /* INSERT of the first `writes` columns, or NULL */
+    size_t writes;
+    int secret; /* wiped when freed (sealed TOTP secrets) */
+} store_row;
+
+int store_row_check(const store_row *t, const void *rec, lv_err *err);
+/* Binds columns [from, to) of rec, in order. */
+void store_row_bind_range(store_q *q, const store_row *t, const void *rec,
+                          size_t from, size_t to);
+void store_row_bind(store_q *q, const store_row *t, const void *rec);
+/* Zeroes rec and reads the current row into it; on failure what was read
+ * is still to be freed. */
+int store_row_read(store_q *q, const store_row *t, void *rec);
+void store_row_free(const store_row *t, void *rec); /* accepts NULL */
+/* Steps a prepared single-row SELECT of t's columns into out (zeroed
+ * first) and finalizes q.  No row is LV_ENOTFOUND with err untouched, for
+ * the caller's message; on any failure out holds nothing to free. */
+int store_row_get(store_q *q, const store_row *t, void *out);
+/* A single-row SELECT of t's columns with one text parameter, key; no row
+ * is LV_ENOTFOUND with the message fmt. */
+int store_row_find(lv_store *st, const store_row *t, const char *sql,
+                   const char *key, void *out, lv_err *err, const char *fmt,
+                   ...) __attribute__((format(printf, 7, 8)));
+/* Checks rec and runs t->insert with it; the driver's LV_EEXISTS and
+ * LV_EINVAL (unique, foreign key) are left for the caller to explain. */
+int store_row_insert(lv_store *st, const store_row *t, const void *rec,
+                     lv_err *err);
+/* Runs sql, a statement that returns no row, with columns [from, to) of
+ * rec and then args as its parameters; *changed as in store_q_run. */
+int store_row_run(lv_store *st, const store_row *t, const void *rec,
+                  size_t from, size_t to, int64_t *changed, lv_err *err,
+                  const char *sql, const store_arg *args, size_t n);
+#define STORE_ROW_RUN(st, t, rec, from, to, changed, err, sql, ...)            \
+    store_row_run(st, t, rec, from, to, changed, err, sql,                     \
+                  STORE_ARGS(__VA_ARGS__))
+/* Do the names of t's columns stand in t->columns, in order (each may carry
+ * a table alias, "a.kind"), and does t->insert have a parameter for each
+ * column it writes?  For test_store. */
+int store_row_consistent(const store_row *t);
+
+/* Reads every row of a prepared SELECT of t's columns into *row, calls
+ * fn(row, ctx) and frees the row, until fn or a read fails; finalizes q
+ * and sets rc to 0 or the failure.  A macro so that fn keeps its record
+ * type. */
+#define STORE_ROW_EACH(rc, q, t, row, fn, ctx)                                 \
+    do {                                                                       \
+        while (((rc) = store_q_step(q)) == LV_DB_ROW) {                        \
+            if (((rc) = store_row_read(q, t, row)) == 0)                       \
+                (rc) = (fn)(row, ctx);                                         \
+            store_row_free(t, row);                                            \
+            if ((rc) < 0)                                                      \
+                break;                                                         \
+        }                                                                      \
+        store_q_finalize(q);                                                   \
+        (rc) = (rc) < 0 ? (rc) : 0;                                            \
+    } while (0)
 
 #endif

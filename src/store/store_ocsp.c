@@ -1,19 +1,12 @@
 /* Pre-signed OCSP responses (table ocsp_responses, sql/003_ocsp.sql) and the
  * certificate reads the responder and its refresher need. */
-#include "store/store_driver.h"
+#include "store/store_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define OCSP_COLUMNS                                                           \
-    "serial, hash_alg, ca, cert_id, cert_status, this_update, next_update, "   \
-    "response"
-
 static int ocsp_check(const lv_ocsp_rec *r, lv_err *err)
 {
-    LV_TRY(store_check_field(r->serial, sizeof r->serial, "serial", err));
-    LV_TRY(store_check_field(r->hash_alg, sizeof r->hash_alg, "hash", err));
-    LV_TRY(store_check_field(r->ca, sizeof r->ca, "CA name", err));
     if (r->serial[0] == '\0' || r->hash_alg[0] == '\0' || !r->cert_id ||
         !r->cert_id_len || !r->response || !r->response_len)
         return lv_fail(err, LV_EINVAL,
@@ -28,30 +21,13 @@ static int ocsp_check(const lv_ocsp_rec *r, lv_err *err)
  * transaction (or autocommit pair) is portable and equivalent. */
 int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err)
 {
-    store_q q;
+    LV_TRY(store_row_check(&store_row_ocsp, rec, err));
     LV_TRY(ocsp_check(rec, err));
-    store_q_prepare(
-        &q, st, "DELETE FROM ocsp_responses WHERE serial = ? AND hash_alg = ?",
-        err);
-    store_q_text(&q, rec->serial);
-    store_q_text(&q, rec->hash_alg);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    LV_TRY(rc);
-    store_q_prepare(&q, st,
-                    "INSERT INTO ocsp_responses (" OCSP_COLUMNS
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    err);
-    store_q_text(&q, rec->serial);
-    store_q_text(&q, rec->hash_alg);
-    store_q_text(&q, rec->ca);
-    store_q_blob(&q, rec->cert_id, rec->cert_id_len);
-    store_q_int64(&q, rec->cert_status);
-    store_q_int64(&q, rec->this_update);
-    store_q_int64(&q, rec->next_update);
-    store_q_blob(&q, rec->response, rec->response_len);
-    rc = store_q_exec(&q);
-    store_q_finalize(&q);
+    LV_TRY(STORE_RUN(
+        st, NULL, err,
+        "DELETE FROM ocsp_responses WHERE serial = ? AND hash_alg = ?",
+        SQ_TEXT(rec->serial), SQ_TEXT(rec->hash_alg)));
+    int rc = store_row_insert(st, &store_row_ocsp, rec, err);
     if (rc == LV_EINVAL)
         return lv_fail(err, rc, "no certificate with serial %s", rec->serial);
     return rc;
@@ -59,12 +35,7 @@ int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err)
 
 void store_ocsp_rec_free(lv_ocsp_rec *rec)
 {
-    if (!rec)
-        return;
-    free(rec->cert_id);
-    free(rec->response);
-    rec->cert_id = rec->response = NULL;
-    rec->cert_id_len = rec->response_len = 0;
+    store_row_free(&store_row_ocsp, rec);
 }
 
 /* ---- the responder's lookup -------------------------------------------- */
@@ -102,18 +73,14 @@ int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
     memset(cert, 0, sizeof *cert);
     memset(resp, 0, sizeof *resp);
     *found = *has_resp = 0;
-    store_q_prepare(
-        &q, st,
-        "SELECT c.serial, c.ca, c.status, c.revoked_at, c.revocation_reason,"
-        " c.not_before, c.not_after,"
-        " CASE WHEN o.serial IS NULL THEN 0 ELSE 1 END, o.cert_id,"
-        " o.cert_status, o.this_update, o.next_update, o.response"
-        " FROM certs c LEFT JOIN ocsp_responses o"
-        " ON o.serial = c.serial AND o.hash_alg = ?"
-        " WHERE c.serial = ?",
-        err);
-    store_q_text(&q, hash_alg);
-    store_q_text(&q, serial);
+    STORE_Q(&q, st, err,
+            "SELECT c.serial, c.ca, c.status, c.revoked_at,"
+            " c.revocation_reason, c.not_before, c.not_after,"
+            " CASE WHEN o.serial IS NULL THEN 0 ELSE 1 END, o.cert_id,"
+            " o.cert_status, o.this_update, o.next_update, o.response"
+            " FROM certs c LEFT JOIN ocsp_responses o"
+            " ON o.serial = c.serial AND o.hash_alg = ? WHERE c.serial = ?",
+            SQ_TEXT(hash_alg), SQ_TEXT(serial));
     int rc = store_q_step(&q);
     if (rc == LV_DB_ROW) {
         *found = 1;
@@ -133,31 +100,14 @@ int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
                        lv_cert_rec *out, int *found, lv_err *err)
 {
     store_q q;
-    memset(out, 0, sizeof *out);
-    *found = 0;
-    store_q_prepare(&q, st,
-                    "SELECT serial, issuer, revoked_at, revocation_reason,"
-                    " not_before, not_after FROM cas"
-                    " WHERE serial = ? AND issuer = ? AND name <> issuer",
-                    err);
-    store_q_text(&q, serial);
-    store_q_text(&q, issuer);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW) {
-        *found = 1;
-        rc = store_q_col_copy(&q, 0, out->serial, sizeof out->serial);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 1, out->ca, sizeof out->ca);
-        out->revoked_at = store_q_col_int64(&q, 2);
-        out->revocation_reason = (int)store_q_col_int64(&q, 3);
-        out->status = out->revoked_at > 0 ? LV_CERT_REVOKED : LV_CERT_VALID;
-        out->not_before = store_q_col_int64(&q, 4);
-        out->not_after = store_q_col_int64(&q, 5);
-    }
-    store_q_finalize(&q);
-    if (rc < 0)
-        *found = 0;
-    return rc < 0 ? rc : 0;
+    STORE_Q(&q, st, err,
+            "SELECT " CA_CERT_COLUMNS " FROM cas"
+            " WHERE serial = ? AND issuer = ? AND name <> issuer",
+            SQ_TEXT(serial), SQ_TEXT(issuer));
+    int rc = store_row_get(&q, &store_row_ca_cert, out);
+    *found = rc == 0;
+    out->status = out->revoked_at > 0 ? LV_CERT_REVOKED : LV_CERT_VALID;
+    return rc == LV_ENOTFOUND ? 0 : rc;
 }
 
 /* ---- the refresher's queries -------------------------------------------- */
@@ -195,12 +145,10 @@ int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
 {
     store_q q;
     pair_cb cb = {fn, NULL, ctx};
-    store_q_prepare(&q, st,
-                    "SELECT serial, hash_alg FROM ocsp_responses"
-                    " WHERE next_update < ? ORDER BY next_update LIMIT ?",
-                    err);
-    store_q_int64(&q, before);
-    store_q_int64(&q, limit);
+    STORE_Q(&q, st, err,
+            "SELECT serial, hash_alg FROM ocsp_responses"
+            " WHERE next_update < ? ORDER BY next_update LIMIT ?",
+            SQ_INT(before), SQ_INT(limit));
     return run_serials(&q, &cb);
 }
 
@@ -211,15 +159,13 @@ int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
 {
     store_q q;
     pair_cb cb = {fn, NULL, ctx};
-    store_q_prepare(&q, st,
-                    "SELECT o.serial, o.hash_alg FROM certs c"
-                    " JOIN ocsp_responses o ON o.serial = c.serial"
-                    " WHERE c.revoked_at >= ? AND c.status = ?"
-                    " AND o.cert_status <> c.status LIMIT ?",
-                    err);
-    store_q_int64(&q, since > 0 ? since : 1);
-    store_q_int64(&q, LV_CERT_REVOKED);
-    store_q_int64(&q, limit);
+    STORE_Q(&q, st, err,
+            "SELECT o.serial, o.hash_alg FROM certs c"
+            " JOIN ocsp_responses o ON o.serial = c.serial"
+            " WHERE c.revoked_at >= ? AND c.status = ?"
+            " AND o.cert_status <> c.status LIMIT ?",
+            SQ_INT(since > 0 ? since : 1), SQ_INT(LV_CERT_REVOKED),
+            SQ_INT(limit));
     return run_serials(&q, &cb);
 }
 
@@ -230,16 +176,12 @@ int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
 {
     store_q q;
     pair_cb cb = {NULL, fn, ctx};
-    store_q_prepare(&q, st,
-                    "SELECT c.serial FROM certs c"
-                    " LEFT JOIN ocsp_responses o"
-                    " ON o.serial = c.serial AND o.hash_alg = ?"
-                    " WHERE c.created_at >= ? AND o.serial IS NULL"
-                    " ORDER BY c.created_at LIMIT ?",
-                    err);
-    store_q_text(&q, hash_alg);
-    store_q_int64(&q, since);
-    store_q_int64(&q, limit);
+    STORE_Q(&q, st, err,
+            "SELECT c.serial FROM certs c LEFT JOIN ocsp_responses o"
+            " ON o.serial = c.serial AND o.hash_alg = ?"
+            " WHERE c.created_at >= ? AND o.serial IS NULL"
+            " ORDER BY c.created_at LIMIT ?",
+            SQ_TEXT(hash_alg), SQ_INT(since), SQ_INT(limit));
     return run_serials(&q, &cb);
 }
 
@@ -250,12 +192,9 @@ int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
 {
     store_q q;
     pair_cb cb = {NULL, fn, ctx};
-    store_q_prepare(&q, st,
-                    "SELECT serial FROM certs WHERE ca = ? AND serial > ?"
-                    " ORDER BY serial LIMIT ?",
-                    err);
-    store_q_text(&q, ca);
-    store_q_text(&q, after ? after : "");
-    store_q_int64(&q, limit);
+    STORE_Q(&q, st, err,
+            "SELECT serial FROM certs WHERE ca = ? AND serial > ?"
+            " ORDER BY serial LIMIT ?",
+            SQ_TEXT(ca), SQ_TEXT(after ? after : ""), SQ_INT(limit));
     return run_serials(&q, &cb);
 }

@@ -116,3 +116,60 @@ int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
     store_q_finalize(q);
     return rc < 0 ? rc : 0;
 }
+
+int store_q_run(store_q *q, int64_t *changed)
+{
+    int rc = store_q_exec(q);
+    if (changed)
+        *changed = rc == 0 ? q->st->drv->changes(q->st->db) : 0;
+    store_q_finalize(q);
+    return rc < 0 ? rc : 0;
+}
+
+int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx)
+{
+    int rc;
+    while ((rc = store_q_step(q)) == LV_DB_ROW)
+        if ((rc = fn(store_q_col_text(q, 0), ctx)) < 0)
+            break;
+    store_q_finalize(q);
+    return rc < 0 ? rc : 0;
+}
+
+void store_q_arg(store_q *q, const store_arg *a)
+{
+    if (a->kind == STORE_ARG_TEXT)
+        store_q_text(q, a->p);
+    else if (a->kind == STORE_ARG_INT)
+        store_q_int64(q, a->i);
+    else
+        store_q_blob(q, a->p, (size_t)a->i);
+}
+
+int store_q_open(store_q *q, lv_store *st, lv_err *err, const char *sql,
+                 const store_arg *args, size_t n)
+{
+    store_q_prepare(q, st, sql, err);
+    for (size_t i = 0; i < n; i++)
+        store_q_arg(q, &args[i]);
+    return q->rc;
+}
+
+int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
+              const store_arg *args, size_t n)
+{
+    store_q q;
+    store_q_open(&q, st, err, sql, args, n);
+    return store_q_run(&q, changed);
+}
+
+int store_q_ints(store_q *q, int64_t *vals, int n)
+{
+    int rc = store_q_step(q);
+    for (int i = 0; rc == LV_DB_ROW && i < n; i++)
+        vals[i] = store_q_col_int64(q, i);
+    if (rc == LV_DB_DONE)
+        rc = lv_fail(q->err, LV_ESTORE, "the query returned no row");
+    store_q_finalize(q);
+    return rc < 0 ? rc : 0;
+}

@@ -1,97 +1,52 @@
 /* Certificate status records (issue 4): revocation details, CA status and
  * revocation, the per-CA status revision, CRLs (table crls) and the
  * repository consent flag.  SQL of sql/002_status.sql. */
-#include "store/store_driver.h"
-
-#include <stdlib.h>
-#include <string.h>
+#include "store/store_rows.h"
 
 /* ---- revocation of end-entity certificates ------------------------------ */
 
 static int status_check(const lv_revocation *r, lv_err *err)
 {
-    LV_TRY(store_check_field(r->serial, sizeof r->serial, "serial", err));
-    LV_TRY(
-        store_check_field(r->requester, sizeof r->requester, "requester", err));
-    LV_TRY(
-        store_check_field(r->authority, sizeof r->authority, "authority", err));
+    LV_TRY(store_row_check(&store_row_revocation, r, err));
     if (r->serial[0] == '\0' || r->revoked_at <= 0 || r->reason < 0)
         return lv_fail(err, LV_EINVAL,
                        "a revocation needs a serial, a time and a reason");
     return 0;
 }
 
-/* The CRL of the certificate's CA must now change: one more revision. */
-static int bump_revision_of_cert(lv_store *st, const char *serial, lv_err *err)
-{
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE cas SET status_revision = status_revision + 1"
-                    " WHERE name = (SELECT ca FROM certs WHERE serial = ?)",
-                    err);
-    store_q_text(&q, serial);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
-}
-
 /* Only a valid certificate changes (R6.2: no reactivation, no second
- * revocation); the caller tells the two failures apart. */
+ * revocation); the caller tells the two failures apart.  The CRL of the
+ * certificate's CA must then change: one more revision. */
 int store_cert_revoke(lv_store *st, const lv_revocation *rev, lv_err *err)
 {
-    store_q q;
+    int64_t n = 0;
     LV_TRY(status_check(rev, err));
-    store_q_prepare(&q, st,
-                    "UPDATE certs SET status = ?, revoked_at = ?,"
-                    " revocation_reason = ?, invalidity_date = ?,"
-                    " revocation_requester = ?, revocation_authority = ?"
-                    " WHERE serial = ? AND status = ?",
-                    err);
-    store_q_int64(&q, LV_CERT_REVOKED);
-    store_q_int64(&q, rev->revoked_at);
-    store_q_int64(&q, rev->reason);
-    store_q_int64(&q, rev->invalidity_date);
-    store_q_text(&q, rev->requester);
-    store_q_text(&q, rev->authority);
-    store_q_text(&q, rev->serial);
-    store_q_int64(&q, LV_CERT_VALID);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    if (rc < 0)
-        return rc;
-    if (st->drv->changes(st->db) != 1)
+    LV_TRY(STORE_RUN(st, &n, err,
+                     "UPDATE certs SET status = ?, revoked_at = ?,"
+                     " revocation_reason = ?, invalidity_date = ?,"
+                     " revocation_requester = ?, revocation_authority = ?"
+                     " WHERE serial = ? AND status = ?",
+                     SQ_INT(LV_CERT_REVOKED), SQ_INT(rev->revoked_at),
+                     SQ_INT(rev->reason), SQ_INT(rev->invalidity_date),
+                     SQ_TEXT(rev->requester), SQ_TEXT(rev->authority),
+                     SQ_TEXT(rev->serial), SQ_INT(LV_CERT_VALID)));
+    if (n != 1)
         return lv_fail(err, LV_ESTATE,
                        "certificate %s is not valid: nothing was changed",
                        rev->serial);
-    return bump_revision_of_cert(st, rev->serial, err);
+    return STORE_RUN(st, NULL, err,
+                     "UPDATE cas SET status_revision = status_revision + 1"
+                     " WHERE name = (SELECT ca FROM certs WHERE serial = ?)",
+                     SQ_TEXT(rev->serial));
 }
 
 int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
                           lv_err *err)
 {
-    store_q q;
-    memset(out, 0, sizeof *out);
-    store_q_prepare(&q, st,
-                    "SELECT serial, revocation_requester,"
-                    " revocation_authority, invalidity_date,"
-                    " publish_consent_at FROM certs WHERE serial = ?",
-                    err);
-    store_q_text(&q, serial);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW) {
-        rc = store_q_col_copy(&q, 0, out->serial, sizeof out->serial);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 1, out->requester, sizeof out->requester);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 2, out->authority, sizeof out->authority);
-        out->invalidity_date = store_q_col_int64(&q, 3);
-        out->publish_consent_at = store_q_col_int64(&q, 4);
-    } else if (rc == LV_DB_DONE) {
-        rc =
-            lv_fail(err, LV_ENOTFOUND, "no certificate with serial %s", serial);
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_row_find(
+        st, &store_row_cert_status,
+        "SELECT " CERT_STATUS_COLUMNS " FROM certs WHERE serial = ?", serial,
+        out, err, "no certificate with serial %s", serial);
 }
 
 /* Serials of the certificates of `ca` still valid (whether expired or not),
@@ -102,22 +57,12 @@ int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
                                  void *ctx, lv_err *err)
 {
     store_q q;
-    int rc;
-    store_q_prepare(&q, st,
-                    "SELECT serial FROM certs WHERE ca = ? AND status = ?"
-                    " AND serial NOT IN"
-                    " (SELECT serial FROM cas WHERE role = 'ocsp')"
-                    " ORDER BY serial",
-                    err);
-    store_q_text(&q, ca);
-    store_q_int64(&q, LV_CERT_VALID);
-    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        rc = fn(store_q_col_text(&q, 0), ctx);
-        if (rc < 0)
-            break;
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    STORE_Q(&q, st, err,
+            "SELECT serial FROM certs WHERE ca = ? AND status = ?"
+            " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
+            " ORDER BY serial",
+            SQ_TEXT(ca), SQ_INT(LV_CERT_VALID));
+    return store_q_each_text(&q, fn, ctx);
 }
 
 /* ---- CA status ------------------------------------------------------------
@@ -126,58 +71,30 @@ int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
 int store_ca_set_status(lv_store *st, const char *name, const char *status,
                         int64_t revoked_at, int reason, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE cas SET status = ?, revoked_at = ?,"
-                    " revocation_reason = ? WHERE name = ?",
-                    err);
-    store_q_text(&q, status);
-    store_q_int64(&q, revoked_at);
-    store_q_int64(&q, revoked_at > 0 ? reason : -1);
-    store_q_text(&q, name);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    if (rc < 0)
-        return rc;
-    if (st->drv->changes(st->db) != 1)
-        return lv_fail(err, LV_ENOTFOUND, "no CA named %s", name);
-    return 0;
+    int64_t n = 0;
+    LV_TRY(STORE_RUN(st, &n, err,
+                     "UPDATE cas SET status = ?, revoked_at = ?,"
+                     " revocation_reason = ? WHERE name = ?",
+                     SQ_TEXT(status), SQ_INT(revoked_at),
+                     SQ_INT(revoked_at > 0 ? reason : -1), SQ_TEXT(name)));
+    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "no CA named %s", name);
 }
 
 int store_ca_bump_revision(lv_store *st, const char *name, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE cas SET status_revision = status_revision + 1"
-                    " WHERE name = ?",
-                    err);
-    store_q_text(&q, name);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return STORE_RUN(st, NULL, err,
+                     "UPDATE cas SET status_revision = status_revision + 1"
+                     " WHERE name = ?",
+                     SQ_TEXT(name));
 }
 
 int store_ca_status_get(lv_store *st, const char *name, lv_ca_status *out,
                         lv_err *err)
 {
-    store_q q;
-    memset(out, 0, sizeof *out);
-    store_q_prepare(&q, st,
-                    "SELECT status, revoked_at, revocation_reason,"
-                    " status_revision FROM cas WHERE name = ?",
-                    err);
-    store_q_text(&q, name);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW) {
-        rc = store_q_col_copy(&q, 0, out->status, sizeof out->status);
-        out->revoked_at = store_q_col_int64(&q, 1);
-        out->revocation_reason = (int)store_q_col_int64(&q, 2);
-        out->revision = store_q_col_int64(&q, 3);
-    } else if (rc == LV_DB_DONE) {
-        rc = lv_fail(err, LV_ENOTFOUND, "no CA named %s", name);
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    return store_row_find(st, &store_row_ca_status,
+                          "SELECT " CA_STATUS_COLUMNS
+                          " FROM cas WHERE name = ?",
+                          name, out, err, "no CA named %s", name);
 }
 
 /* ---- CRL entries ------------------------------------------------------------
@@ -193,33 +110,18 @@ int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
     store_q q;
     lv_crl_entry e;
     int rc;
-    store_q_prepare(
-        &q, st,
-        "SELECT serial, revoked_at, revocation_reason, invalidity_date"
-        " FROM certs WHERE ca = ? AND status = ? AND not_after > ?"
-        " UNION ALL"
-        " SELECT serial, revoked_at, revocation_reason, 0 FROM cas"
-        " WHERE issuer = ? AND name <> ? AND role IN ('qualified', 'standard')"
-        " AND revoked_at > 0 AND not_after > ?",
-        err);
-    store_q_text(&q, ca);
-    store_q_int64(&q, LV_CERT_REVOKED);
-    store_q_int64(&q, now);
-    store_q_text(&q, ca);
-    store_q_text(&q, ca);
-    store_q_int64(&q, now);
-    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        rc = store_q_col_copy(&q, 0, e.serial, sizeof e.serial);
-        e.revoked_at = store_q_col_int64(&q, 1);
-        e.reason = (int)store_q_col_int64(&q, 2);
-        e.invalidity_date = store_q_col_int64(&q, 3);
-        if (rc == 0)
-            rc = fn(&e, ctx);
-        if (rc < 0)
-            break;
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    STORE_Q(&q, st, err,
+            "SELECT " CRL_ENTRY_COLUMNS
+            " FROM certs WHERE ca = ? AND status = ? AND not_after > ?"
+            " UNION ALL"
+            " SELECT serial, revoked_at, revocation_reason, 0 FROM cas"
+            " WHERE issuer = ? AND name <> ?"
+            " AND role IN ('qualified', 'standard')"
+            " AND revoked_at > 0 AND not_after > ?",
+            SQ_TEXT(ca), SQ_INT(LV_CERT_REVOKED), SQ_INT(now), SQ_TEXT(ca),
+            SQ_TEXT(ca), SQ_INT(now));
+    STORE_ROW_EACH(rc, &q, &store_row_crl_entry, &e, fn, ctx);
+    return rc;
 }
 
 /* ---- CRLs
@@ -228,73 +130,39 @@ int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
 int store_crl_insert(lv_store *st, const lv_crl_rec *rec, lv_err *err)
 {
     store_q q;
-    LV_TRY(store_check_field(rec->ca, sizeof rec->ca, "CA name", err));
+    LV_TRY(store_row_check(&store_row_crl, rec, err));
     if (rec->number <= 0 || rec->der == NULL || rec->der_len == 0)
         return lv_fail(err, LV_EINVAL, "a CRL needs a number and a DER body");
     store_q_prepare(&q, st,
-                    "INSERT INTO crls (ca, crl_number, this_update,"
-                    " next_update, revision, entries, der, created_at)"
+                    "INSERT INTO crls (" CRL_COLUMNS ", created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     err);
-    store_q_text(&q, rec->ca);
-    store_q_int64(&q, rec->number);
-    store_q_int64(&q, rec->this_update);
-    store_q_int64(&q, rec->next_update);
-    store_q_int64(&q, rec->revision);
-    store_q_int64(&q, rec->entries);
-    store_q_blob(&q, rec->der, rec->der_len);
+    store_row_bind(&q, &store_row_crl, rec);
     store_q_int64(&q, lv_now());
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
+    int rc = store_q_run(&q, NULL);
     if (rc == LV_EEXISTS)
         return lv_fail(err, rc, "CRL number %lld of %s already exists",
                        (long long)rec->number, rec->ca);
     if (rc == LV_EINVAL)
         return lv_fail(err, rc, "CRL names unknown CA %s", rec->ca);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int store_crl_latest(lv_store *st, const char *ca, int with_der,
                      lv_crl_rec *out, lv_err *err)
 {
-    store_q q;
-    memset(out, 0, sizeof *out);
-    store_q_prepare(&q, st,
-                    with_der
-                        ? "SELECT ca, crl_number, this_update, next_update,"
-                          " revision, entries, der FROM crls WHERE ca = ?"
-                          " ORDER BY crl_number DESC LIMIT 1"
-                        : "SELECT ca, crl_number, this_update, next_update,"
-                          " revision, entries FROM crls WHERE ca = ?"
-                          " ORDER BY crl_number DESC LIMIT 1",
-                    err);
-    store_q_text(&q, ca);
-    int rc = store_q_step(&q);
-    if (rc == LV_DB_ROW) {
-        rc = store_q_col_copy(&q, 0, out->ca, sizeof out->ca);
-        out->number = store_q_col_int64(&q, 1);
-        out->this_update = store_q_col_int64(&q, 2);
-        out->next_update = store_q_col_int64(&q, 3);
-        out->revision = store_q_col_int64(&q, 4);
-        out->entries = store_q_col_int64(&q, 5);
-        if (rc == 0 && with_der)
-            rc = store_q_col_blob(&q, 6, &out->der, &out->der_len);
-    } else if (rc == LV_DB_DONE) {
-        rc = lv_fail(err, LV_ENOTFOUND, "no CRL of CA %s yet", ca);
-    }
-    store_q_finalize(&q);
-    if (rc < 0)
-        store_crl_rec_free(out);
-    return rc < 0 ? rc : 0;
+    return store_row_find(st, with_der ? &store_row_crl : &store_row_crl_meta,
+                          with_der
+                              ? "SELECT " CRL_COLUMNS " FROM crls WHERE ca = ?"
+                                " ORDER BY crl_number DESC LIMIT 1"
+                              : "SELECT " CRL_META " FROM crls WHERE ca = ?"
+                                " ORDER BY crl_number DESC LIMIT 1",
+                          ca, out, err, "no CRL of CA %s yet", ca);
 }
 
 void store_crl_rec_free(lv_crl_rec *rec)
 {
-    if (!rec)
-        return;
-    free(rec->der);
-    rec->der = NULL;
-    rec->der_len = 0;
+    store_row_free(&store_row_crl, rec);
 }
 
 /* ---- repository consent (R8.1)
@@ -303,20 +171,13 @@ void store_crl_rec_free(lv_crl_rec *rec)
 int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
                            lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE certs SET publish_consent_at = ? WHERE serial = ?",
-                    err);
-    store_q_int64(&q, at);
-    store_q_text(&q, serial);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    if (rc < 0)
-        return rc;
-    if (st->drv->changes(st->db) != 1)
-        return lv_fail(err, LV_ENOTFOUND, "no certificate with serial %s",
-                       serial);
-    return 0;
+    int64_t n = 0;
+    LV_TRY(STORE_RUN(st, &n, err,
+                     "UPDATE certs SET publish_consent_at = ? WHERE serial = ?",
+                     SQ_INT(at), SQ_TEXT(serial)));
+    return n == 1 ? 0
+                  : lv_fail(err, LV_ENOTFOUND, "no certificate with serial %s",
+                            serial);
 }
 
 /* Newest consent first; der is not read (the listing does not need it). */
@@ -327,34 +188,10 @@ int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
     store_q q;
     lv_cert_rec r;
     int rc;
-    store_q_prepare(
-        &q, st,
-        "SELECT serial, ca, profile, subject_dn, not_before,"
-        " not_after, status, revoked_at, revocation_reason"
-        " FROM certs WHERE publish_consent_at > 0"
-        " ORDER BY publish_consent_at DESC, serial LIMIT ? OFFSET ?",
-        err);
-    store_q_int64(&q, limit);
-    store_q_int64(&q, offset);
-    while ((rc = store_q_step(&q)) == LV_DB_ROW) {
-        memset(&r, 0, sizeof r);
-        rc = store_q_col_copy(&q, 0, r.serial, sizeof r.serial);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 1, r.ca, sizeof r.ca);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 2, r.profile, sizeof r.profile);
-        if (rc == 0)
-            rc = store_q_col_copy(&q, 3, r.subject_dn, sizeof r.subject_dn);
-        r.not_before = store_q_col_int64(&q, 4);
-        r.not_after = store_q_col_int64(&q, 5);
-        r.status = (int)store_q_col_int64(&q, 6);
-        r.revoked_at = store_q_col_int64(&q, 7);
-        r.revocation_reason = (int)store_q_col_int64(&q, 8);
-        if (rc == 0)
-            rc = fn(&r, ctx);
-        if (rc < 0)
-            break;
-    }
-    store_q_finalize(&q);
-    return rc < 0 ? rc : 0;
+    STORE_Q(&q, st, err,
+            "SELECT " PUBLISHED_COLUMNS " FROM certs WHERE publish_consent_at"
+            " > 0 ORDER BY publish_consent_at DESC, serial LIMIT ? OFFSET ?",
+            SQ_INT(limit), SQ_INT(offset));
+    STORE_ROW_EACH(rc, &q, &store_row_published, &r, fn, ctx);
+    return rc;
 }

@@ -1,0 +1,447 @@
+/* The column table of every record type (store_rows.h), in the order of its
+ * column list.  COL is a column named like its field, AS one stored under
+ * another name, LEN a blob or byte field with its length field. */
+#include "store/store_rows.h"
+
+#include <stddef.h>
+
+#define COL(f, k)                                                              \
+    {                                                                          \
+#f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), 0                  \
+    }
+#define AS(name, f, k)                                                         \
+    {                                                                          \
+        name, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), 0                \
+    }
+#define LEN(f, len, k)                                                         \
+    {                                                                          \
+#f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), offsetof(R, len)   \
+    }
+#define N(cols) (sizeof cols / sizeof cols[0])
+/* A table every column of which an INSERT writes, with its placeholders. */
+#define TABLE(cols, columns, table, marks)                                     \
+    {                                                                          \
+        cols, N(cols), sizeof(R), columns,                                     \
+            "INSERT INTO " table " (" columns ") VALUES (" marks ")", N(cols), \
+            0                                                                  \
+    }
+/* Columns only read (or only checked). */
+#define VIEW(cols, columns)                                                    \
+    {                                                                          \
+        cols, N(cols), sizeof(R), columns, NULL, 0, 0                          \
+    }
+
+/* ---- CAs, certificates, audit, OCSP, CRLs ---------------------------------
+ */
+
+#define R lv_ca_rec
+static const store_col CA[] = {
+    COL(name, TEXT),      COL(role, TEXT),     COL(issuer, TEXT),
+    COL(key_id, TEXT),    COL(serial, TEXT),   COL(status, TEXT),
+    COL(not_before, I64), COL(not_after, I64), LEN(cert_der, cert_len, BLOB)};
+/* store_ca_insert adds seq and created_at itself. */
+const store_row store_row_ca = VIEW(CA, CA_COLUMNS);
+#undef R
+
+#define R lv_cert_rec
+static const store_col CERT[] = {COL(serial, TEXT),
+                                 COL(ca, TEXT),
+                                 COL(profile, TEXT),
+                                 COL(subject_id, TEXT),
+                                 COL(subscriber_id, TEXT),
+                                 COL(subject_dn, TEXT),
+                                 COL(key_id, TEXT),
+                                 COL(not_before, I64),
+                                 COL(not_after, I64),
+                                 COL(created_at, CREATED),
+                                 COL(status, INT),
+                                 COL(revoked_at, I64),
+                                 COL(revocation_reason, INT),
+                                 COL(test, FLAG),
+                                 LEN(der, der_len, BLOB)};
+const store_row store_row_cert = TABLE(CERT, CERT_COLUMNS, "certs",
+                                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                       "?, ?");
+/* Every column but the DER (listings). */
+const store_row store_row_cert_listed = {CERT, 14, sizeof(R), CERT_LISTED,
+                                         NULL, 0,  0};
+static const store_col CA_CERT[] = {
+    COL(serial, TEXT),           AS("issuer", ca, TEXT), COL(revoked_at, I64),
+    COL(revocation_reason, INT), COL(not_before, I64),   COL(not_after, I64)};
+const store_row store_row_ca_cert = VIEW(CA_CERT, CA_CERT_COLUMNS);
+static const store_col PUBLISHED[] = {
+    COL(serial, TEXT),     COL(ca, TEXT),        COL(profile, TEXT),
+    COL(subject_dn, TEXT), COL(not_before, I64), COL(not_after, I64),
+    COL(status, INT),      COL(revoked_at, I64), COL(revocation_reason, INT)};
+const store_row store_row_published = VIEW(PUBLISHED, PUBLISHED_COLUMNS);
+#undef R
+
+#define R lv_audit_row
+static const store_col AUDIT[] = {
+    COL(seq, I64),     COL(time, TEXT),      COL(actor, TEXT),
+    COL(event, TEXT),  COL(object, TEXT),    COL(result, TEXT),
+    COL(details, STR), COL(prev_hash, TEXT), COL(hash, TEXT)};
+const store_row store_row_audit =
+    TABLE(AUDIT, AUDIT_COLUMNS, "audit_log", "?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_audit_seal_rec
+static const store_col SEAL[] = {COL(id, I64),
+                                 COL(seq, I64),
+                                 COL(hash, TEXT),
+                                 COL(sealed_at, I64),
+                                 COL(signer, TEXT),
+                                 LEN(signature, signature_len, BLOB),
+                                 LEN(tst, tst_len, BLOB),
+                                 COL(actor, TEXT)};
+const store_row store_row_seal =
+    TABLE(SEAL, SEAL_COLUMNS, "audit_seals", "?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_ocsp_rec
+static const store_col OCSP[] = {
+    COL(serial, TEXT),     COL(hash_alg, TEXT),
+    COL(ca, TEXT),         LEN(cert_id, cert_id_len, BLOB),
+    COL(cert_status, INT), COL(this_update, I64),
+    COL(next_update, I64), LEN(response, response_len, BLOB)};
+const store_row store_row_ocsp =
+    TABLE(OCSP, OCSP_COLUMNS, "ocsp_responses", "?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_revocation
+static const store_col REVOCATION[] = {COL(serial, TEXT), COL(requester, TEXT),
+                                       COL(authority, TEXT)};
+/* Checked only: store_cert_revoke's UPDATE names its columns. */
+const store_row store_row_revocation =
+    VIEW(REVOCATION, "serial, requester, authority");
+#undef R
+
+#define R lv_cert_status
+static const store_col CERT_STATUS[] = {
+    COL(serial, TEXT), AS("revocation_requester", requester, TEXT),
+    AS("revocation_authority", authority, TEXT), COL(invalidity_date, I64),
+    COL(publish_consent_at, I64)};
+const store_row store_row_cert_status = VIEW(CERT_STATUS, CERT_STATUS_COLUMNS);
+#undef R
+
+#define R lv_ca_status
+static const store_col CA_STATUS[] = {COL(status, TEXT), COL(revoked_at, I64),
+                                      COL(revocation_reason, INT),
+                                      AS("status_revision", revision, I64)};
+const store_row store_row_ca_status = VIEW(CA_STATUS, CA_STATUS_COLUMNS);
+#undef R
+
+#define R lv_crl_entry
+static const store_col CRL_ENTRY[] = {COL(serial, TEXT), COL(revoked_at, I64),
+                                      AS("revocation_reason", reason, INT),
+                                      COL(invalidity_date, I64)};
+const store_row store_row_crl_entry = VIEW(CRL_ENTRY, CRL_ENTRY_COLUMNS);
+#undef R
+
+#define R lv_crl_rec
+static const store_col CRL[] = {
+    COL(ca, TEXT),          AS("crl_number", number, I64),
+    COL(this_update, I64),  COL(next_update, I64),
+    COL(revision, I64),     COL(entries, I64),
+    LEN(der, der_len, BLOB)};
+/* store_crl_insert adds created_at itself; crl_meta leaves the DER. */
+const store_row store_row_crl = VIEW(CRL, CRL_COLUMNS);
+const store_row store_row_crl_meta = {CRL, 6, sizeof(R), CRL_META, NULL, 0, 0};
+#undef R
+
+#define R lv_archive_item
+static const store_col ARCHIVE[] = {
+    COL(kind, TEXT),       COL(ref, TEXT),         COL(sha256, TEXT),
+    COL(archived_at, I64), COL(retain_until, I64), COL(batch, I64)};
+const store_row store_row_archive =
+    TABLE(ARCHIVE, ARCHIVE_COLUMNS, "archive_items", "?, ?, ?, ?, ?, ?");
+#undef R
+
+/* ---- registration authority ---------------------------------------------- */
+
+#define R lv_citizen_rec
+static const store_col CITIZEN[] = {
+    COL(id, TEXT),         COL(person_id, TEXT), COL(level, TEXT),
+    COL(given_name, TEXT), COL(surname, TEXT),   COL(country, TEXT),
+    COL(birth_date, TEXT), COL(mobile, TEXT),    COL(email, TEXT),
+    COL(created_at, I64),  COL(updated_at, I64)};
+const store_row store_row_citizen = TABLE(CITIZEN, CITIZEN_COLUMNS, "citizens",
+                                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_iddoc_rec
+static const store_col IDDOC[] = {COL(id, TEXT),
+                                  COL(citizen_id, TEXT),
+                                  COL(doc_type, TEXT),
+                                  COL(number, TEXT),
+                                  COL(country, TEXT),
+                                  COL(support_number, TEXT),
+                                  COL(expiry, I64),
+                                  COL(companion_type, TEXT),
+                                  COL(companion_number, TEXT),
+                                  COL(companion_country, TEXT),
+                                  COL(companion_expiry, I64),
+                                  COL(status, TEXT),
+                                  COL(replace_reason, TEXT),
+                                  COL(created_at, CREATED),
+                                  COL(replaced_at, I64)};
+const store_row store_row_iddoc =
+    TABLE(IDDOC, IDDOC_COLUMNS, "identity_documents",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_registration_rec
+static const store_col REGISTRATION[] = {
+    COL(id, TEXT),         COL(citizen_id, TEXT),    COL(kind, TEXT),
+    COL(method, TEXT),     COL(actor, TEXT),         COL(evidence_ref, TEXT),
+    COL(details, STR_REF), COL(created_at, CREATED), COL(retain_until, I64)};
+const store_row store_row_registration =
+    TABLE(REGISTRATION, REGISTRATION_COLUMNS, "registrations",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_org_rec
+static const store_col ORG[] = {COL(id, TEXT),
+                                COL(org_identifier, TEXT),
+                                COL(nif, TEXT),
+                                COL(country, TEXT),
+                                COL(legal_name, TEXT),
+                                COL(kind, TEXT),
+                                COL(locality, TEXT),
+                                COL(business_category, TEXT),
+                                COL(contact_email, TEXT),
+                                COL(contact_mobile, TEXT),
+                                COL(psd2_nca_name, TEXT),
+                                COL(psd2_nca_id, TEXT),
+                                COL(psd2_roles, TEXT),
+                                COL(psd2_authorization, TEXT),
+                                COL(created_by, TEXT),
+                                COL(created_at, CREATED)};
+const store_row store_row_org =
+    TABLE(ORG, ORG_COLUMNS, "organizations",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_org_person_rec
+static const store_col PERSON[] = {COL(id, TEXT),
+                                   COL(org_id, TEXT),
+                                   COL(role, TEXT),
+                                   COL(person_id, TEXT),
+                                   COL(given_name, TEXT),
+                                   COL(surname, TEXT),
+                                   COL(id_type, TEXT),
+                                   COL(id_number, TEXT),
+                                   COL(id_country, TEXT),
+                                   COL(document_expiry, I64),
+                                   COL(email, TEXT),
+                                   COL(unit, TEXT),
+                                   COL(title, TEXT),
+                                   COL(powers_scope, TEXT),
+                                   COL(powers_from, I64),
+                                   COL(powers_until, I64),
+                                   COL(powers_document, TEXT),
+                                   COL(created_by, TEXT),
+                                   COL(created_at, CREATED)};
+const store_row store_row_person =
+    TABLE(PERSON, PERSON_COLUMNS, "org_persons",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_cert_request_rec
+static const store_col REQUEST[] = {
+    COL(id, TEXT),         COL(org_id, TEXT),     COL(profile, TEXT),
+    COL(person_ref, TEXT), COL(subject, STR_OPT), COL(csr, STR_OPT),
+    COL(status, TEXT),     COL(created_by, TEXT), COL(created_at, CREATED),
+    COL(decided_by, TEXT), COL(decided_at, I64),  COL(reason, TEXT),
+    COL(cert_serial, TEXT)};
+/* A new request is undecided: the insert writes the first nine. */
+const store_row store_row_request = {
+    REQUEST,
+    N(REQUEST),
+    sizeof(R),
+    REQUEST_COLUMNS,
+    "INSERT INTO cert_requests (" REQUEST_COLUMNS ") VALUES"
+    " (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', '')",
+    9,
+    0};
+#undef R
+
+#define R lv_revocation_request_rec
+static const store_col REVREQ[] = {
+    COL(id, TEXT),       COL(serial, TEXT),  COL(subscriber_id, TEXT),
+    COL(reason, INT),    COL(comment, TEXT), COL(requester, TEXT),
+    COL(capacity, TEXT), COL(contact, TEXT), COL(created_at, CREATED)};
+const store_row store_row_revreq = TABLE(
+    REVREQ, REVREQ_COLUMNS, "revocation_requests", "?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+/* ---- auth -----------------------------------------------------------------
+ */
+
+#define R lv_operator_rec
+static const store_col OPERATOR[] = {
+    COL(login, TEXT),
+    COL(roles, TEXT),
+    COL(enabled, FLAG),
+    COL(locked, FLAG),
+    COL(failed_attempts, INT),
+    COL(password_hash, TEXT),
+    {"totp_secret", STORE_BYTES, offsetof(R, totp_sealed),
+     sizeof(((R *)0)->totp_sealed), offsetof(R, totp_sealed_len)},
+    COL(totp_last_step, I64),
+    COL(updated_at, TOUCHED),
+    COL(created_at, CREATED),
+    COL(created_by, TEXT)};
+const store_row store_row_operator = {OPERATOR,
+                                      N(OPERATOR),
+                                      sizeof(R),
+                                      OP_COLUMNS,
+                                      "INSERT INTO operators (" OP_COLUMNS
+                                      ") VALUES"
+                                      " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                      N(OPERATOR),
+                                      1};
+#undef R
+
+#define R lv_approval_rec
+static const store_col APPROVAL[] = {COL(action, TEXT), COL(target, TEXT),
+                                     COL(requested_by, TEXT),
+                                     COL(requested_at, CREATED)};
+const store_row store_row_approval =
+    TABLE(APPROVAL, APPROVAL_COLUMNS, "operator_approvals", "?, ?, ?, ?");
+#undef R
+
+#define R lv_cred_rec
+static const store_col CRED[] = {COL(citizen_id, TEXT),
+                                 COL(created_at, CREATED),
+                                 COL(user_id, TEXT),
+                                 COL(mobile, TEXT),
+                                 COL(password_hash, TEXT),
+                                 COL(password_set_at, I64),
+                                 COL(password_expires_at, I64),
+                                 COL(failed_attempts, INT),
+                                 COL(locked, FLAG),
+                                 COL(activation_hash, TEXT),
+                                 COL(activation_expires_at, I64),
+                                 COL(activation_attempts, INT),
+                                 COL(failures_since, I64),
+                                 COL(codes_since, I64),
+                                 COL(codes_sent, INT),
+                                 COL(updated_at, TOUCHED)};
+const store_row store_row_cred =
+    TABLE(CRED, CRED_COLUMNS, "citizen_credentials",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_session_rec
+static const store_col SESSION[] = {
+    COL(token_hash, TEXT),    COL(kind, TEXT),      COL(principal, TEXT),
+    COL(created_at, CREATED), COL(expires_at, I64), COL(ip, TEXT)};
+const store_row store_row_session =
+    TABLE(SESSION, SESSION_COLUMNS, "sessions", "?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_otp_rec
+static const store_col OTP[] = {
+    COL(id, TEXT),        COL(citizen_id, TEXT), COL(purpose, TEXT),
+    COL(binding, TEXT),   COL(code_hash, TEXT),  COL(created_at, CREATED),
+    COL(expires_at, I64), COL(attempts, INT),    COL(used, FLAG)};
+const store_row store_row_otp =
+    TABLE(OTP, OTP_COLUMNS, "otps", "?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+/* ---- remote signing ---------------------------------------------------------
+ */
+
+#define R lv_sign_app_rec
+static const store_col APP[] = {COL(client_id, TEXT),   COL(name, TEXT),
+                                COL(secret_hash, TEXT), COL(enabled, FLAG),
+                                COL(created_at, I64),   COL(created_by, TEXT)};
+const store_row store_row_app =
+    TABLE(APP, APP_COLUMNS, "sign_apps", "?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_sign_tx_rec
+static const store_col TX[] = {COL(id, TEXT),
+                               COL(app_id, TEXT),
+                               COL(citizen_id, TEXT),
+                               COL(owner, TEXT),
+                               COL(digest_alg, TEXT),
+                               COL(redirect_ok, TEXT),
+                               COL(redirect_error, TEXT),
+                               COL(created_at, I64),
+                               COL(expires_at, I64),
+                               COL(state, TEXT),
+                               COL(cert_serial, TEXT),
+                               COL(accept_serial, TEXT),
+                               COL(otp_id, TEXT),
+                               COL(error, TEXT),
+                               COL(signed_at, I64),
+                               COL(ended_at, I64)};
+const store_row store_row_tx =
+    TABLE(TX, TX_COLUMNS, "sign_transactions",
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_sign_doc_rec
+static const store_col DOC[] = {COL(seq, INT),
+                                COL(doc_id, TEXT),
+                                COL(name, TEXT),
+                                COL(title, TEXT),
+                                LEN(digest, digest_len, BYTES),
+                                LEN(signature, signature_len, BLOB_OPT)};
+/* store_sign_doc_insert names the transaction and leaves the signature. */
+const store_row store_row_doc = VIEW(DOC, DOC_COLUMNS);
+#undef R
+
+#define R lv_sign_sad_rec
+static const store_col SAD[] = {
+    COL(sad_hash, TEXT),   COL(citizen_id, TEXT),         COL(serial, TEXT),
+    COL(digest_alg, TEXT), LEN(hashes, hashes_len, BLOB), COL(remaining, INT),
+    COL(created_at, I64),  COL(expires_at, I64)};
+const store_row store_row_sad =
+    TABLE(SAD, SAD_COLUMNS, "sign_sads", "?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_sign_otp_rec
+static const store_col SIGN_OTP[] = {COL(citizen_id, TEXT),
+                                     COL(serial, TEXT),
+                                     COL(otp_id, TEXT),
+                                     COL(digest_alg, TEXT),
+                                     LEN(hashes, hashes_len, BLOB_OPT),
+                                     COL(created_at, I64)};
+const store_row store_row_sign_otp =
+    TABLE(SIGN_OTP, SIGN_OTP_COLUMNS, "sign_csc_otps", "?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_sign_acceptance_rec
+static const store_col ACCEPT[] = {COL(serial, TEXT),
+                                   COL(citizen_id, TEXT),
+                                   COL(sheet, STR),
+                                   COL(digest_alg, TEXT),
+                                   LEN(signature, signature_len, BLOB),
+                                   COL(channel, TEXT),
+                                   COL(accepted_at, I64)};
+const store_row store_row_acceptance =
+    TABLE(ACCEPT, ACCEPT_COLUMNS, "sign_acceptances", "?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+const store_row *const store_rows[] = {
+    &store_row_ca,          &store_row_cert,
+    &store_row_cert_listed, &store_row_audit,
+    &store_row_seal,        &store_row_ocsp,
+    &store_row_ca_cert,     &store_row_revocation,
+    &store_row_cert_status, &store_row_ca_status,
+    &store_row_crl_entry,   &store_row_crl,
+    &store_row_crl_meta,    &store_row_published,
+    &store_row_archive,     &store_row_citizen,
+    &store_row_iddoc,       &store_row_registration,
+    &store_row_org,         &store_row_person,
+    &store_row_request,     &store_row_revreq,
+    &store_row_operator,    &store_row_approval,
+    &store_row_cred,        &store_row_session,
+    &store_row_otp,         &store_row_app,
+    &store_row_tx,          &store_row_doc,
+    &store_row_sad,         &store_row_sign_otp,
+    &store_row_acceptance,  NULL,
+};
