@@ -176,7 +176,7 @@ void ca_keys_invalidate(lv_ca *ca)
 
 int ca_keys_status(lv_ca *ca, keyc_info *out, lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     memset(out, 0, sizeof *out);
     LV_TRY(ca_keyc(ca, &c, err));
     int rc = keyc_status(c, out, err);
@@ -231,7 +231,7 @@ int ca_key_sign(lv_ca *ca, const char *key_id, const EVP_MD *md,
 {
     unsigned char dgst[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    keyc *c;
+    keyc *c = NULL;
     *sig = NULL;
     *sig_len = 0;
     const char *name = md_name(md);
@@ -250,7 +250,7 @@ int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
                        const unsigned char *dgst, size_t dlen,
                        unsigned char **sig, size_t *sig_len, lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     const char *name = md_name(md);
     if (!name)
         return lv_fail(err, LV_EINVAL, "digest not allowed (R4.1)");
@@ -262,7 +262,7 @@ int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
 int ca_key_public(lv_ca *ca, const char *key_id, EVP_PKEY **pub,
                   char key_class[16], char key_type[16], lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     LV_TRY(ca_keyc(ca, &c, err));
     return ca_keys_note(
         ca, keyc_public_key(c, key_id, pub, key_class, key_type, err));
@@ -272,7 +272,7 @@ int ca_key_generate(lv_ca *ca, const char *type, const char *key_class,
                     const char *label, char key_id[CA_KEY_ID_MAX + 1],
                     EVP_PKEY **pub, lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     LV_TRY(ca_keyc(ca, &c, err));
     /* R5.1: a citizen's key is made by its own request, which keyd audits
      * and keeps apart from the provider's keys */
@@ -285,7 +285,7 @@ int ca_key_generate(lv_ca *ca, const char *type, const char *key_class,
 
 int ca_key_destroy(lv_ca *ca, const char *key_id, lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     LV_TRY(ca_keyc(ca, &c, err));
     return keyc_destroy_key(c, key_id, err);
 }
@@ -295,7 +295,7 @@ int ca_key_sign_citizen(lv_ca *ca, const char *key_id, const EVP_MD *md,
                         const unsigned char activation[KEYD_ACTIVATION_LEN],
                         unsigned char **sigs, size_t *sig_len, lv_err *err)
 {
-    keyc *c;
+    keyc *c = NULL;
     const char *name = md_name(md);
     *sigs = NULL;
     *sig_len = 0;

@@ -82,7 +82,11 @@ static int response_fill(KEYD_RESPONSE *r, int kind, uint32_t id, int status,
                          size_t body_len)
 {
     char msg[KEYD_MESSAGE_MAX];
-    snprintf(msg, sizeof msg, "%s", message ? message : "");
+    /* cut to the protocol's limit (an lv_err message may be longer) */
+    size_t n = message ? strnlen(message, sizeof msg - 1) : 0;
+    if (n)
+        memcpy(msg, message, n);
+    msg[n] = '\0';
     r->version = KEYD_PROTO_VERSION;
     r->kind = kind;
     r->id = id;
