@@ -70,6 +70,10 @@ typedef struct daemon_state {
     lv_ocsp_refresher *ocsp;  /* pre-signed OCSP responses (R6.4) */
     lv_crl_keeper *crl;       /* CRLs fresh before nextUpdate (R6.3) */
     lv_audit_sealer *sealer;  /* audit seals (R9.2; issue 8) */
+    /* contexts replaced by a reload: a request may still hold one, so they
+     * live until stop (a change-over happens once in years) */
+    lv_ca *retired[16];
+    int nretired;
     char url_path[600];       /* DIR/llaved.url for `llave unseal` */
     lv_http_server *srv;
     char pid_path[600];
@@ -395,6 +399,8 @@ static void stop(daemon_state *d)
     auth_close(d->auth);
     atomic_store(&d->keyd.ca, NULL);
     ca_close(d->ca);
+    for (int i = 0; i < d->nretired; i++)
+        ca_close(d->retired[i]);
     keyd_stop(d); /* after the last key operation */
     if (d->pid_path[0])
         unlink(d->pid_path);
@@ -417,14 +423,67 @@ static void after_unseal(daemon_state *d)
         lv_log(LV_LOG_ERROR, "llaved: CRL keeper: %s", err.msg);
 }
 
+/* Issue 12 item 5: `llave ca rollover` (or a compromise, a new TSU) in the
+ * console changes the CA rows; the running service notices within
+ * CA_RELOAD_CHECK_S, loads a fresh context, moves the keepers to it and
+ * swaps it in for new requests, without a restart. */
+#define CA_RELOAD_CHECK_S 5
+
+static void keepers_stop(daemon_state *d)
+{
+    ca_ocsp_refresher_stop(d->ocsp);
+    ca_crl_keeper_stop(d->crl);
+    ca_audit_sealer_stop(d->sealer);
+    d->ocsp = NULL;
+    d->crl = NULL;
+    d->sealer = NULL;
+}
+
+static void keepers_start(daemon_state *d)
+{
+    lv_err err = {0};
+    if (ca_ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0 ||
+        ca_crl_keeper_start(d->ca, &d->crl, &err) < 0 ||
+        ca_audit_sealer_start(d->ca, &d->sealer, &err) < 0)
+        lv_log(LV_LOG_ERROR, "llaved: keepers after a CA reload: %s", err.msg);
+}
+
+static void reload_ca(daemon_state *d)
+{
+    lv_store *st;
+    lv_err err = {0};
+    lv_ca *fresh = NULL;
+    int outdated = 0;
+    if (d->nretired == (int)(sizeof d->retired / sizeof d->retired[0]) ||
+        lv_app_store(d->app, &st, &err) < 0 ||
+        ca_outdated(d->ca, st, &outdated, &err) < 0 || !outdated)
+        return;
+    if (ca_open(&d->cfg, st, KEYD_CALLER_SERVICE, &fresh, &err) < 0) {
+        lv_log(LV_LOG_ERROR, "llaved: CA rows changed, reload failed: %s",
+               err.msg);
+        return;
+    }
+    keepers_stop(d);
+    d->retired[d->nretired++] = d->ca;
+    d->ca = fresh;
+    atomic_store(&d->keyd.ca, fresh);
+    lv_app_set_ca(d->app, fresh);
+    keepers_start(d);
+    lv_log(LV_LOG_INFO, "llaved: the CA rows changed (change-over or "
+                        "compromise): serving a freshly loaded CA context");
+    audit_service(d, "ca.reload");
+}
+
 static void wait_signal(daemon_state *d, const sigset_t *set, int *sig)
 {
     const struct timespec tick = {1, 0};
     int unsealed = !ca_sealed(d->ca);
-    for (;;) {
+    for (unsigned ticks = 1;; ticks++) {
         *sig = sigtimedwait(set, NULL, &tick);
         if (*sig > 0)
             return;
+        if (ticks % CA_RELOAD_CHECK_S == 0)
+            reload_ca(d);
         if (!unsealed && !ca_sealed(d->ca)) {
             unsealed = 1;
             after_unseal(d);

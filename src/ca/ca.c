@@ -192,3 +192,31 @@ int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err)
     LV_TRY(lv_path_join(path, sizeof path, outdir, "chain.pem"));
     return write_pem(path, chain, n, err);
 }
+
+/* ---- change-over without a restart (issue 12 item 5) -------------------- */
+
+typedef struct outdated_walk {
+    const lv_ca *ca;
+    size_t rows;
+    int changed;
+} outdated_walk;
+
+static int outdated_one(const lv_ca_rec *rec, void *arg)
+{
+    outdated_walk *w = arg;
+    const ca_entry *e = ca_entry_find(w->ca, rec->name);
+    w->rows++;
+    if (!e || strcmp(e->rec.status, rec->status) != 0 ||
+        strcmp(e->rec.serial, rec->serial) != 0)
+        w->changed = 1;
+    return 0;
+}
+
+int ca_outdated(const lv_ca *ca, lv_store *st, int *outdated, lv_err *err)
+{
+    outdated_walk w = {ca, 0, 0};
+    LV_TRY(store_ca_foreach(st, outdated_one, &w, err));
+    *outdated = w.changed || w.rows != ca->count;
+    return 0;
+}
+

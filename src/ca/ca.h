@@ -124,6 +124,11 @@ typedef struct lv_ca lv_ca;
 int ca_open(const lv_config *cfg, lv_store *st, int caller, lv_ca **out,
             lv_err *err);
 void ca_close(lv_ca *ca);
+/* 1 in *outdated when the CA rows in the store differ from the loaded ones
+ * (a rollover, a compromise or a new TSU made by the console): a running
+ * llaved then loads a fresh context (issue 12 item 5). */
+int ca_outdated(const lv_ca *ca, lv_store *st, int *outdated, lv_err *err)
+    __attribute__((warn_unused_result));
 const lv_config *ca_config(const lv_ca *ca);
 /* The CA certificate for a short name (root, qualified, ...), or NULL; the
  * DER form is cached for serving. */

@@ -135,8 +135,8 @@ int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv)
         rc = ca_rollover(ctx->ca, ctx->st, argv[2], ctx->actor, &r, &err);
     if (rc == 0)
         printf("CA %s (\"%s\", serial %s) now issues in place of %s, which "
-               "signs only CRLs; OCSP responder %s; restart llaved to serve "
-               "it\n",
+               "signs only CRLs; OCSP responder %s; a running llaved serves "
+               "it within seconds\n",
                r.name, r.cn, r.serial, argv[2], r.ocsp_name);
     return cli_report(rc, &err);
 }

@@ -3,6 +3,7 @@
 #include "http/http.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@ typedef struct app_slot {
 
 struct lv_app {
     lv_config cfg;
-    lv_ca *ca;
+    _Atomic(lv_ca *) ca; /* swapped by a reload (issue 12 item 5) */
     lv_auth *auth;
     char location[576]; /* lv_config.dir + "/llave.db" */
     pthread_key_t key;
@@ -69,7 +70,7 @@ int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
 
 void lv_app_set_ca(lv_app *app, lv_ca *ca)
 {
-    app->ca = ca;
+    atomic_store(&app->ca, ca); /* a reload swaps it under running threads */
 }
 
 void lv_app_set_auth(lv_app *app, lv_auth *auth)
@@ -106,7 +107,7 @@ const lv_config *lv_app_config(const lv_app *app)
 
 lv_ca *lv_app_ca(const lv_app *app)
 {
-    return app->ca;
+    return atomic_load(&((lv_app *)app)->ca);
 }
 
 lv_auth *lv_app_auth(const lv_app *app)

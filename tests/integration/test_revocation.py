@@ -462,10 +462,30 @@ def check_rollover(d, tmp, pem, old_cert, old_serial):
     refused(d, "rollover confirmed by the same operator twice",
             ["ca", "rollover", "qualified"], "two different operators",
             stdin=operator_lines(d, "demo-ca-operator") * 2)
-    rc, out, err = llave(d, "ca", "rollover", "qualified",
-                         input=two_person(d))
-    check(rc == 0 and "qualified-g2" in out,
-          f"ca rollover qualified: {out.strip()} {err.strip()}")
+    running = Server(d)  # issue 12 item 5: picks the change-over up live
+    try:
+        status, _, _ = running.get("/ca/qualified-g2.crt")
+        check(status == 404, "before the change-over there is no G2")
+        rc, out, err = llave(d, "ca", "rollover", "qualified",
+                             input=two_person(d))
+        check(rc == 0 and "qualified-g2" in out,
+              f"ca rollover qualified: {out.strip()} {err.strip()}")
+        for _ in range(30):
+            if "llaved: the CA rows changed" in running.read_log():
+                break
+            time.sleep(0.5)
+        check("llaved: the CA rows changed" in running.read_log(),
+              "a running llaved loads the new CA context without a restart "
+              "(within 15 s) and says so in its log")
+        pem_live = os.path.join(tmp, "pem-live")
+        llave(d, "ca", "export", pem_live, check_rc=0)
+        live, _ = issue_person(d, tmp, 59)
+        rc, out = ocsp_status(running, pem_live, "qualified-g2", live)
+        check(rc == 0 and ": good" in out,
+              f"its OCSP responder answers for the new CA at once: "
+              f"{out.strip()[:160]}")
+    finally:
+        running.stop()
     refused(d, "rollover of a retired CA", ["ca", "rollover", "qualified"],
             "already retired", stdin=two_person(d))
     pem2 = os.path.join(tmp, "pem2")
