@@ -9,7 +9,7 @@
  *   - refused: a message saying why, and the malformedRequest answer the
  *     responder then sends encodes as an OCSPResponse OpenSSL reads back.
  * Seeds: fuzz/corpus/fuzz_ocsp_request/ (openssl ocsp -reqout outputs). */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

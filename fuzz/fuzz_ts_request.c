@@ -7,7 +7,7 @@
  *   - refused: a failInfo bit RFC 3161 defines and a statusString, and the
  *     refusal encodes as a TimeStampResp OpenSSL reads back.
  * Seeds: fuzz/corpus/fuzz_ts_request/ (openssl ts -query outputs). */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  *   - the decoded bytes go through ca_ocsp_query_parse without a crash.
  * Seeds: fuzz/corpus/fuzz_url_b64/ (base64, URL-encoded and base64url forms
  * of openssl ocsp -reqout outputs). */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 #include "http/http_internal.h"
 
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * functions (OCSP_basic_verify, OCSP_resp_find_status, OCSP_check_nonce),
  * never by re-reading our own encoder's choices. */
 #include "ca/ca.h"
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 #include "http/http_internal.h"
 
 // clang-format off

@@ -3,7 +3,7 @@
  * refusals) and the whole path on a small CA with ECDSA keys in a real key
  * store, every token judged by OpenSSL's own TS_RESP_verify_response. */
 #define _XOPEN_SOURCE 700 /* setenv */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */

@@ -4,7 +4,7 @@
  * be published.  Reading is public; every change goes through the operator
  * console and is audited. */
 #include "ca/ca_internal.h"
-#include "ca/policy_docs.h"
+#include "repo/policy_docs.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

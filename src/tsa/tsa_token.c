@@ -12,7 +12,7 @@
  * 5652 §5.1) with eContentType id-ct-TSTInfo and one SignerInfo whose
  * signed attributes are contentType, messageDigest and
  * signingCertificateV2 (RFC 5816, EN 319 422 §5.2.2). */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>

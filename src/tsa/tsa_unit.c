@@ -3,7 +3,7 @@
  * ca_tsa_add_unit (for example an ECDSA P-256 unit, R4.1).  What every
  * token of a unit repeats (signing-certificate attribute, digest, name) is
  * computed once when the CA context opens. */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <openssl/ess.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * Test hook: LLAVE_TSA_TEST_CLOCK_UNSYNC (any non-empty value) in the
  * environment of the process that opens the CA context makes the clock read
  * as unsynchronized.  It can only make the TSA refuse, never accept. */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <stdio.h>
 #include <string.h>

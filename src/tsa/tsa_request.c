@@ -9,7 +9,7 @@
  *      nonce           INTEGER          OPTIONAL,
  *      certReq         BOOLEAN          DEFAULT FALSE,
  *      extensions  [0] IMPLICIT Extensions OPTIONAL } */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <limits.h>
 #include <openssl/err.h>

@@ -13,7 +13,7 @@
  * Signing happens outside any transaction; each batch of rows is then
  * written in one transaction with one audit entry (event ocsp.sign), so the
  * write lock is held for milliseconds, not for hundreds of RSA operations. */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * and whether there is a nonce to echo (RFC 8954).  This is the network
  * parser of the responder: every byte comes from an anonymous client, so
  * OpenSSL does the ASN.1 and this file only checks what OpenSSL accepted. */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <limits.h>
 #include <openssl/err.h>

@@ -16,7 +16,7 @@
  * nonce request falls back to the pre-signed answer without nonce (RFC 8954
  * §2.1 lets a responder leave the nonce out), and pre-signed answers keep
  * flowing. */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * check the request, ask the clock, sign the token.  Every refusal is an
  * answer the client can read (PKIStatus rejection with its failInfo); only
  * an unknown unit or a failure to encode any answer at all is an error. */
-#include "ca/tsa_internal.h"
+#include "tsa/tsa_internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * say) needs minutes of RSA operations, and the service should answer
  * meanwhile — lazily-signed responses cover the gap.  The thread lowers its
  * own scheduling priority so that request threads win the CPU. */
-#include "ca/ocsp_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <stdlib.h>
 #include <sys/resource.h>
