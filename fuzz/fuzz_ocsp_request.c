@@ -1,8 +1,8 @@
 /* libFuzzer target: the OCSPRequest reader of the OCSP responder
- * (ca_ocsp_query_parse, src/ca/ocsp_request.c), which reads every
+ * (ocsp_query_parse, src/ocsp/ocsp_request.c), which reads every
  * POST /ocsp body and GET /ocsp/{request*} path before anything else looks
  * at it.  Invariants checked on every input:
- *   - accepted: 1 to CA_OCSP_MAX_IDS CertIDs; each with a serial that is ""
+ *   - accepted: 1 to LV_OCSP_MAX_IDS CertIDs; each with a serial that is ""
  *     or upper-case hex of even length, issuer hashes whose length fits a
  *     supported algorithm, and a DER re-encoding that decodes to an equal
  *     CertID; the nonce flag only with a nonce extension present;
@@ -22,11 +22,11 @@ static void check_serial(const char *s)
         abort();
 }
 
-static void check_id(const ca_ocsp_id *id)
+static void check_id(const ocsp_id *id)
 {
     check_serial(id->serial);
     if (id->hash >= 0 &&
-        (int)id->hash_len != EVP_MD_get_size(ca_ocsp_hash_md(id->hash)))
+        (int)id->hash_len != EVP_MD_get_size(ocsp_hash_md(id->hash)))
         abort();
     const unsigned char *p = id->der;
     OCSP_CERTID *again = d2i_OCSP_CERTID(NULL, &p, (long)id->der_len);
@@ -36,9 +36,9 @@ static void check_id(const ca_ocsp_id *id)
     OCSP_CERTID_free(again);
 }
 
-static void accepted(const ca_ocsp_query *q)
+static void accepted(const ocsp_query *q)
 {
-    if (q->count < 1 || q->count > CA_OCSP_MAX_IDS ||
+    if (q->count < 1 || q->count > LV_OCSP_MAX_IDS ||
         q->count != OCSP_request_onereq_count(q->req))
         abort();
     for (int i = 0; i < q->count; i++)
@@ -54,8 +54,8 @@ static void refused(const lv_err *why)
     size_t len = 0;
     if (why->code != LV_EINVAL || why->msg[0] == '\0')
         abort();
-    if (ca_ocsp_error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, &der,
-                               &len) != 0)
+    if (ocsp_error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, &der,
+                            &len) != 0)
         abort();
     const unsigned char *p = der;
     OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
@@ -68,11 +68,11 @@ static void refused(const lv_err *why)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err why = {0};
-    if (ca_ocsp_query_parse(data, size, &q, &why) == 0) {
+    if (ocsp_query_parse(data, size, &q, &why) == 0) {
         accepted(&q);
-        ca_ocsp_query_free(&q);
+        ocsp_query_free(&q);
     } else {
         refused(&why);
     }

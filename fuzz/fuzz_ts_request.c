@@ -1,5 +1,5 @@
 /* libFuzzer target: the TimeStampReq reader of the time-stamp authority
- * (tsa_request_check, src/ca/tsa_request.c), which reads every POST /tsa
+ * (tsa_request_check, src/tsa/tsa_request.c), which reads every POST /tsa
  * body before anything else looks at it, and the refusal it answers with
  * (tsa_refusal_reply).  Invariants checked on every input:
  *   - accepted: version 1, an accepted digest whose imprint has its length,

@@ -8,11 +8,11 @@
  *   - round trip: the decoded bytes, base64-encoded again (lv_b64_encode),
  *     plain or with every character %XX-escaped, or in base64url without
  *     padding, decode to the same bytes;
- *   - the decoded bytes go through ca_ocsp_query_parse without a crash.
+ *   - the decoded bytes go through ocsp_query_parse without a crash.
  * Seeds: fuzz/corpus/fuzz_url_b64/ (base64, URL-encoded and base64url forms
  * of openssl ocsp -reqout outputs). */
-#include "ocsp/ocsp_internal.h"
 #include "http/http_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -63,9 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len == 0 || len > strlen(tail) / 4 * 3 + 3)
             abort();
         round_trip(der, len);
-        ca_ocsp_query q;
-        if (ca_ocsp_query_parse(der, len, &q, NULL) == 0)
-            ca_ocsp_query_free(&q);
+        ocsp_query q;
+        if (ocsp_query_parse(der, len, &q, NULL) == 0)
+            ocsp_query_free(&q);
     } else if (rc != LV_EINVAL && rc != LV_ETOOBIG) {
         abort();
     }

@@ -17,10 +17,15 @@
  * it dies
  * (meanwhile key operations answer 503 and everything else keeps
  * serving) and stops it on exit. */
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "core/core.h"
+#include "crl/crl.h"
 #include "http/http.h"
 #include "keyc/keyc.h"
+#include "ocsp/ocsp.h"
+#include "repo/repo.h"
+#include "tsa/tsa.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -74,10 +79,19 @@ typedef struct daemon_state {
      * live until stop (a change-over happens once in years) */
     lv_ca *retired[16];
     int nretired;
-    char url_path[600];       /* DIR/llaved.url for `llave unseal` */
+    char url_path[600]; /* DIR/llaved.url for `llave unseal` */
     lv_http_server *srv;
     char pid_path[600];
 } daemon_state;
+
+/* Audit seals (R9.2) signed through keyd and stamped by our own TSA; a new
+ * audit-seal key is the console's (custody/, not linked here). */
+static int sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err)
+{
+    lv_audit_sealing how;
+    tsa_audit_sealing(ca, &how);
+    return audit_sealer_start(&how, out, err);
+}
 
 static void usage(FILE *out)
 {
@@ -372,11 +386,11 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(auth_open(&d->cfg, &d->auth, err));
     lv_app_set_auth(d->app, d->auth);
     LV_TRY(auth_reporter_start(d->auth, &d->report, err));
-    LV_TRY(ca_ocsp_refresher_start(d->ca, &d->ocsp, err));
+    LV_TRY(ocsp_refresher_start(d->ca, &d->ocsp, err));
     /* R8.1: the placeholder CPS and PDS unless the operator put their own */
-    LV_TRY(ca_repo_install_defaults(&d->cfg, err));
-    LV_TRY(ca_crl_keeper_start(d->ca, &d->crl, err));
-    LV_TRY(ca_audit_sealer_start(d->ca, &d->sealer, err));
+    LV_TRY(repo_install_defaults(&d->cfg, err));
+    LV_TRY(crl_keeper_start(d->ca, &d->crl, err));
+    LV_TRY(sealer_start(d->ca, &d->sealer, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));
@@ -389,9 +403,9 @@ static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
     d->srv = NULL;            /* freed: service.stop must not read its port */
-    ca_ocsp_refresher_stop(d->ocsp);
-    ca_crl_keeper_stop(d->crl);
-    ca_audit_sealer_stop(d->sealer);
+    ocsp_refresher_stop(d->ocsp);
+    crl_keeper_stop(d->crl);
+    audit_sealer_stop(d->sealer);
     auth_reporter_stop(d->report); /* after the server: the last failures */
     if (d->pid_path[0])
         audit_service(d, "service.stop");
@@ -417,9 +431,9 @@ static void after_unseal(daemon_state *d)
     lv_err err = {0};
     if (ca_sealed(d->ca))
         return;
-    if (!d->ocsp && ca_ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0)
+    if (!d->ocsp && ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: OCSP refresher: %s", err.msg);
-    if (!d->crl && ca_crl_keeper_start(d->ca, &d->crl, &err) < 0)
+    if (!d->crl && crl_keeper_start(d->ca, &d->crl, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: CRL keeper: %s", err.msg);
 }
 
@@ -431,9 +445,9 @@ static void after_unseal(daemon_state *d)
 
 static void keepers_stop(daemon_state *d)
 {
-    ca_ocsp_refresher_stop(d->ocsp);
-    ca_crl_keeper_stop(d->crl);
-    ca_audit_sealer_stop(d->sealer);
+    ocsp_refresher_stop(d->ocsp);
+    crl_keeper_stop(d->crl);
+    audit_sealer_stop(d->sealer);
     d->ocsp = NULL;
     d->crl = NULL;
     d->sealer = NULL;
@@ -442,9 +456,9 @@ static void keepers_stop(daemon_state *d)
 static void keepers_start(daemon_state *d)
 {
     lv_err err = {0};
-    if (ca_ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0 ||
-        ca_crl_keeper_start(d->ca, &d->crl, &err) < 0 ||
-        ca_audit_sealer_start(d->ca, &d->sealer, &err) < 0)
+    if (ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0 ||
+        crl_keeper_start(d->ca, &d->crl, &err) < 0 ||
+        sealer_start(d->ca, &d->sealer, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: keepers after a CA reload: %s", err.msg);
 }
 

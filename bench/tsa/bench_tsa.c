@@ -1,4 +1,4 @@
-/* bench_tsa — time-stamp tokens per second through ca_tsa_respond, without
+/* bench_tsa — time-stamp tokens per second through tsa_respond, without
  * HTTP (issue 5 item 7): what bench/tsa's wrk figure costs apart from the
  * transport.
  *
@@ -12,6 +12,7 @@
  * Prints one line: unit=… threads=… tokens=… seconds=… rate=…  */
 #include "ca/ca.h"
 #include "cli/cli.h"
+#include "tsa/tsa.h"
 
 #include <openssl/ts.h>
 #include <pthread.h>
@@ -58,8 +59,8 @@ static void *work(void *arg)
     while (atomic_fetch_add(&sh->next, 1) < sh->count) {
         unsigned char *reply = NULL;
         size_t len = 0;
-        int rc = ca_tsa_respond(sh->ca, w->st, sh->unit, sh->query,
-                                sh->query_len, &reply, &len, &err);
+        int rc = tsa_respond(sh->ca, w->st, sh->unit, sh->query, sh->query_len,
+                             &reply, &len, &err);
         /* checking every answer would time d2i too: check a sample */
         if (rc < 0 || (w->done % 64 == 0 && !granted(reply, len))) {
             fprintf(stderr, "bench_tsa: no token: %s\n",

@@ -9,7 +9,15 @@
  * detectable, and its RFC 3161 token fixes when the trail held them.
  *
  * audit_log must be called inside the caller's store transaction so that a
- * state change and its entry land together or not at all. */
+ * state change and its entry land together or not at all.
+ *
+ *   audit.c          audit_log, the chain
+ *   audit_verify.c   audit_verify
+ *   audit_seal.c     seals: record, verify, export
+ *   audit_sealer.c   making seals: audit_seal, llaved's sealer thread
+ *   audit_archive.c  the archive of R9.3
+ *
+ * Depends on core/, store/. */
 #ifndef LLAVE_AUDIT_H
 #define LLAVE_AUDIT_H
 
@@ -63,6 +71,66 @@ int audit_seal_message(int64_t seq, const char *hash,
  * transaction; rec->id is assigned (last id + 1). */
 int audit_seal_record(lv_store *st, lv_audit_seal_rec *rec, const char *actor,
                       lv_err *err);
+
+/* ---- making seals (R9.2; audit_sealer.c) -----------------------------------
+ * A seal is signed by the audit-seal key through llave-keyd and carries a
+ * token of our own TSA.  Both belong to components above audit/ (every
+ * component, the CA context included, writes audit entries), so they come
+ * in through this table: tsa_audit_sealing (tsa/) fills it for a CA
+ * context; custody_audit_sealing (custody/, the console) adds provision. */
+typedef struct lv_audit_sealing {
+    void *ctx;            /* passed back to the functions below */
+    const lv_config *cfg; /* DIR, audit_seal_minutes, audit_seal_entries */
+    /* 0 when a seal can be signed now, else LV_ESEALED or LV_EBUSY */
+    int (*ready)(void *ctx, lv_err *err);
+    /* SHA-256 signature of msg by the key key_id; *sig malloc'ed */
+    int (*sign)(void *ctx, const char *key_id, const unsigned char *msg,
+                size_t len, unsigned char **sig, size_t *sig_len, lv_err *err);
+    /* a granted RFC 3161 TimeStampResp over msg; *tst malloc'ed */
+    int (*stamp)(void *ctx, lv_store *st, const char *msg, unsigned char **tst,
+                 size_t *tst_len, lv_err *err);
+    /* May be NULL (llaved): a new audit-seal key and certificate, recorded
+     * as the cas row `name` of role LV_AUDIT_SEAL_ROLE with its audit
+     * entry. */
+    int (*provision)(void *ctx, lv_store *st, const char *name,
+                     const char *actor, lv_err *err);
+} lv_audit_sealing;
+
+/* The audit-seal key that signs now: the newest active certificate of role
+ * LV_AUDIT_SEAL_ROLE valid for another week, else a new one made through
+ * how->provision (LV_ESTATE when there is none). */
+typedef struct lv_audit_signer {
+    char name[32];   /* its cas row */
+    char key_id[65]; /* its key in llave-keyd */
+} lv_audit_signer;
+int audit_seal_signer(const lv_audit_sealing *how, lv_store *st,
+                      const char *actor, lv_audit_signer *out, lv_err *err);
+
+/* Signs the audit chain head with the audit-seal key and has the TSA
+ * time-stamp it (the message is audit_seal_message's), then records the
+ * seal and its "audit.seal" entry, after recording new archive items
+ * (audit_archive_sync).  out->sealed is 0 when nothing new was written
+ * since the last seal.  Needs keyd (LV_ESEALED) and a TSA that grants the
+ * token (R7.2 clock guard); a failure is audited. */
+typedef struct lv_seal_result {
+    int sealed;
+    int64_t id;  /* the new seal */
+    int64_t seq; /* entries covered */
+    char hash[65];
+    char signer[32];
+} lv_seal_result;
+int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
+               lv_seal_result *out, lv_err *err);
+
+/* llaved's sealer: a thread with its own store that, once keyd is ready,
+ * records new archive items (audit_archive_sync) and seals every
+ * audit_seal_minutes or after audit_seal_entries new entries; it audits
+ * the configuration's hash when it starts (CPS §5.4.1).  *out stays NULL
+ * when both settings are 0.  Stop joins it; NULL is accepted. */
+typedef struct lv_audit_sealer lv_audit_sealer;
+int audit_sealer_start(const lv_audit_sealing *how, lv_audit_sealer **out,
+                       lv_err *err);
+void audit_sealer_stop(lv_audit_sealer *s);
 
 typedef struct lv_audit_verify_opts {
     /* The auditor's own record: entries up to here existed (for example

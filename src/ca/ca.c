@@ -1,5 +1,6 @@
-/* The CA context: the CA, OCSP and TSA certificates recorded by the
- * ceremony, loaded once and shared read-only by every thread. */
+/* The CA context: the CA, OCSP, TSA and audit-seal certificates recorded
+ * by the ceremony, loaded once and shared read-only by every thread, and
+ * the state other components attach to it (ca_attachment). */
 #include "ca/ca_internal.h"
 
 #include <openssl/pem.h>
@@ -16,18 +17,26 @@ static int load_one(const lv_ca_rec *rec, void *arg)
 {
     load_ctx *lc = arg;
     lv_ca *ca = lc->ca;
-    ca_entry *grown = realloc(ca->entries, (ca->count + 1) * sizeof *grown);
+    lv_ca_entry *grown = realloc(ca->entries, (ca->count + 1) * sizeof *grown);
     if (grown == NULL)
         return LV_ENOMEM;
     ca->entries = grown;
-    ca_entry *e = &ca->entries[ca->count];
+    lv_ca_entry *e = &ca->entries[ca->count];
     memset(e, 0, sizeof *e);
-    e->rec = *rec;
-    e->rec.cert_der = malloc(rec->cert_len);
-    if (e->rec.cert_der == NULL)
+    snprintf(e->name, sizeof e->name, "%s", rec->name);
+    snprintf(e->role, sizeof e->role, "%s", rec->role);
+    snprintf(e->issuer, sizeof e->issuer, "%s", rec->issuer);
+    snprintf(e->key_id, sizeof e->key_id, "%s", rec->key_id);
+    snprintf(e->serial, sizeof e->serial, "%s", rec->serial);
+    snprintf(e->status, sizeof e->status, "%s", rec->status);
+    e->not_before = rec->not_before;
+    e->not_after = rec->not_after;
+    e->cert_der = malloc(rec->cert_len ? rec->cert_len : 1);
+    if (e->cert_der == NULL)
         return LV_ENOMEM;
-    memcpy(e->rec.cert_der, rec->cert_der, rec->cert_len);
-    const unsigned char *p = e->rec.cert_der;
+    memcpy(e->cert_der, rec->cert_der, rec->cert_len);
+    e->cert_len = rec->cert_len;
+    const unsigned char *p = e->cert_der;
     e->cert = d2i_X509(NULL, &p, (long)rec->cert_len);
     ca->count++;
     if (e->cert == NULL)
@@ -44,6 +53,7 @@ int ca_open(const lv_config *cfg, lv_store *st, int caller, lv_ca **out,
     if (ca == NULL)
         return LV_ENOMEM;
     ca->cfg = *cfg;
+    pthread_mutex_init(&ca->attach_lock, NULL);
     load_ctx lc = {ca, err};
     int rc = ca_keys_init(ca, caller, err);
     if (rc == 0)
@@ -52,10 +62,6 @@ int ca_open(const lv_config *cfg, lv_store *st, int caller, lv_ca **out,
         rc = lv_fail(err, LV_ENOTFOUND,
                      "no root CA '%s' in %s: run `llave init` first",
                      cfg->root_name, cfg->dir);
-    if (rc == 0)
-        rc = ca_tsa_load(ca, err);
-    if (rc == 0)
-        rc = ca_ocsp_init(ca, err);
     if (rc < 0) {
         ca_close(ca);
         return rc;
@@ -69,13 +75,15 @@ void ca_close(lv_ca *ca)
     if (ca == NULL)
         return;
     ca_keys_free(ca); /* closes its keyd connections */
+    for (int i = 0; i < CA_ATTACH_COUNT; i++)
+        if (ca->attached[i].state != NULL)
+            ca->attached[i].destroy(ca->attached[i].state);
     for (size_t i = 0; i < ca->count; i++) {
         X509_free(ca->entries[i].cert);
-        free(ca->entries[i].rec.cert_der);
+        free(ca->entries[i].cert_der);
     }
     free(ca->entries);
-    ca_tsa_free(ca->tsa);
-    ca_ocsp_free(ca->ocsp);
+    pthread_mutex_destroy(&ca->attach_lock);
     free(ca);
 }
 
@@ -87,8 +95,10 @@ int ca_open_keys_only(const lv_config *cfg, int caller, lv_ca **out,
     if (ca == NULL)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     ca->cfg = *cfg;
+    pthread_mutex_init(&ca->attach_lock, NULL);
     int rc = ca_keys_init(ca, caller, err);
     if (rc < 0) {
+        pthread_mutex_destroy(&ca->attach_lock);
         free(ca);
         return rc;
     }
@@ -96,7 +106,7 @@ int ca_open_keys_only(const lv_config *cfg, int caller, lv_ca **out,
     return 0;
 }
 
-int ca_open_own_store(const lv_ca *ca, lv_store **out, lv_err *err)
+int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err)
 {
     char db[1024];
     *out = NULL;
@@ -109,26 +119,56 @@ const lv_config *ca_config(const lv_ca *ca)
     return &ca->cfg;
 }
 
-const ca_entry *ca_entry_find(const lv_ca *ca, const char *name)
+const lv_ca_entry *ca_entries(const lv_ca *ca, size_t *count)
+{
+    *count = ca->count;
+    return ca->entries;
+}
+
+const lv_ca_entry *ca_entry_find(const lv_ca *ca, const char *name)
 {
     for (size_t i = 0; name != NULL && i < ca->count; i++) {
-        if (strcmp(ca->entries[i].rec.name, name) == 0)
+        if (strcmp(ca->entries[i].name, name) == 0)
             return &ca->entries[i];
     }
     return NULL;
 }
 
+/* Made once under the lock; the pointer never changes afterwards, so the
+ * hot path (every OCSP request) takes the lock only for as long as a
+ * lookup. */
+int ca_attachment(lv_ca *ca, ca_attach_slot slot, ca_attach_make make,
+                  void (*destroy)(void *), void **out, lv_err *err)
+{
+    int rc = 0;
+    *out = NULL;
+    if ((int)slot < 0 || slot >= CA_ATTACH_COUNT)
+        return lv_fail(err, LV_EINVAL, "no attachment slot %d", (int)slot);
+    pthread_mutex_lock(&ca->attach_lock);
+    ca_attached *a = &ca->attached[slot];
+    if (a->state == NULL) {
+        void *state = NULL;
+        rc = make(ca, &state, err);
+        if (rc == 0) {
+            a->state = state;
+            a->destroy = destroy;
+        }
+    }
+    *out = a->state;
+    pthread_mutex_unlock(&ca->attach_lock);
+    return rc;
+}
+
 /* R6.6: after a key change-over the old CA signs only CRLs, so the issuer
  * of a profile is the newest active CA of its role (the ceremony's
  * qualified_name / standard_name until the first change-over). */
-const ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
+const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
 {
     const char *role =
         p->issuer == LV_ISSUER_QUALIFIED ? "qualified" : "standard";
     for (size_t i = ca->count; i-- > 0;) {
-        const ca_entry *e = &ca->entries[i];
-        if (strcmp(e->rec.role, role) == 0 &&
-            strcmp(e->rec.status, "active") == 0)
+        const lv_ca_entry *e = &ca->entries[i];
+        if (strcmp(e->role, role) == 0 && strcmp(e->status, "active") == 0)
             return e;
     }
     return NULL;
@@ -136,18 +176,18 @@ const ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
 
 X509 *ca_cert(const lv_ca *ca, const char *name)
 {
-    const ca_entry *e = ca_entry_find(ca, name);
+    const lv_ca_entry *e = ca_entry_find(ca, name);
     return e ? e->cert : NULL;
 }
 
 int ca_cert_der(const lv_ca *ca, const char *name, const unsigned char **der,
                 size_t *len)
 {
-    const ca_entry *e = ca_entry_find(ca, name);
+    const lv_ca_entry *e = ca_entry_find(ca, name);
     if (e == NULL)
         return LV_ENOTFOUND;
-    *der = e->rec.cert_der;
-    *len = e->rec.cert_len;
+    *der = e->cert_der;
+    *len = e->cert_len;
     return 0;
 }
 
@@ -179,12 +219,12 @@ int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err)
     X509 *root = ca_cert(ca, ca->cfg.root_name);
     LV_TRY(lv_mkdir_p(outdir, 0755, err));
     for (size_t i = 0; i < ca->count; i++) {
-        const ca_entry *e = &ca->entries[i];
-        snprintf(name, sizeof name, "%s.pem", e->rec.name);
+        const lv_ca_entry *e = &ca->entries[i];
+        snprintf(name, sizeof name, "%s.pem", e->name);
         LV_TRY(lv_path_join(path, sizeof path, outdir, name));
         LV_TRY(write_pem(path, &e->cert, 1, err));
-        int issuing = strcmp(e->rec.role, "qualified") == 0 ||
-                      strcmp(e->rec.role, "standard") == 0;
+        int issuing = strcmp(e->role, "qualified") == 0 ||
+                      strcmp(e->role, "standard") == 0;
         if (issuing && n < 7)
             chain[n++] = e->cert;
     }
@@ -204,10 +244,10 @@ typedef struct outdated_walk {
 static int outdated_one(const lv_ca_rec *rec, void *arg)
 {
     outdated_walk *w = arg;
-    const ca_entry *e = ca_entry_find(w->ca, rec->name);
+    const lv_ca_entry *e = ca_entry_find(w->ca, rec->name);
     w->rows++;
-    if (!e || strcmp(e->rec.status, rec->status) != 0 ||
-        strcmp(e->rec.serial, rec->serial) != 0)
+    if (!e || strcmp(e->status, rec->status) != 0 ||
+        strcmp(e->serial, rec->serial) != 0)
         w->changed = 1;
     return 0;
 }
@@ -219,4 +259,3 @@ int ca_outdated(const lv_ca *ca, lv_store *st, int *outdated, lv_err *err)
     *outdated = w.changed || w.rows != ca->count;
     return 0;
 }
-

@@ -17,7 +17,7 @@
  */
 
 static int check_custody(const lv_profile *p, const lv_issue_req *req,
-                         const ca_entry *issuer_override, lv_err *err)
+                         const lv_ca_entry *issuer_override, lv_err *err)
 {
     int cloud =
         p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM;
@@ -111,6 +111,21 @@ static int check_unique(lv_store *st, const lv_profile *p, const lv_subject *s,
     return 0;
 }
 
+/* R6.6: a retired or compromised CA signs CRLs only.  Checked against the
+ * store at issuance, so a long-running process whose CA context predates a
+ * change-over refuses rather than issuing from the old CA. */
+int ca_issuer_check_active(lv_store *st, const lv_ca_entry *issuer, lv_err *err)
+{
+    lv_ca_status s;
+    LV_TRY(store_ca_status_get(st, issuer->name, &s, err));
+    if (strcmp(s.status, "active") != 0)
+        return lv_fail(err, LV_ESTATE,
+                       "CA %s is %s and signs only CRLs (CPS §5.6); its "
+                       "successor issues (restart llaved after a change-over)",
+                       issuer->name, s.status);
+    return 0;
+}
+
 /* ---- keys ------------------------------------------------------------------
  */
 
@@ -200,17 +215,17 @@ static void release_keys(lv_ca *ca, issue_keys *k, int destroy_stored)
 /* R2.4: never past the identity document's expiry; RFC 5280 §6.1.3: never
  * past the issuer's own notAfter. */
 static int64_t capped_not_after(const lv_profile *p, const lv_subject *s,
-                                const ca_entry *issuer, int64_t now)
+                                const lv_ca_entry *issuer, int64_t now)
 {
     int64_t end = now + (int64_t)p->validity_days * DAY;
     if (s->not_after_cap > 0 && s->not_after_cap < end)
         end = s->not_after_cap;
-    if (issuer->rec.not_after < end)
-        end = issuer->rec.not_after;
+    if (issuer->not_after < end)
+        end = issuer->not_after;
     return end;
 }
 
-static int build_cert(lv_ca *ca, const ca_entry *issuer, const lv_profile *p,
+static int build_cert(lv_ca *ca, const lv_ca_entry *issuer, const lv_profile *p,
                       const lv_subject *s, EVP_PKEY *key, X509 **out,
                       lv_err *err)
 {
@@ -223,9 +238,10 @@ static int build_cert(lv_ca *ca, const ca_entry *issuer, const lv_profile *p,
     X509 *cert = NULL;
     int rc = ca_cert_new(&params, &cert, err);
     if (rc == 0)
-        rc = ca_add_profile_extensions(cert, issuer, p, s, &ca->cfg, err);
+        rc = profile_add_extensions(cert, issuer->cert, issuer->name, p, s,
+                                    &ca->cfg, err);
     if (rc == 0)
-        rc = ca_sign_cert(ca, issuer->rec.key_id, cert, err);
+        rc = ca_sign_cert(ca, issuer->key_id, cert, err);
     if (rc < 0) {
         X509_free(cert);
         return rc;
@@ -234,7 +250,7 @@ static int build_cert(lv_ca *ca, const ca_entry *issuer, const lv_profile *p,
     return 0;
 }
 
-static int make_p12(const lv_ca *ca, const ca_entry *issuer, EVP_PKEY *key,
+static int make_p12(const lv_ca *ca, const lv_ca_entry *issuer, EVP_PKEY *key,
                     X509 *cert, const char *password, lv_issue_result *out,
                     lv_err *err)
 {
@@ -339,7 +355,7 @@ static void audit_refusal(lv_store *st, const lv_issue_req *req,
 
 static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
                         const lv_profile *p, const lv_subject *s,
-                        const ca_entry *issuer, lv_issue_result *out,
+                        const lv_ca_entry *issuer, lv_issue_result *out,
                         lv_err *err)
 {
     issue_keys k = {0};
@@ -353,8 +369,8 @@ static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
     if (rc == 0)
         rc = build_cert(ca, issuer, p, s, k.public_key, &cert, err);
     if (rc == 0)
-        rc = ca_record_cert(st, cert, p, s, issuer->rec.name, k.key_id,
-                            req->actor, err);
+        rc = ca_record_cert(st, cert, p, s, issuer->name, k.key_id, req->actor,
+                            err);
     if (rc == 0 && k.p12_key != NULL)
         rc = make_p12(ca, issuer, k.p12_key, cert, req->p12_password, out, err);
     release_keys(ca, &k, rc < 0);
@@ -368,10 +384,10 @@ static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
 }
 
 int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
-                const ca_entry *issuer_override, lv_issue_result *out,
+                const lv_ca_entry *issuer_override, lv_issue_result *out,
                 lv_err *err)
 {
-    const lv_profile *p = ca_profile_find(req->profile_id);
+    const lv_profile *p = profile_find(req->profile_id);
     lv_subject s;
     memset(out, 0, sizeof *out);
     if (p == NULL)
@@ -381,7 +397,7 @@ int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
     LV_TRY(ca_need_keys(ca, "no certificate can be signed", err));
     int rc = check_custody(p, req, issuer_override, err);
     if (rc == 0)
-        rc = ca_subject_build(p, req->subject, &s, err);
+        rc = profile_subject_build(p, req->subject, &s, err);
     if (rc < 0) {
         audit_refusal(st, req, err);
         return rc;
@@ -393,7 +409,7 @@ int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
             issuer_override ? issuer_override : ca_issuer_for(ca, p), out, err);
     if (rc < 0)
         audit_refusal(st, req, err);
-    ca_subject_free(&s);
+    profile_subject_free(&s);
     return rc;
 }
 
@@ -411,4 +427,19 @@ void ca_issue_result_free(lv_issue_result *r)
     if (r->p12 != NULL)
         OPENSSL_clear_free(r->p12, r->p12_len);
     memset(r, 0, sizeof *r);
+}
+
+/* "VATES-B00000000" → organization_id B00000000, country ES. */
+json_t *ca_provider_subject(const lv_config *cfg, const char *cn)
+{
+    char country[3] = "ES";
+    const char *nif = cfg->org_id;
+    if (strncmp(nif, "VAT", 3) == 0 && strlen(nif) > 6 && nif[5] == '-') {
+        memcpy(country, nif + 3, 2);
+        nif += 6;
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "country",
+                     cfg->org_country, "organization", cfg->org_name,
+                     "organization_id", nif, "organization_country", country,
+                     "locality", cfg->org_locality, "common_name", cn);
 }

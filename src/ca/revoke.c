@@ -1,7 +1,8 @@
-/* Revocation of end-entity certificates (R6.1, R6.2, CPS §4.9): the
- * reason names of RFC 5280 §5.3.1, serial normalization, and ca_revoke,
- * which records the status change with its audit entry in one transaction
- * and then publishes it in the CRL and the OCSP response at once. */
+/* Revocation of end-entity certificates (R6.1, CPS §4.9): the reason names
+ * of RFC 5280 §5.3.1, serial normalization, and ca_revoke, which records
+ * the status change with its audit entry in one transaction.  Publishing
+ * it in the CRL and the OCSP response at once (R6.2) is the caller's next
+ * step: ra_revoke_publish (ra/revoke.c). */
 #include "ca/ca_internal.h"
 
 #include <ctype.h>
@@ -209,31 +210,11 @@ static void audit_refusal(lv_store *st, const lv_revoke_req *req,
     json_decref(details);
 }
 
-/* R6.2: the status change reaches CRL and OCSP at once.  It is already
- * committed, so a failure here (sealed key store, say) is logged and left
- * to llaved's keepers, which notice the CA's newer status revision. */
-static void publish_status(lv_ca *ca, lv_store *st, const char *actor,
-                           lv_revoke_result *out)
-{
-    lv_err e = {0};
-    lv_crl_info crl;
-    if (ca_crl_generate(ca, st, out->ca, actor, &crl, &e) == 0)
-        out->crl_number = crl.number;
-    else
-        lv_log(LV_LOG_WARN, "revocation of %s recorded; CRL of %s not yet: %s",
-               out->serial, out->ca, e.msg);
-    memset(&e, 0, sizeof e);
-    if (ca_ocsp_refresh(ca, st, out->serial, &e) < 0)
-        lv_log(LV_LOG_WARN,
-               "revocation of %s recorded; OCSP response not yet re-signed: "
-               "%s",
-               out->serial, e.msg);
-}
-
 int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
               lv_revoke_result *out, lv_err *err)
 {
     lv_revocation rev;
+    (void)ca; /* the context the caller publishes through (R6.2) */
     memset(out, 0, sizeof *out);
     int rc = revoke_prepare(req, &rev, err);
     if (rc == 0)
@@ -244,6 +225,5 @@ int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
     }
     snprintf(out->serial, sizeof out->serial, "%s", rev.serial);
     out->revoked_at = rev.revoked_at;
-    publish_status(ca, st, req->actor, out);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* Argument dispatch and the shared context of the `llave` commands. */
 #include "cli/cli.h"
 
+#include "custody/custody.h"
 #include "keys/keys.h"
 
 #include <pwd.h>

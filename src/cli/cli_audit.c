@@ -1,6 +1,7 @@
 /* llave -d DIR audit verify [--expect-seq N] | seal | export [--from SEQ]
  * (R9.1, R9.2; issue 8). */
 #include "cli/cli.h"
+#include "custody/custody.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,12 @@ static int audit_seal_cmd(cli_ctx *ctx)
 {
     lv_err err = {0};
     lv_seal_result r;
+    lv_audit_sealing how;
     int rc = cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, &err);
-    if (rc == 0)
-        rc = ca_audit_seal(ctx->ca, ctx->st, ctx->actor, &r, &err);
+    if (rc == 0) {
+        custody_audit_sealing(ctx->ca, &how);
+        rc = audit_seal(&how, ctx->st, ctx->actor, &r, &err);
+    }
     if (rc == 0 && r.sealed)
         printf("seal %lld covers entries 1..%lld (head %s), signed by %s\n",
                (long long)r.id, (long long)r.seq, r.hash, r.signer);

@@ -9,6 +9,7 @@
  * service key is generated inside keyd and never exists elsewhere (EN 419
  * 241-2).  llaved links none of this. */
 #include "cli/cli.h"
+#include "custody/custody.h"
 #include "keys/keys.h"
 
 #include <stdio.h>
@@ -116,12 +117,12 @@ static int ceremony(lv_config *cfg, const lv_ceremony_opts *opts,
                     pid_t *keyd, lv_err *err)
 {
     const char *two[LV_SHARES_NEEDED] = {shares[0], shares[1]};
-    LV_TRY(ca_ceremony_prepare(cfg, opts, err));
+    LV_TRY(custody_ceremony_prepare(cfg, opts, err));
     LV_TRY(keys_create(cfg->dir, shares, err));
     if (opts->demo)
         LV_TRY(write_demo_files(cfg, shares, err));
     LV_TRY(cli_keyd_child(cfg, two, LV_SHARES_NEEDED, keyd, err));
-    return ca_ceremony(cfg, opts, err);
+    return custody_ceremony(cfg, opts, err);
 }
 
 int cli_init(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* llave -d DIR profile list: one line per profile (R4.3);
  * llave -d DIR profile show ID: one profile as JSON. */
 #include "cli/cli.h"
+#include "profile/profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,10 @@ static const char *const QCTYPES[] = {"", "esign", "eseal", "web"};
 static int show(const lv_config *cfg, const char *id)
 {
     char oid[192];
-    const lv_profile *p = ca_profile_find(id);
+    const lv_profile *p = profile_find(id);
     if (p == NULL || p->internal)
         return cli_usage_error("profile show: unknown profile '%s'", id);
-    ca_profile_oid(cfg, p, oid, sizeof oid);
+    profile_oid(cfg, p, oid, sizeof oid);
     json_t *extra = json_array();
     for (int i = 0; i < 2 && p->extra_policies[i]; i++)
         json_array_append_new(extra, json_string(p->extra_policies[i]));
@@ -58,11 +59,11 @@ int cli_profile(cli_ctx *ctx, int argc, char **argv)
         return cli_report(rc, &err);
     if (is_show)
         return show(&ctx->cfg, argv[2]);
-    const lv_profile *all = ca_profiles(&n);
+    const lv_profile *all = profile_table(&n);
     for (size_t i = 0; i < n; i++) {
         if (all[i].internal)
             continue;
-        ca_profile_oid(&ctx->cfg, &all[i], oid, sizeof oid);
+        profile_oid(&ctx->cfg, &all[i], oid, sizeof oid);
         printf("%-32s %-52s %-10s %s\n", all[i].id, oid,
                all[i].etsi_policy_name, all[i].name);
     }

@@ -4,6 +4,7 @@
  *   llave -d DIR repository install       placeholder CPS/PDS where missing
  *   llave -d DIR repository put NAME FILE replace a policy document */
 #include "cli/cli.h"
+#include "repo/repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,8 @@ static int repo_list(cli_ctx *ctx, lv_err *err)
 {
     json_t *idx = NULL;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
-    LV_TRY(ca_repo_install_defaults(&ctx->cfg, err));
-    LV_TRY(ca_repo_index(ctx->ca, ctx->st, 0, 1000, &idx, err));
+    LV_TRY(repo_install_defaults(&ctx->cfg, err));
+    LV_TRY(repo_index(ctx->ca, ctx->st, 0, 1000, &idx, err));
     int rc = json_dumpf(idx, stdout, JSON_INDENT(2)) == 0 ? 0 : LV_EIO;
     putchar('\n');
     json_decref(idx);
@@ -31,8 +32,7 @@ static int repo_put(cli_ctx *ctx, const char *name, const char *path,
     LV_TRY(lv_file_read(path, &data, &len, REPO_FILE_MAX, err));
     int rc = cli_open(ctx, CLI_NEED_CA, err);
     if (rc == 0)
-        rc =
-            ca_repo_doc_put(ctx->ca, ctx->st, name, data, len, ctx->actor, err);
+        rc = repo_doc_put(ctx->ca, ctx->st, name, data, len, ctx->actor, err);
     if (rc == 0)
         printf("published %s (%zu bytes) in %s/repository/\n", name, len,
                ctx->dir);
@@ -49,7 +49,7 @@ int cli_repository(cli_ctx *ctx, int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "install") == 0) {
         rc = cli_open(ctx, CLI_NEED_STORE, &err);
         if (rc == 0)
-            rc = ca_repo_install_defaults(&ctx->cfg, &err);
+            rc = repo_install_defaults(&ctx->cfg, &err);
         if (rc == 0)
             printf("policy documents in %s/repository/\n", ctx->dir);
         return cli_report(rc, &err);

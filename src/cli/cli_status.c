@@ -6,6 +6,10 @@
  *   llave -d DIR ca rollover CA
  *   llave -d DIR crl generate [CA] | crl list | crl export CA FILE */
 #include "cli/cli.h"
+#include "crl/crl.h"
+#include "custody/custody.h"
+#include "ra/ra.h"
+#include "repo/repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +58,7 @@ static int revoke(cli_ctx *ctx, const revoke_args *a, lv_err *err)
                        "--invalidity-date must be YYYY-MM-DD or ISO-8601 UTC");
     LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
     LV_TRY(ca_revoke(ctx->ca, ctx->st, &req, &r, err));
+    ra_revoke_publish(ctx->ca, ctx->st, ctx->actor, &r); /* R6.2 */
     lv_time_iso(r.revoked_at, when);
     printf("revoked %s (%s) at %s; ", r.serial, a->reason, when);
     if (r.crl_number > 0)
@@ -88,8 +93,8 @@ int cli_cert_publish(cli_ctx *ctx, int argc, char **argv)
             "--withdraw");
     int rc = cli_open(ctx, CLI_NEED_CA, &err);
     if (rc == 0)
-        rc = ca_cert_publish(ctx->ca, ctx->st, argv[2], consent, ctx->actor,
-                             &err);
+        rc = repo_cert_publish(ctx->ca, ctx->st, argv[2], consent, ctx->actor,
+                               &err);
     if (rc == 0)
         printf("%s %s\n", argv[2],
                consent ? "published in the repository"
@@ -111,8 +116,8 @@ int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0) /* R1.5, CPS §5.2.4: not a flag, two people */
         rc = cli_two_person(ctx, "ca.compromise", &err);
     if (rc == 0)
-        rc = ca_compromise(ctx->ca, ctx->st, argv[2], argv[2], ctx->actor, &r,
-                           &err);
+        rc = custody_compromise(ctx->ca, ctx->st, argv[2], argv[2], ctx->actor,
+                                &r, &err);
     if (rc == 0)
         printf("CA %s compromised: %lld certificate(s) revoked "
                "(keyCompromise); final CRL number %lld without nextUpdate; "
@@ -132,7 +137,7 @@ int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0)
         rc = cli_two_person(ctx, "ca.rollover", &err);
     if (rc == 0)
-        rc = ca_rollover(ctx->ca, ctx->st, argv[2], ctx->actor, &r, &err);
+        rc = custody_rollover(ctx->ca, ctx->st, argv[2], ctx->actor, &r, &err);
     if (rc == 0)
         printf("CA %s (\"%s\", serial %s) now issues in place of %s, which "
                "signs only CRLs; OCSP responder %s; a running llaved serves "
@@ -170,21 +175,21 @@ static int collect_issuer(const lv_ca_rec *rec, void *arg)
     return 0;
 }
 
-static int crl_generate(cli_ctx *ctx, const char *name, lv_err *err)
+static int crl_generate_cmd(cli_ctx *ctx, const char *name, lv_err *err)
 {
     issuer_list l = {.count = 0};
     lv_crl_info info;
     LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
     if (name != NULL) {
-        LV_TRY(ca_crl_generate(ctx->ca, ctx->st, name, ctx->actor, &info, err));
+        LV_TRY(crl_generate(ctx->ca, ctx->st, name, ctx->actor, &info, err));
         print_crl(&info);
         return 0;
     }
     LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
     for (size_t i = 0; i < l.count; i++) {
         lv_err e = {0};
-        int rc = ca_crl_generate(ctx->ca, ctx->st, l.names[i], ctx->actor,
-                                 &info, &e);
+        int rc =
+            crl_generate(ctx->ca, ctx->st, l.names[i], ctx->actor, &info, &e);
         if (rc == LV_ESTATE) /* a compromised CA's final CRL stays final */
             printf("%-16s %s\n", l.names[i], e.msg);
         else if (rc < 0)
@@ -195,36 +200,34 @@ static int crl_generate(cli_ctx *ctx, const char *name, lv_err *err)
     return 0;
 }
 
-static int crl_list(cli_ctx *ctx, lv_err *err)
+static int crl_list_cmd(cli_ctx *ctx, lv_err *err)
 {
     issuer_list l = {.count = 0};
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
     LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
     for (size_t i = 0; i < l.count; i++) {
-        lv_crl_rec c;
-        if (ca_crl_latest(ctx->ca, ctx->st, l.names[i], 0, &c, NULL) < 0) {
+        lv_crl c;
+        if (crl_latest(ctx->ca, ctx->st, l.names[i], 0, &c, NULL) < 0) {
             printf("%-16s no CRL yet\n", l.names[i]);
             continue;
         }
-        lv_crl_info info = {"", c.number, c.this_update, c.next_update,
-                            c.entries};
-        snprintf(info.ca, sizeof info.ca, "%s", c.ca);
-        print_crl(&info);
+        print_crl(&c.info);
+        crl_free(&c);
     }
     return 0;
 }
 
-static int crl_export(cli_ctx *ctx, const char *name, const char *path,
-                      lv_err *err)
+static int crl_export_cmd(cli_ctx *ctx, const char *name, const char *path,
+                          lv_err *err)
 {
-    lv_crl_rec c;
+    lv_crl c;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
-    LV_TRY(ca_crl_latest(ctx->ca, ctx->st, name, 1, &c, err));
+    LV_TRY(crl_latest(ctx->ca, ctx->st, name, 1, &c, err));
     int rc = lv_file_write(path, c.der, c.der_len, 0644, err);
     if (rc == 0)
         printf("wrote CRL %s number %lld to %s (DER)\n", name,
-               (long long)c.number, path);
-    store_crl_rec_free(&c);
+               (long long)c.info.number, path);
+    crl_free(&c);
     return rc;
 }
 
@@ -232,12 +235,12 @@ int cli_crl(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     if (argc >= 2 && argc <= 3 && strcmp(argv[1], "generate") == 0)
-        return cli_report(crl_generate(ctx, argc == 3 ? argv[2] : NULL, &err),
-                          &err);
+        return cli_report(
+            crl_generate_cmd(ctx, argc == 3 ? argv[2] : NULL, &err), &err);
     if (argc == 2 && strcmp(argv[1], "list") == 0)
-        return cli_report(crl_list(ctx, &err), &err);
+        return cli_report(crl_list_cmd(ctx, &err), &err);
     if (argc == 4 && strcmp(argv[1], "export") == 0)
-        return cli_report(crl_export(ctx, argv[2], argv[3], &err), &err);
+        return cli_report(crl_export_cmd(ctx, argv[2], argv[3], &err), &err);
     return cli_usage_error(
         "crl: expected `generate [CA]`, `list` or `export CA FILE`");
 }

@@ -1,5 +1,6 @@
 /* llave -d DIR termination export OUTDIR (R9.6, CPS §5.8; issue 8). */
 #include "cli/cli.h"
+#include "custody/custody.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +15,8 @@ int cli_termination(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0) /* R1.5, CPS §5.2.4 */
         rc = cli_two_person(ctx, "termination.export", &err);
     if (rc == 0)
-        rc = ca_termination_export(ctx->ca, ctx->st, argv[2], ctx->actor, &r,
-                                   &err);
+        rc = custody_termination_export(ctx->ca, ctx->st, argv[2], ctx->actor,
+                                        &r, &err);
     if (rc == 0)
         printf("exported %lld certificate(s) (%lld revoked) and %lld CRL(s) "
                "to %s; manifest.json signed in manifest.sig\n",

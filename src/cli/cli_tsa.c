@@ -6,11 +6,12 @@
  *
  * The operator's side of the time-stamp authority (R7.1): `stamp` builds
  * the same RFC 3161 request a client would and answers it through
- * ca_tsa_respond, the function behind POST /tsa, so that the token it
+ * tsa_respond, the function behind POST /tsa, so that the token it
  * writes is exactly what the service would give; `add-unit` adds a
  * time-stamping unit (for example ECDSA P-256, R4.1); `units` lists them
  * with the clock as the guard of R7.2 judges it. */
 #include "cli/cli.h"
+#include "tsa/tsa.h"
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -183,8 +184,8 @@ static int tsa_stamp(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0)
         rc = build_request(&a, &req, &req_len, &err);
     if (rc == 0)
-        rc = ca_tsa_respond(ctx->ca, ctx->st, a.unit, req, (size_t)req_len,
-                            &reply, &reply_len, &err);
+        rc = tsa_respond(ctx->ca, ctx->st, a.unit, req, (size_t)req_len, &reply,
+                         &reply_len, &err);
     if (rc == 0)
         rc = report_reply(reply, reply_len, &err);
     if (rc == 0)
@@ -198,7 +199,7 @@ static int tsa_stamp(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- tsa add-unit -------------------------------------------------------- */
 
-static int tsa_add_unit(cli_ctx *ctx, int argc, char **argv)
+static int add_unit_cmd(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL, *key_type = "rsa4096", *cn = NULL;
     char cn_default[160];
@@ -224,8 +225,8 @@ static int tsa_add_unit(cli_ctx *ctx, int argc, char **argv)
         cn = cn_default;
     }
     if (rc == 0)
-        rc = ca_tsa_add_unit(ctx->ca, ctx->st, name, cn, key_type, ctx->actor,
-                             &r, &err);
+        rc = tsa_add_unit(ctx->ca, ctx->st, name, cn, key_type, ctx->actor, &r,
+                          &err);
     if (rc == 0) {
         printf("time-stamping unit %s: %s key, certificate %s; restart "
                "llaved to serve POST /tsa/%s\n",
@@ -265,10 +266,10 @@ static int tsa_units(cli_ctx *ctx)
     if (rc == 0)
         rc = store_ca_foreach(ctx->st, print_unit, &ctx->cfg, &err);
     if (rc == 0)
-        rc = ca_tsa_policy(&ctx->cfg, policy, sizeof policy);
+        rc = tsa_policy(&ctx->cfg, policy, sizeof policy);
     if (rc < 0)
         return cli_report(rc, &err);
-    ca_tsa_clock(ctx->ca, &clock);
+    tsa_clock(ctx->ca, &clock);
     printf("(* answers POST /tsa)  policy %s  accuracy %d ms\n", policy,
            ctx->cfg.tsa_accuracy_ms);
     printf("clock: %s%s (maxerror %ld us, esterror %ld us); guard %s\n",
@@ -284,7 +285,7 @@ int cli_tsa(cli_ctx *ctx, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "stamp") == 0)
         return tsa_stamp(ctx, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "add-unit") == 0)
-        return tsa_add_unit(ctx, argc, argv);
+        return add_unit_cmd(ctx, argc, argv);
     if (argc == 2 && strcmp(argv[1], "units") == 0)
         return tsa_units(ctx);
     return cli_usage_error(

@@ -208,7 +208,7 @@ typedef struct lv_config {
     char notify_password_file[512]; /* password or bearer token; may be
                                        empty */
     int notify_timeout_s;           /* http back end (10) */
-    /* OCSP responder (R6.4, src/ca/ocsp.c) */
+    /* OCSP responder (R6.4, src/ocsp/) */
     int ocsp_validity_hours; /* nextUpdate - thisUpdate of responses */
     int ocsp_nonce_fresh;    /* answer nonce requests with a fresh signature */
     int ocsp_sign_rate;      /* fresh signatures per second on the request
@@ -234,10 +234,10 @@ typedef struct lv_config {
     int http_sign_queue;       /* (256) */
     int http_keygen_threads;   /* key generation (1) */
     int http_keygen_queue;     /* (8) */
-    /* CRLs (R6.3, src/ca/crl.c) */
+    /* CRLs (R6.3, src/crl/) */
     int crl_interval_hours; /* nextUpdate - thisUpdate, 1..168 (24) */
     int crl_check_seconds;  /* llaved's CRL keeper wakes this often (60) */
-    /* time-stamp authority (R7.1, R7.2, src/ca/tsa*.c) */
+    /* time-stamp authority (R7.1, R7.2, src/tsa/) */
     char tsa_policy_oid[128];   /* TSTInfo policy; "" = <oid_arc>.1.5.1.1 */
     char tsa_unit[32];          /* TSU answering POST /tsa (a cas name) */
     int tsa_accuracy_ms;        /* declared accuracy of genTime (1000) */
@@ -252,7 +252,7 @@ typedef struct lv_config {
      * must name the hashes the OTP authorizes (our extension); 0 = accept
      * the standard request and bind the OTP to the credential only */
     int csc_otp_hashes;
-    /* audit seals (R9.2, src/ca/audit_seal.c): llaved seals the trail
+    /* audit seals (R9.2, src/audit/audit_sealer.c): llaved seals the trail
      * every audit_seal_minutes or after audit_seal_entries new entries,
      * whichever comes first; 0 disables that trigger */
     int audit_seal_minutes; /* 60 */

@@ -1,9 +1,10 @@
 /* CRL v2 of every CA (R6.3, RFC 5280 §5; CPS §4.9.7): built with OpenSSL's
  * X509_CRL API from the revoked, unexpired certificates in the store,
- * signed with the CA key through keys/, stored with a monotonic CRL number.
- * Regenerated after every revocation and, by llaved's keeper, on a
- * schedule; a compromised CA gets a final CRL without nextUpdate (R6.5). */
-#include "ca/ca_internal.h"
+ * signed with the CA key through llave-keyd (ca_key_sign_init), stored with
+ * a monotonic CRL number.  Regenerated after every revocation and, by
+ * llaved's keeper, on a schedule; a compromised CA gets a final CRL without
+ * nextUpdate (R6.5). */
+#include "crl/crl.h"
 
 #include <openssl/bn.h>
 #include <stdlib.h>
@@ -210,7 +211,8 @@ static int crl_build_signed(lv_ca *ca, lv_store *st, const crl_issuer *is,
     /* R6.5: the final CRL of a compromised CA has no nextUpdate */
     out->next_update =
         final ? 0
-              : out->this_update + (int64_t)ca->cfg.crl_interval_hours * HOUR;
+              : out->this_update +
+                    (int64_t)ca_config(ca)->crl_interval_hours * HOUR;
     out->revision = is->status.revision;
     int rc = crl_header(crl, is, out, err);
     if (rc == 0)
@@ -260,8 +262,8 @@ static int generate_in_tx(lv_ca *ca, lv_store *st, const char *name,
     return rc;
 }
 
-int ca_crl_generate(lv_ca *ca, lv_store *st, const char *name,
-                    const char *actor, lv_crl_info *info, lv_err *err)
+int crl_generate(lv_ca *ca, lv_store *st, const char *name, const char *actor,
+                 lv_crl_info *info, lv_err *err)
 {
     lv_crl_rec out;
     memset(&out, 0, sizeof out);
@@ -287,11 +289,29 @@ int ca_crl_generate(lv_ca *ca, lv_store *st, const char *name,
     return rc;
 }
 
-int ca_crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
-                  lv_crl_rec *out, lv_err *err)
+int crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
+               lv_crl *out, lv_err *err)
 {
-    (void)ca;
-    return store_crl_latest(st, name, with_der, out, err);
+    lv_crl_rec rec;
+    (void)ca; /* the CRLs of this context's CAs: the store knows them all */
+    memset(out, 0, sizeof *out);
+    LV_TRY(store_crl_latest(st, name, with_der, &rec, err));
+    snprintf(out->info.ca, sizeof out->info.ca, "%s", rec.ca);
+    out->info.number = rec.number;
+    out->info.this_update = rec.this_update;
+    out->info.next_update = rec.next_update;
+    out->info.entries = rec.entries;
+    out->der = rec.der; /* taken over */
+    out->der_len = rec.der_len;
+    return 0;
+}
+
+void crl_free(lv_crl *crl)
+{
+    if (crl == NULL)
+        return;
+    free(crl->der);
+    memset(crl, 0, sizeof *crl);
 }
 
 /* ---- the schedule
@@ -305,7 +325,7 @@ static int crl_due(lv_ca *ca, lv_store *st, const char *name, int *due,
 {
     lv_ca_status s;
     lv_crl_rec last;
-    int64_t half = (int64_t)ca->cfg.crl_interval_hours * HOUR / 2;
+    int64_t half = (int64_t)ca_config(ca)->crl_interval_hours * HOUR / 2;
     LV_TRY(store_ca_status_get(st, name, &s, err));
     int rc = store_crl_latest(st, name, 0, &last, err);
     if (rc == LV_ENOTFOUND) {
@@ -340,8 +360,8 @@ static int collect_crl_issuer(const lv_ca_rec *rec, void *arg)
     return 0;
 }
 
-int ca_crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
-                   lv_err *err)
+int crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
+                lv_err *err)
 {
     name_list l = {NULL, 0};
     int n = 0, first = 0;
@@ -353,7 +373,7 @@ int ca_crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
         lv_err e = {0};
         int one = crl_due(ca, st, l.names[i], &due, &e);
         if (one == 0 && due)
-            one = ca_crl_generate(ca, st, l.names[i], actor, NULL, &e);
+            one = crl_generate(ca, st, l.names[i], actor, NULL, &e);
         n += one == 0 && due;
         if (one < 0 && first == 0) {
             first = one;

@@ -1,10 +1,10 @@
 /* llaved's CRL keeper (R6.3): a thread with its own store connection that
- * runs ca_crl_refresh every crl_check_seconds, so every CA's CRL is
+ * runs crl_refresh every crl_check_seconds, so every CA's CRL is
  * regenerated well before nextUpdate, after a status change whose own
  * regeneration failed, and when a compromised CA still lacks its final
  * CRL.  The first pass runs before start returns, so a freshly started
  * service already serves every CRL. */
-#include "ca/ca_internal.h"
+#include "crl/crl.h"
 
 #include <stdlib.h>
 
@@ -22,7 +22,7 @@ static void keeper_pass(void *arg)
     lv_crl_keeper *k = arg;
     lv_err err = {0};
     int generated = 0;
-    int rc = ca_crl_refresh(k->ca, k->st, KEEPER_ACTOR, &generated, &err);
+    int rc = crl_refresh(k->ca, k->st, KEEPER_ACTOR, &generated, &err);
     if (rc < 0 && !k->last_failed)
         lv_log(LV_LOG_WARN, "CRL keeper: %s", err.msg);
     else if (generated > 0)
@@ -30,7 +30,7 @@ static void keeper_pass(void *arg)
     k->last_failed = rc < 0;
 }
 
-int ca_crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err)
+int crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err)
 {
     *out = NULL;
     if (ca_sealed(ca)) {
@@ -42,21 +42,21 @@ int ca_crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err)
     if (k == NULL)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     k->ca = ca;
-    int rc = ca_open_own_store(ca, &k->st, err);
+    int rc = ca_store_open(ca, &k->st, err);
     if (rc == 0)
         keeper_pass(k);
     if (rc == 0)
         rc = lv_worker_start(&k->worker, keeper_pass, k,
-                             ca->cfg.crl_check_seconds, 0, err);
+                             ca_config(ca)->crl_check_seconds, 0, err);
     if (rc < 0) {
-        ca_crl_keeper_stop(k);
+        crl_keeper_stop(k);
         return rc;
     }
     *out = k;
     return 0;
 }
 
-void ca_crl_keeper_stop(lv_crl_keeper *k)
+void crl_keeper_stop(lv_crl_keeper *k)
 {
     if (k == NULL)
         return;

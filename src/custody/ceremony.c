@@ -4,12 +4,13 @@
  * summed up in a transcript signed with the root key.
  *
  * The key store with its 2-of-3 split master key is created by the console
- * (cli_init.c, keys_create) between ca_ceremony_prepare and ca_ceremony;
+ * (cli_init.c, keys_create) between custody_ceremony_prepare and
+ * custody_ceremony;
  * every key is then generated and used inside llave-keyd (console class),
- * so ca/ links no key code (issue 12) and the ceremony's keys exist only
+ * so custody/ links no key code (issue 12) and the ceremony's keys exist only
  * in the signature activation module from their first moment (EN 419
  * 241-2). */
-#include "ca/ca_internal.h"
+#include "custody/custody_internal.h"
 
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -88,23 +89,25 @@ static int add_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
                              lv_err *err)
 {
     char value[700];
-    LV_TRY(ca_add_ext(
+    LV_TRY(profile_add_ext(
         cert, issuer, NID_basic_constraints,
         issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE", err));
-    LV_TRY(ca_add_ext(cert, issuer, NID_key_usage,
-                      "critical,keyCertSign,cRLSign", err));
-    LV_TRY(ca_add_ext(cert, issuer, NID_subject_key_identifier, "hash", err));
+    LV_TRY(profile_add_ext(cert, issuer, NID_key_usage,
+                           "critical,keyCertSign,cRLSign", err));
+    LV_TRY(
+        profile_add_ext(cert, issuer, NID_subject_key_identifier, "hash", err));
     if (issuer == NULL)
         return 0;
-    LV_TRY(ca_add_ext(cert, issuer, NID_authority_key_identifier,
-                      "keyid:always", err));
-    LV_TRY(ca_add_any_policy(cert, err));
+    LV_TRY(profile_add_ext(cert, issuer, NID_authority_key_identifier,
+                           "keyid:always", err));
+    LV_TRY(profile_add_any_policy(cert, err));
     snprintf(value, sizeof value, "URI:%s/crl/%s.crl", cfg->public_url,
              cfg->root_name);
-    LV_TRY(ca_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
+    LV_TRY(
+        profile_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
     snprintf(value, sizeof value, "OCSP;URI:%s/ocsp,caIssuers;URI:%s/ca/%s.crt",
              cfg->public_url, cfg->public_url, cfg->root_name);
-    return ca_add_ext(cert, issuer, NID_info_access, value, err);
+    return profile_add_ext(cert, issuer, NID_info_access, value, err);
 }
 
 static int64_t years(int n)
@@ -231,21 +234,6 @@ static int create_hierarchy(ceremony *c, lv_err *err)
 /* ---- the provider's own end-entity certificates ---------------------------
  */
 
-/* "VATES-B00000000" → organization_id B00000000, country ES. */
-json_t *ca_provider_subject(const lv_config *cfg, const char *cn)
-{
-    char country[3] = "ES";
-    const char *nif = cfg->org_id;
-    if (strncmp(nif, "VAT", 3) == 0 && strlen(nif) > 6 && nif[5] == '-') {
-        memcpy(country, nif + 3, 2);
-        nif += 6;
-    }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "country",
-                     cfg->org_country, "organization", cfg->org_name,
-                     "organization_id", nif, "organization_country", country,
-                     "locality", cfg->org_locality, "common_name", cn);
-}
-
 static int record_service(ceremony *c, const char *name, const char *role,
                           const char *issuer, const lv_issue_result *r,
                           lv_err *err)
@@ -298,8 +286,13 @@ static int create_services(ceremony *c, lv_err *err)
     }
     /* R9.2: the audit-seal key too, now: a service key is made only by the
      * console (keyd's generate_key), never by the running llaved */
+    lv_audit_sealing how;
+    lv_audit_signer signer;
     lv_ca_rec seal = {0};
-    if (rc == 0 && (rc = ca_audit_signer(ca, c->st, ACTOR, &seal, err)) == 0)
+    custody_audit_sealing(ca, &how);
+    if (rc == 0 &&
+        (rc = audit_seal_signer(&how, c->st, ACTOR, &signer, err)) == 0 &&
+        (rc = store_ca_get(c->st, signer.name, &seal, err)) == 0)
         step(c, "ca.create", seal.name,
              json_pack("{s:s, s:s}", "role", seal.role, "serial", seal.serial));
     store_ca_rec_free(&seal);
@@ -376,8 +369,8 @@ static int run(ceremony *c, lv_err *err)
                                 LV_AUDIT_SUCCESS, NULL, err);
 }
 
-int ca_ceremony_prepare(const lv_config *cfg, const lv_ceremony_opts *opts,
-                        lv_err *err)
+int custody_ceremony_prepare(const lv_config *cfg, const lv_ceremony_opts *opts,
+                             lv_err *err)
 {
     lv_config saved = *cfg;
     saved.demo = opts->demo;
@@ -386,7 +379,8 @@ int ca_ceremony_prepare(const lv_config *cfg, const lv_ceremony_opts *opts,
     return lv_config_save(&saved, err);
 }
 
-int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts, lv_err *err)
+int custody_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
+                     lv_err *err)
 {
     ceremony c = {cfg, opts, NULL, NULL, json_array(), lv_now()};
     int rc = c.steps ? run(&c, err) : lv_fail(err, LV_ENOMEM, "out of memory");
@@ -399,8 +393,8 @@ int ca_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts, lv_err *err)
 /* ---- shared with the key change-over (lifecycle.c) ------------------------
  */
 
-int ca_ceremony_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
-                              lv_err *err)
+int custody_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
+                          lv_err *err)
 {
     return add_ca_extensions(cert, issuer, cfg, err);
 }

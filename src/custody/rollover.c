@@ -1,6 +1,7 @@
-/* The end of a CA key's life: the compromise drill (R6.5, CPS §4.9.11,
- * §5.7.3) and the key change-over (R6.6, CPS §5.6). */
-#include "ca/ca_internal.h"
+/* The key change-over of an issuing CA (R6.6, CPS §5.6): a new key and CA
+ * certificate signed by the root, its OCSP responder and first CRL; the
+ * old CA is retired and signs CRLs only. */
+#include "custody/custody_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,183 +9,6 @@
 
 #define YEAR_SECONDS ((int64_t)(365.2425 * 86400))
 #define ISSUING_YEARS 13 /* R4.1 */
-
-static int is_issuing(const char *role)
-{
-    return strcmp(role, "qualified") == 0 || strcmp(role, "standard") == 0;
-}
-
-/* R6.6: a retired or compromised CA signs CRLs only.  Checked against the
- * store at issuance, so a long-running process whose CA context predates a
- * change-over refuses rather than issuing from the old CA. */
-int ca_issuer_check_active(lv_store *st, const ca_entry *issuer, lv_err *err)
-{
-    lv_ca_status s;
-    LV_TRY(store_ca_status_get(st, issuer->rec.name, &s, err));
-    if (strcmp(s.status, "active") != 0)
-        return lv_fail(err, LV_ESTATE,
-                       "CA %s is %s and signs only CRLs (CPS §5.6); its "
-                       "successor issues (restart llaved after a change-over)",
-                       issuer->rec.name, s.status);
-    return 0;
-}
-
-static int load_issuing(lv_store *st, const char *name, lv_ca_rec *rec,
-                        lv_ca_status *s, lv_err *err)
-{
-    int rc = store_ca_get(st, name, rec, err);
-    if (rc == 0 && !is_issuing(rec->role))
-        rc = lv_fail(err, LV_EINVAL,
-                     "%s is the %s certificate, not an issuing CA: only the "
-                     "qualified and non-qualified issuing CAs (and their "
-                     "successors) qualify",
-                     name, rec->role);
-    if (rc == 0)
-        rc = store_ca_status_get(st, name, s, err);
-    return rc;
-}
-
-/* ---- compromise ------------------------------------------------------------
- */
-
-typedef struct serial_list {
-    char (*serials)[65];
-    size_t count;
-} serial_list;
-
-static int collect_serial(const char *serial, void *arg)
-{
-    serial_list *l = arg;
-    if ((l->count & 1023) == 0) {
-        char(*grown)[65] =
-            realloc(l->serials, (l->count + 1024) * sizeof *grown);
-        if (grown == NULL)
-            return LV_ENOMEM;
-        l->serials = grown;
-    }
-    snprintf(l->serials[l->count++], 65, "%s", serial);
-    return 0;
-}
-
-/* Every revocation is its own cert.revoke entry (R9.1), as if revoked one
- * by one, but all in the drill's transaction. */
-static int revoke_all(lv_store *st, const char *name, const char *actor,
-                      int64_t now, int64_t *count, lv_err *err)
-{
-    serial_list l = {NULL, 0};
-    lv_revocation rev = {.revoked_at = now, .reason = LV_REASON_KEY_COMPROMISE};
-    snprintf(rev.requester, sizeof rev.requester, "ca");
-    snprintf(rev.authority, sizeof rev.authority, "%s", actor);
-    json_t *details =
-        json_pack("{s:s, s:s, s:i, s:s, s:s}", "ca", name, "reason",
-                  "keyCompromise", "reason_code", LV_REASON_KEY_COMPROMISE,
-                  "requester", "ca", "drill", "ca.compromise");
-    int rc = details ? store_cert_foreach_unrevoked(st, name, collect_serial,
-                                                    &l, err)
-                     : LV_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < l.count; i++) {
-        snprintf(rev.serial, sizeof rev.serial, "%s", l.serials[i]);
-        rc = store_cert_revoke(st, &rev, err);
-        if (rc == 0)
-            rc = audit_log(st, actor, "cert.revoke", rev.serial,
-                           LV_AUDIT_SUCCESS, details, err);
-    }
-    *count = (int64_t)l.count;
-    free(l.serials);
-    json_decref(details);
-    return rc;
-}
-
-static int compromise_in_tx(lv_store *st, const char *name, const char *actor,
-                            lv_compromise_result *out, char issuer[32],
-                            lv_err *err)
-{
-    lv_ca_rec rec;
-    lv_ca_status s;
-    int64_t now = lv_now();
-    int rc = load_issuing(st, name, &rec, &s, err);
-    if (rc == 0 && strcmp(s.status, "compromised") == 0)
-        rc = lv_fail(err, LV_ESTATE, "CA %s is already compromised", name);
-    if (rc == 0)
-        rc = revoke_all(st, name, actor, now, &out->revoked, err);
-    /* the CA itself goes on its issuer's (the root's) CRL as cACompromise */
-    if (rc == 0)
-        rc = store_ca_set_status(st, name, "compromised", now,
-                                 LV_REASON_CA_COMPROMISE, err);
-    if (rc == 0)
-        rc = store_ca_bump_revision(st, rec.issuer, err);
-    json_t *details =
-        json_pack("{s:s, s:I, s:s}", "issuer", rec.issuer, "revoked",
-                  (json_int_t)out->revoked, "confirmed", name);
-    if (rc == 0)
-        rc = audit_log(st, actor, "ca.compromise", name, LV_AUDIT_SUCCESS,
-                       details, err);
-    snprintf(issuer, 32, "%s", rec.issuer);
-    json_decref(details);
-    store_ca_rec_free(&rec);
-    return rc;
-}
-
-static void audit_refusal(lv_store *st, const char *actor, const char *event,
-                          const char *name, const lv_err *why)
-{
-    json_t *details =
-        json_pack("{s:s}", "refused", why && why->msg[0] ? why->msg : "");
-    audit_log_standalone(st, actor, event, name ? name : "", LV_AUDIT_FAILURE,
-                         details, NULL);
-    json_decref(details);
-}
-
-/* After the commit: final CRL, the root's CRL, every OCSP response.  A
- * failure is logged; llaved's keepers finish the job. */
-static void publish_compromise(lv_ca *ca, lv_store *st, const char *name,
-                               const char *issuer, const char *actor,
-                               lv_compromise_result *out)
-{
-    lv_err e = {0};
-    lv_crl_info crl;
-    if (ca_crl_generate(ca, st, name, actor, &crl, &e) == 0)
-        out->crl_number = crl.number;
-    else
-        lv_log(LV_LOG_WARN, "final CRL of %s not yet published: %s", name,
-               e.msg);
-    if (ca_crl_generate(ca, st, issuer, actor, &crl, &e) == 0)
-        out->root_crl_number = crl.number;
-    else
-        lv_log(LV_LOG_WARN, "CRL of %s not yet published: %s", issuer, e.msg);
-    if (ca_ocsp_refresh_ca(ca, st, name, &e) < 0)
-        lv_log(LV_LOG_WARN, "OCSP responses of %s not yet re-signed: %s", name,
-               e.msg);
-}
-
-int ca_compromise(lv_ca *ca, lv_store *st, const char *name,
-                  const char *confirm, const char *actor,
-                  lv_compromise_result *out, lv_err *err)
-{
-    char issuer[32] = "";
-    memset(out, 0, sizeof *out);
-    int rc = 0;
-    if (name == NULL || confirm == NULL || strcmp(name, confirm) != 0)
-        rc = lv_fail(err, LV_EINVAL,
-                     "the compromise drill revokes every certificate of the "
-                     "CA: confirm it by repeating the CA name (--confirm %s)",
-                     name ? name : "CA");
-    if (rc == 0)
-        rc = store_begin(st, err);
-    if (rc == 0) {
-        rc = compromise_in_tx(st, name, actor, out, issuer, err);
-        if (rc == 0)
-            rc = store_commit(st, err);
-        if (rc < 0)
-            store_rollback(st);
-    }
-    if (rc < 0) {
-        audit_refusal(st, actor, "ca.compromise", name, err);
-        return rc;
-    }
-    publish_compromise(ca, st, name, issuer, actor, out);
-    return 0;
-}
 
 /* ---- change-over
  * ------------------------------------------------------------- */
@@ -206,8 +30,8 @@ static int generation_of(const char *name, size_t *base_len)
     return (int)g;
 }
 
-int ca_rollover_names(const char *name, const char *cn, char new_name[32],
-                      char new_cn[128], lv_err *err)
+int custody_rollover_names(const char *name, const char *cn, char new_name[32],
+                           char new_cn[128], lv_err *err)
 {
     size_t base = 0, cn_len = strlen(cn);
     int next = generation_of(name, &base) + 1;
@@ -251,7 +75,7 @@ static void rollover_free(rollover *r)
 static int rollover_load(rollover *r, const char *name, lv_err *err)
 {
     lv_ca_status s, rs;
-    LV_TRY(load_issuing(r->st, name, &r->old, &s, err));
+    LV_TRY(custody_load_issuing(r->st, name, &r->old, &s, err));
     if (strcmp(s.status, "retired") == 0)
         return lv_fail(err, LV_ESTATE,
                        "CA %s is already retired: change over its successor",
@@ -328,7 +152,8 @@ static int build_successor(rollover *r, EVP_PKEY *pub, lv_err *err)
     if (rc == 0)
         rc = ca_cert_new(&params, &r->cert, err);
     if (rc == 0)
-        rc = ca_ceremony_ca_extensions(r->cert, r->root_cert, &r->ca->cfg, err);
+        rc =
+            custody_ca_extensions(r->cert, r->root_cert, ca_config(r->ca), err);
     if (rc == 0)
         rc = ca_sign_cert(r->ca, r->root.key_id, r->cert, err);
     X509_NAME_free(dn);
@@ -414,11 +239,21 @@ static int record_responder(rollover *r, const lv_issue_result *res,
 static int successor_responder(rollover *r, lv_err *err)
 {
     char cn[160];
-    ca_entry issuer = {r->rec, r->cert};
+    lv_ca_entry issuer = {.not_before = r->rec.not_before,
+                          .not_after = r->rec.not_after,
+                          .cert_der = r->rec.cert_der,
+                          .cert_len = r->rec.cert_len,
+                          .cert = r->cert};
+    snprintf(issuer.name, sizeof issuer.name, "%s", r->rec.name);
+    snprintf(issuer.role, sizeof issuer.role, "%s", r->rec.role);
+    snprintf(issuer.issuer, sizeof issuer.issuer, "%s", r->rec.issuer);
+    snprintf(issuer.key_id, sizeof issuer.key_id, "%s", r->rec.key_id);
+    snprintf(issuer.serial, sizeof issuer.serial, "%s", r->rec.serial);
+    snprintf(issuer.status, sizeof issuer.status, "%s", r->rec.status);
     snprintf(cn, sizeof cn, "%.40s OCSP Responder", r->out->cn);
     snprintf(r->out->ocsp_name, sizeof r->out->ocsp_name, "%s-ocsp",
              r->out->name);
-    json_t *subject = ca_provider_subject(&r->ca->cfg, cn);
+    json_t *subject = ca_provider_subject(ca_config(r->ca), cn);
     lv_issue_req req = {
         .profile_id = "ocsp-responder", .subject = subject, .actor = r->actor};
     lv_issue_result res;
@@ -438,7 +273,7 @@ static int rollover_run(rollover *r, const char *name, lv_err *err)
     LV_TRY(rollover_load(r, name, err));
     if (old_cn(&r->old, cn, sizeof cn) < 0)
         return lv_fail(err, LV_ESTORE, "CA %s has no common name", name);
-    LV_TRY(ca_rollover_names(name, cn, r->out->name, r->out->cn, err));
+    LV_TRY(custody_rollover_names(name, cn, r->out->name, r->out->cn, err));
     lv_ca_rec exists;
     if (store_ca_get(r->st, r->out->name, &exists, NULL) == 0) {
         store_ca_rec_free(&exists);
@@ -459,8 +294,8 @@ static int rollover_run(rollover *r, const char *name, lv_err *err)
     return successor_responder(r, err);
 }
 
-int ca_rollover(lv_ca *ca, lv_store *st, const char *name, const char *actor,
-                lv_rollover_result *out, lv_err *err)
+int custody_rollover(lv_ca *ca, lv_store *st, const char *name,
+                     const char *actor, lv_rollover_result *out, lv_err *err)
 {
     rollover r = {.ca = ca, .st = st, .actor = actor, .out = out};
     memset(out, 0, sizeof *out);
@@ -468,11 +303,11 @@ int ca_rollover(lv_ca *ca, lv_store *st, const char *name, const char *actor,
     int rc = rollover_run(&r, name, err);
     rollover_free(&r);
     if (rc < 0) {
-        audit_refusal(st, actor, "ca.rollover", name, err);
+        custody_audit_refusal(st, actor, "ca.rollover", name, err);
         return rc;
     }
     lv_err e = {0};
-    if (ca_crl_generate(ca, st, out->name, actor, NULL, &e) < 0)
+    if (crl_generate(ca, st, out->name, actor, NULL, &e) < 0)
         lv_log(LV_LOG_WARN, "first CRL of %s not yet published: %s", out->name,
                e.msg);
     return 0;

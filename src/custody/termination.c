@@ -13,7 +13,7 @@
  *   manifest.json          every file with its SHA-256
  *   manifest.sig           SHA-256 with RSA by the audit-seal key, whose
  *                          certificate is ca/<signer>.pem */
-#include "ca/ca_internal.h"
+#include "custody/custody_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -292,7 +292,7 @@ static int prepare_dirs(const char *out, lv_err *err)
     return 0;
 }
 
-static int sign_manifest(term *t, const lv_ca_rec *signer)
+static int sign_manifest(term *t, const lv_audit_signer *signer)
 {
     char created[32], path[1200];
     unsigned char *sig = NULL;
@@ -301,7 +301,7 @@ static int sign_manifest(term *t, const lv_ca_rec *signer)
     json_t *m = json_pack(
         "{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:O}", "format",
         "llave-termination", "version", 1, "created", created, "provider",
-        t->ca->cfg.org_name, "signer", signer->name, "signature",
+        ca_config(t->ca)->org_name, "signer", signer->name, "signature",
         "manifest.sig: sha256WithRSAEncryption by ca/<signer>.pem", "counts",
         "certificates", (json_int_t)t->res->certificates, "revoked",
         (json_int_t)t->res->revoked, "crls", (json_int_t)t->res->crls, "files",
@@ -329,12 +329,14 @@ static int sign_manifest(term *t, const lv_ca_rec *signer)
 static int run(term *t, const char *actor)
 {
     char path[1200];
-    lv_ca_rec signer = {0};
+    lv_audit_sealing how;
+    lv_audit_signer signer;
     lv_seal_result sealed;
     /* The manifest is signed by the audit-seal key; sealing first also
      * creates that key on installations that have none yet, and seals the
      * trail as it stands at the end of service. */
-    LV_TRY(ca_audit_seal(t->ca, t->st, actor, &sealed, t->err));
+    custody_audit_sealing(t->ca, &how);
+    LV_TRY(audit_seal(&how, t->st, actor, &sealed, t->err));
     LV_TRY(prepare_dirs(t->out, t->err));
     LV_TRY(store_ca_foreach(t->st, export_ca, t, t->err));
     LV_TRY(lv_path_join(path, sizeof path, t->out, "certificates.jsonl"));
@@ -346,15 +348,13 @@ static int run(term *t, const char *actor)
     LV_TRY(rc);
     LV_TRY(record_streamed(t, "certificates.jsonl"));
     LV_TRY(store_ca_foreach(t->st, record_indexes, t, t->err));
-    LV_TRY(ca_audit_signer(t->ca, t->st, actor, &signer, t->err));
-    rc = sign_manifest(t, &signer);
-    store_ca_rec_free(&signer);
-    return rc;
+    LV_TRY(audit_seal_signer(&how, t->st, actor, &signer, t->err));
+    return sign_manifest(t, &signer);
 }
 
-int ca_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
-                          const char *actor, lv_termination_result *out,
-                          lv_err *err)
+int custody_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
+                               const char *actor, lv_termination_result *out,
+                               lv_err *err)
 {
     memset(out, 0, sizeof *out);
     LV_TRY(ca_need_keys(ca, "the manifest is signed with the audit-seal key",

@@ -2,6 +2,7 @@
  * (R6.3, RFC 5280 §4.2.1.13): the newest stored CRL of the CA, DER,
  * application/pkix-crl (RFC 2585 §4.2), with caching headers. */
 #define _XOPEN_SOURCE 700 /* strptime */
+#include "crl/crl.h"
 #include "http/http_internal.h"
 
 #include <stdio.h>
@@ -49,7 +50,7 @@ static int not_modified(const lv_http_req *req, const char *etag,
     return ims >= 0 && this_update <= ims;
 }
 
-static int crl_headers(lv_http_resp *resp, const lv_crl_rec *c,
+static int crl_headers(lv_http_resp *resp, const lv_crl_info *c,
                        const char *etag)
 {
     char v[64];
@@ -73,28 +74,30 @@ static int crl_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_ca *ca = lv_app_ca(app);
     lv_store *st = req->st;
-    lv_crl_rec meta;
+    lv_crl meta;
     lv_err err = {0};
     char etag[64];
     if (!crl_name_ok(req->param) || ca == NULL)
         return http_resp_error(resp, LV_ENOTFOUND, "no such CRL");
     /* metadata first: a conditional request never reads the DER */
-    if (ca_crl_latest(ca, st, req->param, 0, &meta, &err) < 0)
+    if (crl_latest(ca, st, req->param, 0, &meta, &err) < 0)
         return http_resp_err(resp, &err);
-    snprintf(etag, sizeof etag, "\"%s-%lld\"", meta.ca, (long long)meta.number);
-    if (not_modified(req, etag, meta.this_update)) {
+    snprintf(etag, sizeof etag, "\"%s-%lld\"", meta.info.ca,
+             (long long)meta.info.number);
+    if (not_modified(req, etag, meta.info.this_update)) {
         LV_TRY(http_resp_bytes(resp, 304, "application/pkix-crl", "", 0));
-        return crl_headers(resp, &meta, etag);
+        return crl_headers(resp, &meta.info, etag);
     }
-    lv_crl_rec crl;
-    if (ca_crl_latest(ca, st, req->param, 1, &crl, &err) < 0)
+    lv_crl crl;
+    if (crl_latest(ca, st, req->param, 1, &crl, &err) < 0)
         return http_resp_err(resp, &err);
-    snprintf(etag, sizeof etag, "\"%s-%lld\"", crl.ca, (long long)crl.number);
+    snprintf(etag, sizeof etag, "\"%s-%lld\"", crl.info.ca,
+             (long long)crl.info.number);
     int rc = http_resp_bytes(resp, 200, "application/pkix-crl", crl.der,
                              crl.der_len);
     if (rc == 0)
-        rc = crl_headers(resp, &crl, etag);
-    store_crl_rec_free(&crl);
+        rc = crl_headers(resp, &crl.info, etag);
+    crl_free(&crl);
     return rc;
 }
 

@@ -6,9 +6,10 @@
  * the OCSP status, and most of them discard the body of any other HTTP
  * status.  HTTP 4xx is kept for what is not an OCSP request at all: a wrong
  * media type (415), a body over the limit (413, the router), a path too
- * long (414).  The protocol work is ca_ocsp_respond's; this file only
+ * long (414).  The protocol work is ocsp_respond's; this file only
  * moves bytes and sets the caching headers of RFC 5019 §6.2. */
 #include "http/http_internal.h"
+#include "ocsp/ocsp.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -146,8 +147,8 @@ static int ocsp_answer(lv_app *app, const lv_http_req *req,
     lv_ocsp_answer a;
     if (!ca)
         return http_resp_error(resp, LV_ESTATE, "the CA is not loaded");
-    int rc = req->in_pool ? ca_ocsp_respond(ca, st, der, len, &a, &err)
-                          : ca_ocsp_respond_ready(ca, st, der, len, &a, &err);
+    int rc = req->in_pool ? ocsp_respond(ca, st, der, len, &a, &err)
+                          : ocsp_respond_ready(ca, st, der, len, &a, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     if (!a.der)
@@ -155,7 +156,7 @@ static int ocsp_answer(lv_app *app, const lv_http_req *req,
     rc = http_resp_bytes(resp, 200, "application/ocsp-response", a.der, a.len);
     if (rc == 0 && get)
         rc = cache_headers(resp, &a);
-    ca_ocsp_answer_free(&a);
+    ocsp_answer_free(&a);
     return rc;
 }
 

@@ -6,6 +6,7 @@
  * CRLs have their own file, http_crl.c.  Every change to the repository is
  * made with the operator console and audited. */
 #include "http/http_internal.h"
+#include "repo/repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,7 @@ static int repo_ca_cert_stored(lv_app *app, const lv_http_req *req,
     lv_err err = {0};
     unsigned char *der = NULL;
     size_t len = 0;
-    if (ca_cert_der_stored(lv_app_ca(app), req->st, req->param, &der, &len,
-                           &err) < 0)
+    if (repo_ca_cert(lv_app_ca(app), req->st, req->param, &der, &len, &err) < 0)
         return http_resp_error(resp, LV_ENOTFOUND, "no CA certificate named %s",
                                req->param);
     int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
@@ -42,7 +42,7 @@ static int repo_ca_cert_stored(lv_app *app, const lv_http_req *req,
                                      "public, max-age=86400");
 }
 
-static int repo_ca_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int ca_cert_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     const lv_ca *ca = lv_app_ca(app);
     const unsigned char *der = NULL;
@@ -186,7 +186,7 @@ static int query_count(const lv_http_req *req, const char *name, long def,
     return 0;
 }
 
-static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int index_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_err err = {0};
     json_t *idx = NULL;
@@ -202,7 +202,7 @@ static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                INDEX_LIMIT_MAX);
     if (lv_app_ca(app) == NULL)
         return http_resp_error(resp, LV_ESTATE, "no CA loaded");
-    if (ca_repo_index(lv_app_ca(app), req->st, offset, limit, &idx, &err) < 0)
+    if (repo_index(lv_app_ca(app), req->st, offset, limit, &idx, &err) < 0)
         return http_resp_err(resp, &err);
     int rc = wants_json(req) ? http_resp_json(resp, 200, idx)
                              : index_html(resp, idx);
@@ -218,14 +218,14 @@ static int repo_index(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 static int repo_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    const lv_repo_doc *doc = ca_repo_doc_find(req->param);
+    const lv_repo_doc *doc = repo_doc_find(req->param);
     unsigned char *data = NULL;
     size_t len = 0;
     lv_err err = {0};
     if (doc == NULL)
         return http_resp_error(resp, LV_ENOTFOUND,
                                "no such document in the repository");
-    if (ca_repo_doc_read(lv_app_config(app), doc, &data, &len, &err) < 0)
+    if (repo_doc_read(lv_app_config(app), doc, &data, &len, &err) < 0)
         return http_resp_error(resp, LV_ENOTFOUND, "%s is not published",
                                doc->name);
     int rc = http_resp_bytes(resp, 200, doc->content_type, data, len);
@@ -244,7 +244,7 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (ca_serial_normalize(req->param, serial, &err) < 0)
         return http_resp_error(resp, LV_ENOTFOUND,
                                "no such published certificate");
-    if (ca_published_cert(lv_app_ca(app), req->st, serial, &der, &len, &err) <
+    if (repo_published_cert(lv_app_ca(app), req->st, serial, &der, &len, &err) <
         0)
         return http_resp_err(resp, &err);
     int rc = http_resp_bytes(resp, 200, "application/pkix-cert", der, len);
@@ -255,11 +255,11 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_repo_routes[] = {
-    {"GET", "/ca/{name}.crt", repo_ca_cert, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+    {"GET", "/ca/{name}.crt", ca_cert_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_NO_BODY},
-    {"GET", "/repository/", repo_index, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+    {"GET", "/repository/", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_NO_BODY},
-    {"GET", "/repository", repo_index, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+    {"GET", "/repository", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_NO_BODY},
     {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE,
      HTTP_PUBLIC, HTTP_NO_BODY},

@@ -10,6 +10,7 @@
  * (415), a body over LV_TSA_REQUEST_MAX (413, enforced by the server while
  * receiving), an unknown unit (404). */
 #include "http/http_internal.h"
+#include "tsa/tsa.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
@@ -34,8 +35,8 @@ static int tsa_answer(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     lv_ca *ca = lv_app_ca(app);
     if (ca == NULL)
         return http_resp_error(resp, LV_ESTATE, "the CA is not loaded");
-    if (ca_tsa_respond(ca, req->st, unit, req->body, req->body_len, &reply,
-                       &len, &err) < 0)
+    if (tsa_respond(ca, req->st, unit, req->body, req->body_len, &reply, &len,
+                    &err) < 0)
         return http_resp_err(resp, &err);
     int rc = http_resp_bytes(resp, 200, TSA_REPLY, reply, len);
     OPENSSL_free(reply);

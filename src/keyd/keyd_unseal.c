@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Must name the file ca/ceremony.c writes (LV_DEMO_SHARES_FILE). */
+/* Must name the file custody/ceremony.c writes (LV_DEMO_SHARES_FILE). */
 _Static_assert(KEYD_SHARES_TOTAL == LV_SHARES_TOTAL &&
                    KEYD_SHARES_NEEDED == LV_SHARES_NEEDED,
                "keyd_proto.h and keys.h name one custody scheme");

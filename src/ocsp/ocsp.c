@@ -1,6 +1,6 @@
 /* The OCSP responder (R6.4, RFC 6960; DESIGN.md "Status").
  *
- * ca_ocsp_respond answers one DER request:
+ * ocsp_respond answers one DER request:
  *   decode (ocsp_request.c) → malformedRequest on failure
  *   match every CertID to one of our issuers → unauthorized otherwise
  *   one CertID, no nonce to honour: the pre-signed response from the store
@@ -22,13 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ca_ocsp {
-    ca_ocsp_issuer *issuers;
+struct ocsp_state {
+    ocsp_issuer *issuers;
     size_t count;
     pthread_mutex_t lock; /* guards the budget */
     double tokens;
     int64_t refilled_ms;
-    ca_ocsp_marks marks; /* the refresher's, under lock too */
+    ocsp_marks marks; /* the refresher's, under lock too */
 };
 
 /* ---- issuers --------------------------------------------------------------
@@ -36,16 +36,17 @@ struct ca_ocsp {
 
 /* The delegated responder of a CA (ceremony: "<ca>-ocsp", role "ocsp",
  * issued by that CA with id-kp-OCSPSigning, RFC 6960 §4.2.2.2). */
-static const ca_entry *find_responder(const lv_ca *ca, const ca_entry *issuer)
+static const lv_ca_entry *find_responder(const lv_ca_entry *entries, size_t n,
+                                         const lv_ca_entry *issuer)
 {
-    const ca_entry *found = NULL;
-    for (size_t i = 0; i < ca->count; i++) {
-        const ca_entry *e = &ca->entries[i];
-        if (strcmp(e->rec.role, "ocsp") != 0 ||
-            strcmp(e->rec.issuer, issuer->rec.name) != 0 ||
+    const lv_ca_entry *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const lv_ca_entry *e = &entries[i];
+        if (strcmp(e->role, "ocsp") != 0 ||
+            strcmp(e->issuer, issuer->name) != 0 ||
             X509_check_issued(issuer->cert, e->cert) != X509_V_OK)
             continue;
-        if (!found || strcmp(e->rec.status, "active") == 0)
+        if (!found || strcmp(e->status, "active") == 0)
             found = e;
     }
     return found;
@@ -53,49 +54,24 @@ static const ca_entry *find_responder(const lv_ca *ca, const ca_entry *issuer)
 
 /* §4.1.1: issuerNameHash over the DER of the issuer's subject name,
  * issuerKeyHash over the value of its subjectPublicKey BIT STRING. */
-static int issuer_hashes(ca_ocsp_issuer *is, lv_err *err)
+static int issuer_hashes(ocsp_issuer *is, lv_err *err)
 {
-    for (int h = 0; h < CA_OCSP_NHASH; h++) {
+    for (int h = 0; h < LV_OCSP_NHASH; h++) {
         unsigned int n = 0, k = 0;
-        const EVP_MD *md = ca_ocsp_hash_md(h);
+        const EVP_MD *md = ocsp_hash_md(h);
         if (!md ||
             !X509_NAME_digest(X509_get_subject_name(is->ca->cert), md,
                               is->name_hash[h], &n) ||
             !X509_pubkey_digest(is->ca->cert, md, is->key_hash[h], &k))
             return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash CA %s",
-                               is->ca->rec.name);
+                               is->ca->name);
     }
     return 0;
 }
 
-int ca_ocsp_init(lv_ca *ca, lv_err *err)
+static void state_free(void *arg)
 {
-    ca_ocsp *o = calloc(1, sizeof *o);
-    if (!o || !(o->issuers = calloc(ca->count + 1, sizeof *o->issuers))) {
-        free(o);
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    }
-    pthread_mutex_init(&o->lock, NULL);
-    o->tokens = ca->cfg.ocsp_sign_rate;
-    o->refilled_ms = lv_now_ms();
-    ca->ocsp = o;
-    for (size_t i = 0; i < ca->count; i++) {
-        const ca_entry *e = &ca->entries[i];
-        if (X509_check_ca(e->cert) < 1)
-            continue;
-        ca_ocsp_issuer *is = &o->issuers[o->count++];
-        is->ca = e;
-        /* §2.6: without a delegated responder the CA answers itself */
-        is->responder = find_responder(ca, e);
-        if (!is->responder)
-            is->responder = e;
-        LV_TRY(issuer_hashes(is, err));
-    }
-    return 0;
-}
-
-void ca_ocsp_free(ca_ocsp *o)
-{
+    ocsp_state *o = arg;
     if (!o)
         return;
     pthread_mutex_destroy(&o->lock);
@@ -103,13 +79,58 @@ void ca_ocsp_free(ca_ocsp *o)
     free(o);
 }
 
-const ca_ocsp_issuer *ca_ocsp_match(const lv_ca *ca, const ca_ocsp_id *id)
+/* The responder's state of a CA context (ca_attachment): every CA
+ * certificate of the context with its responder and CertID hashes. */
+static int state_make(lv_ca *ca, void **out, lv_err *err)
 {
-    const ca_ocsp *o = ca->ocsp;
+    size_t n = 0;
+    const lv_ca_entry *entries = ca_entries(ca, &n);
+    ocsp_state *o = calloc(1, sizeof *o);
+    if (!o || !(o->issuers = calloc(n + 1, sizeof *o->issuers))) {
+        free(o);
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&o->lock, NULL);
+    o->tokens = ca_config(ca)->ocsp_sign_rate;
+    o->refilled_ms = lv_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        const lv_ca_entry *e = &entries[i];
+        if (X509_check_ca(e->cert) < 1)
+            continue;
+        ocsp_issuer *is = &o->issuers[o->count++];
+        is->ca = e;
+        /* §2.6: without a delegated responder the CA answers itself */
+        is->responder = find_responder(entries, n, e);
+        if (!is->responder)
+            is->responder = e;
+        int rc = issuer_hashes(is, err);
+        if (rc < 0) {
+            state_free(o);
+            return rc;
+        }
+    }
+    *out = o;
+    return 0;
+}
+
+/* NULL when it cannot be built (logged): every request is then answered
+ * unauthorized or tryLater. */
+static ocsp_state *state_of(lv_ca *ca)
+{
+    void *o = NULL;
+    lv_err err = {0};
+    if (ca_attachment(ca, CA_ATTACH_OCSP, state_make, state_free, &o, &err) < 0)
+        lv_log(LV_LOG_ERROR, "ocsp: %s", err.msg);
+    return o;
+}
+
+const ocsp_issuer *ocsp_match(lv_ca *ca, const ocsp_id *id)
+{
+    const ocsp_state *o = state_of(ca);
     if (!o || id->hash < 0)
         return NULL;
     for (size_t i = 0; i < o->count; i++) {
-        const ca_ocsp_issuer *is = &o->issuers[i];
+        const ocsp_issuer *is = &o->issuers[i];
         if (memcmp(is->name_hash[id->hash], id->name_hash, id->hash_len) == 0 &&
             memcmp(is->key_hash[id->hash], id->key_hash, id->hash_len) == 0)
             return is;
@@ -117,11 +138,11 @@ const ca_ocsp_issuer *ca_ocsp_match(const lv_ca *ca, const ca_ocsp_id *id)
     return NULL;
 }
 
-const ca_ocsp_issuer *ca_ocsp_issuer_by_name(const lv_ca *ca, const char *name)
+const ocsp_issuer *ocsp_issuer_by_name(lv_ca *ca, const char *name)
 {
-    const ca_ocsp *o = ca->ocsp;
+    const ocsp_state *o = state_of(ca);
     for (size_t i = 0; o && i < o->count; i++)
-        if (strcmp(o->issuers[i].ca->rec.name, name) == 0)
+        if (strcmp(o->issuers[i].ca->name, name) == 0)
             return &o->issuers[i];
     return NULL;
 }
@@ -131,10 +152,10 @@ const ca_ocsp_issuer *ca_ocsp_issuer_by_name(const lv_ca *ca, const char *name)
 
 /* A token bucket: ocsp_sign_rate tokens a second, at most one second's
  * worth saved up. */
-int ca_ocsp_budget_take(lv_ca *ca)
+int ocsp_budget_take(lv_ca *ca)
 {
-    ca_ocsp *o = ca->ocsp;
-    double rate = ca->cfg.ocsp_sign_rate;
+    ocsp_state *o = state_of(ca);
+    double rate = ca_config(ca)->ocsp_sign_rate;
     int ok = 0;
     if (!o || rate <= 0)
         return 0;
@@ -152,30 +173,37 @@ int ca_ocsp_budget_take(lv_ca *ca)
     return ok;
 }
 
-void ca_ocsp_marks_get(lv_ca *ca, ca_ocsp_marks *m)
+void ocsp_marks_get(lv_ca *ca, ocsp_marks *m)
 {
-    pthread_mutex_lock(&ca->ocsp->lock);
-    *m = ca->ocsp->marks;
-    pthread_mutex_unlock(&ca->ocsp->lock);
+    ocsp_state *o = state_of(ca);
+    memset(m, 0, sizeof *m);
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->lock);
+    *m = o->marks;
+    pthread_mutex_unlock(&o->lock);
 }
 
-void ca_ocsp_marks_set(lv_ca *ca, const ca_ocsp_marks *m)
+void ocsp_marks_set(lv_ca *ca, const ocsp_marks *m)
 {
-    pthread_mutex_lock(&ca->ocsp->lock);
-    ca->ocsp->marks = *m;
-    pthread_mutex_unlock(&ca->ocsp->lock);
+    ocsp_state *o = state_of(ca);
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->lock);
+    o->marks = *m;
+    pthread_mutex_unlock(&o->lock);
 }
 
 /* ---- statuses ---------------------------------------------------------------
  */
 
-void ca_ocsp_status_of(const ca_ocsp_issuer *is, const lv_cert_rec *cert,
-                       int found, const char *serial, ca_ocsp_status *out)
+void ocsp_status_of(const ocsp_issuer *is, const lv_cert_rec *cert, int found,
+                    const char *serial, ocsp_status *out)
 {
     memset(out, 0, sizeof *out);
     out->reason = -1;
     /* a serial of another of our CAs is not this issuer's certificate */
-    if (serial[0] == '\0' || !found || strcmp(cert->ca, is->ca->rec.name) != 0)
+    if (serial[0] == '\0' || !found || strcmp(cert->ca, is->ca->name) != 0)
         return;
     out->known = 1;
     out->revoked = cert->status == LV_CERT_REVOKED;
@@ -186,7 +214,7 @@ void ca_ocsp_status_of(const ca_ocsp_issuer *is, const lv_cert_rec *cert,
 /* ---- signing
  * ----------------------------------------------------------------- */
 
-int ca_ocsp_error_response(int status, unsigned char **der, size_t *len)
+int ocsp_error_response(int status, unsigned char **der, size_t *len)
 {
     OCSP_RESPONSE *r = OCSP_response_create(status, NULL);
     unsigned char *out = NULL;
@@ -207,7 +235,7 @@ static ASN1_TIME *unix_time(int64_t t)
 /* §4.2.1 SingleResponse.  RFC 5280 §5.3.1 asks to leave the reason out
  * rather than say unspecified(0); RevokedInfo's reason is optional too. */
 static int add_single(OCSP_BASICRESP *bs, OCSP_CERTID *cid,
-                      const ca_ocsp_status *s, ASN1_TIME *this_upd,
+                      const ocsp_status *s, ASN1_TIME *this_upd,
                       ASN1_TIME *next_upd)
 {
     int status = !s->known    ? V_OCSP_CERTSTATUS_UNKNOWN
@@ -228,14 +256,14 @@ static int add_single(OCSP_BASICRESP *bs, OCSP_CERTID *cid,
  * (RFC 5019 §2.2.3 recommends it: it is stable across re-issuance); the
  * responder certificate travels in `certs` so that clients can check its
  * delegation without fetching anything. */
-static int sign_basic(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_BASICRESP *bs,
+static int sign_basic(lv_ca *ca, const ocsp_issuer *is, OCSP_BASICRESP *bs,
                       lv_err *err)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx)
         return LV_ENOMEM;
     int rc =
-        ca_key_sign_init(ca, is->responder->rec.key_id, EVP_sha256(), ctx, err);
+        ca_key_sign_init(ca, is->responder->key_id, EVP_sha256(), ctx, err);
     if (rc == 0 && !OCSP_basic_sign_ctx(bs, is->responder->cert, ctx, NULL,
                                         OCSP_RESPID_KEY))
         rc = ca_key_ctx_failed(err, "signing the OCSP response failed");
@@ -243,7 +271,7 @@ static int sign_basic(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_BASICRESP *bs,
     return rc;
 }
 
-static int encode_success(OCSP_BASICRESP *bs, ca_ocsp_signed *out)
+static int encode_success(OCSP_BASICRESP *bs, ocsp_signed *out)
 {
     OCSP_RESPONSE *r =
         OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
@@ -257,14 +285,14 @@ static int encode_success(OCSP_BASICRESP *bs, ca_ocsp_signed *out)
     return 0;
 }
 
-int ca_ocsp_sign(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *const *ids,
-                 const ca_ocsp_status *st, int n, OCSP_REQUEST *nonce_req,
-                 ca_ocsp_signed *out, lv_err *err)
+int ocsp_sign(lv_ca *ca, const ocsp_issuer *is, OCSP_CERTID *const *ids,
+              const ocsp_status *st, int n, OCSP_REQUEST *nonce_req,
+              ocsp_signed *out, lv_err *err)
 {
     memset(out, 0, sizeof *out);
     out->this_update = lv_now();
     out->next_update =
-        out->this_update + (int64_t)ca->cfg.ocsp_validity_hours * 3600;
+        out->this_update + (int64_t)ca_config(ca)->ocsp_validity_hours * 3600;
     OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
     ASN1_TIME *this_upd = unix_time(out->this_update);
     ASN1_TIME *next_upd = unix_time(out->next_update);
@@ -293,7 +321,7 @@ static int answer_error(int status, lv_ocsp_answer *a)
 {
     memset(a, 0, sizeof *a);
     a->status = status;
-    return ca_ocsp_error_response(status, &a->der, &a->len);
+    return ocsp_error_response(status, &a->der, &a->len);
 }
 
 /* A pre-signed response: the same bytes for every such request until its
@@ -314,7 +342,7 @@ static int answer_stored(const lv_ocsp_rec *rec, lv_ocsp_answer *a)
 
 /* §4.2.1 tryLater for what cannot be signed now: sealed key store, or a
  * responder key that fails (logged: that needs an operator). */
-static int answer_signed(int rc, ca_ocsp_signed *s, int cacheable,
+static int answer_signed(int rc, ocsp_signed *s, int cacheable,
                          lv_ocsp_answer *a)
 {
     if (rc == LV_ECRYPTO)
@@ -333,12 +361,11 @@ static int answer_signed(int rc, ca_ocsp_signed *s, int cacheable,
 }
 
 /* Several CertIDs, or a nonce to echo: one fresh signature. */
-static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                        const ca_ocsp_issuer *is, lv_ocsp_answer *a,
-                        lv_err *err)
+static int answer_fresh(lv_ca *ca, lv_store *st, const ocsp_query *q,
+                        const ocsp_issuer *is, lv_ocsp_answer *a, lv_err *err)
 {
-    OCSP_CERTID *ids[CA_OCSP_MAX_IDS];
-    ca_ocsp_status status[CA_OCSP_MAX_IDS];
+    OCSP_CERTID *ids[LV_OCSP_MAX_IDS];
+    ocsp_status status[LV_OCSP_MAX_IDS];
     for (int i = 0; i < q->count; i++) {
         lv_cert_rec cert = {0};
         lv_ocsp_rec resp = {0};
@@ -346,24 +373,24 @@ static int answer_fresh(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
         ids[i] = q->ids[i].cid;
         if (q->ids[i].serial[0])
             LV_TRY(store_ocsp_lookup(st, q->ids[i].serial,
-                                     ca_ocsp_hash_name(q->ids[i].hash), &cert,
+                                     ocsp_hash_name(q->ids[i].hash), &cert,
                                      &found, &resp, &has, err));
         store_ocsp_rec_free(&resp);
         /* the root's certificates are the issuing CAs (cas, not certs) */
         if (!found && q->ids[i].serial[0])
-            LV_TRY(store_ocsp_ca_cert(st, q->ids[i].serial, is->ca->rec.name,
-                                      &cert, &found, err));
-        ca_ocsp_status_of(is, &cert, found, q->ids[i].serial, &status[i]);
+            LV_TRY(store_ocsp_ca_cert(st, q->ids[i].serial, is->ca->name, &cert,
+                                      &found, err));
+        ocsp_status_of(is, &cert, found, q->ids[i].serial, &status[i]);
     }
-    ca_ocsp_signed s;
-    int rc = ca_ocsp_sign(ca, is, ids, status, q->count,
-                          q->nonce ? q->req : NULL, &s, err);
+    ocsp_signed s;
+    int rc = ocsp_sign(ca, is, ids, status, q->count, q->nonce ? q->req : NULL,
+                       &s, err);
     return answer_signed(rc, &s, !q->nonce, a);
 }
 
 /* May the stored response answer this request? */
 static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
-                            const ca_ocsp_id *id, int64_t now)
+                            const ocsp_id *id, int64_t now)
 {
     return resp->cert_status == cert->status && resp->next_update > now &&
            resp->cert_id_len == id->der_len &&
@@ -375,31 +402,31 @@ static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
 #define OCSP_NEEDS_SIGNATURE 1
 
 /* One CertID without nonce: the hot path. */
-static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                         const ca_ocsp_issuer *is, int may_sign,
-                         lv_ocsp_answer *a, lv_err *err)
+static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
+                         const ocsp_issuer *is, int may_sign, lv_ocsp_answer *a,
+                         lv_err *err)
 {
-    const ca_ocsp_id *id = &q->ids[0];
+    const ocsp_id *id = &q->ids[0];
     lv_cert_rec cert = {0};
     lv_ocsp_rec resp = {0};
     int found = 0, has = 0, rc = 0;
     if (id->serial[0])
-        LV_TRY(store_ocsp_lookup(st, id->serial, ca_ocsp_hash_name(id->hash),
+        LV_TRY(store_ocsp_lookup(st, id->serial, ocsp_hash_name(id->hash),
                                  &cert, &found, &resp, &has, err));
-    int mine = found && strcmp(cert.ca, is->ca->rec.name) == 0;
+    int mine = found && strcmp(cert.ca, is->ca->name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
         rc = answer_stored(&resp, a);
     } else if (!may_sign && !ca_sealed(ca)) {
         rc = OCSP_NEEDS_SIGNATURE;
-    } else if (ca_sealed(ca) || !ca_ocsp_budget_take(ca)) {
+    } else if (ca_sealed(ca) || !ocsp_budget_take(ca)) {
         rc = answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
     } else if (mine) {
-        ca_ocsp_signed s;
-        rc = ca_ocsp_presign_cid(ca, st, is, id->cid, id->hash, &cert, "lazy",
-                                 &s, err);
+        ocsp_signed s;
+        rc = ocsp_presign_cid(ca, st, is, id->cid, id->hash, &cert, "lazy", &s,
+                              err);
         rc = answer_signed(rc, &s, 1, a);
     } else {
-        ca_ocsp_query one = *q;
+        ocsp_query one = *q;
         one.count = 1;
         one.nonce = 0;
         rc = answer_fresh(ca, st, &one, is, a, err);
@@ -408,12 +435,12 @@ static int answer_single(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
     return rc;
 }
 
-static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
-                   int may_sign, lv_ocsp_answer *a, lv_err *err)
+static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
+                   lv_ocsp_answer *a, lv_err *err)
 {
-    const ca_ocsp_issuer *is = NULL;
+    const ocsp_issuer *is = NULL;
     for (int i = 0; i < q->count; i++) {
-        const ca_ocsp_issuer *m = ca_ocsp_match(ca, &q->ids[i]);
+        const ocsp_issuer *m = ocsp_match(ca, &q->ids[i]);
         /* §2.3 unauthorized: not a CA we answer for.  One response has
          * one signer, and a delegated responder speaks for its own CA
          * only (§4.2.2.2), so a request mixing issuers is refused too. */
@@ -421,32 +448,32 @@ static int respond(lv_ca *ca, lv_store *st, const ca_ocsp_query *q,
             return answer_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, a);
         is = m;
     }
-    int wants_nonce = q->nonce && ca->cfg.ocsp_nonce_fresh;
+    int wants_nonce = q->nonce && ca_config(ca)->ocsp_nonce_fresh;
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, may_sign, a, err);
     if (!may_sign && !ca_sealed(ca))
         return OCSP_NEEDS_SIGNATURE;
-    if (!ca_sealed(ca) && ca_ocsp_budget_take(ca))
+    if (!ca_sealed(ca) && ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)
         return answer_single(ca, st, q, is, may_sign, a, err);
     return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a);
 }
 
-static int ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                        size_t req_len, int may_sign, lv_ocsp_answer *out,
-                        lv_err *err)
+static int respond_any(lv_ca *ca, lv_store *st, const unsigned char *req,
+                       size_t req_len, int may_sign, lv_ocsp_answer *out,
+                       lv_err *err)
 {
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err why = {0};
     int rc;
     memset(out, 0, sizeof *out);
-    if (ca_ocsp_query_parse(req, req_len, &q, &why) < 0) {
+    if (ocsp_query_parse(req, req_len, &q, &why) < 0) {
         lv_log(LV_LOG_DEBUG, "ocsp: malformed request: %s", why.msg);
         return answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out);
     }
     rc = respond(ca, st, &q, may_sign, out, err);
-    ca_ocsp_query_free(&q);
+    ocsp_query_free(&q);
     if (rc == OCSP_NEEDS_SIGNATURE)
         return 0;
     if (rc < 0) {
@@ -454,25 +481,25 @@ static int ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
          * another responder */
         lv_log(LV_LOG_ERROR, "ocsp: %s",
                err && err->msg[0] ? err->msg : lv_err_name(rc));
-        ca_ocsp_answer_free(out);
+        ocsp_answer_free(out);
         rc = answer_error(OCSP_RESPONSE_STATUS_INTERNALERROR, out);
     }
     return rc;
 }
 
-int ca_ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                    size_t req_len, lv_ocsp_answer *out, lv_err *err)
+int ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
+                 size_t req_len, lv_ocsp_answer *out, lv_err *err)
 {
-    return ocsp_respond(ca, st, req, req_len, 1, out, err);
+    return respond_any(ca, st, req, req_len, 1, out, err);
 }
 
-int ca_ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
-                          size_t req_len, lv_ocsp_answer *out, lv_err *err)
+int ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
+                       size_t req_len, lv_ocsp_answer *out, lv_err *err)
 {
-    return ocsp_respond(ca, st, req, req_len, 0, out, err);
+    return respond_any(ca, st, req, req_len, 0, out, err);
 }
 
-void ca_ocsp_answer_free(lv_ocsp_answer *a)
+void ocsp_answer_free(lv_ocsp_answer *a)
 {
     if (!a)
         return;

@@ -4,12 +4,12 @@
  * A response is signed
  *   - lazily, on the first request for a certificate (ocsp.c), so that
  *     issuance pays nothing for OCSP;
- *   - by the refresher (llaved calls ca_ocsp_refresh_due every
+ *   - by the refresher (llaved calls ocsp_refresh_due every
  *     ocsp_refresh_interval seconds) for certificates issued since its last
  *     pass, for responses past half their validity, and for revocations
  *     whose re-signing did not happen;
- *   - at once after a revocation (ca_ocsp_refresh) and for a whole CA in
- *     the compromise drill (ca_ocsp_refresh_ca).
+ *   - at once after a revocation (ocsp_refresh) and for a whole CA in
+ *     the compromise drill (ocsp_refresh_ca).
  * Signing happens outside any transaction; each batch of rows is then
  * written in one transaction with one audit entry (event ocsp.sign), so the
  * write lock is held for milliseconds, not for hundreds of RSA operations. */
@@ -61,12 +61,11 @@ static int batch_write(lv_store *st, batch *b, const char *object,
 
 /* Fills rec from a signed response; takes ownership of s->der. */
 static int rec_fill(lv_ocsp_rec *rec, const lv_cert_rec *cert, int hash,
-                    OCSP_CERTID *cid, ca_ocsp_signed *s)
+                    OCSP_CERTID *cid, ocsp_signed *s)
 {
     memset(rec, 0, sizeof *rec);
     snprintf(rec->serial, sizeof rec->serial, "%s", cert->serial);
-    snprintf(rec->hash_alg, sizeof rec->hash_alg, "%s",
-             ca_ocsp_hash_name(hash));
+    snprintf(rec->hash_alg, sizeof rec->hash_alg, "%s", ocsp_hash_name(hash));
     snprintf(rec->ca, sizeof rec->ca, "%s", cert->ca);
     rec->cert_status = cert->status;
     rec->this_update = s->this_update;
@@ -88,17 +87,17 @@ static int rec_fill(lv_ocsp_rec *rec, const lv_cert_rec *cert, int hash,
     return 0;
 }
 
-static int sign_one(lv_ca *ca, const ca_ocsp_issuer *is, OCSP_CERTID *cid,
-                    const lv_cert_rec *cert, ca_ocsp_signed *out, lv_err *err)
+static int sign_one(lv_ca *ca, const ocsp_issuer *is, OCSP_CERTID *cid,
+                    const lv_cert_rec *cert, ocsp_signed *out, lv_err *err)
 {
-    ca_ocsp_status status;
-    ca_ocsp_status_of(is, cert, 1, cert->serial, &status);
-    return ca_ocsp_sign(ca, is, &cid, &status, 1, NULL, out, err);
+    ocsp_status status;
+    ocsp_status_of(is, cert, 1, cert->serial, &status);
+    return ocsp_sign(ca, is, &cid, &status, 1, NULL, out, err);
 }
 
-int ca_ocsp_presign_cid(lv_ca *ca, lv_store *st, const ca_ocsp_issuer *is,
-                        OCSP_CERTID *cid, int hash, const lv_cert_rec *cert,
-                        const char *why, ca_ocsp_signed *out, lv_err *err)
+int ocsp_presign_cid(lv_ca *ca, lv_store *st, const ocsp_issuer *is,
+                     OCSP_CERTID *cid, int hash, const lv_cert_rec *cert,
+                     const char *why, ocsp_signed *out, lv_err *err)
 {
     batch *b = calloc(1, sizeof *b);
     if (!b)
@@ -118,7 +117,7 @@ int ca_ocsp_presign_cid(lv_ca *ca, lv_store *st, const ca_ocsp_issuer *is,
 
 /* The CertID llave pre-signs: hashAlgorithm with NULL parameters, as
  * OpenSSL and most clients send it. */
-static int canonical_cid(const ca_ocsp_issuer *is, const char *serial, int hash,
+static int canonical_cid(const ocsp_issuer *is, const char *serial, int hash,
                          OCSP_CERTID **out, lv_err *err)
 {
     BIGNUM *bn = NULL;
@@ -127,7 +126,7 @@ static int canonical_cid(const ca_ocsp_issuer *is, const char *serial, int hash,
     if (BN_hex2bn(&bn, serial) > 0)
         sn = BN_to_ASN1_INTEGER(bn, NULL);
     if (sn)
-        *out = OCSP_cert_id_new(ca_ocsp_hash_md(hash),
+        *out = OCSP_cert_id_new(ocsp_hash_md(hash),
                                 X509_get_subject_name(is->ca->cert),
                                 X509_get0_pubkey_bitstr(is->ca->cert), sn);
     BN_free(bn);
@@ -143,14 +142,14 @@ static int batch_add(lv_ca *ca, lv_store *st, batch *b, const char *serial,
     lv_ocsp_rec old;
     int found = 0, has = 0;
     OCSP_CERTID *cid = NULL;
-    ca_ocsp_signed s = {0};
-    LV_TRY(store_ocsp_lookup(st, serial, ca_ocsp_hash_name(hash), &cert, &found,
+    ocsp_signed s = {0};
+    LV_TRY(store_ocsp_lookup(st, serial, ocsp_hash_name(hash), &cert, &found,
                              &old, &has, err));
     store_ocsp_rec_free(&old);
     if (!found)
         return lv_fail(err, LV_ENOTFOUND, "no certificate with serial %s",
                        serial);
-    const ca_ocsp_issuer *is = ca_ocsp_issuer_by_name(ca, cert.ca);
+    const ocsp_issuer *is = ocsp_issuer_by_name(ca, cert.ca);
     if (!is)
         return lv_fail(err, LV_ESTATE, "no OCSP responder for CA %s", cert.ca);
     int rc = canonical_cid(is, serial, hash, &cid, err);
@@ -167,8 +166,8 @@ static int batch_add(lv_ca *ca, lv_store *st, batch *b, const char *serial,
 
 static int hash_of(const char *name)
 {
-    for (int h = 0; ca_ocsp_hash_name(h); h++)
-        if (strcmp(ca_ocsp_hash_name(h), name) == 0)
+    for (int h = 0; ocsp_hash_name(h); h++)
+        if (strcmp(ocsp_hash_name(h), name) == 0)
             return h;
     return -1;
 }
@@ -177,12 +176,12 @@ static int hash_of(const char *name)
 static int add_serial(lv_ca *ca, lv_store *st, batch *b, const char *serial,
                       lv_err *err)
 {
-    for (int h = 0; h < CA_OCSP_NHASH && b->n < BATCH; h++) {
+    for (int h = 0; h < LV_OCSP_NHASH && b->n < BATCH; h++) {
         lv_cert_rec cert;
         lv_ocsp_rec old;
         int found = 0, has = 0;
         if (h > 0) {
-            LV_TRY(store_ocsp_lookup(st, serial, ca_ocsp_hash_name(h), &cert,
+            LV_TRY(store_ocsp_lookup(st, serial, ocsp_hash_name(h), &cert,
                                      &found, &old, &has, err));
             store_ocsp_rec_free(&old);
             if (!has)
@@ -198,7 +197,7 @@ static int need_keys(lv_ca *ca, lv_err *err)
     return ca_need_keys(ca, "OCSP responses cannot be signed", err);
 }
 
-int ca_ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err)
+int ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err)
 {
     LV_TRY(need_keys(ca, err));
     batch *b = calloc(1, sizeof *b);
@@ -216,7 +215,7 @@ int ca_ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err)
  */
 
 typedef struct page {
-    char serials[BATCH / CA_OCSP_NHASH][65];
+    char serials[BATCH / LV_OCSP_NHASH][65];
     int n;
 } page;
 
@@ -227,11 +226,10 @@ static int page_add(const char *serial, void *ctx)
     return 0;
 }
 
-int ca_ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name,
-                       lv_err *err)
+int ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name, lv_err *err)
 {
     LV_TRY(need_keys(ca, err));
-    if (!ca_ocsp_issuer_by_name(ca, ca_name))
+    if (!ocsp_issuer_by_name(ca, ca_name))
         return lv_fail(err, LV_ENOTFOUND, "no CA named %s", ca_name);
     batch *b = calloc(1, sizeof *b);
     page p = {0};
@@ -240,7 +238,7 @@ int ca_ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name,
     while (rc == 0) {
         p.n = 0;
         rc = store_cert_foreach_serial(
-            st, ca_name, after, BATCH / CA_OCSP_NHASH, page_add, &p, err);
+            st, ca_name, after, BATCH / LV_OCSP_NHASH, page_add, &p, err);
         if (rc < 0 || p.n == 0)
             break;
         for (int i = 0; rc == 0 && i < p.n; i++)
@@ -287,24 +285,23 @@ static int due_add(const char *serial, const char *hash_alg, void *ctx)
 
 static int due_add_sha1(const char *serial, void *ctx)
 {
-    return due_add(serial, ca_ocsp_hash_name(0), ctx);
+    return due_add(serial, ocsp_hash_name(0), ctx);
 }
 
 /* What this pass should sign, most urgent first: revocations not yet
  * reflected, responses past half their validity, certificates without a
  * response.  *complete is 0 when the limit cut the list short. */
-static int collect_due(lv_ca *ca, lv_store *st, const ca_ocsp_marks *m,
+static int collect_due(lv_ca *ca, lv_store *st, const ocsp_marks *m,
                        due_list *d, int *complete, lv_err *err)
 {
     int64_t now = lv_now();
-    int64_t half = (int64_t)ca->cfg.ocsp_validity_hours * 3600 / 2;
+    int64_t half = (int64_t)ca_config(ca)->ocsp_validity_hours * 3600 / 2;
     LV_TRY(store_ocsp_foreach_stale(st, m->revoked_since, d->cap - d->n,
                                     due_add, d, err));
     LV_TRY(
         store_ocsp_foreach_due(st, now + half, d->cap - d->n, due_add, d, err));
-    LV_TRY(store_ocsp_foreach_missing(st, ca_ocsp_hash_name(0),
-                                      m->created_since, d->cap - d->n,
-                                      due_add_sha1, d, err));
+    LV_TRY(store_ocsp_foreach_missing(st, ocsp_hash_name(0), m->created_since,
+                                      d->cap - d->n, due_add_sha1, d, err));
     *complete = d->n < d->cap;
     return 0;
 }
@@ -334,16 +331,15 @@ static int sign_due(lv_ca *ca, lv_store *st, const due_list *d, int *done,
     return rc;
 }
 
-int ca_ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
-                        lv_err *err)
+int ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done, lv_err *err)
 {
-    ca_ocsp_marks m;
+    ocsp_marks m;
     int complete = 0;
     *done = 0;
     LV_TRY(need_keys(ca, err));
     if (max < 1)
         return 0;
-    ca_ocsp_marks_get(ca, &m);
+    ocsp_marks_get(ca, &m);
     int64_t started = lv_now();
     due_list d = {calloc((size_t)max, sizeof *d.items), 0, max};
     if (!d.items)
@@ -355,7 +351,7 @@ int ca_ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
     /* advance only past what was fully looked at */
     if (rc == 0 && complete) {
         m.created_since = m.revoked_since = started - MARK_SLACK;
-        ca_ocsp_marks_set(ca, &m);
+        ocsp_marks_set(ca, &m);
     }
     return rc;
 }

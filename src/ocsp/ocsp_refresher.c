@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define CHUNK 256   /* responses per ca_ocsp_refresh_due call */
+#define CHUNK 256   /* responses per ocsp_refresh_due call */
 #define NICENESS 10 /* below the request threads */
 
 struct lv_ocsp_refresher {
@@ -46,7 +46,7 @@ static void refresher_pass(void *arg)
         r->niced = 1;
     }
     while (rc == 0 && done == CHUNK && !lv_worker_stopping(r->worker)) {
-        rc = ca_ocsp_refresh_due(r->ca, r->st, CHUNK, &done, &err);
+        rc = ocsp_refresh_due(r->ca, r->st, CHUNK, &done, &err);
         total += done;
     }
     if (rc < 0 && !r->last_failed)
@@ -56,7 +56,7 @@ static void refresher_pass(void *arg)
     r->last_failed = rc < 0;
 }
 
-int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
+int ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
 {
     *out = NULL;
     if (ca_sealed(ca)) {
@@ -69,20 +69,20 @@ int ca_ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
     if (r == NULL)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     r->ca = ca;
-    int rc = ca_open_own_store(ca, &r->st, err);
+    int rc = ca_store_open(ca, &r->st, err);
     if (rc == 0)
         rc = lv_worker_start(&r->worker, refresher_pass, r,
-                             ca->cfg.ocsp_refresh_interval, LV_WORKER_RUN_FIRST,
-                             err);
+                             ca_config(ca)->ocsp_refresh_interval,
+                             LV_WORKER_RUN_FIRST, err);
     if (rc < 0) {
-        ca_ocsp_refresher_stop(r);
+        ocsp_refresher_stop(r);
         return rc;
     }
     *out = r;
     return 0;
 }
 
-void ca_ocsp_refresher_stop(lv_ocsp_refresher *r)
+void ocsp_refresher_stop(lv_ocsp_refresher *r)
 {
     if (r == NULL)
         return;

@@ -15,23 +15,23 @@
 static const struct {
     int nid;
     const char *name;
-} hashes[CA_OCSP_NHASH] = {
+} hashes[LV_OCSP_NHASH] = {
     {NID_sha1, "SHA1"},
     {NID_sha256, "SHA256"},
     {NID_sha384, "SHA384"},
     {NID_sha512, "SHA512"},
 };
 
-const EVP_MD *ca_ocsp_hash_md(int index)
+const EVP_MD *ocsp_hash_md(int index)
 {
-    if (index < 0 || index >= CA_OCSP_NHASH)
+    if (index < 0 || index >= LV_OCSP_NHASH)
         return NULL;
     return EVP_get_digestbynid(hashes[index].nid);
 }
 
-const char *ca_ocsp_hash_name(int index)
+const char *ocsp_hash_name(int index)
 {
-    if (index < 0 || index >= CA_OCSP_NHASH)
+    if (index < 0 || index >= LV_OCSP_NHASH)
         return NULL;
     return hashes[index].name;
 }
@@ -39,7 +39,7 @@ const char *ca_ocsp_hash_name(int index)
 static int hash_index(const ASN1_OBJECT *alg)
 {
     int nid = OBJ_obj2nid(alg);
-    for (int i = 0; i < CA_OCSP_NHASH; i++)
+    for (int i = 0; i < LV_OCSP_NHASH; i++)
         if (hashes[i].nid == nid)
             return i;
     return -1;
@@ -73,7 +73,7 @@ static int check_critical(X509_EXTENSION *ext, int allowed, const char *where,
  * some of them back as another type (a constructed universal 0, say); such
  * a CertID is not DER (RFC 5754 §2: the parameters of a SHA-2 algorithm
  * are absent or NULL) and is refused.  Found by fuzz_ocsp_request. */
-static int check_round_trip(const ca_ocsp_id *id, lv_err *err)
+static int check_round_trip(const ocsp_id *id, lv_err *err)
 {
     const unsigned char *p = id->der;
     OCSP_CERTID *again = d2i_OCSP_CERTID(NULL, &p, (long)id->der_len);
@@ -86,7 +86,7 @@ static int check_round_trip(const ca_ocsp_id *id, lv_err *err)
                           "CertID hash algorithm parameters are not DER");
 }
 
-static int parse_id(OCSP_ONEREQ *one, ca_ocsp_id *id, lv_err *err)
+static int parse_id(OCSP_ONEREQ *one, ocsp_id *id, lv_err *err)
 {
     ASN1_OCTET_STRING *name_hash = NULL, *key_hash = NULL;
     ASN1_OBJECT *alg = NULL;
@@ -106,7 +106,7 @@ static int parse_id(OCSP_ONEREQ *one, ca_ocsp_id *id, lv_err *err)
     /* §4.1.1: both are hashes with hashAlgorithm */
     if (ASN1_STRING_length(key_hash) != ASN1_STRING_length(name_hash) ||
         (id->hash >= 0 &&
-         (int)id->hash_len != EVP_MD_get_size(ca_ocsp_hash_md(id->hash))))
+         (int)id->hash_len != EVP_MD_get_size(ocsp_hash_md(id->hash))))
         return lv_fail(err, LV_EINVAL,
                        "CertID hash lengths do not fit the hash algorithm");
     serial_of(serial, id->serial);
@@ -128,13 +128,13 @@ static int nonce_ok(X509_EXTENSION *ext)
     long vlen = ASN1_STRING_length(v);
     ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &p, vlen);
     int ok = inner != NULL && p == ASN1_STRING_get0_data(v) + vlen &&
-             ASN1_STRING_length(inner) >= CA_OCSP_NONCE_MIN &&
-             ASN1_STRING_length(inner) <= CA_OCSP_NONCE_MAX;
+             ASN1_STRING_length(inner) >= LV_OCSP_NONCE_MIN &&
+             ASN1_STRING_length(inner) <= LV_OCSP_NONCE_MAX;
     ASN1_OCTET_STRING_free(inner);
     return ok;
 }
 
-static int parse_extensions(ca_ocsp_query *q, lv_err *err)
+static int parse_extensions(ocsp_query *q, lv_err *err)
 {
     OCSP_REQUEST *req = q->req;
     for (int i = 0; i < OCSP_REQUEST_get_ext_count(req); i++)
@@ -148,16 +148,16 @@ static int parse_extensions(ca_ocsp_query *q, lv_err *err)
     return 0;
 }
 
-static int parse_body(ca_ocsp_query *q, lv_err *err)
+static int parse_body(ocsp_query *q, lv_err *err)
 {
     int n = OCSP_request_onereq_count(q->req);
     if (n < 1)
         return lv_fail(err, LV_EINVAL, "the request names no certificate");
-    if (n > CA_OCSP_MAX_IDS)
+    if (n > LV_OCSP_MAX_IDS)
         return lv_fail(err, LV_EINVAL,
                        "the request names %d certificates; at most %d are "
                        "answered at once",
-                       n, CA_OCSP_MAX_IDS);
+                       n, LV_OCSP_MAX_IDS);
     for (int i = 0; i < n; i++) {
         q->count = i + 1;
         LV_TRY(parse_id(OCSP_request_onereq_get0(q->req, i), &q->ids[i], err));
@@ -165,8 +165,8 @@ static int parse_body(ca_ocsp_query *q, lv_err *err)
     return parse_extensions(q, err);
 }
 
-int ca_ocsp_query_parse(const unsigned char *der, size_t len, ca_ocsp_query *q,
-                        lv_err *err)
+int ocsp_query_parse(const unsigned char *der, size_t len, ocsp_query *q,
+                     lv_err *err)
 {
     memset(q, 0, sizeof *q);
     if (len == 0 || len > (size_t)LONG_MAX)
@@ -180,11 +180,11 @@ int ca_ocsp_query_parse(const unsigned char *der, size_t len, ca_ocsp_query *q,
                  : lv_fail(err, LV_EINVAL, "%zu bytes after the OCSP request",
                            len - (size_t)(p - der));
     if (rc < 0)
-        ca_ocsp_query_free(q);
+        ocsp_query_free(q);
     return rc;
 }
 
-void ca_ocsp_query_free(ca_ocsp_query *q)
+void ocsp_query_free(ocsp_query *q)
 {
     if (!q)
         return;

@@ -1,84 +1,13 @@
-/* Building and signing X.509 v3 certificates: serials, validity, the
- * extensions every profile shares, and the profile-specific ones read from
- * the profile table (RFC 5280 §4.2, ETSI EN 319 412-2/-3/-4). */
-#include "ca/ca_internal.h"
+/* The X.509 v3 extensions of a certificate: the ones every profile shares
+ * and the profile-specific ones read from the profile table (RFC 5280 §4.2,
+ * ETSI EN 319 412-2/-3/-4).  ca/cert.c makes and signs the certificate. */
+#include "profile/profile.h"
 
-#include <openssl/bn.h>
 #include <stdio.h>
 #include <string.h>
 
-/* R4.5: serials are positive, unpredictable and >= 64 random bits.  We use
- * 16 random bytes with the top two bits fixed to 01: positive, always 16
- * bytes long, 126 random bits. */
-static int random_serial(X509 *cert, lv_err *err)
-{
-    unsigned char raw[16];
-    LV_TRY(lv_random(raw, sizeof raw));
-    raw[0] &= 0x7f;
-    raw[0] |= 0x40; /* keep the length fixed so hex serials align */
-    BIGNUM *bn = BN_bin2bn(raw, sizeof raw, NULL);
-    ASN1_INTEGER *serial = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
-    int ok = serial != NULL && X509_set_serialNumber(cert, serial);
-    BN_free(bn);
-    ASN1_INTEGER_free(serial);
-    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot set serial number");
-}
-
-int ca_serial_hex(const ASN1_INTEGER *serial, char out[65])
-{
-    const unsigned char *bytes = ASN1_STRING_get0_data(serial);
-    int len = ASN1_STRING_length(serial);
-    if (len <= 0 || len > 32)
-        return LV_EINVAL;
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < (size_t)len; i++) {
-        out[2 * i] = hex[bytes[i] >> 4];
-        out[2 * i + 1] = hex[bytes[i] & 0xf];
-    }
-    out[2 * (size_t)len] = '\0';
-    return 0;
-}
-
-int64_t ca_time_unix(const ASN1_TIME *t)
-{
-    struct tm tm;
-    if (!ASN1_TIME_to_tm(t, &tm))
-        return 0;
-    return (int64_t)timegm(&tm);
-}
-
-static int set_time(ASN1_TIME *t, int64_t when)
-{
-    return ASN1_TIME_set(t, (time_t)when) != NULL;
-}
-
-int ca_cert_new(const ca_cert_params *params, X509 **out, lv_err *err)
-{
-    X509 *cert = X509_new();
-    int rc = cert ? 0 : LV_ENOMEM;
-    const X509_NAME *issuer = params->issuer_cert
-                                  ? X509_get_subject_name(params->issuer_cert)
-                                  : params->subject;
-    if (rc == 0 && !X509_set_version(cert, X509_VERSION_3))
-        rc = LV_ECRYPTO;
-    if (rc == 0)
-        rc = random_serial(cert, err);
-    if (rc == 0 && (!X509_set_subject_name(cert, params->subject) ||
-                    !X509_set_issuer_name(cert, issuer) ||
-                    !set_time(X509_getm_notBefore(cert), params->not_before) ||
-                    !set_time(X509_getm_notAfter(cert), params->not_after) ||
-                    !X509_set_pubkey(cert, params->public_key)))
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot fill the certificate");
-    if (rc < 0) {
-        X509_free(cert);
-        return rc;
-    }
-    *out = cert;
-    return 0;
-}
-
-int ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
-               lv_err *err)
+int profile_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
+                    lv_err *err)
 {
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, NULL, NULL, 0);
@@ -90,8 +19,8 @@ int ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
                             OBJ_nid2sn(nid), value);
 }
 
-int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
-                   const unsigned char *der, size_t len, lv_err *err)
+int profile_add_raw_ext(X509 *cert, const char *oid, int critical,
+                        const unsigned char *der, size_t len, lv_err *err)
 {
     ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
     ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
@@ -104,20 +33,6 @@ int ca_add_raw_ext(X509 *cert, const char *oid, int critical,
     ASN1_OCTET_STRING_free(value);
     return ok ? 0
               : lv_fail_ssl(err, LV_ECRYPTO, "cannot add extension %s", oid);
-}
-
-int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert, lv_err *err)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL)
-        return LV_ENOMEM;
-    /* the issuer's key stays in llave-keyd: OpenSSL assembles the
-     * certificate and keyd signs its digest (ca_keys_pkey.c) */
-    int rc = ca_key_sign_init(ca, key_id, EVP_sha256(), ctx, err);
-    if (rc == 0 && X509_sign_ctx(cert, ctx) <= 0)
-        rc = ca_key_ctx_failed(err, "signing the certificate failed");
-    EVP_MD_CTX_free(ctx);
-    return rc;
 }
 
 /* ---- certificate policies (RFC 5280 §4.2.1.4) -------------------------- */
@@ -194,7 +109,7 @@ static int fill_policies(CERTIFICATEPOLICIES *pols, const lv_profile *p,
                          const lv_subject *s, const lv_config *cfg)
 {
     char own_oid[192], cps_url[320];
-    LV_TRY(ca_profile_oid(cfg, p, own_oid, sizeof own_oid));
+    LV_TRY(profile_oid(cfg, p, own_oid, sizeof own_oid));
     snprintf(cps_url, sizeof cps_url, "%s/repository/", cfg->public_url);
     const char *notice = s->test ? TEST_NOTICE : p->user_notice;
     LV_TRY(push_policy(pols, own_oid, cps_qualifier(cps_url),
@@ -220,7 +135,7 @@ static int add_policies(X509 *cert, const lv_profile *p, const lv_subject *s,
     return rc;
 }
 
-int ca_add_any_policy(X509 *cert, lv_err *err)
+int profile_add_any_policy(X509 *cert, lv_err *err)
 {
     CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
     int rc = pols ? push_policy(pols, "2.5.29.32.0", NULL, NULL) : LV_ENOMEM;
@@ -240,37 +155,39 @@ static int add_status_pointers(X509 *cert, X509 *issuer, const char *ca_name,
     /* R6.3 / R6.4: where relying parties find the CRL and OCSP */
     snprintf(value, sizeof value, "URI:%s/crl/%s.crl", cfg->public_url,
              ca_name);
-    LV_TRY(ca_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
+    LV_TRY(
+        profile_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
     snprintf(value, sizeof value, "OCSP;URI:%s/ocsp,caIssuers;URI:%s/ca/%s.crt",
              cfg->public_url, cfg->public_url, ca_name);
-    return ca_add_ext(cert, issuer, NID_info_access, value, err);
+    return profile_add_ext(cert, issuer, NID_info_access, value, err);
 }
 
-int ca_add_profile_extensions(X509 *cert, const ca_entry *issuer,
-                              const lv_profile *p, const lv_subject *s,
-                              const lv_config *cfg, lv_err *err)
+int profile_add_extensions(X509 *cert, X509 *issuer, const char *issuer_name,
+                           const lv_profile *p, const lv_subject *s,
+                           const lv_config *cfg, lv_err *err)
 {
     char ku[128];
-    X509 *ic = issuer->cert;
-    LV_TRY(
-        ca_add_ext(cert, ic, NID_basic_constraints, "critical,CA:FALSE", err));
+    X509 *ic = issuer;
+    LV_TRY(profile_add_ext(cert, ic, NID_basic_constraints, "critical,CA:FALSE",
+                           err));
     snprintf(ku, sizeof ku, "critical,%s", p->key_usage);
-    LV_TRY(ca_add_ext(cert, ic, NID_key_usage, ku, err));
+    LV_TRY(profile_add_ext(cert, ic, NID_key_usage, ku, err));
     if (p->ext_key_usage != NULL) {
         snprintf(ku, sizeof ku, "%s%s", p->eku_critical ? "critical," : "",
                  p->ext_key_usage);
-        LV_TRY(ca_add_ext(cert, ic, NID_ext_key_usage, ku, err));
+        LV_TRY(profile_add_ext(cert, ic, NID_ext_key_usage, ku, err));
     }
-    LV_TRY(ca_add_ext(cert, ic, NID_subject_key_identifier, "hash", err));
-    LV_TRY(ca_add_ext(cert, ic, NID_authority_key_identifier, "keyid:always",
-                      err));
+    LV_TRY(profile_add_ext(cert, ic, NID_subject_key_identifier, "hash", err));
+    LV_TRY(profile_add_ext(cert, ic, NID_authority_key_identifier,
+                           "keyid:always", err));
     LV_TRY(add_policies(cert, p, s, cfg, err));
     if (s->san != NULL && !X509_add1_ext_i2d(cert, NID_subject_alt_name, s->san,
                                              0, X509V3_ADD_DEFAULT))
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot add subjectAltName");
     if (p->ocsp_nocheck)
-        LV_TRY(ca_add_ext(cert, ic, NID_id_pkix_OCSP_noCheck, "ignored", err));
+        LV_TRY(profile_add_ext(cert, ic, NID_id_pkix_OCSP_noCheck, "ignored",
+                               err));
     else
-        LV_TRY(add_status_pointers(cert, ic, issuer->rec.name, cfg, err));
-    return ca_add_qcstatements(cert, p, s, cfg, err);
+        LV_TRY(add_status_pointers(cert, ic, issuer_name, cfg, err));
+    return profile_add_qcstatements(cert, p, s, cfg, err);
 }

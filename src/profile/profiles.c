@@ -1,7 +1,7 @@
 /* The certificate profiles of CPS §1.2.1 / §1.4.1 as one data table
  * (R4.3, R4.4).  Issuance reads this table; nothing else in ca/ branches on a
  * profile id.  OIDs keep the CPS's suffixes under the configurable arc. */
-#include "ca/ca.h"
+#include "profile/profile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -515,16 +515,16 @@ static const lv_profile profiles[] = {
      0},
 };
 
-const lv_profile *ca_profiles(size_t *count)
+const lv_profile *profile_table(size_t *count)
 {
     *count = sizeof profiles / sizeof profiles[0];
     return profiles;
 }
 
-const lv_profile *ca_profile_find(const char *id)
+const lv_profile *profile_find(const char *id)
 {
     size_t n;
-    const lv_profile *all = ca_profiles(&n);
+    const lv_profile *all = profile_table(&n);
     for (size_t i = 0; id != NULL && i < n; i++) {
         if (strcmp(all[i].id, id) == 0)
             return &all[i];
@@ -532,8 +532,8 @@ const lv_profile *ca_profile_find(const char *id)
     return NULL;
 }
 
-int ca_profile_oid(const lv_config *cfg, const lv_profile *p, char *out,
-                   size_t cap)
+int profile_oid(const lv_config *cfg, const lv_profile *p, char *out,
+                size_t cap)
 {
     int n = snprintf(out, cap, "%s.%s", cfg->oid_arc, p->oid_suffix);
     return (n < 0 || (size_t)n >= cap) ? LV_EINVAL : 0;

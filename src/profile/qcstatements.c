@@ -2,7 +2,7 @@
  * 119 495 for PSD2), built with OpenSSL's ASN.1 templates: OpenSSL has no
  * type for these structures, so we declare them here as the standards write
  * them, and the library does every byte of DER. */
-#include "ca/ca_internal.h"
+#include "profile/profile.h"
 
 #include <openssl/asn1t.h>
 #include <openssl/x509v3.h>
@@ -289,8 +289,9 @@ static int fill_statements(LV_QC_STATEMENTS *sts, const lv_profile *p,
     return 0;
 }
 
-int ca_add_qcstatements(X509 *cert, const lv_profile *p, const lv_subject *s,
-                        const lv_config *cfg, lv_err *err)
+int profile_add_qcstatements(X509 *cert, const lv_profile *p,
+                             const lv_subject *s, const lv_config *cfg,
+                             lv_err *err)
 {
     if (!p->qualified)
         return 0;
@@ -305,7 +306,8 @@ int ca_add_qcstatements(X509 *cert, const lv_profile *p, const lv_subject *s,
     sk_LV_QC_STATEMENT_pop_free(sts, LV_QC_STATEMENT_free);
     if (rc < 0 || len <= 0)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode QCStatements");
-    rc = ca_add_raw_ext(cert, OID_QCS_QCSTATEMENTS, 0, der, (size_t)len, err);
+    rc = profile_add_raw_ext(cert, OID_QCS_QCSTATEMENTS, 0, der, (size_t)len,
+                             err);
     OPENSSL_free(der);
     return rc;
 }

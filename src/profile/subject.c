@@ -2,7 +2,7 @@
  * the identity documents of R2.3 and the organizations of R2.7.  Which
  * attributes each kind of certificate carries is data (dn_rules below); the
  * code only derives the composed values (serialNumber, CN, ...). */
-#include "ca/ca.h"
+#include "profile/profile.h"
 
 #include <ctype.h>
 #include <openssl/objects.h>
@@ -19,7 +19,7 @@
 
 static const char DNI_LETTERS[] = "TRWAGMYFPDXBNJZSQVHLCKE";
 
-int ca_check_dni_nie(const char *id, lv_err *err)
+int profile_check_dni_nie(const char *id, lv_err *err)
 {
     char digits[9];
     size_t len = id ? strlen(id) : 0;
@@ -63,7 +63,7 @@ static int cif_control_digit(const char *seven)
     return (10 - sum % 10) % 10;
 }
 
-int ca_check_cif(const char *id, lv_err *err)
+int profile_check_cif(const char *id, lv_err *err)
 {
     size_t len = id ? strlen(id) : 0;
     if (len != 9 || !strchr("ABCDEFGHJNPQRSUVW", id[0]) || id[0] == '\0')
@@ -162,7 +162,7 @@ static int derive_person_id(const json_t *subj, derived *d, lv_err *err)
         if (country != NULL && strcmp(country, "ES") != 0)
             return lv_fail(err, LV_EINVAL, "a %s is issued by ES, not %s", type,
                            country);
-        LV_TRY(ca_check_dni_nie(number, err));
+        LV_TRY(profile_check_dni_nie(number, err));
         int is_nie = strchr("XYZxyz", number[0]) != NULL;
         if (is_nie != (strcmp(type, "NIE") == 0))
             return lv_fail(err, LV_EINVAL, "id_number '%s' is not a %s number",
@@ -215,7 +215,7 @@ static int derive_org(const json_t *subj, derived *d, lv_err *err)
         country = "ES";
     LV_TRY(check_country(country, "organization_country", err));
     if (strcmp(country, "ES") == 0)
-        LV_TRY(ca_check_cif(nif, err));
+        LV_TRY(profile_check_cif(nif, err));
     snprintf(d->org_nif, sizeof d->org_nif, "%s", nif);
     /* ETSI EN 319 412-1 §5.1.4: VAT + country + '-' + number */
     /* a PSD2 subject's identifier is replaced in derive_psd2 */
@@ -678,8 +678,8 @@ static void set_ids(const lv_profile *p, const derived *d, lv_subject *out)
     snprintf(out->subscriber_id, sizeof out->subscriber_id, "%s", subscriber);
 }
 
-int ca_subject_build(const lv_profile *p, const json_t *subject,
-                     lv_subject *out, lv_err *err)
+int profile_subject_build(const lv_profile *p, const json_t *subject,
+                          lv_subject *out, lv_err *err)
 {
     derived d;
     memset(out, 0, sizeof *out);
@@ -700,11 +700,11 @@ int ca_subject_build(const lv_profile *p, const json_t *subject,
     set_ids(p, &d, out);
     return 0;
 fail:
-    ca_subject_free(out);
+    profile_subject_free(out);
     return rc;
 }
 
-void ca_subject_free(lv_subject *s)
+void profile_subject_free(lv_subject *s)
 {
     if (s == NULL)
         return;

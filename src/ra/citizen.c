@@ -290,7 +290,7 @@ static int citizen_profile(const char *profile_id, const lv_profile **out,
                            lv_err *err)
 {
     const lv_profile *p =
-        ca_profile_find(profile_id ? profile_id : RA_DEFAULT_PROFILE);
+        profile_find(profile_id ? profile_id : RA_DEFAULT_PROFILE);
     if (p == NULL || p->subject != LV_SUBJ_NATURAL ||
         (p->custody != LV_CUSTODY_CLOUD && p->custody != LV_CUSTODY_CLOUD_HSM))
         return lv_fail(err, LV_EINVAL,

@@ -93,7 +93,7 @@ static json_t *psd2_json(const lv_org_rec *o)
 static int check_with_ca(const lv_org_rec *o, lv_err *err)
 {
     int psd2 = o->psd2_nca_id[0] != '\0';
-    const lv_profile *p = ca_profile_find(psd2 ? "eseal-psd2" : "eseal");
+    const lv_profile *p = profile_find(psd2 ? "eseal-psd2" : "eseal");
     lv_subject s;
     json_t *subj =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "organization",
@@ -102,9 +102,9 @@ static int check_with_ca(const lv_org_rec *o, lv_err *err)
                   "country", o->country, "common_name", o->legal_name);
     if (psd2)
         json_object_set_new(subj, "psd2", psd2_json(o));
-    int rc = p ? ca_subject_build(p, subj, &s, err) : LV_EINTERNAL;
+    int rc = p ? profile_subject_build(p, subj, &s, err) : LV_EINTERNAL;
     if (rc == 0)
-        ca_subject_free(&s);
+        profile_subject_free(&s);
     json_decref(subj);
     return rc;
 }

@@ -38,7 +38,7 @@ typedef struct ra_origin {
 
 /* ETSI EN 319 412-1 §5.1.3 semantics identifier of a person from an
  * identity document: DNI, NIE, TIE and EU_REGISTRATION (a Spanish NIE) give
- * IDCES-<number> after the check letter is verified (ca_check_dni_nie);
+ * IDCES-<number> after the check letter is verified (profile_check_dni_nie);
  * PASSPORT gives PAS<country>-<number>, ID_CARD IDC<country>-<number>. */
 int ra_person_id(const char *id_type, const char *number, const char *country,
                  char out[64], lv_err *err);
@@ -145,7 +145,7 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
 /* {"legal_name", "nif", "country" (ES), "kind" ("legal_person"|"entity"),
  *  "locality", "business_category", "contact_email", "contact_mobile",
  *  "psd2": {"nca_name", "nca_id", "roles": [...], "authorization_number"}}.
- * The NIF is checked (ca_check_cif) for ES; audited as "org.create". */
+ * The NIF is checked (profile_check_cif) for ES; audited as "org.create". */
 int ra_org_create(lv_store *st, const json_t *in, const char *actor,
                   char id_out[LV_RA_ID_LEN + 1], lv_err *err);
 /* role "representative": {"given_name", "surname", "id_type", "id_number",
@@ -164,7 +164,7 @@ int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err);
  *  person profiles), "common_name" and "unit" (seals), "dns_names" (web),
  *  "csr" (PEM, for profiles whose key the subscriber holds), "test"}.
  * The subject is built from the stored organization and person and checked
- * with ca_subject_build now, so a pending request is complete (R2.8).
+ * with profile_subject_build now, so a pending request is complete (R2.8).
  * Audited as "ra.request.create". */
 int ra_request_create(lv_store *st, const json_t *in, const char *actor,
                       char id_out[LV_RA_ID_LEN + 1], lv_err *err);
@@ -211,5 +211,13 @@ int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,
                          const char *citizen_id, const ra_revocation *r,
                          const char *password, const char *otp_id,
                          const char *otp, const char *ip, lv_err *err);
+
+/* R6.2: publishes a revocation ca_revoke has committed, at once: the CA's
+ * CRL (out->crl_number is set when it was made) and the certificate's OCSP
+ * response.  A failure (sealed keyd, say) is logged and left to llaved's
+ * keepers.  Every revocation path calls it: the ones above and `llave cert
+ * revoke`. */
+void ra_revoke_publish(lv_ca *ca, lv_store *st, const char *actor,
+                       lv_revoke_result *out);
 
 #endif

@@ -11,7 +11,7 @@
 /* A fresh record id: 128 random bits as 32 lower-case hex characters. */
 int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err);
 
-/* ---- JSON input, as strict as ca/subject.c ---------------------------------
+/* ---- JSON input, as strict as profile/subject.c ----------------------------
  * A string field: 1..max_len bytes, no control characters, no leading or
  * trailing blanks (refused, never silently fixed).  *out is NULL when the
  * field is absent and not required. */

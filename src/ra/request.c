@@ -182,7 +182,7 @@ static int find_profile(const json_t *in, const lv_profile **out, lv_err *err)
 {
     const char *id;
     LV_TRY(ra_field_str(in, "profile", 1, 47, &id, err));
-    const lv_profile *p = ca_profile_find(id);
+    const lv_profile *p = profile_find(id);
     if (p == NULL || p->internal)
         return lv_fail(err, LV_EINVAL, "unknown profile '%s'", id);
     if (p->subject == LV_SUBJ_NATURAL)
@@ -260,7 +260,7 @@ static int verify_subject(lv_store *st, const lv_profile *p,
 {
     lv_subject s;
     int count = 0;
-    LV_TRY(ca_subject_build(p, subject, &s, err));
+    LV_TRY(profile_subject_build(p, subject, &s, err));
     int rc = store_cert_count_valid(st, s.subject_id, s.subscriber_id, p->id,
                                     lv_now(), &count, err);
     if (rc == 0 && count > 0)
@@ -268,7 +268,7 @@ static int verify_subject(lv_store *st, const lv_profile *p,
                      "%s already holds a valid '%s' certificate for "
                      "subscriber %s (CPS §3.1.5): revoke it first",
                      s.subject_id, p->id, s.subscriber_id);
-    ca_subject_free(&s);
+    profile_subject_free(&s);
     return rc;
 }
 
@@ -397,7 +397,7 @@ static int recheck_person(lv_store *st, const lv_cert_request_rec *r,
 static int issue_request(lv_ca *ca, lv_store *st, const lv_cert_request_rec *r,
                          const char *actor, lv_issue_result *out, lv_err *err)
 {
-    const lv_profile *p = ca_profile_find(r->profile);
+    const lv_profile *p = profile_find(r->profile);
     X509_REQ *csr = NULL;
     json_error_t je;
     if (p == NULL)

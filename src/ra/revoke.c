@@ -1,7 +1,10 @@
 /* Revocation requests (R6.1, R6.2; CPS §3.4, §4.9.2, §4.9.3): who may ask,
  * how they prove it, the request record of CPS §4.9.3.1, and the
  * notification of holder and subscriber.  The revocation itself is
- * ca_revoke's, applied at once. */
+ * ca_revoke's, published in the CRL and the OCSP response at once
+ * (ra_revoke_publish, R6.2). */
+#include "crl/crl.h"
+#include "ocsp/ocsp.h"
 #include "ra/ra_internal.h"
 
 #include <string.h>
@@ -141,6 +144,27 @@ static void notify_revoked(lv_ca *ca, lv_store *st, const revoke_ctx *c,
     ra_notify(ca_config(ca), st, c->actor, c->serial, n, count);
 }
 
+/* R6.2: the status change reaches CRL and OCSP at once.  It is already
+ * committed, so a failure here (sealed key store, say) is logged and left
+ * to llaved's keepers, which notice the CA's newer status revision. */
+void ra_revoke_publish(lv_ca *ca, lv_store *st, const char *actor,
+                       lv_revoke_result *out)
+{
+    lv_err e = {0};
+    lv_crl_info crl;
+    if (crl_generate(ca, st, out->ca, actor, &crl, &e) == 0)
+        out->crl_number = crl.number;
+    else
+        lv_log(LV_LOG_WARN, "revocation of %s recorded; CRL of %s not yet: %s",
+               out->serial, out->ca, e.msg);
+    memset(&e, 0, sizeof e);
+    if (ocsp_refresh(ca, st, out->serial, &e) < 0)
+        lv_log(LV_LOG_WARN,
+               "revocation of %s recorded; OCSP response not yet re-signed: "
+               "%s",
+               out->serial, e.msg);
+}
+
 static int apply(lv_ca *ca, lv_store *st, const revoke_ctx *c, lv_err *err)
 {
     lv_cert_rec cert;
@@ -151,6 +175,8 @@ static int apply(lv_ca *ca, lv_store *st, const revoke_ctx *c, lv_err *err)
                          .actor = c->actor};
     LV_TRY(store_cert_get(st, c->serial, &cert, err));
     int rc = ca_revoke(ca, st, &req, &res, err);
+    if (rc == 0)
+        ra_revoke_publish(ca, st, c->actor, &res);
     if (rc == 0)
         rc = record_request(st, c, cert.subscriber_id, err);
     if (rc == 0)

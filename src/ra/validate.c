@@ -44,7 +44,7 @@ static int spanish_id(const char *type, const char *number, const char *country,
     if (country != NULL && strcmp(country, "ES") != 0)
         return lv_fail(err, LV_EINVAL, "a %s is issued by ES, not %s", type,
                        country);
-    LV_TRY(ca_check_dni_nie(number, err));
+    LV_TRY(profile_check_dni_nie(number, err));
     int want_nie = strcmp(type, "DNI") != 0;
     if (is_nie(number) != want_nie)
         return lv_fail(err, LV_EINVAL, "'%s' is not a %s number", number,

@@ -3,7 +3,9 @@
  * published certificates, and the consent that lets an issued certificate
  * be published.  Reading is public; every change goes through the operator
  * console and is audited. */
-#include "ca/ca_internal.h"
+#include "repo/repo.h"
+
+#include "crl/crl.h"
 #include "repo/policy_docs.h"
 
 #include <openssl/evp.h>
@@ -26,13 +28,13 @@ static const lv_repo_doc docs[] = {
 };
 #define DOC_COUNT (sizeof docs / sizeof docs[0])
 
-const lv_repo_doc *ca_repo_docs(size_t *count)
+const lv_repo_doc *repo_docs(size_t *count)
 {
     *count = DOC_COUNT;
     return docs;
 }
 
-const lv_repo_doc *ca_repo_doc_find(const char *name)
+const lv_repo_doc *repo_doc_find(const char *name)
 {
     for (size_t i = 0; name != NULL && i < DOC_COUNT; i++)
         if (strcmp(docs[i].name, name) == 0)
@@ -51,7 +53,7 @@ static int doc_path(const lv_config *cfg, const char *name, char *out,
 
 /* Placeholders are written only where no file exists: an operator's own
  * CPS or PDS is never overwritten. */
-int ca_repo_install_defaults(const lv_config *cfg, lv_err *err)
+int repo_install_defaults(const lv_config *cfg, lv_err *err)
 {
     char path[1100];
     struct stat sb;
@@ -67,8 +69,8 @@ int ca_repo_install_defaults(const lv_config *cfg, lv_err *err)
     return 0;
 }
 
-int ca_repo_doc_read(const lv_config *cfg, const lv_repo_doc *doc,
-                     unsigned char **data, size_t *len, lv_err *err)
+int repo_doc_read(const lv_config *cfg, const lv_repo_doc *doc,
+                  unsigned char **data, size_t *len, lv_err *err)
 {
     char path[1100];
     LV_TRY(doc_path(cfg, doc->name, path, sizeof path));
@@ -88,12 +90,12 @@ static json_t *sha256_hex(const unsigned char *data, size_t len)
     return json_string(hex);
 }
 
-int ca_repo_doc_put(lv_ca *ca, lv_store *st, const char *name,
-                    const unsigned char *data, size_t len, const char *actor,
-                    lv_err *err)
+int repo_doc_put(lv_ca *ca, lv_store *st, const char *name,
+                 const unsigned char *data, size_t len, const char *actor,
+                 lv_err *err)
 {
     char path[1100];
-    const lv_repo_doc *doc = ca_repo_doc_find(name);
+    const lv_repo_doc *doc = repo_doc_find(name);
     if (doc == NULL)
         return lv_fail(err, LV_EINVAL,
                        "%s is not a repository document (cps-es.pdf, "
@@ -103,8 +105,8 @@ int ca_repo_doc_put(lv_ca *ca, lv_store *st, const char *name,
     if (len < 5 || memcmp(data, "%PDF-", 5) != 0 || len > REPO_DOC_MAX)
         return lv_fail(err, LV_EINVAL, "%s must be a PDF of at most 16 MiB",
                        name);
-    LV_TRY(ca_repo_install_defaults(&ca->cfg, err));
-    LV_TRY(doc_path(&ca->cfg, doc->name, path, sizeof path));
+    LV_TRY(repo_install_defaults(ca_config(ca), err));
+    LV_TRY(doc_path(ca_config(ca), doc->name, path, sizeof path));
     LV_TRY(lv_file_write(path, data, len, 0644, err));
     json_t *details = json_pack("{s:I, s:o}", "size", (json_int_t)len, "sha256",
                                 sha256_hex(data, len));
@@ -150,7 +152,7 @@ static json_t *ca_item(const lv_config *cfg, const lv_ca_rec *rec)
                      sha256_hex(rec->cert_der, rec->cert_len));
 }
 
-static json_t *crl_item(const lv_config *cfg, const lv_crl_rec *c)
+static json_t *crl_item(const lv_config *cfg, const lv_crl_info *c)
 {
     char url[400];
     snprintf(url, sizeof url, "%s/crl/%s.crl", cfg->public_url, c->ca);
@@ -164,11 +166,12 @@ static json_t *crl_item(const lv_config *cfg, const lv_crl_rec *c)
 static int index_ca(const lv_ca_rec *rec, void *arg)
 {
     index_ctx *x = arg;
-    lv_crl_rec crl;
-    json_array_append_new(x->cas, ca_item(&x->ca->cfg, rec));
-    int rc = store_crl_latest(x->st, rec->name, 0, &crl, NULL);
+    lv_crl crl;
+    json_array_append_new(x->cas, ca_item(ca_config(x->ca), rec));
+    int rc = crl_latest(x->ca, x->st, rec->name, 0, &crl, NULL);
     if (rc == 0)
-        json_array_append_new(x->crls, crl_item(&x->ca->cfg, &crl));
+        json_array_append_new(x->crls, crl_item(ca_config(x->ca), &crl.info));
+    crl_free(&crl);
     return rc == 0 || rc == LV_ENOTFOUND ? 0 : rc;
 }
 
@@ -179,7 +182,7 @@ static json_t *index_docs(const lv_config *cfg)
     for (size_t i = 0; arr != NULL && i < DOC_COUNT; i++) {
         unsigned char *data = NULL;
         size_t len = 0;
-        if (ca_repo_doc_read(cfg, &docs[i], &data, &len, NULL) < 0)
+        if (repo_doc_read(cfg, &docs[i], &data, &len, NULL) < 0)
             continue; /* not installed: not listed */
         snprintf(url, sizeof url, "%s/repository/%s", cfg->public_url,
                  docs[i].name);
@@ -216,11 +219,11 @@ static int index_published(const lv_cert_rec *r, void *arg)
     return 0;
 }
 
-int ca_repo_index(lv_ca *ca, lv_store *st, int64_t offset, int64_t limit,
-                  json_t **out, lv_err *err)
+int repo_index(lv_ca *ca, lv_store *st, int64_t offset, int64_t limit,
+               json_t **out, lv_err *err)
 {
     index_ctx x = {ca, st, json_array(), json_array(), err};
-    pub_ctx pub = {&ca->cfg, json_array()};
+    pub_ctx pub = {ca_config(ca), json_array()};
     int rc = x.cas && x.crls && pub.arr ? 0 : LV_ENOMEM;
     if (rc == 0)
         rc = store_ca_foreach(st, index_ca, &x, err);
@@ -228,12 +231,13 @@ int ca_repo_index(lv_ca *ca, lv_store *st, int64_t offset, int64_t limit,
         rc = store_cert_foreach_published(st, offset, limit, index_published,
                                           &pub, err);
     json_t *o =
-        rc == 0 ? json_pack("{s:s, s:o, s:o, s:o, s:O, s:I, s:I}", "provider",
-                            ca->cfg.org_name, "ca_certificates", x.cas, "crls",
-                            x.crls, "documents", index_docs(&ca->cfg),
-                            "certificates", pub.arr, "offset",
-                            (json_int_t)offset, "limit", (json_int_t)limit)
-                : NULL;
+        rc == 0
+            ? json_pack("{s:s, s:o, s:o, s:o, s:O, s:I, s:I}", "provider",
+                        ca_config(ca)->org_name, "ca_certificates", x.cas,
+                        "crls", x.crls, "documents", index_docs(ca_config(ca)),
+                        "certificates", pub.arr, "offset", (json_int_t)offset,
+                        "limit", (json_int_t)limit)
+            : NULL;
     if (rc == 0 && o == NULL)
         rc = lv_fail(err, LV_ENOMEM, "cannot build the repository index");
     if (rc < 0) {
@@ -268,8 +272,8 @@ static int publish_in_tx(lv_store *st, const char *serial, int consent,
                      serial, LV_AUDIT_SUCCESS, NULL, err);
 }
 
-int ca_cert_publish(lv_ca *ca, lv_store *st, const char *serial, int consent,
-                    const char *actor, lv_err *err)
+int repo_cert_publish(lv_ca *ca, lv_store *st, const char *serial, int consent,
+                      const char *actor, lv_err *err)
 {
     char norm[65];
     (void)ca;
@@ -283,8 +287,8 @@ int ca_cert_publish(lv_ca *ca, lv_store *st, const char *serial, int consent,
     return rc;
 }
 
-int ca_published_cert(lv_ca *ca, lv_store *st, const char *serial,
-                      unsigned char **der, size_t *len, lv_err *err)
+int repo_published_cert(lv_ca *ca, lv_store *st, const char *serial,
+                        unsigned char **der, size_t *len, lv_err *err)
 {
     lv_cert_status s;
     lv_cert_rec rec;
@@ -300,8 +304,8 @@ int ca_published_cert(lv_ca *ca, lv_store *st, const char *serial,
     return 0;
 }
 
-int ca_cert_der_stored(lv_ca *ca, lv_store *st, const char *name,
-                       unsigned char **der, size_t *len, lv_err *err)
+int repo_ca_cert(lv_ca *ca, lv_store *st, const char *name, unsigned char **der,
+                 size_t *len, lv_err *err)
 {
     lv_ca_rec rec;
     (void)ca;

@@ -10,6 +10,7 @@
  * PKCS7_ATTR_SIGN gives), hash it, and llave-keyd signs that digest
  * under a token minted after the SAD was checked and consumed. */
 #include "sign/sign_internal.h"
+#include "tsa/tsa.h"
 
 #include <openssl/cms.h>
 #include <openssl/pkcs7.h>
@@ -198,7 +199,7 @@ static int add_timestamp(const lv_sign_env *env, lv_store *st, cades *c,
                   &q, &qlen))
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot build the TSA query");
     int rc =
-        ca_tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);
+        tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);
     if (rc == 0)
         rc = ts_token(reply, rlen, &tok, &tlen, err);
     /* RFC 3161 App. A / RFC 5035: id-aa-signatureTimeStampToken over the

@@ -92,7 +92,7 @@ typedef struct cred_walk {
 static int cred_filter(const lv_cert_rec *r, void *ctx)
 {
     cred_walk *w = ctx;
-    const lv_profile *p = ca_profile_find(r->profile);
+    const lv_profile *p = profile_find(r->profile);
     if (!p || p->subject != LV_SUBJ_NATURAL || r->key_id[0] == '\0' ||
         (p->custody != LV_CUSTODY_CLOUD &&
          p->custody != LV_CUSTODY_CLOUD_HSM) ||

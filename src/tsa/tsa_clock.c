@@ -39,8 +39,9 @@ int tsa_clock_judge(int state, int status, long maxerror_us, long esterror_us,
     return 1;
 }
 
-int ca_tsa_clock(const lv_ca *ca, lv_tsa_clock *out)
+int tsa_clock(lv_ca *ca, lv_tsa_clock *out)
 {
+    tsa_state *tsa = NULL;
     struct timex tx;
     memset(&tx, 0, sizeof tx); /* modes 0: read only, no privilege needed */
     memset(out, 0, sizeof *out);
@@ -48,14 +49,15 @@ int ca_tsa_clock(const lv_ca *ca, lv_tsa_clock *out)
     out->status = tx.status;
     out->maxerror_us = tx.maxerror;
     out->esterror_us = tx.esterror;
-    if (ca->tsa != NULL && ca->tsa->force_unsync) {
+    if (tsa_state_get(ca, &tsa, NULL) == 0 && tsa->force_unsync) {
         snprintf(out->reason, sizeof out->reason,
                  "forced unsynchronized by %s (test hook)", LV_TSA_CLOCK_HOOK);
         return 0;
     }
-    out->usable = tsa_clock_judge(
-        out->state, out->status, out->maxerror_us, out->esterror_us,
-        1000L * ca->cfg.tsa_accuracy_ms, out->reason, sizeof out->reason);
+    out->usable = tsa_clock_judge(out->state, out->status, out->maxerror_us,
+                                  out->esterror_us,
+                                  1000L * ca_config(ca)->tsa_accuracy_ms,
+                                  out->reason, sizeof out->reason);
     return 0;
 }
 
@@ -85,14 +87,16 @@ static int audit_change(lv_store *st, const lv_config *cfg,
 int tsa_clock_guard(lv_ca *ca, lv_store *st, tsa_refusal *why)
 {
     lv_tsa_clock c;
-    if (!ca->cfg.tsa_require_clock_sync)
+    tsa_state *tsa = NULL;
+    if (!ca_config(ca)->tsa_require_clock_sync)
         return 1; /* demo and tests: switched off in the configuration */
-    ca_tsa_clock(ca, &c);
+    tsa_clock(ca, &c);
     int now = c.usable ? TSA_CLOCK_USABLE : TSA_CLOCK_UNUSABLE;
     /* one audit entry per change; retried while it cannot be written */
-    if (atomic_exchange(&ca->tsa->clock_state, now) != now &&
-        audit_change(st, &ca->cfg, &c) < 0)
-        atomic_store(&ca->tsa->clock_state, TSA_CLOCK_UNKNOWN);
+    if (tsa_state_get(ca, &tsa, NULL) == 0 &&
+        atomic_exchange(&tsa->clock_state, now) != now &&
+        audit_change(st, ca_config(ca), &c) < 0)
+        atomic_store(&tsa->clock_state, TSA_CLOCK_UNKNOWN);
     if (c.usable)
         return 1;
     why->failure = TS_INFO_TIME_NOT_AVAILABLE;

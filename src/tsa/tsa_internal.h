@@ -1,17 +1,9 @@
-/* Internal to ca/: the time-stamp authority (R7.1, R7.2; RFC 3161, RFC 5816,
- * ETSI EN 319 421/422).  Split by job:
- *
- *   tsa.c          ca_tsa_respond: request → checks → clock → token → reply
- *   tsa_request.c  parsing and checking a TimeStampReq (pure)
- *   tsa_token.c    TSTInfo, the SignedData signed through keys_sign, replies
- *   tsa_clock.c    the clock guard (ntp_adjtime), audited state changes
- *   tsa_unit.c     the units (TSUs) loaded with the CA context; add-unit
- *
- * The unit tests include this header for the pure functions. */
+/* Internal to tsa/ (files: see tsa.h).  The unit tests and
+ * fuzz/fuzz_ts_request.c include this header for the pure functions. */
 #ifndef LLAVE_TSA_INTERNAL_H
 #define LLAVE_TSA_INTERNAL_H
 
-#include "ca/ca_internal.h"
+#include "tsa/tsa.h"
 
 #include <openssl/ts.h>
 #include <stdatomic.h>
@@ -30,16 +22,17 @@
 /* One time-stamping unit: a cas row of role "tsa" and what every token it
  * signs repeats, computed once. */
 typedef struct tsa_unit {
-    const ca_entry *entry; /* name, key id, certificate */
-    EVP_PKEY *pub;         /* the certificate's public key: algorithm ids */
-    EVP_MD *md;            /* SHA-256; SHA-384 for a P-384 key */
-    ASN1_STRING *ess;      /* DER of SigningCertificateV2 (RFC 5035) */
-    GENERAL_NAME *name;    /* directoryName for TSTInfo.tsa */
+    const lv_ca_entry *entry; /* name, key id, certificate */
+    EVP_PKEY *pub;            /* the certificate's public key: algorithm ids */
+    EVP_MD *md;               /* SHA-256; SHA-384 for a P-384 key */
+    ASN1_STRING *ess;         /* DER of SigningCertificateV2 (RFC 5035) */
+    GENERAL_NAME *name;       /* directoryName for TSTInfo.tsa */
 } tsa_unit;
 
 enum { TSA_CLOCK_UNKNOWN, TSA_CLOCK_USABLE, TSA_CLOCK_UNUSABLE };
 
-struct ca_tsa {
+/* The TSA state of one CA context (ca_attachment, CA_ATTACH_TSA). */
+typedef struct tsa_state {
     tsa_unit *units;
     size_t count;
     ASN1_OBJECT *policy;
@@ -48,7 +41,7 @@ struct ca_tsa {
     int force_unsync;       /* test hook: LV_TSA_CLOCK_HOOK was set */
     atomic_int clock_state; /* last judgement, TSA_CLOCK_*: changes are
                                audited (EN 319 421 §7.7.2) */
-};
+} tsa_state;
 
 /* A refusal: PKIFailureInfo bit (TS_INFO_*) and the statusString. */
 typedef struct tsa_refusal {
@@ -93,7 +86,9 @@ int tsa_clock_judge(int state, int status, long maxerror_us, long esterror_us,
 int tsa_clock_guard(lv_ca *ca, lv_store *st, tsa_refusal *why);
 
 /* ---- tsa_unit.c ---------------------------------------------------------- */
+/* The TSA state of the CA context, built on first use. */
+int tsa_state_get(lv_ca *ca, tsa_state **out, lv_err *err);
 /* The unit named `name` (NULL or "": tsa_unit), or NULL. */
-const tsa_unit *tsa_unit_find(const lv_ca *ca, const char *name);
+const tsa_unit *tsa_unit_find(lv_ca *ca, const char *name);
 
 #endif

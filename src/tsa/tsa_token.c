@@ -98,7 +98,7 @@ static int tst_serial(TS_TST_INFO *tst)
 
 /* Everything a TSTInfo says, in the order of its definition; ordering stays
  * FALSE (absent): genTime alone orders nothing finer than the accuracy. */
-static TS_TST_INFO *tst_build(const struct ca_tsa *tsa, const tsa_unit *u,
+static TS_TST_INFO *tst_build(const tsa_state *tsa, const tsa_unit *u,
                               const lv_config *cfg, const TS_REQ *req,
                               const struct timespec *now)
 {
@@ -174,8 +174,8 @@ static int sign_attributes(lv_ca *ca, const tsa_unit *u, PKCS7_SIGNER_INFO *si,
                             ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
     if (len <= 0)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode signed attributes");
-    int rc = ca_key_sign(ca, u->entry->rec.key_id, u->md, attrs, (size_t)len,
-                         &sig, &sig_len, err);
+    int rc = ca_key_sign(ca, u->entry->key_id, u->md, attrs, (size_t)len, &sig,
+                         &sig_len, err);
     OPENSSL_free(attrs);
     if (rc == 0 && !ASN1_STRING_set(si->enc_digest, sig, (int)sig_len))
         rc = lv_fail(err, LV_ENOMEM, "out of memory");
@@ -310,7 +310,9 @@ int tsa_token_reply(lv_ca *ca, const tsa_unit *u, const TS_REQ *req,
     unsigned char *tst_der = NULL;
     PKCS7 *p7 = NULL;
     *reply = NULL;
-    TS_TST_INFO *tst = tst_build(ca->tsa, u, &ca->cfg, req, now);
+    tsa_state *tsa = NULL;
+    LV_TRY(tsa_state_get(ca, &tsa, err));
+    TS_TST_INFO *tst = tst_build(tsa, u, ca_config(ca), req, now);
     int len = tst ? i2d_TS_TST_INFO(tst, &tst_der) : -1;
     int rc = len > 0 ? token_build(ca, u, req, tst_der, len, &p7, err)
                      : lv_fail_ssl(err, LV_ECRYPTO, "cannot build TSTInfo");

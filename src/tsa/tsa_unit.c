@@ -1,8 +1,8 @@
 /* Time-stamping units (TSUs, ETSI EN 319 421 §4.2): the cas rows of role
  * "tsa" — the ceremony's RSA-4096 "tsa" and any added by an operator with
- * ca_tsa_add_unit (for example an ECDSA P-256 unit, R4.1).  What every
- * token of a unit repeats (signing-certificate attribute, digest, name) is
- * computed once when the CA context opens. */
+ * tsa_add_unit (for example an ECDSA P-256 unit, R4.1).  What every token
+ * of a unit repeats (signing-certificate attribute, digest, name) is
+ * computed once per CA context, on first use (ca_attachment). */
 #include "tsa/tsa_internal.h"
 
 #include <openssl/ess.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ca_tsa_policy(const lv_config *cfg, char *out, size_t cap)
+int tsa_policy(const lv_config *cfg, char *out, size_t cap)
 {
     int n =
         cfg->tsa_policy_oid[0]
@@ -48,7 +48,7 @@ static EVP_MD *unit_md(EVP_PKEY *pub)
     return EVP_MD_fetch(NULL, p384 ? "SHA384" : "SHA256", NULL);
 }
 
-static int unit_init(tsa_unit *u, const ca_entry *e, lv_err *err)
+static int unit_init(tsa_unit *u, const lv_ca_entry *e, lv_err *err)
 {
     X509_NAME *dn = X509_NAME_dup(X509_get_subject_name(e->cert));
     u->entry = e;
@@ -62,8 +62,7 @@ static int unit_init(tsa_unit *u, const ca_entry *e, lv_err *err)
     X509_NAME_free(dn);
     u->md = u->pub ? unit_md(u->pub) : NULL;
     if (!u->pub || !u->md || !u->ess || !u->name || dn)
-        return lv_fail_ssl(err, LV_ECRYPTO, "TSU %s: cannot prepare",
-                           e->rec.name);
+        return lv_fail_ssl(err, LV_ECRYPTO, "TSU %s: cannot prepare", e->name);
     return 0;
 }
 
@@ -93,18 +92,17 @@ static TS_ACCURACY *accuracy_new(int ms)
     return acc;
 }
 
-static int is_unit(const ca_entry *e)
+static int is_unit(const lv_ca_entry *e)
 {
-    return strcmp(e->rec.role, "tsa") == 0 &&
-           strcmp(e->rec.status, "active") == 0;
+    return strcmp(e->role, "tsa") == 0 && strcmp(e->status, "active") == 0;
 }
 
-static int tsa_settings(struct ca_tsa *tsa, const lv_config *cfg, lv_err *err)
+static int tsa_settings(tsa_state *tsa, const lv_config *cfg, lv_err *err)
 {
     char oid[160];
     struct timespec res = {0, 1};
     const char *hook = getenv(LV_TSA_CLOCK_HOOK);
-    LV_TRY(ca_tsa_policy(cfg, oid, sizeof oid));
+    LV_TRY(tsa_policy(cfg, oid, sizeof oid));
     tsa->policy = OBJ_txt2obj(oid, 1);
     tsa->accuracy = accuracy_new(cfg->tsa_accuracy_ms);
     if (!tsa->policy || !tsa->accuracy)
@@ -116,27 +114,9 @@ static int tsa_settings(struct ca_tsa *tsa, const lv_config *cfg, lv_err *err)
     return 0;
 }
 
-int ca_tsa_load(lv_ca *ca, lv_err *err)
+static void tsa_state_free(void *arg)
 {
-    struct ca_tsa *tsa = calloc(1, sizeof *tsa);
-    if (tsa == NULL)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    ca->tsa = tsa;
-    tsa->units = calloc(ca->count ? ca->count : 1, sizeof *tsa->units);
-    if (tsa->units == NULL)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    LV_TRY(tsa_settings(tsa, &ca->cfg, err));
-    for (size_t i = 0; i < ca->count; i++) {
-        if (!is_unit(&ca->entries[i]))
-            continue;
-        LV_TRY(unit_init(&tsa->units[tsa->count], &ca->entries[i], err));
-        tsa->count++;
-    }
-    return 0;
-}
-
-void ca_tsa_free(struct ca_tsa *tsa)
-{
+    tsa_state *tsa = arg;
     if (tsa == NULL)
         return;
     for (size_t i = 0; i < tsa->count; i++)
@@ -147,13 +127,56 @@ void ca_tsa_free(struct ca_tsa *tsa)
     free(tsa);
 }
 
-const tsa_unit *tsa_unit_find(const lv_ca *ca, const char *name)
+static int load_units(lv_ca *ca, tsa_state *tsa, lv_err *err)
 {
+    size_t n = 0;
+    const lv_ca_entry *entries = ca_entries(ca, &n);
+    tsa->units = calloc(n ? n : 1, sizeof *tsa->units);
+    if (tsa->units == NULL)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    LV_TRY(tsa_settings(tsa, ca_config(ca), err));
+    for (size_t i = 0; i < n; i++) {
+        if (!is_unit(&entries[i]))
+            continue;
+        LV_TRY(unit_init(&tsa->units[tsa->count], &entries[i], err));
+        tsa->count++;
+    }
+    return 0;
+}
+
+static int tsa_state_make(lv_ca *ca, void **out, lv_err *err)
+{
+    tsa_state *tsa = calloc(1, sizeof *tsa);
+    if (tsa == NULL)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = load_units(ca, tsa, err);
+    if (rc < 0) {
+        tsa_state_free(tsa);
+        return rc;
+    }
+    *out = tsa;
+    return 0;
+}
+
+int tsa_state_get(lv_ca *ca, tsa_state **out, lv_err *err)
+{
+    void *tsa = NULL;
+    LV_TRY(ca_attachment(ca, CA_ATTACH_TSA, tsa_state_make, tsa_state_free,
+                         &tsa, err));
+    *out = tsa;
+    return 0;
+}
+
+const tsa_unit *tsa_unit_find(lv_ca *ca, const char *name)
+{
+    tsa_state *tsa = NULL;
+    if (tsa_state_get(ca, &tsa, NULL) < 0)
+        return NULL;
     if (name == NULL || name[0] == '\0')
-        name = ca->cfg.tsa_unit;
-    for (size_t i = 0; ca->tsa != NULL && i < ca->tsa->count; i++) {
-        if (strcmp(ca->tsa->units[i].entry->rec.name, name) == 0)
-            return &ca->tsa->units[i];
+        name = ca_config(ca)->tsa_unit;
+    for (size_t i = 0; i < tsa->count; i++) {
+        if (strcmp(tsa->units[i].entry->name, name) == 0)
+            return &tsa->units[i];
     }
     return NULL;
 }
@@ -207,10 +230,10 @@ static int record_unit(lv_ca *ca, lv_store *st, const char *name,
 {
     lv_ca_rec rec;
     char type[16] = "";
-    const ca_entry *issuer = ca_issuer_for(ca, ca_profile_find("tsa"));
+    const lv_ca_entry *issuer = ca_issuer_for(ca, profile_find("tsa"));
     int rc = ca_key_public(ca, r->key_id, NULL, NULL, type, err);
     if (rc == 0)
-        rc = unit_rec(&rec, name, issuer ? issuer->rec.name : "", r);
+        rc = unit_rec(&rec, name, issuer ? issuer->name : "", r);
     if (rc < 0)
         return rc;
     json_t *key = json_pack("{s:s, s:s, s:s}", "key_id", r->key_id, "type",
@@ -246,9 +269,9 @@ static void audit_refusal(lv_store *st, const char *name, const char *actor,
     json_decref(details);
 }
 
-int ca_tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
-                    const char *key_type, const char *actor,
-                    lv_issue_result *out, lv_err *err)
+int tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
+                 const char *key_type, const char *actor, lv_issue_result *out,
+                 lv_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_new_unit(st, name, cn, err);
@@ -256,7 +279,7 @@ int ca_tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
         audit_refusal(st, name, actor, err);
         return rc;
     }
-    json_t *subject = ca_provider_subject(&ca->cfg, cn);
+    json_t *subject = ca_provider_subject(ca_config(ca), cn);
     lv_issue_req req = {.profile_id = "tsa",
                         .subject = subject,
                         .actor = actor,

@@ -1,11 +1,11 @@
 /* Unit tests of the OCSP responder (R6.4, RFC 6960): the request parser,
- * the GET path decoding, and ca_ocsp_respond against a real ceremony's CA
+ * the GET path decoding, and ocsp_respond against a real ceremony's CA
  * hierarchy and store.  Answers are judged with OpenSSL's own OCSP client
  * functions (OCSP_basic_verify, OCSP_resp_find_status, OCSP_check_nonce),
  * never by re-reading our own encoder's choices. */
 #include "ca/ca.h"
-#include "ocsp/ocsp_internal.h"
 #include "http/http_internal.h"
+#include "ocsp/ocsp_internal.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */
@@ -124,7 +124,7 @@ static size_t req_der(OCSP_REQUEST *req, unsigned char **der)
     return (size_t)n;
 }
 
-/* Answers req through ca_ocsp_respond with the given CA context. */
+/* Answers req through ocsp_respond with the given CA context. */
 static OCSP_RESPONSE *ask_with(lv_ca *ca, OCSP_REQUEST *req,
                                lv_ocsp_answer *a_out)
 {
@@ -132,7 +132,7 @@ static OCSP_RESPONSE *ask_with(lv_ca *ca, OCSP_REQUEST *req,
     size_t len = req_der(req, &der);
     lv_ocsp_answer a;
     lv_err err = {0};
-    assert_int_equal(ca_ocsp_respond(ca, F->st, der, len, &a, &err), 0);
+    assert_int_equal(ocsp_respond(ca, F->st, der, len, &a, &err), 0);
     OPENSSL_free(der);
     const unsigned char *p = a.der;
     OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a.len);
@@ -141,7 +141,7 @@ static OCSP_RESPONSE *ask_with(lv_ca *ca, OCSP_REQUEST *req,
     if (a_out)
         *a_out = a;
     else
-        ca_ocsp_answer_free(&a);
+        ocsp_answer_free(&a);
     return resp;
 }
 
@@ -203,27 +203,27 @@ static void test_parse_valid(void **state)
     OCSP_REQUEST *req = make_req(&rs);
     unsigned char *der;
     size_t len = req_der(req, &der);
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err err = {0};
-    assert_int_equal(ca_ocsp_query_parse(der, len, &q, &err), 0);
+    assert_int_equal(ocsp_query_parse(der, len, &q, &err), 0);
     assert_int_equal(q.count, 2);
     assert_int_equal(q.nonce, 1);
     assert_string_equal(q.ids[0].serial, "4A0B");
     assert_string_equal(q.ids[1].serial, "01FF");
-    assert_string_equal(ca_ocsp_hash_name(q.ids[0].hash), "SHA256");
+    assert_string_equal(ocsp_hash_name(q.ids[0].hash), "SHA256");
     assert_int_equal(q.ids[0].hash_len, 32);
-    ca_ocsp_query_free(&q);
+    ocsp_query_free(&q);
     OPENSSL_free(der);
     OCSP_REQUEST_free(req);
 }
 
 static int parses(const unsigned char *der, size_t len)
 {
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err err = {0};
-    int rc = ca_ocsp_query_parse(der, len, &q, &err);
+    int rc = ocsp_query_parse(der, len, &q, &err);
     if (rc == 0)
-        ca_ocsp_query_free(&q);
+        ocsp_query_free(&q);
     else
         assert_true(err.msg[0] != '\0');
     return rc;
@@ -277,8 +277,8 @@ static void test_parse_limits(void **state)
 {
     (void)state;
     reqspec many = {"qualified", NULL, {0}, 0};
-    char serials[CA_OCSP_MAX_IDS + 1][8];
-    for (int i = 0; i <= CA_OCSP_MAX_IDS; i++) {
+    char serials[LV_OCSP_MAX_IDS + 1][8];
+    for (int i = 0; i <= LV_OCSP_MAX_IDS; i++) {
         snprintf(serials[i], sizeof serials[i], "%04X", i + 1);
         many.serials[i] = serials[i];
     }
@@ -293,11 +293,11 @@ static void test_parse_limits(void **state)
     reqspec big_nonce = {"qualified", NULL, {"4A0B", NULL}, 40};
     req = make_req(&big_nonce);
     len = req_der(req, &der);
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err err = {0};
-    assert_int_equal(ca_ocsp_query_parse(der, len, &q, &err), 0);
+    assert_int_equal(ocsp_query_parse(der, len, &q, &err), 0);
     assert_int_equal(q.nonce, 0);
-    ca_ocsp_query_free(&q);
+    ocsp_query_free(&q);
     OPENSSL_free(der);
 
     /* an unknown critical extension cannot be ignored */
@@ -327,11 +327,11 @@ static void test_parse_negative_serial(void **state)
     OCSP_request_add0_id(req, id);
     unsigned char *der;
     size_t len = req_der(req, &der);
-    ca_ocsp_query q;
+    ocsp_query q;
     lv_err err = {0};
-    assert_int_equal(ca_ocsp_query_parse(der, len, &q, &err), 0);
+    assert_int_equal(ocsp_query_parse(der, len, &q, &err), 0);
     assert_string_equal(q.ids[0].serial, "");
-    ca_ocsp_query_free(&q);
+    ocsp_query_free(&q);
     OCSP_RESPONSE *resp = ask(req);
     OCSP_BASICRESP *bs = verified(resp, "qualified");
     assert_int_equal(OCSP_resp_count(bs), 1);
@@ -517,14 +517,14 @@ static void test_malformed(void **state)
     lv_err err = {0};
     const unsigned char junk[] = "\x30\x82\x01\x00garbage";
     assert_int_equal(
-        ca_ocsp_respond(F->ca, F->st, junk, sizeof junk - 1, &a, &err), 0);
+        ocsp_respond(F->ca, F->st, junk, sizeof junk - 1, &a, &err), 0);
     assert_int_equal(a.status, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
     const unsigned char *p = a.der;
     OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a.len);
     assert_int_equal(OCSP_response_status(resp),
                      OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
     OCSP_RESPONSE_free(resp);
-    ca_ocsp_answer_free(&a);
+    ocsp_answer_free(&a);
 }
 
 static unsigned char *answer_bytes(lv_ca *ca, const reqspec *rs, size_t *len,
@@ -613,7 +613,7 @@ static void test_nonce(void **state)
     lv_ocsp_answer a;
     OCSP_RESPONSE *resp = ask_with(F->ca, req, &a);
     assert_int_equal(a.cacheable, 0);
-    ca_ocsp_answer_free(&a);
+    ocsp_answer_free(&a);
     OCSP_BASICRESP *bs = verified(resp, "qualified");
     assert_int_equal(OCSP_check_nonce(req, bs), 1);
     OCSP_BASICRESP_free(bs);
@@ -720,7 +720,7 @@ static void test_budget_and_sealed(void **state)
         OCSP_RESPONSE_free(resp);
         OCSP_REQUEST_free(req);
     }
-    assert_int_equal(ca_ocsp_refresh(sealed, F->st, cached, &err), LV_ESEALED);
+    assert_int_equal(ocsp_refresh(sealed, F->st, cached, &err), LV_ESEALED);
     ca_close(poor);
     ca_close(sealed);
     keyd_stop(skeyd);
@@ -736,7 +736,7 @@ static void test_refresh_due(void **state)
     add_cert("7A0000000000000000000000000000D1", "standard", LV_CERT_VALID, 0,
              -1, lv_now() + 300 * DAY);
     do {
-        assert_int_equal(ca_ocsp_refresh_due(F->ca, F->st, 7, &done, &err), 0);
+        assert_int_equal(ocsp_refresh_due(F->ca, F->st, 7, &done, &err), 0);
         total += done;
     } while (done == 7);
     assert_true(total >= 1);
@@ -745,7 +745,7 @@ static void test_refresh_due(void **state)
                                " o.serial = c.serial AND o.hash_alg = 'SHA1')"),
                      0);
     /* nothing left: a second pass signs nothing */
-    assert_int_equal(ca_ocsp_refresh_due(F->ca, F->st, 100, &done, &err), 0);
+    assert_int_equal(ocsp_refresh_due(F->ca, F->st, 100, &done, &err), 0);
     assert_int_equal(done, 0);
     /* due: next_update within half the validity */
     raw_sql("UPDATE ocsp_responses SET next_update = next_update - 80000"
@@ -754,7 +754,7 @@ static void test_refresh_due(void **state)
     raw_sql("UPDATE certs SET status = 1, revoked_at = strftime('%s','now'),"
             " revocation_reason = 1"
             " WHERE serial = '7A0000000000000000000000000000A1'");
-    assert_int_equal(ca_ocsp_refresh_due(F->ca, F->st, 100, &done, &err), 0);
+    assert_int_equal(ocsp_refresh_due(F->ca, F->st, 100, &done, &err), 0);
     assert_int_equal(done, 2);
     assert_int_equal(raw_count("SELECT cert_status FROM ocsp_responses WHERE"
                                " serial = '7A0000000000000000000000000000A1'"
@@ -773,14 +773,14 @@ static void test_refresh_ca(void **state)
     (void)state;
     lv_err err = {0};
     raw_sql("UPDATE ocsp_responses SET this_update = 0 WHERE ca = 'standard'");
-    assert_int_equal(ca_ocsp_refresh_ca(F->ca, F->st, "standard", &err), 0);
+    assert_int_equal(ocsp_refresh_ca(F->ca, F->st, "standard", &err), 0);
     assert_int_equal(raw_count("SELECT COUNT(*) FROM ocsp_responses WHERE"
                                " ca = 'standard' AND this_update = 0"),
                      0);
-    assert_int_equal(ca_ocsp_refresh_ca(F->ca, F->st, "nosuch", &err),
+    assert_int_equal(ocsp_refresh_ca(F->ca, F->st, "nosuch", &err),
                      LV_ENOTFOUND);
     assert_int_equal(
-        ca_ocsp_refresh(F->ca, F->st, "7A00000000000000000000000000FFFF", &err),
+        ocsp_refresh(F->ca, F->st, "7A00000000000000000000000000FFFF", &err),
         LV_ENOTFOUND);
 }
 

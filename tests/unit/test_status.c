@@ -1,9 +1,11 @@
 /* Unit tests of certificate status (issue 4 part A): reason names, serial
  * normalization, change-over names, ca_revoke's refusals, the CRL built by
- * ca_crl_generate (parsed and verified with OpenSSL's X509_CRL functions)
- * and the schedule rules of ca_crl_refresh, against a real demo ceremony's
+ * crl_generate (parsed and verified with OpenSSL's X509_CRL functions)
+ * and the schedule rules of crl_refresh, against a real demo ceremony's
  * hierarchy and store. */
 #include "ca/ca.h"
+#include "crl/crl.h"
+#include "ra/ra.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */
@@ -80,13 +82,16 @@ static int revoke(const char *serial, const char *reason, lv_err *err)
                          .requester = "subject",
                          .actor = "unit"};
     lv_revoke_result r;
-    return ca_revoke(F->ca, F->st, &req, &r, err);
+    int rc = ca_revoke(F->ca, F->st, &req, &r, err);
+    if (rc == 0)
+        ra_revoke_publish(F->ca, F->st, "unit", &r); /* R6.2 */
+    return rc;
 }
 
-static X509_CRL *latest_crl(const char *ca, lv_crl_rec *meta)
+static X509_CRL *latest_crl(const char *ca, lv_crl *meta)
 {
     lv_err err = {0};
-    assert_int_equal(ca_crl_latest(F->ca, F->st, ca, 1, meta, &err), 0);
+    assert_int_equal(crl_latest(F->ca, F->st, ca, 1, meta, &err), 0);
     const unsigned char *p = meta->der;
     X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)meta->der_len);
     assert_non_null(crl);
@@ -165,22 +170,23 @@ static void test_rollover_names(void **state)
     (void)state;
     char name[32], cn[128];
     lv_err err = {0};
-    assert_int_equal(
-        ca_rollover_names("qualified", "llave Qualified CA", name, cn, &err),
-        0);
+    assert_int_equal(custody_rollover_names("qualified", "llave Qualified CA",
+                                            name, cn, &err),
+                     0);
     assert_string_equal(name, "qualified-g2");
     assert_string_equal(cn, "llave Qualified CA G2");
-    assert_int_equal(ca_rollover_names("qualified-g2", "llave Qualified CA G2",
-                                       name, cn, &err),
+    assert_int_equal(custody_rollover_names("qualified-g2",
+                                            "llave Qualified CA G2", name, cn,
+                                            &err),
                      0);
     assert_string_equal(name, "qualified-g3");
     assert_string_equal(cn, "llave Qualified CA G3");
     /* a name that merely looks like a generation is a base name */
-    assert_int_equal(ca_rollover_names("ca-gx", "X", name, cn, &err), 0);
+    assert_int_equal(custody_rollover_names("ca-gx", "X", name, cn, &err), 0);
     assert_string_equal(name, "ca-gx-g2");
     /* "<name>-ocsp" must still fit the 31 characters of a CA name */
     assert_int_equal(
-        ca_rollover_names("abcdefghijklmnopqrstuvwx", "X", name, cn, &err),
+        custody_rollover_names("abcdefghijklmnopqrstuvwx", "X", name, cn, &err),
         LV_EINVAL);
 }
 
@@ -257,6 +263,9 @@ static void test_crl_contents(void **state)
                          .invalidity_date = lv_now()};
     lv_revoke_result res;
     assert_int_equal(ca_revoke(F->ca, F->st, &req, &res, &err), 0);
+    assert_int_equal(res.crl_number, 0); /* recorded, not yet published */
+    ra_revoke_publish(F->ca, F->st, "unit", &res); /* R6.2 */
+    assert_true(res.crl_number > 0);
     assert_int_equal(revoke(expired, "superseded", &err), 0);
     snprintf(sql, sizeof sql,
              "UPDATE certs SET not_after = strftime('%%s','now') - 1 "
@@ -265,10 +274,10 @@ static void test_crl_contents(void **state)
     raw_sql(sql);
     lv_crl_info info;
     assert_int_equal(
-        ca_crl_generate(F->ca, F->st, "qualified", "unit", &info, &err), 0);
+        crl_generate(F->ca, F->st, "qualified", "unit", &info, &err), 0);
     assert_true(info.number > res.crl_number);
 
-    lv_crl_rec meta;
+    lv_crl meta;
     X509_CRL *crl = latest_crl("qualified", &meta);
     /* signed by the qualified CA's key */
     EVP_PKEY *pub = X509_get0_pubkey(ca_cert(F->ca, "qualified"));
@@ -306,7 +315,7 @@ static void test_crl_contents(void **state)
     assert_null(find_entry(crl, good));
     assert_null(find_entry(crl, expired));
     X509_CRL_free(crl);
-    store_crl_rec_free(&meta);
+    crl_free(&meta);
 }
 
 /* ---- the schedule -------------------------------------------------------- */
@@ -315,7 +324,7 @@ static int refresh(void)
 {
     lv_err err = {0};
     int n = -1;
-    assert_int_equal(ca_crl_refresh(F->ca, F->st, "unit", &n, &err), 0);
+    assert_int_equal(crl_refresh(F->ca, F->st, "unit", &n, &err), 0);
     return n;
 }
 
@@ -324,8 +333,7 @@ static void age_latest(const char *ca, int64_t age)
 {
     lv_crl_rec meta;
     lv_err err = {0};
-    X509_CRL *crl = latest_crl(ca, &meta);
-    X509_CRL_free(crl);
+    assert_int_equal(store_crl_latest(F->st, ca, 1, &meta, &err), 0);
     meta.number++;
     meta.this_update = lv_now() - age;
     meta.next_update = meta.this_update + 24 * HOUR;
@@ -355,7 +363,7 @@ static void test_compromised_gets_final_crl(void **state)
 {
     (void)state;
     lv_err err = {0};
-    lv_crl_rec meta;
+    lv_crl meta;
     assert_int_equal(store_ca_set_status(F->st, "standard", "compromised",
                                          lv_now(), LV_REASON_CA_COMPROMISE,
                                          &err),
@@ -363,17 +371,15 @@ static void test_compromised_gets_final_crl(void **state)
     assert_int_equal(refresh(), 1);
     X509_CRL *crl = latest_crl("standard", &meta);
     assert_null(X509_CRL_get0_nextUpdate(crl)); /* R6.5 */
-    assert_int_equal(meta.next_update, 0);
+    assert_int_equal(meta.info.next_update, 0);
     X509_CRL_free(crl);
-    store_crl_rec_free(&meta);
+    crl_free(&meta);
     assert_int_equal(refresh(), 0);
-    assert_int_equal(
-        ca_crl_generate(F->ca, F->st, "standard", "unit", NULL, &err),
-        LV_ESTATE);
+    assert_int_equal(crl_generate(F->ca, F->st, "standard", "unit", NULL, &err),
+                     LV_ESTATE);
     /* the OCSP responder is not a CA: it publishes no CRL */
     assert_int_equal(
-        ca_crl_generate(F->ca, F->st, "root-ocsp", "unit", NULL, &err),
-        LV_EINVAL);
+        crl_generate(F->ca, F->st, "root-ocsp", "unit", NULL, &err), LV_EINVAL);
 }
 
 int main(void)

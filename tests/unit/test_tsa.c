@@ -1,4 +1,4 @@
-/* Unit tests of the time-stamp authority (src/ca/tsa*.c, R7.1, R7.2): the
+/* Unit tests of the time-stamp authority (src/tsa/, R7.1, R7.2): the
  * pure pieces (request checks, clock judgement, genTime text, serials,
  * refusals) and the whole path on a small CA with ECDSA keys in a real key
  * store, every token judged by OpenSSL's own TS_RESP_verify_response. */
@@ -311,14 +311,14 @@ static void test_policy_oid(void **state)
     lv_config cfg;
     char out[160];
     lv_config_defaults(&cfg, "/nonexistent");
-    assert_int_equal(ca_tsa_policy(&cfg, out, sizeof out), 0);
+    assert_int_equal(tsa_policy(&cfg, out, sizeof out), 0);
     char want[200];
     snprintf(want, sizeof want, "%s.1.5.1.1", cfg.oid_arc);
     assert_string_equal(out, want);
     snprintf(cfg.tsa_policy_oid, sizeof cfg.tsa_policy_oid, "0.4.0.2023.1.1");
-    assert_int_equal(ca_tsa_policy(&cfg, out, sizeof out), 0);
+    assert_int_equal(tsa_policy(&cfg, out, sizeof out), 0);
     assert_string_equal(out, "0.4.0.2023.1.1");
-    assert_int_equal(ca_tsa_policy(&cfg, out, 5), LV_EINVAL);
+    assert_int_equal(tsa_policy(&cfg, out, 5), LV_EINVAL);
 }
 
 /* ---- the whole path on a small ECDSA CA
@@ -347,18 +347,18 @@ static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
     ca_cert_params p = {dn, pub, issuer, lv_now() - 60, lv_now() + 86400};
     assert_int_equal(ca_cert_new(&p, &cert, NULL), 0);
     if (tsu) {
-        assert_int_equal(ca_add_ext(cert, issuer, NID_key_usage,
-                                    "critical,nonRepudiation", NULL),
+        assert_int_equal(profile_add_ext(cert, issuer, NID_key_usage,
+                                         "critical,nonRepudiation", NULL),
                          0);
-        assert_int_equal(ca_add_ext(cert, issuer, NID_ext_key_usage,
-                                    "critical,timeStamping", NULL),
+        assert_int_equal(profile_add_ext(cert, issuer, NID_ext_key_usage,
+                                         "critical,timeStamping", NULL),
                          0);
     } else {
-        assert_int_equal(ca_add_ext(cert, NULL, NID_basic_constraints,
-                                    "critical,CA:TRUE", NULL),
+        assert_int_equal(profile_add_ext(cert, NULL, NID_basic_constraints,
+                                         "critical,CA:TRUE", NULL),
                          0);
-        assert_int_equal(ca_add_ext(cert, NULL, NID_key_usage,
-                                    "critical,keyCertSign,cRLSign", NULL),
+        assert_int_equal(profile_add_ext(cert, NULL, NID_key_usage,
+                                         "critical,keyCertSign,cRLSign", NULL),
                          0);
     }
     assert_int_equal(ca_sign_cert(f->keys, issuer_key, cert, NULL), 0);
@@ -448,8 +448,8 @@ static TS_RESP *respond(fixture *f, const char *unit, const req_spec *s,
     unsigned char *reply = NULL;
     size_t len = 0;
     *req_der = make_req(s, req_len);
-    assert_int_equal(ca_tsa_respond(f->ca, f->st, unit, *req_der,
-                                    (size_t)*req_len, &reply, &len, NULL),
+    assert_int_equal(tsa_respond(f->ca, f->st, unit, *req_der, (size_t)*req_len,
+                                 &reply, &len, NULL),
                      0);
     const unsigned char *p = reply;
     TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
@@ -576,8 +576,8 @@ static void test_refusals_on_the_path(void **state)
     OPENSSL_free(req);
     /* an unknown unit is not a protocol answer */
     req = make_req(&GOOD, &req_len);
-    assert_int_equal(ca_tsa_respond(f->ca, f->st, "nope", req, (size_t)req_len,
-                                    &reply, &len, &err),
+    assert_int_equal(tsa_respond(f->ca, f->st, "nope", req, (size_t)req_len,
+                                 &reply, &len, &err),
                      LV_ENOTFOUND);
     assert_null(reply);
     OPENSSL_free(req);
@@ -605,10 +605,11 @@ static void test_clock_guard(void **state)
     int req_len = 0, failures = 0;
     f->cfg.tsa_require_clock_sync = 1;
     setenv(LV_TSA_CLOCK_HOOK, "1", 1);
-    open_ca(f, 0); /* the hook is read when the context opens */
-    unsetenv(LV_TSA_CLOCK_HOOK);
+    open_ca(f, 0);
     lv_tsa_clock c;
-    ca_tsa_clock(f->ca, &c);
+    /* the hook is read when the context's TSA state is built: first use */
+    tsa_clock(f->ca, &c);
+    unsetenv(LV_TSA_CLOCK_HOOK);
     assert_false(c.usable);
     assert_non_null(strstr(c.reason, LV_TSA_CLOCK_HOOK));
     for (int i = 0; i < 3; i++) {

@@ -124,11 +124,11 @@ int tu_demo_open(tu_demo *d, const char *name)
     snprintf(d->db, sizeof d->db, "%s/llave.db", d->dir);
     lv_config_defaults(&d->cfg, d->dir);
     lv_ceremony_opts opts = {"unit test", 1};
-    int rc = ca_ceremony_prepare(&d->cfg, &opts, &err);
+    int rc = custody_ceremony_prepare(&d->cfg, &opts, &err);
     if (rc == 0)
         rc = tu_keyd_demo(d->dir, &d->keyd, &err);
     if (rc == 0)
-        rc = ca_ceremony(&d->cfg, &opts, &err);
+        rc = custody_ceremony(&d->cfg, &opts, &err);
     if (rc < 0 || store_open(d->db, &d->st, &err) < 0 ||
         ca_open(&d->cfg, d->st, KEYD_CALLER_CONSOLE, &d->ca, &err) < 0) {
         fprintf(stderr, "demo fixture: %s\n", err.msg);

@@ -5,6 +5,7 @@
 #define LLAVE_TESTUTIL_H
 
 #include "ca/ca.h"
+#include "custody/custody.h"
 #include "keyd/keyd.h"
 #include "keys/keys.h"
 #include "store/store.h"
@@ -40,7 +41,7 @@ typedef struct tu_demo {
 } tu_demo;
 
 /* The key store and an in-process keyd for a directory prepared by
- * ca_ceremony_prepare: keys_create, the demo shares file, keyd_start. */
+ * custody_ceremony_prepare: keys_create, the demo shares file, keyd_start. */
 int tu_keyd_demo(const char *dir, keyd_server **out, lv_err *err);
 /* A second keyd on the same key store, started sealed, on
  * DIR/keyd-sealed.sock: cfg (a copy) is pointed at it. */

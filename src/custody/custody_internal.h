@@ -1,0 +1,25 @@
+/* Internal to custody/: what the ceremony and the change-over share. */
+#ifndef LLAVE_CUSTODY_INTERNAL_H
+#define LLAVE_CUSTODY_INTERNAL_H
+
+#include "crl/crl.h"
+#include "custody/custody.h"
+#include "ocsp/ocsp.h"
+#include "tsa/tsa.h"
+
+/* The extensions of an issuing CA certificate signed by `issuer` (the
+ * root), as the ceremony makes them; the change-over reuses them.
+ * ceremony.c */
+int custody_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
+                          lv_err *err);
+
+/* An issuing CA's row and status (LV_EINVAL for the root or a service
+ * certificate: only issuing CAs are compromised or rolled over).
+ * compromise.c */
+int custody_load_issuing(lv_store *st, const char *name, lv_ca_rec *rec,
+                         lv_ca_status *s, lv_err *err);
+/* CPS §5.4.1: a refused custody operation is audited with why. */
+void custody_audit_refusal(lv_store *st, const char *actor, const char *event,
+                           const char *name, const lv_err *why);
+
+#endif
