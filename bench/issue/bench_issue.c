@@ -24,6 +24,7 @@
  * Prints one line: profile=… threads=… issued=… seconds=… rate=…  */
 #include "ca/ca.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 #include <openssl/pem.h>
 #include <pthread.h>

@@ -12,6 +12,7 @@
  * Prints one line: unit=… threads=… tokens=… seconds=… rate=…  */
 #include "ca/ca.h"
 #include "cli/cli.h"
+#include "store/store.h"
 #include "tsa/tsa.h"
 
 #include <openssl/ts.h>

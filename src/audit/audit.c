@@ -1,5 +1,5 @@
 /* The hash-chained audit trail (R9.1, R9.2, CPS §5.4): writing entries. */
-#include "audit/audit.h"
+#include "audit/audit_internal.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -22,7 +22,6 @@
 #define LLAVE_AUDIT_H
 
 #include "core/core.h"
-#include "store/store.h"
 
 #define LV_AUDIT_SUCCESS "success"
 #define LV_AUDIT_FAILURE "failure"
@@ -54,9 +53,6 @@ typedef struct lv_audit_report {
  * entry named when not. */
 int audit_verify(lv_store *st, lv_audit_report *report, lv_err *err);
 
-/* Computes an entry's hash from its fields and prev_hash (hex out[65]). */
-int audit_row_hash(const lv_audit_row *row, char out[65], lv_err *err);
-
 /* ---- seals (R9.2; issue 8) -------------------------------------------------
  * A seal signs and time-stamps the text
  *     llave-audit-seal/1 seq=<N> hash=<hash of entry N>
@@ -67,10 +63,6 @@ int audit_row_hash(const lv_audit_row *row, char out[65], lv_err *err);
 
 int audit_seal_message(int64_t seq, const char *hash,
                        char out[LV_AUDIT_SEAL_MSG_MAX]);
-/* Stores a seal and its "audit.seal" entry inside the caller's
- * transaction; rec->id is assigned (last id + 1). */
-int audit_seal_record(lv_store *st, lv_audit_seal_rec *rec, const char *actor,
-                      lv_err *err);
 
 /* ---- making seals (R9.2; audit_sealer.c) -----------------------------------
  * A seal is signed by the audit-seal key through llave-keyd and carries a

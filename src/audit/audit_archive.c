@@ -1,7 +1,7 @@
 /* The archive (R9.3, CPS §5.5): recording the digests of archived records
  * in batches tied to the audit chain, and the verification procedure of
  * CPS §5.5.6 (`llave archive verify`). */
-#include "audit/audit.h"
+#include "audit/audit_internal.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -51,7 +51,6 @@
 
 #include "audit/audit.h"
 #include "core/core.h"
-#include "store/store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +118,12 @@ typedef struct lv_principal {
  * NULL. */
 int auth_session_check(lv_auth *auth, lv_store *st, const char *token,
                        unsigned required_roles, lv_principal *out, lv_err *err);
+/* A caller whose session is valid but who may not act on `object` (a
+ * citizen naming another citizen's record, R1.1): audited as "auth.denied"
+ * with `reason`, on its own transaction; best effort (a failure to audit
+ * is logged), as the refusal stands either way. */
+void auth_session_denied(lv_store *st, const lv_principal *who,
+                         const char *object, const char *reason);
 /* Ends a session (logout).  Audited. */
 int auth_session_end(lv_auth *auth, lv_store *st, const char *token,
                      lv_err *err);

@@ -4,6 +4,8 @@
 #define LLAVE_AUTH_INTERNAL_H
 
 #include "auth/auth.h"
+#include "store/store.h"
+#include "store/store_auth.h"
 
 #include <openssl/crypto.h>
 

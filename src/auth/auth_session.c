@@ -123,6 +123,17 @@ static void role_denied(lv_store *st, const lv_principal *p, unsigned need)
     json_decref(d);
 }
 
+void auth_session_denied(lv_store *st, const lv_principal *who,
+                         const char *object, const char *reason)
+{
+    json_t *d = json_pack("{s:s}", "reason", reason ? reason : "");
+    lv_err e = {0};
+    if (audit_log_standalone(st, who->actor, "auth.denied",
+                             object ? object : "", LV_AUDIT_FAILURE, d, &e) < 0)
+        lv_log(LV_LOG_ERROR, "auth: cannot audit a denial: %s", e.msg);
+    json_decref(d);
+}
+
 int auth_session_check(lv_auth *auth, lv_store *st, const char *token,
                        unsigned required_roles, lv_principal *out, lv_err *err)
 {

@@ -21,7 +21,6 @@
 #include "core/core.h"
 #include "keyc/keyc.h"
 #include "profile/profile.h"
-#include "store/store.h"
 
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>

@@ -3,6 +3,9 @@
 #define LLAVE_CA_INTERNAL_H
 
 #include "ca/ca.h"
+#include "store/store.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
 
 #include <openssl/x509v3.h>
 #include <pthread.h>

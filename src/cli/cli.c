@@ -3,6 +3,7 @@
 
 #include "custody/custody.h"
 #include "keys/keys.h"
+#include "store/store.h"
 
 #include <pwd.h>
 #include <stdio.h>

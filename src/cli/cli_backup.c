@@ -25,6 +25,8 @@
  * writes into a fresh directory beside DIR, verifies the audit chain and
  * its seals, audits "backup.restore" there and only then renames it to DIR. */
 #include "cli/cli.h"
+#include "store/store.h"
+#include "store/store_audit.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,5 +1,6 @@
 /* llave -d DIR ca export OUTDIR | ca list */
 #include "cli/cli.h"
+#include "store/store_ca.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  *        [--out CERT.pem] [--p12 OUT.p12 --p12-password-file FILE]
  * llave -d DIR cert show SERIAL */
 #include "cli/cli.h"
+#include "store/store_cert.h"
 
 #include <openssl/pem.h>
 #include <stdio.h>

@@ -8,6 +8,7 @@
  * document face to face; the evidence record names console:<user>. */
 #include "cli/cli.h"
 #include "ra/ra.h"
+#include "store/store.h"
 
 #include <openssl/pem.h>
 #include <stdio.h>

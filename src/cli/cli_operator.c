@@ -4,6 +4,7 @@
  * kept nowhere; the demo ceremony's operators go to demo-credentials.json. */
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

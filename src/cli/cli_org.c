@@ -38,7 +38,7 @@ static void print_json(const json_t *j)
 static int add(cli_ctx *ctx, const char *path, lv_err *err)
 {
     json_t *in = NULL;
-    char id[LV_RA_ID_LEN + 1];
+    char id[RA_ID_LEN + 1];
     LV_TRY(lv_json_load_file(path, &in, err));
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)
@@ -63,7 +63,7 @@ static int person(cli_ctx *ctx, const char *org, const char *role,
                   const char *path, lv_err *err)
 {
     json_t *in = NULL;
-    char id[LV_RA_ID_LEN + 1];
+    char id[RA_ID_LEN + 1];
     LV_TRY(lv_json_load_file(path, &in, err));
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)
@@ -77,7 +77,7 @@ static int person(cli_ctx *ctx, const char *org, const char *role,
 static int request(cli_ctx *ctx, const char *path, lv_err *err)
 {
     json_t *in = NULL;
-    char id[LV_RA_ID_LEN + 1];
+    char id[RA_ID_LEN + 1];
     LV_TRY(lv_json_load_file(path, &in, err));
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)

@@ -10,6 +10,7 @@
 #include "custody/custody.h"
 #include "ra/ra.h"
 #include "repo/repo.h"
+#include "store/store_ca.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
  * time-stamping unit (for example ECDSA P-256, R4.1); `units` lists them
  * with the clock as the guard of R7.2 judges it. */
 #include "cli/cli.h"
+#include "store/store_ca.h"
 #include "tsa/tsa.h"
 
 #include <openssl/bn.h>

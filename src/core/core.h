@@ -36,6 +36,11 @@ enum {
 
 #define LV_ERR_MSG_MAX 256
 
+/* A connection to the storage authority (store/).  Opaque everywhere but
+ * store/: components take one from their caller and pass it on; only the
+ * owner of a table reads or writes its rows (store/store_*.h). */
+typedef struct lv_store lv_store;
+
 typedef struct lv_err {
     int code;
     char msg[LV_ERR_MSG_MAX];

@@ -6,6 +6,10 @@
  * nextUpdate (R6.5). */
 #include "crl/crl.h"
 
+#include "store/store.h"
+#include "store/store_ca.h"
+#include "store/store_crl.h"
+
 #include <openssl/bn.h>
 #include <stdlib.h>
 #include <string.h>

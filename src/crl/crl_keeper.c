@@ -5,6 +5,7 @@
  * CRL.  The first pass runs before start returns, so a freshly started
  * service already serves every CRL. */
 #include "crl/crl.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 

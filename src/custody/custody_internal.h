@@ -5,6 +5,10 @@
 #include "crl/crl.h"
 #include "custody/custody.h"
 #include "ocsp/ocsp.h"
+#include "store/store.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
+#include "store/store_crl.h"
 #include "tsa/tsa.h"
 
 /* The extensions of an issuing CA certificate signed by `issuer` (the

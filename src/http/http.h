@@ -59,7 +59,7 @@ int lv_app_store(lv_app *app, lv_store **st, lv_err *err);
 #define LV_HTTP_BODY_DEFAULT ((size_t)64 * 1024) /* per-route limit when 0 */
 #define LV_HTTP_PARAM_MAX 128                    /* longest {name} segment */
 
-struct lv_sign_app_rec;
+struct lv_sign_app;
 
 typedef struct lv_http_req {
     const char *method;        /* "GET", "POST", ... ("HEAD" runs GET) */
@@ -74,7 +74,7 @@ typedef struct lv_http_req {
      * .body): */
     lv_store *st;     /* the thread's store (lv_app_store), to pass on */
     lv_principal who; /* a session's caller; zero for other routes */
-    const struct lv_sign_app_rec *client; /* LV_HTTP_AUTH_APP: the
+    const struct lv_sign_app *client; /* LV_HTTP_AUTH_APP: the
                                              application; NULL otherwise */
     json_t *json; /* LV_HTTP_BODY_JSON: the body, checked against the
                      route's schema; owned by the server; NULL otherwise */

@@ -110,10 +110,7 @@ static int own_id(const lv_http_req *req, lv_http_resp *resp)
     const lv_principal *who = &req->who;
     if (who->kind != LV_PRINCIPAL_CITIZEN || strcmp(who->id, req->param) == 0)
         return 0;
-    json_t *details = json_pack("{s:s}", "reason", "another citizen's record");
-    audit_log_standalone(req->st, who->actor, "auth.denied", req->param,
-                         LV_AUDIT_FAILURE, details, NULL);
-    json_decref(details);
+    auth_session_denied(req->st, who, req->param, "another citizen's record");
     return refuse_rc(http_resp_error(resp, LV_EPERM,
                                      "a citizen may act only on their own "
                                      "record"));

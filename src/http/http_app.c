@@ -1,6 +1,7 @@
 /* The application context handed to every handler, and its per-thread
  * stores. */
 #include "http/http.h"
+#include "store/store_front.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,7 +44,7 @@ static void app_slot_release(void *p)
     pthread_mutex_lock(&s->app->lock);
     app_unlink(s->app, s);
     pthread_mutex_unlock(&s->app->lock);
-    store_close(s->st);
+    store_front_close(s->st);
     free(s);
 }
 
@@ -88,7 +89,7 @@ void lv_app_free(lv_app *app)
     pthread_mutex_unlock(&app->lock);
     while (s) {
         app_slot *next = s->next;
-        store_close(s->st);
+        store_front_close(s->st);
         free(s);
         s = next;
     }
@@ -133,13 +134,13 @@ static int app_slot_open(lv_app *app, app_slot **out, lv_err *err)
     if (!s)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     s->app = app;
-    int rc = store_open(app->location, &s->st, err);
+    int rc = store_front_open(app->location, &s->st, err);
     if (rc < 0) {
         free(s);
         return rc;
     }
     if (pthread_setspecific(app->key, s) != 0) {
-        store_close(s->st);
+        store_front_close(s->st);
         free(s);
         return lv_fail(err, LV_ENOMEM, "pthread_setspecific failed");
     }

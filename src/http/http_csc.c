@@ -535,10 +535,10 @@ static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* ---- credentials
  * ------------------------------------------------------------------------ */
 
-static const char *cert_status(const lv_cert_rec *r)
+static const char *cert_status(const lv_sign_cred *r)
 {
     int64_t now = lv_now();
-    if (r->status != LV_CERT_VALID)
+    if (r->revoked)
         return "revoked";
     if (r->not_after <= now)
         return "expired";
@@ -572,7 +572,7 @@ static json_t *x509_b64(X509 *x)
     return s;
 }
 
-static json_t *certs_json(csc_call *c, const lv_cert_rec *r, const char *mode)
+static json_t *certs_json(csc_call *c, const lv_sign_cred *r, const char *mode)
 {
     json_t *a = json_array();
     if (!a || strcmp(mode, "none") == 0)
@@ -586,7 +586,7 @@ static json_t *certs_json(csc_call *c, const lv_cert_rec *r, const char *mode)
     return a;
 }
 
-static json_t *cert_json(csc_call *c, const lv_cert_rec *r, const char *mode,
+static json_t *cert_json(csc_call *c, const lv_sign_cred *r, const char *mode,
                          int cert_info)
 {
     json_t *o = json_pack("{s:s}", "status", cert_status(r));
@@ -623,16 +623,15 @@ static json_t *auth_json(int v2)
     return NULL;
 }
 
-static json_t *credential_json(csc_call *c, const lv_cert_rec *r,
+static json_t *credential_json(csc_call *c, const lv_sign_cred *r,
                                const char *mode, int cert_info, int auth_info)
 {
-    json_t *o =
-        json_pack("{s:s, s:{s:s, s:[s, s, s, s], s:i}, s:o, s:i, s:s}",
-                  "description", r->profile, "key", "status",
-                  r->status == LV_CERT_VALID ? "enabled" : "disabled", "algo",
-                  OID_RSA, OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512,
-                  "len", 2048, "cert", cert_json(c, r, mode, cert_info),
-                  "multisign", LV_SIGN_HASHES_MAX, "lang", "en-US");
+    json_t *o = json_pack("{s:s, s:{s:s, s:[s, s, s, s], s:i}, s:o, s:i, s:s}",
+                          "description", r->profile, "key", "status",
+                          !r->revoked ? "enabled" : "disabled", "algo", OID_RSA,
+                          OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512, "len",
+                          2048, "cert", cert_json(c, r, mode, cert_info),
+                          "multisign", LV_SIGN_HASHES_MAX, "lang", "en-US");
     if (!o)
         return NULL;
     if (c->v2) {
@@ -666,7 +665,7 @@ typedef struct list_ctx {
     int only_valid;
 } list_ctx;
 
-static int list_one(const lv_cert_rec *r, void *p)
+static int list_one(const lv_sign_cred *r, void *p)
 {
     list_ctx *l = p;
     if (l->only_valid && strcmp(cert_status(r), "valid") != 0)
@@ -683,11 +682,11 @@ static json_t *list_infos(csc_call *c, const json_t *ids, const char *mode,
     json_t *infos = json_array();
     for (size_t i = 0; infos && i < json_array_size(ids); i++) {
         const char *serial = json_string_value(json_array_get(ids, i));
-        lv_cert_rec full;
+        lv_sign_cred full;
         if (sign_credential_get(c->st, c->who.id, serial, &full, NULL) < 0)
             continue;
         json_t *info = credential_json(c, &full, mode, cert_info, auth_info);
-        store_cert_rec_free(&full);
+        sign_cred_free(&full);
         if (info)
             json_object_set_new(info, "credentialID", json_string(serial));
         json_array_append_new(infos, info);
@@ -732,7 +731,7 @@ static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 /* The credential of credentialID, one of the caller's; resp filled when
  * not. */
-static int credential_param(csc_call *c, lv_cert_rec *out)
+static int credential_param(csc_call *c, lv_sign_cred *out)
 {
     const char *id = lv_json_str(c->body, "credentialID");
     lv_err err = {0};
@@ -746,17 +745,17 @@ static int credential_param(csc_call *c, lv_cert_rec *out)
  * name the credential to sign/. */
 static int credential_serial(csc_call *c)
 {
-    lv_cert_rec r;
+    lv_sign_cred r;
     LV_TRY(credential_param(c, &r));
     snprintf(c->serial, sizeof c->serial, "%s", r.serial);
-    store_cert_rec_free(&r);
+    sign_cred_free(&r);
     return 0;
 }
 
 static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
-    lv_cert_rec r;
+    lv_sign_cred r;
     csc_init(&c, app, req, resp);
     int rc = credential_param(&c, &r);
     if (rc == 0) {
@@ -764,7 +763,7 @@ static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                       credential_json(&c, &r, certs_mode(&c),
                                       bool_param(&c, "certInfo", 0),
                                       bool_param(&c, "authInfo", 1)));
-        store_cert_rec_free(&r);
+        sign_cred_free(&r);
     }
     return rc < 0 && resp->status ? 0 : rc;
 }

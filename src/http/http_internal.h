@@ -4,6 +4,7 @@
 #define LLAVE_HTTP_INTERNAL_H
 
 #include "http/http.h"
+#include "sign/sign.h"
 
 /* One table per API file (DESIGN.md: one handler file per API). */
 extern const lv_http_route http_health_routes[]; /* http_health.c */
@@ -46,7 +47,7 @@ int http_resp_csc_error(lv_http_resp *r, int status, const char *error,
  * 503 ...), or a negative code when not even that could be built.
  * http_access_end releases what begin took, whatever it returned. */
 typedef struct http_access {
-    lv_sign_app_rec client; /* LV_HTTP_AUTH_APP: req->client points here */
+    lv_sign_app client; /* LV_HTTP_AUTH_APP: req->client points here */
 } http_access;
 
 int http_access_begin(lv_app *app, const lv_http_route *route, lv_http_req *req,

@@ -143,8 +143,8 @@ static int respond(lv_http_resp *resp, int status, json_t *body)
  * echoed back. */
 static int id_ok(const char *id)
 {
-    return strlen(id) == LV_RA_ID_LEN &&
-           strspn(id, "0123456789abcdef") == LV_RA_ID_LEN;
+    return strlen(id) == RA_ID_LEN &&
+           strspn(id, "0123456789abcdef") == RA_ID_LEN;
 }
 
 static int bad_id(lv_http_resp *resp)
@@ -311,7 +311,7 @@ static int citizen_revoke(lv_app *app, const lv_http_req *req,
  * ------------------------------------------------ */
 
 typedef int (*ra_create_fn)(lv_store *st, const json_t *in, const char *actor,
-                            char id_out[LV_RA_ID_LEN + 1], lv_err *err);
+                            char id_out[RA_ID_LEN + 1], lv_err *err);
 typedef int (*ra_show_fn)(lv_store *st, const char *id, json_t **out,
                           lv_err *err);
 
@@ -321,7 +321,7 @@ static int create_then_show(const lv_http_req *req, lv_http_resp *resp,
                             ra_create_fn create, ra_show_fn show)
 {
     json_t *out;
-    char id[LV_RA_ID_LEN + 1];
+    char id[RA_ID_LEN + 1];
     lv_err err = {0};
     int rc = create(req->st, req->json, req->who.actor, id, &err);
     if (rc == 0)
@@ -360,7 +360,7 @@ static int org_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int org_person(const lv_http_req *req, lv_http_resp *resp,
                       const char *role)
 {
-    char id[LV_RA_ID_LEN + 1];
+    char id[RA_ID_LEN + 1];
     lv_err err = {0};
     if (!id_ok(req->param))
         return bad_id(resp);

@@ -7,6 +7,8 @@
 #include "keyd/keyd_proto.h"
 #include "keys/keys.h"
 #include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_keys.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -10,6 +10,9 @@
 #define LLAVE_OCSP_INTERNAL_H
 
 #include "ocsp/ocsp.h"
+#include "store/store.h"
+#include "store/store_cert.h"
+#include "store/store_ocsp.h"
 
 #include <openssl/ocsp.h>
 

@@ -22,7 +22,10 @@
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
-#include "store/store.h"
+
+/* Record ids (citizens, organizations, requests): 128 random bits as 32
+ * lower-case hex characters (store_ra.h's LV_RA_ID_LEN). */
+#define RA_ID_LEN 32
 
 /* CPS §4.2.1: registration evidence is kept 15 years. */
 #define RA_RETENTION_SECONDS ((int64_t)15 * 36524 * 86400 / 100)
@@ -43,26 +46,11 @@ typedef struct ra_origin {
 int ra_person_id(const char *id_type, const char *number, const char *country,
                  char out[64], lv_err *err);
 
-/* Reads a registration request (the JSON of POST /api/v1/ra/citizens, see
- * docs/API.md) into records, checking every rule: names, birth date,
- * E.164 mobile, email, level, the identity document and its expiry (an
- * expired document is refused, R2.4), the companion passport or identity
- * card an EU registration certificate needs (R2.3).  Unknown fields are
- * refused.  Ids and times are left for the caller. */
-int ra_citizen_parse(const json_t *in, int64_t now, lv_citizen_rec *c,
-                     lv_iddoc_rec *doc, lv_err *err);
-/* One "document" object of that request (also used for replacements). */
-int ra_document_parse(const json_t *in, int64_t now, lv_iddoc_rec *doc,
-                      lv_err *err);
-/* The document's end of validity: the earlier of its expiry and its
- * companion's (R2.4). */
-int64_t ra_document_valid_until(const lv_iddoc_rec *doc);
-
 /* ---- citizens (R2.1-R2.6) ---------------------------------------------------
  */
 
 typedef struct ra_registered {
-    char citizen_id[LV_RA_ID_LEN + 1];
+    char citizen_id[RA_ID_LEN + 1];
     char person_id[64];
     char user_id[33];    /* what the citizen logs in with (Cl@ve: the
                             document number) */
@@ -147,7 +135,7 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
  *  "psd2": {"nca_name", "nca_id", "roles": [...], "authorization_number"}}.
  * The NIF is checked (profile_check_cif) for ES; audited as "org.create". */
 int ra_org_create(lv_store *st, const json_t *in, const char *actor,
-                  char id_out[LV_RA_ID_LEN + 1], lv_err *err);
+                  char id_out[RA_ID_LEN + 1], lv_err *err);
 /* role "representative": {"given_name", "surname", "id_type", "id_number",
  * "id_country", "document_expiry", "email", "title", "unit", "powers":
  * {"scope", "from", "until", "document"}}; role "member" (linked person):
@@ -155,7 +143,7 @@ int ra_org_create(lv_store *st, const json_t *in, const char *actor,
  * organization.  Audited as "org.person_add". */
 int ra_org_add_person(lv_store *st, const char *org_id, const char *role,
                       const json_t *in, const char *actor,
-                      char id_out[LV_RA_ID_LEN + 1], lv_err *err);
+                      char id_out[RA_ID_LEN + 1], lv_err *err);
 /* Organization, people, requests and certificates (new reference). */
 int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err);
 
@@ -167,7 +155,7 @@ int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err);
  * with profile_subject_build now, so a pending request is complete (R2.8).
  * Audited as "ra.request.create". */
 int ra_request_create(lv_store *st, const json_t *in, const char *actor,
-                      char id_out[LV_RA_ID_LEN + 1], lv_err *err);
+                      char id_out[RA_ID_LEN + 1], lv_err *err);
 /* Approval by a second person (R1.5): actor must differ from the creator
  * (LV_EPERM, audited) and the request be pending (LV_ESTATE).  Powers of a
  * representative must still be in force.  Issues through ca_issue; a

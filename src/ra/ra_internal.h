@@ -3,10 +3,31 @@
 #define LLAVE_RA_INTERNAL_H
 
 #include "ra/ra.h"
+#include "store/store.h"
+#include "store/store_cert.h"
+#include "store/store_ra.h"
 
 #include <stdio.h>
 
 #define RA_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+_Static_assert(RA_ID_LEN == LV_RA_ID_LEN, "ra.h and store_ra.h agree");
+
+/* ---- validation (no store; unit-tested) ------------------------------------
+ * Reads a registration request (the JSON of POST /api/v1/ra/citizens, see
+ * docs/API.md) into records, checking every rule: names, birth date,
+ * E.164 mobile, email, level, the identity document and its expiry (an
+ * expired document is refused, R2.4), the companion passport or identity
+ * card an EU registration certificate needs (R2.3).  Unknown fields are
+ * refused.  Ids and times are left for the caller.  validate.c */
+int ra_citizen_parse(const json_t *in, int64_t now, lv_citizen_rec *c,
+                     lv_iddoc_rec *doc, lv_err *err);
+/* One "document" object of that request (also used for replacements). */
+int ra_document_parse(const json_t *in, int64_t now, lv_iddoc_rec *doc,
+                      lv_err *err);
+/* The document's end of validity: the earlier of its expiry and its
+ * companion's (R2.4). */
+int64_t ra_document_valid_until(const lv_iddoc_rec *doc);
 
 /* A fresh record id: 128 random bits as 32 lower-case hex characters. */
 int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err);

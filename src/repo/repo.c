@@ -7,6 +7,9 @@
 
 #include "crl/crl.h"
 #include "repo/policy_docs.h"
+#include "store/store.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -30,7 +30,6 @@
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "core/core.h"
-#include "store/store.h"
 
 #include <openssl/evp.h>
 
@@ -89,10 +88,15 @@ typedef struct lv_sign_app_secret {
  * secret of which only SHA-256 is stored.  Audited as "app.add". */
 int sign_app_add(lv_store *st, const char *name, const char *actor,
                  lv_sign_app_secret *out, lv_err *err);
+/* A relying application as the front end knows it once authenticated. */
+typedef struct lv_sign_app {
+    char client_id[40];
+    char name[129];
+} lv_sign_app;
 /* HTTP Basic credentials of an application; LV_EAUTH for an unknown id, a
  * wrong secret or a disabled application (constant-time compare). */
 int sign_app_check(lv_store *st, const char *client_id, const char *secret,
-                   lv_sign_app_rec *out, lv_err *err);
+                   lv_sign_app *out, lv_err *err);
 /* [{client_id, name, enabled, created_at, created_by}] (new reference). */
 int sign_app_list_json(lv_store *st, json_t **out, lv_err *err);
 
@@ -116,14 +120,30 @@ int sign_credential_pick(lv_store *st, const char *citizen_id,
 int sign_credential_check(lv_store *st, const char *citizen_id,
                           const char *serial, lv_sign_refusal *why,
                           lv_err *err);
-/* The citizen's cloud certificates (key in the store), newest first. */
+/* A citizen's cloud credential (CSC credentials/list, credentials/info):
+ * its certificate and state. */
+typedef struct lv_sign_cred {
+    char serial[65];
+    char ca[32];          /* the issuing CA */
+    char profile[48];     /* the profile id */
+    char subject_dn[512]; /* as stored, for display */
+    int64_t not_before;
+    int64_t not_after;
+    int revoked;
+    unsigned char *der; /* sign_credential_get: the certificate; else NULL */
+    size_t der_len;
+} lv_sign_cred;
+/* The citizen's cloud certificates (key in the store), newest first; der
+ * is NULL. */
 int sign_credential_foreach(lv_store *st, const char *citizen_id,
-                            int (*fn)(const lv_cert_rec *, void *), void *ctx,
+                            int (*fn)(const lv_sign_cred *, void *), void *ctx,
                             lv_err *err);
 /* One of the citizen's cloud certificates, with its DER; LV_ENOTFOUND when
- * the serial is not one of them (another citizen's included). */
+ * the serial is not one of them (another citizen's included).
+ * sign_cred_free releases it. */
 int sign_credential_get(lv_store *st, const char *citizen_id,
-                        const char *serial, lv_cert_rec *out, lv_err *err);
+                        const char *serial, lv_sign_cred *out, lv_err *err);
+void sign_cred_free(lv_sign_cred *c);
 /* R5.3: a certificate at the citizen's will (or the demo ceremony), through
  * ra_citizen_issue with the default profile natural-person-cloud-hsm. */
 int sign_credential_issue(const lv_sign_env *env, lv_store *st,
@@ -142,16 +162,16 @@ int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
  * (base64)}], "redirect_ok_url", "redirect_error_url", "generate_certificate"
  * (optional, default true: R5.3)}.  Answer:
  * {"id", "state", "path", "url", "expires_at"}.  Refusals fill why. */
-int sign_tx_create(const lv_sign_env *env, lv_store *st,
-                   const lv_sign_app_rec *app, const json_t *req, json_t **out,
-                   lv_sign_refusal *why, lv_err *err);
+int sign_tx_create(const lv_sign_env *env, lv_store *st, const lv_sign_app *app,
+                   const json_t *req, json_t **out, lv_sign_refusal *why,
+                   lv_err *err);
 /* For the owning application: state, documents and, once signed, the
  * signatures (base64) and the certificate (base64 DER). */
-int sign_tx_json(lv_store *st, const lv_sign_app_rec *app, const char *id,
+int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,
                  json_t **out, lv_err *err);
 /* The application ends a transaction: no signature can happen any more and
  * the signatures are no longer served.  Audited as "sign.tx.end". */
-int sign_tx_end(lv_store *st, const lv_sign_app_rec *app, const char *id,
+int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
                 lv_err *err);
 
 /* The citizen's side (the page at /sign/{id}).  login: user id + password

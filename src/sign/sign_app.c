@@ -55,22 +55,23 @@ int sign_app_add(lv_store *st, const char *name, const char *actor,
 }
 
 int sign_app_check(lv_store *st, const char *client_id, const char *secret,
-                   lv_sign_app_rec *out, lv_err *err)
+                   lv_sign_app *out, lv_err *err)
 {
     char hash[65];
     lv_err ignored = {0};
+    lv_sign_app_rec rec = {0};
     memset(out, 0, sizeof *out);
     if (!client_id || !secret || strlen(client_id) >= sizeof out->client_id)
         return lv_fail(err, LV_EAUTH, "unknown application or wrong secret");
-    int found = store_sign_app_get(st, client_id, out, &ignored) == 0;
+    int found = store_sign_app_get(st, client_id, &rec, &ignored) == 0;
     if (sign_sha256_hex(secret, strlen(secret), hash) < 0)
         return lv_fail(err, LV_ECRYPTO, "cannot hash the secret");
     /* the same work whether or not the application exists */
-    int match = found && CRYPTO_memcmp(hash, out->secret_hash, 64) == 0;
-    if (!match || !out->enabled) {
-        memset(out, 0, sizeof *out);
+    int match = found && CRYPTO_memcmp(hash, rec.secret_hash, 64) == 0;
+    if (!match || !rec.enabled)
         return lv_fail(err, LV_EAUTH, "unknown application or wrong secret");
-    }
+    snprintf(out->client_id, sizeof out->client_id, "%s", rec.client_id);
+    snprintf(out->name, sizeof out->name, "%s", rec.name);
     return 0;
 }
 

@@ -101,9 +101,9 @@ static int cred_filter(const lv_cert_rec *r, void *ctx)
     return w->fn(r, w->ctx);
 }
 
-int sign_credential_foreach(lv_store *st, const char *citizen_id,
-                            int (*fn)(const lv_cert_rec *, void *), void *ctx,
-                            lv_err *err)
+static int cred_foreach(lv_store *st, const char *citizen_id,
+                        int (*fn)(const lv_cert_rec *, void *), void *ctx,
+                        lv_err *err)
 {
     lv_citizen_rec c;
     LV_TRY(store_citizen_get(st, citizen_id, &c, err));
@@ -135,7 +135,7 @@ int sign_credential_pick(lv_store *st, const char *citizen_id,
     pick_state p = {.now = lv_now()};
     serial_out[0] = '\0';
     *why = LV_SIGN_OK;
-    LV_TRY(sign_credential_foreach(st, citizen_id, pick_one, &p, err));
+    LV_TRY(cred_foreach(st, citizen_id, pick_one, &p, err));
     if (p.serial[0]) {
         memcpy(serial_out, p.serial, sizeof p.serial);
         return 0;
@@ -163,8 +163,8 @@ static int find_one(const lv_cert_rec *r, void *ctx)
     return 0;
 }
 
-int sign_credential_get(lv_store *st, const char *citizen_id,
-                        const char *serial, lv_cert_rec *out, lv_err *err)
+static int cred_get(lv_store *st, const char *citizen_id, const char *serial,
+                    lv_cert_rec *out, lv_err *err)
 {
     char norm[65];
     lv_err ignored = {0};
@@ -172,10 +172,67 @@ int sign_credential_get(lv_store *st, const char *citizen_id,
     if (!serial || ca_serial_normalize(serial, norm, &ignored) < 0)
         return lv_fail(err, LV_ENOTFOUND, "unknown credential");
     find_state f = {norm, 0};
-    LV_TRY(sign_credential_foreach(st, citizen_id, find_one, &f, err));
+    LV_TRY(cred_foreach(st, citizen_id, find_one, &f, err));
     if (!f.found)
         return lv_fail(err, LV_ENOTFOUND, "unknown credential %s", norm);
     return store_cert_get(st, norm, out, err);
+}
+
+/* ---- the front end's view (CSC credentials/list, credentials/info) ----- */
+
+static void cred_of(const lv_cert_rec *r, lv_sign_cred *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->serial, sizeof out->serial, "%s", r->serial);
+    snprintf(out->ca, sizeof out->ca, "%s", r->ca);
+    snprintf(out->profile, sizeof out->profile, "%s", r->profile);
+    snprintf(out->subject_dn, sizeof out->subject_dn, "%s", r->subject_dn);
+    out->not_before = r->not_before;
+    out->not_after = r->not_after;
+    out->revoked = r->status != LV_CERT_VALID;
+}
+
+typedef struct cred_view {
+    int (*fn)(const lv_sign_cred *, void *);
+    void *ctx;
+} cred_view;
+
+static int view_one(const lv_cert_rec *r, void *arg)
+{
+    cred_view *v = arg;
+    lv_sign_cred c;
+    cred_of(r, &c);
+    return v->fn(&c, v->ctx);
+}
+
+int sign_credential_foreach(lv_store *st, const char *citizen_id,
+                            int (*fn)(const lv_sign_cred *, void *), void *ctx,
+                            lv_err *err)
+{
+    cred_view v = {fn, ctx};
+    return cred_foreach(st, citizen_id, view_one, &v, err);
+}
+
+int sign_credential_get(lv_store *st, const char *citizen_id,
+                        const char *serial, lv_sign_cred *out, lv_err *err)
+{
+    lv_cert_rec r;
+    memset(out, 0, sizeof *out);
+    LV_TRY(cred_get(st, citizen_id, serial, &r, err));
+    cred_of(&r, out);
+    out->der = r.der; /* taken over */
+    out->der_len = r.der_len;
+    r.der = NULL;
+    store_cert_rec_free(&r);
+    return 0;
+}
+
+void sign_cred_free(lv_sign_cred *c)
+{
+    if (c == NULL)
+        return;
+    free(c->der);
+    memset(c, 0, sizeof *c);
 }
 
 int sign_credential_check(lv_store *st, const char *citizen_id,
@@ -183,7 +240,7 @@ int sign_credential_check(lv_store *st, const char *citizen_id,
 {
     lv_cert_rec c;
     LV_TRY(sign_citizen_check(st, citizen_id, why, err));
-    int rc = sign_credential_get(st, citizen_id, serial, &c, err);
+    int rc = cred_get(st, citizen_id, serial, &c, err);
     if (rc == LV_ENOTFOUND)
         *why = LV_SIGN_NO_CERTIFICATE;
     if (rc < 0)

@@ -3,6 +3,11 @@
 #define LLAVE_SIGN_INTERNAL_H
 
 #include "sign/sign.h"
+#include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_cert.h"
+#include "store/store_ra.h"
+#include "store/store_sign.h"
 
 #include <jansson.h>
 

@@ -129,7 +129,7 @@ static int parse_req(const json_t *in, tx_req *r, lv_err *err)
 /* ---- create
  * ------------------------------------------------------------------------- */
 
-static void app_actor(const lv_sign_app_rec *app, char out[96])
+static void app_actor(const lv_sign_app *app, char out[96])
 {
     snprintf(out, 96, "app:%s", app->client_id);
 }
@@ -183,9 +183,9 @@ static json_t *created_json(const lv_config *cfg, const lv_sign_tx_rec *tx)
                      tx->state, "path", path, "url", url, "expires_at", exp);
 }
 
-int sign_tx_create(const lv_sign_env *env, lv_store *st,
-                   const lv_sign_app_rec *app, const json_t *req, json_t **out,
-                   lv_sign_refusal *why, lv_err *err)
+int sign_tx_create(const lv_sign_env *env, lv_store *st, const lv_sign_app *app,
+                   const json_t *req, json_t **out, lv_sign_refusal *why,
+                   lv_err *err)
 {
     lv_sign_tx_rec tx = {0};
     char actor[96];
@@ -330,7 +330,7 @@ static int add_certificate(lv_store *st, const char *serial, json_t *o,
     return 0;
 }
 
-int sign_tx_json(lv_store *st, const lv_sign_app_rec *app, const char *id,
+int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,
                  json_t **out, lv_err *err)
 {
     tx_batch *b = NULL;
@@ -396,7 +396,7 @@ static int tx_update(lv_store *st, lv_sign_tx_rec *tx, const char *from,
     return rc;
 }
 
-int sign_tx_end(lv_store *st, const lv_sign_app_rec *app, const char *id,
+int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
                 lv_err *err)
 {
     lv_sign_tx_rec tx;

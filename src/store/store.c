@@ -160,3 +160,13 @@ int store_in_transaction(const lv_store *st)
 {
     return st && st->in_tx;
 }
+
+int store_front_open(const char *location, lv_store **out, lv_err *err)
+{
+    return store_open(location, out, err);
+}
+
+void store_front_close(lv_store *st)
+{
+    store_close(st);
+}

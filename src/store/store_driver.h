@@ -14,6 +14,17 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_audit.h"
+#include "store/store_auth.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
+#include "store/store_crl.h"
+#include "store/store_front.h"
+#include "store/store_keys.h"
+#include "store/store_ocsp.h"
+#include "store/store_ra.h"
+#include "store/store_sign.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,6 +3,8 @@
 #ifndef LLAVE_TSA_INTERNAL_H
 #define LLAVE_TSA_INTERNAL_H
 
+#include "store/store.h"
+#include "store/store_ca.h"
 #include "tsa/tsa.h"
 
 #include <openssl/ts.h>

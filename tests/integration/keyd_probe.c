@@ -22,6 +22,16 @@
  * keyd refused, 2 on a usage error. */
 #include "keyc/keyc.h"
 #include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_audit.h"
+#include "store/store_auth.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
+#include "store/store_crl.h"
+#include "store/store_keys.h"
+#include "store/store_ocsp.h"
+#include "store/store_ra.h"
+#include "store/store_sign.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

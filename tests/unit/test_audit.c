@@ -1,6 +1,6 @@
 /* Unit tests of audit/: the hash chain, its exact hash definition, and
  * detection of every kind of tampering done with raw SQL on the file. */
-#include "audit/audit.h"
+#include "audit/audit_internal.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */

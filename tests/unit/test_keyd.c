@@ -7,6 +7,16 @@
 #include "keyd/keyd.h"
 #include "keys/keys.h"
 #include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_audit.h"
+#include "store/store_auth.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
+#include "store/store_crl.h"
+#include "store/store_keys.h"
+#include "store/store_ocsp.h"
+#include "store/store_ra.h"
+#include "store/store_sign.h"
 
 #include <openssl/rsa.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * replacement (R2.5), organizations and powers (R2.7), requests decided by
  * a second person (R1.5, R2.8).  Issuance, revocation and the HTTP API are
  * exercised against a real llaved by tests/integration/test_ra.py. */
-#include "ra/ra.h"
+#include "ra/ra_internal.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */

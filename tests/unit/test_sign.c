@@ -78,7 +78,8 @@ static void test_app_credentials(void **state)
 {
     fixture *fx = *state;
     lv_sign_app_secret s;
-    lv_sign_app_rec rec;
+    lv_sign_app rec;
+    lv_sign_app_rec row;
     lv_err err = {0};
     assert_int_equal(
         sign_app_add(fx->st, "Ayuntamiento", "console:test", &s, &err), 0);
@@ -88,7 +89,8 @@ static void test_app_credentials(void **state)
                      0);
     assert_string_equal(rec.name, "Ayuntamiento");
     /* only a hash is stored */
-    assert_string_not_equal(rec.secret_hash, s.secret);
+    assert_int_equal(store_sign_app_get(fx->st, s.client_id, &row, &err), 0);
+    assert_string_not_equal(row.secret_hash, s.secret);
     char wrong[LV_SIGN_SECRET_LEN + 1];
     memcpy(wrong, s.secret, sizeof wrong);
     wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
@@ -118,7 +120,7 @@ static void test_transaction_request_checks(void **state)
 {
     fixture *fx = *state;
     lv_sign_app_secret s;
-    lv_sign_app_rec app;
+    lv_sign_app app;
     lv_err err = {0};
     lv_sign_refusal why;
     json_t *out = NULL;

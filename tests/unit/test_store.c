@@ -2,6 +2,16 @@
  * transactions, the R2.9 count, and error mapping. */
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/store_activation.h"
+#include "store/store_audit.h"
+#include "store/store_auth.h"
+#include "store/store_ca.h"
+#include "store/store_cert.h"
+#include "store/store_crl.h"
+#include "store/store_keys.h"
+#include "store/store_ocsp.h"
+#include "store/store_ra.h"
+#include "store/store_sign.h"
 
 // clang-format off
 #include <setjmp.h> /* cmocka.h needs these three first */

@@ -1,0 +1,134 @@
+/* store/store_auth.h — operators, two-person approvals, citizens'
+ * credentials, password history, sessions and one-time codes
+ * (sql/005_auth.sql, 010).  Owner: auth/. */
+#ifndef LLAVE_STORE_AUTH_H
+#define LLAVE_STORE_AUTH_H
+
+#include "core/core.h"
+
+#include <stdint.h>
+
+/* ---- auth (sql/005_auth.sql; the rules live in auth/) -----------------
+ * Plain records: auth/ decides, hashes and seals; these only read and
+ * write rows.  Updates are meant to run inside the caller's transaction
+ * after reading the row again there (store_begin holds the write lock). */
+typedef struct lv_operator_rec {
+    char login[72];
+    char roles[256]; /* comma-separated role names */
+    int enabled;
+    int locked;
+    int failed_attempts;
+    char password_hash[192];       /* Argon2id encoded */
+    unsigned char totp_sealed[96]; /* nonce || ciphertext || tag */
+    size_t totp_sealed_len;
+    int64_t totp_last_step;
+    int64_t created_at; /* 0 on insert: now */
+    char created_by[128];
+    int64_t updated_at; /* set by insert / update */
+} lv_operator_rec;
+
+int store_operator_insert(lv_store *st, const lv_operator_rec *rec,
+                          lv_err *err);
+int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
+                       lv_err *err);
+/* Writes every field but login, created_at and created_by. */
+int store_operator_update(lv_store *st, const lv_operator_rec *rec,
+                          lv_err *err);
+/* Pending two-person approvals (sql/010_throttle.sql, CPS §5.2.4). */
+typedef struct lv_approval_rec {
+    char action[16];
+    char target[72];
+    char requested_by[72];
+    int64_t requested_at;
+} lv_approval_rec;
+
+int store_approval_get(lv_store *st, const char *action, const char *target,
+                       lv_approval_rec *out, lv_err *err);
+/* Inserts or replaces the pending request for (action, target). */
+int store_approval_put(lv_store *st, const lv_approval_rec *rec, lv_err *err);
+int store_approval_delete(lv_store *st, const char *action, const char *target,
+                          lv_err *err);
+/* In login order. */
+int store_operator_foreach(lv_store *st,
+                           int (*fn)(const lv_operator_rec *, void *),
+                           void *ctx, lv_err *err);
+
+typedef struct lv_cred_rec {
+    char citizen_id[72];
+    char user_id[72];
+    char mobile[24];
+    char password_hash[192]; /* "" until activation */
+    int64_t password_set_at;
+    int64_t password_expires_at;
+    int failed_attempts;
+    int locked;
+    char activation_hash[65]; /* hex HMAC of the pending code, or "" */
+    int64_t activation_expires_at;
+    int activation_attempts;
+    int64_t failures_since; /* start of the 24 h window of failed_attempts */
+    int64_t codes_since;    /* start of the 24 h window of codes_sent */
+    int codes_sent;         /* activation codes sent in that window */
+    int64_t created_at;     /* 0 on insert: now */
+    int64_t updated_at;
+} lv_cred_rec;
+
+int store_cred_insert(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
+                   lv_err *err);
+int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
+                           lv_err *err);
+/* Writes every field but citizen_id and created_at. */
+int store_cred_update(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+
+/* Password history (R3.2): appends, and calls fn with the `limit` newest
+ * hashes, newest first. */
+int store_pwhist_add(lv_store *st, const char *citizen_id,
+                     const char *password_hash, int64_t set_at, lv_err *err);
+int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
+                         int (*fn)(const char *password_hash, void *),
+                         void *ctx, lv_err *err);
+
+typedef struct lv_session_rec {
+    char token_hash[65]; /* SHA-256 hex of the bearer token */
+    char kind[16];       /* "operator" / "citizen" */
+    char principal[72];
+    int64_t created_at;
+    int64_t expires_at;
+    char ip[64];
+} lv_session_rec;
+
+int store_session_insert(lv_store *st, const lv_session_rec *rec, lv_err *err);
+int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
+                      lv_err *err);
+int store_session_delete(lv_store *st, const char *token_hash, lv_err *err);
+/* Ends every session of one principal; *count (may be NULL) gets how many. */
+int store_session_delete_principal(lv_store *st, const char *kind,
+                                   const char *principal, int64_t *count,
+                                   lv_err *err);
+/* Drops sessions that expired before `now`. */
+int store_session_purge(lv_store *st, int64_t now, lv_err *err);
+
+typedef struct lv_otp_rec {
+    char id[33];
+    char citizen_id[72];
+    char purpose[33];
+    char binding[65];   /* SHA-256 hex of purpose and data */
+    char code_hash[65]; /* HMAC-SHA256 hex of the code */
+    int64_t created_at;
+    int64_t expires_at;
+    int attempts;
+    int used;
+} lv_otp_rec;
+
+int store_otp_insert(lv_store *st, const lv_otp_rec *rec, lv_err *err);
+int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err);
+/* Codes sent to citizen_id since `since` (created_at >= since), only those
+ * with this binding when binding is not NULL: *count and the creation time
+ * of the oldest of them (*oldest, 0 when none), for rate limits that every
+ * node sharing the database agrees on (issue 11). */
+int store_otp_count(lv_store *st, const char *citizen_id, const char *binding,
+                    int64_t since, int *count, int64_t *oldest, lv_err *err);
+/* Writes attempts and used. */
+int store_otp_update(lv_store *st, const lv_otp_rec *rec, lv_err *err);
+
+#endif

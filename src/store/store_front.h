@@ -1,0 +1,15 @@
+/* store/store_front.h — the front end's view of the storage authority
+ * (issue 12 item 3): a connection per worker thread to hand, unread, to the
+ * components that own the data (ra/, auth/, sign/, ca/ ...).  It names no
+ * table and reads no row; http/ includes no other store/ header, and the
+ * build refuses it one (tests/layering). */
+#ifndef LLAVE_STORE_FRONT_H
+#define LLAVE_STORE_FRONT_H
+
+#include "core/core.h"
+
+/* store_open and store_close of store.h, for http/'s per-thread stores. */
+int store_front_open(const char *location, lv_store **out, lv_err *err);
+void store_front_close(lv_store *st);
+
+#endif

@@ -1,0 +1,145 @@
+/* store/store_sign.h — remote signing's rows (sql/008_sign.sql): relying
+ * applications, signature transactions and their documents, CSC SADs, OTP
+ * bindings, the acceptance of each credential.  Owner: sign/. */
+#ifndef LLAVE_STORE_SIGN_H
+#define LLAVE_STORE_SIGN_H
+
+#include "core/core.h"
+
+#include <stdint.h>
+
+/* ---- remote signing (sql/008_sign.sql; the rules live in sign/) -------
+ * Plain rows: sign/ decides, hashes and signs.  Changes run inside the
+ * caller's transaction next to its audit entry. */
+typedef struct lv_sign_app_rec {
+    char client_id[40];
+    char name[129];
+    char secret_hash[65]; /* SHA-256 hex of the client secret */
+    int enabled;
+    int64_t created_at;
+    char created_by[128];
+} lv_sign_app_rec;
+
+int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *rec,
+                          lv_err *err);
+int store_sign_app_get(lv_store *st, const char *client_id,
+                       lv_sign_app_rec *out, lv_err *err);
+/* In creation order. */
+int store_sign_app_foreach(lv_store *st,
+                           int (*fn)(const lv_sign_app_rec *, void *),
+                           void *ctx, lv_err *err);
+
+typedef struct lv_sign_tx_rec {
+    char id[33];
+    char app_id[40];
+    char citizen_id[72];
+    char owner[64];      /* the person id (IDCES-...) */
+    char digest_alg[16]; /* sha256, sha384, sha512 */
+    char state[16];      /* pending, otp_sent, signed, failed, ended */
+    char cert_serial[65];
+    char accept_serial[65];
+    char redirect_ok[1024];
+    char redirect_error[1024];
+    char otp_id[33];
+    char error[256];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t signed_at;
+    int64_t ended_at;
+} lv_sign_tx_rec;
+
+int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec, lv_err *err);
+int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
+                      lv_err *err);
+/* Writes state, cert_serial, accept_serial, otp_id, error, signed_at and
+ * ended_at when the stored state is `from` (NULL: any); LV_ESTATE when it
+ * is not (a concurrent request moved it first), LV_ENOTFOUND for no row. */
+int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *rec,
+                         const char *from, lv_err *err);
+
+/* docs/API.md limits a document's id to 128 characters, name and title to
+ * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
+typedef struct lv_sign_doc_rec {
+    int seq;
+    char doc_id[4 * 128 + 1];
+    char name[4 * 255 + 1];
+    char title[4 * 255 + 1];
+    unsigned char digest[64];
+    size_t digest_len;
+    unsigned char *signature; /* owned; NULL until signed */
+    size_t signature_len;
+} lv_sign_doc_rec;
+
+int store_sign_doc_insert(lv_store *st, const char *tx_id,
+                          const lv_sign_doc_rec *rec, lv_err *err);
+int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
+                                 const unsigned char *sig, size_t len,
+                                 lv_err *err);
+/* In seq order; fn must not keep rec->signature. */
+int store_sign_doc_foreach(lv_store *st, const char *tx_id,
+                           int (*fn)(const lv_sign_doc_rec *, void *),
+                           void *ctx, lv_err *err);
+
+typedef struct lv_sign_sad_rec {
+    char sad_hash[65]; /* SHA-256 hex of the SAD */
+    char citizen_id[72];
+    char serial[65];
+    char digest_alg[16];
+    unsigned char *hashes; /* owned: the authorized digests end to end */
+    size_t hashes_len;
+    int remaining;
+    int64_t created_at;
+    int64_t expires_at;
+} lv_sign_sad_rec;
+
+int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *rec,
+                          lv_err *err);
+int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
+                       lv_err *err);
+/* remaining -= n if remaining >= n and expires_at > now; LV_ESTATE when
+ * not (used up, expired, or a concurrent request took it first). */
+int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
+                           int64_t now, lv_err *err);
+/* expires_at of a SAD (credentials/extendTransaction). */
+int store_sign_sad_extend(lv_store *st, const char *sad_hash,
+                          int64_t expires_at, lv_err *err);
+void store_sign_sad_rec_free(lv_sign_sad_rec *rec);
+
+typedef struct lv_sign_otp_rec {
+    char citizen_id[72];
+    char serial[65];
+    char otp_id[33];
+    char digest_alg[16];
+    unsigned char *hashes; /* owned; NULL when unbound */
+    size_t hashes_len;
+    int64_t created_at;
+} lv_sign_otp_rec;
+
+/* Inserts or replaces the row of (citizen_id, serial). */
+int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec, lv_err *err);
+int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
+                       lv_sign_otp_rec *out, lv_err *err);
+int store_sign_otp_delete(lv_store *st, const char *citizen_id,
+                          const char *serial, lv_err *err);
+void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
+
+typedef struct lv_sign_acceptance_rec {
+    char serial[65];
+    char citizen_id[72];
+    char *sheet; /* owned */
+    char digest_alg[16];
+    unsigned char *signature; /* owned */
+    size_t signature_len;
+    char channel[16]; /* "transaction", "csc" */
+    int64_t accepted_at;
+} lv_sign_acceptance_rec;
+
+int store_sign_acceptance_insert(lv_store *st,
+                                 const lv_sign_acceptance_rec *rec,
+                                 lv_err *err);
+/* LV_ENOTFOUND while the certificate is not accepted. */
+int store_sign_acceptance_get(lv_store *st, const char *serial,
+                              lv_sign_acceptance_rec *out, lv_err *err);
+void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *rec);
+
+#endif
