@@ -45,4 +45,8 @@ int ca_record_cert(lv_store *st, X509 *cert, const lv_profile *p,
 int ca_issuer_check_active(lv_store *st, const lv_ca_entry *issuer,
                            lv_err *err);
 
+/* The public key of a CSR as issuance takes it (R4.1, R4.6: key type and
+ * size, proof of possession); for fuzz/fuzz_csr.c.  issue.c */
+int ca_csr_public_key(X509_REQ *csr, EVP_PKEY **out, lv_err *err);
+
 #endif

@@ -94,6 +94,11 @@ static int csr_public_key(X509_REQ *csr, EVP_PKEY **out, lv_err *err)
     return 0;
 }
 
+int ca_csr_public_key(X509_REQ *csr, EVP_PKEY **out, lv_err *err)
+{
+    return csr_public_key(csr, out, err);
+}
+
 /* R2.9 / CPS §3.1.5: one valid certificate per (subject, subscriber, type). */
 static int check_unique(lv_store *st, const lv_profile *p, const lv_subject *s,
                         lv_err *err)

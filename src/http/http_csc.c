@@ -1080,6 +1080,29 @@ static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return 0;
 }
 
+/* Test hook (fuzz/fuzz_csc_params.c): the parameters of a signHash,
+ * authorize or signDoc body read as those handlers read them, once the
+ * route's schema took the body: 0, or the refusal (resp filled). */
+int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
+                    lv_buf *hashes, int *num)
+{
+    csc_call c = {.v2 = v2, .body = body, .resp = resp};
+    const char *lists[] = {"documents", "documentDigests"};
+    int rc = sync_only(&c);
+    if (rc == 0)
+        rc = num_signatures(&c, num);
+    if (rc == 0)
+        rc = hashes_param(&c, 0, md, hashes);
+    if (rc == 0 && *md)
+        rc = sign_algo_ok(&c, *md);
+    for (size_t l = 0; l < 2; l++) {
+        json_t *docs = json_object_get(body, lists[l]);
+        for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++)
+            rc = doc_options(&c, json_array_get(docs, i), &(lv_cades_req){0});
+    }
+    return rc;
+}
+
 /* Every route but info and auth/login needs a citizen's access token
  * (HTTP_CSC, R5.2); each names the input table of its method and version. */
 const lv_http_route http_csc_routes[] = {

@@ -244,4 +244,25 @@ int http_head_check(const char *buf, size_t len, size_t *head_len);
  * the path none decoding to another control character. */
 int http_target_ok(const char *target, size_t len);
 
+/* Routing as the server does it (test hook for fuzz/fuzz_route.c): the
+ * route path and method select in tables, with its {name} segment, or the
+ * status (404, 405 with the Allow list) the server answers instead. */
+typedef struct http_route_hit {
+    const lv_http_route *route; /* NULL when refused */
+    char param[LV_HTTP_PARAM_MAX + 1];
+    int status; /* 0, 404 or 405 */
+    char allow[64];
+} http_route_hit;
+int http_route_lookup(const lv_http_route *const *tables, const char *path,
+                      const char *method, http_route_hit *out, lv_err *err);
+
+/* The CSC parameters of a signHash, authorize or signDoc body (test hook for
+ * fuzz/fuzz_csc_params.c; http_csc.c): operationMode, numSignatures, the
+ * hashes (v2 "hashes", v1 "hash"; base64 or base64url) laid end to end in
+ * hashes with their algorithm *md (NULL when none), signAlgo, and the options
+ * of each documents[] / documentDigests[] entry.  0, or the CSC refusal in
+ * resp. */
+int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
+                    lv_buf *hashes, int *num);
+
 #endif

@@ -213,7 +213,7 @@ static void allow_add(char *allow, size_t cap, const char *method)
 static void route_find(const lv_http_server *s, const char *path,
                        const char *method, srv_request *rq)
 {
-    char param[LV_HTTP_PARAM_MAX + 1];
+    char param[LV_HTTP_PARAM_MAX + 1] = ""; /* an exact route has none */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < s->nroutes; i++) {
             const srv_route *sr = &s->routes[i];
@@ -230,6 +230,23 @@ static void route_find(const lv_http_server *s, const char *path,
         }
     }
     rq->reject = rq->allow[0] ? 405 : 404;
+}
+
+/* Test hook (fuzz/fuzz_route.c): route_find over tables, as the server
+ * runs it, without a server. */
+int http_route_lookup(const lv_http_route *const *tables, const char *path,
+                      const char *method, http_route_hit *out, lv_err *err)
+{
+    lv_http_server s = {0};
+    srv_request rq = {0};
+    int rc = routes_compile(&s, tables, err);
+    if (rc == 0)
+        route_find(&s, path, method, &rq);
+    *out = (http_route_hit){rq.route ? rq.route->r : NULL, {0}, rq.reject, {0}};
+    memcpy(out->param, rq.param, sizeof out->param);
+    memcpy(out->allow, rq.allow, sizeof out->allow);
+    free(s.routes);
+    return rc;
 }
 
 /* ---- request lookups for handlers --------------------------------------- */

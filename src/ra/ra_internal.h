@@ -94,4 +94,8 @@ int ra_register_records(lv_auth *auth, lv_store *st, lv_citizen_rec *c,
                         const char *evidence_ref, const json_t *details,
                         ra_registered *out, lv_err *err);
 
+/* A PEM PKCS#10 request of an organization's certificate request, with its
+ * own signature checked (R4.6); for fuzz/fuzz_csr.c.  request.c */
+int ra_csr_parse(const char *pem, X509_REQ **out, lv_err *err);
+
 #endif

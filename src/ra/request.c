@@ -220,6 +220,11 @@ static int parse_csr(const char *pem, X509_REQ **out, lv_err *err)
     return 0;
 }
 
+int ra_csr_parse(const char *pem, X509_REQ **out, lv_err *err)
+{
+    return parse_csr(pem, out, err);
+}
+
 static int check_csr(const json_t *in, const lv_profile *p, const char **csr,
                      lv_err *err)
 {
