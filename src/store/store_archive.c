@@ -140,15 +140,9 @@ int store_archive_foreach(lv_store *st,
                           int (*fn)(const lv_archive_item *, void *), void *ctx,
                           lv_err *err)
 {
-    store_q q;
-    lv_archive_item it;
-    int rc;
-    store_q_prepare(&q, st,
-                    "SELECT " ITEM_COLS
-                    " FROM archive_items a ORDER BY a.batch, a.kind, a.ref",
-                    err);
-    STORE_ROW_EACH(rc, &q, &store_row_archive, &it, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_archive_item, &store_row_archive, st, err, fn, ctx,
+                      "SELECT " ITEM_COLS
+                      " FROM archive_items a ORDER BY a.batch, a.kind, a.ref");
 }
 
 /* Present rows are joined from the source side, so that the lookup into

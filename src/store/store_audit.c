@@ -4,11 +4,9 @@
 
 int store_audit_insert(lv_store *st, const lv_audit_row *row, lv_err *err)
 {
-    int rc = store_row_insert(st, &store_row_audit, row, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "audit entry %lld already exists",
-                       (long long)row->seq);
-    return rc;
+    return store_row_add(st, &store_row_audit, row, err,
+                         "audit entry %lld already exists",
+                         (long long)row->seq);
 }
 
 int store_audit_last(lv_store *st, lv_audit_row *out, lv_err *err)
@@ -18,9 +16,8 @@ int store_audit_last(lv_store *st, lv_audit_row *out, lv_err *err)
                     "SELECT " AUDIT_COLUMNS
                     " FROM audit_log ORDER BY seq DESC LIMIT 1",
                     err);
-    int rc = store_row_get(&q, &store_row_audit, out);
-    return rc == LV_ENOTFOUND ? lv_fail(err, rc, "the audit trail is empty")
-                              : rc;
+    return store_row_got(&q, &store_row_audit, out, err,
+                         "the audit trail is empty");
 }
 
 int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out, lv_err *err)
@@ -29,10 +26,8 @@ int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out, lv_err *err)
     STORE_Q(&q, st, err,
             "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE seq = ?",
             SQ_INT(seq));
-    int rc = store_row_get(&q, &store_row_audit, out);
-    return rc == LV_ENOTFOUND
-               ? lv_fail(err, rc, "no audit entry %lld", (long long)seq)
-               : rc;
+    return store_row_got(&q, &store_row_audit, out, err, "no audit entry %lld",
+                         (long long)seq);
 }
 
 /* Streams rows one at a time so that verifying a trail of millions of
@@ -41,15 +36,10 @@ int store_audit_foreach(lv_store *st, int64_t from_seq,
                         int (*fn)(const lv_audit_row *, void *), void *ctx,
                         lv_err *err)
 {
-    store_q q;
-    lv_audit_row row;
-    int rc;
-    STORE_Q(&q, st, err,
-            "SELECT " AUDIT_COLUMNS
-            " FROM audit_log WHERE seq >= ? ORDER BY seq",
-            SQ_INT(from_seq));
-    STORE_ROW_EACH(rc, &q, &store_row_audit, &row, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_audit_row, &store_row_audit, st, err, fn, ctx,
+                      "SELECT " AUDIT_COLUMNS
+                      " FROM audit_log WHERE seq >= ? ORDER BY seq",
+                      SQ_INT(from_seq));
 }
 
 void store_audit_row_free(lv_audit_row *row)

@@ -17,10 +17,8 @@ static int op_check(const lv_operator_rec *r, lv_err *err)
 int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
 {
     LV_TRY(op_check(r, err));
-    int rc = store_row_insert(st, &store_row_operator, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "operator %s already exists", r->login);
-    return rc;
+    return store_row_add(st, &store_row_operator, r, err,
+                         "operator %s already exists", r->login);
 }
 
 int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
@@ -49,13 +47,8 @@ int store_operator_foreach(lv_store *st,
                            int (*fn)(const lv_operator_rec *, void *),
                            void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_operator_rec rec;
-    int rc;
-    store_q_prepare(&q, st,
-                    "SELECT " OP_COLUMNS " FROM operators ORDER BY login", err);
-    STORE_ROW_EACH(rc, &q, &store_row_operator, &rec, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_operator_rec, &store_row_operator, st, err, fn, ctx,
+                      "SELECT " OP_COLUMNS " FROM operators ORDER BY login");
 }
 
 /* ---- two-person approvals (CPS §5.2.4) ---------------------------------- */
@@ -68,10 +61,8 @@ int store_approval_get(lv_store *st, const char *action, const char *target,
             "SELECT " APPROVAL_COLUMNS " FROM operator_approvals"
             " WHERE action = ? AND target = ?",
             SQ_TEXT(action), SQ_TEXT(target));
-    int rc = store_row_get(&q, &store_row_approval, out);
-    return rc == LV_ENOTFOUND
-               ? lv_fail(err, rc, "no pending request for %s", target)
-               : rc;
+    return store_row_got(&q, &store_row_approval, out, err,
+                         "no pending request for %s", target);
 }
 
 int store_approval_put(lv_store *st, const lv_approval_rec *r, lv_err *err)
@@ -104,13 +95,10 @@ static int cred_check(const lv_cred_rec *r, lv_err *err)
 int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
 {
     LV_TRY(cred_check(r, err));
-    int rc = store_row_insert(st, &store_row_cred, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc,
-                       "citizen %s already has credentials, or user id %s is "
-                       "taken",
-                       r->citizen_id, r->user_id);
-    return rc;
+    return store_row_add(st, &store_row_cred, r, err,
+                         "citizen %s already has credentials, or user id %s is "
+                         "taken",
+                         r->citizen_id, r->user_id);
 }
 
 int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,

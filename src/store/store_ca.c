@@ -32,12 +32,8 @@ int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err)
 int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
                      void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_ca_rec rec;
-    int rc;
-    store_q_prepare(&q, st, "SELECT " CA_COLUMNS " FROM cas ORDER BY seq", err);
-    STORE_ROW_EACH(rc, &q, &store_row_ca, &rec, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_ca_rec, &store_row_ca, st, err, fn, ctx,
+                      "SELECT " CA_COLUMNS " FROM cas ORDER BY seq");
 }
 
 void store_ca_rec_free(lv_ca_rec *rec)

@@ -131,9 +131,10 @@ typedef struct store_arg {
 #define SQ_INT(v) ((store_arg){.kind = STORE_ARG_INT, .i = (v)})
 #define SQ_BLOB(v, n)                                                          \
     ((store_arg){.kind = STORE_ARG_BLOB, .p = (v), .i = (int64_t)(n)})
+/* The list behind a placeholder entry, so that it may be empty. */
 #define STORE_ARGS(...)                                                        \
-    (const store_arg[]){__VA_ARGS__},                                          \
-        sizeof((const store_arg[]){__VA_ARGS__}) / sizeof(store_arg)
+    (const store_arg[]){{0}, __VA_ARGS__} + 1,                                 \
+        sizeof((const store_arg[]){{0}, __VA_ARGS__}) / sizeof(store_arg) - 1
 void store_q_arg(store_q *q, const store_arg *a); /* binds the next one */
 int store_q_open(store_q *q, lv_store *st, lv_err *err, const char *sql,
                  const store_arg *args, size_t n);
@@ -202,6 +203,9 @@ void store_row_free(const store_row *t, void *rec); /* accepts NULL */
 int store_row_get(store_q *q, const store_row *t, void *out);
 /* A single-row SELECT of t's columns with one text parameter, key; no row
  * is LV_ENOTFOUND with the message fmt. */
+/* store_row_get, no row being LV_ENOTFOUND with the message fmt. */
+int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int store_row_find(lv_store *st, const store_row *t, const char *sql,
                    const char *key, void *out, lv_err *err, const char *fmt,
                    ...) __attribute__((format(printf, 7, 8)));
@@ -209,6 +213,11 @@ int store_row_find(lv_store *st, const store_row *t, const char *sql,
  * LV_EINVAL (unique, foreign key) are left for the caller to explain. */
 int store_row_insert(lv_store *st, const store_row *t, const void *rec,
                      lv_err *err);
+/* store_row_insert, an existing row (unique key) being LV_EEXISTS with the
+ * message fmt. */
+int store_row_add(lv_store *st, const store_row *t, const void *rec,
+                  lv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Runs sql, a statement that returns no row, with columns [from, to) of
  * rec and then args as its parameters; *changed as in store_q_run. */
 int store_row_run(lv_store *st, const store_row *t, const void *rec,
@@ -217,6 +226,19 @@ int store_row_run(lv_store *st, const store_row *t, const void *rec,
 #define STORE_ROW_RUN(st, t, rec, from, to, changed, err, sql, ...)            \
     store_row_run(st, t, rec, from, to, changed, err, sql,                     \
                   STORE_ARGS(__VA_ARGS__))
+/* The whole body of a foreach function: every row of sql (with its
+ * parameters after it, if any) read into a record of type T and handed to
+ * fn(record, ctx), as STORE_ROW_EACH; returns its result. */
+#define STORE_RETURN_EACH(T, t, st, err, fn, ctx, sql, ...)                    \
+    do {                                                                       \
+        store_q each_q_;                                                       \
+        T each_row_;                                                           \
+        int each_rc_;                                                          \
+        store_q_open(&each_q_, st, err, sql, STORE_ARGS(__VA_ARGS__));         \
+        STORE_ROW_EACH(each_rc_, &each_q_, t, &each_row_, fn, ctx);            \
+        return each_rc_;                                                       \
+    } while (0)
+
 /* Do the names of t's columns stand in t->columns, in order (each may carry
  * a table alias, "a.kind"), and does t->insert have a parameter for each
  * column it writes?  For test_store. */

@@ -138,18 +138,26 @@ static int run_serials(store_q *q, const pair_cb *cb)
     return rc < 0 ? rc : 0;
 }
 
+static int each_serial(lv_store *st, lv_err *err, pair_cb cb, const char *sql,
+                       const store_arg *args, size_t n)
+{
+    store_q q;
+    store_q_open(&q, st, err, sql, args, n);
+    return run_serials(&q, &cb);
+}
+#define EACH_SERIAL(st, err, pair, one, ctx, sql, ...)                         \
+    each_serial(st, err, (pair_cb){pair, one, ctx}, sql,                       \
+                STORE_ARGS(__VA_ARGS__))
+
 int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
                            int (*fn)(const char *serial, const char *hash_alg,
                                      void *ctx),
                            void *ctx, lv_err *err)
 {
-    store_q q;
-    pair_cb cb = {fn, NULL, ctx};
-    STORE_Q(&q, st, err,
-            "SELECT serial, hash_alg FROM ocsp_responses"
-            " WHERE next_update < ? ORDER BY next_update LIMIT ?",
-            SQ_INT(before), SQ_INT(limit));
-    return run_serials(&q, &cb);
+    return EACH_SERIAL(st, err, fn, NULL, ctx,
+                       "SELECT serial, hash_alg FROM ocsp_responses"
+                       " WHERE next_update < ? ORDER BY next_update LIMIT ?",
+                       SQ_INT(before), SQ_INT(limit));
 }
 
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
@@ -157,16 +165,13 @@ int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
                                        void *ctx),
                              void *ctx, lv_err *err)
 {
-    store_q q;
-    pair_cb cb = {fn, NULL, ctx};
-    STORE_Q(&q, st, err,
-            "SELECT o.serial, o.hash_alg FROM certs c"
-            " JOIN ocsp_responses o ON o.serial = c.serial"
-            " WHERE c.revoked_at >= ? AND c.status = ?"
-            " AND o.cert_status <> c.status LIMIT ?",
-            SQ_INT(since > 0 ? since : 1), SQ_INT(LV_CERT_REVOKED),
-            SQ_INT(limit));
-    return run_serials(&q, &cb);
+    return EACH_SERIAL(st, err, fn, NULL, ctx,
+                       "SELECT o.serial, o.hash_alg FROM certs c"
+                       " JOIN ocsp_responses o ON o.serial = c.serial"
+                       " WHERE c.revoked_at >= ? AND c.status = ?"
+                       " AND o.cert_status <> c.status LIMIT ?",
+                       SQ_INT(since > 0 ? since : 1), SQ_INT(LV_CERT_REVOKED),
+                       SQ_INT(limit));
 }
 
 int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
@@ -174,15 +179,12 @@ int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
                                int (*fn)(const char *serial, void *ctx),
                                void *ctx, lv_err *err)
 {
-    store_q q;
-    pair_cb cb = {NULL, fn, ctx};
-    STORE_Q(&q, st, err,
-            "SELECT c.serial FROM certs c LEFT JOIN ocsp_responses o"
-            " ON o.serial = c.serial AND o.hash_alg = ?"
-            " WHERE c.created_at >= ? AND o.serial IS NULL"
-            " ORDER BY c.created_at LIMIT ?",
-            SQ_TEXT(hash_alg), SQ_INT(since), SQ_INT(limit));
-    return run_serials(&q, &cb);
+    return EACH_SERIAL(st, err, NULL, fn, ctx,
+                       "SELECT c.serial FROM certs c LEFT JOIN ocsp_responses o"
+                       " ON o.serial = c.serial AND o.hash_alg = ?"
+                       " WHERE c.created_at >= ? AND o.serial IS NULL"
+                       " ORDER BY c.created_at LIMIT ?",
+                       SQ_TEXT(hash_alg), SQ_INT(since), SQ_INT(limit));
 }
 
 int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
@@ -190,11 +192,8 @@ int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
                               int (*fn)(const char *serial, void *ctx),
                               void *ctx, lv_err *err)
 {
-    store_q q;
-    pair_cb cb = {NULL, fn, ctx};
-    STORE_Q(&q, st, err,
-            "SELECT serial FROM certs WHERE ca = ? AND serial > ?"
-            " ORDER BY serial LIMIT ?",
-            SQ_TEXT(ca), SQ_TEXT(after ? after : ""), SQ_INT(limit));
-    return run_serials(&q, &cb);
+    return EACH_SERIAL(st, err, NULL, fn, ctx,
+                       "SELECT serial FROM certs WHERE ca = ? AND serial > ?"
+                       " ORDER BY serial LIMIT ?",
+                       SQ_TEXT(ca), SQ_TEXT(after ? after : ""), SQ_INT(limit));
 }

@@ -19,15 +19,6 @@ static int insert_named(lv_store *st, const store_row *t, const void *rec,
     return rc;
 }
 
-/* Reads every row of a prepared SELECT with one text parameter. */
-#define EACH_BY(q, st, sql, key, t, row, fn, ctx, err)                         \
-    do {                                                                       \
-        int each_rc_;                                                          \
-        STORE_Q(q, st, err, sql, SQ_TEXT(key));                                \
-        STORE_ROW_EACH(each_rc_, q, t, row, fn, ctx);                          \
-        return each_rc_;                                                       \
-    } while (0)
-
 /* ---- citizens ------------------------------------------------------------ */
 
 /* created_at 0 is now; updated_at 0 is created_at. */
@@ -36,12 +27,9 @@ int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err)
     lv_citizen_rec r = *rec;
     r.created_at = r.created_at ? r.created_at : lv_now();
     r.updated_at = r.updated_at ? r.updated_at : r.created_at;
-    int rc = store_row_insert(st, &store_row_citizen, &r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, LV_EEXISTS,
-                       "a citizen with identifier %s is already registered",
-                       r.person_id);
-    return rc;
+    return store_row_add(st, &store_row_citizen, &r, err,
+                         "a citizen with identifier %s is already registered",
+                         r.person_id);
 }
 
 int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
@@ -99,13 +87,11 @@ int store_iddoc_foreach(lv_store *st, const char *citizen_id,
                         int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
                         lv_err *err)
 {
-    store_q q;
-    lv_iddoc_rec row;
-    EACH_BY(&q, st,
-            "SELECT " IDDOC_COLUMNS " FROM identity_documents"
-            " WHERE citizen_id = ? ORDER BY created_at,"
-            " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
-            citizen_id, &store_row_iddoc, &row, fn, ctx, err);
+    STORE_RETURN_EACH(lv_iddoc_rec, &store_row_iddoc, st, err, fn, ctx,
+                      "SELECT " IDDOC_COLUMNS " FROM identity_documents"
+                      " WHERE citizen_id = ? ORDER BY created_at,"
+                      " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
+                      SQ_TEXT(citizen_id));
 }
 
 /* ---- registration evidence ---------------------------------------------- */
@@ -121,24 +107,21 @@ int store_registration_foreach(lv_store *st, const char *citizen_id,
                                int (*fn)(const lv_registration_rec *, void *),
                                void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_registration_rec row;
-    EACH_BY(&q, st,
-            "SELECT " REGISTRATION_COLUMNS " FROM registrations"
-            " WHERE citizen_id = ? ORDER BY created_at,"
-            " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
-            citizen_id, &store_row_registration, &row, fn, ctx, err);
+    STORE_RETURN_EACH(lv_registration_rec, &store_row_registration, st, err, fn,
+                      ctx,
+                      "SELECT " REGISTRATION_COLUMNS " FROM registrations"
+                      " WHERE citizen_id = ? ORDER BY created_at,"
+                      " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
+                      SQ_TEXT(citizen_id));
 }
 
 /* ---- organizations ------------------------------------------------------ */
 
 int store_org_insert(lv_store *st, const lv_org_rec *r, lv_err *err)
 {
-    int rc = store_row_insert(st, &store_row_org, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, LV_EEXISTS, "organization %s is already registered",
-                       r->org_identifier);
-    return rc;
+    return store_row_add(st, &store_row_org, r, err,
+                         "organization %s is already registered",
+                         r->org_identifier);
 }
 
 int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
@@ -163,10 +146,8 @@ int store_org_by_identifier(lv_store *st, const char *org_identifier,
             "SELECT " ORG_COLUMNS
             " FROM organizations o WHERE " ORG_MATCHES_IDENTIFIER,
             SQ_TEXT(org_identifier), SQ_TEXT(org_identifier));
-    int rc = store_row_get(&q, &store_row_org, out);
-    return rc == LV_ENOTFOUND
-               ? lv_fail(err, rc, "no organization %s", org_identifier)
-               : rc;
+    return store_row_got(&q, &store_row_org, out, err, "no organization %s",
+                         org_identifier);
 }
 
 /* ---- representatives and linked persons -------------------------------- */
@@ -198,12 +179,10 @@ int store_org_person_foreach(lv_store *st, const char *org_id,
                              int (*fn)(const lv_org_person_rec *, void *),
                              void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_org_person_rec row;
-    EACH_BY(&q, st,
-            "SELECT " PERSON_COLUMNS " FROM org_persons"
-            " WHERE org_id = ? ORDER BY created_at, id",
-            org_id, &store_row_person, &row, fn, ctx, err);
+    STORE_RETURN_EACH(lv_org_person_rec, &store_row_person, st, err, fn, ctx,
+                      "SELECT " PERSON_COLUMNS " FROM org_persons"
+                      " WHERE org_id = ? ORDER BY created_at, id",
+                      SQ_TEXT(org_id));
 }
 
 int store_org_representative_count(lv_store *st, const char *org_identifier,
@@ -322,14 +301,9 @@ int store_cert_foreach_party(lv_store *st, const char *party,
                              int (*fn)(const lv_cert_rec *, void *), void *ctx,
                              lv_err *err)
 {
-    store_q q;
-    lv_cert_rec row;
-    int rc;
-    STORE_Q(&q, st, err,
-            "SELECT " CERT_LISTED " FROM certs"
-            " WHERE subject_id = ? OR subscriber_id = ?"
-            " ORDER BY created_at DESC, serial",
-            SQ_TEXT(party), SQ_TEXT(party));
-    STORE_ROW_EACH(rc, &q, &store_row_cert_listed, &row, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_cert_rec, &store_row_cert_listed, st, err, fn, ctx,
+                      "SELECT " CERT_LISTED " FROM certs"
+                      " WHERE subject_id = ? OR subscriber_id = ?"
+                      " ORDER BY created_at DESC, serial",
+                      SQ_TEXT(party), SQ_TEXT(party));
 }

@@ -236,22 +236,50 @@ int store_row_get(store_q *q, const store_row *t, void *out)
     return rc < 0 ? rc : 0;
 }
 
+/* rc, with the message fmt when it is `code` (the caller's own words for
+ * a missing or duplicate row). */
+__attribute__((format(printf, 4, 0))) static int
+explain(int rc, int code, lv_err *err, const char *fmt, va_list ap)
+{
+    char msg[LV_ERR_MSG_MAX];
+    if (rc != code)
+        return rc;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return lv_fail(err, rc, "%s", msg);
+}
+
+int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = explain(store_row_get(q, t, out), LV_ENOTFOUND, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int store_row_find(lv_store *st, const store_row *t, const char *sql,
                    const char *key, void *out, lv_err *err, const char *fmt,
                    ...)
 {
     store_q q;
-    char msg[LV_ERR_MSG_MAX];
     va_list ap;
-    store_q_prepare(&q, st, sql, err);
-    store_q_text(&q, key);
-    int rc = store_row_get(&q, t, out);
-    if (rc != LV_ENOTFOUND)
-        return rc;
+    STORE_Q(&q, st, err, sql, SQ_TEXT(key));
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = explain(store_row_get(&q, t, out), LV_ENOTFOUND, err, fmt, ap);
     va_end(ap);
-    return lv_fail(err, rc, "%s", msg);
+    return rc;
+}
+
+int store_row_add(lv_store *st, const store_row *t, const void *rec,
+                  lv_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc =
+        explain(store_row_insert(st, t, rec, err), LV_EEXISTS, err, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int store_row_insert(lv_store *st, const store_row *t, const void *rec,

@@ -8,11 +8,8 @@ int store_audit_seal_insert(lv_store *st, const lv_audit_seal_rec *rec,
 {
     if (!rec->signature || !rec->signature_len || !rec->tst || !rec->tst_len)
         return lv_fail(err, LV_EINVAL, "a seal needs a signature and a token");
-    int rc = store_row_insert(st, &store_row_seal, rec, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "audit seal %lld already exists",
-                       (long long)rec->id);
-    return rc;
+    return store_row_add(st, &store_row_seal, rec, err,
+                         "audit seal %lld already exists", (long long)rec->id);
 }
 
 int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err)
@@ -22,22 +19,16 @@ int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err)
                     "SELECT " SEAL_COLUMNS
                     " FROM audit_seals ORDER BY id DESC LIMIT 1",
                     err);
-    int rc = store_row_get(&q, &store_row_seal, out);
-    return rc == LV_ENOTFOUND
-               ? lv_fail(err, rc, "the audit trail has no seal yet")
-               : rc;
+    return store_row_got(&q, &store_row_seal, out, err,
+                         "the audit trail has no seal yet");
 }
 
 static int seal_foreach(lv_store *st, const char *sql, int64_t arg,
                         int (*fn)(const lv_audit_seal_rec *, void *), void *ctx,
                         lv_err *err)
 {
-    store_q q;
-    lv_audit_seal_rec rec;
-    int rc;
-    STORE_Q(&q, st, err, sql, SQ_INT(arg));
-    STORE_ROW_EACH(rc, &q, &store_row_seal, &rec, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_audit_seal_rec, &store_row_seal, st, err, fn, ctx, sql,
+                      SQ_INT(arg));
 }
 
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,

@@ -9,10 +9,8 @@
 
 int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *r, lv_err *err)
 {
-    int rc = store_row_insert(st, &store_row_app, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "application %s already exists", r->client_id);
-    return rc;
+    return store_row_add(st, &store_row_app, r, err,
+                         "application %s already exists", r->client_id);
 }
 
 int store_sign_app_get(lv_store *st, const char *client_id,
@@ -28,15 +26,9 @@ int store_sign_app_foreach(lv_store *st,
                            int (*fn)(const lv_sign_app_rec *, void *),
                            void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_sign_app_rec rec;
-    int rc;
-    store_q_prepare(&q, st,
-                    "SELECT " APP_COLUMNS
-                    " FROM sign_apps ORDER BY created_at, client_id",
-                    err);
-    STORE_ROW_EACH(rc, &q, &store_row_app, &rec, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_sign_app_rec, &store_row_app, st, err, fn, ctx,
+                      "SELECT " APP_COLUMNS
+                      " FROM sign_apps ORDER BY created_at, client_id");
 }
 
 /* ---- transactions
@@ -110,15 +102,10 @@ int store_sign_doc_foreach(lv_store *st, const char *tx_id,
                            int (*fn)(const lv_sign_doc_rec *, void *),
                            void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_sign_doc_rec rec;
-    int rc;
-    STORE_Q(&q, st, err,
-            "SELECT " DOC_COLUMNS " FROM sign_documents"
-            " WHERE tx_id = ? ORDER BY seq",
-            SQ_TEXT(tx_id));
-    STORE_ROW_EACH(rc, &q, &store_row_doc, &rec, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(lv_sign_doc_rec, &store_row_doc, st, err, fn, ctx,
+                      "SELECT " DOC_COLUMNS " FROM sign_documents"
+                      " WHERE tx_id = ? ORDER BY seq",
+                      SQ_TEXT(tx_id));
 }
 
 /* ---- CSC signature activation data
@@ -184,10 +171,8 @@ int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
             "SELECT " SIGN_OTP_COLUMNS " FROM sign_csc_otps"
             " WHERE citizen_id = ? AND serial = ?",
             SQ_TEXT(citizen_id), SQ_TEXT(serial));
-    int rc = store_row_get(&q, &store_row_sign_otp, out);
-    return rc == LV_ENOTFOUND
-               ? lv_fail(err, rc, "no OTP was sent for this credential")
-               : rc;
+    return store_row_got(&q, &store_row_sign_otp, out, err,
+                         "no OTP was sent for this credential");
 }
 
 int store_sign_otp_delete(lv_store *st, const char *citizen_id,
@@ -210,11 +195,8 @@ void store_sign_otp_rec_free(lv_sign_otp_rec *r)
 int store_sign_acceptance_insert(lv_store *st, const lv_sign_acceptance_rec *r,
                                  lv_err *err)
 {
-    int rc = store_row_insert(st, &store_row_acceptance, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "certificate %s is already accepted",
-                       r->serial);
-    return rc;
+    return store_row_add(st, &store_row_acceptance, r, err,
+                         "certificate %s is already accepted", r->serial);
 }
 
 int store_sign_acceptance_get(lv_store *st, const char *serial,

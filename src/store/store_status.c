@@ -107,21 +107,17 @@ int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
                             int (*fn)(const lv_crl_entry *, void *), void *ctx,
                             lv_err *err)
 {
-    store_q q;
-    lv_crl_entry e;
-    int rc;
-    STORE_Q(&q, st, err,
-            "SELECT " CRL_ENTRY_COLUMNS
-            " FROM certs WHERE ca = ? AND status = ? AND not_after > ?"
-            " UNION ALL"
-            " SELECT serial, revoked_at, revocation_reason, 0 FROM cas"
-            " WHERE issuer = ? AND name <> ?"
-            " AND role IN ('qualified', 'standard')"
-            " AND revoked_at > 0 AND not_after > ?",
-            SQ_TEXT(ca), SQ_INT(LV_CERT_REVOKED), SQ_INT(now), SQ_TEXT(ca),
-            SQ_TEXT(ca), SQ_INT(now));
-    STORE_ROW_EACH(rc, &q, &store_row_crl_entry, &e, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(
+        lv_crl_entry, &store_row_crl_entry, st, err, fn, ctx,
+        "SELECT " CRL_ENTRY_COLUMNS
+        " FROM certs WHERE ca = ? AND status = ? AND not_after > ?"
+        " UNION ALL"
+        " SELECT serial, revoked_at, revocation_reason, 0 FROM cas"
+        " WHERE issuer = ? AND name <> ?"
+        " AND role IN ('qualified', 'standard')"
+        " AND revoked_at > 0 AND not_after > ?",
+        SQ_TEXT(ca), SQ_INT(LV_CERT_REVOKED), SQ_INT(now), SQ_TEXT(ca),
+        SQ_TEXT(ca), SQ_INT(now));
 }
 
 /* ---- CRLs
@@ -185,13 +181,9 @@ int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
                                  int (*fn)(const lv_cert_rec *, void *),
                                  void *ctx, lv_err *err)
 {
-    store_q q;
-    lv_cert_rec r;
-    int rc;
-    STORE_Q(&q, st, err,
-            "SELECT " PUBLISHED_COLUMNS " FROM certs WHERE publish_consent_at"
-            " > 0 ORDER BY publish_consent_at DESC, serial LIMIT ? OFFSET ?",
-            SQ_INT(limit), SQ_INT(offset));
-    STORE_ROW_EACH(rc, &q, &store_row_published, &r, fn, ctx);
-    return rc;
+    STORE_RETURN_EACH(
+        lv_cert_rec, &store_row_published, st, err, fn, ctx,
+        "SELECT " PUBLISHED_COLUMNS " FROM certs WHERE publish_consent_at"
+        " > 0 ORDER BY publish_consent_at DESC, serial LIMIT ? OFFSET ?",
+        SQ_INT(limit), SQ_INT(offset));
 }
