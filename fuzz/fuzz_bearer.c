@@ -18,6 +18,8 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "auth/auth.h"
 #include "http/http_internal.h"
+#include "store/store.h"
+#include "store/store_auth.h"
 
 #include <ftw.h>
 #include <openssl/evp.h>

@@ -22,6 +22,8 @@
  * made with openssl cms, PEM and DER, and broken ones). */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "ra/ra.h"
+#include "store/store.h"
+#include "store/store_ra.h"
 
 #include <ftw.h>
 #include <openssl/cms.h>
