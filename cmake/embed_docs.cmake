@@ -5,7 +5,7 @@
 file(GLOB files ${DOC_DIR}/*.ms)
 list(SORT files)
 file(MAKE_DIRECTORY ${PDF_DIR})
-set(body "/* generated from docs/policy/ by cmake/embed_docs.cmake; do not edit */\n#include \"repo/policy_docs.h\"\n\n")
+set(body "/* generated from docs/policy/ by cmake/embed_docs.cmake; do not edit */\n#include \"repo/repo_internal.h\"\n\n")
 set(table "const lv_policy_doc lv_policy_docs[] = {\n")
 set(i 0)
 foreach(f ${files})

@@ -4,7 +4,7 @@
 file(GLOB_RECURSE files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.css
      ${WEB_DIR}/*.js)
 list(SORT files)
-set(body "/* generated from web/ by cmake/embed_web.cmake; do not edit */\n#include \"http/web_assets.h\"\n\n")
+set(body "/* generated from web/ by cmake/embed_web.cmake; do not edit */\n#include \"http/web_assets_internal.h\"\n\n")
 set(table "const lv_web_asset lv_web_assets[] = {\n")
 set(i 0)
 foreach(f ${files})

@@ -24,8 +24,8 @@ static void check_valid(const char *buf, size_t len, size_t head_len)
         memchr(buf, '\0', head_len))
         abort();
     const char *sp = memchr(buf, ' ', head_len);
-    const char *sp2 = sp ? memchr(sp + 1, ' ', head_len - (size_t)(sp + 1 - buf))
-                         : NULL;
+    const char *sp2 =
+        sp ? memchr(sp + 1, ' ', head_len - (size_t)(sp + 1 - buf)) : NULL;
     if (!sp2 || !http_target_ok(sp + 1, (size_t)(sp2 - sp - 1)))
         abort();
 }

@@ -10,7 +10,7 @@
  *   - every body structure of the table accepts its bytes only when they
  *     re-encode identically, and its strings read back safely.
  * Seeds: fuzz/corpus/fuzz_keyd_request/ (one request of each kind). */
-#include "keyd/keyd_proto.h"
+#include "keydproto/keydproto.h"
 
 #include <stdint.h>
 #include <stdlib.h>

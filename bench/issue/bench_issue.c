@@ -210,7 +210,8 @@ static unsigned first_dni(long first)
     if (first >= 0)
         return (unsigned)first;
     /* a random start, so that runs on the same install do not meet R2.9 */
-    lv_random(&r, sizeof r);
+    if (lv_random(&r, sizeof r) < 0)
+        r = (unsigned)time(NULL);
     return DNI_MIN + r % (DNI_SPAN / 2);
 }
 

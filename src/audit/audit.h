@@ -29,10 +29,12 @@
 /* Appends one entry.  details may be NULL; it is not stolen. */
 int audit_log(lv_store *st, const char *actor, const char *event,
               const char *object, const char *result, const json_t *details,
-              lv_err *err);
+              lv_err *err) LV_MUST_USE;
 
 /* Convenience for failures that must be recorded even though the caller's
- * transaction was rolled back: runs its own transaction. */
+ * transaction was rolled back: runs its own transaction.  Not LV_MUST_USE:
+ * it records refusals that stand whether or not the entry could be written
+ * (best effort, CPS §5.4.1); a caller that must know checks the result. */
 int audit_log_standalone(lv_store *st, const char *actor, const char *event,
                          const char *object, const char *result,
                          const json_t *details, lv_err *err);
@@ -51,7 +53,8 @@ typedef struct lv_audit_report {
  * the stored root, and the RFC 3161 token over the same message.  Returns
  * 0 with report->bad_seq == 0 when intact, LV_ESTATE with the first bad
  * entry named when not. */
-int audit_verify(lv_store *st, lv_audit_report *report, lv_err *err);
+int audit_verify(lv_store *st, lv_audit_report *report,
+                 lv_err *err) LV_MUST_USE;
 
 /* ---- seals (R9.2; issue 8) -------------------------------------------------
  * A seal signs and time-stamps the text
@@ -62,7 +65,7 @@ int audit_verify(lv_store *st, lv_audit_report *report, lv_err *err);
 #define LV_AUDIT_SEAL_ROLE "audit" /* cas role of audit-seal certificates */
 
 int audit_seal_message(int64_t seq, const char *hash,
-                       char out[LV_AUDIT_SEAL_MSG_MAX]);
+                       char out[LV_AUDIT_SEAL_MSG_MAX]) LV_MUST_USE;
 
 /* ---- making seals (R9.2; audit_sealer.c) -----------------------------------
  * A seal is signed by the audit-seal key through llave-keyd and carries a
@@ -96,7 +99,8 @@ typedef struct lv_audit_signer {
     char key_id[65]; /* its key in llave-keyd */
 } lv_audit_signer;
 int audit_seal_signer(const lv_audit_sealing *how, lv_store *st,
-                      const char *actor, lv_audit_signer *out, lv_err *err);
+                      const char *actor, lv_audit_signer *out,
+                      lv_err *err) LV_MUST_USE;
 
 /* Signs the audit chain head with the audit-seal key and has the TSA
  * time-stamp it (the message is audit_seal_message's), then records the
@@ -112,7 +116,7 @@ typedef struct lv_seal_result {
     char signer[32];
 } lv_seal_result;
 int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
-               lv_seal_result *out, lv_err *err);
+               lv_seal_result *out, lv_err *err) LV_MUST_USE;
 
 /* llaved's sealer: a thread with its own store that, once keyd is ready,
  * records new archive items (audit_archive_sync) and seals every
@@ -121,7 +125,7 @@ int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
  * when both settings are 0.  Stop joins it; NULL is accepted. */
 typedef struct lv_audit_sealer lv_audit_sealer;
 int audit_sealer_start(const lv_audit_sealing *how, lv_audit_sealer **out,
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 void audit_sealer_stop(lv_audit_sealer *s);
 
 typedef struct lv_audit_verify_opts {
@@ -132,7 +136,7 @@ typedef struct lv_audit_verify_opts {
     int64_t expect_seq;
 } lv_audit_verify_opts;
 int audit_verify_opts(lv_store *st, const lv_audit_verify_opts *opts,
-                      lv_audit_report *report, lv_err *err);
+                      lv_audit_report *report, lv_err *err) LV_MUST_USE;
 
 /* JSON lines (R9.2): one object per entry from from_seq on, with its
  * details as JSON and both hashes ({"type":"entry",...}), each seal right
@@ -142,7 +146,7 @@ int audit_verify_opts(lv_store *st, const lv_audit_verify_opts *opts,
  * the seq to continue from (0 when the end was reached). */
 int audit_export(lv_store *st, int64_t from_seq, int64_t limit,
                  int (*fn)(const char *line, void *), void *ctx, int64_t *next,
-                 lv_err *err);
+                 lv_err *err) LV_MUST_USE;
 
 /* ---- archive (R9.3, CPS §5.5; issue 8) ------------------------------------
  * Records the records not yet archived (store_archive_foreach_new) in
@@ -151,7 +155,7 @@ int audit_export(lv_store *st, int64_t from_seq, int64_t limit,
  * (kind, ref) order: the item hashes are then covered by the sealed chain.
  * *recorded (may be NULL) counts the items. */
 int audit_archive_sync(lv_store *st, const char *actor, int64_t *recorded,
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 
 typedef struct lv_archive_report {
     int64_t items;    /* items checked */
@@ -164,6 +168,7 @@ typedef struct lv_archive_report {
 int audit_archive_verify(lv_store *st,
                          void (*fn)(const char *kind, const char *ref,
                                     const char *problem, void *),
-                         void *ctx, lv_archive_report *report, lv_err *err);
+                         void *ctx, lv_archive_report *report,
+                         lv_err *err) LV_MUST_USE;
 
 #endif

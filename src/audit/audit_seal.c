@@ -311,7 +311,8 @@ static int emit_seal(const lv_audit_seal_rec *s, void *arg)
 {
     export_ctx *x = arg;
     char msg[LV_AUDIT_SEAL_MSG_MAX];
-    audit_seal_message(s->seq, s->hash, msg);
+    if (audit_seal_message(s->seq, s->hash, msg) < 0)
+        return LV_ESTORE; /* a stored seal without a 64-digit hash */
     return emit(x, json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:o*, "
                              "s:o*, s:o}",
                              "type", "seal", "id", (json_int_t)s->id, "seq",

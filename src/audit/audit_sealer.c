@@ -196,8 +196,9 @@ static int sealer_due(lv_audit_sealer *s)
     store_audit_row_free(&head);
     if (fresh <= 1) /* at most the audit.seal entry itself */
         return 0;
-    int by_time = cfg->audit_seal_minutes > 0 &&
-                  lv_now() - s->last_seal >= cfg->audit_seal_minutes * 60;
+    int by_time =
+        cfg->audit_seal_minutes > 0 &&
+        lv_now() - s->last_seal >= (int64_t)cfg->audit_seal_minutes * 60;
     int by_count =
         cfg->audit_seal_entries > 0 && fresh >= cfg->audit_seal_entries;
     return by_time || by_count;

@@ -49,7 +49,6 @@
 #ifndef LLAVE_AUTH_H
 #define LLAVE_AUTH_H
 
-#include "audit/audit.h"
 #include "core/core.h"
 
 #include <stddef.h>
@@ -80,7 +79,7 @@ enum {
  * one known role. */
 const char *auth_role_name(unsigned role);
 /* One role name to its bit; LV_EINVAL (message lists the valid names). */
-int auth_role_parse(const char *name, unsigned *role, lv_err *err);
+int auth_role_parse(const char *name, unsigned *role, lv_err *err) LV_MUST_USE;
 /* JSON array of the names of the bits set in roles (new reference). */
 json_t *auth_roles_json(unsigned roles);
 
@@ -89,7 +88,7 @@ typedef struct lv_auth lv_auth;
 
 /* Copies cfg (policy, Argon2 parameters, TTLs, notify settings) and loads
  * DIR/auth.key, creating it when the installation has none yet. */
-int auth_open(const lv_config *cfg, lv_auth **out, lv_err *err);
+int auth_open(const lv_config *cfg, lv_auth **out, lv_err *err) LV_MUST_USE;
 void auth_close(lv_auth *auth); /* wipes the key; NULL accepted */
 const lv_config *auth_config(const lv_auth *auth);
 
@@ -117,7 +116,8 @@ typedef struct lv_principal {
  * none of them.  required_roles == 0 accepts any valid session.  out may be
  * NULL. */
 int auth_session_check(lv_auth *auth, lv_store *st, const char *token,
-                       unsigned required_roles, lv_principal *out, lv_err *err);
+                       unsigned required_roles, lv_principal *out,
+                       lv_err *err) LV_MUST_USE;
 /* A caller whose session is valid but who may not act on `object` (a
  * citizen naming another citizen's record, R1.1): audited as "auth.denied"
  * with `reason`, on its own transaction; best effort (a failure to audit
@@ -126,7 +126,7 @@ void auth_session_denied(lv_store *st, const lv_principal *who,
                          const char *object, const char *reason);
 /* Ends a session (logout).  Audited. */
 int auth_session_end(lv_auth *auth, lv_store *st, const char *token,
-                     lv_err *err);
+                     lv_err *err) LV_MUST_USE;
 
 /* A fresh bearer token as returned by the login functions. */
 typedef struct lv_session_token {
@@ -165,7 +165,7 @@ typedef struct lv_operator_info {
  * login in use.  Audited as "operator.add" by actor. */
 int auth_operator_add(lv_auth *auth, lv_store *st, const char *login,
                       unsigned roles, const char *actor,
-                      lv_operator_secret *secret_out, lv_err *err);
+                      lv_operator_secret *secret_out, lv_err *err) LV_MUST_USE;
 /* Login with password and the current TOTP code (R3.6).  Wrong password,
  * wrong or replayed code, unknown, disabled or locked account: LV_EAUTH
  * with a message that does not say which factor failed; the failure is
@@ -175,13 +175,15 @@ int auth_operator_add(lv_auth *auth, lv_store *st, const char *login,
  * an operator.  ip is recorded in the audit entry (may be NULL). */
 int auth_operator_login(lv_auth *auth, lv_store *st, const char *login,
                         const char *password, const char *totp_code,
-                        const char *ip, lv_session_token *out, lv_err *err);
+                        const char *ip, lv_session_token *out,
+                        lv_err *err) LV_MUST_USE;
 /* Enable / disable (disabling ends every session of the account at once;
  * enabling also clears a lockout).  Audited.  The console's path (`llave
  * operator`), run by whoever holds the data directory; the API disables
  * through auth_operator_disable. */
 int auth_operator_set_enabled(lv_auth *auth, lv_store *st, const char *login,
-                              int enabled, const char *actor, lv_err *err);
+                              int enabled, const char *actor,
+                              lv_err *err) LV_MUST_USE;
 /* Disabling over the API (R1.4, CPS §5.2.4), by administrator `by` (a
  * security officer or system administrator):
  * - the last active (enabled, not locked) holder of the security officer
@@ -195,17 +197,18 @@ int auth_operator_set_enabled(lv_auth *auth, lv_store *st, const char *login,
  * LV_ENOTFOUND for an unknown login. */
 #define AUTH_APPROVAL_TTL 86400 /* seconds a first request waits */
 int auth_operator_disable(lv_auth *auth, lv_store *st, const char *login,
-                          const lv_principal *by, int *pending, lv_err *err);
+                          const lv_principal *by, int *pending,
+                          lv_err *err) LV_MUST_USE;
 /* New random password and TOTP secret, lockout cleared, sessions ended. */
 int auth_operator_reset(lv_auth *auth, lv_store *st, const char *login,
                         const char *actor, lv_operator_secret *secret_out,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 int auth_operator_get(lv_store *st, const char *login, lv_operator_info *out,
-                      lv_err *err);
+                      lv_err *err) LV_MUST_USE;
 /* Calls fn for every operator in login order. */
 int auth_operator_foreach(lv_store *st,
                           int (*fn)(const lv_operator_info *, void *),
-                          void *ctx, lv_err *err);
+                          void *ctx, lv_err *err) LV_MUST_USE;
 
 /* ---- password policy (R3.1, R3.2) ------------------------------------------
  * At least password_min_length characters (default 12), at most
@@ -216,7 +219,7 @@ int auth_operator_foreach(lv_store *st,
 json_t *auth_password_policy_json(const lv_auth *auth);
 /* Checks the rules that need no history; user_id may be NULL. */
 int auth_password_check(const lv_auth *auth, const char *password,
-                        const char *user_id, lv_err *err);
+                        const char *user_id, lv_err *err) LV_MUST_USE;
 
 /* ---- citizens' credentials (R3.1-R3.5) ------------------------------------
  * A credential record is keyed by the citizen id that ra/ assigns; auth/
@@ -241,12 +244,10 @@ typedef enum {
  * as "citizen.activation_start".  At most activation_codes_per_day codes
  * per citizen in 24 hours (counted in the citizen's row, so every node
  * agrees): LV_ELIMIT with retry_after, nothing sent or stored. */
-int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
-                                  const char *citizen_id, const char *user_id,
-                                  const char *mobile,
-                                  lv_activation_channel channel,
-                                  const char *actor,
-                                  char code_out[LV_AUTH_CODE_MAX], lv_err *err);
+int auth_citizen_activation_start(
+    lv_auth *auth, lv_store *st, const char *citizen_id, const char *user_id,
+    const char *mobile, lv_activation_channel channel, const char *actor,
+    char code_out[LV_AUTH_CODE_MAX], lv_err *err) LV_MUST_USE;
 /* The citizen proves the code and sets a password (policy checked first:
  * a weak password is LV_EINVAL and does not use up an attempt).  A wrong
  * or expired code, or an unknown user id, is LV_EAUTH with one message and
@@ -256,7 +257,8 @@ int auth_citizen_activation_start(lv_auth *auth, lv_store *st,
  * bytes). */
 int auth_citizen_activate(lv_auth *auth, lv_store *st, const char *user_id,
                           const char *code, const char *new_password,
-                          const char *ip, char *citizen_id_out, lv_err *err);
+                          const char *ip, char *citizen_id_out,
+                          lv_err *err) LV_MUST_USE;
 /* Login with user id and password: a citizen session (LV_ROLE_CITIZEN).
  * Unknown id, wrong password, not activated, locked with a wrong
  * password: LV_EAUTH "wrong user id or password", all alike.  With the
@@ -264,7 +266,7 @@ int auth_citizen_activate(lv_auth *auth, lv_store *st, const char *user_id,
  * auth_citizen_password_change); locked, LV_EPERM.  Throttled: LV_ELIMIT. */
 int auth_citizen_login(lv_auth *auth, lv_store *st, const char *user_id,
                        const char *password, const char *ip,
-                       lv_session_token *out, lv_err *err);
+                       lv_session_token *out, lv_err *err) LV_MUST_USE;
 /* Verifies a citizen's password (constant time), throttled per (citizen
  * id, ip).  A failure is audited and counted; lockout_failures_24h of them
  * within 24 hours lock the account (LV_EPERM to the holder from then on)
@@ -272,24 +274,26 @@ int auth_citizen_login(lv_auth *auth, lv_store *st, const char *user_id,
  * expired password still verifies here: expiry gates login, not the proof
  * of knowledge. */
 int auth_verify_password(lv_auth *auth, lv_store *st, const char *citizen_id,
-                         const char *password, const char *ip, lv_err *err);
+                         const char *password, const char *ip,
+                         lv_err *err) LV_MUST_USE;
 /* Changes the password (also when expired), checking policy and history
  * (R3.2).  Audited as "citizen.password_change". */
 int auth_citizen_password_change(lv_auth *auth, lv_store *st,
                                  const char *user_id, const char *old_password,
                                  const char *new_password, const char *ip,
-                                 lv_err *err);
+                                 lv_err *err) LV_MUST_USE;
 /* Officer unlock (R3.5).  LV_ENOTFOUND for an unknown citizen.  Audited. */
 int auth_citizen_unlock(lv_auth *auth, lv_store *st, const char *citizen_id,
-                        const char *actor, lv_err *err);
+                        const char *actor, lv_err *err) LV_MUST_USE;
 /* Officer lock (R3.5, issue 11: "a true lock only by an officer's
  * decision"): until unlock or re-activation.  Audited "citizen.lock". */
 int auth_citizen_lock(lv_auth *auth, lv_store *st, const char *citizen_id,
-                      const char *actor, lv_err *err);
+                      const char *actor, lv_err *err) LV_MUST_USE;
 /* Changes the mobile one-time codes go to (after ra/ updated the
  * registration record).  Audited. */
 int auth_citizen_set_mobile(lv_auth *auth, lv_store *st, const char *citizen_id,
-                            const char *mobile, const char *actor, lv_err *err);
+                            const char *mobile, const char *actor,
+                            lv_err *err) LV_MUST_USE;
 
 typedef struct lv_citizen_cred {
     char citizen_id[LV_AUTH_ID_MAX];
@@ -302,7 +306,7 @@ typedef struct lv_citizen_cred {
 } lv_citizen_cred;
 /* LV_ENOTFOUND when the citizen has no credential record yet. */
 int auth_citizen_get(lv_store *st, const char *citizen_id, lv_citizen_cred *out,
-                     lv_err *err);
+                     lv_err *err) LV_MUST_USE;
 
 /* ---- one-time codes bound to an operation (R3.3, R3.4) --------------------
  * purpose names the operation ("sign", "revoke", ...: 1 to 32 characters of
@@ -327,11 +331,12 @@ int auth_citizen_get(lv_store *st, const char *citizen_id, lv_citizen_cred *out,
 int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                   const char *purpose, const unsigned char *data,
                   size_t data_len, const char *ip,
-                  char otp_id_out[LV_AUTH_OTP_ID_LEN + 1], lv_err *err);
+                  char otp_id_out[LV_AUTH_OTP_ID_LEN + 1],
+                  lv_err *err) LV_MUST_USE;
 int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
                     const char *citizen_id, const char *purpose,
                     const unsigned char *data, size_t data_len,
-                    const char *code, lv_err *err);
+                    const char *code, lv_err *err) LV_MUST_USE;
 
 /* The reinforced mode (R3.4, Cl@ve): password AND the OTP bound to data,
  * both checked; any failure is LV_EAUTH / LV_EPERM and nothing is
@@ -342,13 +347,14 @@ int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            const char *password, const char *otp_id,
                            const char *purpose, const unsigned char *data,
                            size_t data_len, const char *code, const char *ip,
-                           lv_err *err);
+                           lv_err *err) LV_MUST_USE;
 
 /* ---- the anonymous-failure reporter (issue 11, llaved) -------------------
  * A thread with its own store that writes the aggregate audit entries of
  * anonymous failures every auth_report_seconds; stop writes what is left. */
 typedef struct lv_auth_reporter lv_auth_reporter;
-int auth_reporter_start(lv_auth *auth, lv_auth_reporter **out, lv_err *err);
+int auth_reporter_start(lv_auth *auth, lv_auth_reporter **out,
+                        lv_err *err) LV_MUST_USE;
 void auth_reporter_stop(lv_auth_reporter *r); /* NULL accepted */
 
 /* ---- TOTP primitive (RFC 6238 / RFC 4226), exposed for tests ------------ */
@@ -357,6 +363,6 @@ void auth_reporter_stop(lv_auth_reporter *r); /* NULL accepted */
  * (6..8). */
 int auth_totp_code(const unsigned char *secret, size_t secret_len,
                    uint64_t step, const char *md_name, int digits, char out[16],
-                   lv_err *err);
+                   lv_err *err) LV_MUST_USE;
 
 #endif

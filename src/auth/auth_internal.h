@@ -3,6 +3,7 @@
 #ifndef LLAVE_AUTH_INTERNAL_H
 #define LLAVE_AUTH_INTERNAL_H
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "store/store.h"
 #include "store/store_auth.h"

@@ -17,7 +17,6 @@
 #ifndef LLAVE_CA_H
 #define LLAVE_CA_H
 
-#include "audit/audit.h"
 #include "core/core.h"
 #include "keyc/keyc.h"
 #include "profile/profile.h"
@@ -38,21 +37,21 @@ typedef struct lv_ca lv_ca;
  * threads; each thread passes its own lv_store to the calls below. */
 #define CA_KEY_ID_MAX KEYD_KEY_ID_MAX
 int ca_open(const lv_config *cfg, lv_store *st, int caller, lv_ca **out,
-            lv_err *err);
+            lv_err *err) LV_MUST_USE;
 void ca_close(lv_ca *ca);
 /* 1 in *outdated when the CA rows in the store differ from the loaded ones
  * (a rollover, a compromise or a new TSU made by the console): a running
  * llaved then loads a fresh context (issue 12 item 5). */
-int ca_outdated(const lv_ca *ca, lv_store *st, int *outdated, lv_err *err)
-    __attribute__((warn_unused_result));
+int ca_outdated(const lv_ca *ca, lv_store *st, int *outdated,
+                lv_err *err) LV_MUST_USE;
 const lv_config *ca_config(const lv_ca *ca);
 /* The CA certificate for a short name (root, qualified, ...), or NULL; the
  * DER form is cached for serving. */
 X509 *ca_cert(const lv_ca *ca, const char *name);
 int ca_cert_der(const lv_ca *ca, const char *name, const unsigned char **der,
-                size_t *len);
+                size_t *len) LV_MUST_USE;
 /* PEM chain: issuing CAs then root. */
-int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err);
+int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err) LV_MUST_USE;
 
 /* One certificate of the context: a cas row (root, issuing CAs, their OCSP
  * responders, TSUs, audit-seal certificates) and its parsed X.509. */
@@ -78,7 +77,7 @@ const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p);
 
 /* A store connection of its own on DIR/llave.db, for a background thread
  * (CRL keeper, OCSP refresher, audit sealer); store_close closes it. */
-int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err);
+int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err) LV_MUST_USE;
 
 /* State that a component above ca/ builds from the loaded certificates and
  * keeps for the context's life (the OCSP responder's issuer hashes and
@@ -87,7 +86,7 @@ int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err);
 typedef enum { CA_ATTACH_OCSP, CA_ATTACH_TSA, CA_ATTACH_COUNT } ca_attach_slot;
 typedef int (*ca_attach_make)(lv_ca *ca, void **out, lv_err *err);
 int ca_attachment(lv_ca *ca, ca_attach_slot slot, ca_attach_make make,
-                  void (*destroy)(void *), void **out, lv_err *err);
+                  void (*destroy)(void *), void **out, lv_err *err) LV_MUST_USE;
 
 /* ---- issuance (R4.5, R4.6, R2.9, R5.1) -------------------------------- */
 typedef struct lv_issue_req {
@@ -113,11 +112,12 @@ typedef struct lv_issue_result {
 } lv_issue_result;
 
 int ca_issue(lv_ca *ca, lv_store *st, const lv_issue_req *req,
-             lv_issue_result *out, lv_err *err);
+             lv_issue_result *out, lv_err *err) LV_MUST_USE;
 /* ca_issue with an explicit issuing CA (NULL: the profile's): the
  * provider's own certificates (OCSP responders, audit-seal keys). */
 int ca_issue_by(lv_ca *ca, lv_store *st, const lv_issue_req *req,
-                const lv_ca_entry *issuer, lv_issue_result *out, lv_err *err);
+                const lv_ca_entry *issuer, lv_issue_result *out,
+                lv_err *err) LV_MUST_USE;
 void ca_issue_result_free(lv_issue_result *r);
 
 /* The subject JSON of the provider's own seals (TSU, OCSP responder,
@@ -136,12 +136,14 @@ typedef struct ca_cert_params {
     int64_t not_before;
     int64_t not_after;
 } ca_cert_params;
-int ca_cert_new(const ca_cert_params *params, X509 **out, lv_err *err);
+int ca_cert_new(const ca_cert_params *params, X509 **out,
+                lv_err *err) LV_MUST_USE;
 /* Signs with sha256WithRSAEncryption (CPS §7.1.3) under the key `key_id`,
  * through llave-keyd. */
-int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert, lv_err *err);
+int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert,
+                 lv_err *err) LV_MUST_USE;
 /* Hex serial as `openssl x509 -serial` prints it (upper case, even length). */
-int ca_serial_hex(const ASN1_INTEGER *serial, char out[65]);
+int ca_serial_hex(const ASN1_INTEGER *serial, char out[65]) LV_MUST_USE;
 /* Unix seconds of an ASN.1 time (0 when it does not convert). */
 int64_t ca_time_unix(const ASN1_TIME *t);
 
@@ -163,12 +165,12 @@ enum {
 
 /* "keyCompromise" -> 1.  Names are RFC 5280's, case-insensitive; hold,
  * removeFromCRL and aACompromise are refused with a message saying why. */
-int ca_reason_parse(const char *name, int *code, lv_err *err);
+int ca_reason_parse(const char *name, int *code, lv_err *err) LV_MUST_USE;
 const char *ca_reason_name(int code); /* "unknown" outside the table */
 /* Normalizes a serial typed by a person to the stored form (upper-case hex,
  * even length, as `openssl x509 -serial` prints): "4a:0b..." and "4a0b.."
  * are accepted, anything but hex digits and ':' is refused. */
-int ca_serial_normalize(const char *in, char out[65], lv_err *err);
+int ca_serial_normalize(const char *in, char out[65], lv_err *err) LV_MUST_USE;
 
 typedef struct lv_revoke_req {
     const char *serial;      /* hex, either case */
@@ -199,7 +201,7 @@ typedef struct lv_revoke_result {
  * both); crl/ and ocsp/ sign through this context, so ca/ cannot call them.
  * out->crl_number stays 0 here. */
 int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
-              lv_revoke_result *out, lv_err *err);
+              lv_revoke_result *out, lv_err *err) LV_MUST_USE;
 
 /* ---- keys, through llave-keyd (ca_keys.c; issue 12) ---------------------
  * R9.5, R1.5: custodians unseal keyd itself (`llave unseal`, its socket);
@@ -209,9 +211,9 @@ int ca_revoke(lv_ca *ca, lv_store *st, const lv_revoke_req *req,
 int ca_sealed(lv_ca *ca);
 /* 0 when keyd can sign now; LV_ESEALED (sealed) or LV_EBUSY (keyd away,
  * 503 + Retry-After) naming `what` otherwise. */
-int ca_need_keys(lv_ca *ca, const char *what, lv_err *err);
+int ca_need_keys(lv_ca *ca, const char *what, lv_err *err) LV_MUST_USE;
 /* keyd's status now (sealed, shares held; LV_EBUSY when unreachable). */
-int ca_keys_status(lv_ca *ca, keyc_info *out, lv_err *err);
+int ca_keys_status(lv_ca *ca, keyc_info *out, lv_err *err) LV_MUST_USE;
 /* Forget what is known of keyd (llaved, after its keyd was restarted). */
 void ca_keys_invalidate(lv_ca *ca);
 /* The keyd caller class this context speaks as (KEYD_CALLER_*). */
@@ -219,41 +221,44 @@ int ca_keys_caller(const lv_ca *ca);
 /* A context with keyd handles only (no CA loaded): the ceremony signs and
  * generates through it before the root CA exists.  ca_close frees it. */
 int ca_open_keys_only(const lv_config *cfg, int caller, lv_ca **out,
-                      lv_err *err);
+                      lv_err *err) LV_MUST_USE;
 /* This thread's keyd handle (one per thread: a handle serializes). */
-int ca_keyc(lv_ca *ca, keyc **out, lv_err *err);
+int ca_keyc(lv_ca *ca, keyc **out, lv_err *err) LV_MUST_USE;
 /* Signs data (keyd signs its digest) with a CA or service key; *sig is
  * malloc'ed. */
 int ca_key_sign(lv_ca *ca, const char *key_id, const EVP_MD *md,
                 const unsigned char *data, size_t len, unsigned char **sig,
-                size_t *sig_len, lv_err *err);
+                size_t *sig_len, lv_err *err) LV_MUST_USE;
 int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
                        const unsigned char *dgst, size_t dlen,
-                       unsigned char **sig, size_t *sig_len, lv_err *err);
+                       unsigned char **sig, size_t *sig_len,
+                       lv_err *err) LV_MUST_USE;
 /* key_class / key_type (16 bytes each, may be NULL). */
 int ca_key_public(lv_ca *ca, const char *key_id, EVP_PKEY **pub,
-                  char key_class[16], char key_type[16], lv_err *err);
+                  char key_class[16], char key_type[16],
+                  lv_err *err) LV_MUST_USE;
 /* A new key inside keyd: key_class "ca" or "service" (console only) or
  * "signer" (a citizen's key, R5.1). */
 int ca_key_generate(lv_ca *ca, const char *type, const char *key_class,
                     const char *label, char key_id[CA_KEY_ID_MAX + 1],
-                    EVP_PKEY **pub, lv_err *err);
+                    EVP_PKEY **pub, lv_err *err) LV_MUST_USE;
 /* A key no row names any more (a failed issuance). */
-int ca_key_destroy(lv_ca *ca, const char *key_id, lv_err *err);
+int ca_key_destroy(lv_ca *ca, const char *key_id, lv_err *err) LV_MUST_USE;
 /* R5.2: n PKCS#1 v1.5 signatures by a citizen's key, which keyd makes
  * only after consuming the activation record whose reference is
  * `activation` (store_activation_create, committed). */
 int ca_key_sign_citizen(lv_ca *ca, const char *key_id, const EVP_MD *md,
                         const unsigned char *digests, size_t n,
                         const unsigned char activation[KEYD_ACTIVATION_LEN],
-                        unsigned char **sigs, size_t *sig_len, lv_err *err);
+                        unsigned char **sigs, size_t *sig_len,
+                        lv_err *err) LV_MUST_USE;
 /* For OpenSSL's X509_sign_ctx, X509_CRL_sign_ctx and OCSP_basic_sign_ctx
  * (ca_keys_pkey.c): md_ctx gets an EVP_PKEY whose private operation is a
  * request to keyd (CA and service keys).  After such a call failed,
  * ca_key_ctx_failed returns keyd's reason (LV_EBUSY, LV_ESEALED, ...) or
  * LV_ECRYPTO with `what`. */
 int ca_key_sign_init(lv_ca *ca, const char *key_id, const EVP_MD *md,
-                     EVP_MD_CTX *ctx, lv_err *err);
-int ca_key_ctx_failed(lv_err *err, const char *what);
+                     EVP_MD_CTX *ctx, lv_err *err) LV_MUST_USE;
+int ca_key_ctx_failed(lv_err *err, const char *what) LV_MUST_USE;
 
 #endif

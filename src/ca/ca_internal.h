@@ -2,6 +2,7 @@
 #ifndef LLAVE_CA_INTERNAL_H
 #define LLAVE_CA_INTERNAL_H
 
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "store/store.h"
 #include "store/store_ca.h"

@@ -208,8 +208,10 @@ static int obtain_keys(lv_ca *ca, const lv_profile *p, const lv_issue_req *req,
 
 static void release_keys(lv_ca *ca, issue_keys *k, int destroy_stored)
 {
+    /* a key keyd cannot destroy now is an orphan its sweep removes later
+     * (issue 11 item 8): the issuance failed either way */
     if (destroy_stored && k->key_id[0] != '\0')
-        ca_key_destroy(ca, k->key_id, NULL);
+        lv_ignore(ca_key_destroy(ca, k->key_id, NULL));
     EVP_PKEY_free(k->public_key);
     EVP_PKEY_free(k->p12_key);
 }

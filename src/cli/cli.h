@@ -23,7 +23,7 @@ typedef struct cli_ctx {
 
 enum { CLI_NEED_STORE = 1, CLI_NEED_KEYS = 2, CLI_NEED_CA = 4 };
 
-int cli_open(cli_ctx *ctx, int needs, lv_err *err);
+int cli_open(cli_ctx *ctx, int needs, lv_err *err) LV_MUST_USE;
 void cli_close(cli_ctx *ctx);
 
 /* The socket of DIR's keyd: `given`, else keyd_socket of llave.json, else

@@ -1,4 +1,5 @@
 /* llave -d DIR archive sync | verify (R9.3, CPS §5.5.6; issue 8). */
+#include "audit/audit.h"
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -25,7 +26,7 @@ int cli_archive(cli_ctx *ctx, int argc, char **argv)
             printf("archived %lld new record(s)\n", (long long)n);
         return cli_report(rc, &err);
     }
-    lv_archive_report rep;
+    lv_archive_report rep = {0};
     if (rc == 0)
         rc = audit_archive_verify(ctx->st, print_problem, NULL, &rep, &err);
     if (rc == 0)

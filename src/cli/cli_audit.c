@@ -1,5 +1,6 @@
 /* llave -d DIR audit verify [--expect-seq N] | seal | export [--from SEQ]
  * (R9.1, R9.2; issue 8). */
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "custody/custody.h"
 

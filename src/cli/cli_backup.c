@@ -24,6 +24,7 @@
  * tag: nothing is written), checks every file against the manifest,
  * writes into a fresh directory beside DIR, verifies the audit chain and
  * its seals, audits "backup.restore" there and only then renames it to DIR. */
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "store/store.h"
 #include "store/store_audit.h"
@@ -203,7 +204,7 @@ static int build_tar(cli_ctx *ctx, tar_out *t, lv_err *err)
     }
     for (size_t i = 0; i < NELEM(SUB_DIRS); i++)
         LV_TRY(tar_add_dir(t, ctx->dir, SUB_DIRS[i], err));
-    store_schema_version(ctx->st, &version, NULL);
+    LV_TRY(store_schema_version(ctx->st, &version, err));
     lv_time_iso(lv_now(), created);
     json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:i, s:o, s:O}", "format",
                           "llave-backup", "version", 1, "created", created,
@@ -476,7 +477,7 @@ static int dir_usable(const char *dir, lv_err *err)
     struct dirent *e;
     int empty = 1;
     while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
             empty = 0;
     closedir(d);
     return empty ? 1
@@ -546,7 +547,7 @@ static int rm_tree(const char *dir)
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(path, sizeof path, "%s/%.255s", dir, e->d_name);
         if (unlink(path) != 0)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_MAX_INPUT (1024 * 1024)
+#define CLI_MAX_INPUT ((size_t)1024 * 1024)
 
 typedef struct issue_args {
     const char *profile;
@@ -22,7 +22,7 @@ typedef struct issue_args {
 
 static int parse_issue(int argc, char **argv, issue_args *a)
 {
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc && argv[i] != NULL; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--subject") == 0 && v)
             a->subject = argv[++i];

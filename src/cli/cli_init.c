@@ -91,8 +91,10 @@ static int write_demo_files(const lv_config *cfg,
 {
     char path[1024];
     lv_buf b = {0};
-    lv_buf_appendf(&b, "%s%s\n%s\n", DEMO_HEADER, shares[0], shares[1]);
-    int rc = lv_path_join(path, sizeof path, cfg->dir, LV_DEMO_SHARES_FILE);
+    int rc =
+        lv_buf_appendf(&b, "%s%s\n%s\n", DEMO_HEADER, shares[0], shares[1]);
+    if (rc == 0)
+        rc = lv_path_join(path, sizeof path, cfg->dir, LV_DEMO_SHARES_FILE);
     if (rc == 0)
         rc = lv_file_write(path, b.data, b.len, 0600, err);
     lv_buf_free_secret(&b);

@@ -17,7 +17,8 @@ static int show(const lv_config *cfg, const char *id)
     const lv_profile *p = profile_find(id);
     if (p == NULL || p->internal)
         return cli_usage_error("profile show: unknown profile '%s'", id);
-    profile_oid(cfg, p, oid, sizeof oid);
+    if (profile_oid(cfg, p, oid, sizeof oid) < 0)
+        return cli_usage_error("profile show: the OID arc is too long");
     json_t *extra = json_array();
     for (int i = 0; i < 2 && p->extra_policies[i]; i++)
         json_array_append_new(extra, json_string(p->extra_policies[i]));
@@ -63,7 +64,8 @@ int cli_profile(cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         if (all[i].internal)
             continue;
-        profile_oid(&ctx->cfg, &all[i], oid, sizeof oid);
+        if (profile_oid(&ctx->cfg, &all[i], oid, sizeof oid) < 0)
+            return cli_usage_error("profile list: the OID arc is too long");
         printf("%-32s %-52s %-10s %s\n", all[i].id, oid,
                all[i].etsi_policy_name, all[i].name);
     }

@@ -27,7 +27,7 @@ typedef struct revoke_args {
 
 static int parse_revoke(int argc, char **argv, revoke_args *a)
 {
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc && argv[i] != NULL; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--reason") == 0 && v)
             a->reason = argv[++i];

@@ -10,6 +10,7 @@
  *   llave -d DIR [--share FILE]... shares rotate
  *       two current shares in, three new shares of the same master key out
  *       (keys_rotate_shares); the old shares stop working. */
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "keys/keys.h"
 

@@ -25,9 +25,19 @@ static int buf_reserve(lv_buf *b, size_t extra)
     return 0;
 }
 
+/* The first failure sticks (lv_buf.error). */
+static int buf_failed(lv_buf *b, int rc)
+{
+    if (b->error == 0)
+        b->error = rc;
+    return rc;
+}
+
 int lv_buf_append(lv_buf *b, const void *data, size_t len)
 {
-    LV_TRY(buf_reserve(b, len));
+    int rc = buf_reserve(b, len);
+    if (rc < 0)
+        return buf_failed(b, rc);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -42,8 +52,10 @@ int lv_buf_appendf(lv_buf *b, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return LV_EINVAL;
-    LV_TRY(buf_reserve(b, (size_t)n));
+        return buf_failed(b, LV_EINVAL);
+    int rc = buf_reserve(b, (size_t)n);
+    if (rc < 0)
+        return buf_failed(b, rc);
     va_start(ap, fmt);
     vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -58,6 +70,7 @@ void lv_buf_free(lv_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->error = 0;
 }
 
 void lv_buf_free_secret(lv_buf *b)

@@ -36,6 +36,17 @@ enum {
 
 #define LV_ERR_MSG_MAX 256
 
+/* On a function returning an LV_E code: ignoring its result is a compile
+ * error (-Werror; issue 12 item 6).  GCC does not let a (void) cast silence
+ * warn_unused_result, so a result ignored on purpose (a best-effort audit
+ * of a refusal that stands anyway, a cleanup on an error path) goes through
+ * lv_ignore(), next to a comment that says why. */
+#define LV_MUST_USE __attribute__((warn_unused_result))
+static inline void lv_ignore(int rc)
+{
+    (void)rc;
+}
+
 /* A connection to the storage authority (store/).  Opaque everywhere but
  * store/: components take one from their caller and pass it on; only the
  * owner of a table reads or writes its rows (store/store_*.h). */
@@ -111,8 +122,12 @@ typedef struct lv_buf {
     unsigned char *data;
     size_t len;
     size_t cap;
+    int error; /* the first append that failed (LV_ENOMEM ...), else 0 */
 } lv_buf;
 
+/* Appends return 0 or an LV_E code, and the first failure also sticks in
+ * b->error: text built in many steps (an HTML page) checks b->error once
+ * at the end instead of every append, so these are not LV_MUST_USE. */
 int lv_buf_append(lv_buf *b, const void *data, size_t len);
 int lv_buf_appendf(lv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -126,28 +141,29 @@ void lv_hex_encode(const unsigned char *in, size_t len, char *out);
  * or a negative code. */
 int lv_hex_decode(const char *in, unsigned char *out, size_t out_cap);
 /* Base64 (RFC 4648 §4) without line breaks; caller frees *out. */
-int lv_b64_encode(const unsigned char *in, size_t len, char **out);
+int lv_b64_encode(const unsigned char *in, size_t len, char **out) LV_MUST_USE;
 int lv_b64_decode(const char *in, size_t in_len, unsigned char **out,
-                  size_t *out_len);
+                  size_t *out_len) LV_MUST_USE;
 
 /* ---- randomness --------------------------------------------------------- */
-int lv_random(void *out, size_t len);
+int lv_random(void *out, size_t len) LV_MUST_USE;
 
 /* ---- time (all UTC) ---------------------------------------------------- */
 int64_t lv_now(void);                      /* seconds since the epoch */
 int64_t lv_now_ms(void);                   /* milliseconds since the epoch */
 void lv_time_iso(int64_t t, char out[32]); /* 2026-11-24T23:45:00Z */
 /* Parses YYYY-MM-DD (midnight UTC) or full ISO-8601 UTC. */
-int lv_time_parse(const char *s, int64_t *out);
+int lv_time_parse(const char *s, int64_t *out) LV_MUST_USE;
 
 /* ---- files -------------------------------------------------------------- */
 int lv_file_read(const char *path, unsigned char **data, size_t *len,
-                 size_t max_len, lv_err *err);
+                 size_t max_len, lv_err *err) LV_MUST_USE;
 /* Writes atomically (temp file + rename) with the given mode. */
 int lv_file_write(const char *path, const void *data, size_t len, int mode,
-                  lv_err *err);
-int lv_mkdir_p(const char *path, int mode, lv_err *err);
-int lv_path_join(char *out, size_t cap, const char *dir, const char *name);
+                  lv_err *err) LV_MUST_USE;
+int lv_mkdir_p(const char *path, int mode, lv_err *err) LV_MUST_USE;
+int lv_path_join(char *out, size_t cap, const char *dir,
+                 const char *name) LV_MUST_USE;
 
 /* ---- configuration -----------------------------------------------------
  * One JSON file, DIR/llave.json, written by the ceremony.  Every field has an
@@ -266,15 +282,16 @@ typedef struct lv_config {
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
 /* Loads DIR/llave.json over the defaults; a missing file is not an error. */
-int lv_config_load(lv_config *cfg, const char *dir, lv_err *err);
+int lv_config_load(lv_config *cfg, const char *dir, lv_err *err) LV_MUST_USE;
 /* Applies the keys present in json (same names as the struct). */
-int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err);
-int lv_config_save(const lv_config *cfg, lv_err *err);
+int lv_config_apply_json(lv_config *cfg, const json_t *json,
+                         lv_err *err) LV_MUST_USE;
+int lv_config_save(const lv_config *cfg, lv_err *err) LV_MUST_USE;
 
 /* ---- JSON helpers ------------------------------------------------------ */
 /* Returns the string member or NULL when absent or not a string. */
 const char *lv_json_str(const json_t *obj, const char *key);
-int lv_json_load_file(const char *path, json_t **out, lv_err *err);
+int lv_json_load_file(const char *path, json_t **out, lv_err *err) LV_MUST_USE;
 /* Characters (Unicode code points) of s, which must be valid UTF-8 as every
  * jansson string is: for limits the API states in characters, not bytes. */
 size_t lv_utf8_chars(const char *s);
@@ -288,7 +305,7 @@ typedef struct lv_worker lv_worker;
 typedef void (*lv_worker_fn)(void *arg);
 #define LV_WORKER_RUN_FIRST 1
 int lv_worker_start(lv_worker **out, lv_worker_fn fn, void *arg,
-                    int interval_seconds, int flags, lv_err *err);
+                    int interval_seconds, int flags, lv_err *err) LV_MUST_USE;
 /* 1 once lv_worker_stop was called: long passes check it between chunks. */
 int lv_worker_stopping(lv_worker *w);
 /* Wakes the thread, waits for it to finish its pass, frees w; NULL is ok. */
@@ -300,11 +317,10 @@ void lv_worker_stop(lv_worker *w);
 typedef struct lv_pool lv_pool;
 typedef void (*lv_pool_fn)(void *arg);
 int lv_pool_new(const char *name, unsigned threads, unsigned queue_max,
-                int nice, lv_pool **out, lv_err *err);
+                int nice, lv_pool **out, lv_err *err) LV_MUST_USE;
 /* 0 when queued; LV_EBUSY, with nothing queued, when the queue is full or
  * the pool is stopping. */
-int lv_pool_submit(lv_pool *p, lv_pool_fn fn, void *arg)
-    __attribute__((warn_unused_result));
+int lv_pool_submit(lv_pool *p, lv_pool_fn fn, void *arg) LV_MUST_USE;
 void lv_pool_stats(lv_pool *p, unsigned *queued, unsigned *busy);
 /* Runs every queued job, joins the threads, frees p; NULL is ok. */
 void lv_pool_free(lv_pool *p);

@@ -6,6 +6,7 @@
  * nextUpdate (R6.5). */
 #include "crl/crl.h"
 
+#include "audit/audit.h"
 #include "store/store.h"
 #include "store/store_ca.h"
 #include "store/store_crl.h"

@@ -31,12 +31,12 @@ typedef struct lv_crl_info {
  * the store's write lock for the whole build so that CRL numbers and
  * contents never go backwards; audited as crl.generate.  out may be NULL. */
 int crl_generate(lv_ca *ca, lv_store *st, const char *name, const char *actor,
-                 lv_crl_info *out, lv_err *err);
+                 lv_crl_info *out, lv_err *err) LV_MUST_USE;
 /* Generates the CRLs that are due: none yet, half their interval (at most
  * 24 h) elapsed, behind a status change, or a compromised CA without its
  * final CRL.  *generated (may be NULL) counts them. */
 int crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
-                lv_err *err);
+                lv_err *err) LV_MUST_USE;
 
 /* A published CRL, as served at /crl/{name}.crl. */
 typedef struct lv_crl {
@@ -47,7 +47,7 @@ typedef struct lv_crl {
 /* The newest CRL of a CA (with_der 0: metadata only); LV_ENOTFOUND when it
  * has none yet.  crl_free releases it. */
 int crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
-               lv_crl *out, lv_err *err);
+               lv_crl *out, lv_err *err) LV_MUST_USE;
 void crl_free(lv_crl *crl);
 
 /* llaved's CRL keeper: a thread with its own store that runs crl_refresh
@@ -55,7 +55,7 @@ void crl_free(lv_crl *crl);
  * started (*out NULL) while keyd is sealed.  Stop joins it; NULL is
  * accepted. */
 typedef struct lv_crl_keeper lv_crl_keeper;
-int crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err);
+int crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err) LV_MUST_USE;
 void crl_keeper_stop(lv_crl_keeper *k);
 
 #endif

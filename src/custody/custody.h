@@ -37,9 +37,9 @@ typedef struct lv_ceremony_opts {
  * certificates, and a transcript in DIR/ceremony/ signed by the root key
  * through keyd. */
 int custody_ceremony_prepare(const lv_config *cfg, const lv_ceremony_opts *opts,
-                             lv_err *err);
+                             lv_err *err) LV_MUST_USE;
 int custody_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
-                     lv_err *err);
+                     lv_err *err) LV_MUST_USE;
 
 /* The demo ceremony keeps two shares in DIR/demo-shares.INSECURE so that a
  * demo keyd starts unattended (llave-keyd reads it itself: llaved never
@@ -62,7 +62,7 @@ typedef struct lv_compromise_result {
  * must repeat the CA name (R1.5's second person comes with issue 6). */
 int custody_compromise(lv_ca *ca, lv_store *st, const char *name,
                        const char *confirm, const char *actor,
-                       lv_compromise_result *out, lv_err *err);
+                       lv_compromise_result *out, lv_err *err) LV_MUST_USE;
 
 /* ---- key change-over (R6.6, CPS §5.6; rollover.c) ----------------------- */
 typedef struct lv_rollover_result {
@@ -79,10 +79,11 @@ typedef struct lv_rollover_result {
  * issuance uses the active CA of the role.  Naming: qualified -> qualified-g2
  * ("llave Qualified CA G2"), qualified-g2 -> qualified-g3, ... */
 int custody_rollover(lv_ca *ca, lv_store *st, const char *name,
-                     const char *actor, lv_rollover_result *out, lv_err *err);
+                     const char *actor, lv_rollover_result *out,
+                     lv_err *err) LV_MUST_USE;
 /* The names custody_rollover gives the successor of (name, cn). */
 int custody_rollover_names(const char *name, const char *cn, char new_name[32],
-                           char new_cn[128], lv_err *err);
+                           char new_cn[128], lv_err *err) LV_MUST_USE;
 
 /* ---- termination (R9.6, CPS §5.8; termination.c) ------------------------ */
 /* R9.6: writes every CA certificate, the newest CRL of each CA, the OCSP
@@ -97,7 +98,7 @@ typedef struct lv_termination_result {
 } lv_termination_result;
 int custody_termination_export(lv_ca *ca, lv_store *st, const char *outdir,
                                const char *actor, lv_termination_result *out,
-                               lv_err *err);
+                               lv_err *err) LV_MUST_USE;
 
 /* ---- the audit-seal key (R9.2; seal_key.c) ------------------------------
  * tsa_audit_sealing plus provision: in the console, audit_seal makes a new

@@ -140,7 +140,9 @@ static int cert_json(term *t, const lv_cert_rec *c, const char *hex)
 {
     lv_cert_status cs = {0};
     char nb[32], na[32], rv[32] = "";
-    store_cert_status_get(t->st, c->serial, &cs, NULL);
+    int rc = store_cert_status_get(t->st, c->serial, &cs, t->err);
+    if (rc < 0)
+        return rc; /* the export states requester and authority, or fails */
     lv_time_iso(c->not_before, nb);
     lv_time_iso(c->not_after, na);
     if (c->status == LV_CERT_REVOKED)
@@ -238,8 +240,8 @@ static int export_ca_certs(term *t, const char *ca_name)
 static int walk_issuers(const lv_ca_rec *rec, void *arg)
 {
     term *t = arg;
-    if (strcmp(rec->role, "root") && strcmp(rec->role, "qualified") &&
-        strcmp(rec->role, "standard"))
+    if (strcmp(rec->role, "root") != 0 && strcmp(rec->role, "qualified") != 0 &&
+        strcmp(rec->role, "standard") != 0)
         return 0;
     return export_ca_certs(t, rec->name);
 }
@@ -261,8 +263,8 @@ static int record_streamed(term *t, const char *rel)
 static int record_indexes(const lv_ca_rec *rec, void *arg)
 {
     char rel[96];
-    if (strcmp(rec->role, "root") && strcmp(rec->role, "qualified") &&
-        strcmp(rec->role, "standard"))
+    if (strcmp(rec->role, "root") != 0 && strcmp(rec->role, "qualified") != 0 &&
+        strcmp(rec->role, "standard") != 0)
         return 0;
     snprintf(rel, sizeof rel, "index/%s.txt", rec->name);
     return record_streamed(arg, rel);
@@ -279,7 +281,7 @@ static int prepare_dirs(const char *out, lv_err *err)
         struct dirent *e;
         int empty = 1;
         while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
                 empty = 0;
         closedir(d);
         if (!empty)

@@ -34,7 +34,7 @@ typedef struct lv_app lv_app;
 
 /* Copies cfg.  The stores are opened at DIR/llave.db (cfg->dir).  Keys are
  * reached only through the CA context, which asks llave-keyd (issue 12). */
-int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err);
+int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err) LV_MUST_USE;
 /* Sets the CA (borrowed; may stay NULL).  Call before http_server_start. */
 void lv_app_set_ca(lv_app *app, lv_ca *ca);
 /* Sets the auth context (borrowed; may stay NULL: then every route that
@@ -53,7 +53,7 @@ const char *lv_app_store_location(const lv_app *app);
  * closed when the thread exits: a SQLite connection must not be shared by
  * threads, and one per worker avoids a global lock on the hot path.  The
  * store is valid for the rest of the thread's life; never close it. */
-int lv_app_store(lv_app *app, lv_store **st, lv_err *err);
+int lv_app_store(lv_app *app, lv_store **st, lv_err *err) LV_MUST_USE;
 
 /* ---- requests ----------------------------------------------------------- */
 #define LV_HTTP_BODY_DEFAULT ((size_t)64 * 1024) /* per-route limit when 0 */
@@ -108,33 +108,34 @@ typedef struct lv_http_resp {
  * response that must be signed): asks the server to run the handler again
  * on the pool of `work`, with req->in_pool set.  Returns 0; the handler
  * returns that at once. */
-int http_defer(lv_http_resp *r, int work);
+int http_defer(lv_http_resp *r, int work) LV_MUST_USE;
 
 /* All helpers return 0 or a negative LV_E code, so that a handler can end
  * with `return http_resp_err(resp, &err);`. */
 
 /* Adds a header; LV_EINVAL for CR/LF (header injection) or overlong text,
  * LV_ETOOBIG when the table is full. */
-int http_resp_header(lv_http_resp *r, const char *name, const char *value);
+int http_resp_header(lv_http_resp *r, const char *name,
+                     const char *value) LV_MUST_USE;
 /* Copies len bytes as the body. */
 int http_resp_bytes(lv_http_resp *r, int status, const char *content_type,
-                    const void *data, size_t len);
+                    const void *data, size_t len) LV_MUST_USE;
 /* Serves bytes without copying; they must outlive the server (for example
  * the DER that ca_cert_der caches in the CA context). */
 int http_resp_static(lv_http_resp *r, int status, const char *content_type,
-                     const void *data, size_t len);
+                     const void *data, size_t len) LV_MUST_USE;
 /* application/json, compact. */
-int http_resp_json(lv_http_resp *r, int status, const json_t *json);
+int http_resp_json(lv_http_resp *r, int status, const json_t *json) LV_MUST_USE;
 /* http_resp_json of o, a new reference that this consumes (NULL, as from a
  * failed json_pack: LV_ENOMEM), with Cache-Control: cache_control
  * ("no-store" for whatever concerns one caller or one moment). */
 int http_resp_json_new(lv_http_resp *r, int status, json_t *o,
-                       const char *cache_control);
+                       const char *cache_control) LV_MUST_USE;
 /* JSON error for an LV_E code; the status is lv_err_http_status(code).
  * Replaces anything the response held. */
 int http_resp_error(lv_http_resp *r, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int http_resp_err(lv_http_resp *r, const lv_err *err);
+    __attribute__((format(printf, 3, 4))) LV_MUST_USE;
+int http_resp_err(lv_http_resp *r, const lv_err *err) LV_MUST_USE;
 
 /* ---- routes -------------------------------------------------------------
  * A pattern is an exact path ("/healthz") or a prefix, one {name} segment
@@ -246,7 +247,7 @@ typedef struct lv_http_server lv_http_server;
  * (0: one per CPU).  Requests are served on the pool's threads until
  * http_server_stop. */
 int http_server_start(lv_app *app, const lv_http_route *const *tables,
-                      lv_http_server **out, lv_err *err);
+                      lv_http_server **out, lv_err *err) LV_MUST_USE;
 uint16_t http_server_port(const lv_http_server *s); /* the bound port */
 /* Stops accepting, waits for the workers (their stores close as they exit)
  * and frees the server.  NULL is accepted. */

@@ -9,6 +9,7 @@
  * entry it covers.  Default answer: {"items": [...], "next_from": SEQ or
  * null}; format=jsonl answers application/jsonl with the next page in the
  * X-Next-From header. */
+#include "audit/audit.h"
 #include "http/http_internal.h"
 
 #include <stdlib.h>

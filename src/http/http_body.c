@@ -40,7 +40,7 @@ static const char *const TYPE_NAMES[] = {
 static void echo(const char *in, char out[ECHO_MAX + 1])
 {
     size_t i = 0;
-    for (; in[i] && i < ECHO_MAX; i++) {
+    for (; i < ECHO_MAX && in[i]; i++) {
         unsigned char c = (unsigned char)in[i];
         out[i] = in[i];
         if (c < 0x20 || c >= 0x7f)

@@ -77,9 +77,9 @@ static unsigned source_hash(const unsigned char key[16])
 struct http_gate_conn {
     int fd;
     unsigned char key[16];
-    _Atomic int phase;       /* HTTP_PHASE_* */
+    _Atomic int phase;        /* HTTP_PHASE_* */
     _Atomic int64_t since_ms; /* when the phase began */
-    int shut;                /* the gate has shut it down */
+    int shut;                 /* the gate has shut it down */
     struct http_gate_conn *prev, *next;
 };
 
@@ -200,7 +200,8 @@ static void pending_drop(http_gate *g, gate_pending *p, const char *answer)
 static const char ANSWER_400[] =
     "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
     "Content-Type: application/json\r\nContent-Length: 69\r\n\r\n"
-    "{\"error\":\"invalid_request\",\"message\":\"malformed HTTP request head\"}";
+    "{\"error\":\"invalid_request\",\"message\":\"malformed HTTP request "
+    "head\"}";
 static const char ANSWER_431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
     "Content-Type: application/json\r\nContent-Length: 68\r\n\r\n"
@@ -278,7 +279,7 @@ static void pending_add(http_gate *g, int fd, const struct sockaddr_storage *ss,
 static void gate_accept(http_gate *g)
 {
     for (;;) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0}; /* an unknown family keys as :: */
         socklen_t len = sizeof ss;
         int fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -295,7 +296,8 @@ static void gate_accept(http_gate *g)
     }
 }
 
-/* ---- deadlines ------------------------------------------------------------ */
+/* ---- deadlines ------------------------------------------------------------
+ */
 
 static void sweep_pending(http_gate *g, int64_t now)
 {
@@ -379,7 +381,8 @@ static void *gate_main(void *arg)
     return NULL;
 }
 
-/* ---- registry used by the server ------------------------------------------ */
+/* ---- registry used by the server ------------------------------------------
+ */
 
 http_gate_conn *http_gate_conn_started(http_gate *g, int fd,
                                        const struct sockaddr *sa)
@@ -437,7 +440,8 @@ void http_gate_stats(http_gate *g, http_gate_counts *out)
     out->bad_heads = g->bad_heads;
 }
 
-/* ---- start and stop --------------------------------------------------------- */
+/* ---- start and stop ---------------------------------------------------------
+ */
 
 /* Connections are file descriptors: never promise more than the process may
  * open (rlimit), leaving room for the database, key files and logs. */
@@ -459,20 +463,26 @@ static int gate_listen(http_gate *g, const struct sockaddr_storage *ss,
     socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                               : sizeof(struct sockaddr_in);
     int one = 1;
-    g->listen_fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-                                             SOCK_CLOEXEC, 0);
+    g->listen_fd =
+        socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (g->listen_fd < 0 ||
         setsockopt(g->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
         bind(g->listen_fd, (const struct sockaddr *)ss, len) < 0 ||
         listen(g->listen_fd, 1024) < 0)
         return lv_fail(err, LV_EIO, "cannot listen: %s", strerror(errno));
-    struct sockaddr_storage bound;
+    struct sockaddr_storage bound = {0};
     socklen_t blen = sizeof bound;
     if (getsockname(g->listen_fd, (struct sockaddr *)&bound, &blen) < 0)
         return lv_fail(err, LV_EIO, "getsockname: %s", strerror(errno));
-    g->port = ntohs(bound.ss_family == AF_INET6
-                        ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                        : ((struct sockaddr_in *)&bound)->sin_port);
+    if (bound.ss_family == AF_INET6) {
+        struct sockaddr_in6 a6;
+        memcpy(&a6, &bound, sizeof a6);
+        g->port = ntohs(a6.sin6_port);
+    } else {
+        struct sockaddr_in a4;
+        memcpy(&a4, &bound, sizeof a4);
+        g->port = ntohs(a4.sin_port);
+    }
     return 0;
 }
 

@@ -155,8 +155,7 @@ int http_head_check(const char *buf, size_t len, size_t *head_len)
     }
     /* RFC 9112 §3.2: HTTP/1.1 needs exactly one Host; §6.1: both framing
      * headers is a smuggling attempt, refused. */
-    if ((h.http11 && h.hosts != 1) || h.hosts > 1 ||
-        (h.has_te && h.length[0]))
+    if ((h.http11 && h.hosts != 1) || h.hosts > 1 || (h.has_te && h.length[0]))
         return 400;
     return 1;
 }

@@ -63,6 +63,7 @@ static int path_unescape(const char *in, char *out, size_t cap, size_t *len)
 static int path_normalize(const char *in, char *out, size_t cap, size_t *len)
 {
     size_t n = 0;
+    memset(out, 0, cap);
     LV_TRY(path_unescape(in, out, cap, &n));
     size_t data = strcspn(out, "=");
     for (size_t i = data; i < n; i++)
@@ -70,10 +71,12 @@ static int path_normalize(const char *in, char *out, size_t cap, size_t *len)
             return LV_EINVAL;
     if (n - data > 2)
         return LV_EINVAL;
-    for (size_t i = 0; i < data; i++)
-        out[i] = out[i] == ' ' || out[i] == '-' ? '+'
-                 : out[i] == '_'                ? '/'
-                                                : out[i];
+    for (size_t i = 0; i < data; i++) {
+        if (out[i] == ' ' || out[i] == '-')
+            out[i] = '+';
+        else if (out[i] == '_')
+            out[i] = '/';
+    }
     n = data;
     while (n % 4 != 0)
         out[n++] = '=';

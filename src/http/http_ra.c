@@ -201,7 +201,7 @@ static int citizen_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /api/v1/ra/citizens/{id} and /api/v1/citizens/{id} */
 static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    json_t *out;
+    json_t *out = NULL;
     lv_err err = {0};
     (void)app;
     if (!id_ok(req->param))
@@ -215,7 +215,7 @@ static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 static int citizen_document(lv_app *app, const lv_http_req *req,
                             lv_http_resp *resp)
 {
-    json_t *out;
+    json_t *out = NULL;
     lv_err err = {0};
     (void)app;
     if (!id_ok(req->param))
@@ -320,7 +320,7 @@ typedef int (*ra_show_fn)(lv_store *st, const char *id, json_t **out,
 static int create_then_show(const lv_http_req *req, lv_http_resp *resp,
                             ra_create_fn create, ra_show_fn show)
 {
-    json_t *out;
+    json_t *out = NULL;
     char id[RA_ID_LEN + 1];
     lv_err err = {0};
     int rc = create(req->st, req->json, req->who.actor, id, &err);
@@ -335,7 +335,7 @@ static int create_then_show(const lv_http_req *req, lv_http_resp *resp,
 static int show_by_id(const lv_http_req *req, lv_http_resp *resp,
                       ra_show_fn show)
 {
-    json_t *out;
+    json_t *out = NULL;
     lv_err err = {0};
     if (!id_ok(req->param))
         return bad_id(resp);
@@ -396,7 +396,7 @@ static int request_add(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /api/v1/ra/requests[?status=pending] */
 static int request_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    json_t *out;
+    json_t *out = NULL;
     lv_err err = {0};
     (void)app;
     if (ra_request_list_json(req->st, http_req_query(req, "status"), &out,
@@ -435,7 +435,7 @@ static int request_approve(lv_app *app, const lv_http_req *req,
 static int request_reject(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp)
 {
-    json_t *out;
+    json_t *out = NULL;
     lv_err err = {0};
     if (!id_ok(req->param))
         return bad_id(resp);

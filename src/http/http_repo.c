@@ -153,9 +153,10 @@ static int index_html(lv_http_resp *resp, const json_t *idx)
                json_object_get(idx, "certificates"), cert_cols);
     lv_buf_appendf(&b, "<p>JSON: <a href=\"?format=json\">?format=json</a>"
                        "</p>\n</body></html>\n");
-    int rc = b.data ? http_resp_bytes(resp, 200, "text/html; charset=utf-8",
-                                      b.data, b.len)
-                    : LV_ENOMEM;
+    int rc = b.error  ? b.error
+             : b.data ? http_resp_bytes(resp, 200, "text/html; charset=utf-8",
+                                        b.data, b.len)
+                      : LV_ENOMEM;
     lv_buf_free(&b);
     return rc;
 }

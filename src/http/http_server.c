@@ -404,17 +404,22 @@ static enum MHD_Result srv_queue(const lv_http_server *s,
     return ret;
 }
 
-/* The router's own answers: 404, 405, 413. */
+/* The router's own answers: 404, 405, 413.  Here and below, an error
+ * answer that cannot be built (out of memory) leaves resp.status 0, and
+ * srv_queue sends its fixed 500 instead (srv_queue_fallback): so the
+ * results are ignored (lv_ignore). */
 static enum MHD_Result srv_reject(const lv_http_server *s,
                                   struct MHD_Connection *conn, srv_request *rq)
 {
     lv_http_resp resp = {0};
     if (rq->reject == 400) {
-        http_resp_error(&resp, LV_EINVAL,
-                        "malformed request: a control character or %%00 in "
-                        "the path, or HTTP/1.1 without Host");
+        lv_ignore(
+            http_resp_error(&resp, LV_EINVAL,
+                            "malformed request: a control character or %%00 in "
+                            "the path, or HTTP/1.1 without Host"));
     } else if (rq->reject == 404) {
-        http_resp_error(&resp, LV_ENOTFOUND, "no such resource: %s", rq->path);
+        lv_ignore(http_resp_error(&resp, LV_ENOTFOUND, "no such resource: %s",
+                                  rq->path));
     } else if (rq->reject == 405) {
         char msg[128];
         snprintf(msg, sizeof msg, "method %s not allowed; allowed: %s",
@@ -423,8 +428,9 @@ static enum MHD_Result srv_reject(const lv_http_server *s,
             http_resp_header(&resp, "Allow", rq->allow) < 0)
             resp.status = 0;
     } else {
-        http_resp_error(&resp, LV_ETOOBIG, "request body larger than %zu bytes",
-                        rq->limit);
+        lv_ignore(http_resp_error(&resp, LV_ETOOBIG,
+                                  "request body larger than %zu bytes",
+                                  rq->limit));
     }
     return srv_queue(s, conn, rq, &resp);
 }
@@ -455,9 +461,10 @@ static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
     if (rc < 0) {
         lv_log(LV_LOG_WARN, "http %s %s: handler failed: %s", rq->method,
                rq->path, lv_err_name(rc));
-        http_resp_error(resp, rc, "request failed: %s", lv_err_name(rc));
+        lv_ignore(
+            http_resp_error(resp, rc, "request failed: %s", lv_err_name(rc)));
     } else if (resp->status == 0 && !resp->defer) {
-        http_resp_error(resp, LV_EINTERNAL, "no response");
+        lv_ignore(http_resp_error(resp, LV_EINTERNAL, "no response"));
     }
 }
 
@@ -467,7 +474,7 @@ static void srv_pool_job(void *arg)
     srv_request *rq = arg;
     srv_run_handler(rq->server, rq, 1, &rq->resp);
     if (rq->resp.status == 0) /* a deferral from a pool makes no sense */
-        http_resp_error(&rq->resp, LV_EINTERNAL, "no response");
+        lv_ignore(http_resp_error(&rq->resp, LV_EINTERNAL, "no response"));
     atomic_store(&rq->done, 1);
     MHD_resume_connection(rq->conn);
 }
@@ -477,7 +484,7 @@ static void srv_busy(lv_http_resp *resp)
 {
     lv_err err = {0};
     lv_fail_retry(&err, LV_EBUSY, 1, "the service is busy; retry in a moment");
-    http_resp_err(resp, &err);
+    lv_ignore(http_resp_err(resp, &err));
 }
 
 /* Suspends the connection and queues the handler on the pool of work. */
@@ -516,7 +523,7 @@ static enum MHD_Result srv_dispatch(lv_http_server *s,
         return srv_enqueue(s, conn, rq, resp.defer);
     }
     if (resp.status == 0)
-        http_resp_error(&resp, LV_EINTERNAL, "no response");
+        lv_ignore(http_resp_error(&resp, LV_EINTERNAL, "no response"));
     return srv_queue(s, conn, rq, &resp);
 }
 

@@ -6,7 +6,7 @@
  * (clickjacking), scripts and styles only from this origin, no referrer
  * (the transaction id is in the URL), no caching. */
 #include "http/http_internal.h"
-#include "http/web_assets.h"
+#include "http/web_assets_internal.h"
 
 #include <stdio.h>
 #include <string.h>

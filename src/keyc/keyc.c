@@ -172,8 +172,9 @@ static int check_response(const KEYD_RESPONSE *r, int kind, uint32_t id,
                        (unsigned)r->id, (int)r->kind);
     if (r->status == 0)
         return 0;
+    /* a message that does not read stays "": the code says what happened */
     if (ASN1_STRING_length(r->message) > 0)
-        keyd_str_get(r->message, msg, sizeof msg, "message", NULL);
+        lv_ignore(keyd_str_get(r->message, msg, sizeof msg, "message", NULL));
     if (r->status == LV_EBUSY)
         return lv_fail_retry(err, LV_EBUSY, 1, "%s", msg);
     return lv_fail(err, r->status < 0 ? r->status : LV_EINTERNAL, "%s", msg);
@@ -239,7 +240,9 @@ int keyc_status(keyc *c, keyc_info *out, lv_err *err)
                 &v, err));
     KEYD_STATUS_RESP *r = v;
     out->sealed = r->sealed != 0;
-    keyd_str_get(r->server, out->server, sizeof out->server, "server", NULL);
+    /* the version string is shown, never relied on */
+    lv_ignore(keyd_str_get(r->server, out->server, sizeof out->server, "server",
+                           NULL));
     out->shares_received = r->shares_received;
     out->shares_needed = r->shares_needed;
     out->ca_keys = r->ca_keys;
@@ -298,10 +301,11 @@ int keyc_public_key(keyc *c, const char *key_id, EVP_PKEY **pub,
     LV_TRY(rc);
     KEYD_PUBKEY_RESP *r = v;
     if (key_class)
-        keyd_str_get(r->key_class, key_class, 16, "class", NULL);
-    if (key_type)
-        keyd_str_get(r->key_type, key_type, 16, "type", NULL);
-    rc = pubkey_of(r->spki, pub, err);
+        rc = keyd_str_get(r->key_class, key_class, 16, "key class", err);
+    if (rc == 0 && key_type)
+        rc = keyd_str_get(r->key_type, key_type, 16, "key type", err);
+    if (rc == 0)
+        rc = pubkey_of(r->spki, pub, err);
     KEYD_PUBKEY_RESP_free(r);
     return rc;
 }

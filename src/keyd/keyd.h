@@ -29,7 +29,7 @@ typedef struct keyd_opts {
  * and o->sealed is 0; sealed otherwise), creates the socket (mode 0600,
  * refusing to replace a live one), starts accepting and audits
  * keyd.start. */
-int keyd_start(const keyd_opts *o, keyd_server **out, lv_err *err);
+int keyd_start(const keyd_opts *o, keyd_server **out, lv_err *err) LV_MUST_USE;
 /* Stops accepting, ends every connection, audits keyd.stop, closes the
  * key store (wiping it) and removes the socket.  NULL is ok. */
 void keyd_stop(keyd_server *s);

@@ -4,7 +4,7 @@
 #define LLAVE_KEYD_INTERNAL_H
 
 #include "keyd/keyd.h"
-#include "keyd/keyd_proto.h"
+#include "keydproto/keydproto.h"
 #include "keys/keys.h"
 #include "store/store.h"
 #include "store/store_activation.h"

@@ -119,7 +119,9 @@ static void frame_failed(keyd_conn *c, int rc, const lv_err *why)
         return;
     keyd_audit_refusal(c, &call, "frame", rc, why->msg);
     if (keyd_error_response(0, 0, rc, why->msg, &out, &len) == 0)
-        keyd_frame_write(c->fd, out, len, KEYD_FRAME_TIMEOUT_MS, NULL);
+        /* the peer may be gone already; the refusal is audited above */
+        lv_ignore(
+            keyd_frame_write(c->fd, out, len, KEYD_FRAME_TIMEOUT_MS, NULL));
     OPENSSL_free(out);
 }
 
@@ -205,7 +207,7 @@ static void turn_away(int fd)
     size_t len = 0;
     if (keyd_error_response(0, 0, LV_EBUSY, "llave-keyd: too many connections",
                             &out, &len) == 0)
-        keyd_frame_write(fd, out, len, 1000, NULL);
+        lv_ignore(keyd_frame_write(fd, out, len, 1000, NULL)); /* closed next */
     OPENSSL_free(out);
     close(fd);
 }

@@ -41,32 +41,34 @@ typedef enum {
 } lv_key_class;
 
 const char *keys_type_name(lv_key_type t); /* "rsa2048", "ec-p256", ... */
-int keys_type_parse(const char *name, lv_key_type *out);
+int keys_type_parse(const char *name, lv_key_type *out) LV_MUST_USE;
 const char *keys_class_name(lv_key_class c);
 
 /* Creates an empty key store under dir/keys with a fresh master key and
  * writes the three printable custodian shares to shares[i] (text such as
  * "llave-share-1-<hex>-<check>").  Fails if a store already exists. */
 int keys_create(const char *dir,
-                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err);
+                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                lv_err *err) LV_MUST_USE;
 
 /* Opens the store with `n` printable shares.  Fewer than two distinct valid
  * shares, a share that fails its checksum, or a combination that does not
  * reproduce the master key fail with LV_EAUTH and a message naming the
  * problem; nothing is opened. */
 int keys_open(const char *dir, const char *const *shares, size_t n,
-              lv_keystore **out, lv_err *err);
+              lv_keystore **out, lv_err *err) LV_MUST_USE;
 void keys_close(lv_keystore *ks); /* wipes the master key and cached keys */
 
 /* Validates one share's format and checksum without opening anything. */
-int keys_share_check(const char *share, lv_err *err);
+int keys_share_check(const char *share, lv_err *err) LV_MUST_USE;
 
 int keys_generate(lv_keystore *ks, lv_key_type type, lv_key_class cls,
                   const char *label, char id_out[LV_KEY_ID_LEN + 1],
-                  lv_err *err);
-int keys_public(lv_keystore *ks, const char *id, EVP_PKEY **pub, lv_err *err);
+                  lv_err *err) LV_MUST_USE;
+int keys_public(lv_keystore *ks, const char *id, EVP_PKEY **pub,
+                lv_err *err) LV_MUST_USE;
 int keys_info(lv_keystore *ks, const char *id, lv_key_type *type,
-              lv_key_class *cls, lv_err *err);
+              lv_key_class *cls, lv_err *err) LV_MUST_USE;
 
 /* Initializes md_ctx for signing with the key `id` (EVP_DigestSignInit).  The
  * context can be handed to X509_sign_ctx, X509_CRL_sign_ctx,
@@ -74,23 +76,23 @@ int keys_info(lv_keystore *ks, const char *id, lv_key_type *type,
  * and is the only way a private key leaves this module.  RSA keys sign with
  * PKCS#1 v1.5 (CPS §7.1.3).  Refused for signer keys (R5.2). */
 int keys_sign_init(lv_keystore *ks, const char *id, const EVP_MD *md,
-                   EVP_MD_CTX *md_ctx, lv_err *err);
+                   EVP_MD_CTX *md_ctx, lv_err *err) LV_MUST_USE;
 
 /* Signs data (hash-and-sign) with a CA or service key; *sig is allocated
  * with malloc() and freed by the caller with free(). */
 int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
               const unsigned char *data, size_t len, unsigned char **sig,
-              size_t *sig_len, lv_err *err);
+              size_t *sig_len, lv_err *err) LV_MUST_USE;
 
 /* Counts the key files of the store under dir by class (counts[cls]),
  * reading the metadata only: nothing is unsealed, so it works on a sealed
  * store too (llave-keyd's status).  The metadata of a file is
  * authenticated only when the key is opened; a file that does not parse
  * is not counted. */
-int keys_count(const char *dir, int64_t counts[3], lv_err *err);
+int keys_count(const char *dir, int64_t counts[3], lv_err *err) LV_MUST_USE;
 
 /* Overwrites and removes the key file and drops it from the cache. */
-int keys_destroy(lv_keystore *ks, const char *id, lv_err *err);
+int keys_destroy(lv_keystore *ks, const char *id, lv_err *err) LV_MUST_USE;
 
 /* ---- custody of the shares (R9.5, CPS §6.2.2, §6.2.8; issue 8) ---------- */
 
@@ -101,7 +103,7 @@ int keys_destroy(lv_keystore *ks, const char *id, lv_err *err);
  * only the new shares open the store. */
 int keys_rotate_shares(const char *dir, const char *const *shares, size_t n,
                        char out[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 
 /* An unseal session: custodians hand in their shares one at a time (a
  * running llaved, POST /api/v1/unseal).  Each share is checked on arrival
@@ -111,7 +113,7 @@ int keys_rotate_shares(const char *dir, const char *const *shares, size_t n,
  * thread-safe: the caller serializes calls. */
 typedef struct lv_unseal lv_unseal;
 
-int keys_unseal_new(const char *dir, lv_unseal **out, lv_err *err);
+int keys_unseal_new(const char *dir, lv_unseal **out, lv_err *err) LV_MUST_USE;
 /* Wipes any share held. */
 void keys_unseal_free(lv_unseal *u);
 /* Adds one share.  *index receives its number (1..3, 0 when it did not
@@ -119,7 +121,8 @@ void keys_unseal_free(lv_unseal *u);
  * after the call.  When that reaches LV_SHARES_NEEDED the store is opened
  * into *ks (otherwise *ks is NULL) and the session is emptied again. */
 int keys_unseal_add(lv_unseal *u, const char *share, unsigned *index,
-                    size_t *received, lv_keystore **ks, lv_err *err);
+                    size_t *received, lv_keystore **ks,
+                    lv_err *err) LV_MUST_USE;
 /* Shares held (0 or 1 with the 2-of-3 scheme). */
 size_t keys_unseal_received(const lv_unseal *u);
 /* Forgets the shares held (a custodian gave up, or they waited too long). */
@@ -151,7 +154,7 @@ int keys_activation_mint(lv_keystore *ks, const char *key_id, const EVP_MD *md,
                          const unsigned char *digests, size_t n,
                          int ttl_seconds,
                          char token_out[LV_ACTIVATION_TOKEN_LEN + 1],
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 
 /* Signs each digest with PKCS#1 v1.5 (OpenSSL builds the DigestInfo of md)
  * when `token` was minted for this key and exactly these digests, has not
@@ -161,7 +164,8 @@ int keys_activation_mint(lv_keystore *ks, const char *key_id, const EVP_MD *md,
  * bytes each, in order.  RSA signer keys only. */
 int keys_signer_sign(lv_keystore *ks, const char *key_id, const char *token,
                      const EVP_MD *md, const unsigned char *digests, size_t n,
-                     unsigned char **sigs, size_t *sig_len, lv_err *err);
+                     unsigned char **sigs, size_t *sig_len,
+                     lv_err *err) LV_MUST_USE;
 
 /* Tokens minted and not yet redeemed or expired (for tests and metrics). */
 size_t keys_activation_pending(lv_keystore *ks);

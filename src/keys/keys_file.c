@@ -20,8 +20,9 @@
 #include <sys/stat.h>
 
 #define KEY_FILE_VERSION 1
-#define KEY_FILE_MAX (64 * 1024) /* an RSA-4096 file is about 3.5 KiB */
-#define KEY_DER_MAX (16 * 1024)
+/* an RSA-4096 key file is about 3.5 KiB */
+#define KEY_FILE_MAX ((size_t)64 * 1024)
+#define KEY_DER_MAX ((size_t)16 * 1024)
 
 static int file_aad(const char *id, const lv_key_meta *m, lv_buf *aad)
 {

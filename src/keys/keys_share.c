@@ -19,7 +19,8 @@
 #define SHARE_CHECK_LEN 4
 /* prefix, digit, '-', 64 hex, '-', 8 hex */
 #define SHARE_TEXT_LEN                                                         \
-    (sizeof SHARE_PREFIX - 1 + 2 + 2 * LV_SHARE_LEN + 1 + 2 * SHARE_CHECK_LEN)
+    (sizeof SHARE_PREFIX - 1 + 2 + 2 * (size_t)LV_SHARE_LEN + 1 +              \
+     2 * (size_t)SHARE_CHECK_LEN)
 
 /* ---- randomness for libgfshare ---------------------------------------
  * libgfshare draws the polynomial coefficients through the global
@@ -114,11 +115,11 @@ static int share_parse_trimmed(const char *t, size_t n, lv_share *out,
 {
     const size_t pre = sizeof SHARE_PREFIX - 1;
     const char *body = t + pre + 2;
-    const char *check_hex = body + 2 * LV_SHARE_LEN + 1;
+    const char *check_hex = body + (2 * (size_t)LV_SHARE_LEN + 1);
     unsigned char given[SHARE_CHECK_LEN], want[SHARE_CHECK_LEN];
 
     if (n != SHARE_TEXT_LEN || strncmp(t, SHARE_PREFIX, pre) != 0 ||
-        t[pre + 1] != '-' || body[2 * LV_SHARE_LEN] != '-')
+        t[pre + 1] != '-' || body[2 * (size_t)LV_SHARE_LEN] != '-')
         return lv_fail(err, LV_EINVAL,
                        "not a share: expected llave-share-<n>-<64 hex>-<8 "
                        "hex>");

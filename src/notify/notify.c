@@ -11,7 +11,7 @@
 #define OUTBOX_DIR "outbox"
 #define OUTBOX_MODE 0640
 #define TEXT_MAX 1600 /* ten concatenated SMS parts; emails may be longer */
-#define EMAIL_TEXT_MAX (64 * 1024)
+#define EMAIL_TEXT_MAX ((size_t)64 * 1024)
 
 int notify_check_mobile(const char *to, lv_err *err)
 {

@@ -30,19 +30,20 @@
 
 /* E.164 mobile number: '+', 8 to 15 digits.  0 or LV_EINVAL with a message
  * naming the rule. */
-int notify_check_mobile(const char *to, lv_err *err);
+int notify_check_mobile(const char *to, lv_err *err) LV_MUST_USE;
 /* A plausible single address: local@domain, no spaces or control
  * characters, at most 254 bytes. */
-int notify_check_email(const char *to, lv_err *err);
+int notify_check_email(const char *to, lv_err *err) LV_MUST_USE;
 
 /* Sends one SMS to an E.164 number.  id_out (may be NULL) receives the
  * message id.  LV_EINVAL for a bad number or empty text, LV_EIO when the
  * outbox cannot be written or the gateway refuses. */
 int notify_sms(const lv_config *cfg, const char *to, const char *text,
-               char id_out[LV_NOTIFY_ID_MAX], lv_err *err);
+               char id_out[LV_NOTIFY_ID_MAX], lv_err *err) LV_MUST_USE;
 
 /* Sends one email (plain text). */
 int notify_email(const lv_config *cfg, const char *to, const char *subject,
-                 const char *text, char id_out[LV_NOTIFY_ID_MAX], lv_err *err);
+                 const char *text, char id_out[LV_NOTIFY_ID_MAX],
+                 lv_err *err) LV_MUST_USE;
 
 #endif

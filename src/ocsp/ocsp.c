@@ -448,6 +448,8 @@ static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
             return answer_error(OCSP_RESPONSE_STATUS_UNAUTHORIZED, a);
         is = m;
     }
+    if (is == NULL) /* no CertID: ocsp_query_parse refuses it already */
+        return answer_error(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, a);
     int wants_nonce = q->nonce && ca_config(ca)->ocsp_nonce_fresh;
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, may_sign, a, err);

@@ -20,14 +20,17 @@
  * certificate (DESIGN "Status"): call it right after a status change has
  * committed.  Needs the issuing CA's responder key (LV_ESEALED when sealed);
  * LV_ENOTFOUND for an unknown serial. */
-int ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err);
+int ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial,
+                 lv_err *err) LV_MUST_USE;
 /* The same for every certificate issued by the CA `ca_name` (compromise
  * drill, R6.5). */
-int ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name, lv_err *err);
+int ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name,
+                    lv_err *err) LV_MUST_USE;
 /* Re-signs up to `max` stored responses whose nextUpdate falls before
  * now + the refresh margin, and fills responses still missing; *done
  * receives how many were signed.  llaved's refresher thread calls it. */
-int ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done, lv_err *err);
+int ocsp_refresh_due(lv_ca *ca, lv_store *st, int max, int *done,
+                     lv_err *err) LV_MUST_USE;
 
 /* One answer of the responder. */
 typedef struct lv_ocsp_answer {
@@ -44,13 +47,14 @@ typedef struct lv_ocsp_answer {
  * unauthorized, tryLater, ...) are answers, not failures: a negative code
  * means no response could be built at all. */
 int ocsp_respond(lv_ca *ca, lv_store *st, const unsigned char *req,
-                 size_t req_len, lv_ocsp_answer *out, lv_err *err);
+                 size_t req_len, lv_ocsp_answer *out, lv_err *err) LV_MUST_USE;
 /* The same, without signing anything (issue 11: the I/O threads serve only
  * ready answers): a pre-signed response, or an error answer.  When the
  * request needs a fresh signature, returns 0 with out->der NULL; the caller
  * then asks ocsp_respond on a signing thread. */
 int ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
-                       size_t req_len, lv_ocsp_answer *out, lv_err *err);
+                       size_t req_len, lv_ocsp_answer *out,
+                       lv_err *err) LV_MUST_USE;
 void ocsp_answer_free(lv_ocsp_answer *a);
 
 /* llaved's OCSP refresher: a thread with its own store connection that runs
@@ -58,7 +62,8 @@ void ocsp_answer_free(lv_ocsp_answer *a);
  * priority than the request threads.  Not started (and *out NULL) while
  * keyd is sealed.  Stop joins it; NULL is accepted. */
 typedef struct lv_ocsp_refresher lv_ocsp_refresher;
-int ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err);
+int ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out,
+                         lv_err *err) LV_MUST_USE;
 void ocsp_refresher_stop(lv_ocsp_refresher *r);
 
 #endif

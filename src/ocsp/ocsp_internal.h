@@ -9,6 +9,7 @@
 #ifndef LLAVE_OCSP_INTERNAL_H
 #define LLAVE_OCSP_INTERNAL_H
 
+#include "audit/audit.h"
 #include "ocsp/ocsp.h"
 #include "store/store.h"
 #include "store/store_cert.h"

@@ -84,14 +84,14 @@ const lv_profile *profile_table(size_t *count);
 const lv_profile *profile_find(const char *id);
 /* The profile's CPS policy OID under the configured arc. */
 int profile_oid(const lv_config *cfg, const lv_profile *p, char *out,
-                size_t cap);
+                size_t cap) LV_MUST_USE;
 
 /* ---- subject validation (CPS §3.1.1, R2.3, R2.7) ---------------------- */
 
 /* DNI: 8 digits + check letter; NIE: X/Y/Z + 7 digits + letter. */
-int profile_check_dni_nie(const char *id, lv_err *err);
+int profile_check_dni_nie(const char *id, lv_err *err) LV_MUST_USE;
 /* Spanish NIF of an organization (CIF): letter + 7 digits + control. */
-int profile_check_cif(const char *id, lv_err *err);
+int profile_check_cif(const char *id, lv_err *err) LV_MUST_USE;
 
 /* A validated subject: the DN and SubjectAltName to put in the certificate
  * and the identifiers R2.9 counts by. */
@@ -113,7 +113,7 @@ enum { LV_PSD2_AS = 1, LV_PSD2_PI = 2, LV_PSD2_AI = 4, LV_PSD2_IC = 8 };
 /* Checks the JSON subject against the profile's DN rules and builds it.
  * Every violation gets its own message naming the field. */
 int profile_subject_build(const lv_profile *p, const json_t *subject,
-                          lv_subject *out, lv_err *err);
+                          lv_subject *out, lv_err *err) LV_MUST_USE;
 void profile_subject_free(lv_subject *s);
 
 /* ---- extensions (RFC 5280 §4.2; extensions.c, qcstatements.c) ---------- */
@@ -125,19 +125,20 @@ void profile_subject_free(lv_subject *s);
  * nocheck), QCStatements. */
 int profile_add_extensions(X509 *cert, X509 *issuer, const char *issuer_name,
                            const lv_profile *p, const lv_subject *s,
-                           const lv_config *cfg, lv_err *err);
+                           const lv_config *cfg, lv_err *err) LV_MUST_USE;
 /* QCStatements of a qualified profile (none for the others). */
 int profile_add_qcstatements(X509 *cert, const lv_profile *p,
                              const lv_subject *s, const lv_config *cfg,
-                             lv_err *err);
+                             lv_err *err) LV_MUST_USE;
 /* Adds an extension from OpenSSL's configuration syntax ("critical,...");
  * issuer NULL: the certificate itself (self-signed). */
 int profile_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
-                    lv_err *err);
+                    lv_err *err) LV_MUST_USE;
 /* Adds an extension whose value is already DER. */
 int profile_add_raw_ext(X509 *cert, const char *oid, int critical,
-                        const unsigned char *der, size_t len, lv_err *err);
+                        const unsigned char *der, size_t len,
+                        lv_err *err) LV_MUST_USE;
 /* certificatePolicies: anyPolicy (issuing CA certificates). */
-int profile_add_any_policy(X509 *cert, lv_err *err);
+int profile_add_any_policy(X509 *cert, lv_err *err) LV_MUST_USE;
 
 #endif

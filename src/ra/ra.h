@@ -44,7 +44,7 @@ typedef struct ra_origin {
  * IDCES-<number> after the check letter is verified (profile_check_dni_nie);
  * PASSPORT gives PAS<country>-<number>, ID_CARD IDC<country>-<number>. */
 int ra_person_id(const char *id_type, const char *number, const char *country,
-                 char out[64], lv_err *err);
+                 char out[64], lv_err *err) LV_MUST_USE;
 
 /* ---- citizens (R2.1-R2.6) ---------------------------------------------------
  */
@@ -65,10 +65,10 @@ typedef struct ra_registered {
  * send does not undo the registration (ra_citizen_activation_resend). */
 int ra_citizen_register(lv_auth *auth, lv_store *st, const json_t *in,
                         const ra_origin *origin, ra_registered *out,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 int ra_citizen_activation_resend(lv_auth *auth, lv_store *st,
                                  const char *citizen_id, const char *actor,
-                                 lv_err *err);
+                                 lv_err *err) LV_MUST_USE;
 
 /* R2.5: a duplicate (loss, theft, damage) or renewed document replaces the
  * current one; certificates already issued are kept.  The new document
@@ -77,29 +77,30 @@ int ra_citizen_activation_resend(lv_auth *auth, lv_store *st,
  *  "document": {...}}.  Audited as "citizen.document_replace". */
 int ra_citizen_replace_document(lv_store *st, const char *citizen_id,
                                 const json_t *in, const ra_origin *origin,
-                                lv_err *err);
+                                lv_err *err) LV_MUST_USE;
 
 /* The citizen as JSON: data, level, documents, registration evidence and
  * certificates (new reference). */
 int ra_citizen_json(lv_store *st, const char *citizen_id, json_t **out,
-                    lv_err *err);
+                    lv_err *err) LV_MUST_USE;
 
 /* R2.1, R2.4, R5.5: may this citizen sign now?  LV_EPERM for a basic-level
  * registration, LV_ESTATE when the identity document has expired (its
  * certificates become unusable for signing even if still within their
  * validity), LV_ENOTFOUND for an unknown citizen. */
 int ra_citizen_check_signing(lv_store *st, const char *citizen_id, int64_t now,
-                             lv_err *err);
+                             lv_err *err) LV_MUST_USE;
 /* The same plus the certificate: it must name this citizen, be valid now
  * and not revoked (R5.5, CPS §4.9.6). */
 int ra_cert_check_signing(lv_store *st, const char *citizen_id,
-                          const char *serial, int64_t now, lv_err *err);
+                          const char *serial, int64_t now,
+                          lv_err *err) LV_MUST_USE;
 
 /* The natural-person subject JSON for ca_issue built from the stored
  * registration (field names of examples/subjects/natural-person-cloud.json,
  * document_expiry included so that R2.4 caps notAfter). */
 int ra_citizen_subject(lv_store *st, const char *citizen_id, json_t **out,
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 /* Issues a citizen's cloud signing certificate (R5.3: at the citizen's
  * will or at the first signature).  profile_id NULL means
  * natural-person-cloud-hsm; only natural-person cloud profiles are
@@ -107,7 +108,7 @@ int ra_citizen_subject(lv_store *st, const char *citizen_id, json_t **out,
  * a valid certificate of that profile already held: LV_EEXISTS (R2.9). */
 int ra_citizen_issue(lv_ca *ca, lv_store *st, const char *citizen_id,
                      const char *profile_id, const char *actor,
-                     lv_issue_result *out, lv_err *err);
+                     lv_issue_result *out, lv_err *err) LV_MUST_USE;
 
 /* ---- telematic registration (R2.2) ------------------------------------------
  * body is a CMS SignedData with attached content (`openssl cms -sign
@@ -126,7 +127,7 @@ int ra_citizen_issue(lv_ca *ca, lv_store *st, const char *citizen_id,
 #define RA_ECERT_MAX_AGE 900
 int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
                       const unsigned char *body, size_t len, const char *ip,
-                      ra_registered *out, lv_err *err);
+                      ra_registered *out, lv_err *err) LV_MUST_USE;
 
 /* ---- organizations (R2.7) ------------------------------------------------ */
 
@@ -135,7 +136,7 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
  *  "psd2": {"nca_name", "nca_id", "roles": [...], "authorization_number"}}.
  * The NIF is checked (profile_check_cif) for ES; audited as "org.create". */
 int ra_org_create(lv_store *st, const json_t *in, const char *actor,
-                  char id_out[RA_ID_LEN + 1], lv_err *err);
+                  char id_out[RA_ID_LEN + 1], lv_err *err) LV_MUST_USE;
 /* role "representative": {"given_name", "surname", "id_type", "id_number",
  * "id_country", "document_expiry", "email", "title", "unit", "powers":
  * {"scope", "from", "until", "document"}}; role "member" (linked person):
@@ -143,9 +144,10 @@ int ra_org_create(lv_store *st, const json_t *in, const char *actor,
  * organization.  Audited as "org.person_add". */
 int ra_org_add_person(lv_store *st, const char *org_id, const char *role,
                       const json_t *in, const char *actor,
-                      char id_out[RA_ID_LEN + 1], lv_err *err);
+                      char id_out[RA_ID_LEN + 1], lv_err *err) LV_MUST_USE;
 /* Organization, people, requests and certificates (new reference). */
-int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err);
+int ra_org_json(lv_store *st, const char *org_id, json_t **out,
+                lv_err *err) LV_MUST_USE;
 
 /* ---- certificate requests (R1.5, R2.8) --------------------------------------
  * {"org_id", "profile", "person" (representative / linked person id for
@@ -155,24 +157,25 @@ int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err);
  * with profile_subject_build now, so a pending request is complete (R2.8).
  * Audited as "ra.request.create". */
 int ra_request_create(lv_store *st, const json_t *in, const char *actor,
-                      char id_out[RA_ID_LEN + 1], lv_err *err);
+                      char id_out[RA_ID_LEN + 1], lv_err *err) LV_MUST_USE;
 /* Approval by a second person (R1.5): actor must differ from the creator
  * (LV_EPERM, audited) and the request be pending (LV_ESTATE).  Powers of a
  * representative must still be in force.  Issues through ca_issue; a
  * refusal of the CA (R2.9 ...) leaves the request pending.  The applicant
  * (organization contact) is notified.  Audited as "ra.request.approve". */
 int ra_request_approve(lv_ca *ca, lv_store *st, const char *request_id,
-                       const char *actor, lv_issue_result *out, lv_err *err);
+                       const char *actor, lv_issue_result *out,
+                       lv_err *err) LV_MUST_USE;
 /* Rejection with a reason by a second person; applicant notified.  Audited
  * as "ra.request.reject". */
 int ra_request_reject(lv_store *st, const lv_config *cfg,
                       const char *request_id, const char *actor,
-                      const char *reason, lv_err *err);
+                      const char *reason, lv_err *err) LV_MUST_USE;
 int ra_request_json(lv_store *st, const char *request_id, json_t **out,
-                    lv_err *err);
+                    lv_err *err) LV_MUST_USE;
 /* status NULL: all. */
 int ra_request_list_json(lv_store *st, const char *status, json_t **out,
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 
 /* ---- revocation requests (R6.1, R6.2)
  * ---------------------------------------- */
@@ -186,19 +189,21 @@ typedef struct ra_revocation {
 
 /* By a revocation officer (authenticated by the caller). */
 int ra_revoke_by_officer(lv_ca *ca, lv_store *st, const ra_revocation *r,
-                         const char *actor, lv_err *err);
+                         const char *actor, lv_err *err) LV_MUST_USE;
 /* Self-service: the citizen must be the person named in the certificate,
  * its subscriber, or a representative with powers in force of the
  * subscriber organization (LV_EPERM otherwise, audited).  First an OTP
  * bound to ("revoke", serial) goes to their mobile ... */
 int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                        const char *serial, const char *ip,
-                       char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_err *err);
+                       char otp_id[LV_AUTH_OTP_ID_LEN + 1],
+                       lv_err *err) LV_MUST_USE;
 /* ... then password + that OTP authorize the revocation (R3.4). */
 int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,
                          const char *citizen_id, const ra_revocation *r,
                          const char *password, const char *otp_id,
-                         const char *otp, const char *ip, lv_err *err);
+                         const char *otp, const char *ip,
+                         lv_err *err) LV_MUST_USE;
 
 /* R6.2: publishes a revocation ca_revoke has committed, at once: the CA's
  * CRL (out->crl_number is set when it was made) and the certificate's OCSP

@@ -2,6 +2,7 @@
 #ifndef LLAVE_RA_INTERNAL_H
 #define LLAVE_RA_INTERNAL_H
 
+#include "audit/audit.h"
 #include "ra/ra.h"
 #include "store/store.h"
 #include "store/store_cert.h"

@@ -5,8 +5,9 @@
  * console and is audited. */
 #include "repo/repo.h"
 
+#include "audit/audit.h"
 #include "crl/crl.h"
-#include "repo/policy_docs.h"
+#include "repo/repo_internal.h"
 #include "store/store.h"
 #include "store/store_ca.h"
 #include "store/store_cert.h"

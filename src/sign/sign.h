@@ -87,7 +87,7 @@ typedef struct lv_sign_app_secret {
 /* Registers an application: client id "app-<16 hex>", a 256-bit random
  * secret of which only SHA-256 is stored.  Audited as "app.add". */
 int sign_app_add(lv_store *st, const char *name, const char *actor,
-                 lv_sign_app_secret *out, lv_err *err);
+                 lv_sign_app_secret *out, lv_err *err) LV_MUST_USE;
 /* A relying application as the front end knows it once authenticated. */
 typedef struct lv_sign_app {
     char client_id[40];
@@ -96,9 +96,9 @@ typedef struct lv_sign_app {
 /* HTTP Basic credentials of an application; LV_EAUTH for an unknown id, a
  * wrong secret or a disabled application (constant-time compare). */
 int sign_app_check(lv_store *st, const char *client_id, const char *secret,
-                   lv_sign_app *out, lv_err *err);
+                   lv_sign_app *out, lv_err *err) LV_MUST_USE;
 /* [{client_id, name, enabled, created_at, created_by}] (new reference). */
-int sign_app_list_json(lv_store *st, json_t **out, lv_err *err);
+int sign_app_list_json(lv_store *st, json_t **out, lv_err *err) LV_MUST_USE;
 
 /* ---- credentials: the citizens' cloud certificates (R5.3-R5.5) ------------
  */
@@ -106,20 +106,20 @@ int sign_app_list_json(lv_store *st, json_t **out, lv_err *err);
 /* The citizen id of a document number ("12345678Z", or a full person id
  * "IDCES-12345678Z"); LV_ENOTFOUND with why = LV_SIGN_UNKNOWN_CITIZEN. */
 int sign_citizen_by_owner(lv_store *st, const char *owner, char citizen_id[72],
-                          lv_sign_refusal *why, lv_err *err);
+                          lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* R2.1, R2.4, R3.5: may the citizen sign at all now? */
 int sign_citizen_check(lv_store *st, const char *citizen_id,
-                       lv_sign_refusal *why, lv_err *err);
+                       lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* The newest usable cloud certificate of the citizen (serial_out).  When
  * there is none: LV_ESTATE with why CERTIFICATE_BLOCKED when the newest
  * one is revoked, NO_CERTIFICATE otherwise. */
 int sign_credential_pick(lv_store *st, const char *citizen_id,
                          char serial_out[65], lv_sign_refusal *why,
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 /* R5.5 before every signature: citizen checks plus this certificate. */
 int sign_credential_check(lv_store *st, const char *citizen_id,
                           const char *serial, lv_sign_refusal *why,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 /* A citizen's cloud credential (CSC credentials/list, credentials/info):
  * its certificate and state. */
 typedef struct lv_sign_cred {
@@ -137,24 +137,25 @@ typedef struct lv_sign_cred {
  * is NULL. */
 int sign_credential_foreach(lv_store *st, const char *citizen_id,
                             int (*fn)(const lv_sign_cred *, void *), void *ctx,
-                            lv_err *err);
+                            lv_err *err) LV_MUST_USE;
 /* One of the citizen's cloud certificates, with its DER; LV_ENOTFOUND when
  * the serial is not one of them (another citizen's included).
  * sign_cred_free releases it. */
 int sign_credential_get(lv_store *st, const char *citizen_id,
-                        const char *serial, lv_sign_cred *out, lv_err *err);
+                        const char *serial, lv_sign_cred *out,
+                        lv_err *err) LV_MUST_USE;
 void sign_cred_free(lv_sign_cred *c);
 /* R5.3: a certificate at the citizen's will (or the demo ceremony), through
  * ra_citizen_issue with the default profile natural-person-cloud-hsm. */
 int sign_credential_issue(const lv_sign_env *env, lv_store *st,
                           const char *citizen_id, const char *actor,
-                          char serial_out[65], lv_err *err);
+                          char serial_out[65], lv_err *err) LV_MUST_USE;
 
 /* R5.4, CPS §4.4.2: the acceptance sheet of a certificate (malloc'd text
  * the citizen reads and signs with the certificate's key).  *accepted is 1
  * when it has been signed already. */
 int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
-                          int *accepted, lv_err *err);
+                          int *accepted, lv_err *err) LV_MUST_USE;
 
 /* ---- transactions (R5.6)
  * ------------------------------------------------------ Request: {"owner",
@@ -164,40 +165,41 @@ int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
  * {"id", "state", "path", "url", "expires_at"}.  Refusals fill why. */
 int sign_tx_create(const lv_sign_env *env, lv_store *st, const lv_sign_app *app,
                    const json_t *req, json_t **out, lv_sign_refusal *why,
-                   lv_err *err);
+                   lv_err *err) LV_MUST_USE;
 /* For the owning application: state, documents and, once signed, the
  * signatures (base64) and the certificate (base64 DER). */
 int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,
-                 json_t **out, lv_err *err);
+                 json_t **out, lv_err *err) LV_MUST_USE;
 /* The application ends a transaction: no signature can happen any more and
  * the signatures are no longer served.  Audited as "sign.tx.end". */
 int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
-                lv_err *err);
+                lv_err *err) LV_MUST_USE;
 
 /* The citizen's side (the page at /sign/{id}).  login: user id + password
  * (auth_citizen_login); the session must be this transaction's owner.
  * *out: {token, expires_in, application, documents, certificate}. */
 int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
                   const char *user_id, const char *password, const char *ip,
-                  json_t **out, lv_sign_refusal *why, lv_err *err);
+                  json_t **out, lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* What the logged-in owner sees: documents (name, title, digest),
  * application, state, acceptance sheet when one is part of the batch. */
 int sign_tx_view(const lv_sign_env *env, lv_store *st, const char *id,
-                 const lv_principal *who, json_t **out, lv_err *err);
+                 const lv_principal *who, json_t **out,
+                 lv_err *err) LV_MUST_USE;
 /* Sends the OTP bound to the batch (R3.3); at a first signature the
  * certificate is generated here (R5.3) and its acceptance sheet joins the
  * batch (R5.4). */
 int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
                      const lv_principal *who, json_t **out,
-                     lv_sign_refusal *why, lv_err *err);
+                     lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* Password + OTP, then the signatures; *out: {state, redirect}. */
 int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
                     const lv_principal *who, const char *password,
                     const char *otp, json_t **out, lv_sign_refusal *why,
-                    lv_err *err);
+                    lv_err *err) LV_MUST_USE;
 /* The citizen declines; *out: {state, redirect} (the error URL). */
 int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
-                   json_t **out, lv_err *err);
+                   json_t **out, lv_err *err) LV_MUST_USE;
 
 /* ---- CSC (R10.4): SAD and hash signing
  * ------------------------------------------ A credential is one of the
@@ -210,7 +212,7 @@ int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
 int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
                       const char *citizen_id, const char *serial,
                       const EVP_MD *md, const unsigned char *hashes, size_t n,
-                      lv_sign_refusal *why, lv_err *err);
+                      lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* credentials/authorize: PIN (password) + OTP -> SAD (hex) for up to
  * num_signatures signatures of these hashes, valid LV_SIGN_SAD_TTL s.  A
  * certificate not yet accepted has its acceptance sheet signed here too
@@ -220,17 +222,17 @@ int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
                        const EVP_MD *md, const unsigned char *hashes, size_t n,
                        int num_signatures, const char *pin, const char *otp,
                        char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
-                       lv_sign_refusal *why, lv_err *err);
+                       lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 /* credentials/extendTransaction: a fresh expiry for an unexpired SAD. */
 int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
-                    const char *sad, int *expires_in, lv_err *err);
+                    const char *sad, int *expires_in, lv_err *err) LV_MUST_USE;
 /* signatures/signHash: n PKCS#1 v1.5 signatures (*sigs, n * *sig_len). */
 int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                        const char *citizen_id, const char *serial,
                        const char *sad, const EVP_MD *md,
                        const unsigned char *hashes, size_t n,
                        unsigned char **sigs, size_t *sig_len,
-                       lv_sign_refusal *why, lv_err *err);
+                       lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
 /* signatures/signDoc, CAdES (ETSI EN 319 122-1): CMS SignedData over a
  * document, or over its digest when doc is NULL (detached only), with
@@ -251,6 +253,6 @@ typedef struct lv_cades_req {
 int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
                         const char *citizen_id, const lv_cades_req *req,
                         unsigned char **der, size_t *der_len,
-                        lv_sign_refusal *why, lv_err *err);
+                        lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef LLAVE_SIGN_INTERNAL_H
 #define LLAVE_SIGN_INTERNAL_H
 
+#include "audit/audit.h"
 #include "sign/sign.h"
 #include "store/store.h"
 #include "store/store_activation.h"

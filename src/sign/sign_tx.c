@@ -303,7 +303,8 @@ static json_t *doc_json(const tx_batch *b, size_t i, int with_sig)
 {
     char *dig = NULL, *sig = NULL;
     const lv_sign_doc_rec *d = &b->docs[i];
-    lv_b64_encode(d->digest, d->digest_len, &dig);
+    if (lv_b64_encode(d->digest, d->digest_len, &dig) < 0)
+        return NULL; /* out of memory: the caller answers 500 */
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", d->doc_id, "name",
                           d->name, "title", d->title, "digest", dig ? dig : "");
     if (o && with_sig && b->sigs[i] &&
@@ -511,8 +512,9 @@ int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
         rc = auth_session_check(env->auth, st, tok.token, LV_ROLE_CITIZEN, &who,
                                 err);
     if (rc == 0 && strcmp(who.id, b->tx.citizen_id) != 0) {
-        /* the session is of no use here: end it at once */
-        auth_session_end(env->auth, st, tok.token, NULL);
+        /* the session is of no use here: end it at once (it expires anyway
+         * should the store refuse now) */
+        lv_ignore(auth_session_end(env->auth, st, tok.token, NULL));
         rc = lv_fail(err, LV_EPERM,
                      "this transaction is addressed to another citizen");
         sign_audit_refusal(st, who.actor, "sign.tx.login", id,

@@ -20,15 +20,15 @@
 /* Opens (creating if needed) the database at `location` ("DIR/llave.db" for
  * SQLite) and applies every pending migration from the embedded sql/ files,
  * each in its own transaction. */
-int store_open(const char *location, lv_store **out, lv_err *err);
+int store_open(const char *location, lv_store **out, lv_err *err) LV_MUST_USE;
 void store_close(lv_store *st);
-int store_schema_version(lv_store *st, int *version, lv_err *err);
+int store_schema_version(lv_store *st, int *version, lv_err *err) LV_MUST_USE;
 
 /* Transactions.  store_begin takes the write lock at once (SQLite BEGIN
  * IMMEDIATE) so that a multi-row change and its audit entry are atomic and
  * the audit sequence has no gaps.  Nesting is not supported. */
-int store_begin(lv_store *st, lv_err *err);
-int store_commit(lv_store *st, lv_err *err);
+int store_begin(lv_store *st, lv_err *err) LV_MUST_USE;
+int store_commit(lv_store *st, lv_err *err) LV_MUST_USE;
 void store_rollback(lv_store *st);
 /* 1 between store_begin and store_commit/store_rollback (audit_log checks
  * that it runs inside the caller's transaction). */
@@ -37,6 +37,6 @@ int store_in_transaction(const lv_store *st);
 /* A consistent copy of the whole database into a new file at `path`
  * (SQLite's online backup API: never a copy of the live WAL files).
  * Fails if `path` exists. */
-int store_backup(lv_store *st, const char *path, lv_err *err);
+int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
 
 #endif

@@ -26,10 +26,10 @@
  * to end. */
 int store_activation_binding(const char *key_id, const char *md,
                              const unsigned char *digests, size_t n,
-                             unsigned char out[32], lv_err *err);
+                             unsigned char out[32], lv_err *err) LV_MUST_USE;
 /* The record id of a reference: SHA-256 of it, lower-case hex. */
 int store_activation_id(const unsigned char ref[LV_ACTIVATION_REF_LEN],
-                        char id[65], lv_err *err);
+                        char id[65], lv_err *err) LV_MUST_USE;
 
 /* For the front end: a new record for key_id and the n digests, valid for
  * ttl_seconds (1..LV_ACTIVATION_REC_TTL_MAX), created by `actor` (the
@@ -41,7 +41,7 @@ int store_activation_create(lv_store *st, const char *key_id, const char *md,
                             const unsigned char *digests, size_t n,
                             int ttl_seconds, const char *actor,
                             unsigned char ref[LV_ACTIVATION_REF_LEN],
-                            lv_err *err);
+                            lv_err *err) LV_MUST_USE;
 
 typedef struct lv_activation_rec {
     char id[65]; /* SHA-256 (hex) of the reference */
@@ -58,7 +58,7 @@ typedef struct lv_activation_rec {
 } lv_activation_rec;
 
 int store_activation_get(lv_store *st, const char *id, lv_activation_rec *out,
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 /* For keyd, inside its transaction: marks the record used by `used_by` at
  * `now` if and only if it exists, is unused, has not expired, and is for
  * key_id, md, n and binding; one conditional UPDATE, so two presentations
@@ -66,12 +66,12 @@ int store_activation_get(lv_store *st, const char *id, lv_activation_rec *out,
 int store_activation_consume(lv_store *st, const char *id, const char *key_id,
                              const char *md, int64_t n,
                              const unsigned char binding[32], int64_t now,
-                             const char *used_by, lv_err *err);
+                             const char *used_by, lv_err *err) LV_MUST_USE;
 /* For keyd: a presentation that did not match uses the record up anyway
  * (single use, whatever happens), recording why.  0 also when the record
  * does not exist or was already used. */
 int store_activation_burn(lv_store *st, const char *id, int64_t now,
                           const char *used_by, const char *refusal,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 
 #endif

@@ -21,18 +21,20 @@ typedef struct lv_audit_row {
     char hash[65];
 } lv_audit_row;
 
-int store_audit_insert(lv_store *st, const lv_audit_row *row, lv_err *err);
+int store_audit_insert(lv_store *st, const lv_audit_row *row,
+                       lv_err *err) LV_MUST_USE;
 /* Fills `out` with the newest row; LV_ENOTFOUND when the trail is empty. */
-int store_audit_last(lv_store *st, lv_audit_row *out, lv_err *err);
+int store_audit_last(lv_store *st, lv_audit_row *out, lv_err *err) LV_MUST_USE;
 /* Rows in ascending seq order from `from_seq`. */
 int store_audit_foreach(lv_store *st, int64_t from_seq,
                         int (*fn)(const lv_audit_row *, void *), void *ctx,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 void store_audit_row_free(lv_audit_row *row);
 
 /* ---- audit seals, archive, backup (sql/007_audit_seal.sql; issue 8) ----- */
 /* One audit entry by sequence number; LV_ENOTFOUND when absent. */
-int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out, lv_err *err);
+int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out,
+                    lv_err *err) LV_MUST_USE;
 
 typedef struct lv_audit_seal_rec {
     int64_t id;    /* 1, 2, ...: a gap is a deleted seal */
@@ -48,17 +50,18 @@ typedef struct lv_audit_seal_rec {
 } lv_audit_seal_rec;
 
 int store_audit_seal_insert(lv_store *st, const lv_audit_seal_rec *rec,
-                            lv_err *err);
+                            lv_err *err) LV_MUST_USE;
 /* The newest seal; LV_ENOTFOUND when none. */
-int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err);
+int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out,
+                          lv_err *err) LV_MUST_USE;
 /* Seals with id >= from_id in id order. */
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,
                              int (*fn)(const lv_audit_seal_rec *, void *),
-                             void *ctx, lv_err *err);
+                             void *ctx, lv_err *err) LV_MUST_USE;
 /* Seals covering exactly entry `seq`. */
 int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
                                  int (*fn)(const lv_audit_seal_rec *, void *),
-                                 void *ctx, lv_err *err);
+                                 void *ctx, lv_err *err) LV_MUST_USE;
 void store_audit_seal_rec_free(lv_audit_seal_rec *rec);
 
 /* R9.3 archive.  kind: "cert", "ca", "crl", "registration",
@@ -78,18 +81,18 @@ typedef struct lv_archive_item {
  * retention date (archived_at and batch are 0). */
 int store_archive_foreach_new(lv_store *st, int limit,
                               int (*fn)(const lv_archive_item *, void *),
-                              void *ctx, lv_err *err);
+                              void *ctx, lv_err *err) LV_MUST_USE;
 int store_archive_insert(lv_store *st, const lv_archive_item *item,
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 /* Every archived item in (batch, kind, ref) order. */
 int store_archive_foreach(lv_store *st,
                           int (*fn)(const lv_archive_item *, void *), void *ctx,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 /* Every archived item with the digest of its source row as it is now
  * (current is "" when the row is gone), kind by kind. */
 int store_archive_foreach_check(lv_store *st,
                                 int (*fn)(const lv_archive_item *recorded,
                                           const char *current, void *),
-                                void *ctx, lv_err *err);
+                                void *ctx, lv_err *err) LV_MUST_USE;
 
 #endif

@@ -28,12 +28,12 @@ typedef struct lv_operator_rec {
 } lv_operator_rec;
 
 int store_operator_insert(lv_store *st, const lv_operator_rec *rec,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 /* Writes every field but login, created_at and created_by. */
 int store_operator_update(lv_store *st, const lv_operator_rec *rec,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 /* Pending two-person approvals (sql/010_throttle.sql, CPS §5.2.4). */
 typedef struct lv_approval_rec {
     char action[16];
@@ -43,15 +43,16 @@ typedef struct lv_approval_rec {
 } lv_approval_rec;
 
 int store_approval_get(lv_store *st, const char *action, const char *target,
-                       lv_approval_rec *out, lv_err *err);
+                       lv_approval_rec *out, lv_err *err) LV_MUST_USE;
 /* Inserts or replaces the pending request for (action, target). */
-int store_approval_put(lv_store *st, const lv_approval_rec *rec, lv_err *err);
+int store_approval_put(lv_store *st, const lv_approval_rec *rec,
+                       lv_err *err) LV_MUST_USE;
 int store_approval_delete(lv_store *st, const char *action, const char *target,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 /* In login order. */
 int store_operator_foreach(lv_store *st,
                            int (*fn)(const lv_operator_rec *, void *),
-                           void *ctx, lv_err *err);
+                           void *ctx, lv_err *err) LV_MUST_USE;
 
 typedef struct lv_cred_rec {
     char citizen_id[72];
@@ -72,21 +73,24 @@ typedef struct lv_cred_rec {
     int64_t updated_at;
 } lv_cred_rec;
 
-int store_cred_insert(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+int store_cred_insert(lv_store *st, const lv_cred_rec *rec,
+                      lv_err *err) LV_MUST_USE;
 int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
-                   lv_err *err);
+                   lv_err *err) LV_MUST_USE;
 int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
-                           lv_err *err);
+                           lv_err *err) LV_MUST_USE;
 /* Writes every field but citizen_id and created_at. */
-int store_cred_update(lv_store *st, const lv_cred_rec *rec, lv_err *err);
+int store_cred_update(lv_store *st, const lv_cred_rec *rec,
+                      lv_err *err) LV_MUST_USE;
 
 /* Password history (R3.2): appends, and calls fn with the `limit` newest
  * hashes, newest first. */
 int store_pwhist_add(lv_store *st, const char *citizen_id,
-                     const char *password_hash, int64_t set_at, lv_err *err);
+                     const char *password_hash, int64_t set_at,
+                     lv_err *err) LV_MUST_USE;
 int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
                          int (*fn)(const char *password_hash, void *),
-                         void *ctx, lv_err *err);
+                         void *ctx, lv_err *err) LV_MUST_USE;
 
 typedef struct lv_session_rec {
     char token_hash[65]; /* SHA-256 hex of the bearer token */
@@ -97,16 +101,18 @@ typedef struct lv_session_rec {
     char ip[64];
 } lv_session_rec;
 
-int store_session_insert(lv_store *st, const lv_session_rec *rec, lv_err *err);
+int store_session_insert(lv_store *st, const lv_session_rec *rec,
+                         lv_err *err) LV_MUST_USE;
 int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
-                      lv_err *err);
-int store_session_delete(lv_store *st, const char *token_hash, lv_err *err);
+                      lv_err *err) LV_MUST_USE;
+int store_session_delete(lv_store *st, const char *token_hash,
+                         lv_err *err) LV_MUST_USE;
 /* Ends every session of one principal; *count (may be NULL) gets how many. */
 int store_session_delete_principal(lv_store *st, const char *kind,
                                    const char *principal, int64_t *count,
-                                   lv_err *err);
+                                   lv_err *err) LV_MUST_USE;
 /* Drops sessions that expired before `now`. */
-int store_session_purge(lv_store *st, int64_t now, lv_err *err);
+int store_session_purge(lv_store *st, int64_t now, lv_err *err) LV_MUST_USE;
 
 typedef struct lv_otp_rec {
     char id[33];
@@ -120,15 +126,19 @@ typedef struct lv_otp_rec {
     int used;
 } lv_otp_rec;
 
-int store_otp_insert(lv_store *st, const lv_otp_rec *rec, lv_err *err);
-int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err);
+int store_otp_insert(lv_store *st, const lv_otp_rec *rec,
+                     lv_err *err) LV_MUST_USE;
+int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out,
+                  lv_err *err) LV_MUST_USE;
 /* Codes sent to citizen_id since `since` (created_at >= since), only those
  * with this binding when binding is not NULL: *count and the creation time
  * of the oldest of them (*oldest, 0 when none), for rate limits that every
  * node sharing the database agrees on (issue 11). */
 int store_otp_count(lv_store *st, const char *citizen_id, const char *binding,
-                    int64_t since, int *count, int64_t *oldest, lv_err *err);
+                    int64_t since, int *count, int64_t *oldest,
+                    lv_err *err) LV_MUST_USE;
 /* Writes attempts and used. */
-int store_otp_update(lv_store *st, const lv_otp_rec *rec, lv_err *err);
+int store_otp_update(lv_store *st, const lv_otp_rec *rec,
+                     lv_err *err) LV_MUST_USE;
 
 #endif

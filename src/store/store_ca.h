@@ -24,11 +24,13 @@ typedef struct lv_ca_rec {
     size_t cert_len;
 } lv_ca_rec;
 
-int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err);
-int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err);
+int store_ca_insert(lv_store *st, const lv_ca_rec *rec,
+                    lv_err *err) LV_MUST_USE;
+int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out,
+                 lv_err *err) LV_MUST_USE;
 /* Calls fn for every CA record in creation order; stops on fn's error. */
 int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
-                     void *ctx, lv_err *err);
+                     void *ctx, lv_err *err) LV_MUST_USE;
 void store_ca_rec_free(lv_ca_rec *rec);
 
 /* ---- status (sql/002_status.sql): the rules live in ca/ and custody/ -- */
@@ -39,11 +41,13 @@ typedef struct lv_ca_status {
     int64_t revision;      /* bumped by every change its CRL must show */
 } lv_ca_status;
 int store_ca_status_get(lv_store *st, const char *name, lv_ca_status *out,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 /* revoked_at 0 keeps the CA unrevoked (a retired CA); otherwise it appears
  * on its issuer's CRL with `reason`. */
 int store_ca_set_status(lv_store *st, const char *name, const char *status,
-                        int64_t revoked_at, int reason, lv_err *err);
-int store_ca_bump_revision(lv_store *st, const char *name, lv_err *err);
+                        int64_t revoked_at, int reason,
+                        lv_err *err) LV_MUST_USE;
+int store_ca_bump_revision(lv_store *st, const char *name,
+                           lv_err *err) LV_MUST_USE;
 
 #endif

@@ -34,15 +34,16 @@ typedef struct lv_cert_rec {
     size_t der_len;
 } lv_cert_rec;
 
-int store_cert_insert(lv_store *st, const lv_cert_rec *rec, lv_err *err);
+int store_cert_insert(lv_store *st, const lv_cert_rec *rec,
+                      lv_err *err) LV_MUST_USE;
 int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,
-                   lv_err *err);
+                   lv_err *err) LV_MUST_USE;
 /* R2.9: number of certificates for (subject, subscriber, profile) that are
  * not revoked and not expired at `now`. */
 int store_cert_count_valid(lv_store *st, const char *subject_id,
                            const char *subscriber_id, const char *profile,
-                           int64_t now, int *count, lv_err *err);
-int store_cert_count(lv_store *st, int *count, lv_err *err);
+                           int64_t now, int *count, lv_err *err) LV_MUST_USE;
+int store_cert_count(lv_store *st, int *count, lv_err *err) LV_MUST_USE;
 void store_cert_rec_free(lv_cert_rec *rec);
 
 /* Serials of the CA's certificates greater than `after` (keyset paging;
@@ -50,7 +51,7 @@ void store_cert_rec_free(lv_cert_rec *rec);
 int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
                               int limit,
                               int (*fn)(const char *serial, void *ctx),
-                              void *ctx, lv_err *err);
+                              void *ctx, lv_err *err) LV_MUST_USE;
 
 /* ---- revocation (sql/002_status.sql) ----------------------------------- */
 typedef struct lv_revocation {
@@ -65,7 +66,8 @@ typedef struct lv_revocation {
 /* Marks a valid certificate revoked and bumps its CA's status revision.
  * LV_ESTATE when the certificate is unknown or not valid (the caller has
  * read it first and tells the two apart): nothing is changed. */
-int store_cert_revoke(lv_store *st, const lv_revocation *rev, lv_err *err);
+int store_cert_revoke(lv_store *st, const lv_revocation *rev,
+                      lv_err *err) LV_MUST_USE;
 
 /* The columns of 002 that lv_cert_rec does not carry. */
 typedef struct lv_cert_status {
@@ -76,25 +78,25 @@ typedef struct lv_cert_status {
     int64_t publish_consent_at; /* R8.1: 0 when not consented */
 } lv_cert_status;
 int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 /* Serials of the CA's certificates not yet revoked (expired ones too),
  * except the provider's OCSP responders (R6.5 compromise drill). */
 int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
                                  int (*fn)(const char *serial, void *),
-                                 void *ctx, lv_err *err);
+                                 void *ctx, lv_err *err) LV_MUST_USE;
 
 /* R8.1: at > 0 records consent to publication, 0 withdraws it. */
 int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
-                           lv_err *err);
+                           lv_err *err) LV_MUST_USE;
 /* Consented certificates, newest consent first; der is not read. */
 int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
                                  int (*fn)(const lv_cert_rec *, void *),
-                                 void *ctx, lv_err *err);
+                                 void *ctx, lv_err *err) LV_MUST_USE;
 
 /* Certificates naming `party` as subject or subscriber, newest first; the
  * records carry no DER (der NULL). */
 int store_cert_foreach_party(lv_store *st, const char *party,
                              int (*fn)(const lv_cert_rec *, void *), void *ctx,
-                             lv_err *err);
+                             lv_err *err) LV_MUST_USE;
 
 #endif

@@ -19,7 +19,7 @@ typedef struct lv_crl_entry {
  * revoked and not expired at `now`, streamed (a CRL may have millions). */
 int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
                             int (*fn)(const lv_crl_entry *, void *), void *ctx,
-                            lv_err *err);
+                            lv_err *err) LV_MUST_USE;
 
 typedef struct lv_crl_rec {
     char ca[32];
@@ -31,11 +31,12 @@ typedef struct lv_crl_rec {
     unsigned char *der; /* owned; NULL when read without it */
     size_t der_len;
 } lv_crl_rec;
-int store_crl_insert(lv_store *st, const lv_crl_rec *rec, lv_err *err);
+int store_crl_insert(lv_store *st, const lv_crl_rec *rec,
+                     lv_err *err) LV_MUST_USE;
 /* The newest CRL of `ca`; LV_ENOTFOUND when none.  with_der 0 reads only
  * the metadata (cheap check before serving or regenerating). */
 int store_crl_latest(lv_store *st, const char *ca, int with_der,
-                     lv_crl_rec *out, lv_err *err);
+                     lv_crl_rec *out, lv_err *err) LV_MUST_USE;
 void store_crl_rec_free(lv_crl_rec *rec);
 
 #endif

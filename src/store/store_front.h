@@ -9,7 +9,8 @@
 #include "core/core.h"
 
 /* store_open and store_close of store.h, for http/'s per-thread stores. */
-int store_front_open(const char *location, lv_store **out, lv_err *err);
+int store_front_open(const char *location, lv_store **out,
+                     lv_err *err) LV_MUST_USE;
 void store_front_close(lv_store *st);
 
 #endif

@@ -43,6 +43,7 @@ int store_key_ids(lv_store *st, char (**ids)[STORE_KEY_ID_CAP], size_t *n,
         *n = 0;
         return rc;
     }
-    qsort(*ids, *n, sizeof **ids, id_cmp);
+    if (*n > 1)
+        qsort(*ids, *n, sizeof **ids, id_cmp);
     return 0;
 }

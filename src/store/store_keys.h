@@ -12,6 +12,6 @@
  * the orphan-key sweep deletes key files no row names.  Caller frees. */
 #define STORE_KEY_ID_CAP 64
 int store_key_ids(lv_store *st, char (**ids)[STORE_KEY_ID_CAP], size_t *n,
-                  lv_err *err);
+                  lv_err *err) LV_MUST_USE;
 
 #endif

@@ -23,7 +23,8 @@ typedef struct lv_ocsp_rec {
 } lv_ocsp_rec;
 
 /* Inserts or replaces the row of (serial, hash_alg). */
-int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err);
+int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec,
+                   lv_err *err) LV_MUST_USE;
 void store_ocsp_rec_free(lv_ocsp_rec *rec);
 
 /* The responder's one lookup: the certificate's status joined with its
@@ -31,32 +32,32 @@ void store_ocsp_rec_free(lv_ocsp_rec *rec);
  * certificate has this serial; *has_resp is 0 when no response is stored. */
 int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
                       lv_cert_rec *cert, int *found, lv_ocsp_rec *resp,
-                      int *has_resp, lv_err *err);
+                      int *has_resp, lv_err *err) LV_MUST_USE;
 
 /* A CA certificate (a cas row, not in certs) with this serial signed by
  * `issuer`, as a certificate record: serial, ca (= issuer), status,
  * revoked_at, revocation_reason, validity.  *found is 0 when there is
  * none.  The root's responder answers for the issuing CAs with it. */
 int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
-                       lv_cert_rec *out, int *found, lv_err *err);
+                       lv_cert_rec *out, int *found, lv_err *err) LV_MUST_USE;
 /* Up to `limit` (serial, hash_alg) pairs whose response is due: next_update
  * before `before`, soonest first. */
 int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
                            int (*fn)(const char *serial, const char *hash_alg,
                                      void *ctx),
-                           void *ctx, lv_err *err);
+                           void *ctx, lv_err *err) LV_MUST_USE;
 /* Up to `limit` pairs of certificates revoked at or after `since` whose
  * stored response still states them valid (a revocation whose re-signing
  * did not happen, e.g. while the key store was sealed). */
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
                              int (*fn)(const char *serial, const char *hash_alg,
                                        void *ctx),
-                             void *ctx, lv_err *err);
+                             void *ctx, lv_err *err) LV_MUST_USE;
 /* Up to `limit` serials of certificates created at or after `since` that
  * have no stored response for hash_alg. */
 int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
                                int64_t since, int limit,
                                int (*fn)(const char *serial, void *ctx),
-                               void *ctx, lv_err *err);
+                               void *ctx, lv_err *err) LV_MUST_USE;
 
 #endif

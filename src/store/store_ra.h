@@ -29,11 +29,12 @@ typedef struct lv_citizen_rec {
     int64_t updated_at;
 } lv_citizen_rec;
 
-int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err);
+int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec,
+                         lv_err *err) LV_MUST_USE;
 int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
-                      lv_err *err);
+                      lv_err *err) LV_MUST_USE;
 int store_citizen_by_person(lv_store *st, const char *person_id,
-                            lv_citizen_rec *out, lv_err *err);
+                            lv_citizen_rec *out, lv_err *err) LV_MUST_USE;
 
 /* Identity documents (R2.3, R2.5). */
 typedef struct lv_iddoc_rec {
@@ -54,16 +55,17 @@ typedef struct lv_iddoc_rec {
     int64_t replaced_at;
 } lv_iddoc_rec;
 
-int store_iddoc_insert(lv_store *st, const lv_iddoc_rec *rec, lv_err *err);
+int store_iddoc_insert(lv_store *st, const lv_iddoc_rec *rec,
+                       lv_err *err) LV_MUST_USE;
 /* The citizen's current document. */
 int store_iddoc_current(lv_store *st, const char *citizen_id, lv_iddoc_rec *out,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 /* Marks a current document replaced (LV_ESTATE when it is not current). */
 int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
-                       int64_t when, lv_err *err);
+                       int64_t when, lv_err *err) LV_MUST_USE;
 int store_iddoc_foreach(lv_store *st, const char *citizen_id,
                         int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
-                        lv_err *err);
+                        lv_err *err) LV_MUST_USE;
 
 /* Registration evidence (R2.6, CPS §5.5); never updated. */
 typedef struct lv_registration_rec {
@@ -79,10 +81,10 @@ typedef struct lv_registration_rec {
 } lv_registration_rec;
 
 int store_registration_insert(lv_store *st, const lv_registration_rec *rec,
-                              lv_err *err);
+                              lv_err *err) LV_MUST_USE;
 int store_registration_foreach(lv_store *st, const char *citizen_id,
                                int (*fn)(const lv_registration_rec *, void *),
-                               void *ctx, lv_err *err);
+                               void *ctx, lv_err *err) LV_MUST_USE;
 
 /* Organizations (R2.7). */
 typedef struct lv_org_rec {
@@ -104,10 +106,12 @@ typedef struct lv_org_rec {
     int64_t created_at;
 } lv_org_rec;
 
-int store_org_insert(lv_store *st, const lv_org_rec *rec, lv_err *err);
-int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err);
+int store_org_insert(lv_store *st, const lv_org_rec *rec,
+                     lv_err *err) LV_MUST_USE;
+int store_org_get(lv_store *st, const char *id, lv_org_rec *out,
+                  lv_err *err) LV_MUST_USE;
 int store_org_by_identifier(lv_store *st, const char *org_identifier,
-                            lv_org_rec *out, lv_err *err);
+                            lv_org_rec *out, lv_err *err) LV_MUST_USE;
 
 /* Representatives and linked persons of an organization. */
 typedef struct lv_org_person_rec {
@@ -133,17 +137,17 @@ typedef struct lv_org_person_rec {
 } lv_org_person_rec;
 
 int store_org_person_insert(lv_store *st, const lv_org_person_rec *rec,
-                            lv_err *err);
+                            lv_err *err) LV_MUST_USE;
 int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
-                         lv_err *err);
+                         lv_err *err) LV_MUST_USE;
 int store_org_person_foreach(lv_store *st, const char *org_id,
                              int (*fn)(const lv_org_person_rec *, void *),
-                             void *ctx, lv_err *err);
+                             void *ctx, lv_err *err) LV_MUST_USE;
 /* Representatives of the organization org_identifier who are the person
  * person_id and whose powers cover `now`. */
 int store_org_representative_count(lv_store *st, const char *org_identifier,
                                    const char *person_id, int64_t now,
-                                   int *count, lv_err *err);
+                                   int *count, lv_err *err) LV_MUST_USE;
 
 /* Certificate requests of organizations (R1.5, R2.8). */
 typedef struct lv_cert_request_rec {
@@ -163,18 +167,18 @@ typedef struct lv_cert_request_rec {
 } lv_cert_request_rec;
 
 int store_cert_request_insert(lv_store *st, const lv_cert_request_rec *rec,
-                              lv_err *err);
+                              lv_err *err) LV_MUST_USE;
 int store_cert_request_get(lv_store *st, const char *id,
-                           lv_cert_request_rec *out, lv_err *err);
+                           lv_cert_request_rec *out, lv_err *err) LV_MUST_USE;
 /* pending -> approved / rejected; LV_ESTATE when no longer pending. */
 int store_cert_request_decide(lv_store *st, const char *id, const char *status,
                               const char *decided_by, const char *reason,
                               const char *cert_serial, int64_t when,
-                              lv_err *err);
+                              lv_err *err) LV_MUST_USE;
 /* status NULL: every request; oldest first. */
 int store_cert_request_foreach(lv_store *st, const char *status,
                                int (*fn)(const lv_cert_request_rec *, void *),
-                               void *ctx, lv_err *err);
+                               void *ctx, lv_err *err) LV_MUST_USE;
 void store_cert_request_rec_free(lv_cert_request_rec *rec);
 
 /* Revocation requests (R6.1, CPS §4.9.3.1). */
@@ -192,6 +196,6 @@ typedef struct lv_revocation_request_rec {
 
 int store_revocation_request_insert(lv_store *st,
                                     const lv_revocation_request_rec *rec,
-                                    lv_err *err);
+                                    lv_err *err) LV_MUST_USE;
 
 #endif

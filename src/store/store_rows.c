@@ -17,7 +17,7 @@
     {                                                                          \
 #f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), offsetof(R, len)   \
     }
-#define N(cols) (sizeof cols / sizeof cols[0])
+#define N(cols) (sizeof(cols) / sizeof((cols)[0]))
 /* A table every column of which an INSERT writes, with its placeholders. */
 #define TABLE(cols, columns, table, marks)                                     \
     {                                                                          \

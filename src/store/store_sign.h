@@ -21,13 +21,13 @@ typedef struct lv_sign_app_rec {
 } lv_sign_app_rec;
 
 int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *rec,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 int store_sign_app_get(lv_store *st, const char *client_id,
-                       lv_sign_app_rec *out, lv_err *err);
+                       lv_sign_app_rec *out, lv_err *err) LV_MUST_USE;
 /* In creation order. */
 int store_sign_app_foreach(lv_store *st,
                            int (*fn)(const lv_sign_app_rec *, void *),
-                           void *ctx, lv_err *err);
+                           void *ctx, lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_tx_rec {
     char id[33];
@@ -48,14 +48,15 @@ typedef struct lv_sign_tx_rec {
     int64_t ended_at;
 } lv_sign_tx_rec;
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec, lv_err *err);
+int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec,
+                         lv_err *err) LV_MUST_USE;
 int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
-                      lv_err *err);
+                      lv_err *err) LV_MUST_USE;
 /* Writes state, cert_serial, accept_serial, otp_id, error, signed_at and
  * ended_at when the stored state is `from` (NULL: any); LV_ESTATE when it
  * is not (a concurrent request moved it first), LV_ENOTFOUND for no row. */
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *rec,
-                         const char *from, lv_err *err);
+                         const char *from, lv_err *err) LV_MUST_USE;
 
 /* docs/API.md limits a document's id to 128 characters, name and title to
  * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
@@ -71,14 +72,14 @@ typedef struct lv_sign_doc_rec {
 } lv_sign_doc_rec;
 
 int store_sign_doc_insert(lv_store *st, const char *tx_id,
-                          const lv_sign_doc_rec *rec, lv_err *err);
+                          const lv_sign_doc_rec *rec, lv_err *err) LV_MUST_USE;
 int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
                                  const unsigned char *sig, size_t len,
-                                 lv_err *err);
+                                 lv_err *err) LV_MUST_USE;
 /* In seq order; fn must not keep rec->signature. */
 int store_sign_doc_foreach(lv_store *st, const char *tx_id,
                            int (*fn)(const lv_sign_doc_rec *, void *),
-                           void *ctx, lv_err *err);
+                           void *ctx, lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_sad_rec {
     char sad_hash[65]; /* SHA-256 hex of the SAD */
@@ -93,16 +94,16 @@ typedef struct lv_sign_sad_rec {
 } lv_sign_sad_rec;
 
 int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *rec,
-                          lv_err *err);
+                          lv_err *err) LV_MUST_USE;
 int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
-                       lv_err *err);
+                       lv_err *err) LV_MUST_USE;
 /* remaining -= n if remaining >= n and expires_at > now; LV_ESTATE when
  * not (used up, expired, or a concurrent request took it first). */
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
-                           int64_t now, lv_err *err);
+                           int64_t now, lv_err *err) LV_MUST_USE;
 /* expires_at of a SAD (credentials/extendTransaction). */
 int store_sign_sad_extend(lv_store *st, const char *sad_hash,
-                          int64_t expires_at, lv_err *err);
+                          int64_t expires_at, lv_err *err) LV_MUST_USE;
 void store_sign_sad_rec_free(lv_sign_sad_rec *rec);
 
 typedef struct lv_sign_otp_rec {
@@ -116,11 +117,12 @@ typedef struct lv_sign_otp_rec {
 } lv_sign_otp_rec;
 
 /* Inserts or replaces the row of (citizen_id, serial). */
-int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec, lv_err *err);
+int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec,
+                       lv_err *err) LV_MUST_USE;
 int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
-                       lv_sign_otp_rec *out, lv_err *err);
+                       lv_sign_otp_rec *out, lv_err *err) LV_MUST_USE;
 int store_sign_otp_delete(lv_store *st, const char *citizen_id,
-                          const char *serial, lv_err *err);
+                          const char *serial, lv_err *err) LV_MUST_USE;
 void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
 
 typedef struct lv_sign_acceptance_rec {
@@ -136,10 +138,11 @@ typedef struct lv_sign_acceptance_rec {
 
 int store_sign_acceptance_insert(lv_store *st,
                                  const lv_sign_acceptance_rec *rec,
-                                 lv_err *err);
+                                 lv_err *err) LV_MUST_USE;
 /* LV_ENOTFOUND while the certificate is not accepted. */
 int store_sign_acceptance_get(lv_store *st, const char *serial,
-                              lv_sign_acceptance_rec *out, lv_err *err);
+                              lv_sign_acceptance_rec *out,
+                              lv_err *err) LV_MUST_USE;
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *rec);
 
 #endif

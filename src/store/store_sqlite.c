@@ -153,8 +153,8 @@ static lv_db_stmt *sq_cache_take(lv_db *db, const char *sql)
         lv_db_stmt *s = db->cache[i];
         if (s->key != sql || strcmp(sqlite3_sql(s->s), sql) != 0)
             continue;
-        memmove(&db->cache[i], &db->cache[i + 1],
-                (db->ncache - i - 1) * sizeof db->cache[0]);
+        for (size_t j = i; j + 1 < db->ncache; j++)
+            db->cache[j] = db->cache[j + 1];
         db->ncache--;
         return s;
     }
@@ -252,8 +252,8 @@ static void sq_finalize(lv_db_stmt *s)
     sqlite3_clear_bindings(s->s);
     if (db->ncache == SQ_CACHE) {
         sq_stmt_free(db->cache[0]);
-        memmove(&db->cache[0], &db->cache[1],
-                (SQ_CACHE - 1) * sizeof db->cache[0]);
+        for (size_t j = 0; j + 1 < SQ_CACHE; j++)
+            db->cache[j] = db->cache[j + 1];
         db->ncache--;
     }
     db->cache[db->ncache++] = s;

@@ -133,8 +133,8 @@ static int seal_stamp(void *ctx, lv_store *st, const char *msg,
                        "%ld; is the clock synchronized? R7.2)",
                        status);
     }
-    *tst = malloc(reply_len);
-    if (*tst)
+    *tst = malloc(reply_len ? reply_len : 1);
+    if (*tst && reply_len)
         memcpy(*tst, reply, reply_len);
     *tst_len = reply_len;
     OPENSSL_free(reply);

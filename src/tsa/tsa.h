@@ -25,7 +25,7 @@
 
 /* The TSA policy OID of the tokens: tsa_policy_oid, or <oid_arc>.1.5.1.1
  * when that is empty. */
-int tsa_policy(const lv_config *cfg, char *out, size_t cap);
+int tsa_policy(const lv_config *cfg, char *out, size_t cap) LV_MUST_USE;
 
 /* Answers one DER TimeStampReq with a DER TimeStampResp (caller frees
  * *reply with OPENSSL_free) from the TSU `unit` (NULL or "": tsa_unit).
@@ -38,7 +38,7 @@ int tsa_policy(const lv_config *cfg, char *out, size_t cap);
  * tsa.clock). */
 int tsa_respond(lv_ca *ca, lv_store *st, const char *unit,
                 const unsigned char *req, size_t req_len, unsigned char **reply,
-                size_t *reply_len, lv_err *err);
+                size_t *reply_len, lv_err *err) LV_MUST_USE;
 
 /* R7.2: the system clock as ntp_adjtime reports it, judged against the
  * declared accuracy (tsa_accuracy_ms). */
@@ -60,7 +60,7 @@ int tsa_clock(lv_ca *ca, lv_tsa_clock *out);
  * after a restart. */
 int tsa_add_unit(lv_ca *ca, lv_store *st, const char *name, const char *cn,
                  const char *key_type, const char *actor, lv_issue_result *out,
-                 lv_err *err);
+                 lv_err *err) LV_MUST_USE;
 
 /* How audit seals are made in a process with this CA context (R9.2;
  * audit_seal, audit_sealer_start): signed by the audit-seal key through

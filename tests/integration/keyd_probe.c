@@ -126,7 +126,7 @@ static int raw_exchange(const char *path, const unsigned char *data, size_t len,
         return report(rc, &err, NULL);
     KEYD_RESPONSE *r = v;
     char text[KEYD_MESSAGE_MAX + 1] = "";
-    keyd_str_get(r->message, text, sizeof text, "message", NULL);
+    lv_ignore(keyd_str_get(r->message, text, sizeof text, "message", NULL));
     json_t *o = json_pack("{s:I, s:i, s:b}", "id", (json_int_t)r->id, "kind",
                           (int)r->kind, "body", r->body != NULL);
     rc = r->status;

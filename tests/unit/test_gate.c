@@ -4,14 +4,15 @@
  * tests/integration/test_frontdoor.py. */
 #include "http/http_internal.h"
 
-#include <pthread.h>
-#include <setjmp.h>
+// clang-format off
+#include <setjmp.h> /* cmocka.h needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
+#include <cmocka.h>
+// clang-format on
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 static int head(const char *s)
 {
@@ -29,10 +30,9 @@ static void test_head_valid(void **state)
     assert_int_equal(head("POST /ocsp HTTP/1.0\r\nContent-Length: 83\r\n\r\n"),
                      1);
     assert_int_equal(head("GET /a?x=%0a HTTP/1.1\r\nHost: a\r\n\r\n"), 1);
-    assert_int_equal(
-        head("POST /t HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
-             "Content-Length: 3\r\n\r\n"),
-        1);
+    assert_int_equal(head("POST /t HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                          "Content-Length: 3\r\n\r\n"),
+                     1);
 }
 
 static void test_head_incomplete(void **state)
@@ -78,7 +78,8 @@ static void test_head_refused(void **state)
     assert_int_equal(http_head_check(nul, sizeof nul - 1, &n), 400);
 }
 
-/* ---- pools ---------------------------------------------------------------- */
+/* ---- pools ----------------------------------------------------------------
+ */
 
 typedef struct gate_job {
     pthread_mutex_t lock;

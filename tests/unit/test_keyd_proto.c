@@ -1,7 +1,7 @@
 /* The llave-keyd wire protocol (src/keyd/keyd_proto.c): envelopes and
  * bodies round-trip; malformed, truncated, non-canonical, oversized and
  * other-version input is refused; frames over a socket pair. */
-#include "keyd/keyd_proto.h"
+#include "keydproto/keydproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +202,7 @@ static void test_bodies(void **state)
 
     KEYD_STATUS_RESP *s = KEYD_STATUS_RESP_new();
     s->sealed = 0xff;
-    keyd_str_set(s->server, "llave-keyd test");
+    assert_int_equal(keyd_str_set(s->server, "llave-keyd test"), 0);
     s->signer_keys = INT64_C(5000000000);
     assert_int_equal(
         keyd_der_encode(ASN1_ITEM_rptr(KEYD_STATUS_RESP), s, &der, &len, NULL),

@@ -104,7 +104,8 @@ static const X509_REVOKED *find_entry(X509_CRL *crl, const char *serial)
     for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
         const X509_REVOKED *r = sk_X509_REVOKED_value(revs, i);
         char hex[65];
-        ca_serial_hex(X509_REVOKED_get0_serialNumber(r), hex);
+        assert_int_equal(ca_serial_hex(X509_REVOKED_get0_serialNumber(r), hex),
+                         0);
         if (strcmp(hex, serial) == 0)
             return r;
     }

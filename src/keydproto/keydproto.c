@@ -2,7 +2,7 @@
  * every message, strict DER in and out, and length-prefixed frames over a
  * stream socket.  OpenSSL writes and reads every byte of DER; this file
  * only declares the structures, as the header's schema writes them. */
-#include "keyd/keyd_proto.h"
+#include "keydproto/keydproto.h"
 
 #include <errno.h>
 #include <openssl/err.h>

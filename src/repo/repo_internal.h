@@ -1,8 +1,8 @@
-/* Internal to ca/: the placeholder policy documents compiled into the
+/* Internal to repo/: the placeholder policy documents compiled into the
  * binaries (the docs/policy sources typeset by groff at build time, see
  * cmake/embed_docs.cmake). */
-#ifndef LLAVE_POLICY_DOCS_H
-#define LLAVE_POLICY_DOCS_H
+#ifndef LLAVE_REPO_INTERNAL_H
+#define LLAVE_REPO_INTERNAL_H
 
 #include <stddef.h>
 

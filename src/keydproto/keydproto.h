@@ -1,5 +1,5 @@
-/* The llave-keyd wire protocol, shared by the server (src/keyd/) and its
- * client (src/keyc/).  llave-keyd is the signature activation module of
+/* keydproto/ — the llave-keyd wire protocol, shared by the server (src/keyd/)
+ * and its client (src/keyc/).  llave-keyd is the signature activation module of
  * CEN EN 419 241-1 (SAM; EN 419 241-2 for its protection profile): the only
  * process holding private keys, reachable only through a UNIX socket.
  *
@@ -20,8 +20,8 @@
  * below.  The envelope is decoded first, so that a request of an unknown
  * kind or version still gets an answer naming its id (and an audit entry).
  * Depends on core/ and OpenSSL only: llaved links this, not keys/. */
-#ifndef LLAVE_KEYD_PROTO_H
-#define LLAVE_KEYD_PROTO_H
+#ifndef LLAVE_KEYDPROTO_H
+#define LLAVE_KEYDPROTO_H
 
 #include "core/core.h"
 
@@ -212,29 +212,30 @@ DECLARE_ASN1_FUNCTIONS(KEYD_SIGS_RESP)
 /* Decodes exactly len bytes as one `it` value that re-encodes to the same
  * bytes (canonical DER, no trailing data).  LV_EINVAL otherwise. */
 int keyd_der_decode(const ASN1_ITEM *it, const unsigned char *der, size_t len,
-                    void **out, lv_err *err);
+                    void **out, lv_err *err) LV_MUST_USE;
 /* *der is OPENSSL_malloc'ed (free with OPENSSL_free). */
 int keyd_der_encode(const ASN1_ITEM *it, const void *val, unsigned char **der,
-                    size_t *len, lv_err *err);
+                    size_t *len, lv_err *err) LV_MUST_USE;
 
 /* Decodes a request envelope.  A structure that decodes but carries
  * another protocol version fails with LV_EINVAL and still leaves it in
  * *out (the caller answers with its id, then frees it); any other failure
  * leaves *out NULL. */
 int keyd_request_decode(const unsigned char *der, size_t len,
-                        KEYD_REQUEST **out, lv_err *err);
+                        KEYD_REQUEST **out, lv_err *err) LV_MUST_USE;
 
 /* Builds a request envelope around an encoded body (NULL: none). */
 int keyd_request_encode(int kind, uint32_t id, int caller,
                         const unsigned char *body, size_t body_len,
-                        unsigned char **der, size_t *len, lv_err *err);
+                        unsigned char **der, size_t *len,
+                        lv_err *err) LV_MUST_USE;
 
 /* Sets an ASN1_STRING from a C string; LV_ENOMEM. */
-int keyd_str_set(ASN1_STRING *s, const char *v);
+int keyd_str_set(ASN1_STRING *s, const char *v) LV_MUST_USE;
 /* Copies a string field into out (cap bytes, NUL-terminated); LV_EINVAL
  * when absent, too long, empty or holding a NUL or control character. */
 int keyd_str_get(const ASN1_STRING *s, char *out, size_t cap, const char *what,
-                 lv_err *err);
+                 lv_err *err) LV_MUST_USE;
 
 /* ---- digest algorithms (R4.1: SHA-2 only) -------------------------------
  * "sha256", "sha384", "sha512" (also "SHA-256", ...); NULL otherwise. */
@@ -246,17 +247,17 @@ const char *keyd_md_name(const EVP_MD *md);
 
 /* Parses the 4-byte header: LV_ETOOBIG over max, LV_EINVAL for 0. */
 int keyd_frame_length(const unsigned char hdr[4], size_t max, size_t *len,
-                      lv_err *err);
+                      lv_err *err) LV_MUST_USE;
 /* Writes one frame within timeout_ms (LV_EBUSY on timeout, LV_EIO when
  * the peer is gone). */
 int keyd_frame_write(int fd, const unsigned char *msg, size_t len,
-                     int timeout_ms, lv_err *err);
+                     int timeout_ms, lv_err *err) LV_MUST_USE;
 /* Reads one frame.  Waits up to idle_ms (-1: forever) for its first byte,
  * then timeout_ms for the rest.  Returns 1 when the peer closed between
  * frames, 0 with *msg (malloc) and *len on success; LV_EBUSY on a
  * timeout, LV_ETOOBIG / LV_EINVAL for a bad header, LV_EIO when the peer
  * closed mid-frame or the socket failed. */
 int keyd_frame_read(int fd, size_t max, int idle_ms, int timeout_ms,
-                    unsigned char **msg, size_t *len, lv_err *err);
+                    unsigned char **msg, size_t *len, lv_err *err) LV_MUST_USE;
 
 #endif

@@ -1,7 +1,7 @@
-/* The static pages of web/, compiled into the binaries by
+/* Internal to http/: the static pages of web/, compiled into the binaries by
  * cmake/embed_web.cmake and served by http_web.c. */
-#ifndef LLAVE_WEB_ASSETS_H
-#define LLAVE_WEB_ASSETS_H
+#ifndef LLAVE_WEB_ASSETS_INTERNAL_H
+#define LLAVE_WEB_ASSETS_INTERNAL_H
 
 #include <stddef.h>
 
