@@ -151,7 +151,9 @@ static int load_config(const daemon_opts *o, lv_config *cfg, lv_err *err)
         return lv_fail(err, LV_EINVAL, "listen address too long");
     if (o->port >= 0)
         cfg->listen_port = o->port;
-    return 0;
+    /* issue 13: an install made before the rules were enforced (an old
+     * 2.25 arc, one public_url) keeps running; its operator is told why */
+    return lv_config_check_rules(cfg, 0, err);
 }
 
 /* ---- llave-keyd --------------------------------------------------------- */

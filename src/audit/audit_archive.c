@@ -78,7 +78,8 @@ static int record_batch(lv_store *st, const char *actor, item_list *l,
     char digest[65];
     lv_audit_row last;
     int64_t now = lv_now();
-    qsort(l->items, l->count, sizeof *l->items, by_kind_ref);
+    if (l->count > 1) /* items may be NULL when empty */
+        qsort(l->items, l->count, sizeof *l->items, by_kind_ref);
     LV_TRY(batch_start(&b));
     for (size_t i = 0; i < l->count; i++)
         batch_add(&b, &l->items[i]);

@@ -164,8 +164,7 @@ int ca_attachment(lv_ca *ca, ca_attach_slot slot, ca_attach_make make,
  * qualified_name / standard_name until the first change-over). */
 const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p)
 {
-    const char *role =
-        p->issuer == LV_ISSUER_QUALIFIED ? "qualified" : "standard";
+    const char *role = profile_issuer_role(p);
     for (size_t i = ca->count; i-- > 0;) {
         const lv_ca_entry *e = &ca->entries[i];
         if (strcmp(e->role, role) == 0 && strcmp(e->status, "active") == 0)
@@ -223,9 +222,7 @@ int ca_export_chain(lv_ca *ca, const char *outdir, lv_err *err)
         snprintf(name, sizeof name, "%s.pem", e->name);
         LV_TRY(lv_path_join(path, sizeof path, outdir, name));
         LV_TRY(write_pem(path, &e->cert, 1, err));
-        int issuing = strcmp(e->role, "qualified") == 0 ||
-                      strcmp(e->role, "standard") == 0;
-        if (issuing && n < 7)
+        if (lv_ca_role_issues(e->role, 0) && n < 7)
             chain[n++] = e->cert;
     }
     chain[n++] = root;

@@ -224,7 +224,7 @@ static void release_keys(lv_ca *ca, issue_keys *k, int destroy_stored)
 static int64_t capped_not_after(const lv_profile *p, const lv_subject *s,
                                 const lv_ca_entry *issuer, int64_t now)
 {
-    int64_t end = now + (int64_t)p->validity_days * DAY;
+    int64_t end = profile_not_after(p, now);
     if (s->not_after_cap > 0 && s->not_after_cap < end)
         end = s->not_after_cap;
     if (issuer->not_after < end)
@@ -369,8 +369,13 @@ static int issue_signed(lv_ca *ca, lv_store *st, const lv_issue_req *req,
     X509 *cert = NULL;
     if (issuer == NULL)
         return lv_fail(err, LV_ESTATE,
-                       "no active issuing CA for '%s' (see `llave ca list`)",
-                       p->id);
+                       "no active %s issuing CA for '%s' (see `llave ca "
+                       "list`%s)",
+                       profile_issuer_role(p), p->id,
+                       p->issuer == LV_ISSUER_TLS
+                           ? "; an install made before the TLS CA existed "
+                             "gets one with `llave ca add-tls`"
+                           : "");
     LV_TRY(ca_issuer_check_active(st, issuer, err));
     int rc = obtain_keys(ca, p, req, &k, err);
     if (rc == 0)

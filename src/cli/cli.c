@@ -45,6 +45,8 @@ static const char USAGE[] =
     "  ca compromise CA                 key compromise drill (revokes all;\n"
     "                                   two operators confirm on stdin)\n"
     "  ca rollover CA                   key change-over: new CA key and DN\n"
+    "  ca add-tls                       a TLS issuing CA for the website\n"
+    "                                   profiles (installs before issue 13)\n"
     "  crl generate [CA] | crl list | crl export CA FILE.crl\n"
     "  repository list | install | put NAME FILE.pdf\n"
     "  tsa stamp FILE [--out FILE.tsr] [--unit NAME] [--digest sha384]\n"

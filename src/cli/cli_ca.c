@@ -1,5 +1,6 @@
-/* llave -d DIR ca export OUTDIR | ca list */
+/* llave -d DIR ca export OUTDIR | ca list | ca add-tls */
 #include "cli/cli.h"
+#include "custody/custody.h"
 #include "store/store_ca.h"
 
 #include <stdio.h>
@@ -13,6 +14,27 @@ static int print_ca(const lv_ca_rec *rec, void *arg)
     printf("%-18s %-10s %-10s issuer=%-12s serial=%s until=%s\n", rec->name,
            rec->role, rec->status, rec->issuer, rec->serial, until);
     return 0;
+}
+
+/* Issue 13: an install made before website certificates had a CA of their
+ * own gets one; creating a CA key is a custody act (CPS §5.2.4: two
+ * people), as a change-over is. */
+static int ca_add_tls(cli_ctx *ctx)
+{
+    lv_err err = {0};
+    lv_rollover_result r;
+    int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    if (rc == 0)
+        rc = cli_two_person(ctx, "ca.add_tls", &err);
+    if (rc == 0)
+        rc = custody_add_tls(ctx->ca, ctx->st, ctx->actor, &r, &err);
+    if (rc == 0)
+        printf("TLS CA %s (\"%s\", serial %s) now issues the website "
+               "profiles; OCSP responder %s; certificates issued before stay "
+               "valid and answerable; a running llaved serves it within "
+               "seconds\n",
+               r.name, r.cn, r.serial, r.ocsp_name);
+    return cli_report(rc, &err);
 }
 
 int cli_ca(cli_ctx *ctx, int argc, char **argv)
@@ -38,6 +60,8 @@ int cli_ca(cli_ctx *ctx, int argc, char **argv)
         return cli_ca_compromise(ctx, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "rollover") == 0)
         return cli_ca_rollover(ctx, argc, argv);
+    if (argc == 2 && strcmp(argv[1], "add-tls") == 0)
+        return ca_add_tls(ctx);
     return cli_usage_error("ca: expected `export OUTDIR`, `list`, "
-                           "`compromise CA` or `rollover CA`");
+                           "`compromise CA`, `rollover CA` or `add-tls`");
 }

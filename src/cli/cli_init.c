@@ -138,6 +138,10 @@ int cli_init(int argc, char **argv)
     if (rc != 0)
         return rc;
     rc = load_config(&a, &cfg, &err);
+    /* issue 13: a production ceremony refuses URLs and an OID arc whose
+     * certificates would break EN 319 412 or the BR; a demo is warned */
+    if (rc == 0)
+        rc = lv_config_check_rules(&cfg, !a.demo, &err);
     lv_ceremony_opts opts = {a.participants, a.demo};
     if (rc == 0) {
         fprintf(stderr,
@@ -158,8 +162,8 @@ int cli_init(int argc, char **argv)
     if (rc == 0 && a.demo)
         rc = cli_app_demo(&cfg, &err);
     if (rc == 0) {
-        printf("Ceremony complete in %s: Root CA, qualified and non-qualified "
-               "CAs, TSA and OCSP responders.\n",
+        printf("Ceremony complete in %s: Root CA, qualified, non-qualified "
+               "and TLS CAs, TSA and OCSP responders.\n",
                a.dir);
         printf("Signed transcript: %s/ceremony/transcript.json (.sig)\n",
                a.dir);

@@ -28,11 +28,12 @@ static int show(const lv_config *cfg, const char *id)
         "id", p->id, "oid", oid, "name", p->name, "name_es", p->name_es,
         "cps_section", p->cps_section, "etsi_policy", p->etsi_policy,
         "etsi_policy_name", p->etsi_policy_name, "extra_policies", extra,
-        "issuer", p->issuer == LV_ISSUER_QUALIFIED ? "qualified" : "standard",
+        "issuer", profile_issuer_role(p),
         "qualified", p->qualified, "qscd", p->qscd, "qctype",
         QCTYPES[p->qctype], "psd2", p->psd2, "wildcard", p->wildcard,
         "key_usage", p->key_usage, "ext_key_usage", p->ext_key_usage,
-        "eku_critical", p->eku_critical, "validity_days", p->validity_days,
+        "eku_critical", p->eku_critical, "validity_days",
+        (int)((profile_not_after(p, lv_now()) - lv_now() + 1) / 86400),
         "cloud",
         p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM);
     char *text = json_dumps(doc, JSON_INDENT(2));

@@ -168,10 +168,7 @@ typedef struct issuer_list {
 static int collect_issuer(const lv_ca_rec *rec, void *arg)
 {
     issuer_list *l = arg;
-    int issuer = strcmp(rec->role, "root") == 0 ||
-                 strcmp(rec->role, "qualified") == 0 ||
-                 strcmp(rec->role, "standard") == 0;
-    if (issuer && l->count < 64)
+    if (lv_ca_role_issues(rec->role, 1) && l->count < 64)
         snprintf(l->names[l->count++], 32, "%s", rec->name);
     return 0;
 }

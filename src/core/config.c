@@ -3,6 +3,7 @@
  * "unknown key" check cannot drift apart. */
 #include "core/core.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +50,16 @@ static const cf_field cf_fields[] = {
     CF_S(org_locality),
     CF_S(oid_arc),
     CF_S(public_url),
+    CF_SO(status_url),
+    CF_SO(documents_url),
     CF_S(root_name),
     CF_S(qualified_name),
     CF_S(standard_name),
+    CF_S(tls_name),
     CF_S(root_cn),
     CF_S(qualified_cn),
     CF_S(standard_cn),
+    CF_S(tls_cn),
     CF_S(listen_addr),
     CF_I(listen_port),
     CF_I(threads),
@@ -117,6 +122,7 @@ static const cf_field cf_fields[] = {
     CF_B(tsa_include_name),
     CF_SO(ecert_trust_file),
     CF_B(csc_otp_hashes),
+    CF_B(tls_rsa_key_encipherment),
     CF_I(audit_seal_minutes),
     CF_I(audit_seal_entries),
 };
@@ -145,16 +151,19 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     set_str(cfg->org_country, sizeof cfg->org_country, "ES");
     set_str(cfg->org_id, sizeof cfg->org_id, "VATES-B00000000");
     set_str(cfg->org_locality, sizeof cfg->org_locality, "Madrid");
-    /* A UUID-derived arc (X.667, 2.25.<uuid>) needs no registration. */
-    set_str(cfg->oid_arc, sizeof cfg->oid_arc,
-            "2.25.329800735698586629295641978511506172918");
+    /* RFC 5612's documentation arc, a placeholder every parser reads (issue
+     * 13: a 2.25.<uuid> arc breaks Go's encoding/asn1); a production init
+     * refuses it and wants the operator's own arc (lv_config_check_rules). */
+    set_str(cfg->oid_arc, sizeof cfg->oid_arc, LV_OID_ARC_PLACEHOLDER);
     set_str(cfg->public_url, sizeof cfg->public_url, "http://127.0.0.1:8080");
     set_str(cfg->root_name, sizeof cfg->root_name, "root");
     set_str(cfg->qualified_name, sizeof cfg->qualified_name, "qualified");
     set_str(cfg->standard_name, sizeof cfg->standard_name, "standard");
+    set_str(cfg->tls_name, sizeof cfg->tls_name, "tls");
     set_str(cfg->root_cn, sizeof cfg->root_cn, "llave Root CA");
     set_str(cfg->qualified_cn, sizeof cfg->qualified_cn, "llave Qualified CA");
     set_str(cfg->standard_cn, sizeof cfg->standard_cn, "llave CA");
+    set_str(cfg->tls_cn, sizeof cfg->tls_cn, "llave TLS CA");
     set_str(cfg->listen_addr, sizeof cfg->listen_addr, "127.0.0.1");
     cfg->listen_port = 8080;
     cfg->threads = 0; /* 0: one per CPU */
@@ -220,6 +229,9 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
             "ecert-trust.pem");
     /* R3.3: an OTP binds the exact hashes unless the operator opts out */
     cfg->csc_otp_hashes = 1;
+    /* BR §7.1.2.7.11: keyEncipherment is MAY for RSA; TLS 1.3 never uses
+     * it, so it is off unless the operator asks */
+    cfg->tls_rsa_key_encipherment = 0;
     cfg->audit_seal_minutes = 60; /* CPS §5.4.2: reviewed at least daily */
     cfg->audit_seal_entries = 1000;
 }
@@ -258,28 +270,40 @@ static int valid_name(const char *s)
     return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-static int validate_url(lv_config *cfg, lv_err *err)
+/* An http:// or https:// base URL; one trailing slash is stripped.  An
+ * optional key may stay empty (it then follows public_url). */
+static int validate_url(char *u, const char *key, int optional, lv_err *err)
 {
-    char *u = cfg->public_url;
     size_t n = strlen(u);
     size_t scheme = strncmp(u, "https://", 8) == 0  ? 8
                     : strncmp(u, "http://", 7) == 0 ? 7
                                                     : 0;
+    if (optional && n == 0)
+        return 0;
     if (scheme && n > scheme && u[n - 1] == '/')
         u[--n] = '\0'; /* one trailing slash is tolerated, then stripped */
     if (!scheme || n == scheme || u[n - 1] == '/' || strpbrk(u, " \t\r\n"))
         return lv_fail(err, LV_EINVAL,
-                       "configuration key public_url must be an http:// or "
-                       "https:// URL without trailing slash");
+                       "configuration key %s must be an http:// or https:// "
+                       "URL without trailing slash",
+                       key);
     return 0;
+}
+
+static int validate_urls(lv_config *cfg, lv_err *err)
+{
+    LV_TRY(validate_url(cfg->public_url, "public_url", 0, err));
+    LV_TRY(validate_url(cfg->status_url, "status_url", 1, err));
+    return validate_url(cfg->documents_url, "documents_url", 1, err);
 }
 
 static int validate_names(const lv_config *cfg, lv_err *err)
 {
     const char *names[] = {cfg->root_name, cfg->qualified_name,
-                           cfg->standard_name};
-    const char *keys[] = {"root_name", "qualified_name", "standard_name"};
-    for (int i = 0; i < 3; i++) {
+                           cfg->standard_name, cfg->tls_name};
+    const char *keys[] = {"root_name", "qualified_name", "standard_name",
+                          "tls_name"};
+    for (int i = 0; i < 4; i++) {
         if (!valid_name(names[i]))
             return lv_fail(err, LV_EINVAL,
                            "configuration key %s must be 1 to 31 characters "
@@ -442,9 +466,9 @@ static int config_validate(lv_config *cfg, lv_err *err)
     if (!valid_oid(cfg->oid_arc))
         return lv_fail(err, LV_EINVAL,
                        "configuration key oid_arc must be a dotted OID such as "
-                       "2.25.1234");
+                       "1.3.6.1.4.1.32473");
     LV_TRY(validate_names(cfg, err));
-    LV_TRY(validate_url(cfg, err));
+    LV_TRY(validate_urls(cfg, err));
     if (cfg->listen_port < 0 || cfg->listen_port > 65535)
         return lv_fail(err, LV_EINVAL,
                        "configuration key listen_port must be 0..65535");
@@ -635,4 +659,102 @@ int lv_config_save(const lv_config *cfg, lv_err *err)
         rc = lv_fail(err, LV_ENOMEM, "cannot serialize configuration");
     lv_buf_free(&b);
     return rc;
+}
+
+/* ---- rules for the certificates a configuration produces (issue 13) ---- */
+
+int lv_ca_role_issues(const char *role, int include_root)
+{
+    return strcmp(role, "qualified") == 0 || strcmp(role, "standard") == 0 ||
+           strcmp(role, "tls") == 0 ||
+           (include_root && strcmp(role, "root") == 0);
+}
+
+const char *lv_status_url(const lv_config *cfg)
+{
+    return cfg->status_url[0] ? cfg->status_url : cfg->public_url;
+}
+
+const char *lv_documents_url(const lv_config *cfg)
+{
+    return cfg->documents_url[0] ? cfg->documents_url : cfg->public_url;
+}
+
+/* Go's encoding/asn1 (crypto/x509, x/crypto/ocsp and every tool built on
+ * them) and other parsers that hold an arc in a 32-bit int refuse any
+ * component above 2^31-1 ("base 128 integer too large"); X.667's
+ * 2.25.<uuid> arcs are legal and unreadable to them. */
+#define OID_COMPONENT_MAX 2147483647ULL
+
+static int oid_components_fit(const char *oid)
+{
+    for (const char *p = oid; *p;) {
+        unsigned long long v = 0;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            v = v * 10 + (unsigned long long)(*p - '0');
+            if (v > OID_COMPONENT_MAX)
+                return 0;
+        }
+        if (*p == '.')
+            p++;
+    }
+    return 1;
+}
+
+static int under_arc(const char *oid, const char *arc)
+{
+    size_t n = strlen(arc);
+    return strncmp(oid, arc, n) == 0 && (oid[n] == '\0' || oid[n] == '.');
+}
+
+static void finding(int production, int *count, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finding(int production, int *count, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lv_log(production ? LV_LOG_ERROR : LV_LOG_WARN, "configuration: %s", msg);
+    (*count)++;
+}
+
+int lv_config_check_rules(const lv_config *cfg, int production, lv_err *err)
+{
+    int n = 0;
+    const char *docs = lv_documents_url(cfg), *status = lv_status_url(cfg);
+    if (strncmp(docs, "https://", 8) != 0)
+        finding(production, &n,
+                "documents_url %s%s is not https: ETSI EN 319 412-5 §4.3.4 "
+                "wants the PDS (QcPDS) reachable over https",
+                docs, cfg->documents_url[0] ? "" : " (from public_url)");
+    if (strncmp(status, "http://", 7) != 0)
+        finding(production, &n,
+                "status_url %s%s is not http: EN 319 412-2 GEN-4.3.11-4 "
+                "and the CA/B Forum BR §7.1.2.7.7 / §7.1.2.11.2 want http CRL "
+                "and AIA links (a relying party cannot fetch them over TLS "
+                "before it can check the server's status)",
+                status, cfg->status_url[0] ? "" : " (from public_url)");
+    if (!oid_components_fit(cfg->oid_arc))
+        finding(production, &n,
+                "oid_arc %s has a component above 2^31-1: Go's crypto/x509 "
+                "and x/crypto/ocsp (zlint, Kubernetes, Caddy, Terraform) "
+                "cannot parse such certificates or OCSP responses",
+                cfg->oid_arc);
+    if (under_arc(cfg->oid_arc, LV_OID_ARC_PLACEHOLDER))
+        finding(production, &n,
+                "oid_arc %s is RFC 5612's documentation arc, a placeholder: "
+                "set oid_arc to the provider's own registered arc (IANA "
+                "private enterprise number or national arc) before a "
+                "production ceremony",
+                cfg->oid_arc);
+    if (production && n > 0)
+        return lv_fail(err, LV_EINVAL,
+                       "%d configuration finding(s) above break the rules a "
+                       "production CA must follow (docs/PROFILES.md); fix "
+                       "llave.json or use --demo",
+                       n);
+    return 0;
 }

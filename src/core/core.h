@@ -175,13 +175,21 @@ typedef struct lv_config {
     char org_id[64];       /* organizationIdentifier of the provider */
     char org_locality[64]; /* L of the provider's seals (TSA, OCSP) */
     char oid_arc[128];     /* enterprise arc for CPS policy OIDs (R4.3) */
-    char public_url[256];  /* base URL in CRL DP / AIA, no trailing '/' */
-    char root_name[32];    /* short names: /ca/{name}.crt, /crl/{name}.crl */
+    char public_url[256];  /* base URL of the web, no trailing '/' */
+    /* issue 13: the status links (CRL DP, AIA caIssuers, OCSP) must be http
+     * (EN 319 412-2 GEN-4.3.11-4, BR §7.1.2.7.7, §7.1.2.11.2) and the
+     * documents (CPS qualifier, QcPDS) https (EN 319 412-5 §4.3.4); empty:
+     * public_url.  Read them through lv_status_url / lv_documents_url. */
+    char status_url[256];
+    char documents_url[256];
+    char root_name[32]; /* short names: /ca/{name}.crt, /crl/{name}.crl */
     char qualified_name[32];
     char standard_name[32];
+    char tls_name[32]; /* the TLS issuing CA (BR §7.1.2.6), issue 13 */
     char root_cn[128];
     char qualified_cn[128];
     char standard_cn[128];
+    char tls_cn[128];
     char listen_addr[64];
     int listen_port;
     int threads;
@@ -276,8 +284,9 @@ typedef struct lv_config {
     /* audit seals (R9.2, src/audit/audit_sealer.c): llaved seals the trail
      * every audit_seal_minutes or after audit_seal_entries new entries,
      * whichever comes first; 0 disables that trigger */
-    int audit_seal_minutes; /* 60 */
-    int audit_seal_entries; /* 1000 */
+    int audit_seal_minutes;       /* 60 */
+    int audit_seal_entries;       /* 1000 */
+    int tls_rsa_key_encipherment; /* RSA website keys: keyEncipherment */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);
@@ -287,6 +296,22 @@ int lv_config_load(lv_config *cfg, const char *dir, lv_err *err) LV_MUST_USE;
 int lv_config_apply_json(lv_config *cfg, const json_t *json,
                          lv_err *err) LV_MUST_USE;
 int lv_config_save(const lv_config *cfg, lv_err *err) LV_MUST_USE;
+
+/* The roles of the CA table that issue certificates: the subordinate
+ * issuing CAs ("qualified", "standard", "tls"; their successors after a
+ * change-over keep the role) and, with include_root, the root. */
+int lv_ca_role_issues(const char *role, int include_root);
+
+/* RFC 5612's arc for documentation: the demo's placeholder oid_arc. */
+#define LV_OID_ARC_PLACEHOLDER "1.3.6.1.4.1.32473"
+/* The base URL of the status links and of the published documents. */
+const char *lv_status_url(const lv_config *cfg);
+const char *lv_documents_url(const lv_config *cfg);
+/* The rules a certificate-issuing configuration must meet (issue 13: URL
+ * schemes, the operator's own OID arc that every parser reads).  Each
+ * finding is logged as a warning; with `production` set any finding fails. */
+int lv_config_check_rules(const lv_config *cfg, int production,
+                          lv_err *err) LV_MUST_USE;
 
 /* ---- JSON helpers ------------------------------------------------------ */
 /* Returns the string member or NULL when absent or not a string. */

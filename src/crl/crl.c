@@ -21,8 +21,7 @@
 /* The CAs that publish CRLs: root and issuing CAs (services do not issue). */
 static int issues_crls(const char *role)
 {
-    return strcmp(role, "root") == 0 || strcmp(role, "qualified") == 0 ||
-           strcmp(role, "standard") == 0;
+    return lv_ca_role_issues(role, 1);
 }
 
 /* ---- entries ------------------------------------------------------------ */

@@ -1,6 +1,6 @@
-/* The key ceremony (R4.1, R4.2, R9.5, CPS §6.1.1): Root CA, qualified and
- * non-qualified issuing CAs, the TSA certificate and one delegated OCSP
- * responder per CA, all recorded in the store and the audit trail and
+/* The key ceremony (R4.1, R4.2, R9.5, CPS §6.1.1): Root CA, qualified,
+ * non-qualified and TLS issuing CAs, the TSA certificate and one delegated
+ * OCSP responder per CA, all recorded in the store and the audit trail and
  * summed up in a transcript signed with the root key.
  *
  * The key store with its 2-of-3 split master key is created by the console
@@ -83,10 +83,28 @@ static int ca_name(const lv_config *cfg, const char *cn, X509_NAME **out,
     return 0;
 }
 
+/* The extendedKeyUsage of an issuing CA by role: what its certificates
+ * may be used for, so that verifiers that chain EKUs (Go, Windows, NSS) and
+ * the CA/B Forum (BR §7.1.2.10.6: serverAuth in the TLS CA and in no other)
+ * agree.  No CA asserts OCSPSigning: a CA that did could answer for its
+ * siblings (BR §7.1.2.10.6 forbids it); the delegated responders carry it
+ * themselves (RFC 6960 §4.2.2.2). */
+static const char *ca_eku(const char *role)
+{
+    if (strcmp(role, "tls") == 0)
+        return "serverAuth";
+    if (strcmp(role, "qualified") == 0)
+        return "clientAuth,emailProtection,timeStamping";
+    if (strcmp(role, "standard") == 0)
+        return "clientAuth,emailProtection";
+    return NULL; /* the root: unconstrained (BR §7.1.2.1.2) */
+}
+
 /* RFC 5280 §4.2.1.9/§4.2.1.3: CA:TRUE and keyCertSign,cRLSign, critical;
- * issuing CAs are pathlen 0 (R4.1) and point to the root's CRL and OCSP. */
-static int add_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
-                             lv_err *err)
+ * issuing CAs are pathlen 0 (R4.1), carry their role's EKU and point to the
+ * root's CRL and OCSP over status_url (http: BR §7.1.2.10.3, .10.5). */
+static int add_ca_extensions(X509 *cert, X509 *issuer, const char *role,
+                             const lv_config *cfg, lv_err *err)
 {
     char value[700];
     LV_TRY(profile_add_ext(
@@ -100,13 +118,16 @@ static int add_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
         return 0;
     LV_TRY(profile_add_ext(cert, issuer, NID_authority_key_identifier,
                            "keyid:always", err));
+    if (ca_eku(role) != NULL)
+        LV_TRY(profile_add_ext(cert, issuer, NID_ext_key_usage, ca_eku(role),
+                               err));
     LV_TRY(profile_add_any_policy(cert, err));
-    snprintf(value, sizeof value, "URI:%s/crl/%s.crl", cfg->public_url,
-             cfg->root_name);
+    const char *base = lv_status_url(cfg);
+    snprintf(value, sizeof value, "URI:%s/crl/%s.crl", base, cfg->root_name);
     LV_TRY(
         profile_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
     snprintf(value, sizeof value, "OCSP;URI:%s/ocsp,caIssuers;URI:%s/ca/%s.crt",
-             cfg->public_url, cfg->public_url, cfg->root_name);
+             base, base, cfg->root_name);
     return profile_add_ext(cert, issuer, NID_info_access, value, err);
 }
 
@@ -192,7 +213,7 @@ static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
     if (rc == 0)
         rc = ca_cert_new(&params, &cert, err);
     if (rc == 0)
-        rc = add_ca_extensions(cert, issuer_cert, c->cfg, err);
+        rc = add_ca_extensions(cert, issuer_cert, spec->role, c->cfg, err);
     if (rc == 0)
         rc = ca_sign_cert(c->keys, issuer_key ? issuer_key : key_id, cert, err);
     if (rc == 0)
@@ -215,13 +236,14 @@ static int create_hierarchy(ceremony *c, lv_err *err)
 {
     const lv_config *cfg = c->cfg;
     ca_spec root = {cfg->root_name, "root", cfg->root_cn, ROOT_YEARS};
-    ca_spec issuing[2] = {
+    ca_spec issuing[] = {
         {cfg->qualified_name, "qualified", cfg->qualified_cn, ISSUING_YEARS},
-        {cfg->standard_name, "standard", cfg->standard_cn, ISSUING_YEARS}};
+        {cfg->standard_name, "standard", cfg->standard_cn, ISSUING_YEARS},
+        {cfg->tls_name, "tls", cfg->tls_cn, ISSUING_YEARS}};
     char root_key[CA_KEY_ID_MAX + 1], key[CA_KEY_ID_MAX + 1];
     X509 *root_cert = NULL, *cert = NULL;
     int rc = create_ca(c, &root, NULL, NULL, NULL, &root_cert, root_key, err);
-    for (int i = 0; rc == 0 && i < 2; i++) {
+    for (size_t i = 0; rc == 0 && i < sizeof issuing / sizeof issuing[0]; i++) {
         rc = create_ca(c, &issuing[i], root_cert, cfg->root_name, root_key,
                        &cert, key, err);
         X509_free(cert);
@@ -275,10 +297,11 @@ static int create_services(ceremony *c, lv_err *err)
     snprintf(cn, sizeof cn, "%s TSU 1", cfg->org_name);
     int rc =
         issue_service(c, ca, "tsa", "tsa", "tsa", cn, cfg->qualified_name, err);
-    const char *cas[3] = {cfg->root_name, cfg->qualified_name,
-                          cfg->standard_name};
-    const char *cns[3] = {cfg->root_cn, cfg->qualified_cn, cfg->standard_cn};
-    for (int i = 0; rc == 0 && i < 3; i++) {
+    const char *cas[] = {cfg->root_name, cfg->qualified_name,
+                         cfg->standard_name, cfg->tls_name};
+    const char *cns[] = {cfg->root_cn, cfg->qualified_cn, cfg->standard_cn,
+                         cfg->tls_cn};
+    for (size_t i = 0; rc == 0 && i < sizeof cas / sizeof cas[0]; i++) {
         snprintf(name, sizeof name, "%s-ocsp", cas[i]);
         snprintf(cn, sizeof cn, "%.40s OCSP Responder", cns[i]);
         rc = issue_service(c, ca, "ocsp-responder", name, "ocsp", cn, cas[i],
@@ -393,8 +416,8 @@ int custody_ceremony(const lv_config *cfg, const lv_ceremony_opts *opts,
 /* ---- shared with the key change-over (lifecycle.c) ------------------------
  */
 
-int custody_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
-                          lv_err *err)
+int custody_ca_extensions(X509 *cert, X509 *issuer, const char *role,
+                          const lv_config *cfg, lv_err *err)
 {
-    return add_ca_extensions(cert, issuer, cfg, err);
+    return add_ca_extensions(cert, issuer, role, cfg, err);
 }

@@ -5,20 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_issuing(const char *role)
-{
-    return strcmp(role, "qualified") == 0 || strcmp(role, "standard") == 0;
-}
-
 int custody_load_issuing(lv_store *st, const char *name, lv_ca_rec *rec,
                          lv_ca_status *s, lv_err *err)
 {
     int rc = store_ca_get(st, name, rec, err);
-    if (rc == 0 && !is_issuing(rec->role))
+    if (rc == 0 && !lv_ca_role_issues(rec->role, 0))
         rc = lv_fail(err, LV_EINVAL,
                      "%s is the %s certificate, not an issuing CA: only the "
-                     "qualified and non-qualified issuing CAs (and their "
-                     "successors) qualify",
+                     "qualified, non-qualified and TLS issuing CAs (and "
+                     "their successors) qualify",
                      name, rec->role);
     if (rc == 0)
         rc = store_ca_status_get(st, name, s, err);

@@ -81,6 +81,13 @@ typedef struct lv_rollover_result {
 int custody_rollover(lv_ca *ca, lv_store *st, const char *name,
                      const char *actor, lv_rollover_result *out,
                      lv_err *err) LV_MUST_USE;
+/* `llave ca add-tls` (issue 13): an install made before website
+ * certificates had a CA of their own gets one, named tls_name / tls_cn,
+ * signed by the root, with its OCSP responder and first CRL; website
+ * profiles are issued by it from then on, and the certificates the other
+ * CAs issued stay valid and answerable. */
+int custody_add_tls(lv_ca *ca, lv_store *st, const char *actor,
+                    lv_rollover_result *out, lv_err *err) LV_MUST_USE;
 /* The names custody_rollover gives the successor of (name, cn). */
 int custody_rollover_names(const char *name, const char *cn, char new_name[32],
                            char new_cn[128], lv_err *err) LV_MUST_USE;

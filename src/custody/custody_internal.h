@@ -11,11 +11,11 @@
 #include "store/store_crl.h"
 #include "tsa/tsa.h"
 
-/* The extensions of an issuing CA certificate signed by `issuer` (the
- * root), as the ceremony makes them; the change-over reuses them.
- * ceremony.c */
-int custody_ca_extensions(X509 *cert, X509 *issuer, const lv_config *cfg,
-                          lv_err *err);
+/* The extensions of an issuing CA certificate of `role` signed by
+ * `issuer` (the root), as the ceremony makes them; the change-over and
+ * `ca add-tls` reuse them.  ceremony.c */
+int custody_ca_extensions(X509 *cert, X509 *issuer, const char *role,
+                          const lv_config *cfg, lv_err *err);
 
 /* An issuing CA's row and status (LV_EINVAL for the root or a service
  * certificate: only issuing CAs are compromised or rolled over).

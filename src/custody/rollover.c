@@ -1,6 +1,7 @@
 /* The key change-over of an issuing CA (R6.6, CPS §5.6): a new key and CA
  * certificate signed by the root, its OCSP responder and first CRL; the
- * old CA is retired and signs CRLs only. */
+ * old CA is retired and signs CRLs only.  `ca add-tls` (issue 13) makes a
+ * new issuing CA the same way, with no predecessor. */
 #include "custody/custody_internal.h"
 
 #include <stdio.h>
@@ -56,7 +57,9 @@ typedef struct rollover {
     lv_ca *ca;
     lv_store *st;
     const char *actor;
-    lv_ca_rec old, root;
+    const char *role; /* of the new CA: the predecessor's, or "tls" */
+    lv_ca_rec old;    /* the predecessor; name "" for a new CA (add-tls) */
+    lv_ca_rec root;
     X509 *root_cert;
     X509 *cert; /* the new CA certificate */
     lv_ca_rec rec;
@@ -72,15 +75,24 @@ static void rollover_free(rollover *r)
     OPENSSL_free(r->rec.cert_der);
 }
 
+static int load_root(rollover *r, const char *root_name, lv_err *err);
+
 static int rollover_load(rollover *r, const char *name, lv_err *err)
 {
-    lv_ca_status s, rs;
+    lv_ca_status s;
     LV_TRY(custody_load_issuing(r->st, name, &r->old, &s, err));
     if (strcmp(s.status, "retired") == 0)
         return lv_fail(err, LV_ESTATE,
                        "CA %s is already retired: change over its successor",
                        name);
-    LV_TRY(store_ca_get(r->st, r->old.issuer, &r->root, err));
+    r->role = r->old.role;
+    return load_root(r, r->old.issuer, err);
+}
+
+static int load_root(rollover *r, const char *root_name, lv_err *err)
+{
+    lv_ca_status rs;
+    LV_TRY(store_ca_get(r->st, root_name, &r->root, err));
     LV_TRY(store_ca_status_get(r->st, r->root.name, &rs, err));
     if (strcmp(rs.status, "active") != 0)
         return lv_fail(err, LV_ESTATE, "the root CA %s is %s", r->root.name,
@@ -126,7 +138,7 @@ static int fill_rec(rollover *r, const char *key_id)
 {
     lv_ca_rec *rec = &r->rec;
     snprintf(rec->name, sizeof rec->name, "%s", r->out->name);
-    snprintf(rec->role, sizeof rec->role, "%s", r->old.role);
+    snprintf(rec->role, sizeof rec->role, "%s", r->role);
     snprintf(rec->issuer, sizeof rec->issuer, "%s", r->root.name);
     snprintf(rec->key_id, sizeof rec->key_id, "%s", key_id);
     snprintf(rec->status, sizeof rec->status, "active");
@@ -147,39 +159,46 @@ static int build_successor(rollover *r, EVP_PKEY *pub, lv_err *err)
     int64_t end = now + ISSUING_YEARS * YEAR_SECONDS;
     if (end > r->root.not_after)
         end = r->root.not_after; /* RFC 5280 §6.1.3 */
-    int rc = successor_dn(&r->old, r->out->cn, &dn, err);
+    /* a new CA (add-tls) takes the root's DN with its own CN */
+    int rc =
+        successor_dn(r->old.name[0] ? &r->old : &r->root, r->out->cn, &dn, err);
     ca_cert_params params = {dn, pub, r->root_cert, now, end};
     if (rc == 0)
         rc = ca_cert_new(&params, &r->cert, err);
     if (rc == 0)
-        rc =
-            custody_ca_extensions(r->cert, r->root_cert, ca_config(r->ca), err);
+        rc = custody_ca_extensions(r->cert, r->root_cert, r->role,
+                                   ca_config(r->ca), err);
     if (rc == 0)
         rc = ca_sign_cert(r->ca, r->root.key_id, r->cert, err);
     X509_NAME_free(dn);
     return rc;
 }
 
+static int retire_predecessor(rollover *r, json_t *rolled, lv_err *err)
+{
+    lv_ca_status s;
+    LV_TRY(store_ca_status_get(r->st, r->old.name, &s, err));
+    if (strcmp(s.status, "active") == 0)
+        LV_TRY(store_ca_set_status(r->st, r->old.name, "retired", 0, -1, err));
+    return audit_log(r->st, r->actor, "ca.rollover", r->old.name,
+                     LV_AUDIT_SUCCESS, rolled, err);
+}
+
 static int record_successor(rollover *r, lv_err *err)
 {
-    json_t *created =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "role", r->rec.role, "issuer",
-                  r->rec.issuer, "serial", r->rec.serial, "key_id",
-                  r->rec.key_id, "predecessor", r->old.name);
+    json_t *created = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "role", r->rec.role, "issuer",
+        r->rec.issuer, "serial", r->rec.serial, "key_id", r->rec.key_id,
+        "predecessor", r->old.name[0] ? r->old.name : "(none)");
     json_t *rolled = json_pack("{s:s, s:s}", "successor", r->rec.name, "serial",
                                r->rec.serial);
-    lv_ca_status s;
     int rc = store_begin(r->st, err);
     if (rc == 0) {
         if ((rc = store_ca_insert(r->st, &r->rec, err)) == 0 &&
-            (rc = store_ca_status_get(r->st, r->old.name, &s, err)) == 0 &&
-            (strcmp(s.status, "active") != 0 ||
-             (rc = store_ca_set_status(r->st, r->old.name, "retired", 0, -1,
-                                       err)) == 0) &&
             (rc = audit_log(r->st, r->actor, "ca.create", r->rec.name,
                             LV_AUDIT_SUCCESS, created, err)) == 0 &&
-            (rc = audit_log(r->st, r->actor, "ca.rollover", r->old.name,
-                            LV_AUDIT_SUCCESS, rolled, err)) == 0)
+            (r->old.name[0] == '\0' ||
+             (rc = retire_predecessor(r, rolled, err)) == 0))
             rc = store_commit(r->st, err);
         if (rc < 0)
             store_rollback(r->st);
@@ -266,14 +285,11 @@ static int successor_responder(rollover *r, lv_err *err)
     return rc;
 }
 
-static int rollover_run(rollover *r, const char *name, lv_err *err)
+/* The new CA: key, certificate, row (and the predecessor retired), then
+ * its delegated OCSP responder. */
+static int create_ca(rollover *r, lv_err *err)
 {
-    char cn[128];
     EVP_PKEY *pub = NULL;
-    LV_TRY(rollover_load(r, name, err));
-    if (old_cn(&r->old, cn, sizeof cn) < 0)
-        return lv_fail(err, LV_ESTORE, "CA %s has no common name", name);
-    LV_TRY(custody_rollover_names(name, cn, r->out->name, r->out->cn, err));
     lv_ca_rec exists;
     if (store_ca_get(r->st, r->out->name, &exists, NULL) == 0) {
         store_ca_rec_free(&exists);
@@ -295,6 +311,26 @@ static int rollover_run(rollover *r, const char *name, lv_err *err)
     return successor_responder(r, err);
 }
 
+static int rollover_run(rollover *r, const char *name, lv_err *err)
+{
+    char cn[128];
+    LV_TRY(rollover_load(r, name, err));
+    if (old_cn(&r->old, cn, sizeof cn) < 0)
+        return lv_fail(err, LV_ESTORE, "CA %s has no common name", name);
+    LV_TRY(custody_rollover_names(name, cn, r->out->name, r->out->cn, err));
+    return create_ca(r, err);
+}
+
+/* The first CRL of a new CA; a failure leaves it to the CRL keeper. */
+static void first_crl(lv_ca *ca, lv_store *st, const char *name,
+                      const char *actor)
+{
+    lv_err e = {0};
+    if (crl_generate(ca, st, name, actor, NULL, &e) < 0)
+        lv_log(LV_LOG_WARN, "first CRL of %s not yet published: %s", name,
+               e.msg);
+}
+
 int custody_rollover(lv_ca *ca, lv_store *st, const char *name,
                      const char *actor, lv_rollover_result *out, lv_err *err)
 {
@@ -307,9 +343,43 @@ int custody_rollover(lv_ca *ca, lv_store *st, const char *name,
         custody_audit_refusal(st, actor, "ca.rollover", name, err);
         return rc;
     }
-    lv_err e = {0};
-    if (crl_generate(ca, st, out->name, actor, NULL, &e) < 0)
-        lv_log(LV_LOG_WARN, "first CRL of %s not yet published: %s", out->name,
-               e.msg);
+    first_crl(ca, st, out->name, actor);
+    return 0;
+}
+
+/* A TLS CA of its own where none is active (an install made before issue
+ * 13): named and worded by tls_name / tls_cn, under the root. */
+static int add_tls_run(rollover *r, lv_err *err)
+{
+    const lv_config *cfg = ca_config(r->ca);
+    lv_ca_rec existing;
+    if (store_ca_get(r->st, cfg->tls_name, &existing, NULL) == 0) {
+        store_ca_rec_free(&existing);
+        return lv_fail(err, LV_EEXISTS,
+                       "the TLS CA %s exists already (change it over with "
+                       "`llave ca rollover %s`)",
+                       cfg->tls_name, cfg->tls_name);
+    }
+    r->role = "tls";
+    LV_TRY(load_root(r, cfg->root_name, err));
+    snprintf(r->out->name, sizeof r->out->name, "%s", cfg->tls_name);
+    snprintf(r->out->cn, sizeof r->out->cn, "%s", cfg->tls_cn);
+    return create_ca(r, err);
+}
+
+int custody_add_tls(lv_ca *ca, lv_store *st, const char *actor,
+                    lv_rollover_result *out, lv_err *err)
+{
+    rollover r = {.ca = ca, .st = st, .actor = actor, .out = out};
+    memset(out, 0, sizeof *out);
+    LV_TRY(ca_need_keys(ca, "a new CA needs keys", err));
+    int rc = add_tls_run(&r, err);
+    rollover_free(&r);
+    if (rc < 0) {
+        custody_audit_refusal(st, actor, "ca.add_tls", ca_config(ca)->tls_name,
+                              err);
+        return rc;
+    }
+    first_crl(ca, st, out->name, actor);
     return 0;
 }

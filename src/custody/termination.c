@@ -240,8 +240,7 @@ static int export_ca_certs(term *t, const char *ca_name)
 static int walk_issuers(const lv_ca_rec *rec, void *arg)
 {
     term *t = arg;
-    if (strcmp(rec->role, "root") != 0 && strcmp(rec->role, "qualified") != 0 &&
-        strcmp(rec->role, "standard") != 0)
+    if (!lv_ca_role_issues(rec->role, 1))
         return 0;
     return export_ca_certs(t, rec->name);
 }
@@ -263,8 +262,7 @@ static int record_streamed(term *t, const char *rel)
 static int record_indexes(const lv_ca_rec *rec, void *arg)
 {
     char rel[96];
-    if (strcmp(rec->role, "root") != 0 && strcmp(rec->role, "qualified") != 0 &&
-        strcmp(rec->role, "standard") != 0)
+    if (!lv_ca_role_issues(rec->role, 1))
         return 0;
     snprintf(rel, sizeof rel, "index/%s.txt", rec->name);
     return record_streamed(arg, rel);

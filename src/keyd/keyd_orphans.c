@@ -22,10 +22,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static int compare_key_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* bsearch must not be handed a NULL array, even with n == 0 (C17 7.22.5) */
 static int key_named(char (*ids)[STORE_KEY_ID_CAP], size_t n, const char *id)
 {
-    return bsearch(id, ids, n, sizeof *ids,
-                   (int (*)(const void *, const void *))strcmp) != NULL;
+    return n > 0 && bsearch(id, ids, n, sizeof *ids, compare_key_id) != NULL;
 }
 
 /* "<32 hex>.key" → id; 0 when the name is not a key file's. */

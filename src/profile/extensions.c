@@ -105,19 +105,32 @@ fail:
     "CERTIFICADO DE PRUEBAS con datos ficticios (DPC 1.4.3), sin validez "     \
     "legal / TEST certificate with fictitious data, no legal value"
 
+/* The CA/B Forum's reserved policy identifiers (BR §7.1.6.1). */
+static int is_cabf_policy(const char *oid)
+{
+    return strncmp(oid, "2.23.140.1.", 11) == 0;
+}
+
+/* A website certificate lists the reserved CA/B identifier first and
+ * carries no userNotice qualifier (BR §7.1.2.7.9 allows only id-qt-cps);
+ * the others carry the notice of CPS §7.1.6 (R4.7 for test certificates). */
 static int fill_policies(CERTIFICATEPOLICIES *pols, const lv_profile *p,
                          const lv_subject *s, const lv_config *cfg)
 {
     char own_oid[192], cps_url[320];
     LV_TRY(profile_oid(cfg, p, own_oid, sizeof own_oid));
-    snprintf(cps_url, sizeof cps_url, "%s/repository/", cfg->public_url);
+    snprintf(cps_url, sizeof cps_url, "%s/repository/", lv_documents_url(cfg));
+    for (int i = 0; p->tls && i < 2 && p->extra_policies[i] != NULL; i++)
+        if (is_cabf_policy(p->extra_policies[i]))
+            LV_TRY(push_policy(pols, p->extra_policies[i], NULL, NULL));
     const char *notice = s->test ? TEST_NOTICE : p->user_notice;
     LV_TRY(push_policy(pols, own_oid, cps_qualifier(cps_url),
-                       notice_qualifier(notice)));
+                       p->tls ? NULL : notice_qualifier(notice)));
     if (p->etsi_policy != NULL)
         LV_TRY(push_policy(pols, p->etsi_policy, NULL, NULL));
     for (int i = 0; i < 2 && p->extra_policies[i] != NULL; i++)
-        LV_TRY(push_policy(pols, p->extra_policies[i], NULL, NULL));
+        if (!(p->tls && is_cabf_policy(p->extra_policies[i])))
+            LV_TRY(push_policy(pols, p->extra_policies[i], NULL, NULL));
     return 0;
 }
 
@@ -153,34 +166,69 @@ static int add_status_pointers(X509 *cert, X509 *issuer, const char *ca_name,
 {
     char value[700];
     /* R6.3 / R6.4: where relying parties find the CRL and OCSP */
-    snprintf(value, sizeof value, "URI:%s/crl/%s.crl", cfg->public_url,
-             ca_name);
+    const char *base = lv_status_url(cfg);
+    snprintf(value, sizeof value, "URI:%s/crl/%s.crl", base, ca_name);
     LV_TRY(
         profile_add_ext(cert, issuer, NID_crl_distribution_points, value, err));
     snprintf(value, sizeof value, "OCSP;URI:%s/ocsp,caIssuers;URI:%s/ca/%s.crt",
-             cfg->public_url, cfg->public_url, ca_name);
+             base, base, ca_name);
     return profile_add_ext(cert, issuer, NID_info_access, value, err);
+}
+
+/* BR §7.1.2.7.11: an RSA website key gets digitalSignature (and
+ * keyEncipherment only where the operator still serves TLS 1.2 RSA key
+ * transport: tls_rsa_key_encipherment); an EC key digitalSignature alone
+ * (RFC 5480 §3, RFC 8813 §3: never keyEncipherment). */
+static const char *key_usage_of(const X509 *cert, const lv_profile *p,
+                                const lv_config *cfg)
+{
+    if (!p->tls)
+        return p->key_usage;
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    if (key != NULL && EVP_PKEY_is_a(key, "RSA") &&
+        cfg->tls_rsa_key_encipherment)
+        return "digitalSignature,keyEncipherment";
+    return "digitalSignature";
+}
+
+/* The OCSP responder certificate (RFC 6960 §4.2.2.2) carries no
+ * certificatePolicies: BR §7.1.2.8.2 forbids it on the TLS side, and no
+ * ETSI rule asks for it on the others. */
+static int wants_policies(const lv_profile *p)
+{
+    return !p->ocsp_nocheck;
+}
+
+static int add_usage(X509 *cert, X509 *ic, const lv_profile *p,
+                     const lv_config *cfg, lv_err *err)
+{
+    char ku[128];
+    snprintf(ku, sizeof ku, "critical,%s", key_usage_of(cert, p, cfg));
+    LV_TRY(profile_add_ext(cert, ic, NID_key_usage, ku, err));
+    if (p->ext_key_usage == NULL)
+        return 0;
+    snprintf(ku, sizeof ku, "%s%s", p->eku_critical ? "critical," : "",
+             p->ext_key_usage);
+    return profile_add_ext(cert, ic, NID_ext_key_usage, ku, err);
 }
 
 int profile_add_extensions(X509 *cert, X509 *issuer, const char *issuer_name,
                            const lv_profile *p, const lv_subject *s,
                            const lv_config *cfg, lv_err *err)
 {
-    char ku[128];
     X509 *ic = issuer;
     LV_TRY(profile_add_ext(cert, ic, NID_basic_constraints, "critical,CA:FALSE",
                            err));
-    snprintf(ku, sizeof ku, "critical,%s", p->key_usage);
-    LV_TRY(profile_add_ext(cert, ic, NID_key_usage, ku, err));
-    if (p->ext_key_usage != NULL) {
-        snprintf(ku, sizeof ku, "%s%s", p->eku_critical ? "critical," : "",
-                 p->ext_key_usage);
-        LV_TRY(profile_add_ext(cert, ic, NID_ext_key_usage, ku, err));
-    }
-    LV_TRY(profile_add_ext(cert, ic, NID_subject_key_identifier, "hash", err));
+    LV_TRY(add_usage(cert, ic, p, cfg, err));
+    /* BR §7.1.2.7.6: a subjectKeyIdentifier is NOT RECOMMENDED on a TLS
+     * subscriber certificate; RFC 5280 §4.2.1.2 SHOULD elsewhere */
+    if (!p->tls)
+        LV_TRY(
+            profile_add_ext(cert, ic, NID_subject_key_identifier, "hash", err));
     LV_TRY(profile_add_ext(cert, ic, NID_authority_key_identifier,
                            "keyid:always", err));
-    LV_TRY(add_policies(cert, p, s, cfg, err));
+    if (wants_policies(p))
+        LV_TRY(add_policies(cert, p, s, cfg, err));
     if (s->san != NULL && !X509_add1_ext_i2d(cert, NID_subject_alt_name, s->san,
                                              0, X509V3_ADD_DEFAULT))
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot add subjectAltName");
@@ -189,5 +237,7 @@ int profile_add_extensions(X509 *cert, X509 *issuer, const char *issuer_name,
                                err));
     else
         LV_TRY(add_status_pointers(cert, ic, issuer_name, cfg, err));
+    if (p->tls && p->subject == LV_SUBJ_WEB_EV)
+        LV_TRY(profile_add_cabf_org_id(cert, s, err));
     return profile_add_qcstatements(cert, p, s, cfg, err);
 }

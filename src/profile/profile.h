@@ -21,8 +21,15 @@
 
 /* ---- profiles (R4.3, R4.4) ------------------------------------------- */
 
-/* Which CA signs a profile's certificates (CPS §1.3.1). */
-typedef enum { LV_ISSUER_QUALIFIED, LV_ISSUER_STANDARD } lv_issuer_kind;
+/* Which CA signs a profile's certificates (CPS §1.3.1).  Website
+ * certificates come from a CA of their own (issue 13: CA/B Forum BR
+ * §7.1.2.10.6 wants serverAuth in the issuing CA's extendedKeyUsage, which a
+ * CA that also issues signature and seal certificates cannot carry). */
+typedef enum {
+    LV_ISSUER_QUALIFIED,
+    LV_ISSUER_STANDARD,
+    LV_ISSUER_TLS
+} lv_issuer_kind;
 
 /* The subject DN rules of CPS §3.1.1 that apply. */
 typedef enum {
@@ -72,11 +79,13 @@ typedef struct lv_profile {
     const char *key_usage;     /* OpenSSL keyUsage list, always critical */
     const char *ext_key_usage; /* OpenSSL extendedKeyUsage list or NULL */
     int eku_critical;
-    int validity_days;
+    int validity_days;       /* 0 for website profiles: profile_not_after */
     const char *user_notice; /* explicitText of the policy user notice */
     int internal;            /* the provider's own (OCSP responder): not
                                 issued through `cert issue` */
     int ocsp_nocheck;        /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) */
+    int tls; /* a website certificate: the CA/B Forum BR (and EV Guidelines)
+                in force on the issuance date apply (issue 13) */
 } lv_profile;
 
 /* The profile table (CPS §1.2.1) and one profile by id (NULL: unknown). */
@@ -85,6 +94,14 @@ const lv_profile *profile_find(const char *id);
 /* The profile's CPS policy OID under the configured arc. */
 int profile_oid(const lv_config *cfg, const lv_profile *p, char *out,
                 size_t cap) LV_MUST_USE;
+/* BR §6.3.2 (ballot SC-081): the longest validity period, in days, of a
+ * TLS subscriber certificate issued at `issued_at` (Unix time). */
+int profile_tls_max_days(int64_t issued_at);
+/* The notAfter a certificate of p issued at not_before gets, before the
+ * caps of the subject's document and the issuer's own notAfter. */
+int64_t profile_not_after(const lv_profile *p, int64_t not_before);
+/* The CA role ("qualified", "standard", "tls") that issues p. */
+const char *profile_issuer_role(const lv_profile *p);
 
 /* ---- subject validation (CPS §3.1.1, R2.3, R2.7) ---------------------- */
 
@@ -138,6 +155,10 @@ int profile_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,
 int profile_add_raw_ext(X509 *cert, const char *oid, int critical,
                         const unsigned char *der, size_t len,
                         lv_err *err) LV_MUST_USE;
+/* cabfOrganizationIdentifier (EV Guidelines §9.8.2) from the subject's
+ * organizationIdentifier ("VATES-B00000000", "PSDES-BDE-3DFD21"). */
+int profile_add_cabf_org_id(X509 *cert, const lv_subject *s,
+                            lv_err *err) LV_MUST_USE;
 /* certificatePolicies: anyPolicy (issuing CA certificates). */
 int profile_add_any_policy(X509 *cert, lv_err *err) LV_MUST_USE;
 

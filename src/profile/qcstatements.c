@@ -179,13 +179,13 @@ static LV_PDS_LOCATION *pds_location(const char *base, const char *lang)
 
 /* EN 319 412-5 §4.3.4: the PKI Disclosure Statement, in English and in the
  * CPS's own language. */
-static int add_pds(LV_QC_STATEMENTS *sts, const char *public_url)
+static int add_pds(LV_QC_STATEMENTS *sts, const char *documents_url)
 {
     LV_PDS_LOCATIONS *locs = sk_LV_PDS_LOCATION_new_null();
     int rc = locs ? 0 : LV_ENOMEM;
     const char *langs[] = {"en", "es"};
     for (int i = 0; rc == 0 && i < 2; i++) {
-        LV_PDS_LOCATION *loc = pds_location(public_url, langs[i]);
+        LV_PDS_LOCATION *loc = pds_location(documents_url, langs[i]);
         if (loc == NULL || !sk_LV_PDS_LOCATION_push(locs, loc)) {
             LV_PDS_LOCATION_free(loc);
             rc = LV_ENOMEM;
@@ -281,7 +281,7 @@ static int fill_statements(LV_QC_STATEMENTS *sts, const lv_profile *p,
     /* R4.3: QcSSCD only where the key is in a QSCD (Cloud HSM types) */
     if (p->qscd)
         LV_TRY(push_statement(sts, OID_QC_SSCD, NULL));
-    LV_TRY(add_pds(sts, cfg->public_url));
+    LV_TRY(add_pds(sts, lv_documents_url(cfg)));
     if (p->qctype != LV_QCTYPE_NONE)
         LV_TRY(add_qctype(sts, p->qctype));
     if (p->psd2)

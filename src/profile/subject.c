@@ -470,6 +470,18 @@ static const dn_rule SEAL_RULES[] = {
     {NID_commonName, "common_name", REQ, UB_NAME},
     END_RULES};
 
+/* The provider's own service certificates (TSU, OCSP responders, audit
+ * seal): the relative order of CA/B Forum BR §7.1.4.2 (C, L, O, ..., CN),
+ * which binds the OCSP responders of the TLS CA (issue 13). */
+static const dn_rule PROVIDER_RULES[] = {
+    {NID_countryName, "country", REQ, 2},
+    {NID_localityName, "locality", REQ, UB_NAME},
+    {NID_organizationName, "organization", REQ, UB_NAME},
+    {NID_organizationIdentifier, "@org_id", REQ, UB_NAME},
+    {NID_serialNumber, "@org_nif", REQ, UB_NAME},
+    {NID_commonName, "common_name", REQ, UB_NAME},
+    END_RULES};
+
 /* CABF EV Guidelines §7.1.4.2 */
 static const dn_rule WEB_EV_RULES[] = {
     {NID_businessCategory, "business_category", REQ, UB_NAME},
@@ -502,8 +514,9 @@ static const dn_rule *rules_for(lv_subject_kind kind)
     case LV_SUBJ_REP_ENTITY:
         return REPRESENTATIVE_RULES;
     case LV_SUBJ_SEAL:
-    case LV_SUBJ_TSA:
         return SEAL_RULES;
+    case LV_SUBJ_TSA:
+        return PROVIDER_RULES;
     case LV_SUBJ_WEB_EV:
         return WEB_EV_RULES;
     case LV_SUBJ_WEB_OV:

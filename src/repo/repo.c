@@ -147,7 +147,7 @@ static json_t *ca_item(const lv_config *cfg, const lv_ca_rec *rec)
     if (cert != NULL)
         X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
     X509_free(cert);
-    snprintf(url, sizeof url, "%s/ca/%s.crt", cfg->public_url, rec->name);
+    snprintf(url, sizeof url, "%s/ca/%s.crt", lv_status_url(cfg), rec->name);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name",
                      rec->name, "role", rec->role, "status", rec->status,
                      "subject", subject, "serial", rec->serial, "not_before",
@@ -159,7 +159,7 @@ static json_t *ca_item(const lv_config *cfg, const lv_ca_rec *rec)
 static json_t *crl_item(const lv_config *cfg, const lv_crl_info *c)
 {
     char url[400];
-    snprintf(url, sizeof url, "%s/crl/%s.crl", cfg->public_url, c->ca);
+    snprintf(url, sizeof url, "%s/crl/%s.crl", lv_status_url(cfg), c->ca);
     return json_pack("{s:s, s:s, s:I, s:o, s:o, s:I, s:b}", "ca", c->ca, "url",
                      url, "crl_number", (json_int_t)c->number, "this_update",
                      iso_or_null(c->this_update), "next_update",
@@ -188,7 +188,7 @@ static json_t *index_docs(const lv_config *cfg)
         size_t len = 0;
         if (repo_doc_read(cfg, &docs[i], &data, &len, NULL) < 0)
             continue; /* not installed: not listed */
-        snprintf(url, sizeof url, "%s/repository/%s", cfg->public_url,
+        snprintf(url, sizeof url, "%s/repository/%s", lv_documents_url(cfg),
                  docs[i].name);
         json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "name",
@@ -210,8 +210,8 @@ static int index_published(const lv_cert_rec *r, void *arg)
 {
     pub_ctx *x = arg;
     char url[400];
-    snprintf(url, sizeof url, "%s/repository/cert/%s.crt", x->cfg->public_url,
-             r->serial);
+    snprintf(url, sizeof url, "%s/repository/cert/%s.crt",
+             lv_documents_url(x->cfg), r->serial);
     json_array_append_new(
         x->arr,
         json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s}", "serial",
