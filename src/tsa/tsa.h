@@ -10,6 +10,9 @@
  *   tsa_token.c    TSTInfo, the SignedData signed through keyd, replies
  *   tsa_clock.c    the clock guard (ntp_adjtime), audited state changes
  *   tsa_unit.c     the units; tsa_add_unit; the stamps of audit seals
+ *   tsa_qualified.c  a qualified unit (QcCompliance in its certificate)
+ *                  and the esi4-qtstStatement-1 of its tokens (EN 319 422
+ *                  §9.1)
  *
  * Depends on core/, store/, audit/, ca/, profile/. */
 #ifndef LLAVE_TSA_H
@@ -23,8 +26,11 @@
  * policy and a 160-bit nonce is about 130; extensions are refused anyway. */
 #define LV_TSA_REQUEST_MAX 2048
 
-/* The TSA policy OID of the tokens: tsa_policy_oid, or <oid_arc>.1.5.1.1
- * when that is empty. */
+/* The TSA policy OID of the tokens (EN 319 422 Annex A): tsa_policy_oid,
+ * the TSA's own OID for a CPS that incorporates or constrains EN 319 421's
+ * best practices policy, or that policy itself, 0.4.0.2023.1.1 (EN 319 421
+ * §5.2), when tsa_policy_oid is empty.  A request naming another policy is
+ * refused with unacceptedPolicy. */
 int tsa_policy(const lv_config *cfg, char *out, size_t cap) LV_MUST_USE;
 
 /* Answers one DER TimeStampReq with a DER TimeStampResp (caller frees

@@ -11,9 +11,11 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#define LV_TSA_POLICY_SUFFIX                                                   \
-    "1.5.1.1"                  /* under oid_arc, beside the TSU                \
-                                  certificate policy 1.5.1 */
+/* EN 319 421 §5.2: the best practices time-stamp policy (BTSP), itu-t(0)
+ * identified-organization(4) etsi(0) time-stamp-policy(2023)
+ * policy-identifiers(1) best-practices-ts-policy(1): the default policy of
+ * the tokens (EN 319 422 Annex A). */
+#define LV_TSA_POLICY_BTSP "0.4.0.2023.1.1"
 #define LV_TSA_SERIAL_BYTES 20 /* RFC 3161 §2.4.2: up to 160 bits */
 #define LV_TSA_MAX_DIGITS                                                      \
     6 /* genTime fraction, as OpenSSL's                                        \
@@ -29,6 +31,8 @@ typedef struct tsa_unit {
     EVP_MD *md;               /* SHA-256; SHA-384 for a P-384 key */
     ASN1_STRING *ess;         /* DER of SigningCertificateV2 (RFC 5035) */
     GENERAL_NAME *name;       /* directoryName for TSTInfo.tsa */
+    X509_EXTENSION *qtst;     /* qcStatements for TSTInfo (EN 319 422
+                                 §9.1); NULL: the unit is not qualified */
 } tsa_unit;
 
 enum { TSA_CLOCK_UNKNOWN, TSA_CLOCK_USABLE, TSA_CLOCK_UNUSABLE };
@@ -86,6 +90,16 @@ int tsa_clock_judge(int state, int status, long maxerror_us, long esterror_us,
 /* R7.2 on the request path: 1 when a token may be issued, 0 with `why`
  * filled (timeNotAvailable).  A change of judgement is audited. */
 int tsa_clock_guard(lv_ca *ca, lv_store *st, tsa_refusal *why);
+
+/* ---- tsa_qualified.c ------------------------------------------------------
+ */
+/* 1 when the TSU certificate carries the QcCompliance statement (EN 319
+ * 412-5 §4.2.1): its tokens are qualified electronic time-stamps; 0 when
+ * not; LV_ECRYPTO when its qcStatements extension cannot be read. */
+int tsa_cert_qualified(const X509 *cert);
+/* The non-critical qcStatements extension with esi4-qtstStatement-1 that
+ * every token of a qualified unit carries (EN 319 422 §9.1), or NULL. */
+X509_EXTENSION *tsa_qtst_extension(void);
 
 /* ---- tsa_unit.c ---------------------------------------------------------- */
 /* The TSA state of the CA context, built on first use. */

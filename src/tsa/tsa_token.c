@@ -8,6 +8,9 @@
  *      genTime, accuracy OPTIONAL, ordering DEFAULT FALSE, nonce OPTIONAL,
  *      tsa [0] GeneralName OPTIONAL, extensions [1] OPTIONAL }
  *
+ * extensions carries, for a qualified unit only, qcStatements with
+ * esi4-qtstStatement-1 (EN 319 422 §9.1; tsa_qualified.c).
+ *
  * The token is a SignedData (version 3: its content is not id-data, RFC
  * 5652 §5.1) with eContentType id-ct-TSTInfo and one SignerInfo whose
  * signed attributes are contentType, messageDigest and
@@ -97,7 +100,8 @@ static int tst_serial(TS_TST_INFO *tst)
 }
 
 /* Everything a TSTInfo says, in the order of its definition; ordering stays
- * FALSE (absent): genTime alone orders nothing finer than the accuracy. */
+ * FALSE (absent): genTime alone orders nothing finer than the accuracy.
+ * extensions: a qualified unit's qcStatements (EN 319 422 §9.1), no other. */
 static TS_TST_INFO *tst_build(const tsa_state *tsa, const tsa_unit *u,
                               const lv_config *cfg, const TS_REQ *req,
                               const struct timespec *now)
@@ -111,7 +115,8 @@ static TS_TST_INFO *tst_build(const tsa_state *tsa, const tsa_unit *u,
              tst_serial(tst) && tst_time(tst, now, tsa->digits) &&
              TS_TST_INFO_set_accuracy(tst, tsa->accuracy) &&
              (nonce == NULL || TS_TST_INFO_set_nonce(tst, nonce)) &&
-             (!cfg->tsa_include_name || TS_TST_INFO_set_tsa(tst, u->name));
+             (!cfg->tsa_include_name || TS_TST_INFO_set_tsa(tst, u->name)) &&
+             (u->qtst == NULL || TS_TST_INFO_add_ext(tst, u->qtst, -1));
     if (!ok) {
         TS_TST_INFO_free(tst);
         return NULL;

@@ -1,8 +1,9 @@
 /* Time-stamping units (TSUs, ETSI EN 319 421 §4.2): the cas rows of role
  * "tsa" — the ceremony's RSA-4096 "tsa" and any added by an operator with
  * tsa_add_unit (for example an ECDSA P-256 unit, R4.1).  What every token
- * of a unit repeats (signing-certificate attribute, digest, name) is
- * computed once per CA context, on first use (ca_attachment). */
+ * of a unit repeats (signing-certificate attribute, digest, name, the
+ * qualified statement) is computed once per CA context, on first use
+ * (ca_attachment). */
 #include "tsa/tsa_internal.h"
 
 #include <openssl/ess.h>
@@ -10,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* EN 319 422 Annex A: TSTInfo.policy is EN 319 421's best practices policy
+ * (§5.2), which relying parties look for, or the TSA's own identifier when
+ * its CPS incorporates or further constrains that policy (tsa_policy_oid). */
 int tsa_policy(const lv_config *cfg, char *out, size_t cap)
 {
-    int n =
-        cfg->tsa_policy_oid[0]
-            ? snprintf(out, cap, "%s", cfg->tsa_policy_oid)
-            : snprintf(out, cap, "%s.%s", cfg->oid_arc, LV_TSA_POLICY_SUFFIX);
+    const char *oid =
+        cfg->tsa_policy_oid[0] ? cfg->tsa_policy_oid : LV_TSA_POLICY_BTSP;
+    int n = snprintf(out, cap, "%s", oid);
     return (n < 0 || (size_t)n >= cap) ? LV_EINVAL : 0;
 }
 
@@ -48,6 +51,24 @@ static EVP_MD *unit_md(EVP_PKEY *pub)
     return EVP_MD_fetch(NULL, p384 ? "SHA384" : "SHA256", NULL);
 }
 
+/* EN 319 422 §9.1, EN 319 421 §8.2: a unit whose certificate is qualified
+ * marks every token it signs as a qualified electronic time-stamp. */
+static int unit_qualify(tsa_unit *u, const lv_ca_entry *e, lv_err *err)
+{
+    int qualified = tsa_cert_qualified(e->cert);
+    if (qualified < 0)
+        return lv_fail_ssl(err, LV_ECRYPTO,
+                           "TSU %s: unreadable qcStatements in its "
+                           "certificate",
+                           e->name);
+    u->qtst = qualified ? tsa_qtst_extension() : NULL;
+    if (qualified && u->qtst == NULL)
+        return lv_fail_ssl(err, LV_ECRYPTO,
+                           "TSU %s: cannot encode esi4-qtstStatement-1",
+                           e->name);
+    return 0;
+}
+
 static int unit_init(tsa_unit *u, const lv_ca_entry *e, lv_err *err)
 {
     X509_NAME *dn = X509_NAME_dup(X509_get_subject_name(e->cert));
@@ -63,7 +84,7 @@ static int unit_init(tsa_unit *u, const lv_ca_entry *e, lv_err *err)
     u->md = u->pub ? unit_md(u->pub) : NULL;
     if (!u->pub || !u->md || !u->ess || !u->name || dn)
         return lv_fail_ssl(err, LV_ECRYPTO, "TSU %s: cannot prepare", e->name);
-    return 0;
+    return unit_qualify(u, e, err);
 }
 
 static void unit_free(tsa_unit *u)
@@ -72,6 +93,7 @@ static void unit_free(tsa_unit *u)
     EVP_MD_free(u->md);
     ASN1_STRING_free(u->ess);
     GENERAL_NAME_free(u->name);
+    X509_EXTENSION_free(u->qtst);
 }
 
 /* RFC 3161 §2.4.2 Accuracy from milliseconds; zero fields stay absent. */

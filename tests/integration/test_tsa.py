@@ -14,6 +14,8 @@ from lvtest import (LLAVE, Server, check, cleanup, demo_install, finish,
 
 QUERY = "application/timestamp-query"
 REPLY = "application/timestamp-reply"
+BTSP = "0.4.0.2023.1.1"  # EN 319 421 5.2: best practices time-stamp policy
+QTST = "0.4.0.19422.1.1"  # EN 319 422 Annex B: esi4-qtstStatement-1
 
 
 # ---- helpers -----------------------------------------------------------------
@@ -73,15 +75,77 @@ def token_der(tmp, tsr):
     return out
 
 
-def gen_time(tmp, tsr):
-    """The raw GeneralizedTime of the TSTInfo (inside the eContent)."""
-    tok = token_der(tmp, tsr)
+def tstinfo(tok):
+    """`openssl asn1parse` of the TSTInfo (the eContent OCTET STRING) and
+    the -strparse arguments that reach it."""
     _, out, _ = openssl("asn1parse", "-inform", "DER", "-in", tok, check_rc=0)
     m = re.search(r"id-smime-ct-TSTInfo\n\s*(\d+):d=\d+\s+hl=\d+ l=\s*\d+ "
                   r"cons: cont \[ 0 \]\s*\n\s*(\d+):", out)
-    _, inner, _ = openssl("asn1parse", "-inform", "DER", "-in", tok,
-                          "-strparse", m.group(2), check_rc=0)
+    path = ["-strparse", m.group(2)]
+    _, inner, _ = openssl("asn1parse", "-inform", "DER", "-in", tok, *path,
+                          check_rc=0)
+    return inner, path
+
+
+def gen_time(tmp, tsr):
+    """The raw GeneralizedTime of the TSTInfo (inside the eContent)."""
+    inner, _ = tstinfo(token_der(tmp, tsr))
     return re.search(r"GENERALIZEDTIME\s+:(\S+)", inner).group(1)
+
+
+def asn1_lines(text):
+    """(offset, depth, what) of each `openssl asn1parse` line, blanks
+    squeezed: (138, 3, 'OCTET STRING [HEX DUMP]:300B...')."""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"\s*(\d+):d=(\d+)\s+hl=\s*\d+ l=\s*\d+ "
+                     r"(?:prim|cons):\s*(.*?)\s*$", line)
+        if m:
+            rows.append((m.group(1), int(m.group(2)),
+                         re.sub(r"\s+", " ", m.group(3))))
+    return rows
+
+
+def qc_statements(tmp, tsr):
+    """TSTInfo.extensions read with asn1parse alone: None without any, else
+    {count: extensions, qc: qcStatements present, critical: its flag,
+    statements: [(depth, what)] of the QCStatements it holds}."""
+    tok = token_der(tmp, tsr)
+    inner, path = tstinfo(tok)
+    rows = asn1_lines(inner)
+    start = [i for i, (_, d, w) in enumerate(rows)
+             if d == 1 and w.startswith("cont [ 1 ]")]
+    if not start:
+        return None
+    exts = rows[start[0] + 1:]
+    out = {"count": sum(1 for _, d, _ in exts if d == 2), "qc": False,
+           "critical": False, "statements": []}
+    for i, (_, d, w) in enumerate(exts):
+        if d == 3 and w == "OBJECT :qcStatements":
+            out["qc"] = True
+            rest = [r for r in exts[i + 1:i + 3] if r[1] == 3]
+            out["critical"] = any(w2 == "BOOLEAN :255" for _, _, w2 in rest)
+            value = [o for o, _, w2 in rest if w2.startswith("OCTET STRING")]
+            _, text, _ = openssl("asn1parse", "-inform", "DER", "-in", tok,
+                                 *path, "-strparse", value[0], check_rc=0)
+            out["statements"] = [(d2, w2) for _, d2, w2 in asn1_lines(text)
+                                 if d2 > 0]
+    return out
+
+
+def check_qualified(tmp, tsr, what):
+    """EN 319 422 9.1: one non-critical qcStatements (RFC 3739 syntax) that
+    holds one esi4-qtstStatement-1, which has no statementInfo."""
+    text = reply_text(tsr)
+    check(re.search(r"^Extensions:\nqcStatements:\s*\n", text, re.M),
+          f"{what}: openssl ts -reply -text lists a non-critical "
+          f"qcStatements extension")
+    qc = qc_statements(tmp, tsr)
+    check(qc is not None and qc["count"] == 1 and qc["qc"] and
+          not qc["critical"] and
+          qc["statements"] == [(1, "SEQUENCE"), (2, f"OBJECT :{QTST}")],
+          f"{what}: TSTInfo.extensions = qcStatements {{ {QTST} }}, "
+          f"non-critical (asn1parse): {qc}")
 
 
 def serial_of(tsr):
@@ -112,6 +176,7 @@ def check_cli(d, pem, tmp):
           f"llave tsa stamp writes FILE.tsr: {out} {err}")
     check(verify(doc + ".tsr", pem, data=doc),
           "CLI token: openssl ts -verify -data -CAfile chain.pem")
+    check_qualified(tmp, doc + ".tsr", "CLI token")
     out_path = os.path.join(tmp, "cli384.tsr")
     rc, _, _ = llave(d, "tsa", "stamp", doc, "--digest", "sha384",
                      "--out", out_path, "--no-cert")
@@ -143,7 +208,8 @@ def check_granted(srv, pem, tmp, policy):
     check(field(text, "Nonce") == field(qtext, "Nonce") and field(text, "Nonce"),
           f"nonce echoed: {field(text, 'Nonce')}")
     check(field(text, "Policy OID") == policy,
-          f"default TSA policy {policy}")
+          f"default TSA policy {policy} (EN 319 421 5.2)")
+    check_qualified(tmp, tsr, "qualified unit tsa")
     check((field(text, "Accuracy") or "").startswith("0x01 seconds"),
           f"accuracy declared: {field(text, 'Accuracy')}")
     check(field(text, "Ordering") == "no", "ordering false")
@@ -177,6 +243,7 @@ def check_granted(srv, pem, tmp, policy):
           "certReq false: no certificate in the token")
     check(verify(tsr, pem, "-untrusted", os.path.join(pem, "tsa.pem"),
                  data=doc), "certReq false: verifies with -untrusted tsa.pem")
+    check_qualified(tmp, tsr, "certReq false")
 
     q = query(tmp, "pol", "-sha256", "-cert", "-tspolicy", policy)
     _, _, tsr = post(srv, tmp, "pol", read(q))
@@ -306,6 +373,38 @@ def check_serials(d, tmp, first):
           "on one database")
 
 
+def check_configured_policy(d, pem, tmp, cps):
+    """EN 319 422 Annex A: tsa_policy_oid names the CPS's own policy, which
+    then replaces EN 319 421's in every token and is the only one a request
+    may ask for."""
+    set_config(d, tsa_policy_oid=cps)
+    try:
+        srv = Server(d)
+        try:
+            q = query(tmp, "cps", "-sha256", "-cert")
+            _, _, tsr = post(srv, tmp, "cps", read(q))
+            check(field(reply_text(tsr), "Policy OID") == cps and
+                  verify(tsr, pem, queryfile=q),
+                  f"tsa_policy_oid {cps}: the token's policy, verifies")
+            check_qualified(tmp, tsr, "configured policy")
+            q = query(tmp, "cps-asked", "-sha256", "-cert", "-tspolicy", cps)
+            _, _, tsr = post(srv, tmp, "cps-asked", read(q))
+            check(verify(tsr, pem, queryfile=q),
+                  "reqPolicy = tsa_policy_oid: granted, verifies")
+            q = query(tmp, "btsp-asked", "-sha256", "-tspolicy", BTSP)
+            _, _, tsr = post(srv, tmp, "btsp-asked", read(q))
+            check(rejected(tsr, "policy is not supported"),
+                  f"reqPolicy {BTSP} while {cps} is configured: "
+                  f"unacceptedPolicy")
+        finally:
+            srv.stop()
+        rc, out, _ = llave(d, "tsa", "units")
+        check(rc == 0 and f"policy {cps} " in out,
+              "tsa units shows the configured policy")
+    finally:
+        set_config(d, tsa_policy_oid="")
+
+
 def check_clock_guard(d, tmp):
     """R7.2: the guard on and the clock forced unsynchronized."""
     set_config(d, tsa_require_clock_sync=True)
@@ -380,6 +479,7 @@ def check_ec_unit(d, pem, tmp):
         check("ecdsa-with-SHA256" in cms, "signed with ecdsa-with-SHA256")
         check("TSU tsa-ec" in (field(reply_text(tsr), "TSA") or ""),
               "tsa_include_name: TSTInfo.tsa names the unit")
+        check_qualified(tmp, tsr, "added unit tsa-ec (\"tsa\" profile)")
         _, _, tsr = post(srv, tmp, "rsa-again", read(q))
         _, cms, _ = openssl("cms", "-cmsout", "-print", "-inform", "DER",
                             "-in", token_der(tmp, tsr), check_rc=0)
@@ -393,7 +493,13 @@ def check_ec_unit(d, pem, tmp):
 def check_sealed(tmp):
     """A production install starts sealed: systemFailure, not a crash."""
     d = os.path.join(tmp, "prod")
-    run([LLAVE, "init", d], check_rc=0)
+    # a production init refuses the demo's placeholder arc and an http
+    # documents_url (issue 13): a fictional provider's own values
+    conf = os.path.join(tmp, "prod.json")
+    with open(conf, "w") as f:
+        json.dump({"oid_arc": "1.3.6.1.4.1.99999",
+                   "documents_url": "https://pki.example.test"}, f)
+    run([LLAVE, "init", d, "--config", conf], check_rc=0)
     with open(os.path.join(d, "llave.json")) as f:
         cfg = json.load(f)
     check(cfg.get("tsa_require_clock_sync") is True,
@@ -418,8 +524,13 @@ def main():
         cfg = json.load(f)
     check(cfg.get("tsa_require_clock_sync") is False,
           "demo install: clock guard switched off in llave.json")
-    policy = cfg["oid_arc"] + ".1.5.1.1"
+    check(cfg.get("tsa_policy_oid", "") == "",
+          "demo install: tsa_policy_oid empty (EN 319 421's policy)")
+    policy = BTSP
     check_cli(d, pem, tmp)
+    rc, out, _ = llave(d, "tsa", "units")
+    check(rc == 0 and f"policy {BTSP} " in out,
+          f"tsa units shows the default policy {BTSP}")
     srv = Server(d)
     try:
         check_granted(srv, pem, tmp, policy)
@@ -428,6 +539,7 @@ def main():
     finally:
         check(srv.stop() == 0, "llaved stops cleanly")
     check_serials(d, tmp, first)
+    check_configured_policy(d, pem, tmp, cfg["oid_arc"] + ".1.5.1.1")
     check_clock_guard(d, tmp)
     check_ec_unit(d, pem, tmp)
     check_sealed(tmp)

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include <openssl/bn.h>
+#include <openssl/conf.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
@@ -305,6 +306,8 @@ static void test_refusal_reply(void **state)
     OPENSSL_free(der);
 }
 
+/* EN 319 421 §5.2, EN 319 422 Annex A: the best practices policy unless
+ * the operator names the CPS's own OID. */
 static void test_policy_oid(void **state)
 {
     (void)state;
@@ -312,12 +315,12 @@ static void test_policy_oid(void **state)
     char out[160];
     lv_config_defaults(&cfg, "/nonexistent");
     assert_int_equal(tsa_policy(&cfg, out, sizeof out), 0);
-    char want[200];
-    snprintf(want, sizeof want, "%s.1.5.1.1", cfg.oid_arc);
-    assert_string_equal(out, want);
-    snprintf(cfg.tsa_policy_oid, sizeof cfg.tsa_policy_oid, "0.4.0.2023.1.1");
-    assert_int_equal(tsa_policy(&cfg, out, sizeof out), 0);
     assert_string_equal(out, "0.4.0.2023.1.1");
+    /* a CPS's own OID (here under RFC 5612's documentation arc) */
+    snprintf(cfg.tsa_policy_oid, sizeof cfg.tsa_policy_oid, "%s",
+             "1.3.6.1.4.1.32473.1.5.1.1");
+    assert_int_equal(tsa_policy(&cfg, out, sizeof out), 0);
+    assert_string_equal(out, "1.3.6.1.4.1.32473.1.5.1.1");
     assert_int_equal(tsa_policy(&cfg, out, 5), LV_EINVAL);
 }
 
@@ -332,11 +335,14 @@ typedef struct fixture {
     lv_store *st;
     lv_ca *ca;
     X509 *root;
-    X509 *tsu;
+    X509 *tsu;  /* "tsa": not qualified (no QC statements) */
+    X509 *qtsu; /* "tsa-q": the "tsa" profile's QC statements */
 } fixture;
 
+enum { CERT_CA, CERT_TSU, CERT_QTSU };
+
 static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
-                       X509 *issuer, const char *issuer_key, int tsu)
+                       X509 *issuer, const char *issuer_key, int kind)
 {
     EVP_PKEY *pub = NULL;
     X509 *cert = NULL;
@@ -346,14 +352,21 @@ static X509 *make_cert(fixture *f, const char *cn, const char *key_id,
                                (const unsigned char *)cn, -1, -1, 0);
     ca_cert_params p = {dn, pub, issuer, lv_now() - 60, lv_now() + 86400};
     assert_int_equal(ca_cert_new(&p, &cert, NULL), 0);
-    if (tsu) {
+    if (kind != CERT_CA) {
         assert_int_equal(profile_add_ext(cert, issuer, NID_key_usage,
                                          "critical,nonRepudiation", NULL),
                          0);
         assert_int_equal(profile_add_ext(cert, issuer, NID_ext_key_usage,
                                          "critical,timeStamping", NULL),
                          0);
-    } else {
+    }
+    if (kind == CERT_QTSU) { /* QcCompliance, QcPDS, QcType eseal */
+        lv_subject subject = {0};
+        assert_int_equal(profile_add_qcstatements(cert, profile_find("tsa"),
+                                                  &subject, &f->cfg, NULL),
+                         0);
+    }
+    if (kind == CERT_CA) {
         assert_int_equal(profile_add_ext(cert, NULL, NID_basic_constraints,
                                          "critical,CA:TRUE", NULL),
                          0);
@@ -393,6 +406,7 @@ static int fixture_setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     char db[600];
     char root_key[CA_KEY_ID_MAX + 1], tsu_key[CA_KEY_ID_MAX + 1];
+    char qtsu_key[CA_KEY_ID_MAX + 1];
     if (f == NULL || tu_tmpdir(f->dir, sizeof f->dir, "tsa") < 0)
         return -1;
     lv_config_defaults(&f->cfg, f->dir);
@@ -403,12 +417,16 @@ static int fixture_setup(void **state)
     if (ca_key_generate(f->keys, "ec-p256", "ca", "root", root_key, NULL,
                         NULL) < 0 ||
         ca_key_generate(f->keys, "ec-p256", "service", "tsa", tsu_key, NULL,
+                        NULL) < 0 ||
+        ca_key_generate(f->keys, "ec-p256", "service", "tsa-q", qtsu_key, NULL,
                         NULL) < 0)
         return -1;
-    f->root = make_cert(f, "Test Root", root_key, NULL, root_key, 0);
-    f->tsu = make_cert(f, "Test TSU", tsu_key, f->root, root_key, 1);
+    f->root = make_cert(f, "Test Root", root_key, NULL, root_key, CERT_CA);
+    f->tsu = make_cert(f, "Test TSU", tsu_key, f->root, root_key, CERT_TSU);
+    f->qtsu = make_cert(f, "Test QTSU", qtsu_key, f->root, root_key, CERT_QTSU);
     add_ca(f, "root", "root", root_key, f->root);
     add_ca(f, "tsa", "tsa", tsu_key, f->tsu);
+    add_ca(f, "tsa-q", "tsa", qtsu_key, f->qtsu);
     snprintf(f->cfg.tsa_policy_oid, sizeof f->cfg.tsa_policy_oid, POLICY);
     f->cfg.tsa_require_clock_sync = 0;
     *state = f;
@@ -426,6 +444,7 @@ static int fixture_teardown(void **state)
     keyd_stop(f->keyd);
     X509_free(f->root);
     X509_free(f->tsu);
+    X509_free(f->qtsu);
     tu_rmtree(f->dir);
     free(f);
     return 0;
@@ -471,6 +490,8 @@ static int openssl_verifies(fixture *f, TS_RESP *resp,
     X509_STORE_add_cert(store, f->root);
     sk_X509_push(untrusted, f->tsu);
     X509_up_ref(f->tsu);
+    sk_X509_push(untrusted, f->qtsu);
+    X509_up_ref(f->qtsu);
     TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE);
     TS_VERIFY_CTX_set_store(ctx, store);
     TS_VERIFY_CTX_set_certs(ctx, untrusted);
@@ -504,6 +525,12 @@ static void test_token_verifies(void **state)
         assert_null(TS_ACCURACY_get_millis(acc));
         assert_false(TS_TST_INFO_get_ordering(tst));
         assert_null(TS_TST_INFO_get_tsa(tst));
+        /* the configured policy (tsa_policy_oid) */
+        char policy[80];
+        OBJ_obj2txt(policy, sizeof policy, TS_TST_INFO_get_policy_id(tst), 1);
+        assert_string_equal(policy, POLICY);
+        /* not qualified: no qcStatements, no extension at all */
+        assert_null(TS_TST_INFO_get_exts(tst));
         TS_RESP_free(resp);
         OPENSSL_free(req);
     }
@@ -558,6 +585,111 @@ static int failure_of(TS_RESP *resp)
         if (ASN1_BIT_STRING_get_bit(TS_STATUS_INFO_get0_failure_info(si), bit))
             return bit;
     return -2;
+}
+
+/* The DER of QCStatements holding only esi4-qtstStatement-1 as OpenSSL's
+ * own ASN.1 generator writes it from the text of EN 319 422 Annex B: an
+ * oracle independent of tsa_qualified.c's templates. */
+static int qtst_oracle(unsigned char **der)
+{
+    static const char text[] = "[statements]\n"
+                               "statement = SEQUENCE:statement\n"
+                               "[statement]\n"
+                               "id = OID:0.4.0.19422.1.1\n";
+    BIO *bio = BIO_new_mem_buf(text, -1);
+    CONF *conf = NCONF_new(NULL);
+    long line = 0;
+    assert_true(NCONF_load_bio(conf, bio, &line) > 0);
+    ASN1_TYPE *t = ASN1_generate_nconf("SEQUENCE:statements", conf);
+    assert_non_null(t);
+    int len = i2d_ASN1_TYPE(t, der);
+    ASN1_TYPE_free(t);
+    NCONF_free(conf);
+    BIO_free(bio);
+    return len;
+}
+
+/* EN 319 422 §9.1: a qualified unit's every token carries one non-critical
+ * qcStatements extension with exactly esi4-qtstStatement-1; the other unit's
+ * tokens carry none (test_token_verifies). */
+static void test_qualified_statement(void **state)
+{
+    fixture *f = *state;
+    unsigned char *req = NULL, *want = NULL;
+    int req_len = 0;
+    open_ca(f, 0);
+    TS_RESP *resp = respond(f, "tsa-q", &GOOD, &req, &req_len);
+    assert_int_equal(failure_of(resp), -1);
+    assert_true(openssl_verifies(f, resp, req, req_len));
+    STACK_OF(X509_EXTENSION) *exts =
+        TS_TST_INFO_get_exts(TS_RESP_get_tst_info(resp));
+    assert_int_equal(sk_X509_EXTENSION_num(exts), 1);
+    X509_EXTENSION *ext = sk_X509_EXTENSION_value(exts, 0);
+    assert_int_equal(OBJ_obj2nid(X509_EXTENSION_get_object(ext)),
+                     NID_qcStatements);
+    assert_false(X509_EXTENSION_get_critical(ext));
+    ASN1_OCTET_STRING *value = X509_EXTENSION_get_data(ext);
+    int want_len = qtst_oracle(&want);
+    assert_int_equal(ASN1_STRING_length(value), want_len);
+    assert_memory_equal(ASN1_STRING_get0_data(value), want, want_len);
+    OPENSSL_free(want);
+    TS_RESP_free(resp);
+    OPENSSL_free(req);
+}
+
+/* Qualification is read from the certificate: QcCompliance among its
+ * statements (the "tsa" profile's), not any qcStatements extension. */
+static void test_cert_qualified(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(tsa_cert_qualified(f->qtsu), 1);
+    assert_int_equal(tsa_cert_qualified(f->tsu), 0);
+    assert_int_equal(tsa_cert_qualified(f->root), 0);
+    /* a qcStatements whose statements lack QcCompliance */
+    X509 *other = X509_dup(f->tsu);
+    X509_EXTENSION *qtst = tsa_qtst_extension();
+    assert_true(X509_add_ext(other, qtst, -1));
+    assert_int_equal(tsa_cert_qualified(other), 0);
+    X509_free(other);
+    /* one that is not QCStatements at all */
+    other = X509_dup(f->tsu);
+    ASN1_INTEGER *five = ASN1_INTEGER_new();
+    unsigned char *der = NULL;
+    ASN1_INTEGER_set(five, 5);
+    int len = i2d_ASN1_INTEGER(five, &der);
+    ASN1_OCTET_STRING_set(X509_EXTENSION_get_data(qtst), der, len);
+    assert_true(X509_add_ext(other, qtst, -1));
+    assert_int_equal(tsa_cert_qualified(other), LV_ECRYPTO);
+    X509_free(other);
+    X509_EXTENSION_free(qtst);
+    ASN1_INTEGER_free(five);
+    OPENSSL_free(der);
+}
+
+/* RFC 3161 §2.4.1: a reqPolicy other than the configured one is refused;
+ * by default that is EN 319 421's, which a request may name. */
+static void test_default_policy_on_the_path(void **state)
+{
+    fixture *f = *state;
+    unsigned char *req = NULL;
+    int req_len = 0;
+    f->cfg.tsa_policy_oid[0] = '\0';
+    open_ca(f, 0);
+    req_spec s = GOOD;
+    s.policy = "0.4.0.2023.1.1";
+    TS_RESP *resp = respond(f, NULL, &s, &req, &req_len);
+    assert_true(openssl_verifies(f, resp, req, req_len));
+    char policy[80];
+    OBJ_obj2txt(policy, sizeof policy,
+                TS_TST_INFO_get_policy_id(TS_RESP_get_tst_info(resp)), 1);
+    assert_string_equal(policy, "0.4.0.2023.1.1");
+    TS_RESP_free(resp);
+    OPENSSL_free(req);
+    s.policy = POLICY;
+    resp = respond(f, NULL, &s, &req, &req_len);
+    assert_int_equal(failure_of(resp), TS_INFO_UNACCEPTED_POLICY);
+    TS_RESP_free(resp);
+    OPENSSL_free(req);
 }
 
 static void test_refusals_on_the_path(void **state)
@@ -652,6 +784,9 @@ int main(void)
         T(test_policy_oid),
         TF(test_token_verifies),
         TF(test_token_tampered),
+        TF(test_qualified_statement),
+        TF(test_cert_qualified),
+        TF(test_default_policy_on_the_path),
         TF(test_tsa_name_and_accuracy),
         TF(test_refusals_on_the_path),
         TF(test_clock_guard),
