@@ -37,16 +37,6 @@ static int activation_mac(const lv_auth *auth, const char *citizen_id,
     return auth_mac_parts(auth, parts, lens, 3, out, err);
 }
 
-/* Ends the transaction: commit when rc is 0, roll back otherwise. */
-static int tx_end(lv_store *st, int rc, lv_err *err)
-{
-    if (rc < 0) {
-        store_rollback(st);
-        return rc;
-    }
-    return store_commit(st, err);
-}
-
 /* ---- activation (R3.1)
  * --------------------------------------------------------- */
 
@@ -121,7 +111,7 @@ static int activation_store(lv_auth *auth, lv_store *st, const lv_cred_rec *in,
                        LV_AUDIT_SUCCESS, details, err);
     OPENSSL_cleanse(&c, sizeof c);
     (void)auth;
-    return tx_end(st, rc, err);
+    return store_end(st, rc, err);
 }
 
 static int activation_send(lv_auth *auth, const lv_cred_rec *c,
@@ -289,7 +279,7 @@ static int activate_commit(lv_auth *auth, lv_store *st, const char *citizen_id,
                        *reason ? LV_AUDIT_FAILURE : LV_AUDIT_SUCCESS, d, err);
     json_decref(d);
     OPENSSL_cleanse(&c, sizeof c);
-    return tx_end(st, rc, err);
+    return store_end(st, rc, err);
 }
 
 static int activate_args(const lv_auth *auth, const char *user_id,
@@ -439,7 +429,7 @@ static int pw_commit(lv_auth *auth, lv_store *st, const lv_cred_rec *pre,
                        err);
     json_decref(d);
     OPENSSL_cleanse(&c, sizeof c);
-    return tx_end(st, rc, err);
+    return store_end(st, rc, err);
 }
 
 /* Issue 11 item 4: unknown id, wrong password, not activated and locked
@@ -546,7 +536,7 @@ static int change_commit(lv_auth *auth, lv_store *st, const char *citizen_id,
                        LV_AUDIT_SUCCESS, d, err);
     json_decref(d);
     OPENSSL_cleanse(&c, sizeof c);
-    return tx_end(st, rc, err);
+    return store_end(st, rc, err);
 }
 
 int auth_citizen_password_change(lv_auth *auth, lv_store *st,
@@ -600,7 +590,7 @@ static int cred_change(lv_store *st, const char *citizen_id, const char *actor,
     if (rc == 0)
         rc = audit_log(st, actor, event, citizen_id, LV_AUDIT_SUCCESS, d, err);
     OPENSSL_cleanse(&c, sizeof c);
-    return tx_end(st, rc, err);
+    return store_end(st, rc, err);
 }
 
 static int cred_lock_change(const char *citizen_id, lv_store *st,

@@ -49,7 +49,7 @@ static int write_registration(lv_store *st, const lv_citizen_rec *c,
         rc = audit_log(st, origin->actor, "citizen.register", c->id,
                        LV_AUDIT_SUCCESS, audit, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(audit);
     free(details_text);
     return rc;
@@ -154,7 +154,7 @@ static int replace_tx(lv_store *st, const lv_iddoc_rec *old,
         rc = audit_log(st, actor, "citizen.document_replace", doc->citizen_id,
                        LV_AUDIT_SUCCESS, details, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }
@@ -423,12 +423,5 @@ int ra_citizen_json(lv_store *st, const char *citizen_id, json_t **out,
         c.birth_date, "mobile", c.mobile, "email", c.email, "created_at",
         ra_time_json(c.created_at), "documents", docs, "registrations", regs,
         "certificates", certs, "credential", credential_json(st, c.id));
-    if (rc == 0 && o == NULL)
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    if (rc < 0) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return ra_json_out(rc, o, out, err);
 }

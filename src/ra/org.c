@@ -75,19 +75,6 @@ static int parse_psd2(const json_t *psd2, lv_org_rec *o, lv_err *err)
     return 0;
 }
 
-static json_t *psd2_json(const lv_org_rec *o)
-{
-    json_t *roles = json_array();
-    char buf[sizeof o->psd2_roles];
-    char *save = NULL;
-    RA_COPY(buf, o->psd2_roles);
-    for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
-        json_array_append_new(roles, json_string(r));
-    return json_pack("{s:o, s:s, s:s, s:s}", "roles", roles, "nca_name",
-                     o->psd2_nca_name, "nca_id", o->psd2_nca_id,
-                     "authorization_number", o->psd2_authorization);
-}
-
 /* The organization as ca/ sees it in a seal: NIF control character,
  * country, 64-character DN limits, PSD2 NCA id form. */
 static int check_with_ca(const lv_org_rec *o, lv_err *err)
@@ -101,7 +88,7 @@ static int check_with_ca(const lv_org_rec *o, lv_err *err)
                   "organization_country", o->country, "locality", o->locality,
                   "country", o->country, "common_name", o->legal_name);
     if (psd2)
-        json_object_set_new(subj, "psd2", psd2_json(o));
+        json_object_set_new(subj, "psd2", ra_psd2_json(o));
     int rc = p ? profile_subject_build(p, subj, &s, err) : LV_EINTERNAL;
     if (rc == 0)
         profile_subject_free(&s);
@@ -158,7 +145,7 @@ int ra_org_create(lv_store *st, const json_t *in, const char *actor,
         rc = audit_log(st, actor, "org.create", o.id, LV_AUDIT_SUCCESS, details,
                        err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     if (rc == 0)
         memcpy(id_out, o.id, sizeof o.id);
@@ -270,7 +257,7 @@ int ra_org_add_person(lv_store *st, const char *org_id, const char *role,
         rc = audit_log(st, actor, "org.person_add", p.id, LV_AUDIT_SUCCESS,
                        details, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     if (rc == 0)
         memcpy(id_out, p.id, sizeof p.id);
@@ -329,13 +316,6 @@ int ra_org_json(lv_store *st, const char *org_id, json_t **out, lv_err *err)
         o.created_by, "created_at", ra_time_json(o.created_at), "people",
         people, "certificates", certs);
     if (j != NULL && o.psd2_nca_id[0])
-        json_object_set_new(j, "psd2", psd2_json(&o));
-    if (rc == 0 && j == NULL)
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    if (rc < 0) {
-        json_decref(j);
-        return rc;
-    }
-    *out = j;
-    return 0;
+        json_object_set_new(j, "psd2", ra_psd2_json(&o));
+    return ra_json_out(rc, j, out, err);
 }

@@ -61,13 +61,17 @@ int ra_citizen_parse_opt(const json_t *in, int64_t now, int birth_required,
 
 /* ---- writing ---------------------------------------------------------------
  */
-/* Ends a transaction begun by the caller: commit when rc == 0, otherwise
- * roll back; returns the final code. */
-int ra_tx_end(lv_store *st, int rc, lv_err *err);
 /* Records a refused operation in its own transaction (CPS §5.4.1). */
 void ra_audit_refusal(lv_store *st, const char *actor, const char *event,
                       const char *object, const lv_err *why,
                       const json_t *extra);
+/* An organization's PSD2 attributes (ETSI TS 119 495) as the subject JSON
+ * and the organization's listing name them. */
+json_t *ra_psd2_json(const lv_org_rec *o);
+/* Hands JSON built from the store's rows to the caller: *out = j when the
+ * reads went well (rc 0) and j was built; otherwise j is freed and the
+ * failure returned. */
+int ra_json_out(int rc, json_t *j, json_t **out, lv_err *err);
 /* ISO-8601 text of t, or JSON null for 0. */
 json_t *ra_time_json(int64_t t);
 

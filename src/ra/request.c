@@ -28,19 +28,6 @@ static void add_org(json_t *s, const lv_org_rec *o)
     set_str(s, "country", o->country);
 }
 
-static json_t *psd2_subject(const lv_org_rec *o)
-{
-    json_t *roles = json_array();
-    char buf[sizeof o->psd2_roles];
-    char *save = NULL;
-    RA_COPY(buf, o->psd2_roles);
-    for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
-        json_array_append_new(roles, json_string(r));
-    return json_pack("{s:o, s:s, s:s, s:s}", "roles", roles, "nca_name",
-                     o->psd2_nca_name, "nca_id", o->psd2_nca_id,
-                     "authorization_number", o->psd2_authorization);
-}
-
 /* CPS §3.1.1.2-§3.1.1.4: the person as the organization knows them. */
 static void add_person(json_t *s, const lv_profile *p,
                        const lv_org_person_rec *pr)
@@ -173,7 +160,7 @@ static int org_fields(const lv_profile *p, const lv_org_rec *o, json_t *s,
                            "profile '%s' needs the organization's PSD2 data "
                            "(NCA and authorization)",
                            p->id);
-        json_object_set_new(s, "psd2", psd2_subject(o));
+        json_object_set_new(s, "psd2", ra_psd2_json(o));
     }
     return 0;
 }
@@ -308,7 +295,7 @@ static int insert_request(lv_store *st, lv_cert_request_rec *r,
         rc = audit_log(st, actor, "ra.request.create", r->id, LV_AUDIT_SUCCESS,
                        details, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }
@@ -439,7 +426,7 @@ static int record_decision(lv_store *st, const lv_cert_request_rec *r,
                                         serial, lv_now(), err)) == 0)
         rc = audit_log(st, actor, event, r->id, LV_AUDIT_SUCCESS, details, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }
@@ -543,10 +530,5 @@ int ra_request_list_json(lv_store *st, const char *status, json_t **out,
                        "status must be pending, approved or rejected");
     json_t *list = json_array();
     int rc = store_cert_request_foreach(st, status, add_request, list, err);
-    if (rc < 0) {
-        json_decref(list);
-        return rc;
-    }
-    *out = list;
-    return 0;
+    return ra_json_out(rc, list, out, err);
 }

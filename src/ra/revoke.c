@@ -116,7 +116,7 @@ static int record_request(lv_store *st, const revoke_ctx *c,
         rc = audit_log(st, c->actor, "revocation.request", c->serial,
                        LV_AUDIT_SUCCESS, details, err);
     if (store_in_transaction(st))
-        rc = ra_tx_end(st, rc, err);
+        rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }

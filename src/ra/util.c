@@ -124,15 +124,6 @@ int ra_check_person_doc(const char *type, lv_err *err)
 
 /* ---- writing ------------------------------------------------------------- */
 
-int ra_tx_end(lv_store *st, int rc, lv_err *err)
-{
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0 && store_in_transaction(st))
-        store_rollback(st);
-    return rc;
-}
-
 void ra_audit_refusal(lv_store *st, const char *actor, const char *event,
                       const char *object, const lv_err *why,
                       const json_t *extra)
@@ -197,4 +188,29 @@ void ra_notify(const lv_config *cfg, lv_store *st, const char *actor,
     }
     json_decref(sent);
     json_decref(failed);
+}
+
+json_t *ra_psd2_json(const lv_org_rec *o)
+{
+    json_t *roles = json_array();
+    char buf[sizeof o->psd2_roles];
+    char *save = NULL;
+    RA_COPY(buf, o->psd2_roles);
+    for (char *r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
+        json_array_append_new(roles, json_string(r));
+    return json_pack("{s:o, s:s, s:s, s:s}", "roles", roles, "nca_name",
+                     o->psd2_nca_name, "nca_id", o->psd2_nca_id,
+                     "authorization_number", o->psd2_authorization);
+}
+
+int ra_json_out(int rc, json_t *j, json_t **out, lv_err *err)
+{
+    if (rc == 0 && j == NULL)
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    if (rc < 0) {
+        json_decref(j);
+        return rc;
+    }
+    *out = j;
+    return 0;
 }

@@ -44,10 +44,7 @@ int sign_app_add(lv_store *st, const char *name, const char *actor,
         if (rc == 0)
             rc = sign_audit(st, actor, "app.add", rec.client_id,
                             json_pack("{s:s}", "name", name), err);
-        if (rc == 0)
-            rc = store_commit(st, err);
-        if (rc < 0)
-            store_rollback(st);
+        rc = store_end(st, rc, err);
     }
     if (rc < 0)
         OPENSSL_cleanse(out, sizeof *out);

@@ -99,11 +99,7 @@ static int otp_record(lv_store *st, const char *citizen_id, const char *serial,
                         json_pack("{s:s, s:i, s:s}", "otp_id", otp_id, "hashes",
                                   (int)n, "digest_alg", r.digest_alg),
                         err);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
@@ -168,11 +164,7 @@ static int sad_record(lv_store *st, const char *citizen_id, sad_new *s,
                       "num_signatures", s->rec.remaining, "digest_alg",
                       s->rec.digest_alg),
             err);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 /* The OTP of this credential and the digests it was bound to. */
@@ -366,11 +358,7 @@ static int sad_consume(lv_store *st, const char *citizen_id,
                                   "digest_alg", sign_md_name(md),
                                   "hashes_sha256", digest),
                         err);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 /* Checks and consumes the SAD for n signatures over hashes; *key_id
@@ -438,10 +426,7 @@ int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
             rc =
                 sign_audit(st, actor, "sign.csc.extend", norm,
                            json_pack("{s:i}", "remaining", rec.remaining), err);
-        if (rc == 0)
-            rc = store_commit(st, err);
-        if (rc < 0)
-            store_rollback(st);
+        rc = store_end(st, rc, err);
     }
     if (rc == 0)
         *expires_in = LV_SIGN_SAD_TTL;

@@ -166,11 +166,7 @@ static int tx_insert(lv_store *st, const lv_sign_tx_rec *tx, const tx_req *r,
                                   tx->cert_serial[0] ? tx->cert_serial
                                                      : "(at first signature)"),
                         err);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 static json_t *created_json(const lv_config *cfg, const lv_sign_tx_rec *tx)
@@ -390,11 +386,7 @@ static int tx_update(lv_store *st, lv_sign_tx_rec *tx, const char *from,
         rc = sign_audit(st, actor, event, tx->id, details, err);
     else
         json_decref(details);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
@@ -664,11 +656,7 @@ static int record_signed(lv_store *st, tx_batch *b, const char *actor,
                                   b->tx.digest_alg, "documents", (int)b->n,
                                   "binding_sha256", bhash),
                         err);
-    if (rc == 0)
-        rc = store_commit(st, err);
-    if (rc < 0)
-        store_rollback(st);
-    return rc;
+    return store_end(st, rc, err);
 }
 
 int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,

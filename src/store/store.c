@@ -156,6 +156,15 @@ void store_rollback(lv_store *st)
     st->in_tx = 0;
 }
 
+int store_end(lv_store *st, int rc, lv_err *err)
+{
+    if (rc < 0) {
+        store_rollback(st);
+        return rc;
+    }
+    return store_commit(st, err);
+}
+
 int store_in_transaction(const lv_store *st)
 {
     return st && st->in_tx;

@@ -30,6 +30,9 @@ int store_schema_version(lv_store *st, int *version, lv_err *err) LV_MUST_USE;
 int store_begin(lv_store *st, lv_err *err) LV_MUST_USE;
 int store_commit(lv_store *st, lv_err *err) LV_MUST_USE;
 void store_rollback(lv_store *st);
+/* Ends the transaction a change ran in: commits when rc is 0, rolls back
+ * otherwise; rc, or the commit's failure. */
+int store_end(lv_store *st, int rc, lv_err *err) LV_MUST_USE;
 /* 1 between store_begin and store_commit/store_rollback (audit_log checks
  * that it runs inside the caller's transaction). */
 int store_in_transaction(const lv_store *st);
