@@ -107,8 +107,7 @@ static void set_actor(cli_ctx *ctx)
     snprintf(ctx->actor, sizeof ctx->actor, "console:%s", user);
 }
 
-/* A share typed by a custodian or kept in a file: first non-comment line. */
-static int read_share_line(FILE *in, char *out, size_t cap)
+int cli_read_share_line(FILE *in, char *out, size_t cap)
 {
     while (fgets(out, (int)cap, in) != NULL) {
         out[strcspn(out, "\r\n")] = '\0';
@@ -201,7 +200,7 @@ static int read_shares_for_keys(cli_ctx *ctx, char shares[][LV_SHARE_TEXT_MAX],
                     LV_SHARES_NEEDED);
         if (in == NULL)
             return lv_fail(err, LV_EIO, "cannot read %s", ctx->share_files[i]);
-        int rc = read_share_line(in, shares[i], LV_SHARE_TEXT_MAX);
+        int rc = cli_read_share_line(in, shares[i], LV_SHARE_TEXT_MAX);
         if (in != stdin)
             fclose(in);
         if (rc < 0)

@@ -6,6 +6,7 @@
 
 #include "ca/ca.h"
 
+#include <stdio.h>
 #include <sys/types.h>
 
 /* What a command needs: opened lazily by cli_open. */
@@ -44,6 +45,33 @@ int cli_keyd_child(lv_config *cfg, const char *const *shares, size_t n,
  * cli_open (needs the store). */
 int cli_two_person(cli_ctx *ctx, const char *action, lv_err *err)
     __attribute__((warn_unused_result));
+
+/* Shared by the command groups (cli_util.c): the FILE of "--json FILE"
+ * from argv[from] on; JSON printed indented with sorted keys; a certificate
+ * as PEM to `path`, or standard output when path is NULL. */
+const char *cli_json_arg(int argc, char **argv, int from);
+/* A command's options, each "--name VALUE", read into *value; a table ends
+ * with a NULL name. */
+typedef struct cli_option {
+    const char *name;
+    const char **value;
+} cli_option;
+/* Reads argv[from..] into opts and at most one operand (an argument not
+ * starting with '-'); anything else is the usage error of `cmd` (its exit
+ * status 2). */
+int cli_options(int argc, char **argv, int from, const cli_option *opts,
+                const char **operand, const char *cmd);
+void cli_print_json(const json_t *j);
+int cli_write_cert_pem(const char *path, X509 *cert, lv_err *err) LV_MUST_USE;
+/* DIR/demo-credentials.json, which the demo ceremony writes: saved whole,
+ * or with `accounts` appended to its "accounts" list. */
+int cli_demo_creds_save(const char *path, const json_t *creds,
+                        lv_err *err) LV_MUST_USE;
+int cli_demo_accounts_add(const char *dir, json_t *accounts,
+                          lv_err *err) LV_MUST_USE;
+/* A share typed by a custodian or kept in a file: its first line that is
+ * neither empty nor a comment; LV_EINVAL at the end of the input. */
+int cli_read_share_line(FILE *in, char *out, size_t cap);
 
 /* Prints "llave: <message>" to stderr and returns the exit status. */
 int cli_report(int rc, const lv_err *err);

@@ -74,16 +74,6 @@ static json_t *demo_citizen(json_t *accounts)
     return NULL;
 }
 
-static int demo_record(const char *path, json_t *creds, lv_err *err)
-{
-    char *text = json_dumps(creds, JSON_INDENT(2));
-    if (!text)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    int rc = lv_file_write(path, text, strlen(text), 0600, err);
-    free(text);
-    return rc;
-}
-
 static int demo_sign(cli_ctx *ctx, json_t *creds, lv_err *err)
 {
     lv_sign_app_secret s;
@@ -123,7 +113,7 @@ int cli_app_demo(const lv_config *cfg, lv_err *err)
     if (rc == 0)
         rc = demo_sign(&ctx, creds, err);
     if (rc == 0)
-        rc = demo_record(path, creds, err);
+        rc = cli_demo_creds_save(path, creds, err);
     json_decref(creds);
     cli_close(&ctx);
     return rc;

@@ -22,24 +22,15 @@ typedef struct issue_args {
 
 static int parse_issue(int argc, char **argv, issue_args *a)
 {
-    for (int i = 2; i < argc && argv[i] != NULL; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--subject") == 0 && v)
-            a->subject = argv[++i];
-        else if (strcmp(argv[i], "--csr") == 0 && v)
-            a->csr = argv[++i];
-        else if (strcmp(argv[i], "--out") == 0 && v)
-            a->out = argv[++i];
-        else if (strcmp(argv[i], "--p12") == 0 && v)
-            a->p12 = argv[++i];
-        else if (strcmp(argv[i], "--p12-password-file") == 0 && v)
-            a->p12_password_file = argv[++i];
-        else if (argv[i][0] != '-' && a->profile == NULL)
-            a->profile = argv[i];
-        else
-            return cli_usage_error("cert issue: unexpected argument %s",
-                                   argv[i]);
-    }
+    const cli_option opts[] = {{"--subject", &a->subject},
+                               {"--csr", &a->csr},
+                               {"--out", &a->out},
+                               {"--p12", &a->p12},
+                               {"--p12-password-file", &a->p12_password_file},
+                               {NULL, NULL}};
+    int rc = cli_options(argc, argv, 2, opts, &a->profile, "cert issue");
+    if (rc != 0)
+        return rc;
     if (a->profile == NULL || a->subject == NULL)
         return cli_usage_error("cert issue: PROFILE and --subject are needed");
     if ((a->p12 == NULL) != (a->p12_password_file == NULL))
@@ -80,23 +71,6 @@ static int read_password(const char *path, char *out, size_t cap, lv_err *err)
     return 0;
 }
 
-static int write_cert_pem(const char *path, X509 *cert, lv_err *err)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *data;
-    if (bio == NULL || !PEM_write_bio_X509(bio, cert)) {
-        BIO_free(bio);
-        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
-    }
-    long len = BIO_get_mem_data(bio, &data);
-    int rc =
-        path ? lv_file_write(path, data, (size_t)len, 0644, err)
-             : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len ? 0
-                                                                    : LV_EIO);
-    BIO_free(bio);
-    return rc;
-}
-
 static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
 {
     json_t *subject = NULL;
@@ -124,7 +98,7 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     if (rc == 0)
         rc = ca_issue(ctx->ca, ctx->st, &req, &r, err);
     if (rc == 0)
-        rc = write_cert_pem(a->out, r.cert, err);
+        rc = cli_write_cert_pem(a->out, r.cert, err);
     if (rc == 0 && a->p12)
         rc = lv_file_write(a->p12, r.p12, r.p12_len, 0600, err);
     if (rc == 0)
@@ -148,7 +122,7 @@ static int show(cli_ctx *ctx, const char *serial, lv_err *err)
     printf("serial=%s profile=%s ca=%s status=%s subject=%s\n", rec.serial,
            rec.profile, rec.ca,
            rec.status == LV_CERT_VALID ? "valid" : "revoked", rec.subject_dn);
-    int rc = cert ? write_cert_pem(NULL, cert, err) : LV_ESTORE;
+    int rc = cert ? cli_write_cert_pem(NULL, cert, err) : LV_ESTORE;
     X509_free(cert);
     store_cert_rec_free(&rec);
     return rc;

@@ -15,24 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "--json FILE" at argv[i]; the other arguments are positional. */
-static const char *json_arg(int argc, char **argv, int from)
-{
-    for (int i = from; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            return argv[i + 1];
-    }
-    return NULL;
-}
-
-static void print_json(const json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    if (text != NULL)
-        printf("%s\n", text);
-    free(text);
-}
-
 static int open_auth(cli_ctx *ctx, lv_auth **auth, lv_err *err)
 {
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
@@ -69,7 +51,7 @@ static int show(cli_ctx *ctx, const char *id, lv_err *err)
     json_t *out = NULL;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
     LV_TRY(ra_citizen_json(ctx->st, id, &out, err));
-    print_json(out);
+    cli_print_json(out);
     json_decref(out);
     return 0;
 }
@@ -102,23 +84,6 @@ static int activation(cli_ctx *ctx, const char *id, lv_err *err)
     return rc;
 }
 
-static int write_pem(const char *path, X509 *cert, lv_err *err)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *data = NULL;
-    if (bio == NULL || !PEM_write_bio_X509(bio, cert)) {
-        BIO_free(bio);
-        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
-    }
-    long len = BIO_get_mem_data(bio, &data);
-    int rc =
-        path ? lv_file_write(path, data, (size_t)len, 0644, err)
-             : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len ? 0
-                                                                    : LV_EIO);
-    BIO_free(bio);
-    return rc;
-}
-
 /* R5.3: the citizen's signing certificate, asked for in person. */
 static int issue(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
@@ -136,7 +101,7 @@ static int issue(cli_ctx *ctx, int argc, char **argv, lv_err *err)
     LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
     LV_TRY(ra_citizen_issue(ctx->ca, ctx->st, argv[2], profile, ctx->actor, &r,
                             err));
-    int rc = write_pem(out, r.cert, err);
+    int rc = cli_write_cert_pem(out, r.cert, err);
     if (rc == 0)
         fprintf(stderr, "issued serial=%s\n", r.serial);
     ca_issue_result_free(&r);
@@ -147,7 +112,7 @@ int cli_citizen(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     const char *sub = argc >= 2 ? argv[1] : "";
-    const char *json = json_arg(argc, argv, 2);
+    const char *json = cli_json_arg(argc, argv, 2);
     if (strcmp(sub, "add") == 0 && argc == 4 && json)
         return cli_report(add(ctx, json, &err), &err);
     if (strcmp(sub, "show") == 0 && argc == 3)
@@ -211,25 +176,14 @@ static int demo_register(lv_auth *auth, lv_store *st, ra_registered *r,
 /* Appends the citizen to the "accounts" of demo-credentials.json. */
 static int demo_write(const char *dir, const ra_registered *r, lv_err *err)
 {
-    char path[1024];
-    json_t *creds = NULL;
-    LV_TRY(lv_path_join(path, sizeof path, dir, "demo-credentials.json"));
-    LV_TRY(lv_json_load_file(path, &creds, err));
-    json_t *list = json_object_get(creds, "accounts");
-    json_t *me = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "citizen", "citizen_id",
-        r->citizen_id, "user_id", r->user_id, "password", DEMO_PASSWORD,
-        "mobile", DEMO_MOBILE, "person_id", r->person_id, "level", "advanced");
-    int rc = json_is_array(list) && me && json_array_append_new(list, me) == 0
-                 ? 0
-                 : lv_fail(err, LV_EINVAL, "%s has no accounts list", path);
-    char *text = rc == 0 ? json_dumps(creds, JSON_INDENT(2)) : NULL;
-    if (rc == 0 && text == NULL)
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    if (rc == 0)
-        rc = lv_file_write(path, text, strlen(text), 0600, err);
-    free(text);
-    json_decref(creds);
+    json_t *me =
+        json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]", "kind", "citizen",
+                  "citizen_id", r->citizen_id, "user_id", r->user_id,
+                  "password", DEMO_PASSWORD, "mobile", DEMO_MOBILE, "person_id",
+                  r->person_id, "level", "advanced");
+    int rc = me ? cli_demo_accounts_add(dir, me, err)
+                : lv_fail(err, LV_ENOMEM, "out of memory");
+    json_decref(me);
     return rc;
 }
 

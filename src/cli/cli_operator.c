@@ -167,27 +167,6 @@ static int demo_one(lv_auth *auth, lv_store *st, unsigned role, json_t *list,
     return 0;
 }
 
-/* Appends to the "accounts" array of the file the ceremony wrote. */
-static int demo_write(const char *dir, json_t *accounts, lv_err *err)
-{
-    char path[1024];
-    json_t *creds = NULL;
-    LV_TRY(lv_path_join(path, sizeof path, dir, "demo-credentials.json"));
-    LV_TRY(lv_json_load_file(path, &creds, err));
-    json_t *list = json_object_get(creds, "accounts");
-    int rc = json_is_array(list) && json_array_extend(list, accounts) == 0
-                 ? 0
-                 : lv_fail(err, LV_EINVAL, "%s has no accounts list", path);
-    char *text = rc == 0 ? json_dumps(creds, JSON_INDENT(2)) : NULL;
-    if (rc == 0 && !text)
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    if (rc == 0)
-        rc = lv_file_write(path, text, strlen(text), 0600, err);
-    free(text);
-    json_decref(creds);
-    return rc;
-}
-
 int cli_operator_demo(const lv_config *cfg, lv_err *err)
 {
     char db[1024];
@@ -202,7 +181,7 @@ int cli_operator_demo(const lv_config *cfg, lv_err *err)
     for (unsigned bit = 1; rc == 0 && bit & LV_ROLES_OPERATOR; bit <<= 1)
         rc = demo_one(auth, st, bit, accounts, err);
     if (rc == 0)
-        rc = demo_write(cfg->dir, accounts, err);
+        rc = cli_demo_accounts_add(cfg->dir, accounts, err);
     json_decref(accounts);
     auth_close(auth);
     store_close(st);

@@ -18,23 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *json_arg(int argc, char **argv, int from)
-{
-    for (int i = from; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            return argv[i + 1];
-    }
-    return NULL;
-}
-
-static void print_json(const json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    if (text != NULL)
-        printf("%s\n", text);
-    free(text);
-}
-
 static int add(cli_ctx *ctx, const char *path, lv_err *err)
 {
     json_t *in = NULL;
@@ -54,7 +37,7 @@ static int show(cli_ctx *ctx, const char *id, lv_err *err)
     json_t *out = NULL;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
     LV_TRY(ra_org_json(ctx->st, id, &out, err));
-    print_json(out);
+    cli_print_json(out);
     json_decref(out);
     return 0;
 }
@@ -100,7 +83,7 @@ static int requests(cli_ctx *ctx, int argc, char **argv, lv_err *err)
         return lv_fail(err, LV_EINVAL, "org requests [--status STATUS]");
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
     LV_TRY(ra_request_list_json(ctx->st, status, &out, err));
-    print_json(out);
+    cli_print_json(out);
     json_decref(out);
     return 0;
 }
@@ -109,7 +92,7 @@ int cli_org(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     const char *sub = argc >= 2 ? argv[1] : "";
-    const char *json = json_arg(argc, argv, 2);
+    const char *json = cli_json_arg(argc, argv, 2);
     if (strcmp(sub, "add") == 0 && argc == 4 && json)
         return cli_report(add(ctx, json, &err), &err);
     if (strcmp(sub, "show") == 0 && argc == 3)

@@ -27,20 +27,13 @@ typedef struct revoke_args {
 
 static int parse_revoke(int argc, char **argv, revoke_args *a)
 {
-    for (int i = 2; i < argc && argv[i] != NULL; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--reason") == 0 && v)
-            a->reason = argv[++i];
-        else if (strcmp(argv[i], "--requester") == 0 && v)
-            a->requester = argv[++i];
-        else if (strcmp(argv[i], "--invalidity-date") == 0 && v)
-            a->invalidity = argv[++i];
-        else if (argv[i][0] != '-' && a->serial == NULL)
-            a->serial = argv[i];
-        else
-            return cli_usage_error("cert revoke: unexpected argument %s",
-                                   argv[i]);
-    }
+    const cli_option opts[] = {{"--reason", &a->reason},
+                               {"--requester", &a->requester},
+                               {"--invalidity-date", &a->invalidity},
+                               {NULL, NULL}};
+    int rc = cli_options(argc, argv, 2, opts, &a->serial, "cert revoke");
+    if (rc != 0)
+        return rc;
     if (a->serial == NULL || a->reason == NULL)
         return cli_usage_error("cert revoke: SERIAL and --reason are needed");
     return 0;

@@ -206,20 +206,14 @@ static int add_unit_cmd(cli_ctx *ctx, int argc, char **argv)
     char cn_default[160];
     lv_err err = {0};
     lv_issue_result r;
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--key-type") == 0 && i + 1 < argc)
-            key_type = argv[++i];
-        else if (strcmp(argv[i], "--cn") == 0 && i + 1 < argc)
-            cn = argv[++i];
-        else if (argv[i][0] != '-' && name == NULL)
-            name = argv[i];
-        else
-            return cli_usage_error("tsa add-unit: unexpected argument %s",
-                                   argv[i]);
-    }
+    const cli_option opts[] = {
+        {"--key-type", &key_type}, {"--cn", &cn}, {NULL, NULL}};
+    int rc = cli_options(argc, argv, 2, opts, &name, "tsa add-unit");
+    if (rc != 0)
+        return rc;
     if (name == NULL)
         return cli_usage_error("tsa add-unit: missing NAME");
-    int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
+    rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
     if (rc == 0 && cn == NULL) {
         snprintf(cn_default, sizeof cn_default, "%.40s TSU %s",
                  ctx->cfg.org_name, name);

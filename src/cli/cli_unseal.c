@@ -24,16 +24,6 @@ typedef struct shares_in {
     size_t n;
 } shares_in;
 
-static int read_line(FILE *in, char *out, size_t cap)
-{
-    while (fgets(out, (int)cap, in) != NULL) {
-        out[strcspn(out, "\r\n")] = '\0';
-        if (out[0] != '\0' && out[0] != '#')
-            return 0;
-    }
-    return LV_EINVAL;
-}
-
 /* --share files first; otherwise standard input, up to `max` shares. */
 static int read_shares(cli_ctx *ctx, size_t max, shares_in *s, lv_err *err)
 {
@@ -42,7 +32,7 @@ static int read_shares(cli_ctx *ctx, size_t max, shares_in *s, lv_err *err)
         FILE *in = fopen(ctx->share_files[i], "r");
         if (!in)
             return lv_fail(err, LV_EIO, "cannot read %s", ctx->share_files[i]);
-        int rc = read_line(in, s->text[s->n], LV_SHARE_TEXT_MAX);
+        int rc = cli_read_share_line(in, s->text[s->n], LV_SHARE_TEXT_MAX);
         fclose(in);
         if (rc < 0)
             return lv_fail(err, LV_EINVAL, "%s holds no share",
@@ -56,7 +46,7 @@ static int read_shares(cli_ctx *ctx, size_t max, shares_in *s, lv_err *err)
         if (tty)
             fprintf(stderr, "custodian share %zu (empty line or EOF to end): ",
                     s->n + 1);
-        if (read_line(stdin, s->text[s->n], LV_SHARE_TEXT_MAX) < 0)
+        if (cli_read_share_line(stdin, s->text[s->n], LV_SHARE_TEXT_MAX) < 0)
             break;
         s->n++;
     }

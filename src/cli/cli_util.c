@@ -1,0 +1,88 @@
+/* Helpers several command groups share: arguments, printing JSON and
+ * certificates, and the demo ceremony's credentials file. */
+#include "cli/cli.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_json_arg(int argc, char **argv, int from)
+{
+    for (int i = from; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+int cli_options(int argc, char **argv, int from, const cli_option *opts,
+                const char **operand, const char *cmd)
+{
+    for (int i = from; i < argc && argv[i] != NULL; i++) {
+        const cli_option *o = opts;
+        while (o->name && (strcmp(argv[i], o->name) != 0 || i + 1 >= argc))
+            o++;
+        if (o->name)
+            *o->value = argv[++i];
+        else if (argv[i][0] != '-' && *operand == NULL)
+            *operand = argv[i];
+        else
+            return cli_usage_error("%s: unexpected argument %s", cmd, argv[i]);
+    }
+    return 0;
+}
+
+void cli_print_json(const json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (text != NULL)
+        printf("%s\n", text);
+    free(text);
+}
+
+int cli_write_cert_pem(const char *path, X509 *cert, lv_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    if (bio == NULL || !PEM_write_bio_X509(bio, cert)) {
+        BIO_free(bio);
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode PEM");
+    }
+    long len = BIO_get_mem_data(bio, &data);
+    int rc =
+        path ? lv_file_write(path, data, (size_t)len, 0644, err)
+             : (fwrite(data, 1, (size_t)len, stdout) == (size_t)len ? 0
+                                                                    : LV_EIO);
+    BIO_free(bio);
+    return rc;
+}
+
+/* ---- DIR/demo-credentials.json ------------------------------------------- */
+
+int cli_demo_creds_save(const char *path, const json_t *creds, lv_err *err)
+{
+    /* 0600: the file holds the demo accounts' passwords and secrets */
+    char *text = json_dumps(creds, JSON_INDENT(2));
+    if (!text)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    int rc = lv_file_write(path, text, strlen(text), 0600, err);
+    free(text);
+    return rc;
+}
+
+int cli_demo_accounts_add(const char *dir, json_t *accounts, lv_err *err)
+{
+    char path[1024];
+    json_t *creds = NULL;
+    LV_TRY(lv_path_join(path, sizeof path, dir, "demo-credentials.json"));
+    LV_TRY(lv_json_load_file(path, &creds, err));
+    json_t *list = json_object_get(creds, "accounts");
+    int rc = json_is_array(list) && json_array_extend(list, accounts) == 0
+                 ? 0
+                 : lv_fail(err, LV_EINVAL, "%s has no accounts list", path);
+    if (rc == 0)
+        rc = cli_demo_creds_save(path, creds, err);
+    json_decref(creds);
+    return rc;
+}
