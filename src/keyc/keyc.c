@@ -230,6 +230,20 @@ static int call(keyc *c, int kind, const ASN1_ITEM *req_it, const void *req,
     return rc;
 }
 
+/* A request whose fields did not fill (`filled`: LV_EINVAL for a missing
+ * argument, LV_ENOMEM) is refused here with `why` and never sent; either
+ * way the request is freed. */
+static int ask(keyc *c, int kind, int filled, const ASN1_ITEM *req_it,
+               void *req, const ASN1_ITEM *resp_it, void **resp,
+               const char *why, lv_err *err)
+{
+    int rc = filled == 0
+                 ? call(c, kind, req_it, req, resp_it, resp, err)
+                 : lv_fail(err, filled < 0 ? filled : LV_EINVAL, "%s", why);
+    ASN1_item_free((ASN1_VALUE *)req, req_it);
+    return rc;
+}
+
 /* ---- the request table, one function per row ----------------------------- */
 
 int keyc_status(keyc *c, keyc_info *out, lv_err *err)
@@ -286,19 +300,27 @@ static int pubkey_of(X509_PUBKEY *spki, EVP_PKEY **pub, lv_err *err)
                               "key service sent an unusable public key");
 }
 
+/* A generated key's answer: its id and public key; frees the answer. */
+static int generated(void *resp, char key_id[KEYD_KEY_ID_MAX + 1],
+                     EVP_PKEY **pub, lv_err *err)
+{
+    KEYD_GENERATE_RESP *r = resp;
+    int rc =
+        keyd_str_get(r->key_id, key_id, KEYD_KEY_ID_MAX + 1, "key id", err);
+    if (rc == 0)
+        rc = pubkey_of(r->spki, pub, err);
+    KEYD_GENERATE_RESP_free(r);
+    return rc;
+}
+
 int keyc_public_key(keyc *c, const char *key_id, EVP_PKEY **pub,
                     char *key_class, char *key_type, lv_err *err)
 {
     void *v = NULL;
     KEYD_KEY_REQ *q = KEYD_KEY_REQ_new();
     int rc = q && key_id ? keyd_str_set(q->key_id, key_id) : LV_EINVAL;
-    if (rc == 0)
-        rc = call(c, KEYD_PUBLIC_KEY, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
-                  ASN1_ITEM_rptr(KEYD_PUBKEY_RESP), &v, err);
-    else
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL, "no key id");
-    KEYD_KEY_REQ_free(q);
-    LV_TRY(rc);
+    LV_TRY(ask(c, KEYD_PUBLIC_KEY, rc, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
+               ASN1_ITEM_rptr(KEYD_PUBKEY_RESP), &v, "no key id", err));
     KEYD_PUBKEY_RESP *r = v;
     if (key_class)
         rc = keyd_str_get(r->key_class, key_class, 16, "key class", err);
@@ -336,16 +358,11 @@ static int sign_tbs(keyc *c, const char *key_id, const char *md,
         (keyd_str_set(q->key_id, key_id) < 0 || keyd_str_set(q->md, md) < 0 ||
          !ASN1_OCTET_STRING_set(q->tbs, data, (int)len)))
         rc = LV_ENOMEM;
-    if (rc == 0) {
+    if (rc == 0)
         q->prehashed = prehashed ? 0xff : 0;
-        rc = call(c, KEYD_SIGN_TBS, ASN1_ITEM_rptr(KEYD_SIGN_TBS_REQ), q,
-                  ASN1_ITEM_rptr(KEYD_SIG_RESP), &v, err);
-    } else {
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
-                     "sign_tbs: bad or missing argument");
-    }
-    KEYD_SIGN_TBS_REQ_free(q);
-    LV_TRY(rc);
+    LV_TRY(ask(c, KEYD_SIGN_TBS, rc, ASN1_ITEM_rptr(KEYD_SIGN_TBS_REQ), q,
+               ASN1_ITEM_rptr(KEYD_SIG_RESP), &v,
+               "sign_tbs: bad or missing argument", err));
     rc = sig_out(v, sig, sig_len, err);
     KEYD_SIG_RESP_free(v);
     return rc;
@@ -376,21 +393,11 @@ int keyc_generate_citizen_key(keyc *c, const char *type, const char *label,
     if (rc == 0 && (keyd_str_set(q->key_type, type) < 0 ||
                     keyd_str_set(q->label, label) < 0))
         rc = LV_ENOMEM;
-    if (rc == 0)
-        rc = call(c, KEYD_GENERATE_CITIZEN_KEY,
-                  ASN1_ITEM_rptr(KEYD_GENERATE_REQ), q,
-                  ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v, err);
-    else
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
-                     "generate: bad or missing argument");
-    KEYD_GENERATE_REQ_free(q);
-    LV_TRY(rc);
-    KEYD_GENERATE_RESP *r = v;
-    rc = keyd_str_get(r->key_id, key_id, KEYD_KEY_ID_MAX + 1, "key id", err);
-    if (rc == 0)
-        rc = pubkey_of(r->spki, pub, err);
-    KEYD_GENERATE_RESP_free(r);
-    return rc;
+    LV_TRY(ask(c, KEYD_GENERATE_CITIZEN_KEY, rc,
+               ASN1_ITEM_rptr(KEYD_GENERATE_REQ), q,
+               ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v,
+               "generate: bad or missing argument", err));
+    return generated(v, key_id, pub, err);
 }
 
 int keyc_generate_key(keyc *c, const char *type, const char *key_class,
@@ -405,20 +412,10 @@ int keyc_generate_key(keyc *c, const char *type, const char *key_class,
                     keyd_str_set(q->key_class, key_class) < 0 ||
                     keyd_str_set(q->label, label) < 0))
         rc = LV_ENOMEM;
-    if (rc == 0)
-        rc = call(c, KEYD_GENERATE_KEY, ASN1_ITEM_rptr(KEYD_GENERATE_KEY_REQ),
-                  q, ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v, err);
-    else
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
-                     "generate_key: bad or missing argument");
-    KEYD_GENERATE_KEY_REQ_free(q);
-    LV_TRY(rc);
-    KEYD_GENERATE_RESP *r = v;
-    rc = keyd_str_get(r->key_id, key_id, KEYD_KEY_ID_MAX + 1, "key id", err);
-    if (rc == 0)
-        rc = pubkey_of(r->spki, pub, err);
-    KEYD_GENERATE_RESP_free(r);
-    return rc;
+    LV_TRY(ask(c, KEYD_GENERATE_KEY, rc, ASN1_ITEM_rptr(KEYD_GENERATE_KEY_REQ),
+               q, ASN1_ITEM_rptr(KEYD_GENERATE_RESP), &v,
+               "generate_key: bad or missing argument", err));
+    return generated(v, key_id, pub, err);
 }
 
 int keyc_destroy_key(keyc *c, const char *key_id, lv_err *err)
@@ -428,13 +425,9 @@ int keyc_destroy_key(keyc *c, const char *key_id, lv_err *err)
     int rc = q && key_id ? 0 : LV_EINVAL;
     if (rc == 0 && keyd_str_set(q->key_id, key_id) < 0)
         rc = LV_ENOMEM;
-    if (rc == 0)
-        rc = call(c, KEYD_DESTROY_KEY, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
-                  ASN1_ITEM_rptr(KEYD_KEY_REQ), &v, err);
-    else
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
-                     "destroy_key: bad or missing argument");
-    KEYD_KEY_REQ_free(q);
+    rc = ask(c, KEYD_DESTROY_KEY, rc, ASN1_ITEM_rptr(KEYD_KEY_REQ), q,
+             ASN1_ITEM_rptr(KEYD_KEY_REQ), &v,
+             "destroy_key: bad or missing argument", err);
     KEYD_KEY_REQ_free(v);
     return rc;
 }
@@ -504,15 +497,10 @@ int keyc_sign_citizen_digests(
         rc = LV_ENOMEM;
     if (rc == 0)
         rc = digests_fill(q, md, digests, n);
-    if (rc == 0)
-        rc = call(c, KEYD_SIGN_CITIZEN_DIGESTS,
-                  ASN1_ITEM_rptr(KEYD_SIGN_DIGESTS_REQ), q,
-                  ASN1_ITEM_rptr(KEYD_SIGS_RESP), &v, err);
-    else
-        rc = lv_fail(err, rc < 0 ? rc : LV_EINVAL,
-                     "sign_citizen_digests: bad argument");
-    KEYD_SIGN_DIGESTS_REQ_free(q);
-    LV_TRY(rc);
+    LV_TRY(ask(c, KEYD_SIGN_CITIZEN_DIGESTS, rc,
+               ASN1_ITEM_rptr(KEYD_SIGN_DIGESTS_REQ), q,
+               ASN1_ITEM_rptr(KEYD_SIGS_RESP), &v,
+               "sign_citizen_digests: bad argument", err));
     rc = sigs_out(v, n, sigs, sig_len, err);
     KEYD_SIGS_RESP_free(v);
     return rc;
