@@ -12,6 +12,16 @@
 int audit_verify_seals(lv_store *st, const lv_audit_verify_opts *opts,
                        int64_t last_seq, lv_audit_report *report, lv_err *err);
 
+/* audit_verify.c */
+/* What a walk's row callback returns to stop at the first bad entry or
+ * seal. */
+#define AUDIT_WALK_STOP (-1000)
+/* Records in report why the trail is broken at entry seq and sets *broken;
+ * returns AUDIT_WALK_STOP. */
+int audit_walk_broken(lv_audit_report *report, int *broken, int64_t seq,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* audit.c */
 /* Computes an entry's hash from its fields and prev_hash (hex out[65]). */
 int audit_row_hash(const lv_audit_row *row, char out[65], lv_err *err);

@@ -171,37 +171,24 @@ typedef struct seal_walk {
     lv_err *err;
 } seal_walk;
 
-static int walk_bad(seal_walk *w, int64_t seq, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int walk_bad(seal_walk *w, int64_t seq, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(w->report->reason, sizeof w->report->reason, fmt, ap);
-    va_end(ap);
-    w->report->bad_seq = seq;
-    w->broken = 1;
-    return -1000;
-}
-
 static int walk_entry(seal_walk *w, const lv_audit_seal_rec *s)
 {
     lv_audit_row row;
     long long id = (long long)s->id, seq = (long long)s->seq;
     if (s->seq > w->last_seq)
-        return walk_bad(w, w->last_seq + 1,
-                        "seal %lld covers entry %lld but the trail ends at "
-                        "%lld (truncated)",
-                        id, seq, (long long)w->last_seq);
+        return audit_walk_broken(
+            w->report, &w->broken, w->last_seq + 1,
+            "seal %lld covers entry %lld but the trail ends at "
+            "%lld (truncated)",
+            id, seq, (long long)w->last_seq);
     int rc = store_audit_get(w->st, s->seq, &row, NULL);
     int same = rc == 0 && strcmp(row.hash, s->hash) == 0;
     store_audit_row_free(&row);
     if (!same)
-        return walk_bad(w, w->prev_seq + 1,
-                        "seal %lld: entry %lld is not the sealed one "
-                        "(entries %lld..%lld rewritten or deleted)",
-                        id, seq, (long long)w->prev_seq + 1, seq);
+        return audit_walk_broken(w->report, &w->broken, w->prev_seq + 1,
+                                 "seal %lld: entry %lld is not the sealed one "
+                                 "(entries %lld..%lld rewritten or deleted)",
+                                 id, seq, (long long)w->prev_seq + 1, seq);
     return 0;
 }
 
@@ -211,26 +198,30 @@ static int walk_seal(const lv_audit_seal_rec *s, void *arg)
     char msg[LV_AUDIT_SEAL_MSG_MAX];
     long long id = (long long)s->id;
     if (s->id != w->prev_id + 1)
-        return walk_bad(w, w->prev_seq + 1,
-                        "seal %lld missing (deleted): seals jump from %lld "
-                        "to %lld",
-                        (long long)w->prev_id + 1, (long long)w->prev_id, id);
+        return audit_walk_broken(
+            w->report, &w->broken, w->prev_seq + 1,
+            "seal %lld missing (deleted): seals jump from %lld "
+            "to %lld",
+            (long long)w->prev_id + 1, (long long)w->prev_id, id);
     if (s->seq < w->prev_seq)
-        return walk_bad(w, s->seq, "seal %lld goes back to entry %lld", id,
-                        (long long)s->seq);
+        return audit_walk_broken(w->report, &w->broken, s->seq,
+                                 "seal %lld goes back to entry %lld", id,
+                                 (long long)s->seq);
     LV_TRY(walk_entry(w, s));
     X509 *cert = certs_find(&w->certs, s->signer, LV_AUDIT_SEAL_ROLE);
     if (audit_seal_message(s->seq, s->hash, msg) < 0 || !cert ||
         !chain_ok(&w->certs, cert, s->sealed_at))
-        return walk_bad(w, s->seq,
-                        "seal %lld: signer '%s' is not an audit-seal "
-                        "certificate of this CA",
-                        id, s->signer);
+        return audit_walk_broken(w->report, &w->broken, s->seq,
+                                 "seal %lld: signer '%s' is not an audit-seal "
+                                 "certificate of this CA",
+                                 id, s->signer);
     if (!signature_ok(cert, msg, s))
-        return walk_bad(w, s->seq, "seal %lld: signature does not verify", id);
+        return audit_walk_broken(w->report, &w->broken, s->seq,
+                                 "seal %lld: signature does not verify", id);
     if (!token_ok(&w->certs, msg, s))
-        return walk_bad(w, s->seq,
-                        "seal %lld: time-stamp token does not verify", id);
+        return audit_walk_broken(w->report, &w->broken, s->seq,
+                                 "seal %lld: time-stamp token does not verify",
+                                 id);
     w->prev_id = s->id;
     w->prev_seq = s->seq;
     w->report->seals++;
@@ -248,10 +239,10 @@ int audit_verify_seals(lv_store *st, const lv_audit_verify_opts *opts,
         rc = store_audit_seal_foreach(st, 1, walk_seal, &w, err);
     certs_free(&w.certs);
     if (!w.broken && rc == 0 && opts && opts->expect_seq > last_seq)
-        walk_bad(&w, last_seq + 1,
-                 "the trail ends at entry %lld but entry %lld existed "
-                 "(truncated)",
-                 (long long)last_seq, (long long)opts->expect_seq);
+        audit_walk_broken(w.report, &w.broken, last_seq + 1,
+                          "the trail ends at entry %lld but entry %lld existed "
+                          "(truncated)",
+                          (long long)last_seq, (long long)opts->expect_seq);
     if (w.broken)
         return lv_fail(err, LV_ESTATE, "audit trail broken: %s",
                        report->reason);

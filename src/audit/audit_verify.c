@@ -2,12 +2,10 @@
  * that does not follow from its predecessor. */
 #include "audit/audit_internal.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Returned by the row callback to stop the walk at a bad entry. */
-#define VERIFY_STOP (-1000)
 
 typedef struct verify_ctx {
     lv_audit_report *report;
@@ -18,18 +16,16 @@ typedef struct verify_ctx {
     int rc;     /* hard error (store, memory), not tampering */
 } verify_ctx;
 
-static int verify_bad(verify_ctx *v, int64_t seq, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int verify_bad(verify_ctx *v, int64_t seq, const char *fmt, ...)
+int audit_walk_broken(lv_audit_report *report, int *broken, int64_t seq,
+                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->report->reason, sizeof v->report->reason, fmt, ap);
+    vsnprintf(report->reason, sizeof report->reason, fmt, ap);
     va_end(ap);
-    v->report->bad_seq = seq;
-    v->broken = 1;
-    return VERIFY_STOP;
+    report->bad_seq = seq;
+    *broken = 1;
+    return AUDIT_WALK_STOP;
 }
 
 /* Order of checks: sequence, link, content.  A deleted entry shows as a
@@ -45,29 +41,30 @@ static int verify_row(const lv_audit_row *row, void *ctx)
      * walk is ordered); report the position the chain expected, because
      * bad_seq 0 means "intact". */
     if (row->seq <= v->prev_seq)
-        return verify_bad(v, v->prev_seq + 1,
-                          "entry %lld: sequence numbers must start at 1 "
-                          "(inserted entry)",
-                          seq);
+        return audit_walk_broken(v->report, &v->broken, v->prev_seq + 1,
+                                 "entry %lld: sequence numbers must start at 1 "
+                                 "(inserted entry)",
+                                 seq);
     if (row->seq != v->prev_seq + 1)
-        return verify_bad(v, row->seq,
-                          "entry %lld: sequence gap after %lld (deleted entry)",
-                          seq, prev);
+        return audit_walk_broken(
+            v->report, &v->broken, row->seq,
+            "entry %lld: sequence gap after %lld (deleted entry)", seq, prev);
     if (strcmp(row->prev_hash, v->prev_hash) != 0)
-        return verify_bad(v, row->seq,
-                          "entry %lld: prev_hash does not match entry %lld "
-                          "(inserted or reordered)",
-                          seq, prev);
+        return audit_walk_broken(
+            v->report, &v->broken, row->seq,
+            "entry %lld: prev_hash does not match entry %lld "
+            "(inserted or reordered)",
+            seq, prev);
     int rc = audit_row_hash(row, hash, NULL);
     if (rc == LV_ECRYPTO || rc == LV_ENOMEM) {
         v->rc = lv_fail(v->err, rc, "cannot hash audit entry %lld", seq);
         return v->rc;
     }
     if (rc < 0 || strcmp(hash, row->hash) != 0)
-        return verify_bad(v, row->seq,
-                          "entry %lld: hash does not match its contents "
-                          "(edited)",
-                          seq);
+        return audit_walk_broken(v->report, &v->broken, row->seq,
+                                 "entry %lld: hash does not match its contents "
+                                 "(edited)",
+                                 seq);
     v->prev_seq = row->seq;
     memcpy(v->prev_hash, row->hash, sizeof v->prev_hash);
     return 0;
