@@ -21,12 +21,19 @@ static int ok_json(lv_http_resp *resp, json_t *o)
     return http_resp_json_new(resp, 200, o, "no-store");
 }
 
-static int token_json(lv_http_resp *resp, const lv_session_token *t)
+/* A login's answer: its refusal, or the session token, which is wiped
+ * either way. */
+static int login_answer(lv_http_resp *resp, int rc, const lv_err *err,
+                        lv_session_token *t)
 {
-    return ok_json(resp, json_pack("{s:s, s:s, s:I, s:o}", "token", t->token,
-                                   "token_type", "Bearer", "expires_in",
-                                   (json_int_t)(t->expires_at - lv_now()),
-                                   "roles", auth_roles_json(t->roles)));
+    rc = rc < 0 ? http_resp_err(resp, err)
+                : ok_json(resp,
+                          json_pack("{s:s, s:s, s:I, s:o}", "token", t->token,
+                                    "token_type", "Bearer", "expires_in",
+                                    (json_int_t)(t->expires_at - lv_now()),
+                                    "roles", auth_roles_json(t->roles)));
+    auth_token_wipe(t);
+    return rc;
 }
 
 /* ---- logins
@@ -42,9 +49,7 @@ static int operator_login(lv_app *app, const lv_http_req *req,
         lv_app_auth(app), req->st, lv_json_str(req->json, "login"),
         lv_json_str(req->json, "password"), lv_json_str(req->json, "totp"),
         req->remote_addr, &t, &err);
-    rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
-    auth_token_wipe(&t);
-    return rc;
+    return login_answer(resp, rc, &err, &t);
 }
 
 /* POST /api/v1/auth/login {user_id, password}: a citizen session. */
@@ -56,9 +61,7 @@ static int citizen_login(lv_app *app, const lv_http_req *req,
     int rc = auth_citizen_login(
         lv_app_auth(app), req->st, lv_json_str(req->json, "user_id"),
         lv_json_str(req->json, "password"), req->remote_addr, &t, &err);
-    rc = rc < 0 ? http_resp_err(resp, &err) : token_json(resp, &t);
-    auth_token_wipe(&t);
-    return rc;
+    return login_answer(resp, rc, &err, &t);
 }
 
 /* POST /api/v1/auth/logout with the bearer token. */

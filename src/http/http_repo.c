@@ -8,6 +8,7 @@
 #include "http/http_internal.h"
 #include "repo/repo.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,25 +61,18 @@ static int ca_cert_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* ---- the index ------------------------------------------------------------
  */
 
+/* Text in an element or a quoted attribute, its markup characters
+ * escaped. */
 static void html_text(lv_buf *b, const char *s)
 {
+    static const char *const ENTITIES[UCHAR_MAX + 1] = {
+        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;"};
     for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            lv_buf_appendf(b, "&amp;");
-            break;
-        case '<':
-            lv_buf_appendf(b, "&lt;");
-            break;
-        case '>':
-            lv_buf_appendf(b, "&gt;");
-            break;
-        case '"':
-            lv_buf_appendf(b, "&quot;");
-            break;
-        default:
+        const char *entity = ENTITIES[(unsigned char)*s];
+        if (entity)
+            lv_buf_append(b, entity, strlen(entity));
+        else
             lv_buf_append(b, s, 1);
-        }
     }
 }
 
