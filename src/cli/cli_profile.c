@@ -24,18 +24,17 @@ static int show(const lv_config *cfg, const char *id)
         json_array_append_new(extra, json_string(p->extra_policies[i]));
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:b, s:s, s:b, "
-        "s:b, s:s, s:s?, s:b, s:i, s:b}",
+        "s:b, s:s, s:s?, s:b, s:i, s:b, s:b}",
         "id", p->id, "oid", oid, "name", p->name, "name_es", p->name_es,
         "cps_section", p->cps_section, "etsi_policy", p->etsi_policy,
         "etsi_policy_name", p->etsi_policy_name, "extra_policies", extra,
-        "issuer", profile_issuer_role(p),
-        "qualified", p->qualified, "qscd", p->qscd, "qctype",
-        QCTYPES[p->qctype], "psd2", p->psd2, "wildcard", p->wildcard,
-        "key_usage", p->key_usage, "ext_key_usage", p->ext_key_usage,
-        "eku_critical", p->eku_critical, "validity_days",
-        (int)((profile_not_after(p, lv_now()) - lv_now() + 1) / 86400),
-        "cloud",
-        p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM);
+        "issuer", profile_issuer_role(p), "qualified", p->qualified, "qscd",
+        p->qscd, "qctype", QCTYPES[p->qctype], "psd2", p->psd2, "wildcard",
+        p->wildcard, "key_usage", p->key_usage, "ext_key_usage",
+        p->ext_key_usage, "eku_critical", p->eku_critical, "validity_days",
+        (int)((profile_not_after(p, lv_now()) - lv_now() + 1) / 86400), "cloud",
+        p->custody == LV_CUSTODY_CLOUD || p->custody == LV_CUSTODY_CLOUD_HSM,
+        "tls", p->tls);
     char *text = json_dumps(doc, JSON_INDENT(2));
     json_decref(doc);
     puts(text ? text : "{}");

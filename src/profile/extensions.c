@@ -105,6 +105,20 @@ fail:
     "CERTIFICADO DE PRUEBAS con datos ficticios (DPC 1.4.3), sin validez "     \
     "legal / TEST certificate with fictitious data, no legal value"
 
+/* R4.7 on a website certificate, which may carry no notice: a policy of
+ * our own arc marks it as a test certificate (CPS §1.4.3). */
+#define TEST_POLICY_SUFFIX "9.3"
+
+static int push_test_policy(CERTIFICATEPOLICIES *pols, const lv_config *cfg)
+{
+    char oid[192];
+    int n = snprintf(oid, sizeof oid, "%s.%s", cfg->oid_arc,
+                     TEST_POLICY_SUFFIX);
+    if (n < 0 || (size_t)n >= sizeof oid)
+        return LV_EINVAL;
+    return push_policy(pols, oid, NULL, NULL);
+}
+
 /* The CA/B Forum's reserved policy identifiers (BR §7.1.6.1). */
 static int is_cabf_policy(const char *oid)
 {
@@ -131,7 +145,7 @@ static int fill_policies(CERTIFICATEPOLICIES *pols, const lv_profile *p,
     for (int i = 0; i < 2 && p->extra_policies[i] != NULL; i++)
         if (!(p->tls && is_cabf_policy(p->extra_policies[i])))
             LV_TRY(push_policy(pols, p->extra_policies[i], NULL, NULL));
-    return 0;
+    return p->tls && s->test ? push_test_policy(pols, cfg) : 0;
 }
 
 static int add_policies(X509 *cert, const lv_profile *p, const lv_subject *s,

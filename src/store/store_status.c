@@ -114,7 +114,7 @@ int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
         " UNION ALL"
         " SELECT serial, revoked_at, revocation_reason, 0 FROM cas"
         " WHERE issuer = ? AND name <> ?"
-        " AND role IN ('qualified', 'standard')"
+        " AND role IN ('qualified', 'standard', 'tls')"
         " AND revoked_at > 0 AND not_after > ?",
         SQ_TEXT(ca), SQ_INT(LV_CERT_REVOKED), SQ_INT(now), SQ_TEXT(ca),
         SQ_TEXT(ca), SQ_INT(now));

@@ -20,6 +20,7 @@ EKU_TEXT = {"clientAuth": "TLS Web Client Authentication",
             "timeStamping": "Time Stamping"}
 QCTYPE_OID = {"esign": "0.4.0.1862.1.6.1", "eseal": "0.4.0.1862.1.6.2",
               "web": "0.4.0.1862.1.6.3"}
+DEMO_ARC = "1.3.6.1.4.1.32473"  # RFC 5612, the demo placeholder (issue 13)
 SUBSCRIBER_KEY = {"linked-person", "eseal", "eseal-psd2", "web-ev",
                   "web-ev-psd2", "web-ov", "web-ov-wildcard"}
 
@@ -108,7 +109,7 @@ def check_ceremony(d, pem):
     with open(f"{d}/ceremony/transcript.json") as f:
         transcript = json.load(f)
     check(sum(1 for s in transcript["steps"] if s["action"] == "key.generate")
-          == 7, "transcript records the 7 key generations")
+          == 9, "transcript records the 9 key generations")
     with open(f"{d}/demo-credentials.json") as f:
         check("accounts" in json.load(f), "demo-credentials.json written")
 
@@ -120,6 +121,22 @@ def issue(d, tmp, profile, subject_path, extra=()):
         args += ["--csr", new_csr(tmp, profile)]
     rc, _, err = llave(d, *args, *extra)
     return rc, out, err
+
+
+def check_tls_policies(profile, table, text):
+    """BR §7.1.2.7.9: the reserved CA/B policy first, only the CPS
+    qualifier; R4.7 marks a test certificate with <arc>.9.3 instead of a
+    notice.  §7.1.2.7.6: no subjectKeyIdentifier."""
+    cabf = [o for o in table["extra_policies"] if o.startswith("2.23.140.1.")]
+    rest = [o for o in table["extra_policies"] if o not in cabf]
+    want = [*cabf, table["oid"], table["etsi_policy"], *rest,
+            DEMO_ARC + ".9.3"]
+    check(len(cabf) == 1 and policies(text) == want,
+          f"{profile}: policies {policies(text)}, CA/B reserved first")
+    check("User Notice" not in text and "Explicit Text" not in text,
+          f"{profile}: no userNotice qualifier (BR 7.1.2.7.9)")
+    check("Subject Key Identifier" not in text,
+          f"{profile}: no subjectKeyIdentifier (BR 7.1.2.7.6)")
 
 
 def check_profile(d, pem, tmp, profile):
@@ -141,10 +158,13 @@ def check_profile(d, pem, tmp, profile):
     issuer_cn = subject_fields(f"{pem}/{table['issuer']}.pem")["commonName"]
     check(f"CN = {issuer_cn}" in text.split("Issuer:")[1].split("\n")[0],
           f"{profile}: issued by the {table['issuer']} CA")
-    want = [table["oid"], table["etsi_policy"], *table["extra_policies"]]
-    check(policies(text) == want, f"{profile}: policies {policies(text)}")
-    check("Explicit Text: CERTIFICADO DE PRUEBAS" in text,
-          f"{profile}: test certificate says so in its user notice (R4.7)")
+    if table["tls"]:
+        check_tls_policies(profile, table, text)
+    else:
+        want = [table["oid"], table["etsi_policy"], *table["extra_policies"]]
+        check(policies(text) == want, f"{profile}: policies {policies(text)}")
+        check("Explicit Text: CERTIFICADO DE PRUEBAS" in text,
+              f"{profile}: test certificate says so in its user notice (R4.7)")
     ku = ext_block(text, "X509v3 Key Usage: critical")
     want_ku = [KU_TEXT[k] for k in table["key_usage"].split(",")]
     got_ku = [k.strip() for k in ku.split("\n")[1].split(",")] if ku else []

@@ -25,8 +25,13 @@ def production_install(tmp):
     """`llave init` without --demo; returns (dir, [three shares])."""
     conf = os.path.join(tmp, "conf.json")
     with open(conf, "w") as f:
-        # the test machine's clock is not NTP-synchronized (R7.2 guard)
-        json.dump({"tsa_require_clock_sync": False}, f)
+        # the test machine's clock is not NTP-synchronized (R7.2 guard);
+        # issue 13: a production ceremony wants the operator's own arc, an
+        # http status_url and an https documents_url
+        json.dump({"tsa_require_clock_sync": False,
+                   "oid_arc": "1.3.6.1.4.1.59999.13",
+                   "status_url": "http://status.pruebas.example.es",
+                   "documents_url": "https://www.pruebas.example.es"}, f)
     d = os.path.join(tmp, "prod")
     rc, out, err = run([LLAVE, "init", d, "--config", conf])
     check(rc == 0, f"production ceremony ({err.strip()[-200:]})")

@@ -103,9 +103,9 @@ def check_statuses(o, d, pem, tmp, good, revoked, web, revoked_serial):
           and "0x7A00000000000000000000000000DEAD: unknown" in out,
           "serial never issued: unknown (signed)")
 
-    rc, out = o.ask("standard", [web])
+    rc, out = o.ask("tls", [web])
     check(statuses(out).get(web) == "good",
-          "standard CA: answered by its own responder")
+          "TLS CA (website certificates): answered by its own responder")
     rc, out = o.ask("root", [os.path.join(pem, "qualified.pem")])
     check(statuses(out).get(os.path.join(pem, "qualified.pem")) == "good",
           "root responder answers for the issuing CA certificate")

@@ -387,44 +387,44 @@ def check_compromise(d, tmp, pem):
     webs = [issue_web(d, tmp, f"h{i}.pruebas.example.es") for i in range(3)]
     # R1.5, CPS §5.2.4: two distinct operators with CA custody roles
     refused(d, "compromise confirmed by nobody",
-            ["ca", "compromise", "standard"], "two operators must confirm")
+            ["ca", "compromise", "tls"], "two operators must confirm")
     one = operator_lines(d, "demo-ca-admin")
     refused(d, "compromise confirmed by one operator only",
-            ["ca", "compromise", "standard"], "two operators must confirm",
+            ["ca", "compromise", "tls"], "two operators must confirm",
             stdin=one)
     refused(d, "compromise confirmed by the same operator twice",
-            ["ca", "compromise", "standard"], "two different operators",
+            ["ca", "compromise", "tls"], "two different operators",
             stdin=operator_lines(d, "demo-ca-admin") * 2)
     refused(d, "compromise confirmed by operators without custody roles",
-            ["ca", "compromise", "standard"], "CA administrator",
+            ["ca", "compromise", "tls"], "CA administrator",
             stdin=operator_lines(d, "demo-ca-admin") +
             operator_lines(d, "demo-auditor"))
     bad = "demo-ca-admin\nwrong-password-1A\n000000\n" + \
         operator_lines(d, "demo-ca-operator")
     refused(d, "compromise with a wrong password", ["ca", "compromise",
-            "standard"], "", stdin=bad)
+            "tls"], "", stdin=bad)
     refused(d, "compromise of the root", ["ca", "compromise", "root"],
             "not an issuing CA", stdin=two_person(d))
-    rc, out, err = llave(d, "ca", "compromise", "standard",
+    rc, out, err = llave(d, "ca", "compromise", "tls",
                          input=two_person(d))
-    # 3 end-entity certificates and the audit-seal key's, which the ceremony
-    # makes now (issue 12: llaved makes no key)
-    check(rc == 0 and "4 certificate(s) revoked" in out,
+    # the 3 website certificates (issue 13: the TLS CA issues only those;
+    # its OCSP responder goes on signing)
+    check(rc == 0 and "3 certificate(s) revoked" in out,
           f"ca compromise: {out.strip()} {err.strip()}")
     actors = sql(d, "select actor from audit_log where event='ca.compromise'"
                     " and result='success'")
     check("operator:demo-ca-admin" in actors and
           "operator:demo-ca-operator" in actors,
           f"the compromise entry names both operators ({actors})")
-    left = sql(d, "select count(*) from certs where ca='standard' and "
+    left = sql(d, "select count(*) from certs where ca='tls' and "
                   "status=0 and serial not in (select serial from cas)")
     check(left == "0", "every end-entity certificate of the CA is revoked")
     check(sql(d, "select status||revocation_reason from cas "
-                 "where name='standard'") == "compromised2",
+                 "where name='tls'") == "compromised2",
           "the CA is marked compromised (cACompromise)")
     srv = Server(d)
     try:
-        _, _, s = fetch_crl(srv, tmp, "standard")
+        _, _, s = fetch_crl(srv, tmp, "tls")
         _, _, r = fetch_crl(srv, tmp, "root")
         text = crl_text(s)
         check("Next Update: NONE" in text,
@@ -433,24 +433,24 @@ def check_compromise(d, tmp, pem):
               text.count("Key Compromise") >= 3,
               "the final CRL lists every certificate as keyCompromise")
         rtext = crl_text(r)
-        std_serial = serial_of(f"{pem}/standard.pem")
-        check(f"Serial Number: {std_serial}" in rtext and
+        tls_serial = serial_of(f"{pem}/tls.pem")
+        check(f"Serial Number: {tls_serial}" in rtext and
               "CA Compromise" in rtext,
               "the root CRL lists the CA as cACompromise")
         rc, out = verify(pem, webs[0][0], [s, r])
         check(rc != 0 and "revoked" in out,
               f"openssl verify: the CA's certificates are revoked")
         for cert, serial in webs[:2]:
-            rc, out = ocsp_status(srv, pem, "standard", cert)
+            rc, out = ocsp_status(srv, pem, "tls", cert)
             check(rc == 0 and ": revoked" in out and "keyCompromise" in out,
                   f"OCSP answers revoked (keyCompromise): {out.strip()[:120]}")
-        rc, out = ocsp_status(srv, pem, "standard", webs[2][0], nonce=True)
+        rc, out = ocsp_status(srv, pem, "tls", webs[2][0], nonce=True)
         check(": revoked" in out, "OCSP with a nonce answers revoked too")
     finally:
         srv.stop()
-    refused(d, "a second final CRL", ["crl", "generate", "standard"],
+    refused(d, "a second final CRL", ["crl", "generate", "tls"],
             "final CRL")
-    refused(d, "a second compromise", ["ca", "compromise", "standard"],
+    refused(d, "a second compromise", ["ca", "compromise", "tls"],
             "already compromised", stdin=two_person(d))
     rc, _, err = llave(d, "cert", "issue", "web-ov", "--subject",
                        os.path.join(SUBJECTS, "web-ov.json"), "--csr",

@@ -430,7 +430,7 @@ static void test_config_defaults_without_file(void **state)
     assert_string_equal(cfg.org_id, "VATES-B00000000");
     assert_string_equal(cfg.org_locality, "Madrid");
     assert_string_equal(cfg.oid_arc,
-                        "2.25.329800735698586629295641978511506172918");
+                        LV_OID_ARC_PLACEHOLDER);
     assert_string_equal(cfg.public_url, "http://127.0.0.1:8080");
     assert_string_equal(cfg.root_name, "root");
     assert_string_equal(cfg.qualified_name, "qualified");
