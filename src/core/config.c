@@ -219,7 +219,7 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->activation_codes_per_day = 3;
     set_str(cfg->notify_backend, sizeof cfg->notify_backend, "outbox");
     cfg->notify_timeout_s = 10;
-    /* TSA: an empty policy is derived from oid_arc at use (tsa_policy) */
+    /* TSA: an empty policy is EN 319 421's 0.4.0.2023.1.1 (tsa_policy) */
     set_str(cfg->tsa_unit, sizeof cfg->tsa_unit, "tsa");
     cfg->tsa_accuracy_ms = 1000;     /* EN 319 421 §7.7.2: declared */
     cfg->tsa_require_clock_sync = 1; /* R7.2; `llave init --demo` clears it */
