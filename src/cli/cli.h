@@ -46,9 +46,9 @@ int cli_keyd_child(lv_config *cfg, const char *const *shares, size_t n,
 int cli_two_person(cli_ctx *ctx, const char *action, lv_err *err)
     __attribute__((warn_unused_result));
 
-/* Shared by the command groups (cli_util.c): the FILE of "--json FILE"
- * from argv[from] on; JSON printed indented with sorted keys; a certificate
- * as PEM to `path`, or standard output when path is NULL. */
+/* ---- shared by the command groups (cli_util.c) ---- */
+
+/* The FILE of "--json FILE" from argv[from] on. */
 const char *cli_json_arg(int argc, char **argv, int from);
 /* A command's options, each "--name VALUE", read into *value; a table ends
  * with a NULL name. */
@@ -61,7 +61,14 @@ typedef struct cli_option {
  * status 2). */
 int cli_options(int argc, char **argv, int from, const cli_option *opts,
                 const char **operand, const char *cmd);
-void cli_print_json(const json_t *j);
+/* Prints, indented with sorted keys, the JSON `read` makes of what the
+ * store holds for arg (an id, a status). */
+typedef int (*cli_json_reader)(lv_store *st, const char *arg, json_t **out,
+                               lv_err *err);
+int cli_show_json(cli_ctx *ctx, cli_json_reader read, const char *arg,
+                  lv_err *err) LV_MUST_USE;
+/* A certificate as PEM to `path`, or to standard output when path is
+ * NULL. */
 int cli_write_cert_pem(const char *path, X509 *cert, lv_err *err) LV_MUST_USE;
 /* DIR/demo-credentials.json, which the demo ceremony writes: saved whole,
  * or with `accounts` appended to its "accounts" list. */

@@ -46,16 +46,6 @@ static int add(cli_ctx *ctx, const char *path, lv_err *err)
     return rc;
 }
 
-static int show(cli_ctx *ctx, const char *id, lv_err *err)
-{
-    json_t *out = NULL;
-    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
-    LV_TRY(ra_citizen_json(ctx->st, id, &out, err));
-    cli_print_json(out);
-    json_decref(out);
-    return 0;
-}
-
 static int document(cli_ctx *ctx, const char *id, const char *path, lv_err *err)
 {
     json_t *in = NULL;
@@ -116,7 +106,8 @@ int cli_citizen(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(sub, "add") == 0 && argc == 4 && json)
         return cli_report(add(ctx, json, &err), &err);
     if (strcmp(sub, "show") == 0 && argc == 3)
-        return cli_report(show(ctx, argv[2], &err), &err);
+        return cli_report(cli_show_json(ctx, ra_citizen_json, argv[2], &err),
+                          &err);
     if (strcmp(sub, "document") == 0 && argc == 5 && json)
         return cli_report(document(ctx, argv[2], json, &err), &err);
     if (strcmp(sub, "activation") == 0 && argc == 3)

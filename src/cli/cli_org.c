@@ -32,16 +32,6 @@ static int add(cli_ctx *ctx, const char *path, lv_err *err)
     return rc;
 }
 
-static int show(cli_ctx *ctx, const char *id, lv_err *err)
-{
-    json_t *out = NULL;
-    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
-    LV_TRY(ra_org_json(ctx->st, id, &out, err));
-    cli_print_json(out);
-    json_decref(out);
-    return 0;
-}
-
 static int person(cli_ctx *ctx, const char *org, const char *role,
                   const char *path, lv_err *err)
 {
@@ -76,16 +66,11 @@ static int request(cli_ctx *ctx, const char *path, lv_err *err)
 static int requests(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     const char *status = NULL;
-    json_t *out = NULL;
     if (argc == 4 && strcmp(argv[2], "--status") == 0)
         status = argv[3];
     else if (argc != 2)
         return lv_fail(err, LV_EINVAL, "org requests [--status STATUS]");
-    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
-    LV_TRY(ra_request_list_json(ctx->st, status, &out, err));
-    cli_print_json(out);
-    json_decref(out);
-    return 0;
+    return cli_show_json(ctx, ra_request_list_json, status, err);
 }
 
 int cli_org(cli_ctx *ctx, int argc, char **argv)
@@ -96,7 +81,7 @@ int cli_org(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(sub, "add") == 0 && argc == 4 && json)
         return cli_report(add(ctx, json, &err), &err);
     if (strcmp(sub, "show") == 0 && argc == 3)
-        return cli_report(show(ctx, argv[2], &err), &err);
+        return cli_report(cli_show_json(ctx, ra_org_json, argv[2], &err), &err);
     if ((strcmp(sub, "representative") == 0 || strcmp(sub, "member") == 0) &&
         argc == 5 && json)
         return cli_report(person(ctx, argv[2], sub, json, &err), &err);

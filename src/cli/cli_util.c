@@ -33,12 +33,18 @@ int cli_options(int argc, char **argv, int from, const cli_option *opts,
     return 0;
 }
 
-void cli_print_json(const json_t *j)
+int cli_show_json(cli_ctx *ctx, cli_json_reader read, const char *arg,
+                  lv_err *err)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_t *out = NULL;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(read(ctx->st, arg, &out, err));
+    char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (text != NULL)
         printf("%s\n", text);
     free(text);
+    json_decref(out);
+    return 0;
 }
 
 int cli_write_cert_pem(const char *path, X509 *cert, lv_err *err)
