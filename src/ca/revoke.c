@@ -118,6 +118,15 @@ static int check_revocable(const lv_cert_rec *c, const lv_revocation *rev,
                        "can be revoked (CPS §4.9.1)",
                        c->serial, when);
     }
+    /* BR §7.2.2 (CRLReason of a TLS subscriber certificate): never
+     * cACompromise, which is the reason of a CA certificate */
+    const lv_profile *p = profile_find(c->profile);
+    if (p != NULL && p->tls && rev->reason == LV_REASON_CA_COMPROMISE)
+        return lv_fail(err, LV_EINVAL,
+                       "cACompromise is not a reason for a website "
+                       "certificate (CA/B Forum BR §7.2.2): use keyCompromise, "
+                       "superseded, affiliationChanged, cessationOfOperation "
+                       "or privilegeWithdrawn");
     if (rev->invalidity_date > rev->revoked_at ||
         (rev->invalidity_date != 0 && rev->invalidity_date < c->not_before))
         return lv_fail(err, LV_EINVAL,
