@@ -24,10 +24,8 @@ int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
 int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
                        lv_err *err)
 {
-    return store_row_find(st, &store_row_operator,
-                          "SELECT " OP_COLUMNS
-                          " FROM operators WHERE login = ?",
-                          login, out, err, "no operator %s", login);
+    return store_row_by_key(st, &store_row_operator, login, out, err,
+                            "no operator %s", login);
 }
 
 int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
@@ -104,11 +102,8 @@ int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
 int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
                    lv_err *err)
 {
-    return store_row_find(st, &store_row_cred,
-                          "SELECT " CRED_COLUMNS " FROM citizen_credentials"
-                          " WHERE citizen_id = ?",
-                          citizen_id, out, err, "no credentials for %s",
-                          citizen_id);
+    return store_row_by_key(st, &store_row_cred, citizen_id, out, err,
+                            "no credentials for %s", citizen_id);
 }
 
 int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,

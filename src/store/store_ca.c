@@ -24,9 +24,8 @@ int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
 
 int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err)
 {
-    return store_row_find(st, &store_row_ca,
-                          "SELECT " CA_COLUMNS " FROM cas WHERE name = ?", name,
-                          out, err, "no CA named %s", name);
+    return store_row_by_key(st, &store_row_ca, name, out, err, "no CA named %s",
+                            name);
 }
 
 int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),

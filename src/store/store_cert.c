@@ -32,10 +32,8 @@ int store_cert_insert(lv_store *st, const lv_cert_rec *rec, lv_err *err)
 int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,
                    lv_err *err)
 {
-    return store_row_find(st, &store_row_cert,
-                          "SELECT " CERT_COLUMNS " FROM certs WHERE serial = ?",
-                          serial, out, err, "no certificate with serial %s",
-                          serial);
+    return store_row_by_key(st, &store_row_cert, serial, out, err,
+                            "no certificate with serial %s", serial);
 }
 
 /* R2.9.  Shaped to be served from index certs_by_subject alone. */

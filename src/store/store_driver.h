@@ -186,6 +186,8 @@ typedef struct store_row {
     const char *insert;  /* INSERT of the first `writes` columns, or NULL */
     size_t writes;
     int secret; /* wiped when freed (sealed TOTP secrets) */
+    /* SELECT of the columns of the one row whose key is ?, or NULL */
+    const char *by_key;
 } store_row;
 
 int store_row_check(const store_row *t, const void *rec, lv_err *err);
@@ -201,14 +203,18 @@ void store_row_free(const store_row *t, void *rec); /* accepts NULL */
  * first) and finalizes q.  No row is LV_ENOTFOUND with err untouched, for
  * the caller's message; on any failure out holds nothing to free. */
 int store_row_get(store_q *q, const store_row *t, void *out);
-/* A single-row SELECT of t's columns with one text parameter, key; no row
- * is LV_ENOTFOUND with the message fmt. */
 /* store_row_get, no row being LV_ENOTFOUND with the message fmt. */
 int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A single-row SELECT of t's columns with one text parameter, key; no row
+ * is LV_ENOTFOUND with the message fmt. */
 int store_row_find(lv_store *st, const store_row *t, const char *sql,
                    const char *key, void *out, lv_err *err, const char *fmt,
                    ...) __attribute__((format(printf, 7, 8)));
+/* store_row_find with t->by_key: the row whose key is `key`. */
+int store_row_by_key(lv_store *st, const store_row *t, const char *key,
+                     void *out, lv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* Checks rec and runs t->insert with it; the driver's LV_EEXISTS and
  * LV_EINVAL (unique, foreign key) are left for the caller to explain. */
 int store_row_insert(lv_store *st, const store_row *t, const void *rec,

@@ -35,10 +35,8 @@ int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err)
 int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
                       lv_err *err)
 {
-    return store_row_find(st, &store_row_citizen,
-                          "SELECT " CITIZEN_COLUMNS
-                          " FROM citizens WHERE id = ?",
-                          id, out, err, "no citizen %s", id);
+    return store_row_by_key(st, &store_row_citizen, id, out, err,
+                            "no citizen %s", id);
 }
 
 int store_citizen_by_person(lv_store *st, const char *person_id,
@@ -126,10 +124,8 @@ int store_org_insert(lv_store *st, const lv_org_rec *r, lv_err *err)
 
 int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
 {
-    return store_row_find(st, &store_row_org,
-                          "SELECT " ORG_COLUMNS
-                          " FROM organizations WHERE id = ?",
-                          id, out, err, "no organization %s", id);
+    return store_row_by_key(st, &store_row_org, id, out, err,
+                            "no organization %s", id);
 }
 
 /* A PSD2 organization's certificates name it PSD<NCA id>-<authorization>
@@ -169,10 +165,8 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
 int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
                          lv_err *err)
 {
-    return store_row_find(
-        st, &store_row_person,
-        "SELECT " PERSON_COLUMNS " FROM org_persons WHERE id = ?", id, out, err,
-        "no representative or linked person %s", id);
+    return store_row_by_key(st, &store_row_person, id, out, err,
+                            "no representative or linked person %s", id);
 }
 
 int store_org_person_foreach(lv_store *st, const char *org_id,
@@ -225,10 +219,8 @@ static int request_check(lv_cert_request_rec *r, lv_err *err)
 int store_cert_request_get(lv_store *st, const char *id,
                            lv_cert_request_rec *out, lv_err *err)
 {
-    LV_TRY(store_row_find(st, &store_row_request,
-                          "SELECT " REQUEST_COLUMNS
-                          " FROM cert_requests WHERE id = ?",
-                          id, out, err, "no certificate request %s", id));
+    LV_TRY(store_row_by_key(st, &store_row_request, id, out, err,
+                            "no certificate request %s", id));
     return request_check(out, err);
 }
 

@@ -258,15 +258,32 @@ int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
     return rc;
 }
 
+__attribute__((format(printf, 7, 0))) static int
+find(lv_store *st, const store_row *t, const char *sql, const char *key,
+     void *out, lv_err *err, const char *fmt, va_list ap)
+{
+    store_q q;
+    STORE_Q(&q, st, err, sql, SQ_TEXT(key));
+    return explain(store_row_get(&q, t, out), LV_ENOTFOUND, err, fmt, ap);
+}
+
 int store_row_find(lv_store *st, const store_row *t, const char *sql,
                    const char *key, void *out, lv_err *err, const char *fmt,
                    ...)
 {
-    store_q q;
     va_list ap;
-    STORE_Q(&q, st, err, sql, SQ_TEXT(key));
     va_start(ap, fmt);
-    int rc = explain(store_row_get(&q, t, out), LV_ENOTFOUND, err, fmt, ap);
+    int rc = find(st, t, sql, key, out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int store_row_by_key(lv_store *st, const store_row *t, const char *key,
+                     void *out, lv_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = find(st, t, t->by_key, key, out, err, fmt, ap);
     va_end(ap);
     return rc;
 }

@@ -23,12 +23,27 @@
     {                                                                          \
         cols, N(cols), sizeof(R), columns,                                     \
             "INSERT INTO " table " (" columns ") VALUES (" marks ")", N(cols), \
-            0                                                                  \
+            0, NULL                                                            \
     }
 /* Columns only read (or only checked). */
 #define VIEW(cols, columns)                                                    \
     {                                                                          \
-        cols, N(cols), sizeof(R), columns, NULL, 0, 0                          \
+        cols, N(cols), sizeof(R), columns, NULL, 0, 0, NULL                    \
+    }
+/* The same, with the SELECT of one row by its key column (store_row_by_key):
+ * the getters of the domain files name only the key. */
+#define SELECT_BY(columns, table, key)                                         \
+    "SELECT " columns " FROM " table " WHERE " key " = ?"
+#define KEYED_TABLE(cols, columns, table, key, marks)                          \
+    {                                                                          \
+        cols, N(cols), sizeof(R), columns,                                     \
+            "INSERT INTO " table " (" columns ") VALUES (" marks ")", N(cols), \
+            0, SELECT_BY(columns, table, key)                                  \
+    }
+#define KEYED_VIEW(cols, columns, table, key)                                  \
+    {                                                                          \
+        cols, N(cols), sizeof(R), columns, NULL, 0, 0,                         \
+            SELECT_BY(columns, table, key)                                     \
     }
 
 /* ---- CAs, certificates, audit, OCSP, CRLs ---------------------------------
@@ -40,7 +55,7 @@ static const store_col CA[] = {
     COL(key_id, TEXT),    COL(serial, TEXT),   COL(status, TEXT),
     COL(not_before, I64), COL(not_after, I64), LEN(cert_der, cert_len, BLOB)};
 /* store_ca_insert adds seq and created_at itself. */
-const store_row store_row_ca = VIEW(CA, CA_COLUMNS);
+const store_row store_row_ca = KEYED_VIEW(CA, CA_COLUMNS, "cas", "name");
 #undef R
 
 #define R lv_cert_rec
@@ -59,12 +74,13 @@ static const store_col CERT[] = {COL(serial, TEXT),
                                  COL(revocation_reason, INT),
                                  COL(test, FLAG),
                                  LEN(der, der_len, BLOB)};
-const store_row store_row_cert = TABLE(CERT, CERT_COLUMNS, "certs",
-                                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                       "?, ?");
+const store_row store_row_cert =
+    KEYED_TABLE(CERT, CERT_COLUMNS, "certs", "serial",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?");
 /* Every column but the DER (listings). */
 const store_row store_row_cert_listed = {CERT, 14, sizeof(R), CERT_LISTED,
-                                         NULL, 0,  0};
+                                         NULL, 0,  0,         NULL};
 static const store_col CA_CERT[] = {
     COL(serial, TEXT),           AS("issuer", ca, TEXT), COL(revoked_at, I64),
     COL(revocation_reason, INT), COL(not_before, I64),   COL(not_after, I64)};
@@ -121,14 +137,16 @@ static const store_col CERT_STATUS[] = {
     COL(serial, TEXT), AS("revocation_requester", requester, TEXT),
     AS("revocation_authority", authority, TEXT), COL(invalidity_date, I64),
     COL(publish_consent_at, I64)};
-const store_row store_row_cert_status = VIEW(CERT_STATUS, CERT_STATUS_COLUMNS);
+const store_row store_row_cert_status =
+    KEYED_VIEW(CERT_STATUS, CERT_STATUS_COLUMNS, "certs", "serial");
 #undef R
 
 #define R lv_ca_status
 static const store_col CA_STATUS[] = {COL(status, TEXT), COL(revoked_at, I64),
                                       COL(revocation_reason, INT),
                                       AS("status_revision", revision, I64)};
-const store_row store_row_ca_status = VIEW(CA_STATUS, CA_STATUS_COLUMNS);
+const store_row store_row_ca_status =
+    KEYED_VIEW(CA_STATUS, CA_STATUS_COLUMNS, "cas", "name");
 #undef R
 
 #define R lv_crl_entry
@@ -146,7 +164,8 @@ static const store_col CRL[] = {
     LEN(der, der_len, BLOB)};
 /* store_crl_insert adds created_at itself; crl_meta leaves the DER. */
 const store_row store_row_crl = VIEW(CRL, CRL_COLUMNS);
-const store_row store_row_crl_meta = {CRL, 6, sizeof(R), CRL_META, NULL, 0, 0};
+const store_row store_row_crl_meta = {CRL,  6, sizeof(R), CRL_META,
+                                      NULL, 0, 0,         NULL};
 #undef R
 
 #define R lv_archive_item
@@ -165,8 +184,9 @@ static const store_col CITIZEN[] = {
     COL(given_name, TEXT), COL(surname, TEXT),   COL(country, TEXT),
     COL(birth_date, TEXT), COL(mobile, TEXT),    COL(email, TEXT),
     COL(created_at, I64),  COL(updated_at, I64)};
-const store_row store_row_citizen = TABLE(CITIZEN, CITIZEN_COLUMNS, "citizens",
-                                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+const store_row store_row_citizen =
+    KEYED_TABLE(CITIZEN, CITIZEN_COLUMNS, "citizens", "id",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_iddoc_rec
@@ -218,8 +238,8 @@ static const store_col ORG[] = {COL(id, TEXT),
                                 COL(created_by, TEXT),
                                 COL(created_at, CREATED)};
 const store_row store_row_org =
-    TABLE(ORG, ORG_COLUMNS, "organizations",
-          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(ORG, ORG_COLUMNS, "organizations", "id",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_org_person_rec
@@ -243,8 +263,8 @@ static const store_col PERSON[] = {COL(id, TEXT),
                                    COL(created_by, TEXT),
                                    COL(created_at, CREATED)};
 const store_row store_row_person =
-    TABLE(PERSON, PERSON_COLUMNS, "org_persons",
-          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(PERSON, PERSON_COLUMNS, "org_persons", "id",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_cert_request_rec
@@ -263,7 +283,8 @@ const store_row store_row_request = {
     "INSERT INTO cert_requests (" REQUEST_COLUMNS ") VALUES"
     " (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', '')",
     9,
-    0};
+    0,
+    SELECT_BY(REQUEST_COLUMNS, "cert_requests", "id")};
 #undef R
 
 #define R lv_revocation_request_rec
@@ -292,15 +313,16 @@ static const store_col OPERATOR[] = {
     COL(updated_at, TOUCHED),
     COL(created_at, CREATED),
     COL(created_by, TEXT)};
-const store_row store_row_operator = {OPERATOR,
-                                      N(OPERATOR),
-                                      sizeof(R),
-                                      OP_COLUMNS,
-                                      "INSERT INTO operators (" OP_COLUMNS
-                                      ") VALUES"
-                                      " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                      N(OPERATOR),
-                                      1};
+const store_row store_row_operator = {
+    OPERATOR,
+    N(OPERATOR),
+    sizeof(R),
+    OP_COLUMNS,
+    "INSERT INTO operators (" OP_COLUMNS ") VALUES"
+    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    N(OPERATOR),
+    1,
+    SELECT_BY(OP_COLUMNS, "operators", "login")};
 #undef R
 
 #define R lv_approval_rec
@@ -329,16 +351,16 @@ static const store_col CRED[] = {COL(citizen_id, TEXT),
                                  COL(codes_sent, INT),
                                  COL(updated_at, TOUCHED)};
 const store_row store_row_cred =
-    TABLE(CRED, CRED_COLUMNS, "citizen_credentials",
-          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(CRED, CRED_COLUMNS, "citizen_credentials", "citizen_id",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_session_rec
 static const store_col SESSION[] = {
     COL(token_hash, TEXT),    COL(kind, TEXT),      COL(principal, TEXT),
     COL(created_at, CREATED), COL(expires_at, I64), COL(ip, TEXT)};
-const store_row store_row_session =
-    TABLE(SESSION, SESSION_COLUMNS, "sessions", "?, ?, ?, ?, ?, ?");
+const store_row store_row_session = KEYED_TABLE(
+    SESSION, SESSION_COLUMNS, "sessions", "token_hash", "?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_otp_rec
@@ -347,7 +369,7 @@ static const store_col OTP[] = {
     COL(binding, TEXT),   COL(code_hash, TEXT),  COL(created_at, CREATED),
     COL(expires_at, I64), COL(attempts, INT),    COL(used, FLAG)};
 const store_row store_row_otp =
-    TABLE(OTP, OTP_COLUMNS, "otps", "?, ?, ?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(OTP, OTP_COLUMNS, "otps", "id", "?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 /* ---- remote signing ---------------------------------------------------------
@@ -358,7 +380,7 @@ static const store_col APP[] = {COL(client_id, TEXT),   COL(name, TEXT),
                                 COL(secret_hash, TEXT), COL(enabled, FLAG),
                                 COL(created_at, I64),   COL(created_by, TEXT)};
 const store_row store_row_app =
-    TABLE(APP, APP_COLUMNS, "sign_apps", "?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(APP, APP_COLUMNS, "sign_apps", "client_id", "?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_sign_tx_rec
@@ -379,8 +401,8 @@ static const store_col TX[] = {COL(id, TEXT),
                                COL(signed_at, I64),
                                COL(ended_at, I64)};
 const store_row store_row_tx =
-    TABLE(TX, TX_COLUMNS, "sign_transactions",
-          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(TX, TX_COLUMNS, "sign_transactions", "id",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_sign_doc_rec
@@ -399,8 +421,8 @@ static const store_col SAD[] = {
     COL(sad_hash, TEXT),   COL(citizen_id, TEXT),         COL(serial, TEXT),
     COL(digest_alg, TEXT), LEN(hashes, hashes_len, BLOB), COL(remaining, INT),
     COL(created_at, I64),  COL(expires_at, I64)};
-const store_row store_row_sad =
-    TABLE(SAD, SAD_COLUMNS, "sign_sads", "?, ?, ?, ?, ?, ?, ?, ?");
+const store_row store_row_sad = KEYED_TABLE(
+    SAD, SAD_COLUMNS, "sign_sads", "sad_hash", "?, ?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_sign_otp_rec
@@ -423,7 +445,8 @@ static const store_col ACCEPT[] = {COL(serial, TEXT),
                                    COL(channel, TEXT),
                                    COL(accepted_at, I64)};
 const store_row store_row_acceptance =
-    TABLE(ACCEPT, ACCEPT_COLUMNS, "sign_acceptances", "?, ?, ?, ?, ?, ?, ?");
+    KEYED_TABLE(ACCEPT, ACCEPT_COLUMNS, "sign_acceptances", "serial",
+                "?, ?, ?, ?, ?, ?, ?");
 #undef R
 
 const store_row *const store_rows[] = {

@@ -12,10 +12,8 @@ int store_session_insert(lv_store *st, const lv_session_rec *r, lv_err *err)
 int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
                       lv_err *err)
 {
-    return store_row_find(st, &store_row_session,
-                          "SELECT " SESSION_COLUMNS
-                          " FROM sessions WHERE token_hash = ?",
-                          token_hash, out, err, "no such session");
+    return store_row_by_key(st, &store_row_session, token_hash, out, err,
+                            "no such session");
 }
 
 int store_session_delete(lv_store *st, const char *token_hash, lv_err *err)
@@ -54,9 +52,8 @@ int store_otp_insert(lv_store *st, const lv_otp_rec *r, lv_err *err)
 
 int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err)
 {
-    return store_row_find(st, &store_row_otp,
-                          "SELECT " OTP_COLUMNS " FROM otps WHERE id = ?", id,
-                          out, err, "no one-time code %s", id);
+    return store_row_by_key(st, &store_row_otp, id, out, err,
+                            "no one-time code %s", id);
 }
 
 int store_otp_update(lv_store *st, const lv_otp_rec *r, lv_err *err)

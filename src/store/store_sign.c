@@ -16,10 +16,8 @@ int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *r, lv_err *err)
 int store_sign_app_get(lv_store *st, const char *client_id,
                        lv_sign_app_rec *out, lv_err *err)
 {
-    return store_row_find(st, &store_row_app,
-                          "SELECT " APP_COLUMNS
-                          " FROM sign_apps WHERE client_id = ?",
-                          client_id, out, err, "no application %s", client_id);
+    return store_row_by_key(st, &store_row_app, client_id, out, err,
+                            "no application %s", client_id);
 }
 
 int store_sign_app_foreach(lv_store *st,
@@ -42,10 +40,8 @@ int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *r, lv_err *err)
 int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
                       lv_err *err)
 {
-    return store_row_find(st, &store_row_tx,
-                          "SELECT " TX_COLUMNS
-                          " FROM sign_transactions WHERE id = ?",
-                          id, out, err, "no transaction %s", id);
+    return store_row_by_key(st, &store_row_tx, id, out, err,
+                            "no transaction %s", id);
 }
 
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
@@ -119,10 +115,8 @@ int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *r, lv_err *err)
 int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
                        lv_err *err)
 {
-    return store_row_find(st, &store_row_sad,
-                          "SELECT " SAD_COLUMNS
-                          " FROM sign_sads WHERE sad_hash = ?",
-                          sad_hash, out, err, "unknown SAD");
+    return store_row_by_key(st, &store_row_sad, sad_hash, out, err,
+                            "unknown SAD");
 }
 
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
@@ -202,10 +196,8 @@ int store_sign_acceptance_insert(lv_store *st, const lv_sign_acceptance_rec *r,
 int store_sign_acceptance_get(lv_store *st, const char *serial,
                               lv_sign_acceptance_rec *out, lv_err *err)
 {
-    return store_row_find(
-        st, &store_row_acceptance,
-        "SELECT " ACCEPT_COLUMNS " FROM sign_acceptances WHERE serial = ?",
-        serial, out, err, "certificate %s is not accepted", serial);
+    return store_row_by_key(st, &store_row_acceptance, serial, out, err,
+                            "certificate %s is not accepted", serial);
 }
 
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *r)

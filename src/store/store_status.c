@@ -43,10 +43,8 @@ int store_cert_revoke(lv_store *st, const lv_revocation *rev, lv_err *err)
 int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
                           lv_err *err)
 {
-    return store_row_find(
-        st, &store_row_cert_status,
-        "SELECT " CERT_STATUS_COLUMNS " FROM certs WHERE serial = ?", serial,
-        out, err, "no certificate with serial %s", serial);
+    return store_row_by_key(st, &store_row_cert_status, serial, out, err,
+                            "no certificate with serial %s", serial);
 }
 
 /* Serials of the certificates of `ca` still valid (whether expired or not),
@@ -91,10 +89,8 @@ int store_ca_bump_revision(lv_store *st, const char *name, lv_err *err)
 int store_ca_status_get(lv_store *st, const char *name, lv_ca_status *out,
                         lv_err *err)
 {
-    return store_row_find(st, &store_row_ca_status,
-                          "SELECT " CA_STATUS_COLUMNS
-                          " FROM cas WHERE name = ?",
-                          name, out, err, "no CA named %s", name);
+    return store_row_by_key(st, &store_row_ca_status, name, out, err,
+                            "no CA named %s", name);
 }
 
 /* ---- CRL entries ------------------------------------------------------------
