@@ -74,23 +74,14 @@ int store_activation_id(const unsigned char ref[LV_ACTIVATION_REF_LEN],
 
 static int insert(lv_store *st, const lv_activation_rec *r, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "INSERT INTO sign_activations (id, key_id, md, n, binding,"
-                    " created_at, expires_at, actor) VALUES (?, ?, ?, ?, ?, ?,"
-                    " ?, ?)",
-                    err);
-    store_q_text(&q, r->id);
-    store_q_text(&q, r->key_id);
-    store_q_text(&q, r->md);
-    store_q_int64(&q, r->n);
-    store_q_blob(&q, r->binding, sizeof r->binding);
-    store_q_int64(&q, r->created_at);
-    store_q_int64(&q, r->expires_at);
-    store_q_text(&q, r->actor);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc;
+    return STORE_RUN(st, NULL, err,
+                     "INSERT INTO sign_activations (id, key_id, md, n, binding,"
+                     " created_at, expires_at, actor) VALUES (?, ?, ?, ?, ?, ?,"
+                     " ?, ?)",
+                     SQ_TEXT(r->id), SQ_TEXT(r->key_id), SQ_TEXT(r->md),
+                     SQ_INT(r->n), SQ_BLOB(r->binding, sizeof r->binding),
+                     SQ_INT(r->created_at), SQ_INT(r->expires_at),
+                     SQ_TEXT(r->actor));
 }
 
 static int fill_record(lv_activation_rec *r, const char *key_id, const char *md,
@@ -157,12 +148,11 @@ int store_activation_get(lv_store *st, const char *id, lv_activation_rec *out,
                          lv_err *err)
 {
     store_q q;
-    store_q_prepare(&q, st,
-                    "SELECT id, key_id, md, n, binding, created_at, expires_at,"
-                    " actor, COALESCE(used_at, 0), COALESCE(used_by, ''),"
-                    " COALESCE(refusal, '') FROM sign_activations WHERE id = ?",
-                    err);
-    store_q_text(&q, id);
+    STORE_Q(&q, st, err,
+            "SELECT id, key_id, md, n, binding, created_at, expires_at,"
+            " actor, COALESCE(used_at, 0), COALESCE(used_by, ''),"
+            " COALESCE(refusal, '') FROM sign_activations WHERE id = ?",
+            SQ_TEXT(id));
     return store_q_get_one(&q, read_rec, out, "activation", id, err);
 }
 
@@ -174,25 +164,14 @@ int store_activation_consume(lv_store *st, const char *id, const char *key_id,
                              const unsigned char binding[32], int64_t now,
                              const char *used_by, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE sign_activations SET used_at = ?, used_by = ?"
-                    " WHERE id = ? AND used_at IS NULL AND expires_at > ?"
-                    " AND key_id = ? AND md = ? AND n = ? AND binding = ?",
-                    err);
-    store_q_int64(&q, now);
-    store_q_text(&q, used_by);
-    store_q_text(&q, id);
-    store_q_int64(&q, now);
-    store_q_text(&q, key_id);
-    store_q_text(&q, md);
-    store_q_int64(&q, n);
-    store_q_blob(&q, binding, 32);
-    int rc = store_q_exec(&q);
-    int64_t changed = rc == 0 ? st->drv->changes(st->db) : 0;
-    store_q_finalize(&q);
-    if (rc < 0)
-        return rc;
+    int64_t changed = 0;
+    LV_TRY(STORE_RUN(st, &changed, err,
+                     "UPDATE sign_activations SET used_at = ?, used_by = ?"
+                     " WHERE id = ? AND used_at IS NULL AND expires_at > ?"
+                     " AND key_id = ? AND md = ? AND n = ? AND binding = ?",
+                     SQ_INT(now), SQ_TEXT(used_by), SQ_TEXT(id), SQ_INT(now),
+                     SQ_TEXT(key_id), SQ_TEXT(md), SQ_INT(n),
+                     SQ_BLOB(binding, 32)));
     if (changed != 1)
         return lv_fail(err, LV_EPERM,
                        "no unused, unexpired activation for this key and "
@@ -203,16 +182,9 @@ int store_activation_consume(lv_store *st, const char *id, const char *key_id,
 int store_activation_burn(lv_store *st, const char *id, int64_t now,
                           const char *used_by, const char *refusal, lv_err *err)
 {
-    store_q q;
-    store_q_prepare(&q, st,
-                    "UPDATE sign_activations SET used_at = ?, used_by = ?,"
-                    " refusal = ? WHERE id = ? AND used_at IS NULL",
-                    err);
-    store_q_int64(&q, now);
-    store_q_text(&q, used_by);
-    store_q_text(&q, refusal);
-    store_q_text(&q, id);
-    int rc = store_q_exec(&q);
-    store_q_finalize(&q);
-    return rc;
+    return STORE_RUN(st, NULL, err,
+                     "UPDATE sign_activations SET used_at = ?, used_by = ?,"
+                     " refusal = ? WHERE id = ? AND used_at IS NULL",
+                     SQ_INT(now), SQ_TEXT(used_by), SQ_TEXT(refusal),
+                     SQ_TEXT(id));
 }
