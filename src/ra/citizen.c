@@ -48,8 +48,7 @@ static int write_registration(lv_store *st, const lv_citizen_rec *c,
         (rc = store_registration_insert(st, &reg, err)) == 0)
         rc = audit_log(st, origin->actor, "citizen.register", c->id,
                        LV_AUDIT_SUCCESS, audit, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(audit);
     free(details_text);
     return rc;
@@ -153,8 +152,7 @@ static int replace_tx(lv_store *st, const lv_iddoc_rec *old,
         (rc = store_registration_insert(st, reg, err)) == 0)
         rc = audit_log(st, actor, "citizen.document_replace", doc->citizen_id,
                        LV_AUDIT_SUCCESS, details, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }

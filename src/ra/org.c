@@ -12,20 +12,6 @@
 /* ---- the organization -------------------------------------------------------
  */
 
-static int parse_kind(const json_t *in, lv_org_rec *o, lv_err *err)
-{
-    const char *kind;
-    LV_TRY(ra_field_str(in, "kind", 0, 15, &kind, err));
-    if (kind == NULL)
-        kind = "legal_person";
-    if (strcmp(kind, "legal_person") != 0 && strcmp(kind, "entity") != 0)
-        return lv_fail(err, LV_EINVAL,
-                       "field 'kind' must be \"legal_person\" or \"entity\" "
-                       "(without legal personality, CPS §3.1.1.4)");
-    RA_COPY(o->kind, kind);
-    return 0;
-}
-
 static int parse_contact(const json_t *in, lv_org_rec *o, lv_err *err)
 {
     const char *email, *mobile;
@@ -110,7 +96,9 @@ static int org_parse(const json_t *in, lv_org_rec *o, lv_err *err)
     LV_TRY(ra_field_str(in, "nif", 1, sizeof o->nif - 1, &nif, err));
     LV_TRY(ra_field_str(in, "country", 0, 2, &country, err));
     LV_TRY(ra_check_country(country ? country : "ES", "country", err));
-    LV_TRY(parse_kind(in, o, err));
+    LV_TRY(ra_field_either(in, "kind", "legal_person", "entity",
+                           " (without legal personality, CPS §3.1.1.4)",
+                           o->kind, sizeof o->kind, err));
     LV_TRY(ra_field_str(in, "locality", 1, UB_NAME, &locality, err));
     LV_TRY(ra_field_str(in, "business_category", 0, UB_NAME, &category, err));
     LV_TRY(parse_contact(in, o, err));
@@ -144,8 +132,7 @@ int ra_org_create(lv_store *st, const json_t *in, const char *actor,
     if (rc == 0 && (rc = store_org_insert(st, &o, err)) == 0)
         rc = audit_log(st, actor, "org.create", o.id, LV_AUDIT_SUCCESS, details,
                        err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     if (rc == 0)
         memcpy(id_out, o.id, sizeof o.id);
@@ -256,8 +243,7 @@ int ra_org_add_person(lv_store *st, const char *org_id, const char *role,
     if (rc == 0 && (rc = store_org_person_insert(st, &p, err)) == 0)
         rc = audit_log(st, actor, "org.person_add", p.id, LV_AUDIT_SUCCESS,
                        details, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     if (rc == 0)
         memcpy(id_out, p.id, sizeof p.id);

@@ -39,6 +39,11 @@ int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err);
  * field is absent and not required. */
 int ra_field_str(const json_t *obj, const char *key, int required,
                  size_t max_len, const char **out, lv_err *err);
+/* An optional field that is one of two words, `deflt` when absent, copied
+ * into out; `note` ends the refusal ("" for none). */
+int ra_field_either(const json_t *obj, const char *key, const char *deflt,
+                    const char *other, const char *note, char *out, size_t cap,
+                    lv_err *err);
 /* A date "YYYY-MM-DD" (or full ISO-8601 UTC); *out 0 when absent. */
 int ra_field_date(const json_t *obj, const char *key, int required,
                   int64_t *out, lv_err *err);

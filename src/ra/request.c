@@ -294,8 +294,7 @@ static int insert_request(lv_store *st, lv_cert_request_rec *r,
     if (rc == 0 && (rc = store_cert_request_insert(st, r, err)) == 0)
         rc = audit_log(st, actor, "ra.request.create", r->id, LV_AUDIT_SUCCESS,
                        details, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }
@@ -425,8 +424,7 @@ static int record_decision(lv_store *st, const lv_cert_request_rec *r,
         (rc = store_cert_request_decide(st, r->id, status, actor, reason,
                                         serial, lv_now(), err)) == 0)
         rc = audit_log(st, actor, event, r->id, LV_AUDIT_SUCCESS, details, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }

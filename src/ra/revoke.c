@@ -115,8 +115,7 @@ static int record_request(lv_store *st, const revoke_ctx *c,
     if (rc == 0 && (rc = store_revocation_request_insert(st, &r, err)) == 0)
         rc = audit_log(st, c->actor, "revocation.request", c->serial,
                        LV_AUDIT_SUCCESS, details, err);
-    if (store_in_transaction(st))
-        rc = store_end(st, rc, err);
+    rc = store_end(st, rc, err);
     json_decref(details);
     return rc;
 }

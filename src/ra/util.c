@@ -57,6 +57,21 @@ int ra_field_str(const json_t *obj, const char *key, int required,
     return 0;
 }
 
+int ra_field_either(const json_t *obj, const char *key, const char *deflt,
+                    const char *other, const char *note, char *out, size_t cap,
+                    lv_err *err)
+{
+    const char *v;
+    LV_TRY(ra_field_str(obj, key, 0, 15, &v, err));
+    if (v == NULL)
+        v = deflt;
+    if (strcmp(v, deflt) != 0 && strcmp(v, other) != 0)
+        return lv_fail(err, LV_EINVAL, "field '%s' must be \"%s\" or \"%s\"%s",
+                       key, deflt, other, note);
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
 int ra_field_date(const json_t *obj, const char *key, int required,
                   int64_t *out, lv_err *err)
 {

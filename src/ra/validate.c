@@ -200,19 +200,6 @@ static int parse_birth_date(const json_t *in, int64_t now, int required,
     return 0;
 }
 
-static int parse_level(const json_t *in, lv_citizen_rec *c, lv_err *err)
-{
-    const char *level;
-    LV_TRY(ra_field_str(in, "level", 0, 15, &level, err));
-    if (level == NULL)
-        level = "advanced";
-    if (strcmp(level, "advanced") != 0 && strcmp(level, "basic") != 0)
-        return lv_fail(err, LV_EINVAL,
-                       "field 'level' must be \"advanced\" or \"basic\"");
-    RA_COPY(c->level, level);
-    return 0;
-}
-
 /* The country (C) of a natural person's certificates: given, or that of
  * the document when it says (a DNI is Spanish, an EU registration names
  * the citizen's own country on the companion document). */
@@ -261,7 +248,8 @@ int ra_citizen_parse_opt(const json_t *in, int64_t now, int birth_required,
     const char *given, *surname;
     memset(c, 0, sizeof *c);
     LV_TRY(ra_check_keys(in, keys, "the registration", err));
-    LV_TRY(parse_level(in, c, err));
+    LV_TRY(ra_field_either(in, "level", "advanced", "basic", "", c->level,
+                           sizeof c->level, err));
     LV_TRY(ra_field_str(in, "given_name", 1, UB_NAME, &given, err));
     LV_TRY(ra_field_str(in, "surname", 1, UB_SURNAME, &surname, err));
     LV_TRY(parse_birth_date(in, now, birth_required, c, err));
