@@ -18,16 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(cli_ctx *ctx, const char *path, lv_err *err)
+typedef int (*ra_create_fn)(lv_store *st, const json_t *in, const char *actor,
+                            char id_out[RA_ID_LEN + 1], lv_err *err);
+
+/* `org add` and `org request`: a record made from the JSON at path; prints
+ * "<label> <id><note>". */
+static int create(cli_ctx *ctx, const char *path, ra_create_fn make,
+                  const char *label, const char *note, lv_err *err)
 {
     json_t *in = NULL;
     char id[RA_ID_LEN + 1];
     LV_TRY(lv_json_load_file(path, &in, err));
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)
-        rc = ra_org_create(ctx->st, in, ctx->actor, id, err);
+        rc = make(ctx->st, in, ctx->actor, id, err);
     if (rc == 0)
-        printf("organization %s\n", id);
+        printf("%s %s%s\n", label, id, note);
     json_decref(in);
     return rc;
 }
@@ -43,22 +49,6 @@ static int person(cli_ctx *ctx, const char *org, const char *role,
         rc = ra_org_add_person(ctx->st, org, role, in, ctx->actor, id, err);
     if (rc == 0)
         printf("%s %s\n", role, id);
-    json_decref(in);
-    return rc;
-}
-
-static int request(cli_ctx *ctx, const char *path, lv_err *err)
-{
-    json_t *in = NULL;
-    char id[RA_ID_LEN + 1];
-    LV_TRY(lv_json_load_file(path, &in, err));
-    int rc = cli_open(ctx, CLI_NEED_STORE, err);
-    if (rc == 0)
-        rc = ra_request_create(ctx->st, in, ctx->actor, id, err);
-    if (rc == 0)
-        printf("request %s pending: another officer approves or rejects it "
-               "(R1.5)\n",
-               id);
     json_decref(in);
     return rc;
 }
@@ -79,14 +69,19 @@ int cli_org(cli_ctx *ctx, int argc, char **argv)
     const char *sub = argc >= 2 ? argv[1] : "";
     const char *json = cli_json_arg(argc, argv, 2);
     if (strcmp(sub, "add") == 0 && argc == 4 && json)
-        return cli_report(add(ctx, json, &err), &err);
+        return cli_report(
+            create(ctx, json, ra_org_create, "organization", "", &err), &err);
     if (strcmp(sub, "show") == 0 && argc == 3)
         return cli_report(cli_show_json(ctx, ra_org_json, argv[2], &err), &err);
     if ((strcmp(sub, "representative") == 0 || strcmp(sub, "member") == 0) &&
         argc == 5 && json)
         return cli_report(person(ctx, argv[2], sub, json, &err), &err);
     if (strcmp(sub, "request") == 0 && argc == 4 && json)
-        return cli_report(request(ctx, json, &err), &err);
+        return cli_report(create(ctx, json, ra_request_create, "request",
+                                 " pending: another officer approves or "
+                                 "rejects it (R1.5)",
+                                 &err),
+                          &err);
     if (strcmp(sub, "requests") == 0)
         return cli_report(requests(ctx, argc, argv, &err), &err);
     return cli_usage_error("org: expected `add`, `show`, `representative`, "
