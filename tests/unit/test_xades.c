@@ -477,6 +477,22 @@ static void enveloped_rsa_bt(void **state)
     sign_ok(p, &o, DOC, strlen(DOC), "env-rsa-bt.xml", 1);
 }
 
+/* A root in a default namespace, xml:lang, a processing instruction, CDATA
+ * and an empty element: all canonicalized as xmlsec does. */
+static void enveloped_default_namespace(void **state)
+{
+    static const char ubl[] =
+        "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:"
+        "Invoice-2\" xmlns:cbc=\"urn:cbc\" xml:lang=\"es\">\n"
+        "  <?pi some data?>\n"
+        "  <cbc:ID><![CDATA[A&B <1>]]></cbc:ID>\n"
+        "  <Empty/>\r\n"
+        "</Invoice>";
+    pki *p = *state;
+    xades_opts o = opts(p, 1, XADES_ENVELOPED, XADES_B_T);
+    sign_ok(p, &o, ubl, strlen(ubl), "env-ubl.xml", 1);
+}
+
 /* xmlsec1 resolves the relative URI "factura%201.xml" against its
  * working directory, where the document lies next to the signature. */
 static void detached(void **state)
@@ -622,10 +638,15 @@ static void sha512(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(enveloped_rsa_bb), cmocka_unit_test(enveloped_ec_bt),
-        cmocka_unit_test(enveloped_rsa_bt), cmocka_unit_test(detached),
-        cmocka_unit_test(tampering_fails),  cmocka_unit_test(bad_inputs),
-        cmocka_unit_test(wrong_key),        cmocka_unit_test(wrong_timestamp),
+        cmocka_unit_test(enveloped_rsa_bb),
+        cmocka_unit_test(enveloped_ec_bt),
+        cmocka_unit_test(enveloped_rsa_bt),
+        cmocka_unit_test(enveloped_default_namespace),
+        cmocka_unit_test(detached),
+        cmocka_unit_test(tampering_fails),
+        cmocka_unit_test(bad_inputs),
+        cmocka_unit_test(wrong_key),
+        cmocka_unit_test(wrong_timestamp),
         cmocka_unit_test(sha512),
     };
     return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
