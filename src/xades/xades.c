@@ -1,7 +1,7 @@
 /* xades_sign: checks the options, then builds the signature in the order
- * its parts depend on one another (EN 319 132-1 §4: the qualifying
- * properties are signed, so they exist before the references; the
- * time-stamp covers the signature value, so it comes last). */
+ * its parts depend on one another: the qualifying properties are signed,
+ * so they exist before the references; the time-stamp covers the
+ * signature value, so it comes last. */
 #include "xades/xades_internal.h"
 
 #include <libxml/parser.h>

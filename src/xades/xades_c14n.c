@@ -1,19 +1,19 @@
 /* Digests of canonical XML.  Every canonicalization in these signatures
  * (SignedInfo, the document's and the SignedProperties' references, the
  * SignatureValue under the time-stamp) is Exclusive XML Canonicalization
- * 1.0 without comments (XMLDSig 1.0 §6.6.1 allows it; RFC 3741), not
+ * 1.0 without comments (W3C Recommendation 2002, RFC 3741), not
  * inclusive C14N 1.0, because an enveloped signature's SignedInfo and
  * SignedProperties sit inside someone else's document: inclusive C14N
  * would copy every namespace declared on the document's ancestors into
  * their canonical form (Canonical XML 1.0 §2.4), so the signature would
  * break as soon as the signature, or the document, is moved into another
  * envelope (a FacturaE batch, a SOAP body).  Exclusive C14N emits only the
- * namespaces an element visibly uses (RFC 3741 §1.1).  It is also what
+ * namespaces an element visibly utilizes (RFC 3741 §3).  It is also what
  * ETSI's reference validator (DSS) writes by default, and xmlsec checks
  * both.
  *
  * The node set is a subtree minus another, as XMLDSig defines them
- * (§4.3.3.2 same-document references, §6.6.4 the enveloped-signature
+ * (§4.3.3.3 same-document references, §6.6.4 the enveloped-signature
  * transform); libxml2's xmlC14NExecute asks us node by node, and the
  * canonical octets stream straight into the digest. */
 #include "xades/xades_internal.h"

@@ -5,8 +5,8 @@
  * and a document type declaration at all stops the parser the moment it
  * is seen, before any entity is declared: XXE and entity expansion
  * ("billion laughs") cannot happen, and what is signed is exactly the
- * elements and text in the bytes (Canonical XML 1.0 §1.1 would otherwise
- * sign the entities' replacement text). */
+ * elements and text in the bytes (the canonical form, Canonical XML 1.0
+ * §1, would otherwise hold the entities' replacement text). */
 #include "xades/xades_internal.h"
 
 #include <libxml/parser.h>
@@ -73,7 +73,7 @@ int xades_doc_dump(xmlDocPtr doc, unsigned char **out, size_t *out_len,
     xmlChar *mem = NULL;
     int size = 0;
     /* UTF-8 whatever the input's encoding: the signature covers the
-     * canonical form, which is UTF-8 (Canonical XML 1.0 §2.1), not the
+     * canonical form, which is UTF-8 (Canonical XML 1.0 §1), not the
      * bytes */
     xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
     *out = mem && size > 0 ? malloc((size_t)size) : NULL;

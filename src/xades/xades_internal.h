@@ -8,7 +8,8 @@
 
 #include <libxml/tree.h>
 
-/* XMLDSig core (XMLDSig 1.0 §4) and XAdES 1.3.2 (EN 319 132-1 §4.1). */
+/* XMLDSig core (XMLDSig 1.0 §4) and XAdES 1.3.2, the namespace EN 319 132-1
+ * keeps for the elements it took from TS 101 903. */
 #define XADES_NS_DS "http://www.w3.org/2000/09/xmldsig#"
 #define XADES_NS_XADES "http://uri.etsi.org/01903/v1.3.2#"
 /* Exclusive XML Canonicalization 1.0, without comments: see
@@ -16,9 +17,9 @@
 #define XADES_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
 #define XADES_ENVELOPED_SIG                                                    \
     "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-/* The Type of the ds:Reference (XMLDSig §4.3.3.1) that signs the
- * xades:SignedProperties: EN 319 132-1 clause 4 makes validators find the
- * signed qualifying properties by it. */
+/* The Type (XMLDSig §4.3.3) XAdES gives the ds:Reference that signs the
+ * xades:SignedProperties, by which a validator tells it from the
+ * references to the signed documents. */
 #define XADES_SP_TYPE "http://uri.etsi.org/01903#SignedProperties"
 
 typedef struct xades_ctx {
@@ -46,7 +47,8 @@ typedef struct xades_ctx {
  * memory. */
 xmlNodePtr xades_add(xmlNodePtr parent, xmlNsPtr ns, const char *name,
                      const char *text);
-/* An element whose Algorithm attribute is uri (XMLDSig §4.3.1 ...). */
+/* An element whose Algorithm attribute is uri: CanonicalizationMethod,
+ * SignatureMethod, Transform, DigestMethod (XMLDSig §4.3.1-§4.3.3.5). */
 xmlNodePtr xades_add_alg(xmlNodePtr parent, xmlNsPtr ns, const char *name,
                          const char *uri);
 /* An element holding base64 (RFC 4648 §4, no line breaks) of data. */

@@ -1,4 +1,4 @@
-/* The signed qualifying properties (EN 319 132-1 §4.3, §5.2): in a
+/* The signed qualifying properties (EN 319 132-1 §5.2): in a
  * ds:Object, xades:QualifyingProperties targeting this signature, whose
  * xades:SignedProperties (signed through their own ds:Reference, see
  * xades_sig.c) hold what a XAdES-B-B needs (EN 319 132-1 §6.3):

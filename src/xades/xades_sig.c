@@ -131,7 +131,7 @@ static int reference_document(xades_ctx *c, const unsigned char *doc,
 }
 
 /* The SignedProperties are signed through a reference of their Type to
- * their Id (EN 319 132-1 clause 4; XMLDSig §4.3.3.3 bare-name XPointer). */
+ * their Id (XMLDSig §4.3.3.3: a bare-name XPointer, comments excluded). */
 static int reference_props(xades_ctx *c, lv_err *err)
 {
     unsigned char d[EVP_MAX_MD_SIZE];
@@ -172,8 +172,8 @@ static int check_signature(X509 *signer, const EVP_MD *md,
                         "certificate");
 }
 
-/* XMLDSig 1.1 §6.4.3 (RFC 4050 §3.3): an ECDSA SignatureValue is r||s,
- * each as many octets as the group order, not the DER SEQUENCE. */
+/* XMLDSig 1.1 §6.4.3: an ECDSA SignatureValue is r||s, each I2OSP'd to
+ * the size of the base point order in octets, not the DER SEQUENCE. */
 static int ecdsa_raw(X509 *signer, unsigned char **sig, size_t *len,
                      lv_err *err)
 {
@@ -213,8 +213,8 @@ int xades_sig_value(xades_ctx *c, lv_err *err)
 {
     unsigned char d[EVP_MAX_MD_SIZE], *sig = NULL;
     size_t dlen = 0, slen = 0;
-    /* XMLDSig §3.2.1 (core generation, step 2): the SignatureMethod over
-     * the canonical SignedInfo */
+    /* XMLDSig §3.1.2 (core generation): the SignatureMethod over the
+     * canonical SignedInfo */
     LV_TRY(
         xades_c14n_digest(c->doc, c->signed_info, NULL, c->md, d, &dlen, err));
     LV_TRY(c->o->sign(c->o->sign_arg, c->md, d, dlen, &sig, &slen, err));

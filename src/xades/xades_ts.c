@@ -1,7 +1,7 @@
 /* XAdES-B-T: the xades:SignatureTimeStamp (EN 319 132-1 §5.3), an
  * unsigned property.  Its message imprint is over the ds:SignatureValue
  * element canonicalized by the ds:CanonicalizationMethod the time-stamp
- * names (§5.3: inclusive C14N 1.0 if it named none; we name exclusive, as
+ * names (inclusive C14N 1.0 if it named none; we name exclusive, as
  * everywhere, see xades_c14n.c), and the token is the RFC 3161
  * TimeStampToken as DER in xades:EncapsulatedTimeStamp. */
 #include "xades/xades_internal.h"
