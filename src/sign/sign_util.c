@@ -2,12 +2,12 @@
  * an authorization to its digests, audit helpers, and the one place where a
  * signer key is used (sign_with_key). */
 #include "audit/audit.h"
+#include "keydproto/keydproto.h"
 #include "sign/sign_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const char *const REFUSALS[] = {
     [LV_SIGN_OK] = "ok",
@@ -29,52 +29,43 @@ const char *sign_refusal_name(lv_sign_refusal r)
     return REFUSALS[r];
 }
 
-/* ---- digest algorithms (R4.1: SHA-2 only)
- * ------------------------------------ */
+/* ---- digest algorithms (R4.1: SHA-2 only) --------------------------------
+ * keyd's list (keydproto), which the citizen's key signs with; the CSC API
+ * also names them by OID. */
 static const struct {
-    const char *name, *alt, *oid;
-} MDS[] = {
-    {"sha256", "SHA-256", "2.16.840.1.101.3.4.2.1"},
-    {"sha384", "SHA-384", "2.16.840.1.101.3.4.2.2"},
-    {"sha512", "SHA-512", "2.16.840.1.101.3.4.2.3"},
+    const char *name, *oid;
+} OIDS[] = {
+    {"sha256", "2.16.840.1.101.3.4.2.1"},
+    {"sha384", "2.16.840.1.101.3.4.2.2"},
+    {"sha512", "2.16.840.1.101.3.4.2.3"},
 };
-#define MD_COUNT (sizeof MDS / sizeof MDS[0])
+#define OID_COUNT (sizeof OIDS / sizeof OIDS[0])
 
 const EVP_MD *sign_md_by_name(const char *name)
 {
-    for (size_t i = 0; name && i < MD_COUNT; i++)
-        if (strcasecmp(name, MDS[i].name) == 0 ||
-            strcasecmp(name, MDS[i].alt) == 0)
-            return EVP_get_digestbyname(MDS[i].name);
-    return NULL;
-}
-
-const EVP_MD *sign_md_by_oid(const char *oid)
-{
-    for (size_t i = 0; oid && i < MD_COUNT; i++)
-        if (strcmp(oid, MDS[i].oid) == 0)
-            return EVP_get_digestbyname(MDS[i].name);
-    return NULL;
-}
-
-static size_t md_index(const EVP_MD *md)
-{
-    for (size_t i = 0; md && i < MD_COUNT; i++)
-        if (EVP_MD_is_a(md, MDS[i].name))
-            return i;
-    return MD_COUNT;
+    return keyd_md_by_name(name);
 }
 
 const char *sign_md_name(const EVP_MD *md)
 {
-    size_t i = md_index(md);
-    return i < MD_COUNT ? MDS[i].name : "";
+    return keyd_md_name(md);
+}
+
+const EVP_MD *sign_md_by_oid(const char *oid)
+{
+    for (size_t i = 0; oid && i < OID_COUNT; i++)
+        if (strcmp(oid, OIDS[i].oid) == 0)
+            return keyd_md_by_name(OIDS[i].name);
+    return NULL;
 }
 
 const char *sign_md_oid(const EVP_MD *md)
 {
-    size_t i = md_index(md);
-    return i < MD_COUNT ? MDS[i].oid : "";
+    const char *name = keyd_md_name(md);
+    for (size_t i = 0; i < OID_COUNT; i++)
+        if (strcmp(name, OIDS[i].name) == 0)
+            return OIDS[i].oid;
+    return "";
 }
 
 /* ---- hashing and ids
