@@ -147,6 +147,13 @@ int profile_add_extensions(X509 *cert, X509 *issuer, const char *issuer_name,
 int profile_add_qcstatements(X509 *cert, const lv_profile *p,
                              const lv_subject *s, const lv_config *cfg,
                              lv_err *err) LV_MUST_USE;
+/* 1 when cert's QCStatements hold the statement statement_oid, 0 when not
+ * (or no QCStatements), LV_ECRYPTO when the extension is malformed. */
+int profile_qc_has_statement(const X509 *cert, const char *statement_oid);
+/* QCStatements (RFC 3739 §3.2.6) of the n statements ids, none with
+ * statementInfo, as DER in *der (OPENSSL_free); its length, or -1. */
+int profile_qc_statements_der(const char *const *ids, size_t n,
+                              unsigned char **der);
 /* Adds an extension from OpenSSL's configuration syntax ("critical,...");
  * issuer NULL: the certificate itself (self-signed). */
 int profile_add_ext(X509 *cert, X509 *issuer, int nid, const char *value,

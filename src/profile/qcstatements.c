@@ -311,3 +311,45 @@ int profile_add_qcstatements(X509 *cert, const lv_profile *p,
     OPENSSL_free(der);
     return rc;
 }
+
+/* ---- QCStatements outside certificates (the TSA's tokens) --------------- */
+
+static int statements_have(const LV_QC_STATEMENTS *sts, const char *id)
+{
+    ASN1_OBJECT *want = oid(id);
+    int found = 0;
+    for (int i = 0; want && !found && i < sk_LV_QC_STATEMENT_num(sts); i++)
+        found = OBJ_cmp(sk_LV_QC_STATEMENT_value(sts, i)->id, want) == 0;
+    ASN1_OBJECT_free(want);
+    return found;
+}
+
+int profile_qc_has_statement(const X509 *cert, const char *statement_oid)
+{
+    int at = X509_get_ext_by_NID(cert, NID_qcStatements, -1);
+    if (at < 0)
+        return 0;
+    ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(cert, at));
+    const unsigned char *p = ASN1_STRING_get0_data(data);
+    LV_QC_STATEMENTS *sts = (LV_QC_STATEMENTS *)ASN1_item_d2i(
+        NULL, &p, ASN1_STRING_length(data), ASN1_ITEM_rptr(LV_QC_STATEMENTS));
+    if (sts == NULL)
+        return LV_ECRYPTO;
+    int found = statements_have(sts, statement_oid);
+    sk_LV_QC_STATEMENT_pop_free(sts, LV_QC_STATEMENT_free);
+    return found;
+}
+
+int profile_qc_statements_der(const char *const *ids, size_t n,
+                              unsigned char **der)
+{
+    LV_QC_STATEMENTS *sts = sk_LV_QC_STATEMENT_new_null();
+    int rc = sts ? 0 : LV_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = push_statement(sts, ids[i], NULL);
+    int len = rc == 0 ? ASN1_item_i2d((const ASN1_VALUE *)sts, der,
+                                      ASN1_ITEM_rptr(LV_QC_STATEMENTS))
+                      : -1;
+    sk_LV_QC_STATEMENT_pop_free(sts, LV_QC_STATEMENT_free);
+    return len;
+}

@@ -19,81 +19,26 @@
  *   esi4-qtstStatement-1 QC-STATEMENT ::=
  *      { IDENTIFIED BY id-etsi-tsts-EuQCompliance }      -- no statementInfo
  *
- * The structures are declared as OpenSSL ASN.1 templates (OpenSSL has no
- * type for them); the library writes and reads every byte of DER. */
+ * profile/ holds the QCStatements template (the certificates' statements
+ * share it); the library writes and reads every byte of DER. */
+#include "profile/profile.h"
 #include "tsa/tsa_internal.h"
 
-#include <openssl/asn1t.h>
 #include <openssl/x509v3.h>
 
 #define OID_QC_COMPLIANCE "0.4.0.1862.1.1"   /* EN 319 412-5 §4.2.1 */
 #define OID_QTST_STATEMENT "0.4.0.19422.1.1" /* EN 319 422 Annex B */
 
-/* RFC 3739 §3.2.6: QCStatement ::= SEQUENCE { statementId OBJECT
- * IDENTIFIER, statementInfo ANY DEFINED BY statementId OPTIONAL } */
-typedef struct {
-    ASN1_OBJECT *id;
-    ASN1_TYPE *info;
-} TSA_QC_STATEMENT;
-
-ASN1_SEQUENCE(TSA_QC_STATEMENT) = {
-    ASN1_SIMPLE(TSA_QC_STATEMENT, id, ASN1_OBJECT),
-    ASN1_OPT(TSA_QC_STATEMENT, info, ASN1_ANY),
-} ASN1_SEQUENCE_END(TSA_QC_STATEMENT)
-DECLARE_ASN1_FUNCTIONS(TSA_QC_STATEMENT)
-IMPLEMENT_ASN1_FUNCTIONS(TSA_QC_STATEMENT)
-DEFINE_STACK_OF(TSA_QC_STATEMENT)
-
-/* QCStatements ::= SEQUENCE OF QCStatement */
-typedef STACK_OF(TSA_QC_STATEMENT) TSA_QC_STATEMENTS;
-ASN1_ITEM_TEMPLATE(TSA_QC_STATEMENTS) = ASN1_EX_TEMPLATE_TYPE(
-    ASN1_TFLG_SEQUENCE_OF, 0, QCStatements, TSA_QC_STATEMENT)
-    ASN1_ITEM_TEMPLATE_END(TSA_QC_STATEMENTS)
-
-static int has_statement(const TSA_QC_STATEMENTS *sts, const char *id)
-{
-    ASN1_OBJECT *want = OBJ_txt2obj(id, 1);
-    int found = 0;
-    for (int i = 0; want && !found && i < sk_TSA_QC_STATEMENT_num(sts); i++)
-        found = OBJ_cmp(sk_TSA_QC_STATEMENT_value(sts, i)->id, want) == 0;
-    ASN1_OBJECT_free(want);
-    return found;
-}
-
 int tsa_cert_qualified(const X509 *cert)
 {
-    int at = X509_get_ext_by_NID(cert, NID_qcStatements, -1);
-    if (at < 0)
-        return 0;
-    ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(cert, at));
-    const unsigned char *p = ASN1_STRING_get0_data(data);
-    TSA_QC_STATEMENTS *sts = (TSA_QC_STATEMENTS *)ASN1_item_d2i(
-        NULL, &p, ASN1_STRING_length(data), ASN1_ITEM_rptr(TSA_QC_STATEMENTS));
-    if (sts == NULL)
-        return LV_ECRYPTO;
-    int qualified = has_statement(sts, OID_QC_COMPLIANCE);
-    sk_TSA_QC_STATEMENT_pop_free(sts, TSA_QC_STATEMENT_free);
-    return qualified;
+    return profile_qc_has_statement(cert, OID_QC_COMPLIANCE);
 }
 
 /* QCStatements holding the one esi4-qtstStatement-1, as DER. */
 static int qtst_statements(unsigned char **der)
 {
-    TSA_QC_STATEMENTS *sts = sk_TSA_QC_STATEMENT_new_null();
-    TSA_QC_STATEMENT *st = TSA_QC_STATEMENT_new();
-    int len = -1;
-    if (sts && st) {
-        ASN1_OBJECT_free(st->id);
-        st->id = OBJ_txt2obj(OID_QTST_STATEMENT, 1);
-        if (st->id && sk_TSA_QC_STATEMENT_push(sts, st)) {
-            st = NULL;
-            len = ASN1_item_i2d((const ASN1_VALUE *)sts, der,
-                                ASN1_ITEM_rptr(TSA_QC_STATEMENTS));
-        }
-    }
-    TSA_QC_STATEMENT_free(st);
-    sk_TSA_QC_STATEMENT_pop_free(sts, TSA_QC_STATEMENT_free);
-    return len;
+    static const char *const ids[] = {OID_QTST_STATEMENT};
+    return profile_qc_statements_der(ids, 1, der);
 }
 
 X509_EXTENSION *tsa_qtst_extension(void)
