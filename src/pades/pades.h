@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 /* The largest PDF pades_sign accepts when pades_opts.max_len is 0. */
-#define PADES_MAX_DOC (32u * 1024u * 1024u)
+#define PADES_MAX_DOC ((size_t)32 * 1024 * 1024)
 
 /* EN 319 142-1 §6.1: each level contains the one before it. */
 typedef enum {

@@ -100,7 +100,7 @@ int pades_doc_open(pades_doc *d, const unsigned char *pdf, size_t len,
     memset(d, 0, sizeof *d);
     if (len > (max_len ? max_len : PADES_MAX_DOC))
         return lv_fail(err, LV_ETOOBIG, "the PDF is larger than %zu bytes",
-                       max_len ? max_len : (size_t)PADES_MAX_DOC);
+                       max_len ? max_len : PADES_MAX_DOC);
     /* at byte 0: qpdf (like readers) would accept a header further in and
      * shift every offset by it, and our offsets count from byte 0 */
     if (len < 8 || memcmp(pdf, "%PDF-", 5) != 0)

@@ -31,6 +31,14 @@ static int check_opts(const pades_opts *o, pades_opts *use, lv_err *err)
     if (o->level >= PADES_B_T && !o->timestamp)
         return lv_fail(err, LV_EINVAL,
                        "PAdES-B-T and above need a time-stamp callback");
+    /* each is one object of the DSS update; room is left for the DSS,
+     * the catalog and the cross-reference stream */
+    size_t n = (size_t)sk_X509_num(o->chain) +
+               (size_t)sk_X509_num(o->dss_certs) + o->n_ocsps + o->n_crls;
+    if (n > PADES_MAX_OBJS - 8)
+        return lv_fail(err, LV_EINVAL,
+                       "at most %d certificates, OCSP responses and CRLs",
+                       PADES_MAX_OBJS - 8);
     *use = *o;
     use->md = pick_md(o->md);
     if (!use->md)

@@ -310,7 +310,12 @@ static pades_opts opts(pades_level level)
 /* ---- PDFs made by qpdf ----------------------------------------------------
  */
 
-typedef enum { PDF_CLASSIC, PDF_XREF_STREAM, PDF_ENCRYPTED } pdf_kind;
+typedef enum {
+    PDF_CLASSIC,
+    PDF_XREF_STREAM,
+    PDF_LINEARIZED,
+    PDF_ENCRYPTED
+} pdf_kind;
 
 static unsigned char *make_pdf(pdf_kind kind, size_t *len)
 {
@@ -335,6 +340,7 @@ static unsigned char *make_pdf(pdf_kind kind, size_t *len)
     qpdf_set_static_ID(q, QPDF_TRUE);
     if (kind == PDF_XREF_STREAM)
         qpdf_set_object_stream_mode(q, qpdf_o_generate);
+    qpdf_set_linearization(q, kind == PDF_LINEARIZED);
     if (kind == PDF_ENCRYPTED)
         qpdf_set_r6_encryption_parameters2(q, "", "owner", QPDF_TRUE, QPDF_TRUE,
                                            QPDF_TRUE, QPDF_TRUE, QPDF_TRUE,
@@ -689,6 +695,14 @@ static void test_b_b_xref_stream(void **state)
     sign_level(PDF_XREF_STREAM, PADES_B_B, "bb-xs");
 }
 
+/* A linearized file's startxref names its first-page section (ISO
+ * 32000-1 Annex F): the update's /Prev must still chain to it. */
+static void test_b_lt_linearized(void **state)
+{
+    (void)state;
+    sign_level(PDF_LINEARIZED, PADES_B_LT, "blt-lin");
+}
+
 static void test_b_t(void **state)
 {
     (void)state;
@@ -819,6 +833,9 @@ static void test_bad_inputs(void **state)
     o = opts(PADES_B_B);
     o.md = EVP_sha1();
     refused(pdf, len, &o, LV_EINVAL, "SHA-2");
+    o = opts(PADES_B_LT);
+    o.n_crls = PADES_MAX_OBJS;
+    refused(pdf, len, &o, LV_EINVAL, "at most");
     free(enc);
     free(pdf);
 }
@@ -886,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_b_b),
         cmocka_unit_test(test_b_b_xref_stream),
         cmocka_unit_test(test_b_t),
+        cmocka_unit_test(test_b_lt_linearized),
         cmocka_unit_test(test_b_lt),
         cmocka_unit_test(test_b_lta),
         cmocka_unit_test(test_b_lta_xref_stream),
