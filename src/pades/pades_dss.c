@@ -3,7 +3,7 @@
  * /Certs, /OCSPs and /CRLs, arrays of streams holding the DER of each
  * certificate, OCSPResponse and CertificateList.  A DSS already there
  * (another signer's) is extended, not replaced.  The optional /VRI
- * (§5.4.2.3) is not written: a validator finds the material through the
+ * (§5.4.2) is not written: a validator finds the material through the
  * arrays, and the VRI key (a SHA-1 of the signature) adds nothing it
  * needs. */
 #include "pades/pades_internal.h"

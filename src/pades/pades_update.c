@@ -154,6 +154,19 @@ static void xref_table(pades_update *u, size_t at)
     lv_buf_appendf(b, " >>\nstartxref\n%zu\n%%%%EOF\n", at);
 }
 
+/* Table 18: type 1 (in use), offset, generation, big-endian. */
+static void xref_row(lv_buf *rows, const pades_xref *x)
+{
+    unsigned char row[7] = {1,
+                            (unsigned char)(x->off >> 24),
+                            (unsigned char)(x->off >> 16),
+                            (unsigned char)(x->off >> 8),
+                            (unsigned char)x->off,
+                            (unsigned char)(x->gen >> 8),
+                            (unsigned char)x->gen};
+    lv_buf_append(rows, row, sizeof row);
+}
+
 /* ISO 32000-1 §7.5.8: a cross-reference stream, unfiltered, /W [1 4 2]
  * (type 1, a 4-byte offset, a 2-byte generation), for a file whose last
  * section already is one. */
@@ -166,17 +179,8 @@ static int xref_stream(pades_update *u, lv_err *err)
     for (size_t i = 0; i < u->n; i += run_at(u, i))
         lv_buf_appendf(&idx, "%s%d %zu", i ? " " : "", u->objs[i].id,
                        run_at(u, i));
-    for (size_t k = 0; k < u->n; k++) {
-        size_t off = u->objs[k].off;
-        unsigned char row[7] = {1,
-                                (unsigned char)(off >> 24),
-                                (unsigned char)(off >> 16),
-                                (unsigned char)(off >> 8),
-                                (unsigned char)off,
-                                (unsigned char)(u->objs[k].gen >> 8),
-                                (unsigned char)u->objs[k].gen};
-        lv_buf_append(&rows, row, sizeof row);
-    }
+    for (size_t k = 0; k < u->n; k++)
+        xref_row(&rows, &u->objs[k]);
     lv_buf_append(&u->out, "<< /Type /XRef ", 15);
     trailer_entries(u, &u->out);
     lv_buf_appendf(&u->out, " /W [1 4 2] /Index [%.*s] /Length %zu >>\n",
