@@ -267,8 +267,8 @@ typedef struct lv_config {
     int crl_interval_hours; /* nextUpdate - thisUpdate, 1..168 (24) */
     int crl_check_seconds;  /* llaved's CRL keeper wakes this often (60) */
     /* time-stamp authority (R7.1, R7.2, src/tsa/) */
-    char tsa_policy_oid[128]; /* TSTInfo policy; "" = 0.4.0.2023.1.1 (EN
-                                 319 421's best-practices policy) */
+    char tsa_policy_oid[128];   /* TSTInfo policy; "" = 0.4.0.2023.1.1 (EN
+                                   319 421's best-practices policy) */
     char tsa_unit[32];          /* TSU answering POST /tsa (a cas name) */
     int tsa_accuracy_ms;        /* declared accuracy of genTime (1000) */
     int tsa_require_clock_sync; /* R7.2: refuse while the clock is not NTP

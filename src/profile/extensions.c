@@ -112,8 +112,8 @@ fail:
 static int push_test_policy(CERTIFICATEPOLICIES *pols, const lv_config *cfg)
 {
     char oid[192];
-    int n = snprintf(oid, sizeof oid, "%s.%s", cfg->oid_arc,
-                     TEST_POLICY_SUFFIX);
+    int n =
+        snprintf(oid, sizeof oid, "%s.%s", cfg->oid_arc, TEST_POLICY_SUFFIX);
     if (n < 0 || (size_t)n >= sizeof oid)
         return LV_EINVAL;
     return push_policy(pols, oid, NULL, NULL);

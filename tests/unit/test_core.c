@@ -429,8 +429,7 @@ static void test_config_defaults_without_file(void **state)
     assert_string_equal(cfg.org_country, "ES");
     assert_string_equal(cfg.org_id, "VATES-B00000000");
     assert_string_equal(cfg.org_locality, "Madrid");
-    assert_string_equal(cfg.oid_arc,
-                        LV_OID_ARC_PLACEHOLDER);
+    assert_string_equal(cfg.oid_arc, LV_OID_ARC_PLACEHOLDER);
     assert_string_equal(cfg.public_url, "http://127.0.0.1:8080");
     assert_string_equal(cfg.root_name, "root");
     assert_string_equal(cfg.qualified_name, "qualified");
