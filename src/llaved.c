@@ -25,6 +25,7 @@
 #include "keyc/keyc.h"
 #include "ocsp/ocsp.h"
 #include "repo/repo.h"
+#include "sign/sign.h"
 #include "tsa/tsa.h"
 
 #include <errno.h>
@@ -72,6 +73,7 @@ typedef struct daemon_state {
     lv_ca *ca;
     lv_auth *auth;            /* sessions, logins (issue 6) */
     lv_auth_reporter *report; /* anonymous failures, aggregated (issue 11) */
+    lv_sign_purger *purger;   /* what signing leaves behind (issue 14) */
     lv_ocsp_refresher *ocsp;  /* pre-signed OCSP responses (R6.4) */
     lv_crl_keeper *crl;       /* CRLs fresh before nextUpdate (R6.3) */
     lv_audit_sealer *sealer;  /* audit seals (R9.2; issue 8) */
@@ -393,6 +395,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(repo_install_defaults(&d->cfg, err));
     LV_TRY(crl_keeper_start(d->ca, &d->crl, err));
     LV_TRY(sealer_start(d->ca, &d->sealer, err));
+    LV_TRY(sign_purger_start(&d->cfg, &d->purger, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));
@@ -409,6 +412,7 @@ static void stop(daemon_state *d)
     crl_keeper_stop(d->crl);
     audit_sealer_stop(d->sealer);
     auth_reporter_stop(d->report); /* after the server: the last failures */
+    sign_purger_stop(d->purger);
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);

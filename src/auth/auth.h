@@ -337,6 +337,11 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
                     const char *citizen_id, const char *purpose,
                     const unsigned char *data, size_t data_len,
                     const char *code, lv_err *err) LV_MUST_USE;
+/* Issue 14 item 6, in the caller's transaction: deletes the one-time codes
+ * that expired longer ago than the sending limits look back (so the counts
+ * stay right) and the expired sessions; *otps: how many codes. */
+int auth_purge(const lv_config *cfg, lv_store *st, int64_t now, int *otps,
+               lv_err *err) LV_MUST_USE;
 
 /* The reinforced mode (R3.4, Cl@ve): password AND the OTP bound to data,
  * both checked; any failure is LV_EAUTH / LV_EPERM and nothing is

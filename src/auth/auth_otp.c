@@ -284,3 +284,14 @@ int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
     return auth_otp_verify(auth, st, otp_id, citizen_id, purpose, data,
                            data_len, code, err);
 }
+
+int auth_purge(const lv_config *cfg, lv_store *st, int64_t now, int *otps,
+               lv_err *err)
+{
+    /* store_otp_count looks back this far from a send (auth_otp_send) */
+    int64_t back = cfg->otp_send_operation_window;
+    if (cfg->otp_send_citizen_window > back)
+        back = cfg->otp_send_citizen_window;
+    LV_TRY(store_otp_purge(st, now - back, otps, err));
+    return store_session_purge(st, now, err);
+}

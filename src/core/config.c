@@ -123,6 +123,8 @@ static const cf_field cf_fields[] = {
     CF_SO(ecert_trust_file),
     CF_B(csc_otp_hashes),
     CF_B(tls_rsa_key_encipherment),
+    CF_I(purge_interval_seconds),
+    CF_I(sign_keep_hours),
     CF_I(audit_seal_minutes),
     CF_I(audit_seal_entries),
 };
@@ -233,6 +235,10 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
      * it, so it is off unless the operator asks */
     cfg->tls_rsa_key_encipherment = 0;
     cfg->audit_seal_minutes = 60; /* CPS §5.4.2: reviewed at least daily */
+    /* issue 14 item 6: a relying application fetches its signed documents
+     * within the day; nothing older is kept but the audit trail */
+    cfg->purge_interval_seconds = 300;
+    cfg->sign_keep_hours = 24;
     cfg->audit_seal_entries = 1000;
 }
 
@@ -494,6 +500,9 @@ static int config_validate(lv_config *cfg, lv_err *err)
     LV_TRY(validate_tsa(cfg, err));
     LV_TRY(check_range(cfg->audit_seal_minutes, 0, 1440, "audit_seal_minutes",
                        err));
+    LV_TRY(check_range(cfg->purge_interval_seconds, 1, 86400,
+                       "purge_interval_seconds", err));
+    LV_TRY(check_range(cfg->sign_keep_hours, 0, 8760, "sign_keep_hours", err));
     LV_TRY(check_range(cfg->audit_seal_entries, 0, 1000000,
                        "audit_seal_entries", err));
     return 0;

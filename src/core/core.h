@@ -288,6 +288,8 @@ typedef struct lv_config {
     int audit_seal_minutes;       /* 60 */
     int audit_seal_entries;       /* 1000 */
     int tls_rsa_key_encipherment; /* RSA website keys: keyEncipherment */
+    int purge_interval_seconds;   /* sign_purge's period (issue 14 item 6) */
+    int sign_keep_hours; /* finished transactions, SADs… kept this long */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);

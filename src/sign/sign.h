@@ -255,4 +255,21 @@ int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
                         unsigned char **der, size_t *der_len,
                         lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
+/* ---- purge (issue 14 item 6; sign_purge.c) ------------------------------
+ * Deletes, in one transaction with one "sign.purge" audit entry, what
+ * remote signing no longer needs: transactions (and documents) expired,
+ * signed or ended more than sign_keep_hours ago, SADs and activation
+ * records expired or used up as long ago, CSC OTP bindings, and the
+ * one-time codes and sessions auth_purge lets go.  Audit entries stay. */
+typedef struct lv_sign_purge_counts {
+    int transactions, sads, csc_otps, activations, otps;
+} lv_sign_purge_counts;
+int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
+               lv_sign_purge_counts *out, lv_err *err) LV_MUST_USE;
+/* llaved's thread: sign_purge at start and every purge_interval_seconds. */
+typedef struct lv_sign_purger lv_sign_purger;
+int sign_purger_start(const lv_config *cfg, lv_sign_purger **out,
+                      lv_err *err) LV_MUST_USE;
+void sign_purger_stop(lv_sign_purger *p); /* NULL accepted */
+
 #endif

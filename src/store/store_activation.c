@@ -188,3 +188,14 @@ int store_activation_burn(lv_store *st, const char *id, int64_t now,
                      SQ_INT(now), SQ_TEXT(used_by), SQ_TEXT(refusal),
                      SQ_TEXT(id));
 }
+
+int store_activation_purge(lv_store *st, int64_t before, int *count,
+                           lv_err *err)
+{
+    int64_t n = 0;
+    int rc = STORE_RUN(st, &n, err,
+                       "DELETE FROM sign_activations WHERE expires_at < ?",
+                       SQ_INT(before));
+    *count = (int)n;
+    return rc;
+}

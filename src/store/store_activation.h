@@ -67,6 +67,10 @@ int store_activation_consume(lv_store *st, const char *id, const char *key_id,
                              const char *md, int64_t n,
                              const unsigned char binding[32], int64_t now,
                              const char *used_by, lv_err *err) LV_MUST_USE;
+/* Deletes the records that expired before `before`, used or not (the
+ * signatures they allowed are audited); *count: how many. */
+int store_activation_purge(lv_store *st, int64_t before, int *count,
+                           lv_err *err) LV_MUST_USE;
 /* For keyd: a presentation that did not match uses the record up anyway
  * (single use, whatever happens), recording why.  0 also when the record
  * does not exist or was already used. */

@@ -113,6 +113,10 @@ int store_session_delete_principal(lv_store *st, const char *kind,
                                    lv_err *err) LV_MUST_USE;
 /* Drops sessions that expired before `now`. */
 int store_session_purge(lv_store *st, int64_t now, lv_err *err) LV_MUST_USE;
+/* Deletes the one-time codes that expired before `before`; *count: how
+ * many. */
+int store_otp_purge(lv_store *st, int64_t before, int *count,
+                    lv_err *err) LV_MUST_USE;
 
 typedef struct lv_otp_rec {
     char id[33];

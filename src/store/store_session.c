@@ -42,6 +42,15 @@ int store_session_purge(lv_store *st, int64_t now, lv_err *err)
                      SQ_INT(now));
 }
 
+int store_otp_purge(lv_store *st, int64_t before, int *count, lv_err *err)
+{
+    int64_t n = 0;
+    int rc = STORE_RUN(st, &n, err, "DELETE FROM otps WHERE expires_at < ?",
+                       SQ_INT(before));
+    *count = (int)n;
+    return rc;
+}
+
 /* ---- one-time codes -------------------------------------------------------
  */
 

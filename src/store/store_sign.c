@@ -4,6 +4,8 @@
  * sign/ decides, hashes and signs. */
 #include "store/store_rows.h"
 
+#include <string.h>
+
 /* ---- applications ----------------------------------------------------------
  */
 
@@ -203,4 +205,44 @@ int store_sign_acceptance_get(lv_store *st, const char *serial,
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *r)
 {
     store_row_free(&store_row_acceptance, r);
+}
+
+/* ---- purge (issue 14 item 6) ---------------------------------------------
+ * The transactions a purge takes: expired, or signed or ended, before the
+ * cutoff.  The audit trail keeps every event they saw. */
+#define TX_GONE                                                                \
+    "expires_at < ? OR (signed_at > 0 AND signed_at < ?) OR"                   \
+    " (ended_at > 0 AND ended_at < ?)"
+
+static int purge_transactions(lv_store *st, int64_t before, int *count,
+                              lv_err *err)
+{
+    int64_t n = 0;
+    LV_TRY(STORE_RUN(st, NULL, err,
+                     "DELETE FROM sign_documents WHERE tx_id IN (SELECT id"
+                     " FROM sign_transactions WHERE " TX_GONE ")",
+                     SQ_INT(before), SQ_INT(before), SQ_INT(before)));
+    int rc =
+        STORE_RUN(st, &n, err, "DELETE FROM sign_transactions WHERE " TX_GONE,
+                  SQ_INT(before), SQ_INT(before), SQ_INT(before));
+    *count = (int)n;
+    return rc;
+}
+
+int store_sign_purge(lv_store *st, int64_t before, lv_sign_purged *out,
+                     lv_err *err)
+{
+    int64_t sads = 0, otps = 0;
+    memset(out, 0, sizeof *out);
+    LV_TRY(purge_transactions(st, before, &out->transactions, err));
+    LV_TRY(STORE_RUN(st, &sads, err,
+                     "DELETE FROM sign_sads WHERE expires_at < ? OR"
+                     " (remaining = 0 AND created_at < ?)",
+                     SQ_INT(before), SQ_INT(before)));
+    LV_TRY(STORE_RUN(st, &otps, err,
+                     "DELETE FROM sign_csc_otps WHERE created_at < ?",
+                     SQ_INT(before)));
+    out->sads = (int)sads;
+    out->csc_otps = (int)otps;
+    return 0;
 }

@@ -125,6 +125,18 @@ int store_sign_otp_delete(lv_store *st, const char *citizen_id,
                           const char *serial, lv_err *err) LV_MUST_USE;
 void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
 
+/* Issue 14 item 6: what a purge removed. */
+typedef struct lv_sign_purged {
+    int transactions; /* with their documents */
+    int sads;
+    int csc_otps;
+} lv_sign_purged;
+/* Deletes, in the caller's transaction, the transactions (and their
+ * documents) that expired, were signed or ended before `before`, the SADs
+ * expired or used up before it and the CSC OTP bindings made before it. */
+int store_sign_purge(lv_store *st, int64_t before, lv_sign_purged *out,
+                     lv_err *err) LV_MUST_USE;
+
 typedef struct lv_sign_acceptance_rec {
     char serial[65];
     char citizen_id[72];

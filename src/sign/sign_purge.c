@@ -1,0 +1,90 @@
+/* What remote signing leaves behind, purged on a schedule (issue 14 item
+ * 6): transactions and their documents once expired, signed or ended for
+ * sign_keep_hours, SADs expired or used up, CSC OTP bindings, activation
+ * records, and the one-time codes and sessions auth/ keeps.  Only the rows
+ * go: the audit trail keeps every event they saw (R9.1, CPS §5.4), and one
+ * "sign.purge" entry says how many of each a pass removed. */
+#include "sign/sign_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUR 3600
+
+int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
+               lv_sign_purge_counts *out, lv_err *err)
+{
+    int64_t before = now - (int64_t)cfg->sign_keep_hours * HOUR;
+    lv_sign_purged p = {0};
+    memset(out, 0, sizeof *out);
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_purge(st, before, &p, err);
+    if (rc == 0)
+        rc = store_activation_purge(st, before, &out->activations, err);
+    if (rc == 0)
+        rc = auth_purge(cfg, st, now, &out->otps, err);
+    out->transactions = p.transactions;
+    out->sads = p.sads;
+    out->csc_otps = p.csc_otps;
+    int total = out->transactions + out->sads + out->csc_otps +
+                out->activations + out->otps;
+    json_t *d = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I}", "transactions",
+                          out->transactions, "sads", out->sads, "csc_otps",
+                          out->csc_otps, "activations", out->activations,
+                          "otps", out->otps, "before", (json_int_t)before);
+    if (rc == 0 && total > 0)
+        rc = audit_log(st, "llaved", "sign.purge", "sign", LV_AUDIT_SUCCESS, d,
+                       err);
+    json_decref(d);
+    return store_end(st, rc, err);
+}
+
+/* ---- llaved's purger thread ---------------------------------------------- */
+
+struct lv_sign_purger {
+    lv_config cfg;
+    lv_store *st;
+    lv_worker *worker;
+};
+
+static void purger_pass(void *arg)
+{
+    lv_sign_purger *p = arg;
+    lv_sign_purge_counts n;
+    lv_err err = {0};
+    if (sign_purge(&p->cfg, p->st, lv_now(), &n, &err) < 0)
+        lv_log(LV_LOG_ERROR, "sign: purge: %s", err.msg);
+}
+
+int sign_purger_start(const lv_config *cfg, lv_sign_purger **out, lv_err *err)
+{
+    char db[1024];
+    lv_sign_purger *p = calloc(1, sizeof *p);
+    *out = NULL;
+    if (!p)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    p->cfg = *cfg;
+    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db") < 0
+                 ? lv_fail(err, LV_EINVAL, "data directory path too long")
+                 : store_open(db, &p->st, err);
+    if (rc == 0)
+        rc = lv_worker_start(&p->worker, purger_pass, p,
+                             cfg->purge_interval_seconds, LV_WORKER_RUN_FIRST,
+                             err);
+    if (rc < 0) {
+        store_close(p->st);
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void sign_purger_stop(lv_sign_purger *p)
+{
+    if (!p)
+        return;
+    lv_worker_stop(p->worker);
+    store_close(p->st);
+    free(p);
+}
