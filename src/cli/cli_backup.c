@@ -50,15 +50,6 @@ static const char *const TOP_FILES[] = {
 static const char *const SUB_DIRS[] = {"keys", "ceremony", "repository"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int sha256_hex(const void *p, size_t n, char out[65])
-{
-    unsigned char md[32];
-    if (!EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL))
-        return LV_ECRYPTO;
-    lv_hex_encode(md, sizeof md, out);
-    return 0;
-}
-
 /* ---- the tar archive --------------------------------------------------------
  */
 typedef struct tar_out {
@@ -106,7 +97,7 @@ static int tar_add(tar_out *t, const char *name, const void *p, size_t n,
                        archive_error_string(t->a));
     if (!listed)
         return 0;
-    LV_TRY(sha256_hex(p, n, hex));
+    LV_TRY(lv_sha256_hex(p, n, hex));
     return json_array_append_new(t->files, json_pack("{s:s, s:s, s:I}", "path",
                                                      name, "sha256", hex,
                                                      "bytes", (json_int_t)n));
@@ -273,7 +264,7 @@ static int backup_create(cli_ctx *ctx, const char *out, const char *cert_path)
     if (rc == 0)
         rc = lv_file_write(out, der, (size_t)der_len, 0600, &err);
     if (rc == 0)
-        sha256_hex(der, (size_t)der_len, hex);
+        rc = lv_sha256_hex(der, (size_t)der_len, hex);
     if (recipient)
         X509_NAME_oneline(X509_get_subject_name(recipient), subject,
                           sizeof subject);
@@ -417,7 +408,7 @@ static int check_manifest(bundle *b, lv_err *err)
         const char *path = lv_json_str(f, "path"),
                    *want = lv_json_str(f, "sha256");
         const entry *e = path ? bundle_find(b, path) : NULL;
-        if (!e || !want || sha256_hex(e->data, e->len, hex) < 0 ||
+        if (!e || !want || lv_sha256_hex(e->data, e->len, hex) < 0 ||
             strcmp(hex, want) != 0)
             return lv_fail(err, LV_EINVAL,
                            "bundle file %s does not match "

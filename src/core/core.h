@@ -137,6 +137,8 @@ void lv_buf_free_secret(lv_buf *b); /* cleanses before freeing */
 /* ---- encodings (OpenSSL does the work; never hand-written) ------------- */
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void lv_hex_encode(const unsigned char *in, size_t len, char *out);
+/* SHA-256 of data as 64 lower-case hex digits (manifests, fingerprints). */
+int lv_sha256_hex(const void *data, size_t len, char out[65]) LV_MUST_USE;
 /* Decodes hex (either case, optional ':' separators); returns bytes written
  * or a negative code. */
 int lv_hex_decode(const char *in, unsigned char *out, size_t out_cap);

@@ -19,6 +19,15 @@ void lv_hex_encode(const unsigned char *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+int lv_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+        return LV_ECRYPTO;
+    lv_hex_encode(md, sizeof md, out);
+    return 0;
+}
+
 static int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9')

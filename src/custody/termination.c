@@ -40,21 +40,12 @@ typedef struct term {
     lv_err *err;
 } term;
 
-static int sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
-        return LV_ECRYPTO;
-    lv_hex_encode(md, sizeof md, out);
-    return 0;
-}
-
 static int put_file(term *t, const char *rel, const void *data, size_t len)
 {
     char path[1200], hex[65];
     LV_TRY(lv_path_join(path, sizeof path, t->out, rel));
     LV_TRY(lv_file_write(path, data, len, 0644, t->err));
-    LV_TRY(sha256_hex(data, len, hex));
+    LV_TRY(lv_sha256_hex(data, len, hex));
     return json_array_append_new(
                t->files, json_pack("{s:s, s:s, s:I}", "path", rel, "sha256",
                                    hex, "bytes", (json_int_t)len)) == 0
@@ -185,7 +176,7 @@ static int export_cert(term *t, const char *serial)
     if (rc == 0)
         rc = put_file(t, rel, c.der, c.der_len);
     if (rc == 0)
-        rc = sha256_hex(c.der, c.der_len, hex);
+        rc = lv_sha256_hex(c.der, c.der_len, hex);
     if (rc == 0)
         rc = cert_json(t, &c, hex);
     if (rc == 0)

@@ -34,6 +34,16 @@
 #define TSA_DAYS 1826 /* R4.1: TSU key 5 years */
 #define DAY 86400
 
+/* What every qualified person and seal profile shares (R4.3, R4.4). */
+#define QUALIFIED_SIGNER                                                       \
+    .issuer = LV_ISSUER_QUALIFIED, .qualified = 1, .key_usage = KU_SIGN,       \
+    .ext_key_usage = EKU_PERSON, .validity_days = PERSON_DAYS
+/* What every website profile shares: the TLS CA, a CSR, the BR rules
+ * (issue 13). */
+#define WEBSITE                                                                \
+    .issuer = LV_ISSUER_TLS, .custody = LV_CUSTODY_SUBSCRIBER,                 \
+    .key_usage = KU_WEB, .ext_key_usage = EKU_WEB, .tls = 1
+
 static const lv_profile profiles[] = {
     {
         .id = "natural-person-cloud-hsm",
@@ -43,15 +53,11 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.1",
         .etsi_policy = QCP_N_QSCD,
         .etsi_policy_name = "QCP-n-qscd",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_NATURAL,
         .custody = LV_CUSTODY_CLOUD_HSM,
-        .qualified = 1,
         .qscd = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice =
             "Certificado cualificado de firma electronica de persona fisica, "
             "claves custodiadas en dispositivo cualificado (QSCD) en la nube",
@@ -64,14 +70,10 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.2",
         .etsi_policy = QCP_N,
         .etsi_policy_name = "QCP-n",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_NATURAL,
         .custody = LV_CUSTODY_CLOUD,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de firma electronica de "
                        "persona fisica, claves custodiadas en la nube",
     },
@@ -83,15 +85,11 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.3",
         .etsi_policy = QCP_N_QSCD,
         .etsi_policy_name = "QCP-n-qscd",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_LINKED,
         .custody = LV_CUSTODY_CLOUD_HSM,
-        .qualified = 1,
         .qscd = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice =
             "Certificado cualificado de persona fisica vinculada a una "
             "organizacion, claves en dispositivo cualificado (QSCD) en la nube",
@@ -104,14 +102,10 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.4",
         .etsi_policy = QCP_N,
         .etsi_policy_name = "QCP-n",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_LINKED,
         .custody = LV_CUSTODY_CLOUD,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de persona fisica vinculada a "
                        "una organizacion, claves custodiadas en la nube",
     },
@@ -123,14 +117,10 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.5",
         .etsi_policy = QCP_N,
         .etsi_policy_name = "QCP-n",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_LINKED,
         .custody = LV_CUSTODY_SUBSCRIBER,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de persona fisica vinculada a "
                        "una organizacion",
     },
@@ -142,15 +132,11 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.6",
         .etsi_policy = QCP_L_QSCD,
         .etsi_policy_name = "QCP-l-qscd",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_SEAL,
         .custody = LV_CUSTODY_CLOUD_HSM,
-        .qualified = 1,
         .qscd = 1,
         .qctype = LV_QCTYPE_ESEAL,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de sello electronico, claves "
                        "en dispositivo cualificado (QSCD) en la nube",
     },
@@ -162,14 +148,10 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.7",
         .etsi_policy = QCP_L,
         .etsi_policy_name = "QCP-l",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_SEAL,
         .custody = LV_CUSTODY_CLOUD,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESEAL,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de sello electronico, claves "
                        "custodiadas en la nube",
     },
@@ -181,14 +163,10 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.8",
         .etsi_policy = QCP_L,
         .etsi_policy_name = "QCP-l",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_SEAL,
         .custody = LV_CUSTODY_SUBSCRIBER,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESEAL,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de sello electronico",
     },
     {
@@ -199,15 +177,11 @@ static const lv_profile profiles[] = {
         .cps_section = "1.4.1.9",
         .etsi_policy = QCP_L,
         .etsi_policy_name = "QCP-l",
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_SEAL,
         .custody = LV_CUSTODY_SUBSCRIBER,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESEAL,
         .psd2 = 1,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de sello electronico para "
                        "proveedores de servicios de pago (PSD2)",
     },
@@ -220,16 +194,12 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_W,
         .etsi_policy_name = "QCP-w",
         .extra_policies = {EVCP, CABF_EV},
-        .issuer = LV_ISSUER_TLS,
+        WEBSITE,
         .subject = LV_SUBJ_WEB_EV,
-        .custody = LV_CUSTODY_SUBSCRIBER,
         .qualified = 1,
         .qctype = LV_QCTYPE_WEB,
-        .key_usage = KU_WEB,
-        .ext_key_usage = EKU_WEB,
         .user_notice = "Certificado cualificado de autenticacion de sitio web "
                        "con validacion extendida (QWAC EV)",
-        .tls = 1,
     },
     {
         .id = "web-ev-psd2",
@@ -240,17 +210,13 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_W,
         .etsi_policy_name = "QCP-w",
         .extra_policies = {EVCP, CABF_EV},
-        .issuer = LV_ISSUER_TLS,
+        WEBSITE,
         .subject = LV_SUBJ_WEB_EV,
-        .custody = LV_CUSTODY_SUBSCRIBER,
         .qualified = 1,
         .qctype = LV_QCTYPE_WEB,
         .psd2 = 1,
-        .key_usage = KU_WEB,
-        .ext_key_usage = EKU_WEB,
         .user_notice = "Certificado cualificado de autenticacion de sitio web "
                        "EV para proveedores de servicios de pago (PSD2)",
-        .tls = 1,
     },
     {
         .id = "tsa",
@@ -283,15 +249,11 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_N_QSCD,
         .etsi_policy_name = "QCP-n-qscd",
         .extra_policies = {AGE_REP_LEGAL},
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_REP_LEGAL,
         .custody = LV_CUSTODY_CLOUD_HSM,
-        .qualified = 1,
         .qscd = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice =
             "Certificado cualificado de representante de persona juridica, "
             "claves en dispositivo cualificado (QSCD) en la nube",
@@ -305,14 +267,10 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_N,
         .etsi_policy_name = "QCP-n",
         .extra_policies = {AGE_REP_LEGAL},
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_REP_LEGAL,
         .custody = LV_CUSTODY_CLOUD,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de representante de persona "
                        "juridica, claves custodiadas en la nube",
     },
@@ -327,15 +285,11 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_N_QSCD,
         .etsi_policy_name = "QCP-n-qscd",
         .extra_policies = {AGE_REP_ENTITY},
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_REP_ENTITY,
         .custody = LV_CUSTODY_CLOUD_HSM,
-        .qualified = 1,
         .qscd = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice = "Certificado cualificado de representante de entidad "
                        "sin personalidad juridica, claves en dispositivo "
                        "cualificado (QSCD) en la nube",
@@ -350,14 +304,10 @@ static const lv_profile profiles[] = {
         .etsi_policy = QCP_N,
         .etsi_policy_name = "QCP-n",
         .extra_policies = {AGE_REP_ENTITY},
-        .issuer = LV_ISSUER_QUALIFIED,
+        QUALIFIED_SIGNER,
         .subject = LV_SUBJ_REP_ENTITY,
         .custody = LV_CUSTODY_CLOUD,
-        .qualified = 1,
         .qctype = LV_QCTYPE_ESIGN,
-        .key_usage = KU_SIGN,
-        .ext_key_usage = EKU_PERSON,
-        .validity_days = PERSON_DAYS,
         .user_notice =
             "Certificado cualificado de representante de entidad sin "
             "personalidad juridica, claves custodiadas en la nube",
@@ -371,15 +321,11 @@ static const lv_profile profiles[] = {
         .etsi_policy = OVCP,
         .etsi_policy_name = "OVCP",
         .extra_policies = {CABF_OV},
-        .issuer = LV_ISSUER_TLS,
+        WEBSITE,
         .subject = LV_SUBJ_WEB_OV,
-        .custody = LV_CUSTODY_SUBSCRIBER,
         .qctype = LV_QCTYPE_NONE,
-        .key_usage = KU_WEB,
-        .ext_key_usage = EKU_WEB,
         .user_notice = "Certificado de autenticacion de sitio web con "
                        "validacion de organizacion",
-        .tls = 1,
     },
     {
         .id = "web-ov-wildcard",
@@ -391,16 +337,12 @@ static const lv_profile profiles[] = {
         .etsi_policy = OVCP,
         .etsi_policy_name = "OVCP",
         .extra_policies = {CABF_OV},
-        .issuer = LV_ISSUER_TLS,
+        WEBSITE,
         .subject = LV_SUBJ_WEB_OV,
-        .custody = LV_CUSTODY_SUBSCRIBER,
         .qctype = LV_QCTYPE_NONE,
         .wildcard = 1,
-        .key_usage = KU_WEB,
-        .ext_key_usage = EKU_WEB,
         .user_notice = "Certificado de autenticacion de sitio web con "
                        "validacion de organizacion y comodin",
-        .tls = 1,
     },
     /* Not a CPS §1.2.1 type: the delegated OCSP responder of each CA
      * (RFC 6960 §4.2.2.2), issued by the ceremony. */

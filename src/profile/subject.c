@@ -433,28 +433,28 @@ static const dn_rule NATURAL_RULES[] = {
     {NID_commonName, "@person_cn", REQ, UB_NAME},
     END_RULES};
 
+/* A person within an organization (§3.1.1.2 to §3.1.1.4): the
+ * organization, then the person; the CN and what follows differ. */
+#define PERSON_IN_ORG_RULES                                                    \
+    {NID_countryName, "country", REQ, 2},                                      \
+        {NID_organizationName, "organization", REQ, UB_NAME},                  \
+        {NID_organizationalUnitName, "organizational_unit", OPT, UB_NAME},     \
+        {NID_organizationIdentifier, "@org_id", REQ, UB_NAME},                 \
+        {NID_surname, "surname", REQ, UB_SURNAME},                             \
+        {NID_givenName, "given_name", REQ, UB_NAME},                           \
+        {NID_title, "title", OPT, UB_NAME},                                    \
+    {                                                                          \
+        NID_serialNumber, "@person_id", REQ, UB_NAME                           \
+    }
+
 static const dn_rule LINKED_RULES[] = {
-    {NID_countryName, "country", REQ, 2},
-    {NID_organizationName, "organization", REQ, UB_NAME},
-    {NID_organizationalUnitName, "organizational_unit", OPT, UB_NAME},
-    {NID_organizationIdentifier, "@org_id", REQ, UB_NAME},
-    {NID_surname, "surname", REQ, UB_SURNAME},
-    {NID_givenName, "given_name", REQ, UB_NAME},
-    {NID_title, "title", OPT, UB_NAME},
-    {NID_serialNumber, "@person_id", REQ, UB_NAME},
+    PERSON_IN_ORG_RULES,
     {NID_commonName, "@person_cn", REQ, UB_NAME},
     END_RULES};
 
 /* §3.1.1.3 and §3.1.1.4 differ only in what O names. */
 static const dn_rule REPRESENTATIVE_RULES[] = {
-    {NID_countryName, "country", REQ, 2},
-    {NID_organizationName, "organization", REQ, UB_NAME},
-    {NID_organizationalUnitName, "organizational_unit", OPT, UB_NAME},
-    {NID_organizationIdentifier, "@org_id", REQ, UB_NAME},
-    {NID_surname, "surname", REQ, UB_SURNAME},
-    {NID_givenName, "given_name", REQ, UB_NAME},
-    {NID_title, "title", OPT, UB_NAME},
-    {NID_serialNumber, "@person_id", REQ, UB_NAME},
+    PERSON_IN_ORG_RULES,
     {NID_commonName, "@rep_cn", REQ, UB_NAME},
     /* the public document proving the powers (R2.7) */
     {NID_description, "description", REQ, UB_DESCRIPTION},
