@@ -544,6 +544,7 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     raise_fd_limit();
+    sign_init(); /* libxml2 (XAdES), once, before any thread */
     sigset_t set;
     block_signals(&set);
     daemon_state d = {0};

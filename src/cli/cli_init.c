@@ -47,12 +47,6 @@ static int load_config(const init_args *a, lv_config *cfg, lv_err *err)
      * off unless --config says otherwise. */
     if (a->demo)
         cfg->tsa_require_clock_sync = 0;
-    /* Existing CSC v1/v2 clients cannot send the hashes with sendOTP; the
-     * demo accepts them unchanged (the OTP is then bound to the credential
-     * and the SAD to the hashes).  Production keeps the strict R3.3 binding
-     * unless the operator chooses otherwise (docs/API.md). */
-    if (a->demo)
-        cfg->csc_otp_hashes = 0;
     if (a->config == NULL)
         return 0;
     json_t *json = NULL;

@@ -229,8 +229,9 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     /* R2.2: no CA is recognised until the operator installs this file */
     set_str(cfg->ecert_trust_file, sizeof cfg->ecert_trust_file,
             "ecert-trust.pem");
-    /* R3.3: an OTP binds the exact hashes unless the operator opts out */
-    cfg->csc_otp_hashes = 1;
+    /* CSC explicit flow (docs/API.md): the OTP binds the credential, the
+     * SAD the exact hashes (SCAL2); 1 also demands them at sendOTP */
+    cfg->csc_otp_hashes = 0;
     /* BR §7.1.2.7.11: keyEncipherment is MAY for RSA; TLS 1.3 never uses
      * it, so it is off unless the operator asks */
     cfg->tls_rsa_key_encipherment = 0;

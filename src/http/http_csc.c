@@ -8,10 +8,11 @@
  * end declares.  Operators' tokens are refused (R5.2).  PIN is
  * the citizen's password, OTP the SMS code (R3.4).  Errors follow the
  * specification: {"error": "invalid_request", "error_description": ...}
- * with 400, 401 invalid_token, 403 access_denied, and invalid_pin /
- * invalid_otp for a wrong PIN or OTP. */
-#include "http/http_internal.h"
-#include "sign/sign.h"
+ * with 400, 401 invalid_token, 403 access_denied, and for a wrong PIN or
+ * OTP v2's invalid_authentication_data (v1: invalid_pin / invalid_otp).
+ * Every other path under /csc/ answers in that shape too (404, 405, 501 for
+ * the methods not offered: http_csc_util.c). */
+#include "http/http_csc_internal.h"
 
 #include <limits.h>
 #include <openssl/x509.h>
@@ -73,13 +74,16 @@ static int csc_limit(lv_http_resp *resp, const lv_err *err)
     return http_resp_header(resp, "Retry-After", secs);
 }
 
-/* LV codes and refusals to the CSC error table. */
-static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
-                    const lv_err *err)
+/* LV codes and refusals to the CSC error table.  A wrong PIN or OTP is
+ * v2's invalid_authentication_data (§11.6); v1 names them apart. */
+static int csc_fail_v(lv_http_resp *resp, int v2, int rc, lv_sign_refusal why,
+                      const lv_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : lv_err_name(rc);
     if (rc == LV_ELIMIT && err)
         return csc_limit(resp, err);
+    if (v2 && (why == LV_SIGN_BAD_PASSWORD || why == LV_SIGN_BAD_OTP))
+        return csc_error(resp, 400, "invalid_authentication_data", m);
     if (why == LV_SIGN_BAD_PASSWORD)
         return csc_error(resp, 400, "invalid_pin", m);
     if (why == LV_SIGN_BAD_OTP)
@@ -93,6 +97,7 @@ static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
     case LV_ENOTFOUND:
     case LV_ESTATE:
     case LV_EEXISTS:
+    case LV_ETOOBIG:
         return csc_error(resp, 400, "invalid_request", m);
     case LV_EAUTH:
         return csc_error(resp, 401, "invalid_token", m);
@@ -101,6 +106,12 @@ static int csc_fail(lv_http_resp *resp, int rc, lv_sign_refusal why,
     default:
         return csc_error(resp, 500, "server_error", m);
     }
+}
+
+static int csc_fail(const csc_call *c, int rc, lv_sign_refusal why,
+                    const lv_err *err)
+{
+    return csc_fail_v(c->resp, c->v2, rc, why, err);
 }
 
 /* ---- request bodies
@@ -132,13 +143,14 @@ static const http_body_field LOGIN_V1[] = {
     {0}};
 
 static const http_body_field REVOKE[] = {
-    HTTP_FIELD("token", HTTP_STR),
+    HTTP_FIELD_REQ("token", HTTP_STR),
     HTTP_FIELD("token_type_hint", HTTP_STR),
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
+/* userID: null, or refused (a citizen's token is user-bound: §11.4) */
 static const http_body_field LIST_V2[] = {
-    HTTP_FIELD("userID", HTTP_STR),
+    HTTP_FIELD("userID", HTTP_STR | HTTP_NULL),
     HTTP_FIELD("credentialInfo", HTTP_BOOL),
     HTTP_FIELD("certificates", HTTP_STR),
     HTTP_FIELD("certInfo", HTTP_BOOL),
@@ -148,11 +160,12 @@ static const http_body_field LIST_V2[] = {
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
-static const http_body_field LIST_V1[] = {HTTP_FIELD("userID", HTTP_STR),
-                                          V1_FIELD("maxResults", HTTP_INT),
-                                          HTTP_FIELD("pageToken", HTTP_STR),
-                                          HTTP_FIELD("clientData", HTTP_STR),
-                                          {0}};
+static const http_body_field LIST_V1[] = {
+    HTTP_FIELD("userID", HTTP_STR | HTTP_NULL),
+    V1_FIELD("maxResults", HTTP_INT),
+    HTTP_FIELD("pageToken", HTTP_STR),
+    HTTP_FIELD("clientData", HTTP_STR),
+    {0}};
 
 static const http_body_field CRED_INFO_V2[] = {
     HTTP_FIELD_REQ("credentialID", HTTP_STR),
@@ -276,8 +289,9 @@ static const http_body_field SIGN_DOC_DIGESTS[] = {
     HTTP_FIELD("signed_envelope_property", HTTP_STR),
     {0}};
 
+/* credentialID or signatureQualifier (§11.11) */
 static const http_body_field SIGN_DOC[] = {
-    HTTP_FIELD_REQ("credentialID", HTTP_STR),
+    HTTP_FIELD("credentialID", HTTP_STR),
     HTTP_FIELD("signatureQualifier", HTTP_STR),
     HTTP_FIELD_REQ("SAD", HTTP_STR),
     {"documentDigests", .types = HTTP_ARR, .items = HTTP_OBJ,
@@ -367,6 +381,28 @@ static const EVP_MD *md_from(csc_call *c, const char *hash_key, size_t len)
                        : NULL;
 }
 
+/* v2 (§11.6, §11.9, §11.10; change history: "each time hash values are
+ * provided, the hash algorithm OID must also be provided"): hashAlgorithmOID,
+ * unless signAlgo names the hash (signHash). */
+static int v2_hash_oid(csc_call *c)
+{
+    const char *oid = lv_json_str(c->body, "hashAlgorithmOID");
+    const char *sa = lv_json_str(c->body, "signAlgo");
+    if (oid && !sign_md_by_oid(oid))
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter hashAlgorithmOID (SHA-256, "
+                          "SHA-384 or SHA-512)",
+                          LV_EINVAL);
+    if (oid || (sa && (strcmp(sa, OID_RSA_SHA256) == 0 ||
+                       strcmp(sa, OID_RSA_SHA384) == 0 ||
+                       strcmp(sa, OID_RSA_SHA512) == 0)))
+        return 0;
+    return csc_refuse(c->resp, 400, "invalid_request",
+                      "Missing (or invalid type) string parameter "
+                      "hashAlgorithmOID",
+                      LV_EINVAL);
+}
+
 /* The hash array (v2 "hashes", v1 "hash") laid end to end. */
 static int hashes_param(csc_call *c, int required, const EVP_MD **md,
                         lv_buf *out)
@@ -384,6 +420,8 @@ static int hashes_param(csc_call *c, int required, const EVP_MD **md,
                  key);
         return csc_refuse(c->resp, 400, "invalid_request", m, LV_EINVAL);
     }
+    if (c->v2)
+        LV_TRY(v2_hash_oid(c));
     for (size_t i = 0; i < json_array_size(a); i++) {
         const char *s = json_string_value(json_array_get(a, i));
         unsigned char *raw = NULL;
@@ -455,29 +493,48 @@ static json_t *methods_json(int v2)
     return m;
 }
 
+/* info.lang (RFC 5646): Spanish where it is asked for and a translation
+ * exists, English otherwise (§11.1: the language of the answers). */
+static int lang_es(const json_t *body)
+{
+    const char *l = lv_json_str(body, "lang");
+    return l && strncasecmp(l, "es", 2) == 0 && (l[2] == '\0' || l[2] == '-');
+}
+
+static void info_v2(json_t *o)
+{
+    json_object_set_new(o, "signAlgorithms",
+                        json_pack("{s:[s, s, s, s]}", "algos", OID_RSA,
+                                  OID_RSA_SHA256, OID_RSA_SHA384,
+                                  OID_RSA_SHA512));
+    json_object_set_new(o, "signature_formats",
+                        json_pack("{s:[s, s], s:[[s, s], [s, s]]}", "formats",
+                                  "C", "X", "envelope_properties", "Attached",
+                                  "Detached", "Enveloped", "Detached"));
+    json_object_set_new(o, "conformance_levels",
+                        json_pack("[s, s]", "Ades-B-B", "Ades-B-T"));
+    /* signDoc's returnValidationInfo is offered; operationMode "A" is not */
+    json_object_set_new(o, "validationInfo", json_true());
+    json_object_set_new(o, "asynchronousOperationMode", json_false());
+}
+
 /* The body (lang only) may be empty, and a GET has none: it reads as {}. */
 static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     const lv_config *cfg = lv_app_config(app);
-    int v2 = csc_v2(req);
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "specs",
-                  v2 ? "2.0.0.2" : "1.0.4.0", "name", cfg->org_name, "logo", "",
-                  "region", cfg->org_country, "lang", "en-US", "description",
-                  "llave remote signing service: password + SMS OTP (SCAL2)",
-                  "authType", "basic", "methods", methods_json(v2));
-    if (o && v2) {
-        json_object_set_new(o, "signAlgorithms",
-                            json_pack("{s:[s, s, s, s]}", "algos", OID_RSA,
-                                      OID_RSA_SHA256, OID_RSA_SHA384,
-                                      OID_RSA_SHA512));
-        json_object_set_new(o, "signature_formats",
-                            json_pack("{s:[s], s:[[s, s]]}", "formats", "C",
-                                      "envelope_properties", "Detached",
-                                      "Attached"));
-        json_object_set_new(o, "conformance_levels",
-                            json_pack("[s, s]", "Ades-B-B", "Ades-B-T"));
-    }
+    int v2 = csc_v2(req), es = lang_es(req->json);
+    char logo[300];
+    snprintf(logo, sizeof logo, "%s/csc/logo.png", cfg->public_url);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:o}", "specs",
+        v2 ? "2.0.0.2" : "1.0.4.0", "name", cfg->org_name, "logo", logo,
+        "region", cfg->org_country, "lang", es ? "es-ES" : "en-US",
+        "description",
+        es ? "Servicio de firma remota llave: contraseña y código SMS (SCAL2)"
+           : "llave remote signing service: password + SMS OTP (SCAL2)",
+        "authType", "basic", "methods", methods_json(v2));
+    if (o && v2)
+        info_v2(o);
     return csc_json(resp, 200, o);
 }
 
@@ -516,7 +573,7 @@ static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return rc;
 }
 
-/* auth/revoke: ends the session of the token given (or the caller's). */
+/* auth/revoke: ends the session of the token given (§11.3: required). */
 static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
@@ -524,11 +581,10 @@ static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     csc_init(&c, app, req, resp);
     const char *tok = lv_json_str(c.body, "token");
     int rc = 0;
-    if (auth_session_end(c.env.auth, c.st, tok ? tok : http_req_bearer(req),
-                         &err) < 0)
-        rc = csc_fail(resp, LV_EINVAL, LV_SIGN_OK, &err);
+    if (auth_session_end(c.env.auth, c.st, tok, &err) < 0)
+        rc = csc_fail(&c, LV_EINVAL, LV_SIGN_OK, &err);
     else
-        rc = http_resp_bytes(resp, 204, "application/json", "", 0);
+        rc = http_csc_no_content(resp);
     return rc < 0 ? 0 : rc;
 }
 
@@ -595,15 +651,17 @@ static json_t *cert_json(csc_call *c, const lv_sign_cred *r, const char *mode,
     if (o && cert_info) {
         const unsigned char *p = r->der;
         X509 *x = d2i_X509(NULL, &p, (long)r->der_len);
-        char issuer[512] = "", from[20], to[20];
-        if (x)
-            X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
+        char issuer[512] = "", subject[512] = "", from[20], to[20];
+        if (x) { /* RFC 4514 (§11.4) */
+            sign_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+            sign_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+        }
         X509_free(x);
         gtime(r->not_before, from);
         gtime(r->not_after, to);
         json_object_update_missing_new(
             o, json_pack("{s:s, s:s, s:s, s:s, s:s}", "issuerDN", issuer,
-                         "serialNumber", r->serial, "subjectDN", r->subject_dn,
+                         "serialNumber", r->serial, "subjectDN", subject,
                          "validFrom", from, "validTo", to));
     }
     return o;
@@ -631,7 +689,7 @@ static json_t *credential_json(csc_call *c, const lv_sign_cred *r,
                           !r->revoked ? "enabled" : "disabled", "algo", OID_RSA,
                           OID_RSA_SHA256, OID_RSA_SHA384, OID_RSA_SHA512, "len",
                           2048, "cert", cert_json(c, r, mode, cert_info),
-                          "multisign", LV_SIGN_HASHES_MAX, "lang", "en-US");
+                          "multisign", LV_SIGN_SIGNATURES_MAX, "lang", "en-US");
     if (!o)
         return NULL;
     if (c->v2) {
@@ -694,12 +752,31 @@ static json_t *list_infos(csc_call *c, const json_t *ids, const char *mode,
     return infos;
 }
 
+/* none, single (the default) or chain (§11.4); NULL, resp filled, for
+ * anything else. */
 static const char *certs_mode(csc_call *c)
 {
     const char *m = json_string_value(json_object_get(c->body, "certificates"));
-    if (m && (strcmp(m, "none") == 0 || strcmp(m, "chain") == 0))
+    if (!m)
+        return "single";
+    if (strcmp(m, "none") == 0 || strcmp(m, "single") == 0 ||
+        strcmp(m, "chain") == 0)
         return m;
-    return "single";
+    csc_error(c->resp, 400, "invalid_request",
+              "Invalid parameter certificates: none, single or chain");
+    return NULL;
+}
+
+/* §11.4: the access token is user-bound, so userID must be absent (or
+ * null); resp filled when not. */
+static int no_user_id(csc_call *c)
+{
+    if (!json_is_string(json_object_get(c->body, "userID")))
+        return 0;
+    return csc_refuse(c->resp, 400, "invalid_request",
+                      "userID parameter MUST be null: the access token "
+                      "names the user",
+                      LV_EINVAL);
 }
 
 static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
@@ -707,15 +784,17 @@ static int cred_list(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     csc_call c;
     lv_err err = {0};
     csc_init(&c, app, req, resp);
+    const char *mode = certs_mode(&c);
+    if (!mode || no_user_id(&c) < 0)
+        return 0;
     list_ctx l = {json_array(), bool_param(&c, "onlyValid", 0)};
     json_t *infos = NULL;
     int rc = sign_credential_foreach(c.st, c.who.id, list_one, &l, &err);
     if (rc == 0 && c.v2 && bool_param(&c, "credentialInfo", 0))
-        infos =
-            list_infos(&c, l.ids, certs_mode(&c), bool_param(&c, "certInfo", 0),
-                       bool_param(&c, "authInfo", 0));
+        infos = list_infos(&c, l.ids, mode, bool_param(&c, "certInfo", 0),
+                           bool_param(&c, "authInfo", 0));
     if (rc < 0) {
-        rc = csc_fail(resp, rc, LV_SIGN_OK, &err);
+        rc = csc_fail(&c, rc, LV_SIGN_OK, &err);
     } else {
         json_t *o = json_pack("{s:O}", "credentialIDs", l.ids);
         if (o && infos)
@@ -757,10 +836,13 @@ static int cred_info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     csc_call c;
     lv_sign_cred r;
     csc_init(&c, app, req, resp);
+    const char *mode = certs_mode(&c);
+    if (!mode)
+        return 0;
     int rc = credential_param(&c, &r);
     if (rc == 0) {
         rc = csc_json(resp, 200,
-                      credential_json(&c, &r, certs_mode(&c),
+                      credential_json(&c, &r, mode,
                                       bool_param(&c, "certInfo", 0),
                                       bool_param(&c, "authInfo", 1)));
         sign_cred_free(&r);
@@ -785,8 +867,7 @@ static int send_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         size_t n = md ? hashes.len / (size_t)EVP_MD_get_size(md) : 0;
         rc = sign_csc_send_otp(&c.env, c.st, c.who.id, c.serial, md,
                                hashes.data, n, &why, &err);
-        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
-                    : http_resp_bytes(resp, 204, "application/json", "", 0);
+        rc = rc < 0 ? csc_fail(&c, rc, why, &err) : http_csc_no_content(resp);
     }
     lv_buf_free(&hashes);
     return rc < 0 && resp->status ? 0 : rc;
@@ -853,7 +934,7 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                 hashes.data,
                                 hashes.len / (size_t)EVP_MD_get_size(md), num,
                                 pin, otp, sad, &expires, &why, &err);
-        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
+        rc = rc < 0 ? csc_fail(&c, rc, why, &err)
                     : csc_json(resp, 200,
                                json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
                                          expires));
@@ -863,23 +944,32 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return rc < 0 && resp->status ? 0 : rc;
 }
 
+/* credentials/extendTransaction (§11.9): a new SAD, bound to the hashes
+ * sent (§13.12's next PDF signature) or, without, to the old SAD's. */
 static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     lv_err err = {0};
-    const char *sad = NULL;
+    const EVP_MD *md = NULL;
+    lv_buf hashes = {0};
+    char sad[LV_SIGN_SAD_LEN + 1];
     int expires = 0;
     csc_init(&c, app, req, resp);
     int rc = credential_serial(&c);
     if (rc == 0)
-        sad = lv_json_str(c.body, "SAD");
+        rc = hashes_param(&c, 0, &md, &hashes);
     if (rc == 0) {
-        rc = sign_csc_extend(c.st, c.who.id, c.serial, sad, &expires, &err);
-        rc = rc < 0 ? csc_fail(resp, rc, LV_SIGN_OK, &err)
+        size_t n = md ? hashes.len / (size_t)EVP_MD_get_size(md) : 0;
+        rc = sign_csc_extend(c.st, c.who.id, c.serial,
+                             lv_json_str(c.body, "SAD"), md, hashes.data, n,
+                             sad, &expires, &err);
+        rc = rc < 0 ? csc_fail(&c, rc, LV_SIGN_OK, &err)
                     : csc_json(resp, 200,
                                json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
                                          expires));
+        OPENSSL_cleanse(sad, sizeof sad);
     }
+    lv_buf_free(&hashes);
     return rc < 0 && resp->status ? 0 : rc;
 }
 
@@ -918,7 +1008,7 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         size_t n = hashes.len / (size_t)EVP_MD_get_size(md);
         rc = sign_csc_sign_hash(&c.env, c.st, c.who.id, c.serial, sad, md,
                                 hashes.data, n, &sigs, &len, &why, &err);
-        rc = rc < 0 ? csc_fail(resp, rc, why, &err)
+        rc = rc < 0 ? csc_fail(&c, rc, why, &err)
                     : csc_json(resp, 200,
                                json_pack("{s:o}", "signatures",
                                          sigs_json(sigs, n, len)));
@@ -928,122 +1018,190 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return rc < 0 && resp->status ? 0 : rc;
 }
 
-/* One entry of documents[] or documentDigests[]: CAdES only ("C"),
- * conformance Ades-B-B or Ades-B-T, Detached or Attached. */
-static int doc_options(csc_call *c, const json_t *d, lv_cades_req *cr)
+/* What one entry of documents[] or documentDigests[] asks for. */
+typedef struct doc_req {
+    char format;   /* 'C' CAdES, 'X' XAdES */
+    int timestamp; /* Ades-B-T */
+    int embedded;  /* CAdES Attached, XAdES Enveloped: DocumentWithSignature */
+    const EVP_MD *md;
+} doc_req;
+
+static int doc_refuse(csc_call *c, const char *m)
 {
-    const char *fmt = lv_json_str(d, "signature_format");
+    return csc_refuse(c->resp, 400, "invalid_request", m, LV_EINVAL);
+}
+
+static int doc_level(csc_call *c, const json_t *d, doc_req *dr)
+{
     const char *lvl = lv_json_str(d, "conformance_level");
-    const char *env = lv_json_str(d, "signed_envelope_property");
-    const char *alg = lv_json_str(d, "hashAlgorithmOID");
-    const char *sa = lv_json_str(d, "signAlgo");
-    if (!fmt || strcmp(fmt, "C") != 0)
-        return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter signature_format: only \"C\" "
-                          "(CAdES) is offered",
-                          LV_EINVAL);
-    /* asked-for attributes are refused, not silently left out */
-    if (json_array_size(json_object_get(d, "signed_props")) > 0)
-        return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter signed_props: no further signed "
-                          "attributes are offered",
-                          LV_EINVAL);
     if (lvl && strcasecmp(lvl, "Ades-B-B") != 0 &&
         strcasecmp(lvl, "Ades-B-T") != 0 && strcasecmp(lvl, "Ades-B") != 0 &&
         strcasecmp(lvl, "Ades-T") != 0)
-        return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter conformance_level: Ades-B-B or "
-                          "Ades-B-T",
-                          LV_EINVAL);
-    cr->timestamp = lvl && (strcasecmp(lvl, "Ades-B-T") == 0 ||
+        return doc_refuse(c, "Invalid parameter conformance_level: Ades-B-B "
+                             "or Ades-B-T");
+    dr->timestamp = lvl && (strcasecmp(lvl, "Ades-B-T") == 0 ||
                             strcasecmp(lvl, "Ades-T") == 0);
-    cr->attached = env && strcasecmp(env, "Attached") == 0;
-    if (env && !cr->attached && strcasecmp(env, "Detached") != 0)
-        return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter signed_envelope_property: "
-                          "Detached or Attached",
-                          LV_EINVAL);
-    cr->md = alg                                     ? sign_md_by_oid(alg)
+    return 0;
+}
+
+/* §11.11's envelope properties and defaults: CAdES Attached (Detached for
+ * a digest, which cannot carry its document), XAdES Enveloped. */
+static int doc_envelope(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
+{
+    const char *env = lv_json_str(d, "signed_envelope_property");
+    const char *in = dr->format == 'C' ? "Attached" : "Enveloped";
+    if (!env)
+        env = has_doc ? in : "Detached";
+    dr->embedded = strcasecmp(env, in) == 0;
+    if (!dr->embedded && strcasecmp(env, "Detached") != 0)
+        return doc_refuse(c, dr->format == 'C'
+                                 ? "Invalid parameter signed_envelope_property:"
+                                   " Attached or Detached"
+                                 : "Invalid parameter signed_envelope_property:"
+                                   " Enveloped or Detached");
+    if (!has_doc && (dr->embedded || dr->format == 'X'))
+        return doc_refuse(c, "documentDigests: only a detached CAdES "
+                             "signature; this one needs the document");
+    return 0;
+}
+
+/* The hash algorithm: hashAlgorithmOID (a digest's), or the one signAlgo
+ * names; a document without either is hashed with SHA-256, a digest must
+ * say (§11.11). */
+static int doc_md(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
+{
+    const char *alg = lv_json_str(d, "hashAlgorithmOID");
+    const char *sa = lv_json_str(d, "signAlgo");
+    dr->md = alg                                     ? sign_md_by_oid(alg)
+             : sa && strcmp(sa, OID_RSA_SHA256) == 0 ? EVP_sha256()
              : sa && strcmp(sa, OID_RSA_SHA384) == 0 ? EVP_sha384()
              : sa && strcmp(sa, OID_RSA_SHA512) == 0 ? EVP_sha512()
-                                                     : EVP_sha256();
-    if (!cr->md)
-        return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter hashAlgorithmOID", LV_EINVAL);
-    return 0;
+             : has_doc                               ? EVP_sha256()
+                                                     : NULL;
+    if (dr->md)
+        return 0;
+    return doc_refuse(c, alg ? "Invalid parameter hashAlgorithmOID"
+                             : "Missing (or invalid type) string parameter "
+                               "hashAlgorithmOID");
+}
+
+/* One entry of documents[] or documentDigests[]: CAdES ("C") or XAdES
+ * ("X"), conformance Ades-B-B or Ades-B-T, no further signed properties. */
+static int doc_options(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
+{
+    const char *fmt = lv_json_str(d, "signature_format");
+    memset(dr, 0, sizeof *dr);
+    if (!fmt || (strcmp(fmt, "C") != 0 && strcmp(fmt, "X") != 0))
+        return doc_refuse(c, "Invalid parameter signature_format: \"C\" "
+                             "(CAdES) or \"X\" (XAdES)");
+    dr->format = fmt[0];
+    /* asked-for attributes are refused, not silently left out */
+    if (json_array_size(json_object_get(d, "signed_props")) > 0)
+        return doc_refuse(c, "Invalid parameter signed_props: no further "
+                             "signed attributes are offered");
+    LV_TRY(doc_level(c, d, dr));
+    LV_TRY(doc_envelope(c, d, has_doc, dr));
+    LV_TRY(doc_md(c, d, has_doc, dr));
+    return sign_algo_ok(c, dr->md);
 }
 
 typedef struct doc_out {
     json_t *with_sig, *sig_obj;
+    int timestamp; /* some signature has a time-stamp: validationInfo */
 } doc_out;
 
-static int cades_one(csc_call *c, const char *serial, const char *sad,
+static void doc_put(doc_out *out, const doc_req *dr, const unsigned char *sig,
+                    size_t len)
+{
+    json_array_append_new(dr->embedded ? out->with_sig : out->sig_obj,
+                          b64_json(sig, len));
+    out->timestamp |= dr->timestamp;
+}
+
+static int cades_one(csc_call *c, const char *sad, const doc_req *dr,
                      lv_cades_req *cr, doc_out *out)
 {
     unsigned char *der = NULL;
     size_t len = 0;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
-    cr->serial = serial;
+    cr->serial = c->serial;
     cr->sad = sad;
+    cr->md = dr->md;
+    cr->attached = dr->embedded;
+    cr->timestamp = dr->timestamp;
     int rc = sign_csc_sign_cades(&c->env, c->st, c->who.id, cr, &der, &len,
                                  &why, &err);
     if (rc < 0) {
-        csc_fail(c->resp, rc, why, &err);
+        csc_fail(c, rc, why, &err);
         return rc;
     }
-    json_array_append_new(cr->attached ? out->with_sig : out->sig_obj,
-                          b64_json(der, len));
+    doc_put(out, dr, der, len);
     OPENSSL_free(der);
     return 0;
 }
 
-static int sign_documents(csc_call *c, const char *serial, const char *sad,
-                          doc_out *out)
+static int xades_one(csc_call *c, const char *sad, const doc_req *dr,
+                     const unsigned char *doc, size_t len, doc_out *out)
+{
+    unsigned char *xml = NULL;
+    size_t xml_len = 0;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_xades_req xr = {c->serial, sad,          dr->md,       doc,
+                       len,       dr->embedded, dr->timestamp};
+    int rc = sign_csc_sign_xades(&c->env, c->st, c->who.id, &xr, &xml, &xml_len,
+                                 &why, &err);
+    if (rc < 0) {
+        csc_fail(c, rc, why, &err);
+        return rc;
+    }
+    doc_put(out, dr, xml, xml_len);
+    free(xml);
+    return 0;
+}
+
+static int sign_documents(csc_call *c, const char *sad, doc_out *out)
 {
     json_t *docs = json_object_get(c->body, "documents");
     for (size_t i = 0; i < json_array_size(docs); i++) {
         json_t *d = json_array_get(docs, i);
+        doc_req dr;
         lv_cades_req cr = {0};
         unsigned char *raw = NULL;
         const char *b64 = lv_json_str(d, "document");
-        LV_TRY(doc_options(c, d, &cr));
+        LV_TRY(doc_options(c, d, 1, &dr));
         if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
-            return csc_refuse(c->resp, 400, "invalid_request",
-                              "Invalid Base64 document", LV_EINVAL);
+            return doc_refuse(c, "Invalid Base64 documents string parameter");
         cr.doc = raw;
-        int rc = cades_one(c, serial, sad, &cr, out);
+        int rc = dr.format == 'X' ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
+                                  : cades_one(c, sad, &dr, &cr, out);
         free(raw);
         LV_TRY(rc);
     }
     return 0;
 }
 
-static int sign_digests(csc_call *c, const char *serial, const char *sad,
-                        doc_out *out)
+static int sign_digests(csc_call *c, const char *sad, doc_out *out)
 {
     json_t *dd = json_object_get(c->body, "documentDigests");
     for (size_t i = 0; i < json_array_size(dd); i++) {
         json_t *d = json_array_get(dd, i);
         json_t *hs = json_object_get(d, "hashes");
-        lv_cades_req cr = {0};
-        LV_TRY(doc_options(c, d, &cr));
-        if (cr.attached)
-            return csc_refuse(c->resp, 400, "invalid_request",
-                              "an Attached signature needs the document",
-                              LV_EINVAL);
+        doc_req dr;
+        LV_TRY(doc_options(c, d, 0, &dr));
         for (size_t k = 0; k < json_array_size(hs); k++) {
             unsigned char *raw = NULL;
             size_t len = 0;
             const char *s = json_string_value(json_array_get(hs, k));
+            lv_cades_req cr = {0};
             if (!s || b64_any(s, &raw, &len) < 0 ||
-                len != (size_t)EVP_MD_get_size(cr.md)) {
+                len != (size_t)EVP_MD_get_size(dr.md)) {
                 free(raw);
-                return csc_refuse(c->resp, 400, "invalid_request",
-                                  "Invalid digest value length", LV_EINVAL);
+                return doc_refuse(c, "Invalid digest value length");
             }
             cr.digest = raw;
-            int rc = cades_one(c, serial, sad, &cr, out);
+            int rc = cades_one(c, sad, &dr, &cr, out);
             free(raw);
             LV_TRY(rc);
         }
@@ -1051,30 +1209,90 @@ static int sign_digests(csc_call *c, const char *serial, const char *sad,
     return 0;
 }
 
-/* signatures/signDoc (v2): CAdES-B-B / B-T over documents or digests. */
+/* The signatures' qualifier: the one llave's credentials carry. */
+#define CSC_QUALIFIER "eu_eidas_qes"
+
+/* credentialID, or the credential signatureQualifier selects (§11.11: the
+ * citizen's newest usable one, a qualified signature); c->serial. */
+static int doc_credential(csc_call *c)
+{
+    const char *q = lv_json_str(c->body, "signatureQualifier");
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_err err = {0};
+    if (q && strcmp(q, CSC_QUALIFIER) != 0)
+        return doc_refuse(c, "Invalid parameter signatureQualifier: "
+                             "eu_eidas_qes");
+    if (lv_json_str(c->body, "credentialID"))
+        return credential_serial(c);
+    if (!q)
+        return doc_refuse(c, "Missing (or invalid type) string parameter "
+                             "credentialID or signatureQualifier");
+    int rc = sign_credential_pick(c->st, c->who.id, c->serial, &why, &err);
+    return rc < 0 ? csc_fail(c, rc, why, &err), rc : 0;
+}
+
+static int doc_inputs(csc_call *c)
+{
+    size_t nd = json_array_size(json_object_get(c->body, "documents"));
+    size_t ng = json_array_size(json_object_get(c->body, "documentDigests"));
+    if (nd && ng)
+        return doc_refuse(c, "Both documentDigests and documents parameters "
+                             "passed");
+    if (!nd && !ng)
+        return doc_refuse(c, "Empty documentDigests and documents objects");
+    return 0;
+}
+
+/* returnValidationInfo (§11.11): what validates the signatures. */
+static int doc_validation(csc_call *c, const doc_out *out, json_t *o,
+                          lv_err *err)
+{
+    lv_sign_cred cred;
+    json_t *vi = NULL;
+    if (!bool_param(c, "returnValidationInfo", 0))
+        return 0;
+    int rc = sign_credential_get(c->st, c->who.id, c->serial, &cred, err);
+    if (rc == 0) {
+        rc = http_csc_validation_info(c->app, c->st, &cred, out->timestamp, &vi,
+                                      err);
+        sign_cred_free(&cred);
+    }
+    if (rc == 0)
+        json_object_set_new(o, "validationInfo", vi);
+    return rc;
+}
+
+/* signatures/signDoc (v2): CAdES or XAdES, B-B or B-T, over documents or
+ * (CAdES) their digests. */
 static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
     const char *sad = NULL;
-    doc_out out = {json_array(), json_array()};
+    doc_out out = {json_array(), json_array(), 0};
+    lv_err err = {0};
     csc_init(&c, app, req, resp);
-    int rc = credential_serial(&c);
+    int rc = doc_credential(&c);
     if (rc == 0) {
         sad = lv_json_str(c.body, "SAD");
         rc = sync_only(&c);
     }
-    if (rc == 0 && !json_array_size(json_object_get(c.body, "documents")) &&
-        !json_array_size(json_object_get(c.body, "documentDigests")))
-        rc = csc_refuse(resp, 400, "invalid_request",
-                        "documents or documentDigests is required", LV_EINVAL);
     if (rc == 0)
-        rc = sign_documents(&c, c.serial, sad, &out);
+        rc = doc_inputs(&c);
     if (rc == 0)
-        rc = sign_digests(&c, c.serial, sad, &out);
+        rc = sign_documents(&c, sad, &out);
     if (rc == 0)
-        csc_json(resp, 200,
-                 json_pack("{s:O, s:O}", "DocumentWithSignature", out.with_sig,
-                           "SignatureObject", out.sig_obj));
+        rc = sign_digests(&c, sad, &out);
+    json_t *o = rc == 0
+                    ? json_pack("{s:O, s:O}", "DocumentWithSignature",
+                                out.with_sig, "SignatureObject", out.sig_obj)
+                    : NULL;
+    if (o && doc_validation(&c, &out, o, &err) < 0) {
+        json_decref(o);
+        o = NULL;
+        lv_ignore(csc_error(resp, 500, "server_error", err.msg));
+    }
+    if (o)
+        lv_ignore(csc_json(resp, 200, o));
     json_decref(out.with_sig);
     json_decref(out.sig_obj);
     return 0;
@@ -1098,13 +1316,76 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
     for (size_t l = 0; l < 2; l++) {
         json_t *docs = json_object_get(body, lists[l]);
         for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++)
-            rc = doc_options(&c, json_array_get(docs, i), &(lv_cades_req){0});
+            rc =
+                doc_options(&c, json_array_get(docs, i), l == 0, &(doc_req){0});
     }
     return rc;
 }
 
-/* Every route but info and auth/login needs a citizen's access token
- * (HTTP_CSC, R5.2); each names the input table of its method and version. */
+/* ---- the routes
+ * ------------------------------------------------------------------------ */
+
+/* The methods that need a citizen's access token run behind
+ * http_csc_gate (malformed Authorization header: 400, §11): the server
+ * hands them the raw body with no caller checked, and the gate checks the
+ * caller and then the body against the schema the route names. */
+static const lv_http_route *csc_route_of(const lv_http_req *req)
+{
+    for (const lv_http_route *r = http_csc_routes; r->method; r++)
+        if (strcmp(r->pattern, req->path) == 0 &&
+            strcmp(r->method, "POST") == 0)
+            return r;
+    return NULL;
+}
+
+static int csc_gated(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                     lv_http_handler fn)
+{
+    const lv_http_route *r = csc_route_of(req);
+    lv_http_req in;
+    if (!r)
+        return LV_EINTERNAL;
+    int rc = http_csc_gate(app, req, resp, r->body.schema, &in);
+    if (rc == 0)
+        rc = fn(app, &in, resp);
+    json_decref(in.json);
+    return rc < 0 ? rc : 0;
+}
+
+#define CSC_GATED(fn)                                                          \
+    static int fn##_gated(lv_app *app, const lv_http_req *req,                 \
+                          lv_http_resp *resp)                                  \
+    {                                                                          \
+        return csc_gated(app, req, resp, fn);                                  \
+    }
+CSC_GATED(auth_revoke)
+CSC_GATED(cred_list)
+CSC_GATED(cred_info)
+CSC_GATED(send_otp)
+CSC_GATED(authorize)
+CSC_GATED(extend)
+CSC_GATED(sign_hash)
+CSC_GATED(sign_doc)
+
+/* A gated route: no caller for the server to check (the gate does), the
+ * body raw for the gate to read against the schema. */
+#define CSC_TOKEN                                                              \
+    {                                                                          \
+        LV_HTTP_AUTH_NONE, LV_ROLE_CITIZEN, LV_HTTP_AUTH_CSC                   \
+    }
+#define CSC_JSON(schema)                                                       \
+    {                                                                          \
+        LV_HTTP_BODY_RAW, (schema), NULL, NULL                                 \
+    }
+/* Every other path under /csc/, under every method a client may send. */
+#define CSC_FALLBACK(m)                                                        \
+    {                                                                          \
+        (m), "/csc/{rest*}", http_csc_fallback, 0, LV_WORK_INLINE,             \
+            HTTP_CSC_PUBLIC, HTTP_NO_BODY                                      \
+    }
+
+/* Every route but info, auth/login and the logo needs a citizen's access
+ * token (R5.2); each names the input table of its method and version. */
 const lv_http_route http_csc_routes[] = {
     {"POST", "/csc/v2/info", info, BODY_CSC, LV_WORK_API, HTTP_CSC_PUBLIC,
      HTTP_JSON(INFO)},
@@ -1112,39 +1393,46 @@ const lv_http_route http_csc_routes[] = {
      HTTP_JSON(INFO)},
     {"POST", "/csc/v2/auth/login", auth_login, BODY_CSC, LV_WORK_PASSWORD,
      HTTP_CSC_LOGIN, HTTP_JSON(LOGIN)},
-    {"POST", "/csc/v2/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(REVOKE)},
-    {"POST", "/csc/v2/credentials/list", cred_list, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(LIST_V2)},
-    {"POST", "/csc/v2/credentials/info", cred_info, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(CRED_INFO_V2)},
-    {"POST", "/csc/v2/credentials/sendOTP", send_otp, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(SEND_OTP_V2)},
-    {"POST", "/csc/v2/credentials/authorize", authorize, BODY_CSC,
-     LV_WORK_PASSWORD, HTTP_CSC, HTTP_JSON(AUTHORIZE_V2)},
-    {"POST", "/csc/v2/credentials/extendTransaction", extend, BODY_CSC,
-     LV_WORK_API, HTTP_CSC, HTTP_JSON(EXTEND_V2)},
-    {"POST", "/csc/v2/signatures/signHash", sign_hash, BODY_CSC, LV_WORK_SIGN,
-     HTTP_CSC, HTTP_JSON(SIGN_HASH_V2)},
-    {"POST", "/csc/v2/signatures/signDoc", sign_doc, BODY_DOC, LV_WORK_SIGN,
-     HTTP_CSC, HTTP_JSON(SIGN_DOC)},
+    {"POST", "/csc/v2/auth/revoke", auth_revoke_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(REVOKE)},
+    {"POST", "/csc/v2/credentials/list", cred_list_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(LIST_V2)},
+    {"POST", "/csc/v2/credentials/info", cred_info_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(CRED_INFO_V2)},
+    {"POST", "/csc/v2/credentials/sendOTP", send_otp_gated, BODY_CSC,
+     LV_WORK_API, CSC_TOKEN, CSC_JSON(SEND_OTP_V2)},
+    {"POST", "/csc/v2/credentials/authorize", authorize_gated, BODY_CSC,
+     LV_WORK_PASSWORD, CSC_TOKEN, CSC_JSON(AUTHORIZE_V2)},
+    {"POST", "/csc/v2/credentials/extendTransaction", extend_gated, BODY_CSC,
+     LV_WORK_API, CSC_TOKEN, CSC_JSON(EXTEND_V2)},
+    {"POST", "/csc/v2/signatures/signHash", sign_hash_gated, BODY_CSC,
+     LV_WORK_SIGN, CSC_TOKEN, CSC_JSON(SIGN_HASH_V2)},
+    {"POST", "/csc/v2/signatures/signDoc", sign_doc_gated, BODY_DOC,
+     LV_WORK_SIGN, CSC_TOKEN, CSC_JSON(SIGN_DOC)},
     {"POST", "/csc/v1/info", info, BODY_CSC, LV_WORK_API, HTTP_CSC_PUBLIC,
      HTTP_JSON(INFO)},
     {"POST", "/csc/v1/auth/login", auth_login, BODY_CSC, LV_WORK_PASSWORD,
      HTTP_CSC_LOGIN, HTTP_JSON(LOGIN_V1)},
-    {"POST", "/csc/v1/auth/revoke", auth_revoke, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(REVOKE)},
-    {"POST", "/csc/v1/credentials/list", cred_list, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(LIST_V1)},
-    {"POST", "/csc/v1/credentials/info", cred_info, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(CRED_INFO_V1)},
-    {"POST", "/csc/v1/credentials/sendOTP", send_otp, BODY_CSC, LV_WORK_API,
-     HTTP_CSC, HTTP_JSON(SEND_OTP_V1)},
-    {"POST", "/csc/v1/credentials/authorize", authorize, BODY_CSC,
-     LV_WORK_PASSWORD, HTTP_CSC, HTTP_JSON(AUTHORIZE_V1)},
-    {"POST", "/csc/v1/credentials/extendTransaction", extend, BODY_CSC,
-     LV_WORK_API, HTTP_CSC, HTTP_JSON(EXTEND_V1)},
-    {"POST", "/csc/v1/signatures/signHash", sign_hash, BODY_CSC, LV_WORK_SIGN,
-     HTTP_CSC, HTTP_JSON(SIGN_HASH_V1)},
+    {"POST", "/csc/v1/auth/revoke", auth_revoke_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(REVOKE)},
+    {"POST", "/csc/v1/credentials/list", cred_list_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(LIST_V1)},
+    {"POST", "/csc/v1/credentials/info", cred_info_gated, BODY_CSC, LV_WORK_API,
+     CSC_TOKEN, CSC_JSON(CRED_INFO_V1)},
+    {"POST", "/csc/v1/credentials/sendOTP", send_otp_gated, BODY_CSC,
+     LV_WORK_API, CSC_TOKEN, CSC_JSON(SEND_OTP_V1)},
+    {"POST", "/csc/v1/credentials/authorize", authorize_gated, BODY_CSC,
+     LV_WORK_PASSWORD, CSC_TOKEN, CSC_JSON(AUTHORIZE_V1)},
+    {"POST", "/csc/v1/credentials/extendTransaction", extend_gated, BODY_CSC,
+     LV_WORK_API, CSC_TOKEN, CSC_JSON(EXTEND_V1)},
+    {"POST", "/csc/v1/signatures/signHash", sign_hash_gated, BODY_CSC,
+     LV_WORK_SIGN, CSC_TOKEN, CSC_JSON(SIGN_HASH_V1)},
+    {"GET", "/csc/logo.png", http_csc_logo, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    CSC_FALLBACK("GET"),
+    CSC_FALLBACK("POST"),
+    CSC_FALLBACK("PUT"),
+    CSC_FALLBACK("DELETE"),
+    CSC_FALLBACK("PATCH"),
     {0},
 };

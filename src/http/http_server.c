@@ -376,7 +376,9 @@ static struct MHD_Response *srv_mhd_response(const lv_http_resp *resp)
             MHD_RESPMEM_MUST_COPY);
     if (!mr)
         return NULL;
-    int ok = MHD_add_response_header(mr, "Content-Type", resp->content_type);
+    /* none for a 204 (http_csc_no_content): it has no content */
+    int ok = !resp->content_type[0] ||
+             MHD_add_response_header(mr, "Content-Type", resp->content_type);
     for (size_t i = 0; ok && i < resp->nheaders; i++)
         ok = MHD_add_response_header(mr, resp->headers[i].name,
                                      resp->headers[i].value);

@@ -32,6 +32,7 @@
 #include "core/core.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 /* What a signing call needs.  Built per request by the caller (http/ from
  * its application context). */
@@ -44,13 +45,20 @@ typedef struct lv_sign_env {
                                 limits (issue 11); NULL from the console */
 } lv_sign_env;
 
-#define LV_SIGN_TX_TTL 900            /* seconds a transaction stays open */
-#define LV_SIGN_TX_DOCS_MAX 100       /* documents per transaction */
-#define LV_SIGN_SAD_TTL 300           /* seconds a SAD is valid */
-#define LV_SIGN_HASHES_MAX 1000       /* digests per CSC authorization */
-#define LV_SIGN_SIGNATURES_MAX 100000 /* numSignatures of one SAD */
-#define LV_SIGN_SECRET_LEN 64         /* hex characters of a client secret */
-#define LV_SIGN_SAD_LEN 64            /* hex characters of a SAD */
+/* Once, from the main thread, before any thread signs: the libraries the
+ * signature formats use initialize themselves lazily, and that is not
+ * thread-safe (xades_init). */
+void sign_init(void);
+
+#define LV_SIGN_TX_TTL 900      /* seconds a transaction stays open */
+#define LV_SIGN_TX_DOCS_MAX 100 /* documents per transaction */
+#define LV_SIGN_SAD_TTL 300     /* seconds a SAD is valid */
+#define LV_SIGN_HASHES_MAX 1000 /* digests per CSC authorization */
+#define LV_SIGN_SIGNATURES_MAX                                                 \
+    100000                    /* numSignatures of one SAD: the                 \
+                                 credentials' multisign */
+#define LV_SIGN_SECRET_LEN 64 /* hex characters of a client secret */
+#define LV_SIGN_SAD_LEN 64    /* hex characters of a SAD */
 
 /* Why a signature cannot happen.  The names are the "error" of the API
  * answers, so that applications can tell the cases apart (R5.6). */
@@ -67,6 +75,11 @@ typedef enum {
     LV_SIGN_BAD_OTP,             /* "invalid_otp" */
 } lv_sign_refusal;
 const char *sign_refusal_name(lv_sign_refusal r);
+
+/* A distinguished name as RFC 4514 (the RFC 2253 order, UTF-8 kept as
+ * UTF-8): the CSC API's issuerDN and subjectDN, the acceptance sheet's
+ * holder and issuer.  "" when it cannot be printed or does not fit. */
+void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap);
 
 /* "sha256", "SHA-256", "sha384", ... -> EVP_MD; NULL for anything else
  * (SHA-1 included: R4.1). */
@@ -206,9 +219,11 @@ int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
  * citizen's cloud certificates, named by its serial (credentialID).  hashes are
  * digests of md laid end to end. */
 
-/* credentials/sendOTP.  With hashes (our documented extension) the OTP is
- * bound to them (R3.3); without, only when csc_otp_hashes is 0, to the
- * credential alone. */
+/* credentials/sendOTP.  Without hashes (the CSC explicit flow, and the
+ * default) the OTP is bound to the credential and its short life, and the
+ * SAD of credentials/authorize to exactly the hashes sent with it (SCAL2);
+ * with hashes (our documented extension) the OTP is bound to them too.
+ * csc_otp_hashes 1 makes the hashes mandatory. */
 int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
                       const char *citizen_id, const char *serial,
                       const EVP_MD *md, const unsigned char *hashes, size_t n,
@@ -223,9 +238,17 @@ int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
                        int num_signatures, const char *pin, const char *otp,
                        char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
                        lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
-/* credentials/extendTransaction: a fresh expiry for an unexpired SAD. */
+/* credentials/extendTransaction (CSC API v2.0.0.2 §11.9): a new SAD for
+ * the signatures the unexpired SAD has left, which is used up at once.  It
+ * is bound to the n hashes given (at most the signatures left: the PDF
+ * multi-signature flow, §13.12), or with n 0 to the old SAD's hashes (a
+ * renewal).  LV_EPERM for a SAD that is unknown, expired, used up, or
+ * another credential's. */
 int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
-                    const char *sad, int *expires_in, lv_err *err) LV_MUST_USE;
+                    const char *sad, const EVP_MD *md,
+                    const unsigned char *hashes, size_t n,
+                    char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
+                    lv_err *err) LV_MUST_USE;
 /* signatures/signHash: n PKCS#1 v1.5 signatures (*sigs, n * *sig_len). */
 int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                        const char *citizen_id, const char *serial,
@@ -271,5 +294,28 @@ typedef struct lv_sign_purger lv_sign_purger;
 int sign_purger_start(const lv_config *cfg, lv_sign_purger **out,
                       lv_err *err) LV_MUST_USE;
 void sign_purger_stop(lv_sign_purger *p); /* NULL accepted */
+
+/* signatures/signDoc, XAdES (ETSI EN 319 132-1, through xades/): B-B with
+ * SigningTime and SigningCertificateV2, or with `timestamp` B-T (a
+ * SignatureTimeStamp from our TSA); enveloped (the XML document with its
+ * ds:Signature) or detached (the ds:Signature alone, whose reference names
+ * the document "document").  The SAD must authorize md(document); it is
+ * consumed only once xades/ took the document, so a document that is not
+ * well-formed XML (enveloped), carries a DTD or is too large (LV_EINVAL,
+ * LV_ETOOBIG) changes nothing stored. */
+typedef struct lv_xades_req {
+    const char *serial;
+    const char *sad;
+    const EVP_MD *md; /* of the document and of the signature */
+    const unsigned char *doc;
+    size_t doc_len;
+    int enveloped; /* 0: detached */
+    int timestamp; /* XAdES-B-T */
+} lv_xades_req;
+/* *out (malloc'd, free) is the UTF-8 XML. */
+int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
+                        const char *citizen_id, const lv_xades_req *req,
+                        unsigned char **out, size_t *out_len,
+                        lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
 #endif

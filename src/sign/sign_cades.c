@@ -10,11 +10,9 @@
  * PKCS7_ATTR_SIGN gives), hash it, and llave-keyd signs that digest
  * under a token minted after the SAD was checked and consumed. */
 #include "sign/sign_internal.h"
-#include "tsa/tsa.h"
 
 #include <openssl/cms.h>
 #include <openssl/pkcs7.h>
-#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,81 +134,24 @@ static int put_signature(const lv_sign_env *env, lv_store *st,
 /* ---- CAdES-T: the signature time-stamp (EN 319 122-1 §5.3)
  * ------------------------ */
 
-static int ts_query(const unsigned char *sig, size_t len, unsigned char **der,
-                    int *der_len)
-{
-    unsigned char h[32], nonce_raw[8];
-    TS_REQ *req = TS_REQ_new();
-    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
-    X509_ALGOR *alg = X509_ALGOR_new();
-    ASN1_INTEGER *nonce = NULL;
-    BIGNUM *bn = NULL;
-    int ok =
-        req && mi && alg && EVP_Digest(sig, len, h, NULL, EVP_sha256(), NULL) &&
-        X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) &&
-        TS_MSG_IMPRINT_set_algo(mi, alg) &&
-        TS_MSG_IMPRINT_set_msg(mi, h, sizeof h) && TS_REQ_set_version(req, 1) &&
-        TS_REQ_set_msg_imprint(req, mi) && TS_REQ_set_cert_req(req, 1) &&
-        lv_random(nonce_raw, sizeof nonce_raw) == 0 &&
-        (bn = BN_bin2bn(nonce_raw, sizeof nonce_raw, NULL)) &&
-        (nonce = BN_to_ASN1_INTEGER(bn, NULL)) && TS_REQ_set_nonce(req, nonce);
-    *der = NULL;
-    *der_len = ok ? i2d_TS_REQ(req, der) : -1;
-    BN_free(bn);
-    ASN1_INTEGER_free(nonce);
-    X509_ALGOR_free(alg);
-    TS_MSG_IMPRINT_free(mi);
-    TS_REQ_free(req);
-    return *der_len > 0;
-}
-
-/* The token of a granted reply, DER; LV_ESTATE when the TSA refused. */
-static int ts_token(const unsigned char *reply, size_t len, unsigned char **der,
-                    int *der_len, lv_err *err)
-{
-    const unsigned char *p = reply;
-    TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
-    if (!resp)
-        return lv_fail(err, LV_ECRYPTO, "the TSA reply does not parse");
-    long status = ASN1_INTEGER_get(
-        TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
-    PKCS7 *tok = TS_RESP_get_token(resp);
-    *der = NULL;
-    *der_len = (status == 0 || status == 1) && tok ? i2d_PKCS7(tok, der) : -1;
-    TS_RESP_free(resp);
-    if (*der_len <= 0)
-        return lv_fail(err, LV_ESTATE,
-                       "the TSA granted no time-stamp (status %ld): is its "
-                       "clock synchronized (R7.2)?",
-                       status);
-    return 0;
-}
-
 static int add_timestamp(const lv_sign_env *env, lv_store *st, cades *c,
                          lv_err *err)
 {
     ASN1_OCTET_STRING *sig = CMS_SignerInfo_get0_signature(c->si);
-    unsigned char *q = NULL, *reply = NULL, *tok = NULL;
-    int qlen = 0, tlen = 0;
-    size_t rlen = 0;
-    if (!env->ca)
-        return lv_fail(err, LV_ESTATE, "no TSA loaded");
-    if (!ts_query(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
-                  &q, &qlen))
-        return lv_fail_ssl(err, LV_ECRYPTO, "cannot build the TSA query");
-    int rc =
-        tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);
-    if (rc == 0)
-        rc = ts_token(reply, rlen, &tok, &tlen, err);
+    unsigned char h[32], *tok = NULL;
+    size_t tlen = 0;
+    if (!EVP_Digest(ASN1_STRING_get0_data(sig), (size_t)ASN1_STRING_length(sig),
+                    h, NULL, EVP_sha256(), NULL))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the signature");
+    LV_TRY(
+        sign_tsa_token(env, st, EVP_sha256(), h, sizeof h, &tok, &tlen, err));
     /* RFC 3161 App. A / RFC 5035: id-aa-signatureTimeStampToken over the
      * signature value, an unsigned attribute */
-    if (rc == 0 &&
-        !CMS_unsigned_add1_attr_by_NID(c->si, NID_id_smime_aa_timeStampToken,
-                                       V_ASN1_SEQUENCE, tok, tlen))
+    int rc = 0;
+    if (!CMS_unsigned_add1_attr_by_NID(c->si, NID_id_smime_aa_timeStampToken,
+                                       V_ASN1_SEQUENCE, tok, (int)tlen))
         rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot add the time-stamp");
-    OPENSSL_free(q);
-    OPENSSL_free(reply);
-    OPENSSL_free(tok);
+    free(tok);
     return rc;
 }
 

@@ -274,11 +274,13 @@ static int sheet_text(const lv_cert_rec *c, char **out, lv_err *err)
 {
     const unsigned char *p = c->der;
     X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
-    char issuer[512] = "", nb[32], na[32], fp[65];
+    char issuer[512] = "", holder[512] = "", nb[32], na[32], fp[65];
     if (!x)
         return lv_fail(err, LV_ESTORE, "certificate %s does not parse",
                        c->serial);
-    X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
+    /* RFC 4514, as the CSC API shows the same names */
+    sign_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+    sign_dn_rfc4514(X509_get_subject_name(x), holder, sizeof holder);
     X509_free(x);
     lv_time_iso(c->not_before, nb);
     lv_time_iso(c->not_after, na);
@@ -297,7 +299,7 @@ static int sheet_text(const lv_cert_rec *c, char **out, lv_err *err)
         "(DPC 4.4.2).\n"
         "I declare that the data of the certificate are correct and I "
         "accept it (CPS 4.4.2).\n",
-        c->subject_dn, c->serial, issuer, c->profile, nb, na, fp);
+        holder, c->serial, issuer, c->profile, nb, na, fp);
     if (rc == 0)
         rc = lv_buf_append(&b, "", 1);
     if (rc < 0) {

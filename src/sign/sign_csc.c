@@ -197,11 +197,17 @@ static int authorize_checks(const lv_sign_env *env, lv_store *st,
 {
     (void)env;
     LV_TRY(hashes_ok(md, hashes, n, err));
-    if (num < (int)n || num > LV_SIGN_SIGNATURES_MAX)
+    /* CSC API v2.0.0.2 §11.6: at least 1 (and here, the hashes bound),
+     * at most the credential's multisign */
+    if (num > LV_SIGN_SIGNATURES_MAX)
         return lv_fail(err, LV_EINVAL,
-                       "numSignatures: at least the number of hashes, at "
-                       "most %d",
+                       "Numbers of signatures is too high: numSignatures "
+                       "above multisign (%d)",
                        LV_SIGN_SIGNATURES_MAX);
+    if (num < 1 || num < (int)n)
+        return lv_fail(err, LV_EINVAL,
+                       "Invalid value for parameter numSignatures: at least "
+                       "1 and the number of hashes");
     return sign_credential_check(st, citizen_id, serial, why, err);
 }
 
@@ -409,27 +415,76 @@ int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                          err);
 }
 
-int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
-                    const char *sad, int *expires_in, lv_err *err)
+/* The binding of the new SAD: the hashes sent, or the old SAD's ones. */
+static int extend_binding(const lv_sign_sad_rec *old, const EVP_MD **md,
+                          const unsigned char **hashes, size_t *n, lv_err *err)
 {
-    char norm[65], actor[96];
-    lv_sign_sad_rec rec = {0};
-    LV_TRY(normalize(serial, norm, err));
-    LV_TRY(sad_load(st, citizen_id, norm, sad, &rec, err));
-    int rc = rec.remaining > 0 ? store_begin(st, err)
-                               : lv_fail(err, LV_EPERM, "the SAD is used up");
-    if (rc == 0) {
-        rc = store_sign_sad_extend(st, rec.sad_hash, lv_now() + LV_SIGN_SAD_TTL,
-                                   err);
-        sign_citizen_actor(citizen_id, actor);
-        if (rc == 0)
-            rc =
-                sign_audit(st, actor, "sign.csc.extend", norm,
-                           json_pack("{s:i}", "remaining", rec.remaining), err);
-        rc = store_end(st, rc, err);
+    if (*n == 0) {
+        *md = sign_md_by_name(old->digest_alg);
+        *hashes = old->hashes;
+        *n = *md ? old->hashes_len / (size_t)EVP_MD_get_size(*md) : 0;
+        return *md ? 0 : lv_fail(err, LV_ESTORE, "bad SAD record");
     }
+    LV_TRY(hashes_ok(*md, *hashes, *n, err));
+    if (*n > (size_t)old->remaining)
+        return lv_fail(err, LV_EINVAL,
+                       "Numbers of signatures is too high: the SAD has %d "
+                       "left, not %zu",
+                       old->remaining, *n);
+    return 0;
+}
+
+/* One transaction: the old SAD is used up (all it had left, so that a
+ * concurrent signHash that took one first makes this fail), the new one
+ * inherits what was left. */
+static int extend_record(lv_store *st, const char *citizen_id,
+                         const lv_sign_sad_rec *old, sad_new *s, size_t n,
+                         lv_err *err)
+{
+    char actor[96];
+    sign_citizen_actor(citizen_id, actor);
+    LV_TRY(store_begin(st, err));
+    int rc = store_sign_sad_consume(st, old->sad_hash, old->remaining, lv_now(),
+                                    err);
+    if (rc == LV_ESTATE)
+        rc = lv_fail(err, LV_EPERM,
+                     "the SAD is used up (numSignatures) or expired");
     if (rc == 0)
+        rc = store_sign_sad_insert(st, &s->rec, err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, "sign.csc.extend", old->serial,
+                        json_pack("{s:i, s:i, s:s}", "remaining",
+                                  old->remaining, "hashes", (int)n,
+                                  "digest_alg", s->rec.digest_alg),
+                        err);
+    return store_end(st, rc, err);
+}
+
+int sign_csc_extend(lv_store *st, const char *citizen_id, const char *serial,
+                    const char *sad, const EVP_MD *md,
+                    const unsigned char *hashes, size_t n,
+                    char sad_out[LV_SIGN_SAD_LEN + 1], int *expires_in,
+                    lv_err *err)
+{
+    char norm[65];
+    lv_sign_sad_rec old = {0};
+    sad_new s = {0};
+    sad_out[0] = '\0';
+    LV_TRY(normalize(serial, norm, err));
+    LV_TRY(sad_load(st, citizen_id, norm, sad, &old, err));
+    int rc =
+        old.remaining > 0 ? 0 : lv_fail(err, LV_EPERM, "the SAD is used up");
+    if (rc == 0)
+        rc = extend_binding(&old, &md, &hashes, &n, err);
+    if (rc == 0)
+        rc = new_sad(citizen_id, norm, md, hashes, n, old.remaining, &s, err);
+    if (rc == 0)
+        rc = extend_record(st, citizen_id, &old, &s, n, err);
+    if (rc == 0) {
+        memcpy(sad_out, s.sad, sizeof s.sad);
         *expires_in = LV_SIGN_SAD_TTL;
-    store_sign_sad_rec_free(&rec);
+    }
+    OPENSSL_cleanse(&s, sizeof s);
+    store_sign_sad_rec_free(&old);
     return rc;
 }

@@ -66,6 +66,13 @@ int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
                      const unsigned char *hashes, size_t n, const char *event,
                      char key_id[65], lv_sign_refusal *why, lv_err *err);
 
+/* sign_util.c: an RFC 3161 time-stamp token (DER, malloc'd) from our TSA
+ * (tsa_unit) over md/digest: CAdES-T's signature time-stamp, XAdES-T's
+ * SignatureTimeStamp.  LV_ESTATE when the TSA grants none. */
+int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
+                   const unsigned char *digest, size_t dlen,
+                   unsigned char **token, size_t *token_len, lv_err *err);
+
 /* Maps an auth_citizen_authorize failure to a refusal. */
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);
 

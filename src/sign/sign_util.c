@@ -4,7 +4,9 @@
 #include "audit/audit.h"
 #include "keydproto/keydproto.h"
 #include "sign/sign_internal.h"
+#include "tsa/tsa.h"
 
+#include <openssl/ts.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,22 @@ const char *sign_md_oid(const EVP_MD *md)
         if (strcmp(name, OIDS[i].name) == 0)
             return OIDS[i].oid;
     return "";
+}
+
+/* ---- names
+ * ----------------------------------------------------------------- */
+
+void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+    int n = -1;
+    out[0] = '\0';
+    if (b && X509_NAME_print_ex(b, name, 0, flags) >= 0 &&
+        (size_t)BIO_pending(b) < cap)
+        n = BIO_read(b, out, (int)cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    BIO_free(b);
 }
 
 /* ---- hashing and ids
@@ -198,4 +216,89 @@ int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
         return lv_fail(err, LV_ESTATE,
                        "certificate %s has no key in the key store", serial);
     return 0;
+}
+
+/* ---- time-stamps from our TSA (CAdES-T, XAdES-T)
+ * ------------------------------------------------ */
+
+/* An RFC 3161 TimeStampReq over md/digest, with a nonce, asking for the
+ * TSU's certificate. */
+static int ts_query(const EVP_MD *md, const unsigned char *digest, size_t dlen,
+                    unsigned char **der, int *der_len)
+{
+    unsigned char nonce_raw[8];
+    TS_REQ *req = TS_REQ_new();
+    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+    X509_ALGOR *alg = X509_ALGOR_new();
+    ASN1_INTEGER *nonce = NULL;
+    BIGNUM *bn = NULL;
+    int ok = req && mi && alg &&
+             X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
+                             NULL) &&
+             TS_MSG_IMPRINT_set_algo(mi, alg) &&
+             TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)digest, (int)dlen) &&
+             TS_REQ_set_version(req, 1) && TS_REQ_set_msg_imprint(req, mi) &&
+             TS_REQ_set_cert_req(req, 1) &&
+             lv_random(nonce_raw, sizeof nonce_raw) == 0 &&
+             (bn = BN_bin2bn(nonce_raw, sizeof nonce_raw, NULL)) &&
+             (nonce = BN_to_ASN1_INTEGER(bn, NULL)) &&
+             TS_REQ_set_nonce(req, nonce);
+    *der = NULL;
+    *der_len = ok ? i2d_TS_REQ(req, der) : -1;
+    BN_free(bn);
+    ASN1_INTEGER_free(nonce);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(mi);
+    TS_REQ_free(req);
+    return *der_len > 0;
+}
+
+/* The token of a granted reply, DER (malloc'd); LV_ESTATE when the TSA
+ * refused. */
+static int ts_token(const unsigned char *reply, size_t len, unsigned char **out,
+                    size_t *out_len, lv_err *err)
+{
+    const unsigned char *p = reply;
+    unsigned char *der = NULL;
+    TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+    if (!resp)
+        return lv_fail(err, LV_ECRYPTO, "the TSA reply does not parse");
+    long status = ASN1_INTEGER_get(
+        TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
+    PKCS7 *tok = TS_RESP_get_token(resp);
+    int n = (status == 0 || status == 1) && tok ? i2d_PKCS7(tok, &der) : -1;
+    TS_RESP_free(resp);
+    if (n <= 0)
+        return lv_fail(err, LV_ESTATE,
+                       "the TSA granted no time-stamp (status %ld): is its "
+                       "clock synchronized (R7.2)?",
+                       status);
+    *out = malloc((size_t)n);
+    if (*out)
+        memcpy(*out, der, (size_t)n);
+    OPENSSL_free(der);
+    *out_len = (size_t)n;
+    return *out ? 0 : lv_fail(err, LV_ENOMEM, "out of memory");
+}
+
+int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
+                   const unsigned char *digest, size_t dlen,
+                   unsigned char **token, size_t *token_len, lv_err *err)
+{
+    unsigned char *q = NULL, *reply = NULL;
+    int qlen = 0;
+    size_t rlen = 0;
+    *token = NULL;
+    *token_len = 0;
+    if (!env->ca)
+        return lv_fail(err, LV_ESTATE, "no TSA loaded");
+    if (!md || !ts_query(md, digest, dlen, &q, &qlen))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot build the TSA query");
+    int rc =
+        tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);
+    if (rc == 0)
+        rc = ts_token(reply, rlen, token, token_len, err);
+    OPENSSL_free(q);
+    OPENSSL_free(reply);
+    return rc;
 }

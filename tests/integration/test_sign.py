@@ -254,12 +254,14 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
           f"(R3.3) ({st} {o})")
     # a wrong PIN, then a wrong OTP: refused, nothing accepted or signed
     st, o = csc_authorize(api, d, tok, serial, docs, mobile, pin="Wrong-pin-1")
-    check(st == 400 and o.get("error") == "invalid_pin",
-          f"authorize with a wrong PIN: invalid_pin ({st} {o})")
+    check(st == 400 and o.get("error") == "invalid_authentication_data",
+          f"v2 authorize with a wrong PIN: invalid_authentication_data "
+          f"({st} {o})")
     st, o = csc_authorize(api, d, tok, serial, docs, mobile, pin=pin,
                           otp="000000")
-    check(st == 400 and o.get("error") == "invalid_otp",
-          f"authorize with a wrong OTP: invalid_otp ({st} {o})")
+    check(st == 400 and o.get("error") == "invalid_authentication_data",
+          f"v2 authorize with a wrong OTP: invalid_authentication_data "
+          f"({st} {o})")
     check(sql(d, "select count(*) from sign_acceptances") == "0" and
           audit(d, "sign.csc.authorize") == 0,
           "refused authorizations: no SAD, no acceptance")
@@ -275,7 +277,7 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
                       "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
                       "authData": [{"id": "PIN", "value": pin},
                                    {"id": "OTP", "value": code}]}, token=tok)
-    check(st == 400 and o.get("error") == "invalid_otp",
+    check(st == 400 and o.get("error") == "invalid_authentication_data",
           f"an OTP bound to other hashes does not authorize these ({st} {o})")
     st, o = csc_authorize(api, d, tok, serial, docs, mobile, pin=pin)
     sad = o.get("SAD")
@@ -719,13 +721,14 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
 
 
 def check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem):
-    """With csc_otp_hashes 0, a v1.0.4.0 client that sends credentials/
-    sendOTP without hashes signs unchanged (the OTP is then bound to the
-    credential, the SAD to the hashes)."""
+    """With the default configuration (csc_otp_hashes false, which a demo
+    keeps), a v1.0.4.0 client that sends credentials/sendOTP without hashes
+    signs unchanged (the OTP is bound to the credential, the SAD to the
+    hashes), and a wrong PIN keeps v1's name."""
     path = os.path.join(d, "llave.json")
     with open(path) as f:
         c = json.load(f)
-    c["csc_otp_hashes"] = False
+    c.pop("csc_otp_hashes", None)
     with open(path, "w") as f:
         json.dump(c, f)
     srv = Server(d)
@@ -736,8 +739,17 @@ def check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem):
         serial = citizen["signing_certificate"]
         st, o = api.call("POST", "/csc/v1/credentials/sendOTP",
                          {"credentialID": serial}, token=tok)
-        check(st == 204, f"v1 sendOTP without hashes (csc_otp_hashes 0) "
+        check(st == 204, f"v1 sendOTP without hashes (the default) "
                          f"({st} {o})")
+        h0 = hashlib.sha256(b"wrong pin").digest()
+        st, o = api.call("POST", "/csc/v1/credentials/authorize",
+                         {"credentialID": serial, "numSignatures": "1",
+                          "hash": [b64(h0)], "PIN": "Wrong-pin-1",
+                          "OTP": last_otp(d, citizen["mobile"])}, token=tok)
+        check(st == 400 and o.get("error") == "invalid_pin",
+              f"v1 authorize with a wrong PIN: invalid_pin ({st} {o})")
+        st, o = api.call("POST", "/csc/v1/credentials/sendOTP",
+                         {"credentialID": serial}, token=tok)
         h = hashlib.sha512(b"unchanged client").digest()
         st, o = api.call("POST", "/csc/v1/credentials/authorize",
                          {"credentialID": serial, "numSignatures": "1",
@@ -769,13 +781,14 @@ def main():
     srv = None
     try:
         d, pem, citizen, app = install(tmp)
-        # a demo accepts CSC clients that cannot bind the OTP to the hashes;
-        # the checks below run in the strict production mode (R3.3)
+        # --demo changes no CSC setting: the default (false) accepts
+        # unchanged CSC clients; the checks below run in the stricter mode
+        # an operator may choose, where sendOTP must name the hashes
         path = os.path.join(d, "llave.json")
         with open(path) as f:
             c = json.load(f)
-        check(c.get("csc_otp_hashes") is False,
-              "a demo install accepts unchanged CSC clients")
+        check(c.get("csc_otp_hashes", False) is False,
+              "a demo install keeps the default: unchanged CSC clients work")
         c["csc_otp_hashes"] = True
         with open(path, "w") as f:
             json.dump(c, f)
