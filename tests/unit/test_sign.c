@@ -1,10 +1,13 @@
 /* sign/: digest algorithms (R4.1: SHA-2 only), the refusal names of the
  * transaction API (R5.6), relying applications' credentials, and the
- * checks of a transaction request, on a real store in a fresh directory.
+ * checks of a transaction request, RFC 4514 names, the default CSC flow
+ * and extendTransaction's new SAD, on a real store in a fresh directory.
  * The signing flows themselves are tested end to end in
  * tests/integration/test_sign.py and tests/e2e/. */
 #include "sign/sign.h"
+#include "store/store_sign.h"
 
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +173,117 @@ static void test_transaction_request_checks(void **state)
     json_decref(req);
 }
 
+/* RFC 4514: the RFC 2253 order (most specific first), special characters
+ * escaped, UTF-8 kept as UTF-8; "" when the buffer is too small. */
+static void test_dn_rfc4514(void **state)
+{
+    (void)state;
+    X509_NAME *n = X509_NAME_new();
+    char out[256];
+    assert_non_null(n);
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "C", MBSTRING_ASC, (const unsigned char *)"ES", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "O", MBSTRING_ASC, (const unsigned char *)"Llave, S.A.", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "CN", MBSTRING_UTF8,
+        (const unsigned char *)"MU\xc3\x91OZ P\xc3\x89REZ", -1, -1, 0));
+    sign_dn_rfc4514(n, out, sizeof out);
+    assert_string_equal(out,
+                        "CN=MU\xc3\x91OZ P\xc3\x89REZ,O=Llave\\, S.A.,C=ES");
+    sign_dn_rfc4514(n, out, 8);
+    assert_string_equal(out, "");
+    X509_NAME_free(n);
+}
+
+/* Item 1: the CSC explicit flow is the default; a demo does not change
+ * it (cli_init.c no longer touches it). */
+static void test_csc_default(void **state)
+{
+    (void)state;
+    lv_config cfg;
+    lv_config_defaults(&cfg, "/nonexistent");
+    assert_int_equal(cfg.csc_otp_hashes, 0);
+}
+
+static void put_sad(lv_store *st, const char *sad, const unsigned char *h,
+                    size_t n, int remaining)
+{
+    lv_sign_sad_rec r = {0};
+    lv_err err = {0};
+    snprintf(r.citizen_id, sizeof r.citizen_id, "c1");
+    snprintf(r.serial, sizeof r.serial, "0A1B");
+    snprintf(r.digest_alg, sizeof r.digest_alg, "sha256");
+    r.hashes = (unsigned char *)h;
+    r.hashes_len = n * 32;
+    r.remaining = remaining;
+    r.created_at = lv_now();
+    r.expires_at = r.created_at + 300;
+    unsigned char d[32];
+    EVP_Digest(sad, strlen(sad), d, NULL, EVP_sha256(), NULL);
+    lv_hex_encode(d, sizeof d, r.sad_hash);
+    assert_int_equal(store_sign_sad_insert(st, &r, &err), 0);
+}
+
+static void sad_of(lv_store *st, const char *sad, lv_sign_sad_rec *out)
+{
+    unsigned char d[32];
+    char hex[65];
+    lv_err err = {0};
+    EVP_Digest(sad, strlen(sad), d, NULL, EVP_sha256(), NULL);
+    lv_hex_encode(d, sizeof d, hex);
+    assert_int_equal(store_sign_sad_get(st, hex, out, &err), 0);
+}
+
+/* CSC API v2.0.0.2 §11.9, §13.12: a new SAD, bound to the new hashes (or,
+ * renewing, to the old ones), inheriting the signatures left; the old SAD
+ * is used up; more new hashes than signatures left are refused. */
+static void test_extend_transaction(void **state)
+{
+    fixture *fx = *state;
+    unsigned char h[4 * 32];
+    char old[65], sad2[65], sad3[65];
+    int expires = 0;
+    lv_err err = {0};
+    lv_sign_sad_rec r = {0};
+    memset(old, 'a', 64);
+    old[64] = '\0';
+    for (size_t i = 0; i < sizeof h; i++)
+        h[i] = (unsigned char)(i / 32 + 1);
+    put_sad(fx->st, old, h, 1, 3);
+    assert_int_equal(sign_csc_extend(fx->st, "c1", "0A1B", old, EVP_sha256(),
+                                     h + 32, 2, sad2, &expires, &err),
+                     0);
+    assert_int_equal(expires, LV_SIGN_SAD_TTL);
+    assert_string_not_equal(sad2, old);
+    sad_of(fx->st, old, &r);
+    assert_int_equal(r.remaining, 0);
+    store_sign_sad_rec_free(&r);
+    sad_of(fx->st, sad2, &r);
+    assert_int_equal(r.remaining, 3);
+    assert_int_equal(r.hashes_len, 64);
+    assert_memory_equal(r.hashes, h + 32, 64);
+    store_sign_sad_rec_free(&r);
+    /* the old one is gone; another citizen's call is refused */
+    assert_int_equal(sign_csc_extend(fx->st, "c1", "0a1b", old, NULL, NULL, 0,
+                                     sad3, &expires, &err),
+                     LV_EPERM);
+    assert_int_equal(sign_csc_extend(fx->st, "c2", "0a1b", sad2, NULL, NULL, 0,
+                                     sad3, &expires, &err),
+                     LV_EPERM);
+    assert_int_equal(sign_csc_extend(fx->st, "c1", "0a1b", sad2, EVP_sha256(),
+                                     h, 4, sad3, &expires, &err),
+                     LV_EINVAL);
+    /* a renewal keeps the binding */
+    assert_int_equal(sign_csc_extend(fx->st, "c1", "0a1b", sad2, NULL, NULL, 0,
+                                     sad3, &expires, &err),
+                     0);
+    sad_of(fx->st, sad3, &r);
+    assert_int_equal(r.remaining, 3);
+    assert_memory_equal(r.hashes, h + 32, 64);
+    store_sign_sad_rec_free(&r);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -178,6 +292,9 @@ int main(void)
         cmocka_unit_test(test_refusal_names),
         T(test_app_credentials),
         T(test_transaction_request_checks),
+        cmocka_unit_test(test_dn_rfc4514),
+        cmocka_unit_test(test_csc_default),
+        T(test_extend_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
