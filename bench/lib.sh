@@ -78,7 +78,8 @@ bench_init() {
 
 # bench_build [TARGET...] — release build (-O3, no sanitizers) into
 # $LLAVE_BENCH_BUILD; sets BENCH_BUILD, LLAVE, LLAVED.  Default targets:
-# llave, llaved and every bench_* program.
+# llave, llaved and every bench_* program.  llave-keyd is always built:
+# llave and llaved start it from their own directory (issue 12).
 bench_build() {
     BENCH_BUILD=${LLAVE_BENCH_BUILD:-$BENCH_ROOT/build-release}
     bench_need cmake
@@ -87,6 +88,7 @@ bench_build() {
         -DLLAVE_SANITIZE=OFF >/dev/null ||
         bench_die "cmake configure failed"
     local targets=("$@")
+    [ ${#targets[@]} -eq 0 ] || targets+=(llave-keyd)
     if [ ${#targets[@]} -eq 0 ]; then
         cmake --build "$BENCH_BUILD" -j "$BENCH_CPUS" >/dev/null ||
             bench_die "build failed (run cmake --build $BENCH_BUILD)"
