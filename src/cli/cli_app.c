@@ -1,32 +1,58 @@
-/* llave -d DIR app add NAME | app list: relying applications of the
- * transaction API (R1.3, R5.6).  The client secret is printed once; only
- * its SHA-256 is stored.
+/* llave -d DIR app add NAME [--redirect-uri URI]... [--json] | app list:
+ * relying applications of the transaction API (R1.3, R5.6) and, with
+ * redirect URIs, OAuth clients of the CSC API (issue 14 item 3: oauth/).
+ * The client secret is printed once; only its SHA-256 is stored.
  *
  * Also the remote-signing part of the --demo ceremony: the demo citizen's
  * cloud signing certificate (R5.3, so that CSC credentials/list of a fresh
  * demo shows it) and one demo application, both listed in
  * DIR/demo-credentials.json. */
 #include "cli/cli.h"
+#include "oauth/oauth.h"
 #include "sign/sign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int app_add(cli_ctx *ctx, const char *name, int as_json, lv_err *err)
+typedef struct app_args {
+    const char *name;
+    const char *uris[OAUTH_URIS_MAX];
+    size_t nuris;
+    int as_json;
+} app_args;
+
+static int app_add(cli_ctx *ctx, const app_args *a, lv_err *err)
 {
     lv_sign_app_secret s;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
-    LV_TRY(sign_app_add(ctx->st, name, ctx->actor, &s, err));
-    if (as_json)
+    if (a->nuris)
+        LV_TRY(oauth_client_add(ctx->st, a->name, a->uris, a->nuris, ctx->actor,
+                                &s, err));
+    else
+        LV_TRY(sign_app_add(ctx->st, a->name, ctx->actor, &s, err));
+    if (a->as_json)
         printf("{\"client_id\": \"%s\", \"client_secret\": \"%s\"}\n",
                s.client_id, s.secret);
     else
         printf("application: %s\nclient id: %s\nclient secret: %s\n"
                "The secret is shown once and stored nowhere: the application "
-               "authenticates with HTTP Basic (client id, secret).\n",
-               name, s.client_id, s.secret);
+               "authenticates with HTTP Basic (client id, secret)%s.\n",
+               a->name, s.client_id, s.secret,
+               a->nuris ? ", and as an OAuth client of /csc/v2/oauth2/" : "");
     OPENSSL_cleanse(&s, sizeof s);
+    return 0;
+}
+
+/* Each application with its redirect URIs (an OAuth client has some). */
+static int add_uris(cli_ctx *ctx, json_t *list, lv_err *err)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *app = json_array_get(list, i), *uris = NULL;
+        LV_TRY(oauth_client_uris_json(ctx->st, lv_json_str(app, "client_id"),
+                                      &uris, err));
+        json_object_set_new(app, "redirect_uris", uris);
+    }
     return 0;
 }
 
@@ -35,6 +61,10 @@ static int app_list(cli_ctx *ctx, lv_err *err)
     json_t *list = NULL;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
     LV_TRY(sign_app_list_json(ctx->st, &list, err));
+    if (add_uris(ctx, list, err) < 0) {
+        json_decref(list);
+        return err->code;
+    }
     char *text = json_dumps(list, JSON_INDENT(2));
     json_decref(list);
     if (!text)
@@ -44,19 +74,38 @@ static int app_list(cli_ctx *ctx, lv_err *err)
     return 0;
 }
 
+static int add_args(int argc, char **argv, app_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->name = argv[2];
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            a->as_json = 1;
+        } else if (strcmp(argv[i], "--redirect-uri") == 0 && i + 1 < argc &&
+                   a->nuris < OAUTH_URIS_MAX) {
+            a->uris[a->nuris++] = argv[++i];
+        } else {
+            return cli_usage_error("app add: unexpected %s (at most %d "
+                                   "--redirect-uri URI)",
+                                   argv[i], OAUTH_URIS_MAX);
+        }
+    }
+    return 0;
+}
+
 int cli_app(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
+    app_args a;
     const char *sub = argc > 1 ? argv[1] : "";
-    if (strcmp(sub, "add") == 0 && (argc == 3 || argc == 4)) {
-        int as_json = argc == 4 && strcmp(argv[3], "--json") == 0;
-        if (argc == 4 && !as_json)
-            return cli_usage_error("app add: unexpected %s", argv[3]);
-        return cli_report(app_add(ctx, argv[2], as_json, &err), &err);
+    if (strcmp(sub, "add") == 0 && argc >= 3) {
+        int rc = add_args(argc, argv, &a);
+        return rc ? rc : cli_report(app_add(ctx, &a, &err), &err);
     }
     if (strcmp(sub, "list") == 0 && argc == 2)
         return cli_report(app_list(ctx, &err), &err);
-    return cli_usage_error("app: expected `add NAME [--json]` or `list`");
+    return cli_usage_error("app: expected `add NAME [--redirect-uri URI]... "
+                           "[--json]` or `list`");
 }
 
 /* ---- the --demo ceremony

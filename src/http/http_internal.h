@@ -18,6 +18,7 @@ extern const lv_http_route http_crl_routes[];    /* http_crl.c */
 extern const lv_http_route http_ra_routes[];     /* http_ra.c */
 extern const lv_http_route http_clave_routes[];  /* http_clave.c */
 extern const lv_http_route http_csc_routes[];    /* http_csc.c */
+extern const lv_http_route http_oauth_routes[];  /* http_oauth.c */
 extern const lv_http_route http_web_routes[];    /* http_web.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail

@@ -15,6 +15,7 @@ static const lv_http_route *const api_tables[] = {
     http_ra_routes,
     http_clave_routes,
     http_csc_routes,
+    http_oauth_routes,
     http_web_routes,
     NULL,
 };

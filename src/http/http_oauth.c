@@ -1,0 +1,417 @@
+/* OAuth 2.0 for the CSC API (CSC API v2.0.0.2 §8; issue 14 item 3):
+ * oauth2/authorize, oauth2/token, oauth2/revoke, and the citizen's
+ * authorization page /oauth/{id} with its JSON calls.  The rules are in
+ * oauth/; this file maps HTTP.
+ *
+ * The token and revocation endpoints take application/x-www-form-urlencoded
+ * (RFC 6749 §4.1.3, RFC 7009 §2.1; oauth_form_parse) or, for CSC clients
+ * that send JSON, a JSON object read by the server's strict reader.  The
+ * client authenticates with HTTP Basic (RFC 6749 §2.3.1) or client_id and
+ * client_secret in the body, never both.  Errors are RFC 6749 §5.2's
+ * {"error", "error_description"}, never cached. */
+#include "http/http_internal.h"
+#include "http/web_assets_internal.h"
+#include "oauth/oauth.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BODY_FORM ((size_t)16 * 1024)
+#define BODY_SMALL 4096
+#define CLIENT_MAX 64
+#define SECRET_MAX 160
+
+static lv_sign_env env_of(lv_app *app, const lv_http_req *req)
+{
+    return (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_auth(app),
+                         req->remote_addr};
+}
+
+/* ---- RFC 6749 answers ---------------------------------------------------- */
+
+static int status_of(const char *error)
+{
+    if (strcmp(error, "invalid_client") == 0)
+        return 401;
+    if (strcmp(error, "server_error") == 0)
+        return 500;
+    if (strcmp(error, "temporarily_unavailable") == 0)
+        return 503;
+    return 400;
+}
+
+static int no_store(lv_http_resp *resp)
+{
+    LV_TRY(http_resp_header(resp, "Cache-Control", "no-store"));
+    return http_resp_header(resp, "Pragma", "no-cache");
+}
+
+/* §5.2; a 401 names the scheme the client may use (Basic). */
+static int oauth_error(lv_http_resp *resp, const char *error, const char *desc)
+{
+    int status = status_of(error);
+    json_t *o = json_pack("{s:s, s:s}", "error", error, "error_description",
+                          desc && desc[0] ? desc : error);
+    LV_TRY(http_resp_json_new(resp, status, o, "no-store"));
+    LV_TRY(http_resp_header(resp, "Pragma", "no-cache"));
+    if (status == 401)
+        return http_resp_header(resp, "WWW-Authenticate",
+                                "Basic realm=\"llave oauth2\"");
+    return 0;
+}
+
+static int redirect(lv_http_resp *resp, const char *location)
+{
+    LV_TRY(http_resp_bytes(resp, 302, "text/plain; charset=utf-8", "", 0));
+    LV_TRY(http_resp_header(resp, "Location", location));
+    LV_TRY(http_resp_header(resp, "Referrer-Policy", "no-referrer"));
+    return no_store(resp);
+}
+
+/* ---- oauth2/authorize ---------------------------------------------------- */
+
+static lv_oauth_authorize_req authorize_req(const lv_http_req *req)
+{
+    return (lv_oauth_authorize_req){
+        .response_type = http_req_query(req, "response_type"),
+        .client_id = http_req_query(req, "client_id"),
+        .redirect_uri = http_req_query(req, "redirect_uri"),
+        .scope = http_req_query(req, "scope"),
+        .state = http_req_query(req, "state"),
+        .code_challenge = http_req_query(req, "code_challenge"),
+        .code_challenge_method = http_req_query(req, "code_challenge_method"),
+        .lang = http_req_query(req, "lang"),
+        .credential_id = http_req_query(req, "credentialID"),
+        .num_signatures = http_req_query(req, "numSignatures"),
+        .hashes = http_req_query(req, "hashes"),
+        .hash_algorithm_oid = http_req_query(req, "hashAlgorithmOID"),
+        .description = http_req_query(req, "description"),
+        .authorization_details = http_req_query(req, "authorization_details"),
+    };
+}
+
+/* GET /csc/v2/oauth2/authorize: to the page, or the error back to the
+ * client (§4.1.2.1), or to the user when the client cannot be trusted
+ * with it.  A Location longer than a header holds is told to the user. */
+static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char id[33], location[OAUTH_LOCATION_MAX], page[64];
+    const char *oerr = "invalid_request";
+    lv_err err = {0};
+    lv_oauth_authorize_req in = authorize_req(req);
+    (void)app;
+    int rc = oauth_authorize(req->st, &in, id, location, &oerr, &err);
+    if (rc == 0) {
+        snprintf(page, sizeof page, "/oauth/%s", id);
+        return redirect(resp, page);
+    }
+    if (location[0] && strlen(location) < sizeof resp->headers[0].value)
+        return redirect(resp, location);
+    return oauth_error(resp, oerr, err.msg);
+}
+
+/* ---- token and revoke bodies --------------------------------------------- */
+
+static const http_body_field TOKEN_JSON[] = {
+    {"grant_type", .types = HTTP_STR, .max_len = 64},
+    {"code", .types = HTTP_STR, .max_len = 256},
+    {"redirect_uri", .types = HTTP_STR, .max_len = 1024},
+    {"code_verifier", .types = HTTP_STR, .max_len = 256},
+    {"client_id", .types = HTTP_STR, .max_len = CLIENT_MAX},
+    {"client_secret", .types = HTTP_STR, .max_len = SECRET_MAX},
+    {0}};
+
+static const http_body_field REVOKE_JSON[] = {
+    {"token", .types = HTTP_STR, .max_len = 256},
+    {"token_type_hint", .types = HTTP_STR, .max_len = 64},
+    {"client_id", .types = HTTP_STR, .max_len = CLIENT_MAX},
+    {"client_secret", .types = HTTP_STR, .max_len = SECRET_MAX},
+    {0}};
+
+static const char *const TOKEN_NAMES[] = {
+    "grant_type", "code",          "redirect_uri", "code_verifier",
+    "client_id",  "client_secret", "token",        "token_type_hint",
+    NULL};
+
+/* The body as name -> value, whichever encoding it came in. */
+typedef struct oauth_body {
+    oauth_params form;
+    json_t *json;
+    char user[CLIENT_MAX], pass[SECRET_MAX]; /* HTTP Basic */
+    int basic;
+} oauth_body;
+
+static const char *body_get(const oauth_body *b, const char *name)
+{
+    if (b->json)
+        return lv_json_str(b->json, name);
+    const char *v = oauth_param(&b->form, name);
+    return v && v[0] ? v : NULL; /* RFC 6749 §3.1: empty is omitted */
+}
+
+static int media_is(const char *value, const char *want)
+{
+    size_t n = strlen(want);
+    if (!value || strncasecmp(value, want, n) != 0)
+        return 0;
+    return value[n] == '\0' || value[n] == ';' || value[n] == ' ';
+}
+
+static int body_read(const lv_http_req *req, const http_body_field *schema,
+                     oauth_body *b, lv_err *err)
+{
+    const char *ct = http_req_header(req, "Content-Type");
+    const char *rep = NULL;
+    memset(b, 0, sizeof *b);
+    if (media_is(ct, "application/json"))
+        return http_body_parse(req->body, req->body ? req->body_len : 0, schema,
+                               &b->json, err);
+    if (!media_is(ct, "application/x-www-form-urlencoded"))
+        return lv_fail(err, LV_EINVAL,
+                       "send application/x-www-form-urlencoded (RFC 6749)");
+    LV_TRY(oauth_form_parse(req->body ? req->body : (const unsigned char *)"",
+                            req->body ? req->body_len : 0, &b->form, err));
+    if ((rep = oauth_params_repeated(&b->form, TOKEN_NAMES)))
+        return lv_fail(err, LV_EINVAL, "%s is repeated (RFC 6749 §3.2)", rep);
+    return 0;
+}
+
+/* Basic or the body, not both (§2.3). */
+static int client_creds(const lv_http_req *req, oauth_body *b, const char **id,
+                        const char **secret, const char **oerr, lv_err *err)
+{
+    *id = body_get(b, "client_id");
+    *secret = body_get(b, "client_secret");
+    if (!http_req_header(req, "Authorization"))
+        return 0;
+    *oerr = "invalid_client";
+    if (http_req_basic(req, b->user, sizeof b->user, b->pass, sizeof b->pass) <
+        0)
+        return lv_fail(err, LV_EAUTH, "malformed HTTP Basic credentials");
+    *oerr = "invalid_request";
+    if (*secret || (*id && strcmp(*id, b->user) != 0))
+        return lv_fail(err, LV_EINVAL,
+                       "authenticate the client one way: HTTP Basic or "
+                       "client_secret");
+    *id = b->user;
+    *secret = b->pass;
+    return 0;
+}
+
+static void body_free(oauth_body *b)
+{
+    oauth_params_free(&b->form);
+    json_decref(b->json);
+    OPENSSL_cleanse(b->pass, sizeof b->pass);
+    b->json = NULL;
+}
+
+/* ---- oauth2/token -------------------------------------------------------- */
+
+static int token_answer(lv_http_resp *resp, lv_oauth_token_out *t)
+{
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "access_token",
+                          t->access_token, "token_type", "Bearer", "expires_in",
+                          t->expires_in, "scope", t->scope);
+    if (o && strcmp(t->scope, "credential") == 0)
+        json_object_set_new(o, "credentialID", json_string(t->credential_id));
+    OPENSSL_cleanse(t, sizeof *t);
+    LV_TRY(http_resp_json_new(resp, 200, o, "no-store"));
+    return http_resp_header(resp, "Pragma", "no-cache");
+}
+
+/* POST /csc/v2/oauth2/token */
+static int token(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    oauth_body b;
+    lv_oauth_token_out out;
+    lv_oauth_token_req in = {0};
+    const char *oerr = "invalid_request";
+    lv_err err = {0};
+    int rc = body_read(req, TOKEN_JSON, &b, &err);
+    if (rc == 0)
+        rc = client_creds(req, &b, &in.client_id, &in.client_secret, &oerr,
+                          &err);
+    if (rc == 0) {
+        in.grant_type = body_get(&b, "grant_type");
+        in.code = body_get(&b, "code");
+        in.redirect_uri = body_get(&b, "redirect_uri");
+        in.code_verifier = body_get(&b, "code_verifier");
+        rc = oauth_token(lv_app_config(app), req->st, &in, &out, &oerr, &err);
+    }
+    body_free(&b);
+    if (rc < 0)
+        return oauth_error(resp, oerr, err.msg);
+    return token_answer(resp, &out);
+}
+
+/* POST /csc/v2/oauth2/revoke (RFC 7009): 200 with no body. */
+static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    oauth_body b;
+    const char *id = NULL, *secret = NULL, *oerr = "invalid_request";
+    lv_err err = {0};
+    (void)app;
+    int rc = body_read(req, REVOKE_JSON, &b, &err);
+    if (rc == 0)
+        rc = client_creds(req, &b, &id, &secret, &oerr, &err);
+    if (rc == 0)
+        rc = oauth_revoke(req->st, id, secret, body_get(&b, "token"), &oerr,
+                          &err);
+    body_free(&b);
+    if (rc < 0)
+        return oauth_error(resp, oerr, err.msg);
+    LV_TRY(http_resp_bytes(resp, 200, "text/plain; charset=utf-8", "", 0));
+    return no_store(resp);
+}
+
+/* ---- the page and its assets --------------------------------------------- */
+
+static const lv_web_asset *asset_find(const char *path)
+{
+    for (size_t i = 0; i < lv_web_assets_count; i++)
+        if (strcmp(lv_web_assets[i].path, path) == 0)
+            return &lv_web_assets[i];
+    return NULL;
+}
+
+/* The headers of the signing page (http_web.c): no framing, scripts and
+ * styles from this origin, no referrer, no caching. */
+static int serve(lv_http_resp *resp, const lv_web_asset *a)
+{
+    if (!a)
+        return http_resp_error(resp, LV_ENOTFOUND, "no such page");
+    LV_TRY(http_resp_static(resp, 200, a->content_type, a->data, a->len));
+    LV_TRY(http_resp_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'self'; "
+                            "style-src 'self'; connect-src 'self'; "
+                            "form-action 'none'; frame-ancestors 'none'; "
+                            "base-uri 'none'"));
+    LV_TRY(http_resp_header(resp, "X-Frame-Options", "DENY"));
+    LV_TRY(http_resp_header(resp, "Referrer-Policy", "no-referrer"));
+    LV_TRY(http_resp_header(resp, "X-Content-Type-Options", "nosniff"));
+    return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* GET /oauth/{id} */
+static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    size_t n = strlen(req->param);
+    (void)app;
+    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
+        return http_resp_error(resp, LV_ENOTFOUND,
+                               "no such authorization request");
+    return serve(resp, asset_find("oauth/index.html"));
+}
+
+/* GET /web/oauth/{file} */
+static int asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char path[LV_HTTP_PARAM_MAX + 8];
+    (void)app;
+    snprintf(path, sizeof path, "oauth/%s", req->param);
+    return serve(resp, asset_find(path));
+}
+
+/* ---- the page's calls ---------------------------------------------------- */
+
+static int page_answer(lv_http_resp *resp, int rc, json_t *out,
+                       lv_sign_refusal why, const lv_err *err)
+{
+    if (rc == 0)
+        return http_resp_json_new(resp, 200, out, "no-store");
+    if (why == LV_SIGN_OK)
+        return http_resp_err(resp, err);
+    json_t *o = json_pack("{s:s, s:s}", "error", sign_refusal_name(why),
+                          "message", err->msg[0] ? err->msg : "refused");
+    return http_resp_json_new(resp, lv_err_http_status(rc), o, "no-store");
+}
+
+static const http_body_field LOGIN[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
+                                        HTTP_FIELD_REQ("password", HTTP_STR),
+                                        {0}};
+static const http_body_field APPROVE[] = {
+    HTTP_FIELD_REQ("password", HTTP_STR), HTTP_FIELD_REQ("otp", HTTP_STR), {0}};
+
+/* GET /api/v1/oauth/{id} */
+static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    json_t *out = NULL;
+    lv_err err = {0};
+    (void)app;
+    int rc = oauth_page_info(req->st, req->param, &out, &err);
+    return page_answer(resp, rc, out, LV_SIGN_OK, &err);
+}
+
+/* POST /api/v1/oauth/{id}/login {user_id, password} */
+static int login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    json_t *out = NULL;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_sign_env env = env_of(app, req);
+    int rc = oauth_page_login(
+        &env, req->st, req->param, lv_json_str(req->json, "user_id"),
+        lv_json_str(req->json, "password"), &out, &why, &err);
+    return page_answer(resp, rc, out, why, &err);
+}
+
+/* POST /api/v1/oauth/{id}/otp */
+static int otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    json_t *out = NULL;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_sign_env env = env_of(app, req);
+    int rc =
+        oauth_page_otp(&env, req->st, req->param, &req->who, &out, &why, &err);
+    return page_answer(resp, rc, out, why, &err);
+}
+
+/* POST /api/v1/oauth/{id}/approve {password, otp} */
+static int approve(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    json_t *out = NULL;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_sign_env env = env_of(app, req);
+    int rc =
+        oauth_page_approve(&env, req->st, req->param, &req->who,
+                           lv_json_str(req->json, "password"),
+                           lv_json_str(req->json, "otp"), &out, &why, &err);
+    return page_answer(resp, rc, out, why, &err);
+}
+
+/* POST /api/v1/oauth/{id}/deny */
+static int deny(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    json_t *out = NULL;
+    lv_err err = {0};
+    (void)app;
+    int rc = oauth_page_deny(req->st, req->param, &req->who, &out, &err);
+    return page_answer(resp, rc, out, LV_SIGN_OK, &err);
+}
+
+const lv_http_route http_oauth_routes[] = {
+    {"GET", "/csc/v2/oauth2/authorize", authorize, 0, LV_WORK_API, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"POST", "/csc/v2/oauth2/token", token, BODY_FORM, LV_WORK_API,
+     HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
+    {"POST", "/csc/v2/oauth2/revoke", revoke, BODY_FORM, LV_WORK_API,
+     HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
+    {"GET", "/oauth/{id}", page, 0, LV_WORK_INLINE, HTTP_PUBLIC, HTTP_NO_BODY},
+    {"GET", "/web/oauth/{file}", asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/api/v1/oauth/{id}", info, 0, LV_WORK_API, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"POST", "/api/v1/oauth/{id}/login", login, BODY_SMALL, LV_WORK_PASSWORD,
+     HTTP_LOGIN, HTTP_JSON(LOGIN)},
+    {"POST", "/api/v1/oauth/{id}/otp", otp, BODY_SMALL, LV_WORK_API,
+     HTTP_CITIZEN, HTTP_EMPTY},
+    {"POST", "/api/v1/oauth/{id}/approve", approve, BODY_SMALL, LV_WORK_SIGN,
+     HTTP_CITIZEN, HTTP_JSON(APPROVE)},
+    {"POST", "/api/v1/oauth/{id}/deny", deny, BODY_SMALL, LV_WORK_API,
+     HTTP_CITIZEN, HTTP_EMPTY},
+    {0},
+};
