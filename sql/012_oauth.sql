@@ -5,10 +5,12 @@
 --
 -- An OAuth client is a relying application of sign_apps (the same client
 -- id and SHA-256 of the secret) with one redirect URI or more, compared
--- exactly (RFC 6749 §3.1.2.3; the security BCP's exact matching).
+-- exactly (RFC 6749 §3.1.2.3; the security BCP's exact matching); seq
+-- keeps the order they were given in.
 CREATE TABLE oauth_redirect_uris (
     client_id TEXT NOT NULL REFERENCES sign_apps (client_id),
     uri TEXT NOT NULL,
+    seq INTEGER NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (client_id, uri)
 );

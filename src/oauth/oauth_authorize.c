@@ -53,8 +53,13 @@ static int b64_digest(const char *s, size_t len, unsigned char *out,
     size_t n = 0;
     if (len == 0 || len + 3 >= sizeof tmp)
         return -1;
-    for (size_t i = 0; i < len; i++)
-        tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    for (size_t i = 0; i < len; i++) {
+        tmp[i] = s[i];
+        if (s[i] == '-')
+            tmp[i] = '+';
+        else if (s[i] == '_')
+            tmp[i] = '/';
+    }
     while (len % 4)
         tmp[len++] = '=';
     tmp[len] = '\0';

@@ -39,7 +39,7 @@ static int open_for(const lv_oauth_authz_rec *r, const lv_principal *who,
         return lv_fail(err, LV_ENOTFOUND, "no such authorization request");
     if (lv_now() >= r->expires_at)
         return lv_fail(err, LV_ESTATE, "the authorization request expired");
-    if (strcmp(r->status, "pending") != 0 && strcmp(r->status, "otp_sent"))
+    if (strcmp(r->status, "pending") != 0 && strcmp(r->status, "otp_sent") != 0)
         return lv_fail(err, LV_ESTATE, "the authorization request is %s",
                        r->status);
     if (need_otp && strcmp(r->status, "otp_sent") != 0)

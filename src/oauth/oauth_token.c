@@ -35,8 +35,12 @@ static int pkce_matches(const char *verifier, const char *challenge)
             1 ||
         lv_b64_encode(h, sizeof h, &b64) < 0)
         return 0;
-    for (char *p = b64; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    for (char *p = b64; *p; p++) {
+        if (*p == '+')
+            *p = '-';
+        else if (*p == '/')
+            *p = '_';
+    }
     int ok = strlen(b64) == 44 && b64[43] == '=' && strlen(challenge) == 43 &&
              CRYPTO_memcmp(b64, challenge, 43) == 0;
     free(b64);

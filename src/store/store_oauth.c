@@ -14,9 +14,11 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                         int64_t now, lv_err *err)
 {
     return STORE_RUN(st, NULL, err,
-                     "INSERT INTO oauth_redirect_uris (client_id, uri,"
-                     " created_at) VALUES (?, ?, ?)",
-                     SQ_TEXT(client_id), SQ_TEXT(uri), SQ_INT(now));
+                     "INSERT INTO oauth_redirect_uris (client_id, uri, seq,"
+                     " created_at) SELECT ?, ?, COUNT(*), ? FROM"
+                     " oauth_redirect_uris WHERE client_id = ?",
+                     SQ_TEXT(client_id), SQ_TEXT(uri), SQ_INT(now),
+                     SQ_TEXT(client_id));
 }
 
 int store_oauth_uri_foreach(lv_store *st, const char *client_id,
@@ -26,7 +28,7 @@ int store_oauth_uri_foreach(lv_store *st, const char *client_id,
     store_q q;
     STORE_Q(&q, st, err,
             "SELECT uri FROM oauth_redirect_uris WHERE client_id = ?"
-            " ORDER BY created_at, uri",
+            " ORDER BY seq",
             SQ_TEXT(client_id));
     return store_q_each_text(&q, fn, ctx);
 }

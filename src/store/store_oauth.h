@@ -14,7 +14,7 @@
 /* ---- redirect URIs ------------------------------------------------------- */
 int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                         int64_t now, lv_err *err) LV_MUST_USE;
-/* fn(uri, ctx) for each of the client's URIs, in order. */
+/* fn(uri, ctx) for each of the client's URIs, in the order added. */
 int store_oauth_uri_foreach(lv_store *st, const char *client_id,
                             int (*fn)(const char *, void *), void *ctx,
                             lv_err *err) LV_MUST_USE;
