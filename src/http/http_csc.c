@@ -13,6 +13,7 @@
  * Every other path under /csc/ answers in that shape too (404, 405, 501 for
  * the methods not offered: http_csc_util.c). */
 #include "http/http_csc_internal.h"
+#include "oauth/oauth.h"
 
 #include <limits.h>
 #include <openssl/x509.h>
@@ -240,7 +241,8 @@ static const http_body_field EXTEND_V1[] = {
 
 static const http_body_field SIGN_HASH_V2[] = {
     HTTP_FIELD_REQ("credentialID", HTTP_STR),
-    HTTP_FIELD_REQ("SAD", HTTP_STR),
+    /* CSC v2 §8: absent when the Bearer is a scope-credential token */
+    HTTP_FIELD("SAD", HTTP_STR),
     {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
     HTTP_FIELD("signAlgo", HTTP_STR),
@@ -488,8 +490,10 @@ static json_t *methods_json(int v2)
                   "credentials/list", "credentials/info",
                   "credentials/authorize", "credentials/extendTransaction",
                   "credentials/sendOTP", "signatures/signHash", "info");
-    if (m && v2)
-        json_array_append_new(m, json_string("signatures/signDoc"));
+    const char *v2_only[] = {"signatures/signDoc", "oauth2/authorize",
+                             "oauth2/token", "oauth2/revoke"};
+    for (size_t i = 0; m && v2 && i < sizeof v2_only / sizeof v2_only[0]; i++)
+        json_array_append_new(m, json_string(v2_only[i]));
     return m;
 }
 
@@ -501,18 +505,33 @@ static int lang_es(const json_t *body)
     return l && strncasecmp(l, "es", 2) == 0 && (l[2] == '\0' || l[2] == '-');
 }
 
+/* CSC v2 §8, §11.1: the authorization code flow (oauth/) beside Basic;
+ * oauth2 is the base the oauth2/authorize, token and revoke paths hang
+ * from. */
+static void info_oauth2(json_t *o, const lv_config *cfg)
+{
+    char base[300];
+    snprintf(base, sizeof base, "%s/csc/v2", cfg->public_url);
+    json_object_set_new(o, "authType",
+                        json_pack("[s, s]", "basic", "oauth2code"));
+    json_object_set_new(o, "oauth2", json_string(base));
+}
+
 static void info_v2(json_t *o)
 {
     json_object_set_new(o, "signAlgorithms",
                         json_pack("{s:[s, s, s, s]}", "algos", OID_RSA,
                                   OID_RSA_SHA256, OID_RSA_SHA384,
                                   OID_RSA_SHA512));
-    json_object_set_new(o, "signature_formats",
-                        json_pack("{s:[s, s], s:[[s, s], [s, s]]}", "formats",
-                                  "C", "X", "envelope_properties", "Attached",
-                                  "Detached", "Enveloped", "Detached"));
+    json_object_set_new(
+        o, "signature_formats",
+        json_pack("{s:[s, s, s], s:[[s, s], [s, s], [s]]}", "formats", "C",
+                  "X", "P", "envelope_properties", "Attached", "Detached",
+                  "Enveloped", "Detached", "Revision"));
+    /* B-LT and B-LTA: PAdES only */
     json_object_set_new(o, "conformance_levels",
-                        json_pack("[s, s]", "Ades-B-B", "Ades-B-T"));
+                        json_pack("[s, s, s, s]", "Ades-B-B", "Ades-B-T",
+                                  "Ades-B-LT", "Ades-B-LTA"));
     /* signDoc's returnValidationInfo is offered; operationMode "A" is not */
     json_object_set_new(o, "validationInfo", json_true());
     json_object_set_new(o, "asynchronousOperationMode", json_false());
@@ -533,8 +552,10 @@ static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         es ? "Servicio de firma remota llave: contraseña y código SMS (SCAL2)"
            : "llave remote signing service: password + SMS OTP (SCAL2)",
         "authType", "basic", "methods", methods_json(v2));
-    if (o && v2)
+    if (o && v2) {
         info_v2(o);
+        info_oauth2(o, cfg);
+    }
     return csc_json(resp, 200, o);
 }
 
@@ -1006,8 +1027,12 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         rc = sign_algo_ok(&c, md);
     if (rc == 0) {
         size_t n = hashes.len / (size_t)EVP_MD_get_size(md);
-        rc = sign_csc_sign_hash(&c.env, c.st, c.who.id, c.serial, sad, md,
-                                hashes.data, n, &sigs, &len, &why, &err);
+        /* CSC v2 §8: without a SAD the Bearer must be the scope-credential
+         * token of oauth2/token, which is the SAD (oauth_sign_hash) */
+        rc = sad ? sign_csc_sign_hash(&c.env, c.st, c.who.id, c.serial, sad, md,
+                                      hashes.data, n, &sigs, &len, &why, &err)
+                 : oauth_sign_hash(&c.env, c.st, http_req_bearer(req), c.serial,
+                                   md, hashes.data, n, &sigs, &len, &why, &err);
         rc = rc < 0 ? csc_fail(&c, rc, why, &err)
                     : csc_json(resp, 200,
                                json_pack("{s:o}", "signatures",
@@ -1020,9 +1045,11 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 /* What one entry of documents[] or documentDigests[] asks for. */
 typedef struct doc_req {
-    char format;   /* 'C' CAdES, 'X' XAdES */
-    int timestamp; /* Ades-B-T */
-    int embedded;  /* CAdES Attached, XAdES Enveloped: DocumentWithSignature */
+    char format;   /* 'C' CAdES, 'X' XAdES, 'P' PAdES */
+    int timestamp; /* Ades-B-T and above */
+    int level;     /* 0 B-B, 1 B-T, 2 B-LT, 3 B-LTA (LT, LTA: PAdES only) */
+    int embedded;  /* CAdES Attached, XAdES Enveloped, PAdES: in
+                      DocumentWithSignature */
     const EVP_MD *md;
 } doc_req;
 
@@ -1031,23 +1058,63 @@ static int doc_refuse(csc_call *c, const char *m)
     return csc_refuse(c->resp, 400, "invalid_request", m, LV_EINVAL);
 }
 
+/* §11.11's conformance levels, each with its short name; default
+ * Ades-B-B.  B-LT and B-LTA only for PAdES (EN 319 142-1 §6). */
 static int doc_level(csc_call *c, const json_t *d, doc_req *dr)
 {
+    static const char *const NAMES[][2] = {{"Ades-B-B", "Ades-B"},
+                                           {"Ades-B-T", "Ades-T"},
+                                           {"Ades-B-LT", "Ades-LT"},
+                                           {"Ades-B-LTA", "Ades-LTA"}};
     const char *lvl = lv_json_str(d, "conformance_level");
-    if (lvl && strcasecmp(lvl, "Ades-B-B") != 0 &&
-        strcasecmp(lvl, "Ades-B-T") != 0 && strcasecmp(lvl, "Ades-B") != 0 &&
-        strcasecmp(lvl, "Ades-T") != 0)
-        return doc_refuse(c, "Invalid parameter conformance_level: Ades-B-B "
-                             "or Ades-B-T");
-    dr->timestamp = lvl && (strcasecmp(lvl, "Ades-B-T") == 0 ||
-                            strcasecmp(lvl, "Ades-T") == 0);
+    int top = dr->format == 'P' ? 3 : 1;
+    dr->level = lvl ? -1 : 0;
+    for (int i = 0; lvl && i <= top; i++)
+        if (strcasecmp(lvl, NAMES[i][0]) == 0 ||
+            strcasecmp(lvl, NAMES[i][1]) == 0)
+            dr->level = i;
+    if (dr->level < 0)
+        return doc_refuse(c, dr->format == 'P'
+                                 ? "Invalid parameter conformance_level: "
+                                   "Ades-B-B, Ades-B-T, Ades-B-LT or "
+                                   "Ades-B-LTA"
+                                 : "Invalid parameter conformance_level: "
+                                   "Ades-B-B or Ades-B-T (B-LT and B-LTA: "
+                                   "PAdES only)");
+    dr->timestamp = dr->level >= 1;
     return 0;
+}
+
+/* PAdES (§11.11): "Revision", an approval signature, is what pades/ makes;
+ * "Certification" (a DocMDP certification signature, ISO 32000-1
+ * §12.8.2.2), the specification's default for P, is not offered, so the
+ * property must be sent. */
+static int doc_envelope_pdf(csc_call *c, const json_t *d, int has_doc,
+                            doc_req *dr)
+{
+    const char *env = lv_json_str(d, "signed_envelope_property");
+    if (!has_doc)
+        return doc_refuse(c, "documentDigests: only a detached CAdES "
+                             "signature; PAdES needs the PDF document");
+    dr->embedded = 1;
+    if (env && strcasecmp(env, "Revision") == 0)
+        return 0;
+    return doc_refuse(
+        c, env && strcasecmp(env, "Certification") == 0
+               ? "Invalid parameter signed_envelope_property: Certification "
+                 "(a DocMDP certification signature) is not offered; send "
+                 "Revision for an approval signature"
+           : env ? "Invalid parameter signed_envelope_property: Revision"
+                 : "Missing parameter signed_envelope_property: the default "
+                   "for P, Certification, is not offered; send Revision");
 }
 
 /* §11.11's envelope properties and defaults: CAdES Attached (Detached for
  * a digest, which cannot carry its document), XAdES Enveloped. */
 static int doc_envelope(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
 {
+    if (dr->format == 'P')
+        return doc_envelope_pdf(c, d, has_doc, dr);
     const char *env = lv_json_str(d, "signed_envelope_property");
     const char *in = dr->format == 'C' ? "Attached" : "Enveloped";
     if (!env)
@@ -1085,15 +1152,17 @@ static int doc_md(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
                                "hashAlgorithmOID");
 }
 
-/* One entry of documents[] or documentDigests[]: CAdES ("C") or XAdES
- * ("X"), conformance Ades-B-B or Ades-B-T, no further signed properties. */
+/* One entry of documents[] or documentDigests[]: CAdES ("C"), XAdES ("X")
+ * or PAdES ("P"), conformance Ades-B-B or Ades-B-T (PAdES also B-LT and
+ * B-LTA), no further signed properties. */
 static int doc_options(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
 {
     const char *fmt = lv_json_str(d, "signature_format");
     memset(dr, 0, sizeof *dr);
-    if (!fmt || (strcmp(fmt, "C") != 0 && strcmp(fmt, "X") != 0))
+    if (!fmt || (strcmp(fmt, "C") != 0 && strcmp(fmt, "X") != 0 &&
+                 strcmp(fmt, "P") != 0))
         return doc_refuse(c, "Invalid parameter signature_format: \"C\" "
-                             "(CAdES) or \"X\" (XAdES)");
+                             "(CAdES), \"X\" (XAdES) or \"P\" (PAdES)");
     dr->format = fmt[0];
     /* asked-for attributes are refused, not silently left out */
     if (json_array_size(json_object_get(d, "signed_props")) > 0)
@@ -1161,25 +1230,76 @@ static int xades_one(csc_call *c, const char *sad, const doc_req *dr,
     return 0;
 }
 
+/* PAdES B-LT and B-LTA's DSS: the validation material returnValidationInfo
+ * returns (the CA certificates, the signer's OCSP response, the CAs'
+ * CRLs, the TSU's CAs), gathered once per request. */
+static int pades_material(csc_call *c, json_t **vi)
+{
+    lv_sign_cred cred;
+    lv_err err = {0};
+    if (*vi)
+        return 0;
+    int rc = sign_credential_get(c->st, c->who.id, c->serial, &cred, &err);
+    if (rc == 0) {
+        rc = http_csc_validation_info(c->app, c->st, &cred, 1, vi, &err);
+        sign_cred_free(&cred);
+    }
+    if (rc < 0)
+        csc_fail(c, rc, LV_SIGN_OK, &err);
+    return rc;
+}
+
+static int pades_one(csc_call *c, const char *sad, const doc_req *dr,
+                     const unsigned char *doc, size_t len, json_t **vi,
+                     doc_out *out)
+{
+    unsigned char *pdf = NULL;
+    size_t pdf_len = 0;
+    lv_err err = {0};
+    lv_sign_refusal why = LV_SIGN_OK;
+    if (dr->level >= 2)
+        LV_TRY(pades_material(c, vi));
+    lv_pades_req pr = {c->serial, sad,       dr->md, doc,
+                       len,       dr->level, *vi};
+    int rc = sign_csc_sign_pades(&c->env, c->st, c->who.id, &pr, &pdf,
+                                 &pdf_len, &why, &err);
+    if (rc < 0) {
+        csc_fail(c, rc, why, &err);
+        return rc;
+    }
+    doc_put(out, dr, pdf, pdf_len);
+    free(pdf);
+    return 0;
+}
+
+static int sign_one_document(csc_call *c, const char *sad, const json_t *d,
+                             json_t **vi, doc_out *out)
+{
+    doc_req dr;
+    lv_cades_req cr = {0};
+    unsigned char *raw = NULL;
+    const char *b64 = lv_json_str(d, "document");
+    LV_TRY(doc_options(c, d, 1, &dr));
+    if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
+        return doc_refuse(c, "Invalid Base64 documents string parameter");
+    cr.doc = raw;
+    int rc = dr.format == 'X'   ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
+             : dr.format == 'P' ? pades_one(c, sad, &dr, raw, cr.doc_len, vi,
+                                            out)
+                                : cades_one(c, sad, &dr, &cr, out);
+    free(raw);
+    return rc;
+}
+
 static int sign_documents(csc_call *c, const char *sad, doc_out *out)
 {
     json_t *docs = json_object_get(c->body, "documents");
-    for (size_t i = 0; i < json_array_size(docs); i++) {
-        json_t *d = json_array_get(docs, i);
-        doc_req dr;
-        lv_cades_req cr = {0};
-        unsigned char *raw = NULL;
-        const char *b64 = lv_json_str(d, "document");
-        LV_TRY(doc_options(c, d, 1, &dr));
-        if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
-            return doc_refuse(c, "Invalid Base64 documents string parameter");
-        cr.doc = raw;
-        int rc = dr.format == 'X' ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
-                                  : cades_one(c, sad, &dr, &cr, out);
-        free(raw);
-        LV_TRY(rc);
-    }
-    return 0;
+    json_t *vi = NULL;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++)
+        rc = sign_one_document(c, sad, json_array_get(docs, i), &vi, out);
+    json_decref(vi);
+    return rc;
 }
 
 static int sign_digests(csc_call *c, const char *sad, doc_out *out)
@@ -1263,7 +1383,7 @@ static int doc_validation(csc_call *c, const doc_out *out, json_t *o,
 }
 
 /* signatures/signDoc (v2): CAdES or XAdES, B-B or B-T, over documents or
- * (CAdES) their digests. */
+ * (CAdES) their digests; PAdES of PDF documents, B-B to B-LTA. */
 static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;

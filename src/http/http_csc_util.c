@@ -3,6 +3,7 @@
  * logo and the answers for every other path under /csc/. */
 #include "crl/crl.h"
 #include "http/http_csc_internal.h"
+#include "oauth/oauth.h"
 #include "ocsp/ocsp.h"
 
 #include <openssl/ocsp.h>
@@ -35,6 +36,31 @@ static int bearer_well_formed(const char *header)
     return *t == '\0';
 }
 
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* CSC v2 §8: an access token of oauth2/token stands for the citizen too.
+ * One of scope "credential" is the SAD of the hashes the citizen approved,
+ * so it serves signatures/signHash alone. */
+static int oauth_caller(const lv_http_req *req, lv_http_resp *resp,
+                        lv_principal *who)
+{
+    lv_oauth_kind kind = LV_OAUTH_NONE;
+    lv_err err = {0};
+    if (strncmp(req->path, "/csc/v2/", 8) != 0 ||
+        oauth_bearer(req->st, http_req_bearer(req), who, &kind, &err) < 0)
+        return -1;
+    if (kind == LV_OAUTH_CREDENTIAL &&
+        !ends_with(req->path, "/signatures/signHash"))
+        return refused(resp, 401, "invalid_token",
+                       "an access token of scope credential authorizes "
+                       "signatures/signHash only");
+    return 0;
+}
+
 static int gate_caller(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                        lv_principal *who)
 {
@@ -53,9 +79,9 @@ static int gate_caller(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
         return refused(resp, 403, "access_denied",
                        "only the citizen's own session can use their "
                        "signing credentials");
-    if (rc < 0)
+    if (rc < 0 && (rc = oauth_caller(req, resp, who)) < 0)
         return refused(resp, 401, "invalid_token", err.msg);
-    return 0;
+    return rc;
 }
 
 int http_csc_gate(lv_app *app, const lv_http_req *req, lv_http_resp *resp,

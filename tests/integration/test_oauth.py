@@ -342,6 +342,24 @@ def sign_hash(h, session, serial, sad, digests):
         "signAlgo": "1.2.840.113549.1.1.1"}, token=session)
 
 
+def sign_hash_bearer(h, tok, serial, digests):
+    """CSC v2 §8: the scope-credential token as the Bearer, no SAD."""
+    return h.json("POST", "/csc/v2/signatures/signHash", {
+        "credentialID": serial,
+        "hashes": [b64url(x) for x in digests], "hashAlgorithmOID": SHA256,
+        "signAlgo": "1.2.840.113549.1.1.1"}, token=tok)
+
+
+def check_info(h):
+    st, o = h.json("POST", "/csc/v2/info", {})
+    check(st == 200 and o.get("authType") == ["basic", "oauth2code"] and
+          o.get("oauth2", "").endswith("/csc/v2") and
+          {"oauth2/authorize", "oauth2/token", "oauth2/revoke"} <=
+          set(o.get("methods", [])),
+          f"info advertises oauth2code, the oauth2 base and its methods "
+          f"({o.get('authType')} {o.get('oauth2')})")
+
+
 def check_credential_flow(h, d, tmp, client, other, citizen):
     serial = citizen["signing_certificate"]
     docs = [hashlib.sha256(f"factura {i}".encode()).digest()
@@ -407,6 +425,18 @@ def check_credential_flow(h, d, tmp, client, other, citizen):
           pkcs1_ok(tmp, cert_pem, docs[0], base64.b64decode(sigs[0])),
           "signHash with the credential token as the SAD: the signature "
           "verifies with openssl pkeyutl")
+    st, o = h.json("POST", "/csc/v2/credentials/list", {}, token=tok)
+    check(st == 401 and o.get("error") == "invalid_token",
+          f"a credential token is no session for other methods ({st} {o})")
+    st, o = sign_hash_bearer(h, tok, serial, [docs[1]])
+    sigs = o.get("signatures", [])
+    check(st == 200 and len(sigs) == 1 and
+          pkcs1_ok(tmp, cert_pem, docs[1], base64.b64decode(sigs[0])),
+          f"signHash with the credential token as the Bearer and no SAD "
+          f"signs the second approved hash ({st})")
+    st, o = sign_hash_bearer(h, tok, serial, [docs[1]])
+    check(st in (400, 401),
+          f"numSignatures 2 spent: a third signature is refused ({st} {o})")
     # RFC 6749 §4.1.2: the code again is refused and revokes the token
     st, hd, o = token(h, client, code, verifier)
     check(st == 400 and o.get("error") == "invalid_grant",
@@ -453,6 +483,10 @@ def check_service_flow(h, d, client, citizen):
     check(st == 200 and o.get("scope") == "service" and
           o.get("expires_in", 0) > 0 and "credentialID" not in o,
           f"scope service: a bearer token ({st} {o})")
+    st, o = h.json("POST", "/csc/v2/credentials/list", {}, token=tok)
+    check(st == 200 and citizen["signing_certificate"] in
+          o.get("credentialIDs", []),
+          f"the service token is the citizen's session for CSC ({st} {o})")
     th = hashlib.sha256(tok.encode()).hexdigest()
     check(sql(d, f"select kind, citizen_id from oauth_tokens where "
                  f"token_hash='{th}'") == f"service|{citizen['citizen_id']}",
@@ -520,6 +554,7 @@ def main():
         client, other = register(d)
         srv = Server(d)
         h = Http(srv.url)
+        check_info(h)
         check_credential_flow(h, d, tmp, client, other, citizen)
         check_expired_code(h, d, client, citizen)
         check_service_flow(h, d, client, citizen)
