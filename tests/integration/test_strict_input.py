@@ -40,6 +40,12 @@ NOT_JSON = {
     "/tsa/{unit}": "DER TimeStampReq (RFC 3161), fuzz/fuzz_ts_request.c",
     "/api/v1/register/ecert": "CMS SignedData; its JSON content is read "
                               "strictly by ra/ecert.c",
+    "/csc/v2/oauth2/token": "application/x-www-form-urlencoded (RFC 6749 "
+                            "§4.1.3) read by oauth/oauth_form.c "
+                            "(tests/unit/test_oauth.c, test_oauth.py), or "
+                            "JSON against its table",
+    "/csc/v2/oauth2/revoke": "application/x-www-form-urlencoded (RFC 7009 "
+                             "§2.1), as oauth2/token",
 }
 
 
@@ -187,6 +193,13 @@ def routes(cz):
          {"user_id": uid, "password": "x"}),
         ("/api/v1/transactions/{id}/otp", f"/api/v1/transactions/{ID}/otp",
          "citizen", {}),
+        ("/api/v1/oauth/{id}/login", f"/api/v1/oauth/{ID}/login", None,
+         {"user_id": uid, "password": "x"}),
+        ("/api/v1/oauth/{id}/otp", f"/api/v1/oauth/{ID}/otp", "citizen", {}),
+        ("/api/v1/oauth/{id}/approve", f"/api/v1/oauth/{ID}/approve",
+         "citizen", {"password": "x", "otp": "000000"}),
+        ("/api/v1/oauth/{id}/deny", f"/api/v1/oauth/{ID}/deny", "citizen",
+         {}),
         ("/api/v1/transactions/{id}/confirm",
          f"/api/v1/transactions/{ID}/confirm", "citizen",
          {"password": "x", "otp": "000000"}),
