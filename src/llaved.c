@@ -23,6 +23,7 @@
 #include "crl/crl.h"
 #include "http/http.h"
 #include "keyc/keyc.h"
+#include "oauth/oauth.h"
 #include "ocsp/ocsp.h"
 #include "repo/repo.h"
 #include "sign/sign.h"
@@ -395,7 +396,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(repo_install_defaults(&d->cfg, err));
     LV_TRY(crl_keeper_start(d->ca, &d->crl, err));
     LV_TRY(sealer_start(d->ca, &d->sealer, err));
-    LV_TRY(sign_purger_start(&d->cfg, &d->purger, err));
+    LV_TRY(sign_purger_start(&d->cfg, oauth_purge, &d->purger, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));

@@ -175,6 +175,11 @@ int oauth_bearer_service(lv_store *st, const char *token, lv_principal *out,
 int oauth_bearer(lv_store *st, const char *token, lv_principal *out,
                  lv_oauth_kind *kind, lv_err *err) LV_MUST_USE;
 
+/* Issue 14 item 6, an lv_purge_hook for sign_purger_start: the requests
+ * and codes, and the access tokens, that expired before `before`. */
+int oauth_purge(lv_store *st, int64_t before, int *count,
+                lv_err *err) LV_MUST_USE;
+
 /* (b) What a scope-credential token authorizes. */
 typedef struct lv_oauth_grant {
     char citizen_id[72];

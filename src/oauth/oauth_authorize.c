@@ -389,3 +389,12 @@ int oauth_authorize(lv_store *st, const lv_oauth_authorize_req *in,
     store_oauth_authz_free(&r);
     return rc;
 }
+
+int oauth_purge(lv_store *st, int64_t before, int *count, lv_err *err)
+{
+    int requests = 0, tokens = 0;
+    LV_TRY(store_oauth_authz_purge(st, before, &requests, err));
+    int rc = store_oauth_token_purge(st, before, &tokens, err);
+    *count = requests + tokens;
+    return rc;
+}

@@ -286,13 +286,20 @@ int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
  * one-time codes and sessions auth_purge lets go.  Audit entries stay. */
 typedef struct lv_sign_purge_counts {
     int transactions, sads, csc_otps, activations, otps;
+    int oauth; /* what the hook removed (OAuth codes and tokens) */
 } lv_sign_purge_counts;
+/* What a component above sign/ (oauth/) adds to the same transaction:
+ * rows older than `before`; *count: how many. */
+typedef int (*lv_purge_hook)(lv_store *st, int64_t before, int *count,
+                             lv_err *err);
 int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
-               lv_sign_purge_counts *out, lv_err *err) LV_MUST_USE;
-/* llaved's thread: sign_purge at start and every purge_interval_seconds. */
+               lv_purge_hook hook, lv_sign_purge_counts *out,
+               lv_err *err) LV_MUST_USE;
+/* llaved's thread: sign_purge (with hook, may be NULL) at start and every
+ * purge_interval_seconds. */
 typedef struct lv_sign_purger lv_sign_purger;
-int sign_purger_start(const lv_config *cfg, lv_sign_purger **out,
-                      lv_err *err) LV_MUST_USE;
+int sign_purger_start(const lv_config *cfg, lv_purge_hook hook,
+                      lv_sign_purger **out, lv_err *err) LV_MUST_USE;
 void sign_purger_stop(lv_sign_purger *p); /* NULL accepted */
 
 /* signatures/signDoc, XAdES (ETSI EN 319 132-1, through xades/): B-B with
@@ -315,6 +322,32 @@ typedef struct lv_xades_req {
 /* *out (malloc'd, free) is the UTF-8 XML. */
 int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
                         const char *citizen_id, const lv_xades_req *req,
+                        unsigned char **out, size_t *out_len,
+                        lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
+
+/* signatures/signDoc, PAdES (ETSI EN 319 142-1, through pades/): an
+ * approval signature (ISO 32000-1 §12.8) appended to the PDF as an
+ * incremental update, at level B-B, B-T (a signature time-stamp from our
+ * TSA), B-LT (+ a DSS with the chain, OCSP responses and CRLs) or B-LTA
+ * (+ a document time-stamp).  The SAD must authorize md(document), the PDF
+ * exactly as sent; it is consumed only once pades/ accepted the PDF (qpdf
+ * parses it cleanly, not encrypted, has a page, at most 32 MB), so a
+ * document pades/ refuses (LV_EINVAL, LV_ETOOBIG) changes nothing stored. */
+typedef struct lv_pades_req {
+    const char *serial;
+    const char *sad;
+    const EVP_MD *md; /* of the document and of the signature */
+    const unsigned char *doc;
+    size_t doc_len;
+    int level; /* 0 B-B, 1 B-T, 2 B-LT, 3 B-LTA */
+    /* B-LT and B-LTA: the DSS's validation material, in the shape of
+     * signDoc's validationInfo ({certificates, ocsp, crl}: arrays of
+     * base64 DER); the signer and its chain are always added. */
+    const json_t *validation;
+} lv_pades_req;
+/* *out (malloc'd, free) is the input PDF followed by the updates. */
+int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
+                        const char *citizen_id, const lv_pades_req *req,
                         unsigned char **out, size_t *out_len,
                         lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 

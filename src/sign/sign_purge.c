@@ -12,7 +12,7 @@
 #define HOUR 3600
 
 int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
-               lv_sign_purge_counts *out, lv_err *err)
+               lv_purge_hook hook, lv_sign_purge_counts *out, lv_err *err)
 {
     int64_t before = now - (int64_t)cfg->sign_keep_hours * HOUR;
     lv_sign_purged p = {0};
@@ -23,15 +23,18 @@ int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
         rc = store_activation_purge(st, before, &out->activations, err);
     if (rc == 0)
         rc = auth_purge(cfg, st, now, &out->otps, err);
+    if (rc == 0 && hook)
+        rc = hook(st, before, &out->oauth, err);
     out->transactions = p.transactions;
     out->sads = p.sads;
     out->csc_otps = p.csc_otps;
     int total = out->transactions + out->sads + out->csc_otps +
-                out->activations + out->otps;
-    json_t *d = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I}", "transactions",
-                          out->transactions, "sads", out->sads, "csc_otps",
-                          out->csc_otps, "activations", out->activations,
-                          "otps", out->otps, "before", (json_int_t)before);
+                out->activations + out->otps + out->oauth;
+    json_t *d =
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "transactions",
+                  out->transactions, "sads", out->sads, "csc_otps",
+                  out->csc_otps, "activations", out->activations, "otps",
+                  out->otps, "oauth", out->oauth, "before", (json_int_t)before);
     if (rc == 0 && total > 0)
         rc = audit_log(st, "llaved", "sign.purge", "sign", LV_AUDIT_SUCCESS, d,
                        err);
@@ -43,6 +46,7 @@ int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
 
 struct lv_sign_purger {
     lv_config cfg;
+    lv_purge_hook hook;
     lv_store *st;
     lv_worker *worker;
 };
@@ -52,11 +56,12 @@ static void purger_pass(void *arg)
     lv_sign_purger *p = arg;
     lv_sign_purge_counts n;
     lv_err err = {0};
-    if (sign_purge(&p->cfg, p->st, lv_now(), &n, &err) < 0)
+    if (sign_purge(&p->cfg, p->st, lv_now(), p->hook, &n, &err) < 0)
         lv_log(LV_LOG_ERROR, "sign: purge: %s", err.msg);
 }
 
-int sign_purger_start(const lv_config *cfg, lv_sign_purger **out, lv_err *err)
+int sign_purger_start(const lv_config *cfg, lv_purge_hook hook,
+                      lv_sign_purger **out, lv_err *err)
 {
     char db[1024];
     lv_sign_purger *p = calloc(1, sizeof *p);
@@ -64,6 +69,7 @@ int sign_purger_start(const lv_config *cfg, lv_sign_purger **out, lv_err *err)
     if (!p)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     p->cfg = *cfg;
+    p->hook = hook;
     int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db") < 0
                  ? lv_fail(err, LV_EINVAL, "data directory path too long")
                  : store_open(db, &p->st, err);

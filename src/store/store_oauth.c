@@ -210,6 +210,17 @@ int store_oauth_authz_purge(lv_store *st, int64_t before, int *count,
     return rc;
 }
 
+int store_oauth_token_purge(lv_store *st, int64_t before, int *count,
+                            lv_err *err)
+{
+    int64_t n = 0;
+    int rc =
+        STORE_RUN(st, &n, err, "DELETE FROM oauth_tokens WHERE expires_at < ?",
+                  SQ_INT(before));
+    *count = (int)n;
+    return rc;
+}
+
 /* ---- access tokens ------------------------------------------------------ */
 
 #define TOKEN_COLUMNS                                                          \

@@ -66,6 +66,10 @@ int store_oauth_code_use(lv_store *st, const char *code_hash, int64_t now,
                          lv_err *err) LV_MUST_USE;
 void store_oauth_authz_free(lv_oauth_authz_rec *rec);
 /* Deletes requests whose page and code both expired before `before`. */
+/* Deletes the access tokens that expired before `before` (issue 14 item
+ * 6: the audit trail keeps their oauth.token entries). */
+int store_oauth_token_purge(lv_store *st, int64_t before, int *count,
+                            lv_err *err) LV_MUST_USE;
 int store_oauth_authz_purge(lv_store *st, int64_t before, int *count,
                             lv_err *err) LV_MUST_USE;
 

@@ -72,6 +72,17 @@ def count(d, table, where="1=1"):
     return int(sql(d, f"select count(*) from {table} where {where}"))
 
 
+def seed_oauth(d, client_id):
+    """An access token of oauth2/token that expired two hours ago, and a
+    live one."""
+    old, now = int(time.time()) - 7200, int(time.time())
+    for th, exp in (("t-old", old), ("t-live", now + 600)):
+        sql(d, "insert into oauth_tokens (token_hash, kind, client_id,"
+               " citizen_id, serial, code_hash, created_at, expires_at)"
+               f" values ('{th}', 'service', '{client_id}', 'c', '', 'x',"
+               f" {old}, {exp})")
+
+
 def seed_leftovers(d):
     """Rows a busy service leaves behind, aged by hand: the store has no
     API to backdate them, and waiting hours is not a test."""
@@ -99,6 +110,7 @@ def main():
         app = demo_account(d, "application")
         citizen = demo_account(d, "citizen")
         seed_leftovers(d)
+        seed_oauth(d, app["client_id"])
         audit_before = count(d, "audit_log")
         srv = Server(d)
         try:
@@ -134,6 +146,9 @@ def main():
                   "an old CSC OTP binding goes")
             check(count(d, "sign_activations", "id = 'ac'") == 0,
                   "an expired activation record goes")
+            check(count(d, "oauth_tokens", "token_hash = 't-old'") == 0 and
+                  count(d, "oauth_tokens", "token_hash = 't-live'") == 1,
+                  "an expired OAuth access token goes, a live one stays")
             check(count(d, "otps", "id = 'o1'") == 0 and
                   count(d, "otps", "id = 'o2'") == 1,
                   "a one-time code older than the sending limits look back "
@@ -148,7 +163,8 @@ def main():
                 if k != "before":
                     total[k] = total.get(k, 0) + v
         check(total.get("transactions") == 2 and total.get("sads") == 1 and
-              total.get("activations") == 1 and total.get("otps") >= 1,
+              total.get("activations") == 1 and total.get("otps") >= 1 and
+              total.get("oauth", 0) >= 1,
               f"sign.purge audit entries count what went ({total})")
         for tx in (ended, expired):
             check(count(d, "audit_log", f"object = '{tx}'") >= 1,
