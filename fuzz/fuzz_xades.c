@@ -10,6 +10,7 @@
  *   - accepted: the output is non-empty and holds the signature value.
  * Seeds: fuzz/corpus/fuzz_xades/ (an invoice-like document with a default
  * namespace, CDATA and a processing instruction; a bare element). */
+#define _GNU_SOURCE /* memmem */
 #include "xades/xades.h"
 
 #include <openssl/ec.h>

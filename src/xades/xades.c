@@ -7,9 +7,20 @@
 #include <libxml/parser.h>
 #include <stdio.h>
 
+/* libxml2 reports what it cannot canonicalize (a relative namespace URI,
+ * say) on stderr through its generic handler; a document a client sent
+ * must not write to our log, and xades_sign reports the failure itself. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 void xades_init(void)
 {
     xmlInitParser();
+    xmlSetGenericErrorFunc(NULL, quiet);       /* this thread */
+    xmlThrDefSetGenericErrorFunc(NULL, quiet); /* threads made later */
 }
 
 static int check_opts(const xades_opts *o, const unsigned char *doc, size_t len,
