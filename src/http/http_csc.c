@@ -523,11 +523,11 @@ static void info_v2(json_t *o)
                         json_pack("{s:[s, s, s, s]}", "algos", OID_RSA,
                                   OID_RSA_SHA256, OID_RSA_SHA384,
                                   OID_RSA_SHA512));
-    json_object_set_new(
-        o, "signature_formats",
-        json_pack("{s:[s, s, s], s:[[s, s], [s, s], [s]]}", "formats", "C",
-                  "X", "P", "envelope_properties", "Attached", "Detached",
-                  "Enveloped", "Detached", "Revision"));
+    json_object_set_new(o, "signature_formats",
+                        json_pack("{s:[s, s, s], s:[[s, s], [s, s], [s]]}",
+                                  "formats", "C", "X", "P",
+                                  "envelope_properties", "Attached", "Detached",
+                                  "Enveloped", "Detached", "Revision"));
     /* B-LT and B-LTA: PAdES only */
     json_object_set_new(o, "conformance_levels",
                         json_pack("[s, s, s, s]", "Ades-B-B", "Ades-B-T",
@@ -1259,10 +1259,9 @@ static int pades_one(csc_call *c, const char *sad, const doc_req *dr,
     lv_sign_refusal why = LV_SIGN_OK;
     if (dr->level >= 2)
         LV_TRY(pades_material(c, vi));
-    lv_pades_req pr = {c->serial, sad,       dr->md, doc,
-                       len,       dr->level, *vi};
-    int rc = sign_csc_sign_pades(&c->env, c->st, c->who.id, &pr, &pdf,
-                                 &pdf_len, &why, &err);
+    lv_pades_req pr = {c->serial, sad, dr->md, doc, len, dr->level, *vi};
+    int rc = sign_csc_sign_pades(&c->env, c->st, c->who.id, &pr, &pdf, &pdf_len,
+                                 &why, &err);
     if (rc < 0) {
         csc_fail(c, rc, why, &err);
         return rc;
@@ -1283,10 +1282,10 @@ static int sign_one_document(csc_call *c, const char *sad, const json_t *d,
     if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
         return doc_refuse(c, "Invalid Base64 documents string parameter");
     cr.doc = raw;
-    int rc = dr.format == 'X'   ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
-             : dr.format == 'P' ? pades_one(c, sad, &dr, raw, cr.doc_len, vi,
-                                            out)
-                                : cades_one(c, sad, &dr, &cr, out);
+    int rc = dr.format == 'X' ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
+             : dr.format == 'P'
+                 ? pades_one(c, sad, &dr, raw, cr.doc_len, vi, out)
+                 : cades_one(c, sad, &dr, &cr, out);
     free(raw);
     return rc;
 }

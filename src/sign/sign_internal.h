@@ -11,6 +11,7 @@
 #include "store/store_sign.h"
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 /* OTP purpose of every signature authorization (auth_otp_send). */
 #define SIGN_OTP_PURPOSE "sign"
@@ -72,6 +73,16 @@ int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
 int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
                    const unsigned char *digest, size_t dlen,
                    unsigned char **token, size_t *token_len, lv_err *err);
+
+/* sign_util.c: the certificate `serial` (*out, X509_free) and the name of
+ * its issuing CA: the signer of XAdES and PAdES. */
+int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
+                   char ca_name[32], lv_err *err);
+
+/* sign_util.c: the issuing CA ca_name and the root, which XAdES's KeyInfo
+ * and PAdES's CMS carry (the CA context owns the certificates: free the
+ * stack with sk_X509_free only).  NULL when out of memory. */
+STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name);
 
 /* Maps an auth_citizen_authorize failure to a refusal. */
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);

@@ -7,6 +7,7 @@
 #include "tsa/tsa.h"
 
 #include <openssl/ts.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,4 +302,32 @@ int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
     OPENSSL_free(q);
     OPENSSL_free(reply);
     return rc;
+}
+
+/* ---- the signer's certificate and chain (XAdES, PAdES)
+ * ------------------------------------------ */
+
+int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
+                   char ca_name[32], lv_err *err)
+{
+    lv_cert_rec rec;
+    LV_TRY(store_cert_get(st, serial, &rec, err));
+    const unsigned char *p = rec.der;
+    *out = d2i_X509(NULL, &p, (long)rec.der_len);
+    snprintf(ca_name, 32, "%s", rec.ca);
+    store_cert_rec_free(&rec);
+    return *out ? 0
+                : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
+}
+
+STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name)
+{
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    X509 *issuer = ca_cert(env->ca, ca_name);
+    X509 *root = env->cfg ? ca_cert(env->ca, env->cfg->root_name) : NULL;
+    if (sk && issuer)
+        sk_X509_push(sk, issuer);
+    if (sk && root && root != issuer)
+        sk_X509_push(sk, root);
+    return sk;
 }

@@ -62,40 +62,13 @@ static int xades_tsa_cb(void *arg, const EVP_MD *md,
                           token_len, err);
 }
 
-static int cert_of(lv_store *st, const char *serial, X509 **out,
-                   char ca_name[32], lv_err *err)
-{
-    lv_cert_rec rec;
-    LV_TRY(store_cert_get(st, serial, &rec, err));
-    const unsigned char *p = rec.der;
-    *out = d2i_X509(NULL, &p, (long)rec.der_len);
-    snprintf(ca_name, 32, "%s", rec.ca);
-    store_cert_rec_free(&rec);
-    return *out ? 0
-                : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
-}
-
-/* The issuing CA and the root, for ds:KeyInfo (the same chain CAdES
- * carries, plus the root). */
-static STACK_OF(X509) *chain_of(const lv_sign_env *env, const char *ca_name)
-{
-    STACK_OF(X509) *sk = sk_X509_new_null();
-    X509 *issuer = ca_cert(env->ca, ca_name);
-    X509 *root = env->cfg ? ca_cert(env->ca, env->cfg->root_name) : NULL;
-    if (sk && issuer)
-        sk_X509_push(sk, issuer);
-    if (sk && root && root != issuer)
-        sk_X509_push(sk, root);
-    return sk;
-}
-
 static int xades_build(xades_ctx *x, const lv_xades_req *req,
                        unsigned char **out, size_t *out_len, lv_err *err)
 {
     char ca_name[32];
     X509 *cert = NULL;
-    LV_TRY(cert_of(x->st, x->serial, &cert, ca_name, err));
-    STACK_OF(X509) *chain = chain_of(x->env, ca_name);
+    LV_TRY(sign_cert_x509(x->st, x->serial, &cert, ca_name, err));
+    STACK_OF(X509) *chain = sign_ca_chain(x->env, ca_name);
     xades_opts o = {
         .mode = req->enveloped ? XADES_ENVELOPED : XADES_DETACHED,
         .level = req->timestamp ? XADES_B_T : XADES_B_B,

@@ -146,10 +146,11 @@ def check_info(srv, api):
           "info advertises validationInfo, no asynchronous mode, and only "
           "the methods it serves")
     check(o.get("signature_formats") == {
-        "formats": ["C", "X"],
+        "formats": ["C", "X", "P"],
         "envelope_properties": [["Attached", "Detached"],
-                                ["Enveloped", "Detached"]]},
-          f"info: CAdES and XAdES formats ({o.get('signature_formats')})")
+                                ["Enveloped", "Detached"], ["Revision"]]},
+          f"info: CAdES, XAdES and PAdES formats "
+          f"({o.get('signature_formats')})")
     st, es = api.call("POST", "/csc/v2/info", {"lang": "es-ES"})
     check(es.get("lang") == "es-ES" and "firma" in es.get("description", ""),
           f"info.lang: es answers in Spanish ({es.get('lang')})")

@@ -1,0 +1,210 @@
+/* PAdES signatures (ETSI EN 319 142-1) for CSC signatures/signDoc with
+ * signature_format "P": pades/ appends an approval signature to the PDF
+ * (B-B, B-T with a signature time-stamp from our own TSA, B-LT with the
+ * DSS, B-LTA with a document time-stamp) and never signs: its signing
+ * callback hands the digest of the signed attributes to sign_with_key,
+ * after the SAD was checked and consumed for the document's digest exactly
+ * as XAdES signDoc does (sign_xades.c).  pades_document_digest runs first,
+ * so a PDF pades/ refuses consumes nothing. */
+#include "pades/pades.h"
+#include "sign/sign_internal.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pades_ctx {
+    const lv_sign_env *env;
+    lv_store *st;
+    const char *citizen_id;
+    const char *serial;
+    const lv_pades_req *req;
+    unsigned char doc_digest[EVP_MAX_MD_SIZE];
+    lv_sign_refusal *why;
+} pades_ctx;
+
+/* pades_sign_fn, called once, after every check on the input: the SAD is
+ * checked and consumed for the document's digest, then the citizen's key
+ * signs through keyd under an activation record bound to this digest. */
+static int pades_sign_cb(void *arg, const EVP_MD *md,
+                         const unsigned char *digest, size_t digest_len,
+                         unsigned char **sig, size_t *sig_len, lv_err *err)
+{
+    pades_ctx *x = arg;
+    char key_id[65], actor[96];
+    if (digest_len != (size_t)EVP_MD_get_size(md))
+        return lv_fail(err, LV_EINTERNAL, "digest length");
+    LV_TRY(sign_csc_use_sad(x->st, x->citizen_id, x->serial, x->req->sad,
+                            x->req->md, x->doc_digest, 1, "sign.csc.sign_doc",
+                            key_id, x->why, err));
+    sign_citizen_actor(x->citizen_id, actor);
+    return sign_with_key(x->env, x->st, actor, key_id, md, digest, 1, sig,
+                         sig_len, err);
+}
+
+/* pades_timestamp_fn: the signature time-stamp (B-T) and the document
+ * time-stamp (B-LTA), from our TSA. */
+static int pades_tsa_cb(void *arg, const EVP_MD *md,
+                        const unsigned char *digest, size_t digest_len,
+                        unsigned char **token, size_t *token_len, lv_err *err)
+{
+    pades_ctx *x = arg;
+    return sign_tsa_token(x->env, x->st, md, digest, digest_len, token,
+                          token_len, err);
+}
+
+/* ---- the DSS's validation material (from signDoc's validationInfo) ---- */
+
+typedef struct vmat {
+    STACK_OF(X509) *certs;
+    pades_der *ocsps, *crls;
+    size_t n_ocsps, n_crls;
+} vmat;
+
+static void ders_free(pades_der *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((void *)d[i].der);
+    free(d);
+}
+
+static void vmat_free(vmat *v)
+{
+    sk_X509_pop_free(v->certs, X509_free);
+    ders_free(v->ocsps, v->n_ocsps);
+    ders_free(v->crls, v->n_crls);
+}
+
+/* The base64 strings of a[] as DER objects. */
+static int ders_of(const json_t *a, pades_der **out, size_t *n, lv_err *err)
+{
+    size_t cap = json_array_size(a);
+    *out = NULL;
+    *n = 0;
+    if (cap == 0)
+        return 0;
+    *out = calloc(cap, sizeof **out);
+    if (!*out)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cap; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        unsigned char *der = NULL;
+        size_t len = 0;
+        if (!s || lv_b64_decode(s, strlen(s), &der, &len) < 0 || !der)
+            return lv_fail(err, LV_EINTERNAL, "validation material: base64");
+        (*out)[(*n)++] = (pades_der){der, len};
+    }
+    return 0;
+}
+
+/* validationInfo.certificates not already in chain. */
+static int certs_of(const json_t *a, STACK_OF(X509) *chain,
+                    STACK_OF(X509) **out, lv_err *err)
+{
+    pades_der *d = NULL;
+    size_t n = 0;
+    int rc = ders_of(a, &d, &n, err);
+    *out = rc == 0 ? sk_X509_new_null() : NULL;
+    if (rc == 0 && !*out)
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const unsigned char *p = d[i].der;
+        X509 *c = d2i_X509(NULL, &p, (long)d[i].len);
+        int dup = 0;
+        for (int k = 0; c && k < sk_X509_num(chain); k++)
+            dup |= X509_cmp(c, sk_X509_value(chain, k)) == 0;
+        if (!c)
+            rc = lv_fail(err, LV_EINTERNAL,
+                         "validation material: a "
+                         "certificate does not parse");
+        else if (dup || !sk_X509_push(*out, c))
+            X509_free(c);
+    }
+    ders_free(d, n);
+    return rc;
+}
+
+static int vmat_of(const json_t *vi, STACK_OF(X509) *chain, vmat *v,
+                   lv_err *err)
+{
+    memset(v, 0, sizeof *v);
+    if (!vi)
+        return 0;
+    LV_TRY(
+        certs_of(json_object_get(vi, "certificates"), chain, &v->certs, err));
+    LV_TRY(ders_of(json_object_get(vi, "ocsp"), &v->ocsps, &v->n_ocsps, err));
+    return ders_of(json_object_get(vi, "crl"), &v->crls, &v->n_crls, err);
+}
+
+/* ---- signing ------------------------------------------------------------ */
+
+static const pades_level LEVELS[] = {PADES_B_B, PADES_B_T, PADES_B_LT,
+                                     PADES_B_LTA};
+
+static int pades_build(pades_ctx *x, unsigned char **out, size_t *out_len,
+                       lv_err *err)
+{
+    const lv_pades_req *req = x->req;
+    char ca_name[32];
+    X509 *cert = NULL;
+    vmat v;
+    LV_TRY(sign_cert_x509(x->st, x->serial, &cert, ca_name, err));
+    STACK_OF(X509) *chain = sign_ca_chain(x->env, ca_name);
+    int rc = chain ? vmat_of(req->level >= 2 ? req->validation : NULL, chain,
+                             &v, err)
+                   : lv_fail(err, LV_ENOMEM, "out of memory");
+    pades_opts o = {
+        .level = LEVELS[req->level],
+        .signer = cert,
+        .chain = chain,
+        .md = req->md,
+        .sign = pades_sign_cb,
+        .sign_arg = x,
+        .timestamp = pades_tsa_cb,
+        .timestamp_arg = x,
+    };
+    if (rc == 0) {
+        o.dss_certs = v.certs;
+        o.ocsps = v.ocsps;
+        o.n_ocsps = v.n_ocsps;
+        o.crls = v.crls;
+        o.n_crls = v.n_crls;
+        rc = pades_sign(req->doc, req->doc_len, &o, out, out_len, err);
+    }
+    if (chain)
+        vmat_free(&v);
+    sk_X509_free(chain); /* the CA context owns the certificates */
+    X509_free(cert);
+    return rc;
+}
+
+int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
+                        const char *citizen_id, const lv_pades_req *req,
+                        unsigned char **out, size_t *out_len,
+                        lv_sign_refusal *why, lv_err *err)
+{
+    char serial[65];
+    unsigned dlen = 0;
+    lv_err ignored = {0};
+    pades_ctx x = {.env = env,
+                   .st = st,
+                   .citizen_id = citizen_id,
+                   .serial = serial,
+                   .req = req,
+                   .why = why};
+    *out = NULL;
+    *out_len = 0;
+    *why = LV_SIGN_OK;
+    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
+    if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
+        return lv_fail(err, LV_EINVAL, "invalid credentialID");
+    if (!req->md || !req->doc || req->doc_len == 0)
+        return lv_fail(err, LV_EINVAL, "PAdES needs the PDF document itself");
+    if (req->level < 0 ||
+        (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
+        return lv_fail(err, LV_EINVAL, "PAdES level");
+    /* refuses what is not a PDF pades/ can sign before the SAD is touched */
+    LV_TRY(pades_document_digest(req->doc, req->doc_len, 0, req->md,
+                                 x.doc_digest, &dlen, err));
+    return pades_build(&x, out, out_len, err);
+}
