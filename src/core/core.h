@@ -137,6 +137,8 @@ void lv_buf_free_secret(lv_buf *b); /* cleanses before freeing */
 /* ---- encodings (OpenSSL does the work; never hand-written) ------------- */
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void lv_hex_encode(const unsigned char *in, size_t len, char *out);
+/* The value of one hex digit (either case), -1 for any other character. */
+int lv_hex_value(char c);
 /* SHA-256 of data as 64 lower-case hex digits (manifests, fingerprints). */
 int lv_sha256_hex(const void *data, size_t len, char out[65]) LV_MUST_USE;
 /* Decodes hex (either case, optional ':' separators); returns bytes written
@@ -149,6 +151,9 @@ int lv_b64_decode(const char *in, size_t in_len, unsigned char **out,
 
 /* ---- randomness --------------------------------------------------------- */
 int lv_random(void *out, size_t len) LV_MUST_USE;
+/* `bytes` (at most 32) random bytes as hex into out (2 * bytes + 1): ids,
+ * tokens, secrets. */
+int lv_random_hex(size_t bytes, char *out, lv_err *err) LV_MUST_USE;
 
 /* ---- time (all UTC) ---------------------------------------------------- */
 int64_t lv_now(void);                      /* seconds since the epoch */

@@ -4,6 +4,7 @@
 #include "core/core.h"
 
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -28,7 +29,17 @@ int lv_sha256_hex(const void *data, size_t len, char out[65])
     return 0;
 }
 
-static int hex_nibble(char c)
+int lv_random_hex(size_t bytes, char *out, lv_err *err)
+{
+    unsigned char raw[32];
+    if (bytes > sizeof raw || lv_random(raw, bytes) < 0)
+        return lv_fail(err, LV_ECRYPTO, "no randomness");
+    lv_hex_encode(raw, bytes, out);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}
+
+int lv_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -51,8 +62,8 @@ int lv_hex_decode(const char *in, unsigned char *out, size_t out_cap)
                 return LV_EINVAL;
             p++;
         }
-        int hi = hex_nibble(p[0]);
-        int lo = hi < 0 ? -1 : hex_nibble(p[1]);
+        int hi = lv_hex_value(p[0]);
+        int lo = hi < 0 ? -1 : lv_hex_value(p[1]);
         if (lo < 0)
             return LV_EINVAL; /* bad character or odd length */
         if (n >= out_cap || n >= INT_MAX)

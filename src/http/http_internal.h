@@ -266,4 +266,12 @@ int http_route_lookup(const lv_http_route *const *tables, const char *path,
 int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
                     lv_buf *hashes, int *num);
 
+/* http_web.c: the compiled-in asset of web/ at path ("sign/index.html"),
+ * NULL if none; and the answer with it and the headers every page that
+ * authorizes signatures carries (no framing, scripts and styles from this
+ * origin only, no referrer, no caching), 404 for NULL. */
+struct lv_web_asset;
+const struct lv_web_asset *http_web_asset(const char *path);
+int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
+
 #endif

@@ -268,32 +268,6 @@ static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 /* ---- the page and its assets --------------------------------------------- */
 
-static const lv_web_asset *asset_find(const char *path)
-{
-    for (size_t i = 0; i < lv_web_assets_count; i++)
-        if (strcmp(lv_web_assets[i].path, path) == 0)
-            return &lv_web_assets[i];
-    return NULL;
-}
-
-/* The headers of the signing page (http_web.c): no framing, scripts and
- * styles from this origin, no referrer, no caching. */
-static int serve(lv_http_resp *resp, const lv_web_asset *a)
-{
-    if (!a)
-        return http_resp_error(resp, LV_ENOTFOUND, "no such page");
-    LV_TRY(http_resp_static(resp, 200, a->content_type, a->data, a->len));
-    LV_TRY(http_resp_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; script-src 'self'; "
-                            "style-src 'self'; connect-src 'self'; "
-                            "form-action 'none'; frame-ancestors 'none'; "
-                            "base-uri 'none'"));
-    LV_TRY(http_resp_header(resp, "X-Frame-Options", "DENY"));
-    LV_TRY(http_resp_header(resp, "Referrer-Policy", "no-referrer"));
-    LV_TRY(http_resp_header(resp, "X-Content-Type-Options", "nosniff"));
-    return http_resp_header(resp, "Cache-Control", "no-store");
-}
-
 /* GET /oauth/{id} */
 static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
@@ -302,7 +276,7 @@ static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
         return http_resp_error(resp, LV_ENOTFOUND,
                                "no such authorization request");
-    return serve(resp, asset_find("oauth/index.html"));
+    return http_web_serve(resp, http_web_asset("oauth/index.html"));
 }
 
 /* GET /web/oauth/{file} */
@@ -311,7 +285,7 @@ static int asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     char path[LV_HTTP_PARAM_MAX + 8];
     (void)app;
     snprintf(path, sizeof path, "oauth/%s", req->param);
-    return serve(resp, asset_find(path));
+    return http_web_serve(resp, http_web_asset(path));
 }
 
 /* ---- the page's calls ---------------------------------------------------- */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const lv_web_asset *asset_find(const char *path)
+const lv_web_asset *http_web_asset(const char *path)
 {
     for (size_t i = 0; i < lv_web_assets_count; i++)
         if (strcmp(lv_web_assets[i].path, path) == 0)
@@ -19,7 +19,7 @@ static const lv_web_asset *asset_find(const char *path)
     return NULL;
 }
 
-static int serve(lv_http_resp *resp, const lv_web_asset *a)
+int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
 {
     if (!a)
         return http_resp_error(resp, LV_ENOTFOUND, "no such page");
@@ -43,7 +43,7 @@ static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     size_t n = strlen(req->param);
     if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
         return http_resp_error(resp, LV_ENOTFOUND, "no such transaction");
-    return serve(resp, asset_find("sign/index.html"));
+    return http_web_serve(resp, http_web_asset("sign/index.html"));
 }
 
 /* GET /web/sign/{file}: sign.js, sign.css. */
@@ -52,7 +52,7 @@ static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     char path[LV_HTTP_PARAM_MAX + 8];
     (void)app;
     snprintf(path, sizeof path, "sign/%s", req->param);
-    return serve(resp, asset_find(path));
+    return http_web_serve(resp, http_web_asset(path));
 }
 
 const lv_http_route http_web_routes[] = {

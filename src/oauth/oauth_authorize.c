@@ -336,7 +336,7 @@ static int fill(const lv_oauth_authorize_req *in, lv_oauth_authz_rec *r,
              in->code_challenge);
     snprintf(r->lang, sizeof r->lang, "%s", in->lang ? in->lang : "");
     snprintf(r->status, sizeof r->status, "pending");
-    LV_TRY(oauth_random_hex(16, r->id, err));
+    LV_TRY(lv_random_hex(16, r->id, err));
     r->created_at = lv_now();
     r->expires_at = r->created_at + OAUTH_REQUEST_TTL;
     return 0;

@@ -11,25 +11,6 @@
 
 /* ---- shared helpers ----------------------------------------------------- */
 
-int oauth_sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char h[32];
-    if (EVP_Digest(data, len, h, NULL, EVP_sha256(), NULL) != 1)
-        return LV_ECRYPTO;
-    lv_hex_encode(h, sizeof h, out);
-    return 0;
-}
-
-int oauth_random_hex(size_t bytes, char *out, lv_err *err)
-{
-    unsigned char raw[32];
-    if (bytes > sizeof raw || lv_random(raw, bytes) < 0)
-        return lv_fail(err, LV_ECRYPTO, "no randomness");
-    lv_hex_encode(raw, bytes, out);
-    OPENSSL_cleanse(raw, sizeof raw);
-    return 0;
-}
-
 int oauth_audit(lv_store *st, const char *actor, const char *event,
                 const char *object, json_t *details, lv_err *err)
 {
@@ -132,17 +113,6 @@ int oauth_uris_has(const oauth_uris *u, const char *uri)
 
 /* ---- registration ------------------------------------------------------- */
 
-static int name_ok(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > 128)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
 static int check_uris(const char *const *uris, size_t n, lv_err *err)
 {
     if (n == 0 || n > OAUTH_URIS_MAX)
@@ -166,15 +136,15 @@ static int new_app(const char *name, const char *actor, lv_sign_app_rec *rec,
                    lv_sign_app_secret *out, lv_err *err)
 {
     char id[17];
-    LV_TRY(oauth_random_hex(8, id, err));
-    LV_TRY(oauth_random_hex(LV_SIGN_SECRET_LEN / 2, out->secret, err));
+    LV_TRY(lv_random_hex(8, id, err));
+    LV_TRY(lv_random_hex(LV_SIGN_SECRET_LEN / 2, out->secret, err));
     snprintf(out->client_id, sizeof out->client_id, "app-%s", id);
     snprintf(rec->client_id, sizeof rec->client_id, "%s", out->client_id);
     snprintf(rec->name, sizeof rec->name, "%s", name);
     snprintf(rec->created_by, sizeof rec->created_by, "%s", actor);
     rec->enabled = 1;
     rec->created_at = lv_now();
-    return oauth_sha256_hex(out->secret, strlen(out->secret), rec->secret_hash);
+    return lv_sha256_hex(out->secret, strlen(out->secret), rec->secret_hash);
 }
 
 static int insert_client(lv_store *st, const lv_sign_app_rec *rec,
@@ -204,7 +174,7 @@ int oauth_client_add(lv_store *st, const char *name, const char *const *uris,
 {
     lv_sign_app_rec rec = {0};
     memset(out, 0, sizeof *out);
-    if (!name_ok(name))
+    if (!sign_app_name_ok(name))
         return lv_fail(err, LV_EINVAL,
                        "application name: 1 to 128 printable characters");
     LV_TRY(check_uris(uris, n, err));

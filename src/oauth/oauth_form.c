@@ -9,17 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..len) in place and terminates it; -1 on a malformed escape or
  * a control character (decoded or raw). */
 static int decode(char *s, size_t len)
@@ -32,7 +21,7 @@ static int decode(char *s, size_t len)
         } else if (c == '%') {
             if (i + 2 >= len)
                 return -1;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = lv_hex_value(s[i + 1]), lo = lv_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

@@ -10,10 +10,6 @@
 
 #include <jansson.h>
 
-/* SHA-256 (hex) of text: codes, tokens, secrets. */
-int oauth_sha256_hex(const void *data, size_t len, char out[65]);
-/* bytes random bytes as hex into out (2 * bytes + 1). */
-int oauth_random_hex(size_t bytes, char *out, lv_err *err);
 /* audit_log in the caller's transaction; details is consumed. */
 int oauth_audit(lv_store *st, const char *actor, const char *event,
                 const char *object, json_t *details, lv_err *err);

@@ -333,8 +333,8 @@ static int new_code(lv_oauth_authz_rec *r, const char *sad,
                     char code[OAUTH_TOKEN_LEN + 1], lv_err *err)
 {
     unsigned char mask[32], raw[32];
-    LV_TRY(oauth_random_hex(32, code, err));
-    LV_TRY(oauth_sha256_hex(code, OAUTH_TOKEN_LEN, r->code_hash));
+    LV_TRY(lv_random_hex(32, code, err));
+    LV_TRY(lv_sha256_hex(code, OAUTH_TOKEN_LEN, r->code_hash));
     r->code_expires_at = lv_now() + OAUTH_CODE_TTL;
     snprintf(r->status, sizeof r->status, "approved");
     if (!sad[0])

@@ -137,7 +137,7 @@ static int check_grant(lv_store *st, const lv_oauth_token_req *in,
     lv_err ignored = {0};
     *oerr = "invalid_grant";
     if (!hex64(in->code) ||
-        oauth_sha256_hex(in->code, OAUTH_TOKEN_LEN, hash) < 0 ||
+        lv_sha256_hex(in->code, OAUTH_TOKEN_LEN, hash) < 0 ||
         store_oauth_authz_by_code(st, hash, r, &ignored) < 0 ||
         strcmp(r->client_id, app->client_id) != 0)
         return lv_fail(err, LV_EAUTH, "unknown authorization code");
@@ -177,7 +177,7 @@ static int open_sad(lv_store *st, const lv_oauth_authz_rec *r, const char *code,
     lv_hex_encode(raw, sizeof raw, token);
     OPENSSL_cleanse(raw, sizeof raw);
     OPENSSL_cleanse(mask, sizeof mask);
-    int rc = oauth_sha256_hex(token, OAUTH_TOKEN_LEN, hash);
+    int rc = lv_sha256_hex(token, OAUTH_TOKEN_LEN, hash);
     if (rc == 0 && store_sign_sad_get(st, hash, &s, &ignored) < 0)
         rc = lv_fail(err, LV_EAUTH, "the authorization is no longer valid");
     if (rc == 0 && (s.expires_at <= lv_now() || s.remaining <= 0))
@@ -198,10 +198,10 @@ static int new_token(const lv_config *cfg, lv_store *st,
     if (strcmp(r->scope, "credential") == 0)
         LV_TRY(open_sad(st, r, code, out->access_token, &t->expires_at, err));
     else {
-        LV_TRY(oauth_random_hex(32, out->access_token, err));
+        LV_TRY(lv_random_hex(32, out->access_token, err));
         t->expires_at = t->created_at + ttl;
     }
-    LV_TRY(oauth_sha256_hex(out->access_token, OAUTH_TOKEN_LEN, t->token_hash));
+    LV_TRY(lv_sha256_hex(out->access_token, OAUTH_TOKEN_LEN, t->token_hash));
     snprintf(t->kind, sizeof t->kind, "%s", r->scope);
     snprintf(t->client_id, sizeof t->client_id, "%s", r->client_id);
     snprintf(t->citizen_id, sizeof t->citizen_id, "%s", r->citizen_id);
@@ -295,7 +295,7 @@ int oauth_revoke(lv_store *st, const char *client_id, const char *secret,
         return lv_fail(err, LV_EINVAL, "token is required");
     /* RFC 7009 §2.2: an invalid token is no error; neither is another
      * client's, which is left alone */
-    if (!hex64(token) || oauth_sha256_hex(token, OAUTH_TOKEN_LEN, hash) < 0 ||
+    if (!hex64(token) || lv_sha256_hex(token, OAUTH_TOKEN_LEN, hash) < 0 ||
         store_oauth_token_get(st, hash, &t, &ignored) < 0 ||
         strcmp(t.client_id, app.client_id) != 0 || t.revoked_at)
         return 0;
@@ -314,7 +314,7 @@ static int token_row(lv_store *st, const char *token, lv_oauth_token_rec *t,
     char hash[65];
     lv_err ignored = {0};
     lv_sign_refusal why = LV_SIGN_OK;
-    if (!hex64(token) || oauth_sha256_hex(token, OAUTH_TOKEN_LEN, hash) < 0 ||
+    if (!hex64(token) || lv_sha256_hex(token, OAUTH_TOKEN_LEN, hash) < 0 ||
         store_oauth_token_get(st, hash, t, &ignored) < 0)
         return lv_fail(err, LV_EAUTH, "invalid access token");
     if (t->revoked_at || t->expires_at <= lv_now())

@@ -97,6 +97,9 @@ typedef struct lv_sign_app_secret {
     char secret[LV_SIGN_SECRET_LEN + 1]; /* shown once; wipe after use */
 } lv_sign_app_secret;
 
+/* 1 when name may name an application: 1 to 128 bytes, no control
+ * character. */
+int sign_app_name_ok(const char *name);
 /* Registers an application: client id "app-<16 hex>", a 256-bit random
  * secret of which only SHA-256 is stored.  Audited as "app.add". */
 int sign_app_add(lv_store *st, const char *name, const char *actor,

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int app_name_ok(const char *name)
+int sign_app_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > 128)
@@ -25,18 +25,18 @@ int sign_app_add(lv_store *st, const char *name, const char *actor,
     lv_sign_app_rec rec = {0};
     char id[17];
     memset(out, 0, sizeof *out);
-    if (!app_name_ok(name))
+    if (!sign_app_name_ok(name))
         return lv_fail(err, LV_EINVAL,
                        "application name: 1 to 128 printable characters");
-    LV_TRY(sign_random_hex(8, id, err));
-    LV_TRY(sign_random_hex(LV_SIGN_SECRET_LEN / 2, out->secret, err));
+    LV_TRY(lv_random_hex(8, id, err));
+    LV_TRY(lv_random_hex(LV_SIGN_SECRET_LEN / 2, out->secret, err));
     snprintf(out->client_id, sizeof out->client_id, "app-%s", id);
     snprintf(rec.client_id, sizeof rec.client_id, "%s", out->client_id);
     snprintf(rec.name, sizeof rec.name, "%s", name);
     snprintf(rec.created_by, sizeof rec.created_by, "%s", actor);
     rec.enabled = 1;
     rec.created_at = lv_now();
-    int rc = sign_sha256_hex(out->secret, strlen(out->secret), rec.secret_hash);
+    int rc = lv_sha256_hex(out->secret, strlen(out->secret), rec.secret_hash);
     if (rc == 0)
         rc = store_begin(st, err);
     if (rc == 0) {
@@ -61,7 +61,7 @@ int sign_app_check(lv_store *st, const char *client_id, const char *secret,
     if (!client_id || !secret || strlen(client_id) >= sizeof out->client_id)
         return lv_fail(err, LV_EAUTH, "unknown application or wrong secret");
     int found = store_sign_app_get(st, client_id, &rec, &ignored) == 0;
-    if (sign_sha256_hex(secret, strlen(secret), hash) < 0)
+    if (lv_sha256_hex(secret, strlen(secret), hash) < 0)
         return lv_fail(err, LV_ECRYPTO, "cannot hash the secret");
     /* the same work whether or not the application exists */
     int match = found && CRYPTO_memcmp(hash, rec.secret_hash, 64) == 0;

@@ -30,19 +30,6 @@ static void cades_free(cades *c)
     X509_free(c->cert);
 }
 
-static int load_cert(lv_store *st, const char *serial, X509 **out,
-                     char ca_name[32], lv_err *err)
-{
-    lv_cert_rec rec;
-    LV_TRY(store_cert_get(st, serial, &rec, err));
-    const unsigned char *p = rec.der;
-    *out = d2i_X509(NULL, &p, (long)rec.der_len);
-    snprintf(ca_name, 32, "%s", rec.ca);
-    store_cert_rec_free(&rec);
-    return *out ? 0
-                : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
-}
-
 /* The SignedData skeleton: certificates, the SignerInfo with
  * signing-certificate-v2 (CMS_CADES), no signature yet. */
 static int cades_start(const lv_sign_env *env, const char *ca_name, cades *c,
@@ -181,7 +168,7 @@ static int cades_build(const lv_sign_env *env, lv_store *st, const char *actor,
                        cades *c, lv_err *err)
 {
     char ca_name[32];
-    LV_TRY(load_cert(st, serial, &c->cert, ca_name, err));
+    LV_TRY(sign_cert_x509(st, serial, &c->cert, ca_name, err));
     LV_TRY(cades_start(env, ca_name, c, req->attached, err));
     if (req->attached)
         LV_TRY(set_content(c, req->doc, req->doc_len, err));

@@ -284,7 +284,7 @@ static int sheet_text(const lv_cert_rec *c, char **out, lv_err *err)
     X509_free(x);
     lv_time_iso(c->not_before, nb);
     lv_time_iso(c->not_after, na);
-    LV_TRY(sign_sha256_hex(c->der, c->der_len, fp));
+    LV_TRY(lv_sha256_hex(c->der, c->der_len, fp));
     lv_buf b = {0};
     int rc = lv_buf_appendf(
         &b,

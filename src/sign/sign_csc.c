@@ -234,8 +234,8 @@ static int new_sad(const char *citizen_id, const char *serial, const EVP_MD *md,
                    lv_err *err)
 {
     memset(s, 0, sizeof *s);
-    LV_TRY(sign_random_hex(LV_SIGN_SAD_LEN / 2, s->sad, err));
-    LV_TRY(sign_sha256_hex(s->sad, LV_SIGN_SAD_LEN, s->rec.sad_hash));
+    LV_TRY(lv_random_hex(LV_SIGN_SAD_LEN / 2, s->sad, err));
+    LV_TRY(lv_sha256_hex(s->sad, LV_SIGN_SAD_LEN, s->rec.sad_hash));
     snprintf(s->rec.citizen_id, sizeof s->rec.citizen_id, "%s", citizen_id);
     snprintf(s->rec.serial, sizeof s->rec.serial, "%s", serial);
     snprintf(s->rec.digest_alg, sizeof s->rec.digest_alg, "%s",
@@ -310,7 +310,7 @@ static int sad_load(lv_store *st, const char *citizen_id, const char *serial,
     if (!sad || strlen(sad) != LV_SIGN_SAD_LEN ||
         strspn(sad, "0123456789abcdef") != LV_SIGN_SAD_LEN)
         return lv_fail(err, LV_EPERM, "invalid SAD");
-    LV_TRY(sign_sha256_hex(sad, LV_SIGN_SAD_LEN, hash));
+    LV_TRY(lv_sha256_hex(sad, LV_SIGN_SAD_LEN, hash));
     if (store_sign_sad_get(st, hash, rec, &ignored) < 0)
         return lv_fail(err, LV_EPERM, "invalid SAD");
     if (strcmp(rec->citizen_id, citizen_id) != 0 ||
@@ -352,7 +352,7 @@ static int sad_consume(lv_store *st, const char *citizen_id,
 {
     char actor[96], digest[65];
     sign_citizen_actor(citizen_id, actor);
-    sign_sha256_hex(hashes, n * (size_t)EVP_MD_get_size(md), digest);
+    LV_TRY(lv_sha256_hex(hashes, n * (size_t)EVP_MD_get_size(md), digest));
     LV_TRY(store_begin(st, err));
     int rc = store_sign_sad_consume(st, rec->sad_hash, (int)n, lv_now(), err);
     if (rc == LV_ESTATE)

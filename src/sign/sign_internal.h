@@ -22,11 +22,6 @@
 int sign_binding(const char *context, const EVP_MD *md,
                  const unsigned char *digests, size_t n, lv_buf *out);
 
-/* SHA-256 hex of text (client secrets, SADs). */
-int sign_sha256_hex(const void *data, size_t len, char out[65]);
-/* A random id of `bytes` random bytes as hex (out: 2*bytes+1). */
-int sign_random_hex(size_t bytes, char *out, lv_err *err);
-
 /* Audit helpers: in the caller's transaction, or on their own. */
 int sign_audit(lv_store *st, const char *actor, const char *event,
                const char *object, json_t *details, lv_err *err);
@@ -83,6 +78,31 @@ int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
  * and PAdES's CMS carry (the CA context owns the certificates: free the
  * stack with sk_X509_free only).  NULL when out of memory. */
 STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name);
+
+/* signDoc of a whole document (XAdES, PAdES): what the format's signing
+ * and time-stamp callbacks need.  doc_digest: md(document) as sent, which
+ * the SAD must authorize. */
+typedef struct sign_doc_ctx {
+    const lv_sign_env *env;
+    lv_store *st;
+    const char *citizen_id;
+    const char *serial;
+    const char *sad;
+    const EVP_MD *md;
+    unsigned char doc_digest[EVP_MAX_MD_SIZE];
+    lv_sign_refusal *why;
+} sign_doc_ctx;
+/* The signing callback (xades_sign_fn, pades_sign_fn), called once the
+ * format accepted the document: the SAD is checked and consumed for
+ * doc_digest, then the citizen's key signs `digest` through keyd under an
+ * activation record bound to it. */
+int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
+                     size_t digest_len, unsigned char **sig, size_t *sig_len,
+                     lv_err *err);
+/* The time-stamp callback (xades_tsa_fn, pades_timestamp_fn): our TSA. */
+int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
+                    size_t digest_len, unsigned char **token, size_t *token_len,
+                    lv_err *err);
 
 /* Maps an auth_citizen_authorize failure to a refusal. */
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);

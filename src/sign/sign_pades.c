@@ -13,46 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pades_ctx {
-    const lv_sign_env *env;
-    lv_store *st;
-    const char *citizen_id;
-    const char *serial;
-    const lv_pades_req *req;
-    unsigned char doc_digest[EVP_MAX_MD_SIZE];
-    lv_sign_refusal *why;
-} pades_ctx;
-
-/* pades_sign_fn, called once, after every check on the input: the SAD is
- * checked and consumed for the document's digest, then the citizen's key
- * signs through keyd under an activation record bound to this digest. */
-static int pades_sign_cb(void *arg, const EVP_MD *md,
-                         const unsigned char *digest, size_t digest_len,
-                         unsigned char **sig, size_t *sig_len, lv_err *err)
-{
-    pades_ctx *x = arg;
-    char key_id[65], actor[96];
-    if (digest_len != (size_t)EVP_MD_get_size(md))
-        return lv_fail(err, LV_EINTERNAL, "digest length");
-    LV_TRY(sign_csc_use_sad(x->st, x->citizen_id, x->serial, x->req->sad,
-                            x->req->md, x->doc_digest, 1, "sign.csc.sign_doc",
-                            key_id, x->why, err));
-    sign_citizen_actor(x->citizen_id, actor);
-    return sign_with_key(x->env, x->st, actor, key_id, md, digest, 1, sig,
-                         sig_len, err);
-}
-
-/* pades_timestamp_fn: the signature time-stamp (B-T) and the document
- * time-stamp (B-LTA), from our TSA. */
-static int pades_tsa_cb(void *arg, const EVP_MD *md,
-                        const unsigned char *digest, size_t digest_len,
-                        unsigned char **token, size_t *token_len, lv_err *err)
-{
-    pades_ctx *x = arg;
-    return sign_tsa_token(x->env, x->st, md, digest, digest_len, token,
-                          token_len, err);
-}
-
 /* ---- the DSS's validation material (from signDoc's validationInfo) ---- */
 
 typedef struct vmat {
@@ -141,10 +101,9 @@ static int vmat_of(const json_t *vi, STACK_OF(X509) *chain, vmat *v,
 static const pades_level LEVELS[] = {PADES_B_B, PADES_B_T, PADES_B_LT,
                                      PADES_B_LTA};
 
-static int pades_build(pades_ctx *x, unsigned char **out, size_t *out_len,
-                       lv_err *err)
+static int pades_build(sign_doc_ctx *x, const lv_pades_req *req,
+                       unsigned char **out, size_t *out_len, lv_err *err)
 {
-    const lv_pades_req *req = x->req;
     char ca_name[32];
     X509 *cert = NULL;
     vmat v;
@@ -158,9 +117,9 @@ static int pades_build(pades_ctx *x, unsigned char **out, size_t *out_len,
         .signer = cert,
         .chain = chain,
         .md = req->md,
-        .sign = pades_sign_cb,
+        .sign = sign_doc_sign_cb,
         .sign_arg = x,
-        .timestamp = pades_tsa_cb,
+        .timestamp = sign_doc_tsa_cb,
         .timestamp_arg = x,
     };
     if (rc == 0) {
@@ -186,12 +145,13 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
     char serial[65];
     unsigned dlen = 0;
     lv_err ignored = {0};
-    pades_ctx x = {.env = env,
-                   .st = st,
-                   .citizen_id = citizen_id,
-                   .serial = serial,
-                   .req = req,
-                   .why = why};
+    sign_doc_ctx x = {.env = env,
+                      .st = st,
+                      .citizen_id = citizen_id,
+                      .serial = serial,
+                      .sad = req->sad,
+                      .md = req->md,
+                      .why = why};
     *out = NULL;
     *out_len = 0;
     *why = LV_SIGN_OK;
@@ -206,5 +166,5 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
     /* refuses what is not a PDF pades/ can sign before the SAD is touched */
     LV_TRY(pades_document_digest(req->doc, req->doc_len, 0, req->md,
                                  x.doc_digest, &dlen, err));
-    return pades_build(&x, out, out_len, err);
+    return pades_build(&x, req, out, out_len, err);
 }

@@ -195,7 +195,7 @@ int sign_tx_create(const lv_sign_env *env, lv_store *st, const lv_sign_app *app,
     if (rc == 0 && (rc = tx_eligible(st, r, &tx, why, err)) < 0)
         sign_audit_refusal(st, actor, "sign.tx.create", r->owner, *why, err);
     if (rc == 0)
-        rc = sign_random_hex(16, tx.id, err);
+        rc = lv_random_hex(16, tx.id, err);
     if (rc == 0) {
         snprintf(tx.app_id, sizeof tx.app_id, "%s", app->client_id);
         snprintf(tx.owner, sizeof tx.owner, "%s", r->owner);
@@ -636,7 +636,7 @@ static int record_signed(lv_store *st, tx_batch *b, const char *actor,
 {
     char bhash[65];
     size_t first = b->tx.accept_serial[0] ? 1 : 0;
-    sign_sha256_hex(binding->data, binding->len, bhash);
+    LV_TRY(lv_sha256_hex(binding->data, binding->len, bhash));
     snprintf(b->tx.state, sizeof b->tx.state, "signed");
     b->tx.signed_at = lv_now();
     LV_TRY(store_begin(st, err));

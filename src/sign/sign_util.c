@@ -90,25 +90,6 @@ void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap)
 /* ---- hashing and ids
  * ---------------------------------------------------------- */
 
-int sign_sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char h[32];
-    if (EVP_Digest(data, len, h, NULL, EVP_sha256(), NULL) != 1)
-        return LV_ECRYPTO;
-    lv_hex_encode(h, sizeof h, out);
-    return 0;
-}
-
-int sign_random_hex(size_t bytes, char *out, lv_err *err)
-{
-    unsigned char raw[32];
-    if (bytes > sizeof raw || lv_random(raw, bytes) < 0)
-        return lv_fail(err, LV_ECRYPTO, "no randomness");
-    lv_hex_encode(raw, bytes, out);
-    OPENSSL_cleanse(raw, sizeof raw);
-    return 0;
-}
-
 int sign_binding(const char *context, const EVP_MD *md,
                  const unsigned char *digests, size_t n, lv_buf *out)
 {
@@ -330,4 +311,31 @@ STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name)
     if (sk && root && root != issuer)
         sk_X509_push(sk, root);
     return sk;
+}
+
+/* ---- signDoc of whole documents (sign_xades.c, sign_pades.c) ------------ */
+
+int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
+                     size_t digest_len, unsigned char **sig, size_t *sig_len,
+                     lv_err *err)
+{
+    sign_doc_ctx *x = arg;
+    char key_id[65], actor[96];
+    if (digest_len != (size_t)EVP_MD_get_size(md))
+        return lv_fail(err, LV_EINTERNAL, "digest length");
+    LV_TRY(sign_csc_use_sad(x->st, x->citizen_id, x->serial, x->sad, x->md,
+                            x->doc_digest, 1, "sign.csc.sign_doc", key_id,
+                            x->why, err));
+    sign_citizen_actor(x->citizen_id, actor);
+    return sign_with_key(x->env, x->st, actor, key_id, md, digest, 1, sig,
+                         sig_len, err);
+}
+
+int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
+                    size_t digest_len, unsigned char **token, size_t *token_len,
+                    lv_err *err)
+{
+    sign_doc_ctx *x = arg;
+    return sign_tsa_token(x->env, x->st, md, digest, digest_len, token,
+                          token_len, err);
 }

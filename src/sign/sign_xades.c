@@ -22,47 +22,7 @@ void sign_init(void)
     xades_init();
 }
 
-typedef struct xades_ctx {
-    const lv_sign_env *env;
-    lv_store *st;
-    const char *citizen_id;
-    const char *serial;
-    const lv_xades_req *req;
-    unsigned char doc_digest[EVP_MAX_MD_SIZE];
-    lv_sign_refusal *why;
-} xades_ctx;
-
-/* xades_sign_fn, called once the document parsed and the ds:SignedInfo is
- * built (so a document xades/ refuses consumes nothing): the SAD is checked
- * and consumed for the document's digest, then the citizen's key signs
- * through keyd under an activation record bound to this one digest. */
-static int xades_sign_cb(void *arg, const EVP_MD *md,
-                         const unsigned char *digest, size_t digest_len,
-                         unsigned char **sig, size_t *sig_len, lv_err *err)
-{
-    xades_ctx *x = arg;
-    char key_id[65], actor[96];
-    if (digest_len != (size_t)EVP_MD_get_size(md))
-        return lv_fail(err, LV_EINTERNAL, "digest length");
-    LV_TRY(sign_csc_use_sad(x->st, x->citizen_id, x->serial, x->req->sad,
-                            x->req->md, x->doc_digest, 1, "sign.csc.sign_doc",
-                            key_id, x->why, err));
-    sign_citizen_actor(x->citizen_id, actor);
-    return sign_with_key(x->env, x->st, actor, key_id, md, digest, 1, sig,
-                         sig_len, err);
-}
-
-/* xades_tsa_fn: the SignatureTimeStamp from our TSA (EN 319 132-1 §5.3). */
-static int xades_tsa_cb(void *arg, const EVP_MD *md,
-                        const unsigned char *digest, size_t digest_len,
-                        unsigned char **token, size_t *token_len, lv_err *err)
-{
-    xades_ctx *x = arg;
-    return sign_tsa_token(x->env, x->st, md, digest, digest_len, token,
-                          token_len, err);
-}
-
-static int xades_build(xades_ctx *x, const lv_xades_req *req,
+static int xades_build(sign_doc_ctx *x, const lv_xades_req *req,
                        unsigned char **out, size_t *out_len, lv_err *err)
 {
     char ca_name[32];
@@ -75,9 +35,9 @@ static int xades_build(xades_ctx *x, const lv_xades_req *req,
         .signer = cert,
         .chain = chain,
         .md = req->md,
-        .sign = xades_sign_cb,
+        .sign = sign_doc_sign_cb,
         .sign_arg = x,
-        .timestamp = xades_tsa_cb,
+        .timestamp = sign_doc_tsa_cb,
         .timestamp_arg = x,
         .doc_name = XADES_DETACHED_NAME,
     };
@@ -95,12 +55,13 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
 {
     char serial[65];
     lv_err ignored = {0};
-    xades_ctx x = {.env = env,
-                   .st = st,
-                   .citizen_id = citizen_id,
-                   .serial = serial,
-                   .req = req,
-                   .why = why};
+    sign_doc_ctx x = {.env = env,
+                      .st = st,
+                      .citizen_id = citizen_id,
+                      .serial = serial,
+                      .sad = req->sad,
+                      .md = req->md,
+                      .why = why};
     *out = NULL;
     *out_len = 0;
     *why = LV_SIGN_OK;
