@@ -99,6 +99,12 @@ typedef struct sign_doc_ctx {
 int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                      size_t digest_len, unsigned char **sig, size_t *sig_len,
                      lv_err *err);
+/* What signDoc of a whole document checks before the format sees it:
+ * keys unsealed, credential (normalized into serial, which x->serial must
+ * point at), digest and document given.  Resets *x->why. */
+int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
+                   const unsigned char *doc, size_t doc_len, const char *format,
+                   lv_err *err);
 /* The time-stamp callback (xades_tsa_fn, pades_timestamp_fn): our TSA. */
 int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                     size_t digest_len, unsigned char **token, size_t *token_len,

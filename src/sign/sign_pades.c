@@ -144,7 +144,6 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
 {
     char serial[65];
     unsigned dlen = 0;
-    lv_err ignored = {0};
     sign_doc_ctx x = {.env = env,
                       .st = st,
                       .citizen_id = citizen_id,
@@ -154,12 +153,8 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
                       .why = why};
     *out = NULL;
     *out_len = 0;
-    *why = LV_SIGN_OK;
-    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
-    if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
-        return lv_fail(err, LV_EINVAL, "invalid credentialID");
-    if (!req->md || !req->doc || req->doc_len == 0)
-        return lv_fail(err, LV_EINVAL, "PAdES needs the PDF document itself");
+    LV_TRY(sign_doc_start(&x, serial, req->serial, req->doc, req->doc_len,
+                          "PAdES", err));
     if (req->level < 0 ||
         (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
         return lv_fail(err, LV_EINVAL, "PAdES level");

@@ -331,6 +331,20 @@ int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                          sig_len, err);
 }
 
+int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
+                   const unsigned char *doc, size_t doc_len, const char *format,
+                   lv_err *err)
+{
+    lv_err ignored = {0};
+    *x->why = LV_SIGN_OK;
+    LV_TRY(ca_need_keys(x->env->ca, "no signature can be made", err));
+    if (!credential || ca_serial_normalize(credential, serial, &ignored) < 0)
+        return lv_fail(err, LV_EINVAL, "invalid credentialID");
+    if (!x->md || !doc || doc_len == 0)
+        return lv_fail(err, LV_EINVAL, "%s needs the document itself", format);
+    return 0;
+}
+
 int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                     size_t digest_len, unsigned char **token, size_t *token_len,
                     lv_err *err)

@@ -54,7 +54,6 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
                         lv_sign_refusal *why, lv_err *err)
 {
     char serial[65];
-    lv_err ignored = {0};
     sign_doc_ctx x = {.env = env,
                       .st = st,
                       .citizen_id = citizen_id,
@@ -64,12 +63,8 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
                       .why = why};
     *out = NULL;
     *out_len = 0;
-    *why = LV_SIGN_OK;
-    LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
-    if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
-        return lv_fail(err, LV_EINVAL, "invalid credentialID");
-    if (!req->md || !req->doc || req->doc_len == 0)
-        return lv_fail(err, LV_EINVAL, "XAdES needs the document itself");
+    LV_TRY(sign_doc_start(&x, serial, req->serial, req->doc, req->doc_len,
+                          "XAdES", err));
     if (EVP_Digest(req->doc, req->doc_len, x.doc_digest, NULL, req->md, NULL) !=
         1)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
