@@ -118,6 +118,16 @@ class Server:
         with open(self.log_path) as f:
             return f.read()
 
+    def wait_log(self, pattern, timeout=60):
+        """Waits until the log has a line matching pattern (a background
+        pass finished, for example); True if it came within timeout s."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if re.search(pattern, self.read_log()):
+                return True
+            time.sleep(0.1)
+        return False
+
     def request(self, method, path, body=None, headers=None):
         req = urllib.request.Request(self.url + path, data=body,
                                      method=method, headers=headers or {})
