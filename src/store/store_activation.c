@@ -6,7 +6,7 @@
  *
  * The binding is computed here, once, for both sides: whoever writes and
  * whoever checks a record hash the same bytes. */
-#include "store/store_driver.h"
+#include "store/store_rows.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -72,18 +72,6 @@ int store_activation_id(const unsigned char ref[LV_ACTIVATION_REF_LEN],
     return 0;
 }
 
-static int insert(lv_store *st, const lv_activation_rec *r, lv_err *err)
-{
-    return STORE_RUN(st, NULL, err,
-                     "INSERT INTO sign_activations (id, key_id, md, n, binding,"
-                     " created_at, expires_at, actor) VALUES (?, ?, ?, ?, ?, ?,"
-                     " ?, ?)",
-                     SQ_TEXT(r->id), SQ_TEXT(r->key_id), SQ_TEXT(r->md),
-                     SQ_INT(r->n), SQ_BLOB(r->binding, sizeof r->binding),
-                     SQ_INT(r->created_at), SQ_INT(r->expires_at),
-                     SQ_TEXT(r->actor));
-}
-
 static int fill_record(lv_activation_rec *r, const char *key_id, const char *md,
                        size_t n, int ttl_seconds, const char *actor,
                        lv_err *err)
@@ -116,44 +104,18 @@ int store_activation_create(lv_store *st, const char *key_id, const char *md,
     if (lv_random(ref, LV_ACTIVATION_REF_LEN) < 0)
         return lv_fail(err, LV_ECRYPTO, "no randomness for an activation");
     LV_TRY_GOTO(rc, store_activation_id(ref, r.id, err), fail);
-    LV_TRY_GOTO(rc, insert(st, &r, err), fail);
+    LV_TRY_GOTO(rc, store_row_insert(st, &store_row_activation, &r, err), fail);
     return 0;
 fail:
     OPENSSL_cleanse(ref, LV_ACTIVATION_REF_LEN);
     return rc;
 }
 
-static int read_rec(store_q *q, void *out)
-{
-    lv_activation_rec *r = out;
-    size_t len = 0;
-    const void *b = q->st->drv->column_blob(q->stmt, 4, &len);
-    memset(r, 0, sizeof *r);
-    LV_TRY(store_q_col_copy(q, 0, r->id, sizeof r->id));
-    LV_TRY(store_q_col_copy(q, 1, r->key_id, sizeof r->key_id));
-    LV_TRY(store_q_col_copy(q, 2, r->md, sizeof r->md));
-    r->n = store_q_col_int64(q, 3);
-    if (!b || len != sizeof r->binding)
-        return lv_fail(q->err, LV_ESTORE, "activation %s: bad binding", r->id);
-    memcpy(r->binding, b, len);
-    r->created_at = store_q_col_int64(q, 5);
-    r->expires_at = store_q_col_int64(q, 6);
-    LV_TRY(store_q_col_copy(q, 7, r->actor, sizeof r->actor));
-    r->used_at = store_q_col_int64(q, 8);
-    LV_TRY(store_q_col_copy(q, 9, r->used_by, sizeof r->used_by));
-    return store_q_col_copy(q, 10, r->refusal, sizeof r->refusal);
-}
-
 int store_activation_get(lv_store *st, const char *id, lv_activation_rec *out,
                          lv_err *err)
 {
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT id, key_id, md, n, binding, created_at, expires_at,"
-            " actor, COALESCE(used_at, 0), COALESCE(used_by, ''),"
-            " COALESCE(refusal, '') FROM sign_activations WHERE id = ?",
-            SQ_TEXT(id));
-    return store_q_get_one(&q, read_rec, out, "activation", id, err);
+    return store_row_by_key(st, &store_row_activation, id, out, err,
+                            "no activation %s", id);
 }
 
 /* The one step of R5.2 in keyd: existence, single use, expiry, key,
@@ -172,11 +134,9 @@ int store_activation_consume(lv_store *st, const char *id, const char *key_id,
                      SQ_INT(now), SQ_TEXT(used_by), SQ_TEXT(id), SQ_INT(now),
                      SQ_TEXT(key_id), SQ_TEXT(md), SQ_INT(n),
                      SQ_BLOB(binding, 32)));
-    if (changed != 1)
-        return lv_fail(err, LV_EPERM,
-                       "no unused, unexpired activation for this key and "
-                       "these digests (R5.2)");
-    return 0;
+    return store_one(changed, err, LV_EPERM,
+                     "no unused, unexpired activation for this key and "
+                     "these digests (R5.2)");
 }
 
 int store_activation_burn(lv_store *st, const char *id, int64_t now,
@@ -192,10 +152,7 @@ int store_activation_burn(lv_store *st, const char *id, int64_t now,
 int store_activation_purge(lv_store *st, int64_t before, int *count,
                            lv_err *err)
 {
-    int64_t n = 0;
-    int rc = STORE_RUN(st, &n, err,
-                       "DELETE FROM sign_activations WHERE expires_at < ?",
-                       SQ_INT(before));
-    *count = (int)n;
-    return rc;
+    return STORE_CHANGED(st, count, err,
+                         "DELETE FROM sign_activations WHERE expires_at < ?",
+                         SQ_INT(before));
 }

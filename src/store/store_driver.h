@@ -22,6 +22,7 @@
 #include "store/store_crl.h"
 #include "store/store_front.h"
 #include "store/store_keys.h"
+#include "store/store_oauth.h"
 #include "store/store_ocsp.h"
 #include "store/store_ra.h"
 #include "store/store_sign.h"
@@ -102,11 +103,6 @@ int64_t store_q_col_int64(store_q *q, int col);
 int store_q_col_copy(store_q *q, int col, char *dst, size_t cap);
 /* Copies a blob column into a fresh allocation (NULL/0 for empty). */
 int store_q_col_blob(store_q *q, int col, unsigned char **out, size_t *len);
-/* Steps a prepared single-row SELECT and reads the row with `read`; no row
- * is LV_ENOTFOUND "no <what> <key>".  Finalizes q either way. */
-typedef int (*row_reader)(store_q *q, void *out);
-int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
-                    const char *key, lv_err *err);
 
 /* A fixed-size record field must be NUL-terminated within its array. */
 int store_check_field(const char *v, size_t cap, const char *name, lv_err *err);
@@ -147,6 +143,29 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
 /* Calls fn with the first column of every row of a prepared SELECT until
  * fn fails; finalizes q. */
 int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx);
+/* The same for sql with its parameters:
+ *   return STORE_EACH_TEXT(st, err, fn, ctx, "SELECT uri ...", SQ_TEXT(id)); */
+int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
+                    void *ctx, const char *sql, const store_arg *args,
+                    size_t n);
+#define STORE_EACH_TEXT(st, err, fn, ctx, sql, ...)                            \
+    store_each_text(st, err, fn, ctx, sql, STORE_ARGS(__VA_ARGS__))
+/* Runs a statement that returns no row (a purge, a bulk update) and puts
+ * how many rows it changed in *count (may be NULL), 0 on failure. */
+int store_changed(lv_store *st, int *count, lv_err *err, const char *sql,
+                  const store_arg *args, size_t n);
+#define STORE_CHANGED(st, count, err, sql, ...)                                \
+    store_changed(st, count, err, sql, STORE_ARGS(__VA_ARGS__))
+/* 0 when a change touched exactly one row (changed), else `code` with the
+ * message fmt: the row is missing or no longer in the state the change
+ * expected. */
+int store_one(int64_t changed, lv_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Runs a SELECT COUNT(*) (or any one integer) into *count, 0 on failure. */
+int store_count(lv_store *st, int *count, lv_err *err, const char *sql,
+                const store_arg *args, size_t n);
+#define STORE_COUNT(st, count, err, sql, ...)                                  \
+    store_count(st, count, err, sql, STORE_ARGS(__VA_ARGS__))
 
 /* ---- row mapping (store_row.c; the tables are in store_rows.c) ---------
  * Each record type lists its columns once, in SQL order: the column's name,
@@ -155,19 +174,21 @@ int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx);
  * that every text field is terminated (store_row_check) and freeing what a
  * read allocated (store_row_free). */
 typedef enum store_kind {
-    STORE_TEXT,     /* char[size]: terminated on write, must fit on read */
-    STORE_I64,      /* int64_t */
-    STORE_INT,      /* int */
-    STORE_FLAG,     /* int, written as 0 or 1 */
-    STORE_CREATED,  /* int64_t; 0 writes the time of the write */
-    STORE_TOUCHED,  /* int64_t; every write writes the time of the write */
-    STORE_BLOB,     /* unsigned char * (owned) with its size_t length */
-    STORE_BLOB_OPT, /* the same, an empty one written as SQL NULL */
-    STORE_BYTES,    /* unsigned char[size] with its length: 1..size bytes */
-    STORE_STR,      /* char * (owned); NULL is SQL NULL */
-    STORE_STR_OPT,  /* char * (owned); NULL is written '', '' reads NULL */
-    STORE_STR_REF,  /* const char *; read borrows the row's text (NULL for
-                       SQL NULL), valid until the next step */
+    STORE_TEXT,      /* char[size]: terminated on write, must fit on read */
+    STORE_I64,       /* int64_t */
+    STORE_INT,       /* int */
+    STORE_FLAG,      /* int, written as 0 or 1 */
+    STORE_CREATED,   /* int64_t; 0 writes the time of the write */
+    STORE_TOUCHED,   /* int64_t; every write writes the time of the write */
+    STORE_BLOB,      /* unsigned char * (owned) with its size_t length */
+    STORE_BLOB_OPT,  /* the same, an empty one written as SQL NULL */
+    STORE_BYTES,     /* unsigned char[size] with its length: 1..size bytes */
+    STORE_BYTES_OPT, /* the same, 0..size: none written as SQL NULL */
+    STORE_FIXED,     /* unsigned char[size], exactly size bytes (digests) */
+    STORE_STR,       /* char * (owned); NULL is SQL NULL */
+    STORE_STR_OPT,   /* char * (owned); NULL is written '', '' reads NULL */
+    STORE_STR_REF,   /* const char *; read borrows the row's text (NULL for
+                        SQL NULL), valid until the next step */
 } store_kind;
 
 typedef struct store_col {

@@ -105,18 +105,6 @@ int store_check_field(const char *v, size_t cap, const char *name, lv_err *err)
     return 0;
 }
 
-int store_q_get_one(store_q *q, row_reader read, void *out, const char *what,
-                    const char *key, lv_err *err)
-{
-    int rc = store_q_step(q);
-    if (rc == LV_DB_ROW)
-        rc = read(q, out);
-    else if (rc == LV_DB_DONE)
-        rc = lv_fail(err, LV_ENOTFOUND, "no %s %s", what, key);
-    store_q_finalize(q);
-    return rc < 0 ? rc : 0;
-}
-
 int store_q_run(store_q *q, int64_t *changed)
 {
     int rc = store_q_exec(q);
@@ -161,6 +149,35 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
     store_q q;
     store_q_open(&q, st, err, sql, args, n);
     return store_q_run(&q, changed);
+}
+
+int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
+                    void *ctx, const char *sql, const store_arg *args, size_t n)
+{
+    store_q q;
+    store_q_open(&q, st, err, sql, args, n);
+    return store_q_each_text(&q, fn, ctx);
+}
+
+int store_changed(lv_store *st, int *count, lv_err *err, const char *sql,
+                  const store_arg *args, size_t n)
+{
+    int64_t changed = 0;
+    int rc = store_run(st, &changed, err, sql, args, n);
+    if (count)
+        *count = (int)changed;
+    return rc;
+}
+
+int store_count(lv_store *st, int *count, lv_err *err, const char *sql,
+                const store_arg *args, size_t n)
+{
+    store_q q;
+    int64_t v = 0;
+    store_q_open(&q, st, err, sql, args, n);
+    int rc = store_q_ints(&q, &v, 1);
+    *count = (int)v;
+    return rc;
 }
 
 int store_q_ints(store_q *q, int64_t *vals, int n)

@@ -66,7 +66,8 @@ int store_row_check(const store_row *t, const void *rec, lv_err *err)
         const store_col *c = &t->cols[i];
         if (c->kind == STORE_TEXT)
             LV_TRY(store_check_field(CFIELD(rec, c), c->size, c->name, err));
-        if (c->kind == STORE_BYTES && get_len(rec, c) > c->size)
+        if ((c->kind == STORE_BYTES || c->kind == STORE_BYTES_OPT) &&
+            get_len(rec, c) > c->size)
             return lv_fail(err, LV_EINVAL, "%s is longer than its field",
                            c->name);
     }
@@ -75,7 +76,7 @@ int store_row_check(const store_row *t, const void *rec, lv_err *err)
 
 static void bind_blob(store_q *q, const store_col *c, const void *p, size_t len)
 {
-    if (c->kind == STORE_BLOB_OPT && len == 0)
+    if ((c->kind == STORE_BLOB_OPT || c->kind == STORE_BYTES_OPT) && len == 0)
         store_q_text(q, NULL);
     else
         store_q_blob(q, p, len);
@@ -107,7 +108,11 @@ static void bind_col(store_q *q, const store_col *c, const void *rec,
         bind_blob(q, c, get_ptr(rec, c), get_len(rec, c));
         break;
     case STORE_BYTES:
-        store_q_blob(q, CFIELD(rec, c), get_len(rec, c));
+    case STORE_BYTES_OPT:
+        bind_blob(q, c, CFIELD(rec, c), get_len(rec, c));
+        break;
+    case STORE_FIXED:
+        store_q_blob(q, CFIELD(rec, c), c->size);
         break;
     case STORE_STR:
     case STORE_STR_REF:
@@ -132,15 +137,22 @@ void store_row_bind(store_q *q, const store_row *t, const void *rec)
     store_row_bind_range(q, t, rec, 0, t->n);
 }
 
+/* STORE_BYTES: 1..size bytes; STORE_BYTES_OPT: also none (NULL or empty);
+ * STORE_FIXED: exactly size bytes. */
 static int read_bytes(store_q *q, const store_col *c, int col, void *rec)
 {
     size_t n = 0;
     const void *p = q->st->drv->column_blob(q->stmt, col, &n);
-    if (!p || n == 0 || n > c->size)
+    if (!p)
+        n = 0;
+    if (n == 0 && c->kind == STORE_BYTES_OPT)
+        return 0; /* store_row_read zeroed the length */
+    if (n == 0 || n > c->size || (c->kind == STORE_FIXED && n != c->size))
         return lv_fail(q->err, LV_ESTORE, "column %s is not one llave wrote",
                        c->name);
     memcpy(FIELD(rec, c), p, n);
-    set_len(rec, c, n);
+    if (c->kind != STORE_FIXED)
+        set_len(rec, c, n);
     return 0;
 }
 
@@ -185,6 +197,8 @@ static int read_col(store_q *q, const store_col *c, int col, void *rec)
     case STORE_BLOB_OPT:
         return read_blob(q, c, col, rec);
     case STORE_BYTES:
+    case STORE_BYTES_OPT:
+    case STORE_FIXED:
         return read_bytes(q, c, col, rec);
     case STORE_STR:
     case STORE_STR_OPT:
@@ -246,6 +260,15 @@ explain(int rc, int code, lv_err *err, const char *fmt, va_list ap)
         return rc;
     vsnprintf(msg, sizeof msg, fmt, ap);
     return lv_fail(err, rc, "%s", msg);
+}
+
+int store_one(int64_t changed, lv_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = explain(changed == 1 ? 0 : code, code, err, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,

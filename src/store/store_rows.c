@@ -449,22 +449,107 @@ const store_row store_row_acceptance =
                 "?, ?, ?, ?, ?, ?, ?");
 #undef R
 
+/* ---- OAuth 2.0 -------------------------------------------------------------
+ */
+
+#define R lv_oauth_authz_rec
+static const store_col AUTHZ[] = {COL(id, TEXT),
+                                  COL(client_id, TEXT),
+                                  COL(redirect_uri, TEXT),
+                                  COL(redirect_given, FLAG),
+                                  COL(scope, TEXT),
+                                  COL(state, TEXT),
+                                  COL(code_challenge, TEXT),
+                                  COL(lang, TEXT),
+                                  COL(serial, TEXT),
+                                  COL(digest_alg, TEXT),
+                                  LEN(hashes, hashes_len, BLOB_OPT),
+                                  COL(labels, STR),
+                                  COL(num_signatures, INT),
+                                  COL(description, STR),
+                                  COL(created_at, I64),
+                                  COL(expires_at, I64),
+                                  COL(code_used_at, I64),
+                                  COL(citizen_id, TEXT),
+                                  COL(status, TEXT),
+                                  COL(otp_id, TEXT),
+                                  COL(code_hash, TEXT),
+                                  COL(code_expires_at, I64),
+                                  LEN(sad_enc, sad_enc_len, BYTES_OPT)};
+const store_row store_row_authz = KEYED_TABLE(
+    AUTHZ, AUTHZ_COLUMNS, "oauth_authorizations", "id",
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+#define R lv_oauth_token_rec
+static const store_col TOKEN[] = {
+    COL(token_hash, TEXT), COL(kind, TEXT),      COL(client_id, TEXT),
+    COL(citizen_id, TEXT), COL(serial, TEXT),    COL(code_hash, TEXT),
+    COL(created_at, I64),  COL(expires_at, I64), COL(revoked_at, I64)};
+const store_row store_row_token =
+    KEYED_TABLE(TOKEN, TOKEN_COLUMNS, "oauth_tokens", "token_hash",
+                "?, ?, ?, ?, ?, ?, ?, ?, ?");
+#undef R
+
+/* ---- activation records ----------------------------------------------------
+ */
+
+#define R lv_activation_rec
+static const store_col ACTIVATION[] = {
+    COL(id, TEXT),        COL(key_id, TEXT),   COL(md, TEXT),
+    COL(n, I64),          COL(binding, FIXED), COL(created_at, I64),
+    COL(expires_at, I64), COL(actor, TEXT),    COL(used_at, I64),
+    COL(used_by, TEXT),   COL(refusal, TEXT)};
+/* used_at, used_by and refusal are NULL until keyd consumes or burns the
+ * record: read as 0 and "". */
+const store_row store_row_activation = {
+    ACTIVATION,
+    N(ACTIVATION),
+    sizeof(R),
+    ACTIVATION_COLUMNS,
+    "INSERT INTO sign_activations (" ACTIVATION_WRITTEN
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    8,
+    0,
+    SELECT_BY(ACTIVATION_COLUMNS, "sign_activations", "id")};
+#undef R
+
 const store_row *const store_rows[] = {
-    &store_row_ca,          &store_row_cert,
-    &store_row_cert_listed, &store_row_audit,
-    &store_row_seal,        &store_row_ocsp,
-    &store_row_ca_cert,     &store_row_revocation,
-    &store_row_cert_status, &store_row_ca_status,
-    &store_row_crl_entry,   &store_row_crl,
-    &store_row_crl_meta,    &store_row_published,
-    &store_row_archive,     &store_row_citizen,
-    &store_row_iddoc,       &store_row_registration,
-    &store_row_org,         &store_row_person,
-    &store_row_request,     &store_row_revreq,
-    &store_row_operator,    &store_row_approval,
-    &store_row_cred,        &store_row_session,
-    &store_row_otp,         &store_row_app,
-    &store_row_tx,          &store_row_doc,
-    &store_row_sad,         &store_row_sign_otp,
-    &store_row_acceptance,  NULL,
+    &store_row_ca,
+    &store_row_cert,
+    &store_row_cert_listed,
+    &store_row_audit,
+    &store_row_seal,
+    &store_row_ocsp,
+    &store_row_ca_cert,
+    &store_row_revocation,
+    &store_row_cert_status,
+    &store_row_ca_status,
+    &store_row_crl_entry,
+    &store_row_crl,
+    &store_row_crl_meta,
+    &store_row_published,
+    &store_row_archive,
+    &store_row_citizen,
+    &store_row_iddoc,
+    &store_row_registration,
+    &store_row_org,
+    &store_row_person,
+    &store_row_request,
+    &store_row_revreq,
+    &store_row_operator,
+    &store_row_approval,
+    &store_row_cred,
+    &store_row_session,
+    &store_row_otp,
+    &store_row_app,
+    &store_row_tx,
+    &store_row_doc,
+    &store_row_sad,
+    &store_row_sign_otp,
+    &store_row_acceptance,
+    &store_row_authz,
+    &store_row_token,
+    &store_row_activation,
+    NULL,
 };

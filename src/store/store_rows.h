@@ -118,6 +118,29 @@ extern const store_row store_row_operator, store_row_approval, store_row_cred,
 extern const store_row store_row_app, store_row_tx, store_row_doc,
     store_row_sad, store_row_sign_otp, store_row_acceptance;
 
+/* ---- OAuth 2.0 (store_oauth.c) */
+/* An authorization update writes the columns from citizen_id on. */
+#define AUTHZ_COLUMNS                                                          \
+    "id, client_id, redirect_uri, redirect_given, scope, state, "              \
+    "code_challenge, lang, serial, digest_alg, hashes, labels, "               \
+    "num_signatures, description, created_at, expires_at, code_used_at, "      \
+    "citizen_id, status, otp_id, code_hash, code_expires_at, sad_enc"
+#define AUTHZ_MUTABLE 17
+#define TOKEN_COLUMNS                                                          \
+    "token_hash, kind, client_id, citizen_id, serial, code_hash, "             \
+    "created_at, expires_at, revoked_at"
+
+extern const store_row store_row_authz, store_row_token;
+
+/* ---- activation records (store_activation.c) */
+/* An insert writes the columns up to actor; keyd's consume or burn the
+ * rest. */
+#define ACTIVATION_WRITTEN                                                     \
+    "id, key_id, md, n, binding, created_at, expires_at, actor"
+#define ACTIVATION_COLUMNS ACTIVATION_WRITTEN ", used_at, used_by, refusal"
+
+extern const store_row store_row_activation;
+
 /* Every table above, NULL-terminated (test_store). */
 extern const store_row *const store_rows[];
 
