@@ -38,7 +38,7 @@ int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
         " failed_attempts = ?, password_hash = ?, totp_secret = ?,"
         " totp_last_step = ?, updated_at = ? WHERE login = ?",
         SQ_TEXT(r->login)));
-    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "no operator %s", r->login);
+    return store_one(n, err, LV_ENOTFOUND, "no operator %s", r->login);
 }
 
 int store_operator_foreach(lv_store *st,
@@ -131,9 +131,8 @@ int store_cred_update(lv_store *st, const lv_cred_rec *r, lv_err *err)
     if (rc == LV_EEXISTS)
         return lv_fail(err, rc, "user id %s is taken", r->user_id);
     LV_TRY(rc);
-    return n == 1 ? 0
-                  : lv_fail(err, LV_ENOTFOUND, "no credentials for citizen %s",
-                            r->citizen_id);
+    return store_one(n, err, LV_ENOTFOUND, "no credentials for citizen %s",
+                     r->citizen_id);
 }
 
 /* ---- password history ------------------------------------------------------
@@ -156,10 +155,8 @@ int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
                          int (*fn)(const char *password_hash, void *),
                          void *ctx, lv_err *err)
 {
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT password_hash FROM password_history"
-            " WHERE citizen_id = ? ORDER BY seq DESC LIMIT ?",
-            SQ_TEXT(citizen_id), SQ_INT(limit));
-    return store_q_each_text(&q, fn, ctx);
+    return STORE_EACH_TEXT(st, err, fn, ctx,
+                           "SELECT password_hash FROM password_history"
+                           " WHERE citizen_id = ? ORDER BY seq DESC LIMIT ?",
+                           SQ_TEXT(citizen_id), SQ_INT(limit));
 }

@@ -3,20 +3,16 @@
 
 int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
 {
-    store_q q;
     LV_TRY(store_row_check(&store_row_ca, rec, err));
     if (rec->name[0] == '\0' || !rec->cert_der || rec->cert_len == 0)
         return lv_fail(err, LV_EINVAL, "CA record needs a name and a cert");
     /* seq = next position; computed in SQL so it is portable and taken
      * under the same write lock as the insert. */
-    store_q_prepare(&q, st,
-                    "INSERT INTO cas (" CA_COLUMNS ", seq, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " (SELECT COALESCE(MAX(seq), 0) + 1 FROM cas), ?)",
-                    err);
-    store_row_bind(&q, &store_row_ca, rec);
-    store_q_int64(&q, lv_now());
-    int rc = store_q_run(&q, NULL);
+    int rc = STORE_ROW_RUN(st, &store_row_ca, rec, 0, store_row_ca.n, NULL, err,
+                           "INSERT INTO cas (" CA_COLUMNS ", seq, created_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT"
+                           " COALESCE(MAX(seq), 0) + 1 FROM cas), ?)",
+                           SQ_INT(lv_now()));
     if (rc == LV_EEXISTS)
         return lv_fail(err, rc, "CA %s already exists", rec->name);
     return rc;

@@ -41,27 +41,17 @@ int store_cert_count_valid(lv_store *st, const char *subject_id,
                            const char *subscriber_id, const char *profile,
                            int64_t now, int *count, lv_err *err)
 {
-    store_q q;
-    int64_t n = 0;
-    STORE_Q(&q, st, err,
-            "SELECT COUNT(*) FROM certs WHERE subject_id = ?"
-            " AND subscriber_id = ? AND profile = ? AND status = ?"
-            " AND not_after > ?",
-            SQ_TEXT(subject_id), SQ_TEXT(subscriber_id), SQ_TEXT(profile),
-            SQ_INT(LV_CERT_VALID), SQ_INT(now));
-    int rc = store_q_ints(&q, &n, 1);
-    *count = (int)n;
-    return rc;
+    return STORE_COUNT(st, count, err,
+                       "SELECT COUNT(*) FROM certs WHERE subject_id = ?"
+                       " AND subscriber_id = ? AND profile = ? AND status = ?"
+                       " AND not_after > ?",
+                       SQ_TEXT(subject_id), SQ_TEXT(subscriber_id),
+                       SQ_TEXT(profile), SQ_INT(LV_CERT_VALID), SQ_INT(now));
 }
 
 int store_cert_count(lv_store *st, int *count, lv_err *err)
 {
-    store_q q;
-    int64_t n = 0;
-    store_q_prepare(&q, st, "SELECT COUNT(*) FROM certs", err);
-    int rc = store_q_ints(&q, &n, 1);
-    *count = (int)n;
-    return rc;
+    return STORE_COUNT(st, count, err, "SELECT COUNT(*) FROM certs");
 }
 
 void store_cert_rec_free(lv_cert_rec *rec)

@@ -76,9 +76,8 @@ int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
                      " replace_reason = ?, replaced_at = ?"
                      " WHERE id = ? AND status = 'current'",
                      SQ_TEXT(reason), SQ_INT(when), SQ_TEXT(id)));
-    return n == 1 ? 0
-                  : lv_fail(err, LV_ESTATE,
-                            "identity document %s is not current", id);
+    return store_one(n, err, LV_ESTATE, "identity document %s is not current",
+                     id);
 }
 
 int store_iddoc_foreach(lv_store *st, const char *citizen_id,
@@ -183,18 +182,13 @@ int store_org_representative_count(lv_store *st, const char *org_identifier,
                                    const char *person_id, int64_t now,
                                    int *count, lv_err *err)
 {
-    store_q q;
-    int64_t n = 0;
-    STORE_Q(&q, st, err,
-            "SELECT COUNT(*) FROM org_persons p JOIN organizations o"
-            " ON o.id = p.org_id WHERE " ORG_MATCHES_IDENTIFIER
-            " AND p.person_id = ? AND p.role = 'representative'"
-            " AND p.powers_from <= ? AND p.powers_until > ?",
-            SQ_TEXT(org_identifier), SQ_TEXT(org_identifier),
-            SQ_TEXT(person_id), SQ_INT(now), SQ_INT(now));
-    int rc = store_q_ints(&q, &n, 1);
-    *count = (int)n;
-    return rc;
+    return STORE_COUNT(st, count, err,
+                       "SELECT COUNT(*) FROM org_persons p JOIN organizations o"
+                       " ON o.id = p.org_id WHERE " ORG_MATCHES_IDENTIFIER
+                       " AND p.person_id = ? AND p.role = 'representative'"
+                       " AND p.powers_from <= ? AND p.powers_until > ?",
+                       SQ_TEXT(org_identifier), SQ_TEXT(org_identifier),
+                       SQ_TEXT(person_id), SQ_INT(now), SQ_INT(now));
 }
 
 /* ---- certificate requests ----------------------------------------------- */
@@ -237,9 +231,7 @@ int store_cert_request_decide(lv_store *st, const char *id, const char *status,
         " WHERE id = ? AND status = 'pending'",
         SQ_TEXT(status), SQ_TEXT(decided_by), SQ_TEXT(reason ? reason : ""),
         SQ_TEXT(cert_serial ? cert_serial : ""), SQ_INT(when), SQ_TEXT(id)));
-    return n == 1
-               ? 0
-               : lv_fail(err, LV_ESTATE, "request %s is no longer pending", id);
+    return store_one(n, err, LV_ESTATE, "request %s is no longer pending", id);
 }
 
 static int request_each(lv_cert_request_rec *row, store_q *q,

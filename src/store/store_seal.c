@@ -31,24 +31,22 @@ static int seal_foreach(lv_store *st, const char *sql, int64_t arg,
                       SQ_INT(arg));
 }
 
+/* The seals that meet cond (one integer parameter), oldest first. */
+#define SEALS_WHERE(cond)                                                      \
+    "SELECT " SEAL_COLUMNS " FROM audit_seals WHERE " cond " ORDER BY id"
+
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,
                              int (*fn)(const lv_audit_seal_rec *, void *),
                              void *ctx, lv_err *err)
 {
-    return seal_foreach(st,
-                        "SELECT " SEAL_COLUMNS
-                        " FROM audit_seals WHERE id >= ? ORDER BY id",
-                        from_id, fn, ctx, err);
+    return seal_foreach(st, SEALS_WHERE("id >= ?"), from_id, fn, ctx, err);
 }
 
 int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
                                  int (*fn)(const lv_audit_seal_rec *, void *),
                                  void *ctx, lv_err *err)
 {
-    return seal_foreach(st,
-                        "SELECT " SEAL_COLUMNS
-                        " FROM audit_seals WHERE seq = ? ORDER BY id",
-                        seq, fn, ctx, err);
+    return seal_foreach(st, SEALS_WHERE("seq = ?"), seq, fn, ctx, err);
 }
 
 void store_audit_seal_rec_free(lv_audit_seal_rec *rec)

@@ -21,7 +21,7 @@ int store_session_delete(lv_store *st, const char *token_hash, lv_err *err)
     int64_t n = 0;
     LV_TRY(STORE_RUN(st, &n, err, "DELETE FROM sessions WHERE token_hash = ?",
                      SQ_TEXT(token_hash)));
-    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "no such session");
+    return store_one(n, err, LV_ENOTFOUND, "no such session");
 }
 
 int store_session_delete_principal(lv_store *st, const char *kind,
@@ -44,11 +44,9 @@ int store_session_purge(lv_store *st, int64_t now, lv_err *err)
 
 int store_otp_purge(lv_store *st, int64_t before, int *count, lv_err *err)
 {
-    int64_t n = 0;
-    int rc = STORE_RUN(st, &n, err, "DELETE FROM otps WHERE expires_at < ?",
-                       SQ_INT(before));
-    *count = (int)n;
-    return rc;
+    return STORE_CHANGED(st, count, err,
+                         "DELETE FROM otps WHERE expires_at < ?",
+                         SQ_INT(before));
 }
 
 /* ---- one-time codes -------------------------------------------------------
@@ -71,8 +69,7 @@ int store_otp_update(lv_store *st, const lv_otp_rec *r, lv_err *err)
     LV_TRY(STORE_RUN(
         st, &n, err, "UPDATE otps SET attempts = ?, used = ? WHERE id = ?",
         SQ_INT(r->attempts), SQ_INT(r->used ? 1 : 0), SQ_TEXT(r->id)));
-    return n == 1 ? 0
-                  : lv_fail(err, LV_ENOTFOUND, "no one-time code %s", r->id);
+    return store_one(n, err, LV_ENOTFOUND, "no one-time code %s", r->id);
 }
 
 /* Served by otps_by_citizen (citizen_id, created_at); the binding test

@@ -58,9 +58,8 @@ int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
         " accept_serial = ?, otp_id = ?, error = ?, signed_at = ?,"
         " ended_at = ? WHERE id = ? AND (? = '' OR state = ?)",
         SQ_TEXT(r->id), SQ_TEXT(f), SQ_TEXT(f)));
-    return n == 1 ? 0
-                  : lv_fail(err, from ? LV_ESTATE : LV_ENOTFOUND,
-                            "the transaction changed state meanwhile");
+    return store_one(n, err, from ? LV_ESTATE : LV_ENOTFOUND,
+                     "the transaction changed state meanwhile");
 }
 
 /* ---- documents
@@ -92,7 +91,7 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
                      "UPDATE sign_documents SET signature = ?"
                      " WHERE tx_id = ? AND seq = ?",
                      SQ_BLOB(sig, len), SQ_TEXT(tx_id), SQ_INT(seq)));
-    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "no such document");
+    return store_one(n, err, LV_ENOTFOUND, "no such document");
 }
 
 /* fn must not keep rec->signature. */
@@ -129,9 +128,8 @@ int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
                      "UPDATE sign_sads SET remaining = remaining - ? WHERE"
                      " sad_hash = ? AND remaining >= ? AND expires_at > ?",
                      SQ_INT(n), SQ_TEXT(sad_hash), SQ_INT(n), SQ_INT(now)));
-    return changed == 1 ? 0
-                        : lv_fail(err, LV_ESTATE,
-                                  "the SAD is used up or expired (R5.2)");
+    return store_one(changed, err, LV_ESTATE,
+                     "the SAD is used up or expired (R5.2)");
 }
 
 int store_sign_sad_extend(lv_store *st, const char *sad_hash,
@@ -141,7 +139,7 @@ int store_sign_sad_extend(lv_store *st, const char *sad_hash,
     LV_TRY(STORE_RUN(st, &n, err,
                      "UPDATE sign_sads SET expires_at = ? WHERE sad_hash = ?",
                      SQ_INT(expires_at), SQ_TEXT(sad_hash)));
-    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "unknown SAD");
+    return store_one(n, err, LV_ENOTFOUND, "unknown SAD");
 }
 
 void store_sign_sad_rec_free(lv_sign_sad_rec *r)
@@ -217,16 +215,13 @@ void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *r)
 static int purge_transactions(lv_store *st, int64_t before, int *count,
                               lv_err *err)
 {
-    int64_t n = 0;
     LV_TRY(STORE_RUN(st, NULL, err,
                      "DELETE FROM sign_documents WHERE tx_id IN (SELECT id"
                      " FROM sign_transactions WHERE " TX_GONE ")",
                      SQ_INT(before), SQ_INT(before), SQ_INT(before)));
-    int rc =
-        STORE_RUN(st, &n, err, "DELETE FROM sign_transactions WHERE " TX_GONE,
-                  SQ_INT(before), SQ_INT(before), SQ_INT(before));
-    *count = (int)n;
-    return rc;
+    return STORE_CHANGED(st, count, err,
+                         "DELETE FROM sign_transactions WHERE " TX_GONE,
+                         SQ_INT(before), SQ_INT(before), SQ_INT(before));
 }
 
 int store_sign_purge(lv_store *st, int64_t before, lv_sign_purged *out,

@@ -30,10 +30,9 @@ int store_cert_revoke(lv_store *st, const lv_revocation *rev, lv_err *err)
                      SQ_INT(rev->reason), SQ_INT(rev->invalidity_date),
                      SQ_TEXT(rev->requester), SQ_TEXT(rev->authority),
                      SQ_TEXT(rev->serial), SQ_INT(LV_CERT_VALID)));
-    if (n != 1)
-        return lv_fail(err, LV_ESTATE,
-                       "certificate %s is not valid: nothing was changed",
-                       rev->serial);
+    LV_TRY(store_one(n, err, LV_ESTATE,
+                     "certificate %s is not valid: nothing was changed",
+                     rev->serial));
     return STORE_RUN(st, NULL, err,
                      "UPDATE cas SET status_revision = status_revision + 1"
                      " WHERE name = (SELECT ca FROM certs WHERE serial = ?)",
@@ -54,13 +53,12 @@ int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
                                  int (*fn)(const char *serial, void *),
                                  void *ctx, lv_err *err)
 {
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT serial FROM certs WHERE ca = ? AND status = ?"
-            " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
-            " ORDER BY serial",
-            SQ_TEXT(ca), SQ_INT(LV_CERT_VALID));
-    return store_q_each_text(&q, fn, ctx);
+    return STORE_EACH_TEXT(
+        st, err, fn, ctx,
+        "SELECT serial FROM certs WHERE ca = ? AND status = ?"
+        " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
+        " ORDER BY serial",
+        SQ_TEXT(ca), SQ_INT(LV_CERT_VALID));
 }
 
 /* ---- CA status ------------------------------------------------------------
@@ -75,7 +73,7 @@ int store_ca_set_status(lv_store *st, const char *name, const char *status,
                      " revocation_reason = ? WHERE name = ?",
                      SQ_TEXT(status), SQ_INT(revoked_at),
                      SQ_INT(revoked_at > 0 ? reason : -1), SQ_TEXT(name)));
-    return n == 1 ? 0 : lv_fail(err, LV_ENOTFOUND, "no CA named %s", name);
+    return store_one(n, err, LV_ENOTFOUND, "no CA named %s", name);
 }
 
 int store_ca_bump_revision(lv_store *st, const char *name, lv_err *err)
@@ -121,17 +119,14 @@ int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
 
 int store_crl_insert(lv_store *st, const lv_crl_rec *rec, lv_err *err)
 {
-    store_q q;
     LV_TRY(store_row_check(&store_row_crl, rec, err));
     if (rec->number <= 0 || rec->der == NULL || rec->der_len == 0)
         return lv_fail(err, LV_EINVAL, "a CRL needs a number and a DER body");
-    store_q_prepare(&q, st,
-                    "INSERT INTO crls (" CRL_COLUMNS ", created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    err);
-    store_row_bind(&q, &store_row_crl, rec);
-    store_q_int64(&q, lv_now());
-    int rc = store_q_run(&q, NULL);
+    int rc =
+        STORE_ROW_RUN(st, &store_row_crl, rec, 0, store_row_crl.n, NULL, err,
+                      "INSERT INTO crls (" CRL_COLUMNS ", created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      SQ_INT(lv_now()));
     if (rc == LV_EEXISTS)
         return lv_fail(err, rc, "CRL number %lld of %s already exists",
                        (long long)rec->number, rec->ca);
@@ -167,9 +162,8 @@ int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
     LV_TRY(STORE_RUN(st, &n, err,
                      "UPDATE certs SET publish_consent_at = ? WHERE serial = ?",
                      SQ_INT(at), SQ_TEXT(serial)));
-    return n == 1 ? 0
-                  : lv_fail(err, LV_ENOTFOUND, "no certificate with serial %s",
-                            serial);
+    return store_one(n, err, LV_ENOTFOUND, "no certificate with serial %s",
+                     serial);
 }
 
 /* Newest consent first; der is not read (the listing does not need it). */
