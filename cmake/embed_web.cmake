@@ -1,8 +1,8 @@
-# Turns web/**/*.{html,css,js} into a C table {path, content type, data, len}
+# Turns web/**/*.{html,css,js,json} into a C table {path, content type, data, len}
 # that http/ serves (src/http/http_web.c), so that llaved needs no web
 # directory at run time.
 file(GLOB_RECURSE files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.css
-     ${WEB_DIR}/*.js)
+     ${WEB_DIR}/*.js ${WEB_DIR}/*.json)
 list(SORT files)
 set(body "/* generated from web/ by cmake/embed_web.cmake; do not edit */\n#include \"http/web_assets_internal.h\"\n\n")
 set(table "const lv_web_asset lv_web_assets[] = {\n")
@@ -11,6 +11,8 @@ foreach(f ${files})
   get_filename_component(ext ${f} EXT)
   if(ext STREQUAL ".html")
     set(type "text/html; charset=utf-8")
+  elseif(ext STREQUAL ".json")
+    set(type "application/json")
   elseif(ext STREQUAL ".css")
     set(type "text/css; charset=utf-8")
   else()

@@ -5,6 +5,7 @@
 #define LLAVE_CORE_H
 
 #include <jansson.h>
+#include <openssl/types.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,10 @@ void lv_hex_encode(const unsigned char *in, size_t len, char *out);
 int lv_hex_value(char c);
 /* SHA-256 of data as 64 lower-case hex digits (manifests, fingerprints). */
 int lv_sha256_hex(const void *data, size_t len, char out[65]) LV_MUST_USE;
+/* A distinguished name as RFC 4514 shows it (the RFC 2253 order, most
+ * significant RDN last; UTF-8 kept as is, not \-escaped) into out; "" when
+ * it does not fit.  What people read (issue 14 item 2, issue 15). */
+void lv_dn_rfc4514(const X509_NAME *name, char *out, size_t cap);
 /* Decodes hex (either case, optional ':' separators); returns bytes written
  * or a negative code. */
 int lv_hex_decode(const char *in, unsigned char *out, size_t out_cap);
@@ -297,6 +302,8 @@ typedef struct lv_config {
     int tls_rsa_key_encipherment; /* RSA website keys: keyEncipherment */
     int purge_interval_seconds;   /* sign_purge's period (issue 14 item 6) */
     int sign_keep_hours; /* finished transactions, SADs… kept this long */
+    int sign_max_pdf_bytes; /* one PDF of a transaction (10 MiB) */
+    int sign_max_tx_bytes;  /* the PDFs of one transaction together */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);

@@ -20,6 +20,7 @@ extern const lv_http_route http_clave_routes[];  /* http_clave.c */
 extern const lv_http_route http_csc_routes[];    /* http_csc.c */
 extern const lv_http_route http_oauth_routes[];  /* http_oauth.c */
 extern const lv_http_route http_web_routes[];    /* http_web.c */
+extern const lv_http_route http_site_routes[];   /* http_site.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
  * (base64, URL-encoded; base64url and missing padding tolerated).  Caller
@@ -273,5 +274,25 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
 struct lv_web_asset;
 const struct lv_web_asset *http_web_asset(const char *path);
 int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
+
+/* http_i18n.c (issue 15 item 1): the language of a request (`?lang=`, the
+ * llave_lang cookie, Accept-Language, Spanish), *chosen set when `?lang=`
+ * picked it; the text of key in lang from web/i18n/<lang>.json (Spanish,
+ * then the key itself, when missing); the languages there are; Vary and,
+ * for a choice, the cookie that keeps it. */
+const char *http_lang(const lv_http_req *req, int *chosen);
+const char *http_text(const char *lang, const char *key);
+size_t http_langs(const char **codes, size_t cap);
+int http_lang_headers(lv_http_resp *resp, const char *lang, int chosen);
+
+/* http_site.c: the public pages' shell (header, navigation, language
+ * switch, footer) around what a handler writes between begin and send;
+ * here is the page's path, marked current in the navigation.  send frees
+ * b.  http_html_text escapes text for an element or a quoted attribute. */
+void http_html_text(lv_buf *b, const char *s);
+void http_site_begin(lv_buf *b, const char *lang, const char *provider,
+                     const char *title, const char *here);
+int http_site_send(lv_http_resp *resp, lv_buf *b, const char *lang,
+                   const char *provider, int chosen);
 
 #endif

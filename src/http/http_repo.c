@@ -8,7 +8,6 @@
 #include "http/http_internal.h"
 #include "repo/repo.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,65 +60,66 @@ static int ca_cert_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* ---- the index ------------------------------------------------------------
  */
 
-/* Text in an element or a quoted attribute, its markup characters
- * escaped. */
-static void html_text(lv_buf *b, const char *s)
+/* One row: the values of cols, the first a link to the row's "url". */
+static void html_row(lv_buf *b, const json_t *row, const char *const *cols)
 {
-    static const char *const ENTITIES[UCHAR_MAX + 1] = {
-        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;"};
-    for (; s && *s; s++) {
-        const char *entity = ENTITIES[(unsigned char)*s];
-        if (entity)
-            lv_buf_append(b, entity, strlen(entity));
-        else
-            lv_buf_append(b, s, 1);
+    const char *url = lv_json_str(row, "url");
+    lv_buf_appendf(b, "<tr>");
+    for (const char *const *c = cols; *c; c++) {
+        json_t *v = json_object_get(row, *c);
+        char num[32] = "";
+        const char *text = json_is_string(v) ? json_string_value(v) : "";
+        if (json_is_integer(v)) {
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            text = num;
+        }
+        lv_buf_appendf(b, "<td>");
+        if (c == cols && url) {
+            lv_buf_appendf(b, "<a href=\"");
+            http_html_text(b, url);
+            lv_buf_appendf(b, "\">");
+        }
+        http_html_text(b, text);
+        lv_buf_appendf(b, c == cols && url ? "</a></td>" : "</td>");
     }
+    lv_buf_appendf(b, "</tr>\n");
 }
 
-/* One table: a header row, then one row per object with `cols` keys; the
- * first key holding a URL ("url") becomes a link on the first column. */
-static void html_table(lv_buf *b, const char *title, const json_t *rows,
-                       const char *const *cols)
+/* One table: a caption, a header row, then one row per object with `cols`
+ * keys (their headings are the catalogue's col.<key>); the first column
+ * links to the row's "url". */
+static void html_table(lv_buf *b, const char *lang, const char *title_key,
+                       const json_t *rows, const char *const *cols)
 {
     size_t i;
     json_t *row;
-    lv_buf_appendf(b, "<h2>");
-    html_text(b, title);
-    lv_buf_appendf(b, "</h2>\n<table>\n<tr>");
+    char key[48];
+    lv_buf_appendf(b, "<section><h2>");
+    http_html_text(b, http_text(lang, title_key));
+    lv_buf_appendf(b, "</h2>\n");
+    if (json_array_size(rows) == 0) {
+        lv_buf_appendf(b, "<p>");
+        http_html_text(b, http_text(lang, "repo.none"));
+        lv_buf_appendf(b, "</p></section>\n");
+        return;
+    }
+    lv_buf_appendf(b, "<div class=\"scroll\"><table>\n<thead><tr>");
     for (const char *const *c = cols; *c; c++) {
-        lv_buf_appendf(b, "<th>");
-        html_text(b, *c);
+        snprintf(key, sizeof key, "col.%s", *c);
+        lv_buf_appendf(b, "<th scope=\"col\">");
+        http_html_text(b, http_text(lang, key));
         lv_buf_appendf(b, "</th>");
     }
-    lv_buf_appendf(b, "</tr>\n");
+    lv_buf_appendf(b, "</tr></thead>\n<tbody>\n");
     json_array_foreach(rows, i, row)
     {
-        lv_buf_appendf(b, "<tr>");
-        for (const char *const *c = cols; *c; c++) {
-            json_t *v = json_object_get(row, *c);
-            const char *url = lv_json_str(row, "url");
-            char num[32] = "";
-            const char *text = json_is_string(v) ? json_string_value(v) : "";
-            if (json_is_integer(v)) {
-                snprintf(num, sizeof num, "%lld",
-                         (long long)json_integer_value(v));
-                text = num;
-            }
-            lv_buf_appendf(b, "<td>");
-            if (c == cols && url) {
-                lv_buf_appendf(b, "<a href=\"");
-                html_text(b, url);
-                lv_buf_appendf(b, "\">");
-            }
-            html_text(b, text);
-            lv_buf_appendf(b, c == cols && url ? "</a></td>" : "</td>");
-        }
-        lv_buf_appendf(b, "</tr>\n");
+        html_row(b, row, cols);
     }
-    lv_buf_appendf(b, "</table>\n");
+    lv_buf_appendf(b, "</tbody></table></div></section>\n");
 }
 
-static int index_html(lv_http_resp *resp, const json_t *idx)
+static int index_html(lv_http_resp *resp, const lv_http_req *req,
+                      const json_t *idx)
 {
     static const char *const ca_cols[] = {
         "name", "role", "status", "subject", "not_after", "sha256", NULL};
@@ -129,30 +129,28 @@ static int index_html(lv_http_resp *resp, const json_t *idx)
                                            NULL};
     static const char *const cert_cols[] = {"serial", "subject",   "profile",
                                             "status", "not_after", NULL};
+    int chosen;
+    const char *lang = http_lang(req, &chosen);
+    const char *provider = lv_json_str(idx, "provider");
     lv_buf b = {0};
-    lv_buf_appendf(&b, "<!DOCTYPE html>\n<html lang=\"es\"><head><meta "
-                       "charset=\"utf-8\"><title>Repositorio / Repository "
-                       "&ndash; ");
-    html_text(&b, lv_json_str(idx, "provider"));
-    lv_buf_appendf(&b, "</title></head><body>\n<h1>Repositorio / Repository "
-                       "&ndash; ");
-    html_text(&b, lv_json_str(idx, "provider"));
-    lv_buf_appendf(&b, "</h1>\n");
-    html_table(&b, "Certificados de CA / CA certificates",
-               json_object_get(idx, "ca_certificates"), ca_cols);
-    html_table(&b, "CRL", json_object_get(idx, "crls"), crl_cols);
-    html_table(&b, "Documentos / Policy documents",
-               json_object_get(idx, "documents"), doc_cols);
-    html_table(&b, "Certificados publicados / Published certificates",
-               json_object_get(idx, "certificates"), cert_cols);
-    lv_buf_appendf(&b, "<p>JSON: <a href=\"?format=json\">?format=json</a>"
-                       "</p>\n</body></html>\n");
-    int rc = b.error  ? b.error
-             : b.data ? http_resp_bytes(resp, 200, "text/html; charset=utf-8",
-                                        b.data, b.len)
-                      : LV_ENOMEM;
-    lv_buf_free(&b);
-    return rc;
+    http_site_begin(&b, lang, provider, http_text(lang, "repo.title"),
+                    "/repository/");
+    lv_buf_appendf(&b, "<h1>");
+    http_html_text(&b, http_text(lang, "repo.title"));
+    lv_buf_appendf(&b, "</h1>\n<p class=\"lead\">");
+    http_html_text(&b, http_text(lang, "repo.lead"));
+    lv_buf_appendf(&b, "</p>\n");
+    html_table(&b, lang, "repo.cas", json_object_get(idx, "ca_certificates"),
+               ca_cols);
+    html_table(&b, lang, "repo.crls", json_object_get(idx, "crls"), crl_cols);
+    html_table(&b, lang, "repo.docs", json_object_get(idx, "documents"),
+               doc_cols);
+    html_table(&b, lang, "repo.published", json_object_get(idx, "certificates"),
+               cert_cols);
+    lv_buf_appendf(&b, "<p><a href=\"?format=json\">");
+    http_html_text(&b, http_text(lang, "repo.json"));
+    lv_buf_appendf(&b, "</a></p>\n");
+    return http_site_send(resp, &b, lang, provider, chosen);
 }
 
 static int wants_json(const lv_http_req *req)
@@ -200,9 +198,10 @@ static int index_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (repo_index(lv_app_ca(app), req->st, offset, limit, &idx, &err) < 0)
         return http_resp_err(resp, &err);
     int rc = wants_json(req) ? http_resp_json(resp, 200, idx)
-                             : index_html(resp, idx);
+                             : index_html(resp, req, idx);
     json_decref(idx);
-    /* the index changes with every CRL: short cache */
+    /* the index changes with every CRL: short cache (http_site_send adds
+     * Vary for the HTML's language) */
     return rc < 0
                ? rc
                : http_resp_header(resp, "Cache-Control", "public, max-age=60");

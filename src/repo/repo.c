@@ -141,19 +141,23 @@ typedef struct index_ctx {
 
 static json_t *ca_item(const lv_config *cfg, const lv_ca_rec *rec)
 {
-    char url[400], subject[256] = "";
+    char url[400], subject[512] = "", cn[256] = "";
     const unsigned char *p = rec->cert_der;
     X509 *cert = d2i_X509(NULL, &p, (long)rec->cert_len);
-    if (cert != NULL)
-        X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+    if (cert != NULL) {
+        lv_dn_rfc4514(X509_get_subject_name(cert), subject, sizeof subject);
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+                                      NID_commonName, cn, sizeof cn) < 0)
+            cn[0] = '\0';
+    }
     X509_free(cert);
     snprintf(url, sizeof url, "%s/ca/%s.crt", lv_status_url(cfg), rec->name);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name",
-                     rec->name, "role", rec->role, "status", rec->status,
-                     "subject", subject, "serial", rec->serial, "not_before",
-                     iso_or_null(rec->not_before), "not_after",
-                     iso_or_null(rec->not_after), "url", url, "sha256",
-                     sha256_hex(rec->cert_der, rec->cert_len));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "name", rec->name,
+        "role", rec->role, "status", rec->status, "subject", subject,
+        "common_name", cn, "serial", rec->serial, "not_before",
+        iso_or_null(rec->not_before), "not_after", iso_or_null(rec->not_after),
+        "url", url, "sha256", sha256_hex(rec->cert_der, rec->cert_len));
 }
 
 static json_t *crl_item(const lv_config *cfg, const lv_crl_info *c)
