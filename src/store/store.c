@@ -107,22 +107,20 @@ int store_open(const char *location, lv_store **out, lv_err *err)
         rc = st->drv->open(location, &st->db, err);
     if (rc == 0)
         rc = store_migrate(st, err);
-    if (rc < 0) {
+    if (rc == 0)
+        *out = st;
+    else
         store_close(st);
-        return rc;
-    }
-    *out = st;
-    return 0;
+    return rc;
 }
 
+/* An open transaction is rolled back: closing never commits. */
 void store_close(lv_store *st)
 {
-    if (!st)
-        return;
-    if (st->db && st->in_tx)
-        st->drv->rollback(st->db);
-    if (st->db)
+    if (st && st->db) {
+        store_rollback(st);
         st->drv->close(st->db);
+    }
     free(st);
 }
 

@@ -140,10 +140,8 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
     store_q_open(q, st, err, sql, STORE_ARGS(__VA_ARGS__))
 #define STORE_RUN(st, changed, err, sql, ...)                                  \
     store_run(st, changed, err, sql, STORE_ARGS(__VA_ARGS__))
-/* Calls fn with the first column of every row of a prepared SELECT until
- * fn fails; finalizes q. */
-int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx);
-/* The same for sql with its parameters:
+/* Calls fn with the first column of every row of sql (with its parameters)
+ * until fn fails:
  *   return STORE_EACH_TEXT(st, err, fn, ctx, "SELECT uri ...", SQ_TEXT(id)); */
 int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
                     void *ctx, const char *sql, const store_arg *args,

@@ -114,7 +114,7 @@ int store_q_run(store_q *q, int64_t *changed)
     return rc < 0 ? rc : 0;
 }
 
-int store_q_each_text(store_q *q, int (*fn)(const char *, void *), void *ctx)
+static int each_text(store_q *q, int (*fn)(const char *, void *), void *ctx)
 {
     int rc;
     while ((rc = store_q_step(q)) == LV_DB_ROW)
@@ -156,7 +156,7 @@ int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
 {
     store_q q;
     store_q_open(&q, st, err, sql, args, n);
-    return store_q_each_text(&q, fn, ctx);
+    return each_text(&q, fn, ctx);
 }
 
 int store_changed(lv_store *st, int *count, lv_err *err, const char *sql,
