@@ -354,6 +354,22 @@ int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            size_t data_len, const char *code, const char *ip,
                            lv_err *err) LV_MUST_USE;
 
+/* ---- client secrets (issue 14 items 2, 3) ----------------------------
+ * A relying application's or OAuth client's secret is throttled as a
+ * password is: each attempt is charged to (client id as sent, source
+ * address) and to the source alone, so that after auth_throttle_free
+ * failures the pair waits 1 s, 2 s, 4 s ... and a source has
+ * auth_source_failures per auth_source_window whatever ids it tries.  A
+ * holder on another address is not slowed.  auth_client_gate runs before
+ * any lookup or hash: LV_ELIMIT (429, Retry-After) while throttled.
+ * Failures are counted in the anonymous aggregate ("auth.failures_
+ * aggregate"), never one audit row each, so a flood writes nothing more. */
+int auth_client_gate(lv_auth *auth, const char *client_id, const char *ip,
+                     lv_err *err) LV_MUST_USE;
+/* The outcome of the secret's check: ok (the pair starts afresh) or not. */
+void auth_client_result(lv_auth *auth, const char *client_id, const char *ip,
+                        int ok);
+
 /* ---- the anonymous-failure reporter (issue 11, llaved) -------------------
  * A thread with its own store that writes the aggregate audit entries of
  * anonymous failures every auth_report_seconds; stop writes what is left. */

@@ -124,6 +124,7 @@ int auth_rate_take(auth_throttle *t, const char *what, const char *ip,
 #define AUTH_NS_USER "user"             /* citizen's user id: password */
 #define AUTH_NS_CITIZEN "citizen"       /* citizen id: PIN at authorize */
 #define AUTH_NS_ACTIVATION "activation" /* user id: activation code */
+#define AUTH_NS_CLIENT "client"         /* client id: its secret */
 
 /* What every login path runs before any Argon2id: LV_ELIMIT (429,
  * Retry-After) for a throttled attempt, counted in the anonymous

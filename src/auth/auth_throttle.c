@@ -343,3 +343,24 @@ void auth_gate_pass(lv_auth *auth, const char *ns, const char *id,
 {
     auth_throttle_pass(auth->throttle, ns, id, ip);
 }
+
+/* ---- client secrets ---------------------------------------------------------
+ */
+
+int auth_client_gate(lv_auth *auth, const char *client_id, const char *ip,
+                     lv_err *err)
+{
+    return auth_gate(auth, AUTH_NS_CLIENT, client_id ? client_id : "", ip, err);
+}
+
+void auth_client_result(lv_auth *auth, const char *client_id, const char *ip,
+                        int ok)
+{
+    const char *id = client_id ? client_id : "";
+    if (ok) {
+        auth_gate_pass(auth, AUTH_NS_CLIENT, id, ip);
+        return;
+    }
+    auth_gate_fail(auth, AUTH_NS_CLIENT, id, ip);
+    auth_anon_failure(auth, "client.secret", id, ip);
+}

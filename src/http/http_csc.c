@@ -64,17 +64,6 @@ static int csc_refuse(lv_http_resp *resp, int status, const char *error,
     return code;
 }
 
-/* Issue 11: a throttled login or PIN, or an OTP over its rate limit: 429
- * with the delay (RFC 6585 §4, RFC 9110 §10.2.3). */
-static int csc_limit(lv_http_resp *resp, const lv_err *err)
-{
-    char secs[16];
-    LV_TRY(csc_error(resp, 429, "too_many_requests", err->msg));
-    snprintf(secs, sizeof secs, "%d",
-             err->retry_after > 0 ? err->retry_after : 1);
-    return http_resp_header(resp, "Retry-After", secs);
-}
-
 /* LV codes and refusals to the CSC error table.  A wrong PIN or OTP is
  * v2's invalid_authentication_data (§11.6); v1 names them apart. */
 static int csc_fail_v(lv_http_resp *resp, int v2, int rc, lv_sign_refusal why,
@@ -82,17 +71,18 @@ static int csc_fail_v(lv_http_resp *resp, int v2, int rc, lv_sign_refusal why,
 {
     const char *m = err && err->msg[0] ? err->msg : lv_err_name(rc);
     if (rc == LV_ELIMIT && err)
-        return csc_limit(resp, err);
+        return http_csc_limit(resp, err);
     if (v2 && (why == LV_SIGN_BAD_PASSWORD || why == LV_SIGN_BAD_OTP))
         return csc_error(resp, 400, "invalid_authentication_data", m);
     if (why == LV_SIGN_BAD_PASSWORD)
         return csc_error(resp, 400, "invalid_pin", m);
     if (why == LV_SIGN_BAD_OTP)
         return csc_error(resp, 400, "invalid_otp", m);
+    /* §11.6: "Credential locked" is 400 invalid_request on v2 */
+    if (why == LV_SIGN_LOCKED && !v2)
+        return csc_error(resp, 403, "access_denied", m);
     if (why == LV_SIGN_LOCKED || rc == LV_EPERM)
-        return csc_error(
-            resp, why == LV_SIGN_LOCKED ? 403 : 400,
-            why == LV_SIGN_LOCKED ? "access_denied" : "invalid_request", m);
+        return csc_error(resp, 400, "invalid_request", m);
     switch (rc) {
     case LV_EINVAL:
     case LV_ENOTFOUND:
@@ -203,13 +193,19 @@ static const http_body_field SEND_OTP_V1[] = {
 static const http_body_field AUTH_DATA[] = {
     HTTP_FIELD_REQ("id", HTTP_STR), HTTP_FIELD_REQ("value", HTTP_STR), {0}};
 
+/* description: "at most 500 characters" (v1.0.4.0 and v2.0.0.2 §11.6) */
+#define DESCRIPTION                                                            \
+    {                                                                          \
+        "description", .types = HTTP_STR, .flags = HTTP_CHARS, .max_len = 500  \
+    }
+
 static const http_body_field AUTHORIZE_V2[] = {
     HTTP_FIELD_REQ("credentialID", HTTP_STR),
     HTTP_FIELD_REQ("numSignatures", HTTP_INT),
     {"hashes", .types = HTTP_ARR, .items = HTTP_STR},
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
     {"authData", .types = HTTP_ARR, .items = HTTP_OBJ, .members = AUTH_DATA},
-    HTTP_FIELD("description", HTTP_STR),
+    DESCRIPTION,
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
@@ -220,7 +216,7 @@ static const http_body_field AUTHORIZE_V1[] = {
     {"hash", .types = HTTP_ARR, .items = HTTP_STR},
     HTTP_FIELD("PIN", HTTP_STR),
     HTTP_FIELD("OTP", HTTP_STR),
-    HTTP_FIELD("description", HTTP_STR),
+    DESCRIPTION,
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
@@ -245,7 +241,7 @@ static const http_body_field SIGN_HASH_V2[] = {
     HTTP_FIELD("SAD", HTTP_STR),
     {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
-    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD_REQ("signAlgo", HTTP_STR), /* §11.10: REQUIRED */
     HTTP_FIELD("signAlgoParams", HTTP_STR),
     HTTP_FIELD("operationMode", HTTP_STR),
     HTTP_FIELD("validity_period", HTTP_INT),
@@ -263,16 +259,19 @@ static const http_body_field SIGN_HASH_V1[] = {
     HTTP_FIELD("clientData", HTTP_STR),
     {0}};
 
+/* §11.11's attribute object */
 static const http_body_field SIGNED_PROP[] = {
-    HTTP_FIELD_REQ("attribute", HTTP_STR), HTTP_FIELD("value", HTTP_STR), {0}};
+    HTTP_FIELD_REQ("attribute_name", HTTP_STR),
+    HTTP_FIELD("attribute_value", HTTP_STR),
+    {0}};
 
 /* documents[] and documentDigests[] items: the same options, with the
- * document or its hashes */
+ * document or its hashes; signAlgo is REQUIRED in both (§11.11) */
 static const http_body_field SIGN_DOC_DOCUMENT[] = {
     HTTP_FIELD_REQ("document", HTTP_STR),
     HTTP_FIELD_REQ("signature_format", HTTP_STR),
     HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
     HTTP_FIELD("signAlgoParams", HTTP_STR),
     {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
      .members = SIGNED_PROP},
@@ -284,7 +283,7 @@ static const http_body_field SIGN_DOC_DIGESTS[] = {
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
     HTTP_FIELD_REQ("signature_format", HTTP_STR),
     HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD("signAlgo", HTTP_STR),
+    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
     HTTP_FIELD("signAlgoParams", HTTP_STR),
     {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
      .members = SIGNED_PROP},
@@ -451,19 +450,53 @@ static int hashes_param(csc_call *c, int required, const EVP_MD **md,
     return 0;
 }
 
-/* signAlgo must be an RSA PKCS#1 v1.5 algorithm of the credential. */
-static int sign_algo_ok(csc_call *c, const EVP_MD *md)
+/* signAlgoParams (§11.10: "if required by the signature algorithm"):
+ * PKCS#1 v1.5 has none, so only absent or the ASN.1 NULL RFC 8017 A.2.4
+ * writes for it ("BQA="). */
+static int no_sign_params(const char *params)
 {
-    const char *sa = json_string_value(json_object_get(c->body, "signAlgo"));
+    unsigned char *der = NULL;
+    size_t len = 0;
+    if (!params)
+        return 1;
+    int ok = lv_b64_decode(params, strlen(params), &der, &len) == 0 &&
+             len == 2 && der[0] == 0x05 && der[1] == 0x00;
+    free(der);
+    return ok;
+}
+
+static int is_rsa_hash_algo(const char *sa)
+{
+    return strcmp(sa, OID_RSA_SHA256) == 0 || strcmp(sa, OID_RSA_SHA384) == 0 ||
+           strcmp(sa, OID_RSA_SHA512) == 0;
+}
+
+/* signAlgo and signAlgoParams of obj (the signHash body, or one entry of
+ * signDoc's documents[] or documentDigests[]): RSA PKCS#1 v1.5, plain or
+ * naming the hash of the hashes (the credential's key/algo); a signAlgo
+ * naming another hash than hashAlgorithmOID is §11.11's contradiction. */
+static int sign_algo_ok(csc_call *c, const json_t *obj, const EVP_MD *md)
+{
+    const char *sa = lv_json_str(obj, "signAlgo");
     const char *want = EVP_MD_is_a(md, "SHA256")   ? OID_RSA_SHA256
                        : EVP_MD_is_a(md, "SHA384") ? OID_RSA_SHA384
                                                    : OID_RSA_SHA512;
-    if (!sa || strcmp(sa, OID_RSA) == 0 || strcmp(sa, want) == 0)
-        return 0;
-    return csc_refuse(c->resp, 400, "invalid_request",
-                      "Invalid parameter signAlgo (RSA PKCS#1 v1.5 with the "
-                      "hash algorithm of the hashes)",
-                      LV_EINVAL);
+    if (sa && strcmp(sa, OID_RSA) != 0 && strcmp(sa, want) != 0)
+        return csc_refuse(
+            c->resp, 400, "invalid_request",
+            is_rsa_hash_algo(sa)
+                ? "String parameter hashAlgorithmOID contradicts with "
+                  "signAlgo parameter"
+                : "Invalid parameter signAlgo: RSA PKCS#1 v1.5 ("
+                  "1.2.840.113549.1.1.1, .11, .12 or .13), the credential's "
+                  "key/algo",
+            LV_EINVAL);
+    if (!no_sign_params(lv_json_str(obj, "signAlgoParams")))
+        return csc_refuse(c->resp, 400, "invalid_request",
+                          "Invalid parameter signAlgoParams: RSA PKCS#1 "
+                          "v1.5 takes none (or the ASN.1 NULL)",
+                          LV_EINVAL);
+    return 0;
 }
 
 /* operationMode "A" (asynchronous, answered at response_uri) is not
@@ -566,7 +599,9 @@ static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 /* auth/login: HTTP Basic user id and password -> access token (CSC API
  * v2.0.0.2 §8: the service authenticates the user with Basic and answers
- * the bearer token the other calls carry). */
+ * the bearer token the other calls carry).  A wrong user id or password
+ * is §11.2's "Authentication error": 400 authentication_error on v2; v1
+ * keeps the 401 its clients were given. */
 static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     char user[LOGIN_USER_MAX], pass[LOGIN_PASSWORD_MAX];
@@ -582,9 +617,10 @@ static int auth_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                        "HTTP Basic authentication with the user id and "
                        "password is required");
     else if (rc == LV_ELIMIT)
-        rc = csc_limit(resp, &err);
+        rc = http_csc_limit(resp, &err);
     else if (rc < 0)
-        rc = csc_error(resp, 401, "authentication_error", err.msg);
+        rc = csc_error(resp, csc_v2(req) ? 400 : 401, "authentication_error",
+                       err.msg);
     else
         rc = csc_json(resp, 200,
                       json_pack("{s:s, s:I}", "access_token", t.token,
@@ -612,6 +648,9 @@ static int auth_revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* ---- credentials
  * ------------------------------------------------------------------------ */
 
+/* cert/status: valid, expired, revoked or suspended (§11.4); a
+ * certificate not yet valid has none of these, so NULL (the member is
+ * OPTIONAL and left out). */
 static const char *cert_status(const lv_sign_cred *r)
 {
     int64_t now = lv_now();
@@ -619,7 +658,7 @@ static const char *cert_status(const lv_sign_cred *r)
         return "revoked";
     if (r->not_after <= now)
         return "expired";
-    return r->not_before > now ? "invalid" : "valid";
+    return r->not_before > now ? NULL : "valid";
 }
 
 static void gtime(int64_t t, char out[20])
@@ -666,7 +705,9 @@ static json_t *certs_json(csc_call *c, const lv_sign_cred *r, const char *mode)
 static json_t *cert_json(csc_call *c, const lv_sign_cred *r, const char *mode,
                          int cert_info)
 {
-    json_t *o = json_pack("{s:s}", "status", cert_status(r));
+    json_t *o = json_object();
+    if (o && cert_status(r))
+        json_object_set_new(o, "status", json_string(cert_status(r)));
     if (o && strcmp(mode, "none") != 0)
         json_object_set_new(o, "certificates", certs_json(c, r, mode));
     if (o && cert_info) {
@@ -717,8 +758,8 @@ static json_t *credential_json(csc_call *c, const lv_sign_cred *r,
         json_object_set_new(o, "SCAL", json_string("2"));
         json_object_set_new(o, "signatureQualifier",
                             json_string("eu_eidas_qes"));
-        if (auth_info)
-            json_object_set_new(o, "auth", auth_json(1));
+        /* auth/mode is REQUIRED (§11.4, §11.5); its objects with it */
+        json_object_set_new(o, "auth", auth_json(1));
         return o;
     }
     json_object_set_new(o, "SCAL", json_string("2"));
@@ -747,7 +788,8 @@ typedef struct list_ctx {
 static int list_one(const lv_sign_cred *r, void *p)
 {
     list_ctx *l = p;
-    if (l->only_valid && strcmp(cert_status(r), "valid") != 0)
+    const char *status = cert_status(r);
+    if (l->only_valid && (!status || strcmp(status, "valid") != 0))
         return 0;
     json_array_append_new(l->ids, json_string(r->serial));
     return 0;
@@ -915,14 +957,15 @@ static void auth_data(csc_call *c, const char **pin, const char **otp)
 }
 
 /* numSignatures: an integer (a v1 string already turned into one by
- * csc_coerce); sign/ bounds it, once it fits an int. */
+ * csc_coerce), at least 1 (§11.6); sign/ bounds it by multisign. */
 static int num_signatures(csc_call *c, int *out)
 {
-    json_int_t v =
-        json_integer_value(json_object_get(c->body, "numSignatures"));
-    if (v < 0 || v > INT_MAX)
+    json_t *n = json_object_get(c->body, "numSignatures");
+    json_int_t v = json_integer_value(n);
+    if (n && (v < 1 || v > INT_MAX))
         return csc_refuse(c->resp, 400, "invalid_request",
-                          "Invalid parameter numSignatures", LV_EINVAL);
+                          "Invalid value for parameter numSignatures",
+                          LV_EINVAL);
     *out = (int)v;
     return 0;
 }
@@ -965,8 +1008,10 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return rc < 0 && resp->status ? 0 : rc;
 }
 
-/* credentials/extendTransaction (§11.9): a new SAD, bound to the hashes
- * sent (§13.12's next PDF signature) or, without, to the old SAD's. */
+/* credentials/extendTransaction (§11.9): a new SAD bound to the hashes
+ * sent (§13.12's next PDF signature).  v2's hashes are REQUIRED for a
+ * SCAL 2 credential, which every llave credential is; v1 may renew the
+ * old SAD's hashes without them. */
 static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
@@ -978,7 +1023,7 @@ static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     csc_init(&c, app, req, resp);
     int rc = credential_serial(&c);
     if (rc == 0)
-        rc = hashes_param(&c, 0, &md, &hashes);
+        rc = hashes_param(&c, c.v2, &md, &hashes);
     if (rc == 0) {
         size_t n = md ? hashes.len / (size_t)EVP_MD_get_size(md) : 0;
         rc = sign_csc_extend(c.st, c.who.id, c.serial,
@@ -1024,7 +1069,7 @@ static int sign_hash(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (rc == 0)
         rc = hashes_param(&c, 1, &md, &hashes);
     if (rc == 0)
-        rc = sign_algo_ok(&c, md);
+        rc = sign_algo_ok(&c, c.body, md);
     if (rc == 0) {
         size_t n = hashes.len / (size_t)EVP_MD_get_size(md);
         /* CSC v2 §8: without a SAD the Bearer must be the scope-credential
@@ -1058,29 +1103,34 @@ static int doc_refuse(csc_call *c, const char *m)
     return csc_refuse(c->resp, 400, "invalid_request", m, LV_EINVAL);
 }
 
-/* §11.11's conformance levels, each with its short name; default
- * Ades-B-B.  B-LT and B-LTA only for PAdES (EN 319 142-1 §6). */
+/* §11.11's baseline levels (EN 319 1x2-1), default Ades-B-B; B-LT and
+ * B-LTA only for PAdES (EN 319 142-1 §6).  Values are compared exactly:
+ * the table spells them "Ades-B-B", the default and the sample request
+ * "AdES-B-B" (ETSI's spelling), so both are the specification's; any
+ * other case is refused.  "Ades-B", "Ades-T", "Ades-LT" and "Ades-LTA"
+ * name the older ETSI TS baselines, which llave does not produce. */
 static int doc_level(csc_call *c, const json_t *d, doc_req *dr)
 {
-    static const char *const NAMES[][2] = {{"Ades-B-B", "Ades-B"},
-                                           {"Ades-B-T", "Ades-T"},
-                                           {"Ades-B-LT", "Ades-LT"},
-                                           {"Ades-B-LTA", "Ades-LTA"}};
+    static const char *const NAMES[][2] = {{"Ades-B-B", "AdES-B-B"},
+                                           {"Ades-B-T", "AdES-B-T"},
+                                           {"Ades-B-LT", "AdES-B-LT"},
+                                           {"Ades-B-LTA", "AdES-B-LTA"}};
     const char *lvl = lv_json_str(d, "conformance_level");
     int top = dr->format == 'P' ? 3 : 1;
     dr->level = lvl ? -1 : 0;
     for (int i = 0; lvl && i <= top; i++)
-        if (strcasecmp(lvl, NAMES[i][0]) == 0 ||
-            strcasecmp(lvl, NAMES[i][1]) == 0)
+        if (strcmp(lvl, NAMES[i][0]) == 0 || strcmp(lvl, NAMES[i][1]) == 0)
             dr->level = i;
     if (dr->level < 0)
         return doc_refuse(c, dr->format == 'P'
                                  ? "Invalid parameter conformance_level: "
                                    "Ades-B-B, Ades-B-T, Ades-B-LT or "
-                                   "Ades-B-LTA"
+                                   "Ades-B-LTA (the ETSI TS levels Ades-B, "
+                                   "Ades-T ... are not offered)"
                                  : "Invalid parameter conformance_level: "
                                    "Ades-B-B or Ades-B-T (B-LT and B-LTA: "
-                                   "PAdES only)");
+                                   "PAdES only; the ETSI TS levels Ades-B, "
+                                   "Ades-T ... are not offered)");
     dr->timestamp = dr->level >= 1;
     return 0;
 }
@@ -1097,10 +1147,10 @@ static int doc_envelope_pdf(csc_call *c, const json_t *d, int has_doc,
         return doc_refuse(c, "documentDigests: only a detached CAdES "
                              "signature; PAdES needs the PDF document");
     dr->embedded = 1;
-    if (env && strcasecmp(env, "Revision") == 0)
+    if (env && strcmp(env, "Revision") == 0)
         return 0;
     return doc_refuse(
-        c, env && strcasecmp(env, "Certification") == 0
+        c, env && strcmp(env, "Certification") == 0
                ? "Invalid parameter signed_envelope_property: Certification "
                  "(a DocMDP certification signature) is not offered; send "
                  "Revision for an approval signature"
@@ -1109,8 +1159,10 @@ static int doc_envelope_pdf(csc_call *c, const json_t *d, int has_doc,
                    "for P, Certification, is not offered; send Revision");
 }
 
-/* §11.11's envelope properties and defaults: CAdES Attached (Detached for
- * a digest, which cannot carry its document), XAdES Enveloped. */
+/* §11.11's envelope properties (compared exactly, as the table spells
+ * them) and defaults: CAdES Attached (Detached for a digest, which cannot
+ * carry its document), XAdES Enveloped.  CAdES Parallel and XAdES
+ * Enveloping are the specification's but not offered. */
 static int doc_envelope(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
 {
     if (dr->format == 'P')
@@ -1119,13 +1171,15 @@ static int doc_envelope(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
     const char *in = dr->format == 'C' ? "Attached" : "Enveloped";
     if (!env)
         env = has_doc ? in : "Detached";
-    dr->embedded = strcasecmp(env, in) == 0;
-    if (!dr->embedded && strcasecmp(env, "Detached") != 0)
+    dr->embedded = strcmp(env, in) == 0;
+    if (!dr->embedded && strcmp(env, "Detached") != 0)
         return doc_refuse(c, dr->format == 'C'
                                  ? "Invalid parameter signed_envelope_property:"
-                                   " Attached or Detached"
+                                   " Attached or Detached (Parallel is not "
+                                   "offered)"
                                  : "Invalid parameter signed_envelope_property:"
-                                   " Enveloped or Detached");
+                                   " Enveloped or Detached (Enveloping is not "
+                                   "offered)");
     if (!has_doc && (dr->embedded || dr->format == 'X'))
         return doc_refuse(c, "documentDigests: only a detached CAdES "
                              "signature; this one needs the document");
@@ -1152,6 +1206,27 @@ static int doc_md(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
                                "hashAlgorithmOID");
 }
 
+/* Asked-for attributes are refused, not silently left out: §11.11's
+ * "Invalid parameter signed_props (list of invalid attributes)". */
+static int no_signed_props(csc_call *c, const json_t *d)
+{
+    json_t *props = json_object_get(d, "signed_props");
+    char m[400];
+    size_t n =
+        (size_t)snprintf(m, sizeof m, "Invalid parameter signed_props (");
+    if (json_array_size(props) == 0)
+        return 0;
+    for (size_t i = 0; i < json_array_size(props) && n < sizeof m; i++) {
+        const char *a = lv_json_str(json_array_get(props, i), "attribute_name");
+        n += (size_t)snprintf(m + n, sizeof m - n, "%s%s", i ? ", " : "",
+                              a ? a : "?");
+    }
+    if (n < sizeof m)
+        snprintf(m + n, sizeof m - n,
+                 "): no further signed attributes are offered");
+    return doc_refuse(c, m);
+}
+
 /* One entry of documents[] or documentDigests[]: CAdES ("C"), XAdES ("X")
  * or PAdES ("P"), conformance Ades-B-B or Ades-B-T (PAdES also B-LT and
  * B-LTA), no further signed properties. */
@@ -1164,14 +1239,11 @@ static int doc_options(csc_call *c, const json_t *d, int has_doc, doc_req *dr)
         return doc_refuse(c, "Invalid parameter signature_format: \"C\" "
                              "(CAdES), \"X\" (XAdES) or \"P\" (PAdES)");
     dr->format = fmt[0];
-    /* asked-for attributes are refused, not silently left out */
-    if (json_array_size(json_object_get(d, "signed_props")) > 0)
-        return doc_refuse(c, "Invalid parameter signed_props: no further "
-                             "signed attributes are offered");
+    LV_TRY(no_signed_props(c, d));
     LV_TRY(doc_level(c, d, dr));
     LV_TRY(doc_envelope(c, d, has_doc, dr));
     LV_TRY(doc_md(c, d, has_doc, dr));
-    return sign_algo_ok(c, dr->md);
+    return sign_algo_ok(c, d, dr->md);
 }
 
 typedef struct doc_out {
@@ -1431,7 +1503,7 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
     if (rc == 0)
         rc = hashes_param(&c, 0, md, hashes);
     if (rc == 0 && *md)
-        rc = sign_algo_ok(&c, *md);
+        rc = sign_algo_ok(&c, body, *md);
     for (size_t l = 0; l < 2; l++) {
         json_t *docs = json_object_get(body, lists[l]);
         for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++)

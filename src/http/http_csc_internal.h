@@ -19,6 +19,11 @@
 int http_csc_gate(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
                   const http_body_field *schema, lv_http_req *out);
 
+/* 429 too_many_requests with err's Retry-After in seconds (RFC 6585 §4,
+ * RFC 9110 §10.2.3; CSC v2.0.0.2 §10.1): a throttled login, PIN, OTP or
+ * OAuth client secret. */
+int http_csc_limit(lv_http_resp *resp, const lv_err *err);
+
 /* 204 No Content: no body and no Content-Type (RFC 9110 §15.3.5). */
 int http_csc_no_content(lv_http_resp *resp);
 

@@ -13,6 +13,15 @@
 
 /* ---- the gate ------------------------------------------------------------ */
 
+int http_csc_limit(lv_http_resp *resp, const lv_err *err)
+{
+    char secs[16];
+    LV_TRY(http_resp_csc_error(resp, 429, "too_many_requests", err->msg));
+    snprintf(secs, sizeof secs, "%d",
+             err->retry_after > 0 ? err->retry_after : 1);
+    return http_resp_header(resp, "Retry-After", secs);
+}
+
 static int refused(lv_http_resp *resp, int status, const char *error,
                    const char *desc)
 {

@@ -9,7 +9,8 @@
  * client authenticates with HTTP Basic (RFC 6749 §2.3.1) or client_id and
  * client_secret in the body, never both.  Errors are RFC 6749 §5.2's
  * {"error", "error_description"}, never cached. */
-#include "http/http_internal.h"
+#include "auth/auth.h"
+#include "http/http_csc_internal.h"
 #include "http/web_assets_internal.h"
 #include "oauth/oauth.h"
 
@@ -207,6 +208,29 @@ static void body_free(oauth_body *b)
     b->json = NULL;
 }
 
+/* ---- the client's secret, throttled ------------------------------------ */
+
+/* The secret is tried only while (client_id, source) and the source are
+ * under the login throttle (auth_client_gate): past the budget, 429 with
+ * Retry-After before any lookup or hash, and no audit row. */
+static int client_gate(lv_app *app, const lv_http_req *req, const char *id,
+                       lv_err *err)
+{
+    lv_auth *auth = lv_app_auth(app);
+    return auth ? auth_client_gate(auth, id, req->remote_addr, err) : 0;
+}
+
+/* A wrong id or secret (invalid_client) charges the pair; any other
+ * outcome proved the secret. */
+static void client_result(lv_app *app, const lv_http_req *req, const char *id,
+                          int rc, const char *oerr)
+{
+    lv_auth *auth = lv_app_auth(app);
+    if (auth)
+        auth_client_result(auth, id, req->remote_addr,
+                           rc == 0 || strcmp(oerr, "invalid_client") != 0);
+}
+
 /* ---- oauth2/token -------------------------------------------------------- */
 
 static int token_answer(lv_http_resp *resp, lv_oauth_token_out *t)
@@ -233,14 +257,19 @@ static int token(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     if (rc == 0)
         rc = client_creds(req, &b, &in.client_id, &in.client_secret, &oerr,
                           &err);
+    if (rc == 0)
+        rc = client_gate(app, req, in.client_id, &err);
     if (rc == 0) {
         in.grant_type = body_get(&b, "grant_type");
         in.code = body_get(&b, "code");
         in.redirect_uri = body_get(&b, "redirect_uri");
         in.code_verifier = body_get(&b, "code_verifier");
         rc = oauth_token(lv_app_config(app), req->st, &in, &out, &oerr, &err);
+        client_result(app, req, in.client_id, rc, oerr);
     }
     body_free(&b);
+    if (rc == LV_ELIMIT)
+        return http_csc_limit(resp, &err);
     if (rc < 0)
         return oauth_error(resp, oerr, err.msg);
     return token_answer(resp, &out);
@@ -252,14 +281,19 @@ static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     oauth_body b;
     const char *id = NULL, *secret = NULL, *oerr = "invalid_request";
     lv_err err = {0};
-    (void)app;
     int rc = body_read(req, REVOKE_JSON, &b, &err);
     if (rc == 0)
         rc = client_creds(req, &b, &id, &secret, &oerr, &err);
     if (rc == 0)
+        rc = client_gate(app, req, id, &err);
+    if (rc == 0) {
         rc = oauth_revoke(req->st, id, secret, body_get(&b, "token"), &oerr,
                           &err);
+        client_result(app, req, id, rc, oerr);
+    }
     body_free(&b);
+    if (rc == LV_ELIMIT)
+        return http_csc_limit(resp, &err);
     if (rc < 0)
         return oauth_error(resp, oerr, err.msg);
     LV_TRY(http_resp_bytes(resp, 200, "text/plain; charset=utf-8", "", 0));

@@ -20,6 +20,8 @@ from test_sign import (Api, b64, b64url, csc_login, der_to_pem, install,
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
 RSA = "1.2.840.113549.1.1.1"
+RSA_SHA384 = "1.2.840.113549.1.1.12"
+RSA_PSS = "1.2.840.113549.1.1.10"
 NS_XADES = "http://uri.etsi.org/01903/v1.3.2#"
 XMLSEC_ID = ["--id-attr:Id", f"{NS_XADES}:SignedProperties"]
 
@@ -179,6 +181,17 @@ def check_dns(api, d, tok, serial, cert_pem):
           f"Titular / Holder: {sub}\n" in sheet,
           "the acceptance sheet names holder and issuer in RFC 4514 too")
     check(ci.get("multisign", 0) >= 2, f"multisign ({ci.get('multisign')})")
+    auth = ci.get("auth", {})
+    check(auth.get("mode") == "explicit" and auth.get("objects"),
+          f"§11.5 auth/mode is REQUIRED, so it comes without authInfo too "
+          f"({auth})")
+    check(cert.get("status") in ("valid", "expired", "revoked", "suspended"),
+          f"cert/status is one of §11.4's values ({cert.get('status')})")
+    st, o = api.call("POST", "/csc/v2/credentials/list",
+                     {"credentialInfo": True}, token=tok)
+    infos = o.get("credentialInfos", [{}])
+    check(st == 200 and infos[0].get("auth", {}).get("mode") == "explicit",
+          f"credentials/list credentialInfos carry auth/mode ({st})")
     return ci.get("multisign")
 
 
@@ -209,37 +222,126 @@ def check_refusals(srv, api, d, tok, serial, cz, multisign):
           "signAlgo": RSA}, "hashAlgorithmOID"),
         ("signatures/signHash",
          {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)],
-          "hashAlgorithmOID": SHA256, "operationMode": "A"},
+          "hashAlgorithmOID": SHA256, "signAlgo": RSA,
+          "operationMode": "A"},
          "operationMode"),
+        # §11.10: signAlgo REQUIRED, one of key/algo; signAlgoParams only
+        # where the algorithm has parameters (PKCS#1 v1.5: none or NULL)
+        ("signatures/signHash",
+         {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256}, "signAlgo"),
+        ("signatures/signHash",
+         {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256, "signAlgo": RSA_PSS},
+         "Invalid parameter signAlgo"),
+        ("signatures/signHash",
+         {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256, "signAlgo": RSA_SHA384},
+         "contradicts"),
+        ("signatures/signHash",
+         {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256, "signAlgo": RSA,
+          "signAlgoParams": "MAA="}, "signAlgoParams"),
         ("signatures/signDoc",
          {"credentialID": serial, "SAD": "ab" * 32, "operationMode": "A",
-          "documents": [{"document": b64(b"x"), "signature_format": "C"}]},
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA}]},
          "operationMode"),
         ("signatures/signDoc",
          {"credentialID": serial, "SAD": "ab" * 32,
-          "documentDigests": [{"hashes": [b64(doc)],
+          "documentDigests": [{"hashes": [b64(doc)], "signAlgo": RSA,
                                "signature_format": "C"}]},
          "hashAlgorithmOID"),
         ("signatures/signDoc",
          {"SAD": "ab" * 32,
-          "documents": [{"document": b64(b"x"), "signature_format": "C"}]},
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA}]},
          "signatureQualifier"),
         ("signatures/signDoc",
          {"signatureQualifier": "za_ecta_aes", "SAD": "ab" * 32,
-          "documents": [{"document": b64(b"x"), "signature_format": "C"}]},
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA}]},
          "signatureQualifier"),
         ("signatures/signDoc",
          {"credentialID": serial, "SAD": "ab" * 32,
           "documents": [{"document": b64(b"x"), "signature_format": "X",
+                         "signAlgo": RSA,
                          "signed_envelope_property": "Attached"}]},
          "signed_envelope_property"),
         ("signatures/signDoc",
          {"credentialID": serial, "SAD": "ab" * 32,
-          "documents": [{"document": b64(b"x"), "signature_format": "J"}]},
+          "documents": [{"document": b64(b"x"), "signature_format": "J",
+                         "signAlgo": RSA}]},
          "signature_format"),
+        # §11.11: signAlgo REQUIRED per document; values exactly as the
+        # table spells them; signed_props are {attribute_name,
+        # attribute_value}, refused by name since none is offered
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C"}]},
+         "documents[0].signAlgo"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA, "conformance_level": "ades-b-b"}]},
+         "conformance_level"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA, "conformance_level": "Ades-B"}]},
+         "conformance_level"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA,
+                         "signed_envelope_property": "attached"}]},
+         "signed_envelope_property"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA,
+                         "signed_envelope_property": "Parallel"}]},
+         "Parallel is not offered"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA, "signed_props": [
+                             {"attribute_name": "commitment-type-indication",
+                              "attribute_value": "MAA="},
+                             {"attribute_name": "signer-location"}]}]},
+         "(commitment-type-indication, signer-location)"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documents": [{"document": b64(b"x"), "signature_format": "C",
+                         "signAlgo": RSA, "signed_props": [
+                             {"attribute": "x", "value": "y"}]}]},
+         "signed_props[0].attribute"),
+        ("signatures/signDoc",
+         {"credentialID": serial, "SAD": "ab" * 32,
+          "documentDigests": [{"hashes": [b64(doc)],
+                               "hashAlgorithmOID": SHA256,
+                               "signAlgo": RSA_SHA384,
+                               "signature_format": "C"}]},
+         "contradicts"),
         ("credentials/extendTransaction",
          {"credentialID": serial, "SAD": "ab" * 32, "hashes": [b64(doc)]},
          "hashAlgorithmOID"),
+        # §11.9: a SCAL 2 credential's new SAD needs its hashes
+        ("credentials/extendTransaction",
+         {"credentialID": serial, "SAD": "ab" * 32}, "hashes"),
+        # §11.6: numSignatures >= 1; description at most 500 characters
+        ("credentials/authorize",
+         {"credentialID": serial, "numSignatures": 0, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256,
+          "authData": [{"id": "PIN", "value": "x"}, {"id": "OTP",
+                                                     "value": "1"}]},
+         "Invalid value for parameter numSignatures"),
+        ("credentials/authorize",
+         {"credentialID": serial, "numSignatures": 1, "hashes": [b64(doc)],
+          "hashAlgorithmOID": SHA256, "description": "é" * 501,
+          "authData": [{"id": "PIN", "value": "x"}, {"id": "OTP",
+                                                     "value": "1"}]},
+         "description"),
         ("auth/revoke", {}, "token"),
     ]
     for method, body, want in cases:
@@ -337,22 +439,33 @@ def check_extend(api, d, tok, serial, cz, cert_pem, tmp):
     check(st == 200 and pkcs1_ok(tmp, cert_pem, h2,
                                  base64.b64decode(o["signatures"][0])),
           "signature 2 (a hash computed after signature 1) under SAD 2")
-    # the plain refresh: a new SAD, the same hashes, the old one gone
+    # §11.9: hashes are REQUIRED for a SCAL 2 credential: no plain
+    # refresh on v2, and the refusal leaves SAD 2 as it was
     st, o = api.call("POST", "/csc/v2/credentials/extendTransaction",
                      {"credentialID": serial, "SAD": sad2}, token=tok)
-    sad3 = o.get("SAD")
-    check(st == 200 and sad3 not in (None, sad2),
-          f"extendTransaction without hashes renews: a new SAD ({st} {o})")
+    check(st == 400 and "hashes" in o.get("error_description", ""),
+          f"v2 extendTransaction without hashes: 400 naming hashes ({st} "
+          f"{o})")
     st, o = api.call("POST", "/csc/v2/credentials/extendTransaction",
-                     {"credentialID": serial, "SAD": sad3,
+                     {"credentialID": serial, "SAD": sad2,
                       "hashes": [b64(h1), b64(h2)],
                       "hashAlgorithmOID": SHA256}, token=tok)
     check(st == 400 and "too high" in o.get("error_description", ""),
           f"more new hashes than signatures left: 400 ({st} {o})")
-    st, o = sign_hash(api, tok, serial, sad3, [h3])
-    check(st == 200, "signature 3 under the renewed SAD")
     st, o = api.call("POST", "/csc/v2/credentials/extendTransaction",
-                     {"credentialID": serial, "SAD": sad3}, token=tok)
+                     {"credentialID": serial, "SAD": sad2,
+                      "hashes": [b64(h3)], "hashAlgorithmOID": SHA256},
+                     token=tok)
+    sad3 = o.get("SAD")
+    check(st == 200 and sad3 not in (None, sad2),
+          f"extendTransaction with the last hash: a new SAD ({st} {o})")
+    st, o = sign_hash(api, tok, serial, sad3, [h3], signAlgoParams="BQA=")
+    check(st == 200, f"signature 3 under SAD 3, signAlgoParams the ASN.1 "
+                     f"NULL ({st} {o})")
+    st, o = api.call("POST", "/csc/v2/credentials/extendTransaction",
+                     {"credentialID": serial, "SAD": sad3,
+                      "hashes": [b64(h3)], "hashAlgorithmOID": SHA256},
+                     token=tok)
     check(st == 400, "a used-up SAD is not extended")
 
 
@@ -402,6 +515,15 @@ def check_http_shapes(srv, api, tok, cz, serial):
           f"auth/revoke: 204 without body or Content-Type ({st} {hd})")
     st, o = api.call("POST", "/csc/v2/credentials/list", {}, token=tok2)
     check(st == 401, "the revoked token is refused")
+    # §11.2: a wrong password is "Authentication error", 400 on v2; v1
+    # keeps the 401 its clients were given
+    for ver, status in (("v2", 400), ("v1", 401)):
+        st, o = api.call("POST", f"/csc/{ver}/auth/login", {},
+                         basic=(cz["user_id"], "wrong-password-1"))
+        check(st == status and o.get("error") == "authentication_error" and
+              csc_error_shape(o),
+              f"{ver} auth/login with a wrong password: {status} "
+              f"authentication_error ({st} {o})")
 
 
 # ---- signDoc: CAdES defaults, signatureQualifier, validationInfo -----------
@@ -417,7 +539,8 @@ def check_sign_doc(api, d, tok, serial, cz, pem, tmp):
     st, o = api.call("POST", "/csc/v2/signatures/signDoc",
                      {"signatureQualifier": "eu_eidas_qes", "SAD": sad,
                       "documents": [{"document": b64(doc),
-                                     "signature_format": "C"}]}, token=tok)
+                                     "signature_format": "C",
+                                     "signAlgo": RSA}]}, token=tok)
     ws = o.get("DocumentWithSignature", [])
     check(st == 200 and len(ws) == 1 and not o.get("SignatureObject"),
           f"§11.11 CAdES defaults to Attached; signatureQualifier without "
@@ -442,6 +565,7 @@ def check_sign_doc(api, d, tok, serial, cz, pem, tmp):
                       "returnValidationInfo": True,
                       "documents": [{"document": b64(doc),
                                      "signature_format": "C",
+                                     "signAlgo": RSA,
                                      "conformance_level": "Ades-B-T",
                                      "signed_envelope_property":
                                          "Detached"}]}, token=tok)
@@ -550,7 +674,8 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
     st, o = api.call("POST", "/csc/v2/signatures/signDoc",
                      {"credentialID": serial, "SAD": sad,
                       "documents": [{"document": b64(other),
-                                     "signature_format": "X"}]}, token=tok)
+                                     "signature_format": "X",
+                                     "signAlgo": RSA}]}, token=tok)
     check(st == 400 and o.get("error") == "invalid_request" and
           sql(d, "select sum(remaining) from sign_sads") == remaining,
           f"XAdES enveloped of bytes that are not XML: 400, nothing "
@@ -559,6 +684,7 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
                      {"credentialID": serial, "SAD": sad,
                       "documents": [{"document": b64(INVOICE),
                                      "signature_format": "X",
+                                     "signAlgo": RSA,
                                      "conformance_level": "Ades-B-T",
                                      "signed_envelope_property":
                                          "Enveloped"}]}, token=tok)
@@ -586,12 +712,14 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
                      {"credentialID": serial, "SAD": sad,
                       "documents": [{"document": b64(other),
                                      "signature_format": "X",
-                                     "conformance_level": "Ades-B-B",
+                                     "signAlgo": RSA,
+                                     "conformance_level": "AdES-B-B",
                                      "signed_envelope_property":
                                          "Detached"}]}, token=tok)
     so = o.get("SignatureObject", [])
     check(st == 200 and len(so) == 1,
-          f"signDoc X Detached Ades-B-B: SignatureObject ({st} {o})")
+          f"signDoc X Detached AdES-B-B (the spelling of §11.11's default "
+          f"and sample): SignatureObject ({st} {o})")
     if so:
         xml = base64.b64decode(so[0])
         sdir = os.path.join(tmp, "detached")
@@ -609,7 +737,8 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
     st, o = api.call("POST", "/csc/v2/signatures/signDoc",
                      {"credentialID": serial, "SAD": sad,
                       "documents": [{"document": b64(b"<a>not this</a>"),
-                                     "signature_format": "X"}]}, token=tok)
+                                     "signature_format": "X",
+                                     "signAlgo": RSA}]}, token=tok)
     check(st == 400, "XAdES of a document the SAD does not cover: refused")
 
 

@@ -236,7 +236,7 @@ def check_one_answer(d, srv, ops):
                                   basic=(uid, "Wrong-1-clave"))
         csc[kind] = (st, body)
     check(len(set(csc.values())) == 1 and
-          list(csc.values())[0][0] == 401,
+          list(csc.values())[0][0] == 400,  # CSC v2 §11.2
           f"CSC auth/login: the same answer too ({csc})")
     st, o, _ = guesser.call("POST", "/api/v1/auth/login",
                             {"user_id": locked, "password": PW})

@@ -37,14 +37,17 @@ def pkce():
 
 
 class Http:
-    """Raw HTTP without following redirects."""
+    """Raw HTTP without following redirects, from `source` (another
+    loopback address is another client address to llaved)."""
 
-    def __init__(self, url):
+    def __init__(self, url, source=None):
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port
+        self.source = (source, 0) if source else None
 
     def req(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        c = http.client.HTTPConnection(self.host, self.port, timeout=60,
+                                       source_address=self.source)
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
@@ -546,6 +549,53 @@ def check_authorization_details(h, d, client, citizen):
           f"the page shows the document's label and hash ({view})")
 
 
+def check_client_throttle(srv, h, d, client, other):
+    """A client's secret is throttled as a password is (auth_client_gate):
+    per (client_id, source) after auth_throttle_free failures, 429 with
+    Retry-After before any lookup; the holder on another address is not
+    slowed; the flood writes no audit row (only the aggregate later)."""
+    rows_sql = ("select count(*) from audit_log where event != "
+                "'auth.failures_aggregate'")
+    rows = int(sql(d, rows_sql))
+    good = dict(grant_type="authorization_code", code="ab" * 32,
+                redirect_uri="https://other.example/cb",
+                code_verifier=pkce()[0])
+    answers = []
+    for _ in range(12):
+        st, hd, o = h.form("/csc/v2/oauth2/token", good,
+                           basic=(other["client_id"], "00" * 32))
+        answers.append((st, o.get("error"), hd.get("retry-after")))
+        if st == 429:
+            break
+    st, err, retry = answers[-1]
+    check([a[0] for a in answers[:-1]] == [401] * 5 and st == 429 and
+          err == "too_many_requests" and retry and int(retry) >= 1,
+          f"a wrong secret: 401 five times (auth_throttle_free), then 429 "
+          f"with Retry-After ({answers})")
+    st, hd, o = h.form("/csc/v2/oauth2/token", good,
+                       basic=(other["client_id"], other["client_secret"]))
+    check(st == 429, f"while throttled, even the right secret from that "
+                     f"address waits: nothing is looked up ({st} {o})")
+    h2 = Http(srv.url, source="127.0.0.2")
+    st, hd, o = h2.form("/csc/v2/oauth2/token", good,
+                        basic=(other["client_id"], other["client_secret"]))
+    check(st == 400 and o.get("error") == "invalid_grant",
+          f"the right secret from another address is checked at once "
+          f"(invalid_grant for the made-up code, not 401 or 429) ({st} {o})")
+    st, hd, o = h2.form("/csc/v2/oauth2/revoke", {"token": "ab" * 32},
+                        basic=(other["client_id"], other["client_secret"]))
+    check(st == 200, f"and oauth2/revoke too ({st} {o})")
+    for _ in range(6):
+        st, hd, o = h.form("/csc/v2/oauth2/revoke", {"token": "ab" * 32},
+                           basic=(client["client_id"], "11" * 32))
+    check(st == 429 and hd.get("retry-after"),
+          f"oauth2/revoke's client secret is throttled the same way ({st})")
+    after = int(sql(d, rows_sql))
+    check(after - rows <= 1,
+          f"the wrong secrets and the 429s wrote no audit row each "
+          f"({after - rows} rows; the invalid_grant is its own)")
+
+
 def main():
     tmp = workdir("oauth")
     srv = None
@@ -562,6 +612,7 @@ def main():
         check_authorization_details(h, d, client, citizen)
         check(audit(d, "oauth.token") == 2 and audit(d, "oauth.approve") >= 3,
               "exchanges and approvals are audited")
+        check_client_throttle(srv, h, d, client, other)
         log = srv.read_log()
         check(client["client_secret"] not in log,
               "the client secret is in no log line")

@@ -119,7 +119,8 @@ def extract(tmp, out, sig, prefix):
 
 def sign_doc(api, tok, serial, sad, doc, level=None, env="Revision",
              fmt="P", **extra):
-    d = {"document": b64(doc), "signature_format": fmt}
+    d = {"document": b64(doc), "signature_format": fmt,
+         "signAlgo": "1.2.840.113549.1.1.1"}  # CSC v2 §11.11: REQUIRED
     if level:
         d["conformance_level"] = level
     if env:
@@ -281,6 +282,7 @@ def check_refusals(api, d, tok, serial, cz, pdf, other_pdf):
                           "hashes": [b64(hashlib.sha256(pdf).digest())],
                           "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
                           "signature_format": "P",
+                          "signAlgo": "1.2.840.113549.1.1.1",
                           "signed_envelope_property": "Revision"}]},
                      token=tok)
     check(st == 400, f"P over documentDigests: 400 ({st})")

@@ -180,8 +180,8 @@ def check_csc_v2(api, d, tmp, pem, citizen, ops_token):
           "CSC v2 info: specs 2.0.0.2 and the methods served")
     st, o = api.call("POST", "/csc/v2/auth/login", {},
                      basic=(citizen["user_id"], "wrong-password-1"))
-    check(st == 401 and o.get("error") == "authentication_error",
-          f"auth/login with a wrong password: 401 ({st} {o})")
+    check(st == 400 and o.get("error") == "authentication_error",
+          f"auth/login with a wrong password: 400 (CSC v2 §11.2) ({st} {o})")
     st, tok = csc_login(api, "v2", citizen["user_id"], citizen["password"])
     check(st == 200 and tok, "auth/login with HTTP Basic gives an access token")
     st, o = api.call("POST", "/csc/v2/credentials/list", {}, token=tok)
@@ -310,23 +310,23 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
     st, o = api.call("POST", "/csc/v2/signatures/signHash",
                      {"credentialID": serial, "SAD": sad,
                       "hashes": [b64url(other)],
-                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
-                     token=tok)
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                      "signAlgo": "1.2.840.113549.1.1.1"}, token=tok)
     check(st == 400 and "not one the SAD authorizes" in
           o.get("error_description", ""),
           f"signHash of a hash the SAD does not cover: refused ({o})")
     st, o = api.call("POST", "/csc/v2/signatures/signHash",
                      {"credentialID": serial, "SAD": sad,
                       "hashes": [b64url(docs[1]), b64url(docs[1])],
-                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
-                     token=tok)
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                      "signAlgo": "1.2.840.113549.1.1.1"}, token=tok)
     check(st == 400 and "used up" in o.get("error_description", ""),
           f"more signatures than numSignatures: refused ({o})")
     st, o = api.call("POST", "/csc/v2/signatures/signHash",
                      {"credentialID": serial, "SAD": "ab" * 32,
                       "hashes": [b64url(docs[1])],
-                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
-                     token=tok)
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                      "signAlgo": "1.2.840.113549.1.1.1"}, token=tok)
     check(st == 400 and o.get("error") == "invalid_request",
           "signHash with a forged SAD: refused")
     check(audit(d, "sign.csc.sign_hash") == before and
@@ -336,13 +336,16 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
     st, o = api.call("POST", "/csc/v2/signatures/signHash",
                      {"credentialID": serial, "SAD": sad,
                       "hashes": [b64url(docs[1])],
-                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
-                     token=tok)
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                      "signAlgo": "1.2.840.113549.1.1.1"}, token=tok)
     check(st == 200 and pkcs1_ok(tmp, cert_pem, docs[1],
                                  base64.b64decode(o["signatures"][0])),
           "the third authorized signature, then the SAD is used up")
     st, o = api.call("POST", "/csc/v2/credentials/extendTransaction",
-                     {"credentialID": serial, "SAD": sad}, token=tok)
+                     {"credentialID": serial, "SAD": sad,
+                      "hashes": [b64url(docs[1])],
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
+                     token=tok)
     check(st == 400, "extendTransaction of a used-up SAD: refused")
 
 
@@ -437,6 +440,7 @@ def check_csc_sign_doc(api, d, tmp, pem, tok, serial, citizen):
                       "documents": [{"document": b64(doc),
                                      "signature_format": "C",
                                      "conformance_level": "Ades-B-B",
+                                     "signAlgo": "1.2.840.113549.1.1.1",
                                      "signed_envelope_property":
                                          "Attached"}]}, token=tok)
     ws = o.get("DocumentWithSignature", [])
@@ -458,7 +462,9 @@ def check_csc_sign_doc(api, d, tmp, pem, tok, serial, citizen):
     st, o = api.call("POST", "/csc/v2/signatures/signDoc",
                      {"credentialID": serial, "SAD": sad,
                       "documents": [{"document": b64(b"another document"),
-                                     "signature_format": "C"}]}, token=tok)
+                                     "signature_format": "C",
+                                     "signAlgo": "1.2.840.113549.1.1.1"}]},
+                     token=tok)
     check(st == 400, "signDoc of a document the SAD does not cover: refused")
 
 
