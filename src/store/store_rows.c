@@ -17,33 +17,40 @@
     {                                                                          \
 #f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), offsetof(R, len)   \
     }
-#define N(cols) (sizeof(cols) / sizeof((cols)[0]))
-/* A table every column of which an INSERT writes, with its placeholders. */
-#define TABLE(cols, columns, table, marks)                                     \
-    {                                                                          \
-        cols, N(cols), sizeof(R), columns,                                     \
-            "INSERT INTO " table " (" columns ") VALUES (" marks ")", N(cols), \
-            0, NULL                                                            \
-    }
+#define N(c) (sizeof(c) / sizeof((c)[0]))
+#define INSERT(table, names, marks)                                            \
+    "INSERT INTO " table " (" names ") VALUES (" marks ")"
+/* SELECT of the one row whose key column is ? (store_row_by_key): the
+ * getters of the domain files name only the key. */
+#define SELECT_BY(names, table, key)                                           \
+    "SELECT " names " FROM " table " WHERE " key " = ?"
 /* Columns only read (or only checked). */
-#define VIEW(cols, columns)                                                    \
+#define VIEW(c, names)                                                         \
     {                                                                          \
-        cols, N(cols), sizeof(R), columns, NULL, 0, 0, NULL                    \
+        .cols = c, .n = N(c), .size = sizeof(R), .columns = names              \
     }
-/* The same, with the SELECT of one row by its key column (store_row_by_key):
- * the getters of the domain files name only the key. */
-#define SELECT_BY(columns, table, key)                                         \
-    "SELECT " columns " FROM " table " WHERE " key " = ?"
-#define KEYED_TABLE(cols, columns, table, key, marks)                          \
+/* The first n columns of a table, only read (listings without a body). */
+#define FIRST(c, first, names)                                                 \
     {                                                                          \
-        cols, N(cols), sizeof(R), columns,                                     \
-            "INSERT INTO " table " (" columns ") VALUES (" marks ")", N(cols), \
-            0, SELECT_BY(columns, table, key)                                  \
+        .cols = c, .n = first, .size = sizeof(R), .columns = names             \
     }
-#define KEYED_VIEW(cols, columns, table, key)                                  \
+/* A table every column of which an INSERT writes, with its placeholders. */
+#define TABLE(c, names, table, marks)                                          \
     {                                                                          \
-        cols, N(cols), sizeof(R), columns, NULL, 0, 0,                         \
-            SELECT_BY(columns, table, key)                                     \
+        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .insert = INSERT(table, names, marks), .writes = N(c)                  \
+    }
+/* The same two with the SELECT by key. */
+#define KEYED_VIEW(c, names, table, key)                                       \
+    {                                                                          \
+        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .by_key = SELECT_BY(names, table, key)                                 \
+    }
+#define KEYED_TABLE(c, names, table, key, marks)                               \
+    {                                                                          \
+        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .insert = INSERT(table, names, marks), .writes = N(c),                 \
+        .by_key = SELECT_BY(names, table, key)                                 \
     }
 
 /* ---- CAs, certificates, audit, OCSP, CRLs ---------------------------------
@@ -79,8 +86,7 @@ const store_row store_row_cert =
                 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                 "?, ?");
 /* Every column but the DER (listings). */
-const store_row store_row_cert_listed = {CERT, 14, sizeof(R), CERT_LISTED,
-                                         NULL, 0,  0,         NULL};
+const store_row store_row_cert_listed = FIRST(CERT, 14, CERT_LISTED);
 static const store_col CA_CERT[] = {
     COL(serial, TEXT),           AS("issuer", ca, TEXT), COL(revoked_at, I64),
     COL(revocation_reason, INT), COL(not_before, I64),   COL(not_after, I64)};
@@ -164,8 +170,7 @@ static const store_col CRL[] = {
     LEN(der, der_len, BLOB)};
 /* store_crl_insert adds created_at itself; crl_meta leaves the DER. */
 const store_row store_row_crl = VIEW(CRL, CRL_COLUMNS);
-const store_row store_row_crl_meta = {CRL,  6, sizeof(R), CRL_META,
-                                      NULL, 0, 0,         NULL};
+const store_row store_row_crl_meta = FIRST(CRL, 6, CRL_META);
 #undef R
 
 #define R lv_archive_item
@@ -276,15 +281,14 @@ static const store_col REQUEST[] = {
     COL(cert_serial, TEXT)};
 /* A new request is undecided: the insert writes the first nine. */
 const store_row store_row_request = {
-    REQUEST,
-    N(REQUEST),
-    sizeof(R),
-    REQUEST_COLUMNS,
-    "INSERT INTO cert_requests (" REQUEST_COLUMNS ") VALUES"
-    " (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', '')",
-    9,
-    0,
-    SELECT_BY(REQUEST_COLUMNS, "cert_requests", "id")};
+    .cols = REQUEST,
+    .n = N(REQUEST),
+    .size = sizeof(R),
+    .columns = REQUEST_COLUMNS,
+    .insert = "INSERT INTO cert_requests (" REQUEST_COLUMNS ") VALUES"
+              " (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', '')",
+    .writes = 9,
+    .by_key = SELECT_BY(REQUEST_COLUMNS, "cert_requests", "id")};
 #undef R
 
 #define R lv_revocation_request_rec
@@ -313,16 +317,17 @@ static const store_col OPERATOR[] = {
     COL(updated_at, TOUCHED),
     COL(created_at, CREATED),
     COL(created_by, TEXT)};
+/* The sealed TOTP secret is wiped when a record is freed. */
 const store_row store_row_operator = {
-    OPERATOR,
-    N(OPERATOR),
-    sizeof(R),
-    OP_COLUMNS,
-    "INSERT INTO operators (" OP_COLUMNS ") VALUES"
-    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    N(OPERATOR),
-    1,
-    SELECT_BY(OP_COLUMNS, "operators", "login")};
+    .cols = OPERATOR,
+    .n = N(OPERATOR),
+    .size = sizeof(R),
+    .columns = OP_COLUMNS,
+    .insert = "INSERT INTO operators (" OP_COLUMNS ") VALUES"
+              " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .writes = N(OPERATOR),
+    .secret = 1,
+    .by_key = SELECT_BY(OP_COLUMNS, "operators", "login")};
 #undef R
 
 #define R lv_approval_rec
@@ -503,15 +508,14 @@ static const store_col ACTIVATION[] = {
 /* used_at, used_by and refusal are NULL until keyd consumes or burns the
  * record: read as 0 and "". */
 const store_row store_row_activation = {
-    ACTIVATION,
-    N(ACTIVATION),
-    sizeof(R),
-    ACTIVATION_COLUMNS,
-    "INSERT INTO sign_activations (" ACTIVATION_WRITTEN
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    8,
-    0,
-    SELECT_BY(ACTIVATION_COLUMNS, "sign_activations", "id")};
+    .cols = ACTIVATION,
+    .n = N(ACTIVATION),
+    .size = sizeof(R),
+    .columns = ACTIVATION_COLUMNS,
+    .insert = "INSERT INTO sign_activations (" ACTIVATION_WRITTEN
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    .writes = 8,
+    .by_key = SELECT_BY(ACTIVATION_COLUMNS, "sign_activations", "id")};
 #undef R
 
 const store_row *const store_rows[] = {
