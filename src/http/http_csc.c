@@ -970,6 +970,20 @@ static int num_signatures(csc_call *c, int *out)
     return 0;
 }
 
+/* authorize's and extendTransaction's answer, {SAD, expiresIn} or the
+ * refusal; the SAD is wiped either way. */
+static int sad_answer(csc_call *c, int rc, lv_sign_refusal why,
+                      const lv_err *err, char sad[LV_SIGN_SAD_LEN + 1],
+                      int expires)
+{
+    rc = rc < 0 ? csc_fail(c, rc, why, err)
+                : csc_json(c->resp, 200,
+                           json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
+                                     expires));
+    OPENSSL_cleanse(sad, LV_SIGN_SAD_LEN + 1);
+    return rc;
+}
+
 static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     csc_call c;
@@ -998,11 +1012,7 @@ static int authorize(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                 hashes.data,
                                 hashes.len / (size_t)EVP_MD_get_size(md), num,
                                 pin, otp, sad, &expires, &why, &err);
-        rc = rc < 0 ? csc_fail(&c, rc, why, &err)
-                    : csc_json(resp, 200,
-                               json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
-                                         expires));
-        OPENSSL_cleanse(sad, sizeof sad);
+        rc = sad_answer(&c, rc, why, &err, sad, expires);
     }
     lv_buf_free(&hashes);
     return rc < 0 && resp->status ? 0 : rc;
@@ -1029,11 +1039,7 @@ static int extend(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         rc = sign_csc_extend(c.st, c.who.id, c.serial,
                              lv_json_str(c.body, "SAD"), md, hashes.data, n,
                              sad, &expires, &err);
-        rc = rc < 0 ? csc_fail(&c, rc, LV_SIGN_OK, &err)
-                    : csc_json(resp, 200,
-                               json_pack("{s:s, s:i}", "SAD", sad, "expiresIn",
-                                         expires));
-        OPENSSL_cleanse(sad, sizeof sad);
+        rc = sad_answer(&c, rc, LV_SIGN_OK, &err, sad, expires);
     }
     lv_buf_free(&hashes);
     return rc < 0 && resp->status ? 0 : rc;
@@ -1251,12 +1257,20 @@ typedef struct doc_out {
     int timestamp; /* some signature has a time-stamp: validationInfo */
 } doc_out;
 
-static void doc_put(doc_out *out, const doc_req *dr, const unsigned char *sig,
-                    size_t len)
+/* One signing call's outcome: its refusal answered, or the signature put
+ * where its envelope goes. */
+static int doc_done(csc_call *c, doc_out *out, const doc_req *dr, int rc,
+                    lv_sign_refusal why, const lv_err *err,
+                    const unsigned char *sig, size_t len)
 {
+    if (rc < 0) {
+        csc_fail(c, rc, why, err);
+        return rc;
+    }
     json_array_append_new(dr->embedded ? out->with_sig : out->sig_obj,
                           b64_json(sig, len));
     out->timestamp |= dr->timestamp;
+    return 0;
 }
 
 static int cades_one(csc_call *c, const char *sad, const doc_req *dr,
@@ -1273,13 +1287,9 @@ static int cades_one(csc_call *c, const char *sad, const doc_req *dr,
     cr->timestamp = dr->timestamp;
     int rc = sign_csc_sign_cades(&c->env, c->st, c->who.id, cr, &der, &len,
                                  &why, &err);
-    if (rc < 0) {
-        csc_fail(c, rc, why, &err);
-        return rc;
-    }
-    doc_put(out, dr, der, len);
+    rc = doc_done(c, out, dr, rc, why, &err, der, len);
     OPENSSL_free(der);
-    return 0;
+    return rc;
 }
 
 static int xades_one(csc_call *c, const char *sad, const doc_req *dr,
@@ -1293,13 +1303,9 @@ static int xades_one(csc_call *c, const char *sad, const doc_req *dr,
                        len,       dr->embedded, dr->timestamp};
     int rc = sign_csc_sign_xades(&c->env, c->st, c->who.id, &xr, &xml, &xml_len,
                                  &why, &err);
-    if (rc < 0) {
-        csc_fail(c, rc, why, &err);
-        return rc;
-    }
-    doc_put(out, dr, xml, xml_len);
+    rc = doc_done(c, out, dr, rc, why, &err, xml, xml_len);
     free(xml);
-    return 0;
+    return rc;
 }
 
 /* PAdES B-LT and B-LTA's DSS: the validation material returnValidationInfo
@@ -1334,13 +1340,9 @@ static int pades_one(csc_call *c, const char *sad, const doc_req *dr,
     lv_pades_req pr = {c->serial, sad, dr->md, doc, len, dr->level, *vi};
     int rc = sign_csc_sign_pades(&c->env, c->st, c->who.id, &pr, &pdf, &pdf_len,
                                  &why, &err);
-    if (rc < 0) {
-        csc_fail(c, rc, why, &err);
-        return rc;
-    }
-    doc_put(out, dr, pdf, pdf_len);
+    rc = doc_done(c, out, dr, rc, why, &err, pdf, pdf_len);
     free(pdf);
-    return 0;
+    return rc;
 }
 
 static int sign_one_document(csc_call *c, const char *sad, const json_t *d,
