@@ -27,28 +27,28 @@
 /* Columns only read (or only checked). */
 #define VIEW(c, names)                                                         \
     {                                                                          \
-        .cols = c, .n = N(c), .size = sizeof(R), .columns = names              \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names)          \
     }
 /* The first n columns of a table, only read (listings without a body). */
 #define FIRST(c, first, names)                                                 \
     {                                                                          \
-        .cols = c, .n = first, .size = sizeof(R), .columns = names             \
+        .cols = (c), .n = (first), .size = sizeof(R), .columns = (names)       \
     }
 /* A table every column of which an INSERT writes, with its placeholders. */
 #define TABLE(c, names, table, marks)                                          \
     {                                                                          \
-        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .insert = INSERT(table, names, marks), .writes = N(c)                  \
     }
 /* The same two with the SELECT by key. */
 #define KEYED_VIEW(c, names, table, key)                                       \
     {                                                                          \
-        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .by_key = SELECT_BY(names, table, key)                                 \
     }
 #define KEYED_TABLE(c, names, table, key, marks)                               \
     {                                                                          \
-        .cols = c, .n = N(c), .size = sizeof(R), .columns = names,             \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .insert = INSERT(table, names, marks), .writes = N(c),                 \
         .by_key = SELECT_BY(names, table, key)                                 \
     }
