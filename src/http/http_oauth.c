@@ -342,64 +342,75 @@ static const http_body_field LOGIN[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
 static const http_body_field APPROVE[] = {
     HTTP_FIELD_REQ("password", HTTP_STR), HTTP_FIELD_REQ("otp", HTTP_STR), {0}};
 
-/* GET /api/v1/oauth/{id} */
-static int info(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+/* One call of the page: oauth/'s answer (out) or its refusal (why, err);
+ * page_run gives it the request's environment and answers for it. */
+typedef int (*page_call)(const lv_sign_env *env, const lv_http_req *req,
+                         json_t **out, lv_sign_refusal *why, lv_err *err);
+
+static int page_run(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
+                    page_call call)
 {
     json_t *out = NULL;
     lv_err err = {0};
-    (void)app;
-    int rc = oauth_page_info(req->st, req->param, &out, &err);
-    return page_answer(resp, rc, out, LV_SIGN_OK, &err);
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_sign_env env = env_of(app, req);
+    int rc = call(&env, req, &out, &why, &err);
+    return page_answer(resp, rc, out, why, &err);
+}
+
+/* GET /api/v1/oauth/{id} */
+static int info_call(const lv_sign_env *env, const lv_http_req *req,
+                     json_t **out, lv_sign_refusal *why, lv_err *err)
+{
+    (void)env;
+    (void)why;
+    return oauth_page_info(req->st, req->param, out, err);
 }
 
 /* POST /api/v1/oauth/{id}/login {user_id, password} */
-static int login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int login_call(const lv_sign_env *env, const lv_http_req *req,
+                      json_t **out, lv_sign_refusal *why, lv_err *err)
 {
-    json_t *out = NULL;
-    lv_err err = {0};
-    lv_sign_refusal why = LV_SIGN_OK;
-    lv_sign_env env = env_of(app, req);
-    int rc = oauth_page_login(
-        &env, req->st, req->param, lv_json_str(req->json, "user_id"),
-        lv_json_str(req->json, "password"), &out, &why, &err);
-    return page_answer(resp, rc, out, why, &err);
+    return oauth_page_login(env, req->st, req->param,
+                            lv_json_str(req->json, "user_id"),
+                            lv_json_str(req->json, "password"), out, why, err);
 }
 
 /* POST /api/v1/oauth/{id}/otp */
-static int otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int otp_call(const lv_sign_env *env, const lv_http_req *req,
+                    json_t **out, lv_sign_refusal *why, lv_err *err)
 {
-    json_t *out = NULL;
-    lv_err err = {0};
-    lv_sign_refusal why = LV_SIGN_OK;
-    lv_sign_env env = env_of(app, req);
-    int rc =
-        oauth_page_otp(&env, req->st, req->param, &req->who, &out, &why, &err);
-    return page_answer(resp, rc, out, why, &err);
+    return oauth_page_otp(env, req->st, req->param, &req->who, out, why, err);
 }
 
 /* POST /api/v1/oauth/{id}/approve {password, otp} */
-static int approve(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int approve_call(const lv_sign_env *env, const lv_http_req *req,
+                        json_t **out, lv_sign_refusal *why, lv_err *err)
 {
-    json_t *out = NULL;
-    lv_err err = {0};
-    lv_sign_refusal why = LV_SIGN_OK;
-    lv_sign_env env = env_of(app, req);
-    int rc =
-        oauth_page_approve(&env, req->st, req->param, &req->who,
-                           lv_json_str(req->json, "password"),
-                           lv_json_str(req->json, "otp"), &out, &why, &err);
-    return page_answer(resp, rc, out, why, &err);
+    return oauth_page_approve(env, req->st, req->param, &req->who,
+                              lv_json_str(req->json, "password"),
+                              lv_json_str(req->json, "otp"), out, why, err);
 }
 
 /* POST /api/v1/oauth/{id}/deny */
-static int deny(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+static int deny_call(const lv_sign_env *env, const lv_http_req *req,
+                     json_t **out, lv_sign_refusal *why, lv_err *err)
 {
-    json_t *out = NULL;
-    lv_err err = {0};
-    (void)app;
-    int rc = oauth_page_deny(req->st, req->param, &req->who, &out, &err);
-    return page_answer(resp, rc, out, LV_SIGN_OK, &err);
+    (void)env;
+    (void)why;
+    return oauth_page_deny(req->st, req->param, &req->who, out, err);
 }
+
+#define PAGE_HANDLER(name)                                                     \
+    static int name(lv_app *app, const lv_http_req *req, lv_http_resp *resp)   \
+    {                                                                          \
+        return page_run(app, req, resp, name##_call);                          \
+    }
+PAGE_HANDLER(info)
+PAGE_HANDLER(login)
+PAGE_HANDLER(otp)
+PAGE_HANDLER(approve)
+PAGE_HANDLER(deny)
 
 const lv_http_route http_oauth_routes[] = {
     {"GET", "/csc/v2/oauth2/authorize", authorize, 0, LV_WORK_API, HTTP_PUBLIC,
