@@ -128,9 +128,8 @@ int store_cred_update(lv_store *st, const lv_cred_rec *r, lv_err *err)
         " failures_since = ?, codes_since = ?, codes_sent = ?,"
         " updated_at = ? WHERE citizen_id = ?",
         SQ_TEXT(r->citizen_id));
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "user id %s is taken", r->user_id);
-    LV_TRY(rc);
+    LV_TRY(
+        store_explain(rc, LV_EEXISTS, err, "user id %s is taken", r->user_id));
     return store_one(n, err, LV_ENOTFOUND, "no credentials for citizen %s",
                      r->citizen_id);
 }

@@ -13,9 +13,8 @@ int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT"
                            " COALESCE(MAX(seq), 0) + 1 FROM cas), ?)",
                            SQ_INT(lv_now()));
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "CA %s already exists", rec->name);
-    return rc;
+    return store_explain(rc, LV_EEXISTS, err, "CA %s already exists",
+                         rec->name);
 }
 
 int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err)

@@ -21,12 +21,10 @@ int store_cert_insert(lv_store *st, const lv_cert_rec *rec, lv_err *err)
     if (r.status != LV_CERT_REVOKED)
         r.revocation_reason = -1;
     int rc = store_row_insert(st, &store_row_cert, &r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "certificate serial %s already exists",
-                       rec->serial);
-    if (rc == LV_EINVAL)
-        return lv_fail(err, rc, "certificate names unknown CA %s", rec->ca);
-    return rc;
+    rc = store_explain(rc, LV_EEXISTS, err,
+                       "certificate serial %s already exists", rec->serial);
+    return store_explain(rc, LV_EINVAL, err, "certificate names unknown CA %s",
+                         rec->ca);
 }
 
 int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,

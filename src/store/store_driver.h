@@ -154,6 +154,11 @@ int store_changed(lv_store *st, int *count, lv_err *err, const char *sql,
                   const store_arg *args, size_t n);
 #define STORE_CHANGED(st, count, err, sql, ...)                                \
     store_changed(st, count, err, sql, STORE_ARGS(__VA_ARGS__))
+/* rc, or when rc is `code` (the driver's LV_EEXISTS for a unique key,
+ * LV_EINVAL for a foreign key once the record is checked) the caller's own
+ * message fmt for it. */
+int store_explain(int rc, int code, lv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* 0 when a change touched exactly one row (changed), else `code` with the
  * message fmt: the row is missing or no longer in the state the change
  * expected. */

@@ -27,10 +27,9 @@ int store_ocsp_put(lv_store *st, const lv_ocsp_rec *rec, lv_err *err)
         st, NULL, err,
         "DELETE FROM ocsp_responses WHERE serial = ? AND hash_alg = ?",
         SQ_TEXT(rec->serial), SQ_TEXT(rec->hash_alg)));
-    int rc = store_row_insert(st, &store_row_ocsp, rec, err);
-    if (rc == LV_EINVAL)
-        return lv_fail(err, rc, "no certificate with serial %s", rec->serial);
-    return rc;
+    return store_explain(store_row_insert(st, &store_row_ocsp, rec, err),
+                         LV_EINVAL, err, "no certificate with serial %s",
+                         rec->serial);
 }
 
 void store_ocsp_rec_free(lv_ocsp_rec *rec)

@@ -11,12 +11,9 @@ static int insert_named(lv_store *st, const store_row *t, const void *rec,
 {
     LV_TRY(store_row_check(t, rec, err));
     int rc = store_row_insert(st, t, rec, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, LV_EEXISTS, "%s already exists", what);
-    if (rc == LV_EINVAL)
-        return lv_fail(err, LV_EINVAL,
-                       "%s refers to a record that does not exist", what);
-    return rc;
+    rc = store_explain(rc, LV_EEXISTS, err, "%s already exists", what);
+    return store_explain(rc, LV_EINVAL, err,
+                         "%s refers to a record that does not exist", what);
 }
 
 /* ---- citizens ------------------------------------------------------------ */
@@ -152,13 +149,10 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
 {
     LV_TRY(store_row_check(&store_row_person, r, err));
     int rc = store_row_insert(st, &store_row_person, r, err);
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, LV_EEXISTS,
+    rc = store_explain(rc, LV_EEXISTS, err,
                        "%s is already a %s of this organization", r->person_id,
                        r->role);
-    if (rc == LV_EINVAL)
-        return lv_fail(err, LV_EINVAL, "no organization %s", r->org_id);
-    return rc;
+    return store_explain(rc, LV_EINVAL, err, "no organization %s", r->org_id);
 }
 
 int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,

@@ -262,6 +262,15 @@ explain(int rc, int code, lv_err *err, const char *fmt, va_list ap)
     return lv_fail(err, rc, "%s", msg);
 }
 
+int store_explain(int rc, int code, lv_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rc = explain(rc, code, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int store_one(int64_t changed, lv_err *err, int code, const char *fmt, ...)
 {
     va_list ap;

@@ -127,12 +127,11 @@ int store_crl_insert(lv_store *st, const lv_crl_rec *rec, lv_err *err)
                       "INSERT INTO crls (" CRL_COLUMNS ", created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                       SQ_INT(lv_now()));
-    if (rc == LV_EEXISTS)
-        return lv_fail(err, rc, "CRL number %lld of %s already exists",
+    rc = store_explain(rc, LV_EEXISTS, err,
+                       "CRL number %lld of %s already exists",
                        (long long)rec->number, rec->ca);
-    if (rc == LV_EINVAL)
-        return lv_fail(err, rc, "CRL names unknown CA %s", rec->ca);
-    return rc;
+    return store_explain(rc, LV_EINVAL, err, "CRL names unknown CA %s",
+                         rec->ca);
 }
 
 int store_crl_latest(lv_store *st, const char *ca, int with_der,
