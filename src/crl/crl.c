@@ -1,12 +1,11 @@
-/* CRL v2 of every CA (R6.3, RFC 5280 §5; CPS §4.9.7): built with OpenSSL's
- * X509_CRL API from the revoked, unexpired certificates in the store,
+/* CRL v2 of every CA (R6.3, RFC 5280 §5; CPS §4.9.7): encoded as a stream
+ * (crl_der.c) from the revoked, unexpired certificates in the store,
  * signed with the CA key through llave-keyd (ca_key_sign_init), stored with
  * a monotonic CRL number.  Regenerated after every revocation and, by
  * llaved's keeper, on a schedule; a compromised CA gets a final CRL without
  * nextUpdate (R6.5). */
-#include "crl/crl.h"
-
 #include "audit/audit.h"
+#include "crl/crl_internal.h"
 #include "store/store.h"
 #include "store/store_ca.h"
 #include "store/store_crl.h"
@@ -22,71 +21,6 @@
 static int issues_crls(const char *role)
 {
     return lv_ca_role_issues(role, 1);
-}
-
-/* ---- entries ------------------------------------------------------------ */
-
-typedef struct crl_build {
-    X509_CRL *crl;
-    int64_t entries;
-    ASN1_INTEGER *serial; /* scratch values reused for every entry */
-    ASN1_TIME *time;
-    ASN1_ENUMERATED *reason;
-    lv_err *err;
-} crl_build;
-
-static int set_serial(ASN1_INTEGER *ai, const char *hex)
-{
-    unsigned char raw[32];
-    int n = lv_hex_decode(hex, raw, sizeof raw);
-    if (n <= 0)
-        return LV_ESTORE;
-    int skip = 0; /* INTEGER content is minimal: no leading zero octets */
-    while (skip < n - 1 && raw[skip] == 0)
-        skip++;
-    return ASN1_STRING_set(ai, raw + skip, n - skip) ? 0 : LV_ENOMEM;
-}
-
-/* RFC 5280 §5.3.1: reasonCode is absent rather than "unspecified". */
-static int add_entry_exts(crl_build *b, X509_REVOKED *r, const lv_crl_entry *e)
-{
-    if (e->reason > LV_REASON_UNSPECIFIED) {
-        if (!ASN1_ENUMERATED_set(b->reason, e->reason) ||
-            !X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, b->reason, 0, 0))
-            return LV_ECRYPTO;
-    }
-    if (e->invalidity_date > 0) {
-        /* RFC 5280 §5.3.2: always GeneralizedTime */
-        ASN1_GENERALIZEDTIME *g =
-            ASN1_GENERALIZEDTIME_set(NULL, (time_t)e->invalidity_date);
-        int ok = g != NULL &&
-                 X509_REVOKED_add1_ext_i2d(r, NID_invalidity_date, g, 0, 0);
-        ASN1_GENERALIZEDTIME_free(g);
-        if (!ok)
-            return LV_ECRYPTO;
-    }
-    return 0;
-}
-
-static int add_entry(const lv_crl_entry *e, void *arg)
-{
-    crl_build *b = arg;
-    X509_REVOKED *r = X509_REVOKED_new();
-    int rc = r ? set_serial(b->serial, e->serial) : LV_ENOMEM;
-    if (rc == 0 && (!ASN1_TIME_set(b->time, (time_t)e->revoked_at) ||
-                    !X509_REVOKED_set_serialNumber(r, b->serial) ||
-                    !X509_REVOKED_set_revocationDate(r, b->time)))
-        rc = LV_ECRYPTO;
-    if (rc == 0)
-        rc = add_entry_exts(b, r, e);
-    if (rc == 0 && !X509_CRL_add0_revoked(b->crl, r))
-        rc = LV_ENOMEM;
-    if (rc < 0) {
-        X509_REVOKED_free(r);
-        return lv_fail_ssl(b->err, rc, "cannot add CRL entry %s", e->serial);
-    }
-    b->entries++;
-    return 0;
 }
 
 /* ---- the CRL --------------------------------------------------------------
@@ -127,88 +61,17 @@ static int crl_issuer_load(lv_store *st, const char *name, crl_issuer *is,
     return rc;
 }
 
-static int add_crl_exts(X509_CRL *crl, X509 *issuer, int64_t number,
-                        lv_err *err)
+static int collect_entry(const lv_crl_entry *e, void *arg)
 {
-    /* RFC 5280 §5.2.1: AKI keyIdentifier = the CA's subjectKeyIdentifier */
-    AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
-    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer);
-    ASN1_INTEGER *num = ASN1_INTEGER_new();
-    int ok =
-        akid != NULL && ski != NULL && num != NULL &&
-        (akid->keyid = ASN1_OCTET_STRING_dup(ski)) != NULL &&
-        X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) &&
-        ASN1_INTEGER_set_int64(num, number) &&
-        /* RFC 5280 §5.2.3: cRLNumber, non-critical */
-        X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0);
-    AUTHORITY_KEYID_free(akid);
-    ASN1_INTEGER_free(num);
-    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot add CRL extensions");
+    return crl_list_add(arg, e);
 }
 
-static int set_crl_time(X509_CRL *crl, int64_t t, int next)
-{
-    ASN1_TIME *at = ASN1_TIME_set(NULL, (time_t)t);
-    int ok = at != NULL && (next ? X509_CRL_set1_nextUpdate(crl, at)
-                                 : X509_CRL_set1_lastUpdate(crl, at));
-    ASN1_TIME_free(at);
-    return ok;
-}
-
-static int crl_header(X509_CRL *crl, const crl_issuer *is,
-                      const lv_crl_rec *out, lv_err *err)
-{
-    if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
-        !X509_CRL_set_issuer_name(crl, X509_get_subject_name(is->cert)) ||
-        !set_crl_time(crl, out->this_update, 0) ||
-        (out->next_update != 0 && !set_crl_time(crl, out->next_update, 1)))
-        return lv_fail_ssl(err, LV_ECRYPTO, "cannot fill the CRL");
-    return add_crl_exts(crl, is->cert, out->number, err);
-}
-
-static int crl_entries(lv_store *st, X509_CRL *crl, const char *name,
-                       lv_crl_rec *out, lv_err *err)
-{
-    crl_build b = {
-        crl, 0, ASN1_INTEGER_new(), ASN1_TIME_new(), ASN1_ENUMERATED_new(),
-        err};
-    int rc = b.serial && b.time && b.reason ? 0 : LV_ENOMEM;
-    if (rc == 0)
-        rc = store_crl_foreach_entry(st, name, out->this_update, add_entry, &b,
-                                     err);
-    ASN1_INTEGER_free(b.serial);
-    ASN1_TIME_free(b.time);
-    ASN1_ENUMERATED_free(b.reason);
-    out->entries = b.entries;
-    return rc;
-}
-
-static int crl_sign(lv_ca *ca, const char *key_id, X509_CRL *crl,
-                    lv_crl_rec *out, lv_err *err)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL)
-        return LV_ENOMEM;
-    /* CPS §7.1.3: sha256WithRSAEncryption, like the certificates; keyd
-     * signs the digest, so a CRL of any size fits its frames */
-    int rc = ca_key_sign_init(ca, key_id, EVP_sha256(), ctx, err);
-    if (rc == 0 && X509_CRL_sign_ctx(crl, ctx) <= 0)
-        rc = ca_key_ctx_failed(err, "signing the CRL failed");
-    EVP_MD_CTX_free(ctx);
-    int len = rc == 0 ? i2d_X509_CRL(crl, &out->der) : 0;
-    if (rc == 0 && len <= 0)
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot encode the CRL");
-    out->der_len = len > 0 ? (size_t)len : 0;
-    return rc;
-}
-
-/* Builds and signs the next CRL of `is` into out (out->der from OpenSSL). */
+/* Builds and signs the next CRL of `is` into out (out->der from
+ * OPENSSL_malloc). */
 static int crl_build_signed(lv_ca *ca, lv_store *st, const crl_issuer *is,
                             int final, lv_crl_rec *out, lv_err *err)
 {
-    X509_CRL *crl = X509_CRL_new();
-    if (crl == NULL)
-        return LV_ENOMEM;
+    crl_list l = {0};
     snprintf(out->ca, sizeof out->ca, "%s", is->rec.name);
     out->number = is->last.number + 1;
     out->this_update = lv_now();
@@ -218,15 +81,17 @@ static int crl_build_signed(lv_ca *ca, lv_store *st, const crl_issuer *is,
               : out->this_update +
                     (int64_t)ca_config(ca)->crl_interval_hours * HOUR;
     out->revision = is->status.revision;
-    int rc = crl_header(crl, is, out, err);
+    int rc = store_crl_foreach_entry(st, is->rec.name, out->this_update,
+                                     collect_entry, &l, err);
+    if (rc < 0 && err != NULL && err->msg[0] == '\0') /* collect_entry's */
+        rc = lv_fail(err, rc, "cannot list the entries of the CRL of %s",
+                     is->rec.name);
+    out->entries = (int64_t)l.n;
+    crl_fields f = {is->cert, out->number, out->this_update, out->next_update};
     if (rc == 0)
-        rc = crl_entries(st, crl, is->rec.name, out, err);
-    /* serial order makes the CRL reproducible and bisectable */
-    if (rc == 0 && !X509_CRL_sort(crl))
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot sort the CRL");
-    if (rc == 0)
-        rc = crl_sign(ca, is->rec.key_id, crl, out, err);
-    X509_CRL_free(crl);
+        rc = crl_der_signed(ca, is->rec.key_id, &f, &l, &out->der,
+                            &out->der_len, err);
+    crl_list_free(&l);
     return rc;
 }
 

@@ -5,6 +5,7 @@
  * hierarchy and store. */
 #include "ca/ca.h"
 #include "crl/crl.h"
+#include "crl/crl_internal.h"
 #include "ra/ra.h"
 
 // clang-format off
@@ -15,6 +16,7 @@
 // clang-format on
 #include "testutil.h"
 
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +321,133 @@ static void test_crl_contents(void **state)
     crl_free(&meta);
 }
 
+/* ---- the streamed encoder (issue 17 item 5) ------------------------------ */
+
+/* The reference: the same CRL made with OpenSSL's X509_CRL API (what
+ * crl.c did before the encoder), signed through the same keyd key.
+ * RSA PKCS#1 v1.5 signatures are deterministic, so the DER must match. */
+static X509_CRL *reference_crl(const crl_fields *f, const lv_crl_entry *e,
+                               size_t n, const char *key_id)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)f->this_update);
+    ASN1_TIME *nu = ASN1_TIME_set(NULL, (time_t)f->next_update);
+    AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+    ASN1_INTEGER *num = ASN1_INTEGER_new();
+    akid->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(f->issuer));
+    ASN1_INTEGER_set_int64(num, f->number);
+    assert_true(
+        X509_CRL_set_version(crl, X509_CRL_VERSION_2) &&
+        X509_CRL_set_issuer_name(crl, X509_get_subject_name(f->issuer)) &&
+        X509_CRL_set1_lastUpdate(crl, t) && X509_CRL_set1_nextUpdate(crl, nu) &&
+        X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0) &&
+        X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0));
+    for (size_t i = 0; i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        unsigned char raw[32];
+        int len = lv_hex_decode(e[i].serial, raw, sizeof raw), skip = 0;
+        while (skip < len - 1 && raw[skip] == 0)
+            skip++;
+        ASN1_INTEGER *sn = ASN1_INTEGER_new();
+        ASN1_STRING_set(sn, raw + skip, len - skip);
+        ASN1_TIME *rt = ASN1_TIME_set(NULL, (time_t)e[i].revoked_at);
+        assert_true(X509_REVOKED_set_serialNumber(r, sn) &&
+                    X509_REVOKED_set_revocationDate(r, rt));
+        if (e[i].reason > 0) {
+            ASN1_ENUMERATED *why = ASN1_ENUMERATED_new();
+            ASN1_ENUMERATED_set(why, e[i].reason);
+            assert_true(
+                X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, why, 0, 0));
+            ASN1_ENUMERATED_free(why);
+        }
+        if (e[i].invalidity_date > 0) {
+            ASN1_GENERALIZEDTIME *g =
+                ASN1_GENERALIZEDTIME_set(NULL, (time_t)e[i].invalidity_date);
+            assert_true(
+                X509_REVOKED_add1_ext_i2d(r, NID_invalidity_date, g, 0, 0));
+            ASN1_GENERALIZEDTIME_free(g);
+        }
+        assert_true(X509_CRL_add0_revoked(crl, r));
+        ASN1_INTEGER_free(sn);
+        ASN1_TIME_free(rt);
+    }
+    assert_true(X509_CRL_sort(crl));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    lv_err err = {0};
+    assert_int_equal(ca_key_sign_init(F->ca, key_id, EVP_sha256(), ctx, &err),
+                     0);
+    assert_true(X509_CRL_sign_ctx(crl, ctx) > 0);
+    EVP_MD_CTX_free(ctx);
+    ASN1_TIME_free(t);
+    ASN1_TIME_free(nu);
+    AUTHORITY_KEYID_free(akid);
+    ASN1_INTEGER_free(num);
+    return crl;
+}
+
+/* Serials of every shape: 16 random bytes, a leading zero octet to drop, a
+ * high first bit (DER adds a 0x00), short ones that sort first; every
+ * reason, with and without invalidityDate. */
+static void sample_entries(lv_crl_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char raw[16];
+        assert_int_equal(RAND_bytes(raw, sizeof raw), 1);
+        size_t len = i % 7 == 0 ? 3 : sizeof raw;
+        if (i % 5 == 0)
+            raw[0] = 0x00;
+        if (i % 5 == 1)
+            raw[0] |= 0x80;
+        lv_hex_encode(raw, len, e[i].serial);
+        e[i].revoked_at = lv_now() - (int64_t)(i * 97);
+        e[i].reason = (int)(i % 11 == 7 ? 0 : i % 11);
+        e[i].invalidity_date = i % 3 == 0 ? e[i].revoked_at - 86400 : 0;
+    }
+}
+
+static void test_streamed_crl_equals_openssl(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static lv_crl_entry e[N];
+    lv_ca_rec rec;
+    lv_err err = {0};
+    assert_int_equal(store_ca_get(F->st, "qualified", &rec, &err), 0);
+    X509 *issuer = ca_cert(F->ca, "qualified");
+    sample_entries(e, N);
+    for (size_t n = 0; n <= N; n += N) { /* none (list absent), then all */
+        crl_list l = {0};
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(crl_list_add(&l, &e[i]), 0);
+        crl_fields f = {issuer, 42 + (int64_t)n, lv_now(),
+                        lv_now() + 24 * HOUR};
+        unsigned char *ours = NULL, *theirs = NULL;
+        size_t ours_len = 0;
+        assert_int_equal(
+            crl_der_signed(F->ca, rec.key_id, &f, &l, &ours, &ours_len, &err),
+            0);
+        X509_CRL *ref = reference_crl(&f, e, n, rec.key_id);
+        int theirs_len = i2d_X509_CRL(ref, &theirs);
+        assert_int_equal((size_t)theirs_len, ours_len);
+        assert_memory_equal(ours, theirs, ours_len);
+        const unsigned char *p = ours;
+        X509_CRL *back = d2i_X509_CRL(NULL, &p, (long)ours_len);
+        assert_non_null(back);
+        assert_int_equal(X509_CRL_verify(back, X509_get0_pubkey(issuer)), 1);
+        assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(back)),
+                         n ? (int)n : -1);
+        X509_CRL_free(back);
+        X509_CRL_free(ref);
+        OPENSSL_free(ours);
+        OPENSSL_free(theirs);
+    }
+    crl_list bad = {0};
+    lv_crl_entry junk = {.serial = "not hex", .revoked_at = 1};
+    assert_int_equal(crl_list_add(&bad, &junk), LV_ESTORE);
+    crl_list_free(&bad);
+    store_ca_rec_free(&rec);
+}
+
 /* ---- the schedule -------------------------------------------------------- */
 
 static int refresh(void)
@@ -392,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_revoke_records_and_refuses),
         cmocka_unit_test(test_revoke_expired_refused),
         cmocka_unit_test(test_crl_contents),
+        cmocka_unit_test(test_streamed_crl_equals_openssl),
         cmocka_unit_test(test_refresh_schedule),
         cmocka_unit_test(test_compromised_gets_final_crl),
     };
