@@ -35,6 +35,9 @@ void ca_keys_free(lv_ca *ca);
 int ca_keys_note(lv_ca *ca, int rc);
 ca_fkey **ca_keys_fkeys(lv_ca *ca, pthread_mutex_t **lock);
 void ca_fkeys_free(ca_fkey *f);
+/* X509_set_pubkey without OpenSSL 3.0's encoder/decoder round trip for a
+ * provider key (ca_keys_pkey.c: the one file with the legacy key API). */
+int ca_cert_set_pubkey(X509 *cert, EVP_PKEY *key);
 
 /* Records a freshly signed end-entity certificate and its audit entry in
  * one transaction, re-checking R2.9 uniqueness inside it.  issue.c */

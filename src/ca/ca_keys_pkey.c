@@ -207,6 +207,48 @@ int ca_key_ctx_failed(lv_err *err, const char *what)
     return lv_fail_ssl(err, LV_ECRYPTO, "%s", what);
 }
 
+/* OpenSSL 3.0's X509_PUBKEY_set turns a provider key (every key a CSR or
+ * keyd hands us) into DER through an OSSL_ENCODER and parses that DER back
+ * through an OSSL_DECODER only to throw the copy away: profiled, that was
+ * 2.3 M of the 5.7 M instructions ca_issue spends per certificate outside
+ * the RSA signature (bench/issue, issue 12 item 11).  A legacy key of the
+ * same public values takes the method path (i2d_RSAPublicKey) instead and
+ * is the one the certificate then caches, so X509_get0_pubkey(cert) still
+ * answers (profile/extensions.c asks it for the key type).  The DER is the
+ * same SubjectPublicKeyInfo either way.  Other key types take the normal
+ * path. */
+static EVP_PKEY *legacy_public(EVP_PKEY *key)
+{
+    EVP_PKEY *pk = EVP_PKEY_new();
+    if (!pk)
+        return NULL;
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        RSA *r = EVP_PKEY_get1_RSA(key);
+        if (r && EVP_PKEY_assign_RSA(pk, r))
+            return pk;
+        RSA_free(r);
+    } else if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+        EC_KEY *e = EVP_PKEY_get1_EC_KEY(key);
+        if (e && EVP_PKEY_assign_EC_KEY(pk, e))
+            return pk;
+        EC_KEY_free(e);
+    }
+    EVP_PKEY_free(pk);
+    return NULL;
+}
+
+int ca_cert_set_pubkey(X509 *cert, EVP_PKEY *key)
+{
+    EVP_PKEY *legacy = legacy_public(key);
+    if (!legacy) {
+        ERR_clear_error();
+        return X509_set_pubkey(cert, key);
+    }
+    int ok = X509_set_pubkey(cert, legacy); /* the certificate takes a ref */
+    EVP_PKEY_free(legacy);
+    return ok;
+}
+
 void ca_fkeys_free(ca_fkey *f)
 {
     while (f) {

@@ -66,7 +66,7 @@ int ca_cert_new(const ca_cert_params *params, X509 **out, lv_err *err)
                     !X509_set_issuer_name(cert, issuer) ||
                     !set_time(X509_getm_notBefore(cert), params->not_before) ||
                     !set_time(X509_getm_notAfter(cert), params->not_after) ||
-                    !X509_set_pubkey(cert, params->public_key)))
+                    !ca_cert_set_pubkey(cert, params->public_key)))
         rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot fill the certificate");
     if (rc < 0) {
         X509_free(cert);
