@@ -125,6 +125,8 @@ static const cf_field cf_fields[] = {
     CF_B(tls_rsa_key_encipherment),
     CF_I(purge_interval_seconds),
     CF_I(sign_keep_hours),
+    CF_I(sign_max_pdf_kib),
+    CF_I(sign_max_tx_kib),
     CF_I(audit_seal_minutes),
     CF_I(audit_seal_entries),
 };
@@ -240,6 +242,10 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
      * within the day; nothing older is kept but the audit trail */
     cfg->purge_interval_seconds = 300;
     cfg->sign_keep_hours = 24;
+    /* issue 14 item 4: PDFs in transactions (KiB: integer settings stop
+     * at 65535); their bodies are base64, 4/3 of that */
+    cfg->sign_max_pdf_kib = 10 * 1024;
+    cfg->sign_max_tx_kib = 24 * 1024;
     cfg->audit_seal_entries = 1000;
 }
 
@@ -504,6 +510,10 @@ static int config_validate(lv_config *cfg, lv_err *err)
     LV_TRY(check_range(cfg->purge_interval_seconds, 1, 86400,
                        "purge_interval_seconds", err));
     LV_TRY(check_range(cfg->sign_keep_hours, 0, 8760, "sign_keep_hours", err));
+    /* pades/ reads at most PADES_MAX_DOC (32 MiB) */
+    LV_TRY(check_range(cfg->sign_max_pdf_kib, 1, 32 * 1024, "sign_max_pdf_kib",
+                       err));
+    LV_TRY(check_range(cfg->sign_max_tx_kib, 1, 65535, "sign_max_tx_kib", err));
     LV_TRY(check_range(cfg->audit_seal_entries, 0, 1000000,
                        "audit_seal_entries", err));
     return 0;

@@ -301,9 +301,9 @@ typedef struct lv_config {
     int audit_seal_entries;       /* 1000 */
     int tls_rsa_key_encipherment; /* RSA website keys: keyEncipherment */
     int purge_interval_seconds;   /* sign_purge's period (issue 14 item 6) */
-    int sign_keep_hours; /* finished transactions, SADs… kept this long */
-    int sign_max_pdf_bytes; /* one PDF of a transaction (10 MiB) */
-    int sign_max_tx_bytes;  /* the PDFs of one transaction together */
+    int sign_keep_hours;  /* finished transactions, SADs… kept this long */
+    int sign_max_pdf_kib; /* one PDF of a transaction, KiB (10 MiB) */
+    int sign_max_tx_kib;  /* the PDFs of one transaction together, KiB */
 } lv_config;
 
 void lv_config_defaults(lv_config *cfg, const char *dir);

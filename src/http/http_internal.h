@@ -39,6 +39,13 @@ int http_resp_error_status(lv_http_resp *r, int status, int code,
 int http_resp_csc_error(lv_http_resp *r, int status, const char *error,
                         const char *desc);
 
+/* lv_http_route.max_body of POST /api/v1/transactions, whose PDFs make
+ * its limit a setting (issue 14 item 4): http_sign_tx_body_limit
+ * (http_clave.c) gives it from sign_max_tx_kib, and the server applies
+ * it to Content-Length and the bytes received, before any parsing. */
+#define LV_HTTP_BODY_SIGN_TX ((size_t)-1)
+size_t http_sign_tx_body_limit(const lv_config *cfg);
+
 /* ---- who is calling (http_access.c) ---------------------------------------
  * The server runs http_access_begin for every request, on the thread that
  * runs the handler (a pool's, for every route but LV_WORK_INLINE ones, as

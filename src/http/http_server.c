@@ -596,7 +596,9 @@ static enum MHD_Result srv_begin(lv_http_server *s, struct MHD_Connection *conn,
     if (!rq->reject)
         route_find(s, url, method, rq);
     rq->limit = LV_HTTP_BODY_DEFAULT;
-    if (rq->route && rq->route->r->max_body)
+    if (rq->route && rq->route->r->max_body == LV_HTTP_BODY_SIGN_TX)
+        rq->limit = http_sign_tx_body_limit(lv_app_config(s->app));
+    else if (rq->route && rq->route->r->max_body)
         rq->limit = rq->route->r->max_body;
     uint64_t len = 0;
     if (!srv_content_length(conn, &len) || len == 0)

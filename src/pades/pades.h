@@ -89,6 +89,13 @@ int pades_document_digest(const unsigned char *pdf, size_t len, size_t max_len,
                           const EVP_MD *md, unsigned char *digest,
                           unsigned *digest_len, lv_err *err) LV_MUST_USE;
 
+/* pades_document_digest, and *pages: the page count a signer is shown
+ * before approving (the transaction API's page). */
+int pades_document_info(const unsigned char *pdf, size_t len, size_t max_len,
+                        const EVP_MD *md, unsigned char *digest,
+                        unsigned *digest_len, int *pages,
+                        lv_err *err) LV_MUST_USE;
+
 /* Signs pdf at o->level: *out (malloc'd) is pdf, byte for byte, followed
  * by the incremental updates.  The signing callback is called exactly
  * once, after every check on the input; nothing is written on failure. */

@@ -40,8 +40,14 @@ static qpdf_data qpdf_open(const unsigned char *pdf, size_t len)
 static int full_check(const unsigned char *pdf, size_t len, lv_err *err)
 {
     qpdf_data q = qpdf_open(pdf, len);
+    qpdf_error e = qpdf_has_error(q) ? qpdf_get_error(q) : NULL;
     int rc = 0;
-    if (qpdf_has_error(q) || qpdf_more_warnings(q))
+    if (e && qpdf_get_error_code(q, e) == qpdf_e_password)
+        /* a user password: qpdf cannot even open it without one */
+        rc = lv_fail(err, LV_EINVAL,
+                     "the PDF is encrypted (it needs a password to open): "
+                     "decrypt it before signing");
+    else if (qpdf_has_error(q) || qpdf_more_warnings(q))
         rc = qpdf_message(q, "not a well-formed PDF", err);
     else if (qpdf_is_encrypted(q))
         /* ISO 32000-1 §7.6: the update's strings and streams would have to

@@ -137,11 +137,21 @@ int pades_document_digest(const unsigned char *pdf, size_t len, size_t max_len,
                           const EVP_MD *md, unsigned char *digest,
                           unsigned *digest_len, lv_err *err)
 {
+    int pages = 0;
+    return pades_document_info(pdf, len, max_len, md, digest, digest_len,
+                               &pages, err);
+}
+
+int pades_document_info(const unsigned char *pdf, size_t len, size_t max_len,
+                        const EVP_MD *md, unsigned char *digest,
+                        unsigned *digest_len, int *pages, lv_err *err)
+{
     pades_doc d;
     const EVP_MD *use = pick_md(md);
     if (!use)
         return lv_fail(err, LV_EINVAL, "hash algorithm: SHA-2 only");
     LV_TRY(pades_doc_open(&d, pdf, len, max_len, err));
+    *pages = qpdf_get_num_pages(d.q);
     pades_doc_close(&d);
     if (!EVP_Digest(pdf, len, digest, digest_len, use, NULL))
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");

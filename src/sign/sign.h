@@ -176,7 +176,9 @@ int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
 /* ---- transactions (R5.6)
  * ------------------------------------------------------ Request: {"owner",
  * "digest_algorithm", "documents": [{"id", "name", "title", "digest"
- * (base64)}], "redirect_ok_url", "redirect_error_url", "generate_certificate"
+ * (base64)} or {"id", "name", "title", "content" (base64 PDF), "format":
+ * "PAdES", "conformance_level"}], "redirect_ok_url", "redirect_error_url",
+ * "generate_certificate"
  * (optional, default true: R5.3)}.  Answer:
  * {"id", "state", "path", "url", "expires_at"}.  Refusals fill why. */
 int sign_tx_create(const lv_sign_env *env, lv_store *st, const lv_sign_app *app,
@@ -208,11 +210,28 @@ int sign_tx_view(const lv_sign_env *env, lv_store *st, const char *id,
 int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
                      const lv_principal *who, json_t **out,
                      lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
-/* Password + OTP, then the signatures; *out: {state, redirect}. */
+/* The DSS material of a PAdES B-LT/B-LTA transaction document for the
+ * credential serial, in the shape of CSC signDoc's validationInfo (new
+ * reference): the front end holds the OCSP responses and CRLs. */
+typedef int (*lv_sign_vinfo_fn)(void *arg, lv_store *st, const char *citizen_id,
+                                const char *serial, json_t **out, lv_err *err);
+/* Password + OTP, then the signatures: PKCS#1 over the digests, PAdES for
+ * the PDF documents (vinfo may be NULL: the DSS then holds the chain
+ * only); *out: {state, redirect}. */
 int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
                     const lv_principal *who, const char *password,
-                    const char *otp, json_t **out, lv_sign_refusal *why,
+                    const char *otp, lv_sign_vinfo_fn vinfo, void *vinfo_arg,
+                    json_t **out, lv_sign_refusal *why,
                     lv_err *err) LV_MUST_USE;
+/* The PDF of document doc_id (issue 14 item 4): signed 1, the signed PDF
+ * for the owning application once the transaction is signed (LV_ESTATE
+ * before, LV_ENOTFOUND for another application's transaction); signed 0,
+ * the PDF as sent for the citizen (who) reviewing the open transaction.
+ * *pdf (malloc'd) and *name (the document's name, malloc'd). */
+int sign_tx_pdf(lv_store *st, const char *id, const char *doc_id,
+                const lv_sign_app *app, const lv_principal *who,
+                unsigned char **pdf, size_t *len, char **name,
+                lv_err *err) LV_MUST_USE;
 /* The citizen declines; *out: {state, redirect} (the error URL). */
 int sign_tx_cancel(lv_store *st, const char *id, const lv_principal *who,
                    json_t **out, lv_err *err) LV_MUST_USE;

@@ -110,6 +110,13 @@ int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                     size_t digest_len, unsigned char **token, size_t *token_len,
                     lv_err *err);
 
+/* sign_pades.c, for sign_tx.c: the PDF req->doc signed as PAdES with the
+ * key key_id of certificate req->serial (req->sad unused), once the
+ * citizen's password + OTP over md(PDF) were proved in this call. */
+int sign_tx_pades(const lv_sign_env *env, lv_store *st, const char *actor,
+                  const char *key_id, const lv_pades_req *req,
+                  unsigned char **out, size_t *out_len, lv_err *err);
+
 /* Maps an auth_citizen_authorize failure to a refusal. */
 lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err);
 

@@ -101,8 +101,12 @@ static int vmat_of(const json_t *vi, STACK_OF(X509) *chain, vmat *v,
 static const pades_level LEVELS[] = {PADES_B_B, PADES_B_T, PADES_B_LT,
                                      PADES_B_LTA};
 
-static int pades_build(sign_doc_ctx *x, const lv_pades_req *req,
-                       unsigned char **out, size_t *out_len, lv_err *err)
+/* sign: the callback that gets the signed attributes' digest signed (the
+ * SAD's for signDoc, the transaction's for sign_tx_pades); x serves the
+ * certificate, the chain and the time-stamps. */
+static int pades_build(sign_doc_ctx *x, pades_sign_fn sign, void *sign_arg,
+                       const lv_pades_req *req, unsigned char **out,
+                       size_t *out_len, lv_err *err)
 {
     char ca_name[32];
     X509 *cert = NULL;
@@ -117,8 +121,8 @@ static int pades_build(sign_doc_ctx *x, const lv_pades_req *req,
         .signer = cert,
         .chain = chain,
         .md = req->md,
-        .sign = sign_doc_sign_cb,
-        .sign_arg = x,
+        .sign = sign,
+        .sign_arg = sign_arg,
         .timestamp = sign_doc_tsa_cb,
         .timestamp_arg = x,
     };
@@ -161,5 +165,47 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
     /* refuses what is not a PDF pades/ can sign before the SAD is touched */
     LV_TRY(pades_document_digest(req->doc, req->doc_len, 0, req->md,
                                  x.doc_digest, &dlen, err));
-    return pades_build(&x, req, out, out_len, err);
+    return pades_build(&x, sign_doc_sign_cb, &x, req, out, out_len, err);
+}
+
+/* ---- the transaction API (sign_tx.c) ------------------------------------ */
+
+typedef struct tx_signer {
+    const lv_sign_env *env;
+    lv_store *st;
+    const char *actor;
+    const char *key_id;
+} tx_signer;
+
+/* The citizen proved password + an OTP bound to md(PDF) in this same call
+ * (sign_tx_confirm): the activation record binds the digest of the signed
+ * attributes, whose messageDigest covers the PDF's byte range (R5.2). */
+static int tx_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
+                      size_t digest_len, unsigned char **sig, size_t *sig_len,
+                      lv_err *err)
+{
+    tx_signer *t = arg;
+    if (digest_len != (size_t)EVP_MD_get_size(md))
+        return lv_fail(err, LV_EINTERNAL, "digest length");
+    return sign_with_key(t->env, t->st, t->actor, t->key_id, md, digest, 1, sig,
+                         sig_len, err);
+}
+
+int sign_tx_pades(const lv_sign_env *env, lv_store *st, const char *actor,
+                  const char *key_id, const lv_pades_req *req,
+                  unsigned char **out, size_t *out_len, lv_err *err)
+{
+    lv_sign_refusal why = LV_SIGN_OK;
+    sign_doc_ctx x = {.env = env,
+                      .st = st,
+                      .serial = req->serial,
+                      .md = req->md,
+                      .why = &why};
+    tx_signer t = {env, st, actor, key_id};
+    *out = NULL;
+    *out_len = 0;
+    if (req->level < 0 ||
+        (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
+        return lv_fail(err, LV_EINVAL, "PAdES level");
+    return pades_build(&x, tx_sign_cb, &t, req, out, out_len, err);
 }

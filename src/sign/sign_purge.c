@@ -1,9 +1,10 @@
 /* What remote signing leaves behind, purged on a schedule (issue 14 item
- * 6): transactions and their documents once expired, signed or ended for
- * sign_keep_hours, SADs expired or used up, CSC OTP bindings, activation
- * records, and the one-time codes and sessions auth/ keeps.  Only the rows
- * go: the audit trail keeps every event they saw (R9.1, CPS §5.4), and one
- * "sign.purge" entry says how many of each a pass removed. */
+ * 6): transactions and their documents (PDFs included, issue 14 item 4)
+ * once expired, signed or ended for sign_keep_hours, SADs expired or used up,
+ * CSC OTP bindings, activation records, and the one-time codes and sessions
+ * auth/ keeps.  Only the rows go: the audit trail keeps every event they saw
+ * (R9.1, CPS §5.4), and one "sign.purge" entry says how many of each a pass
+ * removed. */
 #include "sign/sign_internal.h"
 
 #include <stdlib.h>
@@ -17,8 +18,12 @@ int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
     int64_t before = now - (int64_t)cfg->sign_keep_hours * HOUR;
     lv_sign_purged p = {0};
     memset(out, 0, sizeof *out);
+    int pdfs = 0;
     LV_TRY(store_begin(st, err));
-    int rc = store_sign_purge(st, before, &p, err);
+    /* the transactions' PDFs (sql/013) first: they name the transactions */
+    int rc = store_sign_pdf_purge(st, before, &pdfs, err);
+    if (rc == 0)
+        rc = store_sign_purge(st, before, &p, err);
     if (rc == 0)
         rc = store_activation_purge(st, before, &out->activations, err);
     if (rc == 0)
@@ -30,11 +35,11 @@ int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
     out->csc_otps = p.csc_otps;
     int total = out->transactions + out->sads + out->csc_otps +
                 out->activations + out->otps + out->oauth;
-    json_t *d =
-        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "transactions",
-                  out->transactions, "sads", out->sads, "csc_otps",
-                  out->csc_otps, "activations", out->activations, "otps",
-                  out->otps, "oauth", out->oauth, "before", (json_int_t)before);
+    json_t *d = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I}",
+                          "transactions", out->transactions, "pdfs", pdfs,
+                          "sads", out->sads, "csc_otps", out->csc_otps,
+                          "activations", out->activations, "otps", out->otps,
+                          "oauth", out->oauth, "before", (json_int_t)before);
     if (rc == 0 && total > 0)
         rc = audit_log(st, "llaved", "sign.purge", "sign", LV_AUDIT_SUCCESS, d,
                        err);

@@ -157,4 +157,38 @@ int store_sign_acceptance_get(lv_store *st, const char *serial,
                               lv_err *err) LV_MUST_USE;
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *rec);
 
+/* ---- PDF documents of transactions (sql/013_tx_pdf.sql; store_docs.c) --
+ * The PDF a transaction document carries (same tx_id and seq as its
+ * sign_documents row) and, once signed, the signed PDF. */
+typedef struct lv_sign_pdf_rec {
+    int seq;
+    char level[8]; /* B-B, B-T, B-LT, B-LTA */
+    int pages;
+    int64_t size;       /* bytes of the PDF as sent */
+    int is_signed;      /* signed_pdf is stored */
+    unsigned char *pdf; /* owned; NULL unless asked for */
+    size_t pdf_len;
+    unsigned char *signed_pdf; /* owned; NULL unless asked for and signed */
+    size_t signed_len;
+} lv_sign_pdf_rec;
+
+int store_sign_pdf_insert(lv_store *st, const char *tx_id,
+                          const lv_sign_pdf_rec *rec, lv_err *err) LV_MUST_USE;
+/* One row with the PDF (signed 0) or the signed PDF (signed 1) read into
+ * *out; LV_ENOTFOUND when the document carries no PDF. */
+int store_sign_pdf_get(lv_store *st, const char *tx_id, int seq, int signed_,
+                       lv_sign_pdf_rec *out, lv_err *err) LV_MUST_USE;
+int store_sign_pdf_set_signed(lv_store *st, const char *tx_id, int seq,
+                              const unsigned char *pdf, size_t len,
+                              lv_err *err) LV_MUST_USE;
+/* In seq order, without the PDFs (pdf and signed_pdf NULL). */
+int store_sign_pdf_foreach(lv_store *st, const char *tx_id,
+                           int (*fn)(const lv_sign_pdf_rec *, void *),
+                           void *ctx, lv_err *err) LV_MUST_USE;
+void store_sign_pdf_rec_free(lv_sign_pdf_rec *rec);
+/* Deletes, in the caller's transaction, the PDFs of the transactions
+ * store_sign_purge removes with the same `before` (call it first). */
+int store_sign_pdf_purge(lv_store *st, int64_t before, int *count,
+                         lv_err *err) LV_MUST_USE;
+
 #endif

@@ -3,7 +3,11 @@
 // an application opens a transaction, the citizen logs in, reviews the
 // documents, receives the OTP (read from DIR/outbox), confirms and lands on
 // the application's redirect URL; the signatures are then checked with
-// `openssl pkeyutl -verify`.  Declining lands on the error URL.
+// `openssl pkeyutl -verify`.  Declining lands on the error URL.  A PDF
+// document (issue 14 item 4) is shown with its pages and size, downloaded
+// from the page byte for byte, and signed as PAdES: the application's
+// signed PDF starts with the input and poppler's pdfsig finds the
+// signature valid.
 // Screenshots are kept in <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,4 +189,81 @@ test('a wrong code is refused on the page, declining returns to the error URL',
   const r = await api('GET', `/api/v1/transactions/${tx.id}`);
   assert.equal(r.json.state, 'failed');
   assert.ok(!JSON.stringify(r.json.documents).includes('signature'));
+});
+
+// A one-page PDF written by hand and rewritten by qpdf (which adds the
+// cross-reference table), as tests/integration/test_pades_sign.py does.
+function makePdf(text) {
+  const stream = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
+  const src = ['%PDF-1.7',
+    '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+    '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj',
+    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]',
+    '  /Contents 4 0 R /Resources << >> >> endobj',
+    `4 0 obj << /Length ${stream.length + 1} >> stream`, stream,
+    'endstream endobj', 'trailer << /Root 1 0 R /Size 5 >>', '%%EOF', ''
+  ].join('\n');
+  const inp = path.join(tmp, 'src.pdf');
+  const out = path.join(tmp, 'in.pdf');
+  fs.writeFileSync(inp, src);
+  try { execFileSync('qpdf', [inp, out]); } catch (e) { /* 3: warnings */ }
+  return fs.readFileSync(out);
+}
+
+test('the citizen reviews a PDF on the page and signs it as PAdES', async () => {
+  const pdf = makePdf('Contrato de arras');
+  const r = await api('POST', '/api/v1/transactions', {
+    owner: creds.citizen.user_id, digest_algorithm: 'SHA-256',
+    documents: [{ id: 'arras', name: 'arras.pdf', title: 'Contrato de arras',
+                  content: pdf.toString('base64'), format: 'PAdES',
+                  conformance_level: 'B-T' }],
+    redirect_ok_url: `${url}/healthz?result=ok`,
+    redirect_error_url: `${url}/healthz?result=error` });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const tx = r.json;
+  const page = await browser.newPage({ acceptDownloads: true });
+  await page.goto(url + tx.path);
+  await page.getByLabel('User id').fill(creds.citizen.user_id);
+  await page.getByLabel('Password').fill(creds.citizen.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const item = page.locator('#documents li').first();
+  await item.waitFor();
+  const text = await item.innerText();
+  assert.match(text, /arras\.pdf[\s\S]*Contrato de arras/);
+  assert.match(text, /PDF, 1 page, \d+ (bytes|kB) — signed as PAdES B-T/);
+  assert.ok(text.includes(digest(pdf).toString('base64')),
+            'the digest shown is the SHA-256 of the PDF as sent');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download the PDF to read it' }).click()]);
+  assert.equal(download.suggestedFilename(), 'arras.pdf');
+  assert.ok(fs.readFileSync(await download.path()).equals(pdf),
+            'the page hands over the PDF exactly as the application sent it');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'sign-pdf-review.png'),
+                          fullPage: true });
+  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
+  await page.getByLabel('One-time code').fill(lastOtp(creds.citizen.mobile));
+  await Promise.all([
+    page.waitForURL(/healthz\?result=ok/),
+    page.getByRole('button', { name: 'Sign', exact: true }).click()]);
+  await page.close();
+
+  const auth = Buffer.from(`${creds.app.client_id}:${creds.app.client_secret}`)
+    .toString('base64');
+  const got = await fetch(`${url}/api/v1/transactions/${tx.id}/signed?document=arras`,
+                          { headers: { Authorization: 'Basic ' + auth } });
+  assert.equal(got.status, 200);
+  assert.match(got.headers.get('content-disposition'), /^attachment;/);
+  const signed = Buffer.from(await got.arrayBuffer());
+  assert.ok(signed.length > pdf.length && signed.subarray(0, pdf.length).equals(pdf),
+            'the input PDF is an exact prefix of the signed PDF');
+  const out = path.join(tmp, 'signed.pdf');
+  fs.writeFileSync(out, signed);
+  let said = '';
+  try {
+    said = execFileSync('pdfsig', ['-nocert', '-no-ocsp', out], { encoding: 'utf8' });
+  } catch (e) {
+    said = String(e.stdout) + String(e.stderr);
+  }
+  assert.match(said, /ETSI\.CAdES\.detached[\s\S]*Signature is Valid\./, said);
 });

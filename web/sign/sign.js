@@ -42,6 +42,53 @@
 
   function busy(button, on) { button.disabled = on; }
 
+  function size(n) {
+    if (n >= 1048576) return (n / 1048576).toFixed(1) + ' MB';
+    if (n >= 1024) return Math.round(n / 1024) + ' kB';
+    return n + ' bytes';
+  }
+
+  // The PDF as the application sent it (issue 14 item 4).  The server
+  // serves it as an attachment (never rendered in this origin); the
+  // session token is a header, so the page fetches it and hands the bytes
+  // to the browser as a download.
+  async function download(d, button) {
+    showError('');
+    busy(button, true);
+    try {
+      const r = await fetch(api + '/pdf?document=' + encodeURIComponent(d.id), {
+        headers: { Authorization: 'Bearer ' + token },
+        credentials: 'omit', cache: 'no-store' });
+      if (!r.ok) throw new Error('the PDF could not be fetched: ' + r.status);
+      const url = URL.createObjectURL(await r.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = d.name.toLowerCase().endsWith('.pdf') ? d.name
+                                                         : d.name + '.pdf';
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      showError(e.message);
+    } finally {
+      busy(button, false);
+    }
+  }
+
+  function pdfInfo(d) {
+    const info = document.createElement('span');
+    info.className = 'pdf-info';
+    info.textContent = 'PDF, ' + d.pages + (d.pages === 1 ? ' page, ' : ' pages, ') +
+      size(d.size) + ' — signed as PAdES ' + d.conformance_level;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'secondary pdf-download';
+    button.textContent = 'Download the PDF to read it';
+    button.addEventListener('click', () => download(d, button));
+    return [info, button];
+  }
+
   function render(view) {
     redirectError = view.redirect_error || redirectError;
     $('app-name').textContent = view.application;
@@ -61,6 +108,7 @@
       digest.className = 'digest';
       digest.textContent = view.digest_algorithm + ': ' + d.digest;
       li.append(name, title, digest);
+      if (d.format === 'PAdES') li.append(...pdfInfo(d));
       list.append(li);
     }
     $('new-cert').hidden = view.certificate !== 'new';
