@@ -345,10 +345,19 @@ static int sad_covers(const lv_sign_sad_rec *rec, const EVP_MD *md,
     return 0;
 }
 
+/* The activation record keyd will consume (R5.2), written in the same
+ * transaction as the SAD's use when the digests signed are the SAD's own
+ * (signHash): one write transaction per request instead of two, and no
+ * record ever exists without the SAD use that justifies it. */
+typedef struct sad_activation {
+    const char *actor;
+    unsigned char ref[LV_ACTIVATION_REF_LEN];
+} sad_activation;
+
 static int sad_consume(lv_store *st, const char *citizen_id,
                        const lv_sign_sad_rec *rec, const EVP_MD *md,
                        const unsigned char *hashes, size_t n, const char *event,
-                       lv_err *err)
+                       const char *key_id, sad_activation *act, lv_err *err)
 {
     char actor[96], digest[65];
     sign_citizen_actor(citizen_id, actor);
@@ -364,15 +373,19 @@ static int sad_consume(lv_store *st, const char *citizen_id,
                                   "digest_alg", sign_md_name(md),
                                   "hashes_sha256", digest),
                         err);
+    if (rc == 0 && act)
+        rc = sign_activation_write(st, act->actor, key_id, md, hashes, n,
+                                   act->ref, err);
     return store_end(st, rc, err);
 }
 
-/* Checks and consumes the SAD for n signatures over hashes; *key_id
- * receives the credential's key.  Refusals are audited. */
-int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
-                     const char *sad, const EVP_MD *md,
-                     const unsigned char *hashes, size_t n, const char *event,
-                     char key_id[65], lv_sign_refusal *why, lv_err *err)
+/* sign_csc_use_sad, and with act the activation record of exactly these
+ * hashes in the same transaction. */
+static int use_sad(lv_store *st, const char *citizen_id, const char *serial,
+                   const char *sad, const EVP_MD *md,
+                   const unsigned char *hashes, size_t n, const char *event,
+                   char key_id[65], sad_activation *act, lv_sign_refusal *why,
+                   lv_err *err)
 {
     char norm[65], actor[96];
     lv_sign_sad_rec rec = {0};
@@ -386,15 +399,27 @@ int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
     if (rc == 0)
         rc = sign_credential_check(st, citizen_id, norm, why, err);
     if (rc == 0)
-        rc = sad_consume(st, citizen_id, &rec, md, hashes, n, event, err);
-    if (rc == 0)
         rc = sign_cert_key(st, norm, key_id, err);
+    if (rc == 0)
+        rc = sad_consume(st, citizen_id, &rec, md, hashes, n, event, key_id,
+                         act, err);
     if (rc < 0) {
         sign_citizen_actor(citizen_id, actor);
         sign_audit_refusal(st, actor, event, norm, *why, err);
     }
     store_sign_sad_rec_free(&rec);
     return rc;
+}
+
+/* Checks and consumes the SAD for n signatures over hashes; *key_id
+ * receives the credential's key.  Refusals are audited. */
+int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,
+                     const char *sad, const EVP_MD *md,
+                     const unsigned char *hashes, size_t n, const char *event,
+                     char key_id[65], lv_sign_refusal *why, lv_err *err)
+{
+    return use_sad(st, citizen_id, serial, sad, md, hashes, n, event, key_id,
+                   NULL, why, err);
 }
 
 int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
@@ -405,14 +430,19 @@ int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                        lv_sign_refusal *why, lv_err *err)
 {
     char key_id[65], actor[96];
+    sad_activation act = {.actor = actor};
     *sigs = NULL;
     *sig_len = 0;
     LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
-    LV_TRY(sign_csc_use_sad(st, citizen_id, serial, sad, md, hashes, n,
-                            "sign.csc.sign_hash", key_id, why, err));
     sign_citizen_actor(citizen_id, actor);
-    return sign_with_key(env, st, actor, key_id, md, hashes, n, sigs, sig_len,
-                         err);
+    int rc = use_sad(st, citizen_id, serial, sad, md, hashes, n,
+                     "sign.csc.sign_hash", key_id, &act, why, err);
+    if (rc < 0) {
+        OPENSSL_cleanse(act.ref, sizeof act.ref);
+        return rc;
+    }
+    return sign_activated(env, key_id, md, hashes, n, act.ref, sigs, sig_len,
+                          err);
 }
 
 /* The binding of the new SAD: the hashes sent, or the old SAD's ones. */

@@ -40,6 +40,18 @@ int sign_with_key(const lv_sign_env *env, lv_store *st, const char *actor,
                   const unsigned char *digests, size_t n, unsigned char **sigs,
                   size_t *sig_len, lv_err *err);
 
+/* sign_with_key in two steps, for a caller that writes the record in its
+ * own transaction (signHash: with the SAD's use) and commits it before
+ * sign_activated hands it to keyd (which wipes ref). */
+int sign_activation_write(lv_store *st, const char *actor, const char *key_id,
+                          const EVP_MD *md, const unsigned char *digests,
+                          size_t n, unsigned char ref[LV_ACTIVATION_REF_LEN],
+                          lv_err *err);
+int sign_activated(const lv_sign_env *env, const char *key_id,
+                   const EVP_MD *md, const unsigned char *digests, size_t n,
+                   unsigned char ref[LV_ACTIVATION_REF_LEN],
+                   unsigned char **sigs, size_t *sig_len, lv_err *err);
+
 /* The key id of a certificate (cloud keys). */
 int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
                   lv_err *err);

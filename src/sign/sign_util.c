@@ -160,10 +160,33 @@ lv_sign_refusal sign_auth_refusal(int rc, const lv_err *err)
  * away, so a minute covers a busy keyd without leaving it usable later. */
 #define ACTIVATION_TTL 60
 
+int sign_activation_write(lv_store *st, const char *actor, const char *key_id,
+                          const EVP_MD *md, const unsigned char *digests,
+                          size_t n, unsigned char ref[LV_ACTIVATION_REF_LEN],
+                          lv_err *err)
+{
+    return store_activation_create(st, key_id, sign_md_name(md), digests, n,
+                                   ACTIVATION_TTL, actor, ref, err);
+}
+
+/* keyd consumes the record in one conditional UPDATE before it signs, so
+ * it works once; its reference (the only copy) is wiped here whatever
+ * happens. */
+int sign_activated(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+                   const unsigned char *digests, size_t n,
+                   unsigned char ref[LV_ACTIVATION_REF_LEN],
+                   unsigned char **sigs, size_t *sig_len, lv_err *err)
+{
+    int rc = env->ca
+                 ? ca_key_sign_citizen(env->ca, key_id, md, digests, n, ref,
+                                       sigs, sig_len, err)
+                 : lv_fail(err, LV_ESEALED, "no key service in this context");
+    OPENSSL_cleanse(ref, LV_ACTIVATION_REF_LEN);
+    return rc;
+}
+
 /* R5.2, CEN EN 419 241-1 (SAD): the record is bound to this key and
- * exactly these digests, committed, and presented to llave-keyd at once;
- * keyd consumes it in one conditional UPDATE before it signs, so it works
- * once, and its reference (the only copy) is wiped here. */
+ * exactly these digests, committed, and presented to llave-keyd at once. */
 int sign_with_key(const lv_sign_env *env, lv_store *st, const char *actor,
                   const char *key_id, const EVP_MD *md,
                   const unsigned char *digests, size_t n, unsigned char **sigs,
@@ -179,12 +202,8 @@ int sign_with_key(const lv_sign_env *env, lv_store *st, const char *actor,
         return lv_fail(err, LV_EINTERNAL,
                        "activation record inside an open transaction: keyd "
                        "would not see it");
-    LV_TRY(store_activation_create(st, key_id, sign_md_name(md), digests, n,
-                                   ACTIVATION_TTL, actor, ref, err));
-    int rc = ca_key_sign_citizen(env->ca, key_id, md, digests, n, ref, sigs,
-                                 sig_len, err);
-    OPENSSL_cleanse(ref, sizeof ref);
-    return rc;
+    LV_TRY(sign_activation_write(st, actor, key_id, md, digests, n, ref, err));
+    return sign_activated(env, key_id, md, digests, n, ref, sigs, sig_len, err);
 }
 
 int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
