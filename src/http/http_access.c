@@ -130,15 +130,27 @@ static int session(lv_app *app, const lv_http_route *r, lv_http_req *req,
 }
 
 /* A relying application (R5.6): one answer for every failure, so that a
- * caller cannot tell an unknown client id from a wrong secret. */
-static int application(lv_http_req *req, http_access *acc, lv_http_resp *resp)
+ * caller cannot tell an unknown client id from a wrong secret.  The secret
+ * is tried only while (client id, source) and the source are under the
+ * login throttle (auth_client_gate, as oauth2/token): past the budget, 429
+ * with Retry-After before any lookup, and failures land in the anonymous
+ * aggregate, not one audit row each (issue 11). */
+static int application(lv_auth *auth, lv_http_req *req, http_access *acc,
+                       lv_http_resp *resp)
 {
     char user[BASIC_USER_MAX], pass[BASIC_SECRET_MAX];
     lv_err err = {0};
     int rc = http_req_basic(req, user, sizeof user, pass, sizeof pass);
+    int gated = rc == 0 && auth != NULL;
+    if (gated && auth_client_gate(auth, user, req->remote_addr, &err) < 0) {
+        OPENSSL_cleanse(pass, sizeof pass);
+        return refuse_rc(http_resp_err(resp, &err));
+    }
     if (rc == 0)
         rc = sign_app_check(req->st, user, pass, &acc->client, &err);
     OPENSSL_cleanse(pass, sizeof pass);
+    if (gated)
+        auth_client_result(auth, user, req->remote_addr, rc == 0);
     if (rc == 0) {
         req->client = &acc->client;
         return 0;
@@ -165,7 +177,7 @@ static int caller(lv_app *app, const lv_http_route *r, lv_http_req *req,
     if (kind == LV_HTTP_AUTH_SESSION)
         return session(app, r, req, resp);
     if (kind == LV_HTTP_AUTH_APP)
-        return application(req, acc, resp);
+        return application(lv_app_auth(app), req, acc, resp);
     return 0;
 }
 

@@ -359,6 +359,33 @@ def check_admins(d, srv, ops, so_token):
           "both remain enabled")
 
 
+# ---- the application secret (HTTP Basic) is throttled like a login -------
+
+def check_app_secret_throttle(d, srv, creds):
+    app = [a for a in creds["accounts"] if a.get("kind") == "application"][0]
+    cid, secret = app["client_id"], app["client_secret"]
+    guesser, owner = Client(srv, "127.0.0.8"), Client(srv, "127.0.0.9")
+    before = audit_rows(d)
+    got = [guesser.call("GET", "/api/v1/transactions/" + "0" * 32, None,
+                        basic=(cid, "wrong-secret-%d" % i))
+           for i in range(8)]
+    statuses = [st for st, _, _ in got]
+    check(statuses[:5] == [401] * 5 and set(statuses[5:]) == {429} and
+          all("Retry-After" in h for st, _, h in got if st == 429),
+          f"wrong application secrets: 401 five times, then 429 with "
+          f"Retry-After ({statuses})")
+    st, _, _ = guesser.call("GET", "/api/v1/transactions/" + "0" * 32, None,
+                            basic=(cid, secret))
+    check(st == 429, f"while throttled, even the right secret waits from "
+                     f"that source ({st})")
+    st, o, _ = owner.call("GET", "/api/v1/transactions/" + "0" * 32, None,
+                          basic=(cid, secret))
+    check(st == 404, f"the application itself, from its own address, is not "
+                     f"slowed: its request reaches the handler ({st} {o})")
+    check(audit_rows(d) == before, "no audit row per failed secret (the "
+                                   "aggregate is written later)")
+
+
 def main():
     tmp = workdir("frontdoor-auth")
     d, creds, accounts = install(tmp)
@@ -369,6 +396,7 @@ def main():
         check_one_answer(d, srv, ops)
         check_otp_limits(d, srv, creds)
         check_admins(d, srv, ops, so_token)
+        check_app_secret_throttle(d, srv, creds)
     finally:
         check(srv.stop() == 0, "llaved stops cleanly")
     check_audit_flood(d, tmp, ops)
