@@ -11,110 +11,86 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-/* ---- templates --------------------------------------------------------- */
+/* ---- templates ---------------------------------------------------------
+ * One row a message: its SEQUENCE template (fields in wire order, as the
+ * header's schema lists them) and its _new/_free/d2i/i2d functions. */
 
-ASN1_SEQUENCE(KEYD_REQUEST) = {
-    ASN1_EMBED(KEYD_REQUEST, version, INT32),
-    ASN1_EMBED(KEYD_REQUEST, kind, INT32),
-    ASN1_EMBED(KEYD_REQUEST, id, UINT32),
-    ASN1_EMBED(KEYD_REQUEST, caller, INT32),
-    ASN1_OPT(KEYD_REQUEST, body, ASN1_OCTET_STRING),
-} ASN1_SEQUENCE_END(KEYD_REQUEST)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_REQUEST)
+#define KEYD_MESSAGE(T, ...)                                                   \
+    ASN1_SEQUENCE(T) = {__VA_ARGS__} ASN1_SEQUENCE_END(T)                      \
+    IMPLEMENT_ASN1_FUNCTIONS(T)
 
-ASN1_SEQUENCE(KEYD_RESPONSE) = {
-    ASN1_EMBED(KEYD_RESPONSE, version, INT32),
-    ASN1_EMBED(KEYD_RESPONSE, kind, INT32),
-    ASN1_EMBED(KEYD_RESPONSE, id, UINT32),
-    ASN1_EMBED(KEYD_RESPONSE, status, INT32),
-    ASN1_SIMPLE(KEYD_RESPONSE, message, ASN1_UTF8STRING),
-    ASN1_OPT(KEYD_RESPONSE, body, ASN1_OCTET_STRING),
-} ASN1_SEQUENCE_END(KEYD_RESPONSE)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_RESPONSE)
+/* Both directions open with the same header: version, kind, id. */
+#define KEYD_ENVELOPE(T)                                                       \
+    ASN1_EMBED(T, version, INT32), ASN1_EMBED(T, kind, INT32),                 \
+        ASN1_EMBED(T, id, UINT32)
 
-ASN1_SEQUENCE(KEYD_STATUS_RESP) = {
-    ASN1_SIMPLE(KEYD_STATUS_RESP, sealed, ASN1_BOOLEAN),
-    ASN1_SIMPLE(KEYD_STATUS_RESP, server, ASN1_UTF8STRING),
-    ASN1_EMBED(KEYD_STATUS_RESP, shares_received, INT32),
-    ASN1_EMBED(KEYD_STATUS_RESP, shares_needed, INT32),
-    ASN1_EMBED(KEYD_STATUS_RESP, ca_keys, INT64),
-    ASN1_EMBED(KEYD_STATUS_RESP, service_keys, INT64),
-    ASN1_EMBED(KEYD_STATUS_RESP, signer_keys, INT64),
-} ASN1_SEQUENCE_END(KEYD_STATUS_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_STATUS_RESP)
+KEYD_MESSAGE(KEYD_REQUEST, KEYD_ENVELOPE(KEYD_REQUEST),
+             ASN1_EMBED(KEYD_REQUEST, caller, INT32),
+             ASN1_OPT(KEYD_REQUEST, body, ASN1_OCTET_STRING))
 
-ASN1_SEQUENCE(KEYD_UNSEAL_REQ) = {
-    ASN1_SIMPLE(KEYD_UNSEAL_REQ, share, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(KEYD_UNSEAL_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_UNSEAL_REQ)
+KEYD_MESSAGE(KEYD_RESPONSE, KEYD_ENVELOPE(KEYD_RESPONSE),
+             ASN1_EMBED(KEYD_RESPONSE, status, INT32),
+             ASN1_SIMPLE(KEYD_RESPONSE, message, ASN1_UTF8STRING),
+             ASN1_OPT(KEYD_RESPONSE, body, ASN1_OCTET_STRING))
 
-ASN1_SEQUENCE(KEYD_UNSEAL_RESP) = {
-    ASN1_EMBED(KEYD_UNSEAL_RESP, index, INT32),
-    ASN1_EMBED(KEYD_UNSEAL_RESP, received, INT32),
-    ASN1_EMBED(KEYD_UNSEAL_RESP, needed, INT32),
-    ASN1_SIMPLE(KEYD_UNSEAL_RESP, sealed, ASN1_BOOLEAN),
-} ASN1_SEQUENCE_END(KEYD_UNSEAL_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_UNSEAL_RESP)
+KEYD_MESSAGE(KEYD_STATUS_RESP,
+             ASN1_SIMPLE(KEYD_STATUS_RESP, sealed, ASN1_BOOLEAN),
+             ASN1_SIMPLE(KEYD_STATUS_RESP, server, ASN1_UTF8STRING),
+             ASN1_EMBED(KEYD_STATUS_RESP, shares_received, INT32),
+             ASN1_EMBED(KEYD_STATUS_RESP, shares_needed, INT32),
+             ASN1_EMBED(KEYD_STATUS_RESP, ca_keys, INT64),
+             ASN1_EMBED(KEYD_STATUS_RESP, service_keys, INT64),
+             ASN1_EMBED(KEYD_STATUS_RESP, signer_keys, INT64))
 
-ASN1_SEQUENCE(KEYD_KEY_REQ) = {
-    ASN1_SIMPLE(KEYD_KEY_REQ, key_id, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(KEYD_KEY_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_KEY_REQ)
+KEYD_MESSAGE(KEYD_UNSEAL_REQ,
+             ASN1_SIMPLE(KEYD_UNSEAL_REQ, share, ASN1_UTF8STRING))
 
-ASN1_SEQUENCE(KEYD_PUBKEY_RESP) = {
-    ASN1_SIMPLE(KEYD_PUBKEY_RESP, spki, X509_PUBKEY),
-    ASN1_SIMPLE(KEYD_PUBKEY_RESP, key_class, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_PUBKEY_RESP, key_type, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(KEYD_PUBKEY_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_PUBKEY_RESP)
+KEYD_MESSAGE(KEYD_UNSEAL_RESP, ASN1_EMBED(KEYD_UNSEAL_RESP, index, INT32),
+             ASN1_EMBED(KEYD_UNSEAL_RESP, received, INT32),
+             ASN1_EMBED(KEYD_UNSEAL_RESP, needed, INT32),
+             ASN1_SIMPLE(KEYD_UNSEAL_RESP, sealed, ASN1_BOOLEAN))
 
-ASN1_SEQUENCE(KEYD_SIGN_TBS_REQ) = {
-    ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, key_id, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, md, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, tbs, ASN1_OCTET_STRING),
-    ASN1_OPT(KEYD_SIGN_TBS_REQ, prehashed, ASN1_FBOOLEAN),
-} ASN1_SEQUENCE_END(KEYD_SIGN_TBS_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_SIGN_TBS_REQ)
+KEYD_MESSAGE(KEYD_KEY_REQ, ASN1_SIMPLE(KEYD_KEY_REQ, key_id, ASN1_UTF8STRING))
 
-ASN1_SEQUENCE(KEYD_SIG_RESP) = {
-    ASN1_SIMPLE(KEYD_SIG_RESP, signature, ASN1_OCTET_STRING),
-} ASN1_SEQUENCE_END(KEYD_SIG_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_SIG_RESP)
+KEYD_MESSAGE(KEYD_PUBKEY_RESP, ASN1_SIMPLE(KEYD_PUBKEY_RESP, spki, X509_PUBKEY),
+             ASN1_SIMPLE(KEYD_PUBKEY_RESP, key_class, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_PUBKEY_RESP, key_type, ASN1_UTF8STRING))
 
-ASN1_SEQUENCE(KEYD_GENERATE_REQ) = {
-    ASN1_SIMPLE(KEYD_GENERATE_REQ, key_type, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_GENERATE_REQ, label, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(KEYD_GENERATE_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_GENERATE_REQ)
+KEYD_MESSAGE(KEYD_SIGN_TBS_REQ,
+             ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, key_id, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, md, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_SIGN_TBS_REQ, tbs, ASN1_OCTET_STRING),
+             ASN1_OPT(KEYD_SIGN_TBS_REQ, prehashed, ASN1_FBOOLEAN))
 
-ASN1_SEQUENCE(KEYD_GENERATE_RESP) = {
-    ASN1_SIMPLE(KEYD_GENERATE_RESP, key_id, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_GENERATE_RESP, spki, X509_PUBKEY),
-} ASN1_SEQUENCE_END(KEYD_GENERATE_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_GENERATE_RESP)
+KEYD_MESSAGE(KEYD_SIG_RESP,
+             ASN1_SIMPLE(KEYD_SIG_RESP, signature, ASN1_OCTET_STRING))
 
-ASN1_SEQUENCE(KEYD_GENERATE_KEY_REQ) = {
-    ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, key_type, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, key_class, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, label, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(KEYD_GENERATE_KEY_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_GENERATE_KEY_REQ)
+KEYD_MESSAGE(KEYD_GENERATE_REQ,
+             ASN1_SIMPLE(KEYD_GENERATE_REQ, key_type, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_GENERATE_REQ, label, ASN1_UTF8STRING))
 
-ASN1_SEQUENCE(KEYD_SIGN_DIGESTS_REQ) = {
-    ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, key_id, ASN1_UTF8STRING),
-    ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, md, ASN1_UTF8STRING),
-    ASN1_SEQUENCE_OF(KEYD_SIGN_DIGESTS_REQ, digests, ASN1_OCTET_STRING),
-    ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, activation, ASN1_OCTET_STRING),
-} ASN1_SEQUENCE_END(KEYD_SIGN_DIGESTS_REQ)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_SIGN_DIGESTS_REQ)
+KEYD_MESSAGE(KEYD_GENERATE_RESP,
+             ASN1_SIMPLE(KEYD_GENERATE_RESP, key_id, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_GENERATE_RESP, spki, X509_PUBKEY))
 
-ASN1_SEQUENCE(KEYD_SIGS_RESP) = {
-    ASN1_SEQUENCE_OF(KEYD_SIGS_RESP, signatures, ASN1_OCTET_STRING),
-} ASN1_SEQUENCE_END(KEYD_SIGS_RESP)
-IMPLEMENT_ASN1_FUNCTIONS(KEYD_SIGS_RESP)
+KEYD_MESSAGE(KEYD_GENERATE_KEY_REQ,
+             ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, key_type, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, key_class, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_GENERATE_KEY_REQ, label, ASN1_UTF8STRING))
+
+KEYD_MESSAGE(KEYD_SIGN_DIGESTS_REQ,
+             ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, key_id, ASN1_UTF8STRING),
+             ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, md, ASN1_UTF8STRING),
+             ASN1_SEQUENCE_OF(KEYD_SIGN_DIGESTS_REQ, digests,
+                              ASN1_OCTET_STRING),
+             ASN1_SIMPLE(KEYD_SIGN_DIGESTS_REQ, activation, ASN1_OCTET_STRING))
+
+KEYD_MESSAGE(KEYD_SIGS_RESP,
+             ASN1_SEQUENCE_OF(KEYD_SIGS_RESP, signatures, ASN1_OCTET_STRING))
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -339,49 +315,67 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
+/* A frame leaves in one sendmsg (header and message together), so that
+ * the reader usually finds the whole frame after one wake-up; poll only
+ * when the socket is full (MSG_DONTWAIT: the socket itself blocks). */
 int keyd_frame_write(int fd, const unsigned char *msg, size_t len,
                      int timeout_ms, lv_err *err)
 {
     unsigned char hdr[4] = {(unsigned char)(len >> 24),
                             (unsigned char)(len >> 16),
                             (unsigned char)(len >> 8), (unsigned char)len};
-    const struct {
-        const unsigned char *p;
-        size_t n;
-    } parts[2] = {{hdr, sizeof hdr}, {msg, len}};
+    struct iovec iov[2] = {{hdr, sizeof hdr}, {(void *)msg, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
     int64_t deadline = mono_ms() + timeout_ms;
     if (len == 0 || len > UINT32_MAX)
         return lv_fail(err, LV_EINTERNAL, "frame of %zu bytes", len);
-    for (int i = 0; i < 2; i++) {
-        for (size_t off = 0; off < parts[i].n;) {
+    while (mh.msg_iovlen > 0) {
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             int w = wait_fd(fd, POLLOUT, deadline);
             if (w == 0)
                 return lv_fail(err, LV_EBUSY, "key service: write timed out");
-            ssize_t n = w > 0 ? send(fd, parts[i].p + off, parts[i].n - off,
-                                     MSG_NOSIGNAL)
-                              : -1;
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            if (w > 0)
                 continue;
-            if (n <= 0)
-                return lv_fail(err, LV_EIO, "key service socket: %s",
-                               strerror(errno));
-            off += (size_t)n;
+        }
+        if (n <= 0)
+            return lv_fail(err, LV_EIO, "key service socket: %s",
+                           strerror(errno));
+        for (size_t done = (size_t)n; done > 0 && mh.msg_iovlen > 0;) {
+            size_t step =
+                done < mh.msg_iov->iov_len ? done : mh.msg_iov->iov_len;
+            mh.msg_iov->iov_base = (unsigned char *)mh.msg_iov->iov_base + step;
+            mh.msg_iov->iov_len -= step;
+            done -= step;
+            if (mh.msg_iov->iov_len == 0) {
+                mh.msg_iov++;
+                mh.msg_iovlen--;
+            }
         }
     }
     return 0;
 }
 
-/* Reads exactly n bytes before the deadline.  1: the peer closed before
- * the first byte; 0: done; < 0: timed out (LV_EBUSY) or failed (LV_EIO). */
-static int read_full(int fd, unsigned char *p, size_t n, int64_t deadline,
-                     lv_err *err)
+/* Reads at least `need` and at most `cap` bytes before the deadline,
+ * trying the socket before polling it (the rest of a frame is usually
+ * there already).  1: the peer closed before the first byte; 0: done
+ * (*got bytes); < 0: timed out (LV_EBUSY) or failed (LV_EIO). */
+static int read_some(int fd, unsigned char *p, size_t need, size_t cap,
+                     int64_t deadline, size_t *got, lv_err *err)
 {
-    for (size_t off = 0; off < n;) {
-        int w = wait_fd(fd, POLLIN, deadline);
-        if (w == 0)
-            return lv_fail(err, LV_EBUSY, "key service: read timed out");
-        ssize_t r = w > 0 ? recv(fd, p + off, n - off, 0) : -1;
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+    size_t off = 0;
+    while (off < need) {
+        ssize_t r = recv(fd, p + off, cap - off, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int w = wait_fd(fd, POLLIN, deadline);
+            if (w == 0)
+                return lv_fail(err, LV_EBUSY, "key service: read timed out");
+            if (w > 0)
+                continue;
+        }
+        if (r < 0 && errno == EINTR)
             continue;
         if (r == 0 && off == 0)
             return 1;
@@ -390,29 +384,49 @@ static int read_full(int fd, unsigned char *p, size_t n, int64_t deadline,
                            r == 0 ? "closed mid-frame" : strerror(errno));
         off += (size_t)r;
     }
+    *got = off;
     return 0;
+}
+
+/* The header: the first byte may take the idle time (a connection waiting
+ * for its next request), the rest of the frame only the frame's.  A peer
+ * answers or asks after some work, so the socket is polled first. */
+static int read_header(int fd, int idle_ms, int timeout_ms,
+                       unsigned char hdr[4], int64_t *deadline, lv_err *err)
+{
+    size_t got = 0;
+    int w = wait_fd(fd, POLLIN, idle_ms < 0 ? -1 : mono_ms() + idle_ms);
+    if (w == 0)
+        return lv_fail(err, LV_EBUSY, "key service: read timed out");
+    if (w < 0)
+        return lv_fail(err, LV_EIO, "key service socket: %s", strerror(errno));
+    *deadline = mono_ms() + timeout_ms;
+    int rc = read_some(fd, hdr, 1, 4, *deadline, &got, err);
+    if (rc != 0 || got == 4)
+        return rc;
+    size_t more = 0;
+    rc = read_some(fd, hdr + got, 4 - got, 4 - got, *deadline, &more, err);
+    return rc == 1
+               ? lv_fail(err, LV_EIO, "key service socket: closed mid-frame")
+               : rc;
 }
 
 int keyd_frame_read(int fd, size_t max, int idle_ms, int timeout_ms,
                     unsigned char **msg, size_t *len, lv_err *err)
 {
     unsigned char hdr[4];
+    size_t n, got = 0;
     *msg = NULL;
     *len = 0;
-    int rc = read_full(fd, hdr, 1, idle_ms < 0 ? -1 : mono_ms() + idle_ms, err);
+    int64_t deadline = 0;
+    int rc = read_header(fd, idle_ms, timeout_ms, hdr, &deadline, err);
     if (rc != 0)
         return rc;
-    int64_t deadline = mono_ms() + timeout_ms;
-    rc = read_full(fd, hdr + 1, 3, deadline, err);
-    if (rc == 1)
-        return lv_fail(err, LV_EIO, "key service socket: closed mid-frame");
-    LV_TRY(rc);
-    size_t n;
     LV_TRY(keyd_frame_length(hdr, max, &n, err));
     unsigned char *buf = malloc(n);
     if (!buf)
         return lv_fail(err, LV_ENOMEM, "out of memory");
-    rc = read_full(fd, buf, n, deadline, err);
+    rc = read_some(fd, buf, n, n, deadline, &got, err);
     if (rc != 0) {
         free(buf);
         return rc == 1 ? lv_fail(err, LV_EIO,

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* cmocka needs these first, in this order. */
@@ -346,6 +348,138 @@ static void test_frame_stall_and_oversize(void **state)
     close(sv[0]);
 }
 
+/* ---- frames in pieces ------------------------------------------------------
+ * keyd_frame_write sends a frame in one sendmsg and keyd_frame_read tries
+ * the socket before polling it; these make the pieces arrive late and
+ * apart (a forked writer), so every path of the reader runs. */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The child writes buf in the given cuts, pausing pause_ms before each. */
+static pid_t slow_writer(int fd, const unsigned char *buf, const size_t *cuts,
+                         size_t ncuts, long pause_ms)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    size_t off = 0;
+    for (size_t i = 0; i < ncuts; i++) {
+        sleep_ms(pause_ms);
+        if (write(fd, buf + off, cuts[i]) != (ssize_t)cuts[i])
+            _exit(1);
+        off += cuts[i];
+    }
+    _exit(0);
+}
+
+static void reap(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Header split 1 + 1 + 2, body in two parts, all late: one frame. */
+static void test_frame_in_pieces(void **state)
+{
+    int sv[2];
+    unsigned char *msg = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    const unsigned char wire[] = {0, 0, 0, 6, 'a', 'b', 'c', 'd', 'e', 'f'};
+    const size_t cuts[] = {1, 1, 2, 3, 3};
+    (void)state;
+    pair(sv);
+    pid_t pid = slow_writer(sv[0], wire, cuts, 5, 30);
+    assert_int_equal(
+        keyd_frame_read(sv[1], KEYD_FRAME_MAX, 2000, 2000, &msg, &len, &err),
+        0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(msg, "abcdef", 6);
+    free(msg);
+    reap(pid);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* The wait for the first byte counts against the idle time only: a frame
+ * whose first byte comes after longer than the frame timeout, and the
+ * rest promptly, is read. */
+static void test_frame_idle_then_prompt(void **state)
+{
+    int sv[2];
+    unsigned char *msg = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    const unsigned char wire[] = {0, 0, 0, 2, 'o', 'k'};
+    const size_t cuts[] = {1, 5};
+    (void)state;
+    pair(sv);
+    pid_t pid = slow_writer(sv[0], wire, cuts, 2, 150);
+    assert_int_equal(
+        keyd_frame_read(sv[1], KEYD_FRAME_MAX, 2000, 200, &msg, &len, &err), 0);
+    assert_int_equal(len, 2);
+    assert_memory_equal(msg, "ok", 2);
+    free(msg);
+    reap(pid);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Two frames written back to back are read as two; a frame larger than
+ * the socket buffer (1 MiB) is written while the peer reads it. */
+static void test_frame_back_to_back_and_large(void **state)
+{
+    int sv[2];
+    unsigned char *msg = NULL;
+    size_t len = 0;
+    lv_err err = {0};
+    (void)state;
+    pair(sv);
+    assert_int_equal(
+        keyd_frame_write(sv[0], (const unsigned char *)"one", 3, 1000, &err),
+        0);
+    assert_int_equal(
+        keyd_frame_write(sv[0], (const unsigned char *)"two!", 4, 1000, &err),
+        0);
+    assert_int_equal(
+        keyd_frame_read(sv[1], KEYD_FRAME_MAX, 1000, 1000, &msg, &len, &err),
+        0);
+    assert_int_equal(len, 3);
+    assert_memory_equal(msg, "one", 3);
+    free(msg);
+    assert_int_equal(
+        keyd_frame_read(sv[1], KEYD_FRAME_MAX, 1000, 1000, &msg, &len, &err),
+        0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(msg, "two!", 4);
+    free(msg);
+    size_t big = KEYD_FRAME_MAX;
+    unsigned char *data = malloc(big);
+    assert_non_null(data);
+    for (size_t i = 0; i < big; i++)
+        data[i] = (unsigned char)(i * 31 + 7);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(keyd_frame_write(sv[0], data, big, 5000, NULL) == 0 ? 0 : 1);
+    assert_int_equal(
+        keyd_frame_read(sv[1], KEYD_FRAME_MAX, 5000, 5000, &msg, &len, &err),
+        0);
+    assert_int_equal(len, big);
+    assert_memory_equal(msg, data, big);
+    free(msg);
+    free(data);
+    reap(pid);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +494,9 @@ int main(void)
         cmocka_unit_test(test_frame_io),
         cmocka_unit_test(test_frame_truncated),
         cmocka_unit_test(test_frame_stall_and_oversize),
+        cmocka_unit_test(test_frame_in_pieces),
+        cmocka_unit_test(test_frame_idle_then_prompt),
+        cmocka_unit_test(test_frame_back_to_back_and_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
