@@ -4,8 +4,8 @@
  * DSS, B-LTA with a document time-stamp) and never signs: its signing
  * callback hands the digest of the signed attributes to sign_with_key,
  * after the SAD was checked and consumed for the document's digest exactly
- * as XAdES signDoc does (sign_xades.c).  pades_document_digest runs first,
- * so a PDF pades/ refuses consumes nothing. */
+ * as XAdES signDoc does (sign_xades.c).  pades_sign checks the PDF before
+ * it calls the signing callback, so a PDF pades/ refuses consumes nothing. */
 #include "pades/pades.h"
 #include "sign/sign_internal.h"
 
@@ -162,9 +162,12 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
     if (req->level < 0 ||
         (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
         return lv_fail(err, LV_EINVAL, "PAdES level");
-    /* refuses what is not a PDF pades/ can sign before the SAD is touched */
-    LV_TRY(pades_document_digest(req->doc, req->doc_len, 0, req->md,
-                                 x.doc_digest, &dlen, err));
+    /* the digest the SAD must authorize: of the PDF as sent.  pades_sign
+     * runs qpdf's full check before its signing callback consumes the
+     * SAD, so a PDF it refuses consumes nothing, and the check (most of a
+     * signature's cost for a large PDF: bench/sign) runs once */
+    if (!EVP_Digest(req->doc, req->doc_len, x.doc_digest, &dlen, req->md, NULL))
+        return lv_fail(err, LV_ECRYPTO, "cannot hash the document");
     return pades_build(&x, sign_doc_sign_cb, &x, req, out, out_len, err);
 }
 
