@@ -462,7 +462,7 @@ static void test_healthz(void **state)
 
 static void test_not_found(void **state)
 {
-    const char *paths[] = {"/nope",  "/",         "/hello/",
+    const char *paths[] = {"/nope",  "/nope/",    "/hello/",
                            "/item/", "/item/a/b", "/HELLO"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         reply r;
@@ -632,6 +632,12 @@ static void test_ca_without_ca(void **state)
         assert_json_error(&r, 404, LV_ENOTFOUND);
         reply_free(&r);
     }
+    /* the landing page lists the CAs' certificates and CRLs: like the
+     * repository, it says why it cannot */
+    reply r;
+    get(*state, "/", &r);
+    assert_json_error(&r, 409, LV_ESTATE);
+    reply_free(&r);
 }
 
 static void test_store_per_thread(void **state)
