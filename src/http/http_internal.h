@@ -21,6 +21,7 @@ extern const lv_http_route http_csc_routes[];    /* http_csc.c */
 extern const lv_http_route http_oauth_routes[];  /* http_oauth.c */
 extern const lv_http_route http_web_routes[];    /* http_web.c */
 extern const lv_http_route http_site_routes[];   /* http_site.c */
+extern const lv_http_route http_console_routes[]; /* http_console.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
  * (base64, URL-encoded; base64url and missing padding tolerated).  Caller
