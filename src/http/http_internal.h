@@ -7,20 +7,20 @@
 #include "sign/sign.h"
 
 /* One table per API file (DESIGN.md: one handler file per API). */
-extern const lv_http_route http_health_routes[]; /* http_health.c */
-extern const lv_http_route http_audit_routes[];  /* http_audit.c */
-extern const lv_http_route http_unseal_routes[]; /* http_unseal.c */
-extern const lv_http_route http_repo_routes[];   /* http_repo.c */
-extern const lv_http_route http_auth_routes[];   /* http_auth.c */
-extern const lv_http_route http_tsa_routes[];    /* http_tsa.c */
-extern const lv_http_route http_ocsp_routes[];   /* http_ocsp.c */
-extern const lv_http_route http_crl_routes[];    /* http_crl.c */
-extern const lv_http_route http_ra_routes[];     /* http_ra.c */
-extern const lv_http_route http_clave_routes[];  /* http_clave.c */
-extern const lv_http_route http_csc_routes[];    /* http_csc.c */
-extern const lv_http_route http_oauth_routes[];  /* http_oauth.c */
-extern const lv_http_route http_web_routes[];    /* http_web.c */
-extern const lv_http_route http_site_routes[];   /* http_site.c */
+extern const lv_http_route http_health_routes[];  /* http_health.c */
+extern const lv_http_route http_audit_routes[];   /* http_audit.c */
+extern const lv_http_route http_unseal_routes[];  /* http_unseal.c */
+extern const lv_http_route http_repo_routes[];    /* http_repo.c */
+extern const lv_http_route http_auth_routes[];    /* http_auth.c */
+extern const lv_http_route http_tsa_routes[];     /* http_tsa.c */
+extern const lv_http_route http_ocsp_routes[];    /* http_ocsp.c */
+extern const lv_http_route http_crl_routes[];     /* http_crl.c */
+extern const lv_http_route http_ra_routes[];      /* http_ra.c */
+extern const lv_http_route http_clave_routes[];   /* http_clave.c */
+extern const lv_http_route http_csc_routes[];     /* http_csc.c */
+extern const lv_http_route http_oauth_routes[];   /* http_oauth.c */
+extern const lv_http_route http_web_routes[];     /* http_web.c */
+extern const lv_http_route http_site_routes[];    /* http_site.c */
 extern const lv_http_route http_console_routes[]; /* http_console.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
