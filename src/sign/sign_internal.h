@@ -47,8 +47,8 @@ int sign_activation_write(lv_store *st, const char *actor, const char *key_id,
                           const EVP_MD *md, const unsigned char *digests,
                           size_t n, unsigned char ref[LV_ACTIVATION_REF_LEN],
                           lv_err *err);
-int sign_activated(const lv_sign_env *env, const char *key_id,
-                   const EVP_MD *md, const unsigned char *digests, size_t n,
+int sign_activated(const lv_sign_env *env, const char *key_id, const EVP_MD *md,
+                   const unsigned char *digests, size_t n,
                    unsigned char ref[LV_ACTIVATION_REF_LEN],
                    unsigned char **sigs, size_t *sig_len, lv_err *err);
 
