@@ -209,6 +209,11 @@ static int home_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_buf_appendf(&b, "<p>");
     html_link(&b, "/csc/v2/info", http_text(lang, "home.dev.csc"));
     lv_buf_appendf(&b, "</p></section>\n");
+    section_begin(&b, lang, "ops", "home.ops.title");
+    paragraph(&b, lang, "home.ops.text");
+    lv_buf_appendf(&b, "<p>");
+    html_link(&b, "/console/", http_text(lang, "home.ops.console"));
+    lv_buf_appendf(&b, "</p></section>\n");
     json_decref(idx);
     LV_TRY(http_site_send(resp, &b, lang, cfg->org_name, chosen));
     return http_resp_header(resp, "Cache-Control", "no-cache");
