@@ -18,21 +18,17 @@
 // <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
 
-const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
-const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 
-const { chromium } = await import('playwright-core');
 
 let tmp, dir, server, url, browser;
 const ops = {}; // login -> {login, password, totp_secret}
@@ -42,17 +38,6 @@ const requestIds = {};
 
 function llave(...args) {
   return execFileSync(path.join(BUILD, 'llave'), ['-d', dir, ...args], { encoding: 'utf8' });
-}
-
-async function startServer() {
-  const proc = spawn(path.join(BUILD, 'llaved'), ['-d', dir, '--port', '0'],
-                     { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  for await (const line of lines) {
-    const m = line.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) return { proc, url: m[1] };
-  }
-  throw new Error('llaved did not start');
 }
 
 // ---- TOTP (RFC 6238: HMAC-SHA1, 30 s steps, 6 digits), computed here --------
@@ -140,23 +125,11 @@ before(async () => {
                                  ...roles.flatMap((r) => ['--role', r])));
     ops[login] = { ...out, login };
   }
-  ({ proc: server, url } = await startServer());
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run'] });
+  ({ proc: server, url } = await startServer(dir));
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (!process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll(browser, server, tmp));
 
 async function newPage(locale = 'es-ES') {
   const ctx = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });

@@ -9,42 +9,21 @@
 // Screenshots are kept in <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
 
-const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
-const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  throw new Error('playwright-core is missing: run scripts/setup (npm ci in ' +
-                  'tests/e2e with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)');
-}
 
 let tmp, dir, server, url, browser, citizen, client, callback;
 
 function llave(...args) {
   return execFileSync(path.join(BUILD, 'llave'), ['-d', dir, ...args],
                       { encoding: 'utf8' });
-}
-
-async function startServer() {
-  const proc = spawn(path.join(BUILD, 'llaved'), ['-d', dir, '--port', '0'],
-                     { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  for await (const line of lines) {
-    const m = line.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) return { proc, url: m[1] };
-  }
-  throw new Error('llaved did not start');
 }
 
 function lastOtp(mobile) {
@@ -85,28 +64,16 @@ before(async () => {
   citizen = JSON.parse(fs.readFileSync(path.join(dir, 'demo-credentials.json'),
                                        'utf8')).accounts
     .find((a) => a.kind === 'citizen');
-  ({ proc: server, url } = await startServer());
+  ({ proc: server, url } = await startServer(dir));
   // the client's redirect URI: a page of this llaved, so that the browser
   // lands somewhere real (the query is what the test reads)
   callback = `${url}/healthz`;
   client = JSON.parse(llave('app', 'add', 'Portal e2e', '--redirect-uri',
                             callback, '--json'));
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run'] });
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (!process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll(browser, server, tmp));
 
 async function login(page) {
   await page.getByLabel('User id').fill(citizen.user_id);

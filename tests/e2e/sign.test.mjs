@@ -11,40 +11,19 @@
 // Screenshots are kept in <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
 
-const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
-const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  throw new Error('playwright-core is missing: run scripts/setup (npm ci in ' +
-                  'tests/e2e with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)');
-}
 
 let tmp, dir, server, url, browser, creds;
 
 function llave(...args) {
   return execFileSync(path.join(BUILD, 'llave'), args, { encoding: 'utf8' });
-}
-
-async function startServer() {
-  const proc = spawn(path.join(BUILD, 'llaved'), ['-d', dir, '--port', '0'],
-                     { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  for await (const line of lines) {
-    const m = line.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) return { proc, url: m[1] };
-  }
-  throw new Error('llaved did not start');
 }
 
 function lastOtp(mobile) {
@@ -109,23 +88,11 @@ before(async () => {
     path.join(dir, 'demo-credentials.json'), 'utf8')).accounts;
   creds = { citizen: accounts.find((a) => a.kind === 'citizen'),
             app: accounts.find((a) => a.kind === 'application') };
-  ({ proc: server, url } = await startServer());
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run'] });
+  ({ proc: server, url } = await startServer(dir));
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (!process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll(browser, server, tmp));
 
 test('the citizen signs a batch and returns to the application', async () => {
   const docs = [

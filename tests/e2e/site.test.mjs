@@ -8,33 +8,18 @@
 // <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
 
-const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
-const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 
-const { chromium } = await import('playwright-core');
 
 let tmp, dir, server, url, browser;
-
-async function startServer() {
-  const proc = spawn(path.join(BUILD, 'llaved'), ['-d', dir, '--port', '0'],
-                     { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: proc.stdout });
-  for await (const line of lines) {
-    const m = line.match(/listening on (http:\/\/[0-9.]+:\d+)/);
-    if (m) return { proc, url: m[1] };
-  }
-  throw new Error('llaved did not start');
-}
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'llave-e2e-site-'));
@@ -43,23 +28,11 @@ before(async () => {
   fs.writeFileSync(cfg, JSON.stringify({ argon2_memory_mib: 1, argon2_time: 1 }));
   execFileSync(path.join(BUILD, 'llave'), ['init', dir, '--demo', '--config', cfg],
                { stdio: 'ignore' });
-  ({ proc: server, url } = await startServer());
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu',
-           '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run'] });
+  ({ proc: server, url } = await startServer(dir));
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (!process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stopAll(browser, server, tmp));
 
 // axe-core is injected past the page's CSP (which allows no inline script):
 // the page under test keeps its own headers, only the checker is let in.
