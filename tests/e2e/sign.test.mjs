@@ -109,8 +109,9 @@ test('the citizen signs a batch and returns to the application', async () => {
   assert.equal(await items.count(), 2);
   assert.match(await items.nth(0).innerText(), /contrato\.pdf[\s\S]*Contrato de alquiler/);
   assert.match(await items.nth(1).innerText(), /anexo\.pdf[\s\S]*Anexo I/);
-  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
-  await page.getByLabel('One-time code').waitFor();
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/otp') && r.ok()),
+    page.getByRole('button', { name: 'Send me the code by SMS' }).click()]);
   // the demo certificate is not accepted yet: its sheet is in the batch (R5.4)
   assert.match(await page.locator('#acceptance-sheet').innerText(),
                /CERTIFICATE ACCEPTANCE SHEET/);
@@ -208,7 +209,11 @@ test('the citizen reviews a PDF on the page and signs it as PAdES', async () => 
             'the page hands over the PDF exactly as the application sent it');
   await page.screenshot({ path: path.join(ARTIFACTS, 'sign-pdf-review.png'),
                           fullPage: true });
-  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
+  // The SMS request is asynchronous: read the outbox only once it answered,
+  // or a busy machine hands us the previous test's code.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/otp') && r.ok()),
+    page.getByRole('button', { name: 'Send me the code by SMS' }).click()]);
   await page.getByLabel('One-time code').fill(lastOtp(creds.citizen.mobile));
   await Promise.all([
     page.waitForURL(/healthz\?result=ok/),
