@@ -1,6 +1,7 @@
 /* The operator console (issue 15 item 5): a static page at /console/ and
  * its modules under /web/console/, plus the language catalogues under
- * /web/i18n/ that the page's script reads its texts from.
+ * /web/i18n/ and the shared modules under /web/common/ (i18n.js) that
+ * every script-driven page (console, signing page) reads its texts with.
  *
  * Nothing here holds authority: the page is a client of the JSON API
  * (operator login, RA, audit, operator accounts), which checks every call
@@ -61,6 +62,14 @@ static int i18n_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return dir_asset("i18n", req, resp);
 }
 
+/* GET /web/common/{file}: the modules every page imports (i18n.js: the
+ * language of the page and its catalogue texts). */
+static int common_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    (void)app;
+    return dir_asset("common", req, resp);
+}
+
 const lv_http_route http_console_routes[] = {
     {"GET", "/console", console_redirect, 0, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_NO_BODY},
@@ -69,6 +78,8 @@ const lv_http_route http_console_routes[] = {
     {"GET", "/web/console/{file}", console_asset, 0, LV_WORK_INLINE,
      HTTP_PUBLIC, HTTP_NO_BODY},
     {"GET", "/web/i18n/{file}", i18n_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
+     HTTP_NO_BODY},
+    {"GET", "/web/common/{file}", common_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_NO_BODY},
     {0},
 };

@@ -21,13 +21,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
+import { ARTIFACTS, BUILD, axeViolations, launchBrowser, startServer, stopAll }
+  from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 
 
 let tmp, dir, server, url, browser;
@@ -144,15 +142,6 @@ async function newPage(locale = 'es-ES') {
   return page;
 }
 
-// axe-core is let in through Playwright's CDP, past the page's CSP (no
-// inline script): the page keeps its own headers while being checked.
-async function axeViolations(page) {
-  await page.evaluate(fs.readFileSync(AXE, 'utf8'));
-  const r = await page.evaluate(() => globalThis.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`);
-}
 
 // The screen as it is: no serious axe violation, no horizontal scrolling,
 // and its picture at both widths.

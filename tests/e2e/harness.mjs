@@ -2,6 +2,7 @@
 // directory (127.0.0.1, a free port, stopped by PID) and Debian's chromium
 // driven by playwright-core, headless, without network side traffic.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -9,6 +10,7 @@ import readline from 'node:readline';
 export const BUILD = process.env.LLAVE_BUILD_DIR || path.resolve('build');
 export const ARTIFACTS = path.join(BUILD, 'tests', 'e2e', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let chromium;
 try {
@@ -48,4 +50,15 @@ export async function stopAll(browser, server, tmp) {
     await new Promise((r) => server.once('exit', r));
   }
   if (tmp && !process.env.LLAVE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+// The serious and critical WCAG 2.1 AA violations axe-core finds on the
+// page as it is.  axe is evaluated through Playwright's CDP, past the
+// page's CSP (no inline script): the page keeps its own headers.
+export async function axeViolations(page) {
+  await page.evaluate(fs.readFileSync(AXE, 'utf8'));
+  const r = await page.evaluate(() => globalThis.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`);
 }

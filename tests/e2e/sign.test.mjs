@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
+import { ARTIFACTS, BUILD, axeViolations, launchBrowser, startServer, stopAll }
+  from './harness.mjs';
 
 
 
@@ -142,17 +143,26 @@ test('a wrong code is refused on the page, declining returns to the error URL',
   await page.getByLabel('User id').fill(creds.citizen.user_id);
   await page.getByLabel('Password').fill('not the password 1');
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('alert').filter({ hasText: /password/ }).waitFor();
+  // the refusal stands next to the field, which is marked invalid
+  await page.locator('#password-error').filter({ hasText: /password/ }).waitFor();
+  assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
   await page.getByLabel('Password').fill(creds.citizen.password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
   await page.getByLabel('One-time code').fill('000000');
   await page.getByRole('button', { name: 'Sign', exact: true }).click();
-  await page.getByRole('alert').filter({ hasText: /code/ }).waitFor();
+  await page.locator('#otp-error').filter({ hasText: /code/ }).waitFor();
+  assert.equal(await page.getByLabel('One-time code').getAttribute('aria-invalid'), 'true');
   await page.screenshot({ path: path.join(ARTIFACTS, 'sign-wrong-code.png') });
+  // "Do not sign" asks first; going back changes nothing
+  const before = (await api('GET', `/api/v1/transactions/${tx.id}`)).json.state;
+  await page.getByRole('button', { name: 'Do not sign' }).click();
+  await page.getByRole('button', { name: 'Go back' }).click();
+  assert.equal((await api('GET', `/api/v1/transactions/${tx.id}`)).json.state, before);
+  await page.getByRole('button', { name: 'Do not sign' }).click();
   await Promise.all([
     page.waitForURL(/healthz\?result=error/),
-    page.getByRole('button', { name: 'Do not sign' }).click()]);
+    page.getByRole('button', { name: 'Yes, do not sign' }).click()]);
   await page.close();
   const r = await api('GET', `/api/v1/transactions/${tx.id}`);
   assert.equal(r.json.state, 'failed');
@@ -238,4 +248,49 @@ test('the citizen reviews a PDF on the page and signs it as PAdES', async () => 
     said = String(e.stdout) + String(e.stderr);
   }
   assert.match(said, /ETSI\.CAdES\.detached[\s\S]*Signature is Valid\./, said);
+});
+
+// Issue 15 items 1 and 3: a browser set to Spanish gets the page in
+// Spanish (lang="es"), a visible switch to English that is remembered,
+// fields refused next to themselves, focus on each new step's heading, and
+// no serious axe violation at 1280 and 390 px.
+test('the page speaks Spanish first, switches to English, and is accessible',
+     async () => {
+  const tx = await newTransaction([{ name: 'recibo.pdf', title: 'Recibo', text: 'r' }]);
+  const ctx = await browser.newContext({ locale: 'es-ES' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url + tx.path);
+  await page.getByLabel('Identificador de usuario').waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'es');
+  assert.deepEqual(await axeViolations(page), [], 'axe on the login step');
+  // an empty form is refused next to its field, before any request
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.locator('#user-id-error').filter({ hasText: /Escriba su identificador/ }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'user-id');
+  await page.getByLabel('Identificador de usuario').fill(creds.citizen.user_id);
+  await page.getByLabel('Contraseña').fill(creds.citizen.password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.getByRole('heading', { name: '2. Revise lo que firma' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'review-title');
+  assert.match(await page.locator('#review-lead').innerText(), /le pide firmar 1 documento/);
+  assert.match(await page.locator('#app-domain').innerText(), /127\.0\.0\.1/);
+  assert.deepEqual(await axeViolations(page), [], 'axe on the review step');
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    const wide = await page.evaluate(
+      () => document.documentElement.scrollWidth > window.innerWidth);
+    assert.equal(wide, false, `no horizontal scrolling at ${width} px`);
+    await page.screenshot({ path: path.join(ARTIFACTS, `sign-review-es-${width}.png`),
+                            fullPage: true });
+  }
+  // the switch: English at once, remembered for the next page
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: '2. Review what you sign' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  const cookies = await ctx.cookies();
+  assert.ok(cookies.some((c) => c.name === 'llave_lang' && c.value === 'en'));
+  assert.deepEqual(errors, [], 'no script error');
+  await ctx.close();
 });

@@ -10,13 +10,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
+import { ARTIFACTS, BUILD, axeViolations, launchBrowser, startServer, stopAll }
+  from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 
 
 let tmp, dir, server, url, browser;
@@ -34,15 +32,6 @@ before(async () => {
 
 after(() => stopAll(browser, server, tmp));
 
-// axe-core is injected past the page's CSP (which allows no inline script):
-// the page under test keeps its own headers, only the checker is let in.
-async function axeViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const r = await page.evaluate(() => globalThis.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`);
-}
 
 for (const [locale, lang] of [['es-ES', 'es'], ['en-GB', 'en']]) {
   for (const [name, p] of [['home', '/'], ['repository', '/repository/']]) {

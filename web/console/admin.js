@@ -3,7 +3,7 @@
 // administrators (operator accounts, R1.4, with the API's two-person rule
 // for disabling an administrator, CPS §5.2.4).
 import * as api from './api.js';
-import { t } from './i18n.js';
+import { t } from '/web/common/i18n.js';
 import { $, display, el, fieldError, hideBox, hideMsg, showApiError, showMsg } from './ui.js';
 
 let pending = null; // the revocation awaiting confirmation

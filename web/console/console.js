@@ -4,7 +4,7 @@
 // Screens are addressed by the URL's fragment (#register, #citizen/<id>),
 // so the browser's back button works and nothing reaches the server.
 import * as api from './api.js';
-import { LANGS, currentLang, langName, loadCatalogues, pickLang, setLang } from './i18n.js';
+import { languageSwitch, loadCatalogues, pickLang, setLang } from '/web/common/i18n.js';
 import { $, el, announce, display, fieldError, showMsg, hideMsg } from './ui.js';
 import * as ra from './ra.js';
 import * as admin from './admin.js';
@@ -113,29 +113,12 @@ function showHome() {
   display('home');
 }
 
-// ---- language switch ---------------------------------------------------------
-
-function languageSwitch() {
-  const p = $('langs');
-  for (const b of p.querySelectorAll('button')) b.remove();
-  for (const code of LANGS) {
-    if (code === currentLang()) continue;
-    const b = el('button', { type: 'button', class: 'link', lang: code }, langName(code));
-    b.addEventListener('click', () => {
-      setLang(code, true);
-      languageSwitch();
-      p.querySelector('button')?.focus();
-    });
-    p.append(b);
-  }
-}
-
 // ---- start ------------------------------------------------------------------
 
 async function start() {
   await loadCatalogues();
   setLang(pickLang(), false);
-  languageSwitch();
+  languageSwitch($('langs'));
   api.whenSessionEnds(sessionEnded);
   $('login-form').addEventListener('submit', submitLogin);
   $('logout').addEventListener('click', () => api.logout());

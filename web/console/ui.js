@@ -2,7 +2,7 @@
 // (text only: nothing from the server is ever parsed as HTML), messages
 // next to their field (WCAG 3.3.1: aria-invalid, aria-describedby) and the
 // translation of API errors.
-import { t, setText } from './i18n.js';
+import { t, setText } from '/web/common/i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 

@@ -100,3 +100,24 @@ export function applyTexts(root) {
     el.setAttribute('aria-label', t(el.dataset.i18nLabel));
   }
 }
+
+// The visible switch (issue 15 item 1): in container p, one button per
+// other language, named in that language; a choice is remembered in the
+// cookie and shown at once.
+export function languageSwitch(p) {
+  for (const b of p.querySelectorAll('button')) b.remove();
+  for (const code of LANGS) {
+    if (code === lang) continue;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'link';
+    b.lang = code;
+    b.textContent = langName(code);
+    b.addEventListener('click', () => {
+      setLang(code, true);
+      languageSwitch(p);
+      p.querySelector('button')?.focus();
+    });
+    p.append(b);
+  }
+}
