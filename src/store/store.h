@@ -42,4 +42,18 @@ int store_in_transaction(const lv_store *st);
  * Fails if `path` exists. */
 int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
 
+/* ---- the two entries of every record type keyed by one text column ------
+ * An owner's header declares them at once, STORE_KEYED(name, T, key):
+ *   store_<name>_insert(st, rec, err) adds rec as a new row: LV_EINVAL when
+ *     a text field is unterminated, a required one is missing or a row it
+ *     refers to is not there, LV_EEXISTS when its key (or another unique
+ *     column) is taken;
+ *   store_<name>_get(st, key, out, err) reads the row whose column `key`
+ *     holds that value into *out: LV_ENOTFOUND when there is none. */
+#define STORE_KEYED(name, T, key)                                              \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+        LV_MUST_USE;                                                           \
+    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
+        LV_MUST_USE
+
 #endif

@@ -21,12 +21,8 @@ int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
                          "operator %s already exists", r->login);
 }
 
-int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
-                       lv_err *err)
-{
-    return store_row_by_key(st, &store_row_operator, login, out, err,
-                            "no operator %s", login);
-}
+STORE_GET(operator, lv_operator_rec, &store_row_operator, login,
+          "no operator %s", login)
 
 int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
 {
@@ -99,12 +95,8 @@ int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
                          r->citizen_id, r->user_id);
 }
 
-int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
-                   lv_err *err)
-{
-    return store_row_by_key(st, &store_row_cred, citizen_id, out, err,
-                            "no credentials for %s", citizen_id);
-}
+STORE_GET(cred, lv_cred_rec, &store_row_cred, citizen_id,
+          "no credentials for %s", citizen_id)
 
 int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
                            lv_err *err)

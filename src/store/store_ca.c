@@ -17,11 +17,7 @@ int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
                          rec->name);
 }
 
-int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_ca, name, out, err, "no CA named %s",
-                            name);
-}
+STORE_GET(ca, lv_ca_rec, &store_row_ca, name, "no CA named %s", name)
 
 int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
                      void *ctx, lv_err *err)
@@ -30,7 +26,4 @@ int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
                       "SELECT " CA_COLUMNS " FROM cas ORDER BY seq");
 }
 
-void store_ca_rec_free(lv_ca_rec *rec)
-{
-    store_row_free(&store_row_ca, rec);
-}
+STORE_FREE(ca, lv_ca_rec, &store_row_ca)

@@ -8,6 +8,7 @@
 #define LLAVE_STORE_CERT_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -34,10 +35,7 @@ typedef struct lv_cert_rec {
     size_t der_len;
 } lv_cert_rec;
 
-int store_cert_insert(lv_store *st, const lv_cert_rec *rec,
-                      lv_err *err) LV_MUST_USE;
-int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,
-                   lv_err *err) LV_MUST_USE;
+STORE_KEYED(cert, lv_cert_rec, serial);
 /* R2.9: number of certificates for (subject, subscriber, profile) that are
  * not revoked and not expired at `now`. */
 int store_cert_count_valid(lv_store *st, const char *subject_id,

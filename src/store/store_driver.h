@@ -248,6 +248,35 @@ int store_row_insert(lv_store *st, const store_row *t, const void *rec,
 int store_row_add(lv_store *st, const store_row *t, const void *rec,
                   lv_err *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Definitions of the entries STORE_KEYED (store.h) declares, for the
+ * record types whose entries do no more than their table says:
+ *   STORE_INSERT(name, T, t) inserts with store_row_insert, a taken key
+ *     left for the caller to explain;
+ *   STORE_ADD(name, T, t, rec, fmt, ...) with store_row_add, a taken key
+ *     being LV_EEXISTS with fmt, whose arguments may name the record `rec`;
+ *   STORE_GET(name, T, t, key, fmt, ...) reads the row by t->by_key, none
+ *     being LV_ENOTFOUND with fmt, whose arguments may name `key`;
+ *   STORE_FREE(name, T, t) is store_<name>_rec_free. */
+#define STORE_INSERT(name, T, t)                                               \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+    {                                                                          \
+        return store_row_insert(st, t, rec, err);                              \
+    }
+#define STORE_ADD(name, T, t, rec, ...)                                        \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+    {                                                                          \
+        return store_row_add(st, t, rec, err, __VA_ARGS__);                    \
+    }
+#define STORE_GET(name, T, t, key, ...)                                        \
+    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
+    {                                                                          \
+        return store_row_by_key(st, t, key, out, err, __VA_ARGS__);            \
+    }
+#define STORE_FREE(name, T, t)                                                 \
+    void store_##name##_rec_free(T *rec)                                       \
+    {                                                                          \
+        store_row_free(t, rec);                                                \
+    }
 /* Runs sql, a statement that returns no row, with columns [from, to) of
  * rec and then args as its parameters; *changed as in store_q_run. */
 int store_row_run(lv_store *st, const store_row *t, const void *rec,

@@ -47,12 +47,8 @@ int store_oauth_authz_insert(lv_store *st, const lv_oauth_authz_rec *r,
     return store_row_insert(st, &store_row_authz, r, err);
 }
 
-int store_oauth_authz_get(lv_store *st, const char *id, lv_oauth_authz_rec *out,
-                          lv_err *err)
-{
-    return store_row_by_key(st, &store_row_authz, id, out, err,
-                            "no authorization %s", id);
-}
+STORE_GET(oauth_authz, lv_oauth_authz_rec, &store_row_authz, id,
+          "no authorization %s", id)
 
 int store_oauth_authz_by_code(lv_store *st, const char *code_hash,
                               lv_oauth_authz_rec *out, lv_err *err)
@@ -115,18 +111,9 @@ int store_oauth_token_purge(lv_store *st, int64_t before, int *count,
 
 /* ---- access tokens ------------------------------------------------------ */
 
-int store_oauth_token_insert(lv_store *st, const lv_oauth_token_rec *r,
-                             lv_err *err)
-{
-    return store_row_insert(st, &store_row_token, r, err);
-}
-
-int store_oauth_token_get(lv_store *st, const char *token_hash,
-                          lv_oauth_token_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_token, token_hash, out, err,
-                            "no token (hash)");
-}
+STORE_INSERT(oauth_token, lv_oauth_token_rec, &store_row_token)
+STORE_GET(oauth_token, lv_oauth_token_rec, &store_row_token, token_hash,
+          "no token (hash)")
 
 int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                              int *changed, lv_err *err)

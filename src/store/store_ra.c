@@ -29,12 +29,7 @@ int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err)
                          r.person_id);
 }
 
-int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
-                      lv_err *err)
-{
-    return store_row_by_key(st, &store_row_citizen, id, out, err,
-                            "no citizen %s", id);
-}
+STORE_GET(citizen, lv_citizen_rec, &store_row_citizen, id, "no citizen %s", id)
 
 int store_citizen_by_person(lv_store *st, const char *person_id,
                             lv_citizen_rec *out, lv_err *err)
@@ -111,18 +106,9 @@ int store_registration_foreach(lv_store *st, const char *citizen_id,
 
 /* ---- organizations ------------------------------------------------------ */
 
-int store_org_insert(lv_store *st, const lv_org_rec *r, lv_err *err)
-{
-    return store_row_add(st, &store_row_org, r, err,
-                         "organization %s is already registered",
-                         r->org_identifier);
-}
-
-int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_org, id, out, err,
-                            "no organization %s", id);
-}
+STORE_ADD(org, lv_org_rec, &store_row_org, r,
+          "organization %s is already registered", r->org_identifier)
+STORE_GET(org, lv_org_rec, &store_row_org, id, "no organization %s", id)
 
 /* A PSD2 organization's certificates name it PSD<NCA id>-<authorization>
  * (ETSI TS 119 495 §5.2.1) instead of its VAT identifier. */
@@ -155,12 +141,8 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
     return store_explain(rc, LV_EINVAL, err, "no organization %s", r->org_id);
 }
 
-int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
-                         lv_err *err)
-{
-    return store_row_by_key(st, &store_row_person, id, out, err,
-                            "no representative or linked person %s", id);
-}
+STORE_GET(org_person, lv_org_person_rec, &store_row_person, id,
+          "no representative or linked person %s", id)
 
 int store_org_person_foreach(lv_store *st, const char *org_id,
                              int (*fn)(const lv_org_person_rec *, void *),

@@ -6,6 +6,7 @@
 #define LLAVE_STORE_RA_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -29,10 +30,7 @@ typedef struct lv_citizen_rec {
     int64_t updated_at;
 } lv_citizen_rec;
 
-int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec,
-                         lv_err *err) LV_MUST_USE;
-int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
-                      lv_err *err) LV_MUST_USE;
+STORE_KEYED(citizen, lv_citizen_rec, id);
 int store_citizen_by_person(lv_store *st, const char *person_id,
                             lv_citizen_rec *out, lv_err *err) LV_MUST_USE;
 
@@ -106,10 +104,7 @@ typedef struct lv_org_rec {
     int64_t created_at;
 } lv_org_rec;
 
-int store_org_insert(lv_store *st, const lv_org_rec *rec,
-                     lv_err *err) LV_MUST_USE;
-int store_org_get(lv_store *st, const char *id, lv_org_rec *out,
-                  lv_err *err) LV_MUST_USE;
+STORE_KEYED(org, lv_org_rec, id);
 int store_org_by_identifier(lv_store *st, const char *org_identifier,
                             lv_org_rec *out, lv_err *err) LV_MUST_USE;
 
@@ -136,10 +131,7 @@ typedef struct lv_org_person_rec {
     int64_t created_at;
 } lv_org_person_rec;
 
-int store_org_person_insert(lv_store *st, const lv_org_person_rec *rec,
-                            lv_err *err) LV_MUST_USE;
-int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
-                         lv_err *err) LV_MUST_USE;
+STORE_KEYED(org_person, lv_org_person_rec, id);
 int store_org_person_foreach(lv_store *st, const char *org_id,
                              int (*fn)(const lv_org_person_rec *, void *),
                              void *ctx, lv_err *err) LV_MUST_USE;
@@ -166,10 +158,7 @@ typedef struct lv_cert_request_rec {
     char cert_serial[65];
 } lv_cert_request_rec;
 
-int store_cert_request_insert(lv_store *st, const lv_cert_request_rec *rec,
-                              lv_err *err) LV_MUST_USE;
-int store_cert_request_get(lv_store *st, const char *id,
-                           lv_cert_request_rec *out, lv_err *err) LV_MUST_USE;
+STORE_KEYED(cert_request, lv_cert_request_rec, id);
 /* pending -> approved / rejected; LV_ESTATE when no longer pending. */
 int store_cert_request_decide(lv_store *st, const char *id, const char *status,
                               const char *decided_by, const char *reason,

@@ -9,18 +9,10 @@
 /* ---- applications ----------------------------------------------------------
  */
 
-int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *r, lv_err *err)
-{
-    return store_row_add(st, &store_row_app, r, err,
-                         "application %s already exists", r->client_id);
-}
-
-int store_sign_app_get(lv_store *st, const char *client_id,
-                       lv_sign_app_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_app, client_id, out, err,
-                            "no application %s", client_id);
-}
+STORE_ADD(sign_app, lv_sign_app_rec, &store_row_app, r,
+          "application %s already exists", r->client_id)
+STORE_GET(sign_app, lv_sign_app_rec, &store_row_app, client_id,
+          "no application %s", client_id)
 
 int store_sign_app_foreach(lv_store *st,
                            int (*fn)(const lv_sign_app_rec *, void *),
@@ -34,17 +26,8 @@ int store_sign_app_foreach(lv_store *st,
 /* ---- transactions
  * ------------------------------------------------------------ */
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_tx, r, err);
-}
-
-int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
-                      lv_err *err)
-{
-    return store_row_by_key(st, &store_row_tx, id, out, err,
-                            "no transaction %s", id);
-}
+STORE_INSERT(sign_tx, lv_sign_tx_rec, &store_row_tx)
+STORE_GET(sign_tx, lv_sign_tx_rec, &store_row_tx, id, "no transaction %s", id)
 
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
                          const char *from, lv_err *err)
@@ -108,17 +91,8 @@ int store_sign_doc_foreach(lv_store *st, const char *tx_id,
 /* ---- CSC signature activation data
  * ------------------------------------------------ */
 
-int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_sad, r, err);
-}
-
-int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
-                       lv_err *err)
-{
-    return store_row_by_key(st, &store_row_sad, sad_hash, out, err,
-                            "unknown SAD");
-}
+STORE_INSERT(sign_sad, lv_sign_sad_rec, &store_row_sad)
+STORE_GET(sign_sad, lv_sign_sad_rec, &store_row_sad, sad_hash, "unknown SAD")
 
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
                            int64_t now, lv_err *err)
@@ -142,10 +116,7 @@ int store_sign_sad_extend(lv_store *st, const char *sad_hash,
     return store_one(n, err, LV_ENOTFOUND, "unknown SAD");
 }
 
-void store_sign_sad_rec_free(lv_sign_sad_rec *r)
-{
-    store_row_free(&store_row_sad, r);
-}
+STORE_FREE(sign_sad, lv_sign_sad_rec, &store_row_sad)
 
 /* ---- pending CSC OTPs
  * ------------------------------------------------------------------ */
@@ -178,32 +149,16 @@ int store_sign_otp_delete(lv_store *st, const char *citizen_id,
                      SQ_TEXT(citizen_id), SQ_TEXT(serial));
 }
 
-void store_sign_otp_rec_free(lv_sign_otp_rec *r)
-{
-    store_row_free(&store_row_sign_otp, r);
-}
+STORE_FREE(sign_otp, lv_sign_otp_rec, &store_row_sign_otp)
 
 /* ---- acceptances
  * --------------------------------------------------------------------- */
 
-int store_sign_acceptance_insert(lv_store *st, const lv_sign_acceptance_rec *r,
-                                 lv_err *err)
-{
-    return store_row_add(st, &store_row_acceptance, r, err,
-                         "certificate %s is already accepted", r->serial);
-}
-
-int store_sign_acceptance_get(lv_store *st, const char *serial,
-                              lv_sign_acceptance_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_acceptance, serial, out, err,
-                            "certificate %s is not accepted", serial);
-}
-
-void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *r)
-{
-    store_row_free(&store_row_acceptance, r);
-}
+STORE_ADD(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance, r,
+          "certificate %s is already accepted", r->serial)
+STORE_GET(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance,
+          serial, "certificate %s is not accepted", serial)
+STORE_FREE(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance)
 
 /* ---- purge (issue 14 item 6) ---------------------------------------------
  * The transactions a purge takes: expired, or signed or ended, before the

@@ -5,6 +5,7 @@
 #define LLAVE_STORE_SIGN_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -20,10 +21,7 @@ typedef struct lv_sign_app_rec {
     char created_by[128];
 } lv_sign_app_rec;
 
-int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *rec,
-                          lv_err *err) LV_MUST_USE;
-int store_sign_app_get(lv_store *st, const char *client_id,
-                       lv_sign_app_rec *out, lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_app, lv_sign_app_rec, client_id);
 /* In creation order. */
 int store_sign_app_foreach(lv_store *st,
                            int (*fn)(const lv_sign_app_rec *, void *),
@@ -48,10 +46,7 @@ typedef struct lv_sign_tx_rec {
     int64_t ended_at;
 } lv_sign_tx_rec;
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec,
-                         lv_err *err) LV_MUST_USE;
-int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
-                      lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_tx, lv_sign_tx_rec, id);
 /* Writes state, cert_serial, accept_serial, otp_id, error, signed_at and
  * ended_at when the stored state is `from` (NULL: any); LV_ESTATE when it
  * is not (a concurrent request moved it first), LV_ENOTFOUND for no row. */
@@ -93,10 +88,7 @@ typedef struct lv_sign_sad_rec {
     int64_t expires_at;
 } lv_sign_sad_rec;
 
-int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *rec,
-                          lv_err *err) LV_MUST_USE;
-int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
-                       lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_sad, lv_sign_sad_rec, sad_hash);
 /* remaining -= n if remaining >= n and expires_at > now; LV_ESTATE when
  * not (used up, expired, or a concurrent request took it first). */
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
@@ -148,13 +140,8 @@ typedef struct lv_sign_acceptance_rec {
     int64_t accepted_at;
 } lv_sign_acceptance_rec;
 
-int store_sign_acceptance_insert(lv_store *st,
-                                 const lv_sign_acceptance_rec *rec,
-                                 lv_err *err) LV_MUST_USE;
-/* LV_ENOTFOUND while the certificate is not accepted. */
-int store_sign_acceptance_get(lv_store *st, const char *serial,
-                              lv_sign_acceptance_rec *out,
-                              lv_err *err) LV_MUST_USE;
+/* get: LV_ENOTFOUND while the certificate is not accepted. */
+STORE_KEYED(sign_acceptance, lv_sign_acceptance_rec, serial);
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *rec);
 
 /* ---- PDF documents of transactions (sql/013_tx_pdf.sql; store_docs.c) --
