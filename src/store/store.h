@@ -42,6 +42,11 @@ int store_in_transaction(const lv_store *st);
  * Fails if `path` exists. */
 int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
 
+/* The callback every store_*_foreach takes: fn(row, ctx) for each row in
+ * turn, the row valid during the call only; the first failure fn returns
+ * (< 0) ends the walk and is what the foreach returns. */
+#define STORE_VISIT(T) int (*fn)(const T *, void *), void *ctx
+
 /* ---- the two entries of every record type keyed by one text column ------
  * An owner's header declares them at once, STORE_KEYED(name, T, key):
  *   store_<name>_insert(st, rec, err) adds rec as a new row: LV_EINVAL when

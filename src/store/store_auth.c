@@ -37,9 +37,8 @@ int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
     return store_one(n, err, LV_ENOTFOUND, "no operator %s", r->login);
 }
 
-int store_operator_foreach(lv_store *st,
-                           int (*fn)(const lv_operator_rec *, void *),
-                           void *ctx, lv_err *err)
+int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
+                           lv_err *err)
 {
     STORE_RETURN_EACH(lv_operator_rec, &store_row_operator, st, err, fn, ctx,
                       "SELECT " OP_COLUMNS " FROM operators ORDER BY login");
@@ -143,8 +142,7 @@ int store_pwhist_add(lv_store *st, const char *citizen_id,
 }
 
 int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
-                         int (*fn)(const char *password_hash, void *),
-                         void *ctx, lv_err *err)
+                         STORE_VISIT(char), lv_err *err)
 {
     return STORE_EACH_TEXT(st, err, fn, ctx,
                            "SELECT password_hash FROM password_history"

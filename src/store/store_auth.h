@@ -48,9 +48,8 @@ int store_approval_put(lv_store *st, const lv_approval_rec *rec,
 int store_approval_delete(lv_store *st, const char *action, const char *target,
                           lv_err *err) LV_MUST_USE;
 /* In login order. */
-int store_operator_foreach(lv_store *st,
-                           int (*fn)(const lv_operator_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_cred_rec {
     char citizen_id[72];
@@ -84,8 +83,7 @@ int store_pwhist_add(lv_store *st, const char *citizen_id,
                      const char *password_hash, int64_t set_at,
                      lv_err *err) LV_MUST_USE;
 int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
-                         int (*fn)(const char *password_hash, void *),
-                         void *ctx, lv_err *err) LV_MUST_USE;
+                         STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 typedef struct lv_session_rec {
     char token_hash[65]; /* SHA-256 hex of the bearer token */

@@ -19,8 +19,7 @@ int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
 
 STORE_GET(ca, lv_ca_rec, &store_row_ca, name, "no CA named %s", name)
 
-int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
-                     void *ctx, lv_err *err)
+int store_ca_foreach(lv_store *st, STORE_VISIT(lv_ca_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_ca_rec, &store_row_ca, st, err, fn, ctx,
                       "SELECT " CA_COLUMNS " FROM cas ORDER BY seq");

@@ -27,8 +27,8 @@ typedef struct lv_ca_rec {
 
 STORE_KEYED(ca, lv_ca_rec, name);
 /* Calls fn for every CA record in creation order; stops on fn's error. */
-int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
-                     void *ctx, lv_err *err) LV_MUST_USE;
+int store_ca_foreach(lv_store *st, STORE_VISIT(lv_ca_rec),
+                     lv_err *err) LV_MUST_USE;
 void store_ca_rec_free(lv_ca_rec *rec);
 
 /* ---- status (sql/002_status.sql): the rules live in ca/ and custody/ -- */

@@ -143,9 +143,8 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
 /* Calls fn with the first column of every row of sql (with its parameters)
  * until fn fails:
  *   return STORE_EACH_TEXT(st, err, fn, ctx, "SELECT uri ...", SQ_TEXT(id)); */
-int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
-                    void *ctx, const char *sql, const store_arg *args,
-                    size_t n);
+int store_each_text(lv_store *st, lv_err *err, STORE_VISIT(char),
+                    const char *sql, const store_arg *args, size_t n);
 #define STORE_EACH_TEXT(st, err, fn, ctx, sql, ...)                            \
     store_each_text(st, err, fn, ctx, sql, STORE_ARGS(__VA_ARGS__))
 /* Runs a statement that returns no row (a purge, a bulk update) and puts

@@ -19,8 +19,7 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
 }
 
 int store_oauth_uri_foreach(lv_store *st, const char *client_id,
-                            int (*fn)(const char *, void *), void *ctx,
-                            lv_err *err)
+                            STORE_VISIT(char), lv_err *err)
 {
     return STORE_EACH_TEXT(st, err, fn, ctx,
                            "SELECT uri FROM oauth_redirect_uris"
@@ -125,8 +124,7 @@ int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
 }
 
 int store_oauth_tokens_of_code(lv_store *st, const char *code_hash,
-                               int (*fn)(const char *, void *), void *ctx,
-                               lv_err *err)
+                               STORE_VISIT(char), lv_err *err)
 {
     return STORE_EACH_TEXT(st, err, fn, ctx,
                            "SELECT token_hash FROM oauth_tokens"

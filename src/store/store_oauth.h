@@ -17,8 +17,7 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                         int64_t now, lv_err *err) LV_MUST_USE;
 /* fn(uri, ctx) for each of the client's URIs, in the order added. */
 int store_oauth_uri_foreach(lv_store *st, const char *client_id,
-                            int (*fn)(const char *, void *), void *ctx,
-                            lv_err *err) LV_MUST_USE;
+                            STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 /* ---- authorization requests and their codes ------------------------------ */
 typedef struct lv_oauth_authz_rec {
@@ -91,7 +90,6 @@ int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                              int *changed, lv_err *err) LV_MUST_USE;
 /* fn(token_hash, ctx) for each unrevoked token issued for a code. */
 int store_oauth_tokens_of_code(lv_store *st, const char *code_hash,
-                               int (*fn)(const char *, void *), void *ctx,
-                               lv_err *err) LV_MUST_USE;
+                               STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 #endif

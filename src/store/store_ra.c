@@ -73,8 +73,7 @@ int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
 }
 
 int store_iddoc_foreach(lv_store *st, const char *citizen_id,
-                        int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
-                        lv_err *err)
+                        STORE_VISIT(lv_iddoc_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_iddoc_rec, &store_row_iddoc, st, err, fn, ctx,
                       "SELECT " IDDOC_COLUMNS " FROM identity_documents"
@@ -93,8 +92,7 @@ int store_registration_insert(lv_store *st, const lv_registration_rec *r,
 }
 
 int store_registration_foreach(lv_store *st, const char *citizen_id,
-                               int (*fn)(const lv_registration_rec *, void *),
-                               void *ctx, lv_err *err)
+                               STORE_VISIT(lv_registration_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_registration_rec, &store_row_registration, st, err, fn,
                       ctx,
@@ -145,8 +143,7 @@ STORE_GET(org_person, lv_org_person_rec, &store_row_person, id,
           "no representative or linked person %s", id)
 
 int store_org_person_foreach(lv_store *st, const char *org_id,
-                             int (*fn)(const lv_org_person_rec *, void *),
-                             void *ctx, lv_err *err)
+                             STORE_VISIT(lv_org_person_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_org_person_rec, &store_row_person, st, err, fn, ctx,
                       "SELECT " PERSON_COLUMNS " FROM org_persons"
@@ -211,8 +208,7 @@ int store_cert_request_decide(lv_store *st, const char *id, const char *status,
 }
 
 static int request_each(lv_cert_request_rec *row, store_q *q,
-                        int (*fn)(const lv_cert_request_rec *, void *),
-                        void *ctx)
+                        STORE_VISIT(lv_cert_request_rec))
 {
     int rc = store_row_read(q, &store_row_request, row);
     if (rc == 0)
@@ -224,8 +220,7 @@ static int request_each(lv_cert_request_rec *row, store_q *q,
 }
 
 int store_cert_request_foreach(lv_store *st, const char *status,
-                               int (*fn)(const lv_cert_request_rec *, void *),
-                               void *ctx, lv_err *err)
+                               STORE_VISIT(lv_cert_request_rec), lv_err *err)
 {
     store_q q;
     lv_cert_request_rec row;
@@ -258,8 +253,7 @@ int store_revocation_request_insert(lv_store *st,
 /* ---- certificates of a party --------------------------------------------- */
 
 int store_cert_foreach_party(lv_store *st, const char *party,
-                             int (*fn)(const lv_cert_rec *, void *), void *ctx,
-                             lv_err *err)
+                             STORE_VISIT(lv_cert_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_cert_rec, &store_row_cert_listed, st, err, fn, ctx,
                       "SELECT " CERT_LISTED " FROM certs"

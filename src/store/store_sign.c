@@ -14,9 +14,8 @@ STORE_ADD(sign_app, lv_sign_app_rec, &store_row_app, r,
 STORE_GET(sign_app, lv_sign_app_rec, &store_row_app, client_id,
           "no application %s", client_id)
 
-int store_sign_app_foreach(lv_store *st,
-                           int (*fn)(const lv_sign_app_rec *, void *),
-                           void *ctx, lv_err *err)
+int store_sign_app_foreach(lv_store *st, STORE_VISIT(lv_sign_app_rec),
+                           lv_err *err)
 {
     STORE_RETURN_EACH(lv_sign_app_rec, &store_row_app, st, err, fn, ctx,
                       "SELECT " APP_COLUMNS
@@ -79,8 +78,7 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
 
 /* fn must not keep rec->signature. */
 int store_sign_doc_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_doc_rec *, void *),
-                           void *ctx, lv_err *err)
+                           STORE_VISIT(lv_sign_doc_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_sign_doc_rec, &store_row_doc, st, err, fn, ctx,
                       "SELECT " DOC_COLUMNS " FROM sign_documents"

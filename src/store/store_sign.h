@@ -23,9 +23,8 @@ typedef struct lv_sign_app_rec {
 
 STORE_KEYED(sign_app, lv_sign_app_rec, client_id);
 /* In creation order. */
-int store_sign_app_foreach(lv_store *st,
-                           int (*fn)(const lv_sign_app_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+int store_sign_app_foreach(lv_store *st, STORE_VISIT(lv_sign_app_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_tx_rec {
     char id[33];
@@ -73,8 +72,8 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
                                  lv_err *err) LV_MUST_USE;
 /* In seq order; fn must not keep rec->signature. */
 int store_sign_doc_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_doc_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+                           STORE_VISIT(lv_sign_doc_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_sad_rec {
     char sad_hash[65]; /* SHA-256 hex of the SAD */
@@ -170,8 +169,8 @@ int store_sign_pdf_set_signed(lv_store *st, const char *tx_id, int seq,
                               lv_err *err) LV_MUST_USE;
 /* In seq order, without the PDFs (pdf and signed_pdf NULL). */
 int store_sign_pdf_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_pdf_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+                           STORE_VISIT(lv_sign_pdf_rec),
+                           lv_err *err) LV_MUST_USE;
 void store_sign_pdf_rec_free(lv_sign_pdf_rec *rec);
 /* Deletes, in the caller's transaction, the PDFs of the transactions
  * store_sign_purge removes with the same `before` (call it first). */
