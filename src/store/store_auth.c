@@ -4,30 +4,16 @@
 
 /* ---- operators ---------------------------------------------------------- */
 
-static int op_check(const lv_operator_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_operator, r, err));
-    if (r->login[0] == '\0' || r->password_hash[0] == '\0' ||
-        r->totp_sealed_len == 0)
-        return lv_fail(err, LV_EINVAL,
-                       "operator record needs login, password and TOTP secret");
-    return 0;
-}
-
-int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
-{
-    LV_TRY(op_check(r, err));
-    return store_row_add(st, &store_row_operator, r, err,
-                         "operator %s already exists", r->login);
-}
-
+/* The operator table needs login, password hash and TOTP secret. */
+STORE_ADD(operator, lv_operator_rec, &store_row_operator, r,
+          "operator %s already exists", r->login)
 STORE_GET(operator, lv_operator_rec, &store_row_operator, login,
           "no operator %s", login)
 
 int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(op_check(r, err));
+    LV_TRY(store_row_check(&store_row_operator, r, err));
     LV_TRY(STORE_ROW_RUN(
         st, &store_row_operator, r, 1, OP_UPDATED, &n, err,
         "UPDATE operators SET roles = ?, enabled = ?, locked = ?,"
@@ -76,24 +62,10 @@ int store_approval_delete(lv_store *st, const char *action, const char *target,
 
 /* ---- citizens' credentials ----------------------------------------------- */
 
-static int cred_check(const lv_cred_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_cred, r, err));
-    if (!r->citizen_id[0] || !r->user_id[0] || !r->mobile[0])
-        return lv_fail(err, LV_EINVAL,
-                       "credential record needs citizen id, user id, mobile");
-    return 0;
-}
-
-int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
-{
-    LV_TRY(cred_check(r, err));
-    return store_row_add(st, &store_row_cred, r, err,
-                         "citizen %s already has credentials, or user id %s is "
-                         "taken",
-                         r->citizen_id, r->user_id);
-}
-
+/* The credentials table needs citizen id, user id and mobile. */
+STORE_ADD(cred, lv_cred_rec, &store_row_cred, r,
+          "citizen %s already has credentials, or user id %s is taken",
+          r->citizen_id, r->user_id)
 STORE_GET(cred, lv_cred_rec, &store_row_cred, citizen_id,
           "no credentials for %s", citizen_id)
 
@@ -109,7 +81,7 @@ int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
 int store_cred_update(lv_store *st, const lv_cred_rec *r, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(cred_check(r, err));
+    LV_TRY(store_row_check(&store_row_cred, r, err));
     int rc = STORE_ROW_RUN(
         st, &store_row_cred, r, CRED_MUTABLE, store_row_cred.n, &n, err,
         "UPDATE citizen_credentials SET user_id = ?, mobile = ?,"

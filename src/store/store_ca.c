@@ -4,8 +4,6 @@
 int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
 {
     LV_TRY(store_row_check(&store_row_ca, rec, err));
-    if (rec->name[0] == '\0' || !rec->cert_der || rec->cert_len == 0)
-        return lv_fail(err, LV_EINVAL, "CA record needs a name and a cert");
     /* seq = next position; computed in SQL so it is portable and taken
      * under the same write lock as the insert. */
     int rc = STORE_ROW_RUN(st, &store_row_ca, rec, 0, store_row_ca.n, NULL, err,

@@ -4,9 +4,6 @@
 static int cert_check(const lv_cert_rec *r, lv_err *err)
 {
     LV_TRY(store_row_check(&store_row_cert, r, err));
-    if (r->serial[0] == '\0' || !r->der || r->der_len == 0)
-        return lv_fail(err, LV_EINVAL,
-                       "certificate record needs a serial and a DER body");
     if (r->status != LV_CERT_VALID && r->status != LV_CERT_REVOKED)
         return lv_fail(err, LV_EINVAL, "bad certificate status %d", r->status);
     return 0;

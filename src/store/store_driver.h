@@ -199,6 +199,8 @@ typedef struct store_col {
     size_t off;     /* offsetof the field */
     size_t size;    /* sizeof the field */
     size_t len_off; /* blobs and bytes: offsetof their length */
+    int need;       /* to be filled in: text not "", a blob or bytes not
+                       empty, a string not NULL (store_row_check) */
 } store_col;
 
 typedef struct store_row {
@@ -211,8 +213,13 @@ typedef struct store_row {
     int secret; /* wiped when freed (sealed TOTP secrets) */
     /* SELECT of the columns of the one row whose key is ?, or NULL */
     const char *by_key;
+    /* LV_EINVAL's message for an empty `need` column, or NULL: "<column>
+     * is required" */
+    const char *incomplete;
 } store_row;
 
+/* Every text field of rec terminated within its array and no bytes field
+ * longer than its array; then every `need` column filled in. */
 int store_row_check(const store_row *t, const void *rec, lv_err *err);
 /* Binds columns [from, to) of rec, in order. */
 void store_row_bind_range(store_q *q, const store_row *t, const void *rec,

@@ -29,22 +29,9 @@ int store_oauth_uri_foreach(lv_store *st, const char *client_id,
 
 /* ---- authorization requests -------------------------------------------- */
 
-/* The column table checks every text field; labels and description are
- * required (NOT NULL). */
-static int authz_check(const lv_oauth_authz_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_authz, r, err));
-    if (!r->labels || !r->description)
-        return lv_fail(err, LV_EINVAL, "labels and description are required");
-    return 0;
-}
-
-int store_oauth_authz_insert(lv_store *st, const lv_oauth_authz_rec *r,
-                             lv_err *err)
-{
-    LV_TRY(authz_check(r, err));
-    return store_row_insert(st, &store_row_authz, r, err);
-}
+/* The column table checks every text field and needs labels and
+ * description (NOT NULL). */
+STORE_INSERT(oauth_authz, lv_oauth_authz_rec, &store_row_authz)
 
 STORE_GET(oauth_authz, lv_oauth_authz_rec, &store_row_authz, id,
           "no authorization %s", id)
@@ -62,7 +49,7 @@ int store_oauth_authz_update(lv_store *st, const lv_oauth_authz_rec *r,
                              const char *from, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(authz_check(r, err));
+    LV_TRY(store_row_check(&store_row_authz, r, err));
     LV_TRY(STORE_ROW_RUN(st, &store_row_authz, r, AUTHZ_MUTABLE,
                          store_row_authz.n, &n, err,
                          "UPDATE oauth_authorizations SET citizen_id = ?,"

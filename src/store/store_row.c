@@ -60,6 +60,26 @@ static void set_ptr(void *rec, const store_col *c, const void *p)
     memcpy(FIELD(rec, c), &p, sizeof p);
 }
 
+static int filled(const void *rec, const store_col *c)
+{
+    switch (c->kind) {
+    case STORE_TEXT:
+        return CFIELD(rec, c)[0] != '\0';
+    case STORE_BLOB:
+    case STORE_BLOB_OPT:
+        return get_ptr(rec, c) != NULL && get_len(rec, c) > 0;
+    case STORE_BYTES:
+    case STORE_BYTES_OPT:
+        return get_len(rec, c) > 0;
+    case STORE_STR:
+    case STORE_STR_OPT:
+    case STORE_STR_REF:
+        return get_ptr(rec, c) != NULL;
+    default:
+        return 1;
+    }
+}
+
 int store_row_check(const store_row *t, const void *rec, lv_err *err)
 {
     for (size_t i = 0; i < t->n; i++) {
@@ -71,6 +91,11 @@ int store_row_check(const store_row *t, const void *rec, lv_err *err)
             return lv_fail(err, LV_EINVAL, "%s is longer than its field",
                            c->name);
     }
+    for (size_t i = 0; i < t->n; i++)
+        if (t->cols[i].need && !filled(rec, &t->cols[i]))
+            return t->incomplete ? lv_fail(err, LV_EINVAL, "%s", t->incomplete)
+                                 : lv_fail(err, LV_EINVAL, "%s is required",
+                                           t->cols[i].name);
     return 0;
 }
 
