@@ -283,6 +283,25 @@ int store_row_add(lv_store *st, const store_row *t, const void *rec,
     {                                                                          \
         store_row_free(t, rec);                                                \
     }
+/* Definitions of whole store_<name> foreach functions whose one parameter
+ * is the text `key` (STORE_VISIT, store.h):
+ *   STORE_FOREACH(name, T, t, key, sql, args...) hands fn every row of sql,
+ *     t's columns read into a T (STORE_RETURN_EACH);
+ *   STORE_FOREACH_TEXT(name, key, sql, args...) the first column of every
+ *     row of sql (store_each_text);
+ * args are sql's parameters, which may name `key`. */
+#define STORE_FOREACH(name, T, t, key, sql, ...)                               \
+    int store_##name(lv_store *st, const char *key, STORE_VISIT(T),            \
+                     lv_err *err)                                              \
+    {                                                                          \
+        STORE_RETURN_EACH(T, t, st, err, fn, ctx, sql, __VA_ARGS__);           \
+    }
+#define STORE_FOREACH_TEXT(name, key, sql, ...)                                \
+    int store_##name(lv_store *st, const char *key, STORE_VISIT(char),         \
+                     lv_err *err)                                              \
+    {                                                                          \
+        return STORE_EACH_TEXT(st, err, fn, ctx, sql, __VA_ARGS__);            \
+    }
 /* Runs sql, a statement that returns no row, with columns [from, to) of
  * rec and then args as its parameters; *changed as in store_q_run. */
 int store_row_run(lv_store *st, const store_row *t, const void *rec,

@@ -18,14 +18,10 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                      SQ_TEXT(client_id));
 }
 
-int store_oauth_uri_foreach(lv_store *st, const char *client_id,
-                            STORE_VISIT(char), lv_err *err)
-{
-    return STORE_EACH_TEXT(st, err, fn, ctx,
-                           "SELECT uri FROM oauth_redirect_uris"
-                           " WHERE client_id = ? ORDER BY seq",
-                           SQ_TEXT(client_id));
-}
+STORE_FOREACH_TEXT(oauth_uri_foreach, client_id,
+                   "SELECT uri FROM oauth_redirect_uris"
+                   " WHERE client_id = ? ORDER BY seq",
+                   SQ_TEXT(client_id))
 
 /* ---- authorization requests -------------------------------------------- */
 
@@ -110,11 +106,7 @@ int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                          SQ_INT(now), SQ_TEXT(token_hash));
 }
 
-int store_oauth_tokens_of_code(lv_store *st, const char *code_hash,
-                               STORE_VISIT(char), lv_err *err)
-{
-    return STORE_EACH_TEXT(st, err, fn, ctx,
-                           "SELECT token_hash FROM oauth_tokens"
-                           " WHERE code_hash = ? AND revoked_at = 0",
-                           SQ_TEXT(code_hash));
-}
+STORE_FOREACH_TEXT(oauth_tokens_of_code, code_hash,
+                   "SELECT token_hash FROM oauth_tokens"
+                   " WHERE code_hash = ? AND revoked_at = 0",
+                   SQ_TEXT(code_hash))

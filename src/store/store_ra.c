@@ -72,15 +72,11 @@ int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
                      id);
 }
 
-int store_iddoc_foreach(lv_store *st, const char *citizen_id,
-                        STORE_VISIT(lv_iddoc_rec), lv_err *err)
-{
-    STORE_RETURN_EACH(lv_iddoc_rec, &store_row_iddoc, st, err, fn, ctx,
-                      "SELECT " IDDOC_COLUMNS " FROM identity_documents"
-                      " WHERE citizen_id = ? ORDER BY created_at,"
-                      " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
-                      SQ_TEXT(citizen_id));
-}
+STORE_FOREACH(iddoc_foreach, lv_iddoc_rec, &store_row_iddoc, citizen_id,
+              "SELECT " IDDOC_COLUMNS " FROM identity_documents"
+              " WHERE citizen_id = ? ORDER BY created_at,"
+              " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
+              SQ_TEXT(citizen_id))
 
 /* ---- registration evidence ---------------------------------------------- */
 
@@ -91,16 +87,12 @@ int store_registration_insert(lv_store *st, const lv_registration_rec *r,
                         err);
 }
 
-int store_registration_foreach(lv_store *st, const char *citizen_id,
-                               STORE_VISIT(lv_registration_rec), lv_err *err)
-{
-    STORE_RETURN_EACH(lv_registration_rec, &store_row_registration, st, err, fn,
-                      ctx,
-                      "SELECT " REGISTRATION_COLUMNS " FROM registrations"
-                      " WHERE citizen_id = ? ORDER BY created_at,"
-                      " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
-                      SQ_TEXT(citizen_id));
-}
+STORE_FOREACH(registration_foreach, lv_registration_rec,
+              &store_row_registration, citizen_id,
+              "SELECT " REGISTRATION_COLUMNS " FROM registrations"
+              " WHERE citizen_id = ? ORDER BY created_at,"
+              " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
+              SQ_TEXT(citizen_id))
 
 /* ---- organizations ------------------------------------------------------ */
 
@@ -142,14 +134,10 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
 STORE_GET(org_person, lv_org_person_rec, &store_row_person, id,
           "no representative or linked person %s", id)
 
-int store_org_person_foreach(lv_store *st, const char *org_id,
-                             STORE_VISIT(lv_org_person_rec), lv_err *err)
-{
-    STORE_RETURN_EACH(lv_org_person_rec, &store_row_person, st, err, fn, ctx,
-                      "SELECT " PERSON_COLUMNS " FROM org_persons"
-                      " WHERE org_id = ? ORDER BY created_at, id",
-                      SQ_TEXT(org_id));
-}
+STORE_FOREACH(org_person_foreach, lv_org_person_rec, &store_row_person, org_id,
+              "SELECT " PERSON_COLUMNS " FROM org_persons"
+              " WHERE org_id = ? ORDER BY created_at, id",
+              SQ_TEXT(org_id))
 
 int store_org_representative_count(lv_store *st, const char *org_identifier,
                                    const char *person_id, int64_t now,
@@ -252,12 +240,8 @@ int store_revocation_request_insert(lv_store *st,
 
 /* ---- certificates of a party --------------------------------------------- */
 
-int store_cert_foreach_party(lv_store *st, const char *party,
-                             STORE_VISIT(lv_cert_rec), lv_err *err)
-{
-    STORE_RETURN_EACH(lv_cert_rec, &store_row_cert_listed, st, err, fn, ctx,
-                      "SELECT " CERT_LISTED " FROM certs"
-                      " WHERE subject_id = ? OR subscriber_id = ?"
-                      " ORDER BY created_at DESC, serial",
-                      SQ_TEXT(party), SQ_TEXT(party));
-}
+STORE_FOREACH(cert_foreach_party, lv_cert_rec, &store_row_cert_listed, party,
+              "SELECT " CERT_LISTED " FROM certs"
+              " WHERE subject_id = ? OR subscriber_id = ?"
+              " ORDER BY created_at DESC, serial",
+              SQ_TEXT(party), SQ_TEXT(party))

@@ -77,14 +77,10 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
 }
 
 /* fn must not keep rec->signature. */
-int store_sign_doc_foreach(lv_store *st, const char *tx_id,
-                           STORE_VISIT(lv_sign_doc_rec), lv_err *err)
-{
-    STORE_RETURN_EACH(lv_sign_doc_rec, &store_row_doc, st, err, fn, ctx,
-                      "SELECT " DOC_COLUMNS " FROM sign_documents"
-                      " WHERE tx_id = ? ORDER BY seq",
-                      SQ_TEXT(tx_id));
-}
+STORE_FOREACH(sign_doc_foreach, lv_sign_doc_rec, &store_row_doc, tx_id,
+              "SELECT " DOC_COLUMNS " FROM sign_documents"
+              " WHERE tx_id = ? ORDER BY seq",
+              SQ_TEXT(tx_id))
 
 /* ---- CSC signature activation data
  * ------------------------------------------------ */

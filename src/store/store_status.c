@@ -49,16 +49,12 @@ int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
 /* Serials of the certificates of `ca` still valid (whether expired or not),
  * except the CA's delegated OCSP responders, which keep signing status
  * answers (R6.5). */
-int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
-                                 STORE_VISIT(char), lv_err *err)
-{
-    return STORE_EACH_TEXT(
-        st, err, fn, ctx,
-        "SELECT serial FROM certs WHERE ca = ? AND status = ?"
-        " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
-        " ORDER BY serial",
-        SQ_TEXT(ca), SQ_INT(LV_CERT_VALID));
-}
+STORE_FOREACH_TEXT(
+    cert_foreach_unrevoked, ca,
+    "SELECT serial FROM certs WHERE ca = ? AND status = ?"
+    " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
+    " ORDER BY serial",
+    SQ_TEXT(ca), SQ_INT(LV_CERT_VALID))
 
 /* ---- CA status ------------------------------------------------------------
  */
