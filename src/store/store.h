@@ -55,6 +55,19 @@ int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
  *     column) is taken;
  *   store_<name>_get(st, key, out, err) reads the row whose column `key`
  *     holds that value into *out: LV_ENOTFOUND when there is none. */
+/* The three entries of a record type keyed by two text columns, declared
+ * at once, STORE_PAIRED(name, T, a, b):
+ *   store_<name>_put(st, rec, err) adds rec, replacing the row of its key;
+ *   store_<name>_get(st, a, b, out, err) reads the row of (a, b) into *out:
+ *     LV_ENOTFOUND when there is none;
+ *   store_<name>_delete(st, a, b, err) deletes it, if there is one. */
+#define STORE_PAIRED(name, T, a, b)                                            \
+    int store_##name##_put(lv_store *st, const T *rec, lv_err *err)            \
+        LV_MUST_USE;                                                           \
+    int store_##name##_get(lv_store *st, const char *a, const char *b, T *out, \
+                           lv_err *err) LV_MUST_USE;                           \
+    int store_##name##_delete(lv_store *st, const char *a, const char *b,      \
+                              lv_err *err) LV_MUST_USE
 #define STORE_KEYED(name, T, key)                                              \
     int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
         LV_MUST_USE;                                                           \

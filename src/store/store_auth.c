@@ -32,33 +32,8 @@ int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
 
 /* ---- two-person approvals (CPS §5.2.4) ---------------------------------- */
 
-int store_approval_get(lv_store *st, const char *action, const char *target,
-                       lv_approval_rec *out, lv_err *err)
-{
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT " APPROVAL_COLUMNS " FROM operator_approvals"
-            " WHERE action = ? AND target = ?",
-            SQ_TEXT(action), SQ_TEXT(target));
-    return store_row_got(&q, &store_row_approval, out, err,
-                         "no pending request for %s", target);
-}
-
-int store_approval_put(lv_store *st, const lv_approval_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_approval, r, err));
-    LV_TRY(store_approval_delete(st, r->action, r->target, err));
-    return store_row_insert(st, &store_row_approval, r, err);
-}
-
-int store_approval_delete(lv_store *st, const char *action, const char *target,
-                          lv_err *err)
-{
-    return STORE_RUN(st, NULL, err,
-                     "DELETE FROM operator_approvals WHERE action = ?"
-                     " AND target = ?",
-                     SQ_TEXT(action), SQ_TEXT(target));
-}
+STORE_PAIR(approval, lv_approval_rec, &store_row_approval, action, target,
+           "no pending request for %s", target)
 
 /* ---- citizens' credentials ----------------------------------------------- */
 

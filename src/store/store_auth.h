@@ -40,13 +40,8 @@ typedef struct lv_approval_rec {
     int64_t requested_at;
 } lv_approval_rec;
 
-int store_approval_get(lv_store *st, const char *action, const char *target,
-                       lv_approval_rec *out, lv_err *err) LV_MUST_USE;
-/* Inserts or replaces the pending request for (action, target). */
-int store_approval_put(lv_store *st, const lv_approval_rec *rec,
-                       lv_err *err) LV_MUST_USE;
-int store_approval_delete(lv_store *st, const char *action, const char *target,
-                          lv_err *err) LV_MUST_USE;
+/* One pending request for each (action, target). */
+STORE_PAIRED(approval, lv_approval_rec, action, target);
 /* In login order. */
 int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
                            lv_err *err) LV_MUST_USE;

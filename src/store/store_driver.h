@@ -211,8 +211,11 @@ typedef struct store_row {
     const char *insert;  /* INSERT of the first `writes` columns, or NULL */
     size_t writes;
     int secret; /* wiped when freed (sealed TOTP secrets) */
-    /* SELECT of the columns of the one row whose key is ?, or NULL */
+    /* SELECT of the columns of the one row whose key is ?, or NULL; of a
+     * table keyed by its first two columns, whose key is (?, ?), and the
+     * DELETE of that row (store_pair_*) */
     const char *by_key;
+    const char *drop;
     /* LV_EINVAL's message for an empty `need` column, or NULL: "<column>
      * is required" */
     const char *incomplete;
@@ -254,6 +257,35 @@ int store_row_insert(lv_store *st, const store_row *t, const void *rec,
 int store_row_add(lv_store *st, const store_row *t, const void *rec,
                   lv_err *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The entries of a table keyed by its first two text columns (t->by_key
+ * and t->drop take the pair), as STORE_PAIRED (store.h) declares them: get,
+ * no row being LV_ENOTFOUND with the message fmt; put checks rec and
+ * replaces the row of its key with it. */
+int store_pair_get(lv_store *st, const store_row *t, const char *a,
+                   const char *b, void *out, lv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+int store_pair_put(lv_store *st, const store_row *t, const void *rec,
+                   lv_err *err);
+int store_pair_delete(lv_store *st, const store_row *t, const char *a,
+                      const char *b, lv_err *err);
+/* Their definitions for STORE_PAIRED(name, T, a, b): fmt and its arguments
+ * may name a and b. */
+#define STORE_PAIR(name, T, t, a, b, ...)                                      \
+    int store_##name##_put(lv_store *st, const T *rec, lv_err *err)            \
+    {                                                                          \
+        return store_pair_put(st, t, rec, err);                                \
+    }                                                                          \
+    int store_##name##_get(lv_store *st, const char *a, const char *b, T *out, \
+                           lv_err *err)                                        \
+    {                                                                          \
+        return store_pair_get(st, t, a, b, out, err, __VA_ARGS__);             \
+    }                                                                          \
+    int store_##name##_delete(lv_store *st, const char *a, const char *b,      \
+                              lv_err *err)                                     \
+    {                                                                          \
+        return store_pair_delete(st, t, a, b, err);                            \
+    }
+
 /* Definitions of the entries STORE_KEYED (store.h) declares, for the
  * record types whose entries do no more than their table says:
  *   STORE_INSERT(name, T, t) inserts with store_row_insert, a taken key

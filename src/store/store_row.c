@@ -315,6 +315,33 @@ int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
     return rc;
 }
 
+int store_pair_get(lv_store *st, const store_row *t, const char *a,
+                   const char *b, void *out, lv_err *err, const char *fmt, ...)
+{
+    store_q q;
+    va_list ap;
+    STORE_Q(&q, st, err, t->by_key, SQ_TEXT(a), SQ_TEXT(b));
+    va_start(ap, fmt);
+    int rc = explain(store_row_get(&q, t, out), LV_ENOTFOUND, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int store_pair_delete(lv_store *st, const store_row *t, const char *a,
+                      const char *b, lv_err *err)
+{
+    return STORE_RUN(st, NULL, err, t->drop, SQ_TEXT(a), SQ_TEXT(b));
+}
+
+int store_pair_put(lv_store *st, const store_row *t, const void *rec,
+                   lv_err *err)
+{
+    LV_TRY(store_row_check(t, rec, err));
+    LV_TRY(store_pair_delete(st, t, CFIELD(rec, &t->cols[0]),
+                             CFIELD(rec, &t->cols[1]), err));
+    return store_row_insert(st, t, rec, err);
+}
+
 __attribute__((format(printf, 7, 0))) static int
 find(lv_store *st, const store_row *t, const char *sql, const char *key,
      void *out, lv_err *err, const char *fmt, va_list ap)

@@ -45,6 +45,15 @@
         .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .by_key = SELECT_BY(names, table, key), __VA_ARGS__                    \
     }
+/* A table keyed by its first two columns, k1 and k2 (store_pair_*). */
+#define PAIR_TABLE(c, names, table, k1, k2, marks)                             \
+    {                                                                          \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
+        .insert = INSERT(table, names, marks), .writes = N(c),                 \
+        .by_key =                                                              \
+            "SELECT " names " FROM " table " WHERE " k1 " = ? AND " k2 " = ?", \
+        .drop = "DELETE FROM " table " WHERE " k1 " = ? AND " k2 " = ?"        \
+    }
 #define KEYED_TABLE(c, names, table, key, marks, ...)                          \
     {                                                                          \
         .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
@@ -341,7 +350,8 @@ static const store_col APPROVAL[] = {COL(action, TEXT), COL(target, TEXT),
                                      COL(requested_by, TEXT),
                                      COL(requested_at, CREATED)};
 const store_row store_row_approval =
-    TABLE(APPROVAL, APPROVAL_COLUMNS, "operator_approvals", "?, ?, ?, ?");
+    PAIR_TABLE(APPROVAL, APPROVAL_COLUMNS, "operator_approvals", "action",
+               "target", "?, ?, ?, ?");
 #undef R
 
 #define R lv_cred_rec
@@ -445,7 +455,8 @@ static const store_col SIGN_OTP[] = {COL(citizen_id, TEXT),
                                      LEN(hashes, hashes_len, BLOB_OPT),
                                      COL(created_at, I64)};
 const store_row store_row_sign_otp =
-    TABLE(SIGN_OTP, SIGN_OTP_COLUMNS, "sign_csc_otps", "?, ?, ?, ?, ?, ?");
+    PAIR_TABLE(SIGN_OTP, SIGN_OTP_COLUMNS, "sign_csc_otps", "citizen_id",
+               "serial", "?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_sign_acceptance_rec

@@ -115,33 +115,8 @@ STORE_FREE(sign_sad, lv_sign_sad_rec, &store_row_sad)
 /* ---- pending CSC OTPs
  * ------------------------------------------------------------------ */
 
-int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_sign_otp, r, err));
-    LV_TRY(store_sign_otp_delete(st, r->citizen_id, r->serial, err));
-    return store_row_insert(st, &store_row_sign_otp, r, err);
-}
-
-int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
-                       lv_sign_otp_rec *out, lv_err *err)
-{
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT " SIGN_OTP_COLUMNS " FROM sign_csc_otps"
-            " WHERE citizen_id = ? AND serial = ?",
-            SQ_TEXT(citizen_id), SQ_TEXT(serial));
-    return store_row_got(&q, &store_row_sign_otp, out, err,
-                         "no OTP was sent for this credential");
-}
-
-int store_sign_otp_delete(lv_store *st, const char *citizen_id,
-                          const char *serial, lv_err *err)
-{
-    return STORE_RUN(st, NULL, err,
-                     "DELETE FROM sign_csc_otps WHERE citizen_id = ? AND"
-                     " serial = ?",
-                     SQ_TEXT(citizen_id), SQ_TEXT(serial));
-}
+STORE_PAIR(sign_otp, lv_sign_otp_rec, &store_row_sign_otp, citizen_id, serial,
+           "no OTP was sent for this credential")
 
 STORE_FREE(sign_otp, lv_sign_otp_rec, &store_row_sign_otp)
 

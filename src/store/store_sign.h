@@ -107,13 +107,8 @@ typedef struct lv_sign_otp_rec {
     int64_t created_at;
 } lv_sign_otp_rec;
 
-/* Inserts or replaces the row of (citizen_id, serial). */
-int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec,
-                       lv_err *err) LV_MUST_USE;
-int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
-                       lv_sign_otp_rec *out, lv_err *err) LV_MUST_USE;
-int store_sign_otp_delete(lv_store *st, const char *citizen_id,
-                          const char *serial, lv_err *err) LV_MUST_USE;
+/* One row for each (citizen_id, serial). */
+STORE_PAIRED(sign_otp, lv_sign_otp_rec, citizen_id, serial);
 void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
 
 /* Issue 14 item 6: what a purge removed. */
