@@ -47,16 +47,25 @@ int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
  * (< 0) ends the walk and is what the foreach returns. */
 #define STORE_VISIT(T) int (*fn)(const T *, void *), void *ctx
 
-/* ---- the two entries of every record type keyed by one text column ------
- * An owner's header declares them at once, STORE_KEYED(name, T, key):
+/* ---- the entries the record types share, declared once ----------------
+ * (The macros name a type and parameters, not expressions: nothing to
+ * parenthesize.) */
+// NOLINTBEGIN(bugprone-macro-parentheses)
+
+/* A record type keyed by one text column, STORE_KEYED(name, T, key):
  *   store_<name>_insert(st, rec, err) adds rec as a new row: LV_EINVAL when
  *     a text field is unterminated, a required one is missing or a row it
  *     refers to is not there, LV_EEXISTS when its key (or another unique
  *     column) is taken;
  *   store_<name>_get(st, key, out, err) reads the row whose column `key`
  *     holds that value into *out: LV_ENOTFOUND when there is none. */
-/* The three entries of a record type keyed by two text columns, declared
- * at once, STORE_PAIRED(name, T, a, b):
+#define STORE_KEYED(name, T, key)                                              \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+        LV_MUST_USE;                                                           \
+    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
+        LV_MUST_USE
+
+/* A record type keyed by two text columns, STORE_PAIRED(name, T, a, b):
  *   store_<name>_put(st, rec, err) adds rec, replacing the row of its key;
  *   store_<name>_get(st, a, b, out, err) reads the row of (a, b) into *out:
  *     LV_ENOTFOUND when there is none;
@@ -68,10 +77,7 @@ int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
                            lv_err *err) LV_MUST_USE;                           \
     int store_##name##_delete(lv_store *st, const char *a, const char *b,      \
                               lv_err *err) LV_MUST_USE
-#define STORE_KEYED(name, T, key)                                              \
-    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
-        LV_MUST_USE;                                                           \
-    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
-        LV_MUST_USE
+
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif

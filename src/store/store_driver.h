@@ -268,6 +268,9 @@ int store_pair_put(lv_store *st, const store_row *t, const void *rec,
                    lv_err *err);
 int store_pair_delete(lv_store *st, const store_row *t, const char *a,
                       const char *b, lv_err *err);
+/* The macros below name types and parameters, not expressions: nothing to
+ * parenthesize. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 /* Their definitions for STORE_PAIRED(name, T, a, b): fmt and its arguments
  * may name a and b. */
 #define STORE_PAIR(name, T, t, a, b, ...)                                      \
@@ -315,6 +318,7 @@ int store_pair_delete(lv_store *st, const store_row *t, const char *a,
     {                                                                          \
         store_row_free(t, rec);                                                \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 /* Definitions of whole store_<name> foreach functions whose one parameter
  * is the text `key` (STORE_VISIT, store.h):
  *   STORE_FOREACH(name, T, t, key, sql, args...) hands fn every row of sql,
