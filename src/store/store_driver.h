@@ -293,8 +293,8 @@ int store_pair_delete(lv_store *st, const store_row *t, const char *a,
  * record types whose entries do no more than their table says:
  *   STORE_INSERT(name, T, t) inserts with store_row_insert, a taken key
  *     left for the caller to explain;
- *   STORE_ADD(name, T, t, rec, fmt, ...) with store_row_add, a taken key
- *     being LV_EEXISTS with fmt, whose arguments may name the record `rec`;
+ *   STORE_ADD(name, T, t, r, fmt, ...) with store_row_add, a taken key
+ *     being LV_EEXISTS with fmt, whose arguments may name the record r;
  *   STORE_GET(name, T, t, key, fmt, ...) reads the row by t->by_key, none
  *     being LV_ENOTFOUND with fmt, whose arguments may name `key`;
  *   STORE_FREE(name, T, t) is store_<name>_rec_free. */
