@@ -42,4 +42,42 @@ int store_in_transaction(const lv_store *st);
  * Fails if `path` exists. */
 int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
 
+/* The callback every store_*_foreach takes: fn(row, ctx) for each row in
+ * turn, the row valid during the call only; the first failure fn returns
+ * (< 0) ends the walk and is what the foreach returns. */
+#define STORE_VISIT(T) int (*fn)(const T *, void *), void *ctx
+
+/* ---- the entries the record types share, declared once ----------------
+ * (The macros name a type and parameters, not expressions: nothing to
+ * parenthesize.) */
+// NOLINTBEGIN(bugprone-macro-parentheses)
+
+/* A record type keyed by one text column, STORE_KEYED(name, T, key):
+ *   store_<name>_insert(st, rec, err) adds rec as a new row: LV_EINVAL when
+ *     a text field is unterminated, a required one is missing or a row it
+ *     refers to is not there, LV_EEXISTS when its key (or another unique
+ *     column) is taken;
+ *   store_<name>_get(st, key, out, err) reads the row whose column `key`
+ *     holds that value into *out: LV_ENOTFOUND when there is none. */
+#define STORE_KEYED(name, T, key)                                              \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+        LV_MUST_USE;                                                           \
+    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
+        LV_MUST_USE
+
+/* A record type keyed by two text columns, STORE_PAIRED(name, T, a, b):
+ *   store_<name>_put(st, rec, err) adds rec, replacing the row of its key;
+ *   store_<name>_get(st, a, b, out, err) reads the row of (a, b) into *out:
+ *     LV_ENOTFOUND when there is none;
+ *   store_<name>_delete(st, a, b, err) deletes it, if there is one. */
+#define STORE_PAIRED(name, T, a, b)                                            \
+    int store_##name##_put(lv_store *st, const T *rec, lv_err *err)            \
+        LV_MUST_USE;                                                           \
+    int store_##name##_get(lv_store *st, const char *a, const char *b, T *out, \
+                           lv_err *err) LV_MUST_USE;                           \
+    int store_##name##_delete(lv_store *st, const char *a, const char *b,      \
+                              lv_err *err) LV_MUST_USE
+
+// NOLINTEND(bugprone-macro-parentheses)
+
 #endif

@@ -86,8 +86,7 @@ static int digest_row(store_q *q, int first, const archive_kind *k,
 
 /* ---- new rows ------------------------------------------------------------ */
 static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
-                       int (*fn)(const lv_archive_item *, void *), void *ctx,
-                       int *seen, lv_err *err)
+                       STORE_VISIT(lv_archive_item), int *seen, lv_err *err)
 {
     char sql[1024];
     store_q q;
@@ -116,8 +115,7 @@ static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
 }
 
 int store_archive_foreach_new(lv_store *st, int limit,
-                              int (*fn)(const lv_archive_item *, void *),
-                              void *ctx, lv_err *err)
+                              STORE_VISIT(lv_archive_item), lv_err *err)
 {
     int seen = 0;
     for (size_t i = 0; i < NKINDS && seen < limit; i++)
@@ -136,8 +134,7 @@ int store_archive_insert(lv_store *st, const lv_archive_item *it, lv_err *err)
 /* ---- recorded rows --------------------------------------------------------
  */
 
-int store_archive_foreach(lv_store *st,
-                          int (*fn)(const lv_archive_item *, void *), void *ctx,
+int store_archive_foreach(lv_store *st, STORE_VISIT(lv_archive_item),
                           lv_err *err)
 {
     STORE_RETURN_EACH(lv_archive_item, &store_row_archive, st, err, fn, ctx,

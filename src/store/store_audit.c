@@ -33,8 +33,7 @@ int store_audit_get(lv_store *st, int64_t seq, lv_audit_row *out, lv_err *err)
 /* Streams rows one at a time so that verifying a trail of millions of
  * entries needs constant memory. */
 int store_audit_foreach(lv_store *st, int64_t from_seq,
-                        int (*fn)(const lv_audit_row *, void *), void *ctx,
-                        lv_err *err)
+                        STORE_VISIT(lv_audit_row), lv_err *err)
 {
     STORE_RETURN_EACH(lv_audit_row, &store_row_audit, st, err, fn, ctx,
                       "SELECT " AUDIT_COLUMNS

@@ -5,6 +5,7 @@
 #define LLAVE_STORE_AUDIT_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -27,8 +28,7 @@ int store_audit_insert(lv_store *st, const lv_audit_row *row,
 int store_audit_last(lv_store *st, lv_audit_row *out, lv_err *err) LV_MUST_USE;
 /* Rows in ascending seq order from `from_seq`. */
 int store_audit_foreach(lv_store *st, int64_t from_seq,
-                        int (*fn)(const lv_audit_row *, void *), void *ctx,
-                        lv_err *err) LV_MUST_USE;
+                        STORE_VISIT(lv_audit_row), lv_err *err) LV_MUST_USE;
 void store_audit_row_free(lv_audit_row *row);
 
 /* ---- audit seals, archive, backup (sql/007_audit_seal.sql; issue 8) ----- */
@@ -56,12 +56,12 @@ int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out,
                           lv_err *err) LV_MUST_USE;
 /* Seals with id >= from_id in id order. */
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,
-                             int (*fn)(const lv_audit_seal_rec *, void *),
-                             void *ctx, lv_err *err) LV_MUST_USE;
+                             STORE_VISIT(lv_audit_seal_rec),
+                             lv_err *err) LV_MUST_USE;
 /* Seals covering exactly entry `seq`. */
 int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
-                                 int (*fn)(const lv_audit_seal_rec *, void *),
-                                 void *ctx, lv_err *err) LV_MUST_USE;
+                                 STORE_VISIT(lv_audit_seal_rec),
+                                 lv_err *err) LV_MUST_USE;
 void store_audit_seal_rec_free(lv_audit_seal_rec *rec);
 
 /* R9.3 archive.  kind: "cert", "ca", "crl", "registration",
@@ -80,13 +80,12 @@ typedef struct lv_archive_item {
 /* Up to `limit` source rows not archived yet, with their digest and
  * retention date (archived_at and batch are 0). */
 int store_archive_foreach_new(lv_store *st, int limit,
-                              int (*fn)(const lv_archive_item *, void *),
-                              void *ctx, lv_err *err) LV_MUST_USE;
+                              STORE_VISIT(lv_archive_item),
+                              lv_err *err) LV_MUST_USE;
 int store_archive_insert(lv_store *st, const lv_archive_item *item,
                          lv_err *err) LV_MUST_USE;
 /* Every archived item in (batch, kind, ref) order. */
-int store_archive_foreach(lv_store *st,
-                          int (*fn)(const lv_archive_item *, void *), void *ctx,
+int store_archive_foreach(lv_store *st, STORE_VISIT(lv_archive_item),
                           lv_err *err) LV_MUST_USE;
 /* Every archived item with the digest of its source row as it is now
  * (current is "" when the row is gone), kind by kind. */

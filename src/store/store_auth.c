@@ -4,34 +4,16 @@
 
 /* ---- operators ---------------------------------------------------------- */
 
-static int op_check(const lv_operator_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_operator, r, err));
-    if (r->login[0] == '\0' || r->password_hash[0] == '\0' ||
-        r->totp_sealed_len == 0)
-        return lv_fail(err, LV_EINVAL,
-                       "operator record needs login, password and TOTP secret");
-    return 0;
-}
-
-int store_operator_insert(lv_store *st, const lv_operator_rec *r, lv_err *err)
-{
-    LV_TRY(op_check(r, err));
-    return store_row_add(st, &store_row_operator, r, err,
-                         "operator %s already exists", r->login);
-}
-
-int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
-                       lv_err *err)
-{
-    return store_row_by_key(st, &store_row_operator, login, out, err,
-                            "no operator %s", login);
-}
+/* The operator table needs login, password hash and TOTP secret. */
+STORE_ADD(operator, lv_operator_rec, &store_row_operator, r,
+          "operator %s already exists", r->login)
+STORE_GET(operator, lv_operator_rec, &store_row_operator, login,
+          "no operator %s", login)
 
 int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(op_check(r, err));
+    LV_TRY(store_row_check(&store_row_operator, r, err));
     LV_TRY(STORE_ROW_RUN(
         st, &store_row_operator, r, 1, OP_UPDATED, &n, err,
         "UPDATE operators SET roles = ?, enabled = ?, locked = ?,"
@@ -41,9 +23,8 @@ int store_operator_update(lv_store *st, const lv_operator_rec *r, lv_err *err)
     return store_one(n, err, LV_ENOTFOUND, "no operator %s", r->login);
 }
 
-int store_operator_foreach(lv_store *st,
-                           int (*fn)(const lv_operator_rec *, void *),
-                           void *ctx, lv_err *err)
+int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
+                           lv_err *err)
 {
     STORE_RETURN_EACH(lv_operator_rec, &store_row_operator, st, err, fn, ctx,
                       "SELECT " OP_COLUMNS " FROM operators ORDER BY login");
@@ -51,60 +32,17 @@ int store_operator_foreach(lv_store *st,
 
 /* ---- two-person approvals (CPS §5.2.4) ---------------------------------- */
 
-int store_approval_get(lv_store *st, const char *action, const char *target,
-                       lv_approval_rec *out, lv_err *err)
-{
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT " APPROVAL_COLUMNS " FROM operator_approvals"
-            " WHERE action = ? AND target = ?",
-            SQ_TEXT(action), SQ_TEXT(target));
-    return store_row_got(&q, &store_row_approval, out, err,
-                         "no pending request for %s", target);
-}
-
-int store_approval_put(lv_store *st, const lv_approval_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_approval, r, err));
-    LV_TRY(store_approval_delete(st, r->action, r->target, err));
-    return store_row_insert(st, &store_row_approval, r, err);
-}
-
-int store_approval_delete(lv_store *st, const char *action, const char *target,
-                          lv_err *err)
-{
-    return STORE_RUN(st, NULL, err,
-                     "DELETE FROM operator_approvals WHERE action = ?"
-                     " AND target = ?",
-                     SQ_TEXT(action), SQ_TEXT(target));
-}
+STORE_PAIR(approval, lv_approval_rec, &store_row_approval, action, target,
+           "no pending request for %s", target)
 
 /* ---- citizens' credentials ----------------------------------------------- */
 
-static int cred_check(const lv_cred_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_cred, r, err));
-    if (!r->citizen_id[0] || !r->user_id[0] || !r->mobile[0])
-        return lv_fail(err, LV_EINVAL,
-                       "credential record needs citizen id, user id, mobile");
-    return 0;
-}
-
-int store_cred_insert(lv_store *st, const lv_cred_rec *r, lv_err *err)
-{
-    LV_TRY(cred_check(r, err));
-    return store_row_add(st, &store_row_cred, r, err,
-                         "citizen %s already has credentials, or user id %s is "
-                         "taken",
-                         r->citizen_id, r->user_id);
-}
-
-int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
-                   lv_err *err)
-{
-    return store_row_by_key(st, &store_row_cred, citizen_id, out, err,
-                            "no credentials for %s", citizen_id);
-}
+/* The credentials table needs citizen id, user id and mobile. */
+STORE_ADD(cred, lv_cred_rec, &store_row_cred, r,
+          "citizen %s already has credentials, or user id %s is taken",
+          r->citizen_id, r->user_id)
+STORE_GET(cred, lv_cred_rec, &store_row_cred, citizen_id,
+          "no credentials for %s", citizen_id)
 
 int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
                            lv_err *err)
@@ -118,7 +56,7 @@ int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
 int store_cred_update(lv_store *st, const lv_cred_rec *r, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(cred_check(r, err));
+    LV_TRY(store_row_check(&store_row_cred, r, err));
     int rc = STORE_ROW_RUN(
         st, &store_row_cred, r, CRED_MUTABLE, store_row_cred.n, &n, err,
         "UPDATE citizen_credentials SET user_id = ?, mobile = ?,"
@@ -151,8 +89,7 @@ int store_pwhist_add(lv_store *st, const char *citizen_id,
 }
 
 int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
-                         int (*fn)(const char *password_hash, void *),
-                         void *ctx, lv_err *err)
+                         STORE_VISIT(char), lv_err *err)
 {
     return STORE_EACH_TEXT(st, err, fn, ctx,
                            "SELECT password_hash FROM password_history"

@@ -5,6 +5,7 @@
 #define LLAVE_STORE_AUTH_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -27,10 +28,7 @@ typedef struct lv_operator_rec {
     int64_t updated_at; /* set by insert / update */
 } lv_operator_rec;
 
-int store_operator_insert(lv_store *st, const lv_operator_rec *rec,
-                          lv_err *err) LV_MUST_USE;
-int store_operator_get(lv_store *st, const char *login, lv_operator_rec *out,
-                       lv_err *err) LV_MUST_USE;
+STORE_KEYED(operator, lv_operator_rec, login);
 /* Writes every field but login, created_at and created_by. */
 int store_operator_update(lv_store *st, const lv_operator_rec *rec,
                           lv_err *err) LV_MUST_USE;
@@ -42,17 +40,11 @@ typedef struct lv_approval_rec {
     int64_t requested_at;
 } lv_approval_rec;
 
-int store_approval_get(lv_store *st, const char *action, const char *target,
-                       lv_approval_rec *out, lv_err *err) LV_MUST_USE;
-/* Inserts or replaces the pending request for (action, target). */
-int store_approval_put(lv_store *st, const lv_approval_rec *rec,
-                       lv_err *err) LV_MUST_USE;
-int store_approval_delete(lv_store *st, const char *action, const char *target,
-                          lv_err *err) LV_MUST_USE;
+/* One pending request for each (action, target). */
+STORE_PAIRED(approval, lv_approval_rec, action, target);
 /* In login order. */
-int store_operator_foreach(lv_store *st,
-                           int (*fn)(const lv_operator_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_cred_rec {
     char citizen_id[72];
@@ -73,10 +65,7 @@ typedef struct lv_cred_rec {
     int64_t updated_at;
 } lv_cred_rec;
 
-int store_cred_insert(lv_store *st, const lv_cred_rec *rec,
-                      lv_err *err) LV_MUST_USE;
-int store_cred_get(lv_store *st, const char *citizen_id, lv_cred_rec *out,
-                   lv_err *err) LV_MUST_USE;
+STORE_KEYED(cred, lv_cred_rec, citizen_id);
 int store_cred_get_by_user(lv_store *st, const char *user_id, lv_cred_rec *out,
                            lv_err *err) LV_MUST_USE;
 /* Writes every field but citizen_id and created_at. */
@@ -89,8 +78,7 @@ int store_pwhist_add(lv_store *st, const char *citizen_id,
                      const char *password_hash, int64_t set_at,
                      lv_err *err) LV_MUST_USE;
 int store_pwhist_foreach(lv_store *st, const char *citizen_id, int limit,
-                         int (*fn)(const char *password_hash, void *),
-                         void *ctx, lv_err *err) LV_MUST_USE;
+                         STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 typedef struct lv_session_rec {
     char token_hash[65]; /* SHA-256 hex of the bearer token */
@@ -101,10 +89,7 @@ typedef struct lv_session_rec {
     char ip[64];
 } lv_session_rec;
 
-int store_session_insert(lv_store *st, const lv_session_rec *rec,
-                         lv_err *err) LV_MUST_USE;
-int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
-                      lv_err *err) LV_MUST_USE;
+STORE_KEYED(session, lv_session_rec, token_hash);
 int store_session_delete(lv_store *st, const char *token_hash,
                          lv_err *err) LV_MUST_USE;
 /* Ends every session of one principal; *count (may be NULL) gets how many. */
@@ -130,10 +115,7 @@ typedef struct lv_otp_rec {
     int used;
 } lv_otp_rec;
 
-int store_otp_insert(lv_store *st, const lv_otp_rec *rec,
-                     lv_err *err) LV_MUST_USE;
-int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out,
-                  lv_err *err) LV_MUST_USE;
+STORE_KEYED(otp, lv_otp_rec, id);
 /* Codes sent to citizen_id since `since` (created_at >= since), only those
  * with this binding when binding is not NULL: *count and the creation time
  * of the oldest of them (*oldest, 0 when none), for rate limits that every

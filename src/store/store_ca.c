@@ -4,8 +4,6 @@
 int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
 {
     LV_TRY(store_row_check(&store_row_ca, rec, err));
-    if (rec->name[0] == '\0' || !rec->cert_der || rec->cert_len == 0)
-        return lv_fail(err, LV_EINVAL, "CA record needs a name and a cert");
     /* seq = next position; computed in SQL so it is portable and taken
      * under the same write lock as the insert. */
     int rc = STORE_ROW_RUN(st, &store_row_ca, rec, 0, store_row_ca.n, NULL, err,
@@ -17,20 +15,12 @@ int store_ca_insert(lv_store *st, const lv_ca_rec *rec, lv_err *err)
                          rec->name);
 }
 
-int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_ca, name, out, err, "no CA named %s",
-                            name);
-}
+STORE_GET(ca, lv_ca_rec, &store_row_ca, name, "no CA named %s", name)
 
-int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
-                     void *ctx, lv_err *err)
+int store_ca_foreach(lv_store *st, STORE_VISIT(lv_ca_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_ca_rec, &store_row_ca, st, err, fn, ctx,
                       "SELECT " CA_COLUMNS " FROM cas ORDER BY seq");
 }
 
-void store_ca_rec_free(lv_ca_rec *rec)
-{
-    store_row_free(&store_row_ca, rec);
-}
+STORE_FREE(ca, lv_ca_rec, &store_row_ca)

@@ -7,6 +7,7 @@
 #define LLAVE_STORE_CA_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -24,13 +25,10 @@ typedef struct lv_ca_rec {
     size_t cert_len;
 } lv_ca_rec;
 
-int store_ca_insert(lv_store *st, const lv_ca_rec *rec,
-                    lv_err *err) LV_MUST_USE;
-int store_ca_get(lv_store *st, const char *name, lv_ca_rec *out,
-                 lv_err *err) LV_MUST_USE;
+STORE_KEYED(ca, lv_ca_rec, name);
 /* Calls fn for every CA record in creation order; stops on fn's error. */
-int store_ca_foreach(lv_store *st, int (*fn)(const lv_ca_rec *, void *),
-                     void *ctx, lv_err *err) LV_MUST_USE;
+int store_ca_foreach(lv_store *st, STORE_VISIT(lv_ca_rec),
+                     lv_err *err) LV_MUST_USE;
 void store_ca_rec_free(lv_ca_rec *rec);
 
 /* ---- status (sql/002_status.sql): the rules live in ca/ and custody/ -- */

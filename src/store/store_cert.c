@@ -4,9 +4,6 @@
 static int cert_check(const lv_cert_rec *r, lv_err *err)
 {
     LV_TRY(store_row_check(&store_row_cert, r, err));
-    if (r->serial[0] == '\0' || !r->der || r->der_len == 0)
-        return lv_fail(err, LV_EINVAL,
-                       "certificate record needs a serial and a DER body");
     if (r->status != LV_CERT_VALID && r->status != LV_CERT_REVOKED)
         return lv_fail(err, LV_EINVAL, "bad certificate status %d", r->status);
     return 0;
@@ -27,12 +24,8 @@ int store_cert_insert(lv_store *st, const lv_cert_rec *rec, lv_err *err)
                          rec->ca);
 }
 
-int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,
-                   lv_err *err)
-{
-    return store_row_by_key(st, &store_row_cert, serial, out, err,
-                            "no certificate with serial %s", serial);
-}
+STORE_GET(cert, lv_cert_rec, &store_row_cert, serial,
+          "no certificate with serial %s", serial)
 
 /* R2.9.  Shaped to be served from index certs_by_subject alone. */
 int store_cert_count_valid(lv_store *st, const char *subject_id,
@@ -52,7 +45,4 @@ int store_cert_count(lv_store *st, int *count, lv_err *err)
     return STORE_COUNT(st, count, err, "SELECT COUNT(*) FROM certs");
 }
 
-void store_cert_rec_free(lv_cert_rec *rec)
-{
-    store_row_free(&store_row_cert, rec);
-}
+STORE_FREE(cert, lv_cert_rec, &store_row_cert)

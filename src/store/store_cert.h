@@ -8,6 +8,7 @@
 #define LLAVE_STORE_CERT_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -34,10 +35,7 @@ typedef struct lv_cert_rec {
     size_t der_len;
 } lv_cert_rec;
 
-int store_cert_insert(lv_store *st, const lv_cert_rec *rec,
-                      lv_err *err) LV_MUST_USE;
-int store_cert_get(lv_store *st, const char *serial, lv_cert_rec *out,
-                   lv_err *err) LV_MUST_USE;
+STORE_KEYED(cert, lv_cert_rec, serial);
 /* R2.9: number of certificates for (subject, subscriber, profile) that are
  * not revoked and not expired at `now`. */
 int store_cert_count_valid(lv_store *st, const char *subject_id,
@@ -49,9 +47,8 @@ void store_cert_rec_free(lv_cert_rec *rec);
 /* Serials of the CA's certificates greater than `after` (keyset paging;
  * "" to start), ascending, at most `limit`. */
 int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
-                              int limit,
-                              int (*fn)(const char *serial, void *ctx),
-                              void *ctx, lv_err *err) LV_MUST_USE;
+                              int limit, STORE_VISIT(char),
+                              lv_err *err) LV_MUST_USE;
 
 /* ---- revocation (sql/002_status.sql) ----------------------------------- */
 typedef struct lv_revocation {
@@ -82,21 +79,19 @@ int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
 /* Serials of the CA's certificates not yet revoked (expired ones too),
  * except the provider's OCSP responders (R6.5 compromise drill). */
 int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
-                                 int (*fn)(const char *serial, void *),
-                                 void *ctx, lv_err *err) LV_MUST_USE;
+                                 STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 /* R8.1: at > 0 records consent to publication, 0 withdraws it. */
 int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
                            lv_err *err) LV_MUST_USE;
 /* Consented certificates, newest consent first; der is not read. */
 int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
-                                 int (*fn)(const lv_cert_rec *, void *),
-                                 void *ctx, lv_err *err) LV_MUST_USE;
+                                 STORE_VISIT(lv_cert_rec),
+                                 lv_err *err) LV_MUST_USE;
 
 /* Certificates naming `party` as subject or subscriber, newest first; the
  * records carry no DER (der NULL). */
 int store_cert_foreach_party(lv_store *st, const char *party,
-                             int (*fn)(const lv_cert_rec *, void *), void *ctx,
-                             lv_err *err) LV_MUST_USE;
+                             STORE_VISIT(lv_cert_rec), lv_err *err) LV_MUST_USE;
 
 #endif

@@ -5,6 +5,7 @@
 #define LLAVE_STORE_CRL_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -18,8 +19,7 @@ typedef struct lv_crl_entry {
 /* R6.3: the certificates and subordinate CAs issued by `ca` that are
  * revoked and not expired at `now`, streamed (a CRL may have millions). */
 int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
-                            int (*fn)(const lv_crl_entry *, void *), void *ctx,
-                            lv_err *err) LV_MUST_USE;
+                            STORE_VISIT(lv_crl_entry), lv_err *err) LV_MUST_USE;
 
 typedef struct lv_crl_rec {
     char ca[32];

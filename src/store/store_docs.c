@@ -88,8 +88,7 @@ int store_sign_pdf_set_signed(lv_store *st, const char *tx_id, int seq,
 }
 
 int store_sign_pdf_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_pdf_rec *, void *),
-                           void *ctx, lv_err *err)
+                           STORE_VISIT(lv_sign_pdf_rec), lv_err *err)
 {
     store_q q;
     lv_sign_pdf_rec r;

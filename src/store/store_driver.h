@@ -143,9 +143,8 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
 /* Calls fn with the first column of every row of sql (with its parameters)
  * until fn fails:
  *   return STORE_EACH_TEXT(st, err, fn, ctx, "SELECT uri ...", SQ_TEXT(id)); */
-int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
-                    void *ctx, const char *sql, const store_arg *args,
-                    size_t n);
+int store_each_text(lv_store *st, lv_err *err, STORE_VISIT(char),
+                    const char *sql, const store_arg *args, size_t n);
 #define STORE_EACH_TEXT(st, err, fn, ctx, sql, ...)                            \
     store_each_text(st, err, fn, ctx, sql, STORE_ARGS(__VA_ARGS__))
 /* Runs a statement that returns no row (a purge, a bulk update) and puts
@@ -200,6 +199,8 @@ typedef struct store_col {
     size_t off;     /* offsetof the field */
     size_t size;    /* sizeof the field */
     size_t len_off; /* blobs and bytes: offsetof their length */
+    int need;       /* to be filled in: text not "", a blob or bytes not
+                       empty, a string not NULL (store_row_check) */
 } store_col;
 
 typedef struct store_row {
@@ -210,10 +211,18 @@ typedef struct store_row {
     const char *insert;  /* INSERT of the first `writes` columns, or NULL */
     size_t writes;
     int secret; /* wiped when freed (sealed TOTP secrets) */
-    /* SELECT of the columns of the one row whose key is ?, or NULL */
+    /* SELECT of the columns of the one row whose key is ?, or NULL; of a
+     * table keyed by its first two columns, whose key is (?, ?), and the
+     * DELETE of that row (store_pair_*) */
     const char *by_key;
+    const char *drop;
+    /* LV_EINVAL's message for an empty `need` column, or NULL: "<column>
+     * is required" */
+    const char *incomplete;
 } store_row;
 
+/* Every text field of rec terminated within its array and no bytes field
+ * longer than its array; then every `need` column filled in. */
 int store_row_check(const store_row *t, const void *rec, lv_err *err);
 /* Binds columns [from, to) of rec, in order. */
 void store_row_bind_range(store_q *q, const store_row *t, const void *rec,
@@ -248,6 +257,87 @@ int store_row_insert(lv_store *st, const store_row *t, const void *rec,
 int store_row_add(lv_store *st, const store_row *t, const void *rec,
                   lv_err *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The entries of a table keyed by its first two text columns (t->by_key
+ * and t->drop take the pair), as STORE_PAIRED (store.h) declares them: get,
+ * no row being LV_ENOTFOUND with the message fmt; put checks rec and
+ * replaces the row of its key with it. */
+int store_pair_get(lv_store *st, const store_row *t, const char *a,
+                   const char *b, void *out, lv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+int store_pair_put(lv_store *st, const store_row *t, const void *rec,
+                   lv_err *err);
+int store_pair_delete(lv_store *st, const store_row *t, const char *a,
+                      const char *b, lv_err *err);
+/* The macros below name types and parameters, not expressions: nothing to
+ * parenthesize. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
+/* Their definitions for STORE_PAIRED(name, T, a, b): fmt and its arguments
+ * may name a and b. */
+#define STORE_PAIR(name, T, t, a, b, ...)                                      \
+    int store_##name##_put(lv_store *st, const T *rec, lv_err *err)            \
+    {                                                                          \
+        return store_pair_put(st, t, rec, err);                                \
+    }                                                                          \
+    int store_##name##_get(lv_store *st, const char *a, const char *b, T *out, \
+                           lv_err *err)                                        \
+    {                                                                          \
+        return store_pair_get(st, t, a, b, out, err, __VA_ARGS__);             \
+    }                                                                          \
+    int store_##name##_delete(lv_store *st, const char *a, const char *b,      \
+                              lv_err *err)                                     \
+    {                                                                          \
+        return store_pair_delete(st, t, a, b, err);                            \
+    }
+
+/* Definitions of the entries STORE_KEYED (store.h) declares, for the
+ * record types whose entries do no more than their table says:
+ *   STORE_INSERT(name, T, t) inserts with store_row_insert, a taken key
+ *     left for the caller to explain;
+ *   STORE_ADD(name, T, t, r, fmt, ...) with store_row_add, a taken key
+ *     being LV_EEXISTS with fmt, whose arguments may name the record r;
+ *   STORE_GET(name, T, t, key, fmt, ...) reads the row by t->by_key, none
+ *     being LV_ENOTFOUND with fmt, whose arguments may name `key`;
+ *   STORE_FREE(name, T, t) is store_<name>_rec_free. */
+#define STORE_INSERT(name, T, t)                                               \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+    {                                                                          \
+        return store_row_insert(st, t, rec, err);                              \
+    }
+#define STORE_ADD(name, T, t, rec, ...)                                        \
+    int store_##name##_insert(lv_store *st, const T *rec, lv_err *err)         \
+    {                                                                          \
+        return store_row_add(st, t, rec, err, __VA_ARGS__);                    \
+    }
+#define STORE_GET(name, T, t, key, ...)                                        \
+    int store_##name##_get(lv_store *st, const char *key, T *out, lv_err *err) \
+    {                                                                          \
+        return store_row_by_key(st, t, key, out, err, __VA_ARGS__);            \
+    }
+#define STORE_FREE(name, T, t)                                                 \
+    void store_##name##_rec_free(T *rec)                                       \
+    {                                                                          \
+        store_row_free(t, rec);                                                \
+    }
+// NOLINTEND(bugprone-macro-parentheses)
+/* Definitions of whole store_<name> foreach functions whose one parameter
+ * is the text `key` (STORE_VISIT, store.h):
+ *   STORE_FOREACH(name, T, t, key, sql, args...) hands fn every row of sql,
+ *     t's columns read into a T (STORE_RETURN_EACH);
+ *   STORE_FOREACH_TEXT(name, key, sql, args...) the first column of every
+ *     row of sql (store_each_text);
+ * args are sql's parameters, which may name `key`. */
+#define STORE_FOREACH(name, T, t, key, sql, ...)                               \
+    int store_##name(lv_store *st, const char *key, STORE_VISIT(T),            \
+                     lv_err *err)                                              \
+    {                                                                          \
+        STORE_RETURN_EACH(T, t, st, err, fn, ctx, sql, __VA_ARGS__);           \
+    }
+#define STORE_FOREACH_TEXT(name, key, sql, ...)                                \
+    int store_##name(lv_store *st, const char *key, STORE_VISIT(char),         \
+                     lv_err *err)                                              \
+    {                                                                          \
+        return STORE_EACH_TEXT(st, err, fn, ctx, sql, __VA_ARGS__);            \
+    }
 /* Runs sql, a statement that returns no row, with columns [from, to) of
  * rec and then args as its parameters; *changed as in store_q_run. */
 int store_row_run(lv_store *st, const store_row *t, const void *rec,

@@ -18,41 +18,19 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                      SQ_TEXT(client_id));
 }
 
-int store_oauth_uri_foreach(lv_store *st, const char *client_id,
-                            int (*fn)(const char *, void *), void *ctx,
-                            lv_err *err)
-{
-    return STORE_EACH_TEXT(st, err, fn, ctx,
-                           "SELECT uri FROM oauth_redirect_uris"
-                           " WHERE client_id = ? ORDER BY seq",
-                           SQ_TEXT(client_id));
-}
+STORE_FOREACH_TEXT(oauth_uri_foreach, client_id,
+                   "SELECT uri FROM oauth_redirect_uris"
+                   " WHERE client_id = ? ORDER BY seq",
+                   SQ_TEXT(client_id))
 
 /* ---- authorization requests -------------------------------------------- */
 
-/* The column table checks every text field; labels and description are
- * required (NOT NULL). */
-static int authz_check(const lv_oauth_authz_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_authz, r, err));
-    if (!r->labels || !r->description)
-        return lv_fail(err, LV_EINVAL, "labels and description are required");
-    return 0;
-}
+/* The column table checks every text field and needs labels and
+ * description (NOT NULL). */
+STORE_INSERT(oauth_authz, lv_oauth_authz_rec, &store_row_authz)
 
-int store_oauth_authz_insert(lv_store *st, const lv_oauth_authz_rec *r,
-                             lv_err *err)
-{
-    LV_TRY(authz_check(r, err));
-    return store_row_insert(st, &store_row_authz, r, err);
-}
-
-int store_oauth_authz_get(lv_store *st, const char *id, lv_oauth_authz_rec *out,
-                          lv_err *err)
-{
-    return store_row_by_key(st, &store_row_authz, id, out, err,
-                            "no authorization %s", id);
-}
+STORE_GET(oauth_authz, lv_oauth_authz_rec, &store_row_authz, id,
+          "no authorization %s", id)
 
 int store_oauth_authz_by_code(lv_store *st, const char *code_hash,
                               lv_oauth_authz_rec *out, lv_err *err)
@@ -67,7 +45,7 @@ int store_oauth_authz_update(lv_store *st, const lv_oauth_authz_rec *r,
                              const char *from, lv_err *err)
 {
     int64_t n = 0;
-    LV_TRY(authz_check(r, err));
+    LV_TRY(store_row_check(&store_row_authz, r, err));
     LV_TRY(STORE_ROW_RUN(st, &store_row_authz, r, AUTHZ_MUTABLE,
                          store_row_authz.n, &n, err,
                          "UPDATE oauth_authorizations SET citizen_id = ?,"
@@ -115,18 +93,9 @@ int store_oauth_token_purge(lv_store *st, int64_t before, int *count,
 
 /* ---- access tokens ------------------------------------------------------ */
 
-int store_oauth_token_insert(lv_store *st, const lv_oauth_token_rec *r,
-                             lv_err *err)
-{
-    return store_row_insert(st, &store_row_token, r, err);
-}
-
-int store_oauth_token_get(lv_store *st, const char *token_hash,
-                          lv_oauth_token_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_token, token_hash, out, err,
-                            "no token (hash)");
-}
+STORE_INSERT(oauth_token, lv_oauth_token_rec, &store_row_token)
+STORE_GET(oauth_token, lv_oauth_token_rec, &store_row_token, token_hash,
+          "no token (hash)")
 
 int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                              int *changed, lv_err *err)
@@ -137,12 +106,7 @@ int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                          SQ_INT(now), SQ_TEXT(token_hash));
 }
 
-int store_oauth_tokens_of_code(lv_store *st, const char *code_hash,
-                               int (*fn)(const char *, void *), void *ctx,
-                               lv_err *err)
-{
-    return STORE_EACH_TEXT(st, err, fn, ctx,
-                           "SELECT token_hash FROM oauth_tokens"
-                           " WHERE code_hash = ? AND revoked_at = 0",
-                           SQ_TEXT(code_hash));
-}
+STORE_FOREACH_TEXT(oauth_tokens_of_code, code_hash,
+                   "SELECT token_hash FROM oauth_tokens"
+                   " WHERE code_hash = ? AND revoked_at = 0",
+                   SQ_TEXT(code_hash))

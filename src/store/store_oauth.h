@@ -6,6 +6,7 @@
 #define LLAVE_STORE_OAUTH_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -16,8 +17,7 @@ int store_oauth_uri_add(lv_store *st, const char *client_id, const char *uri,
                         int64_t now, lv_err *err) LV_MUST_USE;
 /* fn(uri, ctx) for each of the client's URIs, in the order added. */
 int store_oauth_uri_foreach(lv_store *st, const char *client_id,
-                            int (*fn)(const char *, void *), void *ctx,
-                            lv_err *err) LV_MUST_USE;
+                            STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 /* ---- authorization requests and their codes ------------------------------ */
 typedef struct lv_oauth_authz_rec {
@@ -49,10 +49,7 @@ typedef struct lv_oauth_authz_rec {
     size_t sad_enc_len; /* 0 or 32 */
 } lv_oauth_authz_rec;
 
-int store_oauth_authz_insert(lv_store *st, const lv_oauth_authz_rec *rec,
-                             lv_err *err) LV_MUST_USE;
-int store_oauth_authz_get(lv_store *st, const char *id, lv_oauth_authz_rec *out,
-                          lv_err *err) LV_MUST_USE;
+STORE_KEYED(oauth_authz, lv_oauth_authz_rec, id);
 /* The request whose code hashes to code_hash; LV_ENOTFOUND when none. */
 int store_oauth_authz_by_code(lv_store *st, const char *code_hash,
                               lv_oauth_authz_rec *out, lv_err *err) LV_MUST_USE;
@@ -87,16 +84,12 @@ typedef struct lv_oauth_token_rec {
     int64_t revoked_at; /* 0 while valid */
 } lv_oauth_token_rec;
 
-int store_oauth_token_insert(lv_store *st, const lv_oauth_token_rec *rec,
-                             lv_err *err) LV_MUST_USE;
-int store_oauth_token_get(lv_store *st, const char *token_hash,
-                          lv_oauth_token_rec *out, lv_err *err) LV_MUST_USE;
+STORE_KEYED(oauth_token, lv_oauth_token_rec, token_hash);
 /* revoked_at = now for the token if not revoked yet; *changed: 0 or 1. */
 int store_oauth_token_revoke(lv_store *st, const char *token_hash, int64_t now,
                              int *changed, lv_err *err) LV_MUST_USE;
 /* fn(token_hash, ctx) for each unrevoked token issued for a code. */
 int store_oauth_tokens_of_code(lv_store *st, const char *code_hash,
-                               int (*fn)(const char *, void *), void *ctx,
-                               lv_err *err) LV_MUST_USE;
+                               STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 #endif

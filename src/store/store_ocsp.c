@@ -114,7 +114,7 @@ int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
 /* Steps a prepared query whose rows are (serial[, hash_alg]) and calls the
  * matching callback for each. */
 typedef struct pair_cb {
-    int (*pair)(const char *serial, const char *hash_alg, void *ctx);
+    lv_ocsp_pair_fn pair;
     int (*one)(const char *serial, void *ctx);
     void *ctx;
 } pair_cb;
@@ -149,9 +149,7 @@ static int each_serial(lv_store *st, lv_err *err, pair_cb cb, const char *sql,
                 STORE_ARGS(__VA_ARGS__))
 
 int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
-                           int (*fn)(const char *serial, const char *hash_alg,
-                                     void *ctx),
-                           void *ctx, lv_err *err)
+                           lv_ocsp_pair_fn fn, void *ctx, lv_err *err)
 {
     return EACH_SERIAL(st, err, fn, NULL, ctx,
                        "SELECT serial, hash_alg FROM ocsp_responses"
@@ -160,9 +158,7 @@ int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
 }
 
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
-                             int (*fn)(const char *serial, const char *hash_alg,
-                                       void *ctx),
-                             void *ctx, lv_err *err)
+                             lv_ocsp_pair_fn fn, void *ctx, lv_err *err)
 {
     return EACH_SERIAL(st, err, fn, NULL, ctx,
                        "SELECT o.serial, o.hash_alg FROM certs c"
@@ -174,9 +170,8 @@ int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
 }
 
 int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
-                               int64_t since, int limit,
-                               int (*fn)(const char *serial, void *ctx),
-                               void *ctx, lv_err *err)
+                               int64_t since, int limit, STORE_VISIT(char),
+                               lv_err *err)
 {
     return EACH_SERIAL(st, err, NULL, fn, ctx,
                        "SELECT c.serial FROM certs c LEFT JOIN ocsp_responses o"
@@ -187,9 +182,7 @@ int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
 }
 
 int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
-                              int limit,
-                              int (*fn)(const char *serial, void *ctx),
-                              void *ctx, lv_err *err)
+                              int limit, STORE_VISIT(char), lv_err *err)
 {
     return EACH_SERIAL(st, err, NULL, fn, ctx,
                        "SELECT serial FROM certs WHERE ca = ? AND serial > ?"

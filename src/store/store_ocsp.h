@@ -4,6 +4,7 @@
 #define LLAVE_STORE_OCSP_H
 
 #include "core/core.h"
+#include "store/store.h"
 #include "store/store_cert.h"
 
 #include <stdint.h>
@@ -40,24 +41,25 @@ int store_ocsp_lookup(lv_store *st, const char *serial, const char *hash_alg,
  * none.  The root's responder answers for the issuing CAs with it. */
 int store_ocsp_ca_cert(lv_store *st, const char *serial, const char *issuer,
                        lv_cert_rec *out, int *found, lv_err *err) LV_MUST_USE;
+/* The callback of the refresher's walks: fn(serial, hash_alg, ctx) for
+ * each pair, as STORE_VISIT (store.h). */
+typedef int (*lv_ocsp_pair_fn)(const char *serial, const char *hash_alg,
+                               void *ctx);
 /* Up to `limit` (serial, hash_alg) pairs whose response is due: next_update
  * before `before`, soonest first. */
 int store_ocsp_foreach_due(lv_store *st, int64_t before, int limit,
-                           int (*fn)(const char *serial, const char *hash_alg,
-                                     void *ctx),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+                           lv_ocsp_pair_fn fn, void *ctx,
+                           lv_err *err) LV_MUST_USE;
 /* Up to `limit` pairs of certificates revoked at or after `since` whose
  * stored response still states them valid (a revocation whose re-signing
  * did not happen, e.g. while the key store was sealed). */
 int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
-                             int (*fn)(const char *serial, const char *hash_alg,
-                                       void *ctx),
-                             void *ctx, lv_err *err) LV_MUST_USE;
+                             lv_ocsp_pair_fn fn, void *ctx,
+                             lv_err *err) LV_MUST_USE;
 /* Up to `limit` serials of certificates created at or after `since` that
  * have no stored response for hash_alg. */
 int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
-                               int64_t since, int limit,
-                               int (*fn)(const char *serial, void *ctx),
-                               void *ctx, lv_err *err) LV_MUST_USE;
+                               int64_t since, int limit, STORE_VISIT(char),
+                               lv_err *err) LV_MUST_USE;
 
 #endif

@@ -114,7 +114,7 @@ int store_q_run(store_q *q, int64_t *changed)
     return rc < 0 ? rc : 0;
 }
 
-static int each_text(store_q *q, int (*fn)(const char *, void *), void *ctx)
+static int each_text(store_q *q, STORE_VISIT(char))
 {
     int rc;
     while ((rc = store_q_step(q)) == LV_DB_ROW)
@@ -151,8 +151,8 @@ int store_run(lv_store *st, int64_t *changed, lv_err *err, const char *sql,
     return store_q_run(&q, changed);
 }
 
-int store_each_text(lv_store *st, lv_err *err, int (*fn)(const char *, void *),
-                    void *ctx, const char *sql, const store_arg *args, size_t n)
+int store_each_text(lv_store *st, lv_err *err, STORE_VISIT(char),
+                    const char *sql, const store_arg *args, size_t n)
 {
     store_q q;
     store_q_open(&q, st, err, sql, args, n);

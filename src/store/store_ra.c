@@ -29,12 +29,7 @@ int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec, lv_err *err)
                          r.person_id);
 }
 
-int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
-                      lv_err *err)
-{
-    return store_row_by_key(st, &store_row_citizen, id, out, err,
-                            "no citizen %s", id);
-}
+STORE_GET(citizen, lv_citizen_rec, &store_row_citizen, id, "no citizen %s", id)
 
 int store_citizen_by_person(lv_store *st, const char *person_id,
                             lv_citizen_rec *out, lv_err *err)
@@ -77,16 +72,11 @@ int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
                      id);
 }
 
-int store_iddoc_foreach(lv_store *st, const char *citizen_id,
-                        int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
-                        lv_err *err)
-{
-    STORE_RETURN_EACH(lv_iddoc_rec, &store_row_iddoc, st, err, fn, ctx,
-                      "SELECT " IDDOC_COLUMNS " FROM identity_documents"
-                      " WHERE citizen_id = ? ORDER BY created_at,"
-                      " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
-                      SQ_TEXT(citizen_id));
-}
+STORE_FOREACH(iddoc_foreach, lv_iddoc_rec, &store_row_iddoc, citizen_id,
+              "SELECT " IDDOC_COLUMNS " FROM identity_documents"
+              " WHERE citizen_id = ? ORDER BY created_at,"
+              " CASE status WHEN 'current' THEN 1 ELSE 0 END, id",
+              SQ_TEXT(citizen_id))
 
 /* ---- registration evidence ---------------------------------------------- */
 
@@ -97,32 +87,18 @@ int store_registration_insert(lv_store *st, const lv_registration_rec *r,
                         err);
 }
 
-int store_registration_foreach(lv_store *st, const char *citizen_id,
-                               int (*fn)(const lv_registration_rec *, void *),
-                               void *ctx, lv_err *err)
-{
-    STORE_RETURN_EACH(lv_registration_rec, &store_row_registration, st, err, fn,
-                      ctx,
-                      "SELECT " REGISTRATION_COLUMNS " FROM registrations"
-                      " WHERE citizen_id = ? ORDER BY created_at,"
-                      " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
-                      SQ_TEXT(citizen_id));
-}
+STORE_FOREACH(registration_foreach, lv_registration_rec,
+              &store_row_registration, citizen_id,
+              "SELECT " REGISTRATION_COLUMNS " FROM registrations"
+              " WHERE citizen_id = ? ORDER BY created_at,"
+              " CASE kind WHEN 'registration' THEN 0 ELSE 1 END, id",
+              SQ_TEXT(citizen_id))
 
 /* ---- organizations ------------------------------------------------------ */
 
-int store_org_insert(lv_store *st, const lv_org_rec *r, lv_err *err)
-{
-    return store_row_add(st, &store_row_org, r, err,
-                         "organization %s is already registered",
-                         r->org_identifier);
-}
-
-int store_org_get(lv_store *st, const char *id, lv_org_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_org, id, out, err,
-                            "no organization %s", id);
-}
+STORE_ADD(org, lv_org_rec, &store_row_org, r,
+          "organization %s is already registered", r->org_identifier)
+STORE_GET(org, lv_org_rec, &store_row_org, id, "no organization %s", id)
 
 /* A PSD2 organization's certificates name it PSD<NCA id>-<authorization>
  * (ETSI TS 119 495 §5.2.1) instead of its VAT identifier. */
@@ -155,22 +131,13 @@ int store_org_person_insert(lv_store *st, const lv_org_person_rec *r,
     return store_explain(rc, LV_EINVAL, err, "no organization %s", r->org_id);
 }
 
-int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
-                         lv_err *err)
-{
-    return store_row_by_key(st, &store_row_person, id, out, err,
-                            "no representative or linked person %s", id);
-}
+STORE_GET(org_person, lv_org_person_rec, &store_row_person, id,
+          "no representative or linked person %s", id)
 
-int store_org_person_foreach(lv_store *st, const char *org_id,
-                             int (*fn)(const lv_org_person_rec *, void *),
-                             void *ctx, lv_err *err)
-{
-    STORE_RETURN_EACH(lv_org_person_rec, &store_row_person, st, err, fn, ctx,
-                      "SELECT " PERSON_COLUMNS " FROM org_persons"
-                      " WHERE org_id = ? ORDER BY created_at, id",
-                      SQ_TEXT(org_id));
-}
+STORE_FOREACH(org_person_foreach, lv_org_person_rec, &store_row_person, org_id,
+              "SELECT " PERSON_COLUMNS " FROM org_persons"
+              " WHERE org_id = ? ORDER BY created_at, id",
+              SQ_TEXT(org_id))
 
 int store_org_representative_count(lv_store *st, const char *org_identifier,
                                    const char *person_id, int64_t now,
@@ -229,8 +196,7 @@ int store_cert_request_decide(lv_store *st, const char *id, const char *status,
 }
 
 static int request_each(lv_cert_request_rec *row, store_q *q,
-                        int (*fn)(const lv_cert_request_rec *, void *),
-                        void *ctx)
+                        STORE_VISIT(lv_cert_request_rec))
 {
     int rc = store_row_read(q, &store_row_request, row);
     if (rc == 0)
@@ -242,8 +208,7 @@ static int request_each(lv_cert_request_rec *row, store_q *q,
 }
 
 int store_cert_request_foreach(lv_store *st, const char *status,
-                               int (*fn)(const lv_cert_request_rec *, void *),
-                               void *ctx, lv_err *err)
+                               STORE_VISIT(lv_cert_request_rec), lv_err *err)
 {
     store_q q;
     lv_cert_request_rec row;
@@ -275,13 +240,8 @@ int store_revocation_request_insert(lv_store *st,
 
 /* ---- certificates of a party --------------------------------------------- */
 
-int store_cert_foreach_party(lv_store *st, const char *party,
-                             int (*fn)(const lv_cert_rec *, void *), void *ctx,
-                             lv_err *err)
-{
-    STORE_RETURN_EACH(lv_cert_rec, &store_row_cert_listed, st, err, fn, ctx,
-                      "SELECT " CERT_LISTED " FROM certs"
-                      " WHERE subject_id = ? OR subscriber_id = ?"
-                      " ORDER BY created_at DESC, serial",
-                      SQ_TEXT(party), SQ_TEXT(party));
-}
+STORE_FOREACH(cert_foreach_party, lv_cert_rec, &store_row_cert_listed, party,
+              "SELECT " CERT_LISTED " FROM certs"
+              " WHERE subject_id = ? OR subscriber_id = ?"
+              " ORDER BY created_at DESC, serial",
+              SQ_TEXT(party), SQ_TEXT(party))

@@ -6,6 +6,7 @@
 #define LLAVE_STORE_RA_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -29,10 +30,7 @@ typedef struct lv_citizen_rec {
     int64_t updated_at;
 } lv_citizen_rec;
 
-int store_citizen_insert(lv_store *st, const lv_citizen_rec *rec,
-                         lv_err *err) LV_MUST_USE;
-int store_citizen_get(lv_store *st, const char *id, lv_citizen_rec *out,
-                      lv_err *err) LV_MUST_USE;
+STORE_KEYED(citizen, lv_citizen_rec, id);
 int store_citizen_by_person(lv_store *st, const char *person_id,
                             lv_citizen_rec *out, lv_err *err) LV_MUST_USE;
 
@@ -64,8 +62,7 @@ int store_iddoc_current(lv_store *st, const char *citizen_id, lv_iddoc_rec *out,
 int store_iddoc_retire(lv_store *st, const char *id, const char *reason,
                        int64_t when, lv_err *err) LV_MUST_USE;
 int store_iddoc_foreach(lv_store *st, const char *citizen_id,
-                        int (*fn)(const lv_iddoc_rec *, void *), void *ctx,
-                        lv_err *err) LV_MUST_USE;
+                        STORE_VISIT(lv_iddoc_rec), lv_err *err) LV_MUST_USE;
 
 /* Registration evidence (R2.6, CPS §5.5); never updated. */
 typedef struct lv_registration_rec {
@@ -83,8 +80,8 @@ typedef struct lv_registration_rec {
 int store_registration_insert(lv_store *st, const lv_registration_rec *rec,
                               lv_err *err) LV_MUST_USE;
 int store_registration_foreach(lv_store *st, const char *citizen_id,
-                               int (*fn)(const lv_registration_rec *, void *),
-                               void *ctx, lv_err *err) LV_MUST_USE;
+                               STORE_VISIT(lv_registration_rec),
+                               lv_err *err) LV_MUST_USE;
 
 /* Organizations (R2.7). */
 typedef struct lv_org_rec {
@@ -106,10 +103,7 @@ typedef struct lv_org_rec {
     int64_t created_at;
 } lv_org_rec;
 
-int store_org_insert(lv_store *st, const lv_org_rec *rec,
-                     lv_err *err) LV_MUST_USE;
-int store_org_get(lv_store *st, const char *id, lv_org_rec *out,
-                  lv_err *err) LV_MUST_USE;
+STORE_KEYED(org, lv_org_rec, id);
 int store_org_by_identifier(lv_store *st, const char *org_identifier,
                             lv_org_rec *out, lv_err *err) LV_MUST_USE;
 
@@ -136,13 +130,10 @@ typedef struct lv_org_person_rec {
     int64_t created_at;
 } lv_org_person_rec;
 
-int store_org_person_insert(lv_store *st, const lv_org_person_rec *rec,
-                            lv_err *err) LV_MUST_USE;
-int store_org_person_get(lv_store *st, const char *id, lv_org_person_rec *out,
-                         lv_err *err) LV_MUST_USE;
+STORE_KEYED(org_person, lv_org_person_rec, id);
 int store_org_person_foreach(lv_store *st, const char *org_id,
-                             int (*fn)(const lv_org_person_rec *, void *),
-                             void *ctx, lv_err *err) LV_MUST_USE;
+                             STORE_VISIT(lv_org_person_rec),
+                             lv_err *err) LV_MUST_USE;
 /* Representatives of the organization org_identifier who are the person
  * person_id and whose powers cover `now`. */
 int store_org_representative_count(lv_store *st, const char *org_identifier,
@@ -166,10 +157,7 @@ typedef struct lv_cert_request_rec {
     char cert_serial[65];
 } lv_cert_request_rec;
 
-int store_cert_request_insert(lv_store *st, const lv_cert_request_rec *rec,
-                              lv_err *err) LV_MUST_USE;
-int store_cert_request_get(lv_store *st, const char *id,
-                           lv_cert_request_rec *out, lv_err *err) LV_MUST_USE;
+STORE_KEYED(cert_request, lv_cert_request_rec, id);
 /* pending -> approved / rejected; LV_ESTATE when no longer pending. */
 int store_cert_request_decide(lv_store *st, const char *id, const char *status,
                               const char *decided_by, const char *reason,
@@ -177,8 +165,8 @@ int store_cert_request_decide(lv_store *st, const char *id, const char *status,
                               lv_err *err) LV_MUST_USE;
 /* status NULL: every request; oldest first. */
 int store_cert_request_foreach(lv_store *st, const char *status,
-                               int (*fn)(const lv_cert_request_rec *, void *),
-                               void *ctx, lv_err *err) LV_MUST_USE;
+                               STORE_VISIT(lv_cert_request_rec),
+                               lv_err *err) LV_MUST_USE;
 void store_cert_request_rec_free(lv_cert_request_rec *rec);
 
 /* Revocation requests (R6.1, CPS §4.9.3.1). */

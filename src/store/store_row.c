@@ -60,6 +60,26 @@ static void set_ptr(void *rec, const store_col *c, const void *p)
     memcpy(FIELD(rec, c), &p, sizeof p);
 }
 
+static int filled(const void *rec, const store_col *c)
+{
+    switch (c->kind) {
+    case STORE_TEXT:
+        return CFIELD(rec, c)[0] != '\0';
+    case STORE_BLOB:
+    case STORE_BLOB_OPT:
+        return get_ptr(rec, c) != NULL && get_len(rec, c) > 0;
+    case STORE_BYTES:
+    case STORE_BYTES_OPT:
+        return get_len(rec, c) > 0;
+    case STORE_STR:
+    case STORE_STR_OPT:
+    case STORE_STR_REF:
+        return get_ptr(rec, c) != NULL;
+    default:
+        return 1;
+    }
+}
+
 int store_row_check(const store_row *t, const void *rec, lv_err *err)
 {
     for (size_t i = 0; i < t->n; i++) {
@@ -71,6 +91,11 @@ int store_row_check(const store_row *t, const void *rec, lv_err *err)
             return lv_fail(err, LV_EINVAL, "%s is longer than its field",
                            c->name);
     }
+    for (size_t i = 0; i < t->n; i++)
+        if (t->cols[i].need && !filled(rec, &t->cols[i]))
+            return t->incomplete ? lv_fail(err, LV_EINVAL, "%s", t->incomplete)
+                                 : lv_fail(err, LV_EINVAL, "%s is required",
+                                           t->cols[i].name);
     return 0;
 }
 
@@ -288,6 +313,33 @@ int store_row_got(store_q *q, const store_row *t, void *out, lv_err *err,
     int rc = explain(store_row_get(q, t, out), LV_ENOTFOUND, err, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int store_pair_get(lv_store *st, const store_row *t, const char *a,
+                   const char *b, void *out, lv_err *err, const char *fmt, ...)
+{
+    store_q q;
+    va_list ap;
+    STORE_Q(&q, st, err, t->by_key, SQ_TEXT(a), SQ_TEXT(b));
+    va_start(ap, fmt);
+    int rc = explain(store_row_get(&q, t, out), LV_ENOTFOUND, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int store_pair_delete(lv_store *st, const store_row *t, const char *a,
+                      const char *b, lv_err *err)
+{
+    return STORE_RUN(st, NULL, err, t->drop, SQ_TEXT(a), SQ_TEXT(b));
+}
+
+int store_pair_put(lv_store *st, const store_row *t, const void *rec,
+                   lv_err *err)
+{
+    LV_TRY(store_row_check(t, rec, err));
+    LV_TRY(store_pair_delete(st, t, CFIELD(rec, &t->cols[0]),
+                             CFIELD(rec, &t->cols[1]), err));
+    return store_row_insert(st, t, rec, err);
 }
 
 __attribute__((format(printf, 7, 0))) static int

@@ -1,22 +1,21 @@
 /* The column table of every record type (store_rows.h), in the order of its
  * column list.  COL is a column named like its field, AS one stored under
- * another name, LEN a blob or byte field with its length field. */
+ * another name, LEN a blob or byte field with its length field; NEED and
+ * NEED_LEN are COL and LEN that a write must fill in (store_row_check: the
+ * table's `incomplete` message). */
 #include "store/store_rows.h"
 
 #include <stddef.h>
 
-#define COL(f, k)                                                              \
+#define COLUMN(name, f, k, len_off, need)                                      \
     {                                                                          \
-#f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), 0                  \
+        name, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), len_off, need    \
     }
-#define AS(name, f, k)                                                         \
-    {                                                                          \
-        name, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), 0                \
-    }
-#define LEN(f, len, k)                                                         \
-    {                                                                          \
-#f, STORE_##k, offsetof(R, f), sizeof(((R *)0)->f), offsetof(R, len)   \
-    }
+#define COL(f, k) COLUMN(#f, f, k, 0, 0)
+#define AS(name, f, k) COLUMN(name, f, k, 0, 0)
+#define LEN(f, len, k) COLUMN(#f, f, k, offsetof(R, len), 0)
+#define NEED(f, k) COLUMN(#f, f, k, 0, 1)
+#define NEED_LEN(f, len, k) COLUMN(#f, f, k, offsetof(R, len), 1)
 #define N(c) (sizeof(c) / sizeof((c)[0]))
 #define INSERT(table, names, marks)                                            \
     "INSERT INTO " table " (" names ") VALUES (" marks ")"
@@ -40,33 +39,49 @@
         .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .insert = INSERT(table, names, marks), .writes = N(c)                  \
     }
-/* The same two with the SELECT by key. */
-#define KEYED_VIEW(c, names, table, key)                                       \
+/* The same two with the SELECT by key, and any further fields. */
+#define KEYED_VIEW(c, names, table, key, ...)                                  \
     {                                                                          \
         .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
-        .by_key = SELECT_BY(names, table, key)                                 \
+        .by_key = SELECT_BY(names, table, key), __VA_ARGS__                    \
     }
-#define KEYED_TABLE(c, names, table, key, marks)                               \
+/* A table keyed by its first two columns, k1 and k2 (store_pair_*). */
+#define PAIR_TABLE(c, names, table, k1, k2, marks)                             \
     {                                                                          \
         .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
         .insert = INSERT(table, names, marks), .writes = N(c),                 \
-        .by_key = SELECT_BY(names, table, key)                                 \
+        .by_key =                                                              \
+            "SELECT " names " FROM " table " WHERE " k1 " = ? AND " k2 " = ?", \
+        .drop = "DELETE FROM " table " WHERE " k1 " = ? AND " k2 " = ?"        \
+    }
+#define KEYED_TABLE(c, names, table, key, marks, ...)                          \
+    {                                                                          \
+        .cols = (c), .n = N(c), .size = sizeof(R), .columns = (names),         \
+        .insert = INSERT(table, names, marks), .writes = N(c),                 \
+        .by_key = SELECT_BY(names, table, key), __VA_ARGS__                    \
     }
 
 /* ---- CAs, certificates, audit, OCSP, CRLs ---------------------------------
  */
 
 #define R lv_ca_rec
-static const store_col CA[] = {
-    COL(name, TEXT),      COL(role, TEXT),     COL(issuer, TEXT),
-    COL(key_id, TEXT),    COL(serial, TEXT),   COL(status, TEXT),
-    COL(not_before, I64), COL(not_after, I64), LEN(cert_der, cert_len, BLOB)};
+static const store_col CA[] = {NEED(name, TEXT),
+                               COL(role, TEXT),
+                               COL(issuer, TEXT),
+                               COL(key_id, TEXT),
+                               COL(serial, TEXT),
+                               COL(status, TEXT),
+                               COL(not_before, I64),
+                               COL(not_after, I64),
+                               NEED_LEN(cert_der, cert_len, BLOB)};
 /* store_ca_insert adds seq and created_at itself. */
-const store_row store_row_ca = KEYED_VIEW(CA, CA_COLUMNS, "cas", "name");
+const store_row store_row_ca =
+    KEYED_VIEW(CA, CA_COLUMNS, "cas", "name",
+               .incomplete = "CA record needs a name and a cert");
 #undef R
 
 #define R lv_cert_rec
-static const store_col CERT[] = {COL(serial, TEXT),
+static const store_col CERT[] = {NEED(serial, TEXT),
                                  COL(ca, TEXT),
                                  COL(profile, TEXT),
                                  COL(subject_id, TEXT),
@@ -80,11 +95,11 @@ static const store_col CERT[] = {COL(serial, TEXT),
                                  COL(revoked_at, I64),
                                  COL(revocation_reason, INT),
                                  COL(test, FLAG),
-                                 LEN(der, der_len, BLOB)};
-const store_row store_row_cert =
-    KEYED_TABLE(CERT, CERT_COLUMNS, "certs", "serial",
-                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?");
+                                 NEED_LEN(der, der_len, BLOB)};
+const store_row store_row_cert = KEYED_TABLE(
+    CERT, CERT_COLUMNS, "certs", "serial",
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+    .incomplete = "certificate record needs a serial and a DER body");
 /* Every column but the DER (listings). */
 const store_row store_row_cert_listed = FIRST(CERT, 14, CERT_LISTED);
 static const store_col CA_CERT[] = {
@@ -305,14 +320,13 @@ const store_row store_row_revreq = TABLE(
 
 #define R lv_operator_rec
 static const store_col OPERATOR[] = {
-    COL(login, TEXT),
+    NEED(login, TEXT),
     COL(roles, TEXT),
     COL(enabled, FLAG),
     COL(locked, FLAG),
     COL(failed_attempts, INT),
-    COL(password_hash, TEXT),
-    {"totp_secret", STORE_BYTES, offsetof(R, totp_sealed),
-     sizeof(((R *)0)->totp_sealed), offsetof(R, totp_sealed_len)},
+    NEED(password_hash, TEXT),
+    COLUMN("totp_secret", totp_sealed, BYTES, offsetof(R, totp_sealed_len), 1),
     COL(totp_last_step, I64),
     COL(updated_at, TOUCHED),
     COL(created_at, CREATED),
@@ -327,7 +341,8 @@ const store_row store_row_operator = {
               " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     .writes = N(OPERATOR),
     .secret = 1,
-    .by_key = SELECT_BY(OP_COLUMNS, "operators", "login")};
+    .by_key = SELECT_BY(OP_COLUMNS, "operators", "login"),
+    .incomplete = "operator record needs login, password and TOTP secret"};
 #undef R
 
 #define R lv_approval_rec
@@ -335,14 +350,15 @@ static const store_col APPROVAL[] = {COL(action, TEXT), COL(target, TEXT),
                                      COL(requested_by, TEXT),
                                      COL(requested_at, CREATED)};
 const store_row store_row_approval =
-    TABLE(APPROVAL, APPROVAL_COLUMNS, "operator_approvals", "?, ?, ?, ?");
+    PAIR_TABLE(APPROVAL, APPROVAL_COLUMNS, "operator_approvals", "action",
+               "target", "?, ?, ?, ?");
 #undef R
 
 #define R lv_cred_rec
-static const store_col CRED[] = {COL(citizen_id, TEXT),
+static const store_col CRED[] = {NEED(citizen_id, TEXT),
                                  COL(created_at, CREATED),
-                                 COL(user_id, TEXT),
-                                 COL(mobile, TEXT),
+                                 NEED(user_id, TEXT),
+                                 NEED(mobile, TEXT),
                                  COL(password_hash, TEXT),
                                  COL(password_set_at, I64),
                                  COL(password_expires_at, I64),
@@ -355,9 +371,10 @@ static const store_col CRED[] = {COL(citizen_id, TEXT),
                                  COL(codes_since, I64),
                                  COL(codes_sent, INT),
                                  COL(updated_at, TOUCHED)};
-const store_row store_row_cred =
-    KEYED_TABLE(CRED, CRED_COLUMNS, "citizen_credentials", "citizen_id",
-                "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+const store_row store_row_cred = KEYED_TABLE(
+    CRED, CRED_COLUMNS, "citizen_credentials", "citizen_id",
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+    .incomplete = "credential record needs citizen id, user id, mobile");
 #undef R
 
 #define R lv_session_rec
@@ -438,7 +455,8 @@ static const store_col SIGN_OTP[] = {COL(citizen_id, TEXT),
                                      LEN(hashes, hashes_len, BLOB_OPT),
                                      COL(created_at, I64)};
 const store_row store_row_sign_otp =
-    TABLE(SIGN_OTP, SIGN_OTP_COLUMNS, "sign_csc_otps", "?, ?, ?, ?, ?, ?");
+    PAIR_TABLE(SIGN_OTP, SIGN_OTP_COLUMNS, "sign_csc_otps", "citizen_id",
+               "serial", "?, ?, ?, ?, ?, ?");
 #undef R
 
 #define R lv_sign_acceptance_rec
@@ -469,9 +487,9 @@ static const store_col AUTHZ[] = {COL(id, TEXT),
                                   COL(serial, TEXT),
                                   COL(digest_alg, TEXT),
                                   LEN(hashes, hashes_len, BLOB_OPT),
-                                  COL(labels, STR),
+                                  NEED(labels, STR),
                                   COL(num_signatures, INT),
-                                  COL(description, STR),
+                                  NEED(description, STR),
                                   COL(created_at, I64),
                                   COL(expires_at, I64),
                                   COL(code_used_at, I64),
@@ -483,7 +501,8 @@ static const store_col AUTHZ[] = {COL(id, TEXT),
                                   LEN(sad_enc, sad_enc_len, BYTES_OPT)};
 const store_row store_row_authz = KEYED_TABLE(
     AUTHZ, AUTHZ_COLUMNS, "oauth_authorizations", "id",
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?",
+    .incomplete = "labels and description are required");
 #undef R
 
 #define R lv_oauth_token_rec

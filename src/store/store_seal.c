@@ -24,8 +24,7 @@ int store_audit_seal_last(lv_store *st, lv_audit_seal_rec *out, lv_err *err)
 }
 
 static int seal_foreach(lv_store *st, const char *sql, int64_t arg,
-                        int (*fn)(const lv_audit_seal_rec *, void *), void *ctx,
-                        lv_err *err)
+                        STORE_VISIT(lv_audit_seal_rec), lv_err *err)
 {
     STORE_RETURN_EACH(lv_audit_seal_rec, &store_row_seal, st, err, fn, ctx, sql,
                       SQ_INT(arg));
@@ -36,15 +35,13 @@ static int seal_foreach(lv_store *st, const char *sql, int64_t arg,
     "SELECT " SEAL_COLUMNS " FROM audit_seals WHERE " cond " ORDER BY id"
 
 int store_audit_seal_foreach(lv_store *st, int64_t from_id,
-                             int (*fn)(const lv_audit_seal_rec *, void *),
-                             void *ctx, lv_err *err)
+                             STORE_VISIT(lv_audit_seal_rec), lv_err *err)
 {
     return seal_foreach(st, SEALS_WHERE("id >= ?"), from_id, fn, ctx, err);
 }
 
 int store_audit_seal_foreach_seq(lv_store *st, int64_t seq,
-                                 int (*fn)(const lv_audit_seal_rec *, void *),
-                                 void *ctx, lv_err *err)
+                                 STORE_VISIT(lv_audit_seal_rec), lv_err *err)
 {
     return seal_foreach(st, SEALS_WHERE("seq = ?"), seq, fn, ctx, err);
 }

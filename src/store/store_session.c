@@ -4,17 +4,9 @@
 
 /* ---- sessions ------------------------------------------------------------ */
 
-int store_session_insert(lv_store *st, const lv_session_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_session, r, err);
-}
-
-int store_session_get(lv_store *st, const char *token_hash, lv_session_rec *out,
-                      lv_err *err)
-{
-    return store_row_by_key(st, &store_row_session, token_hash, out, err,
-                            "no such session");
-}
+STORE_INSERT(session, lv_session_rec, &store_row_session)
+STORE_GET(session, lv_session_rec, &store_row_session, token_hash,
+          "no such session")
 
 int store_session_delete(lv_store *st, const char *token_hash, lv_err *err)
 {
@@ -52,16 +44,8 @@ int store_otp_purge(lv_store *st, int64_t before, int *count, lv_err *err)
 /* ---- one-time codes -------------------------------------------------------
  */
 
-int store_otp_insert(lv_store *st, const lv_otp_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_otp, r, err);
-}
-
-int store_otp_get(lv_store *st, const char *id, lv_otp_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_otp, id, out, err,
-                            "no one-time code %s", id);
-}
+STORE_INSERT(otp, lv_otp_rec, &store_row_otp)
+STORE_GET(otp, lv_otp_rec, &store_row_otp, id, "no one-time code %s", id)
 
 int store_otp_update(lv_store *st, const lv_otp_rec *r, lv_err *err)
 {

@@ -9,22 +9,13 @@
 /* ---- applications ----------------------------------------------------------
  */
 
-int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *r, lv_err *err)
-{
-    return store_row_add(st, &store_row_app, r, err,
-                         "application %s already exists", r->client_id);
-}
+STORE_ADD(sign_app, lv_sign_app_rec, &store_row_app, r,
+          "application %s already exists", r->client_id)
+STORE_GET(sign_app, lv_sign_app_rec, &store_row_app, client_id,
+          "no application %s", client_id)
 
-int store_sign_app_get(lv_store *st, const char *client_id,
-                       lv_sign_app_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_app, client_id, out, err,
-                            "no application %s", client_id);
-}
-
-int store_sign_app_foreach(lv_store *st,
-                           int (*fn)(const lv_sign_app_rec *, void *),
-                           void *ctx, lv_err *err)
+int store_sign_app_foreach(lv_store *st, STORE_VISIT(lv_sign_app_rec),
+                           lv_err *err)
 {
     STORE_RETURN_EACH(lv_sign_app_rec, &store_row_app, st, err, fn, ctx,
                       "SELECT " APP_COLUMNS
@@ -34,17 +25,8 @@ int store_sign_app_foreach(lv_store *st,
 /* ---- transactions
  * ------------------------------------------------------------ */
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_tx, r, err);
-}
-
-int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
-                      lv_err *err)
-{
-    return store_row_by_key(st, &store_row_tx, id, out, err,
-                            "no transaction %s", id);
-}
+STORE_INSERT(sign_tx, lv_sign_tx_rec, &store_row_tx)
+STORE_GET(sign_tx, lv_sign_tx_rec, &store_row_tx, id, "no transaction %s", id)
 
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
                          const char *from, lv_err *err)
@@ -95,30 +77,16 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
 }
 
 /* fn must not keep rec->signature. */
-int store_sign_doc_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_doc_rec *, void *),
-                           void *ctx, lv_err *err)
-{
-    STORE_RETURN_EACH(lv_sign_doc_rec, &store_row_doc, st, err, fn, ctx,
-                      "SELECT " DOC_COLUMNS " FROM sign_documents"
-                      " WHERE tx_id = ? ORDER BY seq",
-                      SQ_TEXT(tx_id));
-}
+STORE_FOREACH(sign_doc_foreach, lv_sign_doc_rec, &store_row_doc, tx_id,
+              "SELECT " DOC_COLUMNS " FROM sign_documents"
+              " WHERE tx_id = ? ORDER BY seq",
+              SQ_TEXT(tx_id))
 
 /* ---- CSC signature activation data
  * ------------------------------------------------ */
 
-int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *r, lv_err *err)
-{
-    return store_row_insert(st, &store_row_sad, r, err);
-}
-
-int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
-                       lv_err *err)
-{
-    return store_row_by_key(st, &store_row_sad, sad_hash, out, err,
-                            "unknown SAD");
-}
+STORE_INSERT(sign_sad, lv_sign_sad_rec, &store_row_sad)
+STORE_GET(sign_sad, lv_sign_sad_rec, &store_row_sad, sad_hash, "unknown SAD")
 
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
                            int64_t now, lv_err *err)
@@ -142,68 +110,24 @@ int store_sign_sad_extend(lv_store *st, const char *sad_hash,
     return store_one(n, err, LV_ENOTFOUND, "unknown SAD");
 }
 
-void store_sign_sad_rec_free(lv_sign_sad_rec *r)
-{
-    store_row_free(&store_row_sad, r);
-}
+STORE_FREE(sign_sad, lv_sign_sad_rec, &store_row_sad)
 
 /* ---- pending CSC OTPs
  * ------------------------------------------------------------------ */
 
-int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *r, lv_err *err)
-{
-    LV_TRY(store_row_check(&store_row_sign_otp, r, err));
-    LV_TRY(store_sign_otp_delete(st, r->citizen_id, r->serial, err));
-    return store_row_insert(st, &store_row_sign_otp, r, err);
-}
+STORE_PAIR(sign_otp, lv_sign_otp_rec, &store_row_sign_otp, citizen_id, serial,
+           "no OTP was sent for this credential")
 
-int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
-                       lv_sign_otp_rec *out, lv_err *err)
-{
-    store_q q;
-    STORE_Q(&q, st, err,
-            "SELECT " SIGN_OTP_COLUMNS " FROM sign_csc_otps"
-            " WHERE citizen_id = ? AND serial = ?",
-            SQ_TEXT(citizen_id), SQ_TEXT(serial));
-    return store_row_got(&q, &store_row_sign_otp, out, err,
-                         "no OTP was sent for this credential");
-}
-
-int store_sign_otp_delete(lv_store *st, const char *citizen_id,
-                          const char *serial, lv_err *err)
-{
-    return STORE_RUN(st, NULL, err,
-                     "DELETE FROM sign_csc_otps WHERE citizen_id = ? AND"
-                     " serial = ?",
-                     SQ_TEXT(citizen_id), SQ_TEXT(serial));
-}
-
-void store_sign_otp_rec_free(lv_sign_otp_rec *r)
-{
-    store_row_free(&store_row_sign_otp, r);
-}
+STORE_FREE(sign_otp, lv_sign_otp_rec, &store_row_sign_otp)
 
 /* ---- acceptances
  * --------------------------------------------------------------------- */
 
-int store_sign_acceptance_insert(lv_store *st, const lv_sign_acceptance_rec *r,
-                                 lv_err *err)
-{
-    return store_row_add(st, &store_row_acceptance, r, err,
-                         "certificate %s is already accepted", r->serial);
-}
-
-int store_sign_acceptance_get(lv_store *st, const char *serial,
-                              lv_sign_acceptance_rec *out, lv_err *err)
-{
-    return store_row_by_key(st, &store_row_acceptance, serial, out, err,
-                            "certificate %s is not accepted", serial);
-}
-
-void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *r)
-{
-    store_row_free(&store_row_acceptance, r);
-}
+STORE_ADD(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance, r,
+          "certificate %s is already accepted", r->serial)
+STORE_GET(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance,
+          serial, "certificate %s is not accepted", serial)
+STORE_FREE(sign_acceptance, lv_sign_acceptance_rec, &store_row_acceptance)
 
 /* ---- purge (issue 14 item 6) ---------------------------------------------
  * The transactions a purge takes: expired, or signed or ended, before the

@@ -5,6 +5,7 @@
 #define LLAVE_STORE_SIGN_H
 
 #include "core/core.h"
+#include "store/store.h"
 
 #include <stdint.h>
 
@@ -20,14 +21,10 @@ typedef struct lv_sign_app_rec {
     char created_by[128];
 } lv_sign_app_rec;
 
-int store_sign_app_insert(lv_store *st, const lv_sign_app_rec *rec,
-                          lv_err *err) LV_MUST_USE;
-int store_sign_app_get(lv_store *st, const char *client_id,
-                       lv_sign_app_rec *out, lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_app, lv_sign_app_rec, client_id);
 /* In creation order. */
-int store_sign_app_foreach(lv_store *st,
-                           int (*fn)(const lv_sign_app_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+int store_sign_app_foreach(lv_store *st, STORE_VISIT(lv_sign_app_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_tx_rec {
     char id[33];
@@ -48,10 +45,7 @@ typedef struct lv_sign_tx_rec {
     int64_t ended_at;
 } lv_sign_tx_rec;
 
-int store_sign_tx_insert(lv_store *st, const lv_sign_tx_rec *rec,
-                         lv_err *err) LV_MUST_USE;
-int store_sign_tx_get(lv_store *st, const char *id, lv_sign_tx_rec *out,
-                      lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_tx, lv_sign_tx_rec, id);
 /* Writes state, cert_serial, accept_serial, otp_id, error, signed_at and
  * ended_at when the stored state is `from` (NULL: any); LV_ESTATE when it
  * is not (a concurrent request moved it first), LV_ENOTFOUND for no row. */
@@ -78,8 +72,8 @@ int store_sign_doc_set_signature(lv_store *st, const char *tx_id, int seq,
                                  lv_err *err) LV_MUST_USE;
 /* In seq order; fn must not keep rec->signature. */
 int store_sign_doc_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_doc_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+                           STORE_VISIT(lv_sign_doc_rec),
+                           lv_err *err) LV_MUST_USE;
 
 typedef struct lv_sign_sad_rec {
     char sad_hash[65]; /* SHA-256 hex of the SAD */
@@ -93,10 +87,7 @@ typedef struct lv_sign_sad_rec {
     int64_t expires_at;
 } lv_sign_sad_rec;
 
-int store_sign_sad_insert(lv_store *st, const lv_sign_sad_rec *rec,
-                          lv_err *err) LV_MUST_USE;
-int store_sign_sad_get(lv_store *st, const char *sad_hash, lv_sign_sad_rec *out,
-                       lv_err *err) LV_MUST_USE;
+STORE_KEYED(sign_sad, lv_sign_sad_rec, sad_hash);
 /* remaining -= n if remaining >= n and expires_at > now; LV_ESTATE when
  * not (used up, expired, or a concurrent request took it first). */
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
@@ -116,13 +107,8 @@ typedef struct lv_sign_otp_rec {
     int64_t created_at;
 } lv_sign_otp_rec;
 
-/* Inserts or replaces the row of (citizen_id, serial). */
-int store_sign_otp_put(lv_store *st, const lv_sign_otp_rec *rec,
-                       lv_err *err) LV_MUST_USE;
-int store_sign_otp_get(lv_store *st, const char *citizen_id, const char *serial,
-                       lv_sign_otp_rec *out, lv_err *err) LV_MUST_USE;
-int store_sign_otp_delete(lv_store *st, const char *citizen_id,
-                          const char *serial, lv_err *err) LV_MUST_USE;
+/* One row for each (citizen_id, serial). */
+STORE_PAIRED(sign_otp, lv_sign_otp_rec, citizen_id, serial);
 void store_sign_otp_rec_free(lv_sign_otp_rec *rec);
 
 /* Issue 14 item 6: what a purge removed. */
@@ -148,13 +134,8 @@ typedef struct lv_sign_acceptance_rec {
     int64_t accepted_at;
 } lv_sign_acceptance_rec;
 
-int store_sign_acceptance_insert(lv_store *st,
-                                 const lv_sign_acceptance_rec *rec,
-                                 lv_err *err) LV_MUST_USE;
-/* LV_ENOTFOUND while the certificate is not accepted. */
-int store_sign_acceptance_get(lv_store *st, const char *serial,
-                              lv_sign_acceptance_rec *out,
-                              lv_err *err) LV_MUST_USE;
+/* get: LV_ENOTFOUND while the certificate is not accepted. */
+STORE_KEYED(sign_acceptance, lv_sign_acceptance_rec, serial);
 void store_sign_acceptance_rec_free(lv_sign_acceptance_rec *rec);
 
 /* ---- PDF documents of transactions (sql/013_tx_pdf.sql; store_docs.c) --
@@ -183,8 +164,8 @@ int store_sign_pdf_set_signed(lv_store *st, const char *tx_id, int seq,
                               lv_err *err) LV_MUST_USE;
 /* In seq order, without the PDFs (pdf and signed_pdf NULL). */
 int store_sign_pdf_foreach(lv_store *st, const char *tx_id,
-                           int (*fn)(const lv_sign_pdf_rec *, void *),
-                           void *ctx, lv_err *err) LV_MUST_USE;
+                           STORE_VISIT(lv_sign_pdf_rec),
+                           lv_err *err) LV_MUST_USE;
 void store_sign_pdf_rec_free(lv_sign_pdf_rec *rec);
 /* Deletes, in the caller's transaction, the PDFs of the transactions
  * store_sign_purge removes with the same `before` (call it first). */

@@ -49,17 +49,12 @@ int store_cert_status_get(lv_store *st, const char *serial, lv_cert_status *out,
 /* Serials of the certificates of `ca` still valid (whether expired or not),
  * except the CA's delegated OCSP responders, which keep signing status
  * answers (R6.5). */
-int store_cert_foreach_unrevoked(lv_store *st, const char *ca,
-                                 int (*fn)(const char *serial, void *),
-                                 void *ctx, lv_err *err)
-{
-    return STORE_EACH_TEXT(
-        st, err, fn, ctx,
-        "SELECT serial FROM certs WHERE ca = ? AND status = ?"
-        " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
-        " ORDER BY serial",
-        SQ_TEXT(ca), SQ_INT(LV_CERT_VALID));
-}
+STORE_FOREACH_TEXT(
+    cert_foreach_unrevoked, ca,
+    "SELECT serial FROM certs WHERE ca = ? AND status = ?"
+    " AND serial NOT IN (SELECT serial FROM cas WHERE role = 'ocsp')"
+    " ORDER BY serial",
+    SQ_TEXT(ca), SQ_INT(LV_CERT_VALID))
 
 /* ---- CA status ------------------------------------------------------------
  */
@@ -98,8 +93,7 @@ int store_ca_status_get(lv_store *st, const char *name, lv_ca_status *out,
  * subordinate CAs alike.  Both halves are served by an index (certs_crl; the
  * cas table is a handful of rows). */
 int store_crl_foreach_entry(lv_store *st, const char *ca, int64_t now,
-                            int (*fn)(const lv_crl_entry *, void *), void *ctx,
-                            lv_err *err)
+                            STORE_VISIT(lv_crl_entry), lv_err *err)
 {
     STORE_RETURN_EACH(
         lv_crl_entry, &store_row_crl_entry, st, err, fn, ctx,
@@ -167,8 +161,7 @@ int store_cert_set_consent(lv_store *st, const char *serial, int64_t at,
 
 /* Newest consent first; der is not read (the listing does not need it). */
 int store_cert_foreach_published(lv_store *st, int64_t offset, int64_t limit,
-                                 int (*fn)(const lv_cert_rec *, void *),
-                                 void *ctx, lv_err *err)
+                                 STORE_VISIT(lv_cert_rec), lv_err *err)
 {
     STORE_RETURN_EACH(
         lv_cert_rec, &store_row_published, st, err, fn, ctx,
