@@ -715,8 +715,8 @@ static json_t *cert_json(csc_call *c, const lv_sign_cred *r, const char *mode,
         X509 *x = d2i_X509(NULL, &p, (long)r->der_len);
         char issuer[512] = "", subject[512] = "", from[20], to[20];
         if (x) { /* RFC 4514 (§11.4) */
-            sign_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
-            sign_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+            lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+            lv_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
         }
         X509_free(x);
         gtime(r->not_before, from);

@@ -76,11 +76,6 @@ typedef enum {
 } lv_sign_refusal;
 const char *sign_refusal_name(lv_sign_refusal r);
 
-/* A distinguished name as RFC 4514 (the RFC 2253 order, UTF-8 kept as
- * UTF-8): the CSC API's issuerDN and subjectDN, the acceptance sheet's
- * holder and issuer.  "" when it cannot be printed or does not fit. */
-void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap);
-
 /* "sha256", "SHA-256", "sha384", ... -> EVP_MD; NULL for anything else
  * (SHA-1 included: R4.1). */
 const EVP_MD *sign_md_by_name(const char *name);

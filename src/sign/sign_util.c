@@ -71,22 +71,6 @@ const char *sign_md_oid(const EVP_MD *md)
     return "";
 }
 
-/* ---- names
- * ----------------------------------------------------------------- */
-
-void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
-    int n = -1;
-    out[0] = '\0';
-    if (b && X509_NAME_print_ex(b, name, 0, flags) >= 0 &&
-        (size_t)BIO_pending(b) < cap)
-        n = BIO_read(b, out, (int)cap - 1);
-    out[n > 0 ? n : 0] = '\0';
-    BIO_free(b);
-}
-
 /* ---- hashing and ids
  * ---------------------------------------------------------- */
 
