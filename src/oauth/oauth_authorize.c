@@ -355,12 +355,12 @@ static int record(lv_store *st, const lv_oauth_authz_rec *r, lv_err *err)
     if (rc == 0)
         rc = store_oauth_authz_insert(st, r, err);
     if (rc == 0)
-        rc = oauth_audit(st, "anonymous", "oauth.authorize", r->id,
-                         json_pack("{s:s, s:s, s:s, s:i, s:i}", "client_id",
-                                   r->client_id, "scope", r->scope,
-                                   "credential", r->serial, "hashes", (int)n,
-                                   "purged", purged),
-                         err);
+        rc =
+            sign_audit(st, "anonymous", "oauth.authorize", r->id,
+                       json_pack("{s:s, s:s, s:s, s:i, s:i}", "client_id",
+                                 r->client_id, "scope", r->scope, "credential",
+                                 r->serial, "hashes", (int)n, "purged", purged),
+                       err);
     return store_end(st, rc, err);
 }
 

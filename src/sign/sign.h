@@ -95,6 +95,23 @@ typedef struct lv_sign_app_secret {
 /* 1 when name may name an application: 1 to 128 bytes, no control
  * character. */
 int sign_app_name_ok(const char *name);
+/* What the citizen's pages call application client_id: its registered
+ * name, or the client id itself when it has none (sign_tx.c, oauth/). */
+void sign_app_display_name(lv_store *st, const char *client_id, char out[129]);
+
+/* ---- audited changes (sign_util.c), oauth/'s as well --------------------
+ * sign_audit: an audit entry of success in the caller's transaction;
+ * details is consumed.  sign_update_audited: in one transaction, update
+ * (a row's change, guarded by its previous state `from`) and the audit
+ * entry of `event` on `object`; details is consumed in every case. */
+int sign_audit(lv_store *st, const char *actor, const char *event,
+               const char *object, json_t *details, lv_err *err);
+typedef int (*lv_row_update_fn)(lv_store *st, const void *row, const char *from,
+                                lv_err *err);
+int sign_update_audited(lv_store *st, lv_row_update_fn update, const void *row,
+                        const char *from, const char *actor, const char *event,
+                        const char *object, json_t *details,
+                        lv_err *err) LV_MUST_USE;
 /* Registers an application: client id "app-<16 hex>", a 256-bit random
  * secret of which only SHA-256 is stored.  Audited as "app.add". */
 int sign_app_add(lv_store *st, const char *name, const char *actor,

@@ -22,9 +22,7 @@
 int sign_binding(const char *context, const EVP_MD *md,
                  const unsigned char *digests, size_t n, lv_buf *out);
 
-/* Audit helpers: in the caller's transaction, or on their own. */
-int sign_audit(lv_store *st, const char *actor, const char *event,
-               const char *object, json_t *details, lv_err *err);
+/* A refusal, on its own (sign_audit: sign.h). */
 void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
                         const char *object, lv_sign_refusal why,
                         const lv_err *reason);

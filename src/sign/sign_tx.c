@@ -519,21 +519,18 @@ int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,
     return 0;
 }
 
+static int tx_row_update(lv_store *st, const void *tx, const char *from,
+                         lv_err *err)
+{
+    return store_sign_tx_update(st, tx, from, err);
+}
+
 static int tx_update(lv_store *st, lv_sign_tx_rec *tx, const char *from,
                      const char *actor, const char *event, json_t *details,
                      lv_err *err)
 {
-    int rc = store_begin(st, err);
-    if (rc < 0) {
-        json_decref(details);
-        return rc;
-    }
-    rc = store_sign_tx_update(st, tx, from, err);
-    if (rc == 0)
-        rc = sign_audit(st, actor, event, tx->id, details, err);
-    else
-        json_decref(details);
-    return store_end(st, rc, err);
+    return sign_update_audited(st, tx_row_update, tx, from, actor, event,
+                               tx->id, details, err);
 }
 
 int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
@@ -574,21 +571,10 @@ static int tx_owned(const tx_batch *b, const lv_principal *who, int need_otp,
     return 0;
 }
 
-static int app_name(lv_store *st, const char *client_id, char out[129])
-{
-    lv_sign_app_rec app;
-    lv_err ignored = {0};
-    if (store_sign_app_get(st, client_id, &app, &ignored) < 0)
-        snprintf(out, 129, "%s", client_id);
-    else
-        snprintf(out, 129, "%s", app.name);
-    return 0;
-}
-
 static json_t *view_json(lv_store *st, const tx_batch *b)
 {
     char app[129], expires[32];
-    app_name(st, b->tx.app_id, app);
+    sign_app_display_name(st, b->tx.app_id, app);
     lv_time_iso(b->tx.expires_at, expires);
     json_t *docs = json_array();
     for (size_t i = 0; docs && i < b->n; i++)

@@ -110,6 +110,23 @@ int sign_audit(lv_store *st, const char *actor, const char *event,
     return rc;
 }
 
+int sign_update_audited(lv_store *st, lv_row_update_fn update, const void *row,
+                        const char *from, const char *actor, const char *event,
+                        const char *object, json_t *details, lv_err *err)
+{
+    int rc = store_begin(st, err);
+    if (rc < 0) {
+        json_decref(details);
+        return rc;
+    }
+    rc = update(st, row, from, err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, event, object, details, err);
+    else
+        json_decref(details);
+    return store_end(st, rc, err);
+}
+
 /* CPS §5.4.1: a refused signature is a security event, recorded even
  * though nothing else changes. */
 void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
