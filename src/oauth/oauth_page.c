@@ -204,13 +204,8 @@ int oauth_page_login(const lv_sign_env *env, lv_store *st, const char *id,
         rc = bind_citizen(st, &r, &who, err);
     if (rc < 0 && tok.token[0]) /* the session is of no use: end it */
         lv_ignore(auth_session_end(env->auth, st, tok.token, NULL));
-    if (rc == 0 && (*out = view_json(st, &r)) != NULL) {
-        json_object_set_new(*out, "token", json_string(tok.token));
-        json_object_set_new(*out, "expires_in",
-                            json_integer(tok.expires_at - lv_now()));
-    } else if (rc == 0) {
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    }
+    if (rc == 0)
+        rc = sign_login_answer(view_json(st, &r), &tok, out, err);
     auth_token_wipe(&tok);
     store_oauth_authz_free(&r);
     return rc;

@@ -99,6 +99,19 @@ int sign_app_name_ok(const char *name);
  * name, or the client id itself when it has none (sign_tx.c, oauth/). */
 void sign_app_display_name(lv_store *st, const char *client_id, char out[129]);
 
+/* Printable text (no control character) of min to max characters, NULL
+ * standing for "" : what applications send the citizen's pages to show
+ * (sign_tx.c's documents, oauth/'s description and labels).  docs/API.md
+ * states these limits in characters, not bytes (a Spanish title is not
+ * shorter for having no accents).  s is valid UTF-8, as every jansson
+ * string is. */
+int sign_text_ok(const char *s, size_t min, size_t max);
+
+/* The answer to a citizen page's login (sign_tx.c, oauth/): the page's
+ * view (NULL: out of memory) with the session's token and expires_in. */
+int sign_login_answer(json_t *view, const lv_session_token *tok, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+
 /* ---- audited changes (sign_util.c), oauth/'s as well --------------------
  * sign_audit: an audit entry of success in the caller's transaction;
  * details is consumed.  sign_update_audited: in one transaction, update

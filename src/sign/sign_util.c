@@ -110,6 +110,31 @@ int sign_audit(lv_store *st, const char *actor, const char *event,
     return rc;
 }
 
+int sign_text_ok(const char *s, size_t min, size_t max)
+{
+    if (!s)
+        return min == 0;
+    size_t n = lv_utf8_chars(s);
+    if (n < min || n > max)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+int sign_login_answer(json_t *view, const lv_session_token *tok, json_t **out,
+                      lv_err *err)
+{
+    *out = view;
+    if (!view)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    json_object_set_new(view, "token", json_string(tok->token));
+    json_object_set_new(view, "expires_in",
+                        json_integer(tok->expires_at - lv_now()));
+    return 0;
+}
+
 int sign_update_audited(lv_store *st, lv_row_update_fn update, const void *row,
                         const char *from, const char *actor, const char *event,
                         const char *object, json_t *details, lv_err *err)
