@@ -10,7 +10,6 @@
  * origin, no inline script or style, no framing, no caching. */
 #include "http/http_internal.h"
 
-#include <stdio.h>
 
 /* GET /console/: the one page; the script routes inside it (#register,
  * #approvals ...) so a reload keeps the place but, by design, not the
@@ -33,23 +32,13 @@ static int console_redirect(lv_app *app, const lv_http_req *req,
     return http_resp_header(resp, "Location", "/console/");
 }
 
-/* GET /web/<dir>/{file}: a compiled-in file of web/<dir>/.  The lookup is
- * an exact match in the asset table, so "../" names nothing. */
-static int dir_asset(const char *dir, const lv_http_req *req,
-                     lv_http_resp *resp)
-{
-    char path[LV_HTTP_PARAM_MAX + 16];
-    snprintf(path, sizeof path, "%s/%s", dir, req->param);
-    return http_web_serve(resp, http_web_asset(path));
-}
-
 /* GET /web/console/{file}: console.js and the modules it imports, the
  * style sheet. */
 static int console_asset(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
 {
     (void)app;
-    return dir_asset("console", req, resp);
+    return http_web_dir_asset("console", req, resp);
 }
 
 /* GET /web/i18n/{file}: es.json, en.json (the catalogues http_i18n.c
@@ -58,7 +47,7 @@ static int console_asset(lv_app *app, const lv_http_req *req,
 static int i18n_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     (void)app;
-    return dir_asset("i18n", req, resp);
+    return http_web_dir_asset("i18n", req, resp);
 }
 
 const lv_http_route http_console_routes[] = {

@@ -305,21 +305,16 @@ static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /oauth/{id} */
 static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    size_t n = strlen(req->param);
     (void)app;
-    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
-        return http_resp_error(resp, LV_ENOTFOUND,
-                               "no such authorization request");
-    return http_web_serve(resp, http_web_asset("oauth/index.html"));
+    return http_web_id_page(req, resp, "oauth/index.html",
+                            "no such authorization request");
 }
 
 /* GET /web/oauth/{file} */
 static int asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    char path[LV_HTTP_PARAM_MAX + 8];
     (void)app;
-    snprintf(path, sizeof path, "oauth/%s", req->param);
-    return http_web_serve(resp, http_web_asset(path));
+    return http_web_dir_asset("oauth", req, resp);
 }
 
 /* ---- the page's calls ---------------------------------------------------- */

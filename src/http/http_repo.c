@@ -135,11 +135,8 @@ static int index_html(lv_http_resp *resp, const lv_http_req *req,
     lv_buf b = {0};
     http_site_begin(&b, lang, provider, http_text(lang, "repo.title"),
                     "/repository/");
-    lv_buf_appendf(&b, "<h1>");
-    http_html_text(&b, http_text(lang, "repo.title"));
-    lv_buf_appendf(&b, "</h1>\n<p class=\"lead\">");
-    http_html_text(&b, http_text(lang, "repo.lead"));
-    lv_buf_appendf(&b, "</p>\n");
+    http_site_heading(&b, http_text(lang, "repo.title"),
+                      http_text(lang, "repo.lead"));
     html_table(&b, lang, "repo.cas", json_object_get(idx, "ca_certificates"),
                ca_cols);
     html_table(&b, lang, "repo.crls", json_object_get(idx, "crls"), crl_cols);

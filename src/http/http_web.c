@@ -36,23 +36,36 @@ int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
     return http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* GET /sign/{id}: the page reads the id from its own URL. */
+int http_web_dir_asset(const char *dir, const lv_http_req *req,
+                       lv_http_resp *resp)
+{
+    char path[LV_HTTP_PARAM_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", dir, req->param);
+    return http_web_serve(resp, http_web_asset(path));
+}
+
+int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
+                     const char *page, const char *unknown)
+{
+    size_t n = strlen(req->param);
+    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
+        return http_resp_error(resp, LV_ENOTFOUND, "%s", unknown);
+    return http_web_serve(resp, http_web_asset(page));
+}
+
+/* GET /sign/{id} */
 static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     (void)app;
-    size_t n = strlen(req->param);
-    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
-        return http_resp_error(resp, LV_ENOTFOUND, "no such transaction");
-    return http_web_serve(resp, http_web_asset("sign/index.html"));
+    return http_web_id_page(req, resp, "sign/index.html",
+                            "no such transaction");
 }
 
 /* GET /web/sign/{file}: sign.js, sign.css. */
 static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    char path[LV_HTTP_PARAM_MAX + 8];
     (void)app;
-    snprintf(path, sizeof path, "sign/%s", req->param);
-    return http_web_serve(resp, http_web_asset(path));
+    return http_web_dir_asset("sign", req, resp);
 }
 
 const lv_http_route http_web_routes[] = {
