@@ -10,7 +10,6 @@
  * origin, no inline script or style, no framing, no caching. */
 #include "http/http_internal.h"
 
-
 /* GET /console/: the one page; the script routes inside it (#register,
  * #approvals ...) so a reload keeps the place but, by design, not the
  * session. */
@@ -32,32 +31,13 @@ static int console_redirect(lv_app *app, const lv_http_req *req,
     return http_resp_header(resp, "Location", "/console/");
 }
 
-/* GET /web/console/{file}: console.js and the modules it imports, the
- * style sheet. */
-static int console_asset(lv_app *app, const lv_http_req *req,
-                         lv_http_resp *resp)
-{
-    (void)app;
-    return http_web_dir_asset("console", req, resp);
-}
-
-/* GET /web/i18n/{file}: es.json, en.json (the catalogues http_i18n.c
- * reads for server-written pages), for pages whose texts the browser
- * fills in. */
-static int i18n_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return http_web_dir_asset("i18n", req, resp);
-}
-
 const lv_http_route http_console_routes[] = {
-    {"GET", "/console", console_redirect, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/console/", console_page, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/web/console/{file}", console_asset, 0, LV_WORK_INLINE,
-     HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/i18n/{file}", i18n_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/console", console_redirect),
+    HTTP_GET_PUBLIC("/console/", console_page),
+    /* console.js and the modules it imports, the style sheet */
+    HTTP_GET_PUBLIC("/web/console/{file}", http_web_asset_get),
+    /* es.json, en.json (the catalogues http_i18n.c reads for
+     * server-written pages), for pages whose texts the browser fills in */
+    HTTP_GET_PUBLIC("/web/i18n/{file}", http_web_asset_get),
     {0},
 };

@@ -123,6 +123,13 @@ int http_req_basic(const lv_http_req *req, char *user, size_t ucap, char *pass,
     {                                                                          \
         LV_HTTP_BODY_NONE, NULL, NULL, NULL                                    \
     }
+/* The whole row of a GET anyone may send, answered on the listener's
+ * thread: pages, their assets, published files. */
+#define HTTP_GET_PUBLIC(pattern, handler)                                      \
+    {                                                                          \
+        "GET", (pattern), (handler), 0, LV_WORK_INLINE, HTTP_PUBLIC,           \
+            HTTP_NO_BODY                                                       \
+    }
 #define HTTP_JSON(schema)                                                      \
     {                                                                          \
         LV_HTTP_BODY_JSON, (schema), NULL, NULL                                \
@@ -282,10 +289,10 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
 struct lv_web_asset;
 const struct lv_web_asset *http_web_asset(const char *path);
 int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
-/* GET /web/<dir>/{file}: the asset <dir>/{file}.  The lookup is an exact
- * match in the asset table, so "../" names nothing. */
-int http_web_dir_asset(const char *dir, const lv_http_req *req,
-                       lv_http_resp *resp);
+/* The handler of every GET /web/<dir>/{file} route: the asset
+ * <dir>/{file}, the path after /web/.  The lookup is an exact match in
+ * the asset table, so "../" names nothing. */
+int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp);
 /* GET /<page>/{id}, a page that reads the id (32 hex) from its own URL:
  * the asset `page`, or 404 with `unknown` for any other id. */
 int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,

@@ -310,13 +310,6 @@ static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                             "no such authorization request");
 }
 
-/* GET /web/oauth/{file} */
-static int asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return http_web_dir_asset("oauth", req, resp);
-}
-
 /* ---- the page's calls ---------------------------------------------------- */
 
 static int page_answer(lv_http_resp *resp, int rc, json_t *out,
@@ -414,9 +407,8 @@ const lv_http_route http_oauth_routes[] = {
      HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
     {"POST", "/csc/v2/oauth2/revoke", revoke, BODY_FORM, LV_WORK_API,
      HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
-    {"GET", "/oauth/{id}", page, 0, LV_WORK_INLINE, HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/oauth/{file}", asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/oauth/{id}", page),
+    HTTP_GET_PUBLIC("/web/oauth/{file}", http_web_asset_get),
     {"GET", "/api/v1/oauth/{id}", info, 0, LV_WORK_API, HTTP_PUBLIC,
      HTTP_NO_BODY},
     {"POST", "/api/v1/oauth/{id}/login", login, BODY_SMALL, LV_WORK_PASSWORD,

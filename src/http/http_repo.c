@@ -246,15 +246,10 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_repo_routes[] = {
-    {"GET", "/ca/{name}.crt", ca_cert_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository/", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE,
-     HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/repository/{name}", repo_doc, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/ca/{name}.crt", ca_cert_get),
+    HTTP_GET_PUBLIC("/repository/", index_get),
+    HTTP_GET_PUBLIC("/repository", index_get),
+    HTTP_GET_PUBLIC("/repository/cert/{serial}.crt", repo_cert),
+    HTTP_GET_PUBLIC("/repository/{name}", repo_doc),
     {0},
 };

@@ -225,16 +225,9 @@ static int home_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return http_resp_header(resp, "Cache-Control", "no-cache");
 }
 
-/* GET /web/site/{file}: the pages' style sheet. */
-static int site_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return http_web_dir_asset("site", req, resp);
-}
-
 const lv_http_route http_site_routes[] = {
-    {"GET", "/", home_page, 0, LV_WORK_INLINE, HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/site/{file}", site_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/", home_page),
+    /* the pages' style sheet */
+    HTTP_GET_PUBLIC("/web/site/{file}", http_web_asset_get),
     {0},
 };

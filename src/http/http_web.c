@@ -36,12 +36,13 @@ int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
     return http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-int http_web_dir_asset(const char *dir, const lv_http_req *req,
-                       lv_http_resp *resp)
+int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    char path[LV_HTTP_PARAM_MAX + 16];
-    snprintf(path, sizeof path, "%s/%s", dir, req->param);
-    return http_web_serve(resp, http_web_asset(path));
+    static const char prefix[] = "/web/";
+    (void)app;
+    if (strncmp(req->path, prefix, sizeof prefix - 1) != 0)
+        return http_web_serve(resp, NULL);
+    return http_web_serve(resp, http_web_asset(req->path + sizeof prefix - 1));
 }
 
 int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
@@ -61,17 +62,9 @@ static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                             "no such transaction");
 }
 
-/* GET /web/sign/{file}: sign.js, sign.css. */
-static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return http_web_dir_asset("sign", req, resp);
-}
-
 const lv_http_route http_web_routes[] = {
-    {"GET", "/sign/{id}", sign_page, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/web/sign/{file}", sign_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/sign/{id}", sign_page),
+    /* sign.js, sign.css */
+    HTTP_GET_PUBLIC("/web/sign/{file}", http_web_asset_get),
     {0},
 };
