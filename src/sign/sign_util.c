@@ -346,7 +346,7 @@ int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
                 : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
 }
 
-STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name)
+static STACK_OF(X509) *ca_chain(const lv_sign_env *env, const char *ca_name)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *issuer = ca_cert(env->ca, ca_name);
@@ -387,7 +387,28 @@ int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
         return lv_fail(err, LV_EINVAL, "invalid credentialID");
     if (!x->md || !doc || doc_len == 0)
         return lv_fail(err, LV_EINVAL, "%s needs the document itself", format);
+    if (EVP_Digest(doc, doc_len, x->doc_digest, NULL, x->md, NULL) != 1)
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
     return 0;
+}
+
+int sign_doc_signer(const sign_doc_ctx *x, X509 **cert, STACK_OF(X509) **chain,
+                    lv_err *err)
+{
+    char ca_name[32];
+    *chain = NULL;
+    LV_TRY(sign_cert_x509(x->st, x->serial, cert, ca_name, err));
+    if ((*chain = ca_chain(x->env, ca_name)) != NULL)
+        return 0;
+    X509_free(*cert);
+    *cert = NULL;
+    return lv_fail(err, LV_ENOMEM, "out of memory");
+}
+
+void sign_doc_signer_free(X509 *cert, STACK_OF(X509) *chain)
+{
+    sk_X509_free(chain); /* the CA context owns the certificates */
+    X509_free(cert);
 }
 
 int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
