@@ -267,27 +267,22 @@ static const http_body_field SIGNED_PROP[] = {
 
 /* documents[] and documentDigests[] items: the same options, with the
  * document or its hashes; signAlgo is REQUIRED in both (§11.11) */
+#define SIGN_DOC_OPTIONS                                                       \
+    HTTP_FIELD_REQ("signature_format", HTTP_STR),                              \
+        HTTP_FIELD("conformance_level", HTTP_STR),                             \
+        HTTP_FIELD_REQ("signAlgo", HTTP_STR),                                  \
+        HTTP_FIELD("signAlgoParams", HTTP_STR),                                \
+        {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,                 \
+         .members = SIGNED_PROP},                                              \
+        HTTP_FIELD("signed_envelope_property", HTTP_STR)
+
 static const http_body_field SIGN_DOC_DOCUMENT[] = {
-    HTTP_FIELD_REQ("document", HTTP_STR),
-    HTTP_FIELD_REQ("signature_format", HTTP_STR),
-    HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
-    HTTP_FIELD("signAlgoParams", HTTP_STR),
-    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
-     .members = SIGNED_PROP},
-    HTTP_FIELD("signed_envelope_property", HTTP_STR),
-    {0}};
+    HTTP_FIELD_REQ("document", HTTP_STR), SIGN_DOC_OPTIONS, {0}};
 
 static const http_body_field SIGN_DOC_DIGESTS[] = {
     {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
-    HTTP_FIELD_REQ("signature_format", HTTP_STR),
-    HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
-    HTTP_FIELD("signAlgoParams", HTTP_STR),
-    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
-     .members = SIGNED_PROP},
-    HTTP_FIELD("signed_envelope_property", HTTP_STR),
+    SIGN_DOC_OPTIONS,
     {0}};
 
 /* credentialID or signatureQualifier (§11.11) */
