@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """docs/openapi.yaml lists every route llaved serves (issue 14 item 2): the
-route tables of src/http/*.c ({"METHOD", "/pattern", ...}) against the
-paths of the description, both ways, each method included.  Read with
-regular expressions so that no YAML module is needed."""
+route tables of src/http/*.c ({"METHOD", "/pattern", ...} and
+HTTP_GET_PUBLIC("/pattern", ...)) against the paths of the description,
+both ways, each method included.  Read with regular expressions so that no
+YAML module is needed."""
 import glob
 import os
 import re
@@ -17,9 +18,14 @@ def served():
     for path in glob.glob(os.path.join(SRC, "src", "http", "*.c")):
         with open(path) as f:
             text = f.read()
-        for m in re.finditer(r'\{"(GET|POST|PUT|DELETE)",\s*"(/[^"]*)"', text):
-            pattern = re.sub(r"\{(\w+)\*\}", r"{\1}", m.group(2))
-            routes.add((m.group(1).lower(), pattern))
+        rows = [(m.group(1), m.group(2)) for m in re.finditer(
+            r'\{"(GET|POST|PUT|DELETE)",\s*"(/[^"]*)"', text)]
+        # HTTP_GET_PUBLIC(pattern, handler): a whole GET row (http_internal.h)
+        rows += [("GET", m.group(1)) for m in re.finditer(
+            r'HTTP_GET_PUBLIC\(\s*"(/[^"]*)"', text)]
+        for method, pattern in rows:
+            pattern = re.sub(r"\{(\w+)\*\}", r"{\1}", pattern)
+            routes.add((method.lower(), pattern))
     return routes
 
 

@@ -50,6 +50,17 @@ static int sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
     return ok_json(resp, lv_err_http_status(rc), o);
 }
 
+/* A call that produced out: its refusal or error when rc < 0, else out. */
+static int answer(lv_http_resp *resp, int rc, lv_sign_refusal why,
+                  const lv_err *err, int status, json_t *out)
+{
+    if (rc < 0) {
+        json_decref(out);
+        return sign_error(resp, rc, why, err);
+    }
+    return ok_json(resp, status, out);
+}
+
 /* POST /api/v1/transactions (docs/API.md "Create"): lengths of the
  * documents' id, name and title are in characters; sign/ checks the rest
  * (digest algorithm and length, URLs, 1 to 100 documents). */
@@ -95,9 +106,7 @@ static int tx_create(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_sign_env env = env_of(app, req);
     int rc =
         sign_tx_create(&env, req->st, req->client, req->json, &out, &why, &err);
-    if (rc < 0)
-        return sign_error(resp, rc, why, &err);
-    return ok_json(resp, 201, out);
+    return answer(resp, rc, why, &err, 201, out);
 }
 
 /* GET /api/v1/transactions/{id} */
@@ -106,9 +115,8 @@ static int tx_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     json_t *out = NULL;
     (void)app;
-    if (sign_tx_json(req->st, req->client, req->param, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return ok_json(resp, 200, out);
+    int rc = sign_tx_json(req->st, req->client, req->param, &out, &err);
+    return answer(resp, rc, LV_SIGN_OK, &err, 200, out);
 }
 
 /* DELETE /api/v1/transactions/{id} */
@@ -135,9 +143,7 @@ static int tx_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     int rc = sign_tx_login(
         &env, req->st, req->param, lv_json_str(req->json, "user_id"),
         lv_json_str(req->json, "password"), req->remote_addr, &out, &why, &err);
-    if (rc < 0)
-        return sign_error(resp, rc, why, &err);
-    return ok_json(resp, 200, out);
+    return answer(resp, rc, why, &err, 200, out);
 }
 
 /* GET /api/v1/transactions/{id}/view */
@@ -146,9 +152,8 @@ static int tx_view(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     json_t *out = NULL;
     lv_sign_env env = env_of(app, req);
-    if (sign_tx_view(&env, req->st, req->param, &req->who, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return ok_json(resp, 200, out);
+    int rc = sign_tx_view(&env, req->st, req->param, &req->who, &out, &err);
+    return answer(resp, rc, LV_SIGN_OK, &err, 200, out);
 }
 
 /* POST /api/v1/transactions/{id}/otp */
@@ -160,9 +165,7 @@ static int tx_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_sign_env env = env_of(app, req);
     int rc = sign_tx_send_otp(&env, req->st, req->param, &req->who, &out, &why,
                               &err);
-    if (rc < 0)
-        return sign_error(resp, rc, why, &err);
-    return ok_json(resp, 200, out);
+    return answer(resp, rc, why, &err, 200, out);
 }
 
 /* PAdES B-LT/B-LTA's DSS: the validation material CSC signDoc's
@@ -189,9 +192,7 @@ static int tx_confirm(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                              lv_json_str(req->json, "password"),
                              lv_json_str(req->json, "otp"), tx_vinfo, app, &out,
                              &why, &err);
-    if (rc < 0)
-        return sign_error(resp, rc, why, &err);
-    return ok_json(resp, 200, out);
+    return answer(resp, rc, why, &err, 200, out);
 }
 
 /* POST /api/v1/transactions/{id}/cancel */
@@ -200,9 +201,8 @@ static int tx_cancel(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     json_t *out = NULL;
     (void)app;
-    if (sign_tx_cancel(req->st, req->param, &req->who, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return ok_json(resp, 200, out);
+    int rc = sign_tx_cancel(req->st, req->param, &req->who, &out, &err);
+    return answer(resp, rc, LV_SIGN_OK, &err, 200, out);
 }
 
 /* ---- the PDFs (issue 14 item 4)

@@ -11,8 +11,6 @@
  * origin, no inline script or style, no framing, no caching. */
 #include "http/http_internal.h"
 
-#include <stdio.h>
-
 /* GET /console/: the one page; the script routes inside it (#register,
  * #approvals ...) so a reload keeps the place but, by design, not the
  * session. */
@@ -34,52 +32,16 @@ static int console_redirect(lv_app *app, const lv_http_req *req,
     return http_resp_header(resp, "Location", "/console/");
 }
 
-/* GET /web/<dir>/{file}: a compiled-in file of web/<dir>/.  The lookup is
- * an exact match in the asset table, so "../" names nothing. */
-static int dir_asset(const char *dir, const lv_http_req *req,
-                     lv_http_resp *resp)
-{
-    char path[LV_HTTP_PARAM_MAX + 16];
-    snprintf(path, sizeof path, "%s/%s", dir, req->param);
-    return http_web_serve(resp, http_web_asset(path));
-}
-
-/* GET /web/console/{file}: console.js and the modules it imports, the
- * style sheet. */
-static int console_asset(lv_app *app, const lv_http_req *req,
-                         lv_http_resp *resp)
-{
-    (void)app;
-    return dir_asset("console", req, resp);
-}
-
-/* GET /web/i18n/{file}: es.json, en.json (the catalogues http_i18n.c
- * reads for server-written pages), for pages whose texts the browser
- * fills in. */
-static int i18n_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return dir_asset("i18n", req, resp);
-}
-
-/* GET /web/common/{file}: the modules every page imports (i18n.js: the
- * language of the page and its catalogue texts). */
-static int common_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    return dir_asset("common", req, resp);
-}
-
 const lv_http_route http_console_routes[] = {
-    {"GET", "/console", console_redirect, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/console/", console_page, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/web/console/{file}", console_asset, 0, LV_WORK_INLINE,
-     HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/i18n/{file}", i18n_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/web/common/{file}", common_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/console", console_redirect),
+    HTTP_GET_PUBLIC("/console/", console_page),
+    /* console.js and the modules it imports, the style sheet */
+    HTTP_GET_PUBLIC("/web/console/{file}", http_web_asset_get),
+    /* es.json, en.json (the catalogues http_i18n.c reads for
+     * server-written pages), for pages whose texts the browser fills in */
+    HTTP_GET_PUBLIC("/web/i18n/{file}", http_web_asset_get),
+    /* i18n.js, the language of a page and its catalogue texts, for every
+     * page whose script writes its words (console, signing page) */
+    HTTP_GET_PUBLIC("/web/common/{file}", http_web_asset_get),
     {0},
 };

@@ -102,7 +102,6 @@ static int crl_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_crl_routes[] = {
-    {"GET", "/crl/{name}.crl", crl_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/crl/{name}.crl", crl_get),
     {0},
 };

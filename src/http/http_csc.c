@@ -267,27 +267,22 @@ static const http_body_field SIGNED_PROP[] = {
 
 /* documents[] and documentDigests[] items: the same options, with the
  * document or its hashes; signAlgo is REQUIRED in both (§11.11) */
+#define SIGN_DOC_OPTIONS                                                       \
+    HTTP_FIELD_REQ("signature_format", HTTP_STR),                              \
+        HTTP_FIELD("conformance_level", HTTP_STR),                             \
+        HTTP_FIELD_REQ("signAlgo", HTTP_STR),                                  \
+        HTTP_FIELD("signAlgoParams", HTTP_STR),                                \
+        {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,                 \
+         .members = SIGNED_PROP},                                              \
+        HTTP_FIELD("signed_envelope_property", HTTP_STR)
+
 static const http_body_field SIGN_DOC_DOCUMENT[] = {
-    HTTP_FIELD_REQ("document", HTTP_STR),
-    HTTP_FIELD_REQ("signature_format", HTTP_STR),
-    HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
-    HTTP_FIELD("signAlgoParams", HTTP_STR),
-    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
-     .members = SIGNED_PROP},
-    HTTP_FIELD("signed_envelope_property", HTTP_STR),
-    {0}};
+    HTTP_FIELD_REQ("document", HTTP_STR), SIGN_DOC_OPTIONS, {0}};
 
 static const http_body_field SIGN_DOC_DIGESTS[] = {
     {"hashes", .types = HTTP_ARR, .flags = HTTP_REQUIRED, .items = HTTP_STR},
     HTTP_FIELD("hashAlgorithmOID", HTTP_STR),
-    HTTP_FIELD_REQ("signature_format", HTTP_STR),
-    HTTP_FIELD("conformance_level", HTTP_STR),
-    HTTP_FIELD_REQ("signAlgo", HTTP_STR),
-    HTTP_FIELD("signAlgoParams", HTTP_STR),
-    {"signed_props", .types = HTTP_ARR, .items = HTTP_OBJ,
-     .members = SIGNED_PROP},
-    HTTP_FIELD("signed_envelope_property", HTTP_STR),
+    SIGN_DOC_OPTIONS,
     {0}};
 
 /* credentialID or signatureQualifier (§11.11) */
@@ -715,8 +710,8 @@ static json_t *cert_json(csc_call *c, const lv_sign_cred *r, const char *mode,
         X509 *x = d2i_X509(NULL, &p, (long)r->der_len);
         char issuer[512] = "", subject[512] = "", from[20], to[20];
         if (x) { /* RFC 4514 (§11.4) */
-            sign_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
-            sign_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+            lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+            lv_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
         }
         X509_free(x);
         gtime(r->not_before, from);
@@ -1620,8 +1615,7 @@ const lv_http_route http_csc_routes[] = {
      LV_WORK_API, CSC_TOKEN, CSC_JSON(EXTEND_V1)},
     {"POST", "/csc/v1/signatures/signHash", sign_hash_gated, BODY_CSC,
      LV_WORK_SIGN, CSC_TOKEN, CSC_JSON(SIGN_HASH_V1)},
-    {"GET", "/csc/logo.png", http_csc_logo, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/csc/logo.png", http_csc_logo),
     CSC_FALLBACK("GET"),
     CSC_FALLBACK("POST"),
     CSC_FALLBACK("PUT"),

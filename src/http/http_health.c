@@ -13,7 +13,6 @@ static int health_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_health_routes[] = {
-    {"GET", "/healthz", health_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/healthz", health_get),
     {0},
 };

@@ -123,6 +123,13 @@ int http_req_basic(const lv_http_req *req, char *user, size_t ucap, char *pass,
     {                                                                          \
         LV_HTTP_BODY_NONE, NULL, NULL, NULL                                    \
     }
+/* The whole row of a GET anyone may send, answered on the listener's
+ * thread: pages, their assets, published files. */
+#define HTTP_GET_PUBLIC(pattern, handler)                                      \
+    {                                                                          \
+        "GET", (pattern), (handler), 0, LV_WORK_INLINE, HTTP_PUBLIC,           \
+            HTTP_NO_BODY                                                       \
+    }
 #define HTTP_JSON(schema)                                                      \
     {                                                                          \
         LV_HTTP_BODY_JSON, (schema), NULL, NULL                                \
@@ -282,6 +289,14 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
 struct lv_web_asset;
 const struct lv_web_asset *http_web_asset(const char *path);
 int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
+/* The handler of every GET /web/<dir>/{file} route: the asset
+ * <dir>/{file}, the path after /web/.  The lookup is an exact match in
+ * the asset table, so "../" names nothing. */
+int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp);
+/* GET /<page>/{id}, a page that reads the id (32 hex) from its own URL:
+ * the asset `page`, or 404 with `unknown` for any other id. */
+int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
+                     const char *page, const char *unknown);
 
 /* http_i18n.c (issue 15 item 1): the language of a request (`?lang=`, the
  * llave_lang cookie, Accept-Language, Spanish), *chosen set when `?lang=`
@@ -300,6 +315,8 @@ int http_lang_headers(lv_http_resp *resp, const char *lang, int chosen);
 void http_html_text(lv_buf *b, const char *s);
 void http_site_begin(lv_buf *b, const char *lang, const char *provider,
                      const char *title, const char *here);
+/* The page's <h1> and its lead paragraph. */
+void http_site_heading(lv_buf *b, const char *title, const char *lead);
 int http_site_send(lv_http_resp *resp, lv_buf *b, const char *lang,
                    const char *provider, int chosen);
 

@@ -305,21 +305,9 @@ static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* GET /oauth/{id} */
 static int page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
-    size_t n = strlen(req->param);
     (void)app;
-    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
-        return http_resp_error(resp, LV_ENOTFOUND,
-                               "no such authorization request");
-    return http_web_serve(resp, http_web_asset("oauth/index.html"));
-}
-
-/* GET /web/oauth/{file} */
-static int asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    char path[LV_HTTP_PARAM_MAX + 8];
-    (void)app;
-    snprintf(path, sizeof path, "oauth/%s", req->param);
-    return http_web_serve(resp, http_web_asset(path));
+    return http_web_id_page(req, resp, "oauth/index.html",
+                            "no such authorization request");
 }
 
 /* ---- the page's calls ---------------------------------------------------- */
@@ -419,9 +407,8 @@ const lv_http_route http_oauth_routes[] = {
      HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
     {"POST", "/csc/v2/oauth2/revoke", revoke, BODY_FORM, LV_WORK_API,
      HTTP_CSC_PUBLIC, HTTP_RAW(NULL, NULL)},
-    {"GET", "/oauth/{id}", page, 0, LV_WORK_INLINE, HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/oauth/{file}", asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/oauth/{id}", page),
+    HTTP_GET_PUBLIC("/web/oauth/{file}", http_web_asset_get),
     {"GET", "/api/v1/oauth/{id}", info, 0, LV_WORK_API, HTTP_PUBLIC,
      HTTP_NO_BODY},
     {"POST", "/api/v1/oauth/{id}/login", login, BODY_SMALL, LV_WORK_PASSWORD,

@@ -194,7 +194,6 @@ const lv_http_route http_ocsp_routes[] = {
     {"POST", "/ocsp", ocsp_post, OCSP_BODY_MAX, LV_WORK_INLINE, HTTP_PUBLIC,
      HTTP_RAW(OCSP_REQUEST,
               "an OCSP request is sent as " OCSP_REQUEST " (RFC 6960 A.1)")},
-    {"GET", "/ocsp/{request*}", ocsp_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/ocsp/{request*}", ocsp_get),
     {0},
 };

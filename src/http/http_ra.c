@@ -139,6 +139,17 @@ static int respond(lv_http_resp *resp, int status, json_t *body)
     return http_resp_json_new(resp, status, body, "no-store");
 }
 
+/* A call that produced body: its error when rc < 0, else body. */
+static int answer(lv_http_resp *resp, int rc, const lv_err *err, int status,
+                  json_t *body)
+{
+    if (rc < 0) {
+        json_decref(body);
+        return http_resp_err(resp, err);
+    }
+    return respond(resp, status, body);
+}
+
 /* Record ids are 32 hex characters; anything else names nothing and is not
  * echoed back. */
 static int id_ok(const char *id)
@@ -206,9 +217,8 @@ static int citizen_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     (void)app;
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (ra_citizen_json(req->st, req->param, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    int rc = ra_citizen_json(req->st, req->param, &out, &err);
+    return answer(resp, rc, &err, 200, out);
 }
 
 /* POST /api/v1/ra/citizens/{id}/documents: duplicate or renewal (R2.5). */
@@ -225,9 +235,7 @@ static int citizen_document(lv_app *app, const lv_http_req *req,
                                          &origin, &err);
     if (rc == 0)
         rc = ra_citizen_json(req->st, req->param, &out, &err);
-    if (rc < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    return answer(resp, rc, &err, 200, out);
 }
 
 /* POST /api/v1/ra/citizens/{id}/activation: a new activation code (R3.1). */
@@ -326,9 +334,7 @@ static int create_then_show(const lv_http_req *req, lv_http_resp *resp,
     int rc = create(req->st, req->json, req->who.actor, id, &err);
     if (rc == 0)
         rc = show(req->st, id, &out, &err);
-    if (rc < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 201, out);
+    return answer(resp, rc, &err, 201, out);
 }
 
 /* GET of one record by the {id} of the path, for RA readers. */
@@ -339,9 +345,8 @@ static int show_by_id(const lv_http_req *req, lv_http_resp *resp,
     lv_err err = {0};
     if (!id_ok(req->param))
         return bad_id(resp);
-    if (show(req->st, req->param, &out, &err) < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    int rc = show(req->st, req->param, &out, &err);
+    return answer(resp, rc, &err, 200, out);
 }
 
 /* POST /api/v1/ra/organizations (R2.7) */
@@ -444,9 +449,7 @@ static int request_reject(lv_app *app, const lv_http_req *req,
                                &err);
     if (rc == 0)
         rc = ra_request_json(req->st, req->param, &out, &err);
-    if (rc < 0)
-        return http_resp_err(resp, &err);
-    return respond(resp, 200, out);
+    return answer(resp, rc, &err, 200, out);
 }
 
 /* ---- revocation by an officer and telematic registration

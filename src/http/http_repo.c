@@ -135,11 +135,8 @@ static int index_html(lv_http_resp *resp, const lv_http_req *req,
     lv_buf b = {0};
     http_site_begin(&b, lang, provider, http_text(lang, "repo.title"),
                     "/repository/");
-    lv_buf_appendf(&b, "<h1>");
-    http_html_text(&b, http_text(lang, "repo.title"));
-    lv_buf_appendf(&b, "</h1>\n<p class=\"lead\">");
-    http_html_text(&b, http_text(lang, "repo.lead"));
-    lv_buf_appendf(&b, "</p>\n");
+    http_site_heading(&b, http_text(lang, "repo.title"),
+                      http_text(lang, "repo.lead"));
     html_table(&b, lang, "repo.cas", json_object_get(idx, "ca_certificates"),
                ca_cols);
     html_table(&b, lang, "repo.crls", json_object_get(idx, "crls"), crl_cols);
@@ -249,15 +246,10 @@ static int repo_cert(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 const lv_http_route http_repo_routes[] = {
-    {"GET", "/ca/{name}.crt", ca_cert_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository/", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository", index_get, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/repository/cert/{serial}.crt", repo_cert, 0, LV_WORK_INLINE,
-     HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/repository/{name}", repo_doc, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/ca/{name}.crt", ca_cert_get),
+    HTTP_GET_PUBLIC("/repository/", index_get),
+    HTTP_GET_PUBLIC("/repository", index_get),
+    HTTP_GET_PUBLIC("/repository/cert/{serial}.crt", repo_cert),
+    HTTP_GET_PUBLIC("/repository/{name}", repo_doc),
     {0},
 };

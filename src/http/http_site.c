@@ -96,6 +96,15 @@ void http_site_begin(lv_buf *b, const char *lang, const char *provider,
     lv_buf_appendf(b, "</header>\n<main id=\"main\" tabindex=\"-1\">\n");
 }
 
+void http_site_heading(lv_buf *b, const char *title, const char *lead)
+{
+    lv_buf_appendf(b, "<h1>");
+    http_html_text(b, title);
+    lv_buf_appendf(b, "</h1>\n<p class=\"lead\">");
+    http_html_text(b, lead);
+    lv_buf_appendf(b, "</p>\n");
+}
+
 int http_site_send(lv_http_resp *resp, lv_buf *b, const char *lang,
                    const char *provider, int chosen)
 {
@@ -193,11 +202,8 @@ static int home_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         return http_resp_err(resp, &err);
     http_site_begin(&b, lang, cfg->org_name, http_text(lang, "home.title"),
                     "/");
-    lv_buf_appendf(&b, "<h1>");
-    http_html_text(&b, http_text(lang, "home.title"));
-    lv_buf_appendf(&b, "</h1>\n<p class=\"lead\">");
-    http_html_text(&b, http_text(lang, "home.lead"));
-    lv_buf_appendf(&b, "</p>\n");
+    http_site_heading(&b, http_text(lang, "home.title"),
+                      http_text(lang, "home.lead"));
     section_begin(&b, lang, "sign", "home.sign.title");
     paragraph(&b, lang, "home.sign.text");
     paragraph(&b, lang, "home.sign.register");
@@ -219,18 +225,9 @@ static int home_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     return http_resp_header(resp, "Cache-Control", "no-cache");
 }
 
-/* GET /web/site/{file}: the pages' style sheet. */
-static int site_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    char path[LV_HTTP_PARAM_MAX + 8];
-    (void)app;
-    snprintf(path, sizeof path, "site/%s", req->param);
-    return http_web_serve(resp, http_web_asset(path));
-}
-
 const lv_http_route http_site_routes[] = {
-    {"GET", "/", home_page, 0, LV_WORK_INLINE, HTTP_PUBLIC, HTTP_NO_BODY},
-    {"GET", "/web/site/{file}", site_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/", home_page),
+    /* the pages' style sheet */
+    HTTP_GET_PUBLIC("/web/site/{file}", http_web_asset_get),
     {0},
 };

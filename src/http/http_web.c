@@ -36,29 +36,35 @@ int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
     return http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* GET /sign/{id}: the page reads the id from its own URL. */
+int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    static const char prefix[] = "/web/";
+    (void)app;
+    if (strncmp(req->path, prefix, sizeof prefix - 1) != 0)
+        return http_web_serve(resp, NULL);
+    return http_web_serve(resp, http_web_asset(req->path + sizeof prefix - 1));
+}
+
+int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
+                     const char *page, const char *unknown)
+{
+    size_t n = strlen(req->param);
+    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
+        return http_resp_error(resp, LV_ENOTFOUND, "%s", unknown);
+    return http_web_serve(resp, http_web_asset(page));
+}
+
+/* GET /sign/{id} */
 static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     (void)app;
-    size_t n = strlen(req->param);
-    if (n != 32 || strspn(req->param, "0123456789abcdef") != n)
-        return http_resp_error(resp, LV_ENOTFOUND, "no such transaction");
-    return http_web_serve(resp, http_web_asset("sign/index.html"));
-}
-
-/* GET /web/sign/{file}: sign.js, sign.css. */
-static int sign_asset(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    char path[LV_HTTP_PARAM_MAX + 8];
-    (void)app;
-    snprintf(path, sizeof path, "sign/%s", req->param);
-    return http_web_serve(resp, http_web_asset(path));
+    return http_web_id_page(req, resp, "sign/index.html",
+                            "no such transaction");
 }
 
 const lv_http_route http_web_routes[] = {
-    {"GET", "/sign/{id}", sign_page, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
-    {"GET", "/web/sign/{file}", sign_asset, 0, LV_WORK_INLINE, HTTP_PUBLIC,
-     HTTP_NO_BODY},
+    HTTP_GET_PUBLIC("/sign/{id}", sign_page),
+    /* sign.js, sign.css */
+    HTTP_GET_PUBLIC("/web/sign/{file}", http_web_asset_get),
     {0},
 };

@@ -13,19 +13,6 @@
 #define LABEL_MAX 255       /* characters of a document label */
 #define STATE_MAX 512       /* bytes */
 
-/* Printable text of at most max characters (UTF-8), "" allowed. */
-static int text_ok(const char *s, size_t max)
-{
-    if (!s)
-        return 1;
-    if (lv_utf8_chars(s) > max)
-        return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* RFC 6749 Appendix A.5: state is VSCHAR (%x20-7E). */
 static int state_ok(const char *s)
 {
@@ -136,7 +123,8 @@ static int digest_entry(cred_req *c, json_t *d, lv_err *err)
     const char *hash = lv_json_str(d, "hash");
     const char *label = lv_json_str(d, "label");
     if (!json_is_object(d) || !hash ||
-        (json_object_get(d, "label") && !label) || !text_ok(label, LABEL_MAX))
+        (json_object_get(d, "label") && !label) ||
+        !sign_text_ok(label, 0, LABEL_MAX))
         return lv_fail(err, LV_EINVAL,
                        "documentDigests: {hash, label} with a label of at "
                        "most %d characters",
@@ -262,7 +250,7 @@ static int common_checks(const lv_oauth_authorize_req *in, const char **oerr,
         return lv_fail(err, LV_EINVAL,
                        "code_challenge: BASE64URL(SHA-256(code_verifier)), "
                        "43 characters");
-    if (!text_ok(in->description, DESCRIPTION_MAX) ||
+    if (!sign_text_ok(in->description, 0, DESCRIPTION_MAX) ||
         (in->lang && strlen(in->lang) > 35))
         return lv_fail(err, LV_EINVAL,
                        "description (at most %d characters) or lang",
@@ -355,12 +343,12 @@ static int record(lv_store *st, const lv_oauth_authz_rec *r, lv_err *err)
     if (rc == 0)
         rc = store_oauth_authz_insert(st, r, err);
     if (rc == 0)
-        rc = oauth_audit(st, "anonymous", "oauth.authorize", r->id,
-                         json_pack("{s:s, s:s, s:s, s:i, s:i}", "client_id",
-                                   r->client_id, "scope", r->scope,
-                                   "credential", r->serial, "hashes", (int)n,
-                                   "purged", purged),
-                         err);
+        rc =
+            sign_audit(st, "anonymous", "oauth.authorize", r->id,
+                       json_pack("{s:s, s:s, s:s, s:i, s:i}", "client_id",
+                                 r->client_id, "scope", r->scope, "credential",
+                                 r->serial, "hashes", (int)n, "purged", purged),
+                       err);
     return store_end(st, rc, err);
 }
 

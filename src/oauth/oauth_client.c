@@ -11,15 +11,6 @@
 
 /* ---- shared helpers ----------------------------------------------------- */
 
-int oauth_audit(lv_store *st, const char *actor, const char *event,
-                const char *object, json_t *details, lv_err *err)
-{
-    int rc =
-        audit_log(st, actor, event, object, LV_AUDIT_SUCCESS, details, err);
-    json_decref(details);
-    return rc;
-}
-
 void oauth_audit_refusal(lv_store *st, const char *actor, const char *event,
                          const char *object, const char *error,
                          const lv_err *reason)
@@ -160,7 +151,7 @@ static int insert_client(lv_store *st, const lv_sign_app_rec *rec,
         json_array_append_new(list, json_string(uris[i]));
     }
     if (rc == 0)
-        rc = oauth_audit(
+        rc = sign_audit(
             st, actor, "app.add", rec->client_id,
             json_pack("{s:s, s:O}", "name", rec->name, "redirect_uris", list),
             err);

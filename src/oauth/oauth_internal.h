@@ -10,10 +10,8 @@
 
 #include <jansson.h>
 
-/* audit_log in the caller's transaction; details is consumed. */
-int oauth_audit(lv_store *st, const char *actor, const char *event,
-                const char *object, json_t *details, lv_err *err);
-/* A refusal, in its own transaction (best effort, CPS §5.4.1). */
+/* A success is audited with sign_audit (sign.h).  A refusal, in its own
+ * transaction (best effort, CPS §5.4.1). */
 void oauth_audit_refusal(lv_store *st, const char *actor, const char *event,
                          const char *object, const char *error,
                          const lv_err *reason);

@@ -47,31 +47,18 @@ static int open_for(const lv_oauth_authz_rec *r, const lv_principal *who,
     return 0;
 }
 
+static int authz_row_update(lv_store *st, const void *r, const char *from,
+                            lv_err *err)
+{
+    return store_oauth_authz_update(st, r, from, err);
+}
+
 static int update(lv_store *st, const lv_oauth_authz_rec *r, const char *from,
                   const char *actor, const char *event, json_t *details,
                   lv_err *err)
 {
-    int rc = store_begin(st, err);
-    if (rc < 0) {
-        json_decref(details);
-        return rc;
-    }
-    rc = store_oauth_authz_update(st, r, from, err);
-    if (rc == 0)
-        rc = oauth_audit(st, actor, event, r->id, details, err);
-    else
-        json_decref(details);
-    return store_end(st, rc, err);
-}
-
-static void app_name(lv_store *st, const char *client_id, char out[129])
-{
-    lv_sign_app_rec app;
-    lv_err ignored = {0};
-    if (store_sign_app_get(st, client_id, &app, &ignored) < 0)
-        snprintf(out, 129, "%s", client_id);
-    else
-        snprintf(out, 129, "%s", app.name);
+    return sign_update_audited(st, authz_row_update, r, from, actor, event,
+                               r->id, details, err);
 }
 
 int oauth_page_info(lv_store *st, const char *id, json_t **out, lv_err *err)
@@ -81,7 +68,7 @@ int oauth_page_info(lv_store *st, const char *id, json_t **out, lv_err *err)
     *out = NULL;
     LV_TRY(load(st, id, &r, err));
     int rc = open_for(&r, NULL, 0, err);
-    app_name(st, r.client_id, app);
+    sign_app_display_name(st, r.client_id, app);
     lv_time_iso(r.expires_at, exp);
     if (rc == 0 &&
         !(*out = json_pack("{s:s, s:s, s:s, s:s}", "id", r.id, "application",
@@ -133,7 +120,7 @@ static void add_credential(lv_store *st, const lv_oauth_authz_rec *r, json_t *o)
 static json_t *view_json(lv_store *st, const lv_oauth_authz_rec *r)
 {
     char app[129], exp[32];
-    app_name(st, r->client_id, app);
+    sign_app_display_name(st, r->client_id, app);
     lv_time_iso(r->expires_at, exp);
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id, "application",
@@ -217,13 +204,8 @@ int oauth_page_login(const lv_sign_env *env, lv_store *st, const char *id,
         rc = bind_citizen(st, &r, &who, err);
     if (rc < 0 && tok.token[0]) /* the session is of no use: end it */
         lv_ignore(auth_session_end(env->auth, st, tok.token, NULL));
-    if (rc == 0 && (*out = view_json(st, &r)) != NULL) {
-        json_object_set_new(*out, "token", json_string(tok.token));
-        json_object_set_new(*out, "expires_in",
-                            json_integer(tok.expires_at - lv_now()));
-    } else if (rc == 0) {
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    }
+    if (rc == 0)
+        rc = sign_login_answer(view_json(st, &r), &tok, out, err);
     auth_token_wipe(&tok);
     store_oauth_authz_free(&r);
     return rc;

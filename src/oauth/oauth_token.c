@@ -95,8 +95,8 @@ static int revoke_one(lv_store *st, const char *hash, const char *actor,
     LV_TRY(burn_sad(st, hash, err));
     char shortid[17];
     snprintf(shortid, sizeof shortid, "%.16s", hash);
-    return oauth_audit(st, actor, "oauth.revoke", shortid,
-                       json_pack("{s:s}", "reason", why), err);
+    return sign_audit(st, actor, "oauth.revoke", shortid,
+                      json_pack("{s:s}", "reason", why), err);
 }
 
 typedef struct hash_list {
@@ -226,12 +226,12 @@ static int record_token(lv_store *st, const lv_oauth_authz_rec *r,
     if (rc == 0)
         rc = store_oauth_token_insert(st, t, err);
     if (rc == 0)
-        rc = oauth_audit(st, actor, "oauth.token", r->id,
-                         json_pack("{s:s, s:s, s:s, s:I}", "scope", t->kind,
-                                   "citizen", t->citizen_id, "credential",
-                                   t->serial, "expires_at",
-                                   (json_int_t)t->expires_at),
-                         err);
+        rc = sign_audit(st, actor, "oauth.token", r->id,
+                        json_pack("{s:s, s:s, s:s, s:I}", "scope", t->kind,
+                                  "citizen", t->citizen_id, "credential",
+                                  t->serial, "expires_at",
+                                  (json_int_t)t->expires_at),
+                        err);
     return store_end(st, rc, err);
 }
 

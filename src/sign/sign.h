@@ -76,11 +76,6 @@ typedef enum {
 } lv_sign_refusal;
 const char *sign_refusal_name(lv_sign_refusal r);
 
-/* A distinguished name as RFC 4514 (the RFC 2253 order, UTF-8 kept as
- * UTF-8): the CSC API's issuerDN and subjectDN, the acceptance sheet's
- * holder and issuer.  "" when it cannot be printed or does not fit. */
-void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap);
-
 /* "sha256", "SHA-256", "sha384", ... -> EVP_MD; NULL for anything else
  * (SHA-1 included: R4.1). */
 const EVP_MD *sign_md_by_name(const char *name);
@@ -100,6 +95,36 @@ typedef struct lv_sign_app_secret {
 /* 1 when name may name an application: 1 to 128 bytes, no control
  * character. */
 int sign_app_name_ok(const char *name);
+/* What the citizen's pages call application client_id: its registered
+ * name, or the client id itself when it has none (sign_tx.c, oauth/). */
+void sign_app_display_name(lv_store *st, const char *client_id, char out[129]);
+
+/* Printable text (no control character) of min to max characters, NULL
+ * standing for "" : what applications send the citizen's pages to show
+ * (sign_tx.c's documents, oauth/'s description and labels).  docs/API.md
+ * states these limits in characters, not bytes (a Spanish title is not
+ * shorter for having no accents).  s is valid UTF-8, as every jansson
+ * string is. */
+int sign_text_ok(const char *s, size_t min, size_t max);
+
+/* The answer to a citizen page's login (sign_tx.c, oauth/): the page's
+ * view (NULL: out of memory) with the session's token and expires_in. */
+int sign_login_answer(json_t *view, const lv_session_token *tok, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+
+/* ---- audited changes (sign_util.c), oauth/'s as well --------------------
+ * sign_audit: an audit entry of success in the caller's transaction;
+ * details is consumed.  sign_update_audited: in one transaction, update
+ * (a row's change, guarded by its previous state `from`) and the audit
+ * entry of `event` on `object`; details is consumed in every case. */
+int sign_audit(lv_store *st, const char *actor, const char *event,
+               const char *object, json_t *details, lv_err *err);
+typedef int (*lv_row_update_fn)(lv_store *st, const void *row, const char *from,
+                                lv_err *err);
+int sign_update_audited(lv_store *st, lv_row_update_fn update, const void *row,
+                        const char *from, const char *actor, const char *event,
+                        const char *object, json_t *details,
+                        lv_err *err) LV_MUST_USE;
 /* Registers an application: client id "app-<16 hex>", a 256-bit random
  * secret of which only SHA-256 is stored.  Audited as "app.add". */
 int sign_app_add(lv_store *st, const char *name, const char *actor,

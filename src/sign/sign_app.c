@@ -72,6 +72,16 @@ int sign_app_check(lv_store *st, const char *client_id, const char *secret,
     return 0;
 }
 
+void sign_app_display_name(lv_store *st, const char *client_id, char out[129])
+{
+    lv_sign_app_rec app;
+    lv_err ignored = {0};
+    if (store_sign_app_get(st, client_id, &app, &ignored) < 0)
+        snprintf(out, 129, "%s", client_id);
+    else
+        snprintf(out, 129, "%s", app.name);
+}
+
 static int app_json(const lv_sign_app_rec *r, void *ctx)
 {
     char when[32];

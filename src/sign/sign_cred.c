@@ -279,8 +279,8 @@ static int sheet_text(const lv_cert_rec *c, char **out, lv_err *err)
         return lv_fail(err, LV_ESTORE, "certificate %s does not parse",
                        c->serial);
     /* RFC 4514, as the CSC API shows the same names */
-    sign_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
-    sign_dn_rfc4514(X509_get_subject_name(x), holder, sizeof holder);
+    lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+    lv_dn_rfc4514(X509_get_subject_name(x), holder, sizeof holder);
     X509_free(x);
     lv_time_iso(c->not_before, nb);
     lv_time_iso(c->not_after, na);

@@ -22,9 +22,7 @@
 int sign_binding(const char *context, const EVP_MD *md,
                  const unsigned char *digests, size_t n, lv_buf *out);
 
-/* Audit helpers: in the caller's transaction, or on their own. */
-int sign_audit(lv_store *st, const char *actor, const char *event,
-               const char *object, json_t *details, lv_err *err);
+/* A refusal, on its own (sign_audit: sign.h). */
 void sign_audit_refusal(lv_store *st, const char *actor, const char *event,
                         const char *object, lv_sign_refusal why,
                         const lv_err *reason);
@@ -86,11 +84,6 @@ int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
 int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
                    char ca_name[32], lv_err *err);
 
-/* sign_util.c: the issuing CA ca_name and the root, which XAdES's KeyInfo
- * and PAdES's CMS carry (the CA context owns the certificates: free the
- * stack with sk_X509_free only).  NULL when out of memory. */
-STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name);
-
 /* signDoc of a whole document (XAdES, PAdES): what the format's signing
  * and time-stamp callbacks need.  doc_digest: md(document) as sent, which
  * the SAD must authorize. */
@@ -113,10 +106,17 @@ int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                      lv_err *err);
 /* What signDoc of a whole document checks before the format sees it:
  * keys unsealed, credential (normalized into serial, which x->serial must
- * point at), digest and document given.  Resets *x->why. */
+ * point at), digest and document given; then x->doc_digest, md(document)
+ * as sent.  Resets *x->why. */
 int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
                    const unsigned char *doc, size_t doc_len, const char *format,
                    lv_err *err);
+/* The signer of x->serial (*cert) and the chain XAdES's KeyInfo and
+ * PAdES's CMS carry: the issuing CA and the root (the CA context owns
+ * them).  Both go with sign_doc_signer_free. */
+int sign_doc_signer(const sign_doc_ctx *x, X509 **cert, STACK_OF(X509) **chain,
+                    lv_err *err);
+void sign_doc_signer_free(X509 *cert, STACK_OF(X509) *chain);
 /* The time-stamp callback (xades_tsa_fn, pades_timestamp_fn): our TSA. */
 int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                     size_t digest_len, unsigned char **token, size_t *token_len,

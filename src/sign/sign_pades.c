@@ -108,14 +108,11 @@ static int pades_build(sign_doc_ctx *x, pades_sign_fn sign, void *sign_arg,
                        const lv_pades_req *req, unsigned char **out,
                        size_t *out_len, lv_err *err)
 {
-    char ca_name[32];
     X509 *cert = NULL;
+    STACK_OF(X509) *chain = NULL;
     vmat v;
-    LV_TRY(sign_cert_x509(x->st, x->serial, &cert, ca_name, err));
-    STACK_OF(X509) *chain = sign_ca_chain(x->env, ca_name);
-    int rc = chain ? vmat_of(req->level >= 2 ? req->validation : NULL, chain,
-                             &v, err)
-                   : lv_fail(err, LV_ENOMEM, "out of memory");
+    LV_TRY(sign_doc_signer(x, &cert, &chain, err));
+    int rc = vmat_of(req->level >= 2 ? req->validation : NULL, chain, &v, err);
     pades_opts o = {
         .level = LEVELS[req->level],
         .signer = cert,
@@ -134,10 +131,8 @@ static int pades_build(sign_doc_ctx *x, pades_sign_fn sign, void *sign_arg,
         o.n_crls = v.n_crls;
         rc = pades_sign(req->doc, req->doc_len, &o, out, out_len, err);
     }
-    if (chain)
-        vmat_free(&v);
-    sk_X509_free(chain); /* the CA context owns the certificates */
-    X509_free(cert);
+    vmat_free(&v);
+    sign_doc_signer_free(cert, chain);
     return rc;
 }
 
@@ -147,7 +142,6 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
                         lv_sign_refusal *why, lv_err *err)
 {
     char serial[65];
-    unsigned dlen = 0;
     sign_doc_ctx x = {.env = env,
                       .st = st,
                       .citizen_id = citizen_id,
@@ -162,12 +156,11 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
     if (req->level < 0 ||
         (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
         return lv_fail(err, LV_EINVAL, "PAdES level");
-    /* the digest the SAD must authorize: of the PDF as sent.  pades_sign
-     * runs qpdf's full check before its signing callback consumes the
-     * SAD, so a PDF it refuses consumes nothing, and the check (most of a
-     * signature's cost for a large PDF: bench/sign) runs once */
-    if (!EVP_Digest(req->doc, req->doc_len, x.doc_digest, &dlen, req->md, NULL))
-        return lv_fail(err, LV_ECRYPTO, "cannot hash the document");
+    /* the digest the SAD must authorize (sign_doc_start): of the PDF as
+     * sent.  pades_sign runs qpdf's full check before its signing callback
+     * consumes the SAD, so a PDF it refuses consumes nothing, and the
+     * check (most of a signature's cost for a large PDF: bench/sign) runs
+     * once */
     return pades_build(&x, sign_doc_sign_cb, &x, req, out, out_len, err);
 }
 

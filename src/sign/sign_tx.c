@@ -15,28 +15,12 @@
 /* ---- reading the application's request
  * -------------------------------------------- */
 
-/* Printable text of min to max characters: docs/API.md states the limits
- * of a document's id, name and title in characters, not bytes (a Spanish
- * title is not shorter for having no accents).  s is valid UTF-8, as every
- * jansson string is. */
-static int text_ok(const char *s, size_t min, size_t max)
-{
-    if (!s)
-        return min == 0;
-    size_t n = lv_utf8_chars(s);
-    if (n < min || n > max)
-        return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* Absolute http(s) URL without spaces or control characters, of at most
  * 1000 bytes (a URI is ASCII, RFC 3986 §2: bytes and characters agree). */
 static int url_ok(const char *s)
 {
-    if (!text_ok(s, 8, 1000) || strlen(s) > 1000 || strpbrk(s, " \"<>\\^`{|}"))
+    if (!sign_text_ok(s, 8, 1000) || strlen(s) > 1000 ||
+        strpbrk(s, " \"<>\\^`{|}"))
         return 0;
     return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
@@ -168,8 +152,8 @@ static int parse_doc(const json_t *d, size_t i, tx_req *r, lv_err *err)
     size_t len = 0;
     if (!json_is_object(d))
         return lv_fail(err, LV_EINVAL, "documents[%zu]: not an object", i);
-    if (!text_ok(id, 1, 128) || !text_ok(name, 1, 255) ||
-        (title && !text_ok(title, 0, 255)))
+    if (!sign_text_ok(id, 1, 128) || !sign_text_ok(name, 1, 255) ||
+        (title && !sign_text_ok(title, 0, 255)))
         return lv_fail(err, LV_EINVAL,
                        "documents[%zu]: id (1-128), name (1-255) and title "
                        "(0-255 characters) are printable text",
@@ -519,21 +503,18 @@ int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,
     return 0;
 }
 
+static int tx_row_update(lv_store *st, const void *tx, const char *from,
+                         lv_err *err)
+{
+    return store_sign_tx_update(st, tx, from, err);
+}
+
 static int tx_update(lv_store *st, lv_sign_tx_rec *tx, const char *from,
                      const char *actor, const char *event, json_t *details,
                      lv_err *err)
 {
-    int rc = store_begin(st, err);
-    if (rc < 0) {
-        json_decref(details);
-        return rc;
-    }
-    rc = store_sign_tx_update(st, tx, from, err);
-    if (rc == 0)
-        rc = sign_audit(st, actor, event, tx->id, details, err);
-    else
-        json_decref(details);
-    return store_end(st, rc, err);
+    return sign_update_audited(st, tx_row_update, tx, from, actor, event,
+                               tx->id, details, err);
 }
 
 int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
@@ -574,21 +555,10 @@ static int tx_owned(const tx_batch *b, const lv_principal *who, int need_otp,
     return 0;
 }
 
-static int app_name(lv_store *st, const char *client_id, char out[129])
-{
-    lv_sign_app_rec app;
-    lv_err ignored = {0};
-    if (store_sign_app_get(st, client_id, &app, &ignored) < 0)
-        snprintf(out, 129, "%s", client_id);
-    else
-        snprintf(out, 129, "%s", app.name);
-    return 0;
-}
-
 static json_t *view_json(lv_store *st, const tx_batch *b)
 {
     char app[129], expires[32];
-    app_name(st, b->tx.app_id, app);
+    sign_app_display_name(st, b->tx.app_id, app);
     lv_time_iso(b->tx.expires_at, expires);
     json_t *docs = json_array();
     for (size_t i = 0; docs && i < b->n; i++)
@@ -659,13 +629,8 @@ int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
         sign_audit_refusal(st, who.actor, "sign.tx.login", id,
                            LV_SIGN_UNKNOWN_CITIZEN, err);
     }
-    if (rc == 0 && (*out = view_json(st, b)) != NULL) {
-        json_object_set_new(*out, "token", json_string(tok.token));
-        json_object_set_new(*out, "expires_in",
-                            json_integer(tok.expires_at - lv_now()));
-    } else if (rc == 0) {
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    }
+    if (rc == 0)
+        rc = sign_login_answer(view_json(st, b), &tok, out, err);
     auth_token_wipe(&tok);
     batch_free(b);
     return rc;

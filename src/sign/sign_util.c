@@ -71,22 +71,6 @@ const char *sign_md_oid(const EVP_MD *md)
     return "";
 }
 
-/* ---- names
- * ----------------------------------------------------------------- */
-
-void sign_dn_rfc4514(const X509_NAME *name, char *out, size_t cap)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
-    int n = -1;
-    out[0] = '\0';
-    if (b && X509_NAME_print_ex(b, name, 0, flags) >= 0 &&
-        (size_t)BIO_pending(b) < cap)
-        n = BIO_read(b, out, (int)cap - 1);
-    out[n > 0 ? n : 0] = '\0';
-    BIO_free(b);
-}
-
 /* ---- hashing and ids
  * ---------------------------------------------------------- */
 
@@ -124,6 +108,48 @@ int sign_audit(lv_store *st, const char *actor, const char *event,
         audit_log(st, actor, event, object, LV_AUDIT_SUCCESS, details, err);
     json_decref(details);
     return rc;
+}
+
+int sign_text_ok(const char *s, size_t min, size_t max)
+{
+    if (!s)
+        return min == 0;
+    size_t n = lv_utf8_chars(s);
+    if (n < min || n > max)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+int sign_login_answer(json_t *view, const lv_session_token *tok, json_t **out,
+                      lv_err *err)
+{
+    *out = view;
+    if (!view)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    json_object_set_new(view, "token", json_string(tok->token));
+    json_object_set_new(view, "expires_in",
+                        json_integer(tok->expires_at - lv_now()));
+    return 0;
+}
+
+int sign_update_audited(lv_store *st, lv_row_update_fn update, const void *row,
+                        const char *from, const char *actor, const char *event,
+                        const char *object, json_t *details, lv_err *err)
+{
+    int rc = store_begin(st, err);
+    if (rc < 0) {
+        json_decref(details);
+        return rc;
+    }
+    rc = update(st, row, from, err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, event, object, details, err);
+    else
+        json_decref(details);
+    return store_end(st, rc, err);
 }
 
 /* CPS §5.4.1: a refused signature is a security event, recorded even
@@ -320,7 +346,7 @@ int sign_cert_x509(lv_store *st, const char *serial, X509 **out,
                 : lv_fail(err, LV_ESTORE, "certificate %s unreadable", serial);
 }
 
-STACK_OF(X509) *sign_ca_chain(const lv_sign_env *env, const char *ca_name)
+static STACK_OF(X509) *ca_chain(const lv_sign_env *env, const char *ca_name)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *issuer = ca_cert(env->ca, ca_name);
@@ -361,7 +387,28 @@ int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
         return lv_fail(err, LV_EINVAL, "invalid credentialID");
     if (!x->md || !doc || doc_len == 0)
         return lv_fail(err, LV_EINVAL, "%s needs the document itself", format);
+    if (EVP_Digest(doc, doc_len, x->doc_digest, NULL, x->md, NULL) != 1)
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
     return 0;
+}
+
+int sign_doc_signer(const sign_doc_ctx *x, X509 **cert, STACK_OF(X509) **chain,
+                    lv_err *err)
+{
+    char ca_name[32];
+    *chain = NULL;
+    LV_TRY(sign_cert_x509(x->st, x->serial, cert, ca_name, err));
+    if ((*chain = ca_chain(x->env, ca_name)) != NULL)
+        return 0;
+    X509_free(*cert);
+    *cert = NULL;
+    return lv_fail(err, LV_ENOMEM, "out of memory");
+}
+
+void sign_doc_signer_free(X509 *cert, STACK_OF(X509) *chain)
+{
+    sk_X509_free(chain); /* the CA context owns the certificates */
+    X509_free(cert);
 }
 
 int sign_doc_tsa_cb(void *arg, const EVP_MD *md, const unsigned char *digest,

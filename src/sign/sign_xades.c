@@ -25,10 +25,9 @@ void sign_init(void)
 static int xades_build(sign_doc_ctx *x, const lv_xades_req *req,
                        unsigned char **out, size_t *out_len, lv_err *err)
 {
-    char ca_name[32];
     X509 *cert = NULL;
-    LV_TRY(sign_cert_x509(x->st, x->serial, &cert, ca_name, err));
-    STACK_OF(X509) *chain = sign_ca_chain(x->env, ca_name);
+    STACK_OF(X509) *chain = NULL;
+    LV_TRY(sign_doc_signer(x, &cert, &chain, err));
     xades_opts o = {
         .mode = req->enveloped ? XADES_ENVELOPED : XADES_DETACHED,
         .level = req->timestamp ? XADES_B_T : XADES_B_B,
@@ -41,10 +40,8 @@ static int xades_build(sign_doc_ctx *x, const lv_xades_req *req,
         .timestamp_arg = x,
         .doc_name = XADES_DETACHED_NAME,
     };
-    int rc = chain ? xades_sign(req->doc, req->doc_len, &o, out, out_len, err)
-                   : lv_fail(err, LV_ENOMEM, "out of memory");
-    sk_X509_free(chain); /* the CA context owns the certificates */
-    X509_free(cert);
+    int rc = xades_sign(req->doc, req->doc_len, &o, out, out_len, err);
+    sign_doc_signer_free(cert, chain);
     return rc;
 }
 
@@ -65,8 +62,5 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
     *out_len = 0;
     LV_TRY(sign_doc_start(&x, serial, req->serial, req->doc, req->doc_len,
                           "XAdES", err));
-    if (EVP_Digest(req->doc, req->doc_len, x.doc_digest, NULL, req->md, NULL) !=
-        1)
-        return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
     return xades_build(&x, req, out, out_len, err);
 }

@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +595,29 @@ static void test_json_helpers(void **state)
     assert_non_null(strstr(err.msg, "x.json:1:"));
 }
 
+/* RFC 4514: the RFC 2253 order (most specific first), special characters
+ * escaped, UTF-8 kept as UTF-8; "" when the buffer is too small. */
+static void test_dn_rfc4514(void **state)
+{
+    (void)state;
+    X509_NAME *n = X509_NAME_new();
+    char out[256];
+    assert_non_null(n);
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "C", MBSTRING_ASC, (const unsigned char *)"ES", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "O", MBSTRING_ASC, (const unsigned char *)"Llave, S.A.", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(
+        n, "CN", MBSTRING_UTF8,
+        (const unsigned char *)"MU\xc3\x91OZ P\xc3\x89REZ", -1, -1, 0));
+    lv_dn_rfc4514(n, out, sizeof out);
+    assert_string_equal(out,
+                        "CN=MU\xc3\x91OZ P\xc3\x89REZ,O=Llave\\, S.A.,C=ES");
+    lv_dn_rfc4514(n, out, 8);
+    assert_string_equal(out, "");
+    X509_NAME_free(n);
+}
+
 #define T(f) cmocka_unit_test(f)
 #define TD(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
@@ -627,6 +651,7 @@ int main(void)
         T(test_config_apply_is_atomic),
         TD(test_config_save_round_trip),
         TD(test_json_helpers),
+        T(test_dn_rfc4514),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,29 +173,6 @@ static void test_transaction_request_checks(void **state)
     json_decref(req);
 }
 
-/* RFC 4514: the RFC 2253 order (most specific first), special characters
- * escaped, UTF-8 kept as UTF-8; "" when the buffer is too small. */
-static void test_dn_rfc4514(void **state)
-{
-    (void)state;
-    X509_NAME *n = X509_NAME_new();
-    char out[256];
-    assert_non_null(n);
-    assert_true(X509_NAME_add_entry_by_txt(
-        n, "C", MBSTRING_ASC, (const unsigned char *)"ES", -1, -1, 0));
-    assert_true(X509_NAME_add_entry_by_txt(
-        n, "O", MBSTRING_ASC, (const unsigned char *)"Llave, S.A.", -1, -1, 0));
-    assert_true(X509_NAME_add_entry_by_txt(
-        n, "CN", MBSTRING_UTF8,
-        (const unsigned char *)"MU\xc3\x91OZ P\xc3\x89REZ", -1, -1, 0));
-    sign_dn_rfc4514(n, out, sizeof out);
-    assert_string_equal(out,
-                        "CN=MU\xc3\x91OZ P\xc3\x89REZ,O=Llave\\, S.A.,C=ES");
-    sign_dn_rfc4514(n, out, 8);
-    assert_string_equal(out, "");
-    X509_NAME_free(n);
-}
-
 /* Item 1: the CSC explicit flow is the default; a demo does not change
  * it (cli_init.c no longer touches it). */
 static void test_csc_default(void **state)
@@ -292,7 +269,6 @@ int main(void)
         cmocka_unit_test(test_refusal_names),
         T(test_app_credentials),
         T(test_transaction_request_checks),
-        cmocka_unit_test(test_dn_rfc4514),
         cmocka_unit_test(test_csc_default),
         T(test_extend_transaction),
     };
