@@ -19,12 +19,14 @@ const lv_web_asset *http_web_asset(const char *path)
     return NULL;
 }
 
-int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
+/* The page with status (200, or 404/410 for a page that says so itself). */
+static int web_serve_status(lv_http_resp *resp, int status,
+                            const lv_web_asset *a)
 {
     if (!a)
         return http_resp_error(resp, LV_ENOTFOUND, "no such page");
     /* the table is static data: no copy */
-    LV_TRY(http_resp_static(resp, 200, a->content_type, a->data, a->len));
+    LV_TRY(http_resp_static(resp, status, a->content_type, a->data, a->len));
     LV_TRY(http_resp_header(resp, "Content-Security-Policy",
                             "default-src 'none'; script-src 'self'; "
                             "style-src 'self'; connect-src 'self'; "
@@ -34,6 +36,11 @@ int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
     LV_TRY(http_resp_header(resp, "Referrer-Policy", "no-referrer"));
     LV_TRY(http_resp_header(resp, "X-Content-Type-Options", "nosniff"));
     return http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
+{
+    return web_serve_status(resp, 200, a);
 }
 
 int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
@@ -54,12 +61,25 @@ int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
     return http_web_serve(resp, http_web_asset(page));
 }
 
-/* GET /sign/{id} */
+/* GET /sign/{id}: the page, its status telling where the transaction
+ * stands before anyone logs in (issue 15 item 3): 404 for an unknown id,
+ * 410 Gone once it can no longer be signed (signed, declined, failed,
+ * expired); the script reads that status and says so instead of asking
+ * for a password.  The id is the 128-bit capability the application
+ * handed out, so its standing is no secret from whoever holds it. */
 static int sign_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
+    lv_err err = {0};
+    int open = 0;
     (void)app;
-    return http_web_id_page(req, resp, "sign/index.html",
-                            "no such transaction");
+    int rc = sign_tx_open(req->st, req->param, &open, &err);
+    if (rc < 0 && rc != LV_ENOTFOUND)
+        return http_resp_error(resp, rc, "%s", err.msg);
+    return web_serve_status(resp,
+                            rc == LV_ENOTFOUND ? 404
+                            : open             ? 200
+                                               : 410,
+                            http_web_asset("sign/index.html"));
 }
 
 const lv_http_route http_web_routes[] = {

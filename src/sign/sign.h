@@ -224,6 +224,11 @@ int sign_tx_end(lv_store *st, const lv_sign_app *app, const char *id,
 int sign_tx_login(const lv_sign_env *env, lv_store *st, const char *id,
                   const char *user_id, const char *password, const char *ip,
                   json_t **out, lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
+/* Whether transaction id can still be signed (pending or code sent, not
+ * expired), for the page before any login (issue 15 item 3); LV_ENOTFOUND
+ * for an unknown id.  Says nothing of whose it is. */
+int sign_tx_open(lv_store *st, const char *id, int *open,
+                 lv_err *err) LV_MUST_USE;
 /* What the logged-in owner sees: documents (name, title, digest),
  * application, state, acceptance sheet when one is part of the batch. */
 int sign_tx_view(const lv_sign_env *env, lv_store *st, const char *id,

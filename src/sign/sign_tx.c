@@ -417,6 +417,17 @@ static int tx_id_ok(const char *id, lv_err *err)
     return 0;
 }
 
+int sign_tx_open(lv_store *st, const char *id, int *open, lv_err *err)
+{
+    lv_sign_tx_rec tx = {0};
+    *open = 0;
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(store_sign_tx_get(st, id, &tx, err));
+    const char *state = tx_state(&tx);
+    *open = strcmp(state, "pending") == 0 || strcmp(state, "otp_sent") == 0;
+    return 0;
+}
+
 /* ---- the application's view
  * ------------------------------------------------------------ */
 

@@ -294,3 +294,22 @@ test('the page speaks Spanish first, switches to English, and is accessible',
   assert.deepEqual(errors, [], 'no script error');
   await ctx.close();
 });
+
+// Issue 15 item 3: an unknown or finished transaction says so before any
+// login, with the page's status 404 / 410.
+test('an unknown or finished transaction says so before any login', async () => {
+  const page = await browser.newPage();
+  const unknown = await page.goto(`${url}/sign/${'0'.repeat(32)}`);
+  assert.equal(unknown.status(), 404);
+  await page.getByRole('heading', { name: 'This transaction cannot be signed' }).waitFor();
+  assert.match(await page.locator('#closed-text').innerText(), /does not exist/);
+  assert.equal(await page.getByLabel('Password').isVisible(), false);
+
+  const tx = await newTransaction([{ name: 'y.pdf', title: 'Y', text: 'y' }]);
+  assert.equal((await api('DELETE', `/api/v1/transactions/${tx.id}`)).status, 200);
+  const ended = await page.goto(url + tx.path);
+  assert.equal(ended.status(), 410);
+  await page.getByRole('heading', { name: 'This transaction cannot be signed' }).waitFor();
+  assert.equal(await page.getByLabel('Password').isVisible(), false);
+  await page.close();
+});

@@ -326,10 +326,22 @@ async function cancel() {
   }
 }
 
+// The page's own HTTP status says where the transaction stands (404
+// unknown, 410 no longer open): said before any password is asked for.
+function pageStatus() {
+  const nav = performance.getEntriesByType('navigation')[0];
+  return nav && nav.responseStatus ? nav.responseStatus : 200;
+}
+
 async function start() {
   await loadCatalogues();
   setLang(pickLang(), false);
   languageSwitch($('langs'));
+  const standing = pageStatus();
+  if (standing === 404 || standing === 410) {
+    closed(standing === 404 ? 'sign.error.not_found' : 'sign.closed.other');
+    return;
+  }
   $('login-form').addEventListener('submit', submitLogin);
   $('otp-button').addEventListener('click', () => sendOtp($('otp-button')));
   $('confirm-form').addEventListener('submit', submitConfirm);
