@@ -32,6 +32,8 @@ import urllib.error
 import urllib.request
 
 OID = "2.16.840.1.101.3.4.2.1"
+# the one-time code SMS to sign, in Spanish or English
+SIGN_OTP = r"(?:su clave es|your code is) (\d+), (?:para firmar|to sign)"
 # id-aa-signatureTimeStampToken (RFC 3161 App. A), as DER in the CMS hex
 TST_OID_HEX = "060b2a864886f70d010910020e"
 PDF_SRC = b"""%PDF-1.7
@@ -98,8 +100,9 @@ def last_otp(d, mobile):
     for name in sorted(os.listdir(box), reverse=True):
         with open(os.path.join(box, name)) as f:
             m = json.load(f)
-        if m["to"] == mobile and "'sign'" in m["text"]:
-            return re.search(r"is (\d+)", m["text"]).group(1)
+        code = re.search(SIGN_OTP, m["text"])
+        if m["to"] == mobile and code:
+            return code.group(1)
     sys.exit("no OTP in the outbox")
 
 

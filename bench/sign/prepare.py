@@ -17,6 +17,8 @@ import time
 import urllib.request
 
 OID = "2.16.840.1.101.3.4.2.1"
+# the one-time code SMS to sign, in Spanish or English
+SIGN_OTP = r"(?:su clave es|your code is) (\d+), (?:para firmar|to sign)"
 
 
 def call(url, path, body, token=None, basic=None):
@@ -37,8 +39,9 @@ def last_otp(d, mobile):
     box = os.path.join(d, "outbox")
     for name in sorted(os.listdir(box), reverse=True):
         m = json.load(open(os.path.join(box, name)))
-        if m["to"] == mobile and "'sign'" in m["text"]:
-            return re.search(r"is (\d+)", m["text"]).group(1)
+        code = re.search(SIGN_OTP, m["text"])
+        if m["to"] == mobile and code:
+            return code.group(1)
     sys.exit("no OTP in the outbox")
 
 

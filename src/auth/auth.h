@@ -328,9 +328,18 @@ int auth_citizen_get(lv_store *st, const char *citizen_id, lv_citizen_cred *out,
  * agrees) and otp_send_per_source per otp_send_source_window from ip's
  * source (in memory); beyond them LV_ELIMIT with retry_after, and nothing
  * is sent or stored. */
+/* What the SMS says (issue 15 item 1): the catalogue text
+ * sms.otp.<purpose> in lang, naming the provider, the application that
+ * asks (app) and the number of documents the code authorizes (n), never
+ * an internal operation name.  NULL: Spanish, no application, no count. */
+typedef struct lv_otp_sms {
+    const char *lang; /* NULL: Spanish */
+    const char *app;  /* the relying application's name, or NULL */
+    int n;            /* documents (hashes) authorized; 0: none named */
+} lv_otp_sms;
 int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                   const char *purpose, const unsigned char *data,
-                  size_t data_len, const char *ip,
+                  size_t data_len, const char *ip, const lv_otp_sms *sms,
                   char otp_id_out[LV_AUTH_OTP_ID_LEN + 1],
                   lv_err *err) LV_MUST_USE;
 int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,

@@ -61,15 +61,32 @@ static int otp_target(lv_store *st, const char *citizen_id, lv_cred_rec *c,
     return 0;
 }
 
-static int otp_text(const lv_auth *auth, const char *purpose, const char *code,
-                    char *out, size_t cap)
+/* The SMS: sms.otp.<purpose> (sms.otp.sign.noapp when no application is
+ * named; sms.otp.other for a purpose the catalogue does not know). */
+static int otp_text(const lv_auth *auth, const char *purpose,
+                    const lv_otp_sms *sms, const char *code, char *out,
+                    size_t cap)
 {
-    int n = snprintf(out, cap,
-                     "%s: your one-time code for '%s' is %s. It expires in "
-                     "%d minutes. Never share it.",
-                     auth->cfg.org_name, purpose, code,
-                     (auth->cfg.otp_ttl_seconds + 59) / 60);
-    return n < 0 || (size_t)n >= cap ? LV_EINVAL : 0;
+    static const lv_otp_sms none = {0};
+    char key[64], docs[64] = "", minutes[16], n[16];
+    if (!sms)
+        sms = &none;
+    const char *app = sms->app && sms->app[0] ? sms->app : NULL;
+    snprintf(minutes, sizeof minutes, "%d",
+             (auth->cfg.otp_ttl_seconds + 59) / 60);
+    snprintf(n, sizeof n, "%d", sms->n);
+    if (sms->n > 0 &&
+        lv_text_fill(docs, sizeof docs, sms->lang,
+                     sms->n == 1 ? "sms.docs.one" : "sms.docs.many", "n", n,
+                     NULL) < 0)
+        return LV_EINVAL;
+    snprintf(key, sizeof key, "sms.otp.%s%s", purpose,
+             strcmp(purpose, "sign") == 0 && !app ? ".noapp" : "");
+    if (lv_text(sms->lang, key) == key)
+        snprintf(key, sizeof key, "sms.otp.other");
+    return lv_text_fill(out, cap, sms->lang, key, "provider",
+                        auth->cfg.org_name, "code", code, "docs", docs, "app",
+                        app ? app : "", "minutes", minutes, NULL);
 }
 
 static int otp_store(lv_store *st, const lv_otp_rec *r, const char *msg_id,
@@ -133,7 +150,7 @@ static int otp_limits(lv_auth *auth, lv_store *st, const char *citizen_id,
 
 int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
                   const char *purpose, const unsigned char *data,
-                  size_t data_len, const char *ip,
+                  size_t data_len, const char *ip, const lv_otp_sms *sms,
                   char otp_id_out[LV_AUTH_OTP_ID_LEN + 1], lv_err *err)
 {
     lv_cred_rec c;
@@ -158,7 +175,7 @@ int auth_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
         auth_anon_failure(auth, "otp.send.limited", citizen_id, ip);
     if (rc == 0)
         rc = otp_mac(auth, r.id, code, r.code_hash, err);
-    if (rc == 0 && otp_text(auth, purpose, code, text, sizeof text) < 0)
+    if (rc == 0 && otp_text(auth, purpose, sms, code, text, sizeof text) < 0)
         rc = lv_fail(err, LV_EINTERNAL, "OTP message too long");
     /* R3.3: to the mobile registered at registration time, never to a
      * number the caller supplies. */

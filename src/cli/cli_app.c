@@ -133,7 +133,7 @@ static int demo_sign(cli_ctx *ctx, json_t *creds, lv_err *err)
     if (!cid)
         return lv_fail(err, LV_EINVAL,
                        "demo-credentials.json names no demo citizen");
-    lv_sign_env env = {&ctx->cfg, ctx->ca, NULL, NULL};
+    lv_sign_env env = {.cfg = &ctx->cfg, .ca = ctx->ca};
     /* R5.3: "on request"; the ceremony asks on the citizen's behalf */
     LV_TRY(sign_credential_issue(&env, ctx->st, cid, "ceremony", serial, err));
     json_object_set_new(citizen, "signing_certificate", json_string(serial));

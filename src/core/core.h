@@ -367,4 +367,24 @@ void lv_pool_stats(lv_pool *p, unsigned *queued, unsigned *busy);
 /* Runs every queued job, joins the threads, frees p; NULL is ok. */
 void lv_pool_free(lv_pool *p);
 
+/* ---- texts in the reader's language (i18n.c; issue 15 item 1) -----------
+ * One catalogue per language, web/i18n/<code>.json, compiled in: pages,
+ * API messages, e-mails and SMS all take their words from it.  Spanish
+ * first: the language when nothing else decides, and the text when another
+ * catalogue lacks a key. */
+#define LV_LANG_DEFAULT "es"
+/* The code of the catalogue whose code is the first len characters of tag
+ * (case-insensitive: "EN" is "en"), or NULL. */
+const char *lv_lang_find(const char *tag, size_t len);
+/* The catalogues' codes, at most cap; how many there are. */
+size_t lv_langs(const char **codes, size_t cap);
+/* The text of key in lang (NULL: Spanish); a missing text is the key
+ * itself, never nothing. */
+const char *lv_text(const char *lang, const char *key);
+/* lv_text with each {name} replaced by the value that follows name in the
+ * NULL-terminated list of name, value pairs; {name} not listed stays.
+ * LV_EINVAL when the result does not fit in cap. */
+int lv_text_fill(char *out, size_t cap, const char *lang, const char *key,
+                 ...) LV_MUST_USE;
+
 #endif

@@ -27,12 +27,6 @@ size_t http_sign_tx_body_limit(const lv_config *cfg)
 }
 
 /* remote_addr: throttling and rate limits key on it (issue 11). */
-static lv_sign_env env_of(lv_app *app, const lv_http_req *req)
-{
-    return (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_auth(app),
-                         req->remote_addr};
-}
-
 static int ok_json(lv_http_resp *resp, int status, json_t *o)
 {
     return http_resp_json_new(resp, status, o, "no-store");
@@ -103,7 +97,7 @@ static int tx_create(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc =
         sign_tx_create(&env, req->st, req->client, req->json, &out, &why, &err);
     return answer(resp, rc, why, &err, 201, out);
@@ -139,7 +133,7 @@ static int tx_login(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc = sign_tx_login(
         &env, req->st, req->param, lv_json_str(req->json, "user_id"),
         lv_json_str(req->json, "password"), req->remote_addr, &out, &why, &err);
@@ -151,7 +145,7 @@ static int tx_view(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_err err = {0};
     json_t *out = NULL;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc = sign_tx_view(&env, req->st, req->param, &req->who, &out, &err);
     return answer(resp, rc, LV_SIGN_OK, &err, 200, out);
 }
@@ -162,7 +156,7 @@ static int tx_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc = sign_tx_send_otp(&env, req->st, req->param, &req->who, &out, &why,
                               &err);
     return answer(resp, rc, why, &err, 200, out);
@@ -187,7 +181,7 @@ static int tx_confirm(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
     json_t *out = NULL;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc = sign_tx_confirm(&env, req->st, req->param, &req->who,
                              lv_json_str(req->json, "password"),
                              lv_json_str(req->json, "otp"), tx_vinfo, app, &out,

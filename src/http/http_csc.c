@@ -324,8 +324,7 @@ static void csc_init(csc_call *c, lv_app *app, const lv_http_req *req,
     c->who = req->who;
     c->body = req->json;
     /* remote_addr: throttling and rate limits key on it (issue 11) */
-    c->env = (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_auth(app),
-                           req->remote_addr};
+    c->env = http_sign_env(app, req);
 }
 
 /* A boolean member (strings already turned into booleans, HTTP_TEXT). */

@@ -307,6 +307,9 @@ const char *http_lang(const lv_http_req *req, int *chosen);
 const char *http_text(const char *lang, const char *key);
 size_t http_langs(const char **codes, size_t cap);
 int http_lang_headers(lv_http_resp *resp, const char *lang, int chosen);
+/* What the signing component needs of a request: the service's contexts,
+ * the caller's address and language. */
+lv_sign_env http_sign_env(lv_app *app, const lv_http_req *req);
 
 /* http_site.c: the public pages' shell (header, navigation, language
  * switch, footer) around what a handler writes between begin and send;

@@ -23,12 +23,6 @@
 #define CLIENT_MAX 64
 #define SECRET_MAX 160
 
-static lv_sign_env env_of(lv_app *app, const lv_http_req *req)
-{
-    return (lv_sign_env){lv_app_config(app), lv_app_ca(app), lv_app_auth(app),
-                         req->remote_addr};
-}
-
 /* ---- RFC 6749 answers ---------------------------------------------------- */
 
 static int status_of(const char *error)
@@ -341,7 +335,7 @@ static int page_run(lv_app *app, const lv_http_req *req, lv_http_resp *resp,
     json_t *out = NULL;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
-    lv_sign_env env = env_of(app, req);
+    lv_sign_env env = http_sign_env(app, req);
     int rc = call(&env, req, &out, &why, &err);
     return page_answer(resp, rc, out, why, &err);
 }

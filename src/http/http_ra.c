@@ -279,9 +279,10 @@ static int citizen_revoke_otp(lv_app *app, const lv_http_req *req,
 {
     char otp_id[LV_AUTH_OTP_ID_LEN + 1];
     lv_err err = {0};
-    int rc = ra_revoke_otp_send(lv_app_auth(app), req->st, req->who.id,
-                                lv_json_str(req->json, "serial"),
-                                req->remote_addr, otp_id, &err);
+    int rc =
+        ra_revoke_otp_send(lv_app_auth(app), req->st, req->who.id,
+                           lv_json_str(req->json, "serial"), req->remote_addr,
+                           http_lang(req, NULL), otp_id, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, json_pack("{s:s}", "otp_id", otp_id));

@@ -228,15 +228,22 @@ static int send_otp(const lv_sign_env *env, lv_store *st, lv_oauth_authz_rec *r,
                     lv_sign_refusal *why, lv_err *err)
 {
     lv_buf b = {0};
+    char app[129];
     const EVP_MD *md = sign_md_by_name(r->digest_alg);
+    /* the SMS names the client that asks (issue 15 item 1) */
+    sign_app_display_name(st, r->client_id, app);
+    lv_sign_env named = *env;
+    named.app_name = app;
     if (is_credential(r))
         return sign_csc_send_otp(
-            env, st, r->citizen_id, r->serial, md, r->hashes,
+            &named, st, r->citizen_id, r->serial, md, r->hashes,
             r->hashes_len / (size_t)EVP_MD_get_size(md), why, err);
     int rc = service_binding(r, &b);
     if (rc == 0)
         rc = auth_otp_send(env->auth, st, r->citizen_id, OTP_PURPOSE_SERVICE,
-                           b.data, b.len, env->remote_addr, r->otp_id, err);
+                           b.data, b.len, env->remote_addr,
+                           &(lv_otp_sms){.lang = env->lang, .app = app},
+                           r->otp_id, err);
     lv_buf_free(&b);
     return rc;
 }

@@ -195,7 +195,7 @@ int ra_revoke_by_officer(lv_ca *ca, lv_store *st, const ra_revocation *r,
  * subscriber organization (LV_EPERM otherwise, audited).  First an OTP
  * bound to ("revoke", serial) goes to their mobile ... */
 int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
-                       const char *serial, const char *ip,
+                       const char *serial, const char *ip, const char *lang,
                        char otp_id[LV_AUTH_OTP_ID_LEN + 1],
                        lv_err *err) LV_MUST_USE;
 /* ... then password + that OTP authorize the revocation (R3.4). */

@@ -210,7 +210,7 @@ static int check_revocable(lv_store *st, const char *serial, lv_err *err)
 }
 
 int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
-                       const char *serial, const char *ip,
+                       const char *serial, const char *ip, const char *lang,
                        char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_err *err)
 {
     char actor[96];
@@ -222,7 +222,7 @@ int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
     /* R3.3: the code authorizes revoking this certificate and nothing else */
     return auth_otp_send(auth, st, citizen_id, OTP_PURPOSE,
                          (const unsigned char *)c.serial, strlen(c.serial), ip,
-                         otp_id, err);
+                         &(lv_otp_sms){.lang = lang}, otp_id, err);
 }
 
 int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,

@@ -43,6 +43,9 @@ typedef struct lv_sign_env {
     lv_auth *auth; /* password + OTP */
     const char *remote_addr; /* the caller's address: throttling and rate
                                 limits (issue 11); NULL from the console */
+    const char *lang;        /* the reader's language (SMS texts); NULL: es */
+    const char *app_name;    /* who asks, when the caller knows (OAuth client):
+                                named in the SMS */
 } lv_sign_env;
 
 /* Once, from the main thread, before any thread signs: the libraries the

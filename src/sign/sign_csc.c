@@ -125,9 +125,11 @@ int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
     LV_TRY(csc_batch_build(st, norm, md, hashes, n, &b, err));
     int rc = csc_binding(norm, &b, &binding);
     if (rc == 0)
-        rc = auth_otp_send(env->auth, st, citizen_id, SIGN_OTP_PURPOSE,
-                           binding.data, binding.len, env->remote_addr, otp_id,
-                           err);
+        rc = auth_otp_send(
+            env->auth, st, citizen_id, SIGN_OTP_PURPOSE, binding.data,
+            binding.len, env->remote_addr,
+            &(lv_otp_sms){.lang = env->lang, .app = env->app_name, .n = (int)n},
+            otp_id, err);
     if (rc == 0)
         rc = otp_record(st, citizen_id, norm, md, hashes, n, otp_id, err);
     lv_buf_free(&binding);

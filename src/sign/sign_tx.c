@@ -724,10 +724,14 @@ int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
         rc = batch_digests(st, b, &digests, &sheet, err);
     if (rc == 0)
         rc = tx_binding(b, &digests, &binding);
-    if (rc == 0)
+    if (rc == 0) {
+        char app[129];
+        sign_app_display_name(st, b->tx.app_id, app);
+        lv_otp_sms sms = {.lang = env->lang, .app = app, .n = (int)b->n};
         rc = auth_otp_send(env->auth, st, b->tx.citizen_id, SIGN_OTP_PURPOSE,
-                           binding.data, binding.len, env->remote_addr, otp_id,
-                           err);
+                           binding.data, binding.len, env->remote_addr, &sms,
+                           otp_id, err);
+    }
     if (rc == 0) {
         snprintf(b->tx.state, sizeof b->tx.state, "otp_sent");
         snprintf(b->tx.otp_id, sizeof b->tx.otp_id, "%s", otp_id);

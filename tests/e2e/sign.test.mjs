@@ -27,12 +27,17 @@ function llave(...args) {
   return execFileSync(path.join(BUILD, 'llave'), args, { encoding: 'utf8' });
 }
 
+// The last one-time code SMS to sign sent to mobile ("…: your code is
+// 123456, to sign 2 documents for …", or in Spanish "su clave es …, para
+// firmar …").
 function lastOtp(mobile) {
   const box = path.join(dir, 'outbox');
-  const msgs = fs.readdirSync(box).sort()
+  const codes = fs.readdirSync(box).sort()
     .map((f) => JSON.parse(fs.readFileSync(path.join(box, f), 'utf8')))
-    .filter((m) => m.to === mobile && m.text.includes("'sign'"));
-  return msgs.at(-1).text.match(/code for 'sign' is (\d+)/)[1];
+    .filter((m) => m.to === mobile)
+    .map((m) => m.text.match(/(?:your code is|su clave es) (\d+), (?:to sign|para firmar)/))
+    .filter(Boolean);
+  return codes.at(-1)[1];
 }
 
 async function api(method, p, body) {

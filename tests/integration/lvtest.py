@@ -161,6 +161,36 @@ class Server:
         return self.proc.returncode
 
 
+# The one-time code SMS (issue 15 item 1): "<provider>: su clave es 123456,
+# para firmar 2 documentos de <app>. ..." or, in English, "your code is
+# 123456, to sign 2 documents for <app>. ...": the verb says what the code
+# authorizes, never an internal operation name.
+OTP_VERBS = {"sign": ("para firmar", "to sign"),
+             "oauth": ("para autorizar", "to authorize"),
+             "revoke": ("para revocar", "to revoke")}
+
+
+def sms_otp(text, purpose):
+    """The code of an OTP SMS for purpose (sign, oauth, revoke), else None."""
+    m = re.search(r"(?:su clave es|your code is) (\d+), (.*)", text)
+    if not m or not m.group(2).startswith(OTP_VERBS[purpose]):
+        return None
+    return m.group(1)
+
+
+def outbox_otp(d, mobile, purpose):
+    """The code of the last OTP SMS for purpose sent to mobile."""
+    box = os.path.join(d, "outbox")
+    for name in sorted(os.listdir(box), reverse=True) \
+            if os.path.isdir(box) else []:
+        with open(os.path.join(box, name)) as f:
+            m = json.load(f)
+        code = sms_otp(m["text"], purpose) if m["to"] == mobile else None
+        if code:
+            return code
+    return None
+
+
 def cleanup(path):
     if os.environ.get("LLAVE_KEEP_TMP"):
         print(f"kept {path}")

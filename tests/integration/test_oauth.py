@@ -16,7 +16,7 @@ import re
 import secrets
 import urllib.parse
 
-from lvtest import (LLAVE, Server, check, cleanup, finish, llave, openssl,
+from lvtest import (outbox_otp, LLAVE, Server, check, cleanup, finish, llave, openssl,
                     run, sql, workdir)
 
 FAST = {"argon2_memory_mib": 1, "argon2_time": 1,
@@ -95,16 +95,7 @@ def install(tmp):
 
 
 def last_otp(d, mobile, purpose):
-    box = os.path.join(d, "outbox")
-    msgs = []
-    for name in sorted(os.listdir(box)):
-        with open(os.path.join(box, name)) as f:
-            m = json.load(f)
-        if m["to"] == mobile and f"'{purpose}'" in m["text"]:
-            msgs.append(m)
-    m = re.search(rf"code for '{purpose}' is (\d+)", msgs[-1]["text"]) \
-        if msgs else None
-    return m.group(1) if m else None
+    return outbox_otp(d, mobile, purpose)
 
 
 def audit(d, event, result="success"):

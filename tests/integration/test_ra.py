@@ -17,7 +17,7 @@ import re
 import struct
 import time
 
-from lvtest import (Server, check, cleanup, demo_install, finish, llave,
+from lvtest import (outbox_otp, Server, check, cleanup, demo_install, finish, llave,
                     new_csr, openssl, run, sql, workdir, x509_text)
 
 TABLES = ("citizens", "identity_documents", "registrations", "organizations",
@@ -555,7 +555,7 @@ def check_revocations(api, d, tok, pem, tmp, ana, ana_tok, org):
                        {"serial": ana["serial"]}, ana_tok)
     check(st == 201 and out.get("otp_id"), f"OTP sent for revocation ({st})")
     otp_id = out.get("otp_id")
-    code = last_code(d, ana["mobile"], r"for 'revoke' is (\d+)")
+    code = outbox_otp(d, ana["mobile"], "revoke")
     body = {"serial": ana["serial"], "reason": "keyCompromise",
             "comment": "perdi el movil", "password": "Correct-Horse-42",
             "otp_id": otp_id, "otp": code}
@@ -596,7 +596,7 @@ def check_revocations(api, d, tok, pem, tmp, ana, ana_tok, org):
     rep_tok = activate(api, d, rep, "Representa-2026x")
     st, out = api.call("POST", f"/api/v1/citizens/{rep['id']}/revocations/otp",
                        {"serial": linked}, rep_tok)
-    code = last_code(d, rep["mobile"], r"for 'revoke' is (\d+)")
+    code = outbox_otp(d, rep["mobile"], "revoke")
     st, out = api.call("POST", f"/api/v1/citizens/{rep['id']}/revocations",
                        {"serial": linked, "reason": "affiliationChanged",
                         "password": "Representa-2026x",

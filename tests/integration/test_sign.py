@@ -14,7 +14,7 @@ import os
 import re
 import urllib.request
 
-from lvtest import (LLAVE, Server, check, cleanup, finish, llave, openssl,
+from lvtest import (outbox_otp, LLAVE, Server, check, cleanup, finish, llave, openssl,
                     run, sql, workdir)
 
 # The refusal paths below ask for several OTPs for one batch within
@@ -70,11 +70,7 @@ def outbox(d):
 
 
 def last_otp(d, mobile):
-    msgs = [m for m in outbox(d) if m["to"] == mobile and
-            "'sign'" in m["text"]]
-    m = re.search(r"code for 'sign' is (\d+)", msgs[-1]["text"]) if msgs \
-        else None
-    return m.group(1) if m else None
+    return outbox_otp(d, mobile, "sign")
 
 
 def audit(d, event, result="success"):
@@ -535,7 +531,7 @@ def check_transactions(api, d, tmp, app, citizen, cert_pem):
     check(int(sql(d, "select count(*) from sign_transactions")) ==
           int(n_tx) + 1, "refused transactions stored nothing")
     st, page = api.call("GET", f"/sign/{tx}")
-    check(st == 200 and b"Sign documents" in page.get("_raw", b""),
+    check(st == 200 and b'src="/web/sign/sign.js"' in page.get("_raw", b""),
           "GET /sign/{id} serves the authorization page")
     st, o = api.call("POST", f"/api/v1/transactions/{tx}/login",
                      {"user_id": citizen["user_id"],
@@ -556,6 +552,17 @@ def check_transactions(api, d, tmp, app, citizen, cert_pem):
     st, o = api.call("POST", f"/api/v1/transactions/{tx}/otp", token=tok)
     check(st == 200 and o.get("state") == "otp_sent", "OTP sent for the batch")
     code = last_otp(d, citizen["mobile"])
+    # issue 15 item 1: Spanish when the request names no language; the
+    # provider, the application and the number of documents, never an
+    # internal operation name; one GSM-7 segment
+    sms = [m for m in outbox(d) if m["to"] == citizen["mobile"]][-1]["text"]
+    gsm7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789"
+               ":;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuv"
+               "wxyzäöñüà")
+    check(code and f"su clave es {code}, para firmar 4 documentos de " in sms
+          and "'sign'" not in sms and len(sms) <= 160 and set(sms) <= gsm7,
+          f"the SMS names the application and 4 documents, in Spanish, in "
+          f"one GSM-7 segment ({len(sms)} chars: {sms!r})")
     st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
                      {"password": citizen["password"], "otp": "000001"},
                      token=tok)

@@ -666,7 +666,7 @@ static void otp_send(fixture *f, const char *cid, const char *mobile,
     lv_err err = {0};
     assert_int_equal(auth_otp_send(f->auth, f->st, cid, "sign",
                                    (const unsigned char *)data, strlen(data),
-                                   NULL, id, &err),
+                                   NULL, NULL, id, &err),
                      0);
     outbox_last(f, mobile, text, sizeof text);
     code_in(text, 6, code);
@@ -723,7 +723,7 @@ static void test_authorize(void **state)
     const unsigned char digests[64] = {1, 2, 3};
     activate_citizen(f, "C1", "12345678Z", "+34600000001");
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign", digests,
-                                   sizeof digests, NULL, id, &err),
+                                   sizeof digests, NULL, NULL, id, &err),
                      0);
     char text[512];
     outbox_last(f, "+34600000001", text, sizeof text);
@@ -747,15 +747,15 @@ static void test_authorize(void **state)
                                              &err),
                      0);
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "revoke", digests, 3,
-                                   NULL, id, &err),
+                                   NULL, NULL, id, &err),
                      0);
     outbox_last(f, "+34600999999", text, sizeof text);
-    assert_non_null(strstr(text, "'revoke'"));
+    assert_non_null(strstr(text, "para revocar su certificado"));
     assert_int_equal(audit_count(f, "citizen.set_mobile", "success"), 1);
     /* Unknown citizen and a citizen with no activation cannot get OTPs. */
-    assert_int_equal(
-        auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1, NULL, id, &err),
-        LV_ENOTFOUND);
+    assert_int_equal(auth_otp_send(f->auth, f->st, "C7", "sign", digests, 1,
+                                   NULL, NULL, id, &err),
+                     LV_ENOTFOUND);
 }
 
 /* ---- issue 11: the front door ----------------------------------------------
@@ -860,12 +860,12 @@ static void test_otp_limits(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                        (const unsigned char *)"tx-1", 4,
-                                       "192.0.2.9", id, &err),
+                                       "192.0.2.9", NULL, id, &err),
                          0);
     long long sms = outbox_count(f);
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                    (const unsigned char *)"tx-1", 4,
-                                   "192.0.2.9", id, &err),
+                                   "192.0.2.9", NULL, id, &err),
                      LV_ELIMIT);
     assert_true(err.retry_after >= 1 && err.retry_after <= 300);
     assert_int_equal(outbox_count(f), sms);
@@ -875,28 +875,29 @@ static void test_otp_limits(void **state)
         snprintf(data, sizeof data, "tx-%d", i + 2);
         assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                        (const unsigned char *)data,
-                                       strlen(data), "192.0.2.9", id, &err),
+                                       strlen(data), "192.0.2.9", NULL, id,
+                                       &err),
                          0);
     }
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                    (const unsigned char *)"tx-99", 5,
-                                   "192.0.2.9", id, &err),
+                                   "192.0.2.9", NULL, id, &err),
                      LV_ELIMIT);
     /* An hour later the citizen may again; the source keeps its count. */
     raw_sql(f->db, "UPDATE otps SET created_at = created_at - 3601");
     f->auth->cfg.otp_send_per_source = 11;
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                    (const unsigned char *)"tx-99", 5,
-                                   "192.0.2.9", id, &err),
+                                   "192.0.2.9", NULL, id, &err),
                      0);
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                    (const unsigned char *)"tx-98", 5,
-                                   "192.0.2.9", id, &err),
+                                   "192.0.2.9", NULL, id, &err),
                      LV_ELIMIT);
     assert_non_null(strstr(err.msg, "address"));
     assert_int_equal(auth_otp_send(f->auth, f->st, "C1", "sign",
                                    (const unsigned char *)"tx-98", 5,
-                                   "192.0.2.10", id, &err),
+                                   "192.0.2.10", NULL, id, &err),
                      0);
 }
 

@@ -618,6 +618,35 @@ static void test_dn_rfc4514(void **state)
     X509_NAME_free(n);
 }
 
+/* issue 15 item 1: the compiled-in catalogues, Spanish first */
+static void test_texts(void **state)
+{
+    char out[200];
+    (void)state;
+    assert_string_equal(lv_lang_find("EN-gb", 2), "en");
+    assert_null(lv_lang_find("fr", 2));
+    assert_null(lv_lang_find("english", 7));
+    assert_string_equal(lv_text("en", "sms.docs.one"), "1 document");
+    assert_string_equal(lv_text(NULL, "sms.docs.one"), "1 documento");
+    assert_string_equal(lv_text("fr", "sms.docs.one"), "1 documento");
+    assert_string_equal(lv_text("en", "no.such.key"), "no.such.key");
+    assert_int_equal(lv_text_fill(out, sizeof out, "es", "sms.otp.sign",
+                                  "provider", "llave", "code", "123456", "docs",
+                                  "2 documentos", "app", "Sede", "minutes", "5",
+                                  NULL),
+                     0);
+    assert_string_equal(out, "llave: su clave es 123456, para firmar 2 "
+                             "documentos de Sede. Caduca en 5 min. No la "
+                             "comparta.");
+    /* a name not given stays as written; too small a buffer is refused */
+    assert_int_equal(lv_text_fill(out, sizeof out, "en", "sms.docs.many", NULL),
+                     0);
+    assert_string_equal(out, "{n} documents");
+    assert_int_equal(
+        lv_text_fill(out, 8, "en", "sms.docs.many", "n", "12", NULL),
+        LV_EINVAL);
+}
+
 #define T(f) cmocka_unit_test(f)
 #define TD(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
@@ -652,6 +681,7 @@ int main(void)
         TD(test_config_save_round_trip),
         TD(test_json_helpers),
         T(test_dn_rfc4514),
+        T(test_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
