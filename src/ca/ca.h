@@ -79,6 +79,17 @@ const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p);
  * (CRL keeper, OCSP refresher, audit sealer); store_close closes it. */
 int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err) LV_MUST_USE;
 
+/* A job over the CA (the CRL keeper, the OCSP refresher): its state begins
+ * with ca_job_state, which ca_job_start fills with the CA and a connection
+ * of ca_store_open's (def's open and close are ca_job_start's).  Not
+ * started (*out NULL) while keyd is sealed: nothing could be signed. */
+typedef struct ca_job_state {
+    lv_ca *ca;
+    lv_store *st;
+} ca_job_state;
+int ca_job_start(lv_ca *ca, lv_job_def *def, lv_job **out,
+                 lv_err *err) LV_MUST_USE;
+
 /* State that a component above ca/ builds from the loaded certificates and
  * keeps for the context's life (the OCSP responder's issuer hashes and
  * budget, the TSA's units and clock): made by `make` on first use, under a

@@ -353,6 +353,35 @@ int lv_worker_stopping(lv_worker *w);
 /* Wakes the thread, waits for it to finish its pass, frees w; NULL is ok. */
 void lv_worker_stop(lv_worker *w);
 
+/* A periodic job: a worker that owns its state (llaved's CRL keeper, OCSP
+ * refresher and audit sealer).  lv_job_start allocates def->size zeroed
+ * bytes of state, has open(state, arg) fill them (a store connection of
+ * its own, say), then starts a worker that calls pass(state, job, err)
+ * every interval_seconds.  pass returns < 0 on failure (logged under
+ * def->name once while it persists, not every pass), > 0 when it had
+ * nothing to try.  close(state) releases what open took: once the thread
+ * has stopped, or at once when open or the thread fails (*out stays
+ * NULL).  With LV_JOB_PASS_AT_START the first pass runs before
+ * lv_job_start returns. */
+typedef struct lv_job lv_job;
+#define LV_JOB_PASS_AT_START 2
+typedef struct lv_job_def {
+    const char *name;
+    size_t size;
+    int (*open)(void *state, void *arg, lv_err *err);
+    int (*pass)(void *state, lv_job *job, lv_err *err);
+    void (*close)(void *state);
+    int interval_seconds;
+    int flags; /* LV_WORKER_RUN_FIRST, LV_JOB_PASS_AT_START */
+} lv_job_def;
+int lv_job_start(const lv_job_def *def, void *arg, lv_job **out,
+                 lv_err *err) LV_MUST_USE;
+/* lv_worker_stopping of the job's worker (0 before it runs): long passes
+ * check it between chunks. */
+int lv_job_stopping(lv_job *j);
+/* Stops the worker, then closes and frees the state; NULL is ok. */
+void lv_job_stop(lv_job *j);
+
 /* ---- bounded worker pools (pool.c) --------------------------------------
  * `threads` threads run submitted jobs in order; at most `queue_max` wait.
  * nice > 0 lowers the workers' scheduling priority (Linux, per thread). */

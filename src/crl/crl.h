@@ -50,12 +50,9 @@ int crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
                lv_crl *out, lv_err *err) LV_MUST_USE;
 void crl_free(lv_crl *crl);
 
-/* llaved's CRL keeper: a thread with its own store that runs crl_refresh
- * every crl_check_seconds (the first pass before start returns).  Not
- * started (*out NULL) while keyd is sealed.  Stop joins it; NULL is
- * accepted. */
-typedef struct lv_crl_keeper lv_crl_keeper;
-int crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err) LV_MUST_USE;
-void crl_keeper_stop(lv_crl_keeper *k);
+/* llaved's CRL keeper: a job (lv_job_stop stops it) with its own store that
+ * runs crl_refresh every crl_check_seconds (the first pass before start
+ * returns).  Not started (*out NULL) while keyd is sealed. */
+int crl_keeper_start(lv_ca *ca, lv_job **out, lv_err *err) LV_MUST_USE;
 
 #endif
