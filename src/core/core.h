@@ -338,6 +338,23 @@ int lv_json_load_file(const char *path, json_t **out, lv_err *err) LV_MUST_USE;
  * jansson string is: for limits the API states in characters, not bytes. */
 size_t lv_utf8_chars(const char *s);
 
+/* ---- ASN.1 templates -------------------------------------------------------
+ * For the structures OpenSSL has no type for, declared as their standards
+ * write them, in a file that includes <openssl/asn1t.h>: LV_ASN1_SEQUENCE
+ * is the SEQUENCE template of T's fields (ASN1_SIMPLE, ASN1_OPT, ...),
+ * LV_ASN1_TYPE adds T_new/T_free for that file, LV_ASN1_SEQUENCE_OF is T
+ * as a SEQUENCE OF item.  The library writes every byte of DER
+ * (ASN1_item_i2d with ASN1_ITEM_rptr(T)). */
+#define LV_ASN1_SEQUENCE(T, ...)                                               \
+    ASN1_SEQUENCE(T) = {__VA_ARGS__} static_ASN1_SEQUENCE_END(T)
+#define LV_ASN1_TYPE(T, ...)                                                   \
+    LV_ASN1_SEQUENCE(T, __VA_ARGS__)                                           \
+    IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(T)
+#define LV_ASN1_SEQUENCE_OF(T, item)                                           \
+    ASN1_ITEM_TEMPLATE(T) =                                                    \
+        ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, T, item)               \
+            static_ASN1_ITEM_TEMPLATE_END(T)
+
 /* ---- background workers ------------------------------------------------ */
 /* A thread that calls fn(arg) every interval seconds until lv_worker_stop
  * (llaved's CRL keeper, OCSP refresher and audit sealer).  With
