@@ -157,6 +157,12 @@ int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert,
 int ca_serial_hex(const ASN1_INTEGER *serial, char out[65]) LV_MUST_USE;
 /* Unix seconds of an ASN.1 time (0 when it does not convert). */
 int64_t ca_time_unix(const ASN1_TIME *t);
+/* The cas row (store_ca.h) of a new, active certificate of the ceremony, a
+ * rollover or a new TSU: names, key, and cert's serial, validity and DER
+ * (rec->cert_der is OpenSSL's: OPENSSL_free). */
+struct lv_ca_rec;
+int ca_rec_fill(struct lv_ca_rec *rec, const char *name, const char *role,
+                const char *issuer, const char *key_id, X509 *cert) LV_MUST_USE;
 
 /* ---- revocation (R6.1, R6.2; revoke.c) ------------------------------------
  * RFC 5280 §5.3.1 CRLReason codes.  certificateHold and removeFromCRL exist

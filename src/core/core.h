@@ -174,6 +174,9 @@ int lv_file_read(const char *path, unsigned char **data, size_t *len,
 int lv_file_write(const char *path, const void *data, size_t len, int mode,
                   lv_err *err) LV_MUST_USE;
 int lv_mkdir_p(const char *path, int mode, lv_err *err) LV_MUST_USE;
+/* 1 when dir holds nothing but "." and "..", 0 when it holds more;
+ * LV_ENOTFOUND when it does not exist, LV_EIO when it cannot be read. */
+int lv_dir_empty(const char *dir, lv_err *err) LV_MUST_USE;
 int lv_path_join(char *out, size_t cap, const char *dir,
                  const char *name) LV_MUST_USE;
 
