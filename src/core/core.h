@@ -132,7 +132,16 @@ typedef struct lv_buf {
 int lv_buf_append(lv_buf *b, const void *data, size_t len);
 int lv_buf_appendf(lv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void lv_buf_free(lv_buf *b);        /* frees; buffer may be reused */
+void lv_buf_free(lv_buf *b); /* frees; buffer may be reused */
+
+/* A growing list of strings (CA names, serials) that a store_*_foreach
+ * callback collects, so that the caller acts on them after the query. */
+typedef struct lv_strs {
+    char **v;
+    size_t count, cap;
+} lv_strs;
+int lv_strs_add(lv_strs *l, const char *s) LV_MUST_USE; /* LV_ENOMEM */
+void lv_strs_free(lv_strs *l);
 void lv_buf_free_secret(lv_buf *b); /* cleanses before freeing */
 
 /* ---- encodings (OpenSSL does the work; never hand-written) ------------- */

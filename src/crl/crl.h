@@ -32,6 +32,9 @@ typedef struct lv_crl_info {
  * contents never go backwards; audited as crl.generate.  out may be NULL. */
 int crl_generate(lv_ca *ca, lv_store *st, const char *name, const char *actor,
                  lv_crl_info *out, lv_err *err) LV_MUST_USE;
+/* The names of the CAs that issue CRLs (the root and the issuing CAs), in
+ * creation order; lv_strs_free frees them. */
+int crl_issuers(lv_store *st, lv_strs *names, lv_err *err) LV_MUST_USE;
 /* Generates the CRLs that are due: none yet, half their interval (at most
  * 24 h) elapsed, behind a status change, or a compromised CA without its
  * final CRL.  *generated (may be NULL) counts them. */
