@@ -75,9 +75,9 @@ typedef struct daemon_state {
     lv_auth *auth;            /* sessions, logins (issue 6) */
     lv_auth_reporter *report; /* anonymous failures, aggregated (issue 11) */
     lv_sign_purger *purger;   /* what signing leaves behind (issue 14) */
-    lv_ocsp_refresher *ocsp;  /* pre-signed OCSP responses (R6.4) */
-    lv_crl_keeper *crl;       /* CRLs fresh before nextUpdate (R6.3) */
-    lv_audit_sealer *sealer;  /* audit seals (R9.2; issue 8) */
+    lv_job *ocsp;             /* pre-signed OCSP responses (R6.4) */
+    lv_job *crl;              /* CRLs fresh before nextUpdate (R6.3) */
+    lv_job *sealer;           /* audit seals (R9.2; issue 8) */
     /* contexts replaced by a reload: a request may still hold one, so they
      * live until stop (a change-over happens once in years) */
     lv_ca *retired[16];
@@ -89,7 +89,7 @@ typedef struct daemon_state {
 
 /* Audit seals (R9.2) signed through keyd and stamped by our own TSA; a new
  * audit-seal key is the console's (custody/, not linked here). */
-static int sealer_start(lv_ca *ca, lv_audit_sealer **out, lv_err *err)
+static int sealer_start(lv_ca *ca, lv_job **out, lv_err *err)
 {
     lv_audit_sealing how;
     tsa_audit_sealing(ca, &how);
@@ -409,9 +409,9 @@ static void stop(daemon_state *d)
 {
     http_server_stop(d->srv); /* joins the workers first */
     d->srv = NULL;            /* freed: service.stop must not read its port */
-    ocsp_refresher_stop(d->ocsp);
-    crl_keeper_stop(d->crl);
-    audit_sealer_stop(d->sealer);
+    lv_job_stop(d->ocsp);
+    lv_job_stop(d->crl);
+    lv_job_stop(d->sealer);
     auth_reporter_stop(d->report); /* after the server: the last failures */
     sign_purger_stop(d->purger);
     if (d->pid_path[0])
@@ -452,9 +452,9 @@ static void after_unseal(daemon_state *d)
 
 static void keepers_stop(daemon_state *d)
 {
-    ocsp_refresher_stop(d->ocsp);
-    crl_keeper_stop(d->crl);
-    audit_sealer_stop(d->sealer);
+    lv_job_stop(d->ocsp);
+    lv_job_stop(d->crl);
+    lv_job_stop(d->sealer);
     d->ocsp = NULL;
     d->crl = NULL;
     d->sealer = NULL;

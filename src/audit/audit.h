@@ -118,15 +118,13 @@ typedef struct lv_seal_result {
 int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
                lv_seal_result *out, lv_err *err) LV_MUST_USE;
 
-/* llaved's sealer: a thread with its own store that, once keyd is ready,
- * records new archive items (audit_archive_sync) and seals every
- * audit_seal_minutes or after audit_seal_entries new entries; it audits
- * the configuration's hash when it starts (CPS §5.4.1).  *out stays NULL
- * when both settings are 0.  Stop joins it; NULL is accepted. */
-typedef struct lv_audit_sealer lv_audit_sealer;
-int audit_sealer_start(const lv_audit_sealing *how, lv_audit_sealer **out,
+/* llaved's sealer: a job (lv_job_stop stops it) with its own store that,
+ * once keyd is ready, records new archive items (audit_archive_sync) and
+ * seals every audit_seal_minutes or after audit_seal_entries new entries;
+ * it audits the configuration's hash when it starts (CPS §5.4.1).  *out
+ * stays NULL when both settings are 0. */
+int audit_sealer_start(const lv_audit_sealing *how, lv_job **out,
                        lv_err *err) LV_MUST_USE;
-void audit_sealer_stop(lv_audit_sealer *s);
 
 typedef struct lv_audit_verify_opts {
     /* The auditor's own record: entries up to here existed (for example

@@ -167,18 +167,16 @@ int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
 }
 
 /* ---- llaved's sealer ----------------------------------------------------- */
-struct lv_audit_sealer {
+typedef struct sealer {
     lv_audit_sealing how;
     lv_store *st;
-    lv_worker *worker;
     int64_t last_seal; /* time of the newest seal seen */
-    int last_failed;
-};
+} sealer;
 
 #define SEALER_TICK 10 /* seconds between checks */
 
 /* Due: anything new and either the interval elapsed or enough entries. */
-static int sealer_due(lv_audit_sealer *s)
+static int sealer_due(sealer *s)
 {
     const lv_config *cfg = s->how.cfg;
     lv_audit_row head;
@@ -204,21 +202,20 @@ static int sealer_due(lv_audit_sealer *s)
     return by_time || by_count;
 }
 
-static void sealer_pass(void *arg)
+/* > 0 (nothing tried) until a seal is due and keyd ready. */
+static int sealer_pass(void *state, lv_job *job, lv_err *err)
 {
-    lv_audit_sealer *s = arg;
-    lv_err err = {0};
+    sealer *s = state;
     lv_seal_result r;
+    (void)job;
     if (!sealer_due(s) || s->how.ready(s->how.ctx, NULL) < 0)
-        return;
-    int rc = audit_seal(&s->how, s->st, SEALER_ACTOR, &r, &err);
-    if (rc < 0 && !s->last_failed)
-        lv_log(LV_LOG_WARN, "audit sealer: %s", err.msg);
-    else if (rc == 0 && r.sealed)
+        return 1;
+    int rc = audit_seal(&s->how, s->st, SEALER_ACTOR, &r, err);
+    if (rc == 0 && r.sealed)
         lv_log(LV_LOG_INFO, "audit sealer: seal %lld covers entries up to %lld",
                (long long)r.id, (long long)r.seq);
-    s->last_failed = rc < 0;
     s->last_seal = lv_now();
+    return rc;
 }
 
 /* CPS §5.4.1 configuration changes: llave.json is edited by hand, so each
@@ -244,41 +241,39 @@ static void audit_config(const lv_config *cfg, lv_store *st)
     json_decref(d);
 }
 
-/* Runs while keyd is sealed too: once custodians unseal it (R9.5) the
- * next pass finds it ready and starts sealing. */
-int audit_sealer_start(const lv_audit_sealing *how, lv_audit_sealer **out,
-                       lv_err *err)
+static int sealer_open(void *state, void *how, lv_err *err)
 {
-    const lv_config *cfg = how->cfg;
+    sealer *s = state;
     char db[1024];
-    *out = NULL;
-    if (cfg->audit_seal_minutes == 0 && cfg->audit_seal_entries == 0)
-        return 0;
-    lv_audit_sealer *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    s->how = *how;
+    s->how = *(const lv_audit_sealing *)how;
     s->last_seal = lv_now();
+    const lv_config *cfg = s->how.cfg;
     int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
     if (rc == 0)
         rc = store_open(db, &s->st, err);
-    if (rc == 0) {
+    if (rc == 0)
         audit_config(cfg, s->st);
-        rc = lv_worker_start(&s->worker, sealer_pass, s, SEALER_TICK, 0, err);
-    }
-    if (rc < 0) {
-        audit_sealer_stop(s);
-        return rc;
-    }
-    *out = s;
-    return 0;
+    return rc;
 }
 
-void audit_sealer_stop(lv_audit_sealer *s)
+static void sealer_close(void *state)
 {
-    if (s == NULL)
-        return;
-    lv_worker_stop(s->worker);
-    store_close(s->st);
-    free(s);
+    store_close(((sealer *)state)->st);
+}
+
+/* Runs while keyd is sealed too: once custodians unseal it (R9.5) the
+ * next pass finds it ready and starts sealing. */
+int audit_sealer_start(const lv_audit_sealing *how, lv_job **out, lv_err *err)
+{
+    const lv_config *cfg = how->cfg;
+    *out = NULL;
+    if (cfg->audit_seal_minutes == 0 && cfg->audit_seal_entries == 0)
+        return 0;
+    lv_job_def def = {.name = "audit sealer",
+                      .size = sizeof(sealer),
+                      .open = sealer_open,
+                      .pass = sealer_pass,
+                      .close = sealer_close,
+                      .interval_seconds = SEALER_TICK};
+    return lv_job_start(&def, (void *)how, out, err);
 }

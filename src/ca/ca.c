@@ -114,6 +114,31 @@ int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err)
     return store_open(db, out, err);
 }
 
+static int job_open(void *state, void *ca, lv_err *err)
+{
+    ca_job_state *js = state;
+    js->ca = ca;
+    return ca_store_open(ca, &js->st, err);
+}
+
+static void job_close(void *state)
+{
+    store_close(((ca_job_state *)state)->st);
+}
+
+int ca_job_start(lv_ca *ca, lv_job_def *def, lv_job **out, lv_err *err)
+{
+    *out = NULL;
+    if (ca_sealed(ca)) {
+        lv_log(LV_LOG_WARN, "%s not started: the key store is sealed",
+               def->name);
+        return 0;
+    }
+    def->open = job_open;
+    def->close = job_close;
+    return lv_job_start(def, ca, out, err);
+}
+
 const lv_config *ca_config(const lv_ca *ca)
 {
     return &ca->cfg;

@@ -79,6 +79,17 @@ const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p);
  * (CRL keeper, OCSP refresher, audit sealer); store_close closes it. */
 int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err) LV_MUST_USE;
 
+/* A job over the CA (the CRL keeper, the OCSP refresher): its state begins
+ * with ca_job_state, which ca_job_start fills with the CA and a connection
+ * of ca_store_open's (def's open and close are ca_job_start's).  Not
+ * started (*out NULL) while keyd is sealed: nothing could be signed. */
+typedef struct ca_job_state {
+    lv_ca *ca;
+    lv_store *st;
+} ca_job_state;
+int ca_job_start(lv_ca *ca, lv_job_def *def, lv_job **out,
+                 lv_err *err) LV_MUST_USE;
+
 /* State that a component above ca/ builds from the loaded certificates and
  * keeps for the context's life (the OCSP responder's issuer hashes and
  * budget, the TSA's units and clock): made by `make` on first use, under a
@@ -146,6 +157,12 @@ int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert,
 int ca_serial_hex(const ASN1_INTEGER *serial, char out[65]) LV_MUST_USE;
 /* Unix seconds of an ASN.1 time (0 when it does not convert). */
 int64_t ca_time_unix(const ASN1_TIME *t);
+/* The cas row (store_ca.h) of a new, active certificate of the ceremony, a
+ * rollover or a new TSU: names, key, and cert's serial, validity and DER
+ * (rec->cert_der is OpenSSL's: OPENSSL_free). */
+struct lv_ca_rec;
+int ca_rec_fill(struct lv_ca_rec *rec, const char *name, const char *role,
+                const char *issuer, const char *key_id, X509 *cert) LV_MUST_USE;
 
 /* ---- revocation (R6.1, R6.2; revoke.c) ------------------------------------
  * RFC 5280 §5.3.1 CRLReason codes.  certificateHold and removeFromCRL exist

@@ -2,6 +2,7 @@
  * signature through llave-keyd (profile/extensions.c decides the
  * extensions). */
 #include "ca/ca_internal.h"
+#include "store/store_ca.h"
 
 #include <openssl/bn.h>
 #include <string.h>
@@ -88,4 +89,23 @@ int ca_sign_cert(lv_ca *ca, const char *key_id, X509 *cert, lv_err *err)
         rc = ca_key_ctx_failed(err, "signing the certificate failed");
     EVP_MD_CTX_free(ctx);
     return rc;
+}
+
+int ca_rec_fill(lv_ca_rec *rec, const char *name, const char *role,
+                const char *issuer, const char *key_id, X509 *cert)
+{
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->name, sizeof rec->name, "%s", name);
+    snprintf(rec->role, sizeof rec->role, "%s", role);
+    snprintf(rec->issuer, sizeof rec->issuer, "%s", issuer);
+    snprintf(rec->key_id, sizeof rec->key_id, "%s", key_id);
+    snprintf(rec->status, sizeof rec->status, "active");
+    LV_TRY(ca_serial_hex(X509_get0_serialNumber(cert), rec->serial));
+    rec->not_before = ca_time_unix(X509_get0_notBefore(cert));
+    rec->not_after = ca_time_unix(X509_get0_notAfter(cert));
+    int len = i2d_X509(cert, &rec->cert_der);
+    if (len <= 0)
+        return LV_ECRYPTO;
+    rec->cert_len = (size_t)len;
+    return 0;
 }

@@ -460,22 +460,14 @@ static int decrypt_bundle(const char *path, const char *key_path,
 
 static int dir_usable(const char *dir, lv_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT
-                   ? 0
-                   : lv_fail(err, LV_EIO, "%s: %s", dir, strerror(errno));
-    struct dirent *e;
-    int empty = 1;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            empty = 0;
-    closedir(d);
-    return empty ? 1
-                 : lv_fail(err, LV_EEXISTS,
-                           "%s is not empty: restore only into a new "
-                           "directory",
-                           dir);
+    int empty = lv_dir_empty(dir, err);
+    if (empty == LV_ENOTFOUND)
+        return 0;
+    return empty != 0 ? empty
+                      : lv_fail(err, LV_EEXISTS,
+                                "%s is not empty: restore only into a new "
+                                "directory",
+                                dir);
 }
 
 static int write_files(const bundle *b, const char *tmp, lv_err *err)

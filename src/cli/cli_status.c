@@ -153,22 +153,9 @@ static void print_crl(const lv_crl_info *c)
            c->ca, (long long)c->number, (long long)c->entries, tu, nu);
 }
 
-typedef struct issuer_list {
-    char names[64][32];
-    size_t count;
-} issuer_list;
-
-static int collect_issuer(const lv_ca_rec *rec, void *arg)
-{
-    issuer_list *l = arg;
-    if (lv_ca_role_issues(rec->role, 1) && l->count < 64)
-        snprintf(l->names[l->count++], 32, "%s", rec->name);
-    return 0;
-}
-
 static int crl_generate_cmd(cli_ctx *ctx, const char *name, lv_err *err)
 {
-    issuer_list l = {.count = 0};
+    lv_strs l;
     lv_crl_info info;
     LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
     if (name != NULL) {
@@ -176,35 +163,37 @@ static int crl_generate_cmd(cli_ctx *ctx, const char *name, lv_err *err)
         print_crl(&info);
         return 0;
     }
-    LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
-    for (size_t i = 0; i < l.count; i++) {
+    int rc = crl_issuers(ctx->st, &l, err);
+    for (size_t i = 0; rc == 0 && i < l.count; i++) {
         lv_err e = {0};
-        int rc =
-            crl_generate(ctx->ca, ctx->st, l.names[i], ctx->actor, &info, &e);
-        if (rc == LV_ESTATE) /* a compromised CA's final CRL stays final */
-            printf("%-16s %s\n", l.names[i], e.msg);
-        else if (rc < 0)
-            return lv_fail(err, rc, "%s", e.msg);
+        rc = crl_generate(ctx->ca, ctx->st, l.v[i], ctx->actor, &info, &e);
+        if (rc == LV_ESTATE) { /* a compromised CA's final CRL stays final */
+            printf("%-16s %s\n", l.v[i], e.msg);
+            rc = 0;
+        } else if (rc < 0)
+            rc = lv_fail(err, rc, "%s", e.msg);
         else
             print_crl(&info);
     }
-    return 0;
+    lv_strs_free(&l);
+    return rc;
 }
 
 static int crl_list_cmd(cli_ctx *ctx, lv_err *err)
 {
-    issuer_list l = {.count = 0};
+    lv_strs l;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
-    LV_TRY(store_ca_foreach(ctx->st, collect_issuer, &l, err));
+    LV_TRY(crl_issuers(ctx->st, &l, err));
     for (size_t i = 0; i < l.count; i++) {
         lv_crl c;
-        if (crl_latest(ctx->ca, ctx->st, l.names[i], 0, &c, NULL) < 0) {
-            printf("%-16s no CRL yet\n", l.names[i]);
+        if (crl_latest(ctx->ca, ctx->st, l.v[i], 0, &c, NULL) < 0) {
+            printf("%-16s no CRL yet\n", l.v[i]);
             continue;
         }
         print_crl(&c.info);
         crl_free(&c);
     }
+    lv_strs_free(&l);
     return 0;
 }
 

@@ -79,3 +79,27 @@ void lv_buf_free_secret(lv_buf *b)
         OPENSSL_cleanse(b->data, b->cap);
     lv_buf_free(b);
 }
+
+int lv_strs_add(lv_strs *l, const char *s)
+{
+    if (l->count == l->cap) { /* doubling: a compromise lists every serial */
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        char **grown = realloc(l->v, cap * sizeof *grown);
+        if (grown == NULL)
+            return LV_ENOMEM;
+        l->v = grown;
+        l->cap = cap;
+    }
+    if ((l->v[l->count] = strdup(s)) == NULL)
+        return LV_ENOMEM;
+    l->count++;
+    return 0;
+}
+
+void lv_strs_free(lv_strs *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->v[i]);
+    free(l->v);
+    *l = (lv_strs){0};
+}

@@ -132,7 +132,16 @@ typedef struct lv_buf {
 int lv_buf_append(lv_buf *b, const void *data, size_t len);
 int lv_buf_appendf(lv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void lv_buf_free(lv_buf *b);        /* frees; buffer may be reused */
+void lv_buf_free(lv_buf *b); /* frees; buffer may be reused */
+
+/* A growing list of strings (CA names, serials) that a store_*_foreach
+ * callback collects, so that the caller acts on them after the query. */
+typedef struct lv_strs {
+    char **v;
+    size_t count, cap;
+} lv_strs;
+int lv_strs_add(lv_strs *l, const char *s) LV_MUST_USE; /* LV_ENOMEM */
+void lv_strs_free(lv_strs *l);
 void lv_buf_free_secret(lv_buf *b); /* cleanses before freeing */
 
 /* ---- encodings (OpenSSL does the work; never hand-written) ------------- */
@@ -174,6 +183,9 @@ int lv_file_read(const char *path, unsigned char **data, size_t *len,
 int lv_file_write(const char *path, const void *data, size_t len, int mode,
                   lv_err *err) LV_MUST_USE;
 int lv_mkdir_p(const char *path, int mode, lv_err *err) LV_MUST_USE;
+/* 1 when dir holds nothing but "." and "..", 0 when it holds more;
+ * LV_ENOTFOUND when it does not exist, LV_EIO when it cannot be read. */
+int lv_dir_empty(const char *dir, lv_err *err) LV_MUST_USE;
 int lv_path_join(char *out, size_t cap, const char *dir,
                  const char *name) LV_MUST_USE;
 
@@ -338,6 +350,23 @@ int lv_json_load_file(const char *path, json_t **out, lv_err *err) LV_MUST_USE;
  * jansson string is: for limits the API states in characters, not bytes. */
 size_t lv_utf8_chars(const char *s);
 
+/* ---- ASN.1 templates -------------------------------------------------------
+ * For the structures OpenSSL has no type for, declared as their standards
+ * write them, in a file that includes <openssl/asn1t.h>: LV_ASN1_SEQUENCE
+ * is the SEQUENCE template of T's fields (ASN1_SIMPLE, ASN1_OPT, ...),
+ * LV_ASN1_TYPE adds T_new/T_free for that file, LV_ASN1_SEQUENCE_OF is T
+ * as a SEQUENCE OF item.  The library writes every byte of DER
+ * (ASN1_item_i2d with ASN1_ITEM_rptr(T)). */
+#define LV_ASN1_SEQUENCE(T, ...)                                               \
+    ASN1_SEQUENCE(T) = {__VA_ARGS__} static_ASN1_SEQUENCE_END(T)
+#define LV_ASN1_TYPE(T, ...)                                                   \
+    LV_ASN1_SEQUENCE(T, __VA_ARGS__)                                           \
+    IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(T)
+#define LV_ASN1_SEQUENCE_OF(T, item)                                           \
+    ASN1_ITEM_TEMPLATE(T) =                                                    \
+        ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, T, item)               \
+            static_ASN1_ITEM_TEMPLATE_END(T)
+
 /* ---- background workers ------------------------------------------------ */
 /* A thread that calls fn(arg) every interval seconds until lv_worker_stop
  * (llaved's CRL keeper, OCSP refresher and audit sealer).  With
@@ -352,6 +381,35 @@ int lv_worker_start(lv_worker **out, lv_worker_fn fn, void *arg,
 int lv_worker_stopping(lv_worker *w);
 /* Wakes the thread, waits for it to finish its pass, frees w; NULL is ok. */
 void lv_worker_stop(lv_worker *w);
+
+/* A periodic job: a worker that owns its state (llaved's CRL keeper, OCSP
+ * refresher and audit sealer).  lv_job_start allocates def->size zeroed
+ * bytes of state, has open(state, arg) fill them (a store connection of
+ * its own, say), then starts a worker that calls pass(state, job, err)
+ * every interval_seconds.  pass returns < 0 on failure (logged under
+ * def->name once while it persists, not every pass), > 0 when it had
+ * nothing to try.  close(state) releases what open took: once the thread
+ * has stopped, or at once when open or the thread fails (*out stays
+ * NULL).  With LV_JOB_PASS_AT_START the first pass runs before
+ * lv_job_start returns. */
+typedef struct lv_job lv_job;
+#define LV_JOB_PASS_AT_START 2
+typedef struct lv_job_def {
+    const char *name;
+    size_t size;
+    int (*open)(void *state, void *arg, lv_err *err);
+    int (*pass)(void *state, lv_job *job, lv_err *err);
+    void (*close)(void *state);
+    int interval_seconds;
+    int flags; /* LV_WORKER_RUN_FIRST, LV_JOB_PASS_AT_START */
+} lv_job_def;
+int lv_job_start(const lv_job_def *def, void *arg, lv_job **out,
+                 lv_err *err) LV_MUST_USE;
+/* lv_worker_stopping of the job's worker (0 before it runs): long passes
+ * check it between chunks. */
+int lv_job_stopping(lv_job *j);
+/* Stops the worker, then closes and frees the state; NULL is ok. */
+void lv_job_stop(lv_job *j);
 
 /* ---- bounded worker pools (pool.c) --------------------------------------
  * `threads` threads run submitted jobs in order; at most `queue_max` wait.

@@ -1,6 +1,7 @@
 /* Files: bounded reads, atomic durable writes, directories and paths. */
 #include "core/core.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -141,6 +142,21 @@ int lv_mkdir_p(const char *path, int mode, lv_err *err)
         tmp[i] = '/';
     }
     return mkdir_one(tmp, mode, err);
+}
+
+int lv_dir_empty(const char *dir, lv_err *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return lv_fail(err, errno == ENOENT ? LV_ENOTFOUND : LV_EIO, "%s: %s",
+                       dir, strerror(errno));
+    struct dirent *e;
+    int empty = 1;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
 }
 
 int lv_path_join(char *out, size_t cap, const char *dir, const char *name)

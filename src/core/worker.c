@@ -98,3 +98,63 @@ void lv_worker_stop(lv_worker *w)
     pthread_join(w->thread, NULL);
     worker_free(w);
 }
+
+/* ---- periodic jobs ------------------------------------------------------- */
+
+struct lv_job {
+    lv_job_def def;
+    void *state;
+    lv_worker *worker;
+    int failed; /* the last pass that tried failed: logged already */
+};
+
+static void job_pass(void *arg)
+{
+    lv_job *j = arg;
+    lv_err err = {0};
+    int rc = j->def.pass(j->state, j, &err);
+    if (rc < 0 && !j->failed)
+        lv_log(LV_LOG_WARN, "%s: %s", j->def.name, err.msg);
+    if (rc <= 0)
+        j->failed = rc < 0;
+}
+
+int lv_job_start(const lv_job_def *def, void *arg, lv_job **out, lv_err *err)
+{
+    lv_job *j = calloc(1, sizeof *j);
+    void *state = calloc(1, def->size);
+    *out = NULL;
+    if (j == NULL || state == NULL) {
+        free(j);
+        free(state);
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    j->def = *def;
+    j->state = state;
+    int rc = def->open(state, arg, err);
+    if (rc == 0 && (def->flags & LV_JOB_PASS_AT_START))
+        job_pass(j);
+    if (rc == 0)
+        rc = lv_worker_start(&j->worker, job_pass, j, def->interval_seconds,
+                             def->flags & LV_WORKER_RUN_FIRST, err);
+    if (rc == 0)
+        *out = j;
+    else
+        lv_job_stop(j); /* no worker yet: closes what open took */
+    return rc;
+}
+
+int lv_job_stopping(lv_job *j)
+{
+    return j->worker != NULL && lv_worker_stopping(j->worker);
+}
+
+void lv_job_stop(lv_job *j)
+{
+    if (j == NULL)
+        return;
+    lv_worker_stop(j->worker);
+    j->def.close(j->state);
+    free(j->state);
+    free(j);
+}

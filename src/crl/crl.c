@@ -211,38 +211,34 @@ static int crl_due(lv_ca *ca, lv_store *st, const char *name, int *due,
     return 0;
 }
 
-typedef struct name_list {
-    char (*names)[32];
-    size_t count;
-} name_list;
-
-static int collect_crl_issuer(const lv_ca_rec *rec, void *arg)
+static int collect_crl_issuer(const lv_ca_rec *rec, void *names)
 {
-    name_list *l = arg;
-    if (!issues_crls(rec->role))
-        return 0;
-    char(*grown)[32] = realloc(l->names, (l->count + 1) * sizeof *grown);
-    if (grown == NULL)
-        return LV_ENOMEM;
-    l->names = grown;
-    snprintf(l->names[l->count++], 32, "%s", rec->name);
-    return 0;
+    return issues_crls(rec->role) ? lv_strs_add(names, rec->name) : 0;
+}
+
+int crl_issuers(lv_store *st, lv_strs *names, lv_err *err)
+{
+    *names = (lv_strs){0};
+    int rc = store_ca_foreach(st, collect_crl_issuer, names, err);
+    if (rc < 0)
+        lv_strs_free(names);
+    return rc;
 }
 
 int crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
                 lv_err *err)
 {
-    name_list l = {NULL, 0};
+    lv_strs l;
     int n = 0, first = 0;
-    int rc = store_ca_foreach(st, collect_crl_issuer, &l, err);
+    int rc = crl_issuers(st, &l, err);
     /* one CA failing (say, a store error) does not starve the others; the
      * first failure is reported */
     for (size_t i = 0; rc == 0 && i < l.count; i++) {
         int due = 0;
         lv_err e = {0};
-        int one = crl_due(ca, st, l.names[i], &due, &e);
+        int one = crl_due(ca, st, l.v[i], &due, &e);
         if (one == 0 && due)
-            one = crl_generate(ca, st, l.names[i], actor, NULL, &e);
+            one = crl_generate(ca, st, l.v[i], actor, NULL, &e);
         n += one == 0 && due;
         if (one < 0 && first == 0) {
             first = one;
@@ -250,7 +246,7 @@ int crl_refresh(lv_ca *ca, lv_store *st, const char *actor, int *generated,
                 *err = e;
         }
     }
-    free(l.names);
+    lv_strs_free(&l);
     if (rc == 0)
         rc = first;
     if (generated != NULL)

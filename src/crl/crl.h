@@ -32,6 +32,9 @@ typedef struct lv_crl_info {
  * contents never go backwards; audited as crl.generate.  out may be NULL. */
 int crl_generate(lv_ca *ca, lv_store *st, const char *name, const char *actor,
                  lv_crl_info *out, lv_err *err) LV_MUST_USE;
+/* The names of the CAs that issue CRLs (the root and the issuing CAs), in
+ * creation order; lv_strs_free frees them. */
+int crl_issuers(lv_store *st, lv_strs *names, lv_err *err) LV_MUST_USE;
 /* Generates the CRLs that are due: none yet, half their interval (at most
  * 24 h) elapsed, behind a status change, or a compromised CA without its
  * final CRL.  *generated (may be NULL) counts them. */
@@ -50,12 +53,9 @@ int crl_latest(lv_ca *ca, lv_store *st, const char *name, int with_der,
                lv_crl *out, lv_err *err) LV_MUST_USE;
 void crl_free(lv_crl *crl);
 
-/* llaved's CRL keeper: a thread with its own store that runs crl_refresh
- * every crl_check_seconds (the first pass before start returns).  Not
- * started (*out NULL) while keyd is sealed.  Stop joins it; NULL is
- * accepted. */
-typedef struct lv_crl_keeper lv_crl_keeper;
-int crl_keeper_start(lv_ca *ca, lv_crl_keeper **out, lv_err *err) LV_MUST_USE;
-void crl_keeper_stop(lv_crl_keeper *k);
+/* llaved's CRL keeper: a job (lv_job_stop stops it) with its own store that
+ * runs crl_refresh every crl_check_seconds (the first pass before start
+ * returns).  Not started (*out NULL) while keyd is sealed. */
+int crl_keeper_start(lv_ca *ca, lv_job **out, lv_err *err) LV_MUST_USE;
 
 #endif

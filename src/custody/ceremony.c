@@ -143,25 +143,6 @@ typedef struct ca_spec {
     int years;
 } ca_spec;
 
-static int fill_ca_rec(lv_ca_rec *rec, const ca_spec *spec, const char *issuer,
-                       const char *key_id, X509 *cert)
-{
-    memset(rec, 0, sizeof *rec);
-    snprintf(rec->name, sizeof rec->name, "%s", spec->name);
-    snprintf(rec->role, sizeof rec->role, "%s", spec->role);
-    snprintf(rec->issuer, sizeof rec->issuer, "%s", issuer);
-    snprintf(rec->key_id, sizeof rec->key_id, "%s", key_id);
-    snprintf(rec->status, sizeof rec->status, "active");
-    LV_TRY(ca_serial_hex(X509_get0_serialNumber(cert), rec->serial));
-    rec->not_before = ca_time_unix(X509_get0_notBefore(cert));
-    rec->not_after = ca_time_unix(X509_get0_notAfter(cert));
-    int len = i2d_X509(cert, &rec->cert_der);
-    if (len <= 0)
-        return LV_ECRYPTO;
-    rec->cert_len = (size_t)len;
-    return 0;
-}
-
 static int record_ca(ceremony *c, const lv_ca_rec *rec, lv_err *err)
 {
     json_t *details =
@@ -217,8 +198,8 @@ static int create_ca(ceremony *c, const ca_spec *spec, X509 *issuer_cert,
     if (rc == 0)
         rc = ca_sign_cert(c->keys, issuer_key ? issuer_key : key_id, cert, err);
     if (rc == 0)
-        rc = fill_ca_rec(&rec, spec, issuer_name ? issuer_name : spec->name,
-                         key_id, cert);
+        rc = ca_rec_fill(&rec, spec->name, spec->role,
+                         issuer_name ? issuer_name : spec->name, key_id, cert);
     if (rc == 0)
         rc = record_ca(c, &rec, err);
     OPENSSL_free(rec.cert_der);
@@ -261,8 +242,7 @@ static int record_service(ceremony *c, const char *name, const char *role,
                           lv_err *err)
 {
     lv_ca_rec rec = {0};
-    ca_spec spec = {name, role, "", 0};
-    LV_TRY(fill_ca_rec(&rec, &spec, issuer, r->key_id, r->cert));
+    LV_TRY(ca_rec_fill(&rec, name, role, issuer, r->key_id, r->cert));
     int rc = record_ca(c, &rec, err);
     OPENSSL_free(rec.cert_der);
     return rc;

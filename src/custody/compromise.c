@@ -23,23 +23,9 @@ int custody_load_issuing(lv_store *st, const char *name, lv_ca_rec *rec,
 /* ---- compromise ------------------------------------------------------------
  */
 
-typedef struct serial_list {
-    char (*serials)[65];
-    size_t count;
-} serial_list;
-
-static int collect_serial(const char *serial, void *arg)
+static int collect_serial(const char *serial, void *serials)
 {
-    serial_list *l = arg;
-    if ((l->count & 1023) == 0) {
-        char(*grown)[65] =
-            realloc(l->serials, (l->count + 1024) * sizeof *grown);
-        if (grown == NULL)
-            return LV_ENOMEM;
-        l->serials = grown;
-    }
-    snprintf(l->serials[l->count++], 65, "%s", serial);
-    return 0;
+    return lv_strs_add(serials, serial);
 }
 
 /* Every revocation is its own cert.revoke entry (R9.1), as if revoked one
@@ -47,7 +33,7 @@ static int collect_serial(const char *serial, void *arg)
 static int revoke_all(lv_store *st, const char *name, const char *actor,
                       int64_t now, int64_t *count, lv_err *err)
 {
-    serial_list l = {NULL, 0};
+    lv_strs l = {0};
     lv_revocation rev = {.revoked_at = now, .reason = LV_REASON_KEY_COMPROMISE};
     snprintf(rev.requester, sizeof rev.requester, "ca");
     snprintf(rev.authority, sizeof rev.authority, "%s", actor);
@@ -59,14 +45,14 @@ static int revoke_all(lv_store *st, const char *name, const char *actor,
                                                     &l, err)
                      : LV_ENOMEM;
     for (size_t i = 0; rc == 0 && i < l.count; i++) {
-        snprintf(rev.serial, sizeof rev.serial, "%s", l.serials[i]);
+        snprintf(rev.serial, sizeof rev.serial, "%s", l.v[i]);
         rc = store_cert_revoke(st, &rev, err);
         if (rc == 0)
             rc = audit_log(st, actor, "cert.revoke", rev.serial,
                            LV_AUDIT_SUCCESS, details, err);
     }
     *count = (int64_t)l.count;
-    free(l.serials);
+    lv_strs_free(&l);
     json_decref(details);
     return rc;
 }

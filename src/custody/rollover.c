@@ -134,24 +134,6 @@ static int old_cn(const lv_ca_rec *old, char *cn, size_t cap)
     return n > 0 ? 0 : LV_ESTORE;
 }
 
-static int fill_rec(rollover *r, const char *key_id)
-{
-    lv_ca_rec *rec = &r->rec;
-    snprintf(rec->name, sizeof rec->name, "%s", r->out->name);
-    snprintf(rec->role, sizeof rec->role, "%s", r->role);
-    snprintf(rec->issuer, sizeof rec->issuer, "%s", r->root.name);
-    snprintf(rec->key_id, sizeof rec->key_id, "%s", key_id);
-    snprintf(rec->status, sizeof rec->status, "active");
-    LV_TRY(ca_serial_hex(X509_get0_serialNumber(r->cert), rec->serial));
-    rec->not_before = ca_time_unix(X509_get0_notBefore(r->cert));
-    rec->not_after = ca_time_unix(X509_get0_notAfter(r->cert));
-    int len = i2d_X509(r->cert, &rec->cert_der);
-    if (len <= 0)
-        return LV_ECRYPTO;
-    rec->cert_len = (size_t)len;
-    return 0;
-}
-
 static int build_successor(rollover *r, EVP_PKEY *pub, lv_err *err)
 {
     X509_NAME *dn = NULL;
@@ -299,7 +281,8 @@ static int create_ca(rollover *r, lv_err *err)
     if (rc == 0)
         rc = build_successor(r, pub, err);
     if (rc == 0)
-        rc = fill_rec(r, r->out->key_id);
+        rc = ca_rec_fill(&r->rec, r->out->name, r->role, r->root.name,
+                         r->out->key_id, r->cert);
     if (rc == 0)
         rc = record_successor(r, err);
     if (rc < 0 && r->out->key_id[0] != '\0')

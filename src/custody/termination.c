@@ -15,7 +15,6 @@
  *                          certificate is ca/<signer>.pem */
 #include "custody/custody_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -265,17 +264,8 @@ static int prepare_dirs(const char *out, lv_err *err)
 {
     static const char *const SUB[] = {"ca", "crl", "certs", "index", "ocsp"};
     char path[1200];
-    DIR *d = opendir(out);
-    if (d) {
-        struct dirent *e;
-        int empty = 1;
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                empty = 0;
-        closedir(d);
-        if (!empty)
-            return lv_fail(err, LV_EEXISTS, "%s is not empty", out);
-    }
+    if (lv_dir_empty(out, NULL) == 0)
+        return lv_fail(err, LV_EEXISTS, "%s is not empty", out);
     for (size_t i = 0; i < sizeof SUB / sizeof SUB[0]; i++) {
         LV_TRY(lv_path_join(path, sizeof path, out, SUB[i]));
         LV_TRY(lv_mkdir_p(path, 0755, err));

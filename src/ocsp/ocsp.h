@@ -57,13 +57,10 @@ int ocsp_respond_ready(lv_ca *ca, lv_store *st, const unsigned char *req,
                        lv_err *err) LV_MUST_USE;
 void ocsp_answer_free(lv_ocsp_answer *a);
 
-/* llaved's OCSP refresher: a thread with its own store connection that runs
- * ocsp_refresh_due every ocsp_refresh_interval seconds, at a lower CPU
- * priority than the request threads.  Not started (and *out NULL) while
- * keyd is sealed.  Stop joins it; NULL is accepted. */
-typedef struct lv_ocsp_refresher lv_ocsp_refresher;
-int ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out,
-                         lv_err *err) LV_MUST_USE;
-void ocsp_refresher_stop(lv_ocsp_refresher *r);
+/* llaved's OCSP refresher: a job (lv_job_stop stops it) with its own store
+ * connection that runs ocsp_refresh_due every ocsp_refresh_interval
+ * seconds, at a lower CPU priority than the request threads.  Not started
+ * (and *out NULL) while keyd is sealed. */
+int ocsp_refresher_start(lv_ca *ca, lv_job **out, lv_err *err) LV_MUST_USE;
 
 #endif

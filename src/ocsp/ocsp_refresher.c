@@ -9,7 +9,6 @@
  * own scheduling priority so that request threads win the CPU. */
 #include "ocsp/ocsp_internal.h"
 
-#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,13 +16,10 @@
 #define CHUNK 256   /* responses per ocsp_refresh_due call */
 #define NICENESS 10 /* below the request threads */
 
-struct lv_ocsp_refresher {
-    lv_ca *ca;
-    lv_store *st;
-    lv_worker *worker;
-    int niced;       /* the thread's priority is lowered on its first pass */
-    int last_failed; /* log a persistent failure once, not every pass */
-};
+typedef struct refresher {
+    ca_job_state job; /* first: ca_job_start's */
+    int niced;        /* the thread's priority is lowered on its first pass */
+} refresher;
 
 /* Linux: nice applies to the calling thread when given its thread id. */
 static void lower_priority(void)
@@ -36,57 +32,31 @@ static void lower_priority(void)
 }
 
 /* One pass: chunks until nothing is due or we are asked to stop. */
-static void refresher_pass(void *arg)
+static int refresher_pass(void *state, lv_job *job, lv_err *err)
 {
-    lv_ocsp_refresher *r = arg;
+    refresher *r = state;
     int total = 0, done = CHUNK, rc = 0;
-    lv_err err = {0};
     if (!r->niced) {
         lower_priority();
         r->niced = 1;
     }
-    while (rc == 0 && done == CHUNK && !lv_worker_stopping(r->worker)) {
-        rc = ocsp_refresh_due(r->ca, r->st, CHUNK, &done, &err);
+    while (rc == 0 && done == CHUNK && !lv_job_stopping(job)) {
+        rc = ocsp_refresh_due(r->job.ca, r->job.st, CHUNK, &done, err);
         total += done;
     }
-    if (rc < 0 && !r->last_failed)
-        lv_log(LV_LOG_WARN, "OCSP refresher: %s", err.msg);
-    else if (total > 0)
+    if (total > 0)
         lv_log(LV_LOG_INFO, "OCSP refresher: %d response(s) signed", total);
-    r->last_failed = rc < 0;
+    return rc;
 }
 
-int ocsp_refresher_start(lv_ca *ca, lv_ocsp_refresher **out, lv_err *err)
+/* Sealed, it does not start: the stored responses are still served until
+ * nextUpdate. */
+int ocsp_refresher_start(lv_ca *ca, lv_job **out, lv_err *err)
 {
-    *out = NULL;
-    if (ca_sealed(ca)) {
-        /* sealed: the stored responses are still served until nextUpdate */
-        lv_log(LV_LOG_WARN,
-               "OCSP refresher not started: the key store is sealed");
-        return 0;
-    }
-    lv_ocsp_refresher *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    r->ca = ca;
-    int rc = ca_store_open(ca, &r->st, err);
-    if (rc == 0)
-        rc = lv_worker_start(&r->worker, refresher_pass, r,
-                             ca_config(ca)->ocsp_refresh_interval,
-                             LV_WORKER_RUN_FIRST, err);
-    if (rc < 0) {
-        ocsp_refresher_stop(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
-}
-
-void ocsp_refresher_stop(lv_ocsp_refresher *r)
-{
-    if (r == NULL)
-        return;
-    lv_worker_stop(r->worker);
-    store_close(r->st);
-    free(r);
+    lv_job_def def = {.name = "OCSP refresher",
+                      .size = sizeof(refresher),
+                      .pass = refresher_pass,
+                      .interval_seconds = ca_config(ca)->ocsp_refresh_interval,
+                      .flags = LV_WORKER_RUN_FIRST};
+    return ca_job_start(ca, &def, out, err);
 }

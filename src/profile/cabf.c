@@ -24,14 +24,11 @@ typedef struct {
     ASN1_UTF8STRING *reference;
 } LV_CABF_ORG_ID;
 
-ASN1_SEQUENCE(LV_CABF_ORG_ID) = {
-    ASN1_SIMPLE(LV_CABF_ORG_ID, scheme, ASN1_PRINTABLESTRING),
-    ASN1_SIMPLE(LV_CABF_ORG_ID, country, ASN1_PRINTABLESTRING),
-    ASN1_IMP_OPT(LV_CABF_ORG_ID, state, ASN1_PRINTABLESTRING, 0),
-    ASN1_SIMPLE(LV_CABF_ORG_ID, reference, ASN1_UTF8STRING),
-} ASN1_SEQUENCE_END(LV_CABF_ORG_ID)
-DECLARE_ASN1_FUNCTIONS(LV_CABF_ORG_ID)
-IMPLEMENT_ASN1_FUNCTIONS(LV_CABF_ORG_ID)
+LV_ASN1_TYPE(LV_CABF_ORG_ID,
+             ASN1_SIMPLE(LV_CABF_ORG_ID, scheme, ASN1_PRINTABLESTRING),
+             ASN1_SIMPLE(LV_CABF_ORG_ID, country, ASN1_PRINTABLESTRING),
+             ASN1_IMP_OPT(LV_CABF_ORG_ID, state, ASN1_PRINTABLESTRING, 0),
+             ASN1_SIMPLE(LV_CABF_ORG_ID, reference, ASN1_UTF8STRING))
 
 /* EVG §9.2.8: 3 letters of scheme, 2 of country, optionally '+' and a
  * state code, '-', then the reference. */
@@ -83,7 +80,9 @@ static int encode(const org_id_parts *parts, unsigned char **der, int *len)
           set_string(&v->state, V_ASN1_PRINTABLESTRING, parts->state)) &&
          set_string(&v->reference, V_ASN1_UTF8STRING, parts->reference);
     *der = NULL;
-    *len = ok ? i2d_LV_CABF_ORG_ID(v, der) : -1;
+    *len = ok ? ASN1_item_i2d((const ASN1_VALUE *)v, der,
+                              ASN1_ITEM_rptr(LV_CABF_ORG_ID))
+              : -1;
     LV_CABF_ORG_ID_free(v);
     return *len > 0;
 }

@@ -34,352 +34,175 @@
 #define TSA_DAYS 1826 /* R4.1: TSU key 5 years */
 #define DAY 86400
 
-/* What every qualified person and seal profile shares (R4.3, R4.4). */
-#define QUALIFIED_SIGNER                                                       \
+/* A profile's names: id, OID suffix under the arc, CPS section, English
+ * and the CPS's own. */
+#define NAMES(ID, SUFFIX, CPS, NAME, NAME_ES)                                  \
+    .id = ID, .oid_suffix = SUFFIX, .cps_section = CPS, .name = NAME,          \
+    .name_es = NAME_ES
+
+/* What every qualified person and seal profile shares (R4.3, R4.4), and
+ * EN 319 411-2 §5.3: QCP-n for natural persons, QCP-l for legal persons
+ * (seals), "-qscd" where the key is in a QSCD: the Cloud HSM types, which
+ * alone carry QcSSCD (R4.3).  Persons sign (QcType esign), seals seal. */
+#define SIGNER(SUBJECT, QCTYPE, CUSTODY, POLICY, POLICY_NAME)                  \
     .issuer = LV_ISSUER_QUALIFIED, .qualified = 1, .key_usage = KU_SIGN,       \
-    .ext_key_usage = EKU_PERSON, .validity_days = PERSON_DAYS
+    .ext_key_usage = EKU_PERSON, .validity_days = PERSON_DAYS,                 \
+    .subject = SUBJECT, .qctype = QCTYPE, .custody = CUSTODY,                  \
+    .qscd = (CUSTODY) == LV_CUSTODY_CLOUD_HSM, .etsi_policy = POLICY,          \
+    .etsi_policy_name = POLICY_NAME
+#define PERSON_QSCD(SUBJECT)                                                   \
+    SIGNER(SUBJECT, LV_QCTYPE_ESIGN, LV_CUSTODY_CLOUD_HSM, QCP_N_QSCD,         \
+           "QCP-n-qscd")
+#define PERSON(SUBJECT, CUSTODY)                                               \
+    SIGNER(SUBJECT, LV_QCTYPE_ESIGN, CUSTODY, QCP_N, "QCP-n")
+#define SEAL_QSCD                                                              \
+    SIGNER(LV_SUBJ_SEAL, LV_QCTYPE_ESEAL, LV_CUSTODY_CLOUD_HSM, QCP_L_QSCD,    \
+           "QCP-l-qscd")
+#define SEAL(CUSTODY)                                                          \
+    SIGNER(LV_SUBJ_SEAL, LV_QCTYPE_ESEAL, CUSTODY, QCP_L, "QCP-l")
 /* What every website profile shares: the TLS CA, a CSR, the BR rules
- * (issue 13). */
+ * (issue 13); EV ones are QWACs (QCP-w, EN 319 411-2), OV ones are not. */
 #define WEBSITE                                                                \
     .issuer = LV_ISSUER_TLS, .custody = LV_CUSTODY_SUBSCRIBER,                 \
     .key_usage = KU_WEB, .ext_key_usage = EKU_WEB, .tls = 1
+#define WEB_EV                                                                 \
+    WEBSITE, .subject = LV_SUBJ_WEB_EV, .qualified = 1,                        \
+             .qctype = LV_QCTYPE_WEB, .etsi_policy = QCP_W,                    \
+             .etsi_policy_name = "QCP-w", .extra_policies = {EVCP, CABF_EV}
+#define WEB_OV                                                                 \
+    WEBSITE, .subject = LV_SUBJ_WEB_OV, .qctype = LV_QCTYPE_NONE,              \
+             .etsi_policy = OVCP, .etsi_policy_name = "OVCP",                  \
+             .extra_policies = {CABF_OV}
 
 static const lv_profile profiles[] = {
-    {
-        .id = "natural-person-cloud-hsm",
-        .oid_suffix = "1.1.1",
-        .name = "Natural person, Cloud HSM",
-        .name_es = "Persona Física Cloud HSM",
-        .cps_section = "1.4.1.1",
-        .etsi_policy = QCP_N_QSCD,
-        .etsi_policy_name = "QCP-n-qscd",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_NATURAL,
-        .custody = LV_CUSTODY_CLOUD_HSM,
-        .qscd = 1,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice =
-            "Certificado cualificado de firma electronica de persona fisica, "
-            "claves custodiadas en dispositivo cualificado (QSCD) en la nube",
-    },
-    {
-        .id = "natural-person-cloud",
-        .oid_suffix = "1.1.2",
-        .name = "Natural person, Cloud",
-        .name_es = "Persona Física Cloud",
-        .cps_section = "1.4.1.2",
-        .etsi_policy = QCP_N,
-        .etsi_policy_name = "QCP-n",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_NATURAL,
-        .custody = LV_CUSTODY_CLOUD,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice = "Certificado cualificado de firma electronica de "
-                       "persona fisica, claves custodiadas en la nube",
-    },
-    {
-        .id = "linked-person-cloud-hsm",
-        .oid_suffix = "1.2.1",
-        .name = "Linked natural person, Cloud HSM",
-        .name_es = "Persona Física vinculada Cloud HSM",
-        .cps_section = "1.4.1.3",
-        .etsi_policy = QCP_N_QSCD,
-        .etsi_policy_name = "QCP-n-qscd",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_LINKED,
-        .custody = LV_CUSTODY_CLOUD_HSM,
-        .qscd = 1,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice =
-            "Certificado cualificado de persona fisica vinculada a una "
-            "organizacion, claves en dispositivo cualificado (QSCD) en la nube",
-    },
-    {
-        .id = "linked-person-cloud",
-        .oid_suffix = "1.2.2",
-        .name = "Linked natural person, Cloud",
-        .name_es = "Persona Física vinculada Cloud",
-        .cps_section = "1.4.1.4",
-        .etsi_policy = QCP_N,
-        .etsi_policy_name = "QCP-n",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_LINKED,
-        .custody = LV_CUSTODY_CLOUD,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice = "Certificado cualificado de persona fisica vinculada a "
-                       "una organizacion, claves custodiadas en la nube",
-    },
-    {
-        .id = "linked-person",
-        .oid_suffix = "1.2.3",
-        .name = "Linked natural person",
-        .name_es = "Persona Física vinculada",
-        .cps_section = "1.4.1.5",
-        .etsi_policy = QCP_N,
-        .etsi_policy_name = "QCP-n",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_LINKED,
-        .custody = LV_CUSTODY_SUBSCRIBER,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice = "Certificado cualificado de persona fisica vinculada a "
-                       "una organizacion",
-    },
-    {
-        .id = "eseal-cloud-hsm",
-        .oid_suffix = "1.3.1",
-        .name = "Electronic seal, Cloud HSM",
-        .name_es = "Sello electrónico Cloud HSM",
-        .cps_section = "1.4.1.6",
-        .etsi_policy = QCP_L_QSCD,
-        .etsi_policy_name = "QCP-l-qscd",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_SEAL,
-        .custody = LV_CUSTODY_CLOUD_HSM,
-        .qscd = 1,
-        .qctype = LV_QCTYPE_ESEAL,
-        .user_notice = "Certificado cualificado de sello electronico, claves "
-                       "en dispositivo cualificado (QSCD) en la nube",
-    },
-    {
-        .id = "eseal-cloud",
-        .oid_suffix = "1.3.2",
-        .name = "Electronic seal, Cloud",
-        .name_es = "Sello electrónico Cloud",
-        .cps_section = "1.4.1.7",
-        .etsi_policy = QCP_L,
-        .etsi_policy_name = "QCP-l",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_SEAL,
-        .custody = LV_CUSTODY_CLOUD,
-        .qctype = LV_QCTYPE_ESEAL,
-        .user_notice = "Certificado cualificado de sello electronico, claves "
-                       "custodiadas en la nube",
-    },
-    {
-        .id = "eseal",
-        .oid_suffix = "1.3.3",
-        .name = "Electronic seal",
-        .name_es = "Sello electrónico",
-        .cps_section = "1.4.1.8",
-        .etsi_policy = QCP_L,
-        .etsi_policy_name = "QCP-l",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_SEAL,
-        .custody = LV_CUSTODY_SUBSCRIBER,
-        .qctype = LV_QCTYPE_ESEAL,
-        .user_notice = "Certificado cualificado de sello electronico",
-    },
-    {
-        .id = "eseal-psd2",
-        .oid_suffix = "1.3.33",
-        .name = "Electronic seal, PSD2",
-        .name_es = "Sello electrónico PSD2",
-        .cps_section = "1.4.1.9",
-        .etsi_policy = QCP_L,
-        .etsi_policy_name = "QCP-l",
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_SEAL,
-        .custody = LV_CUSTODY_SUBSCRIBER,
-        .qctype = LV_QCTYPE_ESEAL,
-        .psd2 = 1,
-        .user_notice = "Certificado cualificado de sello electronico para "
-                       "proveedores de servicios de pago (PSD2)",
-    },
-    {
-        .id = "web-ev",
-        .oid_suffix = "1.4.1",
-        .name = "Website authentication, EV (QWAC)",
-        .name_es = "SSL-EV eIDAS",
-        .cps_section = "1.4.1.10",
-        .etsi_policy = QCP_W,
-        .etsi_policy_name = "QCP-w",
-        .extra_policies = {EVCP, CABF_EV},
-        WEBSITE,
-        .subject = LV_SUBJ_WEB_EV,
-        .qualified = 1,
-        .qctype = LV_QCTYPE_WEB,
-        .user_notice = "Certificado cualificado de autenticacion de sitio web "
-                       "con validacion extendida (QWAC EV)",
-    },
-    {
-        .id = "web-ev-psd2",
-        .oid_suffix = "1.4.23",
-        .name = "Website authentication, EV (QWAC), PSD2",
-        .name_es = "SSL EV eIDAS PSD2",
-        .cps_section = "1.4.1.11",
-        .etsi_policy = QCP_W,
-        .etsi_policy_name = "QCP-w",
-        .extra_policies = {EVCP, CABF_EV},
-        WEBSITE,
-        .subject = LV_SUBJ_WEB_EV,
-        .qualified = 1,
-        .qctype = LV_QCTYPE_WEB,
-        .psd2 = 1,
-        .user_notice = "Certificado cualificado de autenticacion de sitio web "
-                       "EV para proveedores de servicios de pago (PSD2)",
-    },
-    {
-        .id = "tsa",
-        .oid_suffix = "1.5.1",
-        .name = "Time-stamping unit seal",
-        .name_es = "Sello electrónico de TSA",
-        .cps_section = "1.4.1.12",
-        .etsi_policy = QCP_L,
-        .etsi_policy_name = "QCP-l",
-        .issuer = LV_ISSUER_QUALIFIED,
-        .subject = LV_SUBJ_TSA,
-        .custody = LV_CUSTODY_PROVIDER,
-        .qualified = 1,
-        .qctype = LV_QCTYPE_ESEAL,
-        /* CPS §1.4.1.12: Content Commitment only; RFC 3161 §2.3: the sole EKU
-         * is timeStamping and it is critical. */
-        .key_usage = "nonRepudiation",
-        .ext_key_usage = "timeStamping",
-        .eku_critical = 1,
-        .validity_days = TSA_DAYS,
-        .user_notice = "Certificado cualificado de sello electronico de unidad "
-                       "de sellado de tiempo (RFC 3161)",
-    },
-    {
-        .id = "legal-representative-cloud-hsm",
-        .oid_suffix = "1.6.1",
-        .name = "Representative of a legal person, Cloud HSM",
-        .name_es = "Persona Física representante de Persona Jurídica Cloud HSM",
-        .cps_section = "1.4.1.13",
-        .etsi_policy = QCP_N_QSCD,
-        .etsi_policy_name = "QCP-n-qscd",
-        .extra_policies = {AGE_REP_LEGAL},
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_REP_LEGAL,
-        .custody = LV_CUSTODY_CLOUD_HSM,
-        .qscd = 1,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice =
-            "Certificado cualificado de representante de persona juridica, "
-            "claves en dispositivo cualificado (QSCD) en la nube",
-    },
-    {
-        .id = "legal-representative-cloud",
-        .oid_suffix = "1.6.2",
-        .name = "Representative of a legal person, Cloud",
-        .name_es = "Persona Física representante de Persona Jurídica Cloud",
-        .cps_section = "1.4.1.14",
-        .etsi_policy = QCP_N,
-        .etsi_policy_name = "QCP-n",
-        .extra_policies = {AGE_REP_LEGAL},
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_REP_LEGAL,
-        .custody = LV_CUSTODY_CLOUD,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice = "Certificado cualificado de representante de persona "
-                       "juridica, claves custodiadas en la nube",
-    },
-    {
-        .id = "entity-representative-cloud-hsm",
-        .oid_suffix = "1.7.1",
-        .name =
-            "Representative of an entity without legal personality, Cloud HSM",
-        .name_es = "Persona Física representante de Entidad Sin Personalidad "
-                   "Jurídica Cloud HSM",
-        .cps_section = "1.4.1.15",
-        .etsi_policy = QCP_N_QSCD,
-        .etsi_policy_name = "QCP-n-qscd",
-        .extra_policies = {AGE_REP_ENTITY},
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_REP_ENTITY,
-        .custody = LV_CUSTODY_CLOUD_HSM,
-        .qscd = 1,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice = "Certificado cualificado de representante de entidad "
-                       "sin personalidad juridica, claves en dispositivo "
-                       "cualificado (QSCD) en la nube",
-    },
-    {
-        .id = "entity-representative-cloud",
-        .oid_suffix = "1.7.2",
-        .name = "Representative of an entity without legal personality, Cloud",
-        .name_es = "Persona Física representante de Entidad Sin Personalidad "
-                   "Jurídica Cloud",
-        .cps_section = "1.4.1.16",
-        .etsi_policy = QCP_N,
-        .etsi_policy_name = "QCP-n",
-        .extra_policies = {AGE_REP_ENTITY},
-        QUALIFIED_SIGNER,
-        .subject = LV_SUBJ_REP_ENTITY,
-        .custody = LV_CUSTODY_CLOUD,
-        .qctype = LV_QCTYPE_ESIGN,
-        .user_notice =
-            "Certificado cualificado de representante de entidad sin "
-            "personalidad juridica, claves custodiadas en la nube",
-    },
-    {
-        .id = "web-ov",
-        .oid_suffix = "104.1",
-        .name = "Website authentication, OV (Secure Site Pro)",
-        .name_es = "Secure Site Pro",
-        .cps_section = "1.4.1.17",
-        .etsi_policy = OVCP,
-        .etsi_policy_name = "OVCP",
-        .extra_policies = {CABF_OV},
-        WEBSITE,
-        .subject = LV_SUBJ_WEB_OV,
-        .qctype = LV_QCTYPE_NONE,
-        .user_notice = "Certificado de autenticacion de sitio web con "
-                       "validacion de organizacion",
-    },
-    {
-        .id = "web-ov-wildcard",
-        .oid_suffix = "104.2",
-        .name = "Website authentication, OV with wildcard (Secure Site Pro "
-                "Wildcard)",
-        .name_es = "Secure Site Pro con Wildcards",
-        .cps_section = "1.4.1.18",
-        .etsi_policy = OVCP,
-        .etsi_policy_name = "OVCP",
-        .extra_policies = {CABF_OV},
-        WEBSITE,
-        .subject = LV_SUBJ_WEB_OV,
-        .qctype = LV_QCTYPE_NONE,
-        .wildcard = 1,
-        .user_notice = "Certificado de autenticacion de sitio web con "
-                       "validacion de organizacion y comodin",
-    },
+    {NAMES("natural-person-cloud-hsm", "1.1.1", "1.4.1.1",
+           "Natural person, Cloud HSM", "Persona Física Cloud HSM"),
+     PERSON_QSCD(LV_SUBJ_NATURAL),
+     .user_notice =
+         "Certificado cualificado de firma electronica de persona fisica, "
+         "claves custodiadas en dispositivo cualificado (QSCD) en la nube"},
+    {NAMES("natural-person-cloud", "1.1.2", "1.4.1.2", "Natural person, Cloud",
+           "Persona Física Cloud"),
+     PERSON(LV_SUBJ_NATURAL, LV_CUSTODY_CLOUD),
+     .user_notice = "Certificado cualificado de firma electronica de "
+                    "persona fisica, claves custodiadas en la nube"},
+    {NAMES("linked-person-cloud-hsm", "1.2.1", "1.4.1.3",
+           "Linked natural person, Cloud HSM",
+           "Persona Física vinculada Cloud HSM"),
+     PERSON_QSCD(LV_SUBJ_LINKED),
+     .user_notice =
+         "Certificado cualificado de persona fisica vinculada a una "
+         "organizacion, claves en dispositivo cualificado (QSCD) en la nube"},
+    {NAMES("linked-person-cloud", "1.2.2", "1.4.1.4",
+           "Linked natural person, Cloud", "Persona Física vinculada Cloud"),
+     PERSON(LV_SUBJ_LINKED, LV_CUSTODY_CLOUD),
+     .user_notice = "Certificado cualificado de persona fisica vinculada a "
+                    "una organizacion, claves custodiadas en la nube"},
+    {NAMES("linked-person", "1.2.3", "1.4.1.5", "Linked natural person",
+           "Persona Física vinculada"),
+     PERSON(LV_SUBJ_LINKED, LV_CUSTODY_SUBSCRIBER),
+     .user_notice = "Certificado cualificado de persona fisica vinculada a "
+                    "una organizacion"},
+    {NAMES("eseal-cloud-hsm", "1.3.1", "1.4.1.6", "Electronic seal, Cloud HSM",
+           "Sello electrónico Cloud HSM"),
+     SEAL_QSCD,
+     .user_notice = "Certificado cualificado de sello electronico, claves "
+                    "en dispositivo cualificado (QSCD) en la nube"},
+    {NAMES("eseal-cloud", "1.3.2", "1.4.1.7", "Electronic seal, Cloud",
+           "Sello electrónico Cloud"),
+     SEAL(LV_CUSTODY_CLOUD),
+     .user_notice = "Certificado cualificado de sello electronico, claves "
+                    "custodiadas en la nube"},
+    {NAMES("eseal", "1.3.3", "1.4.1.8", "Electronic seal", "Sello electrónico"),
+     SEAL(LV_CUSTODY_SUBSCRIBER),
+     .user_notice = "Certificado cualificado de sello electronico"},
+    {NAMES("eseal-psd2", "1.3.33", "1.4.1.9", "Electronic seal, PSD2",
+           "Sello electrónico PSD2"),
+     SEAL(LV_CUSTODY_SUBSCRIBER), .psd2 = 1,
+     .user_notice = "Certificado cualificado de sello electronico para "
+                    "proveedores de servicios de pago (PSD2)"},
+    {NAMES("web-ev", "1.4.1", "1.4.1.10", "Website authentication, EV (QWAC)",
+           "SSL-EV eIDAS"),
+     WEB_EV,
+     .user_notice = "Certificado cualificado de autenticacion de sitio web "
+                    "con validacion extendida (QWAC EV)"},
+    {NAMES("web-ev-psd2", "1.4.23", "1.4.1.11",
+           "Website authentication, EV (QWAC), PSD2", "SSL EV eIDAS PSD2"),
+     WEB_EV, .psd2 = 1,
+     .user_notice = "Certificado cualificado de autenticacion de sitio web "
+                    "EV para proveedores de servicios de pago (PSD2)"},
+    {NAMES("tsa", "1.5.1", "1.4.1.12", "Time-stamping unit seal",
+           "Sello electrónico de TSA"),
+     .etsi_policy = QCP_L, .etsi_policy_name = "QCP-l",
+     .issuer = LV_ISSUER_QUALIFIED, .subject = LV_SUBJ_TSA,
+     .custody = LV_CUSTODY_PROVIDER, .qualified = 1, .qctype = LV_QCTYPE_ESEAL,
+     /* CPS §1.4.1.12: Content Commitment only; RFC 3161 §2.3: the sole EKU
+      * is timeStamping and it is critical. */
+     .key_usage = "nonRepudiation", .ext_key_usage = "timeStamping",
+     .eku_critical = 1, .validity_days = TSA_DAYS,
+     .user_notice = "Certificado cualificado de sello electronico de unidad "
+                    "de sellado de tiempo (RFC 3161)"},
+    {NAMES("legal-representative-cloud-hsm", "1.6.1", "1.4.1.13",
+           "Representative of a legal person, Cloud HSM",
+           "Persona Física representante de Persona Jurídica Cloud HSM"),
+     PERSON_QSCD(LV_SUBJ_REP_LEGAL), .extra_policies = {AGE_REP_LEGAL},
+     .user_notice =
+         "Certificado cualificado de representante de persona juridica, "
+         "claves en dispositivo cualificado (QSCD) en la nube"},
+    {NAMES("legal-representative-cloud", "1.6.2", "1.4.1.14",
+           "Representative of a legal person, Cloud",
+           "Persona Física representante de Persona Jurídica Cloud"),
+     PERSON(LV_SUBJ_REP_LEGAL, LV_CUSTODY_CLOUD),
+     .extra_policies = {AGE_REP_LEGAL},
+     .user_notice = "Certificado cualificado de representante de persona "
+                    "juridica, claves custodiadas en la nube"},
+    {NAMES("entity-representative-cloud-hsm", "1.7.1", "1.4.1.15",
+           "Representative of an entity without legal personality, Cloud HSM",
+           "Persona Física representante de Entidad Sin Personalidad "
+           "Jurídica Cloud HSM"),
+     PERSON_QSCD(LV_SUBJ_REP_ENTITY), .extra_policies = {AGE_REP_ENTITY},
+     .user_notice = "Certificado cualificado de representante de entidad "
+                    "sin personalidad juridica, claves en dispositivo "
+                    "cualificado (QSCD) en la nube"},
+    {NAMES("entity-representative-cloud", "1.7.2", "1.4.1.16",
+           "Representative of an entity without legal personality, Cloud",
+           "Persona Física representante de Entidad Sin Personalidad "
+           "Jurídica Cloud"),
+     PERSON(LV_SUBJ_REP_ENTITY, LV_CUSTODY_CLOUD),
+     .extra_policies = {AGE_REP_ENTITY},
+     .user_notice = "Certificado cualificado de representante de entidad sin "
+                    "personalidad juridica, claves custodiadas en la nube"},
+    {NAMES("web-ov", "104.1", "1.4.1.17",
+           "Website authentication, OV (Secure Site Pro)", "Secure Site Pro"),
+     WEB_OV,
+     .user_notice = "Certificado de autenticacion de sitio web con "
+                    "validacion de organizacion"},
+    {NAMES("web-ov-wildcard", "104.2", "1.4.1.18",
+           "Website authentication, OV with wildcard (Secure Site Pro "
+           "Wildcard)",
+           "Secure Site Pro con Wildcards"),
+     WEB_OV, .wildcard = 1,
+     .user_notice = "Certificado de autenticacion de sitio web con "
+                    "validacion de organizacion y comodin"},
     /* Not a CPS §1.2.1 type: the delegated OCSP responder of each CA
      * (RFC 6960 §4.2.2.2), issued by the ceremony. */
-    {
-        .id = "ocsp-responder",
-        .oid_suffix = "9.1",
-        .name = "OCSP responder (delegated)",
-        .name_es = "Respondedor OCSP delegado",
-        .cps_section = "4.10",
-        .issuer = LV_ISSUER_QUALIFIED,
-        .subject = LV_SUBJ_TSA,
-        .custody = LV_CUSTODY_PROVIDER,
-        .qctype = LV_QCTYPE_NONE,
-        .key_usage = "digitalSignature",
-        .ext_key_usage = "OCSPSigning",
-        .validity_days = 365,
-        .user_notice = "Respondedor OCSP de la autoridad de certificacion",
-        .internal = 1,
-        .ocsp_nocheck = 1,
-    },
+    {NAMES("ocsp-responder", "9.1", "4.10", "OCSP responder (delegated)",
+           "Respondedor OCSP delegado"),
+     .issuer = LV_ISSUER_QUALIFIED, .subject = LV_SUBJ_TSA,
+     .custody = LV_CUSTODY_PROVIDER, .qctype = LV_QCTYPE_NONE,
+     .key_usage = "digitalSignature", .ext_key_usage = "OCSPSigning",
+     .validity_days = 365,
+     .user_notice = "Respondedor OCSP de la autoridad de certificacion",
+     .internal = 1, .ocsp_nocheck = 1},
     /* Issue 8: the key that seals the audit trail (R9.2, CPS §5.4.4);
      * issued by the non-qualified CA on first use, never to a subscriber. */
-    {
-        .id = "audit-seal",
-        .oid_suffix = "9.2",
-        .name = "Audit trail seal (internal)",
-        .name_es = "Sello del registro de auditoría",
-        .cps_section = "5.4.4",
-        .issuer = LV_ISSUER_STANDARD,
-        .subject = LV_SUBJ_TSA,
-        .custody = LV_CUSTODY_PROVIDER,
-        .qctype = LV_QCTYPE_NONE,
-        .key_usage = "digitalSignature,nonRepudiation",
-        .validity_days = 1826,
-        .user_notice = "Sello del registro de auditoria del prestador",
-        .internal = 1,
-    },
+    {NAMES("audit-seal", "9.2", "5.4.4", "Audit trail seal (internal)",
+           "Sello del registro de auditoría"),
+     .issuer = LV_ISSUER_STANDARD, .subject = LV_SUBJ_TSA,
+     .custody = LV_CUSTODY_PROVIDER, .qctype = LV_QCTYPE_NONE,
+     .key_usage = "digitalSignature,nonRepudiation", .validity_days = 1826,
+     .user_notice = "Sello del registro de auditoria del prestador",
+     .internal = 1},
 };
 
 const lv_profile *profile_table(size_t *count)

@@ -222,11 +222,11 @@ typedef struct {
     ASN1_BIT_STRING *failure_info;
 } LV_PKI_STATUS_INFO;
 
-ASN1_SEQUENCE(LV_PKI_STATUS_INFO) = {
-    ASN1_SIMPLE(LV_PKI_STATUS_INFO, status, ASN1_INTEGER),
-    ASN1_SEQUENCE_OF_OPT(LV_PKI_STATUS_INFO, text, ASN1_UTF8STRING),
-    ASN1_OPT(LV_PKI_STATUS_INFO, failure_info, ASN1_BIT_STRING),
-} ASN1_SEQUENCE_END(LV_PKI_STATUS_INFO)
+LV_ASN1_SEQUENCE(LV_PKI_STATUS_INFO,
+                 ASN1_SIMPLE(LV_PKI_STATUS_INFO, status, ASN1_INTEGER),
+                 ASN1_SEQUENCE_OF_OPT(LV_PKI_STATUS_INFO, text,
+                                      ASN1_UTF8STRING),
+                 ASN1_OPT(LV_PKI_STATUS_INFO, failure_info, ASN1_BIT_STRING))
 
 static int status_fill(LV_PKI_STATUS_INFO *s, int status, int failure,
                        const char *text)

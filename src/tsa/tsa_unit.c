@@ -227,25 +227,6 @@ static int check_new_unit(lv_store *st, const char *name, const char *cn,
     return 0;
 }
 
-static int unit_rec(lv_ca_rec *rec, const char *name, const char *issuer,
-                    const lv_issue_result *r)
-{
-    memset(rec, 0, sizeof *rec);
-    snprintf(rec->name, sizeof rec->name, "%s", name);
-    snprintf(rec->role, sizeof rec->role, "tsa");
-    snprintf(rec->issuer, sizeof rec->issuer, "%s", issuer);
-    snprintf(rec->key_id, sizeof rec->key_id, "%s", r->key_id);
-    snprintf(rec->serial, sizeof rec->serial, "%s", r->serial);
-    snprintf(rec->status, sizeof rec->status, "active");
-    rec->not_before = ca_time_unix(X509_get0_notBefore(r->cert));
-    rec->not_after = ca_time_unix(X509_get0_notAfter(r->cert));
-    int len = i2d_X509(r->cert, &rec->cert_der);
-    if (len <= 0)
-        return LV_ECRYPTO;
-    rec->cert_len = (size_t)len;
-    return 0;
-}
-
 /* The cas row and its audit entries in one transaction. */
 static int record_unit(lv_ca *ca, lv_store *st, const char *name,
                        const char *actor, const lv_issue_result *r, lv_err *err)
@@ -255,7 +236,8 @@ static int record_unit(lv_ca *ca, lv_store *st, const char *name,
     const lv_ca_entry *issuer = ca_issuer_for(ca, profile_find("tsa"));
     int rc = ca_key_public(ca, r->key_id, NULL, NULL, type, err);
     if (rc == 0)
-        rc = unit_rec(&rec, name, issuer ? issuer->name : "", r);
+        rc = ca_rec_fill(&rec, name, "tsa", issuer ? issuer->name : "",
+                         r->key_id, r->cert);
     if (rc < 0)
         return rc;
     json_t *key = json_pack("{s:s, s:s, s:s}", "key_id", r->key_id, "type",
