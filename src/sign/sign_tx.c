@@ -748,6 +748,12 @@ int sign_tx_send_otp(const lv_sign_env *env, lv_store *st, const char *id,
                            *why, err);
     if (rc == 0 && !(*out = view_json(st, b)))
         rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    /* what the code allows, for the page to show (issue 15 item 3) */
+    if (rc == 0 && env->cfg)
+        json_object_set_new(*out, "otp",
+                            json_pack("{s:i, s:i}", "expires_in",
+                                      env->cfg->otp_ttl_seconds, "attempts",
+                                      env->cfg->otp_max_attempts));
     free(sheet);
     lv_buf_free(&digests);
     lv_buf_free(&binding);

@@ -155,8 +155,10 @@ test('a wrong code is refused on the page, declining returns to the error URL',
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
   await page.getByLabel('One-time code').fill('000000');
+  assert.match(await page.locator('#otp-help').innerText(), /^[45]:\d\d minutes and 3 attempts left/);
   await page.getByRole('button', { name: 'Sign', exact: true }).click();
   await page.locator('#otp-error').filter({ hasText: /code/ }).waitFor();
+  assert.match(await page.locator('#otp-help').innerText(), /and 2 attempts left/);
   assert.equal(await page.getByLabel('One-time code').getAttribute('aria-invalid'), 'true');
   await page.screenshot({ path: path.join(ARTIFACTS, 'sign-wrong-code.png') });
   // "Do not sign" asks first; going back changes nothing

@@ -14,6 +14,7 @@ let token = null;
 let password = null;
 let redirectError = null;
 let otpTimer = null;
+let otpInfo = null; // {attempts, until} of the code last sent
 
 const $ = (sel) => document.getElementById(sel);
 
@@ -210,24 +211,28 @@ function render(view) {
   $('acceptance-sheet').textContent = acc ? acc.sheet : '';
 }
 
-// What the code allows (time and attempts), when the server says it.
-function otpHelp(otp) {
-  clearInterval(otpTimer);
+// What the code allows (time and attempts left), when the server says it:
+// refreshed every 15 s and after each wrong try.
+function otpHelp() {
   const help = $('otp-help');
-  if (!otp || !otp.expires_in) {
+  if (!otpInfo || !otpInfo.until) {
     setText(help, 'sign.confirm.help');
     return;
   }
-  const until = Date.now() + otp.expires_in * 1000;
-  const tick = () => {
-    const left = Math.max(0, Math.round((until - Date.now()) / 1000));
-    setText(help, left ? 'sign.confirm.left' : 'sign.confirm.expired', {
-      min: Math.floor(left / 60), s: String(left % 60).padStart(2, '0'),
-      attempts: otp.attempts });
-    if (!left) clearInterval(otpTimer);
-  };
-  tick();
-  otpTimer = setInterval(tick, 15000);
+  const left = Math.max(0, Math.round((otpInfo.until - Date.now()) / 1000));
+  setText(help, left ? 'sign.confirm.left' : 'sign.confirm.expired', {
+    min: Math.floor(left / 60), s: String(left % 60).padStart(2, '0'),
+    attempts: otpInfo.attempts });
+  if (!left) clearInterval(otpTimer);
+}
+
+function otpSent(otp) {
+  clearInterval(otpTimer);
+  otpInfo = otp && otp.expires_in
+    ? { attempts: otp.attempts, until: Date.now() + otp.expires_in * 1000 }
+    : null;
+  otpHelp();
+  if (otpInfo) otpTimer = setInterval(otpHelp, 15000);
 }
 
 async function submitLogin(ev) {
@@ -269,7 +274,7 @@ async function sendOtp(button) {
   try {
     const view = await call('POST', '/otp');
     render(view);
-    otpHelp(view.otp);
+    otpSent(view.otp);
     show('step-confirm');
     status('sign.status.sent');
     $('otp').focus();
@@ -299,7 +304,12 @@ async function submitConfirm(ev) {
     location.assign(r.redirect);
   } catch (e) {
     const key = errorKey(e, 'confirm');
-    if (key === 'sign.error.otp') fieldError(otp, key);
+    if (key === 'sign.error.otp') {
+      // every wrong try of a live code costs one of its attempts
+      if (otpInfo && otpInfo.attempts > 0) otpInfo.attempts -= 1;
+      otpHelp();
+      fieldError(otp, key);
+    }
     else if (key === 'sign.error.closed') closed(key);
     else showError(key, { status: e.status });
     busy(button, false);
