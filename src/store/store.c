@@ -170,7 +170,14 @@ int store_in_transaction(const lv_store *st)
 
 int store_front_open(const char *location, lv_store **out, lv_err *err)
 {
-    return store_open(location, out, err);
+    LV_TRY(store_open(location, out, err));
+    lv_store *st = *out;
+    int rc = st->drv->serve_reads ? st->drv->serve_reads(st->db, err) : 0;
+    if (rc < 0) {
+        store_close(st);
+        *out = NULL;
+    }
+    return rc;
 }
 
 void store_front_close(lv_store *st)

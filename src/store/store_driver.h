@@ -43,6 +43,9 @@ typedef struct lv_db_driver {
     const char *name;
     int (*open)(const char *location, lv_db **out, lv_err *err);
     void (*close)(lv_db *db); /* accepts NULL */
+    /* Tunes a connection of llaved's front for many small random reads
+     * (status lookups, R10.1); NULL when the back end needs nothing. */
+    int (*serve_reads)(lv_db *db, lv_err *err);
     /* One or more statements that return no rows (migrations, pragmas). */
     int (*exec)(lv_db *db, const char *sql, lv_err *err);
     int (*prepare)(lv_db *db, const char *sql, lv_db_stmt **out, lv_err *err);

@@ -8,7 +8,9 @@
 
 #include "core/core.h"
 
-/* store_open and store_close of store.h, for http/'s per-thread stores. */
+/* store_open and store_close of store.h, for http/'s per-thread stores;
+ * the connection is tuned for many small random reads (the status lookups,
+ * R10.1: SQLite maps the file). */
 int store_front_open(const char *location, lv_store **out,
                      lv_err *err) LV_MUST_USE;
 void store_front_close(lv_store *st);

@@ -87,12 +87,20 @@ static int sq_configure(lv_db *db, lv_err *err)
     LV_TRY(sq_exec(db, "PRAGMA journal_mode=WAL", err));
     LV_TRY(sq_exec(db, "PRAGMA synchronous=NORMAL", err));
     LV_TRY(sq_exec(db, "PRAGMA foreign_keys=ON", err));
-    /* R10.1: the status lookups touch a few random pages of tables of
-     * millions of rows; through a memory map a page the OS already holds
-     * costs no read() (SQLite caps the map at its MAX_MMAP_SIZE, 2 GiB on
-     * Debian; pages still in the WAL are read as before). */
-    LV_TRY(sq_exec(db, "PRAGMA mmap_size=2147418112", err));
-    return 0;
+    /* No memory map by default: a connection that scans (the CRL of a
+     * million entries, backups) would map and keep the whole file, and one
+     * that writes beside other processes (keyd, the CLI) would unmap and
+     * map again at every transaction another connection committed. */
+    return sq_exec(db, "PRAGMA mmap_size=0", err);
+}
+
+/* R10.1: the front's status lookups touch a few random pages of tables of
+ * millions of rows; through a memory map a page the OS already holds costs
+ * no read() (SQLite caps the map at its MAX_MMAP_SIZE, 2 GiB on Debian;
+ * pages still in the WAL are read as before). */
+static int sq_serve_reads(lv_db *db, lv_err *err)
+{
+    return sq_exec(db, "PRAGMA mmap_size=2147418112", err);
 }
 
 static void sq_stmt_free(lv_db_stmt *s)
@@ -322,6 +330,7 @@ const lv_db_driver lv_db_sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
+    .serve_reads = sq_serve_reads,
     .exec = sq_exec,
     .prepare = sq_prepare,
     .bind_text = sq_bind_text,
