@@ -118,6 +118,7 @@ test('the citizen signs a batch and returns to the application', async () => {
   await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/otp') && r.ok()),
     page.getByRole('button', { name: 'Send me the code by SMS' }).click()]);
+  await page.getByLabel('One-time code').waitFor();
   // the demo certificate is not accepted yet: its sheet is in the batch (R5.4)
   assert.match(await page.locator('#acceptance-sheet').innerText(),
                /CERTIFICATE ACCEPTANCE SHEET/);
