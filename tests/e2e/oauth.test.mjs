@@ -14,7 +14,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, BUILD, launchBrowser, startServer, stopAll } from './harness.mjs';
+import { ARTIFACTS, BUILD, axeViolations, launchBrowser, startServer, stopAll }
+  from './harness.mjs';
 
 const SHA256 = '2.16.840.1.101.3.4.2.1';
 
@@ -136,12 +137,34 @@ test('refusing returns to the client with access_denied', async () => {
   await page.goto(authorizeUrl(challenge, 'e2e-state-2', [sha256('x')]));
   await login(page);
   await page.locator('#documents li').first().waitFor();
+  // declining asks first
+  await page.getByRole('button', { name: 'Do not authorize' }).click();
   await Promise.all([
     page.waitForURL(/\/healthz\?error=access_denied/),
-    page.getByRole('button', { name: 'Do not authorize' }).click()]);
+    page.getByRole('button', { name: 'Yes, do not authorize' }).click()]);
   const back = new URL(page.url());
   await page.screenshot({ path: path.join(ARTIFACTS, 'oauth-denied.png') });
   await page.close();
   assert.equal(back.searchParams.get('state'), 'e2e-state-2');
   assert.equal(back.searchParams.get('code'), null);
+});
+
+// Issue 15 item 1: the page in Spanish for a Spanish browser, with no
+// serious axe violation before and after login.
+test('the OAuth page speaks Spanish first and is accessible', async () => {
+  const { challenge } = pkce();
+  const ctx = await browser.newContext({ locale: 'es-ES' });
+  const page = await ctx.newPage();
+  await page.goto(authorizeUrl(challenge, 'e2e-state-3', [sha256('y')]));
+  await page.locator('#intro-what').filter({ hasText: 'le pide autorizar firmas' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'es');
+  assert.deepEqual(await axeViolations(page), [], 'axe on the login step');
+  await page.getByLabel('Identificador de usuario').fill(citizen.user_id);
+  await page.getByLabel('Contraseña').fill(citizen.password);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await page.getByRole('heading', { name: '2. Revise lo que autoriza' }).waitFor();
+  assert.match(await page.locator('#signatures').innerText(), /1 firma/);
+  assert.deepEqual(await axeViolations(page), [], 'axe on the review step');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'oauth-review-es.png'), fullPage: true });
+  await ctx.close();
 });

@@ -5,118 +5,18 @@
 // Every word comes from the catalogues web/i18n/<lang>.json (issue 15
 // item 1); errors stand next to their field (WCAG 3.3.1), each new step's
 // heading takes the focus (WCAG 2.4.3), and declining asks first.
-import { languageSwitch, loadCatalogues, pickLang, setLang, setText, t }
-  from '/web/common/i18n.js';
+import { setText, t } from '/web/common/i18n.js';
+import { $, ApiError, apiCaller, busy, clearErrors, closed, errorKey, fieldError, loginFilled,
+  otpFilled, pageStatus, show, showError, startPage, status } from '/web/common/citizen.js';
 
 const id = decodeURIComponent(location.pathname.split('/').pop());
-const api = '/api/v1/transactions/' + encodeURIComponent(id);
 let token = null;
 let password = null;
 let redirectError = null;
 let otpTimer = null;
 let otpInfo = null; // {attempts, until} of the code last sent
-
-const $ = (sel) => document.getElementById(sel);
-
-function status(key, vars) { setText($('status'), key, vars); }
-
-function hideMsg(e) {
-  delete e.dataset.i18n;
-  delete e.dataset.i18nVars;
-  e.textContent = '';
-  e.hidden = true;
-}
-
-function showError(key, vars) {
-  if (key) {
-    setText($('error'), key, vars);
-    $('error').hidden = false;
-  } else {
-    hideMsg($('error'));
-  }
-}
-
-// The message of one field, next to it, and the field marked invalid.
-function fieldError(input, key, vars) {
-  const msg = $(`${input.id}-error`);
-  if (key) {
-    setText(msg, key, vars);
-    msg.hidden = false;
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-  } else {
-    hideMsg(msg);
-    input.removeAttribute('aria-invalid');
-  }
-  return !key;
-}
-
-function clearErrors() {
-  showError(null);
-  for (const f of ['user-id', 'password', 'otp']) fieldError($(f), null);
-}
-
-const STEPS = ['step-login', 'step-review', 'step-confirm', 'step-closed'];
-
-// Shows a step (the review stays above the confirmation) and moves the
-// focus to its heading.
-function show(step) {
-  for (const s of STEPS)
-    $(s).hidden = s !== step && !(step === 'step-confirm' && s === 'step-review');
-  // once the code is sent, "Send a new code" takes over
-  $('otp-button').hidden = step === 'step-confirm';
-  const h = $(step).querySelector('h2');
-  document.title = `${h.textContent} – ${t('sign.title')}`;
-  h.focus();
-}
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = body.error || '';
-  }
-}
-
-async function call(method, path, body) {
-  const headers = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = 'Bearer ' + token;
-  let r;
-  try {
-    r = await fetch(api + path, {
-      method, headers, body: body ? JSON.stringify(body) : undefined,
-      credentials: 'omit', cache: 'no-store' });
-  } catch (e) {
-    throw new ApiError(0, { error: 'network' });
-  }
-  let data = {};
-  try { data = await r.json(); } catch (e) { data = {}; }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
-}
-
-// The catalogue key of a refusal: by its HTTP status and stable code, in
-// the words of the step it happened in.
-function errorKey(e, step) {
-  if (e.status === 0) return 'sign.error.network';
-  if (e.status === 429) return 'sign.error.too_many';
-  if (e.status === 404) return 'sign.error.not_found';
-  if (e.status === 409 || e.code === 'invalid_state') return 'sign.error.closed';
-  if (e.status === 503) return 'sign.error.sealed';
-  if (e.status === 403 && step === 'login') return 'sign.error.not_owner';
-  if (e.status === 401 && step === 'login') return 'sign.error.login';
-  if (e.status === 401 && step === 'confirm') return 'sign.error.otp';
-  if (e.status === 401) return 'sign.error.session';
-  return 'sign.error.other';
-}
-
-// A transaction that can no longer be signed: said once, no form left.
-function closed(key) {
-  setText($('closed-text'), key);
-  show('step-closed');
-}
-
-function busy(button, on) { button.disabled = on; }
+const api = '/api/v1/transactions/' + encodeURIComponent(id);
+const call = apiCaller(api, () => token);
 
 function size(n) {
   if (n >= 1048576) return (n / 1048576).toFixed(1) + ' MB';
@@ -240,9 +140,7 @@ async function submitLogin(ev) {
   clearErrors();
   const user = $('user-id');
   const pass = $('password');
-  if (!fieldError(user, user.value.trim() ? null : 'sign.error.user_id.empty') ||
-      !fieldError(pass, pass.value ? null : 'sign.error.password.empty'))
-    return;
+  if (!loginFilled()) return;
   const button = $('login-button');
   busy(button, true);
   try {
@@ -291,9 +189,7 @@ async function submitConfirm(ev) {
   ev.preventDefault();
   clearErrors();
   const otp = $('otp');
-  if (!fieldError(otp, /^[0-9]{6,8}$/.test(otp.value.trim()) ? null
-                                                            : 'sign.error.otp.format'))
-    return;
+  if (!otpFilled()) return;
   const button = $('sign-button');
   busy(button, true);
   try {
@@ -336,17 +232,8 @@ async function cancel() {
   }
 }
 
-// The page's own HTTP status says where the transaction stands (404
-// unknown, 410 no longer open): said before any password is asked for.
-function pageStatus() {
-  const nav = performance.getEntriesByType('navigation')[0];
-  return nav && nav.responseStatus ? nav.responseStatus : 200;
-}
-
 async function start() {
-  await loadCatalogues();
-  setLang(pickLang(), false);
-  languageSwitch($('langs'));
+  await startPage('sign.title');
   const standing = pageStatus();
   if (standing === 404 || standing === 410) {
     closed(standing === 404 ? 'sign.error.not_found' : 'sign.closed.other');
