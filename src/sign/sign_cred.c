@@ -288,12 +288,13 @@ static int sheet_text(const lv_cert_rec *c, char **out, lv_err *err)
     lv_buf b = {0};
     int rc = lv_buf_appendf(
         &b,
-        "HOJA DE ACEPTACION DEL CERTIFICADO / CERTIFICATE ACCEPTANCE SHEET\n"
+        "HOJA DE ACEPTACIÓN DEL CERTIFICADO / CERTIFICATE ACCEPTANCE "
+        "SHEET\n"
         "Titular / Holder: %s\n"
-        "Numero de serie / Serial number: %s\n"
+        "Número de serie / Serial number: %s\n"
         "Emisor / Issuer: %s\n"
         "Perfil / Profile: %s\n"
-        "Valido desde / Valid from: %s hasta / until: %s\n"
+        "Válido desde / Valid from: %s hasta / until: %s\n"
         "SHA-256 del certificado / of the certificate: %s\n"
         "Declaro que los datos del certificado son correctos y lo acepto "
         "(DPC 4.4.2).\n"

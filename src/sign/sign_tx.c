@@ -345,6 +345,7 @@ typedef struct tx_batch {
     size_t sig_lens[LV_SIGN_TX_DOCS_MAX];
     lv_sign_pdf_rec pdf[LV_SIGN_TX_DOCS_MAX]; /* without the bytes */
     int is_pdf[LV_SIGN_TX_DOCS_MAX];
+    char view_serial[65]; /* the certificate the view shows, before the OTP */
 } tx_batch;
 
 static int batch_doc(const lv_sign_doc_rec *d, void *ctx)
@@ -566,7 +567,26 @@ static int tx_owned(const tx_batch *b, const lv_principal *who, int need_otp,
     return 0;
 }
 
-static json_t *view_json(lv_store *st, const tx_batch *b)
+/* The certificate whose acceptance sheet this batch will sign (R5.4): the
+ * one the code was sent for, or, before that, the citizen's current
+ * certificate, so that the page shows the sheet before the SMS is asked
+ * for (issue 15 item 3); NULL when none exists yet (it is issued with the
+ * code, and its sheet shown then).  The view shows the sheet only while
+ * the certificate is not accepted. */
+static const char *pending_acceptance(lv_store *st, tx_batch *b)
+{
+    lv_sign_refusal why = LV_SIGN_OK;
+    if (b->tx.accept_serial[0])
+        return b->tx.accept_serial;
+    if (b->tx.cert_serial[0])
+        return b->tx.cert_serial;
+    return sign_credential_pick(st, b->tx.citizen_id, b->view_serial, &why,
+                                NULL) == 0
+               ? b->view_serial
+               : NULL;
+}
+
+static json_t *view_json(lv_store *st, tx_batch *b)
 {
     char app[129], expires[32];
     sign_app_display_name(st, b->tx.app_id, app);
@@ -581,14 +601,15 @@ static json_t *view_json(lv_store *st, const tx_batch *b)
                   "documents", docs ? docs : json_array(), "certificate",
                   b->tx.cert_serial[0] ? b->tx.cert_serial : "new",
                   "redirect_error", b->tx.redirect_error);
-    if (o && b->tx.accept_serial[0]) {
+    const char *pending = pending_acceptance(st, b);
+    if (o && pending) {
         char *sheet = NULL;
         int accepted = 0;
-        if (sign_acceptance_sheet(st, b->tx.accept_serial, &sheet, &accepted,
-                                  NULL) == 0)
-            json_object_set_new(o, "acceptance",
-                                json_pack("{s:s, s:s}", "serial",
-                                          b->tx.accept_serial, "sheet", sheet));
+        if (sign_acceptance_sheet(st, pending, &sheet, &accepted, NULL) == 0 &&
+            !accepted)
+            json_object_set_new(
+                o, "acceptance",
+                json_pack("{s:s, s:s}", "serial", pending, "sheet", sheet));
         free(sheet);
     }
     return o;

@@ -115,11 +115,18 @@ test('the citizen signs a batch and returns to the application', async () => {
   assert.equal(await items.count(), 2);
   assert.match(await items.nth(0).innerText(), /contrato\.pdf[\s\S]*Contrato de alquiler/);
   assert.match(await items.nth(1).innerText(), /anexo\.pdf[\s\S]*Anexo I/);
+  // the demo certificate is not accepted yet: its sheet is shown before any
+  // code is asked for, with RFC 4514 names, and must be accepted (R5.4)
+  const sheet = await page.locator('#acceptance-sheet').innerText();
+  assert.match(sheet, /HOJA DE ACEPTACIÓN DEL CERTIFICADO \/ CERTIFICATE ACCEPTANCE SHEET/);
+  assert.match(sheet, /Titular \/ Holder: [A-Za-z]+=[^\n]*,C=ES\n/);
+  await page.getByRole('button', { name: 'Send me the code by SMS' }).click();
+  await page.locator('#accept-error').filter({ hasText: /accept your certificate/ }).waitFor();
+  await page.getByLabel('I have read the acceptance sheet and I accept my certificate').check();
   await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/otp') && r.ok()),
     page.getByRole('button', { name: 'Send me the code by SMS' }).click()]);
   await page.getByLabel('One-time code').waitFor();
-  // the demo certificate is not accepted yet: its sheet is in the batch (R5.4)
   assert.match(await page.locator('#acceptance-sheet').innerText(),
                /CERTIFICATE ACCEPTANCE SHEET/);
   await page.screenshot({ path: path.join(ARTIFACTS, 'sign-review.png'),

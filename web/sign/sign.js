@@ -166,8 +166,17 @@ async function submitLogin(ev) {
   }
 }
 
+// R5.4: a certificate not yet accepted is accepted explicitly, after its
+// sheet was shown, before any code is sent or used.
+function acceptanceGiven() {
+  if ($('acceptance').hidden) return true;
+  return fieldError($('accept'), $('accept').checked ? null : 'sign.error.accept');
+}
+
 async function sendOtp(button) {
   clearErrors();
+  fieldError($('accept'), null);
+  if (!acceptanceGiven()) return;
   busy(button, true);
   try {
     const view = await call('POST', '/otp');
@@ -189,7 +198,7 @@ async function submitConfirm(ev) {
   ev.preventDefault();
   clearErrors();
   const otp = $('otp');
-  if (!otpFilled()) return;
+  if (!acceptanceGiven() || !otpFilled()) return;
   const button = $('sign-button');
   busy(button, true);
   try {
