@@ -102,6 +102,9 @@ typedef struct lv_http_resp {
     lv_http_header headers[LV_HTTP_MAX_HEADERS]; /* Cache-Control, ETag .. */
     size_t nheaders;
     int defer; /* see http_defer; 0: none */
+    /* the request being answered, while its handler runs: an error answer
+     * speaks the language it names (issue 15 item 1) */
+    const struct lv_http_req *req;
 } lv_http_resp;
 
 /* For an LV_WORK_INLINE handler that finds the answer is not ready (an OCSP

@@ -39,9 +39,9 @@ static int sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
 {
     if (why == LV_SIGN_OK)
         return http_resp_err(resp, err);
-    json_t *o = json_pack("{s:s, s:s}", "error", sign_refusal_name(why),
-                          "message", err->msg[0] ? err->msg : "refused");
-    return ok_json(resp, lv_err_http_status(rc), o);
+    return http_resp_refusal(resp, lv_err_http_status(rc),
+                             sign_refusal_name(why),
+                             err->msg[0] ? err->msg : "refused");
 }
 
 /* A call that produced out: its refusal or error when rc < 0, else out. */

@@ -78,7 +78,7 @@ static const char *accept_lang(const char *header)
     return best;
 }
 
-const char *http_lang(const lv_http_req *req, int *chosen)
+static const char *lang_named(const lv_http_req *req, int *chosen)
 {
     const char *q = http_req_query(req, "lang");
     const char *c = q ? lv_lang_find(q, strlen(q)) : NULL;
@@ -88,6 +88,17 @@ const char *http_lang(const lv_http_req *req, int *chosen)
         c = cookie_lang(http_req_header(req, "Cookie"));
     if (!c)
         c = accept_lang(http_req_header(req, "Accept-Language"));
+    return c;
+}
+
+const char *http_lang_named(const lv_http_req *req)
+{
+    return lang_named(req, NULL);
+}
+
+const char *http_lang(const lv_http_req *req, int *chosen)
+{
+    const char *c = lang_named(req, chosen);
     return c ? c : LV_LANG_DEFAULT;
 }
 

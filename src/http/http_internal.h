@@ -31,6 +31,13 @@ int http_ocsp_path_decode(const char *tail, unsigned char **der, size_t *len);
 
 /* JSON error with an explicit status, for the router's own answers whose
  * status no LV_E code maps to (405). */
+/* An error answer {"error": name, "message": ...} (never cached).  When
+ * the request names a language (?lang=, the llave_lang cookie,
+ * Accept-Language) and the catalogue has api.error.<name>, "message" is
+ * that text and "detail" carries msg (issue 15 item 1); otherwise
+ * "message" is msg, as before. */
+int http_resp_refusal(lv_http_resp *r, int status, const char *name,
+                      const char *msg) LV_MUST_USE;
 int http_resp_error_status(lv_http_resp *r, int status, int code,
                            const char *msg);
 
@@ -304,6 +311,9 @@ int http_web_id_page(const lv_http_req *req, lv_http_resp *resp,
  * then the key itself, when missing); the languages there are; Vary and,
  * for a choice, the cookie that keeps it. */
 const char *http_lang(const lv_http_req *req, int *chosen);
+/* The language the request itself names (?lang=, cookie, Accept-Language),
+ * or NULL when it names none we have. */
+const char *http_lang_named(const lv_http_req *req);
 const char *http_text(const char *lang, const char *key);
 size_t http_langs(const char **codes, size_t cap);
 int http_lang_headers(lv_http_resp *resp, const char *lang, int chosen);

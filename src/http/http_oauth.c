@@ -313,9 +313,9 @@ static int page_answer(lv_http_resp *resp, int rc, json_t *out,
         return http_resp_json_new(resp, 200, out, "no-store");
     if (why == LV_SIGN_OK)
         return http_resp_err(resp, err);
-    json_t *o = json_pack("{s:s, s:s}", "error", sign_refusal_name(why),
-                          "message", err->msg[0] ? err->msg : "refused");
-    return http_resp_json_new(resp, lv_err_http_status(rc), o, "no-store");
+    return http_resp_refusal(resp, lv_err_http_status(rc),
+                             sign_refusal_name(why),
+                             err->msg[0] ? err->msg : "refused");
 }
 
 static const http_body_field LOGIN[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),

@@ -88,16 +88,30 @@ static json_t *resp_message(const char *msg)
     return json_string(clean);
 }
 
-int http_resp_error_status(lv_http_resp *r, int status, int code,
-                           const char *msg)
+/* The catalogue's words for error name in the language the request names,
+ * or NULL (none named, or no text for that name). */
+static const char *refusal_text(const lv_http_resp *r, const char *name)
+{
+    char key[64];
+    const char *lang = r->req ? http_lang_named(r->req) : NULL;
+    if (!lang)
+        return NULL;
+    snprintf(key, sizeof key, "api.error.%s", name);
+    const char *t = lv_text(lang, key);
+    return t == key ? NULL : t;
+}
+
+int http_resp_refusal(lv_http_resp *r, int status, const char *name,
+                      const char *msg)
 {
     json_t *obj = json_object();
     json_t *m = resp_message(msg);
+    const char *words = refusal_text(r, name);
     int rc = LV_ENOMEM;
-    if (obj && m &&
-        json_object_set_new(obj, "error", json_string(lv_err_name(code))) ==
-            0 &&
-        json_object_set(obj, "message", m) == 0)
+    if (obj && m && json_object_set_new(obj, "error", json_string(name)) == 0 &&
+        (words ? json_object_set_new(obj, "message", json_string(words)) == 0 &&
+                     json_object_set(obj, "detail", m) == 0
+               : json_object_set(obj, "message", m) == 0))
         rc = http_resp_json(r, status, obj);
     json_decref(m);
     json_decref(obj);
@@ -105,7 +119,14 @@ int http_resp_error_status(lv_http_resp *r, int status, int code,
         return rc;
     /* Errors describe one request at one moment: never cache them. */
     r->nheaders = 0;
-    return http_resp_header(r, "Cache-Control", "no-store");
+    LV_TRY(http_resp_header(r, "Cache-Control", "no-store"));
+    return words ? http_resp_header(r, "Vary", "Accept-Language, Cookie") : 0;
+}
+
+int http_resp_error_status(lv_http_resp *r, int status, int code,
+                           const char *msg)
+{
+    return http_resp_refusal(r, status, lv_err_name(code), msg);
 }
 
 int http_resp_error(lv_http_resp *r, int code, const char *fmt, ...)

@@ -413,7 +413,9 @@ static enum MHD_Result srv_queue(const lv_http_server *s,
 static enum MHD_Result srv_reject(const lv_http_server *s,
                                   struct MHD_Connection *conn, srv_request *rq)
 {
-    lv_http_resp resp = {0};
+    /* no route ran: the request only to read the language it names */
+    lv_http_req req = {.method = rq->method, .impl_ = conn};
+    lv_http_resp resp = {.req = &req};
     if (rq->reject == 400) {
         lv_ignore(
             http_resp_error(&resp, LV_EINVAL,
@@ -454,6 +456,7 @@ static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
         .impl_ = rq->conn,
     };
     http_access acc;
+    resp->req = &req;
     int rc = http_access_begin(s->app, route, &req, &acc, resp);
     if (rc == 0)
         rc = route->handler(s->app, &req, resp);
@@ -468,6 +471,7 @@ static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
     } else if (resp->status == 0 && !resp->defer) {
         lv_ignore(http_resp_error(resp, LV_EINTERNAL, "no response"));
     }
+    resp->req = NULL; /* req ends here */
 }
 
 /* A pool's thread: the connection is suspended until we resume it. */

@@ -88,6 +88,35 @@ def check_negotiation(srv):
           f"Vary names what chose the language ({h.get('Vary')})")
 
 
+def check_api_messages(srv):
+    """Issue 15 item 1: API errors keep their stable code; the message is
+    the catalogue's in the language the request names, the technical
+    reason moves to "detail"; with no language named, nothing changes."""
+    path = "/api/v1/transactions/" + "0" * 32 + "/view"
+    cases = [({"Accept-Language": "es-ES"}, "Hace falta identificarse"),
+             ({"Accept-Language": "en-GB"}, "You must identify yourself"),
+             ({"Cookie": "llave_lang=en"}, "You must identify yourself")]
+    for hdr, want in cases:
+        st, h, body = get(srv, path, hdr)
+        o = json.loads(body)
+        check(st == 401 and o.get("error") == "unauthorized" and
+              o.get("message", "").startswith(want) and o.get("detail") and
+              "Accept-Language" in h.get("Vary", ""),
+              f"{hdr}: 401 unauthorized, message {o.get('message')!r}, "
+              f"detail {o.get('detail')!r}")
+    st, h, body = get(srv, path)
+    o = json.loads(body)
+    check(st == 401 and o.get("error") == "unauthorized" and
+          "detail" not in o and o.get("message") and
+          not o["message"].startswith("Hace falta"),
+          f"no language named: the technical message as before ({o})")
+    st, h, body = get(srv, "/api/v1/nothing", {"Accept-Language": "es"})
+    o = json.loads(body)
+    check(st == 404 and o.get("error") == "not_found" and
+          o.get("message") == "No existe." and "/api/v1/nothing" in
+          o.get("detail", ""), f"the router's 404 in Spanish ({o})")
+
+
 def catalogues():
     cats = {}
     for f in sorted(glob.glob(os.path.join(SOURCE, "web", "i18n", "*.json"))):
@@ -206,6 +235,7 @@ def main():
         srv = Server(d)
         check_catalogues()
         check_negotiation(srv)
+        check_api_messages(srv)
         pages = [check_structure(srv, "/", lang, "/") for lang in ("es", "en")]
         pages += [check_structure(srv, "/repository/", lang, "/repository/")
                   for lang in ("es", "en")]

@@ -59,7 +59,7 @@ export function showApiError(box, r) {
   const code = CODES.includes(r.body?.error) ? r.body.error : 'other';
   box.replaceChildren(
     el('p', { i18n: `console.error.${code}`, vars: { status: r.status } }),
-    r.body?.message ? el('p', { class: 'detail' }, r.body.message) : null);
+    (r.body?.detail ?? r.body?.message) ? el('p', { class: 'detail' }, r.body.detail ?? r.body.message) : null);
   box.hidden = false;
 }
 
