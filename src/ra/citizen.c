@@ -304,15 +304,15 @@ static void notify_issued(lv_ca *ca, lv_store *st, const char *citizen_id,
 {
     lv_citizen_rec c;
     char text[256];
-    if (store_citizen_get(st, citizen_id, &c, NULL) < 0)
+    const lv_config *cfg = ca_config(ca);
+    if (store_citizen_get(st, citizen_id, &c, NULL) < 0 ||
+        lv_text_fill(text, sizeof text, NULL, "notice.issued", "provider",
+                     cfg->org_name, "serial", r->serial, NULL) < 0)
         return;
-    snprintf(text, sizeof text,
-             "llave: a signing certificate was issued to you, serial %s. If "
-             "you did not ask for it, revoke it and contact us.",
-             r->serial);
     /* R4.10: the person named is told of the issuance */
-    ra_notice n = {c.mobile, c.email, "Certificate issued", text};
-    ra_notify(ca_config(ca), st, actor, r->serial, &n, 1);
+    ra_notice n = {c.mobile, c.email, lv_text(NULL, "notice.issued.subject"),
+                   text};
+    ra_notify(cfg, st, actor, r->serial, &n, 1);
 }
 
 int ra_citizen_issue(lv_ca *ca, lv_store *st, const char *citizen_id,

@@ -368,7 +368,7 @@ static void notify_applicant(const lv_config *cfg, lv_store *st,
         return;
     /* CPS §4.2.2: the applicant is told of the approval or rejection */
     ra_notice n = {o.contact_mobile, o.contact_email,
-                   "Your certificate request", text};
+                   lv_text(NULL, "notice.request.subject"), text};
     ra_notify(cfg, st, actor, r->id, &n, 1);
 }
 
@@ -451,11 +451,11 @@ int ra_request_approve(lv_ca *ca, lv_store *st, const char *request_id,
     if (rc < 0)
         ca_issue_result_free(out);
     if (rc == 0) {
-        snprintf(text, sizeof text,
-                 "llave: request %s (%s) was approved; certificate serial "
-                 "%s.",
-                 r.id, r.profile, out->serial);
-        notify_applicant(ca_config(ca), st, &r, actor, text);
+        if (lv_text_fill(text, sizeof text, NULL, "notice.request.approved",
+                         "provider", ca_config(ca)->org_name, "request", r.id,
+                         "profile", r.profile, "serial", out->serial,
+                         NULL) == 0)
+            notify_applicant(ca_config(ca), st, &r, actor, text);
     }
     store_cert_request_rec_free(&r);
     return rc;
@@ -479,10 +479,10 @@ int ra_request_reject(lv_store *st, const lv_config *cfg,
         rc = record_decision(st, &r, "rejected", actor, reason, NULL,
                              "ra.request.reject", err);
     if (rc == 0) {
-        snprintf(text, sizeof text,
-                 "llave: request %s (%s) was rejected. Reason: %s", r.id,
-                 r.profile, reason);
-        notify_applicant(cfg, st, &r, actor, text);
+        if (lv_text_fill(text, sizeof text, NULL, "notice.request.rejected",
+                         "provider", cfg->org_name, "request", r.id, "profile",
+                         r.profile, "reason", reason, NULL) == 0)
+            notify_applicant(cfg, st, &r, actor, text);
     }
     store_cert_request_rec_free(&r);
     return rc;

@@ -128,18 +128,18 @@ static void notify_revoked(lv_ca *ca, lv_store *st, const revoke_ctx *c,
     lv_org_rec org;
     ra_notice n[2];
     size_t count = 0;
-    char text[256];
-    snprintf(text, sizeof text,
-             "llave: certificate %s was revoked (%s) at your or your "
-             "organization's request or by the CA. It can no longer be used.",
-             c->serial, ca_reason_name(c->reason));
+    char text[320];
+    const char *subject = lv_text(NULL, "notice.revoked.subject");
+    if (lv_text_fill(text, sizeof text, NULL, "notice.revoked", "provider",
+                     ca_config(ca)->org_name, "serial", c->serial, "reason",
+                     ca_reason_name(c->reason), NULL) < 0)
+        return;
     if (store_citizen_by_person(st, cert->subject_id, &holder, NULL) == 0)
-        n[count++] = (ra_notice){holder.mobile, holder.email,
-                                 "Certificate revoked", text};
+        n[count++] = (ra_notice){holder.mobile, holder.email, subject, text};
     if (strcmp(cert->subscriber_id, cert->subject_id) != 0 &&
         store_org_by_identifier(st, cert->subscriber_id, &org, NULL) == 0)
-        n[count++] = (ra_notice){org.contact_mobile, org.contact_email,
-                                 "Certificate revoked", text};
+        n[count++] =
+            (ra_notice){org.contact_mobile, org.contact_email, subject, text};
     ra_notify(ca_config(ca), st, c->actor, c->serial, n, count);
 }
 

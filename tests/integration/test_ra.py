@@ -98,7 +98,7 @@ def outbox(d):
     return msgs
 
 
-def last_code(d, to, pattern=r"code is (\d+)"):
+def last_code(d, to, pattern=r"(?:cuenta es|code is) (\d+)"):
     for m in reversed(outbox(d)):
         if m["to"] == to and re.search(pattern, m["text"]):
             return re.search(pattern, m["text"]).group(1)
@@ -397,7 +397,7 @@ def check_organizations(api, d, tok, pem, tmp, extra_ops):
     check(st == 200 and out.get("status") == "rejected" and
           out.get("decided_by") == "operator:demo-ra-admin",
           f"a second officer rejects with a reason ({st} {out})")
-    check(any(m["to"] == "certs@ejemplo.es" and "rejected" in m["text"] and
+    check(any(m["to"] == "certs@ejemplo.es" and "ha sido rechazada" in m["text"] and
               "El sello ya existe" in m["text"] for m in outbox(d)),
           "the applicant is told of the rejection and why (R2.8)")
     refused(api, d, "deciding a decided request", "POST",
@@ -424,7 +424,8 @@ def check_organizations(api, d, tok, pem, tmp, extra_ops):
                  f"where id='{req_id}'") ==
           f"approved|operator:demo-ra-admin|{out.get('serial')}",
           "request recorded as approved with its certificate")
-    check(any(m["to"] == "certs@ejemplo.es" and "approved" in m["text"]
+    check(any(m["to"] == "certs@ejemplo.es" and "ha sido aprobada" in m["text"]
+              and m.get("subject") == "Su solicitud de certificado"
               for m in outbox(d)), "the applicant is told of the approval")
     refused(api, d, "a second valid certificate of the same type (R2.9)",
             "POST", "/api/v1/ra/requests", req, officer, 409,
@@ -580,8 +581,8 @@ def check_revocations(api, d, tok, pem, tmp, ana, ana_tok, org):
     check(crl_lists(api, pem, tmp, "qualified", ana["serial"]),
           "openssl crl shows the serial on the qualified CA's CRL")
     check(any(m["to"] == ana["mobile"] and ana["serial"] in m["text"] and
-              "revoked" in m["text"] for m in outbox(d)),
-          "the holder is notified by SMS (R6.2)")
+              "ha sido revocado" in m["text"] for m in outbox(d)),
+          "the holder is notified by SMS, in Spanish (R6.2)")
     refused(api, d, "replaying the used OTP", "POST",
             f"/api/v1/citizens/{ana['id']}/revocations", body, ana_tok, 401,
             ["already used"])
