@@ -122,11 +122,11 @@ static int activation_send(lv_auth *auth, const lv_cred_rec *c,
     /* R3.7: a one-time code, never a password; the catalogue's words
      * (issue 15 item 1), in Spanish: an operator sends it */
     snprintf(hours, sizeof hours, "%d", auth->cfg.activation_ttl_hours);
-    int rc =
-        lv_text_fill(text, sizeof text, NULL, "sms.activation", "provider",
-                     auth->cfg.org_name, "code", code, "hours", hours, NULL) < 0
-            ? lv_fail(err, LV_EINTERNAL, "activation message too long")
-            : notify_sms(&auth->cfg, c->mobile, text, msg_id, err);
+    int rc = lv_text_fill(text, sizeof text, NULL, "sms.activation", "provider",
+                          auth->cfg.org_name, "code", code, "hours", hours,
+                          LV_TEXT_END) < 0
+                 ? lv_fail(err, LV_EINTERNAL, "activation message too long")
+                 : notify_sms(&auth->cfg, c->mobile, text, msg_id, err);
     OPENSSL_cleanse(text, sizeof text);
     return rc;
 }

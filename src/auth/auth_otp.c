@@ -78,7 +78,7 @@ static int otp_text(const lv_auth *auth, const char *purpose,
     if (sms->n > 0 &&
         lv_text_fill(docs, sizeof docs, sms->lang,
                      sms->n == 1 ? "sms.docs.one" : "sms.docs.many", "n", n,
-                     NULL) < 0)
+                     LV_TEXT_END) < 0)
         return LV_EINVAL;
     snprintf(key, sizeof key, "sms.otp.%s%s", purpose,
              strcmp(purpose, "sign") == 0 && !app ? ".noapp" : "");
@@ -86,7 +86,7 @@ static int otp_text(const lv_auth *auth, const char *purpose,
         snprintf(key, sizeof key, "sms.otp.other");
     return lv_text_fill(out, cap, sms->lang, key, "provider",
                         auth->cfg.org_name, "code", code, "docs", docs, "app",
-                        app ? app : "", "minutes", minutes, NULL);
+                        app ? app : "", "minutes", minutes, LV_TEXT_END);
 }
 
 static int otp_store(lv_store *st, const lv_otp_rec *r, const char *msg_id,

@@ -440,9 +440,12 @@ size_t lv_langs(const char **codes, size_t cap);
  * itself, never nothing. */
 const char *lv_text(const char *lang, const char *key);
 /* lv_text with each {name} replaced by the value that follows name in the
- * NULL-terminated list of name, value pairs; {name} not listed stays.
+ * list of name, value pairs that LV_TEXT_END closes; {name} not listed
+ * stays.
  * LV_EINVAL when the result does not fit in cap. */
 int lv_text_fill(char *out, size_t cap, const char *lang, const char *key,
                  ...) LV_MUST_USE;
+/* The end of lv_text_fill's list: a null pointer of the type it reads. */
+#define LV_TEXT_END ((const char *)NULL)
 
 #endif

@@ -37,8 +37,8 @@
 /* A profile's names: id, OID suffix under the arc, CPS section, English
  * and the CPS's own. */
 #define NAMES(ID, SUFFIX, CPS, NAME, NAME_ES)                                  \
-    .id = ID, .oid_suffix = SUFFIX, .cps_section = CPS, .name = NAME,          \
-    .name_es = NAME_ES
+    .id = (ID), .oid_suffix = (SUFFIX), .cps_section = (CPS), .name = (NAME),  \
+    .name_es = (NAME_ES)
 
 /* What every qualified person and seal profile shares (R4.3, R4.4), and
  * EN 319 411-2 §5.3: QCP-n for natural persons, QCP-l for legal persons
@@ -47,9 +47,9 @@
 #define SIGNER(SUBJECT, QCTYPE, CUSTODY, POLICY, POLICY_NAME)                  \
     .issuer = LV_ISSUER_QUALIFIED, .qualified = 1, .key_usage = KU_SIGN,       \
     .ext_key_usage = EKU_PERSON, .validity_days = PERSON_DAYS,                 \
-    .subject = SUBJECT, .qctype = QCTYPE, .custody = CUSTODY,                  \
-    .qscd = (CUSTODY) == LV_CUSTODY_CLOUD_HSM, .etsi_policy = POLICY,          \
-    .etsi_policy_name = POLICY_NAME
+    .subject = (SUBJECT), .qctype = (QCTYPE), .custody = (CUSTODY),            \
+    .qscd = (CUSTODY) == LV_CUSTODY_CLOUD_HSM, .etsi_policy = (POLICY),        \
+    .etsi_policy_name = (POLICY_NAME)
 #define PERSON_QSCD(SUBJECT)                                                   \
     SIGNER(SUBJECT, LV_QCTYPE_ESIGN, LV_CUSTODY_CLOUD_HSM, QCP_N_QSCD,         \
            "QCP-n-qscd")

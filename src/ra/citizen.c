@@ -307,7 +307,7 @@ static void notify_issued(lv_ca *ca, lv_store *st, const char *citizen_id,
     const lv_config *cfg = ca_config(ca);
     if (store_citizen_get(st, citizen_id, &c, NULL) < 0 ||
         lv_text_fill(text, sizeof text, NULL, "notice.issued", "provider",
-                     cfg->org_name, "serial", r->serial, NULL) < 0)
+                     cfg->org_name, "serial", r->serial, LV_TEXT_END) < 0)
         return;
     /* R4.10: the person named is told of the issuance */
     ra_notice n = {c.mobile, c.email, lv_text(NULL, "notice.issued.subject"),

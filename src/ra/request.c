@@ -454,7 +454,7 @@ int ra_request_approve(lv_ca *ca, lv_store *st, const char *request_id,
         if (lv_text_fill(text, sizeof text, NULL, "notice.request.approved",
                          "provider", ca_config(ca)->org_name, "request", r.id,
                          "profile", r.profile, "serial", out->serial,
-                         NULL) == 0)
+                         LV_TEXT_END) == 0)
             notify_applicant(ca_config(ca), st, &r, actor, text);
     }
     store_cert_request_rec_free(&r);
@@ -481,7 +481,7 @@ int ra_request_reject(lv_store *st, const lv_config *cfg,
     if (rc == 0) {
         if (lv_text_fill(text, sizeof text, NULL, "notice.request.rejected",
                          "provider", cfg->org_name, "request", r.id, "profile",
-                         r.profile, "reason", reason, NULL) == 0)
+                         r.profile, "reason", reason, LV_TEXT_END) == 0)
             notify_applicant(cfg, st, &r, actor, text);
     }
     store_cert_request_rec_free(&r);

@@ -132,7 +132,7 @@ static void notify_revoked(lv_ca *ca, lv_store *st, const revoke_ctx *c,
     const char *subject = lv_text(NULL, "notice.revoked.subject");
     if (lv_text_fill(text, sizeof text, NULL, "notice.revoked", "provider",
                      ca_config(ca)->org_name, "serial", c->serial, "reason",
-                     ca_reason_name(c->reason), NULL) < 0)
+                     ca_reason_name(c->reason), LV_TEXT_END) < 0)
         return;
     if (store_citizen_by_person(st, cert->subject_id, &holder, NULL) == 0)
         n[count++] = (ra_notice){holder.mobile, holder.email, subject, text};

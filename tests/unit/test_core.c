@@ -633,17 +633,17 @@ static void test_texts(void **state)
     assert_int_equal(lv_text_fill(out, sizeof out, "es", "sms.otp.sign",
                                   "provider", "llave", "code", "123456", "docs",
                                   "2 documentos", "app", "Sede", "minutes", "5",
-                                  NULL),
+                                  LV_TEXT_END),
                      0);
     assert_string_equal(out, "llave: su clave es 123456, para firmar 2 "
                              "documentos de Sede. Caduca en 5 min. No la "
                              "comparta.");
     /* a name not given stays as written; too small a buffer is refused */
-    assert_int_equal(lv_text_fill(out, sizeof out, "en", "sms.docs.many", NULL),
-                     0);
+    assert_int_equal(
+        lv_text_fill(out, sizeof out, "en", "sms.docs.many", LV_TEXT_END), 0);
     assert_string_equal(out, "{n} documents");
     assert_int_equal(
-        lv_text_fill(out, 8, "en", "sms.docs.many", "n", "12", NULL),
+        lv_text_fill(out, 8, "en", "sms.docs.many", "n", "12", LV_TEXT_END),
         LV_EINVAL);
 }
 
