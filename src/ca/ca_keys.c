@@ -219,10 +219,11 @@ int ca_need_keys(lv_ca *ca, const char *what, lv_err *err)
 
 /* ---- operations ---------------------------------------------------------- */
 
-static const char *md_name(const EVP_MD *md)
+/* keyd's name of md; a digest keyd does not take is refused (R4.1). */
+static int md_name(const EVP_MD *md, const char **out, lv_err *err)
 {
-    const char *n = keyd_md_name(md);
-    return n[0] ? n : NULL;
+    *out = keyd_md_name(md);
+    return (*out)[0] ? 0 : lv_fail(err, LV_EINVAL, "digest not allowed (R4.1)");
 }
 
 int ca_key_sign(lv_ca *ca, const char *key_id, const EVP_MD *md,
@@ -231,19 +232,15 @@ int ca_key_sign(lv_ca *ca, const char *key_id, const EVP_MD *md,
 {
     unsigned char dgst[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    keyc *c = NULL;
+    const char *name = NULL;
     *sig = NULL;
     *sig_len = 0;
-    const char *name = md_name(md);
-    if (!name)
-        return lv_fail(err, LV_EINVAL, "digest not allowed (R4.1)");
+    LV_TRY(md_name(md, &name, err));
     /* keyd signs the digest: the data (a transcript, a manifest) need not
      * fit a frame, and the signature is the one over the data */
     if (!EVP_Digest(data, len, dgst, &dlen, md, NULL))
         return lv_fail_ssl(err, LV_ECRYPTO, "digest failed");
-    LV_TRY(ca_keyc(ca, &c, err));
-    return ca_keys_note(
-        ca, keyc_sign_digest(c, key_id, name, dgst, dlen, sig, sig_len, err));
+    return ca_key_sign_digest(ca, key_id, md, dgst, dlen, sig, sig_len, err);
 }
 
 int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
@@ -251,9 +248,8 @@ int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
                        unsigned char **sig, size_t *sig_len, lv_err *err)
 {
     keyc *c = NULL;
-    const char *name = md_name(md);
-    if (!name)
-        return lv_fail(err, LV_EINVAL, "digest not allowed (R4.1)");
+    const char *name = NULL;
+    LV_TRY(md_name(md, &name, err));
     LV_TRY(ca_keyc(ca, &c, err));
     return ca_keys_note(
         ca, keyc_sign_digest(c, key_id, name, dgst, dlen, sig, sig_len, err));
@@ -296,11 +292,10 @@ int ca_key_sign_citizen(lv_ca *ca, const char *key_id, const EVP_MD *md,
                         unsigned char **sigs, size_t *sig_len, lv_err *err)
 {
     keyc *c = NULL;
-    const char *name = md_name(md);
+    const char *name = NULL;
     *sigs = NULL;
     *sig_len = 0;
-    if (!name)
-        return lv_fail(err, LV_EINVAL, "digest not allowed (R4.1)");
+    LV_TRY(md_name(md, &name, err));
     LV_TRY(ca_keyc(ca, &c, err));
     return ca_keys_note(ca, keyc_sign_citizen_digests(c, key_id, name, digests,
                                                       n, activation, sigs,

@@ -280,7 +280,7 @@ void cli_close(cli_ctx *ctx)
 
 typedef struct command {
     const char *name;
-    int (*run)(cli_ctx *ctx, int argc, char **argv);
+    cli_command *run;
 } command;
 
 static const command COMMANDS[] = {

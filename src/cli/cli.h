@@ -84,43 +84,32 @@ int cli_read_share_line(FILE *in, char *out, size_t cap);
 int cli_report(int rc, const lv_err *err);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Command groups: argv[0] is the group name ("cert", "ca", ...). */
+/* Command groups: argv[0] is the group name ("cert", "ca", ...); cli_main's
+ * table runs them.  init and restore (issue 8) take no -d, hence no ctx. */
+typedef int cli_command(cli_ctx *ctx, int argc, char **argv);
 int cli_init(int argc, char **argv);
-int cli_ca(cli_ctx *ctx, int argc, char **argv);
-int cli_cert(cli_ctx *ctx, int argc, char **argv);
-int cli_profile(cli_ctx *ctx, int argc, char **argv);
-int cli_audit(cli_ctx *ctx, int argc, char **argv);
-/* issue 8: custody, archive, termination (cli_unseal.c, cli_backup.c,
- * cli_archive.c, cli_termination.c); restore, like init, takes no -d */
-int cli_unseal(cli_ctx *ctx, int argc, char **argv);
-int cli_shares(cli_ctx *ctx, int argc, char **argv);
-int cli_backup(cli_ctx *ctx, int argc, char **argv);
 int cli_restore(int argc, char **argv);
-int cli_archive(cli_ctx *ctx, int argc, char **argv);
-int cli_termination(cli_ctx *ctx, int argc, char **argv);
+cli_command cli_ca, cli_cert, cli_profile, cli_audit;
+/* issue 8: custody, archive, termination (cli_unseal.c, cli_backup.c,
+ * cli_archive.c, cli_termination.c) */
+cli_command cli_unseal, cli_shares, cli_backup, cli_archive, cli_termination;
 /* issue 6 part A (cli_operator.c) */
-int cli_operator(cli_ctx *ctx, int argc, char **argv);
+cli_command cli_operator;
 /* The demo ceremony's operators, one per role, appended to
  * DIR/demo-credentials.json. */
 int cli_operator_demo(const lv_config *cfg, lv_err *err);
 /* issue 4 part A (cli_status.c, cli_repo.c) */
-int cli_cert_revoke(cli_ctx *ctx, int argc, char **argv);
-int cli_cert_publish(cli_ctx *ctx, int argc, char **argv);
-int cli_ca_compromise(cli_ctx *ctx, int argc, char **argv);
-int cli_ca_rollover(cli_ctx *ctx, int argc, char **argv);
-int cli_crl(cli_ctx *ctx, int argc, char **argv);
-int cli_repository(cli_ctx *ctx, int argc, char **argv);
-int cli_tsa(cli_ctx *ctx, int argc, char **argv);
+cli_command cli_cert_revoke, cli_cert_publish, cli_ca_compromise,
+    cli_ca_rollover, cli_crl, cli_repository, cli_tsa;
 /* issue 6 part B (cli_citizen.c, cli_org.c) */
-int cli_citizen(cli_ctx *ctx, int argc, char **argv);
-int cli_org(cli_ctx *ctx, int argc, char **argv);
+cli_command cli_citizen, cli_org;
 /* The demo ceremony's activated advanced-level citizen, appended to
  * DIR/demo-credentials.json (after cli_operator_demo). */
 int cli_citizen_demo(const lv_config *cfg, lv_err *err);
 /* issue 7 (cli_app.c): relying applications; the demo citizen's signing
  * certificate and a demo application in DIR/demo-credentials.json (after
  * cli_citizen_demo). */
-int cli_app(cli_ctx *ctx, int argc, char **argv);
+cli_command cli_app;
 int cli_app_demo(const lv_config *cfg, lv_err *err);
 
 /* Entry point used by src/llave.c. */

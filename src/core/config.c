@@ -310,6 +310,16 @@ static int validate_urls(lv_config *cfg, lv_err *err)
     return validate_url(cfg->documents_url, "documents_url", 1, err);
 }
 
+/* "configuration key KEY must WHAT" unless ok. */
+static int key_must(int ok, const char *key, const char *what, lv_err *err)
+{
+    return ok ? 0
+              : lv_fail(err, LV_EINVAL, "configuration key %s must %s", key,
+                        what);
+}
+
+#define NAME_RULE "be 1 to 31 characters of a-z, 0-9 and '-'"
+
 static int validate_names(const lv_config *cfg, lv_err *err)
 {
     const char *names[] = {cfg->root_name, cfg->qualified_name,
@@ -317,11 +327,7 @@ static int validate_names(const lv_config *cfg, lv_err *err)
     const char *keys[] = {"root_name", "qualified_name", "standard_name",
                           "tls_name"};
     for (int i = 0; i < 4; i++) {
-        if (!valid_name(names[i]))
-            return lv_fail(err, LV_EINVAL,
-                           "configuration key %s must be 1 to 31 characters "
-                           "of a-z, 0-9 and '-'",
-                           keys[i]);
+        LV_TRY(key_must(valid_name(names[i]), keys[i], NAME_RULE, err));
         for (int j = 0; j < i; j++)
             if (strcmp(names[i], names[j]) == 0)
                 return lv_fail(err, LV_EINVAL,
@@ -413,15 +419,14 @@ static int validate_auth(const lv_config *c, lv_err *err)
 static int validate_notify(const lv_config *c, lv_err *err)
 {
     int http = strcmp(c->notify_backend, "http") == 0;
-    if (!http && strcmp(c->notify_backend, "outbox") != 0)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key notify_backend must be \"outbox\" "
-                       "or \"http\"");
-    if (http && strncmp(c->notify_url, "http://", 7) != 0 &&
-        strncmp(c->notify_url, "https://", 8) != 0)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key notify_url must be an http:// or "
-                       "https:// URL when notify_backend is \"http\"");
+    LV_TRY(key_must(http || strcmp(c->notify_backend, "outbox") == 0,
+                    "notify_backend", "be \"outbox\" or \"http\"", err));
+    LV_TRY(key_must(!http || strncmp(c->notify_url, "http://", 7) == 0 ||
+                        strncmp(c->notify_url, "https://", 8) == 0,
+                    "notify_url",
+                    "be an http:// or https:// URL when notify_backend is "
+                    "\"http\"",
+                    err));
     if (strpbrk(c->notify_url, " \t\r\n") || strchr(c->notify_user, ':'))
         return lv_fail(err, LV_EINVAL,
                        "configuration keys notify_url and notify_user must "
@@ -433,14 +438,9 @@ static int validate_notify(const lv_config *c, lv_err *err)
  * accuracy TSTInfo can state (RFC 3161 §2.4.2 Accuracy). */
 static int validate_tsa(const lv_config *c, lv_err *err)
 {
-    if (c->tsa_policy_oid[0] && !valid_oid(c->tsa_policy_oid))
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key tsa_policy_oid must be empty or a "
-                       "dotted OID");
-    if (!valid_name(c->tsa_unit))
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key tsa_unit must be 1 to 31 characters "
-                       "of a-z, 0-9 and '-'");
+    LV_TRY(key_must(!c->tsa_policy_oid[0] || valid_oid(c->tsa_policy_oid),
+                    "tsa_policy_oid", "be empty or a dotted OID", err));
+    LV_TRY(key_must(valid_name(c->tsa_unit), "tsa_unit", NAME_RULE, err));
     return check_range(c->tsa_accuracy_ms, 1, 60000, "tsa_accuracy_ms", err);
 }
 
@@ -472,35 +472,24 @@ static int config_validate(lv_config *cfg, lv_err *err)
 {
     const char *c = cfg->org_country;
     LV_TRY(validate_nonempty(cfg, err));
-    if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z')
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key org_country must be two upper-case "
-                       "letters (ISO 3166)");
-    if (!valid_oid(cfg->oid_arc))
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key oid_arc must be a dotted OID such as "
-                       "1.3.6.1.4.1.32473");
+    LV_TRY(key_must(strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' &&
+                        c[1] >= 'A' && c[1] <= 'Z',
+                    "org_country", "be two upper-case letters (ISO 3166)",
+                    err));
+    LV_TRY(key_must(valid_oid(cfg->oid_arc), "oid_arc",
+                    "be a dotted OID such as 1.3.6.1.4.1.32473", err));
     LV_TRY(validate_names(cfg, err));
     LV_TRY(validate_urls(cfg, err));
-    if (cfg->listen_port < 0 || cfg->listen_port > 65535)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key listen_port must be 0..65535");
-    if (cfg->threads < 0 || cfg->threads > 1024)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key threads must be 0..1024");
-    if (cfg->ocsp_validity_hours < 1 || cfg->ocsp_validity_hours > 168)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key ocsp_validity_hours must be 1..168");
-    if (cfg->ocsp_refresh_interval < 1)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key ocsp_refresh_interval must be at "
-                       "least 1 second");
-    if (cfg->crl_interval_hours < 1 || cfg->crl_interval_hours > 168)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key crl_interval_hours must be 1..168");
-    if (cfg->crl_check_seconds < 1 || cfg->crl_check_seconds > 3600)
-        return lv_fail(err, LV_EINVAL,
-                       "configuration key crl_check_seconds must be 1..3600");
+    LV_TRY(check_range(cfg->listen_port, 0, 65535, "listen_port", err));
+    LV_TRY(check_range(cfg->threads, 0, 1024, "threads", err));
+    LV_TRY(check_range(cfg->ocsp_validity_hours, 1, 168, "ocsp_validity_hours",
+                       err));
+    LV_TRY(key_must(cfg->ocsp_refresh_interval >= 1, "ocsp_refresh_interval",
+                    "be at least 1 second", err));
+    LV_TRY(check_range(cfg->crl_interval_hours, 1, 168, "crl_interval_hours",
+                       err));
+    LV_TRY(
+        check_range(cfg->crl_check_seconds, 1, 3600, "crl_check_seconds", err));
     LV_TRY(validate_auth(cfg, err));
     LV_TRY(validate_http(cfg, err));
     LV_TRY(validate_notify(cfg, err));

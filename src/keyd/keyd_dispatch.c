@@ -10,9 +10,9 @@
 #include <string.h>
 
 #define CALLER(c) (1u << (c))
-#define ANY_CALLER                                                             \
-    (CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE) |               \
-     CALLER(KEYD_CALLER_CUSTODIAN))
+/* llaved and the console: the callers that use keys */
+#define KEY_USERS (CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE))
+#define ANY_CALLER (KEY_USERS | CALLER(KEYD_CALLER_CUSTODIAN))
 
 typedef struct keyd_entry {
     int kind;
@@ -40,26 +40,20 @@ static const keyd_entry TABLE[] = {
     {KEYD_UNSEAL_SHARE, CALLER(KEYD_CALLER_CUSTODIAN),
      ASN1_ITEM_ref(KEYD_UNSEAL_REQ), ASN1_ITEM_ref(KEYD_UNSEAL_RESP),
      keyd_unseal_share},
-    {KEYD_PUBLIC_KEY, CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE),
-     ASN1_ITEM_ref(KEYD_KEY_REQ), ASN1_ITEM_ref(KEYD_PUBKEY_RESP),
-     keyd_public_key},
-    {KEYD_SIGN_TBS, CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE),
-     ASN1_ITEM_ref(KEYD_SIGN_TBS_REQ), ASN1_ITEM_ref(KEYD_SIG_RESP),
-     keyd_sign_tbs},
-    {KEYD_GENERATE_CITIZEN_KEY,
-     CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE),
-     ASN1_ITEM_ref(KEYD_GENERATE_REQ), ASN1_ITEM_ref(KEYD_GENERATE_RESP),
-     keyd_generate_citizen_key},
+    {KEYD_PUBLIC_KEY, KEY_USERS, ASN1_ITEM_ref(KEYD_KEY_REQ),
+     ASN1_ITEM_ref(KEYD_PUBKEY_RESP), keyd_public_key},
+    {KEYD_SIGN_TBS, KEY_USERS, ASN1_ITEM_ref(KEYD_SIGN_TBS_REQ),
+     ASN1_ITEM_ref(KEYD_SIG_RESP), keyd_sign_tbs},
+    {KEYD_GENERATE_CITIZEN_KEY, KEY_USERS, ASN1_ITEM_ref(KEYD_GENERATE_REQ),
+     ASN1_ITEM_ref(KEYD_GENERATE_RESP), keyd_generate_citizen_key},
     {KEYD_SIGN_CITIZEN_DIGESTS, CALLER(KEYD_CALLER_SERVICE),
      ASN1_ITEM_ref(KEYD_SIGN_DIGESTS_REQ), ASN1_ITEM_ref(KEYD_SIGS_RESP),
      keyd_sign_citizen_digests},
     {KEYD_GENERATE_KEY, CALLER(KEYD_CALLER_CONSOLE),
      ASN1_ITEM_ref(KEYD_GENERATE_KEY_REQ), ASN1_ITEM_ref(KEYD_GENERATE_RESP),
      keyd_generate_key},
-    {KEYD_DESTROY_KEY,
-     CALLER(KEYD_CALLER_SERVICE) | CALLER(KEYD_CALLER_CONSOLE),
-     ASN1_ITEM_ref(KEYD_KEY_REQ), ASN1_ITEM_ref(KEYD_KEY_REQ),
-     keyd_destroy_key},
+    {KEYD_DESTROY_KEY, KEY_USERS, ASN1_ITEM_ref(KEYD_KEY_REQ),
+     ASN1_ITEM_ref(KEYD_KEY_REQ), keyd_destroy_key},
 };
 
 static const keyd_entry *table_find(int kind)
