@@ -445,4 +445,10 @@ const char *lv_text(const char *lang, const char *key);
 int lv_text_fill(char *out, size_t cap, const char *lang, const char *key,
                  ...) LV_MUST_USE;
 
+/* ---- binary values in JSON (json_b64.c) ---------------------------------
+ * A new string of p's n bytes in base64 (RFC 4648 §4), or NULL when out of
+ * memory (jansson's json_pack and json_array_append_new take NULL as a
+ * failure). */
+json_t *lv_json_b64(const unsigned char *p, size_t n);
+
 #endif
