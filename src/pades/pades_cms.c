@@ -96,15 +96,11 @@ static int check_signature(const pades_opts *o, const unsigned char *tbs,
                            size_t tbs_len, const unsigned char *sig, size_t len,
                            lv_err *err)
 {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(X509_get0_pubkey(o->signer), NULL);
-    int ok = c && EVP_PKEY_verify_init(c) > 0 &&
-             EVP_PKEY_CTX_set_signature_md(c, o->md) > 0 &&
-             EVP_PKEY_verify(c, sig, len, tbs, tbs_len) == 1;
-    EVP_PKEY_CTX_free(c);
-    return ok ? 0
-              : lv_fail_ssl(err, LV_ECRYPTO,
-                            "the signature does not verify under the signer "
-                            "certificate");
+    return lv_digest_sig_ok(o->signer, o->md, tbs, tbs_len, sig, len)
+               ? 0
+               : lv_fail_ssl(err, LV_ECRYPTO,
+                             "the signature does not verify under the signer "
+                             "certificate");
 }
 
 static int put_signature(const pades_opts *o, CMS_SignerInfo *si, lv_err *err)
