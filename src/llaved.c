@@ -72,12 +72,12 @@ typedef struct daemon_state {
     keyd_child keyd;
     lv_app *app;
     lv_ca *ca;
-    lv_auth *auth;            /* sessions, logins (issue 6) */
-    lv_auth_reporter *report; /* anonymous failures, aggregated (issue 11) */
-    lv_sign_purger *purger;   /* what signing leaves behind (issue 14) */
-    lv_job *ocsp;             /* pre-signed OCSP responses (R6.4) */
-    lv_job *crl;              /* CRLs fresh before nextUpdate (R6.3) */
-    lv_job *sealer;           /* audit seals (R9.2; issue 8) */
+    lv_auth *auth;  /* sessions, logins (issue 6) */
+    lv_job *report; /* anonymous failures, aggregated (issue 11) */
+    lv_job *purger; /* what signing leaves behind (issue 14) */
+    lv_job *ocsp;   /* pre-signed OCSP responses (R6.4) */
+    lv_job *crl;    /* CRLs fresh before nextUpdate (R6.3) */
+    lv_job *sealer; /* audit seals (R9.2; issue 8) */
     /* contexts replaced by a reload: a request may still hold one, so they
      * live until stop (a change-over happens once in years) */
     lv_ca *retired[16];
@@ -412,8 +412,8 @@ static void stop(daemon_state *d)
     lv_job_stop(d->ocsp);
     lv_job_stop(d->crl);
     lv_job_stop(d->sealer);
-    auth_reporter_stop(d->report); /* after the server: the last failures */
-    sign_purger_stop(d->purger);
+    lv_job_stop(d->report); /* after the server: the last failures */
+    lv_job_stop(d->purger);
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);

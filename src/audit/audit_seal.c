@@ -270,16 +270,6 @@ static int emit(export_ctx *x, json_t *o)
     return rc;
 }
 
-static json_t *b64_json(const unsigned char *p, size_t n)
-{
-    char *b = NULL;
-    if (lv_b64_encode(p, n, &b) < 0)
-        return NULL;
-    json_t *s = json_string(b);
-    free(b);
-    return s;
-}
-
 static json_t *cert_pem_json(lv_store *st, const char *name)
 {
     lv_ca_rec rec;
@@ -310,8 +300,8 @@ static int emit_seal(const lv_audit_seal_rec *s, void *arg)
                              (json_int_t)s->seq, "hash", s->hash, "sealed_at",
                              (json_int_t)s->sealed_at, "signer", s->signer,
                              "actor", s->actor, "message", msg, "signature",
-                             b64_json(s->signature, s->signature_len), "tst",
-                             b64_json(s->tst, s->tst_len), "certificate",
+                             lv_json_b64(s->signature, s->signature_len), "tst",
+                             lv_json_b64(s->tst, s->tst_len), "certificate",
                              cert_pem_json(x->st, s->signer)));
 }
 

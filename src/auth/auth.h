@@ -380,12 +380,10 @@ void auth_client_result(lv_auth *auth, const char *client_id, const char *ip,
                         int ok);
 
 /* ---- the anonymous-failure reporter (issue 11, llaved) -------------------
- * A thread with its own store that writes the aggregate audit entries of
- * anonymous failures every auth_report_seconds; stop writes what is left. */
-typedef struct lv_auth_reporter lv_auth_reporter;
-int auth_reporter_start(lv_auth *auth, lv_auth_reporter **out,
-                        lv_err *err) LV_MUST_USE;
-void auth_reporter_stop(lv_auth_reporter *r); /* NULL accepted */
+ * A job (lv_job_stop stops it) with its own store that writes the aggregate
+ * audit entries of anonymous failures every auth_report_seconds; stopping
+ * writes what is left. */
+int auth_reporter_start(lv_auth *auth, lv_job **out, lv_err *err) LV_MUST_USE;
 
 /* ---- TOTP primitive (RFC 6238 / RFC 4226), exposed for tests ------------ */
 /* The code for time step `step` (= unix time / 30) with HMAC over md

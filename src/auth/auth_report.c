@@ -262,48 +262,44 @@ int auth_report_flush(lv_auth *auth, lv_store *st, lv_err *err)
  * ------------------------------------------------
  */
 
-struct lv_auth_reporter {
+typedef struct reporter {
     lv_auth *auth;
     lv_store *st;
-    lv_worker *worker;
-};
+} reporter;
 
-static void reporter_pass(void *arg)
+static int reporter_open(void *state, void *auth, lv_err *err)
 {
-    lv_auth_reporter *r = arg;
-    lv_err err = {0};
-    auth_report_flush(r->auth, r->st, &err);
-}
-
-int auth_reporter_start(lv_auth *auth, lv_auth_reporter **out, lv_err *err)
-{
+    reporter *r = state;
     char db[1024];
-    lv_auth_reporter *r = calloc(1, sizeof *r);
-    *out = NULL;
-    if (!r)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
     r->auth = auth;
-    int rc = lv_path_join(db, sizeof db, auth->cfg.dir, "llave.db") < 0
-                 ? lv_fail(err, LV_EINVAL, "data directory path too long")
-                 : store_open(db, &r->st, err);
-    if (rc == 0)
-        rc = lv_worker_start(&r->worker, reporter_pass, r,
-                             auth->cfg.auth_report_seconds, 0, err);
-    if (rc < 0) {
-        store_close(r->st);
-        free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    if (lv_path_join(db, sizeof db, r->auth->cfg.dir, "llave.db") < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    return store_open(db, &r->st, err);
 }
 
-void auth_reporter_stop(lv_auth_reporter *r)
+static int reporter_pass(void *state, lv_job *job, lv_err *err)
 {
-    if (!r)
-        return;
-    lv_worker_stop(r->worker);
-    reporter_pass(r); /* what the last interval counted */
+    reporter *r = state;
+    (void)job;
+    return auth_report_flush(r->auth, r->st, err);
+}
+
+static void reporter_close(void *state)
+{
+    reporter *r = state;
+    lv_err err = {0};
+    if (r->st) /* what the last interval counted; failures are logged */
+        auth_report_flush(r->auth, r->st, &err);
     store_close(r->st);
-    free(r);
+}
+
+int auth_reporter_start(lv_auth *auth, lv_job **out, lv_err *err)
+{
+    lv_job_def def = {.name = "auth: reporter",
+                      .size = sizeof(reporter),
+                      .open = reporter_open,
+                      .pass = reporter_pass,
+                      .close = reporter_close,
+                      .interval_seconds = auth->cfg.auth_report_seconds};
+    return lv_job_start(&def, auth, out, err);
 }

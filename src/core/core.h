@@ -448,4 +448,19 @@ int lv_text_fill(char *out, size_t cap, const char *lang, const char *key,
 /* The end of lv_text_fill's list: a null pointer of the type it reads. */
 #define LV_TEXT_END ((const char *)NULL)
 
+/* ---- binary values in JSON (json_b64.c) ---------------------------------
+ * A new string of p's n bytes in base64 (RFC 4648 §4), or NULL when out of
+ * memory (jansson's json_pack and json_array_append_new take NULL as a
+ * failure). */
+json_t *lv_json_b64(const unsigned char *p, size_t n);
+
+/* ---- signatures over digests (verify.c) ---------------------------------
+ * 1 when sig (PKCS#1 v1.5 for RSA, ECDSA-Sig-Value DER for EC) is signer's
+ * key's signature of digest, md's hash; 0 otherwise.  What keyd returned is
+ * checked so before it goes into a document: a wrong key or a garbled
+ * answer is an error there, not an invalid signature at the relying party. */
+int lv_digest_sig_ok(X509 *signer, const EVP_MD *md,
+                     const unsigned char *digest, size_t digest_len,
+                     const unsigned char *sig, size_t sig_len);
+
 #endif

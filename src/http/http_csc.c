@@ -663,21 +663,11 @@ static void gtime(int64_t t, char out[20])
              iso + 11, iso + 14, iso + 17);
 }
 
-static json_t *b64_json(const unsigned char *der, size_t len)
-{
-    char *b = NULL;
-    if (lv_b64_encode(der, len, &b) < 0)
-        return NULL;
-    json_t *s = json_string(b);
-    free(b);
-    return s;
-}
-
 static json_t *x509_b64(X509 *x)
 {
     unsigned char *der = NULL;
     int len = x ? i2d_X509(x, &der) : -1;
-    json_t *s = len > 0 ? b64_json(der, (size_t)len) : NULL;
+    json_t *s = len > 0 ? lv_json_b64(der, (size_t)len) : NULL;
     OPENSSL_free(der);
     return s;
 }
@@ -687,7 +677,7 @@ static json_t *certs_json(csc_call *c, const lv_sign_cred *r, const char *mode)
     json_t *a = json_array();
     if (!a || strcmp(mode, "none") == 0)
         return a;
-    json_array_append_new(a, b64_json(r->der, r->der_len));
+    json_array_append_new(a, lv_json_b64(r->der, r->der_len));
     if (strcmp(mode, "chain") == 0 && c->env.ca) {
         json_array_append_new(a, x509_b64(ca_cert(c->env.ca, r->ca)));
         json_array_append_new(
@@ -1046,7 +1036,7 @@ static json_t *sigs_json(const unsigned char *sigs, size_t n, size_t len)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, b64_json(sigs + i * len, len));
+        json_array_append_new(a, lv_json_b64(sigs + i * len, len));
     return a;
 }
 
@@ -1262,7 +1252,7 @@ static int doc_done(csc_call *c, doc_out *out, const doc_req *dr, int rc,
         return rc;
     }
     json_array_append_new(dr->embedded ? out->with_sig : out->sig_obj,
-                          b64_json(sig, len));
+                          lv_json_b64(sig, len));
     out->timestamp |= dr->timestamp;
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stddef.h>
@@ -101,5 +102,12 @@ int pades_document_info(const unsigned char *pdf, size_t len, size_t max_len,
  * once, after every check on the input; nothing is written on failure. */
 int pades_sign(const unsigned char *pdf, size_t len, const pades_opts *o,
                unsigned char **out, size_t *out_len, lv_err *err) LV_MUST_USE;
+
+/* The digest a CMS signature covers: md over the DER SET OF si's signed
+ * attributes (RFC 5652 §5.4), into out (EVP_MAX_MD_SIZE bytes) and
+ * *out_len (NULL: not wanted).  PAdES and detached CAdES (sign/) alike. */
+int pades_signed_attrs_digest(CMS_SignerInfo *si, const EVP_MD *md,
+                              unsigned char *out, unsigned *out_len,
+                              lv_err *err) LV_MUST_USE;
 
 #endif

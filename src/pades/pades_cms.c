@@ -68,9 +68,9 @@ static int add_signed_attrs(const pades_opts *o, CMS_SignerInfo *si,
     return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot add attributes");
 }
 
-static int signed_attrs_digest(const pades_opts *o, CMS_SignerInfo *si,
-                               unsigned char *out, unsigned *out_len,
-                               lv_err *err)
+int pades_signed_attrs_digest(CMS_SignerInfo *si, const EVP_MD *md,
+                              unsigned char *out, unsigned *out_len,
+                              lv_err *err)
 {
     STACK_OF(X509_ATTRIBUTE) *sk = sk_X509_ATTRIBUTE_new_null();
     unsigned char *der = NULL;
@@ -82,7 +82,7 @@ static int signed_attrs_digest(const pades_opts *o, CMS_SignerInfo *si,
                                           ASN1_ITEM_rptr(PKCS7_ATTR_SIGN))
                           : -1;
     sk_X509_ATTRIBUTE_free(sk); /* the attributes belong to the SignerInfo */
-    int ok = len > 0 && EVP_Digest(der, (size_t)len, out, out_len, o->md, NULL);
+    int ok = len > 0 && EVP_Digest(der, (size_t)len, out, out_len, md, NULL);
     OPENSSL_free(der);
     return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot encode attributes");
 }
@@ -96,15 +96,11 @@ static int check_signature(const pades_opts *o, const unsigned char *tbs,
                            size_t tbs_len, const unsigned char *sig, size_t len,
                            lv_err *err)
 {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(X509_get0_pubkey(o->signer), NULL);
-    int ok = c && EVP_PKEY_verify_init(c) > 0 &&
-             EVP_PKEY_CTX_set_signature_md(c, o->md) > 0 &&
-             EVP_PKEY_verify(c, sig, len, tbs, tbs_len) == 1;
-    EVP_PKEY_CTX_free(c);
-    return ok ? 0
-              : lv_fail_ssl(err, LV_ECRYPTO,
-                            "the signature does not verify under the signer "
-                            "certificate");
+    return lv_digest_sig_ok(o->signer, o->md, tbs, tbs_len, sig, len)
+               ? 0
+               : lv_fail_ssl(err, LV_ECRYPTO,
+                             "the signature does not verify under the signer "
+                             "certificate");
 }
 
 static int put_signature(const pades_opts *o, CMS_SignerInfo *si, lv_err *err)
@@ -112,7 +108,7 @@ static int put_signature(const pades_opts *o, CMS_SignerInfo *si, lv_err *err)
     unsigned char tbs[EVP_MAX_MD_SIZE], *sig = NULL;
     unsigned tbs_len = 0;
     size_t len = 0;
-    LV_TRY(signed_attrs_digest(o, si, tbs, &tbs_len, err));
+    LV_TRY(pades_signed_attrs_digest(si, o->md, tbs, &tbs_len, err));
     LV_TRY(o->sign(o->sign_arg, o->md, tbs, tbs_len, &sig, &len, err));
     int rc = sig && len <= 16384
                  ? check_signature(o, tbs, tbs_len, sig, len, err)

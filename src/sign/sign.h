@@ -350,12 +350,11 @@ typedef int (*lv_purge_hook)(lv_store *st, int64_t before, int *count,
 int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
                lv_purge_hook hook, lv_sign_purge_counts *out,
                lv_err *err) LV_MUST_USE;
-/* llaved's thread: sign_purge (with hook, may be NULL) at start and every
+/* llaved's thread, a job (lv_job_stop stops it) with its own store:
+ * sign_purge (with hook, may be NULL) at start and every
  * purge_interval_seconds. */
-typedef struct lv_sign_purger lv_sign_purger;
-int sign_purger_start(const lv_config *cfg, lv_purge_hook hook,
-                      lv_sign_purger **out, lv_err *err) LV_MUST_USE;
-void sign_purger_stop(lv_sign_purger *p); /* NULL accepted */
+int sign_purger_start(const lv_config *cfg, lv_purge_hook hook, lv_job **out,
+                      lv_err *err) LV_MUST_USE;
 
 /* signatures/signDoc, XAdES (ETSI EN 319 132-1, through xades/): B-B with
  * SigningTime and SigningCertificateV2, or with `timestamp` B-T (a

@@ -7,12 +7,13 @@
  * The signer key stays in keys/: OpenSSL builds the SignerInfo around the
  * certificate's public key (CMS_PARTIAL, nothing is signed), we take the
  * DER of the signed attributes (RFC 5652 §5.4: the SET OF encoding, which
- * PKCS7_ATTR_SIGN gives), hash it, and llave-keyd signs that digest
- * under a token minted after the SAD was checked and consumed. */
+ * PKCS7_ATTR_SIGN gives; pades_signed_attrs_digest), hash it, and llave-keyd
+ * signs that digest under a token minted after the SAD was checked and
+ * consumed. */
+#include "pades/pades.h"
 #include "sign/sign_internal.h"
 
 #include <openssl/cms.h>
-#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,33 +84,13 @@ static int add_signed_attrs(cades *c, const unsigned char *digest, lv_err *err)
     return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot add attributes");
 }
 
-/* The digest the signature covers: md over the DER SET OF the signed
- * attributes (RFC 5652 §5.4). */
-static int signed_attrs_digest(cades *c, unsigned char out[EVP_MAX_MD_SIZE],
-                               lv_err *err)
-{
-    STACK_OF(X509_ATTRIBUTE) *sk = sk_X509_ATTRIBUTE_new_null();
-    unsigned char *der = NULL;
-    int n = CMS_signed_get_attr_count(c->si);
-    for (int i = 0; sk && i < n; i++)
-        if (!sk_X509_ATTRIBUTE_push(sk, CMS_signed_get_attr(c->si, i)))
-            n = -1;
-    int len = sk && n > 0 ? ASN1_item_i2d((ASN1_VALUE *)sk, &der,
-                                          ASN1_ITEM_rptr(PKCS7_ATTR_SIGN))
-                          : -1;
-    sk_X509_ATTRIBUTE_free(sk); /* the attributes belong to the SignerInfo */
-    int ok = len > 0 && EVP_Digest(der, (size_t)len, out, NULL, c->md, NULL);
-    OPENSSL_free(der);
-    return ok ? 0 : lv_fail_ssl(err, LV_ECRYPTO, "cannot encode attributes");
-}
-
 static int put_signature(const lv_sign_env *env, lv_store *st,
                          const char *actor, cades *c, const char *key_id,
                          lv_err *err)
 {
     unsigned char tbs[EVP_MAX_MD_SIZE], *sig = NULL;
     size_t len = 0;
-    LV_TRY(signed_attrs_digest(c, tbs, err));
+    LV_TRY(pades_signed_attrs_digest(c->si, c->md, tbs, NULL, err));
     LV_TRY(
         sign_with_key(env, st, actor, key_id, c->md, tbs, 1, &sig, &len, err));
     int ok =

@@ -7,7 +7,6 @@
  * removed. */
 #include "sign/sign_internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define HOUR 3600
@@ -49,53 +48,46 @@ int sign_purge(const lv_config *cfg, lv_store *st, int64_t now,
 
 /* ---- llaved's purger thread ---------------------------------------------- */
 
-struct lv_sign_purger {
+typedef struct purger {
     lv_config cfg;
     lv_purge_hook hook;
     lv_store *st;
-    lv_worker *worker;
-};
+} purger;
 
-static void purger_pass(void *arg)
+/* arg: a purger whose cfg and hook are set */
+static int purger_open(void *state, void *arg, lv_err *err)
 {
-    lv_sign_purger *p = arg;
-    lv_sign_purge_counts n;
-    lv_err err = {0};
-    if (sign_purge(&p->cfg, p->st, lv_now(), p->hook, &n, &err) < 0)
-        lv_log(LV_LOG_ERROR, "sign: purge: %s", err.msg);
-}
-
-int sign_purger_start(const lv_config *cfg, lv_purge_hook hook,
-                      lv_sign_purger **out, lv_err *err)
-{
+    purger *p = state;
     char db[1024];
-    lv_sign_purger *p = calloc(1, sizeof *p);
-    *out = NULL;
-    if (!p)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    p->cfg = *cfg;
-    p->hook = hook;
-    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db") < 0
-                 ? lv_fail(err, LV_EINVAL, "data directory path too long")
-                 : store_open(db, &p->st, err);
-    if (rc == 0)
-        rc = lv_worker_start(&p->worker, purger_pass, p,
-                             cfg->purge_interval_seconds, LV_WORKER_RUN_FIRST,
-                             err);
-    if (rc < 0) {
-        store_close(p->st);
-        free(p);
-        return rc;
-    }
-    *out = p;
-    return 0;
+    *p = *(const purger *)arg;
+    if (lv_path_join(db, sizeof db, p->cfg.dir, "llave.db") < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    return store_open(db, &p->st, err);
 }
 
-void sign_purger_stop(lv_sign_purger *p)
+static int purger_pass(void *state, lv_job *job, lv_err *err)
 {
-    if (!p)
-        return;
-    lv_worker_stop(p->worker);
-    store_close(p->st);
-    free(p);
+    purger *p = state;
+    lv_sign_purge_counts n;
+    (void)job;
+    return sign_purge(&p->cfg, p->st, lv_now(), p->hook, &n, err);
+}
+
+static void purger_close(void *state)
+{
+    store_close(((purger *)state)->st);
+}
+
+int sign_purger_start(const lv_config *cfg, lv_purge_hook hook, lv_job **out,
+                      lv_err *err)
+{
+    purger how = {.cfg = *cfg, .hook = hook};
+    lv_job_def def = {.name = "sign: purge",
+                      .size = sizeof(purger),
+                      .open = purger_open,
+                      .pass = purger_pass,
+                      .close = purger_close,
+                      .interval_seconds = cfg->purge_interval_seconds,
+                      .flags = LV_WORKER_RUN_FIRST};
+    return lv_job_start(&def, &how, out, err);
 }

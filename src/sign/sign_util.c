@@ -248,38 +248,6 @@ int sign_cert_key(lv_store *st, const char *serial, char key_id[65],
 /* ---- time-stamps from our TSA (CAdES-T, XAdES-T)
  * ------------------------------------------------ */
 
-/* An RFC 3161 TimeStampReq over md/digest, with a nonce, asking for the
- * TSU's certificate. */
-static int ts_query(const EVP_MD *md, const unsigned char *digest, size_t dlen,
-                    unsigned char **der, int *der_len)
-{
-    unsigned char nonce_raw[8];
-    TS_REQ *req = TS_REQ_new();
-    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
-    X509_ALGOR *alg = X509_ALGOR_new();
-    ASN1_INTEGER *nonce = NULL;
-    BIGNUM *bn = NULL;
-    int ok = req && mi && alg &&
-             X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
-                             NULL) &&
-             TS_MSG_IMPRINT_set_algo(mi, alg) &&
-             TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)digest, (int)dlen) &&
-             TS_REQ_set_version(req, 1) && TS_REQ_set_msg_imprint(req, mi) &&
-             TS_REQ_set_cert_req(req, 1) &&
-             lv_random(nonce_raw, sizeof nonce_raw) == 0 &&
-             (bn = BN_bin2bn(nonce_raw, sizeof nonce_raw, NULL)) &&
-             (nonce = BN_to_ASN1_INTEGER(bn, NULL)) &&
-             TS_REQ_set_nonce(req, nonce);
-    *der = NULL;
-    *der_len = ok ? i2d_TS_REQ(req, der) : -1;
-    BN_free(bn);
-    ASN1_INTEGER_free(nonce);
-    X509_ALGOR_free(alg);
-    TS_MSG_IMPRINT_free(mi);
-    TS_REQ_free(req);
-    return *der_len > 0;
-}
-
 /* The token of a granted reply, DER (malloc'd); LV_ESTATE when the TSA
  * refused. */
 static int ts_token(const unsigned char *reply, size_t len, unsigned char **out,
@@ -319,7 +287,7 @@ int sign_tsa_token(const lv_sign_env *env, lv_store *st, const EVP_MD *md,
     *token_len = 0;
     if (!env->ca)
         return lv_fail(err, LV_ESTATE, "no TSA loaded");
-    if (!md || !ts_query(md, digest, dlen, &q, &qlen))
+    if (!md || tsa_query(md, digest, dlen, &q, &qlen) < 0)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot build the TSA query");
     int rc =
         tsa_respond(env->ca, st, NULL, q, (size_t)qlen, &reply, &rlen, err);

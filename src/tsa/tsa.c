@@ -7,7 +7,6 @@
 #include "tsa/tsa_internal.h"
 
 #include <openssl/bn.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +73,9 @@ int tsa_respond(lv_ca *ca, lv_store *st, const char *unit,
     return rc;
 }
 
-/* ---- the stamps of audit seals (R9.2; audit/audit_sealer.c) -------------- */
-static int seal_request(const char *msg, unsigned char **der, int *len)
+int tsa_query(const EVP_MD *md, const unsigned char *digest, size_t dlen,
+              unsigned char **der, int *der_len)
 {
-    unsigned char md[32];
     unsigned char nonce_raw[8];
     TS_REQ *req = TS_REQ_new();
     TS_MSG_IMPRINT *imp = TS_MSG_IMPRINT_new();
@@ -85,24 +83,35 @@ static int seal_request(const char *msg, unsigned char **der, int *len)
     ASN1_INTEGER *nonce = NULL;
     BIGNUM *bn = NULL;
     int ok = req && imp && alg &&
-             EVP_Digest(msg, strlen(msg), md, NULL, EVP_sha256(), NULL) &&
-             X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) &&
+             X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL,
+                             NULL) &&
              TS_MSG_IMPRINT_set_algo(imp, alg) &&
-             TS_MSG_IMPRINT_set_msg(imp, md, sizeof md) &&
+             TS_MSG_IMPRINT_set_msg(imp, (unsigned char *)digest, (int)dlen) &&
              TS_REQ_set_version(req, 1) && TS_REQ_set_msg_imprint(req, imp) &&
              TS_REQ_set_cert_req(req, 1) &&
-             RAND_bytes(nonce_raw, sizeof nonce_raw) == 1 &&
+             lv_random(nonce_raw, sizeof nonce_raw) == 0 &&
              (bn = BN_bin2bn(nonce_raw, sizeof nonce_raw, NULL)) &&
              (nonce = BN_to_ASN1_INTEGER(bn, NULL)) &&
              TS_REQ_set_nonce(req, nonce);
     *der = NULL;
-    *len = ok ? i2d_TS_REQ(req, der) : 0;
+    *der_len = ok ? i2d_TS_REQ(req, der) : 0;
     ASN1_INTEGER_free(nonce);
     BN_free(bn);
     X509_ALGOR_free(alg);
     TS_MSG_IMPRINT_free(imp);
     TS_REQ_free(req);
-    return *len > 0 ? 0 : LV_ECRYPTO;
+    return *der_len > 0 ? 0 : LV_ECRYPTO;
+}
+
+/* ---- the stamps of audit seals (R9.2; audit/audit_sealer.c) -------------- */
+static int seal_request(const char *msg, unsigned char **der, int *len)
+{
+    unsigned char md[32];
+    *der = NULL;
+    *len = 0;
+    if (!EVP_Digest(msg, strlen(msg), md, NULL, EVP_sha256(), NULL))
+        return LV_ECRYPTO;
+    return tsa_query(EVP_sha256(), md, sizeof md, der, len);
 }
 
 /* Our own TSA, called as a library (not over HTTP): a refusal such as

@@ -46,6 +46,13 @@ int tsa_respond(lv_ca *ca, lv_store *st, const char *unit,
                 const unsigned char *req, size_t req_len, unsigned char **reply,
                 size_t *reply_len, lv_err *err) LV_MUST_USE;
 
+/* An RFC 3161 TimeStampReq (§2.4.1) over digest, md's hash of the data,
+ * with a random 64-bit nonce and certReq set: DER into *der (OPENSSL_free)
+ * and *der_len; LV_ECRYPTO when OpenSSL fails.  For whoever stamps through
+ * tsa_respond: signatures (sign/) and audit seals. */
+int tsa_query(const EVP_MD *md, const unsigned char *digest, size_t dlen,
+              unsigned char **der, int *der_len) LV_MUST_USE;
+
 /* R7.2: the system clock as ntp_adjtime reports it, judged against the
  * declared accuracy (tsa_accuracy_ms). */
 typedef struct lv_tsa_clock {

@@ -161,15 +161,11 @@ static int check_signature(X509 *signer, const EVP_MD *md,
                            const unsigned char *d, size_t dlen,
                            const unsigned char *sig, size_t slen, lv_err *err)
 {
-    EVP_PKEY_CTX *v = EVP_PKEY_CTX_new(X509_get0_pubkey(signer), NULL);
-    int ok = v && EVP_PKEY_verify_init(v) > 0 &&
-             EVP_PKEY_CTX_set_signature_md(v, md) > 0 &&
-             EVP_PKEY_verify(v, sig, slen, d, dlen) == 1;
-    EVP_PKEY_CTX_free(v);
-    return ok ? 0
-              : lv_fail(err, LV_ECRYPTO,
-                        "the signature does not verify with the signer's "
-                        "certificate");
+    return lv_digest_sig_ok(signer, md, d, dlen, sig, slen)
+               ? 0
+               : lv_fail(err, LV_ECRYPTO,
+                         "the signature does not verify with the signer's "
+                         "certificate");
 }
 
 /* XMLDSig 1.1 §6.4.3: an ECDSA SignatureValue is r||s, each I2OSP'd to
