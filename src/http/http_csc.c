@@ -1264,9 +1264,9 @@ static int cades_one(csc_call *c, const char *sad, const doc_req *dr,
     size_t len = 0;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
-    cr->serial = c->serial;
-    cr->sad = sad;
-    cr->md = dr->md;
+    cr->d.serial = c->serial;
+    cr->d.sad = sad;
+    cr->d.md = dr->md;
     cr->attached = dr->embedded;
     cr->timestamp = dr->timestamp;
     int rc = sign_csc_sign_cades(&c->env, c->st, c->who.id, cr, &der, &len,
@@ -1283,8 +1283,8 @@ static int xades_one(csc_call *c, const char *sad, const doc_req *dr,
     size_t xml_len = 0;
     lv_err err = {0};
     lv_sign_refusal why = LV_SIGN_OK;
-    lv_xades_req xr = {c->serial, sad,          dr->md,       doc,
-                       len,       dr->embedded, dr->timestamp};
+    lv_xades_req xr = {
+        {c->serial, sad, dr->md, doc, len}, dr->embedded, dr->timestamp};
     int rc = sign_csc_sign_xades(&c->env, c->st, c->who.id, &xr, &xml, &xml_len,
                                  &why, &err);
     rc = doc_done(c, out, dr, rc, why, &err, xml, xml_len);
@@ -1321,7 +1321,7 @@ static int pades_one(csc_call *c, const char *sad, const doc_req *dr,
     lv_sign_refusal why = LV_SIGN_OK;
     if (dr->level >= 2)
         LV_TRY(pades_material(c, vi));
-    lv_pades_req pr = {c->serial, sad, dr->md, doc, len, dr->level, *vi};
+    lv_pades_req pr = {{c->serial, sad, dr->md, doc, len}, dr->level, *vi};
     int rc = sign_csc_sign_pades(&c->env, c->st, c->who.id, &pr, &pdf, &pdf_len,
                                  &why, &err);
     rc = doc_done(c, out, dr, rc, why, &err, pdf, pdf_len);
@@ -1337,12 +1337,12 @@ static int sign_one_document(csc_call *c, const char *sad, const json_t *d,
     unsigned char *raw = NULL;
     const char *b64 = lv_json_str(d, "document");
     LV_TRY(doc_options(c, d, 1, &dr));
-    if (!b64 || b64_any(b64, &raw, &cr.doc_len) < 0 || !raw)
+    if (!b64 || b64_any(b64, &raw, &cr.d.doc_len) < 0 || !raw)
         return doc_refuse(c, "Invalid Base64 documents string parameter");
-    cr.doc = raw;
-    int rc = dr.format == 'X' ? xades_one(c, sad, &dr, raw, cr.doc_len, out)
+    cr.d.doc = raw;
+    int rc = dr.format == 'X' ? xades_one(c, sad, &dr, raw, cr.d.doc_len, out)
              : dr.format == 'P'
-                 ? pades_one(c, sad, &dr, raw, cr.doc_len, vi, out)
+                 ? pades_one(c, sad, &dr, raw, cr.d.doc_len, vi, out)
                  : cades_one(c, sad, &dr, &cr, out);
     free(raw);
     return rc;

@@ -312,18 +312,25 @@ int sign_csc_sign_hash(const lv_sign_env *env, lv_store *st,
                        unsigned char **sigs, size_t *sig_len,
                        lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
+/* What signatures/signDoc takes of every format (CSC v2 §11.11): the
+ * credential, the SAD, the digest algorithm (of the document and of the
+ * signature) and the document exactly as sent. */
+typedef struct lv_doc_req {
+    const char *serial;
+    const char *sad;
+    const EVP_MD *md;
+    const unsigned char *doc;
+    size_t doc_len;
+} lv_doc_req;
+
 /* signatures/signDoc, CAdES (ETSI EN 319 122-1): CMS SignedData over a
  * document, or over its digest when doc is NULL (detached only), with
  * contentType, signingTime, messageDigest and signing-certificate-v2;
  * with `timestamp` a signature time-stamp (id-aa-signatureTimeStampToken)
  * from the TSA (CAdES-T).  The SAD must authorize md(document). */
 typedef struct lv_cades_req {
-    const char *serial;
-    const char *sad;
-    const EVP_MD *md;
-    const unsigned char *doc; /* NULL: digest given */
-    size_t doc_len;
-    const unsigned char *digest; /* when doc is NULL */
+    lv_doc_req d;                /* d.doc NULL: digest given */
+    const unsigned char *digest; /* when d.doc is NULL */
     int attached;                /* eContent carries the document */
     int timestamp;               /* CAdES-T */
 } lv_cades_req;
@@ -365,11 +372,7 @@ int sign_purger_start(const lv_config *cfg, lv_purge_hook hook, lv_job **out,
  * well-formed XML (enveloped), carries a DTD or is too large (LV_EINVAL,
  * LV_ETOOBIG) changes nothing stored. */
 typedef struct lv_xades_req {
-    const char *serial;
-    const char *sad;
-    const EVP_MD *md; /* of the document and of the signature */
-    const unsigned char *doc;
-    size_t doc_len;
+    lv_doc_req d;
     int enveloped; /* 0: detached */
     int timestamp; /* XAdES-B-T */
 } lv_xades_req;
@@ -388,11 +391,7 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
  * parses it cleanly, not encrypted, has a page, at most 32 MB), so a
  * document pades/ refuses (LV_EINVAL, LV_ETOOBIG) changes nothing stored. */
 typedef struct lv_pades_req {
-    const char *serial;
-    const char *sad;
-    const EVP_MD *md; /* of the document and of the signature */
-    const unsigned char *doc;
-    size_t doc_len;
+    lv_doc_req d;
     int level; /* 0 B-B, 1 B-T, 2 B-LT, 3 B-LTA */
     /* B-LT and B-LTA: the DSS's validation material, in the shape of
      * signDoc's validationInfo ({certificates, ocsp, crl}: arrays of

@@ -129,17 +129,18 @@ static int add_timestamp(const lv_sign_env *env, lv_store *st, cades *c,
 static int doc_digest(const lv_cades_req *req, unsigned char d[EVP_MAX_MD_SIZE],
                       lv_err *err)
 {
-    if (!req->md)
+    if (!req->d.md)
         return lv_fail(err, LV_EINVAL, "hash algorithm: SHA-2 only");
-    if (req->doc) {
-        if (EVP_Digest(req->doc, req->doc_len, d, NULL, req->md, NULL) != 1)
+    if (req->d.doc) {
+        if (EVP_Digest(req->d.doc, req->d.doc_len, d, NULL, req->d.md, NULL) !=
+            1)
             return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
         return 0;
     }
     if (!req->digest || req->attached)
         return lv_fail(err, LV_EINVAL,
                        "an attached signature needs the document itself");
-    memcpy(d, req->digest, (size_t)EVP_MD_get_size(req->md));
+    memcpy(d, req->digest, (size_t)EVP_MD_get_size(req->d.md));
     return 0;
 }
 
@@ -152,7 +153,7 @@ static int cades_build(const lv_sign_env *env, lv_store *st, const char *actor,
     LV_TRY(sign_cert_x509(st, serial, &c->cert, ca_name, err));
     LV_TRY(cades_start(env, ca_name, c, req->attached, err));
     if (req->attached)
-        LV_TRY(set_content(c, req->doc, req->doc_len, err));
+        LV_TRY(set_content(c, req->d.doc, req->d.doc_len, err));
     LV_TRY(add_signed_attrs(c, digest, err));
     LV_TRY(put_signature(env, st, actor, c, key_id, err));
     if (req->timestamp)
@@ -168,16 +169,17 @@ int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
     unsigned char digest[EVP_MAX_MD_SIZE];
     char key_id[65], serial[65], actor[96];
     lv_err ignored = {0};
-    cades c = {.md = req->md};
+    cades c = {.md = req->d.md};
     *der = NULL;
     *der_len = 0;
     *why = LV_SIGN_OK;
     LV_TRY(ca_need_keys(env->ca, "no signature can be made", err));
-    if (!req->serial || ca_serial_normalize(req->serial, serial, &ignored) < 0)
+    if (!req->d.serial ||
+        ca_serial_normalize(req->d.serial, serial, &ignored) < 0)
         return lv_fail(err, LV_EINVAL, "invalid credentialID");
     LV_TRY(doc_digest(req, digest, err));
-    LV_TRY(sign_csc_use_sad(st, citizen_id, serial, req->sad, req->md, digest,
-                            1, "sign.csc.sign_doc", key_id, why, err));
+    LV_TRY(sign_csc_use_sad(st, citizen_id, serial, req->d.sad, req->d.md,
+                            digest, 1, "sign.csc.sign_doc", key_id, why, err));
     sign_citizen_actor(citizen_id, actor);
     int rc = cades_build(env, st, actor, req, serial, key_id, digest, &c, err);
     unsigned char *out = NULL;

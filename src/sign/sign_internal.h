@@ -108,9 +108,8 @@ int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
  * keys unsealed, credential (normalized into serial, which x->serial must
  * point at), digest and document given; then x->doc_digest, md(document)
  * as sent.  Resets *x->why. */
-int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
-                   const unsigned char *doc, size_t doc_len, const char *format,
-                   lv_err *err);
+int sign_doc_start(sign_doc_ctx *x, const lv_doc_req *d, char serial[65],
+                   const char *format, lv_err *err);
 /* The signer of x->serial (*cert) and the chain XAdES's KeyInfo and
  * PAdES's CMS carry: the issuing CA and the root (the CA context owns
  * them).  Both go with sign_doc_signer_free. */

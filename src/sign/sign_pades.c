@@ -117,7 +117,7 @@ static int pades_build(sign_doc_ctx *x, pades_sign_fn sign, void *sign_arg,
         .level = LEVELS[req->level],
         .signer = cert,
         .chain = chain,
-        .md = req->md,
+        .md = req->d.md,
         .sign = sign,
         .sign_arg = sign_arg,
         .timestamp = sign_doc_tsa_cb,
@@ -129,7 +129,7 @@ static int pades_build(sign_doc_ctx *x, pades_sign_fn sign, void *sign_arg,
         o.n_ocsps = v.n_ocsps;
         o.crls = v.crls;
         o.n_crls = v.n_crls;
-        rc = pades_sign(req->doc, req->doc_len, &o, out, out_len, err);
+        rc = pades_sign(req->d.doc, req->d.doc_len, &o, out, out_len, err);
     }
     vmat_free(&v);
     sign_doc_signer_free(cert, chain);
@@ -142,17 +142,11 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
                         lv_sign_refusal *why, lv_err *err)
 {
     char serial[65];
-    sign_doc_ctx x = {.env = env,
-                      .st = st,
-                      .citizen_id = citizen_id,
-                      .serial = serial,
-                      .sad = req->sad,
-                      .md = req->md,
-                      .why = why};
+    sign_doc_ctx x = {
+        .env = env, .st = st, .citizen_id = citizen_id, .why = why};
     *out = NULL;
     *out_len = 0;
-    LV_TRY(sign_doc_start(&x, serial, req->serial, req->doc, req->doc_len,
-                          "PAdES", err));
+    LV_TRY(sign_doc_start(&x, &req->d, serial, "PAdES", err));
     if (req->level < 0 ||
         (size_t)req->level >= sizeof LEVELS / sizeof LEVELS[0])
         return lv_fail(err, LV_EINVAL, "PAdES level");
@@ -194,8 +188,8 @@ int sign_tx_pades(const lv_sign_env *env, lv_store *st, const char *actor,
     lv_sign_refusal why = LV_SIGN_OK;
     sign_doc_ctx x = {.env = env,
                       .st = st,
-                      .serial = req->serial,
-                      .md = req->md,
+                      .serial = req->d.serial,
+                      .md = req->d.md,
                       .why = &why};
     tx_signer t = {env, st, actor, key_id};
     *out = NULL;

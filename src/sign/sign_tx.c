@@ -890,10 +890,10 @@ static int sign_pdf(const lv_sign_env *env, lv_store *st, const tx_batch *b,
     if (rc == 0 && level >= 2 && v->fn)
         rc = v->fn(v->arg, st, b->tx.citizen_id, b->tx.cert_serial, &vi, err);
     if (rc == 0) {
-        lv_pades_req req = {.serial = b->tx.cert_serial,
-                            .md = b->md,
-                            .doc = p.pdf,
-                            .doc_len = p.pdf_len,
+        lv_pades_req req = {.d = {.serial = b->tx.cert_serial,
+                                  .md = b->md,
+                                  .doc = p.pdf,
+                                  .doc_len = p.pdf_len},
                             .level = level,
                             .validation = vi};
         rc = sign_tx_pades(env, st, actor, key_id, &req, &o->pdfs[i],

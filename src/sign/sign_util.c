@@ -344,18 +344,20 @@ int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
                          sig_len, err);
 }
 
-int sign_doc_start(sign_doc_ctx *x, char serial[65], const char *credential,
-                   const unsigned char *doc, size_t doc_len, const char *format,
-                   lv_err *err)
+int sign_doc_start(sign_doc_ctx *x, const lv_doc_req *d, char serial[65],
+                   const char *format, lv_err *err)
 {
     lv_err ignored = {0};
     *x->why = LV_SIGN_OK;
+    x->serial = serial;
+    x->sad = d->sad;
+    x->md = d->md;
     LV_TRY(ca_need_keys(x->env->ca, "no signature can be made", err));
-    if (!credential || ca_serial_normalize(credential, serial, &ignored) < 0)
+    if (!d->serial || ca_serial_normalize(d->serial, serial, &ignored) < 0)
         return lv_fail(err, LV_EINVAL, "invalid credentialID");
-    if (!x->md || !doc || doc_len == 0)
+    if (!x->md || !d->doc || d->doc_len == 0)
         return lv_fail(err, LV_EINVAL, "%s needs the document itself", format);
-    if (EVP_Digest(doc, doc_len, x->doc_digest, NULL, x->md, NULL) != 1)
+    if (EVP_Digest(d->doc, d->doc_len, x->doc_digest, NULL, x->md, NULL) != 1)
         return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the document");
     return 0;
 }

@@ -33,14 +33,14 @@ static int xades_build(sign_doc_ctx *x, const lv_xades_req *req,
         .level = req->timestamp ? XADES_B_T : XADES_B_B,
         .signer = cert,
         .chain = chain,
-        .md = req->md,
+        .md = req->d.md,
         .sign = sign_doc_sign_cb,
         .sign_arg = x,
         .timestamp = sign_doc_tsa_cb,
         .timestamp_arg = x,
         .doc_name = XADES_DETACHED_NAME,
     };
-    int rc = xades_sign(req->doc, req->doc_len, &o, out, out_len, err);
+    int rc = xades_sign(req->d.doc, req->d.doc_len, &o, out, out_len, err);
     sign_doc_signer_free(cert, chain);
     return rc;
 }
@@ -51,16 +51,10 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
                         lv_sign_refusal *why, lv_err *err)
 {
     char serial[65];
-    sign_doc_ctx x = {.env = env,
-                      .st = st,
-                      .citizen_id = citizen_id,
-                      .serial = serial,
-                      .sad = req->sad,
-                      .md = req->md,
-                      .why = why};
+    sign_doc_ctx x = {
+        .env = env, .st = st, .citizen_id = citizen_id, .why = why};
     *out = NULL;
     *out_len = 0;
-    LV_TRY(sign_doc_start(&x, serial, req->serial, req->doc, req->doc_len,
-                          "XAdES", err));
+    LV_TRY(sign_doc_start(&x, &req->d, serial, "XAdES", err));
     return xades_build(&x, req, out, out_len, err);
 }
