@@ -122,10 +122,12 @@ static json_t *view_json(lv_store *st, const lv_oauth_authz_rec *r)
     char app[129], exp[32];
     sign_app_display_name(st, r->client_id, app);
     lv_time_iso(r->expires_at, exp);
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id, "application",
-                  app, "scope", r->scope, "description", r->description,
-                  "state", r->status, "expires_at", exp);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", r->id,
+                          "application", app, "scope", r->scope, "description",
+                          r->description, "state", r->status, "expires_at", exp,
+                          /* where the citizen will be taken back: the page
+                           * shows its host (issue 15 item 3) */
+                          "redirect_uri", r->redirect_uri);
     if (o && is_credential(r)) {
         json_object_set_new(o, "digest_algorithm", json_string(r->digest_alg));
         json_object_set_new(o, "documents", documents_json(r));

@@ -164,6 +164,7 @@ test('the OAuth page speaks Spanish first and is accessible', async () => {
   await page.getByRole('button', { name: 'Entrar' }).click();
   await page.getByRole('heading', { name: '2. Revise lo que autoriza' }).waitFor();
   assert.match(await page.locator('#signatures').innerText(), /1 firma/);
+  assert.match(await page.locator('#app-domain').innerText(), /le devolverá a 127\.0\.0\.1:\d+/);
   assert.deepEqual(await axeViolations(page), [], 'axe on the review step');
   await page.screenshot({ path: path.join(ARTIFACTS, 'oauth-review-es.png'), fullPage: true });
   await ctx.close();
