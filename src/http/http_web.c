@@ -29,7 +29,8 @@ static int web_serve_status(lv_http_resp *resp, int status,
     LV_TRY(http_resp_static(resp, status, a->content_type, a->data, a->len));
     LV_TRY(http_resp_header(resp, "Content-Security-Policy",
                             "default-src 'none'; script-src 'self'; "
-                            "style-src 'self'; connect-src 'self'; "
+                            "worker-src 'self'; style-src 'self'; "
+                            "connect-src 'self'; "
                             "form-action 'none'; frame-ancestors 'none'; "
                             "base-uri 'none'"));
     LV_TRY(http_resp_header(resp, "X-Frame-Options", "DENY"));
@@ -86,5 +87,7 @@ const lv_http_route http_web_routes[] = {
     HTTP_GET_PUBLIC("/sign/{id}", sign_page),
     /* sign.js, sign.css */
     HTTP_GET_PUBLIC("/web/sign/{file}", http_web_asset_get),
+    /* pdf.js for the preview (issue 15 item 3), vendored from npm */
+    HTTP_GET_PUBLIC("/web/vendor/pdfjs/{file}", http_web_asset_get),
     {0},
 };

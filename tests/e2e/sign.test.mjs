@@ -192,9 +192,11 @@ function makePdf(text) {
     '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
     '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj',
     '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]',
-    '  /Contents 4 0 R /Resources << >> >> endobj',
+    '  /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj',
     `4 0 obj << /Length ${stream.length + 1} >> stream`, stream,
-    'endstream endobj', 'trailer << /Root 1 0 R /Size 5 >>', '%%EOF', ''
+    'endstream endobj',
+    '5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj',
+    'trailer << /Root 1 0 R /Size 6 >>', '%%EOF', ''
   ].join('\n');
   const inp = path.join(tmp, 'src.pdf');
   const out = path.join(tmp, 'in.pdf');
@@ -215,6 +217,10 @@ test('the citizen reviews a PDF on the page and signs it as PAdES', async () => 
   assert.equal(r.status, 201, JSON.stringify(r.json));
   const tx = r.json;
   const page = await browser.newPage({ acceptDownloads: true });
+  const refused = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text());
+  });
   await page.goto(url + tx.path);
   await page.getByLabel('User id').fill(creds.citizen.user_id);
   await page.getByLabel('Password').fill(creds.citizen.password);
@@ -226,6 +232,17 @@ test('the citizen reviews a PDF on the page and signs it as PAdES', async () => 
   assert.match(text, /PDF, 1 page, \d+ (bytes|kB) — signed as PAdES B-T/);
   assert.ok(text.includes(digest(pdf).toString('base64')),
             'the digest shown is the SHA-256 of the PDF as sent');
+  // issue 15 item 3: the first PDF is drawn in the page by pdf.js (its
+  // worker allowed by the CSP), and the drawing is not blank
+  await item.getByText('Page 1 of 1').waitFor();
+  const inked = await item.locator('canvas').first().evaluate((c) => {
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] < 128) dark++;
+    return dark;
+  });
+  assert.ok(inked > 50, `the preview draws the page's text (${inked} dark pixels)`);
+  assert.deepEqual(refused, [], 'nothing refused by the CSP');
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Download the PDF to read it' }).click()]);

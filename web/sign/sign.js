@@ -6,6 +6,7 @@
 // item 1); errors stand next to their field (WCAG 3.3.1), each new step's
 // heading takes the focus (WCAG 2.4.3), and declining asks first.
 import { setText, t } from '/web/common/i18n.js';
+import { renderPdf } from '/web/sign/preview.js';
 import { $, ApiError, apiCaller, busy, clearErrors, closed, errorKey, fieldError, loginFilled,
   otpFilled, pageStatus, show, showError, startPage, status } from '/web/common/citizen.js';
 
@@ -26,17 +27,22 @@ function size(n) {
 
 // The PDF as the application sent it (issue 14 item 4).  The server
 // serves it as an attachment (never rendered in this origin); the
-// session token is a header, so the page fetches it and hands the bytes
-// to the browser as a download.
+// session token is a header, so the page fetches the bytes itself, for
+// the preview and for the download.
+async function fetchPdf(d) {
+  const r = await fetch(api + '/pdf?document=' + encodeURIComponent(d.id), {
+    headers: { Authorization: 'Bearer ' + token },
+    credentials: 'omit', cache: 'no-store' });
+  if (!r.ok) throw new ApiError(r.status, {});
+  return r.arrayBuffer();
+}
+
 async function download(d, button) {
   showError(null);
   busy(button, true);
   try {
-    const r = await fetch(api + '/pdf?document=' + encodeURIComponent(d.id), {
-      headers: { Authorization: 'Bearer ' + token },
-      credentials: 'omit', cache: 'no-store' });
-    if (!r.ok) throw new ApiError(r.status, {});
-    const url = URL.createObjectURL(await r.blob());
+    const url = URL.createObjectURL(new Blob([await fetchPdf(d)],
+                                             { type: 'application/pdf' }));
     const a = document.createElement('a');
     a.href = url;
     a.download = d.name.toLowerCase().endsWith('.pdf') ? d.name : d.name + '.pdf';
@@ -49,6 +55,45 @@ async function download(d, button) {
   } finally {
     busy(button, false);
   }
+}
+
+// The pages themselves, drawn in the page when the citizen opens the
+// preview (the first PDF opens by itself).  A PDF pdf.js cannot draw is
+// still signable: the citizen is told, and can download it.
+function pdfPreview(d, open) {
+  const details = document.createElement('details');
+  details.className = 'pdf-preview';
+  const summary = document.createElement('summary');
+  setText(summary, 'sign.preview.show');
+  const pages = document.createElement('div');
+  pages.className = 'pdf-pages';
+  // a scrolling region is reached and scrolled with the keyboard too
+  pages.tabIndex = 0;
+  pages.setAttribute('role', 'region');
+  pages.dataset.i18nLabel = 'sign.preview.region';
+  pages.setAttribute('aria-label', t('sign.preview.region'));
+  details.append(summary, pages);
+  let drawn = false;
+  details.addEventListener('toggle', async () => {
+    if (!details.open || drawn) return;
+    drawn = true;
+    const note = setText(document.createElement('p'), 'sign.preview.loading');
+    pages.replaceChildren(note);
+    pages.setAttribute('aria-busy', 'true');
+    try {
+      const bytes = await fetchPdf(d);
+      note.remove();
+      await renderPdf(bytes, pages);
+    } catch (e) {
+      drawn = false;
+      note.className = 'error';
+      setText(note, 'sign.error.preview', { status: e.status || '-' });
+    } finally {
+      pages.removeAttribute('aria-busy');
+    }
+  });
+  details.open = open;
+  return details;
 }
 
 function pdfInfo(d) {
@@ -65,7 +110,7 @@ function pdfInfo(d) {
   return [info, button];
 }
 
-function documentItem(view, d) {
+function documentItem(view, d, first) {
   const li = document.createElement('li');
   const name = document.createElement('strong');
   name.textContent = d.name;
@@ -76,8 +121,22 @@ function documentItem(view, d) {
   digest.className = 'digest';
   digest.textContent = view.digest_algorithm + ': ' + d.digest;
   li.append(name, title, digest);
-  if (d.format === 'PAdES') li.append(...pdfInfo(d));
+  if (d.format === 'PAdES') li.append(...pdfInfo(d), pdfPreview(d, first));
   return li;
+}
+
+// Built once per document: a later view (after /otp) keeps the drawn
+// previews instead of fetching and drawing them again.
+const items = new Map();
+function documentItems(view, docs) {
+  let first = true;
+  return docs.map((d) => {
+    if (!items.has(d.id)) {
+      items.set(d.id, documentItem(view, d, first && d.format === 'PAdES'));
+    }
+    if (d.format === 'PAdES') first = false;
+    return items.get(d.id);
+  });
 }
 
 // The application's own address, from where it takes the citizen back.
@@ -98,7 +157,7 @@ function render(view) {
   const domain = appDomain(view);
   $('app-domain').hidden = !domain;
   if (domain) setText($('app-domain'), 'sign.review.domain', { domain });
-  $('documents').replaceChildren(...docs.map((d) => documentItem(view, d)));
+  $('documents').replaceChildren(...documentItems(view, docs));
   // digests only: the citizen sees a fingerprint, not the text, and is
   // told what that means
   const digestsOnly = docs.some((d) => d.format !== 'PAdES');
