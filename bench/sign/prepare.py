@@ -59,6 +59,26 @@ def authorize(url, d, tok, cred, hashes, citizen, num):
     return o["SAD"], (time.monotonic() - t0) * 1000
 
 
+def accept(url, d, citizen, app):
+    """The citizen accepts the certificate on the signing page's API first
+    (R5.4: a CSC client shows no acceptance sheet, so CSC refuses a
+    certificate not yet accepted): one transaction of one digest."""
+    digest = base64.b64encode(hashlib.sha256(b"accept").digest()).decode()
+    tx = call(url, "/api/v1/transactions", {
+        "owner": citizen["user_id"], "digest_algorithm": "SHA-256",
+        "documents": [{"id": "d0", "name": "acceptance.txt",
+                       "title": "Acceptance", "digest": digest}],
+        "redirect_ok_url": "https://app.example/ok",
+        "redirect_error_url": "https://app.example/error"},
+        basic=(app["client_id"], app["client_secret"]))
+    path = "/api/v1/transactions/" + tx["id"]
+    tok = call(url, path + "/login", {"user_id": citizen["user_id"],
+                                      "password": citizen["password"]})["token"]
+    call(url, path + "/otp", {}, tok)
+    call(url, path + "/confirm", {"password": citizen["password"],
+                                  "otp": last_otp(d, citizen["mobile"])}, tok)
+
+
 def verify(outdir, cert_der, digest, sig):
     paths = {}
     for name, data in (("c.der", cert_der), ("d.bin", digest),
@@ -82,6 +102,8 @@ def main():
     batches = [int(b) for b in sys.argv[4:]]
     accounts = json.load(open(os.path.join(d, "demo-credentials.json")))
     citizen = [a for a in accounts["accounts"] if a["kind"] == "citizen"][0]
+    app = [a for a in accounts["accounts"] if a["kind"] == "application"][0]
+    accept(url, d, citizen, app)
     tok = call(url, "/csc/v2/auth/login", {},
                basic=(citizen["user_id"], citizen["password"]))["access_token"]
     cred = call(url, "/csc/v2/credentials/list", {}, tok)["credentialIDs"][0]

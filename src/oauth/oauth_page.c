@@ -236,6 +236,7 @@ static int send_otp(const lv_sign_env *env, lv_store *st, lv_oauth_authz_rec *r,
     sign_app_display_name(st, r->client_id, app);
     lv_sign_env named = *env;
     named.app_name = app;
+    named.shows_sheet = 1; /* this page shows it (view_json) */
     if (is_credential(r))
         return sign_csc_send_otp(
             &named, st, r->citizen_id, r->serial, md, r->hashes,
@@ -301,10 +302,12 @@ static int authorize_citizen(const lv_sign_env *env, lv_store *st,
     lv_buf b = {0};
     int expires_in = 0;
     const EVP_MD *md = sign_md_by_name(r->digest_alg);
+    lv_sign_env shown = *env;
+    shown.shows_sheet = 1; /* this page showed it (view_json) */
     sad[0] = '\0';
     if (is_credential(r))
         return sign_csc_authorize(
-            env, st, r->citizen_id, r->serial, md, r->hashes,
+            &shown, st, r->citizen_id, r->serial, md, r->hashes,
             r->hashes_len / (size_t)EVP_MD_get_size(md), r->num_signatures,
             password, otp, sad, &expires_in, why, err);
     int rc = service_binding(r, &b);

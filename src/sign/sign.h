@@ -46,6 +46,10 @@ typedef struct lv_sign_env {
     const char *lang;        /* the reader's language (SMS texts); NULL: es */
     const char *app_name;    /* who asks, when the caller knows (OAuth client):
                                 named in the SMS */
+    int shows_sheet; /* the caller's page showed the citizen the acceptance
+                        sheet of a certificate not yet accepted (the OAuth
+                        page): only then may a CSC authorization accept it;
+                        a bare CSC client is refused (R5.4, issue 15) */
 } lv_sign_env;
 
 /* Once, from the main thread, before any thread signs: the libraries the
@@ -76,6 +80,7 @@ typedef enum {
     LV_SIGN_NOT_ACTIVE,          /* "citizen_not_active": no password yet */
     LV_SIGN_BAD_PASSWORD,        /* "invalid_password" */
     LV_SIGN_BAD_OTP,             /* "invalid_otp" */
+    LV_SIGN_NOT_ACCEPTED,        /* "certificate_not_accepted" (R5.4) */
 } lv_sign_refusal;
 const char *sign_refusal_name(lv_sign_refusal r);
 

@@ -37,9 +37,10 @@ typedef struct csc_batch {
     char *sheet; /* set when the sheet is part of the batch */
 } csc_batch;
 
-static int csc_batch_build(lv_store *st, const char *serial, const EVP_MD *md,
+static int csc_batch_build(const lv_sign_env *env, lv_store *st,
+                           const char *serial, const EVP_MD *md,
                            const unsigned char *hashes, size_t n, csc_batch *b,
-                           lv_err *err)
+                           lv_sign_refusal *why, lv_err *err)
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     char *sheet = NULL;
@@ -47,6 +48,19 @@ static int csc_batch_build(lv_store *st, const char *serial, const EVP_MD *md,
     memset(b, 0, sizeof *b);
     b->md = md;
     LV_TRY(sign_sheet_digest(st, serial, md, &sheet, d, &accepted, err));
+    /* R5.4, CPS 4.4.2: the holder accepts a certificate after reading its
+     * sheet; a CSC client shows no sheet, so the credential waits until the
+     * citizen accepts it on a page that does (issue 15 item 3) */
+    if (!accepted && !env->shows_sheet) {
+        free(sheet);
+        *why = LV_SIGN_NOT_ACCEPTED;
+        return lv_fail(err, LV_EPERM,
+                       "the holder has not accepted this certificate yet "
+                       "(R5.4, CPS 4.4.2): the citizen reads and accepts its "
+                       "acceptance sheet in the citizen portal (/portal/), "
+                       "on a signing page or through the OAuth 2.0 "
+                       "authorization, and can then use it here");
+    }
     int rc = 0;
     if (!accepted) {
         b->sheet = sheet;
@@ -122,7 +136,7 @@ int sign_csc_send_otp(const lv_sign_env *env, lv_store *st,
     if (!md)
         md = EVP_sha256();
     LV_TRY(sign_credential_check(st, citizen_id, norm, why, err));
-    LV_TRY(csc_batch_build(st, norm, md, hashes, n, &b, err));
+    LV_TRY(csc_batch_build(env, st, norm, md, hashes, n, &b, why, err));
     int rc = csc_binding(norm, &b, &binding);
     if (rc == 0)
         rc = auth_otp_send(
@@ -157,7 +171,7 @@ static int sad_record(lv_store *st, const char *citizen_id, sad_new *s,
         rc = store_sign_otp_delete(st, citizen_id, s->rec.serial, err);
     if (rc == 0 && b->sheet)
         rc = sign_acceptance_record(st, citizen_id, s->rec.serial, b->sheet,
-                                    b->md, sheet_sig, sig_len, "csc", err);
+                                    b->md, sheet_sig, sig_len, "oauth", err);
     if (rc == 0)
         rc = sign_audit(
             st, actor, "sign.csc.authorize", s->rec.serial,
@@ -273,7 +287,7 @@ int sign_csc_authorize(const lv_sign_env *env, lv_store *st,
                             num_signatures, why, err));
     LV_TRY(otp_for(st, citizen_id, norm, md, hashes, n, &orec, &bmd, &bn, why,
                    err));
-    int rc = csc_batch_build(st, norm, bmd, hashes, bn, &b, err);
+    int rc = csc_batch_build(env, st, norm, bmd, hashes, bn, &b, why, err);
     if (rc == 0)
         rc = csc_binding(norm, &b, &binding);
     /* R3.4: PIN (the password) and the OTP, both */

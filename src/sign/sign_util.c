@@ -23,6 +23,7 @@ static const char *const REFUSALS[] = {
     [LV_SIGN_NOT_ACTIVE] = "citizen_not_active",
     [LV_SIGN_BAD_PASSWORD] = "invalid_password",
     [LV_SIGN_BAD_OTP] = "invalid_otp",
+    [LV_SIGN_NOT_ACCEPTED] = "certificate_not_accepted",
 };
 
 const char *sign_refusal_name(lv_sign_refusal r)

@@ -278,3 +278,44 @@ def two_person(d):
     a = _custody_operator(d, "demo-ca-admin", "ca_admin")
     b = _custody_operator(d, "demo-ca-operator", "ca_operator")
     return operator_lines(d, a) + operator_lines(d, b)
+
+
+def accept_certificate(srv, d, citizen, app):
+    """The citizen accepts the certificate as a citizen does (R5.4, CPS
+    4.4.2): a transaction of one digest on the signing page's API, whose
+    view carries the acceptance sheet, then the SMS code and the
+    confirmation.  A CSC client cannot accept it (issue 15 item 3), so the
+    tests that drive CSC first do this.  Returns the view's acceptance."""
+    basic = base64.b64encode(
+        f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+
+    def call(method, path, body=None, token=None, auth=None):
+        h = {"Content-Type": "application/json"}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if auth:
+            h["Authorization"] = "Basic " + auth
+        data = json.dumps(body).encode() if body is not None else None
+        st, _, out = srv.request(method, path, data, h)
+        return st, json.loads(out or b"{}")
+
+    digest = base64.b64encode(hashlib.sha256(b"acceptance").digest()).decode()
+    st, tx = call("POST", "/api/v1/transactions", {
+        "owner": citizen["user_id"], "digest_algorithm": "SHA-256",
+        "documents": [{"id": "d0", "name": "acceptance.txt",
+                       "title": "Acceptance", "digest": digest}],
+        "redirect_ok_url": "https://app.example/ok",
+        "redirect_error_url": "https://app.example/error"}, auth=basic)
+    assert st == 201, (st, tx)
+    path = f"/api/v1/transactions/{tx['id']}"
+    st, view = call("POST", path + "/login", {
+        "user_id": citizen["user_id"], "password": citizen["password"]})
+    assert st == 200, (st, view)
+    tok = view["token"]
+    st, o = call("POST", path + "/otp", token=tok)
+    assert st == 200 and o.get("acceptance"), (st, o)
+    code = outbox_otp(d, citizen["mobile"], "sign")
+    st, r = call("POST", path + "/confirm",
+                 {"password": citizen["password"], "otp": code}, token=tok)
+    assert st == 200, (st, r)
+    return o["acceptance"]

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 
-from lvtest import (Server, check, cleanup, finish, llave, openssl, sql,
+from lvtest import (accept_certificate, Server, check, cleanup, finish, llave, openssl, sql,
                     workdir)
 from test_sign import (Api, b64, b64url, csc_login, der_to_pem, install,
                        last_otp, pkcs1_ok)
@@ -750,6 +750,9 @@ def main():
         srv = Server(d)
         api = Api(srv)
         serial = cz["signing_certificate"]
+        # a CSC client shows no acceptance sheet: the citizen accepts the
+        # certificate on the signing page first (R5.4, test_sign.py)
+        accept_certificate(srv, d, cz, app)
         st, tok = csc_login(api, "v2", cz["user_id"], cz["password"])
         st, ci = api.call("POST", "/csc/v2/credentials/info",
                           {"credentialID": serial}, token=tok)

@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 
-from lvtest import (Server, check, cleanup, finish, llave, openssl, sql,
+from lvtest import (accept_certificate, Server, check, cleanup, finish, llave, openssl, sql,
                     workdir)
 from test_csc_v2 import authorize
 from test_sign import Api, b64, csc_login, install
@@ -305,6 +305,7 @@ def main():
         srv = Server(d)
         api = Api(srv)
         serial = cz["signing_certificate"]
+        accept_certificate(srv, d, cz, app)  # R5.4 (test_sign.py)
         st, tok = csc_login(api, "v2", cz["user_id"], cz["password"])
         check(st == 200 and tok, f"auth/login ({st})")
         st, info = api.call("POST", "/csc/v2/info", {})

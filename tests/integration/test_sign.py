@@ -14,7 +14,7 @@ import os
 import re
 import urllib.request
 
-from lvtest import (outbox_otp, LLAVE, Server, check, cleanup, finish, llave, openssl,
+from lvtest import (accept_certificate, outbox_otp, LLAVE, Server, check, cleanup, finish, llave, openssl,
                     run, sql, workdir)
 
 # The refusal paths below ask for several OTPs for one batch within
@@ -30,6 +30,7 @@ PW = "Otra-clave-2026-ok"
 
 class Api:
     def __init__(self, srv):
+        self.srv = srv
         self.url = srv.url
 
     def call(self, method, path, body=None, token=None, basic=None,
@@ -239,10 +240,48 @@ def csc_authorize(api, d, tok, serial, hashes, mobile, num=None, pin=None,
                     token=tok)
 
 
-def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
+# What the acceptance of the demo citizen's certificate on the signing
+# page's API left (check_csc_sign_hash): the later counts start from it.
+BASE = {"rows": 0, "tx": 0}
+
+
+def check_not_accepted(api, d, tok, serial, citizen, docs, app):
+    """R5.4, issue 15 item 3: a bare CSC client shows no acceptance sheet,
+    so a certificate its holder has not accepted cannot be used through
+    CSC; once accepted on a page that shows the sheet, it can."""
+    before = (sql(d, "select count(*) from sign_csc_otps"),
+              sql(d, "select count(*) from sign_acceptances"))
+    st, o = api.call("POST", "/csc/v2/credentials/sendOTP",
+                     {"credentialID": serial,
+                      "hashes": [b64url(h) for h in docs],
+                      "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1"},
+                     token=tok)
+    check(st == 400 and o.get("error") == "invalid_request" and
+          "not accepted" in o.get("error_description", ""),
+          f"CSC sendOTP for a certificate not yet accepted: 400, accept it "
+          f"first ({st} {o})")
+    st, o = csc_authorize(api, d, tok, serial, docs, citizen["mobile"])
+    check(st == 400 and "not accepted" in o.get("error_description", ""),
+          f"CSC authorize for it: refused too ({st} {o})")
+    check((sql(d, "select count(*) from sign_csc_otps"),
+           sql(d, "select count(*) from sign_acceptances")) == before,
+          "the refusals stored no OTP and no acceptance")
+    acc = accept_certificate(api.srv, d, citizen, app)
+    check(acc.get("serial") == serial and "Titular / Holder" in acc["sheet"],
+          "the signing page's view shows the sheet before the code is sent")
+    check(sql(d, f"select channel from sign_acceptances where serial="
+                 f"'{serial}'") == "transaction" and
+          audit(d, "cert.accept") == 1,
+          "accepted on the page: recorded and audited (R5.4)")
+    BASE["rows"] = signed_rows(d)
+    BASE["tx"] = audit(d, "sign.tx.sign")
+
+
+def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen, app):
     mobile, pin = citizen["mobile"], citizen["password"]
     docs = [hashlib.sha256(f"contract {i}".encode()).digest()
             for i in range(3)]
+    check_not_accepted(api, d, tok, serial, citizen, docs, app)
     st, o = api.call("POST", "/csc/v2/credentials/sendOTP",
                      {"credentialID": serial}, token=tok)
     check(st == 400 and "R3.3" in o.get("error_description", ""),
@@ -258,9 +297,9 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
     check(st == 400 and o.get("error") == "invalid_authentication_data",
           f"v2 authorize with a wrong OTP: invalid_authentication_data "
           f"({st} {o})")
-    check(sql(d, "select count(*) from sign_acceptances") == "0" and
+    check(sql(d, "select count(*) from sign_sads") == "0" and
           audit(d, "sign.csc.authorize") == 0,
-          "refused authorizations: no SAD, no acceptance")
+          "refused authorizations: no SAD")
     # the OTP bound to documents 0-2 cannot authorize document 9 (R3.3)
     other = hashlib.sha256(b"something else").digest()
     api.call("POST", "/csc/v2/credentials/sendOTP",
@@ -279,17 +318,13 @@ def check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen):
     sad = o.get("SAD")
     check(st == 200 and sad and o.get("expiresIn", 0) > 0,
           f"authorize with PIN + OTP gives a SAD ({st} {o})")
-    check(sql(d, f"select count(*) from sign_acceptances where serial="
-                 f"'{serial}' and channel='csc'") == "1" and
-          audit(d, "cert.accept") == 1,
-          "the first authorization signed the acceptance sheet (R5.4), "
-          "recorded and audited")
     sheet, sig_hex = sql(d, f"select sheet || '|' || hex(signature) from "
                             f"sign_acceptances where serial='{serial}'"
                          ).split("|")
     check(pkcs1_ok(tmp, cert_pem, hashlib.sha256(sheet.encode()).digest(),
                    bytes.fromhex(sig_hex)),
-          "the acceptance sheet signature verifies with openssl pkeyutl")
+          "the acceptance sheet signed on the page verifies with openssl "
+          "pkeyutl")
     # sign two of the three authorized hashes
     st, o = api.call("POST", "/csc/v2/signatures/signHash",
                      {"credentialID": serial, "SAD": sad,
@@ -568,7 +603,8 @@ def check_transactions(api, d, tmp, app, citizen, cert_pem):
                      token=tok)
     check(st == 401 and o.get("error") == "invalid_otp",
           f"confirm with a wrong OTP: invalid_otp ({st} {o})")
-    check(signed_rows(d) == 0 and audit(d, "sign.tx.sign") == 0,
+    check(signed_rows(d) == BASE["rows"] and
+          audit(d, "sign.tx.sign") == BASE["tx"],
           "nothing signed after the refusals")
     st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
                      {"password": citizen["password"], "otp": code},
@@ -672,7 +708,8 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
     check(st == 409 and o.get("error") == "no_valid_certificate",
           f"expired certificate: refused ({st} {o})")
     sql(d, f"update certs set not_after = {na} where serial='{serial}'")
-    check(signed_rows(d) == 4 and audit(d, "sign.tx.sign") == 1,
+    check(signed_rows(d) == BASE["rows"] + 4 and
+          audit(d, "sign.tx.sign") == BASE["tx"] + 1,
           "none of the refusals signed anything")
     st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
                      {"password": PW, "otp": first_code}, token=tok)
@@ -692,7 +729,8 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
                      {"password": PW, "otp": foreign}, token=tok)
     check(st == 409 and o.get("error") == "certificate_blocked",
           f"a pending transaction of a revoked certificate: refused ({o})")
-    check(audit(d, "sign.tx.sign") == 2, "only the two authorized batches "
+    check(audit(d, "sign.tx.sign") == BASE["tx"] + 2,
+          "only the two authorized batches "
                                          "were signed")
     # wrong passwords at the confirmation are throttled, not a lock (issue
     # 11); an officer's lock (R3.5) stops every transaction and signature
@@ -730,7 +768,8 @@ def check_refusals(api, d, tmp, pem, creds, citizen):
                      basic=creds)
     check(st == 403 and o.get("error") == "citizen_locked",
           f"a locked citizen: 403 citizen_locked (R3.5) ({st} {o})")
-    check(audit(d, "sign.tx.sign") == 2, "the locked citizen signed nothing")
+    check(audit(d, "sign.tx.sign") == BASE["tx"] + 2,
+          "the locked citizen signed nothing")
 
 
 def check_csc_unchanged_v1_client(d, tmp, citizen, cert_pem):
@@ -814,7 +853,7 @@ def main():
         ops_token = operator_token(api, ops[0])
         tok, serial, cert_pem = check_csc_v2(api, d, tmp, pem, citizen,
                                              ops_token)
-        check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen)
+        check_csc_sign_hash(api, d, tmp, tok, serial, cert_pem, citizen, app)
         check_csc_sign_doc(api, d, tmp, pem, tok, serial, citizen)
         check_csc_v1(api, d, tmp, citizen, cert_pem)
         creds = check_transactions(api, d, tmp, app, citizen, cert_pem)
