@@ -48,6 +48,9 @@ int cli_two_person(cli_ctx *ctx, const char *action, lv_err *err)
 
 /* ---- shared by the command groups (cli_util.c) ---- */
 
+/* A command group (or one of its subcommands): argv[0] is its name. */
+typedef int cli_command(cli_ctx *ctx, int argc, char **argv);
+
 /* The FILE of "--json FILE" from argv[from] on. */
 const char *cli_json_arg(int argc, char **argv, int from);
 /* A command's options, each "--name VALUE", read into *value; a table ends
@@ -61,6 +64,27 @@ typedef struct cli_option {
  * status 2). */
 int cli_options(int argc, char **argv, int from, const cli_option *opts,
                 const char **operand, const char *cmd);
+/* A group's subcommands (argv[1]) as a table instead of an if/else chain
+ * per group.  An entry fits when argv[1] is its name, argc (argv[0] and
+ * argv[1] included) is `argc` or, without it, from `min_argc` to `max_argc`
+ * (0: no bound), and, with `json`, a "--json FILE" stands from argv[2] on.
+ * `run` returns the exit status itself (it reads its own options); `act`
+ * returns an lv_err code that cli_report turns into one.  A table ends with a
+ * NULL name. */
+typedef int cli_action(cli_ctx *ctx, int argc, char **argv, lv_err *err);
+typedef struct cli_sub {
+    const char *name;
+    int argc;
+    int min_argc;
+    int max_argc;
+    int json;
+    cli_command *run;
+    cli_action *act;
+    const char *usage;
+} cli_sub;
+/* Runs the first entry of subs that fits; with none, the table's usage
+ * error (exit status 2). */
+int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const cli_sub *subs);
 /* Prints, indented with sorted keys, the JSON `read` makes of what the
  * store holds for arg (an id, a status). */
 typedef int (*cli_json_reader)(lv_store *st, const char *arg, json_t **out,
@@ -86,7 +110,6 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Command groups: argv[0] is the group name ("cert", "ca", ...); cli_main's
  * table runs them.  init and restore (issue 8) take no -d, hence no ctx. */
-typedef int cli_command(cli_ctx *ctx, int argc, char **argv);
 int cli_init(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 cli_command cli_ca, cli_cert, cli_profile, cli_audit;

@@ -56,9 +56,11 @@ static int add_uris(cli_ctx *ctx, json_t *list, lv_err *err)
     return 0;
 }
 
-static int app_list(cli_ctx *ctx, lv_err *err)
+static int app_list(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     json_t *list = NULL;
+    (void)argc;
+    (void)argv;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
     LV_TRY(sign_app_list_json(ctx->st, &list, err));
     if (add_uris(ctx, list, err) < 0) {
@@ -93,19 +95,22 @@ static int add_args(int argc, char **argv, app_args *a)
     return 0;
 }
 
-int cli_app(cli_ctx *ctx, int argc, char **argv)
+static int app_add_cmd(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     app_args a;
-    const char *sub = argc > 1 ? argv[1] : "";
-    if (strcmp(sub, "add") == 0 && argc >= 3) {
-        int rc = add_args(argc, argv, &a);
-        return rc ? rc : cli_report(app_add(ctx, &a, &err), &err);
-    }
-    if (strcmp(sub, "list") == 0 && argc == 2)
-        return cli_report(app_list(ctx, &err), &err);
-    return cli_usage_error("app: expected `add NAME [--redirect-uri URI]... "
-                           "[--json]` or `list`");
+    int rc = add_args(argc, argv, &a);
+    return rc ? rc : cli_report(app_add(ctx, &a, &err), &err);
+}
+
+int cli_app(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_sub subs[] = {
+        {"add", .min_argc = 3, .run = app_add_cmd},
+        {"list", .argc = 2, .act = app_list},
+        {.usage = "app: expected `add NAME [--redirect-uri URI]... "
+                  "[--json]` or `list`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }
 
 /* ---- the --demo ceremony

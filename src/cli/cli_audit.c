@@ -49,22 +49,21 @@ static int audit_verify_cmd(cli_ctx *ctx, int argc, char **argv)
     return cli_report(rc, &err);
 }
 
-static int audit_seal_cmd(cli_ctx *ctx)
+static int audit_seal_cmd(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
-    lv_err err = {0};
     lv_seal_result r;
     lv_audit_sealing how;
-    int rc = cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, &err);
-    if (rc == 0) {
-        custody_audit_sealing(ctx->ca, &how);
-        rc = audit_seal(&how, ctx->st, ctx->actor, &r, &err);
-    }
-    if (rc == 0 && r.sealed)
+    (void)argc;
+    (void)argv;
+    LV_TRY(cli_open(ctx, CLI_NEED_KEYS | CLI_NEED_CA, err));
+    custody_audit_sealing(ctx->ca, &how);
+    LV_TRY(audit_seal(&how, ctx->st, ctx->actor, &r, err));
+    if (r.sealed)
         printf("seal %lld covers entries 1..%lld (head %s), signed by %s\n",
                (long long)r.id, (long long)r.seq, r.hash, r.signer);
-    else if (rc == 0)
+    else
         printf("nothing to seal: the newest entries are sealed already\n");
-    return cli_report(rc, &err);
+    return 0;
 }
 
 static int print_line(const char *line, void *arg)
@@ -93,13 +92,11 @@ static int audit_export_cmd(cli_ctx *ctx, int argc, char **argv)
 
 int cli_audit(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-        return audit_verify_cmd(ctx, argc, argv);
-    if (argc == 2 && strcmp(argv[1], "seal") == 0)
-        return audit_seal_cmd(ctx);
-    if (argc >= 2 && strcmp(argv[1], "export") == 0)
-        return audit_export_cmd(ctx, argc, argv);
-    return cli_usage_error(
-        "audit: expected `verify [--expect-seq N]`, `seal` or `export "
-        "[--from SEQ]`");
+    static const cli_sub subs[] = {
+        {"verify", .run = audit_verify_cmd},
+        {"seal", .argc = 2, .act = audit_seal_cmd},
+        {"export", .run = audit_export_cmd},
+        {.usage = "audit: expected `verify [--expect-seq N]`, `seal` or "
+                  "`export [--from SEQ]`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

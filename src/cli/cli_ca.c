@@ -19,10 +19,12 @@ static int print_ca(const lv_ca_rec *rec, void *arg)
 /* Issue 13: an install made before website certificates had a CA of their
  * own gets one; creating a CA key is a custody act (CPS §5.2.4: two
  * people), as a change-over is. */
-static int ca_add_tls(cli_ctx *ctx)
+static int ca_add_tls(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
     lv_rollover_result r;
+    (void)argc;
+    (void)argv;
     int rc = cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, &err);
     if (rc == 0)
         rc = cli_two_person(ctx, "ca.add_tls", &err);
@@ -37,31 +39,34 @@ static int ca_add_tls(cli_ctx *ctx)
     return cli_report(rc, &err);
 }
 
+/* ca export OUTDIR */
+static int ca_export(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    (void)argc;
+    LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
+    LV_TRY(ca_export_chain(ctx->ca, argv[2], err));
+    printf("wrote %s/chain.pem, %s/%s.pem and one PEM per CA\n", argv[2],
+           argv[2], ctx->cfg.root_name);
+    return 0;
+}
+
+static int ca_list(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    (void)argc;
+    (void)argv;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    return store_ca_foreach(ctx->st, print_ca, NULL, err);
+}
+
 int cli_ca(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    int rc;
-    if (argc == 3 && strcmp(argv[1], "export") == 0) {
-        rc = cli_open(ctx, CLI_NEED_CA, &err);
-        if (rc == 0)
-            rc = ca_export_chain(ctx->ca, argv[2], &err);
-        if (rc == 0)
-            printf("wrote %s/chain.pem, %s/%s.pem and one PEM per CA\n",
-                   argv[2], argv[2], ctx->cfg.root_name);
-        return cli_report(rc, &err);
-    }
-    if (argc == 2 && strcmp(argv[1], "list") == 0) {
-        rc = cli_open(ctx, CLI_NEED_STORE, &err);
-        if (rc == 0)
-            rc = store_ca_foreach(ctx->st, print_ca, NULL, &err);
-        return cli_report(rc, &err);
-    }
-    if (argc >= 2 && strcmp(argv[1], "compromise") == 0)
-        return cli_ca_compromise(ctx, argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "rollover") == 0)
-        return cli_ca_rollover(ctx, argc, argv);
-    if (argc == 2 && strcmp(argv[1], "add-tls") == 0)
-        return ca_add_tls(ctx);
-    return cli_usage_error("ca: expected `export OUTDIR`, `list`, "
-                           "`compromise CA`, `rollover CA` or `add-tls`");
+    static const cli_sub subs[] = {
+        {"export", .argc = 3, .act = ca_export},
+        {"list", .argc = 2, .act = ca_list},
+        {"compromise", .run = cli_ca_compromise},
+        {"rollover", .run = cli_ca_rollover},
+        {"add-tls", .argc = 2, .run = ca_add_tls},
+        {.usage = "ca: expected `export OUTDIR`, `list`, "
+                  "`compromise CA`, `rollover CA` or `add-tls`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

@@ -112,11 +112,21 @@ static int issue(cli_ctx *ctx, const issue_args *a, lv_err *err)
     return rc;
 }
 
-static int show(cli_ctx *ctx, const char *serial, lv_err *err)
+static int issue_cmd(cli_ctx *ctx, int argc, char **argv)
+{
+    lv_err err = {0};
+    issue_args a = {0};
+    int rc = parse_issue(argc, argv, &a);
+    return rc != 0 ? rc : cli_report(issue(ctx, &a, &err), &err);
+}
+
+/* cert show SERIAL */
+static int show(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     lv_cert_rec rec;
+    (void)argc;
     LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
-    LV_TRY(store_cert_get(ctx->st, serial, &rec, err));
+    LV_TRY(store_cert_get(ctx->st, argv[2], &rec, err));
     const unsigned char *p = rec.der;
     X509 *cert = d2i_X509(NULL, &p, (long)rec.der_len);
     printf("serial=%s profile=%s ca=%s status=%s subject=%s\n", rec.serial,
@@ -130,18 +140,11 @@ static int show(cli_ctx *ctx, const char *serial, lv_err *err)
 
 int cli_cert(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    issue_args a = {0};
-    if (argc >= 2 && strcmp(argv[1], "issue") == 0) {
-        int rc = parse_issue(argc, argv, &a);
-        return rc != 0 ? rc : cli_report(issue(ctx, &a, &err), &err);
-    }
-    if (argc == 3 && strcmp(argv[1], "show") == 0)
-        return cli_report(show(ctx, argv[2], &err), &err);
-    if (argc >= 2 && strcmp(argv[1], "revoke") == 0)
-        return cli_cert_revoke(ctx, argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "publish") == 0)
-        return cli_cert_publish(ctx, argc, argv);
-    return cli_usage_error(
-        "cert: expected `issue`, `show`, `revoke` or `publish`");
+    static const cli_sub subs[] = {
+        {"issue", .run = issue_cmd},
+        {"show", .argc = 3, .act = show},
+        {"revoke", .run = cli_cert_revoke},
+        {"publish", .run = cli_cert_publish},
+        {.usage = "cert: expected `issue`, `show`, `revoke` or `publish`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

@@ -21,12 +21,13 @@ static int open_auth(cli_ctx *ctx, lv_auth **auth, lv_err *err)
     return auth_open(&ctx->cfg, auth, err);
 }
 
-static int add(cli_ctx *ctx, const char *path, lv_err *err)
+/* citizen add --json FILE */
+static int add(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     json_t *in = NULL;
     lv_auth *auth = NULL;
     ra_registered r;
-    LV_TRY(lv_json_load_file(path, &in, err));
+    LV_TRY(lv_json_load_file(cli_json_arg(argc, argv, 2), &in, err));
     ra_origin origin = {ctx->actor, "console"};
     int rc = open_auth(ctx, &auth, err);
     if (rc == 0)
@@ -46,10 +47,12 @@ static int add(cli_ctx *ctx, const char *path, lv_err *err)
     return rc;
 }
 
-static int document(cli_ctx *ctx, const char *id, const char *path, lv_err *err)
+/* citizen document ID --json FILE */
+static int document(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
+    const char *id = argv[2];
     json_t *in = NULL;
-    LV_TRY(lv_json_load_file(path, &in, err));
+    LV_TRY(lv_json_load_file(cli_json_arg(argc, argv, 2), &in, err));
     ra_origin origin = {ctx->actor, "console"};
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)
@@ -62,12 +65,15 @@ static int document(cli_ctx *ctx, const char *id, const char *path, lv_err *err)
     return rc;
 }
 
-static int activation(cli_ctx *ctx, const char *id, lv_err *err)
+/* citizen activation ID */
+static int activation(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     lv_auth *auth = NULL;
+    (void)argc;
     int rc = open_auth(ctx, &auth, err);
     if (rc == 0)
-        rc = ra_citizen_activation_resend(auth, ctx->st, id, ctx->actor, err);
+        rc = ra_citizen_activation_resend(auth, ctx->st, argv[2], ctx->actor,
+                                          err);
     if (rc == 0)
         printf("activation code sent by SMS\n");
     auth_close(auth);
@@ -98,25 +104,25 @@ static int issue(cli_ctx *ctx, int argc, char **argv, lv_err *err)
     return rc;
 }
 
+/* citizen show ID */
+static int show(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    (void)argc;
+    return cli_show_json(ctx, ra_citizen_json, argv[2], err);
+}
+
 int cli_citizen(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    const char *sub = argc >= 2 ? argv[1] : "";
-    const char *json = cli_json_arg(argc, argv, 2);
-    if (strcmp(sub, "add") == 0 && argc == 4 && json)
-        return cli_report(add(ctx, json, &err), &err);
-    if (strcmp(sub, "show") == 0 && argc == 3)
-        return cli_report(cli_show_json(ctx, ra_citizen_json, argv[2], &err),
-                          &err);
-    if (strcmp(sub, "document") == 0 && argc == 5 && json)
-        return cli_report(document(ctx, argv[2], json, &err), &err);
-    if (strcmp(sub, "activation") == 0 && argc == 3)
-        return cli_report(activation(ctx, argv[2], &err), &err);
-    if (strcmp(sub, "issue") == 0 && argc >= 3)
-        return cli_report(issue(ctx, argc, argv, &err), &err);
-    return cli_usage_error("citizen: expected `add --json FILE`, `show ID`, "
-                           "`document ID --json FILE`, `activation ID` or "
-                           "`issue ID`");
+    static const cli_sub subs[] = {
+        {"add", .argc = 4, .json = 1, .act = add},
+        {"show", .argc = 3, .act = show},
+        {"document", .argc = 5, .json = 1, .act = document},
+        {"activation", .argc = 3, .act = activation},
+        {"issue", .min_argc = 3, .act = issue},
+        {.usage = "citizen: expected `add --json FILE`, `show ID`, "
+                  "`document ID --json FILE`, `activation ID` or "
+                  "`issue ID`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }
 
 /* ---- the --demo citizen ----------------------------------------------------

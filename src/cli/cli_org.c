@@ -38,12 +38,34 @@ static int create(cli_ctx *ctx, const char *path, ra_create_fn make,
     return rc;
 }
 
-static int person(cli_ctx *ctx, const char *org, const char *role,
-                  const char *path, lv_err *err)
+/* org add --json FILE */
+static int org_add(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
+    return create(ctx, cli_json_arg(argc, argv, 2), ra_org_create,
+                  "organization", "", err);
+}
+
+/* org request --json FILE */
+static int org_request(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    return create(
+        ctx, cli_json_arg(argc, argv, 2), ra_request_create, "request",
+        " pending: another officer approves or rejects it (R1.5)", err);
+}
+
+static int org_show(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    (void)argc;
+    return cli_show_json(ctx, ra_org_json, argv[2], err);
+}
+
+/* org representative|member ORG --json FILE: the role is the subcommand */
+static int person(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    const char *org = argv[2], *role = argv[1];
     json_t *in = NULL;
     char id[RA_ID_LEN + 1];
-    LV_TRY(lv_json_load_file(path, &in, err));
+    LV_TRY(lv_json_load_file(cli_json_arg(argc, argv, 2), &in, err));
     int rc = cli_open(ctx, CLI_NEED_STORE, err);
     if (rc == 0)
         rc = ra_org_add_person(ctx->st, org, role, in, ctx->actor, id, err);
@@ -65,25 +87,14 @@ static int requests(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 
 int cli_org(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    const char *sub = argc >= 2 ? argv[1] : "";
-    const char *json = cli_json_arg(argc, argv, 2);
-    if (strcmp(sub, "add") == 0 && argc == 4 && json)
-        return cli_report(
-            create(ctx, json, ra_org_create, "organization", "", &err), &err);
-    if (strcmp(sub, "show") == 0 && argc == 3)
-        return cli_report(cli_show_json(ctx, ra_org_json, argv[2], &err), &err);
-    if ((strcmp(sub, "representative") == 0 || strcmp(sub, "member") == 0) &&
-        argc == 5 && json)
-        return cli_report(person(ctx, argv[2], sub, json, &err), &err);
-    if (strcmp(sub, "request") == 0 && argc == 4 && json)
-        return cli_report(create(ctx, json, ra_request_create, "request",
-                                 " pending: another officer approves or "
-                                 "rejects it (R1.5)",
-                                 &err),
-                          &err);
-    if (strcmp(sub, "requests") == 0)
-        return cli_report(requests(ctx, argc, argv, &err), &err);
-    return cli_usage_error("org: expected `add`, `show`, `representative`, "
-                           "`member`, `request` or `requests`");
+    static const cli_sub subs[] = {
+        {"add", .argc = 4, .json = 1, .act = org_add},
+        {"show", .argc = 3, .act = org_show},
+        {"representative", .argc = 5, .json = 1, .act = person},
+        {"member", .argc = 5, .json = 1, .act = person},
+        {"request", .argc = 4, .json = 1, .act = org_request},
+        {"requests", .act = requests},
+        {.usage = "org: expected `add`, `show`, `representative`, "
+                  "`member`, `request` or `requests`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

@@ -12,9 +12,11 @@
 
 #define REPO_FILE_MAX ((size_t)16 * 1024 * 1024)
 
-static int repo_list(cli_ctx *ctx, lv_err *err)
+static int repo_list(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     json_t *idx = NULL;
+    (void)argc;
+    (void)argv;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
     LV_TRY(repo_install_defaults(&ctx->cfg, err));
     LV_TRY(repo_index(ctx->ca, ctx->st, 0, 1000, &idx, err));
@@ -24,10 +26,12 @@ static int repo_list(cli_ctx *ctx, lv_err *err)
     return rc;
 }
 
-static int repo_put(cli_ctx *ctx, const char *name, const char *path,
-                    lv_err *err)
+/* repository put NAME FILE */
+static int repo_put(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
+    const char *name = argv[2], *path = argv[3];
     unsigned char *data = NULL;
+    (void)argc;
     size_t len = 0;
     LV_TRY(lv_file_read(path, &data, &len, REPO_FILE_MAX, err));
     int rc = cli_open(ctx, CLI_NEED_CA, err);
@@ -40,22 +44,22 @@ static int repo_put(cli_ctx *ctx, const char *name, const char *path,
     return rc;
 }
 
+static int repo_install(cli_ctx *ctx, int argc, char **argv, lv_err *err)
+{
+    (void)argc;
+    (void)argv;
+    LV_TRY(cli_open(ctx, CLI_NEED_STORE, err));
+    LV_TRY(repo_install_defaults(&ctx->cfg, err));
+    printf("policy documents in %s/repository/\n", ctx->dir);
+    return 0;
+}
+
 int cli_repository(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    int rc;
-    if (argc == 2 && strcmp(argv[1], "list") == 0)
-        return cli_report(repo_list(ctx, &err), &err);
-    if (argc == 2 && strcmp(argv[1], "install") == 0) {
-        rc = cli_open(ctx, CLI_NEED_STORE, &err);
-        if (rc == 0)
-            rc = repo_install_defaults(&ctx->cfg, &err);
-        if (rc == 0)
-            printf("policy documents in %s/repository/\n", ctx->dir);
-        return cli_report(rc, &err);
-    }
-    if (argc == 4 && strcmp(argv[1], "put") == 0)
-        return cli_report(repo_put(ctx, argv[2], argv[3], &err), &err);
-    return cli_usage_error(
-        "repository: expected `list`, `install` or `put NAME FILE`");
+    static const cli_sub subs[] = {
+        {"list", .argc = 2, .act = repo_list},
+        {"install", .argc = 2, .act = repo_install},
+        {"put", .argc = 4, .act = repo_put},
+        {.usage = "repository: expected `list`, `install` or `put NAME FILE`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

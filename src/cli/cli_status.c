@@ -153,8 +153,10 @@ static void print_crl(const lv_crl_info *c)
            c->ca, (long long)c->number, (long long)c->entries, tu, nu);
 }
 
-static int crl_generate_cmd(cli_ctx *ctx, const char *name, lv_err *err)
+/* crl generate [CA]: one CA's CRL, or every issuer's */
+static int crl_generate_cmd(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
+    const char *name = argc == 3 ? argv[2] : NULL;
     lv_strs l;
     lv_crl_info info;
     LV_TRY(cli_open(ctx, CLI_NEED_CA | CLI_NEED_KEYS, err));
@@ -179,9 +181,11 @@ static int crl_generate_cmd(cli_ctx *ctx, const char *name, lv_err *err)
     return rc;
 }
 
-static int crl_list_cmd(cli_ctx *ctx, lv_err *err)
+static int crl_list_cmd(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
     lv_strs l;
+    (void)argc;
+    (void)argv;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
     LV_TRY(crl_issuers(ctx->st, &l, err));
     for (size_t i = 0; i < l.count; i++) {
@@ -197,10 +201,12 @@ static int crl_list_cmd(cli_ctx *ctx, lv_err *err)
     return 0;
 }
 
-static int crl_export_cmd(cli_ctx *ctx, const char *name, const char *path,
-                          lv_err *err)
+/* crl export CA FILE */
+static int crl_export_cmd(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
+    const char *name = argv[2], *path = argv[3];
     lv_crl c;
+    (void)argc;
     LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
     LV_TRY(crl_latest(ctx->ca, ctx->st, name, 1, &c, err));
     int rc = lv_file_write(path, c.der, c.der_len, 0644, err);
@@ -213,14 +219,10 @@ static int crl_export_cmd(cli_ctx *ctx, const char *name, const char *path,
 
 int cli_crl(cli_ctx *ctx, int argc, char **argv)
 {
-    lv_err err = {0};
-    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "generate") == 0)
-        return cli_report(
-            crl_generate_cmd(ctx, argc == 3 ? argv[2] : NULL, &err), &err);
-    if (argc == 2 && strcmp(argv[1], "list") == 0)
-        return cli_report(crl_list_cmd(ctx, &err), &err);
-    if (argc == 4 && strcmp(argv[1], "export") == 0)
-        return cli_report(crl_export_cmd(ctx, argv[2], argv[3], &err), &err);
-    return cli_usage_error(
-        "crl: expected `generate [CA]`, `list` or `export CA FILE`");
+    static const cli_sub subs[] = {
+        {"generate", .min_argc = 2, .max_argc = 3, .act = crl_generate_cmd},
+        {"list", .argc = 2, .act = crl_list_cmd},
+        {"export", .argc = 4, .act = crl_export_cmd},
+        {.usage = "crl: expected `generate [CA]`, `list` or `export CA FILE`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

@@ -252,18 +252,15 @@ static int print_unit(const lv_ca_rec *rec, void *arg)
     return 0;
 }
 
-static int tsa_units(cli_ctx *ctx)
+static int tsa_units(cli_ctx *ctx, int argc, char **argv, lv_err *err)
 {
-    lv_err err = {0};
     lv_tsa_clock clock;
     char policy[160];
-    int rc = cli_open(ctx, CLI_NEED_CA, &err);
-    if (rc == 0)
-        rc = store_ca_foreach(ctx->st, print_unit, &ctx->cfg, &err);
-    if (rc == 0)
-        rc = tsa_policy(&ctx->cfg, policy, sizeof policy);
-    if (rc < 0)
-        return cli_report(rc, &err);
+    (void)argc;
+    (void)argv;
+    LV_TRY(cli_open(ctx, CLI_NEED_CA, err));
+    LV_TRY(store_ca_foreach(ctx->st, print_unit, &ctx->cfg, err));
+    LV_TRY(tsa_policy(&ctx->cfg, policy, sizeof policy));
     tsa_clock(ctx->ca, &clock);
     printf("(* answers POST /tsa)  policy %s  accuracy %d ms\n", policy,
            ctx->cfg.tsa_accuracy_ms);
@@ -277,12 +274,10 @@ static int tsa_units(cli_ctx *ctx)
 
 int cli_tsa(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "stamp") == 0)
-        return tsa_stamp(ctx, argc, argv);
-    if (argc >= 2 && strcmp(argv[1], "add-unit") == 0)
-        return add_unit_cmd(ctx, argc, argv);
-    if (argc == 2 && strcmp(argv[1], "units") == 0)
-        return tsa_units(ctx);
-    return cli_usage_error(
-        "tsa: expected `stamp FILE`, `add-unit NAME` or `units`");
+    static const cli_sub subs[] = {
+        {"stamp", .run = tsa_stamp},
+        {"add-unit", .run = add_unit_cmd},
+        {"units", .argc = 2, .act = tsa_units},
+        {.usage = "tsa: expected `stamp FILE`, `add-unit NAME` or `units`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

@@ -107,9 +107,11 @@ static int unseal_cmd(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- shares rotate ----------------------------------------------------------
  */
-static int rotate_cmd(cli_ctx *ctx)
+static int rotate_cmd(cli_ctx *ctx, int argc, char **argv)
 {
     lv_err err = {0};
+    (void)argc;
+    (void)argv;
     shares_in s = {0};
     char fresh[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX];
     const char *ptrs[LV_SHARES_TOTAL];
@@ -148,7 +150,7 @@ int cli_unseal(cli_ctx *ctx, int argc, char **argv)
 
 int cli_shares(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "rotate") == 0)
-        return rotate_cmd(ctx);
-    return cli_usage_error("shares: expected `rotate`");
+    static const cli_sub subs[] = {{"rotate", .argc = 2, .run = rotate_cmd},
+                                   {.usage = "shares: expected `rotate`"}};
+    return cli_dispatch(ctx, argc, argv, subs);
 }

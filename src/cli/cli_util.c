@@ -33,6 +33,29 @@ int cli_options(int argc, char **argv, int from, const cli_option *opts,
     return 0;
 }
 
+static int sub_fits(const cli_sub *s, int argc, char **argv)
+{
+    return argc >= 2 && strcmp(argv[1], s->name) == 0 &&
+           (s->argc ? argc == s->argc
+                    : argc >= s->min_argc &&
+                          (s->max_argc == 0 || argc <= s->max_argc)) &&
+           (!s->json || cli_json_arg(argc, argv, 2) != NULL);
+}
+
+int cli_dispatch(cli_ctx *ctx, int argc, char **argv, const cli_sub *subs)
+{
+    const cli_sub *s = subs;
+    while (s->name && !sub_fits(s, argc, argv))
+        s++;
+    if (s->name) {
+        if (s->run)
+            return s->run(ctx, argc, argv);
+        lv_err err = {0};
+        return cli_report(s->act(ctx, argc, argv, &err), &err);
+    }
+    return cli_usage_error("%s", s->usage);
+}
+
 int cli_show_json(cli_ctx *ctx, cli_json_reader read, const char *arg,
                   lv_err *err)
 {
