@@ -124,34 +124,8 @@ static int service_key(lv_keystore *ks, const char *id, lv_err *err)
     return 0;
 }
 
-/* A precomputed digest: the signature OpenSSL would make over the data
- * (PKCS#1 v1.5 DigestInfo for RSA, CPS §7.1.3; ECDSA), for a TBS too
- * large for a frame.  The key is the one keys_sign_init bound to ctx. */
-static int sign_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
-                       const unsigned char *dgst, size_t dlen,
-                       unsigned char **sig, size_t *sig_len)
-{
-    EVP_PKEY *pkey = EVP_PKEY_CTX_get0_pkey(EVP_MD_CTX_get_pkey_ctx(ctx));
-    EVP_PKEY_CTX *pctx =
-        pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
-    size_t len = 0;
-    int ok = pctx && EVP_PKEY_sign_init(pctx) > 0 &&
-             (!EVP_PKEY_is_a(pkey, "RSA") ||
-              EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0) &&
-             EVP_PKEY_CTX_set_signature_md(pctx, md) > 0 &&
-             EVP_PKEY_sign(pctx, NULL, &len, dgst, dlen) > 0 &&
-             (*sig = malloc(len)) != NULL &&
-             EVP_PKEY_sign(pctx, *sig, &len, dgst, dlen) > 0;
-    EVP_PKEY_CTX_free(pctx);
-    if (!ok) {
-        free(*sig);
-        *sig = NULL;
-        return 0;
-    }
-    *sig_len = len;
-    return 1;
-}
-
+/* A precomputed digest (a TBS too large for a frame): the signature
+ * OpenSSL would make over the data, on either key store back end. */
 static int sign_prehashed(lv_keystore *ks, const char *id, const EVP_MD *md,
                           const ASN1_OCTET_STRING *dgst, unsigned char **sig,
                           size_t *sig_len, lv_err *err)
@@ -159,15 +133,9 @@ static int sign_prehashed(lv_keystore *ks, const char *id, const EVP_MD *md,
     if (ASN1_STRING_length(dgst) != EVP_MD_get_size(md))
         return lv_fail(err, LV_EINVAL, "a %s digest has %d bytes",
                        keyd_md_name(md), EVP_MD_get_size(md));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    int rc = keys_sign_init(ks, id, md, ctx, err);
-    if (rc == 0 && !sign_digest(ctx, md, ASN1_STRING_get0_data(dgst),
-                                (size_t)ASN1_STRING_length(dgst), sig, sig_len))
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "key %s: signing failed", id);
-    EVP_MD_CTX_free(ctx);
-    return rc;
+    return keys_sign_digest(ks, id, md, ASN1_STRING_get0_data(dgst),
+                            (size_t)ASN1_STRING_length(dgst), sig, sig_len,
+                            err);
 }
 
 static int sig_response(unsigned char *sig, size_t len, void **resp,

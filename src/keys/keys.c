@@ -16,12 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A cached key handed to one operation: holds its own pkey reference so that
- * a concurrent keys_destroy cannot free it mid-signature. */
-typedef struct {
-    lv_key_meta meta;
-    EVP_PKEY *pkey;
-} key_ref;
+typedef keys_ref key_ref;
 
 /* ---- preconditions ------------------------------------------------------ */
 /* The id is checked before it becomes part of a path. */
@@ -63,13 +58,45 @@ static lv_key_entry *cache_find(lv_keystore *ks, const char *id)
     return e;
 }
 
+static void p11_key_free(keys_p11_key *k)
+{
+    if (!k)
+        return;
+    free(k->blob);
+    OPENSSL_cleanse(k, sizeof *k);
+}
+
+/* A copy of the PKCS#11 reference (its blob may be freed by a concurrent
+ * keys_destroy). */
+static int p11_key_copy(const keys_p11_key *from, keys_p11_key *to)
+{
+    *to = *from;
+    to->blob = NULL;
+    if (!from->blob)
+        return 1;
+    to->blob = malloc(from->blob_len);
+    if (to->blob)
+        memcpy(to->blob, from->blob, from->blob_len);
+    return to->blob != NULL;
+}
+
 /* Takes a new reference to pkey; an allocation failure only means the key
  * is decrypted again next time. */
 static void cache_put(lv_keystore *ks, const char *id, const lv_key_meta *m,
-                      EVP_PKEY *pkey)
+                      EVP_PKEY *pkey, const keys_p11_key *p11)
 {
     lv_key_entry *e = calloc(1, sizeof *e);
+    if (e && m->p11 &&
+        (!(e->p11 = calloc(1, sizeof *e->p11)) || !p11_key_copy(p11, e->p11))) {
+        free(e->p11);
+        free(e);
+        return;
+    }
     if (!e || !EVP_PKEY_up_ref(pkey)) {
+        if (e && e->p11) {
+            p11_key_free(e->p11);
+            free(e->p11);
+        }
         free(e);
         return;
     }
@@ -97,15 +124,35 @@ static void entry_free(lv_key_entry *e)
     if (!e)
         return;
     EVP_PKEY_free(e->pkey);
+    p11_key_free(e->p11);
+    free(e->p11);
     OPENSSL_cleanse(e, sizeof *e);
     free(e);
+}
+
+void keys_cache_free(lv_keystore *ks)
+{
+    for (size_t b = 0; b < LV_KEY_BUCKETS; b++) {
+        lv_key_entry *e = ks->buckets[b];
+        while (e) {
+            lv_key_entry *next = e->next;
+            entry_free(e);
+            e = next;
+        }
+        ks->buckets[b] = NULL;
+    }
 }
 
 static int cache_take(lv_keystore *ks, const char *id, key_ref *out)
 {
     lv_key_entry *e = cache_find(ks, id);
-    if (!e || !EVP_PKEY_up_ref(e->pkey))
+    if (!e || (e->p11 && !p11_key_copy(e->p11, &out->p11)))
         return 0;
+    if (!EVP_PKEY_up_ref(e->pkey)) {
+        free(out->p11.blob);
+        out->p11.blob = NULL;
+        return 0;
+    }
     out->meta = e->meta;
     out->pkey = e->pkey;
     return 1;
@@ -128,10 +175,20 @@ static int key_acquire(lv_keystore *ks, const char *id, key_ref *out,
     if (hit)
         return 0;
     LV_TRY(key_path(ks, id, path, err));
-    LV_TRY(keys_file_read(path, id, ks->master, &out->meta, &out->pkey, err));
+    LV_TRY(keys_file_read(path, id, ks->master, &out->meta, &out->pkey,
+                          &out->p11, err));
+    if (out->meta.p11 != (ks->p11 != NULL)) {
+        EVP_PKEY_free(out->pkey);
+        p11_key_free(&out->p11);
+        out->pkey = NULL;
+        return lv_fail(err, LV_ESTATE,
+                       "key %s belongs to a %s key store, this one is %s", id,
+                       out->meta.p11 ? "PKCS#11" : "file",
+                       ks->p11 ? "PKCS#11" : "file");
+    }
     pthread_mutex_lock(&ks->lock);
     if (gen == ks->generation && !cache_find(ks, id))
-        cache_put(ks, id, &out->meta, out->pkey);
+        cache_put(ks, id, &out->meta, out->pkey, &out->p11);
     pthread_mutex_unlock(&ks->lock);
     return 0;
 }
@@ -140,6 +197,7 @@ static void key_release(key_ref *r)
 {
     EVP_PKEY_free(r->pkey);
     r->pkey = NULL;
+    p11_key_free(&r->p11);
 }
 
 /* R5.2: a citizen's key signs only inside the operation that citizen
@@ -186,6 +244,36 @@ static int key_meta_init(lv_key_type type, lv_key_class cls, const char *label,
     return 0;
 }
 
+/* On the token: CA and service keys stay there; a citizen's key comes back
+ * wrapped.  If the key file cannot be written the token objects go again:
+ * a failure leaves nothing behind (issue 16 item 6). */
+static int generate_p11(lv_keystore *ks, const char *id, lv_key_meta *meta,
+                        const char *path, char id_out[LV_KEY_ID_LEN + 1],
+                        lv_err *err)
+{
+    char label[LV_KEY_LABEL_MAX + 32];
+    keys_p11_key k = {0};
+    EVP_PKEY *pub = NULL;
+    int in_token = meta->cls != LV_KEY_CLASS_SIGNER, rc;
+    meta->p11 = 1;
+    lv_hex_decode(id, k.id, LV_P11_ID_LEN); /* a fresh hex id */
+    keys_p11_label(meta, id, label, sizeof label);
+    LV_TRY(keys_p11_generate(ks->p11, meta->type, in_token, k.id, label, &pub,
+                             &k.blob, &k.blob_len, err));
+    rc = keys_file_write(path, id, meta, ks->master, pub, &k, err);
+    if (rc < 0 && in_token)
+        (void)keys_p11_destroy(ks->p11, k.id, LV_P11_ID_LEN, NULL);
+    if (rc == 0) {
+        pthread_mutex_lock(&ks->lock);
+        cache_put(ks, id, meta, pub, &k);
+        pthread_mutex_unlock(&ks->lock);
+        memcpy(id_out, id, LV_KEY_ID_LEN + 1);
+    }
+    EVP_PKEY_free(pub);
+    p11_key_free(&k);
+    return rc;
+}
+
 int keys_generate(lv_keystore *ks, lv_key_type type, lv_key_class cls,
                   const char *label, char id_out[LV_KEY_ID_LEN + 1],
                   lv_err *err)
@@ -203,11 +291,13 @@ int keys_generate(lv_keystore *ks, lv_key_type type, lv_key_class cls,
     LV_TRY(key_meta_init(type, cls, label, &meta, err));
     LV_TRY(key_new_id(id, err));
     LV_TRY(key_path(ks, id, path, err));
+    if (ks->p11)
+        return generate_p11(ks, id, &meta, path, id_out, err);
     LV_TRY(keys_type_generate(type, &pkey, err));
-    LV_TRY_GOTO(rc, keys_file_write(path, id, &meta, ks->master, pkey, err),
-                out);
+    LV_TRY_GOTO(
+        rc, keys_file_write(path, id, &meta, ks->master, pkey, NULL, err), out);
     pthread_mutex_lock(&ks->lock);
-    cache_put(ks, id, &meta, pkey);
+    cache_put(ks, id, &meta, pkey, NULL);
     pthread_mutex_unlock(&ks->lock);
     memcpy(id_out, id, sizeof id);
 out:
@@ -269,6 +359,11 @@ int keys_sign_init(lv_keystore *ks, const char *id, const EVP_MD *md,
     int rc;
     if (!md || !md_ctx)
         return lv_fail(err, LV_EINVAL, "keys_sign_init: missing argument");
+    if (ks && ks->p11)
+        return lv_fail(err, LV_EINVAL,
+                       "key %s is on a PKCS#11 token: it signs only there "
+                       "(keys_sign, keys_sign_digest)",
+                       id);
     LV_TRY(key_acquire(ks, id, &r, err));
     LV_TRY_GOTO(rc, key_may_sign(&r, id, err), out);
     if (!sign_init(md_ctx, md, r.pkey))
@@ -293,6 +388,84 @@ static int sign_once(EVP_MD_CTX *ctx, const unsigned char *data, size_t len,
     return 1;
 }
 
+/* ---- signing a digest, either back end ---------------------------------- */
+/* The file back end: OpenSSL wraps the digest in the DigestInfo of md for
+ * RSA (RFC 8017 §9.2) and checks its length. */
+static int sign_file_digests(EVP_PKEY *pkey, const EVP_MD *md,
+                             const unsigned char *digests, size_t n,
+                             unsigned char **out, size_t *sig_len)
+{
+    size_t dlen = (size_t)EVP_MD_get_size(md), len = 0, max = 0;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int ok = ctx && EVP_PKEY_sign_init(ctx) > 0 &&
+             (!EVP_PKEY_is_a(pkey, "RSA") ||
+              EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0) &&
+             EVP_PKEY_CTX_set_signature_md(ctx, md) > 0 &&
+             EVP_PKEY_sign(ctx, NULL, &max, digests, dlen) > 0 &&
+             (n == 1 || EVP_PKEY_is_a(pkey, "RSA")) &&
+             (*out = malloc(n * max)) != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        len = max;
+        ok = EVP_PKEY_sign(ctx, *out + i * max, &len, digests + i * dlen,
+                           dlen) > 0 &&
+             (n == 1 || len == max);
+    }
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    *sig_len = len;
+    return 1;
+}
+
+int keys_ref_sign(lv_keystore *ks, const keys_ref *r, const EVP_MD *md,
+                  const unsigned char *digests, size_t n, unsigned char **sigs,
+                  size_t *sig_len, lv_err *err)
+{
+    *sigs = NULL;
+    *sig_len = 0;
+    if (r->meta.p11)
+        return keys_p11_sign(ks->p11, &r->p11, r->meta.type, md, digests, n,
+                             sigs, sig_len, err);
+    if (!sign_file_digests(r->pkey, md, digests, n, sigs, sig_len))
+        return lv_fail_ssl(err, LV_ECRYPTO, "signing failed");
+    return 0;
+}
+
+int keys_sign_digest(lv_keystore *ks, const char *id, const EVP_MD *md,
+                     const unsigned char *dgst, size_t dlen,
+                     unsigned char **sig, size_t *sig_len, lv_err *err)
+{
+    key_ref r;
+    int rc;
+    if (!md || !dgst || !sig || !sig_len)
+        return lv_fail(err, LV_EINVAL, "keys_sign_digest: missing argument");
+    if (EVP_MD_get_size(md) <= 0 || dlen != (size_t)EVP_MD_get_size(md))
+        return lv_fail(err, LV_EINVAL, "a %s digest has %d bytes",
+                       EVP_MD_get0_name(md), EVP_MD_get_size(md));
+    LV_TRY(key_acquire(ks, id, &r, err));
+    LV_TRY_GOTO(rc, key_may_sign(&r, id, err), out);
+    rc = keys_ref_sign(ks, &r, md, dgst, 1, sig, sig_len, err);
+out:
+    key_release(&r);
+    return rc;
+}
+
+/* Hash here, sign on the token. */
+static int sign_p11_data(lv_keystore *ks, const char *id, const EVP_MD *md,
+                         const unsigned char *data, size_t len,
+                         unsigned char **sig, size_t *sig_len, lv_err *err)
+{
+    unsigned char dgst[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if (!md || !EVP_Digest(data ? data : (const unsigned char *)"", len, dgst,
+                           &dlen, md, NULL))
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot hash the data to sign");
+    return keys_sign_digest(ks, id, md, dgst, dlen, sig, sig_len, err);
+}
+
 /* *sig is allocated with malloc(); the caller frees it. */
 int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
               const unsigned char *data, size_t len, unsigned char **sig,
@@ -303,6 +476,8 @@ int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
         return lv_fail(err, LV_EINVAL, "keys_sign: missing argument");
     *sig = NULL;
     *sig_len = 0;
+    if (ks && ks->p11)
+        return sign_p11_data(ks, id, md, data, len, sig, sig_len, err);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx)
         return lv_fail(err, LV_ENOMEM, "out of memory");
@@ -364,18 +539,22 @@ int keys_destroy(lv_keystore *ks, const char *id, lv_err *err)
     ks->generation++;
     pthread_mutex_unlock(&ks->lock);
     entry_free(e);
+    if (ks->p11) {
+        unsigned char raw[LV_P11_ID_LEN];
+        lv_hex_decode(id, raw, sizeof raw); /* validated by key_ready */
+        LV_TRY(keys_p11_destroy(ks->p11, raw, sizeof raw, err));
+    }
     LV_TRY(shred_file(path, id, err));
     return keys_fsync_dir(ks->dir, err);
 }
 
-/* ---- for keys_signer.c -----------------------------------------------------
- */
-int keys_acquire_private(lv_keystore *ks, const char *id, EVP_PKEY **pkey,
-                         lv_key_class *cls, lv_err *err)
+/* ---- for keys_signer.c ------------------------------------------------- */
+int keys_ref_get(lv_keystore *ks, const char *id, keys_ref *out, lv_err *err)
 {
-    key_ref r;
-    LV_TRY(key_acquire(ks, id, &r, err));
-    *pkey = r.pkey; /* the reference taken by key_acquire */
-    *cls = r.meta.cls;
-    return 0;
+    return key_acquire(ks, id, out, err);
+}
+
+void keys_ref_put(keys_ref *r)
+{
+    key_release(r);
 }

@@ -51,6 +51,36 @@ int keys_create(const char *dir,
                 char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
                 lv_err *err) LV_MUST_USE;
 
+/* The PKCS#11 back end (issue 16): keys_create_pkcs11 is keys_create on a
+ * token.  It logs in to the token labelled conf->token of the module
+ * conf->module with the user PIN conf->pin (refused before anything is
+ * written: wrong PIN, missing token), creates the token's AES-256 key
+ * that wraps citizens' keys, and seals the PIN under the master key in
+ * DIR/keys/pkcs11.json, so that only two custodians' shares let llave-keyd
+ * log in to the token (m-of-n stays, CPS §6.2.2).  From then on CA and
+ * service keys are generated on the token (sensitive, never extractable,
+ * CKA_ID = the raw key id) and sign there; citizens' keys are generated
+ * there and kept only wrapped (CKM_AES_KEY_WRAP_PAD) in their key file. */
+typedef struct {
+    const char *module; /* path of the PKCS#11 module (.so) */
+    const char *token;  /* token label */
+    const char *pin;    /* user PIN (wiped by the caller) */
+} lv_p11_conf;
+
+int keys_create_pkcs11(const char *dir, const lv_p11_conf *conf,
+                       char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                       lv_err *err) LV_MUST_USE;
+
+/* "file" or "pkcs11": the back end of the store under dir (reads
+ * DIR/keys/pkcs11.json only; works on a sealed store). */
+const char *keys_backend(const char *dir);
+
+/* The token objects a PKCS#11 store depends on, for backups (issue 16
+ * item 5): {"backend":"pkcs11","module":..,"token":..,"objects":[{"id":
+ * hex CKA_ID,"label":..,"class":..}, ...]} with the wrapping key and every
+ * CA and service key; {"backend":"file"} for the file back end. */
+int keys_dependencies(const char *dir, json_t **out, lv_err *err) LV_MUST_USE;
+
 /* Opens the store with `n` printable shares.  Fewer than two distinct valid
  * shares, a share that fails its checksum, or a combination that does not
  * reproduce the master key fail with LV_EAUTH and a message naming the
@@ -74,7 +104,9 @@ int keys_info(lv_keystore *ks, const char *id, lv_key_type *type,
  * context can be handed to X509_sign_ctx, X509_CRL_sign_ctx,
  * OCSP_BASICRESP_sign_ctx and the like; it holds a reference to the cached key
  * and is the only way a private key leaves this module.  RSA keys sign with
- * PKCS#1 v1.5 (CPS §7.1.3).  Refused for signer keys (R5.2). */
+ * PKCS#1 v1.5 (CPS §7.1.3).  Refused for signer keys (R5.2), and on a
+ * PKCS#11 store (LV_EINVAL: the private key is not in this process; use
+ * keys_sign or keys_sign_digest). */
 int keys_sign_init(lv_keystore *ks, const char *id, const EVP_MD *md,
                    EVP_MD_CTX *md_ctx, lv_err *err) LV_MUST_USE;
 
@@ -83,6 +115,14 @@ int keys_sign_init(lv_keystore *ks, const char *id, const EVP_MD *md,
 int keys_sign(lv_keystore *ks, const char *id, const EVP_MD *md,
               const unsigned char *data, size_t len, unsigned char **sig,
               size_t *sig_len, lv_err *err) LV_MUST_USE;
+
+/* Signs a precomputed digest of md (the signature OpenSSL would make over
+ * the data: PKCS#1 v1.5 DigestInfo for RSA, DER ECDSA) with a CA or
+ * service key, on either back end; *sig is malloc'd. */
+int keys_sign_digest(lv_keystore *ks, const char *id, const EVP_MD *md,
+                     const unsigned char *dgst, size_t dlen,
+                     unsigned char **sig, size_t *sig_len,
+                     lv_err *err) LV_MUST_USE;
 
 /* Counts the key files of the store under dir by class (counts[cls]),
  * reading the metadata only: nothing is unsealed, so it works on a sealed

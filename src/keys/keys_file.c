@@ -7,7 +7,13 @@
  * The plaintext is the PKCS#8 PrivateKeyInfo DER.  The AAD is
  *   "llave-key-v1" 0 id 0 type 0 class 0 label 0 created 0
  * with the id taken from the file NAME, so that renaming or copying a file to
- * another id, or editing its type, class, label or date, breaks the tag. */
+ * another id, or editing its type, class, label or date, breaks the tag.
+ *
+ * A key of the PKCS#11 back end (issue 16) has "store": "pkcs11", AAD
+ * label "llave-key-p11-v1", and seals its SubjectPublicKeyInfo DER followed
+ * by, for a citizen's key, the key wrapped by the token (nothing for a key
+ * that lives on the token): a file of one back end never opens as the
+ * other's. */
 #include "keys/keys_internal.h"
 
 #include <dirent.h>
@@ -15,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,9 +33,12 @@
 
 static int file_aad(const char *id, const lv_key_meta *m, lv_buf *aad)
 {
-    const char *parts[] = {
-        "llave-key-v1",          id,       keys_type_name(m->type),
-        keys_class_name(m->cls), m->label, m->created};
+    const char *parts[] = {m->p11 ? "llave-key-p11-v1" : "llave-key-v1",
+                           id,
+                           keys_type_name(m->type),
+                           keys_class_name(m->cls),
+                           m->label,
+                           m->created};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (!parts[i])
             return LV_EINVAL;
@@ -77,11 +87,18 @@ static json_t *file_json(const lv_key_meta *m, const unsigned char *nonce,
     char nonce_hex[2 * LV_GCM_NONCE_LEN + 1], tag_hex[2 * LV_GCM_TAG_LEN + 1];
     lv_hex_encode(nonce, LV_GCM_NONCE_LEN, nonce_hex);
     lv_hex_encode(tag, LV_GCM_TAG_LEN, tag_hex);
-    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version",
-                     KEY_FILE_VERSION, "type", keys_type_name(m->type), "class",
-                     keys_class_name(m->cls), "label", m->label, "created",
-                     m->created, "cipher", "aes-256-gcm", "nonce", nonce_hex,
-                     "ciphertext", ct_b64, "tag", tag_hex);
+    json_t *o =
+        json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "version",
+                  KEY_FILE_VERSION, "type", keys_type_name(m->type), "class",
+                  keys_class_name(m->cls), "label", m->label, "created",
+                  m->created, "cipher", "aes-256-gcm", "nonce", nonce_hex,
+                  "ciphertext", ct_b64, "tag", tag_hex);
+    if (o && m->p11 &&
+        json_object_set_new(o, "store", json_string("pkcs11")) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static int file_store(const char *path, const lv_key_meta *m,
@@ -103,8 +120,30 @@ static int file_store(const char *path, const lv_key_meta *m,
     return rc;
 }
 
+/* PKCS#11: SPKI DER || wrapped key (public data, sealed for integrity and
+ * because a wrapped key is still key material). */
+static int file_encode_p11(EVP_PKEY *pub, const keys_p11_key *k,
+                           unsigned char **out, size_t *len, lv_err *err)
+{
+    unsigned char *spki = NULL;
+    int n = i2d_PUBKEY(pub, &spki);
+    size_t blob = k && k->blob ? k->blob_len : 0;
+    *out = n > 0 ? OPENSSL_malloc((size_t)n + blob) : NULL;
+    if (!*out) {
+        OPENSSL_free(spki);
+        return lv_fail_ssl(err, LV_ECRYPTO, "cannot encode the public key");
+    }
+    memcpy(*out, spki, (size_t)n);
+    if (blob)
+        memcpy(*out + n, k->blob, blob);
+    *len = (size_t)n + blob;
+    OPENSSL_free(spki);
+    return 0;
+}
+
 int keys_file_write(const char *path, const char *id, const lv_key_meta *meta,
-                    const unsigned char *master, EVP_PKEY *pkey, lv_err *err)
+                    const unsigned char *master, EVP_PKEY *pkey,
+                    const keys_p11_key *p11, lv_err *err)
 {
     unsigned char nonce[LV_GCM_NONCE_LEN], tag[LV_GCM_TAG_LEN];
     unsigned char *der = NULL, *ct = NULL;
@@ -112,7 +151,10 @@ int keys_file_write(const char *path, const char *id, const lv_key_meta *meta,
     lv_buf aad = {0};
     int rc;
 
-    LV_TRY_GOTO(rc, file_encode_der(pkey, &der, &der_len, err), out);
+    if (meta->p11)
+        LV_TRY_GOTO(rc, file_encode_p11(pkey, p11, &der, &der_len, err), out);
+    else
+        LV_TRY_GOTO(rc, file_encode_der(pkey, &der, &der_len, err), out);
     ct = der_len ? malloc(der_len) : NULL;
     if (!ct || file_aad(id, meta, &aad) < 0) {
         rc = lv_fail(err, LV_ENOMEM, "out of memory sealing key %s", id);
@@ -155,10 +197,13 @@ static int file_meta(const json_t *o, lv_key_meta *m)
     json_t *version = json_object_get(o, "version");
     const char *cipher = lv_json_str(o, "cipher");
 
+    const char *store = lv_json_str(o, "store");
     if (!json_is_integer(version) ||
         json_integer_value(version) != KEY_FILE_VERSION || !cipher ||
-        strcmp(cipher, "aes-256-gcm") != 0)
+        strcmp(cipher, "aes-256-gcm") != 0 ||
+        (store && strcmp(store, "pkcs11") != 0))
         return LV_EINVAL;
+    m->p11 = store != NULL;
     LV_TRY(keys_type_parse(lv_json_str(o, "type"), &m->type));
     LV_TRY(keys_class_parse(lv_json_str(o, "class"), &m->cls));
     if (!label || !keys_label_valid(label) || !created ||
@@ -209,9 +254,38 @@ static int file_load(const char *path, const char *id, lv_key_meta *m,
     return 0;
 }
 
+/* SPKI DER, then the wrapped key (if any) up to the end. */
+static int file_decode_p11(const char *id, const unsigned char *pt, size_t len,
+                           EVP_PKEY **pub, keys_p11_key *k)
+{
+    const unsigned char *p = pt;
+    *pub = d2i_PUBKEY(NULL, &p, (long)len);
+    if (!*pub || lv_hex_decode(id, k->id, LV_P11_ID_LEN) != LV_P11_ID_LEN)
+        return LV_ECRYPTO;
+    size_t rest = len - (size_t)(p - pt);
+    k->blob = NULL;
+    k->blob_len = rest;
+    if (rest && !(k->blob = malloc(rest)))
+        return LV_ENOMEM;
+    if (rest)
+        memcpy(k->blob, p, rest);
+    return 0;
+}
+
+static int file_decode(const char *id, const lv_key_meta *m,
+                       const unsigned char *der, size_t len, EVP_PKEY **pkey,
+                       keys_p11_key *k)
+{
+    if (!m->p11)
+        return file_decode_der(der, len, pkey);
+    if (!k)
+        return LV_EINVAL;
+    return file_decode_p11(id, der, len, pkey, k);
+}
+
 static int file_unseal(const char *id, const unsigned char *master,
                        const lv_key_meta *m, const sealed_blob *b,
-                       EVP_PKEY **pkey, lv_err *err)
+                       EVP_PKEY **pkey, keys_p11_key *k, lv_err *err)
 {
     lv_buf aad = {0};
     unsigned char *der = OPENSSL_secure_malloc(b->ct_len);
@@ -229,10 +303,14 @@ static int file_unseal(const char *id, const unsigned char *master,
                      id);
         goto out;
     }
-    if (file_decode_der(der, b->ct_len, pkey) < 0 ||
+    if (file_decode(id, m, der, b->ct_len, pkey, k) < 0 ||
         keys_type_check(m->type, *pkey) < 0) {
         EVP_PKEY_free(*pkey);
         *pkey = NULL;
+        if (k) {
+            free(k->blob);
+            k->blob = NULL;
+        }
         rc = lv_fail(err, LV_ECRYPTO, "key %s: not a %s private key", id,
                      keys_type_name(m->type));
     }
@@ -244,25 +322,26 @@ out:
 
 int keys_file_read(const char *path, const char *id,
                    const unsigned char *master, lv_key_meta *meta,
-                   EVP_PKEY **pkey, lv_err *err)
+                   EVP_PKEY **pkey, keys_p11_key *p11, lv_err *err)
 {
     sealed_blob b = {0};
     *pkey = NULL;
     int rc = file_load(path, id, meta, &b, err);
     if (rc == 0)
-        rc = file_unseal(id, master, meta, &b, pkey, err);
+        rc = file_unseal(id, master, meta, &b, pkey, p11, err);
     free(b.ct);
     return rc;
 }
 
 /* ---- counting (llave-keyd's status) ------------------------------------ */
 
-/* The class of DIR/keys/<name> when name is "<id>.key" with a valid id. */
-static int count_one(const char *kdir, const char *name, lv_key_class *cls)
+/* The metadata of DIR/keys/<name> when name is "<id>.key" with a valid
+ * id. */
+static int meta_one(const char *kdir, const char *name,
+                    char id[LV_KEY_ID_LEN + 1], lv_key_meta *m)
 {
-    char id[LV_KEY_ID_LEN + 1], path[LV_KEYS_PATH_MAX];
+    char path[LV_KEYS_PATH_MAX];
     size_t len = strlen(name);
-    lv_key_meta m;
     sealed_blob b = {0};
     if (len != LV_KEY_ID_LEN + 4 || strcmp(name + LV_KEY_ID_LEN, ".key") != 0)
         return LV_EINVAL;
@@ -270,29 +349,42 @@ static int count_one(const char *kdir, const char *name, lv_key_class *cls)
     id[LV_KEY_ID_LEN] = '\0';
     if (!keys_id_valid(id) || lv_path_join(path, sizeof path, kdir, name) < 0)
         return LV_EINVAL;
-    int rc = file_load(path, id, &m, &b, NULL);
+    int rc = file_load(path, id, m, &b, NULL);
     free(b.ct);
-    if (rc == 0)
-        *cls = m.cls;
     return rc;
+}
+
+int keys_file_each(const char *kdir,
+                   void (*fn)(void *arg, const char *id, const lv_key_meta *m),
+                   void *arg, lv_err *err)
+{
+    struct dirent *e;
+    DIR *d = opendir(kdir);
+    if (!d)
+        return lv_fail(err, LV_EIO, "%s: %s", kdir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        char id[LV_KEY_ID_LEN + 1];
+        lv_key_meta m;
+        if (meta_one(kdir, e->d_name, id, &m) == 0)
+            fn(arg, id, &m);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void count_one(void *arg, const char *id, const lv_key_meta *m)
+{
+    int64_t *counts = arg;
+    (void)id;
+    if ((int)m->cls >= 0 && (int)m->cls < 3)
+        counts[m->cls]++;
 }
 
 int keys_count(const char *dir, int64_t counts[3], lv_err *err)
 {
     char kdir[LV_KEYS_PATH_MAX];
-    struct dirent *e;
     counts[0] = counts[1] = counts[2] = 0;
     if (!dir || lv_path_join(kdir, sizeof kdir, dir, "keys") < 0)
         return lv_fail(err, LV_EINVAL, "data directory path too long");
-    DIR *d = opendir(kdir);
-    if (!d)
-        return lv_fail(err, LV_EIO, "%s: %s", kdir, strerror(errno));
-    while ((e = readdir(d)) != NULL) {
-        lv_key_class cls;
-        if (count_one(kdir, e->d_name, &cls) == 0 && (int)cls >= 0 &&
-            (int)cls < 3)
-            counts[cls]++;
-    }
-    closedir(d);
-    return 0;
+    return keys_file_each(kdir, count_one, counts, err);
 }

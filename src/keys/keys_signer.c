@@ -10,7 +10,6 @@
 #include "keys/keys_internal.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,19 +126,17 @@ static int check_digests(const EVP_MD *md, const unsigned char *digests,
 
 /* The key exists, opens under this store's master key, and is a citizen's
  * signer key (CA and service keys have keys_sign; they never take tokens). */
-static int signer_key(lv_keystore *ks, const char *key_id, EVP_PKEY **pkey,
+static int signer_key(lv_keystore *ks, const char *key_id, keys_ref *r,
                       lv_err *err)
 {
-    lv_key_class cls;
     if (!ks || !ks->master)
         return lv_fail(err, LV_ESEALED,
                        "key store not opened (needs 2 of 3 shares)");
     if (!key_id || !keys_id_valid(key_id))
         return lv_fail(err, LV_EINVAL, "invalid key id");
-    LV_TRY(keys_acquire_private(ks, key_id, pkey, &cls, err));
-    if (cls != LV_KEY_CLASS_SIGNER) {
-        EVP_PKEY_free(*pkey);
-        *pkey = NULL;
+    LV_TRY(keys_ref_get(ks, key_id, r, err));
+    if (r->meta.cls != LV_KEY_CLASS_SIGNER) {
+        keys_ref_put(r);
         return lv_fail(err, LV_EPERM,
                        "key %s is not a signer key: activation tokens are "
                        "for citizens' keys only",
@@ -178,7 +175,7 @@ int keys_activation_mint(lv_keystore *ks, const char *key_id, const EVP_MD *md,
                          char token_out[LV_ACTIVATION_TOKEN_LEN + 1],
                          lv_err *err)
 {
-    EVP_PKEY *pkey = NULL;
+    keys_ref r;
     if (!token_out)
         return lv_fail(err, LV_EINVAL, "no place for the token");
     token_out[0] = '\0';
@@ -186,8 +183,8 @@ int keys_activation_mint(lv_keystore *ks, const char *key_id, const EVP_MD *md,
         return lv_fail(err, LV_EINVAL, "token lifetime must be 1 to %d s",
                        LV_ACTIVATION_TTL_MAX);
     LV_TRY(check_digests(md, digests, n, err));
-    LV_TRY(signer_key(ks, key_id, &pkey, err));
-    EVP_PKEY_free(pkey);
+    LV_TRY(signer_key(ks, key_id, &r, err));
+    keys_ref_put(&r);
     struct keys_activation *a = calloc(1, sizeof *a);
     if (!a)
         return lv_fail(err, LV_ENOMEM, "out of memory");
@@ -249,59 +246,28 @@ static int redeem(lv_keystore *ks, const char *key_id, const char *token,
     return rc;
 }
 
-/* PKCS#1 v1.5 over a precomputed digest: with the signature md set,
- * OpenSSL wraps the digest in the DigestInfo of that algorithm (RFC 8017
- * §9.2) and checks its length. */
-static int sign_digests(EVP_PKEY *pkey, const EVP_MD *md,
-                        const unsigned char *digests, size_t n,
-                        unsigned char *out, size_t sig_len)
-{
-    size_t dlen = (size_t)EVP_MD_get_size(md);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    int ok = ctx && EVP_PKEY_sign_init(ctx) > 0 &&
-             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
-             EVP_PKEY_CTX_set_signature_md(ctx, md) > 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        size_t len = sig_len;
-        ok = EVP_PKEY_sign(ctx, out + i * sig_len, &len, digests + i * dlen,
-                           dlen) > 0 &&
-             len == sig_len;
-    }
-    EVP_PKEY_CTX_free(ctx);
-    return ok;
-}
-
+/* PKCS#1 v1.5 over each precomputed digest (keys_ref_sign: OpenSSL's
+ * DigestInfo on the file back end, ours on a PKCS#11 token where the
+ * citizen's key is unwrapped for exactly this call). */
 int keys_signer_sign(lv_keystore *ks, const char *key_id, const char *token,
                      const EVP_MD *md, const unsigned char *digests, size_t n,
                      unsigned char **sigs, size_t *sig_len, lv_err *err)
 {
-    EVP_PKEY *pkey = NULL;
+    keys_ref r;
     int rc;
     if (!sigs || !sig_len)
         return lv_fail(err, LV_EINVAL, "keys_signer_sign: missing argument");
     *sigs = NULL;
     *sig_len = 0;
     LV_TRY(check_digests(md, digests, n, err));
-    LV_TRY(signer_key(ks, key_id, &pkey, err));
+    LV_TRY(signer_key(ks, key_id, &r, err));
     LV_TRY_GOTO(rc, redeem(ks, key_id, token, md, digests, n, err), out);
-    if (!EVP_PKEY_is_a(pkey, "RSA")) {
+    if (!keys_p11_is_rsa(r.meta.type) || !EVP_PKEY_is_a(r.pkey, "RSA")) {
         rc = lv_fail(err, LV_EINVAL, "key %s: only RSA signer keys", key_id);
         goto out;
     }
-    size_t len = (size_t)EVP_PKEY_get_size(pkey);
-    *sigs = malloc(n * len);
-    if (!*sigs) {
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (!sign_digests(pkey, md, digests, n, *sigs, len)) {
-        free(*sigs);
-        *sigs = NULL;
-        rc = lv_fail_ssl(err, LV_ECRYPTO, "key %s: signing failed", key_id);
-        goto out;
-    }
-    *sig_len = len;
+    rc = keys_ref_sign(ks, &r, md, digests, n, sigs, sig_len, err);
 out:
-    EVP_PKEY_free(pkey);
+    keys_ref_put(&r);
     return rc;
 }

@@ -265,13 +265,17 @@ static int create_info(const unsigned char *master,
     return check_seal(master, si, err);
 }
 
-int keys_create(const char *dir,
-                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err)
+/* keystore.json is written last: a ceremony that fails on the token leaves
+ * no store behind (pkcs11.json alone opens nothing). */
+static int create_store(const char *dir, const lv_p11_conf *p11,
+                        char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                        lv_err *err)
 {
     char kdir[LV_KEYS_PATH_MAX], path[LV_KEYS_PATH_MAX];
     unsigned char master[LV_MASTER_KEY_LEN];
     lv_share sh[LV_SHARES_TOTAL];
     store_info si;
+    keys_p11 *token = NULL;
     int rc;
 
     if (!shares)
@@ -282,13 +286,37 @@ int keys_create(const char *dir,
         return lv_fail(err, LV_ECRYPTO, "no randomness for the master key");
     LV_TRY_GOTO(rc, keys_share_split(master, sh, err), out);
     LV_TRY_GOTO(rc, create_info(master, sh, &si, err), out);
+    if (p11)
+        LV_TRY_GOTO(rc, keys_p11_conf_create(kdir, p11, master, &token, err),
+                    out);
     LV_TRY_GOTO(rc, store_write(kdir, path, &si, err), out);
     for (int i = 0; i < LV_SHARES_TOTAL; i++)
         keys_share_format(&sh[i], shares[i]);
 out:
+    if (rc < 0 && token)
+        keys_p11_conf_undo(kdir, token);
+    keys_p11_close(token);
     OPENSSL_cleanse(master, sizeof master);
     OPENSSL_cleanse(sh, sizeof sh);
     return rc;
+}
+
+int keys_create(const char *dir,
+                char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX], lv_err *err)
+{
+    return create_store(dir, NULL, shares, err);
+}
+
+int keys_create_pkcs11(const char *dir, const lv_p11_conf *conf,
+                       char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
+                       lv_err *err)
+{
+    if (!conf || !conf->module || !conf->token || !conf->pin ||
+        !*conf->module || !*conf->token)
+        return lv_fail(err, LV_EINVAL,
+                       "PKCS#11 key store: module, token label and user PIN "
+                       "are needed");
+    return create_store(dir, conf, shares, err);
 }
 
 /* ---- open --------------------------------------------------------------- */
@@ -372,6 +400,15 @@ static int open_alloc(const char *kdir, unsigned char *master,
     }
     strcpy(ks->dir, kdir);
     ks->master = master;
+    /* PKCS#11: the shares just gave the master key, which opens the token's
+     * PIN (issue 16 item 4); a token that refuses leaves the store shut. */
+    int rc = keys_p11_attach(ks, err);
+    if (rc < 0) {
+        ks->master = NULL; /* the caller's to wipe */
+        pthread_mutex_destroy(&ks->lock);
+        free(ks);
+        return rc;
+    }
     *out = ks;
     return 0;
 }
@@ -407,17 +444,9 @@ void keys_close(lv_keystore *ks)
 {
     if (!ks)
         return;
-    for (size_t b = 0; b < LV_KEY_BUCKETS; b++) {
-        lv_key_entry *e = ks->buckets[b];
-        while (e) {
-            lv_key_entry *next = e->next;
-            EVP_PKEY_free(e->pkey);
-            OPENSSL_cleanse(e, sizeof *e);
-            free(e);
-            e = next;
-        }
-    }
+    keys_cache_free(ks);
     keys_activations_free(ks);
+    keys_p11_close(ks->p11);
     pthread_mutex_destroy(&ks->lock);
     OPENSSL_secure_clear_free(ks->master, LV_MASTER_KEY_LEN);
     OPENSSL_cleanse(ks, sizeof *ks);
