@@ -70,6 +70,8 @@ static void p11_key_free(keys_p11_key *k)
  * keys_destroy). */
 static int p11_key_copy(const keys_p11_key *from, keys_p11_key *to)
 {
+    if (!from)
+        return 0;
     *to = *from;
     to->blob = NULL;
     if (!from->blob)

@@ -149,7 +149,7 @@ static int conf_parse(const json_t *o, p11_conf *c)
         !json_is_integer(version) ||
         json_integer_value(version) != CONF_VERSION || !module || !token ||
         !ct || strlen(ct) % 2 || strlen(ct) == 0 ||
-        strlen(ct) > 2 * LV_P11_PIN_MAX ||
+        strlen(ct) > 2 * (size_t)LV_P11_PIN_MAX ||
         snprintf(c->module, sizeof c->module, "%s", module) >=
             (int)sizeof c->module ||
         snprintf(c->token, sizeof c->token, "%s", token) >=

@@ -178,19 +178,23 @@ static int sign_all(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
     for (size_t i = 0; i < n; i++) {
         LV_TRY(sign_one(p, s, h, type, md, digests + i * dlen, dlen, &one, &len,
                         err));
-        if (i == 0)
-            *out = n == 1 ? one : malloc(n * len);
-        if (!*out || (i > 0 && len != *sig_len)) {
+        if (!one || len == 0 || (i > 0 && len != *sig_len)) {
             free(one);
             free(*out);
             *out = NULL;
             return lv_fail(err, LV_ECRYPTO, "signatures of unequal length");
         }
         *sig_len = len;
-        if (n > 1) {
-            memcpy(*out + i * len, one, len);
-            free(one);
+        if (n == 1) {
+            *out = one;
+            return 0;
         }
+        if (i == 0 && !(*out = malloc(n * len))) {
+            free(one);
+            return lv_fail(err, LV_ENOMEM, "no memory for the signatures");
+        }
+        memcpy(*out + i * len, one, len);
+        free(one);
     }
     return 0;
 }
