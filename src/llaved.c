@@ -363,6 +363,9 @@ static void announce(const daemon_state *d)
     /* Tests and scripts read this line to learn the port. */
     printf("llaved listening on http://%s%s%s:%u\n", v6 ? "[" : "", addr,
            v6 ? "]" : "", (unsigned)http_server_port(d->srv));
+    if (http_server_tls_port(d->srv))
+        printf("llaved listening on https://%s%s%s:%u\n", v6 ? "[" : "", addr,
+               v6 ? "]" : "", (unsigned)http_server_tls_port(d->srv));
     fflush(stdout);
 }
 
@@ -373,9 +376,11 @@ static void audit_service(daemon_state *d, const char *event)
     lv_err err = {0};
     if (d->app == NULL || lv_app_store(d->app, &st, &err) < 0)
         return;
-    json_t *details = json_pack(
-        "{s:i, s:b, s:b}", "port", d->srv ? (int)http_server_port(d->srv) : 0,
-        "sealed", d->ca ? ca_sealed(d->ca) : 1, "demo", d->cfg.demo);
+    json_t *details =
+        json_pack("{s:i, s:i, s:b, s:b}", "port",
+                  d->srv ? (int)http_server_port(d->srv) : 0, "tls_port",
+                  d->srv ? (int)http_server_tls_port(d->srv) : 0, "sealed",
+                  d->ca ? ca_sealed(d->ca) : 1, "demo", d->cfg.demo);
     if (audit_log_standalone(st, "llaved", event, d->cfg.dir, LV_AUDIT_SUCCESS,
                              details, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: cannot audit %s: %s", event, err.msg);

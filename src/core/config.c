@@ -62,6 +62,11 @@ static const cf_field cf_fields[] = {
     CF_S(tls_cn),
     CF_S(listen_addr),
     CF_I(listen_port),
+    CF_SO(tls_cert_file),
+    CF_SO(tls_key_file),
+    CF_SO(tls_client_ca_file),
+    CF_I(tls_port),
+    CF_B(tls_plain_status_only),
     CF_I(threads),
     CF_B(demo),
     CF_SO(keyd_socket),
@@ -170,6 +175,8 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     set_str(cfg->tls_cn, sizeof cfg->tls_cn, "llave TLS CA");
     set_str(cfg->listen_addr, sizeof cfg->listen_addr, "127.0.0.1");
     cfg->listen_port = 8080;
+    cfg->tls_port = 8443;
+    cfg->tls_plain_status_only = 1;
     cfg->threads = 0; /* 0: one per CPU */
     cfg->demo = 0;
     cfg->ocsp_validity_hours = 24; /* R6.4; RFC 5019 §6: hours to days */
@@ -481,6 +488,10 @@ static int config_validate(lv_config *cfg, lv_err *err)
     LV_TRY(validate_names(cfg, err));
     LV_TRY(validate_urls(cfg, err));
     LV_TRY(check_range(cfg->listen_port, 0, 65535, "listen_port", err));
+    LV_TRY(check_range(cfg->tls_port, 0, 65535, "tls_port", err));
+    LV_TRY(key_must(!cfg->tls_cert_file[0] == !cfg->tls_key_file[0],
+                    "tls_key_file", "be set exactly when tls_cert_file is",
+                    err));
     LV_TRY(check_range(cfg->threads, 0, 1024, "threads", err));
     LV_TRY(check_range(cfg->ocsp_validity_hours, 1, 168, "ocsp_validity_hours",
                        err));

@@ -216,6 +216,20 @@ typedef struct lv_config {
     char tls_cn[128];
     char listen_addr[64];
     int listen_port;
+    /* HTTPS served by llaved itself (issue 17 item 4, docs/OPERATIONS.md
+     * "TLS"): on when tls_cert_file is set.  The status services (OCSP,
+     * CRLs, CA certificates, repository, TSA, /healthz) stay on plain http
+     * at listen_port as the profiles require; with tls_plain_status_only
+     * every other route there redirects (GET) or refuses (403) to https.
+     * Paths are relative to DIR when not absolute. */
+    char tls_cert_file[512];      /* PEM: the server certificate + chain */
+    char tls_key_file[512];       /* PEM: its private key (mode 0600) */
+    char tls_client_ca_file[512]; /* PEM: more issuers whose certificates
+                                     may be presented as client certificates
+                                     (recognised e-certificates, R2.2); our
+                                     own CAs always are */
+    int tls_port;                 /* 0: any free port (8443) */
+    int tls_plain_status_only;    /* (1) */
     int threads;
     int demo; /* 1: demo install, shares kept in an insecure file */
     /* The socket of a llave-keyd that runs on its own (two service units;

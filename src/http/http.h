@@ -69,7 +69,13 @@ typedef struct lv_http_req {
     const unsigned char *body; /* NUL-terminated (not counted); NULL if none */
     size_t body_len;
     const char *remote_addr; /* numeric IPv4 / IPv6 address */
-    int in_pool;             /* 1: running on a worker pool's thread */
+    int https;               /* 1: came over llaved's own https */
+    /* https: the client's certificates, leaf first (none: npeer 0); only
+     * presented, not yet judged (ca_client_cert_check) */
+    const unsigned char *const *peer_der;
+    const size_t *peer_len;
+    int npeer;
+    int in_pool; /* 1: running on a worker pool's thread */
     /* Filled by the server before the handler runs (lv_http_route.auth and
      * .body): */
     lv_store *st;     /* the thread's store (lv_app_store), to pass on */
@@ -252,6 +258,8 @@ typedef struct lv_http_server lv_http_server;
 int http_server_start(lv_app *app, const lv_http_route *const *tables,
                       lv_http_server **out, lv_err *err) LV_MUST_USE;
 uint16_t http_server_port(const lv_http_server *s); /* the bound port */
+/* The https port (cfg.tls_port, 0: any), 0 when https is not configured. */
+uint16_t http_server_tls_port(const lv_http_server *s);
 /* Stops accepting, waits for the workers (their stores close as they exit)
  * and frees the server.  NULL is accepted. */
 void http_server_stop(lv_http_server *s);

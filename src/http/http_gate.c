@@ -96,6 +96,7 @@ typedef struct gate_pending {
 
 struct http_gate {
     lv_config cfg;
+    int tls; /* https: the first TLS record, not an HTTP head, is awaited */
     int listen_fd, ep, wake_fd[2];
     uint16_t port;
     unsigned max_total, max_per_source, max_slow;
@@ -222,6 +223,26 @@ static void pending_handoff(http_gate *g, gate_pending *p)
     free(p);
 }
 
+/* https (issue 17 item 4): the connection goes on once the client's first
+ * TLS record (its ClientHello, RFC 8446 §5.1: type 22, version 3.x, a
+ * length of at most 2^14 + 2048) has arrived whole, within the head
+ * deadline; the handshake and the encrypted head are then libmicrohttpd's,
+ * under the gate's head deadline again (srv_connection).  1: complete, 0:
+ * not yet, -1: not TLS. */
+static int tls_record_check(const unsigned char *b, size_t n)
+{
+    if (n >= 1 && b[0] != 22)
+        return -1;
+    if (n >= 2 && b[1] != 3)
+        return -1;
+    if (n < 5)
+        return 0;
+    size_t len = ((size_t)b[3] << 8) | b[4];
+    if (len == 0 || len > 16384 + 2048)
+        return -1;
+    return n >= 5 + len ? 1 : 0;
+}
+
 /* New bytes on a pending connection: is the head complete and valid? */
 static void pending_read(http_gate *g, gate_pending *p)
 {
@@ -233,7 +254,14 @@ static void pending_read(http_gate *g, gate_pending *p)
     if (n < 0)
         return;
     size_t head_len = 0;
-    int rc = http_head_check(g->head_buf, (size_t)n, &head_len);
+    int rc =
+        g->tls ? tls_record_check((const unsigned char *)g->head_buf, (size_t)n)
+               : http_head_check(g->head_buf, (size_t)n, &head_len);
+    if (g->tls && rc < 0) {
+        g->bad_heads++;
+        pending_drop(g, p, NULL); /* no TLS: nothing it could read */
+        return;
+    }
     if (rc == 1) {
         pending_handoff(g, p);
     } else if (rc == 0 && (size_t)n == sizeof g->head_buf) {
@@ -500,14 +528,15 @@ static int gate_epoll(http_gate *g, lv_err *err)
 }
 
 int http_gate_start(const lv_config *cfg, const struct sockaddr_storage *ss,
-                    http_gate_handoff handoff, void *cls, http_gate **out,
-                    lv_err *err)
+                    int tls, http_gate_handoff handoff, void *cls,
+                    http_gate **out, lv_err *err)
 {
     http_gate *g = calloc(1, sizeof *g);
     if (!g)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     *out = g;
     g->cfg = *cfg;
+    g->tls = tls;
     g->listen_fd = g->ep = g->wake_fd[0] = g->wake_fd[1] = -1;
     g->max_total = gate_max_total(cfg);
     g->max_per_source = (unsigned)cfg->http_max_per_source;

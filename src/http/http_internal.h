@@ -243,9 +243,12 @@ typedef struct http_gate_counts {
         bad_heads;
 } http_gate_counts;
 
+/* tls: the port serves https; a connection is handed over once its first
+ * TLS record is in. */
 int http_gate_start(const lv_config *cfg, const struct sockaddr_storage *ss,
-                    http_gate_handoff handoff, void *cls, http_gate **out,
-                    lv_err *err) __attribute__((warn_unused_result));
+                    int tls, http_gate_handoff handoff, void *cls,
+                    http_gate **out, lv_err *err)
+    __attribute__((warn_unused_result));
 uint16_t http_gate_port(const http_gate *g);
 unsigned http_gate_max_connections(const http_gate *g);
 /* Stops accepting and drops the heads still pending. */
@@ -277,6 +280,37 @@ typedef struct http_route_hit {
     int status; /* 0, 404 or 405 */
     char allow[64];
 } http_route_hit;
+/* ---- https (http_tls.c, issue 17 item 4) -----------------------------------
+ * The server's certificate and key (PEM files of the configuration) and the
+ * issuers whose client certificates are asked for: our own CAs and
+ * cfg->tls_client_ca_file.  The key's copy is wiped when freed. */
+typedef struct http_tls http_tls;
+typedef struct http_tls_pem {
+    const char *cert, *key, *trust;
+} http_tls_pem;
+/* TLS 1.2 and 1.3 only, no CBC suites, no RSA key exchange (BSI TR-02102-2,
+ * CCN-STIC-807 for the Spanish public sector). */
+#define HTTP_TLS_PRIORITIES                                                    \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-VERS-DTLS-ALL:-CIPHER-ALL:"   \
+    "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-RSA:%SERVER_PRECEDENCE"
+int http_tls_load(const lv_config *cfg, const lv_ca *ca, http_tls **out,
+                  lv_err *err) __attribute__((warn_unused_result));
+void http_tls_pems(const http_tls *t, http_tls_pem *out);
+void http_tls_free(http_tls *t);
+/* The certificates a TLS client presented, leaf first, copied out of its
+ * session (libmicrohttpd's GnuTLS session). */
+#define HTTP_PEER_MAX 4
+typedef struct http_peer {
+    unsigned char *der[HTTP_PEER_MAX];
+    size_t len[HTTP_PEER_MAX];
+    int n;
+} http_peer;
+struct MHD_Connection;
+int http_peer_copy(struct MHD_Connection *conn, http_peer *out);
+void http_peer_free(http_peer *p);
+/* 1: the table is served on plain http beside https (http_routes.c). */
+int http_route_plain(const lv_http_route *table);
+
 int http_route_lookup(const lv_http_route *const *tables, const char *path,
                       const char *method, http_route_hit *out, lv_err *err);
 

@@ -18,3 +18,27 @@ const lv_http_route *const *http_api_tables(void)
 {
     return api_tables;
 }
+
+/* What plain http still serves when llaved serves https too (issue 17 item
+ * 4): the status services the certificates name by http URL (CRL DP and AIA
+ * must be http: EN 319 412-2 GEN-4.3.11-4, BR §7.1.2.7.7 and §7.1.2.11.2;
+ * OCSP over http, RFC 6960 appendix A), the TSA (RFC 3161 §3.4), the
+ * repository and its landing page, and the load balancers' /healthz.  No
+ * password, code or session travels there. */
+static const lv_http_route *const plain_tables[] = {
+    http_health_routes,
+    http_repo_routes,
+    http_ocsp_routes,
+    http_crl_routes,
+    http_tsa_routes,
+    http_site_routes,
+    NULL,
+};
+
+int http_route_plain(const lv_http_route *table)
+{
+    for (size_t i = 0; plain_tables[i]; i++)
+        if (plain_tables[i] == table)
+            return 1;
+    return 0;
+}

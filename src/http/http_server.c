@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
@@ -35,24 +36,33 @@ typedef struct srv_route {
     const char *suffix;
     size_t suffix_len;
     int has_param;
-    int tail; /* {name*}: the rest of the path, '/' included */
+    int tail;     /* {name*}: the rest of the path, '/' included */
+    int plain_ok; /* served on plain http beside https (http_route_plain) */
 } srv_route;
 
 #define SRV_MAX_LISTENERS 256
 
-struct lv_http_server {
-    /* The gate (http_gate.c) accepts and vets connections, then hands each
-     * to one of these single-threaded daemons in turn, so that CPU-bound
-     * endpoints use every core (R10.1). */
+/* One listening port: plain http, or https (issue 17 item 4).  The gate
+ * (http_gate.c) accepts and vets connections, then hands each to one of
+ * these single-threaded daemons in turn, so that CPU-bound endpoints use
+ * every core (R10.1). */
+typedef struct srv_listener {
+    lv_http_server *server;
+    int tls;
     struct MHD_Daemon *daemons[SRV_MAX_LISTENERS];
     unsigned ndaemons;
     _Atomic unsigned next_daemon;
     http_gate *gate;
+    uint16_t port;
+} srv_listener;
+
+struct lv_http_server {
+    srv_listener plain, https; /* https.gate NULL: no TLS configured */
+    http_tls *tls;
     lv_pool *pools[LV_WORK_COUNT]; /* [LV_WORK_INLINE] stays NULL */
     lv_app *app;
     srv_route *routes;
     size_t nroutes;
-    uint16_t port;
     char oom_body[96]; /* last-resort answer, built before it is needed */
 };
 
@@ -76,6 +86,8 @@ typedef struct srv_request {
     struct MHD_Connection *conn;
     const char *url;
     char remote[INET6_ADDRSTRLEN];
+    int https;
+    http_peer peer; /* the TLS client's certificates, when it sent any */
     lv_http_resp resp;
     _Atomic int done; /* the pool's answer is in resp */
 } srv_request;
@@ -150,8 +162,10 @@ static int routes_compile(lv_http_server *s, const lv_http_route *const *tables,
     if (!s->routes)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     for (size_t t = 0; tables[t]; t++)
-        for (const lv_http_route *r = tables[t]; r->method; r++)
+        for (const lv_http_route *r = tables[t]; r->method; r++) {
+            s->routes[s->nroutes].plain_ok = http_route_plain(tables[t]);
             LV_TRY(route_compile(r, &s->routes[s->nroutes++], err));
+        }
     return 0;
 }
 
@@ -406,6 +420,32 @@ static enum MHD_Result srv_queue(const lv_http_server *s,
     return ret;
 }
 
+static void srv_https_url(const lv_http_server *s, struct MHD_Connection *conn,
+                          const char *path, char *out, size_t cap);
+
+/* Plain http when https is on: 308 to the same page over https, or 403
+ * naming it. */
+static void srv_reject_plain(const lv_http_server *s,
+                             struct MHD_Connection *conn, const srv_request *rq,
+                             lv_http_resp *resp)
+{
+    char url[1024];
+    srv_https_url(s, conn, rq->url, url, sizeof url);
+    if (rq->reject == 308) {
+        if (http_resp_error_status(resp, 308, LV_EPERM,
+                                   "this page is served over https") == 0 &&
+            http_resp_header(resp, "Location", url) < 0)
+            resp->status = 0;
+        return;
+    }
+    char msg[1200];
+    snprintf(msg, sizeof msg,
+             "this service is served over https only: %s (plain http keeps "
+             "OCSP, CRLs, CA certificates, the repository and the TSA)",
+             url);
+    lv_ignore(http_resp_error_status(resp, 403, LV_EPERM, msg));
+}
+
 /* The router's own answers: 404, 405, 413.  Here and below, an error
  * answer that cannot be built (out of memory) leaves resp.status 0, and
  * srv_queue sends its fixed 500 instead (srv_queue_fallback): so the
@@ -431,6 +471,10 @@ static enum MHD_Result srv_reject(const lv_http_server *s,
         if (http_resp_error_status(&resp, 405, LV_EINVAL, msg) == 0 &&
             http_resp_header(&resp, "Allow", rq->allow) < 0)
             resp.status = 0;
+    } else if (rq->reject == 308 || rq->reject == 403) {
+        srv_reject_plain(s, conn, rq, &resp);
+    } else if (rq->reject == 500) {
+        lv_ignore(http_resp_error(&resp, LV_ENOMEM, "out of memory"));
     } else {
         lv_ignore(http_resp_error(&resp, LV_ETOOBIG,
                                   "request body larger than %zu bytes",
@@ -452,6 +496,10 @@ static void srv_run_handler(lv_http_server *s, srv_request *rq, int in_pool,
         .body = rq->body.len ? rq->body.data : NULL,
         .body_len = rq->body.len,
         .remote_addr = rq->remote,
+        .https = rq->https,
+        .peer_der = (const unsigned char *const *)rq->peer.der,
+        .peer_len = rq->peer.len,
+        .npeer = rq->peer.n,
         .in_pool = in_pool,
         .impl_ = rq->conn,
     };
@@ -518,6 +566,10 @@ static enum MHD_Result srv_dispatch(lv_http_server *s,
     rq->conn = conn;
     rq->url = url;
     srv_remote_addr(conn, rq->remote, sizeof rq->remote);
+    if (rq->https && http_peer_copy(conn, &rq->peer) < 0) {
+        rq->reject = 500;
+        return srv_reject(s, conn, rq);
+    }
     int work = (int)rq->route->r->work;
     if (work != LV_WORK_INLINE)
         return srv_enqueue(s, conn, rq, work);
@@ -586,6 +638,55 @@ static int srv_host_missing(struct MHD_Connection *conn, const char *version)
                                         MHD_HTTP_HEADER_HOST);
 }
 
+static int srv_is_https(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return ci && ci->tls_session;
+}
+
+/* issue 17 item 4: with https on, plain http keeps only the status
+ * services (http_route_plain); a password or a session never travels in
+ * clear. */
+static int srv_https_only(const lv_http_server *s, const srv_request *rq)
+{
+    return s->https.gate && !rq->route->plain_ok &&
+           lv_app_config(s->app)->tls_plain_status_only;
+}
+
+/* A page asked for without a query is sent to https (308 keeps the
+ * method); anything else is refused, so that nothing the client sent in
+ * clear is carried on as if it were safe. */
+static int srv_wants_redirect(struct MHD_Connection *conn, const char *method)
+{
+    return (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+           MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) ==
+               0;
+}
+
+/* The https address of this request: public_url when it is https, else the
+ * Host the client named (without its port) and our https port. */
+static void srv_https_url(const lv_http_server *s, struct MHD_Connection *conn,
+                          const char *path, char *out, size_t cap)
+{
+    const lv_config *cfg = lv_app_config(s->app);
+    if (strncmp(cfg->public_url, "https://", 8) == 0) {
+        snprintf(out, cap, "%s%s", cfg->public_url, path);
+        return;
+    }
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_HOST);
+    char name[256] = "127.0.0.1";
+    if (host && host[0] == '[')
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(host, "]") + 1, host);
+    else if (host && host[0])
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(host, ":"), host);
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.-[]:") != strlen(name))
+        snprintf(name, sizeof name, "%s", "127.0.0.1");
+    snprintf(out, cap, "https://%s:%u%s", name, (unsigned)s->https.port, path);
+}
+
 /* First call: headers are in, the body (if any) is not. */
 static enum MHD_Result srv_begin(lv_http_server *s, struct MHD_Connection *conn,
                                  const char *url, const char *method,
@@ -599,6 +700,10 @@ static enum MHD_Result srv_begin(lv_http_server *s, struct MHD_Connection *conn,
         rq->reject = 400;
     if (!rq->reject)
         route_find(s, url, method, rq);
+    rq->https = srv_is_https(conn);
+    rq->url = url;
+    if (!rq->reject && rq->route && !rq->https && srv_https_only(s, rq))
+        rq->reject = srv_wants_redirect(conn, method) ? 308 : 403;
     rq->limit = LV_HTTP_BODY_DEFAULT;
     if (rq->route && rq->route->r->max_body == LV_HTTP_BODY_SIGN_TX)
         rq->limit = http_sign_tx_body_limit(lv_app_config(s->app));
@@ -679,7 +784,7 @@ static void srv_connection(void *cls, struct MHD_Connection *conn,
                            void **socket_context,
                            enum MHD_ConnectionNotificationCode toe)
 {
-    lv_http_server *s = cls;
+    srv_listener *l = cls;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
@@ -687,10 +792,13 @@ static void srv_connection(void *cls, struct MHD_Connection *conn,
         const union MHD_ConnectionInfo *fd =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context =
-            fd && sa ? http_gate_conn_started(s->gate, fd->connect_fd, sa)
+            fd && sa ? http_gate_conn_started(l->gate, fd->connect_fd, sa)
                      : NULL;
+        /* https: the handshake and the head are still to come */
+        if (l->tls)
+            http_gate_conn_phase(*socket_context, HTTP_PHASE_HEAD);
     } else {
-        http_gate_conn_closed(s->gate, *socket_context, sa);
+        http_gate_conn_closed(l->gate, *socket_context, sa);
         *socket_context = NULL;
     }
 }
@@ -719,6 +827,7 @@ static void srv_completed(void *cls, struct MHD_Connection *conn,
         http_gate_conn_phase(srv_gate_conn(conn), HTTP_PHASE_HEAD);
     lv_buf_free(&rq->body);
     lv_buf_free(&rq->resp.body);
+    http_peer_free(&rq->peer);
     free(rq);
     *con_cls = NULL;
 }
@@ -745,12 +854,12 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the daemon --------------------------------------------------------- */
 
-static int srv_resolve(const lv_config *cfg, struct sockaddr_storage *ss,
-                       lv_err *err)
+static int srv_resolve(const lv_config *cfg, int port_number,
+                       struct sockaddr_storage *ss, lv_err *err)
 {
     const char *host = cfg->listen_addr[0] ? cfg->listen_addr : "127.0.0.1";
-    if (cfg->listen_port < 0 || cfg->listen_port > 65535)
-        return lv_fail(err, LV_EINVAL, "bad listen port %d", cfg->listen_port);
+    if (port_number < 0 || port_number > 65535)
+        return lv_fail(err, LV_EINVAL, "bad listen port %d", port_number);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     struct addrinfo *ai = NULL;
     int rc = getaddrinfo(host, NULL, &hints, &ai);
@@ -760,7 +869,7 @@ static int srv_resolve(const lv_config *cfg, struct sockaddr_storage *ss,
     memset(ss, 0, sizeof *ss);
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
-    uint16_t port = htons((uint16_t)cfg->listen_port);
+    uint16_t port = htons((uint16_t)port_number);
     if (ss->ss_family == AF_INET6)
         ((struct sockaddr_in6 *)ss)->sin6_port = port;
     else
@@ -779,12 +888,16 @@ static unsigned srv_threads(const lv_config *cfg)
     return cfg->threads > 0 ? (unsigned)cfg->threads : srv_cpus();
 }
 
-static struct MHD_Daemon *srv_start_one(lv_http_server *s, unsigned max_conns)
+static struct MHD_Daemon *srv_start_one(srv_listener *l, unsigned max_conns)
 {
+    lv_http_server *s = l->server;
     const lv_config *cfg = lv_app_config(s->app);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                      MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
-                     MHD_ALLOW_SUSPEND_RESUME;
+                     MHD_ALLOW_SUSPEND_RESUME | (l->tls ? MHD_USE_TLS : 0);
+    http_tls_pem pem = {0};
+    if (l->tls)
+        http_tls_pems(s->tls, &pem);
     return MHD_start_daemon(
         flags, 0, NULL, NULL, srv_access, s,
         /* first, as libmicrohttpd asks, so that no message escapes it */
@@ -794,7 +907,13 @@ static struct MHD_Daemon *srv_start_one(lv_http_server *s, unsigned max_conns)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_body_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_URI_LOG_CALLBACK,
         srv_uri_seen, (void *)s, MHD_OPTION_NOTIFY_CONNECTION, srv_connection,
-        (void *)s, MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s,
+        (void *)l, MHD_OPTION_NOTIFY_COMPLETED, srv_completed, (void *)s,
+        /* https only (ignored otherwise): certificate, key, and the issuers
+         * whose client certificates we ask for (GNUTLS_CERT_REQUEST: asked,
+         * not required; http_tls.c judges what arrives) */
+        l->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, pem.cert,
+        MHD_OPTION_HTTPS_MEM_KEY, pem.key, MHD_OPTION_HTTPS_MEM_TRUST,
+        pem.trust, MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
         MHD_OPTION_END);
 }
 
@@ -802,9 +921,9 @@ static struct MHD_Daemon *srv_start_one(lv_http_server *s, unsigned max_conns)
 static int srv_handoff(void *cls, int fd, const struct sockaddr *sa,
                        unsigned len)
 {
-    lv_http_server *s = cls;
-    unsigned i = atomic_fetch_add(&s->next_daemon, 1) % s->ndaemons;
-    if (MHD_add_connection(s->daemons[i], fd, sa, (socklen_t)len) == MHD_YES)
+    srv_listener *l = cls;
+    unsigned i = atomic_fetch_add(&l->next_daemon, 1) % l->ndaemons;
+    if (MHD_add_connection(l->daemons[i], fd, sa, (socklen_t)len) == MHD_YES)
         return 0;
     lv_log(LV_LOG_WARN, "http: a daemon refused a connection: %s",
            strerror(errno));
@@ -846,24 +965,38 @@ static int srv_pools(lv_http_server *s, lv_err *err)
     return 0;
 }
 
-static int srv_listen(lv_http_server *s, lv_err *err)
+static int srv_listen(lv_http_server *s, srv_listener *l, int port, lv_err *err)
 {
     const lv_config *cfg = lv_app_config(s->app);
     struct sockaddr_storage ss = {0};
-    LV_TRY(srv_resolve(cfg, &ss, err));
+    LV_TRY(srv_resolve(cfg, port, &ss, err));
     unsigned want = srv_threads(cfg);
     if (want > SRV_MAX_LISTENERS)
         want = SRV_MAX_LISTENERS;
-    LV_TRY(http_gate_start(cfg, &ss, srv_handoff, s, &s->gate, err));
-    unsigned max_conns = http_gate_max_connections(s->gate);
-    while (s->ndaemons < want) {
-        struct MHD_Daemon *d = srv_start_one(s, max_conns);
+    l->server = s;
+    LV_TRY(http_gate_start(cfg, &ss, l->tls, srv_handoff, l, &l->gate, err));
+    unsigned max_conns = http_gate_max_connections(l->gate);
+    while (l->ndaemons < want) {
+        struct MHD_Daemon *d = srv_start_one(l, max_conns);
         if (!d)
-            return lv_fail(err, LV_EIO, "cannot start an HTTP worker");
-        s->daemons[s->ndaemons++] = d;
+            return lv_fail(err, LV_EIO, "cannot start an %s worker",
+                           l->tls ? "HTTPS" : "HTTP");
+        l->daemons[l->ndaemons++] = d;
     }
-    s->port = http_gate_port(s->gate);
+    l->port = http_gate_port(l->gate);
     return 0;
+}
+
+/* issue 17 item 4: https beside http when a certificate is configured. */
+static int srv_listen_all(lv_http_server *s, lv_err *err)
+{
+    const lv_config *cfg = lv_app_config(s->app);
+    LV_TRY(srv_listen(s, &s->plain, cfg->listen_port, err));
+    if (!cfg->tls_cert_file[0])
+        return 0;
+    LV_TRY(http_tls_load(cfg, lv_app_ca(s->app), &s->tls, err));
+    s->https.tls = 1;
+    return srv_listen(s, &s->https, cfg->tls_port, err);
 }
 
 int http_server_start(lv_app *app, const lv_http_route *const *tables,
@@ -880,7 +1013,7 @@ int http_server_start(lv_app *app, const lv_http_route *const *tables,
     int rc;
     LV_TRY_GOTO(rc, routes_compile(s, tables, err), fail);
     LV_TRY_GOTO(rc, srv_pools(s, err), fail);
-    LV_TRY_GOTO(rc, srv_listen(s, err), fail);
+    LV_TRY_GOTO(rc, srv_listen_all(s, err), fail);
     *out = s;
     return 0;
 fail:
@@ -890,7 +1023,19 @@ fail:
 
 uint16_t http_server_port(const lv_http_server *s)
 {
-    return s->port;
+    return s->plain.port;
+}
+
+uint16_t http_server_tls_port(const lv_http_server *s)
+{
+    return s->https.gate ? s->https.port : 0;
+}
+
+static void srv_listener_stop(srv_listener *l)
+{
+    for (unsigned i = 0; i < l->ndaemons; i++)
+        MHD_stop_daemon(l->daemons[i]);
+    http_gate_free(l->gate);
 }
 
 /* Order matters: no new connections (gate), then every queued handler runs
@@ -900,12 +1045,13 @@ void http_server_stop(lv_http_server *s)
 {
     if (!s)
         return;
-    http_gate_close(s->gate);
+    http_gate_close(s->plain.gate);
+    http_gate_close(s->https.gate);
     for (int i = 0; i < LV_WORK_COUNT; i++)
         lv_pool_free(s->pools[i]);
-    for (unsigned i = 0; i < s->ndaemons; i++)
-        MHD_stop_daemon(s->daemons[i]);
-    http_gate_free(s->gate);
+    srv_listener_stop(&s->plain);
+    srv_listener_stop(&s->https);
+    http_tls_free(s->tls);
     free(s->routes);
     free(s);
 }
