@@ -210,6 +210,34 @@ int auth_operator_foreach(lv_store *st,
                           int (*fn)(const lv_operator_info *, void *),
                           void *ctx, lv_err *err) LV_MUST_USE;
 
+/* ---- operators' client certificates (issue 17 item 4, CPS §5.2.3) ---------
+ * A certificate our CA issued to an operator opens a session over llaved's
+ * https as password + TOTP does, once bound to the account.  ca/ judges the
+ * certificate (ours, current, not revoked: ca_client_cert_check); these
+ * only map it to the account and audit. */
+typedef struct lv_operator_cert {
+    char fingerprint[65]; /* SHA-256 of the DER, lower hex */
+    char serial[65];
+    char subject[256]; /* RFC 4514 */
+    int64_t not_after;
+} lv_operator_cert;
+/* Audited "operator.cert_bind"; LV_ENOTFOUND unknown login, LV_EEXISTS a
+ * certificate already bound. */
+int auth_operator_cert_bind(lv_auth *auth, lv_store *st, const char *login,
+                            const lv_operator_cert *c, const char *actor,
+                            lv_err *err) LV_MUST_USE;
+/* Removes every certificate of login (*count of them); audited. */
+int auth_operator_cert_unbind(lv_auth *auth, lv_store *st, const char *login,
+                              const char *actor, int *count,
+                              lv_err *err) LV_MUST_USE;
+/* A session for the operator the certificate is bound to.  refusal: ca/'s
+ * reason to refuse the certificate, or NULL.  Every failure is LV_EAUTH
+ * with one message (throttled like the password login: LV_ELIMIT). */
+int auth_operator_login_cert(lv_auth *auth, lv_store *st,
+                             const lv_operator_cert *c, const char *refusal,
+                             const char *ip, lv_session_token *out,
+                             lv_err *err) LV_MUST_USE;
+
 /* ---- password policy (R3.1, R3.2) ------------------------------------------
  * At least password_min_length characters (default 12), at most
  * LV_AUTH_PASSWORD_MAX bytes, three of the four classes lower / upper /

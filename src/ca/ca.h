@@ -75,6 +75,23 @@ const lv_ca_entry *ca_entry_find(const lv_ca *ca, const char *name);
 /* R6.6: the issuing CA of a profile: the newest active CA of its role. */
 const lv_ca_entry *ca_issuer_for(const lv_ca *ca, const lv_profile *p);
 
+/* A TLS client certificate (leaf first, then what the client sent beside
+ * it; DER) judged as one of ours (issue 17 item 4, CPS §5.2.3): it chains
+ * to one of our roots through our CAs, is current, allows clientAuth, and
+ * our store holds it, valid.  out describes the leaf even when refused;
+ * out->refusal is NULL when accepted, else why not.  Fails (< 0) only on
+ * malformed DER (LV_EINVAL), none sent (LV_EAUTH) or the store. */
+typedef struct ca_client_cert {
+    char fingerprint[65]; /* SHA-256 of the leaf's DER, lower hex */
+    char serial[65];
+    char subject[256]; /* RFC 4514 */
+    int64_t not_after;
+    const char *refusal;
+} ca_client_cert;
+int ca_client_cert_check(lv_ca *ca, lv_store *st,
+                         const unsigned char *const *der, const size_t *len,
+                         int n, ca_client_cert *out, lv_err *err) LV_MUST_USE;
+
 /* A store connection of its own on DIR/llave.db, for a background thread
  * (CRL keeper, OCSP refresher, audit sealer); store_close closes it. */
 int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err) LV_MUST_USE;

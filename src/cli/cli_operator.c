@@ -1,11 +1,14 @@
 /* llave -d DIR operator add LOGIN --role ROLE [--role ROLE]... [--json]
  *              operator list | disable LOGIN | enable LOGIN | reset LOGIN
+ *              operator cert LOGIN CERT.pem | operator cert LOGIN --remove
  * (R1.4, R3.6).  The initial password and TOTP URI are printed once and
  * kept nowhere; the demo ceremony's operators go to demo-credentials.json. */
 #include "auth/auth.h"
+#include "ca/ca.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +105,65 @@ static int op_reset(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
     return cli_report(rc, &err);
 }
 
+/* The certificate of a PEM file as DER (OPENSSL_free it). */
+static int read_cert_der(const char *path, unsigned char **der, size_t *len,
+                         lv_err *err)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    int n = x ? i2d_X509(x, der) : -1;
+    X509_free(x);
+    if (n <= 0)
+        return lv_fail(err, LV_EINVAL, "%s holds no PEM certificate", path);
+    *len = (size_t)n;
+    return 0;
+}
+
+/* operator cert LOGIN CERT.pem: binds a certificate our CA issued and that
+ * is valid now, for the login over https (issue 17 item 4); --remove
+ * unbinds every certificate of LOGIN. */
+static int op_cert(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
+{
+    lv_err err = {0};
+    if (argc != 4)
+        return cli_usage_error("operator cert: expected LOGIN CERT.pem or "
+                               "LOGIN --remove");
+    if (strcmp(argv[3], "--remove") == 0) {
+        int n = 0;
+        int rc = auth_operator_cert_unbind(auth, ctx->st, argv[2], ctx->actor,
+                                           &n, &err);
+        if (rc == 0)
+            printf("operator %s: %d certificate(s) unbound\n", argv[2], n);
+        return cli_report(rc, &err);
+    }
+    unsigned char *der = NULL;
+    size_t len = 0;
+    ca_client_cert cc;
+    int rc = read_cert_der(argv[3], &der, &len, &err);
+    if (rc == 0) {
+        const unsigned char *list[1] = {der};
+        rc = ca_client_cert_check(ctx->ca, ctx->st, list, &len, 1, &cc, &err);
+    }
+    OPENSSL_free(der);
+    if (rc == 0 && cc.refusal)
+        rc = lv_fail(&err, LV_EINVAL, "certificate %s refused: %s", cc.serial,
+                     cc.refusal);
+    lv_operator_cert c = {.not_after = rc == 0 ? cc.not_after : 0};
+    if (rc == 0) {
+        snprintf(c.fingerprint, sizeof c.fingerprint, "%s", cc.fingerprint);
+        snprintf(c.serial, sizeof c.serial, "%s", cc.serial);
+        snprintf(c.subject, sizeof c.subject, "%s", cc.subject);
+        rc = auth_operator_cert_bind(auth, ctx->st, argv[2], &c, ctx->actor,
+                                     &err);
+    }
+    if (rc == 0)
+        printf("operator %s: certificate %s (%s) bound, SHA-256 %s\n", argv[2],
+               c.serial, c.subject, c.fingerprint);
+    return cli_report(rc, &err);
+}
+
 static int op_run(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
 {
     lv_err err = {0};
@@ -110,6 +172,8 @@ static int op_run(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
         return op_add(ctx, auth, argc, argv);
     if (strcmp(sub, "reset") == 0 && argc >= 3)
         return op_reset(ctx, auth, argc, argv);
+    if (strcmp(sub, "cert") == 0)
+        return op_cert(ctx, auth, argc, argv);
     if (strcmp(sub, "list") == 0 && argc == 2)
         return cli_report(auth_operator_foreach(ctx->st, print_op, NULL, &err),
                           &err);
@@ -123,8 +187,8 @@ static int op_run(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
         return cli_report(rc, &err);
     }
     return cli_usage_error("operator: expected `add LOGIN --role ROLE...`, "
-                           "`list`, `disable LOGIN`, `enable LOGIN` or "
-                           "`reset LOGIN`");
+                           "`list`, `disable LOGIN`, `enable LOGIN`, "
+                           "`reset LOGIN` or `cert LOGIN CERT.pem|--remove`");
 }
 
 int cli_operator(cli_ctx *ctx, int argc, char **argv)
@@ -133,7 +197,10 @@ int cli_operator(cli_ctx *ctx, int argc, char **argv)
     lv_err err = {0};
     if (argc < 2)
         return cli_usage_error("operator: missing subcommand");
-    int rc = cli_open(ctx, CLI_NEED_STORE, &err);
+    /* cert judges the certificate against our CAs */
+    int needs =
+        CLI_NEED_STORE | (strcmp(argv[1], "cert") == 0 ? CLI_NEED_CA : 0);
+    int rc = cli_open(ctx, needs, &err);
     if (rc == 0)
         rc = auth_open(&ctx->cfg, &auth, &err);
     if (rc < 0)

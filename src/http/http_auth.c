@@ -52,6 +52,34 @@ static int operator_login(lv_app *app, const lv_http_req *req,
     return login_answer(resp, rc, &err, &t);
 }
 
+/* POST /api/v1/operators/login/certificate over llaved's https, with the
+ * operator's client certificate and no body (issue 17 item 4, CPS §5.2.3):
+ * ca/ judges the certificate, auth/ maps it to the account bound to it. */
+static int operator_login_cert(lv_app *app, const lv_http_req *req,
+                               lv_http_resp *resp)
+{
+    if (!req->https)
+        return http_resp_error_status(resp, 403, LV_EPERM,
+                                      "a client certificate login needs https");
+    lv_ca *ca = lv_app_ca(app);
+    if (!ca)
+        return no_auth(resp);
+    ca_client_cert cc;
+    lv_session_token t;
+    lv_err err = {0};
+    int rc = ca_client_cert_check(ca, req->st, req->peer_der, req->peer_len,
+                                  req->npeer, &cc, &err);
+    if (rc < 0)
+        return http_resp_err(resp, &err);
+    lv_operator_cert c = {.not_after = cc.not_after};
+    snprintf(c.fingerprint, sizeof c.fingerprint, "%s", cc.fingerprint);
+    snprintf(c.serial, sizeof c.serial, "%s", cc.serial);
+    snprintf(c.subject, sizeof c.subject, "%s", cc.subject);
+    rc = auth_operator_login_cert(lv_app_auth(app), req->st, &c, cc.refusal,
+                                  req->remote_addr, &t, &err);
+    return login_answer(resp, rc, &err, &t);
+}
+
 /* POST /api/v1/auth/login {user_id, password}: a citizen session. */
 static int citizen_login(lv_app *app, const lv_http_req *req,
                          lv_http_resp *resp)
@@ -263,6 +291,8 @@ static const http_body_field PASSWORD[] = {
 const lv_http_route http_auth_routes[] = {
     {"POST", "/api/v1/operators/login", operator_login, BODY_SMALL,
      LV_WORK_PASSWORD, HTTP_LOGIN, HTTP_JSON(OPERATOR_LOGIN)},
+    {"POST", "/api/v1/operators/login/certificate", operator_login_cert,
+     BODY_SMALL, LV_WORK_API, HTTP_LOGIN, HTTP_EMPTY},
     {"GET", "/api/v1/operators", operator_list, 0, LV_WORK_API,
      HTTP_SESSION(ROLES_OPERATORS_READ), HTTP_NO_BODY},
     {"POST", "/api/v1/operators/{login}/disable", operator_disable_h,

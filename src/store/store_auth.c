@@ -30,6 +30,21 @@ int store_operator_foreach(lv_store *st, STORE_VISIT(lv_operator_rec),
                       "SELECT " OP_COLUMNS " FROM operators ORDER BY login");
 }
 
+/* ---- operators' client certificates (issue 17 item 4) -------------------- */
+
+STORE_ADD(opcert, lv_opcert_rec, &store_row_opcert, r,
+          "certificate %s is already bound", r->fingerprint)
+STORE_GET(opcert, lv_opcert_rec, &store_row_opcert, fingerprint,
+          "no operator holds certificate %s", fingerprint)
+
+int store_opcert_delete_login(lv_store *st, const char *login, int *n,
+                              lv_err *err)
+{
+    return STORE_CHANGED(st, n, err,
+                         "DELETE FROM operator_certificates WHERE login = ?",
+                         SQ_TEXT(login));
+}
+
 /* ---- two-person approvals (CPS §5.2.4) ---------------------------------- */
 
 STORE_PAIR(approval, lv_approval_rec, &store_row_approval, action, target,

@@ -32,6 +32,22 @@ STORE_KEYED(operator, lv_operator_rec, login);
 /* Writes every field but login, created_at and created_by. */
 int store_operator_update(lv_store *st, const lv_operator_rec *rec,
                           lv_err *err) LV_MUST_USE;
+/* An operator's client certificate (sql/015_operator_cert.sql). */
+typedef struct lv_opcert_rec {
+    char fingerprint[65]; /* SHA-256 of the DER, lower hex */
+    char login[72];
+    char serial[65];
+    char subject[256]; /* RFC 4514 */
+    int64_t not_after;
+    int64_t bound_at; /* 0 on insert: now */
+    char bound_by[128];
+} lv_opcert_rec;
+
+STORE_KEYED(opcert, lv_opcert_rec, fingerprint);
+/* Deletes every certificate of login; *n: how many. */
+int store_opcert_delete_login(lv_store *st, const char *login, int *n,
+                              lv_err *err) LV_MUST_USE;
+
 /* Pending two-person approvals (sql/010_throttle.sql, CPS §5.2.4). */
 typedef struct lv_approval_rec {
     char action[16];

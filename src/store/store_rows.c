@@ -345,6 +345,17 @@ const store_row store_row_operator = {
     .incomplete = "operator record needs login, password and TOTP secret"};
 #undef R
 
+#define R lv_opcert_rec
+static const store_col OPCERT[] = {
+    NEED(fingerprint, TEXT), NEED(login, TEXT),   COL(serial, TEXT),
+    COL(subject, TEXT),      COL(not_after, I64), COL(bound_at, CREATED),
+    COL(bound_by, TEXT)};
+const store_row store_row_opcert = KEYED_TABLE(
+    OPCERT, OPCERT_COLUMNS, "operator_certificates", "fingerprint",
+    "?, ?, ?, ?, ?, ?, ?",
+    .incomplete = "operator certificate needs fingerprint and login");
+#undef R
+
 #define R lv_approval_rec
 static const store_col APPROVAL[] = {COL(action, TEXT), COL(target, TEXT),
                                      COL(requested_by, TEXT),
@@ -538,41 +549,23 @@ const store_row store_row_activation = {
 #undef R
 
 const store_row *const store_rows[] = {
-    &store_row_ca,
-    &store_row_cert,
-    &store_row_cert_listed,
-    &store_row_audit,
-    &store_row_seal,
-    &store_row_ocsp,
-    &store_row_ca_cert,
-    &store_row_revocation,
-    &store_row_cert_status,
-    &store_row_ca_status,
-    &store_row_crl_entry,
-    &store_row_crl,
-    &store_row_crl_meta,
-    &store_row_published,
-    &store_row_archive,
-    &store_row_citizen,
-    &store_row_iddoc,
-    &store_row_registration,
-    &store_row_org,
-    &store_row_person,
-    &store_row_request,
-    &store_row_revreq,
-    &store_row_operator,
-    &store_row_approval,
-    &store_row_cred,
-    &store_row_session,
-    &store_row_otp,
-    &store_row_app,
-    &store_row_tx,
-    &store_row_doc,
-    &store_row_sad,
-    &store_row_sign_otp,
-    &store_row_acceptance,
-    &store_row_authz,
-    &store_row_token,
-    &store_row_activation,
-    NULL,
+    &store_row_ca,           &store_row_cert,
+    &store_row_cert_listed,  &store_row_opcert,
+    &store_row_audit,        &store_row_seal,
+    &store_row_ocsp,         &store_row_ca_cert,
+    &store_row_revocation,   &store_row_cert_status,
+    &store_row_ca_status,    &store_row_crl_entry,
+    &store_row_crl,          &store_row_crl_meta,
+    &store_row_published,    &store_row_archive,
+    &store_row_citizen,      &store_row_iddoc,
+    &store_row_registration, &store_row_org,
+    &store_row_person,       &store_row_request,
+    &store_row_revreq,       &store_row_operator,
+    &store_row_approval,     &store_row_cred,
+    &store_row_session,      &store_row_otp,
+    &store_row_app,          &store_row_tx,
+    &store_row_doc,          &store_row_sad,
+    &store_row_sign_otp,     &store_row_acceptance,
+    &store_row_authz,        &store_row_token,
+    &store_row_activation,   NULL,
 };

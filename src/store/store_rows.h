@@ -80,6 +80,8 @@ extern const store_row store_row_citizen, store_row_iddoc,
     "login, roles, enabled, locked, failed_attempts, password_hash, "          \
     "totp_secret, totp_last_step, updated_at, created_at, created_by"
 #define OP_UPDATED 9
+#define OPCERT_COLUMNS                                                         \
+    "fingerprint, login, serial, subject, not_after, bound_at, bound_by"
 #define APPROVAL_COLUMNS "action, target, requested_by, requested_at"
 /* A credentials update writes the columns from user_id on. */
 #define CRED_COLUMNS                                                           \
@@ -95,7 +97,7 @@ extern const store_row store_row_citizen, store_row_iddoc,
     "attempts, used"
 
 extern const store_row store_row_operator, store_row_approval, store_row_cred,
-    store_row_session, store_row_otp;
+    store_row_session, store_row_otp, store_row_opcert;
 
 /* ---- remote signing (store_sign.c) */
 #define APP_COLUMNS                                                            \
