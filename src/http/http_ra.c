@@ -491,6 +491,26 @@ static int register_ecert(lv_app *app, const lv_http_req *req,
     return respond(resp, 201, registered_json(&r));
 }
 
+/* POST /api/v1/register/ecert/tls over llaved's https, with the
+ * recognised certificate as TLS client certificate and {mobile, email,
+ * birth_date?, document_expiry?} (R2.2, issue 17 item 4). */
+static int register_ecert_tls(lv_app *app, const lv_http_req *req,
+                              lv_http_resp *resp)
+{
+    ra_registered r;
+    lv_err err = {0};
+    if (!req->https)
+        return http_resp_error_status(
+            resp, 403, LV_EPERM,
+            "registration by client certificate needs https");
+    if (ra_register_ecert_tls(lv_app_auth(app), req->st, lv_app_config(app),
+                              req->peer_der, req->peer_len, req->npeer,
+                              req->body, req->body_len, req->remote_addr, &r,
+                              &err) < 0)
+        return http_resp_err(resp, &err);
+    return respond(resp, 201, registered_json(&r));
+}
+
 #define RA_OFFICER HTTP_SESSION(LV_ROLE_RA_OFFICER)
 #define RA_ADMIN HTTP_SESSION(LV_ROLE_RA_ADMIN)
 #define RA_READ HTTP_SESSION(ROLES_RA_READ)
@@ -536,5 +556,9 @@ const lv_http_route http_ra_routes[] = {
      HTTP_SESSION(LV_ROLE_REVOCATION_OFFICER), HTTP_JSON(REVOKE_OFFICER)},
     {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX,
      LV_WORK_API, HTTP_PUBLIC, HTTP_RAW(NULL, NULL)},
+    {"POST", "/api/v1/register/ecert/tls", register_ecert_tls, 16384,
+     LV_WORK_API, HTTP_PUBLIC,
+     HTTP_RAW("application/json",
+              "the body is a JSON object {mobile, email, ...}")},
     {0},
 };

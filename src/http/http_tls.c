@@ -3,6 +3,7 @@
  * certificates copied out of a session for the handlers.  Why here and not
  * a TLS-terminating proxy: a client certificate then never crosses a hop
  * whose headers would have to be trusted (docs/OPERATIONS.md "TLS"). */
+#define _GNU_SOURCE /* memmem */
 #include "http/http_internal.h"
 
 #include <gnutls/gnutls.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TLS_PEM_MAX ((size_t)1024 * 1024)
 
@@ -29,7 +31,15 @@ static int tls_path(const lv_config *cfg, const char *name, char *out,
     return 0;
 }
 
-/* Reads a PEM file whole, NUL-terminated, into b. */
+static int tls_exists(const lv_config *cfg, const char *name)
+{
+    char path[1024];
+    lv_err err = {0};
+    return tls_path(cfg, name, path, sizeof path, &err) == 0 &&
+           access(path, R_OK) == 0;
+}
+
+/* Appends a PEM file whole to b (not NUL-terminated: tls_end). */
 static int tls_read(const lv_config *cfg, const char *key, const char *name,
                     lv_buf *b, lv_err *err)
 {
@@ -39,19 +49,28 @@ static int tls_read(const lv_config *cfg, const char *key, const char *name,
     size_t len = 0;
     if (lv_file_read(path, &data, &len, TLS_PEM_MAX, err) < 0)
         return lv_fail(err, LV_EINVAL, "%s %s cannot be read", key, path);
-    int rc = lv_buf_append(b, data, len) < 0 || lv_buf_append(b, "", 1) < 0
+    int pem = memmem(data, len, "-----BEGIN ", 11) != NULL;
+    int rc = !pem ? lv_fail(err, LV_EINVAL, "%s %s is not PEM", key, path)
+             : lv_buf_append(b, data, len) < 0
                  ? lv_fail(err, LV_ENOMEM, "out of memory")
                  : 0;
     OPENSSL_cleanse(data, len);
     free(data);
-    if (rc == 0 && !strstr((const char *)b->data, "-----BEGIN "))
-        return lv_fail(err, LV_EINVAL, "%s %s is not PEM", key, path);
     return rc;
 }
 
+/* libmicrohttpd takes the PEM as a C string. */
+static int tls_end(lv_buf *b, lv_err *err)
+{
+    return lv_buf_append(b, "", 1) < 0
+               ? lv_fail(err, LV_ENOMEM, "out of memory")
+               : 0;
+}
+
 /* The issuers a client certificate may come from: every CA of ours (an
- * operator's certificate, issue 17 item 4) and the recognised
- * e-certificate issuers of cfg->tls_client_ca_file (R2.2). */
+ * operator's certificate, issue 17 item 4), the recognised e-certificate
+ * issuers of telematic registration (cfg->ecert_trust_file, R2.2) and
+ * cfg->tls_client_ca_file. */
 static int tls_trust(const lv_config *cfg, const lv_ca *ca, lv_buf *b,
                      lv_err *err)
 {
@@ -69,12 +88,15 @@ static int tls_trust(const lv_config *cfg, const lv_ca *ca, lv_buf *b,
     BIO_free(mem);
     if (rc < 0)
         return lv_fail(err, LV_ENOMEM, "out of memory");
+    /* the recognised e-certificate issuers of telematic registration (R2.2);
+     * GnuTLS takes the CERTIFICATE blocks and skips the CRLs */
+    if (cfg->ecert_trust_file[0] && tls_exists(cfg, cfg->ecert_trust_file))
+        LV_TRY(
+            tls_read(cfg, "ecert_trust_file", cfg->ecert_trust_file, b, err));
     if (cfg->tls_client_ca_file[0])
-        return tls_read(cfg, "tls_client_ca_file", cfg->tls_client_ca_file, b,
-                        err);
-    return lv_buf_append(b, "", 1) < 0
-               ? lv_fail(err, LV_ENOMEM, "out of memory")
-               : 0;
+        LV_TRY(tls_read(cfg, "tls_client_ca_file", cfg->tls_client_ca_file, b,
+                        err));
+    return tls_end(b, err);
 }
 
 int http_tls_load(const lv_config *cfg, const lv_ca *ca, http_tls **out,
@@ -87,9 +109,11 @@ int http_tls_load(const lv_config *cfg, const lv_ca *ca, http_tls **out,
     LV_TRY_GOTO(
         rc, tls_read(cfg, "tls_cert_file", cfg->tls_cert_file, &t->cert, err),
         fail);
+    LV_TRY_GOTO(rc, tls_end(&t->cert, err), fail);
     LV_TRY_GOTO(rc,
                 tls_read(cfg, "tls_key_file", cfg->tls_key_file, &t->key, err),
                 fail);
+    LV_TRY_GOTO(rc, tls_end(&t->key, err), fail);
     LV_TRY_GOTO(rc, tls_trust(cfg, ca, &t->trust, err), fail);
     *out = t;
     return 0;

@@ -6,8 +6,13 @@
  * Limits (docs/ARCHITECTURE.md): revocation is checked against the CRLs
  * found in the trust bundle for the signer's issuer (none there: not
  * checked, unless we issued the certificate ourselves) and our own store;
- * no CRL or OCSP is fetched over the network.  The TLS client certificate
- * path of R2.2 needs TLS in llaved, which it does not terminate. */
+ * no CRL or OCSP is fetched over the network.
+ *
+ * The second path of R2.2 (issue 17 item 4): the recognised certificate
+ * presented as the TLS client certificate on llaved's https, the contact
+ * data as a JSON body; the handshake proved possession of the key, so no
+ * signing time is needed, and the evidence is the certificate and the
+ * digest of the request. */
 #include "ra/ra_internal.h"
 
 #include <openssl/cms.h>
@@ -360,39 +365,136 @@ static json_t *evidence(const ecert *e, const unsigned char *body, size_t len,
     return j;
 }
 
+/* The registration from an authenticated ecert (signer and content set):
+ * the person from the certificate, contact data from the content. */
+static int register_person(lv_auth *auth, lv_store *st, ecert *e,
+                           json_t *details, const char *ref, const char *method,
+                           ra_registered *out, lv_err *err)
+{
+    json_t *reg = NULL;
+    lv_citizen_rec c;
+    lv_iddoc_rec doc;
+    int rc = build_registration(e, &reg, err);
+    if (rc == 0)
+        rc = ra_citizen_parse_opt(reg, lv_now(), 0, &c, &doc, err);
+    /* R2.2: a recognised certificate is an advanced registration */
+    RA_COPY(c.level, "advanced");
+    ra_origin origin = {e->actor, method};
+    if (rc == 0)
+        rc = ra_register_records(auth, st, &c, &doc, &origin, ref, details, out,
+                                 err);
+    json_decref(reg);
+    return rc;
+}
+
+/* CPS §5.4.1: a failed authentication is a security event. */
+static void audit_auth_failure(lv_store *st, const ecert *e, const char *ip,
+                               const char *method, const lv_err *err)
+{
+    json_t *extra = json_pack("{s:s}", "ip", ip ? ip : "");
+    ra_audit_refusal(st, e->actor, "citizen.register", method, err, extra);
+    json_decref(extra);
+}
+
 int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
                       const unsigned char *body, size_t len, const char *ip,
                       ra_registered *out, lv_err *err)
 {
     ecert e;
-    json_t *reg = NULL, *details = NULL;
-    lv_citizen_rec c;
-    lv_iddoc_rec doc;
+    json_t *details = NULL;
     char ref[80];
     memset(&e, 0, sizeof e);
     memset(out, 0, sizeof out[0]);
     snprintf(e.actor, sizeof e.actor, "ecert:");
     int rc = authenticate(&e, st, cfg, body, len, err);
-    if (rc == LV_EAUTH) {
-        /* CPS §5.4.1: a failed authentication is a security event */
-        json_t *extra = json_pack("{s:s}", "ip", ip ? ip : "");
-        ra_audit_refusal(st, e.actor, "citizen.register", "ecert", err, extra);
-        json_decref(extra);
-    }
-    if (rc == 0)
-        rc = build_registration(&e, &reg, err);
-    if (rc == 0)
-        rc = ra_citizen_parse_opt(reg, lv_now(), 0, &c, &doc, err);
-    /* R2.2: a recognised certificate is an advanced registration */
-    RA_COPY(c.level, "advanced");
+    if (rc == LV_EAUTH)
+        audit_auth_failure(st, &e, ip, "ecert", err);
     if (rc == 0)
         details = evidence(&e, body, len, ref);
-    ra_origin origin = {e.actor, "ecert"};
     if (rc == 0)
-        rc = ra_register_records(auth, st, &c, &doc, &origin, ref, details, out,
-                                 err);
+        rc = register_person(auth, st, &e, details, ref, "ecert", out, err);
     json_decref(details);
-    json_decref(reg);
+    ecert_free(&e);
+    return rc;
+}
+
+/* ---- the TLS client certificate path (issue 17 item 4) --------------------
+ */
+
+static int tls_parse(ecert *e, const unsigned char *const *der,
+                     const size_t *der_len, int n, const unsigned char *body,
+                     size_t len, lv_err *err)
+{
+    if (n < 1)
+        return lv_fail(err, LV_EAUTH, "no client certificate was presented");
+    e->certs = sk_X509_new_null();
+    for (int i = 0; e->certs && i < n; i++) {
+        const unsigned char *p = der[i];
+        X509 *x = d2i_X509(NULL, &p, (long)der_len[i]);
+        if (!x || !sk_X509_push(e->certs, x)) {
+            X509_free(x);
+            return lv_fail(err, LV_EINVAL, "a client certificate is malformed");
+        }
+    }
+    if (!e->certs)
+        return LV_ENOMEM;
+    e->signer = sk_X509_value(e->certs, 0);
+    json_error_t jerr;
+    e->content = len ? json_loadb((const char *)body, len, 0, &jerr) : NULL;
+    if (!json_is_object(e->content))
+        return lv_fail(err, LV_EINVAL,
+                       "the body must be a JSON object {mobile, email, ...}");
+    return 0;
+}
+
+static json_t *tls_evidence(const ecert *e, const unsigned char *const *der,
+                            const size_t *der_len, const unsigned char *body,
+                            size_t len, char ref[80])
+{
+    unsigned char md[32];
+    char hex[65], serial[65] = "", issuer[256], *b64 = NULL;
+    SHA256(body, len, md);
+    lv_hex_encode(md, sizeof md, hex);
+    snprintf(ref, 80, "tls-sha256:%s", hex);
+    lv_ignore(ca_serial_hex(X509_get0_serialNumber(e->signer), serial));
+    X509_NAME_oneline(X509_get_issuer_name(e->signer), issuer, sizeof issuer);
+    lv_ignore(lv_b64_encode(der[0], der_len[0], &b64));
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s}", "signer_issuer", issuer,
+                          "signer_serial", serial, "certificate", b64,
+                          "request_sha256", hex);
+    free(b64);
+    return j;
+}
+
+int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
+                          const unsigned char *const *der,
+                          const size_t *der_len, int n,
+                          const unsigned char *body, size_t len, const char *ip,
+                          ra_registered *out, lv_err *err)
+{
+    ecert e;
+    json_t *details = NULL;
+    char ref[80];
+    memset(&e, 0, sizeof e);
+    memset(out, 0, sizeof out[0]);
+    snprintf(e.actor, sizeof e.actor, "ecert:");
+    int rc = tls_parse(&e, der, der_len, n, body, len, err);
+    if (rc == 0)
+        name_entry(X509_get_subject_name(e.signer), NID_serialNumber,
+                   e.actor + 6, sizeof e.actor - 6);
+    if (rc == 0)
+        rc = load_trust(&e, cfg, err);
+    if (rc == 0)
+        rc = verify_chain(&e, err);
+    if (rc == 0)
+        rc = check_own_status(st, e.signer, err);
+    if (rc == LV_EAUTH)
+        audit_auth_failure(st, &e, ip, "ecert-tls", err);
+    if (rc == 0)
+        details = tls_evidence(&e, der, der_len, body, len, ref);
+    if (rc == 0)
+        rc = register_person(auth, st, &e, details, ref, "ecert-tls", out, err);
+    json_decref(details);
     ecert_free(&e);
     return rc;
 }

@@ -129,6 +129,17 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
                       const unsigned char *body, size_t len, const char *ip,
                       ra_registered *out, lv_err *err) LV_MUST_USE;
 
+/* The same over llaved's https (issue 17 item 4): the recognised
+ * certificate is the TLS client certificate (der[0], then what the client
+ * sent beside it), body the JSON object a CMS request would carry signed.
+ * Method "ecert-tls"; the evidence keeps the certificate and the SHA-256 of
+ * the body.  Same failures. */
+int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
+                          const unsigned char *const *der,
+                          const size_t *der_len, int n,
+                          const unsigned char *body, size_t len, const char *ip,
+                          ra_registered *out, lv_err *err) LV_MUST_USE;
+
 /* ---- organizations (R2.7) ------------------------------------------------ */
 
 /* {"legal_name", "nif", "country" (ES), "kind" ("legal_person"|"entity"),

@@ -100,11 +100,12 @@ class Server:
     """A real llaved on 127.0.0.1 and a free port, stopped by PID.  Its log
     goes to a file (a pipe nobody reads could fill up and block it)."""
 
-    def __init__(self, d, extra=()):
+    def __init__(self, d, extra=(), prefix=()):
+        """prefix: a command llaved runs under (faketime, for one)."""
         self.log_path = os.path.join(d, f"llaved-test-{os.getpid()}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [LLAVED, "-d", d, "--port", "0", *extra],
+            [*prefix, LLAVED, "-d", d, "--port", "0", *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (http://[0-9.]+:\d+)", line)
