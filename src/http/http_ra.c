@@ -505,11 +505,20 @@ static int register_ecert_tls(lv_app *app, const lv_http_req *req,
             "registration by client certificate needs https");
     if (ra_register_ecert_tls(lv_app_auth(app), req->st, lv_app_config(app),
                               req->peer_der, req->peer_len, req->npeer,
-                              req->body, req->body_len, req->remote_addr, &r,
-                              &err) < 0)
+                              req->json, req->body, req->body_len,
+                              req->remote_addr, &r, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, registered_json(&r));
 }
+
+/* What a CMS request would carry signed (R2.2). */
+#define BODY_ECERT_TLS 4096
+static const http_body_field ECERT_TLS[] = {
+    HTTP_FIELD_REQ("mobile", HTTP_STR),
+    HTTP_FIELD("email", HTTP_STR),
+    HTTP_FIELD("birth_date", HTTP_STR),
+    HTTP_FIELD("document_expiry", HTTP_STR),
+    {0}};
 
 #define RA_OFFICER HTTP_SESSION(LV_ROLE_RA_OFFICER)
 #define RA_ADMIN HTTP_SESSION(LV_ROLE_RA_ADMIN)
@@ -556,9 +565,7 @@ const lv_http_route http_ra_routes[] = {
      HTTP_SESSION(LV_ROLE_REVOCATION_OFFICER), HTTP_JSON(REVOKE_OFFICER)},
     {"POST", "/api/v1/register/ecert", register_ecert, ECERT_BODY_MAX,
      LV_WORK_API, HTTP_PUBLIC, HTTP_RAW(NULL, NULL)},
-    {"POST", "/api/v1/register/ecert/tls", register_ecert_tls, 16384,
-     LV_WORK_API, HTTP_PUBLIC,
-     HTTP_RAW("application/json",
-              "the body is a JSON object {mobile, email, ...}")},
+    {"POST", "/api/v1/register/ecert/tls", register_ecert_tls, BODY_ECERT_TLS,
+     LV_WORK_API, HTTP_PUBLIC, HTTP_JSON(ECERT_TLS)},
     {0},
 };

@@ -422,8 +422,8 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
  */
 
 static int tls_parse(ecert *e, const unsigned char *const *der,
-                     const size_t *der_len, int n, const unsigned char *body,
-                     size_t len, lv_err *err)
+                     const size_t *der_len, int n, const json_t *content,
+                     lv_err *err)
 {
     if (n < 1)
         return lv_fail(err, LV_EAUTH, "no client certificate was presented");
@@ -439,12 +439,11 @@ static int tls_parse(ecert *e, const unsigned char *const *der,
     if (!e->certs)
         return LV_ENOMEM;
     e->signer = sk_X509_value(e->certs, 0);
-    json_error_t jerr;
-    e->content = len ? json_loadb((const char *)body, len, 0, &jerr) : NULL;
-    if (!json_is_object(e->content))
+    if (!json_is_object(content))
         return lv_fail(err, LV_EINVAL,
                        "the body must be a JSON object {mobile, email, ...}");
-    return 0;
+    e->content = json_deep_copy(content);
+    return e->content ? 0 : LV_ENOMEM;
 }
 
 static json_t *tls_evidence(const ecert *e, const unsigned char *const *der,
@@ -468,7 +467,7 @@ static json_t *tls_evidence(const ecert *e, const unsigned char *const *der,
 
 int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
                           const unsigned char *const *der,
-                          const size_t *der_len, int n,
+                          const size_t *der_len, int n, const json_t *content,
                           const unsigned char *body, size_t len, const char *ip,
                           ra_registered *out, lv_err *err)
 {
@@ -478,7 +477,7 @@ int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
     memset(&e, 0, sizeof e);
     memset(out, 0, sizeof out[0]);
     snprintf(e.actor, sizeof e.actor, "ecert:");
-    int rc = tls_parse(&e, der, der_len, n, body, len, err);
+    int rc = tls_parse(&e, der, der_len, n, content, err);
     if (rc == 0)
         name_entry(X509_get_subject_name(e.signer), NID_serialNumber,
                    e.actor + 6, sizeof e.actor - 6);

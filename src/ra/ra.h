@@ -131,12 +131,13 @@ int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
 
 /* The same over llaved's https (issue 17 item 4): the recognised
  * certificate is the TLS client certificate (der[0], then what the client
- * sent beside it), body the JSON object a CMS request would carry signed.
+ * sent beside it), content the JSON object a CMS request would carry
+ * signed, as read from body (whose digest the evidence keeps).
  * Method "ecert-tls"; the evidence keeps the certificate and the SHA-256 of
  * the body.  Same failures. */
 int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
                           const unsigned char *const *der,
-                          const size_t *der_len, int n,
+                          const size_t *der_len, int n, const json_t *content,
                           const unsigned char *body, size_t len, const char *ip,
                           ra_registered *out, lv_err *err) LV_MUST_USE;
 

@@ -132,6 +132,10 @@ def routes(cz):
     return [
         ("/api/v1/operators/login", "/api/v1/operators/login", None,
          {"login": "demo-ra-officer", "password": "x", "totp": "000000"}),
+        ("/api/v1/operators/login/certificate",
+         "/api/v1/operators/login/certificate", None, {}),
+        ("/api/v1/register/ecert/tls", "/api/v1/register/ecert/tls", None,
+         {"mobile": "+34600999002", "email": "t@example.es"}),
         ("/api/v1/operators/{login}/disable",
          "/api/v1/operators/demo-auditor/disable", "security-officer", {}),
         ("/api/v1/operators/{login}/enable",
