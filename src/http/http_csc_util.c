@@ -182,12 +182,14 @@ static void vinfo_path(vinfo *v, const char *name, int with_cert)
     }
 }
 
-/* The signer's OCSP response (RFC 6960), from the responder itself. */
-static void vinfo_ocsp(vinfo *v, const lv_sign_cred *cred)
+/* The OCSP response (RFC 6960) for a certificate (DER) issued by the CA
+ * `issuer_name`, from the responder itself; nothing unless it says good. */
+static void vinfo_ocsp(vinfo *v, const unsigned char *cert_der, size_t cert_len,
+                       const char *issuer_name)
 {
-    const unsigned char *p = cred->der;
-    X509 *cert = d2i_X509(NULL, &p, (long)cred->der_len);
-    X509 *issuer = ca_cert(v->ca, cred->ca);
+    const unsigned char *p = cert_der;
+    X509 *cert = d2i_X509(NULL, &p, (long)cert_len);
+    X509 *issuer = ca_cert(v->ca, issuer_name);
     OCSP_REQUEST *rq = OCSP_REQUEST_new();
     OCSP_CERTID *id =
         cert && issuer ? OCSP_cert_to_id(NULL, cert, issuer) : NULL;
@@ -221,12 +223,16 @@ int http_csc_validation_info(lv_app *app, lv_store *st,
     v.certs = json_array();
     v.ocsp = json_array();
     v.crl = json_array();
-    vinfo_ocsp(&v, cred);
+    vinfo_ocsp(&v, cred->der, cred->der_len, cred->ca);
     vinfo_path(&v, cred->ca, 0);
     const lv_ca_entry *tsu =
         timestamp ? ca_entry_find(v.ca, cfg->tsa_unit) : NULL;
-    if (tsu && strcmp(tsu->issuer, tsu->name) != 0)
+    if (tsu && strcmp(tsu->issuer, tsu->name) != 0) {
+        /* EN 319 142-1 §5.4 (B-LT): the time-stamp's certificate is
+         * validated too, so its status travels as well */
+        vinfo_ocsp(&v, tsu->cert_der, tsu->cert_len, tsu->issuer);
         vinfo_path(&v, tsu->issuer, 1);
+    }
     *out = json_pack("{s:o, s:o, s:o}", "certificates", v.certs, "ocsp", v.ocsp,
                      "crl", v.crl);
     return *out ? 0 : lv_fail(err, LV_ENOMEM, "out of memory");

@@ -585,16 +585,24 @@ def check_validation_info(tmp, pem, vi, sig_b64):
         pems.append(open(p).read())
     check(root in pems, "validationInfo.certificates has the root, which "
                         "the signature does not carry")
+    tsu_serial = openssl("x509", "-in", f"{pem}/tsa.pem", "-noout", "-serial",
+                         check_rc=0)[1].strip().split("=")[1].upper()
+    serials = []
     for i, r in enumerate(vi.get("ocsp", [])):
         path = os.path.join(tmp, f"vi-{i}.ocsp")
         with open(path, "wb") as f:
             f.write(base64.b64decode(r))
         rc, out, _ = openssl("ocsp", "-respin", path, "-resp_text",
                              "-noverify")
+        serials += [line.split(":", 1)[1].strip().upper() for line in
+                    out.splitlines() if "Serial Number:" in line]
         check(rc == 0 and "Cert Status: good" in out and
               "Response Status: successful" in out,
               "validationInfo.ocsp: a successful OCSP response, status good "
               "(openssl ocsp)")
+    check(tsu_serial in serials, "validationInfo.ocsp covers the time-stamp "
+          f"unit's certificate too (EN 319 142-1 B-LT) ({tsu_serial} in "
+          f"{serials})")
     for i, c in enumerate(vi.get("crl", [])):
         path = os.path.join(tmp, f"vi-{i}.crl")
         with open(path, "wb") as f:
