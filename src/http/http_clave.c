@@ -163,8 +163,8 @@ static int tx_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 }
 
 /* PAdES B-LT/B-LTA's DSS: the validation material CSC signDoc's
- * returnValidationInfo gives (the signer's OCSP response, the CAs' CRLs
- * and certificates, the TSU's chain). */
+ * returnValidationInfo gives (the signer's and the TSU's OCSP responses,
+ * the CAs' CRLs and certificates, the TSU's chain). */
 static int tx_vinfo(void *arg, lv_store *st, const char *citizen_id,
                     const char *serial, json_t **out, lv_err *err)
 {
