@@ -261,6 +261,12 @@ static void sealer_close(void *state)
     store_close(((sealer *)state)->st);
 }
 
+/* One node at a time seals (issue 17 item 2): the chain stays one. */
+static int sealer_lease(void *state, const char *name, int ttl, lv_err *err)
+{
+    return store_job_lease(((sealer *)state)->st, name, ttl, err);
+}
+
 /* Runs while keyd is sealed too: once custodians unseal it (R9.5) the
  * next pass finds it ready and starts sealing. */
 int audit_sealer_start(const lv_audit_sealing *how, lv_job **out, lv_err *err)
@@ -274,6 +280,7 @@ int audit_sealer_start(const lv_audit_sealing *how, lv_job **out, lv_err *err)
                       .open = sealer_open,
                       .pass = sealer_pass,
                       .close = sealer_close,
-                      .interval_seconds = SEALER_TICK};
+                      .interval_seconds = SEALER_TICK,
+                      .lease = sealer_lease};
     return lv_job_start(&def, (void *)how, out, err);
 }

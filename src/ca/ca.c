@@ -126,6 +126,12 @@ static void job_close(void *state)
     store_close(((ca_job_state *)state)->st);
 }
 
+/* One node at a time runs a CA job (issue 17 item 2). */
+static int job_lease(void *state, const char *name, int ttl, lv_err *err)
+{
+    return store_job_lease(((ca_job_state *)state)->st, name, ttl, err);
+}
+
 int ca_job_start(lv_ca *ca, lv_job_def *def, lv_job **out, lv_err *err)
 {
     *out = NULL;
@@ -136,6 +142,7 @@ int ca_job_start(lv_ca *ca, lv_job_def *def, lv_job **out, lv_err *err)
     }
     def->open = job_open;
     def->close = job_close;
+    def->lease = job_lease;
     return lv_job_start(def, ca, out, err);
 }
 

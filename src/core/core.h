@@ -416,7 +416,20 @@ typedef struct lv_job_def {
     void (*close)(void *state);
     int interval_seconds;
     int flags; /* LV_WORKER_RUN_FIRST, LV_JOB_PASS_AT_START */
+    /* Several nodes on one database (issue 17 item 2): when set, a pass
+     * runs only while lease(state, name, ttl) says this node holds the
+     * job's lease (1; 0: another node does), renewed at every pass for
+     * LV_JOB_LEASE_INTERVALS intervals, so a survivor takes over that long
+     * after a node died (store_lease_take). */
+    int (*lease)(void *state, const char *name, int ttl_seconds, lv_err *err);
 } lv_job_def;
+#define LV_JOB_LEASE_INTERVALS 3
+/* This process among the nodes: "host:pid:random", fixed at first use. */
+const char *lv_node_id(void);
+/* 1 when node (an lv_node_id) was a process of this host that no longer
+ * runs: its leases need not be waited out (a node restarted after a
+ * crash resumes its jobs at once). */
+int lv_node_gone(const char *node);
 int lv_job_start(const lv_job_def *def, void *arg, lv_job **out,
                  lv_err *err) LV_MUST_USE;
 /* lv_worker_stopping of the job's worker (0 before it runs): long passes

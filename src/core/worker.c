@@ -6,8 +6,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct lv_worker {
     lv_worker_fn fn;
@@ -108,11 +112,55 @@ struct lv_job {
     int failed; /* the last pass that tried failed: logged already */
 };
 
+static pthread_once_t node_once = PTHREAD_ONCE_INIT;
+static char node_id[128];
+
+static void node_id_make(void)
+{
+    char host[64] = "localhost", rnd[9] = "00000000";
+    lv_err ignored = {0};
+    gethostname(host, sizeof host - 1);
+    lv_ignore(lv_random_hex(4, rnd, &ignored));
+    snprintf(node_id, sizeof node_id, "%s:%ld:%s", host, (long)getpid(), rnd);
+}
+
+const char *lv_node_id(void)
+{
+    pthread_once(&node_once, node_id_make);
+    return node_id;
+}
+
+int lv_node_gone(const char *node)
+{
+    const char *me = lv_node_id();
+    size_t host = strcspn(me, ":");
+    if (strncmp(node, me, host + 1) != 0)
+        return 0; /* another host's: only its lease's end says */
+    char *end = NULL;
+    long pid = strtol(node + host + 1, &end, 10);
+    if (pid <= 0 || !end || *end != ':')
+        return 0;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* 1: run the pass (no lease, or this node holds it). */
+static int job_leased(lv_job *j, lv_err *err)
+{
+    if (!j->def.lease)
+        return 1;
+    int ttl = LV_JOB_LEASE_INTERVALS * j->def.interval_seconds + 2;
+    return j->def.lease(j->state, j->def.name, ttl, err);
+}
+
 static void job_pass(void *arg)
 {
     lv_job *j = arg;
     lv_err err = {0};
-    int rc = j->def.pass(j->state, j, &err);
+    int rc = job_leased(j, &err);
+    if (rc == 0)
+        return; /* another node runs it */
+    if (rc > 0)
+        rc = j->def.pass(j->state, j, &err);
     if (rc < 0 && !j->failed)
         lv_log(LV_LOG_WARN, "%s: %s", j->def.name, err.msg);
     if (rc <= 0)
@@ -153,7 +201,12 @@ void lv_job_stop(lv_job *j)
 {
     if (j == NULL)
         return;
+    int ran = j->worker != NULL;
     lv_worker_stop(j->worker);
+    if (ran && j->def.lease) { /* hand the job over: a lease ending now */
+        lv_err ignored = {0};
+        lv_ignore(j->def.lease(j->state, j->def.name, 0, &ignored));
+    }
     j->def.close(j->state);
     free(j->state);
     free(j);

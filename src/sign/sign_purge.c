@@ -78,6 +78,12 @@ static void purger_close(void *state)
     store_close(((purger *)state)->st);
 }
 
+/* One node at a time purges (issue 17 item 2). */
+static int purger_lease(void *state, const char *name, int ttl, lv_err *err)
+{
+    return store_job_lease(((purger *)state)->st, name, ttl, err);
+}
+
 int sign_purger_start(const lv_config *cfg, lv_purge_hook hook, lv_job **out,
                       lv_err *err)
 {
@@ -88,6 +94,7 @@ int sign_purger_start(const lv_config *cfg, lv_purge_hook hook, lv_job **out,
                       .pass = purger_pass,
                       .close = purger_close,
                       .interval_seconds = cfg->purge_interval_seconds,
-                      .flags = LV_WORKER_RUN_FIRST};
+                      .flags = LV_WORKER_RUN_FIRST,
+                      .lease = purger_lease};
     return lv_job_start(&def, &how, out, err);
 }

@@ -37,6 +37,17 @@ int store_end(lv_store *st, int rc, lv_err *err) LV_MUST_USE;
  * that it runs inside the caller's transaction). */
 int store_in_transaction(const lv_store *st);
 
+/* Background jobs on several nodes (issue 17 item 2, sql/016): takes or
+ * renews the lease of `job` for `holder` until now + ttl_seconds.  1: the
+ * caller holds it and runs the pass; 0: another node's lease has not run
+ * out; < 0: the database failed. */
+int store_lease_take(lv_store *st, const char *job, const char *holder,
+                     int ttl_seconds, int64_t now, lv_err *err) LV_MUST_USE;
+/* lv_job_def.lease for a job whose state holds st: this node (lv_node_id)
+ * now. */
+int store_job_lease(lv_store *st, const char *job, int ttl_seconds,
+                    lv_err *err) LV_MUST_USE;
+
 /* A consistent copy of the whole database into a new file at `path`
  * (SQLite's online backup API: never a copy of the live WAL files).
  * Fails if `path` exists. */

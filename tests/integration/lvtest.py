@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import itertools
 import os
 import struct
 import re
@@ -96,13 +97,18 @@ def new_csr(dirpath, name, keyspec="rsa:2048"):
     return csr
 
 
+_SERVER_SEQ = itertools.count(1)
+
+
 class Server:
     """A real llaved on 127.0.0.1 and a free port, stopped by PID.  Its log
     goes to a file (a pipe nobody reads could fill up and block it)."""
 
     def __init__(self, d, extra=(), prefix=()):
         """prefix: a command llaved runs under (faketime, for one)."""
-        self.log_path = os.path.join(d, f"llaved-test-{os.getpid()}.log")
+        # one log per server: several may run on one directory at once
+        self.log_path = os.path.join(
+            d, f"llaved-test-{os.getpid()}-{next(_SERVER_SEQ)}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [*prefix, LLAVED, "-d", d, "--port", "0", *extra],
