@@ -346,6 +346,24 @@ int lv_config_check_rules(const lv_config *cfg, int production,
 /* Returns the string member or NULL when absent or not a string. */
 const char *lv_json_str(const json_t *obj, const char *key);
 int lv_json_load_file(const char *path, json_t **out, lv_err *err) LV_MUST_USE;
+/* The strict reading of a text member that the subject rules (profile/) and
+ * the registration files (ra/) share: absent or null is *out NULL, or
+ * LV_EINVAL when required; otherwise a string of 1 to max_len bytes with no
+ * leading or trailing blank and no control character, refused rather than
+ * silently fixed.  Messages name the member "<label> '<key>'" and give its
+ * length in `unit`. */
+typedef struct lv_text_member {
+    const char *label; /* "field", "subject field" */
+    const char *unit;  /* "characters", "bytes of UTF-8" */
+    int refuse_nul;    /* refuse a NUL inside the string (jansson allows it) */
+} lv_text_member;
+int lv_json_text(const json_t *obj, const char *key, int required,
+                 size_t max_len, const lv_text_member *m, const char **out,
+                 lv_err *err) LV_MUST_USE;
+/* c is an ISO 3166 alpha-2 code in capitals ("ES"); the message names the
+ * member key as lv_json_text's do. */
+int lv_text_country(const char *c, const char *key, const lv_text_member *m,
+                    lv_err *err) LV_MUST_USE;
 /* Characters (Unicode code points) of s, which must be valid UTF-8 as every
  * jansson string is: for limits the API states in characters, not bytes. */
 size_t lv_utf8_chars(const char *s);
