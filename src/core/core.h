@@ -429,6 +429,23 @@ int lv_job_stopping(lv_job *j);
 /* Stops the worker, then closes and frees the state; NULL is ok. */
 void lv_job_stop(lv_job *j);
 
+/* ---- one value per thread (per_thread.c) --------------------------------
+ * What a thread opens on first use and keeps for its lifetime: llaved's
+ * store connection per thread (lv_app_store), the CA's keyd connection per
+ * thread (ca_keyc).  A thread that exits closes its value; lv_per_thread_free
+ * closes those of threads still alive (the main thread, any not joined). */
+typedef struct lv_per_thread lv_per_thread;
+/* LV_ENOMEM, or LV_EINTERNAL when no thread-local key is left. */
+int lv_per_thread_new(void (*close)(void *value),
+                      lv_per_thread **out) LV_MUST_USE;
+/* This thread's value; NULL before lv_per_thread_set. */
+void *lv_per_thread_get(lv_per_thread *pt);
+/* Makes value (not NULL) this thread's; LV_ENOMEM, value not taken. */
+int lv_per_thread_set(lv_per_thread *pt, void *value) LV_MUST_USE;
+/* Closes every value still held and frees pt; NULL is ok.  No thread may
+ * use pt any more. */
+void lv_per_thread_free(lv_per_thread *pt);
+
 /* ---- bounded worker pools (pool.c) --------------------------------------
  * `threads` threads run submitted jobs in order; at most `queue_max` wait.
  * nice > 0 lowers the workers' scheduling priority (Linux, per thread). */
