@@ -208,7 +208,7 @@ int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
     LV_TRY(md_name(md, &name, err));
     LV_TRY(ca_keyc(ca, &c, err));
     return ca_keys_note(
-        ca, keyc_sign_digest(c, key_id, name, dgst, dlen, sig, sig_len, err));
+        ca, keyc_sign(c, key_id, name, dgst, dlen, 1, sig, sig_len, err));
 }
 
 int ca_key_public(lv_ca *ca, const char *key_id, EVP_PKEY **pub,
