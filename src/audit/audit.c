@@ -1,7 +1,6 @@
 /* The hash-chained audit trail (R9.1, R9.2, CPS §5.4): writing entries. */
 #include "audit/audit_internal.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +37,18 @@ static int canonical_json(const lv_audit_row *row, char **out, lv_err *err)
     return 0;
 }
 
-static int sha256_hex(const void *a, size_t alen, const void *b, size_t blen,
-                      char out[65], lv_err *err)
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, a, alen) == 1 &&
-             EVP_DigestUpdate(ctx, b, blen) == 1 &&
-             EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == sizeof md;
-    EVP_MD_CTX_free(ctx);
-    if (!ok)
-        return lv_fail_ssl(err, LV_ECRYPTO, "SHA-256 failed");
-    lv_hex_encode(md, sizeof md, out);
-    return 0;
-}
-
+/* SHA-256 over prev_hash followed by the canonical JSON: the chain (R9.2). */
 int audit_row_hash(const lv_audit_row *row, char out[65], lv_err *err)
 {
     char *json = NULL;
+    lv_buf chained = {0};
     LV_TRY(canonical_json(row, &json, err));
-    int rc = sha256_hex(row->prev_hash, strlen(row->prev_hash), json,
-                        strlen(json), out, err);
+    int rc = lv_buf_appendf(&chained, "%s%s", row->prev_hash, json);
     free(json);
-    return rc;
+    if (rc == 0)
+        rc = lv_sha256_hex(chained.data, chained.len, out);
+    lv_buf_free(&chained);
+    return rc < 0 ? lv_fail_ssl(err, LV_ECRYPTO, "SHA-256 failed") : 0;
 }
 
 /* Copies caller text into a fixed field.  Audit must not fail because an

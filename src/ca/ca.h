@@ -263,10 +263,6 @@ int ca_keyc(lv_ca *ca, keyc **out, lv_err *err) LV_MUST_USE;
 int ca_key_sign(lv_ca *ca, const char *key_id, const EVP_MD *md,
                 const unsigned char *data, size_t len, unsigned char **sig,
                 size_t *sig_len, lv_err *err) LV_MUST_USE;
-int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
-                       const unsigned char *dgst, size_t dlen,
-                       unsigned char **sig, size_t *sig_len,
-                       lv_err *err) LV_MUST_USE;
 /* key_class / key_type (16 bytes each, may be NULL). */
 int ca_key_public(lv_ca *ca, const char *key_id, EVP_PKEY **pub,
                   char key_class[16], char key_type[16],

@@ -34,6 +34,12 @@ void ca_keys_free(lv_ca *ca);
 /* Records what a keyd answer says of keyd's state; returns rc. */
 int ca_keys_note(lv_ca *ca, int rc);
 ca_fkey **ca_keys_fkeys(lv_ca *ca, pthread_mutex_t **lock);
+/* ca_key_sign over a digest the caller computed: what the keyd-backed
+ * EVP_PKEY of ca_keys_pkey.c hands OpenSSL; nothing outside ca/ needs it. */
+int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
+                       const unsigned char *dgst, size_t dlen,
+                       unsigned char **sig, size_t *sig_len,
+                       lv_err *err) LV_MUST_USE;
 void ca_fkeys_free(ca_fkey *f);
 /* X509_set_pubkey without OpenSSL 3.0's encoder/decoder round trip for a
  * provider key (ca_keys_pkey.c: the one file with the legacy key API). */

@@ -28,18 +28,11 @@ enum { KEYS_UNKNOWN, KEYS_READY, KEYS_SEALED, KEYS_DOWN };
 
 #define PROBE_INTERVAL_MS 1000
 
-typedef struct ca_keyc_handle {
-    keyc *c;
-    struct ca_keys *owner;
-    struct ca_keyc_handle *next, *prev;
-} ca_keyc_handle;
-
 struct ca_keys {
     char path[108];
     int caller;
-    pthread_key_t tls;
-    pthread_mutex_t lock; /* handles and the public-key cache */
-    ca_keyc_handle *handles;
+    lv_per_thread *conns; /* each thread's keyc handle */
+    pthread_mutex_t lock; /* the public-key cache */
     atomic_int state;
     _Atomic int64_t probed_ms;
     ca_fkey *fkeys; /* ca_keys_pkey.c: keyd-backed EVP_PKEYs by key id */
@@ -52,25 +45,10 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void handle_unlink(ca_keyc_handle *h)
-{
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        h->owner->handles = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-}
-
 /* A thread that ends closes its connection (keyd's thread ends with it). */
-static void handle_destroy(void *p)
+static void close_conn(void *c)
 {
-    ca_keyc_handle *h = p;
-    pthread_mutex_lock(&h->owner->lock);
-    handle_unlink(h);
-    pthread_mutex_unlock(&h->owner->lock);
-    keyc_close(h->c);
-    free(h);
+    keyc_close(c);
 }
 
 int ca_keys_init(lv_ca *ca, int caller, lv_err *err)
@@ -95,7 +73,7 @@ int ca_keys_init(lv_ca *ca, int caller, lv_err *err)
         free(k);
         return lv_fail(err, LV_ENOMEM, "out of memory");
     }
-    if (pthread_key_create(&k->tls, handle_destroy) != 0) {
+    if (lv_per_thread_new(close_conn, &k->conns) < 0) {
         pthread_mutex_destroy(&k->lock);
         free(k);
         return lv_fail(err, LV_ENOMEM, "no thread-local key left");
@@ -110,14 +88,8 @@ void ca_keys_free(lv_ca *ca)
     if (!k)
         return;
     /* threads that still hold a handle (main, and any not joined) lose it
-     * here; the destructor never runs after pthread_key_delete */
-    pthread_key_delete(k->tls);
-    while (k->handles) {
-        ca_keyc_handle *h = k->handles;
-        k->handles = h->next;
-        keyc_close(h->c);
-        free(h);
-    }
+     * here */
+    lv_per_thread_free(k->conns);
     ca_fkeys_free(k->fkeys);
     pthread_mutex_destroy(&k->lock);
     free(k);
@@ -127,31 +99,15 @@ void ca_keys_free(lv_ca *ca)
 int ca_keyc(lv_ca *ca, keyc **out, lv_err *err)
 {
     ca_keys *k = ca->keys;
-    ca_keyc_handle *h = pthread_getspecific(k->tls);
-    if (h) {
-        *out = h->c;
+    *out = lv_per_thread_get(k->conns);
+    if (*out)
         return 0;
-    }
-    h = calloc(1, sizeof *h);
-    if (!h)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    h->owner = k;
-    int rc = keyc_open(k->path, k->caller, &h->c, err);
-    if (rc == 0 && pthread_setspecific(k->tls, h) != 0)
-        rc = lv_fail(err, LV_ENOMEM, "out of memory");
-    if (rc < 0) {
-        keyc_close(h->c);
-        free(h);
-        return rc;
-    }
-    pthread_mutex_lock(&k->lock);
-    h->next = k->handles;
-    if (h->next)
-        h->next->prev = h;
-    k->handles = h;
-    pthread_mutex_unlock(&k->lock);
-    *out = h->c;
-    return 0;
+    LV_TRY(keyc_open(k->path, k->caller, out, err));
+    if (lv_per_thread_set(k->conns, *out) == 0)
+        return 0;
+    keyc_close(*out);
+    *out = NULL;
+    return lv_fail(err, LV_ENOMEM, "out of memory");
 }
 
 int ca_keys_note(lv_ca *ca, int rc)
@@ -252,7 +208,7 @@ int ca_key_sign_digest(lv_ca *ca, const char *key_id, const EVP_MD *md,
     LV_TRY(md_name(md, &name, err));
     LV_TRY(ca_keyc(ca, &c, err));
     return ca_keys_note(
-        ca, keyc_sign_digest(c, key_id, name, dgst, dlen, sig, sig_len, err));
+        ca, keyc_sign(c, key_id, name, dgst, dlen, 1, sig, sig_len, err));
 }
 
 int ca_key_public(lv_ca *ca, const char *key_id, EVP_PKEY **pub,

@@ -2,7 +2,7 @@
  * 12): X509_sign_ctx, X509_CRL_sign_ctx and OCSP_basic_sign_ctx take an
  * EVP_MD_CTX holding a private key, and this one holds only the public key
  * plus an RSA_METHOD / EC_KEY_METHOD whose sign callback sends the digest to
- * keyd (keyc_sign_digest, a CA or service key only).  OpenSSL 3 keeps a key
+ * keyd (keyc_sign prehashed, a CA or service key only).  OpenSSL 3 keeps a key
  * with its own method on the legacy path ("foreign" key) and calls that
  * callback with the digest and its algorithm, so certificates, CRLs and
  * OCSP responses are assembled by OpenSSL exactly as before while the

@@ -360,6 +360,24 @@ int lv_config_check_rules(const lv_config *cfg, int production,
 /* Returns the string member or NULL when absent or not a string. */
 const char *lv_json_str(const json_t *obj, const char *key);
 int lv_json_load_file(const char *path, json_t **out, lv_err *err) LV_MUST_USE;
+/* The strict reading of a text member that the subject rules (profile/) and
+ * the registration files (ra/) share: absent or null is *out NULL, or
+ * LV_EINVAL when required; otherwise a string of 1 to max_len bytes with no
+ * leading or trailing blank and no control character, refused rather than
+ * silently fixed.  Messages name the member "<label> '<key>'" and give its
+ * length in `unit`. */
+typedef struct lv_text_member {
+    const char *label; /* "field", "subject field" */
+    const char *unit;  /* "characters", "bytes of UTF-8" */
+    int refuse_nul;    /* refuse a NUL inside the string (jansson allows it) */
+} lv_text_member;
+int lv_json_text(const json_t *obj, const char *key, int required,
+                 size_t max_len, const lv_text_member *m, const char **out,
+                 lv_err *err) LV_MUST_USE;
+/* c is an ISO 3166 alpha-2 code in capitals ("ES"); the message names the
+ * member key as lv_json_text's do. */
+int lv_text_country(const char *c, const char *key, const lv_text_member *m,
+                    lv_err *err) LV_MUST_USE;
 /* Characters (Unicode code points) of s, which must be valid UTF-8 as every
  * jansson string is: for limits the API states in characters, not bytes. */
 size_t lv_utf8_chars(const char *s);
@@ -437,6 +455,23 @@ int lv_job_start(const lv_job_def *def, void *arg, lv_job **out,
 int lv_job_stopping(lv_job *j);
 /* Stops the worker, then closes and frees the state; NULL is ok. */
 void lv_job_stop(lv_job *j);
+
+/* ---- one value per thread (per_thread.c) --------------------------------
+ * What a thread opens on first use and keeps for its lifetime: llaved's
+ * store connection per thread (lv_app_store), the CA's keyd connection per
+ * thread (ca_keyc).  A thread that exits closes its value; lv_per_thread_free
+ * closes those of threads still alive (the main thread, any not joined). */
+typedef struct lv_per_thread lv_per_thread;
+/* LV_ENOMEM, or LV_EINTERNAL when no thread-local key is left. */
+int lv_per_thread_new(void (*close)(void *value),
+                      lv_per_thread **out) LV_MUST_USE;
+/* This thread's value; NULL before lv_per_thread_set. */
+void *lv_per_thread_get(lv_per_thread *pt);
+/* Makes value (not NULL) this thread's; LV_ENOMEM, value not taken. */
+int lv_per_thread_set(lv_per_thread *pt, void *value) LV_MUST_USE;
+/* Closes every value still held and frees pt; NULL is ok.  No thread may
+ * use pt any more. */
+void lv_per_thread_free(lv_per_thread *pt);
 
 /* ---- bounded worker pools (pool.c) --------------------------------------
  * `threads` threads run submitted jobs in order; at most `queue_max` wait.

@@ -3,49 +3,21 @@
 #include "http/http.h"
 #include "store/store_front.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One open store of one thread.  Slots are also linked into the app so that
- * lv_app_free can close those of threads that have not exited (the main
- * thread, for example). */
-typedef struct app_slot {
-    lv_app *app;
-    lv_store *st;
-    struct app_slot *prev, *next;
-} app_slot;
 
 struct lv_app {
     lv_config cfg;
     _Atomic(lv_ca *) ca; /* swapped by a reload (issue 12 item 5) */
     lv_auth *auth;
-    char location[576]; /* lv_config.dir + "/llave.db" */
-    pthread_key_t key;
-    pthread_mutex_t lock; /* guards slots */
-    app_slot *slots;
+    char location[576];    /* lv_config.dir + "/llave.db" */
+    lv_per_thread *stores; /* each thread's open store */
 };
 
-static void app_unlink(lv_app *app, app_slot *s)
+static void close_store(void *st)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        app->slots = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-}
-
-/* pthread key destructor: runs in a worker thread as it exits. */
-static void app_slot_release(void *p)
-{
-    app_slot *s = p;
-    pthread_mutex_lock(&s->app->lock);
-    app_unlink(s->app, s);
-    pthread_mutex_unlock(&s->app->lock);
-    store_front_close(s->st);
-    free(s);
+    store_front_close(st);
 }
 
 int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
@@ -60,11 +32,10 @@ int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
         free(app);
         return lv_fail(err, LV_EINVAL, "data directory path too long");
     }
-    if (pthread_key_create(&app->key, app_slot_release) != 0) {
+    if (lv_per_thread_new(close_store, &app->stores) < 0) {
         free(app);
         return lv_fail(err, LV_EINTERNAL, "pthread_key_create failed");
     }
-    pthread_mutex_init(&app->lock, NULL);
     *out = app;
     return 0;
 }
@@ -83,21 +54,7 @@ void lv_app_free(lv_app *app)
 {
     if (!app)
         return;
-    pthread_mutex_lock(&app->lock);
-    app_slot *s = app->slots;
-    app->slots = NULL;
-    pthread_mutex_unlock(&app->lock);
-    while (s) {
-        app_slot *next = s->next;
-        store_front_close(s->st);
-        free(s);
-        s = next;
-    }
-    /* Threads still alive keep a dangling value, but no destructor runs for
-     * a deleted key, and the contract is that no thread uses the app now. */
-    pthread_setspecific(app->key, NULL);
-    pthread_key_delete(app->key);
-    pthread_mutex_destroy(&app->lock);
+    lv_per_thread_free(app->stores);
     free(app);
 }
 
@@ -128,37 +85,15 @@ const char *lv_app_store_location(const lv_app *app)
     return app->location;
 }
 
-static int app_slot_open(lv_app *app, app_slot **out, lv_err *err)
-{
-    app_slot *s = calloc(1, sizeof *s);
-    if (!s)
-        return lv_fail(err, LV_ENOMEM, "out of memory");
-    s->app = app;
-    int rc = store_front_open(app->location, &s->st, err);
-    if (rc < 0) {
-        free(s);
-        return rc;
-    }
-    if (pthread_setspecific(app->key, s) != 0) {
-        store_front_close(s->st);
-        free(s);
-        return lv_fail(err, LV_ENOMEM, "pthread_setspecific failed");
-    }
-    pthread_mutex_lock(&app->lock);
-    s->next = app->slots;
-    if (s->next)
-        s->next->prev = s;
-    app->slots = s;
-    pthread_mutex_unlock(&app->lock);
-    *out = s;
-    return 0;
-}
-
 int lv_app_store(lv_app *app, lv_store **st, lv_err *err)
 {
-    app_slot *s = pthread_getspecific(app->key);
-    if (!s)
-        LV_TRY(app_slot_open(app, &s, err));
-    *st = s ? s->st : NULL;
-    return s ? 0 : LV_EINTERNAL;
+    *st = lv_per_thread_get(app->stores);
+    if (*st)
+        return 0;
+    LV_TRY(store_front_open(app->location, st, err));
+    if (lv_per_thread_set(app->stores, *st) == 0)
+        return 0;
+    store_front_close(*st);
+    *st = NULL;
+    return lv_fail(err, LV_ENOMEM, "pthread_setspecific failed");
 }

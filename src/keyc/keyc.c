@@ -345,9 +345,9 @@ static int sig_out(KEYD_SIG_RESP *r, unsigned char **sig, size_t *sig_len,
     return 0;
 }
 
-static int sign_tbs(keyc *c, const char *key_id, const char *md,
-                    const unsigned char *data, size_t len, int prehashed,
-                    unsigned char **sig, size_t *sig_len, lv_err *err)
+int keyc_sign(keyc *c, const char *key_id, const char *md,
+              const unsigned char *data, size_t len, int prehashed,
+              unsigned char **sig, size_t *sig_len, lv_err *err)
 {
     void *v = NULL;
     KEYD_SIGN_TBS_REQ *q = KEYD_SIGN_TBS_REQ_new();
@@ -366,20 +366,6 @@ static int sign_tbs(keyc *c, const char *key_id, const char *md,
     rc = sig_out(v, sig, sig_len, err);
     KEYD_SIG_RESP_free(v);
     return rc;
-}
-
-int keyc_sign_tbs(keyc *c, const char *key_id, const char *md,
-                  const unsigned char *tbs, size_t len, unsigned char **sig,
-                  size_t *sig_len, lv_err *err)
-{
-    return sign_tbs(c, key_id, md, tbs, len, 0, sig, sig_len, err);
-}
-
-int keyc_sign_digest(keyc *c, const char *key_id, const char *md,
-                     const unsigned char *digest, size_t len,
-                     unsigned char **sig, size_t *sig_len, lv_err *err)
-{
-    return sign_tbs(c, key_id, md, digest, len, 1, sig, sig_len, err);
 }
 
 int keyc_generate_citizen_key(keyc *c, const char *type, const char *label,

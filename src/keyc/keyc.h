@@ -69,18 +69,14 @@ int keyc_unseal_share(keyc *c, const char *share, keyc_unseal_progress *out,
 int keyc_public_key(keyc *c, const char *key_id, EVP_PKEY **pub,
                     char *key_class, char *key_type, lv_err *err) LV_MUST_USE;
 
-/* Signs tbs (keyd hashes it with md: "sha256", "sha384", "sha512") with a
- * CA or service key; *sig is malloc'ed.  Citizens' keys are refused. */
-int keyc_sign_tbs(keyc *c, const char *key_id, const char *md,
-                  const unsigned char *tbs, size_t len, unsigned char **sig,
-                  size_t *sig_len, lv_err *err) LV_MUST_USE;
-/* The same over a digest computed by the caller (for a TBS larger than a
- * frame, such as a CRL of millions of entries): the signature is the one
- * keyc_sign_tbs would give for the data. */
-int keyc_sign_digest(keyc *c, const char *key_id, const char *md,
-                     const unsigned char *digest, size_t len,
-                     unsigned char **sig, size_t *sig_len,
-                     lv_err *err) LV_MUST_USE;
+/* Signs data with a CA or service key; *sig is malloc'ed.  Citizens'
+ * keys are refused.  keyd hashes data with md ("sha256", "sha384",
+ * "sha512"), or, prehashed, data is that digest computed by the caller (a
+ * TBS larger than a frame, such as a CRL of millions of entries): the
+ * signature is the same. */
+int keyc_sign(keyc *c, const char *key_id, const char *md,
+              const unsigned char *data, size_t len, int prehashed,
+              unsigned char **sig, size_t *sig_len, lv_err *err) LV_MUST_USE;
 
 /* R5.1: a new citizen's key (class signer; "rsa2048", "rsa3072",
  * "rsa4096") generated inside keyd; key_id receives its id, *pub (may be

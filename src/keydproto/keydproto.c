@@ -244,12 +244,14 @@ int keyd_str_get(const ASN1_STRING *s, char *out, size_t cap, const char *what,
 
 /* ---- digest algorithms (R4.1: SHA-2 only) ------------------------------ */
 
+/* The one list: keyd's names, the spelling CSC clients also send, and the
+ * OID the CSC API names them by (hashAlgorithmOID). */
 static const struct {
-    const char *name, *alt;
+    const char *name, *alt, *oid;
 } MDS[] = {
-    {"sha256", "SHA-256"},
-    {"sha384", "SHA-384"},
-    {"sha512", "SHA-512"},
+    {"sha256", "SHA-256", "2.16.840.1.101.3.4.2.1"},
+    {"sha384", "SHA-384", "2.16.840.1.101.3.4.2.2"},
+    {"sha512", "SHA-512", "2.16.840.1.101.3.4.2.3"},
 };
 #define MD_COUNT (sizeof MDS / sizeof MDS[0])
 
@@ -262,12 +264,33 @@ const EVP_MD *keyd_md_by_name(const char *name)
     return NULL;
 }
 
+const EVP_MD *keyd_md_by_oid(const char *oid)
+{
+    for (size_t i = 0; oid && i < MD_COUNT; i++)
+        if (strcmp(oid, MDS[i].oid) == 0)
+            return EVP_get_digestbyname(MDS[i].name);
+    return NULL;
+}
+
+/* The row of md, or MD_COUNT. */
+static size_t md_row(const EVP_MD *md)
+{
+    size_t i = 0;
+    while (md && i < MD_COUNT && !EVP_MD_is_a(md, MDS[i].name))
+        i++;
+    return md ? i : MD_COUNT;
+}
+
 const char *keyd_md_name(const EVP_MD *md)
 {
-    for (size_t i = 0; md && i < MD_COUNT; i++)
-        if (EVP_MD_is_a(md, MDS[i].name))
-            return MDS[i].name;
-    return "";
+    size_t i = md_row(md);
+    return i < MD_COUNT ? MDS[i].name : "";
+}
+
+const char *keyd_md_oid(const EVP_MD *md)
+{
+    size_t i = md_row(md);
+    return i < MD_COUNT ? MDS[i].oid : "";
 }
 
 /* ---- frames ------------------------------------------------------------ */

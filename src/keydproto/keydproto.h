@@ -240,8 +240,13 @@ int keyd_str_get(const ASN1_STRING *s, char *out, size_t cap, const char *what,
 /* ---- digest algorithms (R4.1: SHA-2 only) -------------------------------
  * "sha256", "sha384", "sha512" (also "SHA-256", ...); NULL otherwise. */
 const EVP_MD *keyd_md_by_name(const char *name);
+/* 2.16.840.1.101.3.4.2.1 (SHA-256), .2 (SHA-384), .3 (SHA-512); NULL
+ * otherwise. */
+const EVP_MD *keyd_md_by_oid(const char *oid);
 /* The canonical name of one of those ("sha256"), "" otherwise. */
 const char *keyd_md_name(const EVP_MD *md);
+/* Its OID, "" otherwise. */
+const char *keyd_md_oid(const EVP_MD *md);
 
 /* ---- frames over a stream socket ---------------------------------------- */
 

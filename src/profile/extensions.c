@@ -37,36 +37,39 @@ int profile_add_raw_ext(X509 *cert, const char *oid, int critical,
 
 /* ---- certificate policies (RFC 5280 §4.2.1.4) -------------------------- */
 
-static POLICYQUALINFO *cps_qualifier(const char *url)
+/* A qualifier of type nid, its body still to be set; NULL when out of
+ * memory. */
+static POLICYQUALINFO *qualifier_new(int nid)
 {
     POLICYQUALINFO *q = POLICYQUALINFO_new();
-    if (q == NULL)
-        return NULL;
-    q->pqualid = OBJ_nid2obj(NID_id_qt_cps);
-    q->d.cpsuri = ASN1_IA5STRING_new();
-    if (q->d.cpsuri == NULL || !ASN1_STRING_set(q->d.cpsuri, url, -1)) {
-        POLICYQUALINFO_free(q);
-        return NULL;
-    }
+    if (q != NULL)
+        q->pqualid = OBJ_nid2obj(nid);
     return q;
+}
+
+/* *dst becomes a new string of ASN.1 type `type` holding text. */
+static int text_set(ASN1_STRING **dst, int type, const char *text)
+{
+    *dst = ASN1_STRING_type_new(type);
+    return *dst != NULL && ASN1_STRING_set(*dst, text, -1);
+}
+
+static POLICYQUALINFO *cps_qualifier(const char *url)
+{
+    POLICYQUALINFO *q = qualifier_new(NID_id_qt_cps);
+    if (q != NULL && text_set(&q->d.cpsuri, V_ASN1_IA5STRING, url))
+        return q;
+    POLICYQUALINFO_free(q);
+    return NULL;
 }
 
 /* RFC 5280 §4.2.1.4: explicitText SHOULD be a UTF8String of <= 200 chars. */
 static POLICYQUALINFO *notice_qualifier(const char *text)
 {
-    POLICYQUALINFO *q = POLICYQUALINFO_new();
-    if (q == NULL)
-        return NULL;
-    q->pqualid = OBJ_nid2obj(NID_id_qt_unotice);
-    q->d.usernotice = USERNOTICE_new();
-    if (q->d.usernotice == NULL)
-        goto fail;
-    q->d.usernotice->exptext = ASN1_UTF8STRING_new();
-    if (q->d.usernotice->exptext == NULL ||
-        !ASN1_STRING_set(q->d.usernotice->exptext, text, -1))
-        goto fail;
-    return q;
-fail:
+    POLICYQUALINFO *q = qualifier_new(NID_id_qt_unotice);
+    if (q != NULL && (q->d.usernotice = USERNOTICE_new()) != NULL &&
+        text_set(&q->d.usernotice->exptext, V_ASN1_UTF8STRING, text))
+        return q;
     POLICYQUALINFO_free(q);
     return NULL;
 }

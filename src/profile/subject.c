@@ -91,50 +91,20 @@ int profile_check_cif(const char *id, lv_err *err)
 
 /* ---- JSON field access ------------------------------------------------- */
 
+static const lv_text_member SUBJECT_FIELD = {"subject field", "characters", 0};
+
 /* A present string field, trimmed of nothing: we refuse leading/trailing
  * blanks and control characters instead of silently fixing them. */
 static int get_field(const json_t *subject, const char *key, int required,
                      size_t max_len, const char **out, lv_err *err)
 {
-    json_t *v = json_object_get(subject, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v)) {
-        if (required)
-            return lv_fail(err, LV_EINVAL, "subject field '%s' is required",
-                           key);
-        return 0;
-    }
-    if (!json_is_string(v))
-        return lv_fail(err, LV_EINVAL, "subject field '%s' must be a string",
-                       key);
-    const char *s = json_string_value(v);
-    size_t len = strlen(s);
-    if (len == 0 || len > max_len)
-        return lv_fail(err, LV_EINVAL,
-                       "subject field '%s' must have 1 to %zu characters", key,
-                       max_len);
-    if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))
-        return lv_fail(err, LV_EINVAL,
-                       "subject field '%s' has leading or trailing blanks",
-                       key);
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return lv_fail(err, LV_EINVAL,
-                           "subject field '%s' has control characters", key);
-    }
-    *out = s;
-    return 0;
+    return lv_json_text(subject, key, required, max_len, &SUBJECT_FIELD, out,
+                        err);
 }
 
 static int check_country(const char *c, const char *field, lv_err *err)
 {
-    if (strlen(c) != 2 || !isupper((unsigned char)c[0]) ||
-        !isupper((unsigned char)c[1]))
-        return lv_fail(err, LV_EINVAL,
-                       "subject field '%s' must be an ISO 3166 alpha-2 code "
-                       "such as ES",
-                       field);
-    return 0;
+    return lv_text_country(c, field, &SUBJECT_FIELD, err);
 }
 
 /* ---- derived values ------------------------------------------------------ */

@@ -3,7 +3,6 @@
 #include "notify/notify.h"
 #include "ra/ra_internal.h"
 
-#include <ctype.h>
 #include <string.h>
 
 int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err)
@@ -17,44 +16,14 @@ int ra_new_id(char out[LV_RA_ID_LEN + 1], lv_err *err)
 
 /* ---- JSON input ---------------------------------------------------------- */
 
-static int text_ok(const char *key, const char *s, size_t max_len, lv_err *err)
-{
-    size_t len = strlen(s);
-    /* the limits are the record's buffers, in bytes: a message that said
-     * characters would mislead whoever writes accented names */
-    if (len == 0 || len > max_len)
-        return lv_fail(err, LV_EINVAL,
-                       "field '%s' must have 1 to %zu bytes of UTF-8", key,
-                       max_len);
-    if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))
-        return lv_fail(err, LV_EINVAL,
-                       "field '%s' has leading or trailing blanks", key);
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return lv_fail(err, LV_EINVAL, "field '%s' has control characters",
-                           key);
-    }
-    return 0;
-}
+/* the limits are the record's buffers, in bytes: a message that said
+ * characters would mislead whoever writes accented names */
+static const lv_text_member RA_FIELD = {"field", "bytes of UTF-8", 1};
 
 int ra_field_str(const json_t *obj, const char *key, int required,
                  size_t max_len, const char **out, lv_err *err)
 {
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v)) {
-        if (required)
-            return lv_fail(err, LV_EINVAL, "field '%s' is required", key);
-        return 0;
-    }
-    if (!json_is_string(v))
-        return lv_fail(err, LV_EINVAL, "field '%s' must be a string", key);
-    /* jansson allows NUL inside strings; C code downstream would cut there */
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return lv_fail(err, LV_EINVAL, "field '%s' holds a NUL character", key);
-    LV_TRY(text_ok(key, json_string_value(v), max_len, err));
-    *out = json_string_value(v);
-    return 0;
+    return lv_json_text(obj, key, required, max_len, &RA_FIELD, out, err);
 }
 
 int ra_field_either(const json_t *obj, const char *key, const char *deflt,
@@ -117,13 +86,7 @@ int ra_check_keys(const json_t *obj, const char *const *allowed,
 
 int ra_check_country(const char *c, const char *field, lv_err *err)
 {
-    if (strlen(c) != 2 || !isupper((unsigned char)c[0]) ||
-        !isupper((unsigned char)c[1]))
-        return lv_fail(err, LV_EINVAL,
-                       "field '%s' must be an ISO 3166 alpha-2 code such as "
-                       "ES",
-                       field);
-    return 0;
+    return lv_text_country(c, field, &RA_FIELD, err);
 }
 
 int ra_check_person_doc(const char *type, lv_err *err)

@@ -36,15 +36,6 @@ const char *sign_refusal_name(lv_sign_refusal r)
 /* ---- digest algorithms (R4.1: SHA-2 only) --------------------------------
  * keyd's list (keydproto), which the citizen's key signs with; the CSC API
  * also names them by OID. */
-static const struct {
-    const char *name, *oid;
-} OIDS[] = {
-    {"sha256", "2.16.840.1.101.3.4.2.1"},
-    {"sha384", "2.16.840.1.101.3.4.2.2"},
-    {"sha512", "2.16.840.1.101.3.4.2.3"},
-};
-#define OID_COUNT (sizeof OIDS / sizeof OIDS[0])
-
 const EVP_MD *sign_md_by_name(const char *name)
 {
     return keyd_md_by_name(name);
@@ -57,19 +48,12 @@ const char *sign_md_name(const EVP_MD *md)
 
 const EVP_MD *sign_md_by_oid(const char *oid)
 {
-    for (size_t i = 0; oid && i < OID_COUNT; i++)
-        if (strcmp(oid, OIDS[i].oid) == 0)
-            return keyd_md_by_name(OIDS[i].name);
-    return NULL;
+    return keyd_md_by_oid(oid);
 }
 
 const char *sign_md_oid(const EVP_MD *md)
 {
-    const char *name = keyd_md_name(md);
-    for (size_t i = 0; i < OID_COUNT; i++)
-        if (strcmp(name, OIDS[i].name) == 0)
-            return OIDS[i].oid;
-    return "";
+    return keyd_md_oid(md);
 }
 
 /* ---- hashing and ids

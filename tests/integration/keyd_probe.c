@@ -234,9 +234,7 @@ static int cmd_sign_tbs(keyc *c, char **a, int n, int prehashed)
         rc = lv_file_read(a[2], &data, &len, KEYD_FRAME_MAX, &err);
     if (rc < 0)
         return 2;
-    rc = prehashed
-             ? keyc_sign_digest(c, a[0], a[1], data, len, &sig, &slen, &err)
-             : keyc_sign_tbs(c, a[0], a[1], data, len, &sig, &slen, &err);
+    rc = keyc_sign(c, a[0], a[1], data, len, prehashed, &sig, &slen, &err);
     if (rc == 0 && write_file(a[3], sig, slen) < 0)
         rc = lv_fail(&err, LV_EIO, "cannot write %s", a[3]);
     free(data);

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -647,6 +648,74 @@ static void test_texts(void **state)
         LV_EINVAL);
 }
 
+/* lv_json_text: the strict text member of profile/ and ra/, messages in
+ * the caller's words */
+static void test_json_text(void **state)
+{
+    static const lv_text_member M = {"field", "bytes", 1};
+    static const lv_text_member LAX = {"subject field", "characters", 0};
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s%}", "ok", "Ana", "pad",
+                          " Ana", "num", 3, "ctl", "A\tB", "nul", "a\0b", 3);
+    const char *v = NULL;
+    lv_err err = {0};
+    (void)state;
+    assert_non_null(o);
+    assert_int_equal(lv_json_text(o, "ok", 1, 8, &M, &v, &err), 0);
+    assert_string_equal(v, "Ana");
+    assert_int_equal(lv_json_text(o, "none", 0, 8, &M, &v, &err), 0);
+    assert_null(v);
+    assert_int_equal(lv_json_text(o, "none", 1, 8, &M, &v, &err), LV_EINVAL);
+    assert_string_equal(err.msg, "field 'none' is required");
+    assert_int_equal(lv_json_text(o, "ok", 1, 2, &LAX, &v, &err), LV_EINVAL);
+    assert_string_equal(err.msg,
+                        "subject field 'ok' must have 1 to 2 characters");
+    assert_int_equal(lv_json_text(o, "pad", 1, 8, &M, &v, &err), LV_EINVAL);
+    assert_int_equal(lv_json_text(o, "num", 1, 8, &M, &v, &err), LV_EINVAL);
+    assert_int_equal(lv_json_text(o, "ctl", 1, 8, &M, &v, &err), LV_EINVAL);
+    assert_int_equal(lv_json_text(o, "nul", 1, 8, &M, &v, &err), LV_EINVAL);
+    assert_string_equal(err.msg, "field 'nul' holds a NUL character");
+    assert_int_equal(lv_text_country("ES", "c", &M, &err), 0);
+    assert_int_equal(lv_text_country("es", "c", &M, &err), LV_EINVAL);
+    json_decref(o);
+}
+
+static int closed;
+
+static void count_close(void *value)
+{
+    (void)value;
+    closed++;
+}
+
+static void *hold_and_exit(void *arg)
+{
+    static int value;
+    lv_per_thread *pt = arg;
+    assert_null(lv_per_thread_get(pt));
+    assert_int_equal(lv_per_thread_set(pt, &value), 0);
+    assert_ptr_equal(lv_per_thread_get(pt), &value);
+    return NULL;
+}
+
+/* lv_per_thread: a thread's value is closed when it exits; the main
+ * thread's by lv_per_thread_free */
+static void test_per_thread(void **state)
+{
+    static int mine;
+    lv_per_thread *pt = NULL;
+    pthread_t t;
+    (void)state;
+    closed = 0;
+    assert_int_equal(lv_per_thread_new(count_close, &pt), 0);
+    assert_int_equal(lv_per_thread_set(pt, &mine), 0);
+    assert_int_equal(pthread_create(&t, NULL, hold_and_exit, pt), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(closed, 1);
+    assert_ptr_equal(lv_per_thread_get(pt), &mine);
+    lv_per_thread_free(pt);
+    assert_int_equal(closed, 2);
+}
+
 #define T(f) cmocka_unit_test(f)
 #define TD(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
@@ -682,6 +751,8 @@ int main(void)
         TD(test_json_helpers),
         T(test_dn_rfc4514),
         T(test_texts),
+        T(test_json_text),
+        T(test_per_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,8 +230,8 @@ static void test_sign_tbs(void **state)
     size_t len = 0;
     lv_err err = {0};
     EVP_PKEY *pub = public_of(fx, fx->ca, NULL);
-    assert_int_equal(keyc_sign_tbs(fx->console_c, fx->ca, "sha256", tbs,
-                                   sizeof tbs, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->console_c, fx->ca, "sha256", tbs, sizeof tbs,
+                               0, &sig, &len, &err),
                      0);
     EVP_MD_CTX *v = EVP_MD_CTX_new();
     assert_int_equal(EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, pub), 1);
@@ -239,8 +239,8 @@ static void test_sign_tbs(void **state)
     free(sig);
     /* the same signature over a digest computed here */
     EVP_Digest(tbs, sizeof tbs, dgst, NULL, EVP_sha256(), NULL);
-    assert_int_equal(keyc_sign_digest(fx->service_c, fx->ca, "sha256", dgst,
-                                      sizeof dgst, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->service_c, fx->ca, "sha256", dgst,
+                               sizeof dgst, 1, &sig, &len, &err),
                      0);
     assert_int_equal(EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, pub), 1);
     assert_int_equal(EVP_DigestVerify(v, sig, len, tbs, sizeof tbs), 1);
@@ -248,11 +248,11 @@ static void test_sign_tbs(void **state)
     EVP_MD_CTX_free(v);
     EVP_PKEY_free(pub);
     /* a digest of the wrong length, a digest outside R4.1 */
-    assert_int_equal(keyc_sign_digest(fx->service_c, fx->ca, "sha384", dgst,
-                                      sizeof dgst, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->service_c, fx->ca, "sha384", dgst,
+                               sizeof dgst, 1, &sig, &len, &err),
                      LV_EINVAL);
-    assert_int_equal(keyc_sign_tbs(fx->service_c, fx->ca, "sha1", tbs,
-                                   sizeof tbs, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->service_c, fx->ca, "sha1", tbs, sizeof tbs,
+                               0, &sig, &len, &err),
                      LV_EINVAL);
 }
 
@@ -265,12 +265,12 @@ static void test_sign_tbs_refuses_citizen_key(void **state)
     lv_err err = {0};
     long long before = audit_count(fx, "event = 'keyd.refused' AND object = "
                                        "'sign_tbs'");
-    assert_int_equal(keyc_sign_tbs(fx->service_c, fx->citizen_a, "sha256",
-                                   fx->digests, 32, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->service_c, fx->citizen_a, "sha256",
+                               fx->digests, 32, 0, &sig, &len, &err),
                      LV_EPERM);
     assert_null(sig);
-    assert_int_equal(keyc_sign_digest(fx->console_c, fx->citizen_a, "sha256",
-                                      fx->digests, 32, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->console_c, fx->citizen_a, "sha256",
+                               fx->digests, 32, 1, &sig, &len, &err),
                      LV_EPERM);
     assert_int_equal(audit_count(fx, "event = 'keyd.refused' AND object = "
                                      "'sign_tbs'"),
@@ -285,8 +285,8 @@ static void test_classes(void **state)
     keyc_unseal_progress u;
     lv_err err = {0};
     /* custodians only hand in shares */
-    assert_int_equal(keyc_sign_tbs(fx->custodian_c, fx->ca, "sha256",
-                                   fx->digests, 32, &sig, &len, &err),
+    assert_int_equal(keyc_sign(fx->custodian_c, fx->ca, "sha256", fx->digests,
+                               32, 0, &sig, &len, &err),
                      LV_EPERM);
     assert_non_null(strstr(err.msg, "custodian"));
     /* shares never come through the front end or the console */
@@ -484,7 +484,7 @@ static void test_unseal(void **state)
     assert_int_equal(keyc_status(svc, &s, &err), 0);
     assert_true(s.sealed);
     assert_int_equal(
-        keyc_sign_tbs(svc, fx->ca, "sha256", fx->digests, 32, &sig, &len, &err),
+        keyc_sign(svc, fx->ca, "sha256", fx->digests, 32, 0, &sig, &len, &err),
         LV_ESEALED);
     assert_int_equal(keyc_unseal_share(cust, "llave-share-1-00", &u, &err),
                      LV_EINVAL);
@@ -500,7 +500,7 @@ static void test_unseal(void **state)
     assert_false(u.sealed);
     assert_false(keyd_is_sealed(sealed));
     assert_int_equal(
-        keyc_sign_tbs(svc, fx->ca, "sha256", fx->digests, 32, &sig, &len, &err),
+        keyc_sign(svc, fx->ca, "sha256", fx->digests, 32, 0, &sig, &len, &err),
         0);
     free(sig);
     assert_int_equal(audit_count(fx, "event = 'keys.unseal'"), 1);
