@@ -28,8 +28,7 @@ static int console_redirect(lv_app *app, const lv_http_req *req,
 {
     (void)app;
     (void)req;
-    LV_TRY(http_resp_bytes(resp, 301, "text/plain; charset=utf-8", "", 0));
-    return http_resp_header(resp, "Location", "/console/");
+    return http_web_redirect(resp, "/console/");
 }
 
 const lv_http_route http_console_routes[] = {

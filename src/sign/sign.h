@@ -200,6 +200,23 @@ int sign_credential_issue(const lv_sign_env *env, lv_store *st,
                           const char *citizen_id, const char *actor,
                           char serial_out[65], lv_err *err) LV_MUST_USE;
 
+/* ---- the citizen's history (the portal, issue 15 item 4) ----------------
+ * Only the citizen's own transactions: another's id is LV_ENOTFOUND, as an
+ * unknown one.  The history is what the purge has kept (sign_keep_hours). */
+#define LV_SIGN_HISTORY_MAX 200 /* newest transactions listed */
+/* {"transactions": [{id, application, state, created_at, signed_at,
+ * documents: [names], certificate_serial}]}, newest first. */
+int sign_history_json(lv_store *st, const char *citizen_id, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+/* The receipt of one transaction: provider, application, citizen, state,
+ * times, digest algorithm, the documents with their digests, and the
+ * certificate (serial, subject, issuer CA) that signed.  Built only from
+ * stored rows, so the same transaction always gives the same object: the
+ * portal serializes it with sorted keys and time-stamps those bytes. */
+int sign_receipt_json(lv_store *st, const char *provider,
+                      const char *citizen_id, const char *id, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+
 /* R5.4, CPS §4.4.2: the acceptance sheet of a certificate (malloc'd text
  * the citizen reads and signs with the certificate's key).  *accepted is 1
  * when it has been signed already. */
