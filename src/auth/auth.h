@@ -375,7 +375,8 @@ int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
  * auth_portal_login proves the password again and the code, and opens a
  * session of kind "portal" (roles LV_ROLE_CITIZEN | LV_ROLE_PORTAL).  A
  * session opened with the password alone never holds LV_ROLE_PORTAL.
- * Both audited ("citizen.portal_login"). */
+ * Audited: each password proof "citizen.portal_password", the session
+ * "citizen.portal_login". */
 #define LV_AUTH_PORTAL_PURPOSE "portal.login"
 int auth_portal_otp(lv_auth *auth, lv_store *st, const char *user_id,
                     const char *password, const char *ip, const char *lang,

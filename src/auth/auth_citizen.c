@@ -525,7 +525,8 @@ static int portal_password(lv_auth *auth, lv_store *st, const char *user_id,
                            const char *password, const char *ip,
                            char citizen_id[LV_AUTH_ID_MAX], lv_err *err)
 {
-    pw_op op = {.event = "citizen.portal_login", .ip = ip, .check_expiry = 1};
+    pw_op op = {
+        .event = "citizen.portal_password", .ip = ip, .check_expiry = 1};
     lv_cred_rec c;
     LV_TRY(check_ids(NULL, user_id, err));
     LV_TRY(pw_by(auth, st, user_id, NULL, password, &op, err));

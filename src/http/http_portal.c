@@ -144,7 +144,7 @@ static json_t *mask_email(const char *e)
     return json_string(out);
 }
 
-/* The identity document in force (the newest "active" one). */
+/* The identity document in force (the "current" one). */
 static json_t *current_document(const json_t *docs)
 {
     size_t i;
@@ -152,7 +152,7 @@ static json_t *current_document(const json_t *docs)
     json_array_foreach(docs, i, d)
     {
         const char *status = lv_json_str(d, "status");
-        if (!status || strcmp(status, "active") == 0)
+        if (!status || strcmp(status, "current") == 0)
             best = d;
     }
     if (!best)
@@ -259,7 +259,8 @@ static int certificate(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         rc = lv_b64_encode(c.der, c.der_len, &b64) < 0 ? LV_ENOMEM : 0;
         if (rc == 0)
             rc = lv_buf_appendf(&pem, "-----BEGIN CERTIFICATE-----\n");
-        for (size_t i = 0; rc == 0 && b64[i]; i += 64)
+        size_t n = rc == 0 ? strlen(b64) : 0;
+        for (size_t i = 0; rc == 0 && i < n; i += 64) /* RFC 7468 §2 */
             rc = lv_buf_appendf(&pem, "%.64s\n", b64 + i);
         if (rc == 0)
             rc = lv_buf_appendf(&pem, "-----END CERTIFICATE-----\n");
