@@ -14,6 +14,7 @@
 #include "tsa/tsa.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,30 +193,53 @@ static int me(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 
 /* ---- my certificates ----------------------------------------------------- */
 
-static int cert_item(const lv_sign_cred *c, void *ctx)
+static int cert_serial(const lv_sign_cred *c, void *ctx)
 {
-    char nb[32], na[32];
+    return lv_strs_add(ctx, c->serial);
+}
+
+/* One certificate, its names as RFC 4514 shows them (as the acceptance
+ * sheet and the CSC API do). */
+static json_t *cert_json(const lv_sign_cred *c)
+{
+    char nb[32], na[32], subject[512] = "", issuer[512] = "";
+    const unsigned char *p = c->der;
+    X509 *x = d2i_X509(NULL, &p, (long)c->der_len);
+    if (x) {
+        lv_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+        lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+        X509_free(x);
+    }
     lv_time_iso(c->not_before, nb);
     lv_time_iso(c->not_after, na);
     const char *status = c->revoked                 ? "revoked"
                          : c->not_after <= lv_now() ? "expired"
                                                     : "valid";
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "serial", c->serial,
-                  "ca", c->ca, "profile", c->profile, "subject", c->subject_dn,
-                  "not_before", nb, "not_after", na, "status", status);
-    return o && json_array_append_new(ctx, o) == 0 ? 0 : LV_ENOMEM;
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "serial",
+                     c->serial, "ca", c->ca, "profile", c->profile, "subject",
+                     subject, "issuer", issuer, "not_before", nb, "not_after",
+                     na, "status", status);
 }
 
-/* GET /api/v1/portal/certificates */
+/* GET /api/v1/portal/certificates: my cloud certificates, newest first. */
 static int certificates(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_err err = {0};
+    lv_strs serials = {0};
+    lv_sign_cred c;
     (void)app;
     json_t *a = json_array();
-    int rc =
-        a ? sign_credential_foreach(req->st, req->who.id, cert_item, a, &err)
-          : LV_ENOMEM;
+    int rc = a ? sign_credential_foreach(req->st, req->who.id, cert_serial,
+                                         &serials, &err)
+               : LV_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < serials.count; i++) {
+        rc = sign_credential_get(req->st, req->who.id, serials.v[i], &c, &err);
+        if (rc == 0) {
+            rc = json_array_append_new(a, cert_json(&c)) == 0 ? 0 : LV_ENOMEM;
+            sign_cred_free(&c);
+        }
+    }
+    lv_strs_free(&serials);
     if (rc < 0) {
         json_decref(a);
         return err.msg[0] ? http_resp_err(resp, &err) : rc;

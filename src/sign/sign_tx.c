@@ -8,6 +8,7 @@
 #include "sign/sign_internal.h"
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -547,8 +548,16 @@ static json_t *receipt_cert(lv_store *st, const char *serial)
     lv_err e = {0};
     if (!serial[0] || store_cert_get(st, serial, &c, &e) < 0)
         return json_null();
-    json_t *o = json_pack("{s:s, s:s, s:s}", "serial", c.serial, "subject",
-                          c.subject_dn, "issuer_ca", c.ca);
+    char subject[512] = "", issuer[512] = "";
+    const unsigned char *p = c.der;
+    X509 *x = d2i_X509(NULL, &p, (long)c.der_len);
+    if (x) { /* RFC 4514, as the acceptance sheet names them */
+        lv_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+        lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+        X509_free(x);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "serial", c.serial, "subject",
+                          subject, "issuer", issuer, "issuer_ca", c.ca);
     store_cert_rec_free(&c);
     return o;
 }

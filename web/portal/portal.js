@@ -149,6 +149,7 @@ function certCard(c) {
   fillDl(dl, [
     ['portal.certs.serial', c.serial],
     ['portal.certs.subject', c.subject],
+    ['portal.certs.issuer', c.issuer],
     ['portal.certs.valid', `${day(c.not_before)} – ${day(c.not_after)}`],
   ]);
   const li = el('li', { class: 'card' },
