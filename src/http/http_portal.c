@@ -447,11 +447,6 @@ static const http_body_field PASSWORD[] = {
     HTTP_FIELD_REQ("new_password", HTTP_STR),
     {0}};
 
-#define PORTAL_GET(pattern, handler)                                           \
-    {                                                                          \
-        "GET", (pattern), (handler), 0, LV_WORK_API, HTTP_PORTAL, HTTP_NO_BODY \
-    }
-
 const lv_http_route http_portal_routes[] = {
     HTTP_GET_PUBLIC("/portal", portal_redirect),
     HTTP_GET_PUBLIC("/portal/", portal_page),
@@ -462,17 +457,21 @@ const lv_http_route http_portal_routes[] = {
      HTTP_LOGIN, HTTP_JSON(LOGIN)},
     {"POST", "/api/v1/portal/logout", logout, BODY_SMALL, LV_WORK_API,
      HTTP_PORTAL, HTTP_EMPTY},
-    PORTAL_GET("/api/v1/portal/me", me),
-    PORTAL_GET("/api/v1/portal/certificates", certificates),
-    PORTAL_GET("/api/v1/portal/certificates/{serial}", certificate),
+    {"GET", "/api/v1/portal/me", me, 0, LV_WORK_API, HTTP_PORTAL, HTTP_NO_BODY},
+    {"GET", "/api/v1/portal/certificates", certificates, 0, LV_WORK_API,
+     HTTP_PORTAL, HTTP_NO_BODY},
+    {"GET", "/api/v1/portal/certificates/{serial}", certificate, 0, LV_WORK_API,
+     HTTP_PORTAL, HTTP_NO_BODY},
     {"POST", "/api/v1/portal/certificates/{serial}/revocation/otp", revoke_otp,
      BODY_SMALL, LV_WORK_API, HTTP_PORTAL, HTTP_EMPTY},
     {"POST", "/api/v1/portal/certificates/{serial}/revocation", revoke,
      BODY_SMALL, LV_WORK_SIGN, HTTP_PORTAL, HTTP_JSON(REVOKE)},
     {"POST", "/api/v1/portal/password", password, BODY_SMALL, LV_WORK_PASSWORD,
      HTTP_PORTAL, HTTP_JSON(PASSWORD)},
-    PORTAL_GET("/api/v1/portal/history", history),
-    PORTAL_GET("/api/v1/portal/history/{id}/receipt", receipt),
+    {"GET", "/api/v1/portal/history", history, 0, LV_WORK_API, HTTP_PORTAL,
+     HTTP_NO_BODY},
+    {"GET", "/api/v1/portal/history/{id}/receipt", receipt, 0, LV_WORK_API,
+     HTTP_PORTAL, HTTP_NO_BODY},
     {"GET", "/api/v1/portal/history/{id}/receipt.tsr", receipt_tsr, 0,
      LV_WORK_SIGN, HTTP_PORTAL, HTTP_NO_BODY},
     {0},
