@@ -315,6 +315,18 @@ const struct lv_web_asset *http_web_asset(const char *path);
 int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
 /* 301 to a page's own address ("/console" to "/console/"). */
 int http_web_redirect(lv_http_resp *resp, const char *location);
+/* The handlers of a one-page application at /<dir>/ (console, portal):
+ * GET /<dir>/ serves the asset <dir>/index.html, GET /<dir> redirects to
+ * /<dir>/ (the address the links use). */
+int http_web_dir_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp);
+int http_web_dir_redirect(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp);
+
+/* http_auth.c: R3.2 for user_id, with {password, new_password} of the
+ * request's body: {"changed": true}, or the refusal (the password change
+ * of POST /api/v1/auth/password and of the citizen portal). */
+int http_password_change(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp, const char *user_id);
 /* The handler of every GET /web/<dir>/{file} route: the asset
  * <dir>/{file}, the path after /web/.  The lookup is an exact match in
  * the asset table, so "../" names nothing. */

@@ -26,23 +26,6 @@ static int ok_json(lv_http_resp *resp, json_t *o)
     return http_resp_json_new(resp, 200, o, "no-store");
 }
 
-/* ---- the page ------------------------------------------------------------ */
-
-static int portal_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    (void)req;
-    return http_web_serve(resp, http_web_asset("portal/index.html"));
-}
-
-static int portal_redirect(lv_app *app, const lv_http_req *req,
-                           lv_http_resp *resp)
-{
-    (void)app;
-    (void)req;
-    return http_web_redirect(resp, "/portal/");
-}
-
 /* ---- login and logout ---------------------------------------------------- */
 
 /* POST /api/v1/portal/login/otp {user_id, password}: the password proved
@@ -340,15 +323,9 @@ static int password(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     lv_citizen_cred cred;
     lv_err err = {0};
-    int rc = auth_citizen_get(req->st, req->who.id, &cred, &err);
-    if (rc == 0)
-        rc = auth_citizen_password_change(
-            lv_app_auth(app), req->st, cred.user_id,
-            lv_json_str(req->json, "password"),
-            lv_json_str(req->json, "new_password"), req->remote_addr, &err);
-    if (rc < 0)
+    if (auth_citizen_get(req->st, req->who.id, &cred, &err) < 0)
         return http_resp_err(resp, &err);
-    return ok_json(resp, json_pack("{s:b}", "changed", 1));
+    return http_password_change(app, req, resp, cred.user_id);
 }
 
 /* ---- my signature history ------------------------------------------------ */
@@ -430,15 +407,22 @@ static const http_body_field LOGIN_OTP[] = {
     HTTP_FIELD_REQ("password", HTTP_STR),
     {0}};
 
+/* The code and its id: auth/ judges them, the lengths only bound them. */
+#define OTP_FIELDS                                                             \
+    {"otp_id", .types = HTTP_STR, .flags = HTTP_REQUIRED,                      \
+     .max_len = LV_AUTH_OTP_ID_LEN},                                           \
+    {                                                                          \
+        "otp", .types = HTTP_STR, .flags = HTTP_REQUIRED,                      \
+               .max_len = LV_AUTH_CODE_MAX                                     \
+    }
+
 static const http_body_field LOGIN[] = {HTTP_FIELD_REQ("user_id", HTTP_STR),
                                         HTTP_FIELD_REQ("password", HTTP_STR),
-                                        HTTP_FIELD_REQ("otp_id", HTTP_STR),
-                                        HTTP_FIELD_REQ("otp", HTTP_STR),
+                                        OTP_FIELDS,
                                         {0}};
 
 static const http_body_field REVOKE[] = {HTTP_FIELD_REQ("password", HTTP_STR),
-                                         HTTP_FIELD_REQ("otp_id", HTTP_STR),
-                                         HTTP_FIELD_REQ("otp", HTTP_STR),
+                                         OTP_FIELDS,
                                          HTTP_FIELD("reason", HTTP_STR),
                                          {0}};
 
@@ -448,8 +432,8 @@ static const http_body_field PASSWORD[] = {
     {0}};
 
 const lv_http_route http_portal_routes[] = {
-    HTTP_GET_PUBLIC("/portal", portal_redirect),
-    HTTP_GET_PUBLIC("/portal/", portal_page),
+    HTTP_GET_PUBLIC("/portal", http_web_dir_redirect),
+    HTTP_GET_PUBLIC("/portal/", http_web_dir_page),
     HTTP_GET_PUBLIC("/web/portal/{file}", http_web_asset_get),
     {"POST", "/api/v1/portal/login/otp", login_otp, BODY_SMALL,
      LV_WORK_PASSWORD, HTTP_LOGIN, HTTP_JSON(LOGIN_OTP)},
