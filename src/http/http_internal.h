@@ -322,6 +322,12 @@ int http_web_dir_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp);
 int http_web_dir_redirect(lv_app *app, const lv_http_req *req,
                           lv_http_resp *resp);
 
+/* http_clave.c: a refusal of sign/ with its own error name (R5.6:
+ * "certificate_blocked", "no_certificate" ...) when why says one, else the
+ * error of err. */
+int http_sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
+                    const lv_err *err);
+
 /* http_auth.c: R3.2 for user_id, with {password, new_password} of the
  * request's body: {"changed": true}, or the refusal (the password change
  * of POST /api/v1/auth/password and of the citizen portal). */

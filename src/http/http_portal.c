@@ -183,7 +183,7 @@ static int cert_serial(const lv_sign_cred *c, void *ctx)
 
 /* One certificate, its names as RFC 4514 shows them (as the acceptance
  * sheet and the CSC API do). */
-static json_t *cert_json(const lv_sign_cred *c)
+static json_t *cert_json(const lv_sign_cred *c, int accepted)
 {
     char nb[32], na[32], subject[512] = "", issuer[512] = "";
     const unsigned char *p = c->der;
@@ -198,10 +198,10 @@ static json_t *cert_json(const lv_sign_cred *c)
     const char *status = c->revoked                 ? "revoked"
                          : c->not_after <= lv_now() ? "expired"
                                                     : "valid";
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "serial",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "serial",
                      c->serial, "ca", c->ca, "profile", c->profile, "subject",
                      subject, "issuer", issuer, "not_before", nb, "not_after",
-                     na, "status", status);
+                     na, "status", status, "accepted", accepted);
 }
 
 /* GET /api/v1/portal/certificates: my cloud certificates, newest first. */
@@ -216,11 +216,18 @@ static int certificates(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
                                          &serials, &err)
                : LV_ENOMEM;
     for (size_t i = 0; rc == 0 && i < serials.count; i++) {
+        char *sheet = NULL;
+        int accepted = 0;
         rc = sign_credential_get(req->st, req->who.id, serials.v[i], &c, &err);
-        if (rc == 0) {
-            rc = json_array_append_new(a, cert_json(&c)) == 0 ? 0 : LV_ENOMEM;
-            sign_cred_free(&c);
-        }
+        if (rc == 0)
+            rc = sign_acceptance_sheet(req->st, c.serial, &sheet, &accepted,
+                                       &err);
+        free(sheet);
+        if (rc == 0)
+            rc = json_array_append_new(a, cert_json(&c, accepted)) == 0
+                     ? 0
+                     : LV_ENOMEM;
+        sign_cred_free(&c);
     }
     lv_strs_free(&serials);
     if (rc < 0) {
@@ -313,6 +320,62 @@ static int revoke(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
         return http_resp_err(resp, &err);
     return ok_json(resp, json_pack("{s:s, s:s}", "serial", req->param, "status",
                                    "revoked"));
+}
+
+/* GET /api/v1/portal/certificates/{serial}/acceptance: the acceptance
+ * sheet of one of mine (R5.4, CPS 4.4.2), shown before any code is sent. */
+static int acceptance(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_sign_cred c;
+    char *sheet = NULL;
+    int accepted = 0;
+    lv_err err = {0};
+    (void)app;
+    int rc = sign_credential_get(req->st, req->who.id, req->param, &c, &err);
+    if (rc == 0)
+        rc = sign_acceptance_sheet(req->st, c.serial, &sheet, &accepted, &err);
+    if (rc < 0) {
+        sign_cred_free(&c); /* zeroed by sign_credential_get at worst */
+        return http_resp_err(resp, &err);
+    }
+    json_t *o = json_pack("{s:s, s:b, s:s}", "serial", c.serial, "accepted",
+                          accepted, "sheet", sheet);
+    free(sheet);
+    sign_cred_free(&c);
+    return ok_json(resp, o);
+}
+
+/* POST /api/v1/portal/certificates/{serial}/acceptance/otp: an SMS code
+ * bound to this sheet (sign_accept_otp). */
+static int accept_otp(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char otp_id[LV_AUTH_OTP_ID_LEN + 1];
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_err err = {0};
+    lv_sign_env env = http_sign_env(app, req);
+    int rc = sign_accept_otp(&env, req->st, req->who.id, req->param, otp_id,
+                             &why, &err);
+    if (rc < 0)
+        return http_sign_error(resp, rc, why, &err);
+    return ok_json(resp, json_pack("{s:s, s:i}", "otp_id", otp_id, "expires_in",
+                                   lv_app_config(app)->otp_ttl_seconds));
+}
+
+/* POST /api/v1/portal/certificates/{serial}/acceptance {password, otp_id,
+ * otp}: the sheet signed with the certificate's key (sign_accept). */
+static int accept(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    lv_sign_refusal why = LV_SIGN_OK;
+    lv_err err = {0};
+    lv_sign_env env = http_sign_env(app, req);
+    int rc = sign_accept(&env, req->st, req->who.id, req->param,
+                         lv_json_str(req->json, "password"),
+                         lv_json_str(req->json, "otp_id"),
+                         lv_json_str(req->json, "otp"), &why, &err);
+    if (rc < 0)
+        return http_sign_error(resp, rc, why, &err);
+    return ok_json(
+        resp, json_pack("{s:s, s:b}", "serial", req->param, "accepted", 1));
 }
 
 /* ---- my password --------------------------------------------------------- */
@@ -426,6 +489,9 @@ static const http_body_field REVOKE[] = {HTTP_FIELD_REQ("password", HTTP_STR),
                                          HTTP_FIELD("reason", HTTP_STR),
                                          {0}};
 
+static const http_body_field ACCEPT[] = {
+    HTTP_FIELD_REQ("password", HTTP_STR), OTP_FIELDS, {0}};
+
 static const http_body_field PASSWORD[] = {
     HTTP_FIELD_REQ("password", HTTP_STR),
     HTTP_FIELD_REQ("new_password", HTTP_STR),
@@ -450,6 +516,12 @@ const lv_http_route http_portal_routes[] = {
      BODY_SMALL, LV_WORK_API, HTTP_PORTAL, HTTP_EMPTY},
     {"POST", "/api/v1/portal/certificates/{serial}/revocation", revoke,
      BODY_SMALL, LV_WORK_SIGN, HTTP_PORTAL, HTTP_JSON(REVOKE)},
+    {"GET", "/api/v1/portal/certificates/{serial}/acceptance", acceptance, 0,
+     LV_WORK_API, HTTP_PORTAL, HTTP_NO_BODY},
+    {"POST", "/api/v1/portal/certificates/{serial}/acceptance/otp", accept_otp,
+     BODY_SMALL, LV_WORK_API, HTTP_PORTAL, HTTP_EMPTY},
+    {"POST", "/api/v1/portal/certificates/{serial}/acceptance", accept,
+     BODY_SMALL, LV_WORK_SIGN, HTTP_PORTAL, HTTP_JSON(ACCEPT)},
     {"POST", "/api/v1/portal/password", password, BODY_SMALL, LV_WORK_PASSWORD,
      HTTP_PORTAL, HTTP_JSON(PASSWORD)},
     {"GET", "/api/v1/portal/history", history, 0, LV_WORK_API, HTTP_PORTAL,

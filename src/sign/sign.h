@@ -223,6 +223,21 @@ int sign_receipt_json(lv_store *st, const char *provider,
 int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
                           int *accepted, lv_err *err) LV_MUST_USE;
 
+/* R5.4 in the citizen portal (issue 15 items 3, 4): the page shows the
+ * sheet, then an SMS code bound to this sheet's digest (purpose "accept";
+ * the SMS names the end of the serial) and the password authorize signing
+ * it with the certificate's key; recorded with channel "portal" and
+ * audited "cert.accept".  Another citizen's serial is LV_ENOTFOUND; an
+ * accepted one LV_ESTATE; a revoked or expired one is refused as for a
+ * signature (why). */
+int sign_accept_otp(const lv_sign_env *env, lv_store *st,
+                    const char *citizen_id, const char *serial,
+                    char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_sign_refusal *why,
+                    lv_err *err) LV_MUST_USE;
+int sign_accept(const lv_sign_env *env, lv_store *st, const char *citizen_id,
+                const char *serial, const char *password, const char *otp_id,
+                const char *otp, lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
+
 /* ---- transactions (R5.6)
  * ------------------------------------------------------ Request: {"owner",
  * "digest_algorithm", "documents": [{"id", "name", "title", "digest"

@@ -292,6 +292,51 @@ def check_revocation(d, srv, pem, p, citizen, serial, cert):
           == ["revoked"], "my certificates show it revoked")
 
 
+def check_acceptance(d, api, p, citizen, other):
+    """Issue 15 item 3: a certificate not yet accepted is accepted here,
+    after its sheet is shown, with password + a code bound to the sheet."""
+    st, o = api.call("POST", "/api/v1/auth/login",
+                     {"user_id": citizen["user_id"],
+                      "password": citizen["password"]})
+    tok = o["token"]
+    st, who = api.call("GET", "/api/v1/auth/session", token=tok)
+    st, o = api.call("POST", f"/api/v1/citizens/{who['id']}/certificates", {},
+                     token=tok)
+    check(st == 201, f"a certificate issued outside a signature ({st} {o})")
+    st, o, _ = p.json("GET", "/api/v1/portal/certificates")
+    new = [c for c in o["certificates"] if c["status"] == "valid"]
+    check(new and new[0]["accepted"] is False,
+          f"the new certificate is not accepted yet ({new})")
+    serial = new[0]["serial"]
+    base = f"/api/v1/portal/certificates/{serial}/acceptance"
+    st, sheet, _ = p.json("GET", base)
+    check(st == 200 and not sheet["accepted"] and serial in sheet["sheet"]
+          and "ACEPTACI" in sheet["sheet"], f"the sheet is shown first ({st})")
+    st, _, _ = p.call("GET", f"/api/v1/portal/certificates/{other['serial']}"
+                      "/acceptance")
+    check(st == 404, f"another citizen's sheet: 404 ({st})")
+    st, o, _ = p.json("POST", base + "/otp")
+    check(st == 200 and o.get("otp_id"), f"an acceptance code is sent ({st} {o})")
+    sms = outbox(d)[-1]
+    check("para aceptar" in sms["text"] and serial[-8:] in sms["text"],
+          f"the SMS names the certificate: {sms['text']!r}")
+    code = re.search(r"su clave es (\d+)", sms["text"]).group(1)
+    body = {"password": citizen["password"], "otp_id": o["otp_id"],
+            "otp": "000000" if code != "000000" else "111111"}
+    st, r, _ = p.json("POST", base, body)
+    accepted = "select count(*) from sign_acceptances where channel='portal'"
+    check(st == 401 and sql(d, accepted) == "0",
+          f"a wrong code accepts nothing ({st} {r})")
+    st, r, _ = p.json("POST", base, dict(body, otp=code))
+    check(st == 200 and r.get("accepted"), f"accepted ({st} {r})")
+    check(sql(d, accepted) == "1", "the signed sheet is kept (channel portal)")
+    st, o, _ = p.json("GET", "/api/v1/portal/certificates")
+    check([c["accepted"] for c in o["certificates"] if c["serial"] == serial]
+          == [True], "my certificates show it accepted")
+    st, r, _ = p.json("POST", base + "/otp")
+    check(st == 409, f"an accepted certificate asks for no code ({st})")
+
+
 def other_citizen(api, d, tmp, srv, app):
     """A second citizen with a certificate and a signed transaction."""
     number = dni(31415926)
@@ -339,6 +384,7 @@ def main():
         check_history(d, tmp, pem, p, other)
         check_password(d, p, citizen)
         check_revocation(d, srv, pem, p, citizen, serial, cert)
+        check_acceptance(d, api, p, citizen, other)
         st, _, h = p.json("POST", "/api/v1/portal/logout")
         check(st == 200 and "Max-Age=0" in h.get("Set-Cookie", ""),
               f"logout clears the cookie ({st})")
