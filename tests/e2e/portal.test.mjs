@@ -3,9 +3,10 @@
 // signing page's API (a certificate and one history entry), then, in a
 // browser set to Spanish: logs in with password + SMS code (read from
 // DIR/outbox), sees the data, the certificate and the signature, downloads
-// the receipt, revokes the certificate with a code bound to it, switches to
-// English; and logs in with the keyboard alone.  axe-core finds no serious
-// or critical violation; screenshots at 1280 and 390 px are kept in
+// the receipt, revokes the certificate with a code bound to it, accepts a
+// new certificate after reading its sheet, switches to English; and logs
+// in with the keyboard alone.  axe-core finds no serious or critical
+// violation; screenshots at 1280 and 390 px are kept in
 // <build>/tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,6 +152,33 @@ test('the Spanish journey: login, certificates, receipt, revocation, English',
   await page.getByRole('button', { name: 'Revocar definitivamente' }).click();
   await page.getByRole('heading', { name: 'Certificado revocado' }).waitFor();
   await page.locator('#certs-result').filter({ hasText: /está revocado/ }).waitFor();
+  // a certificate issued outside a signature is accepted here (issue 15
+  // item 3): the sheet first, then password + its own code; a reload keeps
+  // the session (cookie) and the CSRF token comes back with my data
+  const login = await call('POST', '/api/v1/auth/login', {
+    user_id: creds.citizen.user_id, password: creds.citizen.password });
+  const bearer = { Authorization: `Bearer ${login.json.token}` };
+  const who = await call('GET', '/api/v1/auth/session', undefined, bearer);
+  assert.equal((await call('POST', `/api/v1/citizens/${who.json.id}/certificates`,
+                           {}, bearer)).status, 201);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Su área personal' }).waitFor();
+  await page.getByRole('button', { name: 'Leer y aceptar el certificado' }).click();
+  await page.getByRole('heading', { name: 'Aceptar el certificado' }).waitFor();
+  assert.match(await page.locator('#accept-sheet').innerText(), /HOJA DE ACEPTACIÓN/);
+  await page.getByRole('button', { name: 'Enviarme el código de aceptación' }).click();
+  await page.locator('#accept-read-error').filter({ hasText: /Marque la casilla/ }).waitFor();
+  await page.getByLabel('He leído la hoja de aceptación y acepto mi certificado').check();
+  await page.locator('#accept-password').fill(creds.citizen.password);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/acceptance/otp') && r.ok()),
+    page.getByRole('button', { name: 'Enviarme el código de aceptación' }).click()]);
+  assert.deepEqual(await axeViolations(page), [], 'axe on the acceptance');
+  await shoot(page, 'portal-accept-es');
+  await page.locator('#accept-otp').fill(lastCode(creds.citizen.mobile, /para aceptar/));
+  await page.getByRole('button', { name: 'Aceptar el certificado', exact: true }).click();
+  await page.locator('#certs-result').filter({ hasText: /Ha aceptado el certificado/ }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Leer y aceptar el certificado' }).count(), 0);
   // English, at once
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Your personal area' }).waitFor();

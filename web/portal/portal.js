@@ -11,7 +11,7 @@ import { $, el, fieldError, showMsg, hideMsg, fillDl, showApiError, hideBox }
 
 let csrf = null;
 let loginOtp = null;
-let revoking = null; // {serial, otpId}
+let pending = null; // {kind: 'revoke' | 'accept', serial, otpId}
 
 async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
@@ -152,15 +152,19 @@ function certCard(c) {
     ['portal.certs.issuer', c.issuer],
     ['portal.certs.valid', `${day(c.not_before)} – ${day(c.not_after)}`],
   ]);
+  const pendingAccept = c.status === 'valid' && !c.accepted;
   const li = el('li', { class: 'card' },
-    el('h3', {}, el('span', { i18n: `portal.certs.status.${c.status}` })), dl,
+    el('h3', {}, el('span', { i18n: `portal.certs.status.${c.status}` })),
+    pendingAccept ? el('p', { class: 'note', i18n: 'portal.certs.unaccepted' }) : null, dl,
     el('p', {},
       el('a', { href: `${base}?format=pem`, download: `${c.serial}.pem`, i18n: 'portal.certs.pem' }),
       ' · ',
       el('a', { href: `${base}?format=der`, download: `${c.serial}.cer`, i18n: 'portal.certs.der' })));
-  if (c.status === 'valid') {
-    const b = el('button', { type: 'button', class: 'danger', i18n: 'portal.certs.revoke' });
-    b.addEventListener('click', () => startRevoke(c));
+  const actions = pendingAccept ? ['accept', 'revoke'] : c.status === 'valid' ? ['revoke'] : [];
+  for (const kind of actions) {
+    const b = el('button', { type: 'button', class: kind === 'revoke' ? 'danger' : null,
+                             i18n: `portal.certs.${kind}` });
+    b.addEventListener('click', () => startAction(kind, c));
     li.append(b);
   }
   return li;
@@ -175,64 +179,88 @@ async function loadCerts() {
   return null;
 }
 
-function startRevoke(c) {
-  revoking = { serial: c.serial, otpId: null };
-  hideBox($('revoke-error'));
+// Revocation and acceptance: the same steps (password, an SMS code bound
+// to this certificate, confirmation) in their own panels #revoke, #accept.
+const ACTIONS = {
+  revoke: { path: 'revocation', done: 'portal.revoke.done' },
+  accept: { path: 'acceptance', done: 'portal.accept.done' },
+};
+
+function actionPath(suffix) {
+  return `/api/v1/portal/certificates/${encodeURIComponent(pending.serial)}/${ACTIONS[pending.kind].path}${suffix}`;
+}
+
+async function startAction(kind, c) {
+  endAction();
+  pending = { kind, serial: c.serial, otpId: null };
+  hideBox($(`${kind}-error`));
   hideMsg($('certs-result'));
-  $('revoke-what').replaceChildren(el('span', { i18n: 'portal.revoke.what', vars: { serial: c.serial } }));
-  $('revoke-code').hidden = true;
-  $('revoke-send').hidden = false;
-  $('revoke').hidden = false;
-  $('revoke-title').focus();
+  $(`${kind}-what`).replaceChildren(el('span', { i18n: 'portal.revoke.what', vars: { serial: c.serial } }));
+  $(`${kind}-code`).hidden = true;
+  $(`${kind}-send`).hidden = false;
+  if (kind === 'accept') {
+    const r = await call('GET', actionPath(''));
+    $('accept-sheet').textContent = r.status === 200 ? r.body.sheet : '';
+    $('accept-read').checked = false;
+  }
+  $(kind).hidden = false;
+  $(`${kind}-title`).focus();
 }
 
-function endRevoke() {
-  revoking = null;
-  $('revoke').hidden = true;
-  $('revoke-password').value = '';
-  $('revoke-otp').value = '';
+function endAction() {
+  pending = null;
+  for (const kind of Object.keys(ACTIONS)) {
+    $(kind).hidden = true;
+    $(`${kind}-password`).value = '';
+    $(`${kind}-otp`).value = '';
+  }
 }
 
-async function sendRevokeCode() {
-  hideBox($('revoke-error'));
-  const pw = $('revoke-password');
+async function sendActionCode() {
+  const kind = pending.kind;
+  hideBox($(`${kind}-error`));
+  const pw = $(`${kind}-password`);
+  if (kind === 'accept' &&
+      !fieldError($('accept-read'), $('accept-read').checked ? null : 'portal.accept.read.needed')) {
+    $('accept-read').focus();
+    return;
+  }
   if (!fieldError(pw, pw.value ? null : 'console.required')) {
     pw.focus();
     return;
   }
-  const r = await call('POST', `/api/v1/portal/certificates/${encodeURIComponent(revoking.serial)}/revocation/otp`, {});
+  const r = await call('POST', actionPath('/otp'), {});
   if (r.status !== 200) {
-    showApiError($('revoke-error'), r);
+    showApiError($(`${kind}-error`), r);
     return;
   }
-  revoking.otpId = r.body.otp_id;
-  $('revoke-code').hidden = false;
-  $('revoke-send').hidden = true;
-  showMsg($('revoke-sent'), 'portal.otp.sent', { minutes: Math.ceil(r.body.expires_in / 60) });
-  $('revoke-otp').focus();
+  pending.otpId = r.body.otp_id;
+  $(`${kind}-code`).hidden = false;
+  $(`${kind}-send`).hidden = true;
+  showMsg($(`${kind}-sent`), 'portal.otp.sent', { minutes: Math.ceil(r.body.expires_in / 60) });
+  $(`${kind}-otp`).focus();
 }
 
-async function confirmRevoke(ev) {
+async function confirmAction(ev) {
   ev.preventDefault();
-  if (!revoking || !revoking.otpId) return;
-  const otp = $('revoke-otp');
+  if (!pending || !pending.otpId) return;
+  const { kind, serial } = pending;
+  const otp = $(`${kind}-otp`);
   if (!fieldError(otp, /^[0-9]{6}$/.test(otp.value.trim()) ? null : 'portal.otp.bad')) {
     otp.focus();
     return;
   }
-  const serial = revoking.serial;
-  const r = await call('POST', `/api/v1/portal/certificates/${encodeURIComponent(serial)}/revocation`, {
-    password: $('revoke-password').value, otp_id: revoking.otpId, otp: otp.value.trim(),
+  const r = await call('POST', actionPath(''), {
+    password: $(`${kind}-password`).value, otp_id: pending.otpId, otp: otp.value.trim(),
   });
   otp.value = '';
   if (r.status !== 200) {
-    showApiError($('revoke-error'), r);
+    showApiError($(`${kind}-error`), r);
     return;
   }
-  endRevoke();
+  endAction();
   await loadCerts();
-  showMsg($('certs-result'), 'portal.revoke.done', { serial });
-  $('certs-title').setAttribute('tabindex', '-1');
+  showMsg($('certs-result'), ACTIONS[kind].done, { serial });
   $('certs-title').focus();
 }
 
@@ -326,9 +354,11 @@ async function start() {
     }
   });
   $('logout').addEventListener('click', logout);
-  $('revoke-send').addEventListener('click', sendRevokeCode);
-  $('revoke-form').addEventListener('submit', confirmRevoke);
-  $('revoke-no').addEventListener('click', endRevoke);
+  for (const kind of Object.keys(ACTIONS)) {
+    $(`${kind}-send`).addEventListener('click', sendActionCode);
+    $(`${kind}-form`).addEventListener('submit', confirmAction);
+    $(`${kind}-no`).addEventListener('click', endAction);
+  }
   $('password-form').addEventListener('submit', changePassword);
   // a reload keeps the session (the cookie); the CSRF token comes back
   // with my data
