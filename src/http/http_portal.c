@@ -101,7 +101,9 @@ static int logout(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 /* "+34 6•••••678": the country code and the last three digits. */
 static json_t *mask_mobile(const char *m)
 {
-    char out[40];
+    char out[80]; /* a mobile of 23 characters, each a 3-byte bullet */
+    if (!m)
+        m = "";
     size_t n = strlen(m), keep = n > 6 ? 3 : 0, head = n > 6 ? 4 : 0;
     size_t o = 0;
     for (size_t i = 0; i < n && o + 4 < sizeof out; i++) {
@@ -120,9 +122,9 @@ static json_t *mask_mobile(const char *m)
 static json_t *mask_email(const char *e)
 {
     char out[300];
-    const char *at = strchr(e, '@');
-    if (!e[0] || !at || at == e)
-        return json_string(e);
+    const char *at = e ? strchr(e, '@') : NULL;
+    if (!at || at == e)
+        return json_string(""); /* nothing to show of a malformed one */
     snprintf(out, sizeof out, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%.250s",
              e[0], at);
     return json_string(out);
