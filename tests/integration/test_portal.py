@@ -349,7 +349,28 @@ def other_citizen(api, d, tmp, srv, app):
     _, o, _ = p.json("GET", "/api/v1/portal/certificates")
     _, h, _ = p.json("GET", "/api/v1/portal/history")
     return {"serial": o["certificates"][0]["serial"],
-            "tx": h["transactions"][0]["id"]}
+            "tx": h["transactions"][0]["id"], "citizen": cit}
+
+
+def check_rate_limit(d, srv, cit):
+    """Issue 11 item 6: the login's SMS codes are limited as the signing
+    page's (here otp_send_per_operation = 20, FAST in test_sign.py): then
+    429 with Retry-After, and no SMS more."""
+    p = Portal(srv)
+    mine = lambda: sum(1 for m in outbox(d) if m["to"] == cit["mobile"])
+    st, h = 200, {}
+    for _ in range(25):
+        st, h, _ = p.call("POST", "/api/v1/portal/login/otp",
+                          {"user_id": cit["user_id"],
+                           "password": cit["password"]})
+        if st != 200:
+            break
+    sent = mine()
+    check(st == 429 and h.get("Retry-After"),
+          f"too many login codes: 429 with Retry-After ({st})")
+    st, _, _ = p.call("POST", "/api/v1/portal/login/otp",
+                      {"user_id": cit["user_id"], "password": cit["password"]})
+    check(st == 429 and mine() == sent, "and no SMS is sent past the limit")
 
 
 def check_page(srv):
@@ -385,6 +406,7 @@ def main():
         check_password(d, p, citizen)
         check_revocation(d, srv, pem, p, citizen, serial, cert)
         check_acceptance(d, api, p, citizen, other)
+        check_rate_limit(d, srv, other["citizen"])
         st, _, h = p.json("POST", "/api/v1/portal/logout")
         check(st == 200 and "Max-Age=0" in h.get("Set-Cookie", ""),
               f"logout clears the cookie ({st})")
