@@ -69,7 +69,10 @@ enum {
     LV_ROLE_REVOCATION_OFFICER = 1u << 6, /* Oficial de revocación */
     LV_ROLE_SECURITY_OFFICER = 1u << 7,   /* Responsable de seguridad */
     LV_ROLE_VALIDATION_OFFICER = 1u << 8, /* Responsable de validación */
-    LV_ROLE_CITIZEN = 1u << 15,           /* a citizen's own session */
+    /* a citizen's portal session: password AND an SMS code (issue 15
+     * item 4); it also holds LV_ROLE_CITIZEN */
+    LV_ROLE_PORTAL = 1u << 14,
+    LV_ROLE_CITIZEN = 1u << 15, /* a citizen's own session */
 };
 #define LV_ROLES_OPERATOR 0x1ffu /* every operator role */
 
@@ -390,6 +393,27 @@ int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            const char *purpose, const unsigned char *data,
                            size_t data_len, const char *code, const char *ip,
                            lv_err *err) LV_MUST_USE;
+
+/* ---- the citizen portal (issue 15 item 4) ----------------------------
+ * The portal opens with user id + password + an SMS code bound to the
+ * login (R3.4, as the signing page's confirmation): auth_portal_otp proves
+ * the password exactly as auth_citizen_login does (throttle, one answer
+ * for every failure, lockout count) and sends the code (purpose
+ * "portal.login", bound to the citizen id; the OTP send limits apply);
+ * auth_portal_login proves the password again and the code, and opens a
+ * session of kind "portal" (roles LV_ROLE_CITIZEN | LV_ROLE_PORTAL).  A
+ * session opened with the password alone never holds LV_ROLE_PORTAL.
+ * Audited: each password proof "citizen.portal_password", the session
+ * "citizen.portal_login". */
+#define LV_AUTH_PORTAL_PURPOSE "portal.login"
+int auth_portal_otp(lv_auth *auth, lv_store *st, const char *user_id,
+                    const char *password, const char *ip, const char *lang,
+                    char otp_id_out[LV_AUTH_OTP_ID_LEN + 1],
+                    lv_err *err) LV_MUST_USE;
+int auth_portal_login(lv_auth *auth, lv_store *st, const char *user_id,
+                      const char *password, const char *otp_id, const char *otp,
+                      const char *ip, lv_session_token *out,
+                      lv_err *err) LV_MUST_USE;
 
 /* ---- client secrets (issue 14 items 2, 3) ----------------------------
  * A relying application's or OAuth client's secret is throttled as a

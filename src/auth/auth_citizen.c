@@ -518,6 +518,69 @@ int auth_verify_password(lv_auth *auth, lv_store *st, const char *citizen_id,
     return pw_by(auth, st, NULL, citizen_id, password, &op, err);
 }
 
+/* ---- the citizen portal (issue 15 item 4) ------------------------------ */
+
+/* The password as auth_citizen_login proves it, then the citizen id. */
+static int portal_password(lv_auth *auth, lv_store *st, const char *user_id,
+                           const char *password, const char *ip,
+                           char citizen_id[LV_AUTH_ID_MAX], lv_err *err)
+{
+    pw_op op = {
+        .event = "citizen.portal_password", .ip = ip, .check_expiry = 1};
+    lv_cred_rec c;
+    LV_TRY(check_ids(NULL, user_id, err));
+    LV_TRY(pw_by(auth, st, user_id, NULL, password, &op, err));
+    LV_TRY(store_cred_get_by_user(st, user_id, &c, err));
+    snprintf(citizen_id, LV_AUTH_ID_MAX, "%s", c.citizen_id);
+    OPENSSL_cleanse(&c, sizeof c);
+    return 0;
+}
+
+int auth_portal_otp(lv_auth *auth, lv_store *st, const char *user_id,
+                    const char *password, const char *ip, const char *lang,
+                    char otp_id_out[LV_AUTH_OTP_ID_LEN + 1], lv_err *err)
+{
+    char cid[LV_AUTH_ID_MAX];
+    LV_TRY(portal_password(auth, st, user_id, password, ip, cid, err));
+    /* R3.3: the code opens this citizen's portal and nothing else */
+    return auth_otp_send(auth, st, cid, LV_AUTH_PORTAL_PURPOSE,
+                         (const unsigned char *)cid, strlen(cid), ip,
+                         &(lv_otp_sms){.lang = lang}, otp_id_out, err);
+}
+
+static int portal_session(lv_auth *auth, lv_store *st, const char *citizen_id,
+                          const char *ip, lv_session_token *out, lv_err *err)
+{
+    char actor[96];
+    citizen_actor(citizen_id, actor);
+    LV_TRY(store_begin(st, err));
+    int rc =
+        auth_session_create(auth, st, "portal", citizen_id,
+                            LV_ROLE_CITIZEN | LV_ROLE_PORTAL, ip, out, err);
+    json_t *d = auth_details("password and SMS code", ip);
+    if (rc == 0)
+        rc = audit_log(st, actor, "citizen.portal_login", citizen_id,
+                       LV_AUDIT_SUCCESS, d, err);
+    json_decref(d);
+    return store_end(st, rc, err);
+}
+
+int auth_portal_login(lv_auth *auth, lv_store *st, const char *user_id,
+                      const char *password, const char *otp_id, const char *otp,
+                      const char *ip, lv_session_token *out, lv_err *err)
+{
+    char cid[LV_AUTH_ID_MAX];
+    memset(out, 0, sizeof *out);
+    /* password first, so that a wrong one does not burn the code */
+    LV_TRY(portal_password(auth, st, user_id, password, ip, cid, err));
+    LV_TRY(auth_otp_verify(auth, st, otp_id, cid, LV_AUTH_PORTAL_PURPOSE,
+                           (const unsigned char *)cid, strlen(cid), otp, err));
+    int rc = portal_session(auth, st, cid, ip, out, err);
+    if (rc < 0)
+        auth_token_wipe(out);
+    return rc;
+}
+
 static int change_commit(lv_auth *auth, lv_store *st, const char *citizen_id,
                          const char *hash, const char *ip, lv_err *err)
 {

@@ -8,6 +8,7 @@
 
 #define KIND_OPERATOR "operator"
 #define KIND_CITIZEN "citizen"
+#define KIND_PORTAL "portal" /* password + SMS code (auth_portal_login) */
 
 /* Plain SHA-256 of the token text: the token is 256 random bits, so no
  * salt or slow hash is needed, and an operator can find a session row from
@@ -81,6 +82,8 @@ static int session_principal(lv_store *st, const lv_session_rec *s,
     OPENSSL_cleanse(&c, sizeof c);
     p->kind = LV_PRINCIPAL_CITIZEN;
     p->roles = LV_ROLE_CITIZEN;
+    if (strcmp(s->kind, KIND_PORTAL) == 0)
+        p->roles |= LV_ROLE_PORTAL;
     snprintf(p->actor, sizeof p->actor, "citizen:%s", s->principal);
     if (rc < 0 && rc != LV_ENOTFOUND)
         return rc;

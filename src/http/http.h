@@ -205,12 +205,17 @@ enum {
     /* A citizen's session may name only its own citizen id in {id}
      * (operators pass on their roles); another's is 403, audited. */
     LV_HTTP_AUTH_OWN_ID = 1u << 1,
+    /* The citizen portal (issue 15 item 4): the session token comes from
+     * the llave_portal cookie (HttpOnly, SameSite=Strict), never from an
+     * Authorization header, and every method but GET must also carry
+     * X-CSRF-Token, the value the login answered (403 csrf otherwise). */
+    LV_HTTP_AUTH_PORTAL = 1u << 2,
 };
 
 typedef struct lv_http_auth {
     lv_http_auth_kind kind;
     unsigned roles; /* LV_HTTP_AUTH_SESSION: see above */
-    unsigned flags; /* LV_HTTP_AUTH_CSC | LV_HTTP_AUTH_OWN_ID */
+    unsigned flags; /* LV_HTTP_AUTH_CSC | _OWN_ID | _PORTAL */
 } lv_http_auth;
 
 /* What a route takes as its body.  The server reads it once, after the

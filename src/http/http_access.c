@@ -18,6 +18,7 @@
 #include "sign/sign.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,6 +47,61 @@ const char *http_bearer_token(const char *h)
 const char *http_req_bearer(const lv_http_req *req)
 {
     return http_bearer_token(http_req_header(req, "Authorization"));
+}
+
+/* ---- cookies (the portal) ------------------------------------------------ */
+
+const char *http_req_cookie(const lv_http_req *req, const char *name, char *out,
+                            size_t cap)
+{
+    const char *p = http_req_header(req, "Cookie");
+    size_t n = strlen(name);
+    while (p && *p) {
+        p += strspn(p, " \t;");
+        size_t len = strcspn(p, ";");
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            len -= n + 1;
+            while (len &&
+                   (p[n + 1 + len - 1] == ' ' || p[n + 1 + len - 1] == '\t'))
+                len--;
+            if (len >= cap)
+                return NULL;
+            memcpy(out, p + n + 1, len);
+            out[len] = '\0';
+            return out;
+        }
+        p += len;
+    }
+    return NULL;
+}
+
+int http_portal_csrf(const char *token, char out[65])
+{
+    static const char label[] = "llave portal csrf";
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(c, label, sizeof label - 1) == 1 &&
+             EVP_DigestUpdate(c, token, strlen(token)) == 1 &&
+             EVP_DigestFinal_ex(c, md, &n) == 1 && n == sizeof md;
+    EVP_MD_CTX_free(c);
+    if (!ok)
+        return LV_ECRYPTO;
+    lv_hex_encode(md, sizeof md, out);
+    return 0;
+}
+
+/* A portal request that changes something names the session's CSRF token
+ * (the cookie alone is what a forged cross-site request would carry). */
+static int portal_csrf_ok(const lv_http_req *req, const char *token)
+{
+    char want[65];
+    const char *got = http_req_header(req, "X-CSRF-Token");
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return 1;
+    return got && strlen(got) == 64 && http_portal_csrf(token, want) == 0 &&
+           CRYPTO_memcmp(got, want, 64) == 0;
 }
 
 /* ---- refusals --------------------------------------------------------------
@@ -120,10 +176,18 @@ static int session(lv_app *app, const lv_http_route *r, lv_http_req *req,
                    lv_http_resp *resp)
 {
     lv_err err = {0};
-    int rc = auth_session_check(lv_app_auth(app), req->st, http_req_bearer(req),
-                                r->auth.roles, &req->who, &err);
+    char cookie[LV_AUTH_TOKEN_LEN + 1];
+    int portal = (r->auth.flags & LV_HTTP_AUTH_PORTAL) != 0;
+    const char *token =
+        portal ? http_req_cookie(req, HTTP_PORTAL_COOKIE, cookie, sizeof cookie)
+               : http_req_bearer(req);
+    int rc = auth_session_check(lv_app_auth(app), req->st, token, r->auth.roles,
+                                &req->who, &err);
     if (rc < 0)
         return refuse_session(r, resp, rc, &err);
+    if (portal && !portal_csrf_ok(req, token))
+        return refuse_rc(http_resp_refusal(resp, 403, "csrf",
+                                           "X-CSRF-Token is missing or wrong"));
     if (r->auth.flags & LV_HTTP_AUTH_OWN_ID)
         return own_id(req, resp);
     return 0;

@@ -136,17 +136,23 @@ static int citizen_activate(lv_app *app, const lv_http_req *req,
 
 /* POST /api/v1/auth/password {user_id, password, new_password} (R3.2);
  * works with an expired password. */
-static int password_change(lv_app *app, const lv_http_req *req,
-                           lv_http_resp *resp)
+int http_password_change(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp, const char *user_id)
 {
     lv_err err = {0};
     int rc = auth_citizen_password_change(
-        lv_app_auth(app), req->st, lv_json_str(req->json, "user_id"),
-        lv_json_str(req->json, "password"),
+        lv_app_auth(app), req->st, user_id, lv_json_str(req->json, "password"),
         lv_json_str(req->json, "new_password"), req->remote_addr, &err);
     if (rc < 0)
         return http_resp_err(resp, &err);
     return ok_json(resp, json_pack("{s:b}", "changed", 1));
+}
+
+static int password_change(lv_app *app, const lv_http_req *req,
+                           lv_http_resp *resp)
+{
+    return http_password_change(app, req, resp,
+                                lv_json_str(req->json, "user_id"));
 }
 
 /* GET /api/v1/policy: the password and code rules (R3.1: "published"). */

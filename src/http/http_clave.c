@@ -34,8 +34,8 @@ static int ok_json(lv_http_resp *resp, int status, json_t *o)
 
 /* Refusals of a signature carry their own error name (R5.6: unknown
  * citizen, basic level, no valid certificate, blocked certificate ...). */
-static int sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
-                      const lv_err *err)
+int http_sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
+                    const lv_err *err)
 {
     if (why == LV_SIGN_OK)
         return http_resp_err(resp, err);
@@ -50,7 +50,7 @@ static int answer(lv_http_resp *resp, int rc, lv_sign_refusal why,
 {
     if (rc < 0) {
         json_decref(out);
-        return sign_error(resp, rc, why, err);
+        return http_sign_error(resp, rc, why, err);
     }
     return ok_json(resp, status, out);
 }

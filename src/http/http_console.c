@@ -11,30 +11,14 @@
  * origin, no inline script or style, no framing, no caching. */
 #include "http/http_internal.h"
 
-/* GET /console/: the one page; the script routes inside it (#register,
- * #approvals ...) so a reload keeps the place but, by design, not the
- * session. */
-static int console_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
-{
-    (void)app;
-    (void)req;
-    return http_web_serve(resp, http_web_asset("console/index.html"));
-}
-
-/* GET /console: the page's own address ends in '/', which the links of
- * the landing page and the README use; a typed "/console" gets there. */
-static int console_redirect(lv_app *app, const lv_http_req *req,
-                            lv_http_resp *resp)
-{
-    (void)app;
-    (void)req;
-    LV_TRY(http_resp_bytes(resp, 301, "text/plain; charset=utf-8", "", 0));
-    return http_resp_header(resp, "Location", "/console/");
-}
-
+/* GET /console/: the one page (http_web_dir_page); the script routes
+ * inside it (#register, #approvals ...) so a reload keeps the place but, by
+ * design, not the session.  GET /console redirects there: the page's own
+ * address ends in '/', which the links of the landing page and the README
+ * use. */
 const lv_http_route http_console_routes[] = {
-    HTTP_GET_PUBLIC("/console", console_redirect),
-    HTTP_GET_PUBLIC("/console/", console_page),
+    HTTP_GET_PUBLIC("/console", http_web_dir_redirect),
+    HTTP_GET_PUBLIC("/console/", http_web_dir_page),
     /* console.js and the modules it imports, the style sheet */
     HTTP_GET_PUBLIC("/web/console/{file}", http_web_asset_get),
     /* es.json, en.json (the catalogues http_i18n.c reads for

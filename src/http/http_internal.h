@@ -22,6 +22,7 @@ extern const lv_http_route http_oauth_routes[];   /* http_oauth.c */
 extern const lv_http_route http_web_routes[];     /* http_web.c */
 extern const lv_http_route http_site_routes[];    /* http_site.c */
 extern const lv_http_route http_console_routes[]; /* http_console.c */
+extern const lv_http_route http_portal_routes[];  /* http_portal.c */
 
 /* GET /ocsp/{request*} (RFC 6960 A.1): the DER request from the path tail
  * (base64, URL-encoded; base64url and missing padding tolerated).  Caller
@@ -78,6 +79,17 @@ void http_access_end(lv_http_req *req, http_access *acc);
 const char *http_bearer_token(const char *authorization);
 /* http_bearer_token of the request's Authorization header. */
 const char *http_req_bearer(const lv_http_req *req);
+/* The value of cookie `name` in the request's Cookie header (RFC 6265
+ * §5.4), copied into out; NULL when absent or longer than cap - 1. */
+const char *http_req_cookie(const lv_http_req *req, const char *name, char *out,
+                            size_t cap);
+/* The portal (LV_HTTP_AUTH_PORTAL): its session cookie's name, and the
+ * CSRF token of a session token, SHA-256("llave portal csrf" || token) in
+ * hex: a page that can read it (same origin) sends it back in
+ * X-CSRF-Token; a cross-site form can neither read nor derive it. */
+#define HTTP_PORTAL_COOKIE "llave_portal"
+int http_portal_csrf(const char *token, char out[65]);
+
 /* "Authorization: Basic <base64(user:password)>" (RFC 7617 §2), decoded by
  * libmicrohttpd (http_server.c).  Copies both into the caller's buffers;
  * LV_EAUTH when the header is absent or malformed, or a part does not fit.
@@ -106,6 +118,11 @@ int http_req_basic(const lv_http_req *req, char *user, size_t ucap, char *pass,
 #define HTTP_OWN_ID(roles)                                                     \
     {                                                                          \
         LV_HTTP_AUTH_SESSION, (roles), LV_HTTP_AUTH_OWN_ID                     \
+    }
+/* the citizen portal: a portal session's cookie (password + SMS code) */
+#define HTTP_PORTAL                                                            \
+    {                                                                          \
+        LV_HTTP_AUTH_SESSION, LV_ROLE_PORTAL, LV_HTTP_AUTH_PORTAL              \
     }
 #define HTTP_APP                                                               \
     {                                                                          \
@@ -330,6 +347,26 @@ int http_csc_params(json_t *body, int v2, lv_http_resp *resp, const EVP_MD **md,
 struct lv_web_asset;
 const struct lv_web_asset *http_web_asset(const char *path);
 int http_web_serve(lv_http_resp *resp, const struct lv_web_asset *a);
+/* 301 to a page's own address ("/console" to "/console/"). */
+int http_web_redirect(lv_http_resp *resp, const char *location);
+/* The handlers of a one-page application at /<dir>/ (console, portal):
+ * GET /<dir>/ serves the asset <dir>/index.html, GET /<dir> redirects to
+ * /<dir>/ (the address the links use). */
+int http_web_dir_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp);
+int http_web_dir_redirect(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp);
+
+/* http_clave.c: a refusal of sign/ with its own error name (R5.6:
+ * "certificate_blocked", "no_certificate" ...) when why says one, else the
+ * error of err. */
+int http_sign_error(lv_http_resp *resp, int rc, lv_sign_refusal why,
+                    const lv_err *err);
+
+/* http_auth.c: R3.2 for user_id, with {password, new_password} of the
+ * request's body: {"changed": true}, or the refusal (the password change
+ * of POST /api/v1/auth/password and of the citizen portal). */
+int http_password_change(lv_app *app, const lv_http_req *req,
+                         lv_http_resp *resp, const char *user_id);
 /* The handler of every GET /web/<dir>/{file} route: the asset
  * <dir>/{file}, the path after /web/.  The lookup is an exact match in
  * the asset table, so "../" names nothing. */

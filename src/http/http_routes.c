@@ -4,14 +4,23 @@
 #include "http/http_internal.h"
 
 static const lv_http_route *const api_tables[] = {
-    http_health_routes,  http_audit_routes,
-    http_unseal_routes,  http_repo_routes,
-    http_ocsp_routes,    http_crl_routes,
-    http_tsa_routes,     http_auth_routes,
-    http_ra_routes,      http_clave_routes,
-    http_csc_routes,     http_oauth_routes,
-    http_web_routes,     http_site_routes,
-    http_console_routes, NULL,
+    http_health_routes,
+    http_audit_routes,
+    http_unseal_routes,
+    http_repo_routes,
+    http_ocsp_routes,
+    http_crl_routes,
+    http_tsa_routes,
+    http_auth_routes,
+    http_ra_routes,
+    http_clave_routes,
+    http_csc_routes,
+    http_oauth_routes,
+    http_web_routes,
+    http_site_routes,
+    http_console_routes,
+    http_portal_routes,
+    NULL,
 };
 
 const lv_http_route *const *http_api_tables(void)

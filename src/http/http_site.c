@@ -207,7 +207,11 @@ static int home_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     section_begin(&b, lang, "sign", "home.sign.title");
     paragraph(&b, lang, "home.sign.text");
     paragraph(&b, lang, "home.sign.register");
-    lv_buf_appendf(&b, "</section>\n");
+    /* issue 15 item 4: the citizen's own area */
+    paragraph(&b, lang, "home.portal.text");
+    lv_buf_appendf(&b, "<p>");
+    html_link(&b, "/portal/", http_text(lang, "home.portal.link"));
+    lv_buf_appendf(&b, "</p></section>\n");
     home_repository(&b, lang, idx);
     home_status(&b, lang, cfg);
     section_begin(&b, lang, "dev", "home.dev.title");

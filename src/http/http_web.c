@@ -44,6 +44,30 @@ int http_web_serve(lv_http_resp *resp, const lv_web_asset *a)
     return web_serve_status(resp, 200, a);
 }
 
+int http_web_redirect(lv_http_resp *resp, const char *location)
+{
+    LV_TRY(http_resp_bytes(resp, 301, "text/plain; charset=utf-8", "", 0));
+    return http_resp_header(resp, "Location", location);
+}
+
+int http_web_dir_page(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
+{
+    char asset[64];
+    (void)app;
+    /* "/console/" -> "console/index.html" */
+    snprintf(asset, sizeof asset, "%sindex.html", req->path + 1);
+    return http_web_serve(resp, http_web_asset(asset));
+}
+
+int http_web_dir_redirect(lv_app *app, const lv_http_req *req,
+                          lv_http_resp *resp)
+{
+    char to[64];
+    (void)app;
+    snprintf(to, sizeof to, "%s/", req->path);
+    return http_web_redirect(resp, to);
+}
+
 int http_web_asset_get(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
 {
     static const char prefix[] = "/web/";

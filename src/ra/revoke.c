@@ -219,10 +219,13 @@ int ra_revoke_otp_send(lv_auth *auth, lv_store *st, const char *citizen_id,
     LV_TRY(ca_serial_normalize(serial ? serial : "", c.serial, err));
     LV_TRY(check_entitled(st, citizen_id, &c, err));
     LV_TRY(check_revocable(st, c.serial, err));
-    /* R3.3: the code authorizes revoking this certificate and nothing else */
-    return auth_otp_send(auth, st, citizen_id, OTP_PURPOSE,
-                         (const unsigned char *)c.serial, strlen(c.serial), ip,
-                         &(lv_otp_sms){.lang = lang}, otp_id, err);
+    /* R3.3: the code authorizes revoking this certificate and nothing else;
+     * the SMS names it by the end of its serial (issue 15 item 4) */
+    size_t n = strlen(c.serial);
+    return auth_otp_send(
+        auth, st, citizen_id, OTP_PURPOSE, (const unsigned char *)c.serial, n,
+        ip, &(lv_otp_sms){.lang = lang, .app = c.serial + (n > 8 ? n - 8 : 0)},
+        otp_id, err);
 }
 
 int ra_revoke_by_citizen(lv_auth *auth, lv_ca *ca, lv_store *st,

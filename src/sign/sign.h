@@ -200,11 +200,43 @@ int sign_credential_issue(const lv_sign_env *env, lv_store *st,
                           const char *citizen_id, const char *actor,
                           char serial_out[65], lv_err *err) LV_MUST_USE;
 
+/* ---- the citizen's history (the portal, issue 15 item 4) ----------------
+ * Only the citizen's own transactions: another's id is LV_ENOTFOUND, as an
+ * unknown one.  The history is what the purge has kept (sign_keep_hours). */
+#define LV_SIGN_HISTORY_MAX 200 /* newest transactions listed */
+/* {"transactions": [{id, application, state, created_at, signed_at,
+ * documents: [names], certificate_serial}]}, newest first. */
+int sign_history_json(lv_store *st, const char *citizen_id, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+/* The receipt of one transaction: provider, application, citizen, state,
+ * times, digest algorithm, the documents with their digests, and the
+ * certificate (serial, subject, issuer CA) that signed.  Built only from
+ * stored rows, so the same transaction always gives the same object: the
+ * portal serializes it with sorted keys and time-stamps those bytes. */
+int sign_receipt_json(lv_store *st, const char *provider,
+                      const char *citizen_id, const char *id, json_t **out,
+                      lv_err *err) LV_MUST_USE;
+
 /* R5.4, CPS §4.4.2: the acceptance sheet of a certificate (malloc'd text
  * the citizen reads and signs with the certificate's key).  *accepted is 1
  * when it has been signed already. */
 int sign_acceptance_sheet(lv_store *st, const char *serial, char **text,
                           int *accepted, lv_err *err) LV_MUST_USE;
+
+/* R5.4 in the citizen portal (issue 15 items 3, 4): the page shows the
+ * sheet, then an SMS code bound to this sheet's digest (purpose "accept";
+ * the SMS names the end of the serial) and the password authorize signing
+ * it with the certificate's key; recorded with channel "portal" and
+ * audited "cert.accept".  Another citizen's serial is LV_ENOTFOUND; an
+ * accepted one LV_ESTATE; a revoked or expired one is refused as for a
+ * signature (why). */
+int sign_accept_otp(const lv_sign_env *env, lv_store *st,
+                    const char *citizen_id, const char *serial,
+                    char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_sign_refusal *why,
+                    lv_err *err) LV_MUST_USE;
+int sign_accept(const lv_sign_env *env, lv_store *st, const char *citizen_id,
+                const char *serial, const char *password, const char *otp_id,
+                const char *otp, lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
 /* ---- transactions (R5.6)
  * ------------------------------------------------------ Request: {"owner",

@@ -371,3 +371,91 @@ int sign_acceptance_record(lv_store *st, const char *citizen_id,
         json_pack("{s:s, s:s}", "channel", channel, "digest_alg", a.digest_alg),
         err);
 }
+
+/* ---- acceptance in the citizen portal (issue 15 items 3, 4) ------------ */
+
+#define ACCEPT_PURPOSE "accept"
+
+/* The sheet of one of the citizen's usable certificates not yet accepted,
+ * its SHA-256 digest and what an OTP for it is bound to. */
+typedef struct accept_ctx {
+    char *sheet;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    lv_buf binding;
+} accept_ctx;
+
+static void accept_free(accept_ctx *a)
+{
+    free(a->sheet);
+    lv_buf_free(&a->binding);
+}
+
+static int accept_prepare(lv_store *st, const char *citizen_id,
+                          const char *serial, accept_ctx *a,
+                          lv_sign_refusal *why, lv_err *err)
+{
+    char ctx[80];
+    int accepted = 0;
+    memset(a, 0, sizeof *a);
+    LV_TRY(sign_credential_check(st, citizen_id, serial, why, err));
+    LV_TRY(sign_sheet_digest(st, serial, EVP_sha256(), &a->sheet, a->digest,
+                             &accepted, err));
+    if (accepted)
+        return lv_fail(err, LV_ESTATE, "certificate %s is already accepted",
+                       serial);
+    snprintf(ctx, sizeof ctx, "accept:%s", serial);
+    if (sign_binding(ctx, EVP_sha256(), a->digest, 1, &a->binding) < 0)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    return 0;
+}
+
+int sign_accept_otp(const lv_sign_env *env, lv_store *st,
+                    const char *citizen_id, const char *serial,
+                    char otp_id[LV_AUTH_OTP_ID_LEN + 1], lv_sign_refusal *why,
+                    lv_err *err)
+{
+    accept_ctx a;
+    size_t n = serial ? strlen(serial) : 0;
+    int rc = accept_prepare(st, citizen_id, serial, &a, why, err);
+    if (rc == 0)
+        rc = auth_otp_send(env->auth, st, citizen_id, ACCEPT_PURPOSE,
+                           a.binding.data, a.binding.len, env->remote_addr,
+                           &(lv_otp_sms){.lang = env->lang,
+                                         .app = serial + (n > 8 ? n - 8 : 0)},
+                           otp_id, err);
+    accept_free(&a);
+    return rc;
+}
+
+int sign_accept(const lv_sign_env *env, lv_store *st, const char *citizen_id,
+                const char *serial, const char *password, const char *otp_id,
+                const char *otp, lv_sign_refusal *why, lv_err *err)
+{
+    accept_ctx a;
+    char key_id[65], actor[96];
+    unsigned char *sig = NULL;
+    size_t len = 0;
+    sign_citizen_actor(citizen_id, actor);
+    int rc = accept_prepare(st, citizen_id, serial, &a, why, err);
+    if (rc == 0)
+        rc = auth_citizen_authorize(env->auth, st, citizen_id, password, otp_id,
+                                    ACCEPT_PURPOSE, a.binding.data,
+                                    a.binding.len, otp, env->remote_addr, err);
+    if (rc == 0)
+        rc = sign_cert_key(st, serial, key_id, err);
+    /* R5.4, CPS 4.4.2: the sheet is signed with the certificate's own key */
+    if (rc == 0)
+        rc = sign_with_key(env, st, actor, key_id, EVP_sha256(), a.digest, 1,
+                           &sig, &len, err);
+    if (rc == 0)
+        rc = store_begin(st, err);
+    if (rc == 0)
+        rc = store_end(st,
+                       sign_acceptance_record(st, citizen_id, serial, a.sheet,
+                                              EVP_sha256(), sig, len, "portal",
+                                              err),
+                       err);
+    free(sig);
+    accept_free(&a);
+    return rc;
+}

@@ -8,6 +8,7 @@
 #include "sign/sign_internal.h"
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,6 +469,122 @@ static int add_certificate(lv_store *st, const char *serial, json_t *o,
     json_object_set_new(o, "certificate_serial", json_string(serial));
     free(b64);
     return 0;
+}
+
+/* ---- the citizen's history (the portal, issue 15 item 4) ------------- */
+
+/* A transaction of citizen_id, or LV_ENOTFOUND as for an unknown id. */
+static int batch_own(lv_store *st, const char *citizen_id, const char *id,
+                     tx_batch **out, lv_err *err)
+{
+    LV_TRY(tx_id_ok(id, err));
+    LV_TRY(batch_load(st, id, out, err));
+    if (strcmp((*out)->tx.citizen_id, citizen_id) == 0)
+        return 0;
+    batch_free(*out);
+    *out = NULL;
+    return lv_fail(err, LV_ENOTFOUND, "no such transaction");
+}
+
+static void tx_times(const lv_sign_tx_rec *tx, char created[32],
+                     char signed_at[32])
+{
+    lv_time_iso(tx->created_at, created);
+    signed_at[0] = '\0';
+    if (tx->signed_at)
+        lv_time_iso(tx->signed_at, signed_at);
+}
+
+typedef struct history_ctx {
+    lv_store *st;
+    json_t *list;
+    lv_err *err;
+} history_ctx;
+
+static int history_item(const lv_sign_tx_rec *tx, void *p)
+{
+    history_ctx *h = p;
+    tx_batch *b = NULL;
+    char app[129], created[32], signed_at[32];
+    if (json_array_size(h->list) >= LV_SIGN_HISTORY_MAX)
+        return 0;
+    LV_TRY(batch_load(h->st, tx->id, &b, h->err));
+    sign_app_display_name(h->st, tx->app_id, app);
+    tx_times(tx, created, signed_at);
+    json_t *names = json_array();
+    for (size_t i = 0; names && i < b->n; i++)
+        json_array_append_new(names, json_string(b->docs[i].name));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", tx->id,
+                          "application", app, "state", tx_state(tx),
+                          "created_at", created, "signed_at", signed_at,
+                          "documents", names ? names : json_array(),
+                          "certificate_serial", tx->cert_serial);
+    batch_free(b);
+    if (!o || json_array_append_new(h->list, o) < 0)
+        return lv_fail(h->err, LV_ENOMEM, "out of memory");
+    return 0;
+}
+
+int sign_history_json(lv_store *st, const char *citizen_id, json_t **out,
+                      lv_err *err)
+{
+    history_ctx h = {st, json_array(), err};
+    *out = NULL;
+    int rc = h.list ? store_sign_tx_foreach_citizen(st, citizen_id,
+                                                    history_item, &h, err)
+                    : lv_fail(err, LV_ENOMEM, "out of memory");
+    if (rc < 0) {
+        json_decref(h.list);
+        return rc;
+    }
+    *out = json_pack("{s:o}", "transactions", h.list);
+    return *out ? 0 : lv_fail(err, LV_ENOMEM, "out of memory");
+}
+
+/* The certificate that signed: serial, subject and issuing CA. */
+static json_t *receipt_cert(lv_store *st, const char *serial)
+{
+    lv_cert_rec c;
+    lv_err e = {0};
+    if (!serial[0] || store_cert_get(st, serial, &c, &e) < 0)
+        return json_null();
+    char subject[512] = "", issuer[512] = "";
+    const unsigned char *p = c.der;
+    X509 *x = d2i_X509(NULL, &p, (long)c.der_len);
+    if (x) { /* RFC 4514, as the acceptance sheet names them */
+        lv_dn_rfc4514(X509_get_subject_name(x), subject, sizeof subject);
+        lv_dn_rfc4514(X509_get_issuer_name(x), issuer, sizeof issuer);
+        X509_free(x);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "serial", c.serial, "subject",
+                          subject, "issuer", issuer, "issuer_ca", c.ca);
+    store_cert_rec_free(&c);
+    return o;
+}
+
+int sign_receipt_json(lv_store *st, const char *provider,
+                      const char *citizen_id, const char *id, json_t **out,
+                      lv_err *err)
+{
+    tx_batch *b = NULL;
+    char app[129], created[32], signed_at[32];
+    *out = NULL;
+    LV_TRY(batch_own(st, citizen_id, id, &b, err));
+    sign_app_display_name(st, b->tx.app_id, app);
+    tx_times(&b->tx, created, signed_at);
+    json_t *docs = json_array();
+    for (size_t i = 0; docs && i < b->n; i++)
+        json_array_append_new(docs, doc_json(b, i, 0));
+    *out = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+        "receipt", "llave signature transaction receipt", "provider", provider,
+        "transaction", b->tx.id, "application", "name", app, "client_id",
+        b->tx.app_id, "citizen", b->tx.owner, "state", tx_state(&b->tx),
+        "created_at", created, "signed_at", signed_at, "digest_algorithm",
+        b->tx.digest_alg, "documents", docs ? docs : json_array(),
+        "certificate", receipt_cert(st, b->tx.cert_serial));
+    batch_free(b);
+    return *out ? 0 : lv_fail(err, LV_ENOMEM, "out of memory");
 }
 
 int sign_tx_json(lv_store *st, const lv_sign_app *app, const char *id,

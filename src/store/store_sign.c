@@ -44,6 +44,12 @@ int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *r,
                      "the transaction changed state meanwhile");
 }
 
+STORE_FOREACH(sign_tx_foreach_citizen, lv_sign_tx_rec, &store_row_tx,
+              citizen_id,
+              "SELECT " TX_COLUMNS " FROM sign_transactions"
+              " WHERE citizen_id = ? ORDER BY created_at DESC, id",
+              SQ_TEXT(citizen_id))
+
 /* ---- documents
  * ----------------------------------------------------------------- */
 

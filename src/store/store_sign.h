@@ -52,6 +52,12 @@ STORE_KEYED(sign_tx, lv_sign_tx_rec, id);
 int store_sign_tx_update(lv_store *st, const lv_sign_tx_rec *rec,
                          const char *from, lv_err *err) LV_MUST_USE;
 
+/* A citizen's transactions, newest first (the portal's history, issue 15
+ * item 4). */
+int store_sign_tx_foreach_citizen(lv_store *st, const char *citizen_id,
+                                  STORE_VISIT(lv_sign_tx_rec),
+                                  lv_err *err) LV_MUST_USE;
+
 /* docs/API.md limits a document's id to 128 characters, name and title to
  * 255: room for 4 bytes of UTF-8 each (RFC 3629 §3). */
 typedef struct lv_sign_doc_rec {

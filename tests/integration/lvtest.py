@@ -174,7 +174,8 @@ class Server:
 # authorizes, never an internal operation name.
 OTP_VERBS = {"sign": ("para firmar", "to sign"),
              "oauth": ("para autorizar", "to authorize"),
-             "revoke": ("para revocar", "to revoke")}
+             "revoke": ("para revocar", "to revoke"),
+             "portal": ("para entrar", "to open")}
 
 
 def sms_otp(text, purpose):

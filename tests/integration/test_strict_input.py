@@ -24,8 +24,8 @@ import struct
 import time
 import urllib.request
 
-from lvtest import (LLAVE, SOURCE, Server, check, cleanup, finish, run, sql,
-                    workdir)
+from lvtest import (LLAVE, SOURCE, Server, check, cleanup, finish, outbox_otp,
+                    run, sql, workdir)
 
 FAST = {"argon2_memory_mib": 1, "argon2_time": 1}
 ID = "0123456789abcdef0123456789abcdef"  # well formed, names nothing
@@ -64,7 +64,9 @@ class Api:
 
     def call(self, path, raw=None, body=None, auth=None, method="POST"):
         h = {"Content-Type": "application/json"}
-        if auth:
+        if isinstance(auth, dict):  # the portal: cookie and CSRF token
+            h.update(auth)
+        elif auth:
             h["Authorization"] = auth
         data = raw if raw is not None else (
             json.dumps(body).encode() if body is not None else None)
@@ -119,6 +121,26 @@ def credentials(api, accounts):
     return auth, citizen
 
 
+def portal_auth(api, d, citizen):
+    """The citizen portal's session (issue 15 item 4): password, then the
+    SMS code; its cookie and CSRF token as the page sends them."""
+    st, o = api.call("/api/v1/portal/login/otp",
+                     body={"user_id": citizen["user_id"],
+                           "password": citizen["password"]})
+    check(st == 200, f"the demo citizen asks for a portal code ({st} {o})")
+    code = outbox_otp(d, citizen["mobile"], "portal")
+    req = urllib.request.Request(
+        api.url + "/api/v1/portal/login", method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"user_id": citizen["user_id"],
+                         "password": citizen["password"],
+                         "otp_id": o.get("otp_id"), "otp": code}).encode())
+    with urllib.request.urlopen(req, timeout=60) as r:
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        csrf = json.loads(r.read())["csrf"]
+    return {"Cookie": cookie, "X-CSRF-Token": csrf}
+
+
 def routes(cz):
     """(route pattern, path, caller, a body of the right shape).  The
     bodies are never sent as they are: only broken copies of them."""
@@ -169,6 +191,23 @@ def routes(cz):
         ("/api/v1/citizens/{id}/revocations",
          f"/api/v1/citizens/{cid}/revocations", "citizen",
          dict(revoke, password="x", otp_id=ID, otp="000000")),
+        ("/api/v1/portal/login/otp", "/api/v1/portal/login/otp", None,
+         {"user_id": uid, "password": "x"}),
+        ("/api/v1/portal/login", "/api/v1/portal/login", None,
+         {"user_id": uid, "password": "x", "otp_id": ID, "otp": "000000"}),
+        ("/api/v1/portal/logout", "/api/v1/portal/logout", "portal", {}),
+        ("/api/v1/portal/password", "/api/v1/portal/password", "portal",
+         {"password": "x", "new_password": "y"}),
+        ("/api/v1/portal/certificates/{serial}/revocation/otp",
+         f"/api/v1/portal/certificates/{serial}/revocation/otp", "portal", {}),
+        ("/api/v1/portal/certificates/{serial}/revocation",
+         f"/api/v1/portal/certificates/{serial}/revocation", "portal",
+         {"password": "x", "otp_id": ID, "otp": "000000"}),
+        ("/api/v1/portal/certificates/{serial}/acceptance/otp",
+         f"/api/v1/portal/certificates/{serial}/acceptance/otp", "portal", {}),
+        ("/api/v1/portal/certificates/{serial}/acceptance",
+         f"/api/v1/portal/certificates/{serial}/acceptance", "portal",
+         {"password": "x", "otp_id": ID, "otp": "000000"}),
         ("/api/v1/ra/organizations", "/api/v1/ra/organizations",
          "ra-officer",
          {"legal_name": "Ejemplo SL", "nif": "B12345674",
@@ -406,6 +445,7 @@ def main():
         srv = Server(d)
         api = Api(srv)
         auth, citizen = credentials(api, accounts)
+        auth["portal"] = portal_auth(api, d, citizen)
         table = routes(citizen)
         covered = {p for p, _, _, _ in table}
         in_source = source_post_routes()
