@@ -54,11 +54,7 @@ int auth_operator_cert_bind(lv_auth *auth, lv_store *st, const char *login,
         rc = audit_log(st, actor, "operator.cert_bind", login, LV_AUDIT_SUCCESS,
                        d, err);
     json_decref(d);
-    if (rc < 0) {
-        store_rollback(st);
-        return rc;
-    }
-    return store_commit(st, err);
+    return store_end(st, rc, err);
 }
 
 int auth_operator_cert_unbind(lv_auth *auth, lv_store *st, const char *login,
@@ -77,11 +73,7 @@ int auth_operator_cert_unbind(lv_auth *auth, lv_store *st, const char *login,
         rc = audit_log(st, actor, "operator.cert_unbind", login,
                        LV_AUDIT_SUCCESS, d, err);
     json_decref(d);
-    if (rc < 0) {
-        store_rollback(st);
-        return rc;
-    }
-    return store_commit(st, err);
+    return store_end(st, rc, err);
 }
 
 /* The session, or the refusal, with its audit entry, in one transaction

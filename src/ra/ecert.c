@@ -396,26 +396,40 @@ static void audit_auth_failure(lv_store *st, const ecert *e, const char *ip,
     json_decref(extra);
 }
 
+static void ecert_begin(ecert *e, ra_registered *out)
+{
+    memset(e, 0, sizeof *e);
+    memset(out, 0, sizeof out[0]);
+    snprintf(e->actor, sizeof e->actor, "ecert:");
+}
+
+/* After authentication (rc): a failure audited, else the registration
+ * with its evidence (details, owned). */
+static int ecert_finish(lv_auth *auth, lv_store *st, ecert *e, int rc,
+                        const char *ip, const char *method, json_t *details,
+                        const char *ref, ra_registered *out, lv_err *err)
+{
+    if (rc == LV_EAUTH)
+        audit_auth_failure(st, e, ip, method, err);
+    if (rc == 0)
+        rc = details
+                 ? register_person(auth, st, e, details, ref, method, out, err)
+                 : lv_fail(err, LV_ENOMEM, "out of memory");
+    json_decref(details);
+    ecert_free(e);
+    return rc;
+}
+
 int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
                       const unsigned char *body, size_t len, const char *ip,
                       ra_registered *out, lv_err *err)
 {
     ecert e;
-    json_t *details = NULL;
     char ref[80];
-    memset(&e, 0, sizeof e);
-    memset(out, 0, sizeof out[0]);
-    snprintf(e.actor, sizeof e.actor, "ecert:");
+    ecert_begin(&e, out);
     int rc = authenticate(&e, st, cfg, body, len, err);
-    if (rc == LV_EAUTH)
-        audit_auth_failure(st, &e, ip, "ecert", err);
-    if (rc == 0)
-        details = evidence(&e, body, len, ref);
-    if (rc == 0)
-        rc = register_person(auth, st, &e, details, ref, "ecert", out, err);
-    json_decref(details);
-    ecert_free(&e);
-    return rc;
+    json_t *details = rc == 0 ? evidence(&e, body, len, ref) : NULL;
+    return ecert_finish(auth, st, &e, rc, ip, "ecert", details, ref, out, err);
 }
 
 /* ---- the TLS client certificate path (issue 17 item 4) --------------------
@@ -472,11 +486,8 @@ int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
                           ra_registered *out, lv_err *err)
 {
     ecert e;
-    json_t *details = NULL;
     char ref[80];
-    memset(&e, 0, sizeof e);
-    memset(out, 0, sizeof out[0]);
-    snprintf(e.actor, sizeof e.actor, "ecert:");
+    ecert_begin(&e, out);
     int rc = tls_parse(&e, der, der_len, n, content, err);
     if (rc == 0)
         name_entry(X509_get_subject_name(e.signer), NID_serialNumber,
@@ -487,13 +498,8 @@ int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
         rc = verify_chain(&e, err);
     if (rc == 0)
         rc = check_own_status(st, e.signer, err);
-    if (rc == LV_EAUTH)
-        audit_auth_failure(st, &e, ip, "ecert-tls", err);
-    if (rc == 0)
-        details = tls_evidence(&e, der, der_len, body, len, ref);
-    if (rc == 0)
-        rc = register_person(auth, st, &e, details, ref, "ecert-tls", out, err);
-    json_decref(details);
-    ecert_free(&e);
-    return rc;
+    json_t *details =
+        rc == 0 ? tls_evidence(&e, der, der_len, body, len, ref) : NULL;
+    return ecert_finish(auth, st, &e, rc, ip, "ecert-tls", details, ref, out,
+                        err);
 }
