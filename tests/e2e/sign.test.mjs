@@ -345,3 +345,45 @@ test('an unknown or finished transaction says so before any login', async () => 
   assert.equal(await page.getByLabel('Password').isVisible(), false);
   await page.close();
 });
+
+// Issue 15 item 7: the whole signing page by keyboard alone — every control
+// reached with Tab, typed into, pressed with Enter or Space; no click.
+async function tabTo(page, id, max = 40) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate(() => document.activeElement && document.activeElement.id) === id)
+      return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`#${id} is not reachable with Tab`);
+}
+
+test('the signing page by keyboard alone', async () => {
+  const docs = [{ name: 'teclado.pdf', title: 'Firmado con el teclado', text: 'kbd' }];
+  const tx = await newTransaction(docs);
+  const ctx = await browser.newContext({ locale: 'es-ES' });
+  const page = await ctx.newPage();
+  await page.goto(url + tx.path);
+  await page.locator('#user-id').waitFor();
+  await tabTo(page, 'user-id');
+  await page.keyboard.type(creds.citizen.user_id);
+  await tabTo(page, 'password');
+  await page.keyboard.type(creds.citizen.password);
+  await page.keyboard.press('Enter');
+  await page.locator('#step-review').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'review-title');
+  // the certificate was accepted in the first test: no sheet now
+  await tabTo(page, 'otp-button');
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/otp') && r.ok()),
+    page.keyboard.press('Enter')]);
+  await page.locator('#step-confirm').waitFor();
+  await tabTo(page, 'otp');
+  await page.keyboard.type(lastOtp(creds.citizen.mobile));
+  await tabTo(page, 'sign-button');
+  await Promise.all([
+    page.waitForURL(/healthz\?result=ok/),
+    page.keyboard.press('Enter')]);
+  await ctx.close();
+  const r = await api('GET', `/api/v1/transactions/${tx.id}`);
+  assert.equal(r.json.state, 'signed');
+});
