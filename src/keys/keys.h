@@ -71,6 +71,12 @@ int keys_create_pkcs11(const char *dir, const lv_p11_conf *conf,
                        char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
                        lv_err *err) LV_MUST_USE;
 
+/* Loads the module, finds the token and logs in with the PIN, then logs
+ * out again: the ceremony calls it before it writes anything, so that a
+ * missing module or token and a wrong PIN (LV_ENOTFOUND, LV_EAUTH) leave
+ * nothing behind. */
+int keys_pkcs11_check(const lv_p11_conf *conf, lv_err *err) LV_MUST_USE;
+
 /* "file" or "pkcs11": the back end of the store under dir (reads
  * DIR/keys/pkcs11.json only; works on a sealed store). */
 const char *keys_backend(const char *dir);

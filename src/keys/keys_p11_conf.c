@@ -135,6 +135,17 @@ fail:
     return rc;
 }
 
+int keys_pkcs11_check(const lv_p11_conf *conf, lv_err *err)
+{
+    keys_p11 *p = NULL;
+    if (!conf || !conf->module || !conf->token || !conf->pin)
+        return lv_fail(err, LV_EINVAL,
+                       "PKCS#11: module, token label and user PIN are needed");
+    LV_TRY(keys_p11_open(conf->module, conf->token, conf->pin, NULL, &p, err));
+    keys_p11_close(p);
+    return 0;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 static int conf_parse(const json_t *o, p11_conf *c)
 {
