@@ -17,6 +17,7 @@ static const char USAGE[] =
     "                   --pkcs11-token LABEL [--pkcs11-pin-file PATH]]\n"
     "                  (PKCS#11 user PIN: the file or LLAVE_PKCS11_PIN)\n"
     "       llave restore BUNDLE DIR --key CUSTODIAN_KEY.pem [--cert CERT]\n"
+    "                     [--pkcs11-pin-file PATH]  (PKCS#11 installs)\n"
     "       llave -d DIR [--share FILE]... COMMAND ...\n"
     "\n"
     "commands:\n"

@@ -24,11 +24,10 @@
 
 #include <openssl/crypto.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define PIN_ENV "LLAVE_PKCS11_PIN"
-#define PIN_MAX 256
+#define PIN_ENV CLI_PIN_ENV
+#define PIN_MAX CLI_PIN_MAX
 
 typedef struct init_args {
     const char *dir;
@@ -98,40 +97,6 @@ static int parse(int argc, char **argv, init_args *a)
     return check_keystore_args(a);
 }
 
-/* The user PIN: the first line of --pkcs11-pin-file, else LLAVE_PKCS11_PIN. */
-static int read_pin(const init_args *a, char pin[PIN_MAX + 1], lv_err *err)
-{
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (!a->p11_pin_file) {
-        const char *env = getenv(PIN_ENV);
-        if (!env || !*env)
-            return lv_fail(err, LV_EINVAL,
-                           "--keystore pkcs11: no user PIN: set " PIN_ENV
-                           " or use --pkcs11-pin-file PATH");
-        if (strlen(env) > PIN_MAX)
-            return lv_fail(err, LV_EINVAL, PIN_ENV " is too long");
-        snprintf(pin, PIN_MAX + 1, "%s", env);
-        return 0;
-    }
-    LV_TRY(lv_file_read(a->p11_pin_file, &data, &len, PIN_MAX + 2, err));
-    size_t n = strcspn((const char *)data, "\r\n");
-    n = n < len ? n : len;
-    int rc = n == 0 || n > PIN_MAX
-                 ? lv_fail(err, LV_EINVAL,
-                           "%s: the first line must hold the user PIN "
-                           "(1 to %d bytes)",
-                           a->p11_pin_file, PIN_MAX)
-                 : 0;
-    if (rc == 0) {
-        memcpy(pin, data, n);
-        pin[n] = '\0';
-    }
-    OPENSSL_cleanse(data, len);
-    free(data);
-    return rc;
-}
-
 /* issue 16: the back end goes into llave.json (written by
  * custody_ceremony_prepare), the token is tried before that. */
 static int keystore_config(const init_args *a, lv_config *cfg,
@@ -139,7 +104,7 @@ static int keystore_config(const init_args *a, lv_config *cfg,
 {
     if (!a->keystore || strcmp(a->keystore, "pkcs11") != 0)
         return 0;
-    LV_TRY(read_pin(a, pin, err));
+    LV_TRY(cli_pkcs11_pin("--keystore pkcs11", a->p11_pin_file, pin, err));
     if (snprintf(cfg->pkcs11_module, sizeof cfg->pkcs11_module, "%s",
                  a->p11_module) >= (int)sizeof cfg->pkcs11_module ||
         snprintf(cfg->pkcs11_token, sizeof cfg->pkcs11_token, "%s",

@@ -87,6 +87,13 @@ const char *keys_backend(const char *dir);
  * CA and service key; {"backend":"file"} for the file back end. */
 int keys_dependencies(const char *dir, json_t **out, lv_err *err) LV_MUST_USE;
 
+/* Restore (issue 16 item 5): logs in to conf's token and looks for every
+ * object of deps (keys_dependencies' "objects": the wrapping key as a
+ * secret key, CA and service keys as private keys, by CKA_ID).  LV_ENOTFOUND
+ * naming each missing object by label and CKA_ID; nothing is changed. */
+int keys_pkcs11_check_objects(const lv_p11_conf *conf, const json_t *deps,
+                              lv_err *err) LV_MUST_USE;
+
 /* Opens the store with `n` printable shares.  Fewer than two distinct valid
  * shares, a share that fails its checksum, or a combination that does not
  * reproduce the master key fail with LV_EAUTH and a message naming the

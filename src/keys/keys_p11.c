@@ -79,6 +79,14 @@ const char *keys_p11_rv_name(CK_RV rv)
         return "CKR_WRAPPED_KEY_INVALID";
     case CKR_TEMPLATE_INCONSISTENT:
         return "CKR_TEMPLATE_INCONSISTENT";
+    case CKR_FUNCTION_FAILED:
+        return "CKR_FUNCTION_FAILED";
+    case CKR_UNWRAPPING_KEY_HANDLE_INVALID:
+        return "CKR_UNWRAPPING_KEY_HANDLE_INVALID";
+    case CKR_DEVICE_REMOVED:
+        return "CKR_DEVICE_REMOVED";
+    case CKR_TOKEN_NOT_RECOGNIZED:
+        return "CKR_TOKEN_NOT_RECOGNIZED";
     default:
         return "CKR_other";
     }

@@ -68,6 +68,12 @@ static int unwrap(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
                        "PKCS#11: the wrapped key does not open under the "
                        "wrapping key of token \"%s\" (%s)",
                        keys_p11_token(p), keys_p11_rv_name(rv));
+    if (rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+        return lv_fail(err, LV_ECRYPTO,
+                       "PKCS#11: the citizen-key wrapping key is missing "
+                       "from token \"%s\" (removed?): no citizen key can "
+                       "sign (%s)",
+                       keys_p11_token(p), keys_p11_rv_name(rv));
     return rv == CKR_OK ? 0 : keys_p11_fail(err, rv, "C_UnwrapKey");
 }
 

@@ -364,7 +364,8 @@ def check_removed_object(srv, d, tmp, label, priv, secret, api, tok, serial,
                      {"credentialID": serial, "SAD": sad,
                       "hashes": [b64url(digest)], "hashAlgorithmOID": SHA256,
                       "signAlgo": RSA}, token=tok)
-    check(st >= 500 and isinstance(o, dict) and o.get("error"),
+    check(st >= 500 and isinstance(o, dict) and o.get("error") and
+          "wrapping key is missing" in o.get("error_description", ""),
           f"signHash with the wrapping key removed: HTTP {st} with a JSON "
           f"error ({o})")
     after = stored(d)
@@ -473,6 +474,69 @@ def mount_small_tmpfs(path):
     return p.returncode == 0
 
 
+# ---- backup / restore (issue 16 item 5) --------------------------------------
+
+def check_backup(d, tmp, label, priv, secret):
+    key = os.path.join(tmp, "custodian.key")
+    cert = os.path.join(tmp, "custodian.pem")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+            "-subj", "/CN=backup custodian", "-days", "2", "-out", cert,
+            check_rc=0)
+    bundle = os.path.join(tmp, "backup.bin")
+    rc, out, err = llave(d, "backup", "create", bundle, "--recipient", cert)
+    check(rc == 0, f"backup of the PKCS#11 install ({err.strip()[-160:]})")
+    p = subprocess.run(["openssl", "cms", "-decrypt", "-inform", "DER", "-in",
+                        bundle, "-recip", cert, "-inkey", key],
+                       capture_output=True)
+    q = subprocess.run(["tar", "xO", "manifest.json"], input=p.stdout,
+                       capture_output=True)
+    ks = json.loads(q.stdout or b"{}").get("keystore", {})
+    named = {(o["label"], o["id"]) for o in ks.get("objects", [])}
+    want = {(o["label"], o["id"]) for o in priv + secret}
+    check(ks.get("backend") == "pkcs11" and ks.get("token") == label and
+          ks.get("module") == P11_MODULE and named == want,
+          f"the manifest names the token and its {len(want)} objects "
+          f"(labels, CKA_ID) ({len(named)} named)")
+    env = dict(os.environ, LLAVE_PKCS11_PIN=P11_PIN)
+    noenv = {k: v for k, v in os.environ.items() if k != "LLAVE_PKCS11_PIN"}
+    target = os.path.join(tmp, "restored")
+    rc, out, err = run([LLAVE, "restore", bundle, target, "--key", key,
+                        "--cert", cert], env=noenv)
+    check(rc != 0 and "LLAVE_PKCS11_PIN" in err and not os.path.exists(target),
+          f"restore without the token PIN: refused ({err.strip()[-120:]})")
+    # another token directory whose token has the label but not the keys
+    other = os.path.join(tmp, "other-tokens")
+    os.makedirs(other)
+    conf = os.path.join(tmp, "other-softhsm2.conf")
+    with open(conf, "w") as f:
+        f.write(f"directories.tokendir = {other}\n"
+                "objectstore.backend = file\nlog.level = ERROR\n")
+    env_other = dict(env, SOFTHSM2_CONF=conf)
+    run(["softhsm2-util", "--init-token", "--free", "--label", label,
+         "--so-pin", lvtest.P11_SO_PIN, "--pin", P11_PIN], env=env_other,
+        check_rc=0)
+    rc, out, err = run([LLAVE, "restore", bundle, target, "--key", key,
+                        "--cert", cert], env=env_other)
+    check(rc != 0 and f"lacks {len(want)} of the {len(want)} object(s)" in err
+          and "CKA_ID" in err and not os.path.exists(target) and
+          not glob.glob(os.path.join(tmp, ".llave-restore-*")),
+          f"restore where the token lacks the objects: refused, nothing "
+          f"written ({err.strip()[-200:]})")
+    pinfile = os.path.join(tmp, "pin.txt")
+    with open(pinfile, "w") as f:
+        f.write(P11_PIN + "\n")
+    rc, out, err = run([LLAVE, "restore", bundle, target, "--key", key,
+                        "--cert", cert, "--pkcs11-pin-file", pinfile],
+                       env=noenv)
+    check(rc == 0 and os.path.exists(os.path.join(target, "keys",
+                                                  "pkcs11.json")),
+          f"restore on the token the backup depends on (PIN from a file) "
+          f"({err.strip()[-160:]})")
+    rc, out, err = llave(target, "audit", "verify")
+    check(rc == 0, "the restored install's audit trail verifies")
+    shutil.rmtree(target, ignore_errors=True)
+
+
 def main():
     tmp = workdir("pkcs11")
     home = lvtest.softhsm_home()
@@ -501,6 +565,7 @@ def main():
         check(rc == 0, "the audit trail and its seals verify")
         check(srv.stop() == 0, "llaved stops cleanly")
         srv = None
+        check_backup(d, tmp, label, priv, secret)
 
         check_sealed_errors(d, tmp, label, shares)
         if mounted:
