@@ -337,6 +337,13 @@ bench_combine_rates() {
     }' "$@" || bench_die "cannot combine rates: $*"
 }
 
+# bench_mean RATE... — the mean of rates measured over equal durations.
+bench_mean() {
+    awk 'BEGIN { for (i = 1; i < ARGC; i++) t += ARGV[i]
+                 if (ARGC < 2) exit 1; printf "%.2f\n", t / (ARGC - 1) }' "$@" ||
+        bench_die "no rates to average"
+}
+
 # bench_num N — a figure with two decimals.
 bench_num() {
     awk -v a="$1" 'BEGIN { printf "%.2f\n", a }'
