@@ -75,9 +75,14 @@ def softhsm_label():
 
 
 def _keystore_args(args, env):
-    """`llave init ...` on the PKCS#11 back end when the run asks for it."""
-    if KEYSTORE != "pkcs11" or len(args) < 2 or args[0] != LLAVE \
-            or args[1] != "init" or "--keystore" in args:
+    """`llave init ...` on the PKCS#11 back end when the run asks for it;
+    `llave restore` of such an install gets the token PIN (it checks the
+    token's objects) unless the caller chose the environment itself."""
+    if KEYSTORE != "pkcs11" or len(args) < 2 or args[0] != LLAVE:
+        return args, env
+    if args[1] == "restore" and env is None:
+        return args, dict(os.environ, LLAVE_PKCS11_PIN=P11_PIN)
+    if args[1] != "init" or "--keystore" in args:
         return args, env
     label = softhsm_token()
     print(f"(PKCS#11 back end: SoftHSM2 token {label})")
