@@ -121,6 +121,42 @@ bench_demo() {
         bench_die "llave ca export failed"
 }
 
+# bench_demo_pkcs11 [DIR] — the same demo install with its keys on a
+# PKCS#11 token (issue 16): SoftHSM2 with a token directory of this bench's
+# own (SOFTHSM2_CONF, exported so that llaved, llave-keyd and the bench_*
+# programs started afterwards inherit it), a fresh token, `llave init
+# --keystore pkcs11` with the PIN in LLAVE_PKCS11_PIN.  SoftHSM2 does its
+# cryptography in software with OpenSSL, so HSM/file ratios measure our
+# overhead per PKCS#11 call and the module's own (goal >= 0.8).  Sets
+# BENCH_DEMO_HSM and BENCH_PEM_HSM.  BENCH_HSM=0 skips every HSM figure.
+# shellcheck disable=SC2120 # DIR is optional
+bench_demo_pkcs11() {
+    local home=$BENCH_TMP/softhsm pin=bench-user-pin
+    local module=${BENCH_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+    BENCH_DEMO_HSM=${1:-$BENCH_TMP/demo-hsm}
+    BENCH_PEM_HSM=$(dirname "$BENCH_DEMO_HSM")/pem-hsm
+    bench_need softhsm2-util
+    mkdir -p "$home/tokens"
+    printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+        "$home" >"$home/softhsm2.conf"
+    export SOFTHSM2_CONF=$home/softhsm2.conf
+    softhsm2-util --init-token --free --label llave-bench \
+        --so-pin bench-so-pin --pin "$pin" >/dev/null ||
+        bench_die "softhsm2-util --init-token failed"
+    bench_log "demo install on SoftHSM2 (key ceremony) in $BENCH_DEMO_HSM"
+    LLAVE_PKCS11_PIN=$pin "$LLAVE" init "$BENCH_DEMO_HSM" --demo \
+        --keystore pkcs11 --pkcs11-module "$module" \
+        --pkcs11-token llave-bench >"$BENCH_TMP/init-hsm.log" 2>&1 ||
+        bench_die "llave init --keystore pkcs11 failed: $(tail -n 3 "$BENCH_TMP/init-hsm.log")"
+    "$LLAVE" -d "$BENCH_DEMO_HSM" ca export "$BENCH_PEM_HSM" >/dev/null ||
+        bench_die "llave ca export (HSM install) failed"
+}
+
+# bench_hsm — true unless BENCH_HSM=0.
+bench_hsm() {
+    [ "${BENCH_HSM:-1}" != 0 ]
+}
+
 # bench_server DIR [LLAVED ARGS...] — starts llaved on 127.0.0.1 and a free
 # port and waits until it listens; sets BENCH_URL and BENCH_SERVER_PID.
 bench_server() {
@@ -301,6 +337,13 @@ bench_combine_rates() {
     }' "$@" || bench_die "cannot combine rates: $*"
 }
 
+# bench_mean RATE... — the mean of rates measured over equal durations.
+bench_mean() {
+    awk 'BEGIN { for (i = 1; i < ARGC; i++) t += ARGV[i]
+                 if (ARGC < 2) exit 1; printf "%.2f\n", t / (ARGC - 1) }' "$@" ||
+        bench_die "no rates to average"
+}
+
 # bench_num N — a figure with two decimals.
 bench_num() {
     awk -v a="$1" 'BEGIN { printf "%.2f\n", a }'
@@ -311,6 +354,12 @@ bench_num() {
 bench_compare() {
     printf '%-34s %10s %s   %s: %s %s   ratio %s\n' "$1" "$(bench_num "$2")" \
         "$5" "$4" "$(bench_num "$3")" "$5" "$(bench_ratio "$2" "$3")"
+}
+
+# bench_result_hsm NAME HSM FILE UNIT — the same figure on both back ends
+# of one run: "RESULT NAME_hsm_file ours=HSM peer=FILE ratio=HSM/FILE".
+bench_result_hsm() {
+    bench_result "$1_hsm_file" "$2" "$3" "$4"
 }
 
 # bench_result NAME OURS PEER UNIT — the line bench/run collects.

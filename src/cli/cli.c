@@ -13,7 +13,11 @@
 
 static const char USAGE[] =
     "usage: llave init DIR [--demo] [--config FILE] [--participants NAMES]\n"
+    "                  [--keystore file|pkcs11 --pkcs11-module PATH\n"
+    "                   --pkcs11-token LABEL [--pkcs11-pin-file PATH]]\n"
+    "                  (PKCS#11 user PIN: the file or LLAVE_PKCS11_PIN)\n"
     "       llave restore BUNDLE DIR --key CUSTODIAN_KEY.pem [--cert CERT]\n"
+    "                     [--pkcs11-pin-file PATH]  (PKCS#11 installs)\n"
     "       llave -d DIR [--share FILE]... COMMAND ...\n"
     "\n"
     "commands:\n"

@@ -104,6 +104,14 @@ int cli_demo_accounts_add(const char *dir, json_t *accounts,
  * neither empty nor a comment; LV_EINVAL at the end of the input. */
 int cli_read_share_line(FILE *in, char *out, size_t cap);
 
+/* issue 16: a PKCS#11 token's user PIN, never from the command line: the
+ * first line of pin_file when it is not NULL, else the environment
+ * variable LLAVE_PKCS11_PIN.  `what` names the command in the message. */
+#define CLI_PIN_ENV "LLAVE_PKCS11_PIN"
+#define CLI_PIN_MAX 256
+int cli_pkcs11_pin(const char *what, const char *pin_file,
+                   char pin[CLI_PIN_MAX + 1], lv_err *err) LV_MUST_USE;
+
 /* Prints "llave: <message>" to stderr and returns the exit status. */
 int cli_report(int rc, const lv_err *err);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

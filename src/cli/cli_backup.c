@@ -17,6 +17,13 @@
  *                        citizens' authorization (R5.2)
  *   ceremony/, repository/                  when present
  *
+ * issue 16 item 5: on a PKCS#11 install the CA and service keys are not in
+ * the bundle but on the token; the manifest's "keystore" names the module,
+ * the token and every object the install depends on (label, CKA_ID,
+ * class), and a restore logs in to that token (PIN from LLAVE_PKCS11_PIN or
+ * --pkcs11-pin-file) and refuses, before writing anything, when one is
+ * missing: the token is backed up and restored with the vendor's tools.
+ *
  * The custodian can inspect it alone:
  *   openssl cms -decrypt -inform DER -in OUT -recip CERT -inkey KEY | tar t
  *
@@ -26,6 +33,7 @@
  * its seals, audits "backup.restore" there and only then renames it to DIR. */
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "keys/keys.h"
 #include "store/store.h"
 #include "store/store_audit.h"
 
@@ -35,6 +43,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <openssl/cms.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -196,11 +205,13 @@ static int build_tar(cli_ctx *ctx, tar_out *t, lv_err *err)
     for (size_t i = 0; i < NELEM(SUB_DIRS); i++)
         LV_TRY(tar_add_dir(t, ctx->dir, SUB_DIRS[i], err));
     LV_TRY(store_schema_version(ctx->st, &version, err));
+    json_t *deps = NULL;
+    LV_TRY(keys_dependencies(ctx->dir, &deps, err));
     lv_time_iso(lv_now(), created);
-    json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:i, s:o, s:O}", "format",
-                          "llave-backup", "version", 1, "created", created,
-                          "kind", "full", "schema", version, "audit_head",
-                          audit_head(ctx->st), "files", t->files);
+    json_t *m = json_pack(
+        "{s:s, s:i, s:s, s:s, s:i, s:o, s:O, s:o}", "format", "llave-backup",
+        "version", 1, "created", created, "kind", "full", "schema", version,
+        "audit_head", audit_head(ctx->st), "files", t->files, "keystore", deps);
     char *text = m ? json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(m);
     rc = text ? tar_add(t, "manifest.json", text, strlen(text), 0, err)
@@ -541,8 +552,43 @@ static int rm_tree(const char *dir)
     return rmdir(dir);
 }
 
+/* issue 16 item 5: a PKCS#11 install's bundle is only half of it; the
+ * token must hold every object the manifest names. */
+static int check_token(const bundle *b, const char *pin_file, lv_err *err)
+{
+    const json_t *ks = json_object_get(b->manifest, "keystore");
+    const char *backend = lv_json_str(ks, "backend");
+    char pin[CLI_PIN_MAX + 1];
+    if (!backend || strcmp(backend, "pkcs11") != 0)
+        return 0;
+    lv_p11_conf conf = {lv_json_str(ks, "module"), lv_json_str(ks, "token"),
+                        pin};
+    if (!conf.module || !conf.token)
+        return lv_fail(err, LV_EINVAL,
+                       "the manifest names no PKCS#11 module or token");
+    LV_TRY(cli_pkcs11_pin("restore of a PKCS#11 install (to check the "
+                          "token's objects)",
+                          pin_file, pin, err));
+    int rc =
+        keys_pkcs11_check_objects(&conf, json_object_get(ks, "objects"), err);
+    OPENSSL_cleanse(pin, sizeof pin);
+    if (rc < 0 && err) {
+        /* what it means for the restore first: a long list of missing
+         * objects may be cut at the end of the message */
+        char detail[sizeof err->msg];
+        snprintf(detail, sizeof detail, "%s", err->msg);
+        rc = lv_fail(err, rc,
+                     "nothing restored (restore the token with the vendor's "
+                     "tools first, or use the token the backup was made "
+                     "on): %s",
+                     detail);
+    }
+    return rc;
+}
+
 static int restore(const char *bundle_path, const char *dir,
-                   const char *key_path, const char *cert_path, lv_err *err)
+                   const char *key_path, const char *cert_path,
+                   const char *pin_file, lv_err *err)
 {
     lv_buf plain = {0};
     bundle b = {0};
@@ -555,6 +601,8 @@ static int restore(const char *bundle_path, const char *dir,
     lv_buf_free_secret(&plain);
     if (rc == 0)
         rc = check_manifest(&b, err);
+    if (rc == 0)
+        rc = check_token(&b, pin_file, err);
     snprintf(parent, sizeof parent, "%s", dir);
     snprintf(tmp, sizeof tmp, "%s/.llave-restore-XXXXXX", dirname(parent));
     if (rc == 0 && !mkdtemp(tmp))
@@ -575,13 +623,16 @@ static int restore(const char *bundle_path, const char *dir,
 int cli_restore(int argc, char **argv)
 {
     lv_err err = {0};
-    const char *key = NULL, *cert = NULL, *pos[2] = {NULL, NULL};
+    const char *key = NULL, *cert = NULL, *pin_file = NULL;
+    const char *pos[2] = {NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
             key = argv[++i];
         else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc)
             cert = argv[++i];
+        else if (strcmp(argv[i], "--pkcs11-pin-file") == 0 && i + 1 < argc)
+            pin_file = argv[++i];
         else if (argv[i][0] != '-' && npos < 2)
             pos[npos++] = argv[i];
         else
@@ -590,7 +641,7 @@ int cli_restore(int argc, char **argv)
     if (npos != 2 || !key)
         return cli_usage_error(
             "restore: expected BUNDLE DIR --key CUSTODIAN_KEY.pem");
-    int rc = restore(pos[0], pos[1], key, cert, &err);
+    int rc = restore(pos[0], pos[1], key, cert, pin_file, &err);
     if (rc == 0)
         printf("restored %s into %s: open it with two custodian shares\n",
                pos[0], pos[1]);

@@ -2,6 +2,7 @@
  * certificates, and the demo ceremony's credentials file. */
 #include "cli/cli.h"
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,5 +114,40 @@ int cli_demo_accounts_add(const char *dir, json_t *accounts, lv_err *err)
     if (rc == 0)
         rc = cli_demo_creds_save(path, creds, err);
     json_decref(creds);
+    return rc;
+}
+
+int cli_pkcs11_pin(const char *what, const char *pin_file,
+                   char pin[CLI_PIN_MAX + 1], lv_err *err)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (!pin_file) {
+        const char *env = getenv(CLI_PIN_ENV);
+        if (!env || !*env)
+            return lv_fail(err, LV_EINVAL,
+                           "%s: no token user PIN: set " CLI_PIN_ENV
+                           " or use --pkcs11-pin-file PATH",
+                           what);
+        if (strlen(env) > CLI_PIN_MAX)
+            return lv_fail(err, LV_EINVAL, CLI_PIN_ENV " is too long");
+        snprintf(pin, CLI_PIN_MAX + 1, "%s", env);
+        return 0;
+    }
+    LV_TRY(lv_file_read(pin_file, &data, &len, CLI_PIN_MAX + 2, err));
+    size_t n = strcspn((const char *)data, "\r\n");
+    n = n < len ? n : len;
+    int rc = n == 0 || n > CLI_PIN_MAX
+                 ? lv_fail(err, LV_EINVAL,
+                           "%s: the first line must hold the user PIN "
+                           "(1 to %d bytes)",
+                           pin_file, CLI_PIN_MAX)
+                 : 0;
+    if (rc == 0) {
+        memcpy(pin, data, n);
+        pin[n] = '\0';
+    }
+    OPENSSL_cleanse(data, len);
+    free(data);
     return rc;
 }

@@ -70,6 +70,10 @@ static const cf_field cf_fields[] = {
     CF_I(threads),
     CF_B(demo),
     CF_SO(keyd_socket),
+    CF_S(keystore),
+    CF_SO(pkcs11_module),
+    CF_SO(pkcs11_token),
+    CF_SO(pkcs11_pin_file),
     CF_I(ocsp_validity_hours),
     CF_B(ocsp_nonce_fresh),
     CF_I(ocsp_sign_rate),
@@ -229,6 +233,7 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->otp_send_source_window = 3600;
     cfg->activation_codes_per_day = 3;
     set_str(cfg->notify_backend, sizeof cfg->notify_backend, "outbox");
+    set_str(cfg->keystore, sizeof cfg->keystore, "file");
     cfg->notify_timeout_s = 10;
     /* TSA: an empty policy is EN 319 421's 0.4.0.2023.1.1 (tsa_policy) */
     set_str(cfg->tsa_unit, sizeof cfg->tsa_unit, "tsa");
@@ -441,6 +446,20 @@ static int validate_notify(const lv_config *c, lv_err *err)
     return check_range(c->notify_timeout_s, 1, 300, "notify_timeout_s", err);
 }
 
+/* issue 16: a PKCS#11 key store names its module and token. */
+static int validate_keystore(const lv_config *c, lv_err *err)
+{
+    int p11 = strcmp(c->keystore, "pkcs11") == 0;
+    LV_TRY(key_must(p11 || strcmp(c->keystore, "file") == 0, "keystore",
+                    "be \"file\" or \"pkcs11\"", err));
+    LV_TRY(key_must(!p11 || c->pkcs11_module[0] == '/', "pkcs11_module",
+                    "be the absolute path of the PKCS#11 module when "
+                    "keystore is \"pkcs11\"",
+                    err));
+    return key_must(!p11 || c->pkcs11_token[0], "pkcs11_token",
+                    "name the token label when keystore is \"pkcs11\"", err);
+}
+
 /* TSA: a policy OID DER can encode, a unit that is a CA short name, an
  * accuracy TSTInfo can state (RFC 3161 §2.4.2 Accuracy). */
 static int validate_tsa(const lv_config *c, lv_err *err)
@@ -504,6 +523,7 @@ static int config_validate(lv_config *cfg, lv_err *err)
     LV_TRY(validate_auth(cfg, err));
     LV_TRY(validate_http(cfg, err));
     LV_TRY(validate_notify(cfg, err));
+    LV_TRY(validate_keystore(cfg, err));
     LV_TRY(validate_tsa(cfg, err));
     LV_TRY(check_range(cfg->audit_seal_minutes, 0, 1440, "audit_seal_minutes",
                        err));

@@ -235,6 +235,16 @@ typedef struct lv_config {
     /* The socket of a llave-keyd that runs on its own (two service units;
      * issue 12).  Empty: llaved starts its own keyd on DIR/keyd.sock. */
     char keyd_socket[108];
+    /* issue 16: the key store's back end, chosen at the ceremony (llave
+     * init --keystore) and checked by llave-keyd against DIR/keys at every
+     * start: "file" (default) or "pkcs11" with the module, the token label
+     * and the file the ceremony read the user PIN from (empty: it came from
+     * LLAVE_PKCS11_PIN).  keyd logs in with the copy of the PIN sealed
+     * under the master key in DIR/keys/pkcs11.json, never with these. */
+    char keystore[16];
+    char pkcs11_module[512];
+    char pkcs11_token[33];
+    char pkcs11_pin_file[512];
     /* auth/ (R3.1-R3.6): Argon2id cost, password policy, lockout, codes */
     int argon2_memory_mib;    /* Argon2id memory, MiB (64) */
     int argon2_time;          /* Argon2id passes (3) */

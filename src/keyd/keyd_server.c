@@ -292,6 +292,23 @@ static int server_paths(keyd_server *s, const keyd_opts *o, lv_err *err)
     return 0;
 }
 
+/* issue 16: llave.json's keystore (chosen at the ceremony) must be the
+ * back end DIR/keys holds: a PKCS#11 install whose pkcs11.json went
+ * missing would otherwise open as an empty file store. */
+static int check_backend(const keyd_server *s, lv_err *err)
+{
+    lv_config cfg;
+    LV_TRY(lv_config_load(&cfg, s->dir, err));
+    const char *have = keys_backend(s->dir);
+    if (strcmp(cfg.keystore, have) != 0)
+        return lv_fail(err, LV_ESTATE,
+                       "llave.json says keystore \"%s\" but the key store "
+                       "in %s/keys is a %s store (keys/pkcs11.json %s)",
+                       cfg.keystore, s->dir, have,
+                       strcmp(have, "pkcs11") == 0 ? "present" : "missing");
+    return 0;
+}
+
 static int server_init(keyd_server *s, const keyd_opts *o, lv_err *err)
 {
     s->listen_fd = -1;
@@ -301,6 +318,7 @@ static int server_init(keyd_server *s, const keyd_opts *o, lv_err *err)
         return lv_fail(err, LV_EINVAL, "at most %d connections",
                        KEYD_CONNS_MAX);
     LV_TRY(server_paths(s, o, err));
+    LV_TRY(check_backend(s, err));
     s->conns = calloc((size_t)s->max_conns, sizeof(keyd_conn *));
     if (!s->conns || pthread_mutex_init(&s->conn_lock, NULL) != 0)
         return lv_fail(err, LV_ENOMEM, "out of memory");

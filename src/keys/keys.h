@@ -71,6 +71,12 @@ int keys_create_pkcs11(const char *dir, const lv_p11_conf *conf,
                        char shares[LV_SHARES_TOTAL][LV_SHARE_TEXT_MAX],
                        lv_err *err) LV_MUST_USE;
 
+/* Loads the module, finds the token and logs in with the PIN, then logs
+ * out again: the ceremony calls it before it writes anything, so that a
+ * missing module or token and a wrong PIN (LV_ENOTFOUND, LV_EAUTH) leave
+ * nothing behind. */
+int keys_pkcs11_check(const lv_p11_conf *conf, lv_err *err) LV_MUST_USE;
+
 /* "file" or "pkcs11": the back end of the store under dir (reads
  * DIR/keys/pkcs11.json only; works on a sealed store). */
 const char *keys_backend(const char *dir);
@@ -80,6 +86,13 @@ const char *keys_backend(const char *dir);
  * hex CKA_ID,"label":..,"class":..}, ...]} with the wrapping key and every
  * CA and service key; {"backend":"file"} for the file back end. */
 int keys_dependencies(const char *dir, json_t **out, lv_err *err) LV_MUST_USE;
+
+/* Restore (issue 16 item 5): logs in to conf's token and looks for every
+ * object of deps (keys_dependencies' "objects": the wrapping key as a
+ * secret key, CA and service keys as private keys, by CKA_ID).  LV_ENOTFOUND
+ * naming each missing object by label and CKA_ID; nothing is changed. */
+int keys_pkcs11_check_objects(const lv_p11_conf *conf, const json_t *deps,
+                              lv_err *err) LV_MUST_USE;
 
 /* Opens the store with `n` printable shares.  Fewer than two distinct valid
  * shares, a share that fails its checksum, or a combination that does not

@@ -157,6 +157,12 @@ int keys_p11_find(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
                   const unsigned char *id, size_t id_len, CK_OBJECT_HANDLE *h,
                   lv_err *err);
 int keys_p11_fail(lv_err *err, CK_RV rv, const char *what);
+/* The handle cache of token keys by CKA_ID (1: found). */
+int keys_p11_handle_get(keys_p11 *p, const unsigned char id[LV_P11_ID_LEN],
+                        CK_OBJECT_HANDLE *h);
+void keys_p11_handle_put(keys_p11 *p, const unsigned char id[LV_P11_ID_LEN],
+                         CK_OBJECT_HANDLE h);
+void keys_p11_handle_drop(keys_p11 *p, const unsigned char *id, size_t id_len);
 const char *keys_p11_rv_name(CK_RV rv);
 CK_FUNCTION_LIST_PTR keys_p11_fn(const keys_p11 *p);
 CK_OBJECT_HANDLE keys_p11_wrap_handle(const keys_p11 *p);

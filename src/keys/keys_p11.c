@@ -29,6 +29,17 @@
 
 #define POOL_MAX 16
 #define LABEL_LEN 32 /* CK_TOKEN_INFO.label: blank padded, not terminated */
+#define HANDLES_MAX 64
+
+/* The handle of a CA or service key on the token, found once by CKA_ID:
+ * C_FindObjects on every signature cost about a tenth of a TSA token on
+ * SoftHSM2 (bench/tsa).  Only token objects are cached; a citizen's key is
+ * unwrapped for one signature and destroyed after it. */
+typedef struct {
+    unsigned char id[LV_P11_ID_LEN];
+    CK_OBJECT_HANDLE h;
+    int used;
+} handle_slot;
 
 struct keys_p11 {
     void *dl;
@@ -39,6 +50,8 @@ struct keys_p11 {
     pthread_mutex_t lock;  /* guards idle */
     CK_SESSION_HANDLE idle[POOL_MAX];
     size_t n_idle;
+    handle_slot handles[HANDLES_MAX]; /* guarded by lock */
+    size_t next_handle;               /* round-robin replacement */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -79,6 +92,14 @@ const char *keys_p11_rv_name(CK_RV rv)
         return "CKR_WRAPPED_KEY_INVALID";
     case CKR_TEMPLATE_INCONSISTENT:
         return "CKR_TEMPLATE_INCONSISTENT";
+    case CKR_FUNCTION_FAILED:
+        return "CKR_FUNCTION_FAILED";
+    case CKR_UNWRAPPING_KEY_HANDLE_INVALID:
+        return "CKR_UNWRAPPING_KEY_HANDLE_INVALID";
+    case CKR_DEVICE_REMOVED:
+        return "CKR_DEVICE_REMOVED";
+    case CKR_TOKEN_NOT_RECOGNIZED:
+        return "CKR_TOKEN_NOT_RECOGNIZED";
     default:
         return "CKR_other";
     }
@@ -272,6 +293,56 @@ int keys_p11_find(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
     return 0;
 }
 
+/* ---- handle cache (CA and service keys) -----------------------------------
+ */
+int keys_p11_handle_get(keys_p11 *p, const unsigned char id[LV_P11_ID_LEN],
+                        CK_OBJECT_HANDLE *h)
+{
+    int found = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < HANDLES_MAX && !found; i++)
+        if (p->handles[i].used &&
+            memcmp(p->handles[i].id, id, LV_P11_ID_LEN) == 0) {
+            *h = p->handles[i].h;
+            found = 1;
+        }
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+void keys_p11_handle_put(keys_p11 *p, const unsigned char id[LV_P11_ID_LEN],
+                         CK_OBJECT_HANDLE h)
+{
+    pthread_mutex_lock(&p->lock);
+    handle_slot *slot = &p->handles[p->next_handle];
+    for (size_t i = 0; i < HANDLES_MAX; i++)
+        if (!p->handles[i].used ||
+            memcmp(p->handles[i].id, id, LV_P11_ID_LEN) == 0) {
+            slot = &p->handles[i];
+            break;
+        }
+    if (slot == &p->handles[p->next_handle])
+        p->next_handle = (p->next_handle + 1) % HANDLES_MAX;
+    memcpy(slot->id, id, LV_P11_ID_LEN);
+    slot->h = h;
+    slot->used = 1;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A key destroyed, or a handle the module no longer knows (the object was
+ * removed behind our back): the next use looks it up again. */
+void keys_p11_handle_drop(keys_p11 *p, const unsigned char *id, size_t id_len)
+{
+    if (id_len != LV_P11_ID_LEN)
+        return;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < HANDLES_MAX; i++)
+        if (p->handles[i].used &&
+            memcmp(p->handles[i].id, id, LV_P11_ID_LEN) == 0)
+            memset(&p->handles[i], 0, sizeof p->handles[i]);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Every object (private, public, secret) carrying this CKA_ID. */
 int keys_p11_destroy(keys_p11 *p, const unsigned char *id, size_t id_len,
                      lv_err *err)
@@ -280,6 +351,7 @@ int keys_p11_destroy(keys_p11 *p, const unsigned char *id, size_t id_len,
     CK_ATTRIBUTE t[] = {{CKA_ID, (void *)id, id_len}};
     CK_OBJECT_HANDLE found[8];
     CK_ULONG n = 0;
+    keys_p11_handle_drop(p, id, id_len);
     LV_TRY(keys_p11_session(p, &s, err));
     CK_RV rv = p->f->C_FindObjectsInit(s, t, 1);
     if (rv == CKR_OK) {

@@ -135,6 +135,17 @@ fail:
     return rc;
 }
 
+int keys_pkcs11_check(const lv_p11_conf *conf, lv_err *err)
+{
+    keys_p11 *p = NULL;
+    if (!conf || !conf->module || !conf->token || !conf->pin)
+        return lv_fail(err, LV_EINVAL,
+                       "PKCS#11: module, token label and user PIN are needed");
+    LV_TRY(keys_p11_open(conf->module, conf->token, conf->pin, NULL, &p, err));
+    keys_p11_close(p);
+    return 0;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 static int conf_parse(const json_t *o, p11_conf *c)
 {
@@ -275,5 +286,70 @@ int keys_dependencies(const char *dir, json_t **out, lv_err *err)
         json_decref(*out);
         *out = NULL;
     }
+    return rc;
+}
+
+/* One object of a backup's manifest: present on the token?  1 yes, 0 no. */
+static int dep_present(keys_p11 *p, CK_SESSION_HANDLE s, const json_t *o,
+                       lv_err *err)
+{
+    unsigned char id[LV_P11_ID_LEN];
+    const char *cls = lv_json_str(o, "class");
+    CK_OBJECT_HANDLE h;
+    if (!cls || keys_json_hex(o, "id", id, sizeof id) < 0)
+        return lv_fail(err, LV_EINVAL,
+                       "the backup's list of token objects is malformed");
+    int rc = keys_p11_find(
+        p, s, strcmp(cls, "wrap") == 0 ? CKO_SECRET_KEY : CKO_PRIVATE_KEY, id,
+        sizeof id, &h, err);
+    return rc == 0 ? 1 : rc == LV_ENOTFOUND ? 0 : rc;
+}
+
+static int deps_missing(keys_p11 *p, const json_t *deps, lv_buf *missing,
+                        size_t *n, lv_err *err)
+{
+    CK_SESSION_HANDLE s;
+    size_t i;
+    const json_t *o;
+    int rc = 0;
+    LV_TRY(keys_p11_session(p, &s, err));
+    json_array_foreach(deps, i, o)
+    {
+        rc = dep_present(p, s, o, err);
+        if (rc < 0)
+            break;
+        if (rc == 0) {
+            (*n)++;
+            rc = lv_buf_appendf(missing, "%s\"%s\" (CKA_ID %s)",
+                                *n > 1 ? ", " : "", lv_json_str(o, "label"),
+                                lv_json_str(o, "id"));
+            if (rc < 0)
+                break;
+        }
+        rc = 0;
+    }
+    keys_p11_release(p, s, rc == 0);
+    return rc;
+}
+
+int keys_pkcs11_check_objects(const lv_p11_conf *conf, const json_t *deps,
+                              lv_err *err)
+{
+    keys_p11 *p = NULL;
+    lv_buf missing = {0};
+    size_t n = 0;
+    if (!json_is_array(deps))
+        return lv_fail(err, LV_EINVAL,
+                       "the backup names no token objects to check");
+    LV_TRY(keys_p11_open(conf->module, conf->token, conf->pin, NULL, &p, err));
+    int rc = deps_missing(p, deps, &missing, &n, err);
+    keys_p11_close(p);
+    if (rc == 0 && n > 0)
+        rc = lv_fail(err, LV_ENOTFOUND,
+                     "token \"%s\" lacks %zu of the %zu object(s) the backup "
+                     "depends on: %s",
+                     conf->token, n, json_array_size(deps),
+                     missing.data ? (const char *)missing.data : "");
+    lv_buf_free(&missing);
     return rc;
 }

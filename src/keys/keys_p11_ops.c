@@ -68,6 +68,12 @@ static int unwrap(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
                        "PKCS#11: the wrapped key does not open under the "
                        "wrapping key of token \"%s\" (%s)",
                        keys_p11_token(p), keys_p11_rv_name(rv));
+    if (rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+        return lv_fail(err, LV_ECRYPTO,
+                       "PKCS#11: the citizen-key wrapping key is missing "
+                       "from token \"%s\" (removed?): no citizen key can "
+                       "sign (%s)",
+                       keys_p11_token(p), keys_p11_rv_name(rv));
     return rv == CKR_OK ? 0 : keys_p11_fail(err, rv, "C_UnwrapKey");
 }
 
@@ -176,8 +182,13 @@ static int sign_all(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
     size_t len = 0;
     *out = NULL;
     for (size_t i = 0; i < n; i++) {
-        LV_TRY(sign_one(p, s, h, type, md, digests + i * dlen, dlen, &one, &len,
-                        err));
+        int rc = sign_one(p, s, h, type, md, digests + i * dlen, dlen, &one,
+                          &len, err);
+        if (rc < 0) {
+            free(*out);
+            *out = NULL;
+            return rc;
+        }
         if (!one || len == 0 || (i > 0 && len != *sig_len)) {
             free(one);
             free(*out);
@@ -207,6 +218,8 @@ static int key_object(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
 {
     *temp = 0;
     if (!k->blob) {
+        if (keys_p11_handle_get(p, k->id, h))
+            return 0;
         int rc =
             keys_p11_find(p, s, CKO_PRIVATE_KEY, k->id, LV_P11_ID_LEN, h, err);
         if (rc == LV_ENOTFOUND)
@@ -214,6 +227,8 @@ static int key_object(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
                            "PKCS#11: the private key object of this key is "
                            "missing from token \"%s\" (removed?)",
                            keys_p11_token(p));
+        if (rc == 0)
+            keys_p11_handle_put(p, k->id, *h);
         return rc;
     }
     LV_TRY(unwrap(p, s, k, type, h, err));
@@ -221,17 +236,14 @@ static int key_object(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
     return 0;
 }
 
-int keys_p11_sign(keys_p11 *p, const keys_p11_key *k, lv_key_type type,
-                  const EVP_MD *md, const unsigned char *digests, size_t n,
-                  unsigned char **sigs, size_t *sig_len, lv_err *err)
+static int sign_with(keys_p11 *p, CK_SESSION_HANDLE s, const keys_p11_key *k,
+                     lv_key_type type, const EVP_MD *md,
+                     const unsigned char *digests, size_t n,
+                     unsigned char **sigs, size_t *sig_len, lv_err *err)
 {
-    CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE h = 0;
-    int temp = 0, rc;
-    *sigs = NULL;
-    *sig_len = 0;
-    LV_TRY(keys_p11_session(p, &s, err));
-    rc = key_object(p, s, k, type, &h, &temp, err);
+    int temp = 0;
+    int rc = key_object(p, s, k, type, &h, &temp, err);
     if (rc == 0)
         rc = sign_all(p, s, h, type, md, digests, n, sigs, sig_len, err);
     /* The unwrapped key lives exactly as long as this signature. */
@@ -240,6 +252,25 @@ int keys_p11_sign(keys_p11 *p, const keys_p11_key *k, lv_key_type type,
         *sigs = NULL;
         rc = lv_fail(err, LV_ECRYPTO,
                      "PKCS#11: cannot destroy the unwrapped session key");
+    }
+    return rc;
+}
+
+int keys_p11_sign(keys_p11 *p, const keys_p11_key *k, lv_key_type type,
+                  const EVP_MD *md, const unsigned char *digests, size_t n,
+                  unsigned char **sigs, size_t *sig_len, lv_err *err)
+{
+    CK_SESSION_HANDLE s;
+    *sigs = NULL;
+    *sig_len = 0;
+    LV_TRY(keys_p11_session(p, &s, err));
+    int rc = sign_with(p, s, k, type, md, digests, n, sigs, sig_len, err);
+    /* A cached handle the module no longer knows (CKR_KEY_HANDLE_INVALID,
+     * mapped to LV_ENOTFOUND): look the key up once more, which names a
+     * removed object clearly. */
+    if (rc == LV_ENOTFOUND && !k->blob) {
+        keys_p11_handle_drop(p, k->id, LV_P11_ID_LEN);
+        rc = sign_with(p, s, k, type, md, digests, n, sigs, sig_len, err);
     }
     keys_p11_release(p, s, rc == 0);
     return rc;

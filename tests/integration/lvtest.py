@@ -3,6 +3,7 @@
 Tests drive the real `llave` and `llaved` binaries and judge their outputs
 with tools nobody on the team wrote: the openssl command line and sqlite3.
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -27,6 +28,74 @@ SUBJECTS = os.path.join(SOURCE, "examples", "subjects")
 
 FAILURES = []
 
+# issue 16: LLAVE_TEST_KEYSTORE=pkcs11 runs the test on the PKCS#11 back end
+# (CTest label integration-p11).  The test process gets a SoftHSM2 token
+# directory of its own through SOFTHSM2_CONF (inherited by every llave,
+# llave-keyd and llaved it starts), and every `llave init` it runs gets a
+# fresh token (softhsm2-util --init-token --free) and the --keystore pkcs11
+# flags, the user PIN in LLAVE_PKCS11_PIN.
+KEYSTORE = os.environ.get("LLAVE_TEST_KEYSTORE", "file")
+P11_MODULE = os.environ.get("LLAVE_TEST_PKCS11_MODULE",
+                            "/usr/lib/softhsm/libsofthsm2.so")
+P11_PIN = "llave-user-pin"
+P11_SO_PIN = "llave-so-pin"
+_P11 = {"home": None, "tokens": 0}
+
+
+def softhsm_home():
+    """This process's SoftHSM2 token directory (made once, removed at
+    exit); sets SOFTHSM2_CONF for the children."""
+    if _P11["home"] is None:
+        home = tempfile.mkdtemp(prefix="llave-softhsm-")
+        os.mkdir(os.path.join(home, "tokens"))
+        conf = os.path.join(home, "softhsm2.conf")
+        with open(conf, "w") as f:
+            f.write(f"directories.tokendir = {home}/tokens\n"
+                    "objectstore.backend = file\nlog.level = ERROR\n")
+        os.environ["SOFTHSM2_CONF"] = conf
+        _P11["home"] = home
+        atexit.register(lambda: cleanup(home))
+    return _P11["home"]
+
+
+def softhsm_token(label=None, pin=P11_PIN):
+    """Initializes a fresh SoftHSM2 token; returns its label."""
+    softhsm_home()
+    if label is None:
+        _P11["tokens"] += 1
+        label = f"llave-{os.getpid()}-{_P11['tokens']}"
+    run(["softhsm2-util", "--init-token", "--free", "--label", label,
+         "--so-pin", P11_SO_PIN, "--pin", pin], check_rc=0)
+    _P11["label"] = label
+    return label
+
+
+def softhsm_label():
+    """The label of the token made last (that of the last `llave init`)."""
+    return _P11.get("label")
+
+
+def _keystore_args(args, env):
+    """`llave init ...` on the PKCS#11 back end when the run asks for it;
+    `llave restore` of such an install gets the token PIN (it checks the
+    token's objects) unless the caller chose the environment itself."""
+    if KEYSTORE != "pkcs11" or len(args) < 2 or args[0] != LLAVE:
+        return args, env
+    if args[1] == "restore" and env is None:
+        return args, dict(os.environ, LLAVE_PKCS11_PIN=P11_PIN)
+    if args[1] != "init" or "--keystore" in args:
+        return args, env
+    label = softhsm_token()
+    print(f"(PKCS#11 back end: SoftHSM2 token {label})")
+    env = dict(env if env is not None else os.environ)
+    env["LLAVE_PKCS11_PIN"] = P11_PIN
+    return [*args, "--keystore", "pkcs11", "--pkcs11-module", P11_MODULE,
+            "--pkcs11-token", label], env
+
+
+if KEYSTORE == "pkcs11":
+    softhsm_home()
+
 
 def check(cond, what):
     """Records one assertion; the test exits non-zero if any failed."""
@@ -49,6 +118,7 @@ def finish():
 
 def run(args, input=None, check_rc=None, env=None):
     """Runs a command; returns (rc, stdout, stderr) as text."""
+    args, env = _keystore_args(list(args), env)
     p = subprocess.run(args, input=input, capture_output=True, text=True,
                        env=env)
     if check_rc is not None and p.returncode != check_rc:

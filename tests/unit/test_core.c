@@ -520,6 +520,17 @@ static void test_config_validation(void **state)
     expect_config_error(dir, "{\"listen_port\": 70000}", "listen_port");
     expect_config_error(dir, "{\"listen_port\": -1}", "listen_port");
     expect_config_error(dir, "{\"org_name\": \"\"}", "org_name");
+    /* issue 16: the key store's back end */
+    expect_config_error(dir, "{\"keystore\": \"hsm\"}", "keystore");
+    expect_config_error(dir, "{\"keystore\": \"pkcs11\"}", "pkcs11_module");
+    expect_config_error(dir,
+                        "{\"keystore\": \"pkcs11\", \"pkcs11_module\": "
+                        "\"/usr/lib/softhsm/libsofthsm2.so\"}",
+                        "pkcs11_token");
+    expect_config_error(dir,
+                        "{\"keystore\": \"pkcs11\", \"pkcs11_module\": "
+                        "\"libsofthsm2.so\", \"pkcs11_token\": \"t\"}",
+                        "pkcs11_module");
 }
 
 static void test_config_apply_is_atomic(void **state)
