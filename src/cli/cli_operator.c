@@ -240,7 +240,7 @@ int cli_operator_demo(const lv_config *cfg, lv_err *err)
     lv_store *st = NULL;
     lv_auth *auth = NULL;
     json_t *accounts = json_array();
-    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
+    int rc = lv_config_store_location(cfg, db, sizeof db);
     if (rc == 0)
         rc = store_open(db, &st, err);
     if (rc == 0)

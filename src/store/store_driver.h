@@ -73,6 +73,7 @@ typedef struct lv_db_driver {
 } lv_db_driver;
 
 extern const lv_db_driver lv_db_sqlite;
+extern const lv_db_driver lv_db_postgresql; /* store_pg.c */
 
 struct lv_store {
     const lv_db_driver *drv;
