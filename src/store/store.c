@@ -90,8 +90,14 @@ fail:
 static int store_migrate(lv_store *st, lv_err *err)
 {
     int current = 0;
-    LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
-    LV_TRY(store_schema_version(st, &current, err));
+    /* Created only when it is missing: on PostgreSQL the service role
+     * (deploy/postgresql-roles.sql) may not CREATE in the schema, not even
+     * "IF NOT EXISTS". */
+    lv_err ignored;
+    if (store_schema_version(st, &current, &ignored) < 0) {
+        LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
+        LV_TRY(store_schema_version(st, &current, err));
+    }
     /* An older binary must not write into a schema it does not know. */
     if (current > latest_known())
         return lv_fail(err, LV_ESTATE,

@@ -19,6 +19,7 @@ import atexit
 import glob
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -158,6 +159,10 @@ CREATE FUNCTION lv_test.gc1(acc text, v bigint) RETURNS text
     IMMUTABLE LANGUAGE sql AS $$ SELECT lv_test.gc(acc, v::text, ',') $$;
 CREATE FUNCTION lv_test.gc2(acc text, v bigint, sep text) RETURNS text
     IMMUTABLE LANGUAGE sql AS $$ SELECT lv_test.gc(acc, v::text, sep) $$;
+CREATE FUNCTION lv_test.strftime(fmt text, t text) RETURNS bigint
+    STABLE LANGUAGE sql AS $$
+    SELECT CASE WHEN fmt = '%s' AND t = 'now'
+                THEN EXTRACT(EPOCH FROM now())::bigint END $$;
 CREATE AGGREGATE lv_test.group_concat(text)
     (SFUNC = lv_test.gc1, STYPE = text);
 CREATE AGGREGATE lv_test.group_concat(bigint)
@@ -167,6 +172,14 @@ CREATE AGGREGATE lv_test.group_concat(text, text)
 CREATE AGGREGATE lv_test.group_concat(bigint, text)
     (SFUNC = lv_test.gc2, STYPE = text);
 """
+
+
+def sqlite_to_pg(query):
+    """The few SQLite-only statements of the tests' own SQL, in
+    PostgreSQL's syntax: DROP TRIGGER names its table (sql/009's triggers
+    are named <table>_<rule>)."""
+    return re.sub(r"(?i)drop trigger (\w+?)_(no_update|retained|der_fixed)\b",
+                  r"drop trigger \1_\2 on \1", query)
 
 
 _shared = None

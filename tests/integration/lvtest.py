@@ -75,6 +75,11 @@ def _pg_init(args):
     return args + ["--config", path]
 
 
+def lvpg_sql(query):
+    import lvpg
+    return lvpg.sqlite_to_pg(query)
+
+
 def store_conninfo(d):
     """The PostgreSQL connection string of the install in d, or None."""
     try:
@@ -129,7 +134,7 @@ def sql(d, query):
         rc, out, err = run(["psql", "-X", "-A", "-t", "-F", "|", "-q",
                             "-v", "ON_ERROR_STOP=1", "-d", conninfo,
                             "-c", "SET search_path = public, lv_test",
-                            "-c", query])
+                            "-c", lvpg_sql(query)])
     else:
         rc, out, err = run(["sqlite3", os.path.join(d, "llave.db"), query])
     if rc != 0:
