@@ -19,8 +19,8 @@
 
 /* Opens (creating if needed) the database at `location` ("DIR/llave.db" for
  * SQLite; a postgresql:// URL or "pg:" and a libpq connection string for
- * PostgreSQL: lv_config_store_location) and applies every pending migration from the embedded sql/ files,
- * each in its own transaction. */
+ * PostgreSQL: lv_config_store_location) and applies every pending migration
+ * from the embedded sql/ files, each in its own transaction. */
 int store_open(const char *location, lv_store **out, lv_err *err) LV_MUST_USE;
 void store_close(lv_store *st);
 int store_schema_version(lv_store *st, int *version, lv_err *err) LV_MUST_USE;

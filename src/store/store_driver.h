@@ -3,8 +3,9 @@
  *
  * A back end implements lv_db_driver; the domain code only ever talks to it
  * through the store_q_* helpers below: store_sqlite.c and, for PostgreSQL
- * (R10.2), store_pg.c, which rewrites the `?` placeholders to $n.  SQL is written in the dialect both accept: BIGINT, TEXT,
- * BYTEA, INTEGER, LIMIT, COALESCE; no rowid, no AUTOINCREMENT, no RETURNING.
+ * (R10.2), store_pg.c, which rewrites the `?` placeholders to $n.  SQL is
+ * written in the dialect both accept: BIGINT, TEXT, BYTEA, INTEGER, LIMIT,
+ * COALESCE; no rowid, no AUTOINCREMENT, no RETURNING.
  *
  * Threading: a connection, and so an lv_store, is used by one thread at a
  * time; llaved opens one lv_store per worker.  Nothing here locks. */

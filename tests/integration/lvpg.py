@@ -147,8 +147,17 @@ CREATE FUNCTION lv_test.hex(bytea) RETURNS text IMMUTABLE LANGUAGE sql
     AS $$ SELECT upper(encode($1, 'hex')) $$;
 CREATE FUNCTION lv_test.hex(text) RETURNS text IMMUTABLE LANGUAGE sql
     AS $$ SELECT upper(encode(convert_to($1, 'UTF8'), 'hex')) $$;
-CREATE FUNCTION lv_test.ifnull(anyelement, anyelement) RETURNS anyelement
-    IMMUTABLE LANGUAGE sql AS $$ SELECT COALESCE($1, $2) $$;
+CREATE FUNCTION lv_test.ifnull(anycompatible, anycompatible)
+    RETURNS anycompatible IMMUTABLE LANGUAGE sql
+    AS $$ SELECT COALESCE($1, $2) $$;
+CREATE VIEW lv_test.sqlite_master AS
+    SELECT 'table'::text AS type, tablename::text AS name,
+           tablename::text AS tbl_name
+    FROM pg_tables WHERE schemaname = 'public'
+    UNION ALL
+    SELECT 'trigger', t.tgname::text, c.relname::text
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal;
 CREATE FUNCTION lv_test.gc(acc text, v text, sep text) RETURNS text
     IMMUTABLE LANGUAGE sql AS $$
     SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v
