@@ -140,7 +140,7 @@ static int op_cert(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
     }
     unsigned char *der = NULL;
     size_t len = 0;
-    ca_client_cert cc;
+    ca_client_cert cc = {0};
     int rc = read_cert_der(argv[3], &der, &len, &err);
     if (rc == 0) {
         const unsigned char *list[1] = {der};
