@@ -186,9 +186,12 @@ CREATE AGGREGATE lv_test.group_concat(bigint, text)
 def sqlite_to_pg(query):
     """The few SQLite-only statements of the tests' own SQL, in
     PostgreSQL's syntax: DROP TRIGGER names its table (sql/009's triggers
-    are named <table>_<rule>); x'..' blob literals become bytea."""
+    are named <table>_<rule>); x'..' blob literals become bytea; ORDER BY
+    rowid becomes ctid."""
     query = re.sub(r"(?i)drop trigger (\w+?)_(no_update|retained|der_fixed)\b",
                    r"drop trigger \1_\2 on \1", query)
+    # insertion order: ctid, for tables that only grew
+    query = re.sub(r"(?i)\border by rowid\b", "order by ctid", query)
     # blob literals: x'00ff' is a bit string in PostgreSQL
     return re.sub(r"(?<![\w'])[xX]'([0-9a-fA-F]*)'", r"'\\x\1'::bytea", query)
 
