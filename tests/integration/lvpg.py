@@ -150,6 +150,10 @@ CREATE FUNCTION lv_test.hex(text) RETURNS text IMMUTABLE LANGUAGE sql
 CREATE FUNCTION lv_test.ifnull(anycompatible, anycompatible)
     RETURNS anycompatible IMMUTABLE LANGUAGE sql
     AS $$ SELECT COALESCE($1, $2) $$;
+CREATE FUNCTION lv_test.cat(bigint, bigint) RETURNS text IMMUTABLE
+    LANGUAGE sql AS $$ SELECT $1::text || $2::text $$;
+CREATE OPERATOR lv_test.|| (LEFTARG = bigint, RIGHTARG = bigint,
+                            FUNCTION = lv_test.cat);
 CREATE VIEW lv_test.sqlite_master AS
     SELECT 'table'::text AS type, tablename::text AS name,
            tablename::text AS tbl_name
