@@ -399,10 +399,18 @@ static const void *pg_column_blob(lv_db_stmt *s, int col, size_t *len)
 
 static int pg_begin(lv_db *db, lv_err *err)
 {
-    LV_TRY(pg_command(db,
-                      "BEGIN ISOLATION LEVEL READ COMMITTED;"
-                      " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")",
-                      err));
+    int rc = pg_command(db,
+                        "BEGIN ISOLATION LEVEL READ COMMITTED;"
+                        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")",
+                        err);
+    if (rc < 0) {
+        /* BEGIN may have run before the lock failed (a cancel, a lock
+         * timeout): end that transaction, or the next begin would be
+         * inside it. */
+        lv_err ignored;
+        lv_ignore(pg_command(db, "ROLLBACK", &ignored));
+        return rc;
+    }
     db->in_tx = 1;
     return 0;
 }
