@@ -150,10 +150,19 @@ CREATE FUNCTION lv_test.hex(text) RETURNS text IMMUTABLE LANGUAGE sql
 CREATE FUNCTION lv_test.ifnull(anycompatible, anycompatible)
     RETURNS anycompatible IMMUTABLE LANGUAGE sql
     AS $$ SELECT COALESCE($1, $2) $$;
-CREATE FUNCTION lv_test.cat(bigint, bigint) RETURNS text IMMUTABLE
+CREATE FUNCTION lv_test.cat(integer, integer) RETURNS text IMMUTABLE
     LANGUAGE sql AS $$ SELECT $1::text || $2::text $$;
-CREATE OPERATOR lv_test.|| (LEFTARG = bigint, RIGHTARG = bigint,
+CREATE OPERATOR lv_test.|| (LEFTARG = integer, RIGHTARG = integer,
                             FUNCTION = lv_test.cat);
+CREATE FUNCTION lv_test.json_extract(doc text, path text) RETURNS text
+    IMMUTABLE LANGUAGE sql AS $$
+    SELECT doc::jsonb #>> string_to_array(substr(path, 3), '.') $$;
+CREATE FUNCTION lv_test.sum_text(acc numeric, v text) RETURNS numeric
+    IMMUTABLE LANGUAGE sql AS $$
+    SELECT CASE WHEN v IS NULL THEN acc ELSE COALESCE(acc, 0) + v::numeric
+           END $$;
+CREATE AGGREGATE lv_test.sum(text) (SFUNC = lv_test.sum_text,
+                                    STYPE = numeric);
 CREATE VIEW lv_test.sqlite_master AS
     SELECT 'table'::text AS type, tablename::text AS name,
            tablename::text AS tbl_name
