@@ -92,6 +92,27 @@ def store_conninfo(d):
     return None
 
 
+def store_location(d):
+    """What llave's store_open opens for the install in d (as
+    lv_config_store_location): DIR/llave.db, or pg: and the conninfo."""
+    conninfo = store_conninfo(d)
+    if conninfo and not conninfo.startswith(("postgres://",
+                                             "postgresql://")):
+        return "pg:" + conninfo
+    return conninfo or os.path.join(d, "llave.db")
+
+
+def store_dump(d):
+    """Everything the store holds, as text: the SQLite file's bytes, or
+    pg_dump's data (to show that a secret is stored nowhere)."""
+    conninfo = store_conninfo(d)
+    if conninfo:
+        return run(["pg_dump", "--data-only", "-d", conninfo],
+                   check_rc=0)[1]
+    with open(os.path.join(d, "llave.db"), "rb") as f:
+        return f.read().decode("latin-1")
+
+
 def run(args, input=None, check_rc=None, env=None):
     """Runs a command; returns (rc, stdout, stderr) as text."""
     if (STORE == "postgresql" and len(args) > 2 and args[0] == LLAVE and
