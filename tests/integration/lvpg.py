@@ -150,10 +150,6 @@ CREATE FUNCTION lv_test.hex(text) RETURNS text IMMUTABLE LANGUAGE sql
 CREATE FUNCTION lv_test.ifnull(anycompatible, anycompatible)
     RETURNS anycompatible IMMUTABLE LANGUAGE sql
     AS $$ SELECT COALESCE($1, $2) $$;
-CREATE FUNCTION lv_test.cat(integer, integer) RETURNS text IMMUTABLE
-    LANGUAGE sql AS $$ SELECT $1::text || $2::text $$;
-CREATE OPERATOR lv_test.|| (LEFTARG = integer, RIGHTARG = integer,
-                            FUNCTION = lv_test.cat);
 CREATE FUNCTION lv_test.json_extract(doc text, path text) RETURNS text
     IMMUTABLE LANGUAGE sql AS $$
     SELECT doc::jsonb #>> string_to_array(substr(path, 3), '.') $$;
