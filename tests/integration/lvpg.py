@@ -196,9 +196,12 @@ def sqlite_to_pg(query):
     """The few SQLite-only statements of the tests' own SQL, in
     PostgreSQL's syntax: DROP TRIGGER names its table (sql/009's triggers
     are named <table>_<rule>); x'..' blob literals become bytea; ORDER BY
-    rowid becomes ctid."""
+    rowid becomes ctid; CAST(x AS BLOB) convert_to(x, 'UTF8')."""
     query = re.sub(r"(?i)drop trigger (\w+?)_(no_update|retained|der_fixed)\b",
                    r"drop trigger \1_\2 on \1", query)
+    # a text's UTF-8 bytes
+    query = re.sub(r"(?i)cast\((\w+) as blob\)", r"convert_to(\1, 'UTF8')",
+                   query)
     # insertion order: ctid, for tables that only grew
     query = re.sub(r"(?i)\border by rowid\b", "order by ctid", query)
     # blob literals: x'00ff' is a bit string in PostgreSQL
