@@ -2,9 +2,8 @@
 -- nothing of the audit trail is rewritten (R9.2, R9.3, R2.6; issue 8).
 --
 -- SQLite dialect: triggers cannot be written once for both back ends.  The
--- PostgreSQL back end (R10.2, not built yet) needs the same rules as
--- PL/pgSQL trigger functions (BEFORE DELETE / BEFORE UPDATE ... RAISE
--- EXCEPTION); docs/ARCHITECTURE.md lists them.  The guards stop mistakes
+-- PostgreSQL back end (R10.2) runs sql/pg/009_retention.sql instead, the
+-- same rules as PL/pgSQL trigger functions; keep the two in step.  The guards stop mistakes
 -- and casual edits; someone who can drop a trigger can also edit the file,
 -- which is what the sealed audit chain and `llave archive verify` detect.
 --

@@ -248,7 +248,7 @@ static int sealer_open(void *state, void *how, lv_err *err)
     s->how = *(const lv_audit_sealing *)how;
     s->last_seal = lv_now();
     const lv_config *cfg = s->how.cfg;
-    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
+    int rc = lv_config_store_location(cfg, db, sizeof db);
     if (rc == 0)
         rc = store_open(db, &s->st, err);
     if (rc == 0)

@@ -272,7 +272,7 @@ static int reporter_open(void *state, void *auth, lv_err *err)
     reporter *r = state;
     char db[1024];
     r->auth = auth;
-    if (lv_path_join(db, sizeof db, r->auth->cfg.dir, "llave.db") < 0)
+    if (lv_config_store_location(&r->auth->cfg, db, sizeof db) < 0)
         return lv_fail(err, LV_EINVAL, "data directory path too long");
     return store_open(db, &r->st, err);
 }

@@ -110,7 +110,7 @@ int ca_store_open(const lv_ca *ca, lv_store **out, lv_err *err)
 {
     char db[1024];
     *out = NULL;
-    LV_TRY(lv_path_join(db, sizeof db, ca->cfg.dir, "llave.db"));
+    LV_TRY(lv_config_store_location(&ca->cfg, db, sizeof db));
     return store_open(db, out, err);
 }
 

@@ -259,8 +259,8 @@ int cli_open(cli_ctx *ctx, int needs, lv_err *err)
         return lv_fail(err, LV_EINVAL, "this command needs -d DIR");
     if (ctx->st == NULL) {
         LV_TRY(lv_config_load(&ctx->cfg, ctx->dir, err));
-        LV_TRY(lv_path_join(db, sizeof db, ctx->dir, "llave.db"));
-        if (access(db, F_OK) != 0)
+        LV_TRY(lv_config_store_location(&ctx->cfg, db, sizeof db));
+        if (!lv_config_store_is_pg(&ctx->cfg) && access(db, F_OK) != 0)
             return lv_fail(err, LV_ENOTFOUND,
                            "%s is not a llave installation (run `llave init "
                            "%s` first)",

@@ -190,7 +190,7 @@ int cli_citizen_demo(const lv_config *cfg, lv_err *err)
     lv_store *st = NULL;
     lv_auth *auth = NULL;
     ra_registered r;
-    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
+    int rc = lv_config_store_location(cfg, db, sizeof db);
     if (rc == 0)
         rc = store_open(db, &st, err);
     if (rc == 0)

@@ -140,7 +140,7 @@ static int op_cert(cli_ctx *ctx, lv_auth *auth, int argc, char **argv)
     }
     unsigned char *der = NULL;
     size_t len = 0;
-    ca_client_cert cc;
+    ca_client_cert cc = {0};
     int rc = read_cert_der(argv[3], &der, &len, &err);
     if (rc == 0) {
         const unsigned char *list[1] = {der};
@@ -240,7 +240,7 @@ int cli_operator_demo(const lv_config *cfg, lv_err *err)
     lv_store *st = NULL;
     lv_auth *auth = NULL;
     json_t *accounts = json_array();
-    int rc = lv_path_join(db, sizeof db, cfg->dir, "llave.db");
+    int rc = lv_config_store_location(cfg, db, sizeof db);
     if (rc == 0)
         rc = store_open(db, &st, err);
     if (rc == 0)

@@ -74,6 +74,8 @@ static const cf_field cf_fields[] = {
     CF_SO(pkcs11_module),
     CF_SO(pkcs11_token),
     CF_SO(pkcs11_pin_file),
+    CF_S(store_driver),
+    CF_SO(store_conninfo),
     CF_I(ocsp_validity_hours),
     CF_B(ocsp_nonce_fresh),
     CF_I(ocsp_sign_rate),
@@ -177,6 +179,7 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     set_str(cfg->qualified_cn, sizeof cfg->qualified_cn, "llave Qualified CA");
     set_str(cfg->standard_cn, sizeof cfg->standard_cn, "llave CA");
     set_str(cfg->tls_cn, sizeof cfg->tls_cn, "llave TLS CA");
+    set_str(cfg->store_driver, sizeof cfg->store_driver, "sqlite");
     set_str(cfg->listen_addr, sizeof cfg->listen_addr, "127.0.0.1");
     cfg->listen_port = 8080;
     cfg->tls_port = 8443;
@@ -506,6 +509,11 @@ static int config_validate(lv_config *cfg, lv_err *err)
                     "be a dotted OID such as 1.3.6.1.4.1.32473", err));
     LV_TRY(validate_names(cfg, err));
     LV_TRY(validate_urls(cfg, err));
+    LV_TRY(key_must(strcmp(cfg->store_driver, "sqlite") == 0 ||
+                        strcmp(cfg->store_driver, "postgresql") == 0,
+                    "store_driver", "be \"sqlite\" or \"postgresql\"", err));
+    LV_TRY(key_must(!lv_config_store_is_pg(cfg) || cfg->store_conninfo[0],
+                    "store_conninfo", "be set for the postgresql driver", err));
     LV_TRY(check_range(cfg->listen_port, 0, 65535, "listen_port", err));
     LV_TRY(check_range(cfg->tls_port, 0, 65535, "tls_port", err));
     LV_TRY(key_must(!cfg->tls_cert_file[0] == !cfg->tls_key_file[0],
@@ -604,6 +612,32 @@ static int apply_field(lv_config *cfg, const cf_field *f, const json_t *v,
     return lv_fail(err, LV_EINTERNAL, "bad configuration table");
 }
 
+/* Issue 17 item 1's "store": {"driver": ..., "conninfo": ...}: the same
+ * fields as the flat keys store_driver and store_conninfo (the table is
+ * flat; lv_config_save writes the flat keys). */
+static int apply_store(lv_config *cfg, const json_t *v, lv_err *err)
+{
+    if (!json_is_object(v))
+        return lv_fail(err, LV_EINVAL,
+                       "configuration key store must be an object");
+    const char *key;
+    json_t *m;
+    json_object_foreach((json_t *)v, key, m)
+    {
+        char flat[32];
+        snprintf(flat, sizeof flat, "store_%s", key);
+        const cf_field *f =
+            strcmp(key, "driver") == 0 || strcmp(key, "conninfo") == 0
+                ? cf_find(flat)
+                : NULL;
+        if (!f)
+            return lv_fail(err, LV_EINVAL, "unknown configuration key store.%s",
+                           key);
+        LV_TRY(apply_field(cfg, f, m, err));
+    }
+    return 0;
+}
+
 /* Applied to a copy and validated as a whole, so that a failure leaves the
  * caller's configuration untouched. */
 int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err)
@@ -624,6 +658,10 @@ int lv_config_apply_json(lv_config *cfg, const json_t *json, lv_err *err)
                    "configuration key lockout_threshold is retired and "
                    "ignored: failures are throttled now and "
                    "lockout_failures_24h sets the citizens' lock; remove it");
+            continue;
+        }
+        if (!f && strcmp(key, "store") == 0) {
+            LV_TRY(apply_store(&next, v, err));
             continue;
         }
         if (!f)
@@ -699,6 +737,22 @@ int lv_config_save(const lv_config *cfg, lv_err *err)
         rc = lv_fail(err, LV_ENOMEM, "cannot serialize configuration");
     lv_buf_free(&b);
     return rc;
+}
+
+int lv_config_store_is_pg(const lv_config *cfg)
+{
+    return strcmp(cfg->store_driver, "postgresql") == 0;
+}
+
+int lv_config_store_location(const lv_config *cfg, char *out, size_t cap)
+{
+    const char *ci = cfg->store_conninfo;
+    if (!lv_config_store_is_pg(cfg))
+        return lv_path_join(out, cap, cfg->dir, "llave.db");
+    int url = strncmp(ci, "postgres://", 11) == 0 ||
+              strncmp(ci, "postgresql://", 13) == 0;
+    int n = snprintf(out, cap, "%s%s", url ? "" : LV_STORE_PG_PREFIX, ci);
+    return n >= 0 && (size_t)n < cap ? 0 : LV_EINVAL;
 }
 
 /* ---- rules for the certificates a configuration produces (issue 13) ---- */

@@ -245,6 +245,12 @@ typedef struct lv_config {
     char pkcs11_module[512];
     char pkcs11_token[33];
     char pkcs11_pin_file[512];
+    /* store/'s back end (R10.2, issue 17 item 1): "sqlite" (DIR/llave.db,
+     * the default) or "postgresql" with a libpq connection string or URL
+     * ("host=/run/postgresql dbname=llave", "postgresql://..."); llave.json
+     * takes them flat or as "store": {"driver": ..., "conninfo": ...}. */
+    char store_driver[16];
+    char store_conninfo[512];
     /* auth/ (R3.1-R3.6): Argon2id cost, password policy, lockout, codes */
     int argon2_memory_mib;    /* Argon2id memory, MiB (64) */
     int argon2_time;          /* Argon2id passes (3) */
@@ -349,6 +355,14 @@ int lv_config_load(lv_config *cfg, const char *dir, lv_err *err) LV_MUST_USE;
 int lv_config_apply_json(lv_config *cfg, const json_t *json,
                          lv_err *err) LV_MUST_USE;
 int lv_config_save(const lv_config *cfg, lv_err *err) LV_MUST_USE;
+
+/* What store_open opens for cfg: DIR/llave.db for SQLite; for PostgreSQL
+ * the URL as given, or LV_STORE_PG_PREFIX and the connection string. */
+#define LV_STORE_PG_PREFIX "pg:"
+int lv_config_store_location(const lv_config *cfg, char *out,
+                             size_t cap) LV_MUST_USE;
+/* 1 when cfg's store is PostgreSQL (no DIR/llave.db, no file backup). */
+int lv_config_store_is_pg(const lv_config *cfg);
 
 /* The roles of the CA table that issue certificates: the subordinate
  * issuing CAs ("qualified", "standard", "tls"; their successors after a

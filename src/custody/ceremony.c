@@ -43,10 +43,37 @@ static void step(ceremony *c, const char *action, const char *object,
                                               details ? details : json_null()));
 }
 
+static int count_ca(const lv_ca_rec *rec, void *ctx)
+{
+    (void)rec;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* On PostgreSQL the installation is the database: one that holds CAs is
+ * taken (opening it creates the schema in an empty one). */
+static int refuse_existing_pg(const lv_config *cfg, lv_err *err)
+{
+    char db[1024];
+    lv_store *st = NULL;
+    int n = 0;
+    LV_TRY(lv_config_store_location(cfg, db, sizeof db));
+    LV_TRY(store_open(db, &st, err));
+    int rc = store_ca_foreach(st, count_ca, &n, err);
+    store_close(st);
+    if (rc == 0 && n > 0)
+        rc = lv_fail(err, LV_EEXISTS,
+                     "the database of store_conninfo already holds a llave "
+                     "installation; the ceremony runs once");
+    return rc;
+}
+
 static int refuse_existing(const lv_config *cfg, lv_err *err)
 {
     char path[1024];
     struct stat sb;
+    if (lv_config_store_is_pg(cfg))
+        LV_TRY(refuse_existing_pg(cfg, err));
     LV_TRY(lv_path_join(path, sizeof path, cfg->dir, "llave.db"));
     if (stat(path, &sb) == 0)
         return lv_fail(err, LV_EEXISTS,
@@ -350,7 +377,7 @@ static int run(ceremony *c, lv_err *err)
 {
     char db[1024];
     LV_TRY(ca_open_keys_only(c->cfg, KEYD_CALLER_CONSOLE, &c->keys, err));
-    LV_TRY(lv_path_join(db, sizeof db, c->cfg->dir, "llave.db"));
+    LV_TRY(lv_config_store_location(c->cfg, db, sizeof db));
     LV_TRY(store_open(db, &c->st, err));
     json_t *start =
         json_pack("{s:s, s:b}", "participants",

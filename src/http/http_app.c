@@ -11,7 +11,7 @@ struct lv_app {
     lv_config cfg;
     _Atomic(lv_ca *) ca; /* swapped by a reload (issue 12 item 5) */
     lv_auth *auth;
-    char location[576];    /* lv_config.dir + "/llave.db" */
+    char location[576];    /* lv_config_store_location */
     lv_per_thread *stores; /* each thread's open store */
 };
 
@@ -27,8 +27,8 @@ int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
     if (!app)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     app->cfg = *cfg;
-    if (lv_path_join(app->location, sizeof app->location, cfg->dir,
-                     "llave.db") < 0) {
+    if (lv_config_store_location(cfg, app->location, sizeof app->location) <
+        0) {
         free(app);
         return lv_fail(err, LV_EINVAL, "data directory path too long");
     }

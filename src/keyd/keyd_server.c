@@ -276,7 +276,10 @@ static int server_paths(keyd_server *s, const keyd_opts *o, lv_err *err)
     if (!o->dir ||
         snprintf(s->dir, sizeof s->dir, "%s", o->dir) >= (int)sizeof s->dir)
         return lv_fail(err, LV_EINVAL, "data directory missing or too long");
-    if (lv_path_join(s->db_path, sizeof s->db_path, s->dir, "llave.db") < 0)
+    /* The store llave.json names (SQLite's DIR/llave.db by default). */
+    lv_config cfg;
+    LV_TRY(lv_config_load(&cfg, s->dir, err));
+    if (lv_config_store_location(&cfg, s->db_path, sizeof s->db_path) < 0)
         return lv_fail(err, LV_EINVAL, "data directory path too long");
     if (o->socket_path)
         return snprintf(s->socket_path, sizeof s->socket_path, "%s",

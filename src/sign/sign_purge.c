@@ -60,7 +60,7 @@ static int purger_open(void *state, void *arg, lv_err *err)
     purger *p = state;
     char db[1024];
     *p = *(const purger *)arg;
-    if (lv_path_join(db, sizeof db, p->cfg.dir, "llave.db") < 0)
+    if (lv_config_store_location(&p->cfg, db, sizeof db) < 0)
         return lv_fail(err, LV_EINVAL, "data directory path too long");
     return store_open(db, &p->st, err);
 }

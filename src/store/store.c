@@ -13,16 +13,23 @@ static const char schema_table_sql[] =
     " name TEXT NOT NULL,"
     " applied_at BIGINT NOT NULL)";
 
-/* R10.2: a PostgreSQL URL will select the PostgreSQL driver. */
-static int store_pick_driver(const char *location, const lv_db_driver **drv,
-                             lv_err *err)
+/* R10.2: a PostgreSQL URL (postgres://, postgresql://) or "pg:" and a
+ * libpq connection string ("pg:host=/run/pg dbname=llave") selects the
+ * PostgreSQL driver; anything else is an SQLite file.  *conninfo is what
+ * the driver opens. */
+static void store_pick_driver(const char *location, const lv_db_driver **drv,
+                              const char **conninfo)
 {
-    if (strncmp(location, "postgres://", 11) == 0 ||
-        strncmp(location, "postgresql://", 13) == 0)
-        return lv_fail(err, LV_EINVAL,
-                       "this build has no PostgreSQL back end yet");
     *drv = &lv_db_sqlite;
-    return 0;
+    *conninfo = location;
+    if (strncmp(location, "postgres://", 11) == 0 ||
+        strncmp(location, "postgresql://", 13) == 0) {
+        *drv = &lv_db_postgresql;
+    } else if (strncmp(location, LV_STORE_PG_PREFIX,
+                       strlen(LV_STORE_PG_PREFIX)) == 0) {
+        *drv = &lv_db_postgresql;
+        *conninfo = location + strlen(LV_STORE_PG_PREFIX);
+    }
 }
 
 int store_schema_version(lv_store *st, int *version, lv_err *err)
@@ -63,7 +70,9 @@ static int apply_migration(lv_store *st, const lv_migration *m, lv_err *err)
     LV_TRY_GOTO(rc, store_schema_version(st, &current, err), fail);
     if (current >= m->version)
         return store_commit(st, err);
-    LV_TRY_GOTO(rc, st->drv->exec(st->db, m->sql, err), fail);
+    const char *sql =
+        st->drv == &lv_db_postgresql && m->sql_pg ? m->sql_pg : m->sql;
+    LV_TRY_GOTO(rc, st->drv->exec(st->db, sql, err), fail);
     LV_TRY_GOTO(rc, record_migration(st, m, err), fail);
     LV_TRY(store_commit(st, err));
     lv_log(LV_LOG_INFO, "store: applied migration %s", m->name);
@@ -81,8 +90,14 @@ fail:
 static int store_migrate(lv_store *st, lv_err *err)
 {
     int current = 0;
-    LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
-    LV_TRY(store_schema_version(st, &current, err));
+    /* Created only when it is missing: on PostgreSQL the service role
+     * (deploy/postgresql-roles.sql) may not CREATE in the schema, not even
+     * "IF NOT EXISTS". */
+    lv_err ignored;
+    if (store_schema_version(st, &current, &ignored) < 0) {
+        LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
+        LV_TRY(store_schema_version(st, &current, err));
+    }
     /* An older binary must not write into a schema it does not know. */
     if (current > latest_known())
         return lv_fail(err, LV_ESTATE,
@@ -102,9 +117,9 @@ int store_open(const char *location, lv_store **out, lv_err *err)
     lv_store *st = calloc(1, sizeof *st);
     if (!st)
         return lv_fail(err, LV_ENOMEM, "out of memory");
-    int rc = store_pick_driver(location, &st->drv, err);
-    if (rc == 0)
-        rc = st->drv->open(location, &st->db, err);
+    const char *conninfo = location;
+    store_pick_driver(location, &st->drv, &conninfo);
+    int rc = st->drv->open(conninfo, &st->db, err);
     if (rc == 0)
         rc = store_migrate(st, err);
     if (rc == 0)

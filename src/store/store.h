@@ -8,7 +8,7 @@
  * store_front.h, the front end's handle (issue 12 item 3).
  *
  * The SQL lives here and is written once in the dialect both back ends accept;
- * a back end (SQLite now, PostgreSQL later, R10.2) only implements the small
+ * a back end (SQLite or PostgreSQL, R10.2) only implements the small
  * lv_db_driver table in store_driver.h.  Depends on core/ only. */
 #ifndef LLAVE_STORE_H
 #define LLAVE_STORE_H
@@ -18,8 +18,9 @@
 #include <stdint.h>
 
 /* Opens (creating if needed) the database at `location` ("DIR/llave.db" for
- * SQLite) and applies every pending migration from the embedded sql/ files,
- * each in its own transaction. */
+ * SQLite; a postgresql:// URL or "pg:" and a libpq connection string for
+ * PostgreSQL: lv_config_store_location) and applies every pending migration
+ * from the embedded sql/ files, each in its own transaction. */
 int store_open(const char *location, lv_store **out, lv_err *err) LV_MUST_USE;
 void store_close(lv_store *st);
 int store_schema_version(lv_store *st, int *version, lv_err *err) LV_MUST_USE;

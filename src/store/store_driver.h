@@ -2,10 +2,10 @@
  * store_*.c domain files share.  Nothing outside src/store includes this.
  *
  * A back end implements lv_db_driver; the domain code only ever talks to it
- * through the store_q_* helpers below, so adding PostgreSQL (R10.2) means one
- * new file implementing this table, with `?` placeholders rewritten to $n by
- * that driver.  SQL is written in the dialect both accept: BIGINT, TEXT,
- * BYTEA, INTEGER, LIMIT, COALESCE; no rowid, no AUTOINCREMENT, no RETURNING.
+ * through the store_q_* helpers below: store_sqlite.c and, for PostgreSQL
+ * (R10.2), store_pg.c, which rewrites the `?` placeholders to $n.  SQL is
+ * written in the dialect both accept: BIGINT, TEXT, BYTEA, INTEGER, LIMIT,
+ * COALESCE; no rowid, no AUTOINCREMENT, no RETURNING.
  *
  * Threading: a connection, and so an lv_store, is used by one thread at a
  * time; llaved opens one lv_store per worker.  Nothing here locks. */
@@ -73,6 +73,7 @@ typedef struct lv_db_driver {
 } lv_db_driver;
 
 extern const lv_db_driver lv_db_sqlite;
+extern const lv_db_driver lv_db_postgresql; /* store_pg.c */
 
 struct lv_store {
     const lv_db_driver *drv;

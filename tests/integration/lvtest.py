@@ -116,9 +116,79 @@ def finish():
     print("\nall checks passed")
 
 
+# LLAVE_TEST_STORE=postgresql runs the tests on PostgreSQL (issue 17 item
+# 1): every `llave init` gets a fresh database of a throw-away cluster
+# (lvpg.py, one per test process) through the store keys of its
+# configuration, and sql() reads it with psql instead of sqlite3.
+STORE = os.environ.get("LLAVE_TEST_STORE", "sqlite")
+_PG_COUNT = [0]
+
+
+def _pg_init(args):
+    """`llave init DIR [...]` with the store keys of a new database."""
+    import lvpg
+    cluster = lvpg.shared()
+    args = list(args)
+    config = {}
+    if "--config" in args:
+        i = args.index("--config")
+        with open(args[i + 1]) as f:
+            config = json.load(f)
+        del args[i:i + 2]
+    _PG_COUNT[0] += 1
+    db = f"t{os.getpid()}_{_PG_COUNT[0]}"
+    config["store_driver"] = "postgresql"
+    config["store_conninfo"] = cluster.create_db(db, sqlite_compat=True)
+    fd, path = tempfile.mkstemp(prefix="llave-pgconf-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(config, f)
+    return args + ["--config", path]
+
+
+def lvpg_sql(query):
+    import lvpg
+    return lvpg.sqlite_to_pg(query)
+
+
+def store_conninfo(d):
+    """The PostgreSQL connection string of the install in d, or None."""
+    try:
+        with open(os.path.join(d, "llave.json")) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if cfg.get("store_driver") == "postgresql":
+        return cfg.get("store_conninfo")
+    return None
+
+
+def store_location(d):
+    """What llave's store_open opens for the install in d (as
+    lv_config_store_location): DIR/llave.db, or pg: and the conninfo."""
+    conninfo = store_conninfo(d)
+    if conninfo and not conninfo.startswith(("postgres://",
+                                             "postgresql://")):
+        return "pg:" + conninfo
+    return conninfo or os.path.join(d, "llave.db")
+
+
+def store_dump(d):
+    """Everything the store holds, as text: the SQLite file's bytes, or
+    pg_dump's data (to show that a secret is stored nowhere)."""
+    conninfo = store_conninfo(d)
+    if conninfo:
+        return run(["pg_dump", "--data-only", "-d", conninfo],
+                   check_rc=0)[1]
+    with open(os.path.join(d, "llave.db"), "rb") as f:
+        return f.read().decode("latin-1")
+
+
 def run(args, input=None, check_rc=None, env=None):
     """Runs a command; returns (rc, stdout, stderr) as text."""
     args, env = _keystore_args(list(args), env)
+    if (STORE == "postgresql" and len(args) > 2 and args[0] == LLAVE and
+            args[1] == "init"):
+        args = _pg_init(args)
     p = subprocess.run(args, input=input, capture_output=True, text=True,
                        env=env)
     if check_rc is not None and p.returncode != check_rc:
@@ -148,8 +218,17 @@ def demo_install(parent, name="demo"):
 
 
 def sql(d, query):
-    """Reads the store with the sqlite3 CLI, not through llave."""
-    rc, out, err = run(["sqlite3", os.path.join(d, "llave.db"), query])
+    """Reads the store with the sqlite3 CLI (psql on PostgreSQL), not
+    through llave; rows as lines, columns separated by |."""
+    conninfo = store_conninfo(d)
+    if conninfo:
+        # lv_test: lvpg's stand-ins for the SQLite functions tests use
+        rc, out, err = run(["psql", "-X", "-A", "-t", "-F", "|", "-q",
+                            "-v", "ON_ERROR_STOP=1", "-d", conninfo,
+                            "-c", "SET search_path = public, lv_test",
+                            "-c", lvpg_sql(query)])
+    else:
+        rc, out, err = run(["sqlite3", os.path.join(d, "llave.db"), query])
     if rc != 0:
         raise RuntimeError(err)
     return out.strip()

@@ -167,7 +167,7 @@ def check_no_lockout_weapon(d, srv, ops):
     check(len(n429) >= 15 and n401 + len(n429) == 25 and
           all(ra and ra.isdigit() and int(ra) >= 1 for ra in n429),
           f"then 429 with Retry-After ({n401} x 401, {len(n429)} x 429)")
-    check(sql(d, f"select locked || enabled from operators where "
+    check(sql(d, f"select locked || '' || enabled from operators where "
                  f"login='{lg}'") == "01",
           "the security officer is neither locked nor disabled")
     check(int(sql(d, "select count(*) from audit_log where event="

@@ -23,7 +23,7 @@ import stat
 import subprocess
 
 from lvtest import (BUILD, check, cleanup, demo_install, finish, openssl, run,
-                    sql, workdir)
+                    sql, store_location, workdir)
 
 KEYD = os.path.join(BUILD, "llave-keyd")
 PROBE = os.path.join(BUILD, "tests", "keyd_probe")
@@ -149,7 +149,7 @@ class Front:
         self.n = 0
 
     def activate(self, digests, key=None, ttl="60"):
-        r = probe(os.path.join(self.d, "llave.db"), "-", "activate",
+        r = probe(store_location(self.d), "-", "activate",
                   key or self.key, "sha256", ttl, "citizen:demo-test",
                   *digests)
         assert r["rc"] == 0, r

@@ -248,7 +248,8 @@ def main():
         check(st == 201 and tx, f"a transaction with four PDFs and a digest "
                                 f"({st} {o})")
         rows = sql(d, "select seq || ':' || level || ':' || pages || ':' || "
-                      "size || ':' || (signed_pdf is null) from sign_pdfs "
+                      "size || ':' || (case when signed_pdf is null then 1 "
+                      "else 0 end) from sign_pdfs "
                       f"where tx_id='{tx}' order by seq")
         check(rows.split() == [f"{i}:{LEVELS[i]}:1:{len(p)}:1"
                                for i, p in enumerate(pdfs)],

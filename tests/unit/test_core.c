@@ -560,6 +560,45 @@ static void test_config_apply_is_atomic(void **state)
     json_decref(j);
 }
 
+/* Issue 17 item 1: the store's driver, as an object or as flat keys, and
+ * what store_open is given for it. */
+static void test_config_store(void **state)
+{
+    (void)state;
+    lv_config cfg;
+    lv_err err = {0};
+    char loc[600];
+    lv_config_defaults(&cfg, "/d");
+    assert_int_equal(lv_config_store_location(&cfg, loc, sizeof loc), 0);
+    assert_string_equal(loc, "/d/llave.db");
+    assert_false(lv_config_store_is_pg(&cfg));
+    json_t *j = json_pack("{s{ss ss}}", "store", "driver", "postgresql",
+                          "conninfo", "host=/run/pg dbname=llave");
+    assert_int_equal(lv_config_apply_json(&cfg, j, &err), 0);
+    json_decref(j);
+    assert_true(lv_config_store_is_pg(&cfg));
+    assert_int_equal(lv_config_store_location(&cfg, loc, sizeof loc), 0);
+    assert_string_equal(loc, LV_STORE_PG_PREFIX "host=/run/pg dbname=llave");
+    j = json_pack("{ss}", "store_conninfo", "postgresql://db/llave");
+    assert_int_equal(lv_config_apply_json(&cfg, j, &err), 0);
+    json_decref(j);
+    assert_int_equal(lv_config_store_location(&cfg, loc, sizeof loc), 0);
+    assert_string_equal(loc, "postgresql://db/llave");
+    j = json_pack("{ss}", "store_driver", "mysql");
+    assert_int_equal(lv_config_apply_json(&cfg, j, &err), LV_EINVAL);
+    assert_non_null(strstr(err.msg, "store_driver"));
+    json_decref(j);
+    j = json_pack("{s{ss}}", "store", "host", "x");
+    assert_int_equal(lv_config_apply_json(&cfg, j, &err), LV_EINVAL);
+    assert_non_null(strstr(err.msg, "store.host"));
+    json_decref(j);
+    lv_config_defaults(&cfg, "/d");
+    j = json_pack("{ss}", "store_driver", "postgresql");
+    assert_int_equal(lv_config_apply_json(&cfg, j, &err), LV_EINVAL);
+    assert_non_null(strstr(err.msg, "store_conninfo"));
+    json_decref(j);
+}
+
 static void test_config_save_round_trip(void **state)
 {
     const char *dir = *state;
@@ -756,6 +795,7 @@ int main(void)
         TD(test_config_defaults_without_file),
         TD(test_config_load_overrides),
         TD(test_config_rejects_bad_files),
+        TD(test_config_store),
         TD(test_config_validation),
         T(test_config_apply_is_atomic),
         TD(test_config_save_round_trip),

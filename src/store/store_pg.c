@@ -1,0 +1,467 @@
+/* PostgreSQL back end of lv_db_driver (R10.2, issue 17 item 1), on libpq.
+ *
+ * Statements.  prepare rewrites the `?` placeholders of the shared dialect
+ * to $1..$n (outside string literals, quoted identifiers and comments) and
+ * keeps the text; the first step sends it with PQexecParams and keeps the
+ * whole result, later steps walk its rows.  No server-side prepared
+ * statement: a parameter's type is that of the value bound each time
+ * (int8 in binary, bytea in binary, text left for the server to infer), so
+ * one SQL text may be bound with different kinds, as SQLite allows.
+ * Results come back in text format: integers are parsed with strtoll,
+ * bytea is decoded from its hex text once per cell read (PQunescapeBytea).
+ *
+ * Transactions.  SQLite's BEGIN IMMEDIATE makes every writer wait for the
+ * one before it, and the domain code counts on it: the audit chain reads
+ * its head and appends in the same transaction (one chain, no gaps),
+ * serial numbers and CRL numbers are "max + 1".  begin therefore takes one
+ * transaction-scoped advisory lock (pg_advisory_xact_lock(LV_PG_WRITE_LOCK))
+ * right after BEGIN (READ COMMITTED): writers queue on it across
+ * connections, processes and nodes, readers outside a transaction never
+ * wait, and every statement after the lock sees what the previous writer
+ * committed.  The lock ends with COMMIT or ROLLBACK.
+ *
+ * Errors.  Inside a transaction PostgreSQL aborts the whole transaction at
+ * the first failed statement, where SQLite fails only the statement; the
+ * callers (store_row_add's LV_EEXISTS, say) go on after a refused insert.
+ * So a statement run inside a transaction is wrapped in a savepoint, rolled
+ * back to on failure and released on success: the failure costs that
+ * statement only, as in SQLite.  unique_violation (23505) is LV_EEXISTS,
+ * foreign_key_violation (23503) LV_EINVAL, anything else LV_ESTORE with the
+ * server's message.
+ *
+ * Backups are pg_dump's job (docs/OPERATIONS.md): backup is NULL. */
+#include "store/store_driver.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The key of the advisory lock every writing transaction takes: "llave"
+ * in ASCII, so that it is recognisable in pg_locks. */
+#define LV_PG_WRITE_LOCK "465793938533"
+/* PostgreSQL's type OIDs (catalog/pg_type_d.h, stable across versions). */
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+
+struct lv_db {
+    PGconn *c;
+    int64_t changes;
+    int in_tx;
+};
+
+typedef struct pg_param {
+    char *val; /* owned; NULL for SQL NULL */
+    int len;
+    int fmt; /* 0 text, 1 binary */
+    unsigned oid;
+} pg_param;
+
+struct lv_db_stmt {
+    lv_db *db;
+    char *sql; /* rewritten to $n */
+    int nparams;
+    pg_param *params;
+    PGresult *res;
+    int row;             /* the current row, -1 before the first */
+    unsigned char *blob; /* the last decoded bytea, freed at next read */
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int pg_fail_res(const PGresult *r, PGconn *c, lv_err *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg || !*msg)
+        msg = c ? PQerrorMessage(c) : "no connection";
+    if (state && strcmp(state, "23505") == 0)
+        return lv_fail(err, LV_EEXISTS, "already exists (%s)", msg);
+    if (state && strcmp(state, "23503") == 0)
+        return lv_fail(err, LV_EINVAL, "refers to a missing record (%s)", msg);
+    return lv_fail(err, LV_ESTORE, "postgresql: %s", msg);
+}
+
+/* A command that returns no rows; 0 or the mapped failure. */
+static int pg_command(lv_db *db, const char *sql, lv_err *err)
+{
+    PGresult *r = PQexec(db->c, sql);
+    ExecStatusType s = PQresultStatus(r);
+    int rc = 0;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+        rc = pg_fail_res(r, db->c, err);
+    PQclear(r);
+    return rc;
+}
+
+/* ---- connection -------------------------------------------------------- */
+
+/* NOTICEs (CREATE ... IF NOT EXISTS, RAISE NOTICE) are not errors. */
+static void pg_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+static void pg_close(lv_db *db)
+{
+    if (!db)
+        return;
+    PQfinish(db->c);
+    free(db);
+}
+
+static int pg_open(const char *location, lv_db **out, lv_err *err)
+{
+    *out = NULL;
+    lv_db *db = calloc(1, sizeof *db);
+    if (!db)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    db->c = PQconnectdb(location);
+    if (!db->c || PQstatus(db->c) != CONNECTION_OK) {
+        /* The message may name the host, never the password. */
+        int rc = lv_fail(err, LV_ESTORE, "cannot connect to postgresql: %s",
+                         db->c ? PQerrorMessage(db->c) : "out of memory");
+        pg_close(db);
+        return rc;
+    }
+    PQsetNoticeProcessor(db->c, pg_notice, NULL);
+    /* Times are Unix seconds in BIGINT columns; the session's zone only
+     * matters to the retention triggers, which compute in UTC anyway. */
+    int rc = pg_command(db,
+                        "SET client_min_messages = warning;"
+                        " SET TIME ZONE 'UTC'",
+                        err);
+    if (rc < 0) {
+        pg_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+static int pg_exec(lv_db *db, const char *sql, lv_err *err)
+{
+    /* PQexec runs several statements in one simple query (migrations). */
+    return pg_command(db, sql, err);
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* Copies sql into out rewriting each `?` outside '...', "..." and --
+ * comments to $n; out has room for strlen(sql) * 4 + 1 (a `?` becomes at
+ * most "$999"). */
+static int pg_rewrite(const char *sql, char *out, size_t cap)
+{
+    int n = 0;
+    size_t o = 0;
+    char quote = 0;
+    for (const char *p = sql; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (p[0] == '-' && p[1] == '-') {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            memcpy(out + o, p, len);
+            o += len;
+            p += len - 1;
+            continue;
+        } else if (*p == '?') {
+            int w = snprintf(out + o, cap - o, "$%d", ++n);
+            if (w < 0 || (size_t)w >= cap - o)
+                return -1;
+            o += (size_t)w;
+            continue;
+        }
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return n;
+}
+
+static void pg_stmt_reset(lv_db_stmt *s)
+{
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+    free(s->blob);
+    s->blob = NULL;
+}
+
+static void pg_finalize(lv_db_stmt *s)
+{
+    if (!s)
+        return;
+    pg_stmt_reset(s);
+    for (int i = 0; s->params && i < s->nparams; i++)
+        free(s->params[i].val);
+    free(s->params);
+    free(s->sql);
+    free(s);
+}
+
+static int pg_prepare(lv_db *db, const char *sql, lv_db_stmt **out, lv_err *err)
+{
+    *out = NULL;
+    size_t cap = strlen(sql) * 4 + 1;
+    lv_db_stmt *s = calloc(1, sizeof *s);
+    if (s)
+        s->sql = malloc(cap);
+    if (!s || !s->sql) {
+        pg_finalize(s);
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    }
+    s->db = db;
+    s->row = -1;
+    s->nparams = pg_rewrite(sql, s->sql, cap);
+    if (s->nparams < 0) {
+        pg_finalize(s);
+        return lv_fail(err, LV_EINTERNAL, "too many placeholders");
+    }
+    if (s->nparams > 0) {
+        s->params = calloc((size_t)s->nparams, sizeof *s->params);
+        if (!s->params) {
+            pg_finalize(s);
+            return lv_fail(err, LV_ENOMEM, "out of memory");
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+static int pg_bind(lv_db_stmt *s, int idx, const void *v, size_t len, int fmt,
+                   unsigned oid, lv_err *err)
+{
+    if (idx < 1 || idx > s->nparams)
+        return lv_fail(err, LV_EINTERNAL, "parameter %d of a statement of %d",
+                       idx, s->nparams);
+    if (len > INT32_MAX)
+        return lv_fail(err, LV_ETOOBIG, "parameter %d too large", idx);
+    pg_param *p = &s->params[idx - 1];
+    free(p->val);
+    *p = (pg_param){.len = (int)len, .fmt = fmt, .oid = oid};
+    if (!v)
+        return 0;
+    /* One byte more, so that an empty value is not NULL and text ends. */
+    p->val = malloc(len + 1);
+    if (!p->val)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    memcpy(p->val, v, len);
+    p->val[len] = '\0';
+    return 0;
+}
+
+static int pg_bind_text(lv_db_stmt *s, int idx, const char *v, lv_err *err)
+{
+    /* Type left to the server (0): a text column, or a number compared
+     * with a numeric column. */
+    return pg_bind(s, idx, v, v ? strlen(v) : 0, 0, 0, err);
+}
+
+static int pg_bind_int64(lv_db_stmt *s, int idx, int64_t v, lv_err *err)
+{
+    /* int8 in binary: network byte order. */
+    uint64_t u = (uint64_t)v;
+    unsigned char be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (unsigned char)(u >> (56 - 8 * i));
+    return pg_bind(s, idx, be, sizeof be, 1, PG_OID_INT8, err);
+}
+
+static int pg_bind_blob(lv_db_stmt *s, int idx, const void *v, size_t len,
+                        lv_err *err)
+{
+    /* A zero-length blob must still be a blob, not NULL. */
+    return pg_bind(s, idx, v ? v : "", len, 1, PG_OID_BYTEA, err);
+}
+
+static int pg_bind_null(lv_db_stmt *s, int idx, lv_err *err)
+{
+    return pg_bind(s, idx, NULL, 0, 0, 0, err);
+}
+
+/* Is sql a statement that may fail on a constraint (not a SELECT)? */
+static int pg_writes(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) != 0 &&
+           strncasecmp(sql, "WITH", 4) != 0;
+}
+
+static int pg_run(lv_db_stmt *s, lv_err *err)
+{
+    const char **vals = NULL;
+    int *lens = NULL, *fmts = NULL;
+    Oid *oids = NULL;
+    int n = s->nparams;
+    if (n > 0) {
+        vals = calloc((size_t)n, sizeof *vals);
+        lens = calloc((size_t)n, sizeof *lens);
+        fmts = calloc((size_t)n, sizeof *fmts);
+        oids = calloc((size_t)n, sizeof *oids);
+    }
+    int rc = 0;
+    if (n > 0 && (!vals || !lens || !fmts || !oids))
+        rc = lv_fail(err, LV_ENOMEM, "out of memory");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        vals[i] = s->params[i].val;
+        lens[i] = s->params[i].len;
+        fmts[i] = s->params[i].fmt;
+        oids[i] = s->params[i].oid;
+    }
+    if (rc == 0) {
+        s->res = PQexecParams(s->db->c, s->sql, n, oids, vals, lens, fmts, 0);
+        ExecStatusType st = PQresultStatus(s->res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            const char *t = PQcmdTuples(s->res);
+            s->db->changes = t && *t ? strtoll(t, NULL, 10) : 0;
+        } else {
+            rc = pg_fail_res(s->res, s->db->c, err);
+        }
+    }
+    free(vals);
+    free(lens);
+    free(fmts);
+    free(oids);
+    return rc;
+}
+
+static int pg_step(lv_db_stmt *s, lv_err *err)
+{
+    if (!s->res) {
+        lv_db *db = s->db;
+        int guard = db->in_tx && pg_writes(s->sql);
+        if (guard)
+            LV_TRY(pg_command(db, "SAVEPOINT lv_stmt", err));
+        int rc = pg_run(s, err);
+        if (guard) {
+            lv_err ignored;
+            if (rc < 0)
+                lv_ignore(
+                    pg_command(db, "ROLLBACK TO SAVEPOINT lv_stmt", &ignored));
+            else
+                rc = pg_command(db, "RELEASE SAVEPOINT lv_stmt", err);
+        }
+        if (rc < 0) {
+            pg_stmt_reset(s);
+            return rc;
+        }
+    }
+    s->row++;
+    return s->row < PQntuples(s->res) ? LV_DB_ROW : LV_DB_DONE;
+}
+
+static int pg_has(const lv_db_stmt *s, int col)
+{
+    return s->res && s->row >= 0 && s->row < PQntuples(s->res) && col >= 0 &&
+           col < PQnfields(s->res) && !PQgetisnull(s->res, s->row, col);
+}
+
+static const char *pg_column_text(lv_db_stmt *s, int col)
+{
+    return pg_has(s, col) ? PQgetvalue(s->res, s->row, col) : NULL;
+}
+
+static int64_t pg_column_int64(lv_db_stmt *s, int col)
+{
+    const char *v = pg_column_text(s, col);
+    if (!v)
+        return 0;
+    /* A boolean expression (a comparison in a SELECT list) is t or f. */
+    if (v[0] == 't' && v[1] == '\0')
+        return 1;
+    return strtoll(v, NULL, 10);
+}
+
+static const void *pg_column_blob(lv_db_stmt *s, int col, size_t *len)
+{
+    *len = 0;
+    free(s->blob);
+    s->blob = NULL;
+    const char *v = pg_column_text(s, col);
+    if (!v)
+        return NULL;
+    if (PQftype(s->res, col) != PG_OID_BYTEA) {
+        *len = strlen(v);
+        return v;
+    }
+    s->blob = PQunescapeBytea((const unsigned char *)v, len);
+    if (!s->blob)
+        *len = 0;
+    return s->blob;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static int pg_begin(lv_db *db, lv_err *err)
+{
+    int rc = pg_command(db,
+                        "BEGIN ISOLATION LEVEL READ COMMITTED;"
+                        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")",
+                        err);
+    if (rc < 0) {
+        /* BEGIN may have run before the lock failed (a cancel, a lock
+         * timeout): end that transaction, or the next begin would be
+         * inside it. */
+        lv_err ignored;
+        lv_ignore(pg_command(db, "ROLLBACK", &ignored));
+        return rc;
+    }
+    db->in_tx = 1;
+    return 0;
+}
+
+/* COMMIT of a transaction the server already aborted answers ROLLBACK,
+ * not an error: that is a failure here. */
+static int pg_commit(lv_db *db, lv_err *err)
+{
+    PGresult *r = PQexec(db->c, "COMMIT");
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = pg_fail_res(r, db->c, err);
+    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        rc = lv_fail(err, LV_ESTORE,
+                     "postgresql: the transaction was rolled back");
+    PQclear(r);
+    db->in_tx = 0;
+    return rc;
+}
+
+static void pg_rollback(lv_db *db)
+{
+    lv_err ignored;
+    lv_ignore(pg_command(db, "ROLLBACK", &ignored));
+    db->in_tx = 0;
+}
+
+static int64_t pg_changes(lv_db *db)
+{
+    return db->changes;
+}
+
+const lv_db_driver lv_db_postgresql = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .serve_reads = NULL,
+    .exec = pg_exec,
+    .prepare = pg_prepare,
+    .bind_text = pg_bind_text,
+    .bind_int64 = pg_bind_int64,
+    .bind_blob = pg_bind_blob,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .column_text = pg_column_text,
+    .column_int64 = pg_column_int64,
+    .column_blob = pg_column_blob,
+    .finalize = pg_finalize,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .changes = pg_changes,
+    .backup = NULL,
+};
