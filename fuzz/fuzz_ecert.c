@@ -186,8 +186,8 @@ static int register_body(const unsigned char *body, size_t len,
                          ra_registered *out)
 {
     lv_err err = {0};
-    int rc =
-        ra_register_ecert(NULL, st, &cfg, body, len, "192.0.2.1", out, &err);
+    ra_ecert_proof proof = {.cms = body, .cms_len = len};
+    int rc = ra_register_ecert(NULL, st, &cfg, &proof, "192.0.2.1", out, &err);
     if (rc < 0 && !err.msg[0])
         abort();
     return rc;

@@ -484,9 +484,9 @@ static int register_ecert(lv_app *app, const lv_http_req *req,
     if (req->body == NULL || req->body_len == 0)
         return http_resp_error(resp, LV_EINVAL,
                                "the body must be a CMS-signed request");
-    if (ra_register_ecert(lv_app_auth(app), req->st, lv_app_config(app),
-                          req->body, req->body_len, req->remote_addr, &r,
-                          &err) < 0)
+    ra_ecert_proof proof = {.cms = req->body, .cms_len = req->body_len};
+    if (ra_register_ecert(lv_app_auth(app), req->st, lv_app_config(app), &proof,
+                          req->remote_addr, &r, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, registered_json(&r));
 }
@@ -503,10 +503,14 @@ static int register_ecert_tls(lv_app *app, const lv_http_req *req,
         return http_resp_error_status(
             resp, 403, LV_EPERM,
             "registration by client certificate needs https");
-    if (ra_register_ecert_tls(lv_app_auth(app), req->st, lv_app_config(app),
-                              req->peer_der, req->peer_len, req->npeer,
-                              req->json, req->body, req->body_len,
-                              req->remote_addr, &r, &err) < 0)
+    ra_ecert_proof proof = {.peer_der = req->peer_der,
+                            .peer_len = req->peer_len,
+                            .npeer = req->npeer,
+                            .content = req->json,
+                            .body = req->body,
+                            .body_len = req->body_len};
+    if (ra_register_ecert(lv_app_auth(app), req->st, lv_app_config(app), &proof,
+                          req->remote_addr, &r, &err) < 0)
         return http_resp_err(resp, &err);
     return respond(resp, 201, registered_json(&r));
 }

@@ -263,6 +263,22 @@ static int token_login(keys_p11 *p, const char *pin, lv_err *err)
     return rv == CKR_OK ? 0 : keys_p11_fail(err, rv, "C_Login");
 }
 
+/* At most max objects matching the template t (n of them): one
+ * C_FindObjectsInit / C_FindObjects / C_FindObjectsFinal round. */
+static CK_RV find_objects(keys_p11 *p, CK_SESSION_HANDLE s, CK_ATTRIBUTE *t,
+                          CK_ULONG nt, CK_OBJECT_HANDLE *found, CK_ULONG max,
+                          CK_ULONG *n)
+{
+    CK_RV rv = p->f->C_FindObjectsInit(s, t, nt);
+    if (rv == CKR_OK) {
+        rv = p->f->C_FindObjects(s, found, max, n);
+        CK_RV fin = p->f->C_FindObjectsFinal(s);
+        if (rv == CKR_OK)
+            rv = fin;
+    }
+    return rv;
+}
+
 /* ---- objects ------------------------------------------------------------ */
 int keys_p11_find(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
                   const unsigned char *id, size_t id_len, CK_OBJECT_HANDLE *h,
@@ -272,13 +288,7 @@ int keys_p11_find(keys_p11 *p, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
                         {CKA_ID, (void *)id, id_len}};
     CK_OBJECT_HANDLE found[2];
     CK_ULONG n = 0;
-    CK_RV rv = p->f->C_FindObjectsInit(s, t, 2);
-    if (rv == CKR_OK) {
-        rv = p->f->C_FindObjects(s, found, 2, &n);
-        CK_RV fin = p->f->C_FindObjectsFinal(s);
-        if (rv == CKR_OK)
-            rv = fin;
-    }
+    CK_RV rv = find_objects(p, s, t, 2, found, 2, &n);
     if (rv != CKR_OK)
         return keys_p11_fail(err, rv, "C_FindObjects");
     if (n != 1) {
@@ -353,13 +363,7 @@ int keys_p11_destroy(keys_p11 *p, const unsigned char *id, size_t id_len,
     CK_ULONG n = 0;
     keys_p11_handle_drop(p, id, id_len);
     LV_TRY(keys_p11_session(p, &s, err));
-    CK_RV rv = p->f->C_FindObjectsInit(s, t, 1);
-    if (rv == CKR_OK) {
-        rv = p->f->C_FindObjects(s, found, 8, &n);
-        CK_RV fin = p->f->C_FindObjectsFinal(s);
-        if (rv == CKR_OK)
-            rv = fin;
-    }
+    CK_RV rv = find_objects(p, s, t, 1, found, 8, &n);
     for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
         rv = p->f->C_DestroyObject(s, found[i]);
     keys_p11_release(p, s, rv == CKR_OK);

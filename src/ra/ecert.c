@@ -420,18 +420,6 @@ static int ecert_finish(lv_auth *auth, lv_store *st, ecert *e, int rc,
     return rc;
 }
 
-int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
-                      const unsigned char *body, size_t len, const char *ip,
-                      ra_registered *out, lv_err *err)
-{
-    ecert e;
-    char ref[80];
-    ecert_begin(&e, out);
-    int rc = authenticate(&e, st, cfg, body, len, err);
-    json_t *details = rc == 0 ? evidence(&e, body, len, ref) : NULL;
-    return ecert_finish(auth, st, &e, rc, ip, "ecert", details, ref, out, err);
-}
-
 /* ---- the TLS client certificate path (issue 17 item 4) --------------------
  */
 
@@ -479,27 +467,34 @@ static json_t *tls_evidence(const ecert *e, const unsigned char *const *der,
     return j;
 }
 
-int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
-                          const unsigned char *const *der,
-                          const size_t *der_len, int n, const json_t *content,
-                          const unsigned char *body, size_t len, const char *ip,
-                          ra_registered *out, lv_err *err)
+/* The TLS path's authentication: the chain and status checks of the CMS
+ * path on the client certificate. */
+static int authenticate_tls(ecert *e, lv_store *st, const lv_config *cfg,
+                            const ra_ecert_proof *p, lv_err *err)
+{
+    LV_TRY(tls_parse(e, p->peer_der, p->peer_len, p->npeer, p->content, err));
+    name_entry(X509_get_subject_name(e->signer), NID_serialNumber, e->actor + 6,
+               sizeof e->actor - 6);
+    LV_TRY(load_trust(e, cfg, err));
+    LV_TRY(verify_chain(e, err));
+    return check_own_status(st, e->signer, err);
+}
+
+int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
+                      const ra_ecert_proof *p, const char *ip,
+                      ra_registered *out, lv_err *err)
 {
     ecert e;
     char ref[80];
+    int tls = p->content != NULL;
     ecert_begin(&e, out);
-    int rc = tls_parse(&e, der, der_len, n, content, err);
+    int rc = tls ? authenticate_tls(&e, st, cfg, p, err)
+                 : authenticate(&e, st, cfg, p->cms, p->cms_len, err);
+    json_t *details = NULL;
     if (rc == 0)
-        name_entry(X509_get_subject_name(e.signer), NID_serialNumber,
-                   e.actor + 6, sizeof e.actor - 6);
-    if (rc == 0)
-        rc = load_trust(&e, cfg, err);
-    if (rc == 0)
-        rc = verify_chain(&e, err);
-    if (rc == 0)
-        rc = check_own_status(st, e.signer, err);
-    json_t *details =
-        rc == 0 ? tls_evidence(&e, der, der_len, body, len, ref) : NULL;
-    return ecert_finish(auth, st, &e, rc, ip, "ecert-tls", details, ref, out,
-                        err);
+        details = tls ? tls_evidence(&e, p->peer_der, p->peer_len, p->body,
+                                     p->body_len, ref)
+                      : evidence(&e, p->cms, p->cms_len, ref);
+    return ecert_finish(auth, st, &e, rc, ip, tls ? "ecert-tls" : "ecert",
+                        details, ref, out, err);
 }

@@ -125,21 +125,26 @@ int ra_citizen_issue(lv_ca *ca, lv_store *st, const char *citizen_id,
  * Failures: LV_EINVAL malformed, LV_EAUTH untrusted / revoked / stale
  * (audited), LV_EEXISTS already registered, LV_ESTATE no trust list. */
 #define RA_ECERT_MAX_AGE 900
+/* How the citizen proves holding the recognised certificate: a CMS request
+ * (cms, cms_len: the body of POST /api/v1/register/ecert) or, over
+ * llaved's https (issue 17 item 4), the TLS client certificates (peer_der,
+ * peer_len, npeer: leaf first, then what the client sent beside it) with
+ * the request's JSON (content, as read from body/body_len, whose digest
+ * the evidence keeps; no signing time is needed, the handshake proved
+ * possession).  content set selects the TLS path, method "ecert-tls". */
+typedef struct ra_ecert_proof {
+    const unsigned char *cms;
+    size_t cms_len;
+    const unsigned char *const *peer_der;
+    const size_t *peer_len;
+    int npeer;
+    const json_t *content;
+    const unsigned char *body;
+    size_t body_len;
+} ra_ecert_proof;
 int ra_register_ecert(lv_auth *auth, lv_store *st, const lv_config *cfg,
-                      const unsigned char *body, size_t len, const char *ip,
+                      const ra_ecert_proof *proof, const char *ip,
                       ra_registered *out, lv_err *err) LV_MUST_USE;
-
-/* The same over llaved's https (issue 17 item 4): the recognised
- * certificate is the TLS client certificate (der[0], then what the client
- * sent beside it), content the JSON object a CMS request would carry
- * signed, as read from body (whose digest the evidence keeps).
- * Method "ecert-tls"; the evidence keeps the certificate and the SHA-256 of
- * the body.  Same failures. */
-int ra_register_ecert_tls(lv_auth *auth, lv_store *st, const lv_config *cfg,
-                          const unsigned char *const *der,
-                          const size_t *der_len, int n, const json_t *content,
-                          const unsigned char *body, size_t len, const char *ip,
-                          ra_registered *out, lv_err *err) LV_MUST_USE;
 
 /* ---- organizations (R2.7) ------------------------------------------------ */
 
