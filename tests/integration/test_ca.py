@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-from lvtest import (SUBJECTS, LLAVE, Server, check, cleanup, demo_install,
+from lvtest import (SUBJECTS, LLAVE, LLAVED, Server, check, cleanup, demo_install,
                     finish, llave, new_csr, openssl, run, sql, workdir,
                     x509_text)
 
@@ -357,7 +357,7 @@ def check_audit(d):
 
 
 def check_service(d, pem):
-    if not os.path.exists(LLAVE.replace("llave", "llaved")):
+    if not os.path.exists(LLAVED):
         check(False, "llaved binary exists")
         return
     srv = Server(d)
