@@ -3,6 +3,8 @@
 // nowhere else (no localStorage, no cookie): a reload, the logout button,
 // the token's expiry or any 401 forgets it.  The API decides every call;
 // the console only hides what an operator's roles cannot do.
+import { apiFetch } from '/web/common/api.js';
+
 let session = null; // {token, login, roles, expiresAt}
 let expiryTimer = null;
 let onEnd = () => {};
@@ -31,26 +33,10 @@ function forget(reason) {
 // a call made with a token means the session is over (expired, ended by
 // an administrator): it is forgotten.
 export async function call(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  let r;
-  try {
-    r = await fetch(path, {
-      method, headers, cache: 'no-store', credentials: 'omit',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    return { status: 0, body: { error: 'network', message: String(e) } };
-  }
-  let out = null;
-  try {
-    out = await r.json();
-  } catch {
-    out = { error: 'internal_error', message: `HTTP ${r.status}` };
-  }
+  const headers = session ? { Authorization: `Bearer ${session.token}` } : {};
+  const r = await apiFetch(method, path, body, headers, 'omit');
   if (r.status === 401 && session && path !== '/api/v1/operators/login') forget('expired');
-  return { status: r.status, body: out };
+  return r;
 }
 
 // POST /api/v1/operators/login, then GET /api/v1/auth/session for the

@@ -5,6 +5,7 @@
 // never sees; it keeps only the CSRF token the login answered (memory) and
 // sends it with every call that changes something.  The API decides every
 // call (src/http/http_portal.c).
+import { apiFetch } from '/web/common/api.js';
 import { languageSwitch, loadCatalogues, pickLang, setLang, t } from '/web/common/i18n.js';
 import { $, el, fieldError, showMsg, hideMsg, fillDl, showApiError, hideBox }
   from '/web/console/ui.js';
@@ -14,25 +15,8 @@ let loginOtp = null;
 let pending = null; // {kind: 'revoke' | 'accept', serial, otpId}
 
 async function call(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
-  let r;
-  try {
-    r = await fetch(path, {
-      method, headers, cache: 'no-store', credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    return { status: 0, body: { error: 'network', message: String(e) } };
-  }
-  let out = null;
-  try {
-    out = await r.json();
-  } catch {
-    out = { error: 'internal_error', message: `HTTP ${r.status}` };
-  }
-  return { status: r.status, body: out };
+  const headers = csrf && method !== 'GET' ? { 'X-CSRF-Token': csrf } : {};
+  return apiFetch(method, path, body, headers, 'same-origin');
 }
 
 function focusHeading(h) {
