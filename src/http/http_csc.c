@@ -741,7 +741,7 @@ static json_t *credential_json(csc_call *c, const lv_sign_cred *r,
     if (c->v2) {
         json_object_set_new(o, "SCAL", json_string("2"));
         json_object_set_new(o, "signatureQualifier",
-                            json_string("eu_eidas_qes"));
+                            json_string(LV_SIGN_QUALIFIER));
         /* auth/mode is REQUIRED (§11.4, §11.5); its objects with it */
         json_object_set_new(o, "auth", auth_json(1));
         return o;
@@ -1386,9 +1386,6 @@ static int sign_digests(csc_call *c, const char *sad, doc_out *out)
     return 0;
 }
 
-/* The signatures' qualifier: the one llave's credentials carry. */
-#define CSC_QUALIFIER "eu_eidas_qes"
-
 /* credentialID, or the credential signatureQualifier selects (§11.11: the
  * citizen's newest usable one, a qualified signature); c->serial. */
 static int doc_credential(csc_call *c)
@@ -1396,7 +1393,7 @@ static int doc_credential(csc_call *c)
     const char *q = lv_json_str(c->body, "signatureQualifier");
     lv_sign_refusal why = LV_SIGN_OK;
     lv_err err = {0};
-    if (q && strcmp(q, CSC_QUALIFIER) != 0)
+    if (q && strcmp(q, LV_SIGN_QUALIFIER) != 0)
         return doc_refuse(c, "Invalid parameter signatureQualifier: "
                              "eu_eidas_qes");
     if (lv_json_str(c->body, "credentialID"))

@@ -81,6 +81,7 @@ static lv_oauth_authorize_req authorize_req(const lv_http_req *req)
         .num_signatures = http_req_query(req, "numSignatures"),
         .hashes = http_req_query(req, "hashes"),
         .hash_algorithm_oid = http_req_query(req, "hashAlgorithmOID"),
+        .signature_qualifier = http_req_query(req, "signatureQualifier"),
         .description = http_req_query(req, "description"),
         .authorization_details = http_req_query(req, "authorization_details"),
     };

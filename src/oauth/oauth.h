@@ -92,6 +92,7 @@ typedef struct lv_oauth_authorize_req {
     const char *response_type, *client_id, *redirect_uri, *scope, *state;
     const char *code_challenge, *code_challenge_method, *lang;
     const char *credential_id, *num_signatures, *hashes, *hash_algorithm_oid;
+    const char *signature_qualifier; /* instead of credential_id (§8.3.2) */
     const char *description, *authorization_details;
 } lv_oauth_authorize_req;
 

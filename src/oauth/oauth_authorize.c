@@ -84,16 +84,32 @@ static int add_hash(cred_req *c, const char *s, size_t len, lv_err *err)
                : 0;
 }
 
-/* The query form: credentialID, numSignatures, hashes (comma-separated
- * base64url), hashAlgorithmOID. */
+/* credentialID, or signatureQualifier instead (CSC v2 §8.3.2: one of the
+ * two is required): the citizen is not known yet, so the page picks the
+ * credential the qualifier names when they log in (c->serial stays ""). */
+static int credential_choice(const char *cred, const char *qualifier,
+                             cred_req *c, lv_err *err)
+{
+    lv_err ignored = {0};
+    if (qualifier && strcmp(qualifier, LV_SIGN_QUALIFIER) != 0)
+        return lv_fail(err, LV_EINVAL, "signatureQualifier: %s",
+                       LV_SIGN_QUALIFIER);
+    if (!cred && qualifier)
+        return 0;
+    if (!cred || ca_serial_normalize(cred, c->serial, &ignored) < 0)
+        return lv_fail(err, LV_EINVAL,
+                       "credentialID or signatureQualifier is required");
+    return 0;
+}
+
+/* The query form: credentialID (or signatureQualifier), numSignatures,
+ * hashes (comma-separated base64url), hashAlgorithmOID. */
 static int cred_from_query(const lv_oauth_authorize_req *in, cred_req *c,
                            lv_err *err)
 {
     char *end = NULL;
-    lv_err ignored = {0};
-    if (!in->credential_id ||
-        ca_serial_normalize(in->credential_id, c->serial, &ignored) < 0)
-        return lv_fail(err, LV_EINVAL, "credentialID is required");
+    LV_TRY(
+        credential_choice(in->credential_id, in->signature_qualifier, c, err));
     if (!in->hashes || !in->hash_algorithm_oid)
         return lv_fail(err, LV_EINVAL,
                        "hashes and hashAlgorithmOID are required: this "
@@ -135,27 +151,28 @@ static int digest_entry(cred_req *c, json_t *d, lv_err *err)
 }
 
 /* authorization_details (RFC 9396; CSC v2 §8.3.2): one object of type
- * "credential" with credentialID, documentDigests and hashAlgorithmOID. */
+ * "credential" with credentialID (or signatureQualifier), documentDigests
+ * and hashAlgorithmOID. */
 static int cred_from_details(const char *text, cred_req *c, lv_err *err)
 {
-    lv_err ignored = {0};
     json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
     json_t *o = json_is_array(a) && json_array_size(a) == 1
                     ? json_array_get(a, 0)
                 : json_is_object(a) ? a
                                     : NULL;
     const char *type = lv_json_str(o, "type");
-    const char *cred = lv_json_str(o, "credentialID");
     json_t *docs = json_object_get(o, "documentDigests");
     int rc = 0;
-    if (!type || strcmp(type, "credential") != 0 || !cred ||
-        ca_serial_normalize(cred, c->serial, &ignored) < 0 ||
+    if (!type || strcmp(type, "credential") != 0 ||
+        credential_choice(lv_json_str(o, "credentialID"),
+                          lv_json_str(o, "signatureQualifier"), c, err) < 0 ||
         !json_is_array(docs) || json_array_size(docs) == 0 ||
         !(c->md = sign_md_by_oid(lv_json_str(o, "hashAlgorithmOID"))))
         rc = lv_fail(err, LV_EINVAL,
                      "authorization_details: one object of type "
-                     "\"credential\" with credentialID, documentDigests and "
-                     "hashAlgorithmOID (SHA-256, SHA-384 or SHA-512)");
+                     "\"credential\" with credentialID or signatureQualifier, "
+                     "documentDigests and hashAlgorithmOID (SHA-256, SHA-384 "
+                     "or SHA-512)");
     for (size_t i = 0; rc == 0 && i < json_array_size(docs); i++)
         rc = digest_entry(c, json_array_get(docs, i), err);
     if (rc == 0)
@@ -265,7 +282,7 @@ static int scope_of(const lv_oauth_authorize_req *in, char scope[16],
     const char *s = in->scope;
     int details = in->authorization_details != NULL;
     int cred_params = in->credential_id || in->hashes || in->num_signatures ||
-                      in->hash_algorithm_oid;
+                      in->hash_algorithm_oid || in->signature_qualifier;
     *oerr = "invalid_scope";
     if (details && s)
         return lv_fail(err, LV_EINVAL,
@@ -276,7 +293,8 @@ static int scope_of(const lv_oauth_authorize_req *in, char scope[16],
         if (details && cred_params)
             return lv_fail(err, LV_EINVAL,
                            "authorization_details names the credential and "
-                           "hashes: no credentialID or hashes parameters");
+                           "hashes: no credentialID, signatureQualifier or "
+                           "hashes parameters");
         return 0;
     }
     if (!s || strcmp(s, "service") != 0)

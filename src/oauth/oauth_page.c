@@ -142,10 +142,15 @@ static json_t *view_json(lv_store *st, const lv_oauth_authz_rec *r)
 
 /* Who may authorize this request: the credential's holder (R5.5 checks
  * included), or for scope service any citizen who may sign now. */
-static int may_authorize(lv_store *st, const lv_oauth_authz_rec *r,
+static int may_authorize(lv_store *st, lv_oauth_authz_rec *r,
                          const char *citizen_id, lv_sign_refusal *why,
                          lv_err *err)
 {
+    /* signatureQualifier instead of credentialID (CSC v2 §8.3.2): the
+     * citizen's newest usable credential, as signDoc picks it; it is stored
+     * with the citizen's binding (bind_citizen) */
+    if (is_credential(r) && !r->serial[0])
+        LV_TRY(sign_credential_pick(st, citizen_id, r->serial, why, err));
     if (is_credential(r))
         return sign_credential_check(st, citizen_id, r->serial, why, err);
     return sign_citizen_check(st, citizen_id, why, err);
@@ -159,10 +164,10 @@ static int bind_citizen(lv_store *st, lv_oauth_authz_rec *r,
         return 0; /* bound at an earlier login, to this citizen */
     snprintf(from, sizeof from, "%s", r->status);
     snprintf(r->citizen_id, sizeof r->citizen_id, "%s", who->id);
-    return update(
-        st, r, from, who->actor, "oauth.login",
-        json_pack("{s:s, s:s}", "client_id", r->client_id, "scope", r->scope),
-        err);
+    return update(st, r, from, who->actor, "oauth.login",
+                  json_pack("{s:s, s:s, s:s}", "client_id", r->client_id,
+                            "scope", r->scope, "credential", r->serial),
+                  err);
 }
 
 static int login_session(const lv_sign_env *env, lv_store *st,

@@ -66,6 +66,9 @@ void sign_init(void);
                                  credentials' multisign */
 #define LV_SIGN_SECRET_LEN 64 /* hex characters of a client secret */
 #define LV_SIGN_SAD_LEN 64    /* hex characters of a SAD */
+/* The signatureQualifier of every llave credential (CSC v2 §11.5: qualified
+ * electronic signatures under eIDAS, R5.1). */
+#define LV_SIGN_QUALIFIER "eu_eidas_qes"
 
 /* Why a signature cannot happen.  The names are the "error" of the API
  * answers, so that applications can tell the cases apart (R5.6). */

@@ -50,9 +50,12 @@ int store_oauth_authz_update(lv_store *st, const lv_oauth_authz_rec *r,
                          store_row_authz.n, &n, err,
                          "UPDATE oauth_authorizations SET citizen_id = ?,"
                          " status = ?, otp_id = ?, code_hash = ?,"
-                         " code_expires_at = ?, sad_enc = ?"
-                         " WHERE id = ? AND status = ?",
-                         SQ_TEXT(r->id), SQ_TEXT(from)));
+                         " code_expires_at = ?, sad_enc = ?,"
+                         /* chosen once, at the login, when the request
+                          * named a signatureQualifier (oauth_page.c) */
+                         " serial = CASE serial WHEN '' THEN ? ELSE serial"
+                         " END WHERE id = ? AND status = ?",
+                         SQ_TEXT(r->serial), SQ_TEXT(r->id), SQ_TEXT(from)));
     return store_one(n, err, LV_ESTATE,
                      "the authorization request changed meanwhile");
 }

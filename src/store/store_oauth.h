@@ -53,7 +53,8 @@ STORE_KEYED(oauth_authz, lv_oauth_authz_rec, id);
 /* The request whose code hashes to code_hash; LV_ENOTFOUND when none. */
 int store_oauth_authz_by_code(lv_store *st, const char *code_hash,
                               lv_oauth_authz_rec *out, lv_err *err) LV_MUST_USE;
-/* Writes citizen_id, status, otp_id, code_hash, code_expires_at and sad_enc
+/* Writes citizen_id, status, otp_id, code_hash, code_expires_at, sad_enc,
+ * and serial when none was stored (a signatureQualifier request),
  * when the stored status is `from`; LV_ESTATE when it is not. */
 int store_oauth_authz_update(lv_store *st, const lv_oauth_authz_rec *rec,
                              const char *from, lv_err *err) LV_MUST_USE;

@@ -539,6 +539,51 @@ def check_authorization_details(h, d, client, citizen):
           f"the page shows the document's label and hash ({view})")
 
 
+def check_signature_qualifier(h, d, tmp, client, citizen):
+    """CSC v2 §8.3.2: signatureQualifier instead of credentialID; the page
+    picks the citizen's credential at login and the token is bound to it."""
+    serial = citizen["signing_certificate"]
+    dg = hashlib.sha256(b"qualifier").digest()
+    verifier, challenge = pkce()
+    base = {"response_type": "code", "client_id": client["client_id"],
+            "redirect_uri": CB, "scope": "credential", "state": "q-1",
+            "code_challenge": challenge, "code_challenge_method": "S256",
+            "numSignatures": "1", "hashes": b64url(dg),
+            "hashAlgorithmOID": SHA256}
+    before = sql(d, "select count(*) from oauth_authorizations")
+    for what, extra in [("an unknown signatureQualifier",
+                         {"signatureQualifier": "eu_eidas_aes"}),
+                        ("neither credentialID nor signatureQualifier", {})]:
+        st, loc, _ = authorize(h, {**base, **extra})
+        q = query_of(loc)
+        check(st == 302 and q.get("error") == "invalid_request" and
+              q.get("state") == "q-1",
+              f"authorize with {what}: invalid_request ({st} {loc})")
+    check(sql(d, "select count(*) from oauth_authorizations") == before,
+          "the refused qualifier requests record nothing")
+    st, loc, _ = authorize(h, {**base, "signatureQualifier": "eu_eidas_qes"})
+    check(st == 302 and loc.startswith("/oauth/"),
+          f"authorize with signatureQualifier and no credentialID ({st} "
+          f"{loc})")
+    rid = loc.rsplit("/", 1)[1]
+    check(sql(d, f"select serial from oauth_authorizations where id='{rid}'")
+          == "", "no credential is chosen before the citizen logs in")
+    view, redirect = page_flow(h, d, citizen, loc, "sign")
+    check(view.get("credential", {}).get("id") == serial and
+          sql(d, "select serial from oauth_authorizations where "
+                 f"id='{rid}'") == serial,
+          "at login the page picks the citizen's qualified credential")
+    st, _, o = token(h, client, query_of(redirect).get("code", ""), verifier)
+    check(st == 200 and o.get("credentialID") == serial,
+          f"the token names the chosen credential ({st} {o})")
+    st, o = sign_hash_bearer(h, o.get("access_token", ""), serial, [dg])
+    sigs = o.get("signatures", [])
+    cert_pem = os.path.join(tmp, "signer.pem")
+    check(st == 200 and len(sigs) == 1 and
+          pkcs1_ok(tmp, cert_pem, dg, base64.b64decode(sigs[0])),
+          f"it signs the approved hash with that credential ({st})")
+
+
 def check_client_throttle(srv, h, d, client, other):
     """A client's secret is throttled as a password is (auth_client_gate):
     per (client_id, source) after auth_throttle_free failures, 429 with
@@ -600,7 +645,8 @@ def main():
         check_service_flow(h, d, client, citizen)
         check_deny(h, d, client, citizen)
         check_authorization_details(h, d, client, citizen)
-        check(audit(d, "oauth.token") == 2 and audit(d, "oauth.approve") >= 3,
+        check_signature_qualifier(h, d, tmp, client, citizen)
+        check(audit(d, "oauth.token") == 3 and audit(d, "oauth.approve") >= 3,
               "exchanges and approvals are audited")
         check_client_throttle(srv, h, d, client, other)
         log = srv.read_log()
