@@ -377,6 +377,16 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
                     const char *citizen_id, const char *purpose,
                     const unsigned char *data, size_t data_len,
                     const char *code, lv_err *err) LV_MUST_USE;
+/* Gives back a code that auth_otp_verify (or auth_citizen_authorize)
+ * accepted when the operation it authorized then failed on the service's
+ * side before anything was signed or stored (a time-stamp unit refusing,
+ * keyd unreachable): the citizen may retry the same operation with the
+ * same code for the rest of its life instead of asking for another SMS.
+ * The code is still bound to the same data, so it authorizes nothing else.
+ * Audited as otp.release naming `reason`.  LV_ESTATE when the code is not
+ * a used, unexpired code of citizen_id. */
+int auth_otp_release(lv_store *st, const char *otp_id, const char *citizen_id,
+                     const char *reason, lv_err *err) LV_MUST_USE;
 /* Issue 14 item 6, in the caller's transaction: deletes the one-time codes
  * that expired longer ago than the sending limits look back (so the counts
  * stay right) and the expired sessions; *otps: how many codes. */

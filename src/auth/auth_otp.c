@@ -289,6 +289,30 @@ int auth_otp_verify(lv_auth *auth, lv_store *st, const char *otp_id,
     return 0;
 }
 
+/* Only a used, unexpired code of this citizen comes back; its attempts
+ * stay as they were. */
+int auth_otp_release(lv_store *st, const char *otp_id, const char *citizen_id,
+                     const char *reason, lv_err *err)
+{
+    lv_otp_rec r;
+    char actor[96];
+    snprintf(actor, sizeof actor, "citizen:%s", citizen_id);
+    LV_TRY(store_begin(st, err));
+    int rc = store_otp_get(st, otp_id, &r, err);
+    if (rc == 0 && (!r.used || r.expires_at <= lv_now() ||
+                    strcmp(r.citizen_id, citizen_id) != 0))
+        rc = lv_fail(err, LV_ESTATE, "the one-time code cannot be released");
+    r.used = 0;
+    if (rc == 0)
+        rc = store_otp_update(st, &r, err);
+    json_t *d = json_pack("{s:s, s:s}", "otp_id", otp_id, "reason", reason);
+    if (rc == 0)
+        rc = audit_log(st, actor, "otp.release", citizen_id, LV_AUDIT_SUCCESS,
+                       d, err);
+    json_decref(d);
+    return store_end(st, rc, err);
+}
+
 int auth_citizen_authorize(lv_auth *auth, lv_store *st, const char *citizen_id,
                            const char *password, const char *otp_id,
                            const char *purpose, const unsigned char *data,

@@ -1034,6 +1034,20 @@ static int sign_batch(const lv_sign_env *env, lv_store *st, const tx_batch *b,
     return 0;
 }
 
+/* The batch could not be signed after the citizen's code was accepted
+ * (a time-stamp unit refusing, keyd unreachable; nothing was recorded):
+ * the code is given back for the rest of its life, so the citizen retries
+ * without a new SMS; it still authorizes exactly this batch. */
+static void otp_give_back(lv_store *st, const tx_batch *b, const lv_err *why)
+{
+    lv_err ignored = {0};
+    if (auth_otp_release(st, b->tx.otp_id, b->tx.citizen_id, why->msg,
+                         &ignored) < 0)
+        lv_log(LV_LOG_WARN,
+               "sign: the one-time code of transaction %s stays used: %s",
+               b->tx.id, ignored.msg);
+}
+
 int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
                     const lv_principal *who, const char *password,
                     const char *otp, lv_sign_vinfo_fn vinfo, void *vinfo_arg,
@@ -1070,10 +1084,13 @@ int sign_tx_confirm(const lv_sign_env *env, lv_store *st, const char *id,
         if (rc < 0)
             *why = sign_auth_refusal(rc, err);
     }
+    int otp_spent = rc == 0;
     if (rc == 0)
         rc = sign_batch(env, st, b, who->actor, &digests, &v, o, err);
     if (rc == 0)
         rc = record_signed(st, b, who->actor, sheet, o, &binding, err);
+    if (rc < 0 && otp_spent)
+        otp_give_back(st, b, err);
     if (rc == 0 && !(*out = json_pack("{s:s, s:s}", "state", "signed",
                                       "redirect", b->tx.redirect_ok)))
         rc = lv_fail(err, LV_ENOMEM, "out of memory");

@@ -249,9 +249,9 @@ static int ts_token(const unsigned char *reply, size_t len, unsigned char **out,
     int n = (status == 0 || status == 1) && tok ? i2d_PKCS7(tok, &der) : -1;
     TS_RESP_free(resp);
     if (n <= 0)
-        return lv_fail(err, LV_ESTATE,
-                       "the TSA granted no time-stamp (status %ld): is its "
-                       "clock synchronized (R7.2)?",
+        return lv_fail(err, LV_EBUSY,
+                       "the time-stamp unit granted no time-stamp (status "
+                       "%ld); try again later",
                        status);
     *out = malloc((size_t)n);
     if (*out)

@@ -217,6 +217,66 @@ def check_downloads(srv, api, d, tmp, pem, tx, creds, other, pdfs, cert_pem):
     check(st == 400, f"no ?document=: 400 ({st})")
 
 
+def check_retry_after_tsa_failure(d, creds, citizen, pdf):
+    """A B-T PDF whose time-stamp fails at confirmation (the TSA refuses:
+    the clock guard on and the clock forced unsynchronized, as
+    test_tsa.py's check) leaves nothing signed and gives the citizen's code
+    back (auth_otp_release, audited otp.release); once the TSA answers
+    again, the same code signs the batch, and only once."""
+    set_config(d, tsa_require_clock_sync=True)
+    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
+    srv = Server(d)
+    try:
+        api = Api(srv)
+        st, o = api.call("POST", "/api/v1/transactions",
+                         tx_body(citizen["user_id"], [pdf_doc(9, pdf, "B-T")]),
+                         basic=creds)
+        tx = o.get("id")
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/login",
+                         {"user_id": citizen["user_id"],
+                          "password": citizen["password"]})
+        tok = o.get("token")
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/otp", token=tok)
+        code = last_otp(d, citizen["mobile"])
+        confirm = {"password": citizen["password"], "otp": code}
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
+                         confirm, token=tok)
+        check(st == 503 and sql(d, "select state from sign_transactions "
+                                   f"where id='{tx}'") == "otp_sent" and
+              sql(d, "select count(*) from sign_pdfs where tx_id="
+                     f"'{tx}' and signed_pdf is not null") == "0",
+              f"the TSA refusing: the confirmation fails and nothing is "
+              f"signed ({st} {o})")
+        otp_id = sql(d, f"select otp_id from sign_transactions where "
+                        f"id='{tx}'")
+        check(sql(d, f"select used from otps where id='{otp_id}'") == "0" and
+              sql(d, "select count(*) from audit_log where event="
+                     f"'otp.release' and details like '%{otp_id}%'") == "1",
+              "the code is given back, audited as otp.release")
+    finally:
+        srv.stop()
+        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
+        set_config(d, tsa_require_clock_sync=False)
+    srv = Server(d)
+    try:
+        api = Api(srv)
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/login",
+                         {"user_id": citizen["user_id"],
+                          "password": citizen["password"]})
+        tok = o.get("token")
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
+                         confirm, token=tok)
+        check(st == 200 and o.get("state") == "signed",
+              f"the TSA back: the same code signs the batch ({st} {o})")
+        st, o = api.call("POST", f"/api/v1/transactions/{tx}/confirm",
+                         confirm, token=tok)
+        check(st >= 400 and sql(d, f"select used from otps where "
+                                   f"id='{otp_id}'") == "1",
+              f"and only once ({st})")
+    finally:
+        srv.stop()
+
+
 def main():
     tmp = workdir("tx-pdf")
     srv = None
@@ -311,6 +371,7 @@ def main():
               f"sign.purge counts the PDFs ({det})")
         check(srv.stop() == 0, "llaved stopped cleanly")
         srv = None
+        check_retry_after_tsa_failure(d, creds, citizen, pdfs[0])
         rc, out, _ = llave(d, "audit", "verify")
         check(rc == 0, "the audit chain verifies after all of it")
     finally:
