@@ -378,7 +378,6 @@ static int sad_consume(lv_store *st, const char *citizen_id,
     char actor[96], digest[65];
     sign_citizen_actor(citizen_id, actor);
     LV_TRY(lv_sha256_hex(hashes, n * (size_t)EVP_MD_get_size(md), digest));
-    LV_TRY(store_begin(st, err));
     int rc = store_sign_sad_consume(st, rec->sad_hash, (int)n, lv_now(), err);
     if (rc == LV_ESTATE)
         rc = lv_fail(err, LV_EPERM,
@@ -392,11 +391,15 @@ static int sad_consume(lv_store *st, const char *citizen_id,
     if (rc == 0 && act)
         rc = sign_activation_write(st, act->actor, key_id, md, hashes, n,
                                    act->ref, err);
-    return store_end(st, rc, err);
+    return rc;
 }
 
 /* sign_csc_use_sad, and with act the activation record of exactly these
- * hashes in the same transaction. */
+ * hashes.  One write transaction from the SAD's lookup to its consumption:
+ * the checks (R5.5) and the use cannot be told apart by a revocation or a
+ * concurrent signHash in between, and the reads take no lock of their own
+ * (R10.1: each SQLite statement outside a transaction locked and unlocked
+ * the WAL index by itself). */
 static int use_sad(lv_store *st, const char *citizen_id, const char *serial,
                    const char *sad, const EVP_MD *md,
                    const unsigned char *hashes, size_t n, const char *event,
@@ -408,6 +411,7 @@ static int use_sad(lv_store *st, const char *citizen_id, const char *serial,
     *why = LV_SIGN_OK;
     LV_TRY(normalize(serial, norm, err));
     LV_TRY(hashes_ok(md, hashes, n, err));
+    LV_TRY(store_begin(st, err));
     int rc = sad_load(st, citizen_id, norm, sad, &rec, err);
     if (rc == 0)
         rc = sad_covers(&rec, md, hashes, n, err);
@@ -419,6 +423,7 @@ static int use_sad(lv_store *st, const char *citizen_id, const char *serial,
     if (rc == 0)
         rc = sad_consume(st, citizen_id, &rec, md, hashes, n, event, key_id,
                          act, err);
+    rc = store_end(st, rc, err);
     if (rc < 0) {
         sign_citizen_actor(citizen_id, actor);
         sign_audit_refusal(st, actor, event, norm, *why, err);
