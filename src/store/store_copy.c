@@ -140,15 +140,17 @@ static int copy_row(lv_store *src, lv_db_stmt *row, lv_store *dst,
     for (size_t i = 0; i < c->n; i++) {
         int col = (int)i;
         const char *text = src->drv->column_text(row, col);
-        size_t len = 0;
-        if (!text)
+        if (!text) {
             store_q_text(&q, NULL);
-        else if (c->kind[i] == COPY_INT)
+        } else if (c->kind[i] == COPY_INT) {
             store_q_int64(&q, src->drv->column_int64(row, col));
-        else if (c->kind[i] == COPY_BYTES)
-            store_q_blob(&q, src->drv->column_blob(row, col, &len), len);
-        else
+        } else if (c->kind[i] == COPY_BYTES) {
+            size_t len = 0;
+            const void *p = src->drv->column_blob(row, col, &len);
+            store_q_blob(&q, p, len);
+        } else {
             store_q_text(&q, text);
+        }
     }
     return store_q_run(&q, NULL);
 }
