@@ -66,7 +66,8 @@ int store_copy_target(const char *location, lv_store **out,
 /* Copies the rows of every table of dst's schema but schema_migrations
  * from src, tables referred to first (foreign keys), every column as dst
  * declares it (integers, bytea byte for byte, text); fn(table, rows, ctx)
- * after each table.  Plain INSERTs: the retention and no-update triggers
+ * after each table; src (SQLite) holding a table dst lacks is LV_ESTATE.
+ * Plain INSERTs: the retention and no-update triggers
  * (sql/pg/009) stay armed and do not fire on them. */
 typedef int (*store_copy_fn)(const char *table, int64_t rows, void *ctx);
 int store_copy(lv_store *src, lv_store *dst, store_copy_fn fn, void *ctx,

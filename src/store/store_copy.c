@@ -85,6 +85,36 @@ static int list_tables(lv_store *dst, copy_names *t, lv_err *err)
     return STORE_EACH_TEXT(dst, err, add_table, &w, tables_sql);
 }
 
+/* SQLite's own tables, which the target has no use for. */
+static const char source_tables_sql[] =
+    "SELECT name FROM sqlite_master WHERE type = 'table'"
+    " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " AND name <> 'schema_migrations'";
+
+typedef struct source_walk {
+    const copy_names *target;
+    lv_err *err;
+} source_walk;
+
+static int in_target(const char *name, void *ctx)
+{
+    source_walk *w = ctx;
+    for (size_t i = 0; i < w->target->n; i++)
+        if (strcmp(w->target->name[i], name) == 0)
+            return 0;
+    return lv_fail(w->err, LV_ESTATE,
+                   "the source has a table %.64s the target's schema lacks",
+                   name);
+}
+
+/* Every table of the source is one the copy walks: none is left behind
+ * because the target's catalog did not list it. */
+static int sources_covered(lv_store *src, const copy_names *t, lv_err *err)
+{
+    source_walk w = {t, err};
+    return STORE_EACH_TEXT(src, err, in_target, &w, source_tables_sql);
+}
+
 static enum copy_kind kind_of(const char *type)
 {
     if (strcmp(type, "bigint") == 0 || strcmp(type, "integer") == 0 ||
@@ -210,6 +240,8 @@ int store_copy(lv_store *src, lv_store *dst, store_copy_fn fn, void *ctx,
     int rc = no_sequences(dst, err);
     if (rc == 0)
         rc = list_tables(dst, t, err);
+    if (rc == 0)
+        rc = sources_covered(src, t, err);
     for (size_t i = 0; rc == 0 && i < t->n; i++) {
         int64_t rows = 0;
         rc = copy_table(src, dst, t->name[i], &rows, err);

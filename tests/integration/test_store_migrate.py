@@ -3,7 +3,8 @@ SQLite install into a throw-away PostgreSQL (lvpg.py), judged with sqlite3,
 psql and the openssl command line.
 
 - refusals, each leaving the target database and llave.json unchanged: a
-  target that already holds a table, llaved running on DIR, a source whose
+  target that already holds a table, a source table the schema lacks (it
+  would be left behind), llaved running on DIR, a source whose
   audit row was rewritten by someone holding the file (the SQLite no-update
   trigger dropped first);
 - the migration: every table's rows counted with sqlite3 and psql (the
@@ -78,6 +79,13 @@ def check_refusals(pg, tmp, d):
     check_refused(pg, d, "busy", "non-empty target", "not empty")
     check(pg.psql("busy", "SELECT x FROM mine")[1] == "1",
           "the non-empty target keeps its row")
+
+    # A table of the source the schema does not know is not left behind.
+    sql(d, "CREATE TABLE stray (x INTEGER); INSERT INTO stray VALUES (1)")
+    pg.create_db("stray")
+    check_refused(pg, d, "stray", "a source table the schema lacks",
+                  "table stray the target's schema lacks")
+    sql(d, "DROP TABLE stray")
 
     pg.create_db("while_running")
     srv = Server(d)
