@@ -273,15 +273,16 @@ static int report(const bench_shared *sh, worker *ws, double seconds,
     return 0;
 }
 
-static int bench(const bench_opts *o, lv_ca *ca, json_t *tmpl, lv_err *err)
+/* db: the store llave.json names (SQLite or PostgreSQL, bench/store). */
+static int bench(const bench_opts *o, const char *db, lv_ca *ca, json_t *tmpl,
+                 lv_err *err)
 {
     worker ws[MAX_THREADS];
     bench_shared sh = {.ca = ca, .o = o, .first = first_dni(o->first)};
-    char db[1024];
     double seconds = 0;
     memset(ws, 0, sizeof ws);
-    int rc = lv_path_join(db, sizeof db, o->dir, "llave.db");
-    if (rc == 0 && o->csr != NULL)
+    int rc = 0;
+    if (o->csr != NULL)
         rc = load_csr_der(o->csr, &sh.csr_der, &sh.csr_len, err);
     if (rc == 0)
         rc = open_workers(&sh, db, tmpl, ws, err);
@@ -316,10 +317,10 @@ static int open_and_bench(const bench_opts *o, lv_err *err)
     if (rc == 0 && !json_is_string(json_object_get(tmpl, "id_number")))
         rc = lv_fail(err, LV_EINVAL, "%s has no \"id_number\" to vary",
                      o->subject);
-    if (rc == 0)
-        rc = lv_path_join(db, sizeof db, o->dir, "llave.db");
-    /* store_open would create an empty database anywhere */
-    if (rc == 0 && access(db, F_OK) != 0)
+    if (rc == 0 && lv_config_store_location(&cfg, db, sizeof db) < 0)
+        rc = lv_fail(err, LV_EINVAL, "store location too long");
+    /* store_open would create an empty SQLite database anywhere */
+    if (rc == 0 && !lv_config_store_is_pg(&cfg) && access(db, F_OK) != 0)
         rc = lv_fail(err, LV_ENOTFOUND,
                      "%s is not a llave installation (llave init DIR --demo)",
                      o->dir);
@@ -332,7 +333,7 @@ static int open_and_bench(const bench_opts *o, lv_err *err)
     if (rc == 0)
         rc = ca_open(&cfg, st, KEYD_CALLER_SERVICE, &ca, err);
     if (rc == 0)
-        rc = bench(o, ca, tmpl, err);
+        rc = bench(o, db, ca, tmpl, err);
     ca_close(ca);
     keyc_child_stop(keyd);
     store_close(st);

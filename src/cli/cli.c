@@ -38,6 +38,9 @@ static const char USAGE[] =
     "  backup create OUT --recipient CUSTODIAN_CERT.pem\n"
     "                                   encrypted bundle for the custodian\n"
     "  archive sync | archive verify    record / check archived records\n"
+    "  store migrate --to CONNINFO      move the SQLite store into a new,\n"
+    "                                   empty PostgreSQL database (llaved\n"
+    "                                   stopped); then llave.json names it\n"
     "  termination export OUTDIR        status data for another provider\n"
     "  operator add LOGIN --role ROLE [--role ROLE]... [--json]\n"
     "                                   new operator; prints the initial\n"
@@ -307,6 +310,7 @@ static const command COMMANDS[] = {
     {"archive", cli_archive},
     {"termination", cli_termination},
     {"app", cli_app},
+    {"store", cli_store},
 };
 
 static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *next)

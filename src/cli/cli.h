@@ -142,6 +142,8 @@ int cli_citizen_demo(const lv_config *cfg, lv_err *err);
  * cli_citizen_demo). */
 cli_command cli_app;
 int cli_app_demo(const lv_config *cfg, lv_err *err);
+/* issue 17 item 1 (cli_store.c): `store migrate`, SQLite to PostgreSQL */
+cli_command cli_store;
 
 /* Entry point used by src/llave.c. */
 int cli_main(int argc, char **argv);

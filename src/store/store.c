@@ -60,6 +60,15 @@ static int record_migration(lv_store *st, const lv_migration *m, lv_err *err)
                      SQ_INT(m->version), SQ_TEXT(m->name), SQ_INT(lv_now()));
 }
 
+/* Migration m's SQL for st's back end, and its row in schema_migrations. */
+static int run_migration(lv_store *st, const lv_migration *m, lv_err *err)
+{
+    const char *sql =
+        st->drv == &lv_db_postgresql && m->sql_pg ? m->sql_pg : m->sql;
+    LV_TRY(st->drv->exec(st->db, sql, err));
+    return record_migration(st, m, err);
+}
+
 /* One transaction per migration.  The version is read again under the write
  * lock because another process (a second llaved worker) may have applied
  * the same migration since we looked. */
@@ -70,10 +79,7 @@ static int apply_migration(lv_store *st, const lv_migration *m, lv_err *err)
     LV_TRY_GOTO(rc, store_schema_version(st, &current, err), fail);
     if (current >= m->version)
         return store_commit(st, err);
-    const char *sql =
-        st->drv == &lv_db_postgresql && m->sql_pg ? m->sql_pg : m->sql;
-    LV_TRY_GOTO(rc, st->drv->exec(st->db, sql, err), fail);
-    LV_TRY_GOTO(rc, record_migration(st, m, err), fail);
+    LV_TRY_GOTO(rc, run_migration(st, m, err), fail);
     LV_TRY(store_commit(st, err));
     lv_log(LV_LOG_INFO, "store: applied migration %s", m->name);
     return 0;
@@ -122,6 +128,54 @@ int store_open(const char *location, lv_store **out, lv_err *err)
     int rc = st->drv->open(conninfo, &st->db, err);
     if (rc == 0)
         rc = store_migrate(st, err);
+    if (rc == 0)
+        *out = st;
+    else
+        store_close(st);
+    return rc;
+}
+
+/* How many tables the schema PostgreSQL creates new tables in holds. */
+static int pg_tables(lv_store *st, int *n, lv_err *err)
+{
+    return STORE_COUNT(st, n, err,
+                       "SELECT COUNT(*) FROM pg_tables"
+                       " WHERE schemaname = current_schema()");
+}
+
+/* The schema in one transaction with the copy (store_copy_target): the
+ * same migrations as store_open, PostgreSQL's DDL being transactional. */
+static int create_schema(lv_store *st, lv_err *err)
+{
+    LV_TRY(st->drv->exec(st->db, schema_table_sql, err));
+    for (size_t i = 0; i < lv_migrations_count; i++)
+        LV_TRY(run_migration(st, &lv_migrations[i], err));
+    return 0;
+}
+
+int store_copy_target(const char *location, lv_store **out, lv_err *err)
+{
+    *out = NULL;
+    lv_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return lv_fail(err, LV_ENOMEM, "out of memory");
+    const char *conninfo = location;
+    int tables = 0;
+    store_pick_driver(location, &st->drv, &conninfo);
+    int rc = st->drv == &lv_db_postgresql
+                 ? st->drv->open(conninfo, &st->db, err)
+                 : lv_fail(err, LV_EINVAL, "the target must be PostgreSQL");
+    if (rc == 0)
+        rc = pg_tables(st, &tables, err);
+    if (rc == 0 && tables > 0)
+        rc = lv_fail(err, LV_EEXISTS,
+                     "the target database is not empty (%d tables): "
+                     "migrate into a new, empty database",
+                     tables);
+    if (rc == 0)
+        rc = store_begin(st, err);
+    if (rc == 0)
+        rc = create_schema(st, err);
     if (rc == 0)
         *out = st;
     else

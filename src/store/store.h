@@ -54,6 +54,28 @@ int store_job_lease(lv_store *st, const char *job, int ttl_seconds,
  * Fails if `path` exists. */
 int store_backup(lv_store *st, const char *path, lv_err *err) LV_MUST_USE;
 
+/* ---- moving an SQLite install into PostgreSQL (issue 17 item 1) ------
+ * `llave store migrate`: store_copy_target opens the PostgreSQL database at
+ * `location`, refuses it (LV_EEXISTS) when its schema holds any table, and
+ * leaves it in an open transaction in which every migration has run, as
+ * store_open would run them; store_copy then copies every table of src
+ * into it; store_commit makes it all visible at once, store_close without
+ * a commit leaves the database as it was. */
+int store_copy_target(const char *location, lv_store **out,
+                      lv_err *err) LV_MUST_USE;
+/* Copies the rows of every table of dst's schema but schema_migrations
+ * from src, tables referred to first (foreign keys), every column as dst
+ * declares it (integers, bytea byte for byte, text); fn(table, rows, ctx)
+ * after each table; src (SQLite) holding a table dst lacks is LV_ESTATE.
+ * Plain INSERTs: the retention and no-update triggers
+ * (sql/pg/009) stay armed and do not fire on them. */
+typedef int (*store_copy_fn)(const char *table, int64_t rows, void *ctx);
+int store_copy(lv_store *src, lv_store *dst, store_copy_fn fn, void *ctx,
+               lv_err *err) LV_MUST_USE;
+/* The number of rows of `table` (a name store_copy reported). */
+int store_table_rows(lv_store *st, const char *table, int64_t *rows,
+                     lv_err *err) LV_MUST_USE;
+
 /* The callback every store_*_foreach takes: fn(row, ctx) for each row in
  * turn, the row valid during the call only; the first failure fn returns
  * (< 0) ends the walk and is what the foreach returns. */
