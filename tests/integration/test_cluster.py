@@ -247,7 +247,7 @@ def crl_serials(url, tmp, name):
         else None
 
 
-def check_crls(c, tmp):
+def check_crls(c, tmp, nodes):
     """Each node serves its CA's CRL listing exactly what PostgreSQL has
     revoked of that CA (the keeper runs on one node; both serve it)."""
     some = c.psql("select serial from certs where profile='web-ov' limit 1")
@@ -260,7 +260,7 @@ def check_crls(c, tmp):
         return
     want = set(c.psql(f"select upper(serial) from certs where ca='{ca}' and "
                       "status=1").splitlines())
-    for node, base in c.nodes.items():
+    for node, base in nodes.items():
         got, end = None, time.monotonic() + OCSP_BOUND
         while time.monotonic() < end:
             got = crl_serials(base + m.group(1), tmp, f"{node}.crl")
@@ -300,10 +300,10 @@ def ocsp_status(c, base, serial, tmp):
         else None
 
 
-def check_ocsp(c, storm, tmp):
+def check_ocsp(c, storm, tmp, nodes):
     sample = storm.revoked[:3] + [s for s in storm.issued
                                   if s not in storm.revoked][:3]
-    for node, base in c.nodes.items():
+    for node, base in nodes.items():
         wrong, end = sample, time.monotonic() + OCSP_BOUND
         while wrong and time.monotonic() < end:
             want = {s: "revoked" if c.psql(
@@ -364,6 +364,9 @@ def check_kill(c, tokens, tmp):
             and t0 > killed_at + 1 and st != 0]
     check(not lost, "the killed node answers nothing afterwards")
     check_store(c, storm, "after kill -9")
+    # the survivor's keeper and refresher now publish what the storm did
+    check_crls(c, tmp, {survivor: c.nodes[survivor]})
+    check_ocsp(c, storm, tmp, {survivor: c.nodes[survivor]})
     rc, out, _ = cluster(c.env, "status")
     check(rc == 0 and re.search(rf"{victim}\s+pid \d+\s+port \d+\s+dead", out)
           and re.search(rf"{survivor}\s+pid \d+\s+port \d+\s+running", out)
@@ -420,8 +423,8 @@ def main():
         check(not bad, f"storm on node1, node2 and HAProxy at once: "
                        f"{len(storm.calls)} calls, all 2xx ({bad[:5]})")
         check_store(c, storm, "storm")
-        check_crls(c, tmp)
-        check_ocsp(c, storm, tmp)
+        check_crls(c, tmp, c.nodes)
+        check_ocsp(c, storm, tmp, c.nodes)
         check_kill(c, tokens, tmp)
         check_down(c)
     finally:
