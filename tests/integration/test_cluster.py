@@ -16,6 +16,7 @@ behind HAProxy, as `scripts/cluster up` starts them.
 The other node's OCSP answer for a fresh revocation may lag by the refresh
 bound (ocsp_refresh_interval here 1 s, plus the change poll of the node's
 OCSP cache): the OCSP check retries for up to OCSP_BOUND seconds."""
+import glob
 import json
 import os
 import re
@@ -375,10 +376,56 @@ def check_kill(c, tokens, tmp):
           f"{survivor} up\n{out}")
 
 
+# ---- the database restarts ----------------------------------------------------
+
+def pg_ctl(c, *args):
+    """Debian's pg_ctl on the cluster's data directory, as the user the
+    server runs as (nobody under root, as scripts/cluster starts it)."""
+    bindir = os.path.dirname(sorted(glob.glob(
+        "/usr/lib/postgresql/*/bin/pg_ctl"))[-1])
+    pg = os.path.join(c.dir, "pg")
+    user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    return subprocess.run(user + [os.path.join(bindir, "pg_ctl"), "-D",
+                                  os.path.join(pg, "data"), *args], cwd=pg,
+                          capture_output=True, text=True, timeout=120)
+
+
+def check_db_restart(c, tokens, tmp):
+    """PostgreSQL stopped: writes fail (never a 2xx); started again: every
+    node answers again without being restarted itself (store_pg reconnects
+    a connection the server closed)."""
+    survivor = next(n for n in ("node1", "node2")
+                    if os.path.exists(f"/proc/{c.pid(n)}/cmdline") and
+                    open(f"/proc/{c.pid(n)}/cmdline").read())
+    check(pg_ctl(c, "-m", "fast", "-w", "stop").returncode == 0,
+          "PostgreSQL stopped (pg_ctl stop -m fast)")
+    storm = Storm(c, tokens, tmp)
+    storm.run([c.https, c.nodes[survivor]], 60, per_thread=2)
+    codes = sorted({st for _, _, st in storm.calls})
+    check(storm.calls and all(not 200 <= s < 300 for s in codes),
+          f"with the database down, no write is acknowledged ({codes})")
+    port = c.rows["postgresql"][1]
+    p = pg_ctl(c, "-l", os.path.join(c.dir, "pg", "server.log"), "-o",
+               f"-c listen_addresses=127.0.0.1 -c port={port} "
+               f"-c unix_socket_directories={os.path.join(c.dir, 'pg')}",
+               "-w", "start")
+    check(p.returncode == 0, f"PostgreSQL started again {p.stderr}")
+    storm = Storm(c, tokens, tmp)
+    storm.run([c.https, c.nodes[survivor]], 60, per_thread=2)
+    bad = [st for _, _, st in storm.calls if not 200 <= st < 300]
+    check(storm.calls and not bad,
+          f"after the restart {survivor} and HAProxy serve again without "
+          f"restarting the node: {len(storm.calls)} calls, all 2xx ({bad})")
+    check_store(c, storm, "after the database restart")
+    check_ocsp(c, storm, tmp, {survivor: c.nodes[survivor]})
+
+
 # ---- main ----------------------------------------------------------------------
 
 def check_down(c):
     pids = [c.pid(n) for n in ("postgresql", "node1", "node2", "haproxy")]
+    with open(os.path.join(c.dir, "pg", "data", "postmaster.pid")) as f:
+        pids.append(int(f.readline()))  # restarted by check_db_restart
     for n in ("node1", "node2"):
         with open(os.path.join(c.dir, f"{n}.log")) as f:
             pids += [int(p) for p in
@@ -426,6 +473,7 @@ def main():
         check_crls(c, tmp, c.nodes)
         check_ocsp(c, storm, tmp, c.nodes)
         check_kill(c, tokens, tmp)
+        check_db_restart(c, tokens, tmp)
         check_down(c)
     finally:
         if c and os.path.exists(c.dir):
