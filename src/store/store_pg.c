@@ -140,6 +140,15 @@ static int pg_alive(lv_db *db, lv_err *err)
     return pg_session(db, err);
 }
 
+/* 1 when a failure outside a transaction came from a connection the server
+ * had closed meanwhile (libpq notices only when it next uses it): nothing
+ * was run, so a read or a BEGIN may be retried once on a new connection. */
+static int pg_retry(lv_db *db, lv_err *err)
+{
+    return !db->in_tx && PQstatus(db->c) == CONNECTION_BAD &&
+           pg_alive(db, err) == 0;
+}
+
 static int pg_open(const char *location, lv_db **out, lv_err *err)
 {
     *out = NULL;
@@ -364,6 +373,12 @@ static int pg_step(lv_db_stmt *s, lv_err *err)
         if (guard)
             LV_TRY(pg_command(db, "SAVEPOINT lv_stmt", err));
         int rc = pg_run(s, err);
+        /* a write outside a transaction may have committed before the
+         * connection broke: only reads are run again */
+        if (rc < 0 && !guard && !pg_writes(s->sql) && pg_retry(db, err)) {
+            pg_stmt_reset(s);
+            rc = pg_run(s, err);
+        }
         if (guard) {
             lv_err ignored;
             if (rc < 0)
@@ -425,11 +440,13 @@ static const void *pg_column_blob(lv_db_stmt *s, int col, size_t *len)
 
 static int pg_begin(lv_db *db, lv_err *err)
 {
+    static const char begin[] =
+        "BEGIN ISOLATION LEVEL READ COMMITTED;"
+        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")";
     LV_TRY(pg_alive(db, err));
-    int rc = pg_command(db,
-                        "BEGIN ISOLATION LEVEL READ COMMITTED;"
-                        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")",
-                        err);
+    int rc = pg_command(db, begin, err);
+    if (rc < 0 && pg_retry(db, err))
+        rc = pg_command(db, begin, err);
     if (rc < 0) {
         /* BEGIN may have run before the lock failed (a cancel, a lock
          * timeout): end that transaction, or the next begin would be

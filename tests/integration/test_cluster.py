@@ -17,6 +17,7 @@ The other node's OCSP answer for a fresh revocation may lag by the refresh
 bound (ocsp_refresh_interval here 1 s, plus the change poll of the node's
 OCSP cache): the OCSP check retries for up to OCSP_BOUND seconds."""
 import glob
+import itertools
 import json
 import os
 import re
@@ -107,18 +108,18 @@ class Cluster:
 class Storm:
     """Registrations, issuances and revocations from several threads; what
     was answered 2xx is recorded to be looked for in the database."""
+    seq = itertools.count(1)
 
     def __init__(self, c, tokens, tmp):
         self.c, self.tok, self.tmp = c, tokens, tmp
         self.lock = threading.Lock()
-        self.seq = 0
         self.orgs, self.issued, self.revoked = [], [], []
         self.calls = []   # (start time, base, status)
 
     def next_n(self):
-        with self.lock:
-            self.seq += 1
-            return self.seq
+        # one numbering for every storm of the test: an organization's NIF
+        # is unique
+        return next(Storm.seq)
 
     def call(self, base, method, path, body, role):
         t = time.monotonic()
