@@ -137,6 +137,8 @@ class Storm:
             "contact_email": f"c{n}@ejemplo.es",
             "contact_mobile": f"+3460033{n:04d}",
             "business_category": "Private Organization"}, "ra_officer")
+        if st == 0:
+            time.sleep(0.2)  # a dead node refuses at once: do not spin
         if st != 201:
             return
         with self.lock:
