@@ -111,6 +111,44 @@ static void pg_close(lv_db *db)
     free(db);
 }
 
+/* Times are Unix seconds in BIGINT columns; the session's zone only
+ * matters to the retention triggers, which compute in UTC anyway. */
+static int pg_session(lv_db *db, lv_err *err)
+{
+    return pg_command(db,
+                      "SET client_min_messages = warning;"
+                      " SET TIME ZONE 'UTC'",
+                      err);
+}
+
+/* A connection the server closed (a restart, a failover to a standby, an
+ * idle timeout) is opened again before the next statement outside a
+ * transaction, so that a node outlives its database's restarts instead of
+ * failing every request until it is restarted itself (docs/OPERATIONS.md
+ * §15).  libpq tries the conninfo's hosts again: with
+ * target_session_attrs=read-write that finds the new primary.  Inside a
+ * transaction it does not: what the transaction did is gone with the
+ * connection, the statement fails and the caller rolls back. */
+static int pg_alive(lv_db *db, lv_err *err)
+{
+    if (db->in_tx || PQstatus(db->c) == CONNECTION_OK)
+        return 0;
+    PQreset(db->c);
+    if (PQstatus(db->c) != CONNECTION_OK)
+        return lv_fail(err, LV_ESTORE, "cannot connect to postgresql: %s",
+                       PQerrorMessage(db->c));
+    return pg_session(db, err);
+}
+
+/* 1 when a failure outside a transaction came from a connection the server
+ * had closed meanwhile (libpq notices only when it next uses it): nothing
+ * was run, so a read or a BEGIN may be retried once on a new connection. */
+static int pg_retry(lv_db *db, lv_err *err)
+{
+    return !db->in_tx && PQstatus(db->c) == CONNECTION_BAD &&
+           pg_alive(db, err) == 0;
+}
+
 static int pg_open(const char *location, lv_db **out, lv_err *err)
 {
     *out = NULL;
@@ -126,12 +164,7 @@ static int pg_open(const char *location, lv_db **out, lv_err *err)
         return rc;
     }
     PQsetNoticeProcessor(db->c, pg_notice, NULL);
-    /* Times are Unix seconds in BIGINT columns; the session's zone only
-     * matters to the retention triggers, which compute in UTC anyway. */
-    int rc = pg_command(db,
-                        "SET client_min_messages = warning;"
-                        " SET TIME ZONE 'UTC'",
-                        err);
+    int rc = pg_session(db, err);
     if (rc < 0) {
         pg_close(db);
         return rc;
@@ -143,6 +176,7 @@ static int pg_open(const char *location, lv_db **out, lv_err *err)
 static int pg_exec(lv_db *db, const char *sql, lv_err *err)
 {
     /* PQexec runs several statements in one simple query (migrations). */
+    LV_TRY(pg_alive(db, err));
     return pg_command(db, sql, err);
 }
 
@@ -334,10 +368,17 @@ static int pg_step(lv_db_stmt *s, lv_err *err)
 {
     if (!s->res) {
         lv_db *db = s->db;
+        LV_TRY(pg_alive(db, err));
         int guard = db->in_tx && pg_writes(s->sql);
         if (guard)
             LV_TRY(pg_command(db, "SAVEPOINT lv_stmt", err));
         int rc = pg_run(s, err);
+        /* a write outside a transaction may have committed before the
+         * connection broke: only reads are run again */
+        if (rc < 0 && !guard && !pg_writes(s->sql) && pg_retry(db, err)) {
+            pg_stmt_reset(s);
+            rc = pg_run(s, err);
+        }
         if (guard) {
             lv_err ignored;
             if (rc < 0)
@@ -399,10 +440,13 @@ static const void *pg_column_blob(lv_db_stmt *s, int col, size_t *len)
 
 static int pg_begin(lv_db *db, lv_err *err)
 {
-    int rc = pg_command(db,
-                        "BEGIN ISOLATION LEVEL READ COMMITTED;"
-                        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")",
-                        err);
+    static const char begin[] =
+        "BEGIN ISOLATION LEVEL READ COMMITTED;"
+        " SELECT pg_advisory_xact_lock(" LV_PG_WRITE_LOCK ")";
+    LV_TRY(pg_alive(db, err));
+    int rc = pg_command(db, begin, err);
+    if (rc < 0 && pg_retry(db, err))
+        rc = pg_command(db, begin, err);
     if (rc < 0) {
         /* BEGIN may have run before the lock failed (a cancel, a lock
          * timeout): end that transaction, or the next begin would be
