@@ -128,11 +128,15 @@ bench_demo() {
 # --keystore pkcs11` with the PIN in LLAVE_PKCS11_PIN.  SoftHSM2 does its
 # cryptography in software with OpenSSL, so HSM/file ratios measure our
 # overhead per PKCS#11 call and the module's own (goal >= 0.8).  Sets
-# BENCH_DEMO_HSM and BENCH_PEM_HSM.  BENCH_HSM=0 skips every HSM figure.
+# BENCH_DEMO_HSM and BENCH_PEM_HSM, and BENCH_P11_MODULE, BENCH_P11_TOKEN,
+# BENCH_P11_PIN for bench_p11_rate.  BENCH_HSM=0 skips every HSM figure.
 # shellcheck disable=SC2120 # DIR is optional
 bench_demo_pkcs11() {
     local home=$BENCH_TMP/softhsm pin=bench-user-pin
     local module=${BENCH_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+    BENCH_P11_MODULE=$module
+    BENCH_P11_TOKEN=llave-bench
+    BENCH_P11_PIN=$pin
     BENCH_DEMO_HSM=${1:-$BENCH_TMP/demo-hsm}
     BENCH_PEM_HSM=$(dirname "$BENCH_DEMO_HSM")/pem-hsm
     bench_need softhsm2-util
@@ -150,6 +154,28 @@ bench_demo_pkcs11() {
         bench_die "llave init --keystore pkcs11 failed: $(tail -n 3 "$BENCH_TMP/init-hsm.log")"
     "$LLAVE" -d "$BENCH_DEMO_HSM" ca export "$BENCH_PEM_HSM" >/dev/null ||
         bench_die "llave ca export (HSM install) failed"
+}
+
+# bench_p11_rate ARGS... — signatures per second of the bare module on the
+# token of bench_demo_pkcs11, without llave (bench/p11/bench_p11.c; ARGS:
+# --key TEXT | --unwrap [--batch N]), $BENCH_CPUS threads for
+# $BENCH_SECONDS: the peer of RESULT *_hsm_module.  Needs bench_p11 among
+# bench_build's targets.
+bench_p11_rate() {
+    local out
+    out=$(LLAVE_PKCS11_PIN=$BENCH_P11_PIN "$(bench_prog bench_p11)" \
+        --module "$BENCH_P11_MODULE" --token "$BENCH_P11_TOKEN" \
+        -t "$BENCH_CPUS" -s "$BENCH_SECONDS" "$@") ||
+        bench_die "bench_p11 $* failed"
+    bench_log "bench_p11: $out"
+    sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out"
+}
+
+# bench_result_module NAME HSM BARE UNIT — llave on the token against the
+# bare module doing the same PKCS#11 calls:
+# "RESULT NAME_hsm_module ours=HSM peer=BARE ratio=HSM/BARE".
+bench_result_module() {
+    bench_result "$1_hsm_module" "$2" "$3" "$4"
 }
 
 # bench_hsm — true unless BENCH_HSM=0.

@@ -4,8 +4,8 @@
  * SoftHSM2 itself is several times slower than OpenSSL (it rebuilds the
  * OpenSSL key at every C_SignInit).
  *
- *   bench_p11 --module PATH --token LABEL (--key TEXT | --unwrap)
- *             [--batch N] [-t THREADS] [-s SECONDS]
+ *   bench_p11 --module PATH --token LABEL (--key TEXT [--key-type rsa|ec]
+ *             | --unwrap) [--batch N] [-t THREADS] [-s SECONDS]
  *
  * The user PIN comes from LLAVE_PKCS11_PIN, as for llave init.  One login,
  * then THREADS threads, each with its own R/W session (keyd pools one per
@@ -13,7 +13,8 @@
  * src/keys/keys_p11_ops.c does per request:
  *
  *   --key TEXT  a token key (CA, TSA, OCSP: class CKO_PRIVATE_KEY, the one
- *               whose CKA_LABEL contains TEXT), its handle found once as
+ *               whose CKA_LABEL contains TEXT and, with --key-type, of
+ *               that CKA_KEY_TYPE), its handle found once as
  *               keyd caches it: C_SignInit + C_Sign per signature.
  *   --unwrap    a citizen's key: C_UnwrapKey (CKM_AES_KEY_WRAP_PAD under
  *               the token's wrapping key, llave's template) into a session
@@ -41,7 +42,7 @@
 #define WRAP_LABEL "llave citizen-key wrapping key" /* keys_p11.c */
 
 typedef struct {
-    const char *module, *token, *key;
+    const char *module, *token, *key, *key_type;
     int unwrap, batch, threads;
     double seconds;
 } opts;
@@ -171,9 +172,28 @@ static int label_has(shared *sh, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h,
     return strstr(label, text) != NULL;
 }
 
-/* The one private token key whose label contains text; its mechanism from
- * CKA_KEY_TYPE. */
-static void find_key(shared *sh, CK_SESSION_HANDLE s, const char *text)
+static CK_KEY_TYPE key_type(shared *sh, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h)
+{
+    CK_KEY_TYPE kt = CKK_VENDOR_DEFINED;
+    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof kt};
+    CK_RV rv = sh->f->C_GetAttributeValue(s, h, &a, 1);
+    if (rv != CKR_OK)
+        die("C_GetAttributeValue (CKA_KEY_TYPE)", rv);
+    return kt;
+}
+
+/* type NULL (any), "rsa" or "ec". */
+static int type_is(CK_KEY_TYPE kt, const char *type)
+{
+    return !type || (strcmp(type, "rsa") == 0 && kt == CKK_RSA) ||
+           (strcmp(type, "ec") == 0 && kt == CKK_EC);
+}
+
+/* The one private token key whose label contains text (TSA units share
+ * the label "llave service <id> tsa": type tells them apart); its
+ * mechanism from CKA_KEY_TYPE. */
+static void find_key(shared *sh, CK_SESSION_HANDLE s, const char *text,
+                     const char *type)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_BBOOL yes = CK_TRUE;
@@ -181,7 +201,8 @@ static void find_key(shared *sh, CK_SESSION_HANDLE s, const char *text)
     CK_OBJECT_HANDLE all[256];
     CK_ULONG n = find(sh, s, t, 2, all, 256), hits = 0;
     for (CK_ULONG i = 0; i < n; i++)
-        if (label_has(sh, s, all[i], text)) {
+        if (label_has(sh, s, all[i], text) &&
+            type_is(key_type(sh, s, all[i]), type)) {
             sh->key = all[i];
             hits++;
         }
@@ -190,12 +211,7 @@ static void find_key(shared *sh, CK_SESSION_HANDLE s, const char *text)
                 (unsigned long)hits, text);
         exit(1);
     }
-    CK_KEY_TYPE kt = 0;
-    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof kt};
-    CK_RV rv = sh->f->C_GetAttributeValue(s, sh->key, &a, 1);
-    if (rv != CKR_OK)
-        die("C_GetAttributeValue (CKA_KEY_TYPE)", rv);
-    sh->mech = kt == CKK_RSA ? CKM_RSA_PKCS : CKM_ECDSA;
+    sh->mech = key_type(sh, s, sh->key) == CKK_RSA ? CKM_RSA_PKCS : CKM_ECDSA;
 }
 
 static void find_wrap_key(shared *sh, CK_SESSION_HANDLE s)
@@ -332,6 +348,8 @@ static int parse(int argc, char **argv, opts *o)
             o->token = argv[++i];
         else if (strcmp(a, "--key") == 0)
             o->key = argv[++i];
+        else if (strcmp(a, "--key-type") == 0)
+            o->key_type = argv[++i];
         else if (strcmp(a, "--batch") == 0)
             o->batch = atoi(argv[++i]);
         else if (strcmp(a, "-t") == 0)
@@ -371,8 +389,9 @@ int main(int argc, char **argv)
     opts o = {.batch = 1, .threads = 2, .seconds = 5};
     static shared sh;
     if (parse(argc, argv, &o) < 0) {
-        fputs("usage: bench_p11 --module PATH --token LABEL (--key TEXT | "
-              "--unwrap) [--batch N] [-t THREADS] [-s SECONDS]\n",
+        fputs("usage: bench_p11 --module PATH --token LABEL (--key TEXT "
+              "[--key-type rsa|ec] | --unwrap) [--batch N] [-t THREADS] "
+              "[-s SECONDS]\n",
               stderr);
         return 2;
     }
@@ -385,7 +404,7 @@ int main(int argc, char **argv)
         find_wrap_key(&sh, s);
         make_blob(&sh, s);
     } else {
-        find_key(&sh, s, o.key);
+        find_key(&sh, s, o.key, o.key_type);
     }
     double secs = 0;
     long total = run(&sh, o.threads, o.seconds, &secs);
