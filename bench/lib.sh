@@ -168,7 +168,26 @@ bench_p11_rate() {
         -t "$BENCH_CPUS" -s "$BENCH_SECONDS" "$@") ||
         bench_die "bench_p11 $* failed"
     bench_log "bench_p11: $out"
+    sed -n 's/.* cpu_ms=\([0-9.]*\).*/\1/p' <<<"$out" >"$BENCH_TMP/p11-cpu-ms"
     sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out"
+}
+
+# bench_p11_cpu_ms — CPU milliseconds per signature of the last
+# bench_p11_rate (user + system time of the process).
+bench_p11_cpu_ms() {
+    cat "$BENCH_TMP/p11-cpu-ms"
+}
+
+# bench_keyd_cpu SERVER_PID — CPU seconds (user + system) used so far by
+# the llave-keyd processes llaved SERVER_PID started: the difference over
+# a run, divided by its signatures, is keyd's CPU per signature, which a
+# machine busy with other work changes less than the rates.
+bench_keyd_cpu() {
+    local pid ticks=0
+    for pid in $(pgrep -P "$1" -x llave-keyd); do
+        ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f\n", t / hz }'
 }
 
 # bench_result_module NAME HSM BARE UNIT — llave on the token against the
