@@ -347,6 +347,12 @@ bench_wrk_latency() {
         bench_die "no $1% latency in the last wrk output"
 }
 
+# bench_wrk_requests — the number of requests of the last bench_wrk run.
+bench_wrk_requests() {
+    awk '/ requests in / { print $1; found = 1 } END { exit !found }' \
+        "$BENCH_TMP/wrk-$$.out" || bench_die "no request count in the last wrk output"
+}
+
 # ---- time and memory of one command ----------------------------------------------
 
 # bench_measure COMMAND [ARGS...] — runs COMMAND; prints "<seconds>
