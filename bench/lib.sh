@@ -197,6 +197,14 @@ bench_result_module() {
     bench_result "$1_hsm_module" "$2" "$3" "$4"
 }
 
+# bench_result_module_cpu NAME KEYD_MS BARE_MS — the same pair by CPU time
+# per signature (bench_keyd_cpu, bench_p11_cpu_ms), as signatures per CPU
+# second: "RESULT NAME_hsm_module_cpu ours=1000/KEYD_MS peer=1000/BARE_MS".
+bench_result_module_cpu() {
+    bench_result "$1_hsm_module_cpu" "$(awk -v m="$2" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')" \
+        "$(awk -v m="$3" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')" sig/cpu-s
+}
+
 # bench_hsm — true unless BENCH_HSM=0.
 bench_hsm() {
     [ "${BENCH_HSM:-1}" != 0 ]
