@@ -201,8 +201,10 @@ bench_result_module() {
 # per signature (bench_keyd_cpu, bench_p11_cpu_ms), as signatures per CPU
 # second: "RESULT NAME_hsm_module_cpu ours=1000/KEYD_MS peer=1000/BARE_MS".
 bench_result_module_cpu() {
-    bench_result "$1_hsm_module_cpu" "$(awk -v m="$2" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')" \
-        "$(awk -v m="$3" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')" sig/cpu-s
+    local ours peer
+    ours=$(awk -v m="$2" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')
+    peer=$(awk -v m="$3" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')
+    bench_result "$1_hsm_module_cpu" "$ours" "$peer" sig/cpu-s
 }
 
 # bench_hsm — true unless BENCH_HSM=0.
