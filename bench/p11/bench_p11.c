@@ -345,30 +345,38 @@ static double cpu_s(void)
            (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
+/* One option that takes a value. */
+static int set_opt(opts *o, const char *a, const char *v)
+{
+    if (strcmp(a, "--module") == 0)
+        o->module = v;
+    else if (strcmp(a, "--token") == 0)
+        o->token = v;
+    else if (strcmp(a, "--key") == 0)
+        o->key = v;
+    else if (strcmp(a, "--key-type") == 0)
+        o->key_type = v;
+    else if (strcmp(a, "--batch") == 0)
+        o->batch = atoi(v);
+    else if (strcmp(a, "-t") == 0)
+        o->threads = atoi(v);
+    else if (strcmp(a, "-s") == 0)
+        o->seconds = atof(v);
+    else
+        return -1;
+    return 0;
+}
+
 static int parse(int argc, char **argv, opts *o)
 {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--unwrap") == 0)
+        if (strcmp(argv[i], "--unwrap") == 0) {
             o->unwrap = 1;
-        else if (!v)
+            continue;
+        }
+        if (i + 1 >= argc || set_opt(o, argv[i], argv[i + 1]) < 0)
             return -1;
-        else if (strcmp(a, "--module") == 0)
-            o->module = argv[++i];
-        else if (strcmp(a, "--token") == 0)
-            o->token = argv[++i];
-        else if (strcmp(a, "--key") == 0)
-            o->key = argv[++i];
-        else if (strcmp(a, "--key-type") == 0)
-            o->key_type = argv[++i];
-        else if (strcmp(a, "--batch") == 0)
-            o->batch = atoi(argv[++i]);
-        else if (strcmp(a, "-t") == 0)
-            o->threads = atoi(argv[++i]);
-        else if (strcmp(a, "-s") == 0)
-            o->seconds = atof(argv[++i]);
-        else
-            return -1;
+        i++;
     }
     return o->module && o->token && (!o->key != !o->unwrap) && o->batch > 0 &&
                    o->threads > 0 && o->threads <= MAX_THREADS && o->seconds > 0
@@ -424,7 +432,8 @@ int main(int argc, char **argv)
     printf("mode=%s batch=%d threads=%d signatures=%ld seconds=%.3f "
            "cpu_ms=%.3f rate=%.2f\n",
            o.unwrap ? "unwrap" : "token-key", o.unwrap ? o.batch : 1, o.threads,
-           total, secs, total ? 1e3 * cpu / (double)total : 0, total / secs);
+           total, secs, total ? 1e3 * cpu / (double)total : 0,
+           (double)total / secs);
     sh.f->C_CloseSession(s);
     sh.f->C_Finalize(NULL);
     return atomic_load(&sh.failed) ? 1 : 0;
