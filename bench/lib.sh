@@ -128,11 +128,15 @@ bench_demo() {
 # --keystore pkcs11` with the PIN in LLAVE_PKCS11_PIN.  SoftHSM2 does its
 # cryptography in software with OpenSSL, so HSM/file ratios measure our
 # overhead per PKCS#11 call and the module's own (goal >= 0.8).  Sets
-# BENCH_DEMO_HSM and BENCH_PEM_HSM.  BENCH_HSM=0 skips every HSM figure.
+# BENCH_DEMO_HSM and BENCH_PEM_HSM, and BENCH_P11_MODULE, BENCH_P11_TOKEN,
+# BENCH_P11_PIN for bench_p11_rate.  BENCH_HSM=0 skips every HSM figure.
 # shellcheck disable=SC2120 # DIR is optional
 bench_demo_pkcs11() {
     local home=$BENCH_TMP/softhsm pin=bench-user-pin
     local module=${BENCH_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+    BENCH_P11_MODULE=$module
+    BENCH_P11_TOKEN=llave-bench
+    BENCH_P11_PIN=$pin
     BENCH_DEMO_HSM=${1:-$BENCH_TMP/demo-hsm}
     BENCH_PEM_HSM=$(dirname "$BENCH_DEMO_HSM")/pem-hsm
     bench_need softhsm2-util
@@ -150,6 +154,57 @@ bench_demo_pkcs11() {
         bench_die "llave init --keystore pkcs11 failed: $(tail -n 3 "$BENCH_TMP/init-hsm.log")"
     "$LLAVE" -d "$BENCH_DEMO_HSM" ca export "$BENCH_PEM_HSM" >/dev/null ||
         bench_die "llave ca export (HSM install) failed"
+}
+
+# bench_p11_rate ARGS... — signatures per second of the bare module on the
+# token of bench_demo_pkcs11, without llave (bench/p11/bench_p11.c; ARGS:
+# --key TEXT | --unwrap [--batch N]), $BENCH_CPUS threads for
+# $BENCH_SECONDS: the peer of RESULT *_hsm_module.  Needs bench_p11 among
+# bench_build's targets.
+bench_p11_rate() {
+    local out
+    out=$(LLAVE_PKCS11_PIN=$BENCH_P11_PIN "$(bench_prog bench_p11)" \
+        --module "$BENCH_P11_MODULE" --token "$BENCH_P11_TOKEN" \
+        -t "$BENCH_CPUS" -s "$BENCH_SECONDS" "$@") ||
+        bench_die "bench_p11 $* failed"
+    bench_log "bench_p11: $out"
+    sed -n 's/.* cpu_ms=\([0-9.]*\).*/\1/p' <<<"$out" >"$BENCH_TMP/p11-cpu-ms"
+    sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out"
+}
+
+# bench_p11_cpu_ms — CPU milliseconds per signature of the last
+# bench_p11_rate (user + system time of the process).
+bench_p11_cpu_ms() {
+    cat "$BENCH_TMP/p11-cpu-ms"
+}
+
+# bench_keyd_cpu SERVER_PID — CPU seconds (user + system) used so far by
+# the llave-keyd processes llaved SERVER_PID started: the difference over
+# a run, divided by its signatures, is keyd's CPU per signature, which a
+# machine busy with other work changes less than the rates.
+bench_keyd_cpu() {
+    local pid ticks=0
+    for pid in $(pgrep -P "$1" -x llave-keyd); do
+        ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f\n", t / hz }'
+}
+
+# bench_result_module NAME HSM BARE UNIT — llave on the token against the
+# bare module doing the same PKCS#11 calls:
+# "RESULT NAME_hsm_module ours=HSM peer=BARE ratio=HSM/BARE".
+bench_result_module() {
+    bench_result "$1_hsm_module" "$2" "$3" "$4"
+}
+
+# bench_result_module_cpu NAME KEYD_MS BARE_MS — the same pair by CPU time
+# per signature (bench_keyd_cpu, bench_p11_cpu_ms), as signatures per CPU
+# second: "RESULT NAME_hsm_module_cpu ours=1000/KEYD_MS peer=1000/BARE_MS".
+bench_result_module_cpu() {
+    local ours peer
+    ours=$(awk -v m="$2" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')
+    peer=$(awk -v m="$3" 'BEGIN { print (m > 0 ? 1000 / m : 0) }')
+    bench_result "$1_hsm_module_cpu" "$ours" "$peer" sig/cpu-s
 }
 
 # bench_hsm — true unless BENCH_HSM=0.
@@ -302,6 +357,12 @@ bench_wrk_latency() {
         bench_die "no $1% latency in the last wrk output"
 }
 
+# bench_wrk_requests — the number of requests of the last bench_wrk run.
+bench_wrk_requests() {
+    awk '/ requests in / { print $1; found = 1 } END { exit !found }' \
+        "$BENCH_TMP/wrk-$$.out" || bench_die "no request count in the last wrk output"
+}
+
 # ---- time and memory of one command ----------------------------------------------
 
 # bench_measure COMMAND [ARGS...] — runs COMMAND; prints "<seconds>
@@ -342,6 +403,14 @@ bench_mean() {
     awk 'BEGIN { for (i = 1; i < ARGC; i++) t += ARGV[i]
                  if (ARGC < 2) exit 1; printf "%.2f\n", t / (ARGC - 1) }' "$@" ||
         bench_die "no rates to average"
+}
+
+# bench_mean_ms MS... — the mean of CPU times per signature, four decimals
+# (an ECDSA signature on the token costs ~0.05 ms).
+bench_mean_ms() {
+    awk 'BEGIN { for (i = 1; i < ARGC; i++) t += ARGV[i]
+                 if (ARGC < 2) exit 1; printf "%.4f\n", t / (ARGC - 1) }' "$@" ||
+        bench_die "no CPU times to average"
 }
 
 # bench_num N — a figure with two decimals.
