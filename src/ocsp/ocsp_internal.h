@@ -120,6 +120,35 @@ int ocsp_presign_cid(lv_ca *ca, lv_store *st, const ocsp_issuer *is,
                      OCSP_CERTID *cid, int hash, const lv_cert_rec *cert,
                      const char *why, ocsp_signed *out, lv_err *err);
 
+/* ---- the per-node cache of answers (ocsp_cache.c) ------------------------ */
+
+typedef struct ocsp_cache ocsp_cache;
+/* A cache of at most `mib` MiB; *out NULL (no cache) when mib <= 0. */
+int ocsp_cache_new(int mib, ocsp_cache **out);
+void ocsp_cache_free(ocsp_cache *c);
+/* 1 and a copy of the response in *a when the cache holds the answer to
+ * `id` under the issuer numbered `issuer`, its CertID encoded as id's and
+ * its nextUpdate after `now`; 0 otherwise (c NULL included). */
+int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
+                   lv_ocsp_answer *a);
+/* Read before the database is: ocsp_cache_put keeps nothing when a status
+ * change (ocsp_cache_forget, _clear) came in between. */
+uint64_t ocsp_cache_generation(ocsp_cache *c);
+/* Keeps (a copy of) a response stating cert_status, replacing the entry of
+ * (issuer, hash, serial), unless the generation moved since `generation`
+ * was read.  Best effort: a failed allocation keeps nothing. */
+void ocsp_cache_put(ocsp_cache *c, uint64_t generation, int issuer, int hash,
+                    const char *serial, int cert_status,
+                    const unsigned char *cid, size_t cid_len,
+                    const ocsp_signed *resp);
+/* A status change of `serial`: drops its entries that state it valid. */
+void ocsp_cache_forget(ocsp_cache *c, const char *serial);
+void ocsp_cache_clear(ocsp_cache *c);
+
+/* The cache of the CA context (NULL: none) and an issuer's number in it. */
+ocsp_cache *ocsp_cache_of(lv_ca *ca);
+int ocsp_issuer_index(lv_ca *ca, const ocsp_issuer *is);
+
 /* The refresher's watermarks (ocsp.c keeps them in the CA context). */
 typedef struct ocsp_marks {
     int64_t created_since; /* certificates without a response */
