@@ -93,7 +93,8 @@ static int state_make(lv_ca *ca, void **out, lv_err *err)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&o->lock, NULL);
-    if (ocsp_cache_new(ca_config(ca)->ocsp_cache_mib, &o->cache) < 0) {
+    if (ocsp_cache_new(ca_config(ca)->ocsp_cache_mib, ca_config(ca)->dir,
+                       &o->cache) < 0) {
         state_free(o);
         return lv_fail(err, LV_ENOMEM, "out of memory for the OCSP cache");
     }

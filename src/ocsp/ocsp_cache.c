@@ -20,13 +20,27 @@
  * counted over the entries' bytes; past it, a shard evicts from a rotating
  * position in its bucket array (no access bookkeeping on the read path, so
  * hits take no write lock).  What is evicted is answered from the database
- * again, which is correct, only slower. */
+ * again, which is correct, only slower.
+ *
+ * Change signal on one host: `llave cert revoke` is another process on the
+ * same data directory, and R6.2 wants its revocation in llaved's OCSP at
+ * once.  DIR/ocsp-changes holds one 64-bit counter, mapped shared by every
+ * process of the directory; a writer that changed statuses bumps it after
+ * its commit (ocsp_cache_changed).  A cache serves hits only while the
+ * counter equals the value its watcher (ocsp_watch.c) last synchronised
+ * on, so in between requests take the database path, which is correct;
+ * the watcher catches up within a second.  Nodes on other hosts see the
+ * change through their watcher only. */
 #include "ocsp/ocsp_internal.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define SHARDS 64
 #define ENTRY_GUESS 2304 /* bytes of a typical entry: sizes the buckets */
@@ -58,6 +72,8 @@ struct ocsp_cache {
      * answer read from the database before the change must not be put
      * after the drop (ocsp_cache_put) */
     atomic_uint_fast64_t generation;
+    _Atomic uint64_t *changes;   /* DIR/ocsp-changes mapped; NULL: none */
+    atomic_uint_fast64_t synced; /* *changes as the watcher last saw it */
     shard shards[SHARDS];
 };
 
@@ -102,10 +118,34 @@ void ocsp_cache_free(ocsp_cache *c)
         free(s->buckets);
         pthread_rwlock_destroy(&s->lock);
     }
+    if (c->changes)
+        munmap((void *)c->changes, sizeof *c->changes);
     free(c);
 }
 
-int ocsp_cache_new(int mib, ocsp_cache **out)
+/* Maps DIR/ocsp-changes (created zero); NULL when it cannot (logged: the
+ * node then notices other processes' changes through its watcher only). */
+static _Atomic uint64_t *changes_map(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/ocsp-changes", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    void *p = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, sizeof(uint64_t)) == 0)
+        p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                 0);
+    if (fd >= 0)
+        close(fd);
+    if (p != MAP_FAILED)
+        return p;
+    lv_log(LV_LOG_WARN,
+           "ocsp: cannot map %s: changes by other processes "
+           "reach this cache within a second only",
+           path);
+    return NULL;
+}
+
+int ocsp_cache_new(int mib, const char *dir, ocsp_cache **out)
 {
     *out = NULL;
     if (mib <= 0)
@@ -113,6 +153,8 @@ int ocsp_cache_new(int mib, ocsp_cache **out)
     ocsp_cache *c = calloc(1, sizeof *c);
     if (!c)
         return LV_ENOMEM;
+    c->changes = changes_map(dir);
+    atomic_store(&c->synced, ocsp_cache_changes(c));
     c->shard_budget = (size_t)mib * 1024 * 1024 / SHARDS;
     size_t want = c->shard_budget / ENTRY_GUESS, n = 16;
     while (n < want)
@@ -140,8 +182,9 @@ static int entry_is(const entry *e, int issuer, int hash, const char *serial)
 int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
                    lv_ocsp_answer *a)
 {
-    if (!c)
-        return 0;
+    if (!c ||
+        (c->changes && atomic_load(c->changes) != atomic_load(&c->synced)))
+        return 0; /* another process changed statuses: see the top */
     uint64_t h = serial_hash(id->serial);
     shard *s = shard_of(c, h);
     int hit = 0;
@@ -265,4 +308,21 @@ void ocsp_cache_clear(ocsp_cache *c)
         evict(s, 0);
         pthread_rwlock_unlock(&s->lock);
     }
+}
+
+uint64_t ocsp_cache_changes(ocsp_cache *c)
+{
+    return c && c->changes ? atomic_load(c->changes) : 0;
+}
+
+void ocsp_cache_synced(ocsp_cache *c, uint64_t changes)
+{
+    if (c)
+        atomic_store(&c->synced, changes);
+}
+
+void ocsp_cache_changed(ocsp_cache *c)
+{
+    if (c && c->changes)
+        atomic_fetch_add(c->changes, 1);
 }

@@ -123,8 +123,9 @@ int ocsp_presign_cid(lv_ca *ca, lv_store *st, const ocsp_issuer *is,
 /* ---- the per-node cache of answers (ocsp_cache.c) ------------------------ */
 
 typedef struct ocsp_cache ocsp_cache;
-/* A cache of at most `mib` MiB; *out NULL (no cache) when mib <= 0. */
-int ocsp_cache_new(int mib, ocsp_cache **out);
+/* A cache of at most `mib` MiB for the data directory `dir`; *out NULL
+ * (no cache) when mib <= 0. */
+int ocsp_cache_new(int mib, const char *dir, ocsp_cache **out);
 void ocsp_cache_free(ocsp_cache *c);
 /* 1 and a copy of the response in *a when the cache holds the answer to
  * `id` under the issuer numbered `issuer`, its CertID encoded as id's and
@@ -144,6 +145,12 @@ void ocsp_cache_put(ocsp_cache *c, uint64_t generation, int issuer, int hash,
 /* A status change of `serial`: drops its entries that state it valid. */
 void ocsp_cache_forget(ocsp_cache *c, const char *serial);
 void ocsp_cache_clear(ocsp_cache *c);
+/* The change signal of the data directory (ocsp_cache.c): its counter now;
+ * the watcher's "every change up to this one is applied" (hits resume);
+ * and a writer's "statuses changed", after its commit. */
+uint64_t ocsp_cache_changes(ocsp_cache *c);
+void ocsp_cache_synced(ocsp_cache *c, uint64_t changes);
+void ocsp_cache_changed(ocsp_cache *c);
 
 /* The cache of the CA context (NULL: none) and an issuer's number in it. */
 ocsp_cache *ocsp_cache_of(lv_ca *ca);

@@ -60,6 +60,7 @@ static int watch_pass(void *state, lv_job *job, lv_err *err)
     if (!w->st)
         LV_TRY(ca_store_open(w->ca, &w->st, err));
     w->seen = 0;
+    uint64_t changes = ocsp_cache_changes(ocsp_cache_of(w->ca));
     int rc = store_ocsp_foreach_revoked(w->st, w->since, LIMIT, forget, w, err);
     if (rc < 0) {
         store_close(w->st);
@@ -70,6 +71,7 @@ static int watch_pass(void *state, lv_job *job, lv_err *err)
     if (w->seen == LIMIT)
         ocsp_cache_clear(ocsp_cache_of(w->ca));
     w->since = started - SLACK;
+    ocsp_cache_synced(ocsp_cache_of(w->ca), changes);
     return 0;
 }
 
