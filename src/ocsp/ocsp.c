@@ -494,6 +494,21 @@ static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
     return rc;
 }
 
+/* The signing pool opens connections of its own: with the database gone
+ * the deferred request would fail before reaching us, so a request that
+ * needs a signature first probes the store here (issue 17: tryLater,
+ * §2.3, on a node that lost its database). */
+static int defer_if_reachable(lv_store *st, const ocsp_id *id,
+                              lv_ocsp_answer *a)
+{
+    lv_cert_rec cert = {0};
+    lv_ocsp_rec resp = {0};
+    int found = 0, has = 0;
+    int rc = lookup(st, id, &cert, &found, &resp, &has, a);
+    store_ocsp_rec_free(&resp);
+    return rc == 0 ? OCSP_NEEDS_SIGNATURE : rc < 0 ? rc : 0;
+}
+
 static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
                    lv_ocsp_answer *a, lv_err *err)
 {
@@ -513,7 +528,7 @@ static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, may_sign, a, err);
     if (!may_sign && !ca_sealed(ca))
-        return OCSP_NEEDS_SIGNATURE;
+        return defer_if_reachable(st, &q->ids[0], a);
     if (!ca_sealed(ca) && ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)
