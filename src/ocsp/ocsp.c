@@ -436,6 +436,13 @@ static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
  * signature. */
 #define OCSP_NEEDS_SIGNATURE 1
 
+static int cached(lv_ca *ca, const ocsp_issuer *is, const ocsp_id *id,
+                  int to_next_update, lv_ocsp_answer *a)
+{
+    return ocsp_cache_get(ocsp_cache_of(ca), ocsp_issuer_index(ca, is), id,
+                          lv_now(), to_next_update, a);
+}
+
 /* Keeps an answer in the node's cache (ocsp_cache.c). */
 static void cache_keep(lv_ca *ca, uint64_t gen, const ocsp_issuer *is,
                        const ocsp_id *id, int cert_status,
@@ -461,11 +468,17 @@ static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
     lv_ocsp_rec resp = {0};
     int found = 0, has = 0, rc = 0;
     uint64_t gen = ocsp_cache_generation(ocsp_cache_of(ca));
-    if (id->serial[0] &&
-        ocsp_cache_get(ocsp_cache_of(ca), ocsp_issuer_index(ca, is), id,
-                       lv_now(), a))
+    if (id->serial[0] && cached(ca, is, id, 0, a))
         return 0;
     rc = lookup(st, id, &cert, &found, &resp, &has, a);
+    if (rc > 0 && id->serial[0]) {
+        /* no database: what we hold, until its nextUpdate, over tryLater */
+        lv_ocsp_answer held;
+        if (cached(ca, is, id, 1, &held)) {
+            ocsp_answer_free(a);
+            *a = held;
+        }
+    }
     if (rc != 0)
         return rc < 0 ? rc : 0;
     int mine = found && strcmp(cert.ca, is->ca->name) == 0;

@@ -179,8 +179,18 @@ static int entry_is(const entry *e, int issuer, int hash, const char *serial)
            strcmp(e->serial, serial) == 0;
 }
 
+/* Past half its validity the refresher has re-signed an answer (R6.4):
+ * the database has a fresher one for clients, unless it cannot be read. */
+static int servable(const entry *e, int64_t now, int to_next_update)
+{
+    int64_t until =
+        to_next_update ? e->next_update
+                       : e->this_update + (e->next_update - e->this_update) / 2;
+    return until > now;
+}
+
 int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
-                   lv_ocsp_answer *a)
+                   int to_next_update, lv_ocsp_answer *a)
 {
     if (!c ||
         (c->changes && atomic_load(c->changes) != atomic_load(&c->synced)))
@@ -192,7 +202,7 @@ int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
     for (const entry *e = *bucket_of(s, h); e; e = e->next) {
         if (!entry_is(e, issuer, id->hash, id->serial))
             continue;
-        if (e->next_update > now && e->cid_len == id->der_len &&
+        if (servable(e, now, to_next_update) && e->cid_len == id->der_len &&
             memcmp(e->bytes, id->der, id->der_len) == 0 &&
             (a->der = OPENSSL_malloc(e->der_len)) != NULL) {
             memcpy(a->der, e->bytes + e->cid_len, e->der_len);

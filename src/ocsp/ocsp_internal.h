@@ -128,10 +128,11 @@ typedef struct ocsp_cache ocsp_cache;
 int ocsp_cache_new(int mib, const char *dir, ocsp_cache **out);
 void ocsp_cache_free(ocsp_cache *c);
 /* 1 and a copy of the response in *a when the cache holds the answer to
- * `id` under the issuer numbered `issuer`, its CertID encoded as id's and
- * its nextUpdate after `now`; 0 otherwise (c NULL included). */
+ * `id` under the issuer numbered `issuer`, its CertID encoded as id's, and
+ * `now` before its nextUpdate (to_next_update 1: the database is gone) or
+ * else before half its validity; 0 otherwise (c NULL included). */
 int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
-                   lv_ocsp_answer *a);
+                   int to_next_update, lv_ocsp_answer *a);
 /* Read before the database is: ocsp_cache_put keeps nothing when a status
  * change (ocsp_cache_forget, _clear) came in between. */
 uint64_t ocsp_cache_generation(ocsp_cache *c);
