@@ -163,7 +163,7 @@ int ocsp_cache_new(int mib, const char *dir, ocsp_cache **out)
         shard *s = &c->shards[i];
         pthread_rwlock_init(&s->lock, NULL);
         s->nbuckets = n;
-        s->buckets = calloc(n, sizeof *s->buckets);
+        s->buckets = calloc(n, sizeof(entry *));
         if (!s->buckets) {
             ocsp_cache_free(c);
             return LV_ENOMEM;
