@@ -5,7 +5,9 @@
  *   ocsp.c          issuer matching, the signing budget, signing and the
  *                   answer to one request (ocsp_respond)
  *   ocsp_refresh.c  keeping the pre-signed responses of sql/003_ocsp.sql
- *                   fresh (ocsp_refresh*, llaved's refresher) */
+ *                   fresh (ocsp_refresh*, llaved's refresher)
+ *   ocsp_cache.c    the per-node cache of answers (issue 17 item 5)
+ *   ocsp_watch.c    llaved's watcher keeping that cache current */
 #ifndef LLAVE_OCSP_INTERNAL_H
 #define LLAVE_OCSP_INTERNAL_H
 
