@@ -72,12 +72,13 @@ typedef struct daemon_state {
     keyd_child keyd;
     lv_app *app;
     lv_ca *ca;
-    lv_auth *auth;  /* sessions, logins (issue 6) */
-    lv_job *report; /* anonymous failures, aggregated (issue 11) */
-    lv_job *purger; /* what signing leaves behind (issue 14) */
-    lv_job *ocsp;   /* pre-signed OCSP responses (R6.4) */
-    lv_job *crl;    /* CRLs fresh before nextUpdate (R6.3) */
-    lv_job *sealer; /* audit seals (R9.2; issue 8) */
+    lv_auth *auth;      /* sessions, logins (issue 6) */
+    lv_job *report;     /* anonymous failures, aggregated (issue 11) */
+    lv_job *purger;     /* what signing leaves behind (issue 14) */
+    lv_job *ocsp;       /* pre-signed OCSP responses (R6.4) */
+    lv_job *ocsp_watch; /* its node cache kept current (issue 17) */
+    lv_job *crl;        /* CRLs fresh before nextUpdate (R6.3) */
+    lv_job *sealer;     /* audit seals (R9.2; issue 8) */
     /* contexts replaced by a reload: a request may still hold one, so they
      * live until stop (a change-over happens once in years) */
     lv_ca *retired[16];
@@ -397,6 +398,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     lv_app_set_auth(d->app, d->auth);
     LV_TRY(auth_reporter_start(d->auth, &d->report, err));
     LV_TRY(ocsp_refresher_start(d->ca, &d->ocsp, err));
+    LV_TRY(ocsp_watcher_start(d->ca, &d->ocsp_watch, err));
     /* R8.1: the placeholder CPS and PDS unless the operator put their own */
     LV_TRY(repo_install_defaults(&d->cfg, err));
     LV_TRY(crl_keeper_start(d->ca, &d->crl, err));
@@ -415,6 +417,7 @@ static void stop(daemon_state *d)
     http_server_stop(d->srv); /* joins the workers first */
     d->srv = NULL;            /* freed: service.stop must not read its port */
     lv_job_stop(d->ocsp);
+    lv_job_stop(d->ocsp_watch);
     lv_job_stop(d->crl);
     lv_job_stop(d->sealer);
     lv_job_stop(d->report); /* after the server: the last failures */
@@ -458,9 +461,11 @@ static void after_unseal(daemon_state *d)
 static void keepers_stop(daemon_state *d)
 {
     lv_job_stop(d->ocsp);
+    lv_job_stop(d->ocsp_watch);
     lv_job_stop(d->crl);
     lv_job_stop(d->sealer);
     d->ocsp = NULL;
+    d->ocsp_watch = NULL;
     d->crl = NULL;
     d->sealer = NULL;
 }
@@ -469,6 +474,7 @@ static void keepers_start(daemon_state *d)
 {
     lv_err err = {0};
     if (ocsp_refresher_start(d->ca, &d->ocsp, &err) < 0 ||
+        ocsp_watcher_start(d->ca, &d->ocsp_watch, &err) < 0 ||
         crl_keeper_start(d->ca, &d->crl, &err) < 0 ||
         sealer_start(d->ca, &d->sealer, &err) < 0)
         lv_log(LV_LOG_ERROR, "llaved: keepers after a CA reload: %s", err.msg);

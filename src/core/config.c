@@ -80,6 +80,7 @@ static const cf_field cf_fields[] = {
     CF_B(ocsp_nonce_fresh),
     CF_I(ocsp_sign_rate),
     CF_I(ocsp_refresh_interval),
+    CF_I(ocsp_cache_mib),
     CF_B(access_log),
     CF_I(http_max_connections),
     CF_I(http_max_per_source),
@@ -190,6 +191,7 @@ void lv_config_defaults(lv_config *cfg, const char *dir)
     cfg->ocsp_nonce_fresh = 1;
     cfg->ocsp_sign_rate = 200;
     cfg->ocsp_refresh_interval = 60;
+    cfg->ocsp_cache_mib = 256; /* issue 17: ~110 000 answers of 2 KiB */
     cfg->access_log = 1;
     /* issue 11: figures for a 2-CPU machine; docs/OPERATIONS.md */
     cfg->http_max_connections = 0;
@@ -524,6 +526,7 @@ static int config_validate(lv_config *cfg, lv_err *err)
                        err));
     LV_TRY(key_must(cfg->ocsp_refresh_interval >= 1, "ocsp_refresh_interval",
                     "be at least 1 second", err));
+    LV_TRY(check_range(cfg->ocsp_cache_mib, 0, 1 << 20, "ocsp_cache_mib", err));
     LV_TRY(check_range(cfg->crl_interval_hours, 1, 168, "crl_interval_hours",
                        err));
     LV_TRY(

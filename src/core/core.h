@@ -297,8 +297,9 @@ typedef struct lv_config {
     int ocsp_sign_rate;      /* fresh signatures per second on the request
                                 path (nonce, unknown, multi); 0: none */
     int ocsp_refresh_interval; /* seconds between refresher passes */
-    int access_log; /* llaved: one log line per HTTP request (default on;
-                       errors and aborted requests are logged regardless) */
+    int ocsp_cache_mib; /* per-node cache of answers (issue 17); 0: none */
+    int access_log;     /* llaved: one log line per HTTP request (default on;
+                           errors and aborted requests are logged regardless) */
     /* llaved's front door (issue 11, docs/OPERATIONS.md "Limits under
      * attack"): connection limits and deadlines, and the worker pools per
      * class of work.  0 in a *_threads or max_connections key: sized from

@@ -28,7 +28,8 @@ struct ocsp_state {
     pthread_mutex_t lock; /* guards the budget */
     double tokens;
     int64_t refilled_ms;
-    ocsp_marks marks; /* the refresher's, under lock too */
+    ocsp_marks marks;  /* the refresher's, under lock too */
+    ocsp_cache *cache; /* the answers of this node (ocsp_cache.c) */
 };
 
 /* ---- issuers --------------------------------------------------------------
@@ -75,6 +76,7 @@ static void state_free(void *arg)
     if (!o)
         return;
     pthread_mutex_destroy(&o->lock);
+    ocsp_cache_free(o->cache);
     free(o->issuers);
     free(o);
 }
@@ -91,6 +93,11 @@ static int state_make(lv_ca *ca, void **out, lv_err *err)
         return lv_fail(err, LV_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&o->lock, NULL);
+    if (ocsp_cache_new(ca_config(ca)->ocsp_cache_mib, ca_config(ca)->dir,
+                       &o->cache) < 0) {
+        state_free(o);
+        return lv_fail(err, LV_ENOMEM, "out of memory for the OCSP cache");
+    }
     o->tokens = ca_config(ca)->ocsp_sign_rate;
     o->refilled_ms = lv_now_ms();
     for (size_t i = 0; i < n; i++) {
@@ -145,6 +152,18 @@ const ocsp_issuer *ocsp_issuer_by_name(lv_ca *ca, const char *name)
         if (strcmp(o->issuers[i].ca->name, name) == 0)
             return &o->issuers[i];
     return NULL;
+}
+
+ocsp_cache *ocsp_cache_of(lv_ca *ca)
+{
+    const ocsp_state *o = state_of(ca);
+    return o ? o->cache : NULL;
+}
+
+int ocsp_issuer_index(lv_ca *ca, const ocsp_issuer *is)
+{
+    const ocsp_state *o = state_of(ca);
+    return o ? (int)(is - o->issuers) : -1;
 }
 
 /* ---- the signing budget ----------------------------------------------------
@@ -360,6 +379,23 @@ static int answer_signed(int rc, ocsp_signed *s, int cacheable,
     return 0;
 }
 
+/* The database behind the cache: what it says now, or tryLater when it
+ * cannot be read (issue 17 item 5: a node that lost its database keeps
+ * answering from its cache; §2.3 tryLater for the rest). */
+static int lookup(lv_store *st, const ocsp_id *id, lv_cert_rec *cert,
+                  int *found, lv_ocsp_rec *resp, int *has, lv_ocsp_answer *a)
+{
+    lv_err why = {0};
+    if (!id->serial[0])
+        return 0;
+    if (store_ocsp_lookup(st, id->serial, ocsp_hash_name(id->hash), cert, found,
+                          resp, has, &why) == 0)
+        return 0;
+    lv_log(LV_LOG_WARN, "ocsp: store unavailable, answering tryLater: %s",
+           why.msg);
+    return answer_error(OCSP_RESPONSE_STATUS_TRYLATER, a) < 0 ? LV_ENOMEM : 1;
+}
+
 /* Several CertIDs, or a nonce to echo: one fresh signature. */
 static int answer_fresh(lv_ca *ca, lv_store *st, const ocsp_query *q,
                         const ocsp_issuer *is, lv_ocsp_answer *a, lv_err *err)
@@ -371,11 +407,10 @@ static int answer_fresh(lv_ca *ca, lv_store *st, const ocsp_query *q,
         lv_ocsp_rec resp = {0};
         int found = 0, has = 0;
         ids[i] = q->ids[i].cid;
-        if (q->ids[i].serial[0])
-            LV_TRY(store_ocsp_lookup(st, q->ids[i].serial,
-                                     ocsp_hash_name(q->ids[i].hash), &cert,
-                                     &found, &resp, &has, err));
+        int rc = lookup(st, &q->ids[i], &cert, &found, &resp, &has, a);
         store_ocsp_rec_free(&resp);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
         /* the root's certificates are the issuing CAs (cas, not certs) */
         if (!found && q->ids[i].serial[0])
             LV_TRY(store_ocsp_ca_cert(st, q->ids[i].serial, is->ca->name, &cert,
@@ -401,7 +436,29 @@ static int presigned_usable(const lv_cert_rec *cert, const lv_ocsp_rec *resp,
  * signature. */
 #define OCSP_NEEDS_SIGNATURE 1
 
-/* One CertID without nonce: the hot path. */
+static int cached(lv_ca *ca, const ocsp_issuer *is, const ocsp_id *id,
+                  int to_next_update, lv_ocsp_answer *a)
+{
+    return ocsp_cache_get(ocsp_cache_of(ca), ocsp_issuer_index(ca, is), id,
+                          lv_now(), to_next_update, a);
+}
+
+/* Keeps an answer in the node's cache (ocsp_cache.c). */
+static void cache_keep(lv_ca *ca, uint64_t gen, const ocsp_issuer *is,
+                       const ocsp_id *id, int cert_status,
+                       const lv_ocsp_answer *a)
+{
+    ocsp_signed s = {.der = a->der,
+                     .len = a->len,
+                     .this_update = a->this_update,
+                     .next_update = a->next_update};
+    ocsp_cache_put(ocsp_cache_of(ca), gen, ocsp_issuer_index(ca, is), id->hash,
+                   id->serial, cert_status, id->der, id->der_len, &s);
+}
+
+/* One CertID without nonce: the hot path.  The node's cache first (no
+ * database), then the stored response, then a lazy signature; the last two
+ * fill the cache. */
 static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
                          const ocsp_issuer *is, int may_sign, lv_ocsp_answer *a,
                          lv_err *err)
@@ -410,12 +467,25 @@ static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
     lv_cert_rec cert = {0};
     lv_ocsp_rec resp = {0};
     int found = 0, has = 0, rc = 0;
-    if (id->serial[0])
-        LV_TRY(store_ocsp_lookup(st, id->serial, ocsp_hash_name(id->hash),
-                                 &cert, &found, &resp, &has, err));
+    uint64_t gen = ocsp_cache_generation(ocsp_cache_of(ca));
+    if (id->serial[0] && cached(ca, is, id, 0, a))
+        return 0;
+    rc = lookup(st, id, &cert, &found, &resp, &has, a);
+    if (rc > 0 && id->serial[0]) {
+        /* no database: what we hold, until its nextUpdate, over tryLater */
+        lv_ocsp_answer held;
+        if (cached(ca, is, id, 1, &held)) {
+            ocsp_answer_free(a);
+            *a = held;
+        }
+    }
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     int mine = found && strcmp(cert.ca, is->ca->name) == 0;
     if (mine && has && presigned_usable(&cert, &resp, id, lv_now())) {
         rc = answer_stored(&resp, a);
+        if (rc == 0)
+            cache_keep(ca, gen, is, id, cert.status, a);
     } else if (!may_sign && !ca_sealed(ca)) {
         rc = OCSP_NEEDS_SIGNATURE;
     } else if (ca_sealed(ca) || !ocsp_budget_take(ca)) {
@@ -425,6 +495,8 @@ static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
         rc = ocsp_presign_cid(ca, st, is, id->cid, id->hash, &cert, "lazy", &s,
                               err);
         rc = answer_signed(rc, &s, 1, a);
+        if (rc == 0 && a->status == OCSP_RESPONSE_STATUS_SUCCESSFUL)
+            cache_keep(ca, gen, is, id, cert.status, a);
     } else {
         ocsp_query one = *q;
         one.count = 1;
@@ -433,6 +505,21 @@ static int answer_single(lv_ca *ca, lv_store *st, const ocsp_query *q,
     }
     store_ocsp_rec_free(&resp);
     return rc;
+}
+
+/* The signing pool opens connections of its own: with the database gone
+ * the deferred request would fail before reaching us, so a request that
+ * needs a signature first probes the store here (issue 17: tryLater,
+ * §2.3, on a node that lost its database). */
+static int defer_if_reachable(lv_store *st, const ocsp_id *id,
+                              lv_ocsp_answer *a)
+{
+    lv_cert_rec cert = {0};
+    lv_ocsp_rec resp = {0};
+    int found = 0, has = 0;
+    int rc = lookup(st, id, &cert, &found, &resp, &has, a);
+    store_ocsp_rec_free(&resp);
+    return rc == 0 ? OCSP_NEEDS_SIGNATURE : rc < 0 ? rc : 0;
 }
 
 static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
@@ -454,7 +541,7 @@ static int respond(lv_ca *ca, lv_store *st, const ocsp_query *q, int may_sign,
     if (q->count == 1 && !wants_nonce)
         return answer_single(ca, st, q, is, may_sign, a, err);
     if (!may_sign && !ca_sealed(ca))
-        return OCSP_NEEDS_SIGNATURE;
+        return defer_if_reachable(st, &q->ids[0], a);
     if (!ca_sealed(ca) && ocsp_budget_take(ca))
         return answer_fresh(ca, st, q, is, a, err);
     if (q->count == 1)

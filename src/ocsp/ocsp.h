@@ -8,6 +8,8 @@
  *   ocsp.c            issuers, budget, signing, ocsp_respond
  *   ocsp_refresh.c    the pre-signed responses: ocsp_refresh*
  *   ocsp_refresher.c  llaved's refresher thread
+ *   ocsp_cache.c      the per-node cache of answers (the hot path)
+ *   ocsp_watch.c      llaved's watcher keeping that cache current
  *
  * Depends on core/, store/, audit/, ca/. */
 #ifndef LLAVE_OCSP_H
@@ -62,5 +64,11 @@ void ocsp_answer_free(lv_ocsp_answer *a);
  * seconds, at a lower CPU priority than the request threads.  Not started
  * (and *out NULL) while keyd is sealed. */
 int ocsp_refresher_start(lv_ca *ca, lv_job **out, lv_err *err) LV_MUST_USE;
+
+/* llaved's OCSP cache watcher (ocsp_watch.c): on every node, sealed or not,
+ * a job with its own store connection that drops from this node's cache of
+ * answers, every second, the certificates revoked by any node (issue 17
+ * item 5).  *out NULL when ocsp_cache_mib is 0. */
+int ocsp_watcher_start(lv_ca *ca, lv_job **out, lv_err *err) LV_MUST_USE;
 
 #endif

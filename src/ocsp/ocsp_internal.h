@@ -5,7 +5,9 @@
  *   ocsp.c          issuer matching, the signing budget, signing and the
  *                   answer to one request (ocsp_respond)
  *   ocsp_refresh.c  keeping the pre-signed responses of sql/003_ocsp.sql
- *                   fresh (ocsp_refresh*, llaved's refresher) */
+ *                   fresh (ocsp_refresh*, llaved's refresher)
+ *   ocsp_cache.c    the per-node cache of answers (issue 17 item 5)
+ *   ocsp_watch.c    llaved's watcher keeping that cache current */
 #ifndef LLAVE_OCSP_INTERNAL_H
 #define LLAVE_OCSP_INTERNAL_H
 
@@ -119,6 +121,43 @@ void ocsp_status_of(const ocsp_issuer *is, const lv_cert_rec *cert, int found,
 int ocsp_presign_cid(lv_ca *ca, lv_store *st, const ocsp_issuer *is,
                      OCSP_CERTID *cid, int hash, const lv_cert_rec *cert,
                      const char *why, ocsp_signed *out, lv_err *err);
+
+/* ---- the per-node cache of answers (ocsp_cache.c) ------------------------ */
+
+typedef struct ocsp_cache ocsp_cache;
+/* A cache of at most `mib` MiB for the data directory `dir`; *out NULL
+ * (no cache) when mib <= 0. */
+int ocsp_cache_new(int mib, const char *dir, ocsp_cache **out);
+void ocsp_cache_free(ocsp_cache *c);
+/* 1 and a copy of the response in *a when the cache holds the answer to
+ * `id` under the issuer numbered `issuer`, its CertID encoded as id's, and
+ * `now` before its nextUpdate (to_next_update 1: the database is gone) or
+ * else before half its validity; 0 otherwise (c NULL included). */
+int ocsp_cache_get(ocsp_cache *c, int issuer, const ocsp_id *id, int64_t now,
+                   int to_next_update, lv_ocsp_answer *a);
+/* Read before the database is: ocsp_cache_put keeps nothing when a status
+ * change (ocsp_cache_forget, _clear) came in between. */
+uint64_t ocsp_cache_generation(ocsp_cache *c);
+/* Keeps (a copy of) a response stating cert_status, replacing the entry of
+ * (issuer, hash, serial), unless the generation moved since `generation`
+ * was read.  Best effort: a failed allocation keeps nothing. */
+void ocsp_cache_put(ocsp_cache *c, uint64_t generation, int issuer, int hash,
+                    const char *serial, int cert_status,
+                    const unsigned char *cid, size_t cid_len,
+                    const ocsp_signed *resp);
+/* A status change of `serial`: drops its entries that state it valid. */
+void ocsp_cache_forget(ocsp_cache *c, const char *serial);
+void ocsp_cache_clear(ocsp_cache *c);
+/* The change signal of the data directory (ocsp_cache.c): its counter now;
+ * the watcher's "every change up to this one is applied" (hits resume);
+ * and a writer's "statuses changed", after its commit. */
+uint64_t ocsp_cache_changes(ocsp_cache *c);
+void ocsp_cache_synced(ocsp_cache *c, uint64_t changes);
+void ocsp_cache_changed(ocsp_cache *c);
+
+/* The cache of the CA context (NULL: none) and an issuer's number in it. */
+ocsp_cache *ocsp_cache_of(lv_ca *ca);
+int ocsp_issuer_index(lv_ca *ca, const ocsp_issuer *is);
 
 /* The refresher's watermarks (ocsp.c keeps them in the CA context). */
 typedef struct ocsp_marks {

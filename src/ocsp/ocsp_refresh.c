@@ -199,6 +199,10 @@ static int need_keys(lv_ca *ca, lv_err *err)
 
 int ocsp_refresh(lv_ca *ca, lv_store *st, const char *serial, lv_err *err)
 {
+    /* the status changed: this node stops serving the old answer at once,
+     * sealed or not (issue 17 item 5) */
+    ocsp_cache_forget(ocsp_cache_of(ca), serial);
+    ocsp_cache_changed(ocsp_cache_of(ca)); /* other processes of DIR */
     LV_TRY(need_keys(ca, err));
     batch *b = calloc(1, sizeof *b);
     if (!b)
@@ -228,6 +232,8 @@ static int page_add(const char *serial, void *ctx)
 
 int ocsp_refresh_ca(lv_ca *ca, lv_store *st, const char *ca_name, lv_err *err)
 {
+    ocsp_cache_clear(ocsp_cache_of(ca)); /* as ocsp_refresh, for them all */
+    ocsp_cache_changed(ocsp_cache_of(ca));
     LV_TRY(need_keys(ca, err));
     if (!ocsp_issuer_by_name(ca, ca_name))
         return lv_fail(err, LV_ENOTFOUND, "no CA named %s", ca_name);

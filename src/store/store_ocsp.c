@@ -189,3 +189,16 @@ int store_cert_foreach_serial(lv_store *st, const char *ca, const char *after,
                        " ORDER BY serial LIMIT ?",
                        SQ_TEXT(ca), SQ_TEXT(after ? after : ""), SQ_INT(limit));
 }
+
+/* The node caches' change watcher (issue 17 item 5): revocations stamped at
+ * or after `since`, oldest first (index ocsp_certs_by_revoked_at). */
+int store_ocsp_foreach_revoked(lv_store *st, int64_t since, int limit,
+                               STORE_VISIT(char), lv_err *err)
+{
+    return EACH_SERIAL(st, err, NULL, fn, ctx,
+                       "SELECT serial FROM certs"
+                       " WHERE revoked_at >= ? AND status = ?"
+                       " ORDER BY revoked_at LIMIT ?",
+                       SQ_INT(since > 0 ? since : 1), SQ_INT(LV_CERT_REVOKED),
+                       SQ_INT(limit));
+}

@@ -61,5 +61,9 @@ int store_ocsp_foreach_stale(lv_store *st, int64_t since, int limit,
 int store_ocsp_foreach_missing(lv_store *st, const char *hash_alg,
                                int64_t since, int limit, STORE_VISIT(char),
                                lv_err *err) LV_MUST_USE;
+/* Up to `limit` serials of certificates revoked at or after `since`
+ * (revoked_at), oldest first: the OCSP caches' change watcher. */
+int store_ocsp_foreach_revoked(lv_store *st, int64_t since, int limit,
+                               STORE_VISIT(char), lv_err *err) LV_MUST_USE;
 
 #endif
