@@ -259,9 +259,14 @@ class Server:
         self.log_path = os.path.join(
             d, f"llaved-test-{os.getpid()}-{next(_SERVER_SEQ)}.log")
         self.log = open(self.log_path, "w")
+        # Under a wrapper (faketime forks llaved and waits for it) the PID
+        # is the wrapper's: llaved and its keyd are reached as its process
+        # group, so that no stop leaves them running.
+        self.group = bool(prefix)
         self.proc = subprocess.Popen(
             [*prefix, LLAVED, "-d", d, "--port", "0", *extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            start_new_session=self.group)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (http://[0-9.]+:\d+)", line)
         if not m:
@@ -302,14 +307,20 @@ class Server:
 
     def stop(self):
         """SIGTERM; returns the exit status (llaved exits 0 on a clean stop)."""
+        send = os.killpg if self.group else os.kill
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
+            send(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=60)
+                self.proc.wait(timeout=10 if self.group else 60)
             except subprocess.TimeoutExpired:
-                print("llaved did not stop within 60 s; killing it")
-                os.kill(self.proc.pid, signal.SIGKILL)
+                print("llaved did not stop in time; killing it")
+                send(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self.group:  # what the wrapper left behind (llaved, keyd)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.log.close()
         if self.proc.returncode != 0:
             print(f"llaved exited {self.proc.returncode}; its log:\n"
