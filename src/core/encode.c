@@ -40,15 +40,16 @@ int lv_random_hex(size_t bytes, char *out, lv_err *err)
     return 0;
 }
 
+/* By table: a CRL of a million entries decodes 32 million digits. */
+static const signed char HEX_VALUE[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16}; /* value + 1; 0: none */
+
 int lv_hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return HEX_VALUE[(unsigned char)c] - 1;
 }
 
 /* ':' may only separate two complete bytes ("AB:CD"), as openssl prints

@@ -9,7 +9,7 @@
  * value (INTEGER, Time, Name, AlgorithmIdentifier, Extension) and
  * ASN1_put_object for the headers of the SEQUENCEs assembled here.  The
  * result equals, byte for byte, what X509_CRL_sort + X509_CRL_sign_ctx
- * make of the same CRL (tests/unit/test_crl.c). */
+ * make of the same CRL. */
 #include "crl/crl_internal.h"
 
 #include <openssl/x509v3.h>
@@ -112,29 +112,81 @@ static int der_ext(lv_buf *b, int nid, void *value)
 
 /* ---- entries ------------------------------------------------------------ */
 
+/* OpenSSL encodes each distinct value once: a million entries carry ten
+ * reason codes and far fewer distinct times than entries (revocations come
+ * in bursts, and the list is sorted by serial, not by time, so only the
+ * last value is kept).  The cached bytes are OpenSSL's own output. */
+typedef struct der_memo {
+    int64_t key; /* the value encoded (when len > 0) */
+    unsigned char der[48];
+    size_t len;
+} der_memo;
+
 typedef struct entry_scratch {
     ASN1_INTEGER *serial;
     ASN1_TIME *time;
     ASN1_ENUMERATED *reason;
-    lv_buf exts; /* one entry's extensions, reused */
-    lv_buf body; /* one entry's content, reused */
+    der_memo reason_ext[11]; /* CRLReason extension by code (1..10) */
+    der_memo revoked_at;     /* revocationDate */
+    der_memo invalidity;     /* invalidityDate extension */
+    lv_buf tmp;              /* one value's DER, reused */
+    lv_buf exts;             /* one entry's extensions, reused */
+    lv_buf body;             /* one entry's content, reused */
 } entry_scratch;
+
+/* Appends m's DER of key, encoding it first with encode() when m holds
+ * another value. */
+static int memo_append(lv_buf *b, der_memo *m, int64_t key, entry_scratch *s,
+                       int (*encode)(entry_scratch *, int64_t, lv_buf *))
+{
+    if (m->key != key || m->len == 0) {
+        s->tmp.len = 0;
+        int rc = encode(s, key, &s->tmp);
+        if (rc < 0)
+            return rc;
+        if (s->tmp.len > sizeof m->der)
+            return LV_EINTERNAL;
+        memcpy(m->der, s->tmp.data, s->tmp.len);
+        m->len = s->tmp.len;
+        m->key = key;
+    }
+    return lv_buf_append(b, m->der, m->len);
+}
+
+static int encode_reason(entry_scratch *s, int64_t code, lv_buf *out)
+{
+    return ASN1_ENUMERATED_set(s->reason, (long)code)
+               ? der_ext(out, NID_crl_reason, s->reason)
+               : LV_ECRYPTO;
+}
+
+/* RFC 5280 §5.3.2: invalidityDate is always GeneralizedTime */
+static int encode_invalidity(entry_scratch *s, int64_t t, lv_buf *out)
+{
+    (void)s;
+    ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_set(NULL, (time_t)t);
+    int rc = der_ext(out, NID_invalidity_date, g);
+    ASN1_GENERALIZEDTIME_free(g);
+    return rc;
+}
+
+static int encode_time(entry_scratch *s, int64_t t, lv_buf *out)
+{
+    return ASN1_TIME_set(s->time, (time_t)t)
+               ? DER_I2D(out, ASN1_TIME, i2d_ASN1_TIME, s->time)
+               : LV_ECRYPTO;
+}
 
 static int entry_exts(entry_scratch *s, const crl_revoked *r)
 {
     int rc = 0;
     s->exts.len = 0;
     if (r->reason)
-        rc = ASN1_ENUMERATED_set(s->reason, r->reason)
-                 ? der_ext(&s->exts, NID_crl_reason, s->reason)
-                 : LV_ECRYPTO;
-    if (rc == 0 && r->invalidity_date > 0) {
-        /* RFC 5280 §5.3.2: always GeneralizedTime */
-        ASN1_GENERALIZEDTIME *g =
-            ASN1_GENERALIZEDTIME_set(NULL, (time_t)r->invalidity_date);
-        rc = der_ext(&s->exts, NID_invalidity_date, g);
-        ASN1_GENERALIZEDTIME_free(g);
-    }
+        rc = memo_append(&s->exts, &s->reason_ext[r->reason], r->reason, s,
+                         encode_reason);
+    if (rc == 0 && r->invalidity_date > 0)
+        rc = memo_append(&s->exts, &s->invalidity, r->invalidity_date, s,
+                         encode_invalidity);
     return rc;
 }
 
@@ -143,14 +195,12 @@ static int entry_exts(entry_scratch *s, const crl_revoked *r)
 static int entry_der(lv_buf *out, entry_scratch *s, const crl_revoked *r)
 {
     s->body.len = 0;
-    int rc = ASN1_STRING_set(s->serial, r->serial, r->serial_len) &&
-                     ASN1_TIME_set(s->time, (time_t)r->revoked_at)
-                 ? 0
+    int rc = ASN1_STRING_set(s->serial, r->serial, r->serial_len)
+                 ? DER_I2D(&s->body, ASN1_INTEGER, i2d_ASN1_INTEGER, s->serial)
                  : LV_ECRYPTO;
     if (rc == 0)
-        rc = DER_I2D(&s->body, ASN1_INTEGER, i2d_ASN1_INTEGER, s->serial);
-    if (rc == 0)
-        rc = DER_I2D(&s->body, ASN1_TIME, i2d_ASN1_TIME, s->time);
+        rc = memo_append(&s->body, &s->revoked_at, r->revoked_at, s,
+                         encode_time);
     if (rc == 0)
         rc = entry_exts(s, r);
     if (rc == 0 && s->exts.len > 0) {
@@ -167,8 +217,9 @@ static int entry_der(lv_buf *out, entry_scratch *s, const crl_revoked *r)
  * are bytes (the two never both hold a million entries for long). */
 static int entries_der(crl_list *l, lv_buf *out)
 {
-    entry_scratch s = {
-        ASN1_INTEGER_new(), ASN1_TIME_new(), ASN1_ENUMERATED_new(), {0}, {0}};
+    entry_scratch s = {.serial = ASN1_INTEGER_new(),
+                       .time = ASN1_TIME_new(),
+                       .reason = ASN1_ENUMERATED_new()};
     int rc = s.serial && s.time && s.reason ? 0 : LV_ENOMEM;
     if (l->n > 1)
         qsort(l->items, l->n, sizeof *l->items, revoked_cmp);
@@ -178,6 +229,7 @@ static int entries_der(crl_list *l, lv_buf *out)
     ASN1_INTEGER_free(s.serial);
     ASN1_TIME_free(s.time);
     ASN1_ENUMERATED_free(s.reason);
+    lv_buf_free(&s.tmp);
     lv_buf_free(&s.exts);
     lv_buf_free(&s.body);
     return rc;
