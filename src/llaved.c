@@ -178,11 +178,19 @@ static int keyd_spawn(keyd_child *k, pid_t *pid, lv_err *err)
     return keyc_spawn(&o, pid, err);
 }
 
+/* Records the running keyd's pid.  keyd_stop sets `stopping` and reads the
+ * pid under the same lock, so a keyd started while llaved was told to stop
+ * is either seen and stopped there, or stopped here: never left running
+ * with the watcher waiting on it (a SIGTERM that arrived during a restart
+ * used to leave llaved hung). */
 static void keyd_set_pid(keyd_child *k, pid_t pid)
 {
     pthread_mutex_lock(&k->lock);
     k->pid = pid;
+    int stopping = atomic_load(&k->stopping);
     pthread_mutex_unlock(&k->lock);
+    if (stopping && pid > 0)
+        kill(pid, SIGTERM);
 }
 
 /* Another llaved on the same DIR (several share one database) started the
@@ -308,8 +316,8 @@ static void keyd_stop(daemon_state *d)
     keyd_child *k = &d->keyd;
     if (!k->started)
         return;
-    atomic_store(&k->stopping, 1);
     pthread_mutex_lock(&k->lock);
+    atomic_store(&k->stopping, 1);
     pid_t pid = k->pid;
     pthread_mutex_unlock(&k->lock);
     if (pid > 0)
