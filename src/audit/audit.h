@@ -89,6 +89,11 @@ typedef struct lv_audit_sealing {
      * entry. */
     int (*provision)(void *ctx, lv_store *st, const char *name,
                      const char *actor, lv_err *err);
+    /* 0 (`llave audit seal`, termination): every row not archived yet is
+     * recorded before the seal.  1 (llaved's sealer, set by
+     * audit_sealer_start): from AUDIT_ARCHIVE_SLACK before the last batch
+     * on, SEAL_ARCHIVE_BATCHES at most, so that a pass stays short. */
+    int archive_incremental;
 } lv_audit_sealing;
 
 /* The audit-seal key that signs now: the newest active certificate of role
@@ -151,8 +156,15 @@ int audit_export(lv_store *st, int64_t from_seq, int64_t limit,
  * batches of at most 500, each with one "archive.record" entry holding the
  * number of items and the SHA-256 of their "kind ref sha256\n" lines in
  * (kind, ref) order: the item hashes are then covered by the sealed chain.
- * *recorded (may be NULL) counts the items. */
-int audit_archive_sync(lv_store *st, const char *actor, int64_t *recorded,
+ * Rows are looked for from `slack` seconds before the newest row of the
+ * last batch on (store_archive_cursor_start; < 0: every row, as `llave
+ * archive sync` does); at most max_batches batches (0: until none is
+ * left), so that a backlog is worked off over several passes while the
+ * write lock is taken one batch at a time.  *recorded (may be NULL)
+ * counts the items. */
+#define AUDIT_ARCHIVE_SLACK 600 /* s: transactions and clocks of nodes */
+int audit_archive_sync(lv_store *st, const char *actor, int64_t slack,
+                       int max_batches, int64_t *recorded,
                        lv_err *err) LV_MUST_USE;
 
 typedef struct lv_archive_report {

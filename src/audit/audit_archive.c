@@ -100,15 +100,16 @@ static int record_batch(lv_store *st, const char *actor, item_list *l,
     return 0;
 }
 
-int audit_archive_sync(lv_store *st, const char *actor, int64_t *recorded,
-                       lv_err *err)
+int audit_archive_sync(lv_store *st, const char *actor, int64_t slack,
+                       int max_batches, int64_t *recorded, lv_err *err)
 {
     int64_t total = 0;
-    int rc = 0;
-    for (;;) {
+    lv_archive_cursor cur;
+    int rc = store_archive_cursor_start(st, slack, &cur, err);
+    for (int n = 0; rc == 0 && (max_batches <= 0 || n < max_batches); n++) {
         item_list l = {0};
         LV_TRY_GOTO(rc, store_begin(st, err), out);
-        rc = store_archive_foreach_new(st, BATCH_MAX, collect, &l, err);
+        rc = store_archive_foreach_new(st, &cur, BATCH_MAX, collect, &l, err);
         if (rc == 0 && l.count > 0)
             rc = record_batch(st, actor, &l, err);
         if (rc == 0 && l.count > 0)
@@ -117,7 +118,7 @@ int audit_archive_sync(lv_store *st, const char *actor, int64_t *recorded,
             store_rollback(st);
         total += rc == 0 ? (int64_t)l.count : 0;
         free(l.items);
-        if (rc < 0 || l.count < BATCH_MAX)
+        if (l.count < BATCH_MAX)
             break;
     }
 out:

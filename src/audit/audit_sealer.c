@@ -18,6 +18,10 @@
 #include <string.h>
 
 #define SEAL_NAME "audit-seal"
+/* Archive batches recorded before a seal (500 items each): a backlog (an
+ * install upgraded from a version that did not archive) is worked off
+ * over several passes, and llaved stops within one pass. */
+#define SEAL_ARCHIVE_BATCHES 100
 #define SEAL_MARGIN ((int64_t)7 * 86400) /* renew a week before it ends */
 #define SEALER_ACTOR "llaved"
 
@@ -138,7 +142,10 @@ int audit_seal(const lv_audit_sealing *how, lv_store *st, const char *actor,
     /* The signer, then the archive batch (R9.3): what they append is
      * covered by the seal made right after. */
     LV_TRY(audit_seal_signer(how, st, actor, &signer, err));
-    int rc = audit_archive_sync(st, actor, NULL, err);
+    int rc = how->archive_incremental
+                 ? audit_archive_sync(st, actor, AUDIT_ARCHIVE_SLACK,
+                                      SEAL_ARCHIVE_BATCHES, NULL, err)
+                 : audit_archive_sync(st, actor, -1, 0, NULL, err);
     if (rc == 0)
         rc = store_audit_last(st, &head, err);
     if (rc == 0)
@@ -246,6 +253,7 @@ static int sealer_open(void *state, void *how, lv_err *err)
     sealer *s = state;
     char db[1024];
     s->how = *(const lv_audit_sealing *)how;
+    s->how.archive_incremental = 1;
     s->last_seal = lv_now();
     const lv_config *cfg = s->how.cfg;
     int rc = lv_config_store_location(cfg, db, sizeof db);

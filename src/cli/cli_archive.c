@@ -21,7 +21,8 @@ int cli_archive(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_open(ctx, CLI_NEED_STORE, &err);
     if (rc == 0 && strcmp(argv[1], "sync") == 0) {
         int64_t n = 0;
-        rc = audit_archive_sync(ctx->st, ctx->actor, &n, &err);
+        /* every row: the operator's full sweep */
+        rc = audit_archive_sync(ctx->st, ctx->actor, -1, 0, &n, &err);
         if (rc == 0)
             printf("archived %lld new record(s)\n", (long long)n);
         return cli_report(rc, &err);

@@ -24,37 +24,41 @@ typedef struct archive_kind {
     const char *retain; /* retention date expression */
     const char *cols;   /* ARCHIVE_COLS expressions (NULL padded) */
     const char *where;  /* which rows are archived */
+    /* When the row became archivable, an indexed column (sql/017): new
+     * rows are looked for from a time on, never by a scan of the table. */
+    const char *since;
 } archive_kind;
 
 static const archive_kind KINDS[] = {
     {"cert", "certs", "t.serial", "t.not_after + " RETAIN,
      "t.serial, t.ca, t.profile, t.subject_id, t.created_at, t.der, NULL, "
      "NULL",
-     "1 = 1"},
+     "1 = 1", "t.created_at"},
     {"ca", "cas", "t.name", "t.not_after + " RETAIN,
      "t.name, t.role, t.issuer, t.key_id, t.serial, t.cert_der, NULL, NULL",
-     "1 = 1"},
+     "1 = 1", "t.created_at"},
     {"crl", "crls", "t.ca || ':' || CAST(t.crl_number AS TEXT)",
      "t.this_update + " RETAIN,
      "t.ca, t.crl_number, t.this_update, t.next_update, t.der, NULL, NULL, "
      "NULL",
-     "1 = 1"},
+     "1 = 1", "t.this_update"},
     {"registration", "registrations", "t.id", "t.retain_until",
      "t.id, t.citizen_id, t.kind, t.method, t.actor, t.evidence_ref, "
      "t.details, t.created_at",
-     "1 = 1"},
+     "1 = 1", "t.created_at"},
     {"revocation_request", "revocation_requests", "t.id",
      "t.created_at + " RETAIN,
      "t.id, t.serial, t.reason, t.requester, t.capacity, t.comment, "
      "t.contact, t.created_at",
-     "1 = 1"},
+     "1 = 1", "t.created_at"},
     /* Decided requests only: a pending one still changes. */
     {"cert_request", "cert_requests", "t.id", "t.created_at + " RETAIN,
      "t.id, t.org_id, t.profile, t.subject, t.status, t.decided_by, "
      "t.reason, t.cert_serial",
-     "t.status <> 'pending'"},
+     "t.status <> 'pending'", "t.decided_at"},
 };
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
+_Static_assert(NKINDS == LV_ARCHIVE_KINDS, "lv_archive_cursor has a slot per kind");
 
 static int digest_row(store_q *q, int first, const archive_kind *k,
                       const char *ref, char out[65])
@@ -84,19 +88,64 @@ static int digest_row(store_q *q, int first, const archive_kind *k,
     return 0;
 }
 
-/* ---- new rows ------------------------------------------------------------ */
-static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
-                       STORE_VISIT(lv_archive_item), int *seen, lv_err *err)
+/* ---- new rows ------------------------------------------------------------
+ * Found from each kind's cursor on, in (since, ref) order, through the
+ * index on the since column; rows at or after the cursor that are already
+ * archived are skipped by a primary-key probe into archive_items.  A pass
+ * therefore costs the rows of its time window, not the size of the table:
+ * the former `NOT IN (SELECT ref FROM archive_items)` scan read every
+ * certificate each pass and, at 10 000 000, held the write lock for
+ * minutes. */
+
+/* The newest since-time among the items of the kind's latest batch: where
+ * the previous pass stopped (batches are recorded in since order). */
+static int latest_batch_since(lv_store *st, const archive_kind *k,
+                              int64_t *out, lv_err *err)
+{
+    char sql[512];
+    store_q q;
+    snprintf(sql, sizeof sql,
+             "SELECT max(%s) FROM %s t WHERE %s IN (SELECT a.ref FROM"
+             " archive_items a WHERE a.kind = ? AND a.batch = (SELECT"
+             " max(b.batch) FROM archive_items b WHERE b.kind = ?))",
+             k->since, k->table, k->ref);
+    STORE_Q(&q, st, err, sql, SQ_TEXT(k->kind), SQ_TEXT(k->kind));
+    int rc = store_q_step(&q);
+    *out = rc == LV_DB_ROW ? store_q_col_int64(&q, 0) : 0;
+    store_q_finalize(&q);
+    return rc < 0 ? rc : 0;
+}
+
+int store_archive_cursor_start(lv_store *st, int64_t slack,
+                               lv_archive_cursor *cur, lv_err *err)
+{
+    for (size_t i = 0; i < NKINDS; i++) {
+        int64_t latest = 0;
+        if (slack >= 0)
+            LV_TRY(latest_batch_since(st, &KINDS[i], &latest, err));
+        cur->since[i] = latest > slack ? latest - slack : 0;
+        cur->after[i][0] = '\0'; /* every row stamped `since` */
+    }
+    return 0;
+}
+
+static int new_of_kind(lv_store *st, const archive_kind *k, int64_t *since,
+                       char *after, int limit, STORE_VISIT(lv_archive_item), int *seen,
+                       lv_err *err)
 {
     char sql[1024];
     store_q q;
     int rc;
+    /* keyset (since, ref) > cursor: rows stamped in the same second as the
+     * cursor are not read again page after page */
     snprintf(sql, sizeof sql,
-             "SELECT %s, %s, %s FROM %s t WHERE %s AND %s NOT IN"
-             " (SELECT ref FROM archive_items WHERE kind = ?)"
-             " ORDER BY 1 LIMIT ?",
-             k->ref, k->retain, k->cols, k->table, k->where, k->ref);
-    STORE_Q(&q, st, err, sql, SQ_TEXT(k->kind), SQ_INT(limit));
+             "SELECT %s, %s, %s, %s FROM %s t WHERE %s AND (%s, %s) > (?, ?)"
+             " AND NOT EXISTS (SELECT 1 FROM archive_items a WHERE a.kind = ?"
+             " AND a.ref = %s) ORDER BY %s, %s LIMIT ?",
+             k->ref, k->retain, k->cols, k->since, k->table, k->where,
+             k->since, k->ref, k->ref, k->since, k->ref);
+    STORE_Q(&q, st, err, sql, SQ_INT(*since), SQ_TEXT(after),
+            SQ_TEXT(k->kind), SQ_INT(limit));
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
         lv_archive_item it = {0};
         snprintf(it.kind, sizeof it.kind, "%s", k->kind);
@@ -108,18 +157,21 @@ static int new_of_kind(lv_store *st, const archive_kind *k, int limit,
             rc = fn(&it, ctx);
         if (rc < 0)
             break;
+        *since = store_q_col_int64(&q, 2 + ARCHIVE_COLS);
+        snprintf(after, LV_ARCHIVE_REF_MAX, "%s", it.ref);
         (*seen)++;
     }
     store_q_finalize(&q);
     return rc < 0 ? rc : 0;
 }
 
-int store_archive_foreach_new(lv_store *st, int limit,
+int store_archive_foreach_new(lv_store *st, lv_archive_cursor *cur, int limit,
                               STORE_VISIT(lv_archive_item), lv_err *err)
 {
     int seen = 0;
     for (size_t i = 0; i < NKINDS && seen < limit; i++)
-        LV_TRY(new_of_kind(st, &KINDS[i], limit - seen, fn, ctx, &seen, err));
+        LV_TRY(new_of_kind(st, &KINDS[i], &cur->since[i], cur->after[i],
+                           limit - seen, fn, ctx, &seen, err));
     return 0;
 }
 

@@ -68,18 +68,32 @@ void store_audit_seal_rec_free(lv_audit_seal_rec *rec);
  * "cert_request" (decided ones), "revocation_request"; ref: the source
  * row's key.  sha256 is computed by store/ over the row's archived
  * columns (store_archive.c documents which and how). */
+#define LV_ARCHIVE_REF_MAX 96
 typedef struct lv_archive_item {
     char kind[24];
-    char ref[96];
+    char ref[LV_ARCHIVE_REF_MAX];
     char sha256[65];
     int64_t archived_at;
     int64_t retain_until;
     int64_t batch; /* seq of the audit entry that recorded it */
 } lv_archive_item;
 
-/* Up to `limit` source rows not archived yet, with their digest and
- * retention date (archived_at and batch are 0). */
-int store_archive_foreach_new(lv_store *st, int limit,
+/* Where the search for rows not archived yet stands, per kind: the time
+ * (created_at, or decided_at for requests) from which rows are read. */
+#define LV_ARCHIVE_KINDS 6
+typedef struct lv_archive_cursor {
+    int64_t since[LV_ARCHIVE_KINDS];
+    char after[LV_ARCHIVE_KINDS][LV_ARCHIVE_REF_MAX]; /* last ref at since */
+} lv_archive_cursor;
+/* A cursor `slack` seconds before the newest row of each kind's latest
+ * batch (rows whose transaction committed late, or stamped by a node
+ * whose clock lags, within that bound); slack < 0: from the beginning. */
+int store_archive_cursor_start(lv_store *st, int64_t slack,
+                               lv_archive_cursor *cur, lv_err *err) LV_MUST_USE;
+/* Up to `limit` source rows not archived yet from the cursor on, with
+ * their digest and retention date (archived_at and batch are 0); the
+ * cursor moves past what was visited. */
+int store_archive_foreach_new(lv_store *st, lv_archive_cursor *cur, int limit,
                               STORE_VISIT(lv_archive_item),
                               lv_err *err) LV_MUST_USE;
 int store_archive_insert(lv_store *st, const lv_archive_item *item,
