@@ -58,7 +58,8 @@ static const archive_kind KINDS[] = {
      "t.status <> 'pending'", "t.decided_at"},
 };
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
-_Static_assert(NKINDS == LV_ARCHIVE_KINDS, "lv_archive_cursor has a slot per kind");
+_Static_assert(NKINDS == LV_ARCHIVE_KINDS,
+               "lv_archive_cursor has a slot per kind");
 
 static int digest_row(store_q *q, int first, const archive_kind *k,
                       const char *ref, char out[65])
@@ -99,8 +100,8 @@ static int digest_row(store_q *q, int first, const archive_kind *k,
 
 /* The newest since-time among the items of the kind's latest batch: where
  * the previous pass stopped (batches are recorded in since order). */
-static int latest_batch_since(lv_store *st, const archive_kind *k,
-                              int64_t *out, lv_err *err)
+static int latest_batch_since(lv_store *st, const archive_kind *k, int64_t *out,
+                              lv_err *err)
 {
     char sql[512];
     store_q q;
@@ -130,8 +131,8 @@ int store_archive_cursor_start(lv_store *st, int64_t slack,
 }
 
 static int new_of_kind(lv_store *st, const archive_kind *k, int64_t *since,
-                       char *after, int limit, STORE_VISIT(lv_archive_item), int *seen,
-                       lv_err *err)
+                       char *after, int limit, STORE_VISIT(lv_archive_item),
+                       int *seen, lv_err *err)
 {
     char sql[1024];
     store_q q;
@@ -142,10 +143,10 @@ static int new_of_kind(lv_store *st, const archive_kind *k, int64_t *since,
              "SELECT %s, %s, %s, %s FROM %s t WHERE %s AND (%s, %s) > (?, ?)"
              " AND NOT EXISTS (SELECT 1 FROM archive_items a WHERE a.kind = ?"
              " AND a.ref = %s) ORDER BY %s, %s LIMIT ?",
-             k->ref, k->retain, k->cols, k->since, k->table, k->where,
-             k->since, k->ref, k->ref, k->since, k->ref);
-    STORE_Q(&q, st, err, sql, SQ_INT(*since), SQ_TEXT(after),
-            SQ_TEXT(k->kind), SQ_INT(limit));
+             k->ref, k->retain, k->cols, k->since, k->table, k->where, k->since,
+             k->ref, k->ref, k->since, k->ref);
+    STORE_Q(&q, st, err, sql, SQ_INT(*since), SQ_TEXT(after), SQ_TEXT(k->kind),
+            SQ_INT(limit));
     while ((rc = store_q_step(&q)) == LV_DB_ROW) {
         lv_archive_item it = {0};
         snprintf(it.kind, sizeof it.kind, "%s", k->kind);

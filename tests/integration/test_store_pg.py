@@ -15,6 +15,9 @@ the openssl command line.
 - the service role of deploy/postgresql-roles.sql issues and verifies, but
   may not DELETE audit rows (permission denied before any trigger).
 - an unreachable server is a clear error.
+- inside a transaction a refused insert (unique violation) fails that
+  statement only, as on SQLite, and the transaction goes on and commits
+  (store_probe, through the driver's pipelined savepoint).
 """
 import json
 import os
@@ -241,6 +244,17 @@ def check_service_role(pg, d, tmp):
             user="llave_service")
 
 
+def check_statement_failure(pg):
+    probe = os.path.join(os.environ.get("LLAVE_BUILD_DIR", ""), "tests",
+                         "store_probe")
+    conninfo = pg.create_db("probe")  # store_open migrates it
+    p = subprocess.run([probe, "pg:" + conninfo], capture_output=True,
+                       text=True)
+    check(p.returncode == 0,
+          "a refused insert inside a transaction fails that statement "
+          f"only:\n{p.stdout}{p.stderr}")
+
+
 def check_unreachable(tmp):
     d = os.path.join(tmp, "nowhere")
     cfg = os.path.join(tmp, "nowhere.json")
@@ -273,6 +287,7 @@ def main():
         check_service_role(pg, d, tmp)
         check_concurrent(pg, tmp)
         check_unreachable(tmp)
+        check_statement_failure(pg)
     finally:
         pg.stop()
         cleanup(tmp)

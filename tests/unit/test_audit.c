@@ -597,7 +597,8 @@ static void insert_ca_at(fixture *f, const char *name, int64_t created_at)
     snprintf(ca.name, sizeof ca.name, "%s", name);
     snprintf(ca.issuer, sizeof ca.issuer, "%s", name);
     assert_int_equal(store_ca_insert(f->st, &ca, NULL), 0);
-    snprintf(sql, sizeof sql, "UPDATE cas SET created_at = %lld WHERE name = '%s'",
+    snprintf(sql, sizeof sql,
+             "UPDATE cas SET created_at = %lld WHERE name = '%s'",
              (long long)created_at, name);
     tamper(f, sql);
 }
@@ -611,20 +612,17 @@ static void test_archive_incremental_window(void **state)
     fixture *f = *state;
     int64_t now = lv_now(), n = -1;
     insert_ca_at(f, "first", now);
-    assert_int_equal(audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n,
-                                        NULL),
-                     0);
+    assert_int_equal(
+        audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n, NULL), 0);
     assert_int_equal(n, 1); /* no batch yet: from the beginning */
     insert_ca_at(f, "late", now - AUDIT_ARCHIVE_SLACK / 2);
     insert_ca_at(f, "stale", now - 10 * AUDIT_ARCHIVE_SLACK);
     insert_ca_at(f, "next", now + 5);
-    assert_int_equal(audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n,
-                                        NULL),
-                     0);
+    assert_int_equal(
+        audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n, NULL), 0);
     assert_int_equal(n, 2); /* late and next */
-    assert_int_equal(audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n,
-                                        NULL),
-                     0);
+    assert_int_equal(
+        audit_archive_sync(f->st, "t", AUDIT_ARCHIVE_SLACK, 0, &n, NULL), 0);
     assert_int_equal(n, 0);
     assert_int_equal(audit_archive_sync(f->st, "t", -1, 0, &n, NULL), 0);
     assert_int_equal(n, 1); /* stale, by the full sweep */
