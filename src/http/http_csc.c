@@ -93,6 +93,7 @@ static int csc_fail_v(lv_http_resp *resp, int v2, int rc, lv_sign_refusal why,
     case LV_EAUTH:
         return csc_error(resp, 401, "invalid_token", m);
     case LV_ESEALED:
+    case LV_EBUSY: /* the TSA refused a time-stamp: the SAD was given back */
         return csc_error(resp, 503, "temporarily_unavailable", m);
     default:
         return csc_error(resp, 500, "server_error", m);
@@ -1467,6 +1468,11 @@ static int sign_doc(lv_app *app, const lv_http_req *req, lv_http_resp *resp)
     }
     if (o)
         lv_ignore(csc_json(resp, 200, o));
+    else /* the signatures made before the failure are not returned */
+        sign_csc_sad_give_back(
+            c.st, c.who.id, c.serial, sad,
+            (int)(json_array_size(out.with_sig) + json_array_size(out.sig_obj)),
+            err.msg[0] ? &err : NULL);
     json_decref(out.with_sig);
     json_decref(out.sig_obj);
     return 0;

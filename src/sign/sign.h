@@ -444,4 +444,14 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
                         unsigned char **out, size_t *out_len,
                         lv_sign_refusal *why, lv_err *err) LV_MUST_USE;
 
+/* n signatures of the SAD given back, audited as
+ * sign.csc.sad_release with why->msg: signDoc consumed them but answered
+ * an error (the time-stamp refused after the signature, keyd gone), so
+ * nothing was returned and the client retries with the same SAD instead
+ * of a new OTP (as auth_otp_release does for the transaction API).  The
+ * SAD still binds the same hashes: no new document can be signed. */
+void sign_csc_sad_give_back(lv_store *st, const char *citizen_id,
+                            const char *serial, const char *sad, int n,
+                            const lv_err *why);
+
 #endif

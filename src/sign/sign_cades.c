@@ -187,8 +187,10 @@ int sign_csc_sign_cades(const lv_sign_env *env, lv_store *st,
     if (rc == 0 && len <= 0)
         rc = lv_fail_ssl(err, LV_ECRYPTO, "cannot encode the CMS");
     cades_free(&c);
-    if (rc < 0)
+    if (rc < 0) {
+        sign_csc_sad_give_back(st, citizen_id, serial, req->d.sad, 1, err);
         return rc;
+    }
     *der = out;
     *der_len = (size_t)len;
     return 0;

@@ -432,6 +432,31 @@ static int use_sad(lv_store *st, const char *citizen_id, const char *serial,
     return rc;
 }
 
+void sign_csc_sad_give_back(lv_store *st, const char *citizen_id,
+                            const char *serial, const char *sad, int n,
+                            const lv_err *why)
+{
+    char hash[65], actor[96];
+    lv_err err = {0};
+    if (n <= 0 || !sad || strlen(sad) != LV_SIGN_SAD_LEN ||
+        lv_sha256_hex(sad, LV_SIGN_SAD_LEN, hash) < 0)
+        return;
+    sign_citizen_actor(citizen_id, actor);
+    int rc = store_begin(st, &err);
+    if (rc == 0)
+        rc = store_sign_sad_release(st, hash, citizen_id, n, lv_now(), &err);
+    if (rc == 0)
+        rc = sign_audit(st, actor, "sign.csc.sad_release", serial,
+                        json_pack("{s:i, s:s}", "signatures", n, "reason",
+                                  why && why->msg[0] ? why->msg : "failed"),
+                        &err);
+    rc = store_end(st, rc, &err);
+    if (rc < 0)
+        lv_log(LV_LOG_WARN,
+               "sign: the SAD's %d signature(s) not given back: %s", n,
+               err.msg);
+}
+
 /* Checks and consumes the SAD for n signatures over hashes; *key_id
  * receives the credential's key.  Refusals are audited. */
 int sign_csc_use_sad(lv_store *st, const char *citizen_id, const char *serial,

@@ -96,7 +96,11 @@ typedef struct sign_doc_ctx {
     const EVP_MD *md;
     unsigned char doc_digest[EVP_MAX_MD_SIZE];
     lv_sign_refusal *why;
+    int consumed; /* the SAD's signature was taken (sign_doc_sign_cb) */
 } sign_doc_ctx;
+/* After a format's build: a failure once the SAD was consumed gives its
+ * signature back (sign_csc_sad_give_back); rc unchanged. */
+int sign_doc_end(sign_doc_ctx *x, int rc, const lv_err *err);
 /* The signing callback (xades_sign_fn, pades_sign_fn), called once the
  * format accepted the document: the SAD is checked and consumed for
  * doc_digest, then the citizen's key signs `digest` through keyd under an

@@ -155,7 +155,8 @@ int sign_csc_sign_pades(const lv_sign_env *env, lv_store *st,
      * consumes the SAD, so a PDF it refuses consumes nothing, and the
      * check (most of a signature's cost for a large PDF: bench/sign) runs
      * once */
-    return pades_build(&x, sign_doc_sign_cb, &x, req, out, out_len, err);
+    return sign_doc_end(
+        &x, pades_build(&x, sign_doc_sign_cb, &x, req, out, out_len, err), err);
 }
 
 /* ---- the transaction API (sign_tx.c) ------------------------------------ */

@@ -324,9 +324,17 @@ int sign_doc_sign_cb(void *arg, const EVP_MD *md, const unsigned char *digest,
     LV_TRY(sign_csc_use_sad(x->st, x->citizen_id, x->serial, x->sad, x->md,
                             x->doc_digest, 1, "sign.csc.sign_doc", key_id,
                             x->why, err));
+    x->consumed = 1;
     sign_citizen_actor(x->citizen_id, actor);
     return sign_with_key(x->env, x->st, actor, key_id, md, digest, 1, sig,
                          sig_len, err);
+}
+
+int sign_doc_end(sign_doc_ctx *x, int rc, const lv_err *err)
+{
+    if (rc < 0 && x->consumed)
+        sign_csc_sad_give_back(x->st, x->citizen_id, x->serial, x->sad, 1, err);
+    return rc;
 }
 
 int sign_doc_start(sign_doc_ctx *x, const lv_doc_req *d, char serial[65],

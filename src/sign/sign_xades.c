@@ -56,5 +56,5 @@ int sign_csc_sign_xades(const lv_sign_env *env, lv_store *st,
     *out = NULL;
     *out_len = 0;
     LV_TRY(sign_doc_start(&x, &req->d, serial, "XAdES", err));
-    return xades_build(&x, req, out, out_len, err);
+    return sign_doc_end(&x, xades_build(&x, req, out, out_len, err), err);
 }

@@ -106,6 +106,19 @@ int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
                      "the SAD is used up or expired (R5.2)");
 }
 
+int store_sign_sad_release(lv_store *st, const char *sad_hash,
+                           const char *citizen_id, int n, int64_t now,
+                           lv_err *err)
+{
+    int64_t changed = 0;
+    LV_TRY(STORE_RUN(st, &changed, err,
+                     "UPDATE sign_sads SET remaining = remaining + ? WHERE"
+                     " sad_hash = ? AND citizen_id = ? AND expires_at > ?",
+                     SQ_INT(n), SQ_TEXT(sad_hash), SQ_TEXT(citizen_id),
+                     SQ_INT(now)));
+    return store_one(changed, err, LV_ESTATE, "the SAD has expired");
+}
+
 int store_sign_sad_extend(lv_store *st, const char *sad_hash,
                           int64_t expires_at, lv_err *err)
 {

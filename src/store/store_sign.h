@@ -98,6 +98,12 @@ STORE_KEYED(sign_sad, lv_sign_sad_rec, sad_hash);
  * not (used up, expired, or a concurrent request took it first). */
 int store_sign_sad_consume(lv_store *st, const char *sad_hash, int n,
                            int64_t now, lv_err *err) LV_MUST_USE;
+/* remaining += n for the citizen's unexpired SAD: the signatures a
+ * signDoc consumed but never returned (a time-stamp refused after the
+ * signature); LV_ESTATE when there is no such SAD. */
+int store_sign_sad_release(lv_store *st, const char *sad_hash,
+                           const char *citizen_id, int n, int64_t now,
+                           lv_err *err) LV_MUST_USE;
 /* expires_at of a SAD (credentials/extendTransaction). */
 int store_sign_sad_extend(lv_store *st, const char *sad_hash,
                           int64_t expires_at, lv_err *err) LV_MUST_USE;

@@ -217,6 +217,16 @@ def demo_install(parent, name="demo"):
     return d, out
 
 
+def set_config(d, **keys):
+    """Sets keys of DIR/llave.json (read by the next llaved start)."""
+    path = os.path.join(d, "llave.json")
+    with open(path) as f:
+        c = json.load(f)
+    c.update(keys)
+    with open(path, "w") as f:
+        json.dump(c, f)
+
+
 def sql(d, query):
     """Reads the store with the sqlite3 CLI (psql on PostgreSQL), not
     through llave; rows as lines, columns separated by |."""

@@ -13,8 +13,8 @@ import os
 import re
 import subprocess
 
-from lvtest import (accept_certificate, Server, check, cleanup, finish, llave, openssl, sql,
-                    workdir)
+from lvtest import (accept_certificate, Server, check, cleanup, finish, llave,
+                    openssl, set_config, sql, workdir)
 from test_sign import (Api, b64, b64url, csc_login, der_to_pem, install,
                        last_otp, pkcs1_ok)
 
@@ -750,6 +750,68 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
     check(st == 400, "XAdES of a document the SAD does not cover: refused")
 
 
+# ---- signDoc's signatures given back when the answer is an error ----------
+
+def b_t_doc(api, tok, serial, sad, doc):
+    return api.call("POST", "/csc/v2/signatures/signDoc",
+                    {"credentialID": serial, "SAD": sad,
+                     "documents": [{"document": b64(doc),
+                                    "signature_format": "C",
+                                    "signAlgo": RSA,
+                                    "conformance_level": "Ades-B-T"}]},
+                    token=tok)
+
+
+def check_sad_given_back(d, tok, serial, cz, pem, tmp):
+    """A CAdES B-T signDoc whose time-stamp the TSA refuses (clock guard on,
+    the clock forced unsynchronized, as test_tsa.py does) answers 503 and
+    gives the SAD's signature back (sign.csc.sad_release, audited): once
+    the TSA answers again the same SAD signs, with no new OTP, and only
+    once."""
+    doc = b"Resolucion firmada tras un fallo del sello de tiempo.\n" * 8
+    sad_row = None
+    set_config(d, tsa_require_clock_sync=True)
+    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
+    srv = Server(d)
+    try:
+        api = Api(srv)
+        st, o = authorize(api, d, tok, serial, [hashlib.sha256(doc).digest()],
+                          cz["mobile"], cz["password"], num=1)
+        sad = o.get("SAD", "")
+        sad_row = f"sad_hash = '{hashlib.sha256(sad.encode()).hexdigest()}'"
+        st, o = b_t_doc(api, tok, serial, sad, doc)
+        check(st == 503 and sql(d, "select remaining from sign_sads where "
+                                   + sad_row) == "1"
+              and sql(d, "select count(*) from audit_log where event = "
+                         "'sign.csc.sad_release'") == "1",
+              f"the TSA refusing: 503, the SAD's signature given back and "
+              f"audited ({st} {o})")
+    finally:
+        srv.stop()
+        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
+        set_config(d, tsa_require_clock_sync=False)
+    srv = Server(d)
+    try:
+        api = Api(srv)
+        st, o = b_t_doc(api, tok, serial, sad, doc)
+        ws = o.get("DocumentWithSignature", [])
+        p7m, outp = os.path.join(tmp, "retry.p7m"), os.path.join(tmp, "rout")
+        with open(p7m, "wb") as f:
+            f.write(base64.b64decode(ws[0]) if ws else b"")
+        rc, _, _ = openssl("cms", "-verify", "-binary", "-inform", "DER",
+                           "-in", p7m, "-CAfile", f"{pem}/root.pem",
+                           "-certfile", f"{pem}/chain.pem", "-purpose", "any",
+                           "-out", outp)
+        check(st == 200 and rc == 0,
+              f"the TSA back: the same SAD signs, openssl cms -verify ({st})")
+        st, o = b_t_doc(api, tok, serial, sad, doc)
+        check(st >= 400 and sql(d, "select remaining from sign_sads where "
+                                   + sad_row) == "0",
+              f"and only once ({st} {o.get('error')})")
+    finally:
+        check(srv.stop() == 0, "llaved stopped cleanly")
+
+
 def main():
     tmp = workdir("csc-v2")
     srv = None
@@ -777,6 +839,7 @@ def main():
         check_http_shapes(srv, api, tok, cz, serial)
         check(srv.stop() == 0, "llaved stopped cleanly")
         srv = None
+        check_sad_given_back(d, tok, serial, cz, pem, tmp)
         rc, out, _ = llave(d, "audit", "verify")
         check(rc == 0, "the audit chain verifies after all of it")
     finally:

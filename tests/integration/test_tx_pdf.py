@@ -20,22 +20,13 @@ import os
 import re
 import time
 
-from lvtest import Server, check, cleanup, finish, llave, sql, workdir
+from lvtest import Server, check, cleanup, finish, llave, set_config, sql, workdir
 from test_pades_sign import PDF_SRC, check_level, make_pdf, nss_db, run
 from test_sign import Api, b64, install, last_otp, pkcs1_ok
 
 MAX_PDF = 200 * 1024  # sign_max_pdf_kib 200 in this test
 MAX_TX = 300 * 1024  # sign_max_tx_kib 300
 LEVELS = ["B-B", "B-T", "B-LT", "B-LTA"]
-
-
-def set_config(d, **keys):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        c = json.load(f)
-    c.update(keys)
-    with open(path, "w") as f:
-        json.dump(c, f)
 
 
 def pdf_doc(i, pdf, level="B-B", **extra):
