@@ -211,6 +211,9 @@ test('the login works with the keyboard alone', async () => {
   await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/login/otp') && r.ok()),
     page.keyboard.press('Enter')]);
+  // the page moves the focus once it has handled that response, which may
+  // be after waitForResponse resolves
+  await page.waitForFunction(() => document.activeElement.id === 'login-otp');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'login-otp');
   await page.keyboard.type(lastCode(creds.citizen.mobile, /to open|para entrar/));
   await page.keyboard.press('Enter');

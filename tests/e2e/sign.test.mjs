@@ -305,6 +305,7 @@ test('the page speaks Spanish first, switches to English, and is accessible',
   await page.getByLabel('Contraseña').fill(creds.citizen.password);
   await page.getByRole('button', { name: 'Entrar' }).click();
   await page.getByRole('heading', { name: '2. Revise lo que firma' }).waitFor();
+  await page.waitForFunction(() => document.activeElement.id === 'review-title');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'review-title');
   assert.match(await page.locator('#review-lead').innerText(), /le pide firmar 1 documento/);
   assert.match(await page.locator('#app-domain').innerText(), /127\.0\.0\.1/);
@@ -370,6 +371,7 @@ test('the signing page by keyboard alone', async () => {
   await page.keyboard.type(creds.citizen.password);
   await page.keyboard.press('Enter');
   await page.locator('#step-review').waitFor();
+  await page.waitForFunction(() => document.activeElement.id === 'review-title');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'review-title');
   // the certificate was accepted in the first test: no sheet now
   await tabTo(page, 'otp-button');

@@ -752,14 +752,21 @@ def check_xades(api, d, tok, serial, cz, pem, tmp):
 
 # ---- signDoc's signatures given back when the answer is an error ----------
 
-def b_t_doc(api, tok, serial, sad, doc):
+def b_t_doc(api, tok, serial, sad, doc, first=None):
+    """signDoc of doc as CAdES B-T; with first, a B-B document before it."""
+    docs = [{"document": b64(doc), "signature_format": "C", "signAlgo": RSA,
+             "conformance_level": "Ades-B-T"}]
+    if first:
+        docs.insert(0, {"document": b64(first), "signature_format": "C",
+                        "signAlgo": RSA, "conformance_level": "Ades-B-B"})
     return api.call("POST", "/csc/v2/signatures/signDoc",
-                    {"credentialID": serial, "SAD": sad,
-                     "documents": [{"document": b64(doc),
-                                    "signature_format": "C",
-                                    "signAlgo": RSA,
-                                    "conformance_level": "Ades-B-T"}]},
+                    {"credentialID": serial, "SAD": sad, "documents": docs},
                     token=tok)
+
+
+def remaining(d, sad):
+    h = hashlib.sha256(sad.encode()).hexdigest()
+    return sql(d, f"select remaining from sign_sads where sad_hash = '{h}'")
 
 
 def check_sad_given_back(d, tok, serial, cz, pem, tmp):
@@ -786,6 +793,18 @@ def check_sad_given_back(d, tok, serial, cz, pem, tmp):
                          "'sign.csc.sad_release'") == "1",
               f"the TSA refusing: 503, the SAD's signature given back and "
               f"audited ({st} {o})")
+        # two documents, the first signed (B-B) before the second's
+        # time-stamp fails: the answer carries neither, both are given back
+        first = b"Anexo I, sin sello de tiempo.\n" * 8
+        st, o = authorize(api, d, tok, serial,
+                          [hashlib.sha256(x).digest() for x in (first, doc)],
+                          cz["mobile"], cz["password"], num=2)
+        sad2 = o.get("SAD", "")
+        st, o = b_t_doc(api, tok, serial, sad2, doc, first=first)
+        check(st == 503 and remaining(d, sad2) == "2",
+              f"two documents, the second refused its time-stamp: 503 and "
+              f"both signatures given back ({st}, remaining "
+              f"{remaining(d, sad2)})")
     finally:
         srv.stop()
         del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
@@ -808,6 +827,11 @@ def check_sad_given_back(d, tok, serial, cz, pem, tmp):
         check(st >= 400 and sql(d, "select remaining from sign_sads where "
                                    + sad_row) == "0",
               f"and only once ({st} {o.get('error')})")
+        st, o = b_t_doc(api, tok, serial, sad2, doc, first=first)
+        check(st == 200 and len(o.get("DocumentWithSignature", [])) == 2
+              and remaining(d, sad2) == "0",
+              f"the two documents signed with their SAD once the TSA "
+              f"answers ({st})")
     finally:
         check(srv.stop() == 0, "llaved stopped cleanly")
 
