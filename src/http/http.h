@@ -54,6 +54,10 @@ const char *lv_app_store_location(const lv_app *app);
  * threads, and one per worker avoids a global lock on the hot path.  The
  * store is valid for the rest of the thread's life; never close it. */
 int lv_app_store(lv_app *app, lv_store **st, lv_err *err) LV_MUST_USE;
+/* The same for an I/O thread's ready answers (OCSP, CRL, repository):
+ * a connection of its own that reads through a memory map (R10.1; see
+ * store_front_open for why the pools' connections do not). */
+int lv_app_ready_store(lv_app *app, lv_store **st, lv_err *err) LV_MUST_USE;
 
 /* ---- requests ----------------------------------------------------------- */
 #define LV_HTTP_BODY_DEFAULT ((size_t)64 * 1024) /* per-route limit when 0 */

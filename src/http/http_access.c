@@ -236,7 +236,9 @@ static int caller(lv_app *app, const lv_http_route *r, lv_http_req *req,
     if ((kind == LV_HTTP_AUTH_LOGIN || kind == LV_HTTP_AUTH_SESSION) &&
         !lv_app_auth(app))
         return refuse_no_auth(r, resp);
-    if (lv_app_store(app, &req->st, &err) < 0)
+    int rc = req->in_pool ? lv_app_store(app, &req->st, &err)
+                          : lv_app_ready_store(app, &req->st, &err);
+    if (rc < 0)
         return refuse_err(r, resp, &err);
     if (kind == LV_HTTP_AUTH_SESSION)
         return session(app, r, req, resp);

@@ -11,8 +11,9 @@ struct lv_app {
     lv_config cfg;
     _Atomic(lv_ca *) ca; /* swapped by a reload (issue 12 item 5) */
     lv_auth *auth;
-    char location[576];    /* lv_config_store_location */
-    lv_per_thread *stores; /* each thread's open store */
+    char location[576];          /* lv_config_store_location */
+    lv_per_thread *stores;       /* each thread's open store */
+    lv_per_thread *ready_stores; /* each I/O thread's mapped store */
 };
 
 static void close_store(void *st)
@@ -36,6 +37,11 @@ int lv_app_new(const lv_config *cfg, lv_app **out, lv_err *err)
         free(app);
         return lv_fail(err, LV_EINTERNAL, "pthread_key_create failed");
     }
+    if (lv_per_thread_new(close_store, &app->ready_stores) < 0) {
+        lv_per_thread_free(app->stores);
+        free(app);
+        return lv_fail(err, LV_EINTERNAL, "pthread_key_create failed");
+    }
     *out = app;
     return 0;
 }
@@ -54,6 +60,7 @@ void lv_app_free(lv_app *app)
 {
     if (!app)
         return;
+    lv_per_thread_free(app->ready_stores);
     lv_per_thread_free(app->stores);
     free(app);
 }
@@ -85,15 +92,26 @@ const char *lv_app_store_location(const lv_app *app)
     return app->location;
 }
 
-int lv_app_store(lv_app *app, lv_store **st, lv_err *err)
+static int thread_store(lv_app *app, lv_per_thread *slot, int map_reads,
+                        lv_store **st, lv_err *err)
 {
-    *st = lv_per_thread_get(app->stores);
+    *st = lv_per_thread_get(slot);
     if (*st)
         return 0;
-    LV_TRY(store_front_open(app->location, st, err));
-    if (lv_per_thread_set(app->stores, *st) == 0)
+    LV_TRY(store_front_open(app->location, map_reads, st, err));
+    if (lv_per_thread_set(slot, *st) == 0)
         return 0;
     store_front_close(*st);
     *st = NULL;
     return lv_fail(err, LV_ENOMEM, "pthread_setspecific failed");
+}
+
+int lv_app_store(lv_app *app, lv_store **st, lv_err *err)
+{
+    return thread_store(app, app->stores, 0, st, err);
+}
+
+int lv_app_ready_store(lv_app *app, lv_store **st, lv_err *err)
+{
+    return thread_store(app, app->ready_stores, 1, st, err);
 }

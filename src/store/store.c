@@ -237,13 +237,16 @@ int store_in_transaction(const lv_store *st)
     return st && st->in_tx;
 }
 
-int store_front_open(const char *location, lv_store **out, lv_err *err)
+int store_front_open(const char *location, int map_reads, lv_store **out,
+                     lv_err *err)
 {
     LV_TRY(store_open(location, out, err));
     lv_store *st = *out;
     if (!st)
         return lv_fail(err, LV_EINTERNAL, "no store");
-    int rc = st->drv->serve_reads ? st->drv->serve_reads(st->db, err) : 0;
+    int rc = map_reads && st->drv->serve_reads
+                 ? st->drv->serve_reads(st->db, err)
+                 : 0;
     if (rc < 0) {
         store_close(st);
         *out = NULL;

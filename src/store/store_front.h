@@ -8,10 +8,14 @@
 
 #include "core/core.h"
 
-/* store_open and store_close of store.h, for http/'s per-thread stores;
- * the connection is tuned for many small random reads (the status lookups,
- * R10.1: SQLite maps the file). */
-int store_front_open(const char *location, lv_store **out,
+/* store_open and store_close of store.h, for http/'s per-thread stores.
+ * map_reads tunes the connection for many small random reads (the status
+ * lookups of ready answers, R10.1: SQLite maps the file).  Only the I/O
+ * threads' connections ask for it: a mapped connection unmaps the whole
+ * file whenever another connection has committed since its last read, so
+ * on the pools' connections, which write beside each other at every
+ * signature, the map cost more than it saved. */
+int store_front_open(const char *location, int map_reads, lv_store **out,
                      lv_err *err) LV_MUST_USE;
 void store_front_close(lv_store *st);
 
