@@ -5,6 +5,7 @@ with tools nobody on the team wrote: the openssl command line and sqlite3.
 """
 import atexit
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -226,6 +227,25 @@ def set_config(d, **keys):
     with open(path, "w") as f:
         json.dump(c, f)
 
+
+
+@contextlib.contextmanager
+def tsa_refusing(d, serve=True):
+    """Within it, llaved and llave on DIR refuse every time-stamp (R7.2:
+    the clock guard on, the clock forced unsynchronized through
+    LLAVE_TSA_TEST_CLOCK_UNSYNC); yields a Server started so (None when
+    serve is false), stopped on the way out, and turns the guard off."""
+    set_config(d, tsa_require_clock_sync=True)
+    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
+    srv = None
+    try:
+        srv = Server(d) if serve else None
+        yield srv
+    finally:
+        if srv:
+            srv.stop()
+        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
+        set_config(d, tsa_require_clock_sync=False)
 
 def sql(d, query):
     """Reads the store with the sqlite3 CLI (psql on PostgreSQL), not

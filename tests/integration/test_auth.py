@@ -22,8 +22,8 @@ import threading
 import time
 import urllib.parse
 
-from lvtest import (LLAVE, Server, check, cleanup, finish, llave, run, sql,
-                    workdir)
+from lvtest import (LLAVE, Server, check, cleanup, finish, llave, run,
+                    set_config, sql, workdir)
 
 FAST = {"argon2_memory_mib": 1, "argon2_time": 1, "lockout_failures_24h": 3}
 PW1 = "Primera-clave-2026"
@@ -147,15 +147,6 @@ def install(tmp):
     with open(os.path.join(d, "demo-credentials.json")) as f:
         creds = json.load(f)
     return d, creds
-
-
-def set_config(d, **kv):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        c = json.load(f)
-    c.update(kv)
-    with open(path, "w") as f:
-        json.dump(c, f)
 
 
 # ---- checks -----------------------------------------------------------------

@@ -13,8 +13,8 @@ import os
 import re
 import subprocess
 
-from lvtest import (accept_certificate, Server, check, cleanup, finish, llave,
-                    openssl, set_config, sql, workdir)
+from lvtest import (Server, accept_certificate, check, cleanup, finish, llave,
+                    openssl, sql, tsa_refusing, workdir)
 from test_sign import (Api, b64, b64url, csc_login, der_to_pem, install,
                        last_otp, pkcs1_ok)
 
@@ -777,10 +777,7 @@ def check_sad_given_back(d, tok, serial, cz, pem, tmp):
     once."""
     doc = b"Resolucion firmada tras un fallo del sello de tiempo.\n" * 8
     sad_row = None
-    set_config(d, tsa_require_clock_sync=True)
-    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
-    srv = Server(d)
-    try:
+    with tsa_refusing(d) as srv:
         api = Api(srv)
         st, o = authorize(api, d, tok, serial, [hashlib.sha256(doc).digest()],
                           cz["mobile"], cz["password"], num=1)
@@ -805,10 +802,6 @@ def check_sad_given_back(d, tok, serial, cz, pem, tmp):
               f"two documents, the second refused its time-stamp: 503 and "
               f"both signatures given back ({st}, remaining "
               f"{remaining(d, sad2)})")
-    finally:
-        srv.stop()
-        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
-        set_config(d, tsa_require_clock_sync=False)
     srv = Server(d)
     try:
         api = Api(srv)

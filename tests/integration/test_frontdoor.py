@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lvtest import (Server, check, cleanup, demo_install, finish, llave,  # noqa
-                    openssl, run, workdir)
+                    openssl, run, set_config, workdir)
 
 SUBJECTS = os.path.join(os.environ.get("LLAVE_SOURCE_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..")), "examples", "subjects")
@@ -402,15 +402,6 @@ def check_orphans(d):
 
 
 # ---- set-up -------------------------------------------------------------------
-
-def set_config(d, **keys):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(keys)
-    with open(path, "w") as f:
-        json.dump(cfg, f, indent=2)
-
 
 def presigned_request(srv, d, pem, tmp):
     """A certificate, its pre-signed response, and a no-nonce request."""

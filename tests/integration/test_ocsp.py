@@ -15,7 +15,7 @@ import time
 import urllib.parse
 
 from lvtest import (SUBJECTS, Server, check, cleanup, demo_install, finish,
-                    llave, new_csr, openssl, run, sql, workdir)
+                    llave, new_csr, openssl, run, set_config, sql, workdir)
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
@@ -378,15 +378,6 @@ def check_refresher(d):
     check(n > 0, f"pre-signing audited ({n} ocsp.sign entries)")
     rc, out, err = llave(d, "audit", "verify")
     check(rc == 0, "audit chain intact")
-
-
-def set_config(d, **keys):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(keys)
-    with open(path, "w") as f:
-        json.dump(cfg, f)
 
 
 def main():

@@ -40,8 +40,8 @@ import shutil
 import sys
 
 from lvtest import (LLAVE, SOURCE, SUBJECTS, Server, check, cleanup, finish,
-                    llave, new_csr, openssl, operator_lines, run, sql,
-                    two_person, workdir, x509_text)
+                    llave, new_csr, openssl, operator_lines, run, set_config,
+                    sql, two_person, workdir, x509_text)
 from parsers import certtool_verify, ocsp_fetch
 
 WEB = ("web-ov", "web-ov-wildcard", "web-ev", "web-ev-psd2")
@@ -203,15 +203,6 @@ def issue(d, tmp, profile, subj, label, keyspec="rsa:2048", prefix=(),
                        profile, "--subject", subj, "--csr", csr, "--out",
                        out], env=env)
     return rc, out, (so + err).strip()
-
-
-def set_config(d, **kw):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(kw)
-    with open(path, "w") as f:
-        json.dump(cfg, f, indent=2)
 
 
 def verify_sslserver(pem, chain, cert):

@@ -15,8 +15,8 @@ import os
 import time
 import urllib.request
 
-from lvtest import (LLAVE, Server, check, cleanup, demo_install, finish,
-                    llave, sql, workdir)
+from lvtest import (LLAVE, Server, check, cleanup, demo_install, finish, llave,
+                    set_config, sql, workdir)
 
 
 def demo_account(d, kind):
@@ -48,15 +48,6 @@ def new_transaction(srv, app, owner, tag):
                  basic=(app["client_id"], app["client_secret"]))
     check(st == 201 and o.get("id"), f"transaction {tag} created ({st})")
     return o.get("id")
-
-
-def set_config(d, **keys):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(keys)
-    with open(path, "w") as f:
-        json.dump(cfg, f)
 
 
 def wait_for(cond, seconds=15):

@@ -13,20 +13,11 @@ import socket
 import time
 
 from lvtest import (Server, check, cleanup, demo_install, finish, llave,
-                    openssl, run, sql, workdir)
+                    openssl, run, set_config, sql, workdir)
 from test_ra import ThrowawayCA, dni
 
 SUBJECTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                         "examples", "subjects")
-
-
-def configure(d, **extra):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(extra)
-    with open(path, "w") as f:
-        json.dump(cfg, f, indent=2)
 
 
 def server_cert(d):
@@ -323,7 +314,7 @@ def main():
     stranger = other_ca.issue("eve", dni(77777777), "Eve", "Intrusa")
     with open(os.path.join(d, "ecert-trust.pem"), "w") as f:
         f.write(fnmt.pem() + fnmt.crl())
-    configure(d, tls_cert_file="tls.crt", tls_key_file="tls.key", tls_port=0,
+    set_config(d, tls_cert_file="tls.crt", tls_key_file="tls.key", tls_port=0,
               ecert_trust_file="ecert-trust.pem", http_head_timeout_s=3)
     srv = TlsServer(d)
     try:

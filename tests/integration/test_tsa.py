@@ -9,8 +9,8 @@ import os
 import re
 import shutil
 
-from lvtest import (LLAVE, Server, check, cleanup, demo_install, finish,
-                    llave, openssl, run, sql, workdir)
+from lvtest import (LLAVE, Server, check, cleanup, demo_install, finish, llave,
+                    openssl, run, set_config, sql, tsa_refusing, workdir)
 
 QUERY = "application/timestamp-query"
 REPLY = "application/timestamp-reply"
@@ -156,15 +156,6 @@ def rejected(tsr, failure):
     text = reply_text(tsr)
     return (field(text, "Status") == "Rejected." and
             failure in (field(text, "Failure info") or ""))
-
-
-def set_config(d, **kw):
-    path = os.path.join(d, "llave.json")
-    with open(path) as f:
-        cfg = json.load(f)
-    cfg.update(kw)
-    with open(path, "w") as f:
-        json.dump(cfg, f, indent=2)
 
 
 # ---- the checks ----------------------------------------------------------------
@@ -407,9 +398,7 @@ def check_configured_policy(d, pem, tmp, cps):
 
 def check_clock_guard(d, tmp):
     """R7.2: the guard on and the clock forced unsynchronized."""
-    set_config(d, tsa_require_clock_sync=True)
-    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
-    try:
+    with tsa_refusing(d, serve=False):
         srv = Server(d)
         try:
             body = read(query(tmp, "clock", "-sha256"))
@@ -429,9 +418,6 @@ def check_clock_guard(d, tmp):
         rc, out, _ = llave(d, "tsa", "units")
         check("NOT usable" in out and "guard on" in out,
               "tsa units reports the clock not usable")
-    finally:
-        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
-        set_config(d, tsa_require_clock_sync=False)
     rows = sql(d, "select count(*) from audit_log where event='tsa.clock' "
                   "and result='failure'")
     check(rows == "2", f"loss of synchronization audited once per process "

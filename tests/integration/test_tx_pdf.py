@@ -20,7 +20,8 @@ import os
 import re
 import time
 
-from lvtest import Server, check, cleanup, finish, llave, set_config, sql, workdir
+from lvtest import (Server, check, cleanup, finish, llave, set_config, sql,
+                    tsa_refusing, workdir)
 from test_pades_sign import PDF_SRC, check_level, make_pdf, nss_db, run
 from test_sign import Api, b64, install, last_otp, pkcs1_ok
 
@@ -214,10 +215,7 @@ def check_retry_after_tsa_failure(d, creds, citizen, pdf):
     test_tsa.py's check) leaves nothing signed and gives the citizen's code
     back (auth_otp_release, audited otp.release); once the TSA answers
     again, the same code signs the batch, and only once."""
-    set_config(d, tsa_require_clock_sync=True)
-    os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"] = "1"
-    srv = Server(d)
-    try:
+    with tsa_refusing(d) as srv:
         api = Api(srv)
         st, o = api.call("POST", "/api/v1/transactions",
                          tx_body(citizen["user_id"], [pdf_doc(9, pdf, "B-T")]),
@@ -244,10 +242,6 @@ def check_retry_after_tsa_failure(d, creds, citizen, pdf):
               sql(d, "select count(*) from audit_log where event="
                      f"'otp.release' and details like '%{otp_id}%'") == "1",
               "the code is given back, audited as otp.release")
-    finally:
-        srv.stop()
-        del os.environ["LLAVE_TSA_TEST_CLOCK_UNSYNC"]
-        set_config(d, tsa_require_clock_sync=False)
     srv = Server(d)
     try:
         api = Api(srv)

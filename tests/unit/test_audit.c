@@ -539,13 +539,11 @@ static void note_problem(const char *kind, const char *ref, const char *what,
     (*(int *)arg)++;
 }
 
-static void test_archive_sync_and_verify(void **state)
+/* A CA row named name (its own issuer), as the archive sees it. */
+static void insert_ca(fixture *f, const char *name)
 {
-    fixture *f = *state;
     unsigned char der[3] = {0x30, 0x01, 0x00};
-    lv_ca_rec ca = {.name = "root",
-                    .role = "root",
-                    .issuer = "root",
+    lv_ca_rec ca = {.role = "root",
                     .key_id = "k",
                     .serial = "01",
                     .status = "active",
@@ -553,10 +551,28 @@ static void test_archive_sync_and_verify(void **state)
                     .not_after = 4000000000LL,
                     .cert_der = der,
                     .cert_len = sizeof der};
+    snprintf(ca.name, sizeof ca.name, "%s", name);
+    snprintf(ca.issuer, sizeof ca.issuer, "%s", name);
+    assert_int_equal(store_ca_insert(f->st, &ca, NULL), 0);
+}
+
+static void insert_ca_at(fixture *f, const char *name, int64_t created_at)
+{
+    char sql[160];
+    insert_ca(f, name);
+    snprintf(sql, sizeof sql,
+             "UPDATE cas SET created_at = %lld WHERE name = '%s'",
+             (long long)created_at, name);
+    tamper(f, sql);
+}
+
+static void test_archive_sync_and_verify(void **state)
+{
+    fixture *f = *state;
     lv_archive_report rep;
     int64_t n = 0;
     int problems = 0;
-    assert_int_equal(store_ca_insert(f->st, &ca, NULL), 0);
+    insert_ca(f, "root");
     assert_int_equal(audit_archive_sync(f->st, "test", -1, 0, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(audit_archive_sync(f->st, "test", -1, 0, &n, NULL), 0);
@@ -580,27 +596,6 @@ static void test_archive_sync_and_verify(void **state)
         audit_archive_verify(f->st, note_problem, &problems, &rep, NULL),
         LV_ESTATE);
     assert_int_equal(problems, 1); /* missing */
-}
-
-static void insert_ca_at(fixture *f, const char *name, int64_t created_at)
-{
-    unsigned char der[3] = {0x30, 0x01, 0x00};
-    lv_ca_rec ca = {.role = "root",
-                    .key_id = "k",
-                    .serial = "01",
-                    .status = "active",
-                    .not_before = 0,
-                    .not_after = 4000000000LL,
-                    .cert_der = der,
-                    .cert_len = sizeof der};
-    char sql[160];
-    snprintf(ca.name, sizeof ca.name, "%s", name);
-    snprintf(ca.issuer, sizeof ca.issuer, "%s", name);
-    assert_int_equal(store_ca_insert(f->st, &ca, NULL), 0);
-    snprintf(sql, sizeof sql,
-             "UPDATE cas SET created_at = %lld WHERE name = '%s'",
-             (long long)created_at, name);
-    tamper(f, sql);
 }
 
 /* llaved's sealer looks for new rows from AUDIT_ARCHIVE_SLACK before the
