@@ -27,6 +27,7 @@
 #include "ocsp/ocsp.h"
 #include "repo/repo.h"
 #include "sign/sign.h"
+#include "store/store_front.h"
 #include "tsa/tsa.h"
 
 #include <errno.h>
@@ -80,6 +81,7 @@ typedef struct daemon_state {
     lv_job *ocsp_watch; /* its node cache kept current (issue 17) */
     lv_job *crl;        /* CRLs fresh before nextUpdate (R6.3) */
     lv_job *sealer;     /* audit seals (R9.2; issue 8) */
+    lv_job *wal;        /* the store's write-ahead log kept bounded */
     /* contexts replaced by a reload: a request may still hold one, so they
      * live until stop (a change-over happens once in years) */
     lv_ca *retired[16];
@@ -397,6 +399,14 @@ static void audit_service(daemon_state *d, const char *event)
     json_decref(details);
 }
 
+static int wal_keeper_start(daemon_state *d, lv_err *err)
+{
+    char db[1024];
+    if (lv_config_store_location(&d->cfg, db, sizeof db) < 0)
+        return lv_fail(err, LV_EINVAL, "data directory path too long");
+    return store_checkpointer_start(db, &d->wal, err);
+}
+
 static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
 {
     LV_TRY(load_config(o, &d->cfg, err));
@@ -413,6 +423,7 @@ static int start(daemon_state *d, const daemon_opts *o, lv_err *err)
     LV_TRY(crl_keeper_start(d->ca, &d->crl, err));
     LV_TRY(sealer_start(d->ca, &d->sealer, err));
     LV_TRY(sign_purger_start(&d->cfg, oauth_purge, &d->purger, err));
+    LV_TRY(wal_keeper_start(d, err));
     LV_TRY(http_server_start(d->app, http_api_tables(), &d->srv, err));
     LV_TRY(write_pid(d, err));
     LV_TRY(write_url(d, err));
@@ -431,6 +442,7 @@ static void stop(daemon_state *d)
     lv_job_stop(d->sealer);
     lv_job_stop(d->report); /* after the server: the last failures */
     lv_job_stop(d->purger);
+    lv_job_stop(d->wal); /* after every writer of this process */
     if (d->pid_path[0])
         audit_service(d, "service.stop");
     lv_app_free(d->app);

@@ -49,6 +49,11 @@ int store_lease_take(lv_store *st, const char *job, const char *holder,
 int store_job_lease(lv_store *st, const char *job, int ttl_seconds,
                     lv_err *err) LV_MUST_USE;
 
+/* One pass of llaved's checkpointer (store_front.h): the write-ahead log
+ * copied into the database, and started again once it grew past its bound
+ * (SQLite); 1 when the back end has nothing to do (PostgreSQL). */
+int store_checkpoint(lv_store *st, lv_err *err) LV_MUST_USE;
+
 /* A consistent copy of the whole database into a new file at `path`
  * (SQLite's online backup API: never a copy of the live WAL files).
  * Fails if `path` exists. */

@@ -70,6 +70,10 @@ typedef struct lv_db_driver {
     /* A consistent snapshot of the whole database into a new file (issue 8
      * backups); NULL when the back end has its own tools (pg_dump). */
     int (*backup)(lv_db *db, const char *path, lv_err *err);
+    /* Copies the write-ahead log into the database and, when it has grown
+     * past its bound, starts it again from the beginning (SQLite's
+     * "checkpoint starvation"); NULL when the back end needs nothing. */
+    int (*checkpoint)(lv_db *db, lv_err *err);
 } lv_db_driver;
 
 extern const lv_db_driver lv_db_sqlite;

@@ -19,4 +19,10 @@ int store_front_open(const char *location, int map_reads, lv_store **out,
                      lv_err *err) LV_MUST_USE;
 void store_front_close(lv_store *st);
 
+/* llaved's checkpointer: a job with a connection of its own that keeps the
+ * database's write-ahead log bounded under steady load, every second
+ * (store_checkpoint, store_wal.c).  Stopped with lv_job_stop. */
+int store_checkpointer_start(const char *location, lv_job **out,
+                             lv_err *err) LV_MUST_USE;
+
 #endif

@@ -12,6 +12,13 @@
 #include <unistd.h>
 
 #define SQLITE_BUSY_MS 5000
+/* The write-ahead log (WAL): past SQ_WAL_RESTART_PAGES pages llaved's
+ * checkpointer waits for the readers to let it start again, at most
+ * SQ_RESTART_WAIT_MS (writers wait meanwhile), and a log that grew larger
+ * is cut back to SQ_WAL_KEEP_BYTES when it restarts. */
+#define SQ_WAL_RESTART_PAGES 4096
+#define SQ_RESTART_WAIT_MS 100
+#define SQ_WAL_KEEP_BYTES "67108864"
 /* R10.1: compiling a statement costs more than running the one-row lookups
  * of the hot paths (OCSP, TSA), so each connection keeps the statements it
  * finalized most recently, compiled.  A statement enters the cache reset
@@ -31,6 +38,7 @@ struct lv_db {
     lv_db_stmt *cache[SQ_CACHE]; /* idle, oldest first */
     size_t ncache;
     int64_t busy_since_us; /* when the current wait for a lock began */
+    int busy_ms;           /* how long a wait may last, SQLITE_BUSY_MS */
 };
 
 /* Maps SQLite's extended result codes onto llave's error codes. */
@@ -93,7 +101,7 @@ static int sq_busy(void *arg, int tries)
     int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     if (tries == 0)
         db->busy_since_us = us;
-    if (us - db->busy_since_us >= (int64_t)SQLITE_BUSY_MS * 1000)
+    if (us - db->busy_since_us >= (int64_t)db->busy_ms * 1000)
         return 0;
     long wait_us = tries < 6 ? 20L << tries : 1000L;
     struct timespec pause = {0, wait_us * 1000};
@@ -110,6 +118,7 @@ static int sq_configure(lv_db *db, lv_err *err)
     LV_TRY(sq_exec(db, "PRAGMA journal_mode=WAL", err));
     LV_TRY(sq_exec(db, "PRAGMA synchronous=NORMAL", err));
     LV_TRY(sq_exec(db, "PRAGMA foreign_keys=ON", err));
+    LV_TRY(sq_exec(db, "PRAGMA journal_size_limit=" SQ_WAL_KEEP_BYTES, err));
     /* No memory map by default: a connection that scans (the CRL of a
      * million entries, backups) would map and keep the whole file, and one
      * that writes beside other processes (keyd, the CLI) would unmap and
@@ -162,6 +171,7 @@ static int sq_open(const char *location, lv_db **out, lv_err *err)
     lv_db *db = calloc(1, sizeof *db);
     if (!db)
         return lv_fail(err, LV_ENOMEM, "out of memory");
+    db->busy_ms = SQLITE_BUSY_MS;
     int rc = sqlite3_open_v2(location, &db->h,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc == SQLITE_OK)
@@ -349,6 +359,29 @@ static int sq_backup(lv_db *db, const char *path, lv_err *err)
     return rc;
 }
 
+/* Under steady load some reader always holds a snapshot that still needs
+ * the log, so a commit's own (PASSIVE) checkpoint copies pages but the log
+ * never starts again: it grew by gigabytes in a minute of signHash, and
+ * every lookup searched it.  A RESTART checkpoint waits until no reader
+ * needs the log, then the next writer starts it from the beginning
+ * (https://sqlite.org/wal.html "Avoiding Excessively Large WAL Files").
+ * Its wait is short: a busy answer means "next time". */
+static int sq_checkpoint(lv_db *db, lv_err *err)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    if (rc == SQLITE_OK && log >= SQ_WAL_RESTART_PAGES) {
+        db->busy_ms = SQ_RESTART_WAIT_MS;
+        rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_RESTART,
+                                       &log, &done);
+        db->busy_ms = SQLITE_BUSY_MS;
+    }
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return 0;
+    return rc == SQLITE_OK ? 0 : sq_fail(db->h, rc, err);
+}
+
 const lv_db_driver lv_db_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -370,4 +403,5 @@ const lv_db_driver lv_db_sqlite = {
     .rollback = sq_rollback,
     .changes = sq_changes,
     .backup = sq_backup,
+    .checkpoint = sq_checkpoint,
 };
