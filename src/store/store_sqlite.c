@@ -18,6 +18,7 @@
  * is cut back to SQ_WAL_KEEP_BYTES when it restarts. */
 #define SQ_WAL_RESTART_PAGES 4096
 #define SQ_RESTART_WAIT_MS 100
+#define SQ_RESTART_BACKOFF_MAX 32 /* passes */
 #define SQ_WAL_KEEP_BYTES "67108864"
 /* R10.1: compiling a statement costs more than running the one-row lookups
  * of the hot paths (OCSP, TSA), so each connection keeps the statements it
@@ -39,6 +40,8 @@ struct lv_db {
     size_t ncache;
     int64_t busy_since_us; /* when the current wait for a lock began */
     int busy_ms;           /* how long a wait may last, SQLITE_BUSY_MS */
+    int restart_backoff;   /* sq_restart: passes to skip after a busy one */
+    int restart_skip;      /* ... of which are left */
 };
 
 /* Maps SQLite's extended result codes onto llave's error codes. */
@@ -365,20 +368,41 @@ static int sq_backup(lv_db *db, const char *path, lv_err *err)
  * every lookup searched it.  A RESTART checkpoint waits until no reader
  * needs the log, then the next writer starts it from the beginning
  * (https://sqlite.org/wal.html "Avoiding Excessively Large WAL Files").
- * Its wait is short: a busy answer means "next time". */
+ * Writers wait behind it, so its wait is short, and a reader that stays
+ * (a backup's copy, a CRL of a million entries) is waited for less and
+ * less often: after each busy answer the next 1, 2, 4 ... 32 passes copy
+ * only. */
+static int sq_restart(lv_db *db, int *log)
+{
+    int done = 0;
+    if (db->restart_skip > 0) {
+        db->restart_skip--;
+        return SQLITE_OK;
+    }
+    db->busy_ms = SQ_RESTART_WAIT_MS;
+    int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_RESTART,
+                                       log, &done);
+    db->busy_ms = SQLITE_BUSY_MS;
+    if (rc == SQLITE_BUSY) {
+        db->restart_backoff = db->restart_backoff ? 2 * db->restart_backoff : 1;
+        if (db->restart_backoff > SQ_RESTART_BACKOFF_MAX)
+            db->restart_backoff = SQ_RESTART_BACKOFF_MAX;
+        db->restart_skip = db->restart_backoff;
+    } else {
+        db->restart_backoff = 0;
+    }
+    return rc;
+}
+
 static int sq_checkpoint(lv_db *db, lv_err *err)
 {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                        &log, &done);
-    if (rc == SQLITE_OK && log >= SQ_WAL_RESTART_PAGES) {
-        db->busy_ms = SQ_RESTART_WAIT_MS;
-        rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_RESTART,
-                                       &log, &done);
-        db->busy_ms = SQLITE_BUSY_MS;
-    }
+    if (rc == SQLITE_OK && log >= SQ_WAL_RESTART_PAGES)
+        rc = sq_restart(db, &log);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return 0;
+        return 0; /* next time */
     return rc == SQLITE_OK ? 0 : sq_fail(db->h, rc, err);
 }
 
