@@ -95,6 +95,34 @@ static int log_frames(const char *db)
     return log;
 }
 
+static sqlite3 *raw_open(const char *db)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    return h;
+}
+
+/* A read transaction that holds its snapshot until COMMIT (SQLITE_OK). */
+static int snapshot_begin(sqlite3 *h)
+{
+    return sqlite3_exec(h, "BEGIN; SELECT COUNT(*) FROM scratch", NULL, NULL,
+                        NULL);
+}
+
+static sqlite3 *reader_open(const char *db)
+{
+    sqlite3 *h = raw_open(db);
+    assert_int_equal(snapshot_begin(h), SQLITE_OK);
+    return h;
+}
+
+static void reader_close(sqlite3 *h)
+{
+    assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -126,12 +154,8 @@ static void test_reader_delays_the_restart_briefly(void **state)
 {
     fixture *f = *state;
     lv_err err = {0};
-    sqlite3 *reader;
     write_rows(f, 1, 16);
-    assert_int_equal(sqlite3_open(f->db, &reader), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM scratch",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    sqlite3 *reader = reader_open(f->db);
     write_rows(f, 40, 1024 * 1024); /* > 4096 pages of log */
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -145,9 +169,7 @@ static void test_reader_delays_the_restart_briefly(void **state)
     write_rows(f, 1, 16);
     assert_true(log_frames(f->db) > 4096); /* not started again */
 
-    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(reader);
+    reader_close(reader);
     assert_int_equal(store_checkpoint(f->st, &err), 0);
     write_rows(f, 1, 16);
     assert_true(log_frames(f->db) < 16);
@@ -166,14 +188,6 @@ static void pause_us(long us)
 {
     struct timespec t = {0, us * 1000};
     nanosleep(&t, NULL);
-}
-
-static sqlite3 *raw_open(const char *db)
-{
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    return h;
 }
 
 /* A transaction of 32 KB (about 9 pages of log) every millisecond, with
@@ -201,11 +215,10 @@ static void *readers_main(void *arg)
     load *l = arg;
     sqlite3 *r[2] = {raw_open(l->db), raw_open(l->db)};
     int held = 0;
-    sqlite3_exec(r[0], "BEGIN; SELECT COUNT(*) FROM scratch", NULL, NULL, NULL);
+    snapshot_begin(r[0]);
     while (!atomic_load(&l->stop)) {
         pause_us(300);
-        sqlite3_exec(r[1 - held], "BEGIN; SELECT COUNT(*) FROM scratch", NULL,
-                     NULL, NULL);
+        snapshot_begin(r[1 - held]);
         sqlite3_exec(r[held], "COMMIT", NULL, NULL, NULL);
         held = 1 - held;
     }
@@ -271,16 +284,10 @@ static void test_checkpointer_job(void **state)
     fixture *f = *state;
     lv_err err = {0};
     lv_job *job = NULL;
-    sqlite3 *reader;
     write_rows(f, 1, 16);
-    assert_int_equal(sqlite3_open(f->db, &reader), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT COUNT(*) FROM scratch",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    sqlite3 *reader = reader_open(f->db);
     write_rows(f, 40, 1024 * 1024);
-    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(reader);
+    reader_close(reader);
     assert_true(log_frames(f->db) > 4096);
     assert_int_equal(store_checkpointer_start(f->db, &job, &err), 0);
     assert_non_null(job);
