@@ -389,3 +389,67 @@ test('the signing page by keyboard alone', async () => {
   const r = await api('GET', `/api/v1/transactions/${tx.id}`);
   assert.equal(r.json.state, 'signed');
 });
+
+// web/common/forms.js: a login sent while the page still fetches its
+// catalogues (its handlers not attached yet) waits for them.  Before, the
+// Enter was lost (the page's CSP, form-action 'none', stops the browser
+// sending the form itself): the keyboard test above failed that way under
+// load.  Nothing typed ever appears in a URL.
+test('a login sent before the page is ready waits for it, never in a URL',
+  async () => {
+    const tx = await newTransaction([{ name: 'pronto.pdf', title: 'Enviado pronto',
+                                       text: 'early' }]);
+    const ctx = await browser.newContext({ locale: 'es-ES' });
+    const page = await ctx.newPage();
+    let openCatalogues;
+    const gate = new Promise((resolve) => { openCatalogues = resolve; });
+    await page.route('**/web/i18n/*.json', async (route) => {
+      await gate;
+      await route.continue();
+    });
+    const sent = [];
+    page.on('request', (r) => sent.push(`${r.method()} ${r.url()}`));
+    await page.goto(url + tx.path);
+    await page.fill('#user-id', creds.citizen.user_id);
+    await page.fill('#password', creds.citizen.password);
+    await page.press('#password', 'Enter');
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('#step-review').isVisible(), false,
+                 'nothing happens before the page is ready');
+    openCatalogues();
+    await page.locator('#step-review').waitFor();
+    assert.deepEqual(sent.filter((s) => /password|user_id|user-id/.test(s) ||
+                                        s.includes(creds.citizen.password)), []);
+    assert.equal(page.url(), url + tx.path);
+    await ctx.close();
+  });
+
+// Every login form of the citizen's and the operators' pages, in a browser
+// without JavaScript: nothing is sent (CSP form-action 'none'), and each
+// form says method="post", so that without that policy what was typed
+// would still not go into a URL.
+test('without JavaScript a login form sends nothing, never a URL', async () => {
+  const tx = await newTransaction([{ name: 'sinjs.pdf', title: 'Sin JavaScript',
+                                     text: 'nojs' }]);
+  const ctx = await browser.newContext({ locale: 'es-ES', javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  for (const where of ['/portal/', '/console/', tx.path]) {
+    const resp = await page.goto(url + where);
+    assert.match(resp.headers()['content-security-policy'], /form-action 'none'/);
+    const forms = page.locator('form');
+    assert.ok(await forms.count() >= 1, `${where}: has forms`);
+    for (let i = 0; i < await forms.count(); i++)
+      assert.equal(await forms.nth(i).getAttribute('method'), 'post', `${where}: form ${i}`);
+  }
+  // the signing page shows its login before any script: type and send
+  await page.fill('#user-id', creds.citizen.user_id);
+  await page.fill('#password', 'typed-secret');
+  const sent = [];
+  page.on('request', (r) => sent.push(`${r.method()} ${r.url()}`));
+  await page.focus('#password');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(500);
+  assert.deepEqual(sent, [], 'nothing sent');
+  assert.equal(page.url(), url + tx.path);
+  await ctx.close();
+});

@@ -4,6 +4,7 @@
 // Screens are addressed by the URL's fragment (#register, #citizen/<id>),
 // so the browser's back button works and nothing reaches the server.
 import * as api from './api.js';
+import { holdForms } from '/web/common/forms.js';
 import { languageSwitch, loadCatalogues, pickLang, setLang } from '/web/common/i18n.js';
 import { $, el, announce, display, fieldError, showMsg, hideMsg } from './ui.js';
 import * as ra from './ra.js';
@@ -115,6 +116,8 @@ function showHome() {
 
 // ---- start ------------------------------------------------------------------
 
+const releaseForms = holdForms();
+
 async function start() {
   await loadCatalogues();
   setLang(pickLang(), false);
@@ -125,6 +128,7 @@ async function start() {
   ra.init();
   admin.init();
   window.addEventListener('hashchange', route);
+  releaseForms();
   route();
 }
 

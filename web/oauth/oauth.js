@@ -6,6 +6,7 @@
 // error.  The password stays in this page's memory only, for the approval.
 // Words from the catalogues (oauth.* and the sign.* texts both pages
 // share, issue 15 item 1); the steps, errors and focus as on /sign/.
+import { holdForms } from '/web/common/forms.js';
 import { setText, t } from '/web/common/i18n.js';
 import { $, apiCaller, busy, clearErrors, closed, errorKey, fieldError, loginFilled,
   otpFilled, show, showError, startPage, status } from '/web/common/citizen.js';
@@ -165,6 +166,8 @@ async function deny() {
   }
 }
 
+const releaseForms = holdForms();
+
 async function start() {
   await startPage('oauth.title');
   if (!(await intro())) return;
@@ -176,6 +179,7 @@ async function start() {
   $('deny-no').addEventListener('click', () => askDeny(false));
   $('deny-yes').addEventListener('click', deny);
   $('user-id').focus();
+  releaseForms();
 }
 
 start();

@@ -6,6 +6,7 @@
 // sends it with every call that changes something.  The API decides every
 // call (src/http/http_portal.c).
 import { apiFetch } from '/web/common/api.js';
+import { holdForms } from '/web/common/forms.js';
 import { languageSwitch, loadCatalogues, pickLang, setLang, t } from '/web/common/i18n.js';
 import { $, el, fieldError, showMsg, hideMsg, fillDl, showApiError, hideBox }
   from '/web/console/ui.js';
@@ -325,6 +326,8 @@ async function showHome() {
   display('home');
 }
 
+const releaseForms = holdForms();
+
 async function start() {
   await loadCatalogues();
   setLang(pickLang(), false);
@@ -344,6 +347,7 @@ async function start() {
     $(`${kind}-no`).addEventListener('click', endAction);
   }
   $('password-form').addEventListener('submit', changePassword);
+  releaseForms();
   // a reload keeps the session (the cookie); the CSRF token comes back
   // with my data
   await showHome();

@@ -5,6 +5,7 @@
 // Every word comes from the catalogues web/i18n/<lang>.json (issue 15
 // item 1); errors stand next to their field (WCAG 3.3.1), each new step's
 // heading takes the focus (WCAG 2.4.3), and declining asks first.
+import { holdForms } from '/web/common/forms.js';
 import { setText, t } from '/web/common/i18n.js';
 import { renderPdf } from '/web/sign/preview.js';
 import { $, ApiError, apiCaller, busy, clearErrors, closed, errorKey, fieldError, loginFilled,
@@ -300,6 +301,8 @@ async function cancel() {
   }
 }
 
+const releaseForms = holdForms();
+
 async function start() {
   await startPage('sign.title');
   const standing = pageStatus();
@@ -315,6 +318,7 @@ async function start() {
   $('cancel-no').addEventListener('click', () => askCancel(false));
   $('cancel-yes').addEventListener('click', cancel);
   $('user-id').focus();
+  releaseForms();
 }
 
 start();
